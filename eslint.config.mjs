@@ -1,0 +1,49 @@
+// Lint: typescript-eslint's recommended rules plus the dependency rule from the GUIDE:
+// core imports no fastify, bullmq or stripe; plugins import only @kassa/core's public index.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const noDeepCore = { group: ['@kassa/core/*'], message: 'Import only @kassa/core\'s public index.' };
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/dist-types/**', 'packages/stripe-emulator/src/browser/**/*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: [noDeepCore] }],
+    },
+  },
+  {
+    files: ['packages/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['stripe', 'bullmq', 'fastify', 'ioredis', 'eta'].map((name) => ({ name, message: 'core must not depend on infrastructure or plugins (dependency rule).' })),
+        patterns: [
+          { group: ['@fastify/*', 'fastify-*'], message: 'core imports no fastify (dependency rule).' },
+          { group: ['@kassa/server', '@kassa/jobs', '@kassa/plugin-*', '@kassa/stripe-emulator', '@kassa/testing'], message: 'core depends on no other Kassa package.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['plugins/**/*.ts'],
+    ignores: ['plugins/**/test/**', 'plugins/**/bench/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          noDeepCore,
+          { group: ['@kassa/server', '@kassa/server/*', '@kassa/jobs', '@kassa/jobs/*', '@kassa/testing', '@kassa/stripe-emulator'], message: 'plugins import only @kassa/core (dependency rule).' },
+          { group: ['../../../packages/*', '../../packages/*'], message: 'plugins import only @kassa/core (dependency rule).' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['packages/stripe-emulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@kassa/*'], message: 'the emulator depends on no other Kassa package.' }] }],
+    },
+  },
+);

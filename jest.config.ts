@@ -1,0 +1,44 @@
+import type { Config } from 'jest';
+
+// Packages that ship ESM only: Jest on Node 20 cannot require them, so swc transforms them.
+const esmOnly = ['cookie', 'set-cookie-parser', 'find-my-way', 'light-my-request', 'fastify', '@fastify', 'eta'];
+
+const swc: Config['transform'] = {
+  '^.+\\.(t|j|mj)sx?$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+        target: 'es2022',
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
+
+const project = (name: string): Config => ({
+  displayName: name,
+  rootDir: `<rootDir>/${name}`,
+  testEnvironment: 'node',
+  transform: swc,
+  transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(${esmOnly.join('|')})/)`],
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['reflect-metadata'],
+});
+
+const config: Config = {
+  rootDir: __dirname,
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  projects: [
+    'packages/core',
+    'packages/testing',
+    'packages/stripe-emulator',
+    'packages/jobs',
+    'packages/server',
+    'plugins/stripe',
+  ].map((p) => ({ ...project(p), rootDir: `${__dirname}/${p}` })),
+};
+
+export default config;
