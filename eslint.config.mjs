@@ -17,6 +17,7 @@ export default tseslint.config(
   },
   {
     files: ['packages/core/**/*.ts'],
+    ignores: ['packages/core/test/**', 'packages/core/bench/**'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: ['stripe', 'bullmq', 'fastify', 'ioredis', 'eta'].map((name) => ({ name, message: 'core must not depend on infrastructure or plugins (dependency rule).' })),

@@ -1,1 +1,1 @@
-export {};
+export { createTestDatabase, defaultDatabaseUrl, type TestDatabase, type TestDatabaseOptions } from './test-database';

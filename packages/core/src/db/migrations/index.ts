@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
+
+/** Core's migrations in order. Never edit a committed one: add a new file. */
+export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema1763700000000];

@@ -1,0 +1,63 @@
+/**
+ * The one error catalogue. Every refusal Kassa makes has a stable code, an HTTP status and a
+ * message template; `{name}` placeholders are filled from the error's params.
+ * `docs/errors.md` is checked against this table by a test, in both directions.
+ */
+export interface ErrorDefinition {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const errorCodes = {
+  // Input validation
+  VALIDATION_FAILED: { status: 400, message: 'Invalid input: {detail}' },
+  MONEY_NOT_SAFE_INTEGER: { status: 400, message: '{field} must be a safe integer number of minor units, got {value}' },
+  MONEY_NEGATIVE: { status: 400, message: '{field} must not be negative, got {value}' },
+  MONEY_CURRENCY_UNKNOWN: { status: 400, message: 'Unknown currency code {currency}' },
+  MONEY_CURRENCY_MISMATCH: { status: 400, message: 'Currency mismatch: {left} vs {right}' },
+  MONEY_PARSE_FAILED: { status: 400, message: 'Cannot read "{input}" as an amount in {currency}: {reason}' },
+  MONEY_ALLOCATION_INVALID: { status: 400, message: 'Cannot allocate: {reason}' },
+
+  // State machines
+  STATE_TRANSITION_NOT_ALLOWED: { status: 409, message: '{machine} cannot go from {from} on {event}' },
+  STATE_CONFLICT: { status: 409, message: '{machine} {id} changed concurrently (expected state {expected})' },
+
+  // Lookups
+  NOT_FOUND: { status: 404, message: '{entity} not found' },
+
+  // Orders
+  ORDER_EMPTY: { status: 400, message: 'An order needs at least one position' },
+  ORDER_PRODUCT_UNAVAILABLE: { status: 409, message: 'Product {product} is not available for this event' },
+  ORDER_QUOTA_EXCEEDED: { status: 409, message: 'Not enough quota left: {detail}' },
+  ORDER_NOT_PAYABLE: { status: 409, message: 'Order {code} cannot be paid: {reason}' },
+  ORDER_CANCELLATION_FEE_TOO_HIGH: { status: 400, message: 'Cancellation fee {fee} exceeds the order total {total}' },
+  ORDER_EXPIRY_INVALID: { status: 400, message: 'New expiry {expires} must lie in the future' },
+
+  // Payments
+  PAYMENT_PROVIDER_UNKNOWN: { status: 400, message: 'Unknown payment provider {provider}' },
+  PAYMENT_PROVIDER_NOT_ALLOWED: { status: 409, message: 'Payment provider {provider} is not available for this order: {reason}' },
+  PAYMENT_AMOUNT_INVALID: { status: 400, message: 'Payment amount {amount} is not valid: {reason}' },
+  PAYMENT_ABORT_NOT_ALLOWED: { status: 409, message: 'Payment {id} is pending and provider {provider} does not allow aborting it' },
+  PAYMENT_CONFIRM_NOT_ALLOWED: { status: 409, message: 'Payment {id} cannot be confirmed manually from state {state}' },
+
+  // Refunds
+  REFUND_AMOUNT_EXCEEDS_AVAILABLE: { status: 409, message: 'Refund of {amount} exceeds the {available} still refundable on payment {payment}' },
+  REFUND_NOT_SUPPORTED: { status: 409, message: 'Provider {provider} cannot refund payment {payment} automatically' },
+  REFUND_PARTIAL_NOT_SUPPORTED: { status: 409, message: 'Provider {provider} cannot refund payment {payment} partially' },
+  REFUND_PAYMENT_NOT_CONFIRMED: { status: 409, message: 'Payment {payment} is {state}; only confirmed payments can be refunded' },
+  REFUND_NOT_EXTERNAL: { status: 409, message: 'Refund {id} is {state}, not an external refund waiting for a decision' },
+
+  // Providers, plugins and settings
+  PROVIDER_ERROR: { status: 502, message: 'Payment provider {provider} failed: {detail}' },
+  PLUGIN_INVALID: { status: 500, message: 'Plugin {plugin} is invalid: {reason}' },
+  PLUGIN_DUPLICATE: { status: 500, message: 'Plugin or provider {name} is registered twice' },
+  PLUGIN_CORE_VERSION_MISMATCH: { status: 500, message: 'Plugin {plugin} needs core {range}, this is core {version}' },
+  SETTINGS_INVALID: { status: 400, message: 'Settings for {namespace} are invalid: {detail}' },
+  SETTINGS_SECRET_KEY_MISSING: { status: 500, message: 'Secrets cannot be stored: no encryption key is configured (KASSA_SECRET_KEY)' },
+  SETTINGS_DECRYPT_FAILED: { status: 500, message: 'A stored secret in {namespace}.{key} cannot be decrypted with the configured key' },
+
+  // Configuration
+  CONFIG_INVALID: { status: 500, message: 'Configuration is invalid: {detail}' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,19 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('event')
+@Index(['organizerId', 'slug'], { unique: true })
+export class Event {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'uuid', name: 'organizer_id' }) organizerId!: string;
+  @Column({ type: 'text' }) slug!: string;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'char', length: 3 }) currency!: string;
+  @Column({ type: 'text', default: 'UTC' }) timezone!: string;
+  @Column({ type: 'text', default: 'en' }) locale!: string;
+  /** Days a buyer has to pay before the order expires. */
+  @Column({ type: 'integer', name: 'payment_term_days', default: 14 }) paymentTermDays!: number;
+  /** Whether a payment arriving after expiry may still revive the order (quota permitting). */
+  @Column({ type: 'boolean', name: 'payment_term_accept_late', default: true }) paymentTermAcceptLate!: boolean;
+  @Column({ type: 'boolean', default: true }) live!: boolean;
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
+}

@@ -1,0 +1,32 @@
+import { defineMachine } from '../state-machine';
+
+export const orderStates = ['pending', 'paid', 'expired', 'canceled'] as const;
+export type OrderStatus = (typeof orderStates)[number];
+export const orderEvents = ['pay', 'expire', 'extend', 'cancel', 'unpay'] as const;
+export type OrderEvent = (typeof orderEvents)[number];
+
+/** Order status, after pretix §1.1. Paid/overpaid/underpaid are derived from payments and refunds, not stored. */
+export const orderMachine = defineMachine<OrderStatus, OrderEvent>({
+  name: 'Order',
+  states: orderStates,
+  events: orderEvents,
+  initial: ['pending'],
+  describe: {
+    pending: 'placed and not (fully) paid yet',
+    paid: 'confirmed payments minus refunds cover the total',
+    expired: 'the payment deadline passed; a late payment can still revive it while quota allows',
+    canceled: 'canceled; money still held is flagged as overpaid',
+  },
+  edges: [
+    { from: 'pending', event: 'pay', to: 'paid', note: 'payments minus refunds reach the total' },
+    { from: 'expired', event: 'pay', to: 'paid', note: 'late payment, only when quota allows or when forced' },
+    { from: 'pending', event: 'expire', to: 'expired', note: 'the expiry job, once the deadline has passed' },
+    { from: 'expired', event: 'extend', to: 'pending', note: 'organizer extends the deadline; quota re-checked unless forced' },
+    { from: 'pending', event: 'extend', to: 'pending', note: 'a new deadline for an open order' },
+    { from: 'paid', event: 'unpay', to: 'pending', note: 'a refund or a processed external refund left money owing' },
+    { from: 'expired', event: 'unpay', to: 'pending', note: 'a processed external refund sets an expired order back to pending' },
+    { from: 'pending', event: 'cancel', to: 'canceled' },
+    { from: 'paid', event: 'cancel', to: 'canceled' },
+    { from: 'expired', event: 'cancel', to: 'canceled' },
+  ],
+});

@@ -1,0 +1,12 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** A control-panel login. The password is stored only as an scrypt/argon2id hash string. */
+@Entity('app_user')
+export class User {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'text', unique: true }) email!: string;
+  @Column({ type: 'text', name: 'password_hash' }) passwordHash!: string;
+  @Column({ type: 'text', default: '' }) name!: string;
+  @Column({ type: 'boolean', name: 'is_active', default: true }) isActive!: boolean;
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
+}

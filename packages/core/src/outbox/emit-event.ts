@@ -1,0 +1,40 @@
+import type { EntityManager } from 'typeorm';
+import { OutboxEvent } from './outbox-event.entity';
+
+/** Domain event topics core emits. Plugins may emit their own, prefixed with their name. */
+export const outboxTopics = [
+  'order.placed',
+  'order.paid',
+  'order.expired',
+  'order.canceled',
+  'order.overpaid',
+  'order.quota_exceeded',
+  'payment.created',
+  'payment.confirmed',
+  'payment.failed',
+  'payment.canceled',
+  'payment.action_required',
+  'refund.created',
+  'refund.done',
+  'refund.failed',
+  'refund.canceled',
+  'refund.external',
+] as const;
+export type OutboxTopic = (typeof outboxTopics)[number] | `${string}.${string}`;
+
+export interface EmitEventInput {
+  topic: OutboxTopic;
+  organizerId?: string | null;
+  orderId?: string | null;
+  payload?: Record<string, unknown>;
+}
+
+/** Writes the event with the caller's transaction: committed together with the change, or not at all. */
+export async function emitEvent(tx: EntityManager, input: EmitEventInput): Promise<void> {
+  await tx.insert(OutboxEvent, {
+    topic: input.topic,
+    organizerId: input.organizerId ?? null,
+    orderId: input.orderId ?? null,
+    payload: (input.payload ?? {}) as object,
+  });
+}

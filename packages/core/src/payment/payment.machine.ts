@@ -1,0 +1,36 @@
+import { defineMachine } from '../state-machine';
+
+export const paymentStates = ['created', 'pending', 'confirmed', 'failed', 'canceled', 'refunded'] as const;
+export type PaymentState = (typeof paymentStates)[number];
+export const paymentEvents = ['pend', 'confirm', 'fail', 'cancel', 'refund', 'unrefund'] as const;
+export type PaymentEvent = (typeof paymentEvents)[number];
+
+/** One row per payment attempt, after pretix §1.2. */
+export const paymentMachine = defineMachine<PaymentState, PaymentEvent>({
+  name: 'OrderPayment',
+  states: paymentStates,
+  events: paymentEvents,
+  initial: ['created'],
+  describe: {
+    created: 'the attempt exists; no money has moved yet',
+    pending: 'money is on its way (processing, bank transfer, authentication pending)',
+    confirmed: 'money received; counts towards the order',
+    failed: 'the attempt failed; the buyer can retry or switch method',
+    canceled: 'abandoned or replaced; never counts',
+    refunded: 'refunds done on it cover its whole amount',
+  },
+  edges: [
+    { from: 'created', event: 'pend', to: 'pending', note: 'the provider reports the money is on its way' },
+    { from: 'created', event: 'confirm', to: 'confirmed' },
+    { from: 'pending', event: 'confirm', to: 'confirmed' },
+    { from: 'failed', event: 'confirm', to: 'confirmed', note: 'the provider later reports success: received money is never dropped' },
+    { from: 'canceled', event: 'confirm', to: 'confirmed', note: 'money arrived for an abandoned attempt: kept and flagged' },
+    { from: 'created', event: 'fail', to: 'failed' },
+    { from: 'pending', event: 'fail', to: 'failed' },
+    { from: 'canceled', event: 'fail', to: 'failed', note: 'the provider reports the failure of an attempt we had already abandoned' },
+    { from: 'created', event: 'cancel', to: 'canceled' },
+    { from: 'pending', event: 'cancel', to: 'canceled', note: 'only when the provider allows aborting pending payments' },
+    { from: 'confirmed', event: 'refund', to: 'refunded', note: 'done refunds reach the payment amount' },
+    { from: 'refunded', event: 'unrefund', to: 'confirmed', note: 'a done refund later failed at the provider' },
+  ],
+});

@@ -1,0 +1,36 @@
+import { defineMachine } from '../state-machine';
+
+export const refundStates = ['created', 'transit', 'done', 'failed', 'canceled', 'external'] as const;
+export type RefundState = (typeof refundStates)[number];
+export const refundEvents = ['send', 'done', 'fail', 'cancel', 'process'] as const;
+export type RefundEvent = (typeof refundEvents)[number];
+export const refundSources = ['buyer', 'admin', 'external'] as const;
+export type RefundSource = (typeof refundSources)[number];
+
+/** One row per refund attempt, after pretix §1.3. External refunds wait for the organizer's decision. */
+export const refundMachine = defineMachine<RefundState, RefundEvent>({
+  name: 'OrderRefund',
+  states: refundStates,
+  events: refundEvents,
+  initial: ['created', 'external'],
+  describe: {
+    created: 'requested; counts as refunded money while in flight',
+    transit: 'sent by the provider, not settled yet; counts as refunded',
+    done: 'money returned; counts as refunded',
+    failed: 'the provider could not return the money; does not count',
+    canceled: 'withdrawn; does not count',
+    external: 'made outside Kassa (dashboard refund, lost dispute); not counted until the organizer processes it',
+  },
+  edges: [
+    { from: 'created', event: 'send', to: 'transit' },
+    { from: 'created', event: 'done', to: 'done' },
+    { from: 'transit', event: 'done', to: 'done' },
+    { from: 'external', event: 'process', to: 'done', note: 'the organizer accepts it: cancel the order or set it back to pending' },
+    { from: 'created', event: 'fail', to: 'failed' },
+    { from: 'transit', event: 'fail', to: 'failed' },
+    { from: 'done', event: 'fail', to: 'failed', note: 'a provider reports a failure after success (Stripe refund.failed)' },
+    { from: 'created', event: 'cancel', to: 'canceled' },
+    { from: 'transit', event: 'cancel', to: 'canceled' },
+    { from: 'external', event: 'cancel', to: 'canceled', note: 'e.g. a dispute won: funds reinstated' },
+  ],
+});

@@ -1,0 +1,1 @@
+export { defineMachine, type Edge, type Machine, type MachineDefinition } from './define-machine';
