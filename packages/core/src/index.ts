@@ -44,3 +44,8 @@ export {
   ManyToOne, OneToMany, JoinColumn,
   type MigrationInterface, type QueryRunner, type ObjectLiteral,
 } from 'typeorm';
+
+export { BasePaymentProvider, type JsonSchema, type PrepareResult } from './provider/base-payment-provider';
+export type {
+  PaymentOutcome, RefundOutcome, ViewModel, ProviderContext, AvailabilityQuery, PaymentCallInput, RefundCallInput,
+} from './provider/provider-types';

@@ -35,7 +35,7 @@ export class WebhookDelivery {
   private batch: Job[] = [];
   private batchTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retryTimers = new Map<NodeJS.Timeout, () => void>();
   private idleWaiters: (() => void)[] = [];
   private retriesWaiting = 0;
   private closed = false;
@@ -117,12 +117,13 @@ export class WebhookDelivery {
     const wait = this.options.retryDelaysMs[job.attempt - 1];
     if (wait === undefined || this.closed) return;
     this.retriesWaiting++;
-    const timer = setTimeout(() => {
+    const fire = (): void => {
       this.retryTimers.delete(timer);
       this.retriesWaiting--;
       this.track(this.attempt({ ...job, attempt: job.attempt + 1 }));
-    }, wait);
-    this.retryTimers.add(timer);
+    };
+    const timer = setTimeout(fire, wait);
+    this.retryTimers.set(timer, fire);
   }
 
   private post(url: string, body: string, signature: string): Promise<number> {
@@ -174,12 +175,9 @@ export class WebhookDelivery {
 
   /** Fires every waiting retry now instead of after its backoff. */
   retryNow(): void {
-    for (const timer of [...this.retryTimers]) {
-      this.retryTimers.delete(timer);
-      // Re-arm with zero delay: calling the callback directly would skip node's timer bookkeeping.
-      const cb = (timer as unknown as { _onTimeout: () => void })._onTimeout;
+    for (const [timer, fire] of [...this.retryTimers]) {
       clearTimeout(timer);
-      setImmediate(cb);
+      fire();
     }
   }
 
@@ -187,7 +185,7 @@ export class WebhookDelivery {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
     this.batch = [];
-    for (const t of this.retryTimers) clearTimeout(t);
+    for (const t of this.retryTimers.keys()) clearTimeout(t);
     this.retryTimers.clear();
     this.retriesWaiting = 0;
     this.log.length = 0;
