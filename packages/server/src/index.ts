@@ -1,1 +1,2 @@
-export {};
+export { buildApp } from './app';
+export type { AppDeps, ServerConfig } from './deps';

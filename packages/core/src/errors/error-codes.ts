@@ -58,6 +58,19 @@ export const errorCodes = {
 
   // Configuration
   CONFIG_INVALID: { status: 500, message: 'Configuration is invalid: {detail}' },
+
+  // HTTP layer: authentication, sessions, CSRF, rate limits (server platform)
+  AUTH_REQUIRED: { status: 401, message: 'Authentication required' },
+  AUTH_INVALID_CREDENTIALS: { status: 401, message: 'Email or password is incorrect' },
+  AUTH_TOKEN_INVALID: { status: 401, message: 'The API token is missing, unknown or revoked' },
+  CSRF_INVALID: { status: 403, message: 'The form has expired or was not sent from this site; reload and try again' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; retry in {retryAfter}' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No page at {method} {url}' },
+  INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side (reference {requestId})' },
+  // Domain services: orders, payments, refunds (order/, payment/, refund/ services)
+  PAYMENT_NOT_EXECUTABLE: { status: 409, message: 'Payment {id} cannot be executed: {reason}' },
+  REFUND_PROVIDER_INVALID: { status: 400, message: 'A refund of payment {payment} must go through its provider {expected} or be a manual refund, not {provider}' },
+  REFUND_SOURCE_INVALID: { status: 400, message: 'Refund source must be buyer or admin, got {source}; external refunds are reported with createExternalRefund' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,46 @@
+import path from 'node:path';
+import fp from 'fastify-plugin';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import { formatDateTime, formatMoney } from './format';
+
+/** Where the server's own templates live (layouts/, shop/, control/, partials/). */
+export const viewsDir = path.join(__dirname, '..', 'views');
+
+export interface ViewsOptions {
+  /** Plugin name → absolute folder of that plugin's Eta partials, included as "@<plugin>/<partial>". */
+  pluginViews?: Readonly<Record<string, string>>;
+  /** Recompile on every render (development); otherwise compiled templates are cached. */
+  devTemplates?: boolean;
+}
+
+/**
+ * Eta that also resolves "@stripe/checkout" into the stripe plugin's own views folder, so a
+ * provider's ViewModel.partial can name its partial without the server knowing the plugin's path.
+ */
+class KassaEta extends Eta {
+  constructor(pluginViews: Readonly<Record<string, string>>) {
+    super({ autoEscape: true, views: viewsDir });
+    const base = this.resolvePath;
+    this.resolvePath = function resolvePluginAware(template, options) {
+      const m = /^@([a-z0-9-]+)\/(.+)$/.exec(template);
+      const dir = m ? pluginViews[m[1]!] : undefined;
+      if (m && dir) {
+        const file = path.resolve(dir, m[2]!.endsWith('.eta') ? m[2]! : `${m[2]!}.eta`);
+        if (!file.startsWith(path.resolve(dir) + path.sep)) throw new Error(`Partial ${template} escapes its plugin folder`);
+        return file;
+      }
+      return base.call(this, template, options);
+    };
+  }
+}
+
+/** Registers reply.view() with Eta and the helpers every template may use (`it.fmt`). */
+export const viewsPlugin = fp<ViewsOptions>(async (app, opts) => {
+  await app.register(fastifyView, {
+    engine: { eta: new KassaEta(opts.pluginViews ?? {}) },
+    templates: viewsDir,
+    production: !opts.devTemplates,
+    defaultContext: { fmt: { money: formatMoney, date: formatDateTime } },
+  });
+}, { name: 'kassa-views' });

@@ -1,0 +1,39 @@
+import { systemClock } from '@kassa/core';
+import { createTestDatabase, type TestDatabase } from '@kassa/testing';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app';
+
+let db: TestDatabase;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await buildApp({ dataSource: db.dataSource, clock: systemClock, config: { baseUrl: 'http://localhost', sessionSecret: 'x'.repeat(32) } });
+});
+afterAll(async () => {
+  await app.close();
+  await db.destroy();
+});
+
+describe('app skeleton', () => {
+  it('serves the stylesheet from /static/kassa.css', async () => {
+    const res = await app.inject({ method: 'GET', url: '/static/kassa.css' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/css');
+    expect(res.body).toContain('--accent');
+  });
+
+  it('answers an unknown API route with the one JSON error body', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: { code: 'ROUTE_NOT_FOUND', message: 'No page at GET /api/v1/nope', params: { method: 'GET', url: '/api/v1/nope' } } });
+  });
+
+  it('answers a browser with a styled error page', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nowhere', headers: { accept: 'text/html' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('/static/kassa.css');
+    expect(res.body).toContain('ROUTE_NOT_FOUND');
+  });
+});
