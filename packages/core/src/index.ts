@@ -4,6 +4,9 @@ import 'reflect-metadata';
 export * from './errors';
 export * from './money/money';
 export * from './money/currencies';
+export { allocate } from './money/allocate';
+export { formatMoney, minorUnitsToDecimalString, type FormatMoneyOptions } from './money/format';
+export { parseMoney, type ParseMoneyOptions } from './money/parse';
 export * from './state-machine';
 export { type Clock, systemClock } from './clock';
 
