@@ -30,6 +30,8 @@ export abstract class BasePaymentProvider<Settings extends object = Record<strin
   readonly priority: number = 100;
   /** Used silently whenever allowed (the free provider). */
   readonly isImplicit: boolean = false;
+  /** Whether the provider is enabled while nobody has set its `_enabled` setting (pretix: only the free provider). */
+  readonly enabledByDefault: boolean = false;
   /** Whether executePayment needs the buyer's browser (redirects, forms). */
   readonly executePaymentNeedsUser: boolean = true;
   /** Whether a pending payment may be abandoned (switch method) and canceled. */

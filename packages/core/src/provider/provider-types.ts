@@ -4,6 +4,7 @@ import type { Money } from '../money/money';
 import type { Order } from '../order/order.entity';
 import type { OrderPayment } from '../payment/order-payment.entity';
 import type { OrderRefund } from '../refund/order-refund.entity';
+import type { ProviderCommonSettings } from './provider-settings';
 
 /**
  * What a provider's executePayment reports. Expected outcomes are values, not exceptions:
@@ -36,6 +37,12 @@ export interface ProviderContext<Settings extends object = Record<string, unknow
   readonly clock: Clock;
   /** Absolute base URL of the Kassa instance (for return URLs), without trailing slash. */
   readonly baseUrl: string;
+  /**
+   * The framework-level settings (enabled, fees, availability window, min/max total, countries),
+   * resolved for this event. Always set by core's context factory; a hand-built context without it
+   * is treated as carrying the defaults (see checkAvailability).
+   */
+  readonly common?: ProviderCommonSettings;
 }
 
 /** Checkout-time facts for isAllowed(): the total excludes this provider's own fee. */

@@ -1,0 +1,42 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** A 32-byte key as 64 hex digits or as base64 / base64url (43 characters, optional "=" padding). */
+export const secretKeyPattern = '^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * The one configuration schema: every environment variable Kassa reads, its type and default.
+ * The TypeScript type below is derived from it, so the two cannot drift apart.
+ */
+export const configSchema = Type.Object(
+  {
+    /** postgres:// URL. Unset: the server starts the embedded PostgreSQL (PGlite) in KASSA_DATA_DIR. */
+    DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(?:ql)?://' })),
+    /** redis:// URL. Unset: jobs use BullMQ's PostgreSQL backend on the main database. */
+    REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    /** 0 lets the OS pick a free port (tests). */
+    PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+    /** Embedded database files and, in development, the generated secret key. */
+    KASSA_DATA_DIR: Type.String({ minLength: 1, default: '.kassa' }),
+    /** AES-256-GCM key for secrets in settings. Unset: the server generates one in embedded dev mode. */
+    KASSA_SECRET_KEY: Type.Optional(Type.String({ pattern: secretKeyPattern })),
+    /** Public base URL (return URLs, emails). Default: http://HOST:PORT. */
+    BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(?:/[^\\s?#]*)?$' })),
+    /** smtp:// or smtps:// URL. Unset: emails are logged, not sent. */
+    SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+    // An enum (not a union of literals) so that a bad value gets one error listing the allowed ones.
+    LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
+  },
+  { additionalProperties: false },
+);
+
+type RawConfig = Static<typeof configSchema>;
+
+/** The validated, frozen configuration. BASE_URL is always set (derived when absent) and has no trailing slash. */
+export type AppConfig = Readonly<Omit<RawConfig, 'BASE_URL'> & { BASE_URL: string }>;
+
+/** The keys of the schema: the only environment variables loadConfig reads. */
+export const configKeys = Object.keys(configSchema.properties) as (keyof RawConfig)[];

@@ -1,0 +1,60 @@
+import { KassaError } from '../errors';
+import { createAjv, describeAjvErrors } from '../settings/json-schema';
+import { configKeys, configSchema, type AppConfig } from './config.schema';
+
+/** Environment variables with this prefix belong to Kassa: one that the schema does not know is a typo. */
+const ownPrefix = 'KASSA_';
+
+// Coercion turns PORT="3000" into 3000; defaults fill what is unset. Compiled once per process.
+const validate = createAjv({ coerceTypes: true, useDefaults: true }).compile(configSchema);
+
+/**
+ * Reads the configuration from the environment once at start: validates it against the one schema,
+ * fills defaults, and returns a frozen object. Refuses with CONFIG_INVALID naming every bad key,
+ * including unknown `KASSA_*` variables (other variables, such as PATH, are not Kassa's and are
+ * ignored). Empty values count as unset, as in most `.env` files.
+ *
+ * @example const config = loadConfig(process.env); // once, in main.ts
+ */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
+  const picked: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    if ((configKeys as string[]).includes(key) || key.startsWith(ownPrefix)) picked[key] = value;
+  }
+  return parseConfig(picked);
+}
+
+/**
+ * Validates an explicit configuration object (tests, or a config file). Every key must be known.
+ */
+export function parseConfig(input: Record<string, unknown>): AppConfig {
+  const candidate: Record<string, unknown> = { ...input };
+  if (!validate(candidate)) {
+    throw new KassaError('CONFIG_INVALID', { detail: describeAjvErrors(validate.errors, 'is not a known configuration key') });
+  }
+  const cfg = candidate as Omit<AppConfig, 'BASE_URL'> & { BASE_URL?: string };
+  if (cfg.KASSA_SECRET_KEY !== undefined) decodeSecretKey(cfg.KASSA_SECRET_KEY); // length check beyond the pattern
+  const baseUrl = (cfg.BASE_URL ?? `http://${hostForUrl(cfg.HOST)}:${cfg.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({ ...cfg, BASE_URL: baseUrl });
+}
+
+/**
+ * The 32 raw key bytes of KASSA_SECRET_KEY (64 hex digits, or base64/base64url).
+ * Refuses with CONFIG_INVALID when the value does not decode to exactly 32 bytes.
+ */
+export function decodeSecretKey(value: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(value)
+    ? Buffer.from(value, 'hex')
+    : Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== 32) {
+    throw new KassaError('CONFIG_INVALID', { detail: `KASSA_SECRET_KEY must be 32 bytes as 64 hex digits or base64, got ${key.length} bytes` });
+  }
+  return key;
+}
+
+function hostForUrl(host: string): string {
+  // 0.0.0.0 / :: listen everywhere but are not addresses a browser can open.
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

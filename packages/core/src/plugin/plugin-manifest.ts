@@ -1,0 +1,87 @@
+import type { MigrationInterface } from 'typeorm';
+import type { AppConfig } from '../config/config.schema';
+import type { Clock } from '../clock';
+import type { EntityClass } from '../db/data-source';
+import type { BasePaymentProvider, JsonSchema } from '../provider/base-payment-provider';
+
+/** What core hands a provider when it creates it at boot. */
+export interface ProviderEnvironment {
+  readonly clock: Clock;
+  /** The validated configuration, when the host passes it (the server and jobs do; unit tests may not). */
+  readonly config?: AppConfig;
+}
+
+/**
+ * A provider with any Settings and PaymentInfo types. `any` on purpose: a provider whose Settings is an
+ * interface (no index signature) is not assignable to BasePaymentProvider<Record<string, unknown>>.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPaymentProvider = BasePaymentProvider<any, any>;
+
+/** A provider class (`new StripeProvider(env)`) or a factory function returning an instance. */
+export type ProviderFactory =
+  | (new (env: ProviderEnvironment) => AnyPaymentProvider)
+  | ((env: ProviderEnvironment) => AnyPaymentProvider);
+
+export type MigrationClass = new () => MigrationInterface;
+
+/** Any function: core stores handlers and processors and never calls them, so their types stay generic here. */
+export type PluginHandler = (...args: never[]) => unknown;
+
+export const pluginRouteMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export const pluginRouteKinds = ['webhook', 'shop', 'control', 'api'] as const;
+
+/**
+ * A route as plain data; the server mounts it under `/plugins/<plugin name>` and decides by `kind`
+ * what surrounds it: `webhook` gets the raw body and no session or CSRF check, `shop` the buyer's
+ * session, `control` an authenticated organizer, `api` a token.
+ */
+export interface PluginRoute {
+  readonly method: (typeof pluginRouteMethods)[number];
+  /** Starts with "/", e.g. "/webhook" or "/return/:paymentId". */
+  readonly path: string;
+  readonly kind: (typeof pluginRouteKinds)[number];
+  /** Interpreted by the server (a fastify handler there); core only checks that it is a function. */
+  readonly handler: PluginHandler;
+  /** Extra data for the server (e.g. a JSON schema for the body), passed through untouched. */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** A background job as plain data; the jobs package creates its queue and worker. */
+export interface PluginJob {
+  /** Unique within the plugin; the jobs package prefixes it with the plugin name. */
+  readonly name: string;
+  /** Interpreted by the jobs package (a BullMQ processor there). */
+  readonly processor: PluginHandler;
+  /** Run periodically: every N milliseconds or on a cron pattern. */
+  readonly repeat?: { readonly everyMs: number } | { readonly cron: string };
+  readonly attempts?: number;
+}
+
+/** The fields a plugin declares with definePlugin. */
+export interface PluginDefinition {
+  /** Lowercase, e.g. "stripe"; also the settings namespace "plugin.<name>" and the route prefix. */
+  readonly name: string;
+  /** The plugin's own semver version. */
+  readonly version: string;
+  /** Semver range of @kassa/core versions it works with, e.g. "^0.1.0". */
+  readonly coreRange: string;
+  readonly description?: string;
+  readonly providers?: readonly ProviderFactory[];
+  /** TypeORM entity classes (decorated through @kassa/core's re-exports). */
+  readonly entities?: readonly EntityClass[];
+  /** Hand-written migrations for those entities; class names must be unique across plugins. */
+  readonly migrations?: readonly MigrationClass[];
+  /** JSON Schema (TypeBox is fine) of plugin-wide settings, stored in namespace "plugin.<name>". */
+  readonly settingsSchema?: JsonSchema;
+  readonly routes?: readonly PluginRoute[];
+  readonly jobs?: readonly PluginJob[];
+  /** Absolute path of the folder with the plugin's Eta partials (render hooks name them). */
+  readonly views?: string;
+}
+
+/** A plugin as definePlugin returns it: the definition, frozen and marked. */
+export type Plugin = PluginDefinition & { readonly [pluginMark]: true };
+
+/** Marks values made by definePlugin, so the loader can tell them from a wrong default export. */
+export const pluginMark: unique symbol = Symbol.for('kassa.plugin');

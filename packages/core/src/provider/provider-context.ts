@@ -1,0 +1,56 @@
+import type { Clock } from '../clock';
+import type { Event } from '../event/event.entity';
+import type { SettingsNamespaceDefinition } from '../settings/settings-schemas';
+import { eventSettings, type SettingsStore } from '../settings/settings-store';
+import type { BasePaymentProvider } from './base-payment-provider';
+import type { ProviderContextFactory, ProviderLookup } from './provider-registry.types';
+import {
+  checkCommonSettings, commonSettingDefaults, composeProviderSettingsSchema, providerNamespace, toCommonSettings,
+} from './provider-settings';
+import type { ProviderContext } from './provider-types';
+
+/**
+ * The settings namespace of a provider: its own schema merged with the framework settings, soft
+ * required (the provider's `required` list applies only while `_enabled` is true).
+ */
+export function providerSettingsNamespace(provider: BasePaymentProvider): SettingsNamespaceDefinition {
+  return {
+    name: providerNamespace(provider.identifier),
+    schema: composeProviderSettingsSchema(provider.settingsSchema),
+    requiredWhen: '_enabled',
+    defaults: commonSettingDefaults(provider.enabledByDefault),
+    check: checkCommonSettings,
+  };
+}
+
+export interface ProviderContextDeps {
+  readonly providers: ProviderLookup;
+  readonly settings: SettingsStore;
+  readonly clock: Clock;
+  /** Absolute base URL of this instance (config.BASE_URL), without trailing slash. */
+  readonly baseUrl: string;
+}
+
+/**
+ * Builds the ProviderContextFactory the services use: for one event and provider, the provider's
+ * settings resolved through the hierarchy (secrets decrypted) and the framework settings as `common`.
+ * Reads the database, so call it before opening a transaction, never inside one.
+ *
+ * @example const contextFor = createProviderContextFactory({ providers, settings, clock, baseUrl: config.BASE_URL });
+ */
+export function createProviderContextFactory(deps: ProviderContextDeps): ProviderContextFactory {
+  const baseUrl = deps.baseUrl.replace(/\/+$/, '');
+  return async (event: Event, providerId: string): Promise<ProviderContext> => {
+    const provider = deps.providers.get(providerId);
+    const values = await deps.settings.resolve(eventSettings(event), providerNamespace(providerId));
+    const own: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) if (!key.startsWith('_')) own[key] = value;
+    return Object.freeze({
+      event,
+      settings: Object.freeze(own),
+      common: toCommonSettings(values, provider.enabledByDefault),
+      clock: deps.clock,
+      baseUrl,
+    });
+  };
+}

@@ -1,0 +1,193 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { logAction, systemActor, type Actor } from '../audit/log-action';
+import { KassaError } from '../errors';
+import type { Event } from '../event/event.entity';
+import { openSecret, sealSecret } from './secret-box';
+import type { SettingScope } from './setting.entity';
+import type { CompiledNamespace, SettingsSchemas } from './settings-schemas';
+
+/** Where in the hierarchy a value is read or written. Reads at a level see every level above it. */
+export type SettingsTarget =
+  | { readonly scope: 'global' }
+  | { readonly scope: 'organizer'; readonly organizerId: string }
+  | { readonly scope: 'event'; readonly organizerId: string; readonly eventId: string };
+
+export const globalSettings: SettingsTarget = Object.freeze({ scope: 'global' });
+export const organizerSettings = (organizerId: string): SettingsTarget => ({ scope: 'organizer', organizerId });
+export const eventSettings = (event: Pick<Event, 'id' | 'organizerId'>): SettingsTarget => ({ scope: 'event', organizerId: event.organizerId, eventId: event.id });
+
+/** A secret as the display API shows it: whether one is stored, never its value. */
+export interface RedactedSecret {
+  readonly set: boolean;
+}
+
+/** The display view of a namespace at one level. */
+export interface DisplaySettings {
+  /** Effective values (defaults and inherited ones included); secrets as `{ set }`. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** Which level each stored value comes from; keys absent here are defaults. */
+  readonly sources: Readonly<Record<string, SettingScope>>;
+}
+
+export interface SettingsStoreOptions {
+  readonly schemas: SettingsSchemas;
+  /** 32-byte AES-256-GCM key (decodeSecretKey(config.KASSA_SECRET_KEY)); without it secrets cannot be written or read. */
+  readonly secretKey?: Buffer | null;
+}
+
+interface Row {
+  scope: SettingScope;
+  scope_id: string;
+  key: string;
+  value: unknown;
+  encrypted: boolean;
+}
+
+const depth: Record<SettingScope, number> = { global: 0, organizer: 1, event: 2 };
+
+/**
+ * The hierarchical settings store (global → organizer → event), one namespace per provider or
+ * plugin, after pretix's SettingsSandbox. Every write is validated by ajv against the namespace's
+ * JSON Schema; properties marked `"x-secret": true` are encrypted at rest (AES-256-GCM) and only
+ * `resolve` (for the provider context) ever decrypts them.
+ */
+export class SettingsStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: SettingsStoreOptions,
+  ) {}
+
+  /**
+   * Effective values at `target` with secrets decrypted: defaults ← global ← organizer ← event.
+   * For building provider contexts only; never render or log the result.
+   */
+  async resolve(target: SettingsTarget, namespace: string): Promise<Record<string, unknown>> {
+    const ns = this.options.schemas.get(namespace);
+    const rows = await this.load(this.dataSource.manager, target, namespace);
+    const values: Record<string, unknown> = structuredClone({ ...ns.defaults });
+    for (const row of this.effectiveRows(ns, rows).values()) values[row.key] = this.reveal(namespace, row);
+    return values;
+  }
+
+  /** Effective values for display (control panel, API): secrets are `{ set: true | false }`, never their value. */
+  async getForDisplay(target: SettingsTarget, namespace: string): Promise<DisplaySettings> {
+    const ns = this.options.schemas.get(namespace);
+    const rows = await this.load(this.dataSource.manager, target, namespace);
+    const values: Record<string, unknown> = structuredClone({ ...ns.defaults });
+    const sources: Record<string, SettingScope> = {};
+    for (const key of ns.secretKeys) values[key] = { set: false } satisfies RedactedSecret;
+    for (const row of this.effectiveRows(ns, rows).values()) {
+      values[row.key] = ns.secretKeys.has(row.key) ? ({ set: true } satisfies RedactedSecret) : row.value;
+      sources[row.key] = row.scope;
+    }
+    return { values, sources };
+  }
+
+  /**
+   * Writes some keys of a namespace at one level, validated as a whole: the effective values at
+   * that level after the write must satisfy the schema, or SETTINGS_INVALID names the fields and
+   * nothing is written.
+   * - `null` removes the value at this level (the level above applies again).
+   * - For a secret, `''` or `undefined` keeps the stored value (write-only form fields).
+   * The change is logged (keys only, never values) in the same transaction.
+   */
+  async set(target: SettingsTarget, namespace: string, patch: Readonly<Record<string, unknown>>, opts: { actor?: Actor } = {}): Promise<void> {
+    const ns = this.options.schemas.get(namespace);
+    const properties = ns.definition.schema.properties as Record<string, unknown>;
+    const writes = new Map<string, unknown>();
+    const clears: string[] = [];
+    const unknown: string[] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (value === null) clears.push(key); // also allowed for keys a plugin upgrade removed
+      else if (!(key in properties)) unknown.push(key);
+      else if (ns.secretKeys.has(key) && value === '') continue;
+      else writes.set(key, value);
+    }
+    if (unknown.length > 0) throw new KassaError('SETTINGS_INVALID', { namespace, detail: unknown.map((k) => `${k} is not a known setting`).join('; ') });
+    if ([...writes.keys()].some((k) => ns.secretKeys.has(k)) && !this.options.secretKey) throw new KassaError('SETTINGS_SECRET_KEY_MISSING');
+    if (writes.size === 0 && clears.length === 0) return;
+
+    const [scope, scopeId] = coordinates(target);
+    await this.dataSource.transaction(async (tx) => {
+      // Serialise writers of the same namespace at the same level, so two validations cannot both
+      // pass against a state that neither write leaves behind.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`setting:${scope}:${scopeId}:${namespace}`]);
+      const rows = (await this.load(tx, target, namespace)).filter((r) => !(r.scope === scope && (writes.has(r.key) || clears.includes(r.key))));
+      const effective: Record<string, unknown> = structuredClone({ ...ns.defaults });
+      for (const row of this.effectiveRows(ns, rows).values()) effective[row.key] = this.reveal(namespace, row);
+      for (const [key, value] of writes) effective[key] = value;
+      const problem = ns.validate(effective);
+      if (problem) throw new KassaError('SETTINGS_INVALID', { namespace, detail: problem });
+
+      for (const key of clears) {
+        await tx.query('DELETE FROM setting WHERE scope = $1 AND scope_id = $2 AND namespace = $3 AND key = $4', [scope, scopeId, namespace, key]);
+      }
+      for (const [key, value] of writes) {
+        const secret = ns.secretKeys.has(key);
+        const stored = secret ? sealSecret(this.options.secretKey as Buffer, value, aad(scope, scopeId, namespace, key)) : value;
+        await tx.query(
+          `INSERT INTO setting (scope, scope_id, namespace, key, value, encrypted, updated_at)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, now())
+           ON CONFLICT (scope, scope_id, namespace, key)
+           DO UPDATE SET value = EXCLUDED.value, encrypted = EXCLUDED.encrypted, updated_at = now()`,
+          [scope, scopeId, namespace, key, JSON.stringify(stored), secret],
+        );
+      }
+      await logAction(tx, {
+        organizerId: target.scope === 'global' ? null : target.organizerId,
+        eventId: target.scope === 'event' ? target.eventId : null,
+        objectType: 'settings',
+        objectId: namespace,
+        action: 'kassa.settings.changed',
+        actor: opts.actor ?? systemActor,
+        data: { namespace, scope, changed: [...writes.keys()].sort(), cleared: [...clears].sort() },
+      });
+    });
+  }
+
+  private async load(manager: EntityManager, target: SettingsTarget, namespace: string): Promise<Row[]> {
+    const organizerId = target.scope === 'global' ? null : target.organizerId;
+    const eventId = target.scope === 'event' ? target.eventId : null;
+    return manager.query(
+      `SELECT scope, scope_id, key, value, encrypted FROM setting
+        WHERE namespace = $1
+          AND ((scope = 'global' AND scope_id = '')
+            OR (scope = 'organizer' AND scope_id = $2)
+            OR (scope = 'event' AND scope_id = $3))`,
+      [namespace, organizerId ?? '', eventId ?? ''],
+    );
+  }
+
+  /** The deepest row per key, ignoring keys the schema no longer declares (left by an older plugin version). */
+  private effectiveRows(ns: CompiledNamespace, rows: readonly Row[]): Map<string, Row> {
+    const properties = ns.definition.schema.properties as Record<string, unknown>;
+    const best = new Map<string, Row>();
+    for (const row of rows) {
+      if (!(row.key in properties)) continue;
+      const current = best.get(row.key);
+      if (!current || depth[row.scope] > depth[current.scope]) best.set(row.key, row);
+    }
+    return best;
+  }
+
+  private reveal(namespace: string, row: Row): unknown {
+    if (!row.encrypted) return row.value;
+    const key = this.options.secretKey;
+    if (!key) throw new KassaError('SETTINGS_SECRET_KEY_MISSING');
+    const opened = openSecret(key, row.value, aad(row.scope, row.scope_id, namespace, row.key));
+    if (!opened.ok) throw new KassaError('SETTINGS_DECRYPT_FAILED', { namespace, key: row.key, reason: opened.reason });
+    return opened.value;
+  }
+}
+
+function coordinates(target: SettingsTarget): [SettingScope, string] {
+  if (target.scope === 'global') return ['global', ''];
+  if (target.scope === 'organizer') return ['organizer', target.organizerId];
+  return ['event', target.eventId];
+}
+
+/** Binds a ciphertext to the row it was written for. */
+function aad(scope: SettingScope, scopeId: string, namespace: string, key: string): string {
+  return `kassa-setting:v1:${scope}:${scopeId}:${namespace}:${key}`;
+}
