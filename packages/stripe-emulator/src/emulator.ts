@@ -8,7 +8,9 @@ import { WebhookDelivery } from './webhooks/delivery';
 export interface Fault {
   id: string;
   /** What to do instead of (or after) executing the request. */
-  kind: 'error_500' | 'rate_limit_429' | 'lock_timeout_429' | 'conflict_409' | 'timeout' | 'drop_after_commit';
+  kind: 'error_500' | 'rate_limit_429' | 'lock_timeout_429' | 'conflict_409' | 'timeout' | 'drop_after_commit' | 'slow';
+  /** For 'slow': how long the request holds its idempotency key before executing. */
+  delayMs?: number;
   /** Probability 0..1 that a matching request is hit (seeded, so runs repeat). */
   rate: number;
   /** How many more hits before the fault retires itself (null = unlimited). */

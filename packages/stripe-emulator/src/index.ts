@@ -1,1 +1,118 @@
-export {};
+import type { AddressInfo } from 'node:net';
+import { registerChallengePages } from './browser/pages';
+import { registerStripeJs } from './browser/stripe-js';
+import { registerControls } from './controls';
+import { Emulator } from './emulator';
+import { EMULATOR_NOTICE } from './notice';
+import { resolveOptions, type EmulatorOptions, type WebhookOptions } from './options';
+import { registerAccounts } from './resources/accounts';
+import { registerCharges } from './resources/charges';
+import { registerConnectMoney } from './resources/connect-money';
+import { registerCustomers } from './resources/customers';
+import { registerDisputes } from './resources/disputes';
+import { registerEvents, registerWebhookEndpoints } from './resources/events';
+import { registerOAuth } from './resources/oauth';
+import { registerPaymentIntents } from './resources/payment-intents';
+import { registerPaymentMethodDomains } from './resources/payment-method-domains';
+import { registerPaymentMethods } from './resources/payment-methods';
+import { registerRefunds } from './resources/refunds';
+import { registerSetupIntents } from './resources/setup-intents';
+import { Router } from './router';
+import { createHttpServer } from './server';
+import type { DeliveryRecord } from './webhooks/delivery';
+
+export { EMULATOR_NOTICE } from './notice';
+export { PINNED_API_VERSION, type EmulatorOptions, type WebhookOptions } from './options';
+export { computeSignature, signatureHeader } from './webhooks/signature';
+export { TEST_CARDS, PM_ALIASES } from './cards';
+export type { DeliveryRecord } from './webhooks/delivery';
+
+/** A running emulator. Everything a test needs without going through HTTP. */
+export interface RunningEmulator {
+  /** e.g. http://127.0.0.1:53011 */
+  url: string;
+  host: string;
+  port: number;
+  /** URL of the Stripe.js double, to put in a `<script src>`. */
+  stripeJsUrl: string;
+  /** Clears all accounts, objects, events, deliveries, faults. */
+  reset(): void;
+  /** Runs every pending "later" transition now (refund failures, payouts, async capture). */
+  runPending(): number;
+  /** Fires waiting webhook retries now and resolves once nothing is queued or in flight. */
+  flushWebhooks(): Promise<void>;
+  /** Every webhook delivery attempt so far. */
+  deliveries(): readonly DeliveryRecord[];
+  /** Changes webhook delivery knobs at runtime. */
+  configureWebhooks(patch: Partial<WebhookOptions>): void;
+  /** The pk_test_ key and OAuth client id that belong to an sk_test_ key. */
+  keysFor(secretKey: string): { account: string; publishableKey: string; clientId: string };
+  /** Unexpected handler failures (bugs in the emulator), for tests to assert on. */
+  errors(): readonly string[];
+  close(): Promise<void>;
+}
+
+export function createRouter(): Router {
+  const r = new Router();
+  registerCustomers(r);
+  registerPaymentMethods(r);
+  registerPaymentIntents(r);
+  registerSetupIntents(r);
+  registerCharges(r);
+  registerRefunds(r);
+  registerDisputes(r);
+  registerEvents(r);
+  registerWebhookEndpoints(r);
+  registerPaymentMethodDomains(r);
+  registerAccounts(r);
+  registerOAuth(r);
+  registerConnectMoney(r);
+  registerChallengePages(r);
+  registerControls(r);
+  registerStripeJs(r);
+  return r;
+}
+
+/**
+ * Starts the emulator on a loopback port (random by default). For development and tests
+ * only: it refuses live keys and never talks to Stripe.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const resolved = resolveOptions(options);
+  const emu = new Emulator(resolved);
+  const { server, sockets } = createHttpServer(emu, createRouter());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  const url = `http://${hostForUrl}:${port}`;
+  emu.baseUrl = url;
+  if (resolved.banner) process.stderr.write(`\n  ${EMULATOR_NOTICE}\n  Listening on ${url} (API ${url}/v1, Stripe.js ${url}/v3/)\n\n`);
+  return {
+    url,
+    host: resolved.host,
+    port,
+    stripeJsUrl: `${url}/v3/`,
+    reset: () => emu.reset(),
+    runPending: () => emu.scheduler.runPending(),
+    flushWebhooks: async () => {
+      emu.delivery.retryNow();
+      await emu.delivery.waitForIdle();
+    },
+    deliveries: () => emu.delivery.log,
+    configureWebhooks: (patch) => void emu.delivery.configure(patch),
+    keysFor: (secretKey) => {
+      const a = emu.platformForKey(secretKey);
+      return { account: a.id, publishableKey: a.publishableKey, clientId: a.clientId };
+    },
+    errors: () => emu.errors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        emu.close();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

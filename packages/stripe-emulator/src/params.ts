@@ -61,7 +61,7 @@ export class Params {
     return s === 'true';
   }
 
-  oneOf<T extends string>(key: string, values: readonly T[], required = false): T | undefined {
+  oneOf<const T extends string>(key: string, values: readonly T[], required = false): T | undefined {
     const s = this.str(key, required);
     if (s === undefined) return undefined;
     if (!(values as readonly string[]).includes(s)) {

@@ -28,6 +28,8 @@ export class AccountState {
   readonly setUpPaymentMethods = new Set<string>();
   /** Card numbers behind each PaymentMethod (the API never returns the full number). */
   readonly cardNumbers = new Map<string, string>();
+  /** PIs whose 3DS challenge passed under manual confirmation: the next confirm skips the challenge. */
+  readonly authenticatedIntents = new Set<string>();
   /** Detached PMs may never be used again (§2.2). */
   readonly detachedPaymentMethods = new Set<string>();
   /** PMs without a customer that already paid once (§1.8 PM reuse rule). */
@@ -38,7 +40,7 @@ export class AccountState {
   constructor(
     readonly id: string,
     readonly account: Account,
-    readonly platformId: string | null,
+    public platformId: string | null,
     readonly publishableKey: string,
     readonly clientId: string,
   ) {}

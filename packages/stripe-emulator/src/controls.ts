@@ -1,0 +1,188 @@
+import type { Emulator, Fault } from './emulator';
+import { invalidRequest, resourceMissing } from './errors';
+import { expire } from './idempotency';
+import { Params } from './params';
+import { completeOnboarding, refreshAccount } from './resources/accounts';
+import { settlePayout } from './resources/connect-money';
+import { advanceDispute, createDispute } from './resources/disputes';
+import { expireAuthorization, completeAuthentication } from './resources/payment-intent-flow';
+import { failRefund, succeedRefund } from './resources/refunds';
+import { EMULATOR_NOTICE } from './notice';
+import type { Ctx, Router } from './router';
+import type { AccountState } from './store';
+import type { Charge, Dispute, DisputeStatus, PaymentIntent, Payout, Refund, WebhookEndpoint } from './types';
+import type { WebhookOptions } from './options';
+
+/** Finds the account that owns an object id, wherever it lives (controls need no API key). */
+function owned<T>(emu: Emulator, collection: string, id: string): { account: AccountState; obj: T } {
+  const account = emu.ownerOf(id);
+  const obj = account?.get(collection, id) as T | undefined;
+  if (!account || !obj) throw resourceMissing(collection, id, 'id');
+  return { account, obj };
+}
+
+const FAULT_KINDS: Fault['kind'][] = ['error_500', 'rate_limit_429', 'lock_timeout_429', 'conflict_409', 'timeout', 'drop_after_commit', 'slow'];
+
+/**
+ * The `/_emulator/` test API: drive the "later" and external parts of Stripe (disputes,
+ * refund failures, authorization expiry, 3DS, webhook retries, faults) without waiting.
+ */
+export function registerControls(r: Router): void {
+  const add = (method: string, path: string, h: (ctx: Ctx, args: string[]) => unknown) => r.add(method, `/_emulator${path}`, h, 'none');
+
+  add('GET', '/info', (ctx) => {
+    const key = ctx.query.get('key');
+    const platform = key?.startsWith('sk_test_') ? ctx.emu.platformForKey(key) : undefined;
+    return {
+      emulator: 'kassa-stripe-emulator',
+      notice: EMULATOR_NOTICE,
+      default_api_version: ctx.emu.options.defaultApiVersion,
+      stripe_js_url: `${ctx.emu.baseUrl}/v3/`,
+      ...(platform ? { account: platform.id, publishable_key: platform.publishableKey, client_id: platform.clientId } : {}),
+    };
+  });
+  add('POST', '/reset', (ctx) => {
+    ctx.emu.reset();
+    return { reset: true };
+  });
+  add('POST', '/run_pending', (ctx) => {
+    const p = new Params(ctx.params, ['filter']);
+    const filter = p.str('filter');
+    return { ran: ctx.emu.scheduler.runPending(filter ? (l) => l.includes(filter) : undefined) };
+  });
+  add('GET', '/pending', (ctx) => ({ pending: ctx.emu.scheduler.pending() }));
+
+  add('POST', '/payment_intents/:id/expire', (ctx, [id]) => {
+    const { account, obj } = owned<PaymentIntent>(ctx.emu, 'payment_intent', id as string);
+    expireAuthorization(ctx.emu, account, obj, ctx.apiVersion);
+    return obj;
+  });
+  add('POST', '/payment_intents/:id/authenticate', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['result']);
+    const { account, obj } = owned<PaymentIntent>(ctx.emu, 'payment_intent', id as string);
+    completeAuthentication(ctx.emu, account, obj, (p.oneOf('result', ['complete', 'fail']) ?? 'complete') === 'complete');
+    return obj;
+  });
+  add('POST', '/charges/:id/dispute', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['kind', 'reason', 'amount']);
+    const { account, obj } = owned<Charge>(ctx.emu, 'charge', id as string);
+    if (!obj.captured) throw invalidRequest('Only a captured charge can be disputed.', { param: 'charge' });
+    return createDispute(ctx.emu, account, obj, p.oneOf('kind', ['chargeback', 'inquiry']) ?? 'chargeback', p.str('reason') ?? 'fraudulent', p.int('amount') ?? obj.amount_captured);
+  });
+  add('POST', '/disputes/:id/advance', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['to']);
+    const { account, obj } = owned<Dispute>(ctx.emu, 'dispute', id as string);
+    const to = p.oneOf('to', ['warning_under_review', 'warning_closed', 'under_review', 'won', 'lost', 'prevented', 'escalate'], true) as DisputeStatus | 'escalate';
+    return advanceDispute(ctx.emu, account, obj, to);
+  });
+  add('POST', '/refunds/:id/fail', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['failure_reason']);
+    const { account, obj } = owned<Refund>(ctx.emu, 'refund', id as string);
+    return failRefund(ctx.emu, account, obj, p.str('failure_reason') ?? 'declined');
+  });
+  add('POST', '/refunds/:id/succeed', (ctx, [id]) => {
+    const { account, obj } = owned<Refund>(ctx.emu, 'refund', id as string);
+    return succeedRefund(ctx.emu, account, obj);
+  });
+  add('POST', '/payouts/:id/:outcome', (ctx, [id, outcome]) => {
+    const p = new Params(ctx.params, ['failure_code']);
+    const { account, obj } = owned<Payout>(ctx.emu, 'payout', id as string);
+    if (outcome !== 'paid' && outcome !== 'fail') throw invalidRequest('Use /paid or /fail.', { param: 'outcome' });
+    return settlePayout(ctx.emu, account, obj, outcome === 'paid' ? 'paid' : 'failed', p.str('failure_code'));
+  });
+  add('POST', '/accounts/:id/complete_onboarding', (ctx, [id]) => {
+    const state = ctx.emu.account(id as string);
+    if (!state) throw resourceMissing('account', id as string, 'id');
+    return completeOnboarding(ctx.emu, state);
+  });
+  add('POST', '/accounts/:id/requirements', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['currently_due', 'past_due', 'disabled_reason']);
+    const state = ctx.emu.account(id as string);
+    if (!state) throw resourceMissing('account', id as string, 'id');
+    const previous = { requirements: structuredClone(state.account.requirements) };
+    const req = state.account.requirements;
+    req.currently_due = p.strArray('currently_due') ?? [];
+    req.past_due = p.strArray('past_due') ?? [];
+    req.eventually_due = [...new Set([...req.currently_due, ...req.past_due])];
+    req.disabled_reason = p.str('disabled_reason') ?? (req.currently_due.length || req.past_due.length ? 'requirements.past_due' : null);
+    refreshAccount(ctx.emu, state, previous);
+    return state.account;
+  });
+  add('POST', '/apple_pay_verification', (ctx) => {
+    const p = new Params(ctx.params, ['domain_name', 'passes']);
+    ctx.emu.applePayVerification.set(p.reqStr('domain_name').toLowerCase(), p.bool('passes') ?? true);
+    return { domain_name: p.reqStr('domain_name'), passes: p.bool('passes') ?? true };
+  });
+  add('POST', '/idempotency/expire', (ctx) => {
+    const p = new Params(ctx.params, ['older_than_seconds']);
+    let n = 0;
+    for (const a of ctx.emu.accounts.values()) n += expire(a.idempotency, (p.int('older_than_seconds') ?? 0) * 1000);
+    return { expired: n };
+  });
+
+  add('POST', '/events/trigger', (ctx) => {
+    const p = new Params(ctx.params, ['type', 'account', 'key', 'object']);
+    const key = p.str('key');
+    const accountId = p.str('account');
+    const account = accountId ? ctx.emu.account(accountId) : key ? ctx.emu.platformForKey(key) : undefined;
+    if (!account) throw invalidRequest('Pass `key` (an sk_test_ key) or `account` to choose the account.', { param: 'key' });
+    const type = p.reqStr('type');
+    const object = p.loose('object') ?? { id: ctx.emu.ids.id('obj_'), object: type.split('.')[0] };
+    return ctx.emu.emit(account, type, object, undefined, ctx.emu.options.defaultApiVersion);
+  });
+
+  add('POST', '/webhook_endpoints/:id/roll_secret', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['expires_in_seconds']);
+    const { account, obj } = owned<WebhookEndpoint>(ctx.emu, 'webhook_endpoint', id as string);
+    const grace = p.int('expires_in_seconds') ?? 86400;
+    const list = account.rolledSecrets.get(obj.id) ?? [];
+    if (grace > 0) list.push({ secret: obj.secret as string, expiresAt: Date.now() + grace * 1000 });
+    account.rolledSecrets.set(obj.id, list);
+    obj.secret = `whsec_${ctx.emu.ids.id('', 32)}`;
+    return { id: obj.id, secret: obj.secret, previous_secrets_expire_in_seconds: grace };
+  });
+  add('POST', '/webhooks/config', (ctx) => {
+    const p = new Params(ctx.params, ['delay_ms', 'retry_delays_ms', 'timeout_ms', 'duplicate_rate', 'reorder', 'v0_decoy']);
+    const patch: Partial<WebhookOptions> = {};
+    if (p.has('delay_ms')) patch.delayMs = p.int('delay_ms');
+    if (p.has('timeout_ms')) patch.timeoutMs = p.int('timeout_ms');
+    if (p.has('retry_delays_ms')) patch.retryDelaysMs = (p.strArray('retry_delays_ms') ?? []).map(Number);
+    if (p.has('duplicate_rate')) patch.duplicateRate = Number(p.str('duplicate_rate'));
+    if (p.has('reorder')) {
+      const v = p.oneOf('reorder', ['false', 'reverse', 'shuffle']);
+      patch.reorder = v === 'false' ? false : (v as 'reverse' | 'shuffle');
+    }
+    if (p.has('v0_decoy')) patch.v0Decoy = p.bool('v0_decoy');
+    return ctx.emu.delivery.configure(patch);
+  });
+  add('POST', '/webhooks/flush', async (ctx) => {
+    ctx.emu.delivery.retryNow();
+    await ctx.emu.delivery.waitForIdle();
+    return { deliveries: ctx.emu.delivery.log.length };
+  });
+  add('GET', '/webhooks/deliveries', (ctx) => ({ object: 'list', data: ctx.emu.delivery.log }));
+
+  add('GET', '/faults', (ctx) => ({ object: 'list', data: ctx.emu.faults }));
+  add('DELETE', '/faults', (ctx) => {
+    ctx.emu.faults = [];
+    return { deleted: true };
+  });
+  add('POST', '/faults', (ctx) => {
+    const p = new Params(ctx.params, ['kind', 'rate', 'count', 'path', 'method', 'should_retry', 'delay_ms']);
+    const rate = p.has('rate') ? Number(p.str('rate')) : 1;
+    if (!(rate >= 0 && rate <= 1)) throw invalidRequest('rate must be between 0 and 1.', { param: 'rate' });
+    const fault: Fault = {
+      id: ctx.emu.ids.id('flt_', 10),
+      kind: p.oneOf('kind', FAULT_KINDS, true) as Fault['kind'],
+      rate,
+      remaining: p.int('count') ?? null,
+      path: p.str('path'),
+      method: p.str('method')?.toUpperCase(),
+      shouldRetry: p.bool('should_retry'),
+      delayMs: p.int('delay_ms'),
+    };
+    ctx.emu.faults.push(fault);
+    return fault;
+  });
+  add('GET', '/errors', (ctx) => ({ errors: ctx.emu.errors }));
+}

@@ -1,0 +1,178 @@
+import type { Emulator } from '../emulator';
+import { invalidRequest, permissionError } from '../errors';
+import { nowSeconds } from '../ids';
+import { LIST_PARAMS, paginate } from '../lists';
+import { Params } from '../params';
+import { RawResponse, type Ctx, type Router } from '../router';
+import type { AccountState } from '../store';
+import type { Account } from '../types';
+import { page, escapeHtml } from '../browser/pages';
+
+/** §9.1: what a fresh connected account still has to provide, keyed to the params that provide it. */
+const REQUIREMENTS: Record<string, (p: Params) => boolean> = {
+  business_type: (p) => p.has('business_type'),
+  'business_profile.url': (p) => !!p.loose('business_profile')?.url,
+  external_account: (p) => p.has('external_account'),
+  'tos_acceptance.date': (p) => !!p.loose('tos_acceptance')?.date,
+  'tos_acceptance.ip': (p) => !!p.loose('tos_acceptance')?.ip,
+  'representative.first_name': (p) => !!p.loose('individual')?.first_name || !!p.loose('company')?.name,
+};
+
+const ACCOUNT_PARAMS = ['account_token', 'business_profile', 'business_type', 'capabilities', 'company', 'default_currency', 'documents', 'email', 'external_account', 'groups', 'individual', 'metadata', 'settings', 'tos_acceptance'];
+
+export function getConnected(ctx: Ctx, id: string): AccountState {
+  const state = ctx.emu.account(id);
+  if (!state || (state.platformId !== ctx.platform.id && state.id !== ctx.platform.id)) {
+    throw permissionError(`The provided key does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`, 'account_invalid');
+  }
+  return state;
+}
+
+/** Recomputes the derived flags after requirements changed, emitting account.updated / capability.updated. */
+export function refreshAccount(emu: Emulator, state: AccountState, previous: Record<string, unknown>): void {
+  const a = state.account;
+  const done = a.requirements.currently_due.length === 0 && a.requirements.past_due.length === 0;
+  a.requirements.disabled_reason = done ? null : a.requirements.disabled_reason ?? 'requirements.past_due';
+  a.charges_enabled = done;
+  a.payouts_enabled = done;
+  if (done) a.details_submitted = true;
+  const capsBefore = { ...a.capabilities };
+  for (const k of Object.keys(a.capabilities)) a.capabilities[k] = done ? 'active' : 'inactive';
+  emu.emit(state, 'account.updated', a, { ...previous, capabilities: capsBefore });
+  for (const [k, v] of Object.entries(a.capabilities)) {
+    if (capsBefore[k] !== v) emu.emit(state, 'capability.updated', { id: k, object: 'capability', account: a.id, requested: true, status: v, requirements: a.requirements }, { status: capsBefore[k] });
+  }
+}
+
+export function completeOnboarding(emu: Emulator, state: AccountState): Account {
+  const a = state.account;
+  const previous = { requirements: structuredClone(a.requirements), charges_enabled: a.charges_enabled, details_submitted: a.details_submitted };
+  a.requirements.currently_due = [];
+  a.requirements.eventually_due = [];
+  a.requirements.past_due = [];
+  a.requirements.disabled_reason = null;
+  a.details_submitted = true;
+  refreshAccount(emu, state, previous);
+  return a;
+}
+
+function applyUpdate(state: AccountState, p: Params): Record<string, unknown> {
+  const a = state.account;
+  const previous: Record<string, unknown> = { requirements: structuredClone(a.requirements) };
+  if (p.has('email')) a.email = p.str('email') ?? null;
+  if (p.has('business_type')) a.business_type = p.oneOf('business_type', ['company', 'government_entity', 'individual', 'non_profit']) ?? null;
+  const profile = p.loose('business_profile');
+  if (profile) a.business_profile = { ...a.business_profile, ...profile };
+  const tos = p.loose('tos_acceptance');
+  if (tos) a.tos_acceptance = { ...a.tos_acceptance, ...tos };
+  if (p.has('metadata')) a.metadata = p.metadata(a.metadata);
+  const caps = p.loose('capabilities');
+  if (caps) for (const k of Object.keys(caps)) if (!(k in a.capabilities)) a.capabilities[k] = 'inactive';
+  const settings = p.loose('settings');
+  if (settings) a.settings = { ...a.settings, ...settings };
+  for (const [req, provided] of Object.entries(REQUIREMENTS)) {
+    if (provided(p)) {
+      a.requirements.currently_due = a.requirements.currently_due.filter((r) => r !== req);
+      a.requirements.eventually_due = a.requirements.eventually_due.filter((r) => r !== req);
+      a.requirements.past_due = a.requirements.past_due.filter((r) => r !== req);
+    }
+  }
+  return previous;
+}
+
+export function registerAccounts(r: Router): void {
+  r.add('POST', '/v1/accounts', (ctx) => {
+    if (ctx.account.platformId) throw invalidRequest('Connected accounts cannot create accounts.', { param: 'type' });
+    const p = new Params(ctx.params, [...ACCOUNT_PARAMS, 'country', 'type', 'controller']);
+    const controller = p.loose('controller');
+    const type = p.oneOf('type', ['standard', 'express', 'custom']) ?? (controller ? 'none' : undefined);
+    if (!type) throw invalidRequest('Missing required param: type (or controller).', { code: 'parameter_missing', param: 'type' });
+    const id = ctx.emu.ids.id('acct_1', 15);
+    const a = ctx.emu.newAccountObject(id, type, (p.str('country') ?? ctx.account.account.country).toUpperCase(), p.str('email') ?? null);
+    if (controller) a.controller = controller;
+    const due = Object.keys(REQUIREMENTS);
+    a.requirements = { ...a.requirements, currently_due: [...due], eventually_due: [...due], past_due: [...due], disabled_reason: 'requirements.past_due', current_deadline: null };
+    const state = ctx.emu.addConnected(ctx.account, a);
+    ctx.emu.own(id, state);
+    applyUpdate(state, p);
+    const done = a.requirements.currently_due.length === 0;
+    if (done) {
+      a.requirements.disabled_reason = null;
+      a.charges_enabled = a.payouts_enabled = a.details_submitted = true;
+      for (const k of Object.keys(a.capabilities)) a.capabilities[k] = 'active';
+    }
+    return a;
+  });
+  r.add('GET', '/v1/accounts/:id', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    return getConnected(ctx, id as string).account;
+  });
+  r.add('GET', '/v1/account', (ctx) => {
+    new Params(ctx.params, []);
+    return ctx.account.account;
+  });
+  r.add('POST', '/v1/accounts/:id', (ctx, [id]) => {
+    const p = new Params(ctx.params, ACCOUNT_PARAMS);
+    const state = getConnected(ctx, id as string);
+    const previous = applyUpdate(state, p);
+    refreshAccount(ctx.emu, state, previous);
+    return state.account;
+  });
+  r.add('DELETE', '/v1/accounts/:id', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    const state = getConnected(ctx, id as string);
+    if (!state.platformId) throw invalidRequest('A platform cannot delete its own account through the emulator.', { param: 'account' });
+    ctx.emu.accounts.delete(state.id);
+    return { id: state.id, object: 'account', deleted: true };
+  });
+  r.add('GET', '/v1/accounts', (ctx) => {
+    const p = new Params(ctx.params, [...LIST_PARAMS]);
+    const items = [...ctx.emu.accounts.values()].filter((s) => s.platformId === ctx.account.id).map((s) => s.account);
+    return paginate(items, p, '/v1/accounts');
+  });
+  r.add('POST', '/v1/account_links', (ctx) => {
+    const p = new Params(ctx.params, ['account', 'type', 'refresh_url', 'return_url', 'collect', 'collection_options']);
+    const state = getConnected(ctx, p.reqStr('account'));
+    const type = p.oneOf('type', ['account_onboarding', 'account_update'], true) as string;
+    if (type === 'account_update' && state.account.type !== 'custom') {
+      throw invalidRequest('account_update links can only be created for custom accounts (or accounts whose platform collects requirements).', { param: 'type' });
+    }
+    const refreshUrl = p.str('refresh_url');
+    const returnUrl = p.reqStr('return_url');
+    const token = ctx.emu.ids.id('', 32);
+    const created = nowSeconds();
+    const expiresAt = created + ctx.emu.options.accountLinkTtlSeconds;
+    ctx.emu.accountLinks.set(token, { account: state.id, type, refresh_url: refreshUrl ?? returnUrl, return_url: returnUrl, expiresAt, used: false });
+    return { object: 'account_link', created, expires_at: expiresAt, url: `${ctx.emu.baseUrl}/_emulator/connect/onboarding/${token}` };
+  });
+  r.add('POST', '/v1/accounts/:id/login_links', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    const state = getConnected(ctx, id as string);
+    if (state.account.type !== 'express') throw invalidRequest('Login links can only be created for Express accounts.', { param: 'account' });
+    return { object: 'login_link', created: nowSeconds(), url: `${ctx.emu.baseUrl}/_emulator/connect/express/${state.id}` };
+  });
+
+  // Onboarding pages reached by the account link (single use; expired or reused → refresh_url).
+  r.add('GET', '/_emulator/connect/onboarding/:token', (ctx, [token]) => {
+    const link = ctx.emu.accountLinks.get(token as string);
+    if (!link) return RawResponse.html(page('Link not found', '<p>This onboarding link does not exist.</p>'), 404);
+    if (link.used || link.expiresAt < nowSeconds()) return RawResponse.redirect(link.refresh_url);
+    link.used = true;
+    return RawResponse.html(
+      page(
+        'Connect onboarding',
+        `<p>Onboarding for <code>${escapeHtml(link.account)}</code> (${escapeHtml(link.type)}).</p>
+<form method="post" action="/_emulator/connect/onboarding/${escapeHtml(token as string)}/complete"><button id="kassa-onboarding-complete" type="submit">Complete onboarding</button></form>
+<form method="post" action="/_emulator/connect/onboarding/${escapeHtml(token as string)}/leave"><button id="kassa-onboarding-leave" type="submit">Leave without finishing</button></form>`,
+      ),
+    );
+  }, 'none');
+  r.add('POST', '/_emulator/connect/onboarding/:token/:action', (ctx, [token, action]) => {
+    const link = ctx.emu.accountLinks.get(token as string);
+    if (!link) return RawResponse.html(page('Link not found', '<p>This onboarding link does not exist.</p>'), 404);
+    const state = ctx.emu.account(link.account);
+    if (state && action === 'complete') completeOnboarding(ctx.emu, state);
+    return RawResponse.redirect(link.return_url);
+  }, 'none');
+  r.add('GET', '/_emulator/connect/express/:id', (_ctx, [id]) => RawResponse.html(page('Express dashboard', `<p>Express dashboard of <code>${escapeHtml(id as string)}</code> (emulated).</p>`)), 'none');
+}

@@ -1,0 +1,79 @@
+import type { Emulator } from '../emulator';
+import { invalidRequest, resourceMissing } from '../errors';
+import { nowSeconds } from '../ids';
+import { LIST_PARAMS, paginate } from '../lists';
+import { Params } from '../params';
+import type { Ctx, Router } from '../router';
+import type { PaymentMethodDomain, WalletStatus } from '../types';
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** Apple Pay needs the domain verified; a control can make it fail per domain (§8.1). */
+function applePay(emu: Emulator, domain: string): WalletStatus {
+  const passes = emu.applePayVerification.get(domain) ?? emu.options.verifyApplePayDomain(domain);
+  return passes
+    ? { status: 'active' }
+    : { status: 'inactive', status_details: { error_message: `The domain ${domain} could not be verified with Apple: the file /.well-known/apple-developer-merchantid-domain-association was not found.` } };
+}
+
+function get(ctx: Ctx, id: string): PaymentMethodDomain {
+  const d = ctx.account.get<PaymentMethodDomain>('payment_method_domain', id);
+  if (!d) throw resourceMissing('payment_method_domain', id, 'id');
+  return d;
+}
+
+export function registerPaymentMethodDomains(r: Router): void {
+  r.add('POST', '/v1/payment_method_domains', (ctx) => {
+    const p = new Params(ctx.params, ['domain_name', 'enabled']);
+    const domain = p.reqStr('domain_name').toLowerCase();
+    if (!DOMAIN_RE.test(domain)) throw invalidRequest(`Invalid domain_name: ${domain}`, { param: 'domain_name' });
+    const existing = [...ctx.account.coll<PaymentMethodDomain>('payment_method_domain').values()].find((d) => d.domain_name === domain);
+    if (existing) {
+      if (ctx.emu.options.duplicatePaymentMethodDomain === 'return_existing') return existing;
+      throw invalidRequest(`A PaymentMethodDomain for ${domain} already exists on this account (${existing.id}).`, { param: 'domain_name', code: 'resource_already_exists' });
+    }
+    const active: WalletStatus = { status: 'active' };
+    const d: PaymentMethodDomain = {
+      id: ctx.emu.ids.id('pmd_'),
+      object: 'payment_method_domain',
+      created: nowSeconds(),
+      livemode: false,
+      domain_name: domain,
+      enabled: p.bool('enabled') ?? true,
+      apple_pay: applePay(ctx.emu, domain),
+      google_pay: { ...active },
+      link: { ...active },
+      paypal: { ...active },
+      amazon_pay: { ...active },
+      klarna: { ...active },
+    };
+    ctx.account.put('payment_method_domain', d);
+    return d;
+  });
+  r.add('GET', '/v1/payment_method_domains/:id', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    return get(ctx, id as string);
+  });
+  r.add('POST', '/v1/payment_method_domains/:id', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['enabled']);
+    const d = get(ctx, id as string);
+    const enabled = p.bool('enabled');
+    if (enabled !== undefined) d.enabled = enabled;
+    return d;
+  });
+  r.add('POST', '/v1/payment_method_domains/:id/validate', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    const d = get(ctx, id as string);
+    d.apple_pay = applePay(ctx.emu, d.domain_name);
+    return d;
+  });
+  r.add('GET', '/v1/payment_method_domains', (ctx) => {
+    const p = new Params(ctx.params, [...LIST_PARAMS, 'domain_name', 'enabled']);
+    const name = p.str('domain_name')?.toLowerCase();
+    const enabled = p.bool('enabled');
+    const items = [...ctx.account.coll<PaymentMethodDomain>('payment_method_domain').values()].filter(
+      (d) => (!name || d.domain_name === name) && (enabled === undefined || d.enabled === enabled),
+    );
+    return paginate(items, p, '/v1/payment_method_domains');
+  });
+}
