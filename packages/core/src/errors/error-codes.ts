@@ -71,6 +71,17 @@ export const errorCodes = {
   PAYMENT_NOT_EXECUTABLE: { status: 409, message: 'Payment {id} cannot be executed: {reason}' },
   REFUND_PROVIDER_INVALID: { status: 400, message: 'A refund of payment {payment} must go through its provider {expected} or be a manual refund, not {provider}' },
   REFUND_SOURCE_INVALID: { status: 400, message: 'Refund source must be buyer or admin, got {source}; external refunds are reported with createExternalRefund' },
+
+  // Shop: the buyer order flow (server shop/)
+  SHOP_CART_EMPTY: { status: 400, message: 'Your cart is empty: choose at least one ticket' },
+  SHOP_NOT_ENOUGH_LEFT: { status: 409, message: '{product}: only {available} left, you asked for {requested}' },
+  SHOP_NOT_ON_SALE: { status: 409, message: 'This event is not on sale' },
+  SHOP_CHECKOUT_STEP_MISSING: { status: 409, message: 'Please complete the {step} step first' },
+  SHOP_PAYMENT_METHOD_UNAVAILABLE: { status: 409, message: 'The payment method {provider} is not available for this order' },
+  SHOP_PAYMENT_FORM_INVALID: { status: 400, message: 'Please check the details for {provider}: {detail}' },
+  SHOP_PAYMENT_NOT_CHANGEABLE: { status: 409, message: 'The payment of order {code} cannot be started or changed: {reason}' },
+  SHOP_SUBMISSION_FOREIGN: { status: 409, message: 'This form belongs to another browser session; please start again' },
+  SHOP_SUBMISSION_IN_PROGRESS: { status: 409, message: 'Your order is still being processed; reload the page in a moment' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;
