@@ -5,7 +5,6 @@ import type { Emulator, Fault } from './emulator';
 import { expandResponse } from './expand';
 import { decodeForm, FormDecodeError, type FormObject } from './form-decode';
 import { begin, finish, fingerprint, type StoredResponse } from './idempotency';
-import { Params } from './params';
 import { RawResponse, type Ctx, type Router } from './router';
 import type { AccountState } from './store';
 
@@ -55,6 +54,12 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   });
   res.end(text);
   return text;
+}
+
+/** `expand` as `expand[]=a`, `expand[0]=a` or a single `expand=a`. */
+function expandPaths(v: unknown): string[] {
+  if (typeof v === 'string') return v ? [v] : [];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
@@ -255,7 +260,7 @@ function execute(
       settle(null);
       return;
     }
-    const expand = new Params(ctx.params, [], '').expand();
+    const expand = expandPaths(ctx.params.expand);
     const out = expand.length && authenticated ? expandResponse(ctx.account, result, expand) : result;
     const headers = { ...baseHeaders };
     if (ctx.idempotencyKey) headers['Idempotency-Key'] = ctx.idempotencyKey;

@@ -4,9 +4,9 @@ import { RawResponse, type Router } from '../router';
 import { EMULATOR_NOTICE } from '../notice';
 import { page } from './pages';
 
-/** Serves the Stripe.js double (plain JS in stripe-js.js) at the URLs a page may load it from. */
+/** Serves the Stripe.js double (plain JS in stripe-js.client.js) at the URLs a page may load it from. */
 export function registerStripeJs(r: Router): void {
-  const source = readFileSync(join(__dirname, 'stripe-js.js'), 'utf8');
+  const source = readFileSync(join(__dirname, 'stripe-js.client.js'), 'utf8');
   const serve = () => new RawResponse(200, { 'Content-Type': 'application/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }, source);
   for (const path of ['/v3', '/js/stripe.js', '/v3/stripe.js']) r.add('GET', path, serve, 'none');
   r.add('GET', '/', (ctx) =>
