@@ -52,3 +52,29 @@ export { BasePaymentProvider, type JsonSchema, type PrepareResult } from './prov
 export type {
   PaymentOutcome, RefundOutcome, ViewModel, ProviderContext, AvailabilityQuery, PaymentCallInput, RefundCallInput,
 } from './provider/provider-types';
+
+// Providers, plugins, settings and configuration.
+export { ProviderRegistry, providerIdentifierPattern } from './provider/provider-registry';
+export type { ProviderLookup, ProviderContextFactory } from './provider/provider-registry.types';
+export { createProviderContextFactory, providerSettingsNamespace, type ProviderContextDeps } from './provider/provider-context';
+export {
+  commonSettingsProperties, commonSettingKeys, toCommonSettings, providerNamespace,
+  type ProviderCommonSettings, type CommonSettingKey,
+} from './provider/provider-settings';
+export { checkAvailability, assertAvailable, type AvailabilityResult, type AvailabilityRefusal } from './provider/availability';
+export { ManualProvider, type ManualSettings } from './provider/builtin/manual.provider';
+export { FreeProvider } from './provider/builtin/free.provider';
+export { definePlugin, isPlugin } from './plugin/define-plugin';
+export { loadPlugins, builtinPlugin, type LoadedPlugins, type LoadPluginsOptions } from './plugin/load-plugins';
+export { coreVersion } from './plugin/core-version';
+export type {
+  Plugin, PluginDefinition, PluginRoute, PluginJob, PluginHandler, ProviderFactory, ProviderEnvironment, MigrationClass, AnyPaymentProvider,
+} from './plugin/plugin-manifest';
+export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
+export {
+  SettingsStore, globalSettings, organizerSettings, eventSettings,
+  type SettingsTarget, type SettingsStoreOptions, type DisplaySettings, type RedactedSecret,
+} from './settings/settings-store';
+export { createAjv, describeAjvErrors } from './settings/json-schema';
+export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';
+export { loadConfig, parseConfig, decodeSecretKey } from './config/load-config';

@@ -5,14 +5,14 @@ import type { JsonSchema } from './base-payment-provider';
  * stored in the provider's own settings namespace next to its own keys; the leading underscore keeps
  * the two apart, so a provider's own keys must not start with one.
  *
- * Amounts are integer minor units in the event's currency. `_feePercent` is a decimal string with at
- * most two decimals ("2.9" means 2.9 %), never a float: it converts exactly to basis points.
+ * Amounts are integer minor units in the event's currency. `_feePercent` is a decimal string below
+ * 100 with at most four decimals ("2.9" means 2.9 %), never a float, so the fee is computed exactly.
  * Dates are ISO 8601 date-times with an offset, compared as instants.
  */
 export const commonSettingsProperties = {
   _enabled: { type: 'boolean', title: 'Enabled' },
   _feeAbs: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, title: 'Fixed fee (minor units)' },
-  _feePercent: { type: 'string', pattern: '^(?:100(?:\\.0{1,2})?|\\d{1,2}(?:\\.\\d{1,2})?)$', title: 'Percentage fee, e.g. "2.9"' },
+  _feePercent: { type: 'string', pattern: '^\\d{1,2}(?:\\.\\d{1,4})?$', title: 'Percentage fee below 100, e.g. "2.9"' },
   _feeReverseCalc: { type: 'boolean', title: 'Calculate the fee so that the organizer receives the full price' },
   _availabilityStart: { type: 'string', format: 'date-time', title: 'Available from' },
   _availabilityEnd: { type: 'string', format: 'date-time', title: 'Available until' },
@@ -32,10 +32,8 @@ export interface ProviderCommonSettings {
   readonly enabled: boolean;
   /** Fixed fee in minor units of the event's currency. */
   readonly feeAbs: number;
-  /** Percentage fee as a decimal string, e.g. "2.9". */
+  /** Percentage fee as a decimal string below 100 with at most four decimals, e.g. "2.9". */
   readonly feePercent: string;
-  /** The same percentage in basis points (1/100 %), e.g. 290: exact, no float. */
-  readonly feePercentBasisPoints: number;
   /** Reverse calculation (pretix's default): the fee covers its own percentage. */
   readonly feeReverseCalc: boolean;
   readonly availabilityStart: Date | null;
@@ -62,7 +60,6 @@ export function toCommonSettings(values: Readonly<Record<string, unknown>>, enab
     enabled: v._enabled === true,
     feeAbs: int(v._feeAbs) ?? 0,
     feePercent,
-    feePercentBasisPoints: percentToBasisPoints(feePercent),
     feeReverseCalc: v._feeReverseCalc !== false,
     availabilityStart: date(v._availabilityStart),
     availabilityEnd: date(v._availabilityEnd),
@@ -70,13 +67,6 @@ export function toCommonSettings(values: Readonly<Record<string, unknown>>, enab
     totalMax: int(v._totalMax),
     restrictedCountries: Object.freeze(Array.isArray(v._restrictedCountries) ? v._restrictedCountries.filter((c): c is string => typeof c === 'string') : []),
   });
-}
-
-/** "2.9" → 290, "0.25" → 25, "100" → 10000; string arithmetic, so no float rounding. */
-export function percentToBasisPoints(percent: string): number {
-  const m = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(percent);
-  if (!m) throw new Error(`Not a percentage with at most two decimals: ${percent}`);
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
 }
 
 const providerSchemaKeywords = new Set(['type', 'properties', 'required', 'additionalProperties', 'title', 'description', '$comment', '$id', '$schema']);
