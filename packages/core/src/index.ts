@@ -29,6 +29,9 @@ export { OrderRefund } from './refund/order-refund.entity';
 export { LogEntry, actorTypes, type ActorType } from './audit/log-entry.entity';
 export { logAction, systemActor, type Actor, type LogActionInput } from './audit/log-action';
 export { OutboxEvent } from './outbox/outbox-event.entity';
+export { OutboxEffect } from './outbox/outbox-effect.entity';
+export { OutboxDelivery, outboxDeliveryStates, type OutboxDeliveryState } from './outbox/outbox-delivery.entity';
+export { EmailMessage, emailTransports, type EmailTransport } from './email/email-message.entity';
 export { emitEvent, outboxTopics, type OutboxTopic, type EmitEventInput } from './outbox/emit-event';
 export { Setting, settingScopes, type SettingScope } from './settings/setting.entity';
 

@@ -1,1 +1,16 @@
-export {};
+// The public surface of @kassa/jobs: the server (in-process worker, control panel) and the CLI use this.
+export { defineJobsConfig, loadJobsConfig, defaultRetry, defaultWorker, type JobsConfig, type JobsBackendConfig, type RetrySettings, type WorkerSettings } from './config';
+export { createJobsRuntime, type JobsRuntime, type JobsRuntimeOptions, type StartOptions } from './runtime';
+export { startInProcessJobs } from './in-process';
+export { runWorker, type WorkerMainOptions } from './worker-main';
+export { stopOnSignals } from './shutdown';
+export { consoleLogger, silentLogger, type JobsContext, type JobsLogger, type JobsServices } from './context';
+export { queueNames, jobIds, schedulerIds, type QueueKey, type QueueName, type QueuePayloads, type DeliverEventPayload, type SendEmailPayload } from './queues';
+export { PermanentJobError, isPermanentJobError } from './job-errors';
+export { defaultJobOptions } from './retry-policy';
+export { type EventHandler, type RelayedEvent } from './outbox/event-handler';
+export { OutboxRelay } from './outbox/outbox-relay';
+export { type FailedJob, type FailedJobsQuery } from './failed-jobs';
+export { listStoredEmails, getStoredEmail, type StoredEmailQuery, type StoredEmailSummary } from './emails/stored-emails';
+export { EmailRenderer, emailTemplateNames, emailLocales, emailLocale, type EmailTemplateName, type RenderedEmail } from './emails/email-templates';
+export { type PluginJobContext, type PluginJobProcessor } from './plugin-jobs';

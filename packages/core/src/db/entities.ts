@@ -10,6 +10,9 @@ import { Organizer } from '../organizer/organizer.entity';
 import { Team } from '../organizer/team.entity';
 import { User } from '../organizer/user.entity';
 import { OutboxEvent } from '../outbox/outbox-event.entity';
+import { OutboxEffect } from '../outbox/outbox-effect.entity';
+import { OutboxDelivery } from '../outbox/outbox-delivery.entity';
+import { EmailMessage } from '../email/email-message.entity';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { OrderRefund } from '../refund/order-refund.entity';
 import { Setting } from '../settings/setting.entity';
@@ -18,4 +21,5 @@ import { Setting } from '../settings/setting.entity';
 export const coreEntities = [
   Organizer, User, Team, ApiToken, Event, Product, Quota, Order, OrderPosition, OrderFee,
   OrderPayment, OrderRefund, LogEntry, OutboxEvent, Setting,
+  OutboxEffect, OutboxDelivery, EmailMessage,
 ];

@@ -82,6 +82,9 @@ export const errorCodes = {
   SHOP_PAYMENT_NOT_CHANGEABLE: { status: 409, message: 'The payment of order {code} cannot be started or changed: {reason}' },
   SHOP_SUBMISSION_FOREIGN: { status: 409, message: 'This form belongs to another browser session; please start again' },
   SHOP_SUBMISSION_IN_PROGRESS: { status: 409, message: 'Your order is still being processed; reload the page in a moment' },
+  // Jobs (packages/jobs): the control panel's failed-jobs list
+  JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
+  JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

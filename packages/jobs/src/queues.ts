@@ -1,0 +1,66 @@
+/**
+ * Every queue, job name and payload in one place: the only file that spells a queue name.
+ * Payloads carry ids, never copies of rows, so a retried job always reads the current state.
+ */
+
+export const queueNames = {
+  /** One job per outbox event: runs the event's handlers in order per order. */
+  events: 'kassa-events',
+  /** One job per stored email that has to go out over SMTP. */
+  emails: 'kassa-emails',
+  /** Periodic work (job schedulers): expiry, reminders, session purge, plugins' periodic jobs. */
+  maintenance: 'kassa-maintenance',
+} as const;
+
+export type QueueKey = keyof typeof queueNames;
+export type QueueName = (typeof queueNames)[QueueKey];
+
+export interface DeliverEventPayload {
+  /** outbox_event.id (bigint, as a string). */
+  eventId: string;
+  topic: string;
+  orderId: string | null;
+}
+
+export interface SendEmailPayload {
+  /** email_message.id */
+  emailId: string;
+}
+
+export interface MaintenancePayload {
+  /** For plugin jobs: "<plugin>/<job>"; empty for the built-in ones. */
+  pluginJob?: string;
+}
+
+/** Job names per queue and the payload each carries. */
+export interface QueuePayloads {
+  events: { 'deliver-event': DeliverEventPayload };
+  emails: { 'send-email': SendEmailPayload };
+  maintenance: {
+    'expire-orders': MaintenancePayload;
+    'send-payment-reminders': MaintenancePayload;
+    'purge-sessions': MaintenancePayload;
+    'plugin-job': MaintenancePayload;
+  };
+}
+
+export type JobName<Q extends QueueKey> = keyof QueuePayloads[Q] & string;
+export type JobPayload<Q extends QueueKey, N extends JobName<Q> = JobName<Q>> = QueuePayloads[Q][N];
+
+/**
+ * Deterministic job ids: enqueuing the same cause twice (a relay that crashed before marking the
+ * event relayed, a handler retried after it enqueued) yields one job. BullMQ refuses ':' and
+ * integer-only ids, hence the prefixes.
+ */
+export const jobIds = {
+  deliverEvent: (eventId: string): string => `event-${eventId}`,
+  sendEmail: (emailId: string): string => `email-${emailId}`,
+};
+
+/** Scheduler ids of the built-in periodic jobs. */
+export const schedulerIds = {
+  expireOrders: 'expire-orders',
+  paymentReminders: 'send-payment-reminders',
+  purgeSessions: 'purge-sessions',
+  plugin: (plugin: string, job: string): string => `plugin-${plugin}-${job}`,
+};

@@ -1,0 +1,147 @@
+import { systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core';
+import type { Job, Queue, Worker } from 'bullmq';
+import { createJobsBackend, type JobsBackend } from './backend';
+import type { JobsConfig } from './config';
+import { consoleLogger, type JobsContext, type JobsLogger, type JobsServices } from './context';
+import { emailHandlers } from './emails/email-handlers';
+import { EmailOutbox } from './emails/email-outbox';
+import { EmailRenderer } from './emails/email-templates';
+import { createSmtpMailer, type Mailer } from './emails/mailer';
+import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery } from './failed-jobs';
+import { PermanentJobError } from './job-errors';
+import { assertHandlers, type EventHandler } from './outbox/event-handler';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { interpretPluginJobs, type PeriodicPluginJob } from './plugin-jobs';
+import { deliverEventProcessor } from './processors/deliver-event';
+import { expireOrdersProcessor } from './processors/expire-orders';
+import { purgeSessionsProcessor } from './processors/purge-sessions';
+import { sendEmailProcessor } from './processors/send-email';
+import { sendPaymentRemindersProcessor } from './processors/send-payment-reminders';
+import { jobIds, queueNames, type MaintenancePayload, type QueueKey } from './queues';
+import { defaultJobOptions } from './retry-policy';
+import { builtinSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
+
+export interface JobsRuntimeOptions {
+  dataSource: DataSource;
+  config: JobsConfig;
+  clock?: Clock;
+  logger?: JobsLogger;
+  /** Core's services (`createKassaCore()`); without them order expiry is not scheduled. */
+  services?: JobsServices | null;
+  /** Loaded plugins: their `jobs` become periodic jobs and event handlers. */
+  plugins?: readonly Plugin[];
+  /** Handlers besides the built-in email ones (tests, the server). */
+  handlers?: readonly EventHandler[];
+  /** Leave out the built-in email handlers (benchmarks, tests of the machinery itself). */
+  withoutEmailHandlers?: boolean;
+}
+
+export interface StartOptions {
+  /** Run the queue workers in this process (default true). */
+  workers?: boolean;
+  /** Poll the outbox in this process (default true). */
+  relay?: boolean;
+  /** Upsert the job schedulers (default true). */
+  schedulers?: boolean;
+}
+
+/** The jobs machinery of one process: queues, workers, relay, schedulers. No module-level state. */
+export interface JobsRuntime {
+  readonly context: JobsContext;
+  readonly queues: Readonly<Record<QueueKey, Queue>>;
+  readonly relay: OutboxRelay;
+  readonly handlers: readonly EventHandler[];
+  start(opts?: StartOptions): Promise<void>;
+  /** Graceful: stops taking jobs, lets the ones in flight finish, closes connections. */
+  stop(): Promise<void>;
+  listFailedJobs(q?: FailedJobsQuery): Promise<FailedJob[]>;
+  retryJob(queue: QueueKey, id: string): Promise<void>;
+  /** Drops everything the backend stored (tests and benchmarks only). */
+  destroyBackend(): Promise<void>;
+}
+
+/** Builds the runtime: prepares the backend (BullMQ's tables on PostgreSQL) and opens the queues. */
+export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsRuntime> {
+  const { config, dataSource } = opts;
+  const logger = opts.logger ?? consoleLogger;
+  const backend: JobsBackend = createJobsBackend(config.backend);
+  await backend.prepare();
+  const jobOptions = defaultJobOptions(config.retry);
+  const queues: Record<QueueKey, Queue> = {
+    events: backend.createQueue(queueNames.events, { defaultJobOptions: jobOptions }),
+    emails: backend.createQueue(queueNames.emails, { defaultJobOptions: jobOptions }),
+    maintenance: backend.createQueue(queueNames.maintenance, { defaultJobOptions: jobOptions }),
+  };
+  for (const q of Object.values(queues)) q.on('error', (err) => logger.error('queue error', { queue: q.name, error: err.message }));
+
+  const mailer: Mailer | null = config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : null;
+  const emails = new EmailOutbox(dataSource, new EmailRenderer(), config.smtpUrl, config.mailFrom, async (ids) => {
+    await queues.emails.addBulk(ids.map((emailId) => ({ name: 'send-email', data: { emailId }, opts: { jobId: jobIds.sendEmail(emailId) } })));
+  });
+  const context: JobsContext = { dataSource, config, clock: opts.clock ?? systemClock, logger, emails, services: opts.services ?? null };
+  const fromPlugins = interpretPluginJobs(opts.plugins ?? []);
+  const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...fromPlugins.handlers, ...(opts.handlers ?? [])];
+  assertHandlers(handlers);
+  const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs);
+  const workers: Worker[] = [];
+  let started = false;
+
+  const workerOptions = {
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: 2,
+  };
+
+  return {
+    context, queues, relay, handlers,
+    async start(startOpts = {}) {
+      if (started) return;
+      started = true;
+      if (startOpts.workers ?? true) {
+        workers.push(
+          backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
+          backend.createWorker(queueNames.maintenance, maintenanceProcessor(context, fromPlugins.periodic) as never, { ...workerOptions, concurrency: 2 }),
+        );
+        if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));
+        for (const w of workers) {
+          w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
+          w.on('failed', (job, err) => logger.warn('job failed', { queue: w.name, id: job?.id, attemptsMade: job?.attemptsMade, error: err.message }));
+        }
+        await Promise.all(workers.map((w) => w.waitUntilReady()));
+      }
+      if (startOpts.schedulers ?? true) {
+        await upsertSchedulers(queues.maintenance, [...builtinSchedule({ withExpiry: context.services !== null }), ...pluginSchedule(fromPlugins.periodic)]);
+      }
+      if (startOpts.relay ?? true) relay.start();
+    },
+    async stop() {
+      await relay.stop();
+      // Worker.close() waits for the jobs in flight; a job it never got to stays in the queue.
+      await Promise.all(workers.splice(0).map((w) => w.close()));
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      mailer?.close();
+    },
+    listFailedJobs: (q) => listFailedJobs(queues, q),
+    retryJob: (queue, id) => retryJob(queues, queue, id),
+    destroyBackend: () => backend.destroyAll(),
+  };
+}
+
+function maintenanceProcessor(ctx: JobsContext, periodic: readonly PeriodicPluginJob[]) {
+  const expire = expireOrdersProcessor(ctx);
+  const reminders = sendPaymentRemindersProcessor(ctx);
+  const purge = purgeSessionsProcessor(ctx);
+  return async (job: Job<MaintenancePayload>): Promise<unknown> => {
+    switch (job.name) {
+      case 'expire-orders': return expire();
+      case 'send-payment-reminders': return reminders();
+      case 'purge-sessions': return purge();
+      case 'plugin-job': {
+        const entry = periodic.find((p) => p.key === job.data.pluginJob);
+        if (!entry) throw new PermanentJobError(`plugin job ${job.data.pluginJob ?? '?'} is not registered in this worker`);
+        return entry.run({ plugin: entry.plugin, job: entry.job, jobs: ctx, attempt: job.attemptsMade + 1 });
+      }
+      default: throw new PermanentJobError(`unknown maintenance job ${job.name}`);
+    }
+  };
+}

@@ -1,0 +1,102 @@
+import { KassaError } from '@kassa/core';
+import type { EventHandler } from '../../src/outbox/event-handler';
+import { jobIds } from '../../src/queues';
+import {
+  count, createEffectTable, createTestDatabase, insertEvents, isolatedBackend, recordingHandler, RuntimeTracker, testConfig,
+  uuids, waitFor, type BackendKind, type TestDatabase,
+} from '../support/harness';
+
+let db: TestDatabase;
+const tracker = new RuntimeTracker();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await createEffectTable(db.dataSource);
+});
+afterEach(async () => {
+  await tracker.cleanup();
+  await db.dataSource.query(`TRUNCATE outbox_event, test_effect RESTART IDENTITY CASCADE`);
+});
+afterAll(async () => {
+  await db.destroy();
+});
+
+describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind) => {
+  const config = () => testConfig(isolatedBackend(kind, db.url));
+
+  it('relays committed events and runs each handler once per event, even when the event is delivered twice', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler('test.a'), recordingHandler('test.b')], withoutEmailHandlers: true });
+    await insertEvents(db.dataSource, 20, uuids(4));
+    await rt.start({ schedulers: false });
+    await waitFor('20 deliveries', async () => (await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery WHERE state = 'done'`)) === 20);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM outbox_event WHERE relayed_at IS NULL`)).toBe(0);
+
+    // Redeliver: the same events as fresh jobs (what a relay crash between enqueue and mark, or a
+    // pruned completed job, would produce). The effects ledger must absorb them.
+    const ids: { id: string }[] = await db.dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY id`);
+    await rt.queues.events.addBulk(ids.map(({ id }) => ({ name: 'deliver-event', data: { eventId: id, topic: 'test.happened', orderId: null }, opts: { jobId: `again-${id}` } })));
+    await waitFor('redelivered jobs to finish', async () => (await rt.queues.events.getCompletedCount()) >= 40);
+
+    const rows: { handler: string; n: string }[] = await db.dataSource.query(`SELECT handler, count(DISTINCT event_id) AS n, count(*) AS total FROM test_effect GROUP BY handler ORDER BY handler`);
+    expect(rows).toEqual([{ handler: 'test.a', n: '20', total: '20' }, { handler: 'test.b', n: '20', total: '20' }]);
+  });
+
+  it('uses deterministic job ids, so relaying the same event twice makes one job', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    await insertEvents(db.dataSource, 3, uuids(1));
+    expect(await rt.relay.relayOnce()).toBe(3);
+    await db.dataSource.query(`UPDATE outbox_event SET relayed_at = NULL`); // as if the mark had been lost
+    expect(await rt.relay.relayOnce()).toBe(3);
+    const [first] = await db.dataSource.query(`SELECT min(id)::text AS id FROM outbox_event`);
+    expect(await rt.queues.events.getWaitingCount()).toBe(3);
+    expect((await rt.queues.events.getJob(jobIds.deliverEvent(first.id)))?.data).toMatchObject({ eventId: first.id, topic: 'test.happened' });
+  });
+
+  it('handles the events of one order in order, with several jobs running at once', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend(kind, db.url), { worker: { concurrency: 6 } }), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    const [orderA, orderB] = uuids(2) as [string, string];
+    await insertEvents(db.dataSource, 30, [orderA, orderB]);
+    await rt.start({ schedulers: false });
+    await waitFor('30 effects', async () => (await count(db.dataSource, `SELECT count(*) n FROM test_effect`)) === 30);
+    for (const order of [orderA, orderB]) {
+      const rows: { event_id: string }[] = await db.dataSource.query(`SELECT event_id::text FROM test_effect WHERE order_id = $1 ORDER BY seq`, [order]);
+      const applied = rows.map((r) => Number(r.event_id));
+      expect(applied).toHaveLength(15);
+      expect(applied).toEqual([...applied].sort((a, b) => a - b));
+    }
+  });
+
+  it('puts a handler that keeps failing in the failed list with its error after the configured attempts, and retries it on request', async () => {
+    let failing = true;
+    const flaky: EventHandler = {
+      name: 'test.flaky',
+      topics: ['test.happened'],
+      async apply(tx, event) {
+        if (failing) throw new Error('the ledger service is down');
+        await tx.query(`INSERT INTO test_effect (handler, event_id) VALUES ('test.flaky', $1)`, [event.id]);
+      },
+    };
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler('test.first'), flaky], withoutEmailHandlers: true });
+    await insertEvents(db.dataSource, 1, uuids(1));
+    await rt.start({ schedulers: false });
+    await waitFor('a failed job', async () => (await rt.queues.events.getFailedCount()) === 1);
+
+    const [failed, ...rest] = await rt.listFailedJobs();
+    expect(rest).toEqual([]);
+    expect(failed).toMatchObject({ queue: 'events', name: 'deliver-event', attemptsMade: 3 });
+    expect(failed!.failedReason).toMatch(/^handler test\.flaky failed on test\.happened #\d+: the ledger service is down$/);
+    // The handler before it committed once, not once per attempt.
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect WHERE handler = 'test.first'`)).toBe(1);
+    expect(await db.dataSource.query(`SELECT state, error FROM outbox_delivery`)).toEqual([{ state: 'failed', error: failed!.failedReason }]);
+
+    await expect(rt.retryJob('events', 'event-999999')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(rt.retryJob('nope' as never, failed!.id)).rejects.toThrow(KassaError);
+    failing = false;
+    await rt.retryJob('events', failed!.id);
+    await waitFor('the retried job to complete', async () => (await count(db.dataSource, `SELECT count(*) n FROM test_effect WHERE handler = 'test.flaky'`)) === 1);
+    await waitFor('delivery marked done', async () => (await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery WHERE state = 'done'`)) === 1);
+    expect(await rt.listFailedJobs()).toEqual([]);
+    await expect(rt.retryJob('events', failed!.id)).rejects.toMatchObject({ code: 'JOB_NOT_FAILED' });
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect WHERE handler = 'test.first'`)).toBe(1);
+  });
+});
