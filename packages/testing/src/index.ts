@@ -1,1 +1,4 @@
 export { createTestDatabase, defaultDatabaseUrl, type TestDatabase, type TestDatabaseOptions } from './test-database';
+export { TestClock } from './clock';
+export { createOrganizer, createEvent, createProduct, createQuota, createShop, snapshotRows, type ShopFixture } from './factories';
+export { ScriptedProvider, providerLookup, providerContextFactory, type ScriptedProviderOptions } from './test-providers';

@@ -1,0 +1,102 @@
+import type { EntityManager } from 'typeorm';
+import { KassaError } from '../errors';
+import type { OrderStatus } from './order.machine';
+
+/*
+ * The money sums and reconciliation flags of pretix §1.4, defined once, in SQL, so that the
+ * decisions the services take under the order lock, the order summary and the control panel's
+ * list filters all use the very same definitions (pretix's `annotate_overpayments`).
+ *
+ *   paid             = Σ payments in (confirmed, refunded)
+ *   refunded         = Σ refunds in (created, transit, done)    -- external ones wait for a decision
+ *   paymentRefundSum = paid − refunded
+ *   pendingSum       = (0 if canceled else total) − paymentRefundSum   (negative: money is owed back)
+ */
+
+/** Lateral joins adding the sums for rows of `kassa_order` aliased `o`. */
+export const orderSumsJoins = `
+  LEFT JOIN LATERAL (
+    SELECT coalesce(sum(p.amount) FILTER (WHERE p.state IN ('confirmed', 'refunded')), 0) AS paid
+    FROM order_payment p WHERE p.order_id = o.id
+  ) ps ON true
+  LEFT JOIN LATERAL (
+    SELECT coalesce(sum(r.amount) FILTER (WHERE r.state IN ('created', 'transit', 'done')), 0) AS refunded,
+           coalesce(bool_or(r.state = 'external'), false) AS has_external_refund,
+           coalesce(bool_or(r.state IN ('created', 'transit')), false) AS has_pending_refund
+    FROM order_refund r WHERE r.order_id = o.id
+  ) rs ON true`;
+
+const prs = '(ps.paid - rs.refunded)';
+
+/** Boolean/amount SQL expressions over `o`, `ps`, `rs`; usable in SELECT lists and WHERE clauses. */
+export const orderSumsSql = {
+  paymentRefundSum: prs,
+  pendingSum: `(CASE WHEN o.status = 'canceled' THEN 0 ELSE o.total END - ${prs})`,
+  // Any net money held for a dead (canceled/expired) order, or more than the total for a live one.
+  isOverpaid: `((o.status NOT IN ('canceled', 'expired') AND o.total - ${prs} < 0) OR (o.status IN ('canceled', 'expired') AND ${prs} > 0))`,
+  isUnderpaid: `((o.status = 'paid' AND o.total - ${prs} > 0) OR (o.status IN ('canceled', 'expired') AND ${prs} < 0))`,
+  // "Paid but the quota was gone": the money is there, the order is not paid.
+  isPendingWithFullPayment: `(o.status IN ('pending', 'expired') AND o.total - ${prs} <= 0)`,
+  hasExternalRefund: 'rs.has_external_refund',
+  hasPendingRefund: 'rs.has_pending_refund',
+} as const;
+
+export type OrderFlag = 'isOverpaid' | 'isUnderpaid' | 'isPendingWithFullPayment' | 'hasExternalRefund' | 'hasPendingRefund';
+
+/** SELECT-list columns for every sum and flag, named as in OrderSums. */
+export const orderSumsColumns = Object.entries(orderSumsSql).map(([name, sql]) => `${sql} AS "${name}"`).join(',\n  ');
+
+/** The derived money state of one order. Amounts are minor units of `currency`. */
+export interface OrderSums {
+  orderId: string;
+  code: string;
+  status: OrderStatus;
+  total: number;
+  currency: string;
+  paymentRefundSum: number;
+  pendingSum: number;
+  isOverpaid: boolean;
+  isUnderpaid: boolean;
+  isPendingWithFullPayment: boolean;
+  hasExternalRefund: boolean;
+  hasPendingRefund: boolean;
+}
+
+/**
+ * Reads the sums of one order. Inside a transaction that holds the order lock the result is stable
+ * until commit, because every writer of payments and refunds takes that lock first.
+ */
+export async function loadOrderSums(db: Pick<EntityManager, 'query'>, orderId: string): Promise<OrderSums> {
+  const rows: Record<string, unknown>[] = await db.query(
+    `SELECT o.id, o.code, o.status, o.total, o.currency,\n  ${orderSumsColumns}\nFROM kassa_order o ${orderSumsJoins}\nWHERE o.id = $1`,
+    [orderId],
+  );
+  const row = rows[0];
+  if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+  return toOrderSums(row);
+}
+
+/** Maps a row selected with `orderSumsColumns` (plus o.id, code, status, total, currency). */
+export function toOrderSums(row: Record<string, unknown>): OrderSums {
+  return {
+    orderId: String(row.id),
+    code: String(row.code),
+    status: row.status as OrderStatus,
+    total: toInt(row.total),
+    currency: String(row.currency).trim(),
+    paymentRefundSum: toInt(row.paymentRefundSum),
+    pendingSum: toInt(row.pendingSum),
+    isOverpaid: row.isOverpaid === true,
+    isUnderpaid: row.isUnderpaid === true,
+    isPendingWithFullPayment: row.isPendingWithFullPayment === true,
+    hasExternalRefund: row.hasExternalRefund === true,
+    hasPendingRefund: row.hasPendingRefund === true,
+  };
+}
+
+/** pg returns bigint and numeric as strings; money stays within safe integers. */
+function toInt(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new KassaError('MONEY_NOT_SAFE_INTEGER', { field: 'sum', value: String(value) });
+  return n;
+}

@@ -1,0 +1,231 @@
+import type { Actor } from '../audit/log-action';
+import { LogEntry } from '../audit/log-entry.entity';
+import { withTransaction } from '../db/with-transaction';
+import { KassaError } from '../errors';
+import { Event } from '../event/event.entity';
+import { assertCurrency, assertNonNegative, assertSameCurrency, money, type Money } from '../money/money';
+import { OutboxEvent } from '../outbox/outbox-event.entity';
+import { OrderPayment } from '../payment/order-payment.entity';
+import type { PaymentService } from '../payment/payment.service';
+import { OrderRefund } from '../refund/order-refund.entity';
+import type { RefundResult, RefundService } from '../refund/refund.service';
+import { OrderFee } from './order-fee.entity';
+import { OrderPosition } from './order-position.entity';
+import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
+import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from './order-search';
+import { loadOrderSums, type OrderSums } from './order-sums';
+import { Order } from './order.entity';
+import { orderMachine, type OrderEvent, type OrderStatus } from './order.machine';
+import { livePositionProducts, reserveQuota } from './quota-check';
+import type { ServiceDeps } from './service-deps';
+import { isUuid, lockOrder, moveOrder, record } from './state-writes';
+
+export interface CancelOrderOptions {
+  /** Keep this much (pretix's cancellation fee): the order stays paid, or pending if not covered. */
+  cancellationFee?: Money;
+  /** Refund what is owed back through providers that support it (pretix's try_auto_refund). */
+  autoRefund?: boolean;
+  actor: Actor;
+}
+
+export interface CancelOrderResult {
+  order: Order;
+  summary: OrderSums;
+  refunds: RefundResult[];
+  /** Owed back but not refundable automatically; logged as kassa.order.refund.requested. */
+  refundRequested: number;
+  /** Open payments whose provider refused to cancel them. */
+  paymentCancelFailures: { paymentId: string; error: string }[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** Orders: placing, reading sums, expiring, extending, canceling and shredding (pretix §1.1). */
+export class OrderService {
+  constructor(private readonly deps: ServiceDeps, private readonly payments: PaymentService, private readonly refunds: RefundService) {}
+
+  /** See order-placement.ts. */
+  placeOrder(input: PlaceOrderInput): Promise<PlacedOrder> {
+    return placeOrder(this.deps, input);
+  }
+
+  /** The order's sums and reconciliation flags (pretix §1.4). */
+  getSummary(orderId: string): Promise<OrderSums> {
+    if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    return loadOrderSums(this.deps.dataSource.manager, orderId);
+  }
+
+  /** The control panel's order list, filterable by status, provider and the reconciliation flags. */
+  search(query: OrderSearchQuery): Promise<OrderSearchResult> {
+    if (!isUuid(query.organizerId)) throw new KassaError('VALIDATION_FAILED', { detail: 'organizerId must be a uuid' });
+    return searchOrders(this.deps.dataSource.manager, query);
+  }
+
+  /**
+   * Expires pending orders whose deadline passed before `now`, in one batch. Each row is moved by
+   * compare-and-set; rows locked by a concurrent payment are skipped and picked up next run.
+   * Orders kept pending by a cancellation fee do not expire (as in pretix). Returns how many expired.
+   */
+  async expireOrders(now: Date = this.deps.clock.now(), batchSize = 500): Promise<number> {
+    const to = orderMachine.transition('pending', 'expire');
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const [rows] = await tx.query(
+        `UPDATE kassa_order o SET status = $1, updated_at = now()
+          WHERE o.id IN (
+            SELECT c.id FROM kassa_order c
+             WHERE c.status = 'pending' AND c.expires < $2
+               AND NOT EXISTS (SELECT 1 FROM order_fee f WHERE f.order_id = c.id AND f.fee_type = 'cancellation' AND NOT f.canceled)
+             ORDER BY c.expires LIMIT $3 FOR UPDATE SKIP LOCKED)
+            AND o.status = 'pending'
+          RETURNING o.id, o.organizer_id, o.event_id, o.code`,
+        [to, now, batchSize],
+      ) as [{ id: string; organizer_id: string; event_id: string; code: string }[], number];
+      if (rows.length === 0) return 0;
+      // One multi-row insert each for the audit entries and the events, not two per order.
+      await tx.insert(LogEntry, rows.map((r) => ({
+        organizerId: r.organizer_id, eventId: r.event_id, orderId: r.id, objectType: 'order', objectId: r.id,
+        action: 'kassa.order.expired', actorType: 'system' as const, actorId: null, data: { expires: now.toISOString() },
+      })));
+      await tx.insert(OutboxEvent, rows.map((r) => ({
+        topic: 'order.expired', organizerId: r.organizer_id, orderId: r.id, payload: { orderId: r.id, code: r.code },
+      })));
+      return rows.length;
+    });
+  }
+
+  /** A new deadline. An expired order comes back to pending only while quota allows, unless forced. */
+  async extendOrder(orderId: string, newExpires: Date, opts: { force?: boolean; actor: Actor }): Promise<Order> {
+    if (!(newExpires instanceof Date) || Number.isNaN(newExpires.getTime()) || newExpires <= this.deps.clock.now()) {
+      throw new KassaError('ORDER_EXPIRY_INVALID', { expires: String(newExpires instanceof Date ? newExpires.toISOString() : newExpires) });
+    }
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      const from = order.status;
+      orderMachine.transition(from, 'extend');
+      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      await moveOrder(tx, order, 'extend', { expires: newExpires });
+      await record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.expirychanged', actor: opts.actor,
+        data: { from, expires: newExpires.toISOString(), force: opts.force ?? false },
+        topic: 'order.expiry_changed', payload: { from, expires: newExpires.toISOString() },
+      });
+      return order;
+    });
+  }
+
+  /**
+   * pretix's _cancel_order: open payments are canceled through their providers first (outside any
+   * transaction; a refusal is recorded, not fatal), then the order is canceled, or with a
+   * cancellation fee reduced to that fee and kept paid or pending. With autoRefund, what is owed
+   * back is refunded through providers that support it.
+   */
+  async cancelOrder(orderId: string, opts: CancelOrderOptions): Promise<CancelOrderResult> {
+    const fee = opts.cancellationFee;
+    if (fee !== undefined) {
+      assertNonNegative(fee?.amount, 'cancellationFee');
+      assertCurrency(fee.currency);
+    }
+    const m = this.deps.dataSource.manager;
+    const current = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    this.assertCancelable(current, fee);
+
+    const paymentCancelFailures: CancelOrderResult['paymentCancelFailures'] = [];
+    const open = await m.find(OrderPayment, { where: [{ orderId, state: 'created' }, { orderId, state: 'pending' }] });
+    for (const p of open) {
+      try {
+        await this.payments.cancelPayment(p.id, opts.actor);
+      } catch (err) {
+        paymentCancelFailures.push({ paymentId: p.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+
+    const order = await withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      this.assertCancelable(order, fee);
+      const from = order.status;
+      const now = this.deps.clock.now();
+      if (fee && fee.amount > 0) {
+        await tx.update(OrderPosition, { orderId }, { canceled: true });
+        await tx.update(OrderFee, { orderId, canceled: false }, { canceled: true });
+        await tx.save(tx.create(OrderFee, { orderId, feeType: 'cancellation', internalType: '', value: fee.amount, description: '', canceled: false }));
+        await tx.update(Order, { id: orderId }, { total: fee.amount });
+        order.total = fee.amount;
+        const covered = (await loadOrderSums(tx, orderId)).paymentRefundSum >= fee.amount;
+        const target: OrderStatus = covered ? 'paid' : 'pending';
+        if (target === 'pending') {
+          const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+          await moveOrder(tx, order, from === 'pending' ? 'extend' : 'unpay', { expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS) });
+        } else if (from !== 'paid') {
+          await moveOrder(tx, order, 'pay');
+        }
+      } else {
+        await moveOrder(tx, order, 'cancel', { cancellationDate: now });
+      }
+      await record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.canceled', actor: opts.actor,
+        data: { from, to: order.status, cancellationFee: fee?.amount ?? 0, paymentCancelFailures },
+        topic: 'order.canceled', payload: { from, to: order.status, cancellationFee: fee?.amount ?? 0 },
+      });
+      return order;
+    });
+
+    const refunds: RefundResult[] = [];
+    let refundRequested = 0;
+    const owed = -(await loadOrderSums(m, orderId)).pendingSum;
+    if (opts.autoRefund && owed > 0) {
+      const { proposals, uncovered } = await this.refunds.proposeRefunds(orderId, money(owed, order.currency));
+      for (const p of proposals) {
+        refunds.push(await this.refunds.createRefund(orderId, { paymentId: p.payment.id, amount: p.amount, source: 'admin', actor: opts.actor }));
+      }
+      refundRequested = uncovered;
+    } else if (owed > 0) {
+      refundRequested = owed;
+    }
+    if (refundRequested > 0) {
+      await withTransaction(this.deps.dataSource, (tx) => record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.refund.requested', actor: opts.actor,
+        data: { amount: refundRequested, currency: order.currency }, topic: 'refund.requested',
+        payload: { amount: refundRequested, currency: order.currency },
+      }));
+    }
+    return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), refunds, refundRequested, paymentCancelFailures };
+  }
+
+  private assertCancelable(order: Order, fee: Money | undefined): void {
+    const event: OrderEvent = 'cancel';
+    orderMachine.transition(order.status, event);
+    if (fee) {
+      assertSameCurrency(fee.currency, order.currency);
+      if (fee.amount > order.total) throw new KassaError('ORDER_CANCELLATION_FEE_TOO_HIGH', { fee: fee.amount, total: order.total });
+    }
+  }
+
+  /**
+   * Removes personal data: the e-mail, attendee names, and whatever each provider says is personal
+   * in payment and refund info (provider.shredPaymentInfo; unknown providers keep nothing).
+   */
+  async shredOrder(orderId: string, actor: Actor): Promise<Order> {
+    const m = this.deps.dataSource.manager;
+    if (!isUuid(orderId) || !(await m.existsBy(Order, { id: orderId }))) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    const shred = (provider: string, info: Record<string, unknown>) =>
+      this.deps.providers.has(provider) ? this.deps.providers.get(provider).shredPaymentInfo(info) : {};
+    const payments = await m.findBy(OrderPayment, { orderId });
+    const refunds = await m.findBy(OrderRefund, { orderId });
+    const kept = new Map([...payments, ...refunds].map((row) => [row.id, shred(row.provider, row.info)]));
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      const now = this.deps.clock.now();
+      await tx.update(Order, { id: orderId }, { email: null, shreddedAt: now });
+      await tx.update(OrderPosition, { orderId }, { attendeeName: null });
+      // Rows added since the read above keep nothing: shredding errs on the side of removal.
+      for (const p of await tx.findBy(OrderPayment, { orderId })) await tx.update(OrderPayment, { id: p.id }, { info: (kept.get(p.id) ?? {}) as never });
+      for (const r of await tx.findBy(OrderRefund, { orderId })) await tx.update(OrderRefund, { id: r.id }, { info: (kept.get(r.id) ?? {}) as never });
+      await record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.shredded', actor,
+        data: { payments: payments.length, refunds: refunds.length }, topic: 'order.shredded',
+      });
+      return tx.findOneByOrFail(Order, { id: orderId });
+    });
+  }
+}

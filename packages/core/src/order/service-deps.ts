@@ -1,0 +1,11 @@
+import type { DataSource } from 'typeorm';
+import type { Clock } from '../clock';
+import type { ProviderContextFactory, ProviderLookup } from '../provider/provider-registry.types';
+
+/** What every domain service is built from; passed in by createKassaCore, never a module singleton. */
+export interface ServiceDeps {
+  readonly dataSource: DataSource;
+  readonly providers: ProviderLookup;
+  readonly providerContext: ProviderContextFactory;
+  readonly clock: Clock;
+}

@@ -1,0 +1,102 @@
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { logAction, type Actor } from '../audit/log-action';
+import { KassaError } from '../errors';
+import { emitEvent, type OutboxTopic } from '../outbox/emit-event';
+import { OrderPayment } from '../payment/order-payment.entity';
+import { paymentMachine, type PaymentEvent } from '../payment/payment.machine';
+import { OrderRefund } from '../refund/order-refund.entity';
+import { refundMachine, type RefundEvent } from '../refund/refund.machine';
+import { Order } from './order.entity';
+import { orderMachine, type OrderEvent } from './order.machine';
+
+/*
+ * The write primitives every service uses inside `withTransaction`: row locks, compare-and-set
+ * state changes computed by the machines, per-order local ids, and the audit + outbox pair.
+ * Lock order is always order → payment → refund → quota, so two services never deadlock.
+ */
+
+/** Locks the order row (SELECT … FOR UPDATE); NOT_FOUND when it does not exist. */
+export async function lockOrder(tx: EntityManager, orderId: string): Promise<Order> {
+  return lockRow(tx, Order, orderId, 'Order');
+}
+
+export async function lockPayment(tx: EntityManager, paymentId: string): Promise<OrderPayment> {
+  return lockRow(tx, OrderPayment, paymentId, 'Payment');
+}
+
+export async function lockRefund(tx: EntityManager, refundId: string): Promise<OrderRefund> {
+  return lockRow(tx, OrderRefund, refundId, 'Refund');
+}
+
+async function lockRow<T extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<T>, id: string, name: string): Promise<T> {
+  if (!isUuid(id)) throw new KassaError('NOT_FOUND', { entity: `${name} ${id}` });
+  const row = await tx.getRepository(entity).findOne({ where: { id } as never, lock: { mode: 'pessimistic_write' } });
+  if (!row) throw new KassaError('NOT_FOUND', { entity: `${name} ${id}` });
+  return row;
+}
+
+export function isUuid(id: unknown): id is string {
+  return typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}
+
+/** Moves the order along `event`: the machine computes the target, the write is compare-and-set. */
+export async function moveOrder(tx: EntityManager, order: Order, event: OrderEvent, set: Partial<Order> = {}): Promise<void> {
+  const to = orderMachine.transition(order.status, event);
+  await compareAndSet(tx, Order, 'status', orderMachine.name, order.id, order.status, { ...set, status: to });
+  Object.assign(order, set, { status: to });
+}
+
+export async function movePayment(tx: EntityManager, payment: OrderPayment, event: PaymentEvent, set: Partial<OrderPayment> = {}): Promise<void> {
+  const to = paymentMachine.transition(payment.state, event);
+  await compareAndSet(tx, OrderPayment, 'state', paymentMachine.name, payment.id, payment.state, { ...set, state: to });
+  Object.assign(payment, set, { state: to });
+}
+
+export async function moveRefund(tx: EntityManager, refund: OrderRefund, event: RefundEvent, set: Partial<OrderRefund> = {}): Promise<void> {
+  const to = refundMachine.transition(refund.state, event);
+  await compareAndSet(tx, OrderRefund, 'state', refundMachine.name, refund.id, refund.state, { ...set, state: to });
+  Object.assign(refund, set, { state: to });
+}
+
+/** UPDATE … SET state = $to WHERE id = $id AND state = $from; 0 rows → STATE_CONFLICT. */
+async function compareAndSet<T extends ObjectLiteral>(
+  tx: EntityManager, entity: EntityTarget<T>, column: 'status' | 'state', machine: string, id: string, from: string, set: Partial<T>,
+): Promise<void> {
+  const result = await tx.createQueryBuilder().update(entity).set(set as never)
+    .where(`id = :id AND ${column} = :from`, { id, from }).execute();
+  if (result.affected !== 1) throw new KassaError('STATE_CONFLICT', { machine, id, expected: from });
+}
+
+/** max(local_id) + 1 for the order; call only while holding the order row lock. */
+export async function nextLocalId(tx: EntityManager, table: 'order_payment' | 'order_refund', orderId: string): Promise<number> {
+  const [row] = await tx.query(`SELECT coalesce(max(local_id), 0) + 1 AS n FROM ${table} WHERE order_id = $1`, [orderId]);
+  return Number(row.n);
+}
+
+export interface RecordInput {
+  order: Pick<Order, 'id' | 'organizerId' | 'eventId' | 'code'>;
+  objectType: 'order' | 'payment' | 'refund';
+  objectId: string;
+  /** Audit action, e.g. "kassa.order.payment.confirmed". */
+  action: string;
+  actor: Actor;
+  data?: Record<string, unknown>;
+  /** Outbox topic; omitted for log-only entries. */
+  topic?: OutboxTopic;
+  payload?: Record<string, unknown>;
+}
+
+/** The audit entry and (optionally) the outbox event for one change, in the caller's transaction. */
+export async function record(tx: EntityManager, input: RecordInput): Promise<void> {
+  const { order } = input;
+  await logAction(tx, {
+    organizerId: order.organizerId, eventId: order.eventId, orderId: order.id,
+    objectType: input.objectType, objectId: input.objectId, action: input.action, actor: input.actor, data: input.data,
+  });
+  if (input.topic) {
+    await emitEvent(tx, {
+      topic: input.topic, organizerId: order.organizerId, orderId: order.id,
+      payload: { orderId: order.id, code: order.code, [`${input.objectType}Id`]: input.objectId, ...input.payload },
+    });
+  }
+}

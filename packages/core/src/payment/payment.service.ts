@@ -1,0 +1,336 @@
+import type { EntityManager } from 'typeorm';
+import type { Actor } from '../audit/log-action';
+import { withTransaction } from '../db/with-transaction';
+import { KassaError, isKassaError } from '../errors';
+import { Event } from '../event/event.entity';
+import { assertCurrency, assertNonNegative, assertSameCurrency, type Money } from '../money/money';
+import { Order } from '../order/order.entity';
+import { loadOrderSums, type OrderSums } from '../order/order-sums';
+import { livePositionProducts, reserveQuota } from '../order/quota-check';
+import type { ServiceDeps } from '../order/service-deps';
+import { isUuid, lockOrder, lockPayment, moveOrder, movePayment, nextLocalId, record } from '../order/state-writes';
+import type { BasePaymentProvider } from '../provider/base-payment-provider';
+import type { PaymentOutcome } from '../provider/provider-types';
+import { OrderPayment } from './order-payment.entity';
+import { paymentMachine, type PaymentState } from './payment.machine';
+
+/** What confirmPayment did. The payment is confirmed in every case; `kind` says what became of the order. */
+export type ConfirmResult =
+  /** Another call confirmed it first (idempotent: nothing written). */
+  | { kind: 'already_confirmed'; payment: OrderPayment }
+  /** Payments minus refunds now cover the total: the order is paid. */
+  | { kind: 'order_paid'; payment: OrderPayment; order: OrderSums }
+  /** A partial payment: the order stays pending (or expired). */
+  | { kind: 'partially_paid'; payment: OrderPayment; order: OrderSums }
+  /** The order was already paid or canceled: the money is recorded, see `order.isOverpaid`. */
+  | { kind: 'order_unchanged'; payment: OrderPayment; order: OrderSums }
+  /** Fully paid but the expired order could not be revived: it stays expired and pending-with-full-payment. */
+  | { kind: 'quota_exceeded'; payment: OrderPayment; order: OrderSums; reason: string };
+
+export interface ConfirmOptions {
+  actor: Actor;
+  /** Merged into the payment's info. */
+  info?: Record<string, unknown>;
+  /** Revive an expired order even without quota or after the payment term (organizer's decision). */
+  force?: boolean;
+  paymentDate?: Date;
+}
+
+/** What executePayment reports: the provider's outcome, and for a confirmed one what became of the order. */
+export interface ExecuteResult {
+  outcome: PaymentOutcome;
+  confirmation?: ConfirmResult;
+}
+
+const payableStates: readonly PaymentState[] = ['created', 'pending'];
+
+/** Payments: one row per attempt, after pretix §1.2. */
+export class PaymentService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * A new attempt in state `created` for an open (pending or expired) order. The amount defaults
+   * to what is still owed (pendingSum).
+   */
+  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor }): Promise<OrderPayment> {
+    this.assertKnownProvider(input.provider);
+    if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      if (order.status !== 'pending' && order.status !== 'expired') {
+        throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: `the order is ${order.status}` });
+      }
+      if (input.amount) assertSameCurrency(input.amount.currency, order.currency);
+      const amount = input.amount?.amount ?? (await loadOrderSums(tx, order.id)).pendingSum;
+      if (amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: 'nothing is owed' });
+      const payment = await insertPayment(tx, order, { provider: input.provider, amount, feeId: null });
+      await record(tx, {
+        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.started',
+        actor: input.actor ?? { type: 'system' }, data: { localId: payment.localId, provider: payment.provider, amount },
+        topic: 'payment.created', payload: { provider: payment.provider, amount, currency: order.currency },
+      });
+      return payment;
+    });
+  }
+
+  /**
+   * pretix's confirm(). Step 1 (own transaction, payment row locked) stores the payment as
+   * confirmed and commits, so received money is never lost; a second call returns quietly.
+   * Step 2 (new transaction, order row locked) decides what happens to the order.
+   */
+  async confirmPayment(paymentId: string, opts: ConfirmOptions): Promise<ConfirmResult> {
+    return this.confirm(paymentId, opts, undefined);
+  }
+
+  /** Confirmation by an organizer or the API: only from created or pending (pretix's API guard). */
+  async manualConfirm(paymentId: string, opts: ConfirmOptions): Promise<ConfirmResult> {
+    return this.confirm(paymentId, opts, payableStates);
+  }
+
+  private async confirm(paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined): Promise<ConfirmResult> {
+    const step1 = await withTransaction(this.deps.dataSource, async (tx) => {
+      const payment = await lockPayment(tx, paymentId);
+      if (onlyFrom && !onlyFrom.includes(payment.state)) {
+        throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: paymentId, state: payment.state });
+      }
+      if (payment.state === 'confirmed' || payment.state === 'refunded') return { payment, already: true as const };
+      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
+      await movePayment(tx, payment, 'confirm', {
+        paymentDate: opts.paymentDate ?? this.deps.clock.now(),
+        ...(opts.info ? { info: { ...payment.info, ...opts.info } } : {}),
+      });
+      await record(tx, {
+        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.confirmed', actor: opts.actor,
+        data: { localId: payment.localId, provider: payment.provider, amount: payment.amount },
+        topic: 'payment.confirmed', payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency },
+      });
+      return { payment, already: false as const };
+    });
+    const { payment } = step1;
+    if (step1.already) return { kind: 'already_confirmed', payment };
+
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, payment.orderId);
+      const sums = await loadOrderSums(tx, order.id);
+      if (order.status === 'paid' || order.status === 'canceled') {
+        if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
+        return { kind: 'order_unchanged', payment, order: sums };
+      }
+      if (sums.paymentRefundSum < order.total) return { kind: 'partially_paid', payment, order: sums };
+      if (order.status === 'expired' && !opts.force) {
+        const reason = await this.lateRevivalRefusal(tx, order);
+        if (reason) {
+          await record(tx, {
+            order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
+            data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
+          });
+          return { kind: 'quota_exceeded', payment, order: sums, reason };
+        }
+      }
+      await moveOrder(tx, order, 'pay');
+      await record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.paid', actor: opts.actor,
+        data: { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false },
+        topic: 'order.paid', payload: { total: order.total, currency: order.currency },
+      });
+      const after = await loadOrderSums(tx, order.id);
+      if (after.isOverpaid) await recordOverpaid(tx, order, after, opts.actor);
+      return { kind: 'order_paid', payment, order: after };
+    });
+  }
+
+  /** Why an expired order cannot be revived by a late payment, or null when it can (pretix _can_be_paid). */
+  private async lateRevivalRefusal(tx: EntityManager, order: Order): Promise<string | null> {
+    const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+    if (!event.paymentTermAcceptLate) return 'the payment term is over and late payments are not accepted';
+    try {
+      await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      return null;
+    } catch (err) {
+      if (isKassaError(err, 'ORDER_QUOTA_EXCEEDED') || isKassaError(err, 'ORDER_PRODUCT_UNAVAILABLE')) return err.message;
+      throw err;
+    }
+  }
+
+  /** The provider reports the money is on its way. Repeating it is a no-op. */
+  async pendPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown> }): Promise<OrderPayment> {
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const payment = await lockPayment(tx, paymentId);
+      if (payment.state === 'pending') return payment;
+      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
+      await movePayment(tx, payment, 'pend', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
+      await record(tx, {
+        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.pending', actor: opts.actor,
+        data: { localId: payment.localId, provider: payment.provider }, topic: 'payment.pending', payload: { provider: payment.provider },
+      });
+      return payment;
+    });
+  }
+
+  /**
+   * pretix's fail(): a no-op (changed: false) on a payment that is already confirmed, failed or
+   * refunded, because a late failure report must never undo received money.
+   */
+  async failPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown>; message?: string }): Promise<{ changed: boolean; payment: OrderPayment }> {
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const payment = await lockPayment(tx, paymentId);
+      if (payment.state === 'confirmed' || payment.state === 'failed' || payment.state === 'refunded') return { changed: false, payment };
+      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
+      await movePayment(tx, payment, 'fail', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
+      await record(tx, {
+        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.failed', actor: opts.actor,
+        data: { localId: payment.localId, provider: payment.provider, message: opts.message ?? null },
+        topic: 'payment.failed', payload: { provider: payment.provider, message: opts.message ?? null },
+      });
+      return { changed: true, payment };
+    });
+  }
+
+  /**
+   * Cancels a created or pending attempt. The provider is told first (outside any transaction);
+   * a pending payment only when its provider allows aborting.
+   */
+  async cancelPayment(paymentId: string, actor: Actor): Promise<OrderPayment> {
+    const { payment, order, event } = await this.loadPayment(paymentId);
+    paymentMachine.transition(payment.state, 'cancel');
+    const provider = this.deps.providers.has(payment.provider) ? this.deps.providers.get(payment.provider) : null;
+    if (payment.state === 'pending' && !provider?.abortPendingAllowed) {
+      throw new KassaError('PAYMENT_ABORT_NOT_ALLOWED', { id: payment.id, provider: payment.provider });
+    }
+    if (provider) {
+      try {
+        await provider.cancelPayment(await this.deps.providerContext(event, provider.identifier), { order, payment });
+      } catch (err) {
+        await withTransaction(this.deps.dataSource, (tx) => record(tx, {
+          order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.canceled.failed', actor,
+          data: { localId: payment.localId, provider: payment.provider, error: errorMessage(err) },
+        }));
+        throw providerError(provider, err);
+      }
+    }
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const locked = await lockPayment(tx, paymentId);
+      await movePayment(tx, locked, 'cancel');
+      await record(tx, {
+        order, objectType: 'payment', objectId: locked.id, action: 'kassa.order.payment.canceled', actor,
+        data: { localId: locked.localId, provider: locked.provider, providerNotified: provider !== null },
+        topic: 'payment.canceled', payload: { provider: locked.provider },
+      });
+      return locked;
+    });
+  }
+
+  /**
+   * The checkout orchestrator: marks the attempt initiated (a second call is refused, so a double
+   * click cannot charge twice), calls the provider outside any transaction and applies its outcome.
+   */
+  async executePayment(paymentId: string, session: Record<string, unknown>): Promise<ExecuteResult> {
+    const { payment, order, event } = await this.loadPayment(paymentId);
+    const provider = this.getProvider(payment.provider);
+    await withTransaction(this.deps.dataSource, async (tx) => {
+      const locked = await lockPayment(tx, paymentId);
+      if (locked.state !== 'created') throw new KassaError('PAYMENT_NOT_EXECUTABLE', { id: paymentId, reason: `it is ${locked.state}` });
+      if (locked.processInitiated) throw new KassaError('PAYMENT_NOT_EXECUTABLE', { id: paymentId, reason: 'it was already initiated' });
+      const current = await tx.findOneByOrFail(Order, { id: locked.orderId });
+      if (current.status !== 'pending' && current.status !== 'expired') {
+        throw new KassaError('ORDER_NOT_PAYABLE', { code: current.code, reason: `the order is ${current.status}` });
+      }
+      await tx.update(OrderPayment, { id: paymentId }, { processInitiated: true });
+    });
+    payment.processInitiated = true;
+    const actor: Actor = { type: 'provider', id: provider.identifier };
+    let outcome: PaymentOutcome;
+    try {
+      outcome = await provider.executePayment(await this.deps.providerContext(event, provider.identifier), { order, payment, session });
+    } catch (err) {
+      await this.failPayment(paymentId, { actor, message: errorMessage(err), info: { error: errorMessage(err) } });
+      throw providerError(provider, err);
+    }
+    switch (outcome.kind) {
+      case 'confirmed':
+        return { outcome, confirmation: await this.confirmPayment(paymentId, { actor, info: outcome.info }) };
+      case 'pending':
+        await this.pendPayment(paymentId, { actor, info: outcome.info });
+        return { outcome };
+      case 'requires_action':
+        await this.recordActionRequired(paymentId, outcome.redirectUrl, outcome.info ?? {}, actor);
+        return { outcome };
+      case 'declined':
+      case 'failed':
+        await this.failPayment(paymentId, {
+          actor, message: outcome.message,
+          info: { ...outcome.info, error: { kind: outcome.kind, message: outcome.message, code: outcome.code ?? null } },
+        });
+        return { outcome };
+    }
+  }
+
+  private async recordActionRequired(paymentId: string, redirectUrl: string, info: Record<string, unknown>, actor: Actor): Promise<void> {
+    await withTransaction(this.deps.dataSource, async (tx) => {
+      const payment = await lockPayment(tx, paymentId);
+      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
+      await tx.update(OrderPayment, { id: paymentId }, { info: { ...payment.info, ...info, redirectUrl } });
+      await record(tx, {
+        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.action_required', actor,
+        data: { localId: payment.localId, provider: payment.provider, redirectUrl },
+        topic: 'payment.action_required', payload: { provider: payment.provider, redirectUrl },
+      });
+    });
+  }
+
+  /** Reads a payment with its order and event (no lock; for provider calls outside transactions). */
+  async loadPayment(paymentId: string): Promise<{ payment: OrderPayment; order: Order; event: Event }> {
+    const m = this.deps.dataSource.manager;
+    const payment = isUuid(paymentId) ? await m.findOneBy(OrderPayment, { id: paymentId }) : null;
+    if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+    const order = await m.findOneByOrFail(Order, { id: payment.orderId });
+    const event = await m.findOneByOrFail(Event, { id: order.eventId });
+    return { payment, order, event };
+  }
+
+  private assertKnownProvider(id: unknown): asserts id is string {
+    if (typeof id !== 'string' || !this.deps.providers.has(id)) throw new KassaError('PAYMENT_PROVIDER_UNKNOWN', { provider: String(id) });
+  }
+
+  private getProvider(id: string): BasePaymentProvider {
+    this.assertKnownProvider(id);
+    return this.deps.providers.get(id);
+  }
+}
+
+/** Inserts a `created` payment with the next local id; the caller holds the order lock. */
+export async function insertPayment(
+  tx: EntityManager, order: Order, input: { provider: string; amount: number; feeId: string | null },
+): Promise<OrderPayment> {
+  const localId = await nextLocalId(tx, 'order_payment', order.id);
+  return tx.save(tx.create(OrderPayment, {
+    orderId: order.id, localId, state: 'created', amount: input.amount, currency: order.currency,
+    provider: input.provider, info: {}, feeId: input.feeId, processInitiated: false, paymentDate: null,
+  }));
+}
+
+/** Refuses anything but a positive safe integer amount in a known currency. */
+export function assertPositiveMoney(m: Money, field: string): void {
+  if (typeof m !== 'object' || m === null) throw new KassaError('VALIDATION_FAILED', { detail: `${field} must be { amount, currency }` });
+  assertNonNegative(m.amount, field);
+  assertCurrency(m.currency);
+  if (m.amount === 0) throw new KassaError('PAYMENT_AMOUNT_INVALID', { amount: 0, reason: `${field} must be positive` });
+}
+
+async function recordOverpaid(tx: EntityManager, order: Order, sums: OrderSums, actor: Actor): Promise<void> {
+  await record(tx, {
+    order, objectType: 'order', objectId: order.id, action: 'kassa.order.overpaid', actor,
+    data: { pendingSum: sums.pendingSum, status: sums.status }, topic: 'order.overpaid',
+    payload: { owedBack: -sums.pendingSum, currency: sums.currency, status: sums.status },
+  });
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A provider's exception becomes PROVIDER_ERROR; a catalogued error passes through unchanged. */
+export function providerError(provider: BasePaymentProvider, err: unknown): KassaError {
+  if (err instanceof KassaError) return err;
+  return new KassaError('PROVIDER_ERROR', { provider: provider.identifier, detail: errorMessage(err) }, { cause: err });
+}

@@ -1,0 +1,312 @@
+import type { EntityManager } from 'typeorm';
+import type { Actor } from '../audit/log-action';
+import { withTransaction } from '../db/with-transaction';
+import { KassaError } from '../errors';
+import { Event } from '../event/event.entity';
+import { assertSameCurrency, money, type Money } from '../money/money';
+import { Order } from '../order/order.entity';
+import { loadOrderSums } from '../order/order-sums';
+import type { ServiceDeps } from '../order/service-deps';
+import { isUuid, lockOrder, lockPayment, lockRefund, moveOrder, movePayment, moveRefund, nextLocalId, record } from '../order/state-writes';
+import { OrderPayment } from '../payment/order-payment.entity';
+import { assertPositiveMoney, errorMessage } from '../payment/payment.service';
+import type { RefundOutcome } from '../provider/provider-types';
+import { OrderRefund } from './order-refund.entity';
+import { proposeRefundAmounts } from './refund-proposals';
+import type { RefundEvent, RefundSource } from './refund.machine';
+
+export interface CreateRefundInput {
+  paymentId: string;
+  amount: Money;
+  source: Exclude<RefundSource, 'external'>;
+  comment?: string;
+  /** The payment's provider (default) or "manual": a refund the organizer makes by hand, never executed here. */
+  provider?: string;
+  /** Call the provider's executeRefund right away (default true; ignored for manual refunds). */
+  execute?: boolean;
+  actor: Actor;
+}
+
+export interface RefundResult {
+  refund: OrderRefund;
+  /** The provider's answer when the refund was executed. */
+  outcome?: RefundOutcome;
+}
+
+/** Cancels an order; wired by createKassaCore to the order service (processExternalRefund's "cancel"). */
+export interface OrderCanceler {
+  cancelOrder(orderId: string, opts: { actor: Actor }): Promise<unknown>;
+}
+
+export const MANUAL_PROVIDER = 'manual';
+const counted = `state IN ('created', 'transit', 'done')`;
+
+/** Refunds: one row per attempt, after pretix §1.3. Only done refunds move a payment to refunded. */
+export class RefundService {
+  constructor(private readonly deps: ServiceDeps, private readonly orders: OrderCanceler) {}
+
+  /**
+   * Stores a refund (state created) in one transaction, never more than the payment has left, then
+   * executes it with the provider outside any transaction and applies the outcome.
+   */
+  async createRefund(orderId: string, input: CreateRefundInput): Promise<RefundResult> {
+    if (input.source !== 'buyer' && input.source !== 'admin') throw new KassaError('REFUND_SOURCE_INVALID', { source: String(input.source) });
+    assertPositiveMoney(input.amount, 'amount');
+    const payment = isUuid(input.paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: input.paymentId, orderId }) : null;
+    if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${input.paymentId} of order ${orderId}` });
+    const providerId = input.provider ?? payment.provider;
+    const manual = providerId === MANUAL_PROVIDER;
+    if (providerId !== payment.provider && !manual) {
+      throw new KassaError('REFUND_PROVIDER_INVALID', { payment: payment.id, expected: payment.provider, provider: providerId });
+    }
+    const provider = manual ? null : this.provider(providerId);
+    if (provider) {
+      const full = input.amount.amount === payment.amount;
+      if (full && !provider.paymentRefundSupported(payment)) throw new KassaError('REFUND_NOT_SUPPORTED', { provider: providerId, payment: payment.id });
+      if (!full && !provider.paymentPartialRefundSupported(payment)) throw new KassaError('REFUND_PARTIAL_NOT_SUPPORTED', { provider: providerId, payment: payment.id });
+    }
+
+    const { refund, order } = await withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      const locked = await lockPayment(tx, payment.id);
+      assertSameCurrency(input.amount.currency, locked.currency);
+      if (locked.state !== 'confirmed') throw new KassaError('REFUND_PAYMENT_NOT_CONFIRMED', { payment: locked.id, state: locked.state });
+      const available = locked.amount - (await refundedOn(tx, locked.id));
+      if (input.amount.amount > available) {
+        throw new KassaError('REFUND_AMOUNT_EXCEEDS_AVAILABLE', { amount: input.amount.amount, available, payment: locked.id });
+      }
+      const refund = await insertRefund(tx, order, {
+        state: 'created', source: input.source, amount: input.amount.amount, provider: providerId, paymentId: locked.id, comment: input.comment ?? '',
+      });
+      await record(tx, {
+        order, objectType: 'refund', objectId: refund.id, action: 'kassa.order.refund.created', actor: input.actor,
+        data: { localId: refund.localId, provider: providerId, amount: refund.amount, source: input.source, paymentId: locked.id },
+        topic: 'refund.created', payload: { provider: providerId, amount: refund.amount, currency: refund.currency, source: input.source },
+      });
+      return { refund, order };
+    });
+    if (!provider || input.execute === false) return { refund };
+
+    const event = await this.deps.dataSource.manager.findOneByOrFail(Event, { id: order.eventId });
+    let outcome: RefundOutcome;
+    try {
+      outcome = await provider.executeRefund(await this.deps.providerContext(event, providerId), { order, payment, refund });
+    } catch (err) {
+      outcome = { kind: 'failed', message: errorMessage(err), ...(err instanceof KassaError ? { code: err.code } : {}) };
+    }
+    const actor: Actor = { type: 'provider', id: providerId };
+    const info = outcome.info;
+    switch (outcome.kind) {
+      case 'done':
+        return { outcome, refund: await this.markRefundDone(refund.id, { actor, info, externalId: outcome.externalId }) };
+      case 'transit':
+        return { outcome, refund: await this.markRefundTransit(refund.id, { actor, info, externalId: outcome.externalId }) };
+      case 'failed':
+        return { outcome, refund: await this.markRefundFailed(refund.id, { actor, info, message: outcome.message }) };
+    }
+  }
+
+  /** created/transit → done. Repeating it is a no-op. The payment becomes refunded once its done refunds cover it. */
+  async markRefundDone(refundId: string, opts: RefundUpdate): Promise<OrderRefund> {
+    return this.move(refundId, 'done', opts, 'kassa.order.refund.done', 'refund.done', (r) => r.state === 'done');
+  }
+
+  /** created → transit: sent, not settled yet (still counts as refunded money). */
+  async markRefundTransit(refundId: string, opts: RefundUpdate): Promise<OrderRefund> {
+    return this.move(refundId, 'send', opts, 'kassa.order.refund.transit', 'refund.transit', (r) => r.state === 'transit');
+  }
+
+  /** created/transit/done → failed. A done refund that fails puts a refunded payment back to confirmed. */
+  async markRefundFailed(refundId: string, opts: RefundUpdate & { message?: string }): Promise<OrderRefund> {
+    return this.move(refundId, 'fail', opts, 'kassa.order.refund.failed', 'refund.failed', () => false, { message: opts.message ?? null });
+  }
+
+  /** created/transit/external → canceled (e.g. a dispute won). */
+  async markRefundCanceled(refundId: string, actor: Actor): Promise<OrderRefund> {
+    return this.move(refundId, 'cancel', { actor }, 'kassa.order.refund.canceled', 'refund.canceled', () => false);
+  }
+
+  private async move(
+    refundId: string, event: RefundEvent, opts: RefundUpdate, action: string, topic: `refund.${string}`,
+    alreadyThere: (r: OrderRefund) => boolean, data: Record<string, unknown> = {},
+  ): Promise<OrderRefund> {
+    const found = isUuid(refundId) ? await this.deps.dataSource.manager.findOneBy(OrderRefund, { id: refundId }) : null;
+    if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, found.orderId);
+      const refund = await lockRefund(tx, refundId);
+      if (alreadyThere(refund)) return refund;
+      await moveRefund(tx, refund, event, {
+        ...(event === 'done' ? { executionDate: this.deps.clock.now() } : {}),
+        ...(opts.info ? { info: { ...refund.info, ...opts.info } } : {}),
+        ...(opts.externalId ? { externalId: opts.externalId } : {}),
+      });
+      await record(tx, {
+        order, objectType: 'refund', objectId: refund.id, action, actor: opts.actor,
+        data: { localId: refund.localId, provider: refund.provider, amount: refund.amount, ...data },
+        topic, payload: { provider: refund.provider, amount: refund.amount, currency: refund.currency, ...data },
+      });
+      await syncPaymentRefunded(tx, order, refund.paymentId, opts.actor);
+      return refund;
+    });
+  }
+
+  /**
+   * A refund made outside Kassa (dashboard refund, lost dispute), reported by the provider. It waits
+   * in state external for the organizer, except when it exactly cancels an overpayment (pretix
+   * auto-processes that case). With an externalId a second report returns the first row unchanged.
+   */
+  async createExternalRefund(
+    paymentId: string, input: { amount?: Money; externalId?: string; info?: Record<string, unknown>; comment?: string; actor?: Actor } = {},
+  ): Promise<{ refund: OrderRefund; created: boolean }> {
+    if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
+    const payment = isUuid(paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: paymentId }) : null;
+    if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+    const actor = input.actor ?? { type: 'provider', id: payment.provider };
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, payment.orderId);
+      const locked = await lockPayment(tx, paymentId);
+      if (input.externalId) {
+        const existing = await tx.findOneBy(OrderRefund, { provider: locked.provider, externalId: input.externalId });
+        if (existing) return { refund: existing, created: false };
+      }
+      if (locked.state !== 'confirmed' && locked.state !== 'refunded') {
+        throw new KassaError('REFUND_PAYMENT_NOT_CONFIRMED', { payment: locked.id, state: locked.state });
+      }
+      if (input.amount) assertSameCurrency(input.amount.currency, locked.currency);
+      const amount = input.amount?.amount ?? locked.amount;
+      const before = await loadOrderSums(tx, order.id);
+      const refund = await insertRefund(tx, order, {
+        state: 'external', source: 'external', amount, provider: locked.provider, paymentId: locked.id,
+        comment: input.comment ?? '', info: input.info ?? {}, externalId: input.externalId ?? null,
+      });
+      await record(tx, {
+        order, objectType: 'refund', objectId: refund.id, action: 'kassa.order.refund.created.externally', actor,
+        data: { localId: refund.localId, provider: refund.provider, amount, externalId: refund.externalId },
+        topic: 'refund.external', payload: { provider: refund.provider, amount, currency: refund.currency, externalId: refund.externalId },
+      });
+      // External refunds are not counted yet, so this holds exactly when the refund returns an overpayment.
+      if (before.pendingSum + amount === 0) {
+        await moveRefund(tx, refund, 'process', { executionDate: this.deps.clock.now() });
+        await record(tx, {
+          order, objectType: 'refund', objectId: refund.id, action: 'kassa.order.refund.done', actor,
+          data: { localId: refund.localId, provider: refund.provider, amount, automatic: true },
+          topic: 'refund.done', payload: { provider: refund.provider, amount, currency: refund.currency, automatic: true },
+        });
+        await syncPaymentRefunded(tx, order, refund.paymentId, actor);
+      }
+      return { refund, created: true };
+    });
+  }
+
+  /**
+   * The organizer accepts an external refund: it becomes done, then the order is canceled
+   * ("cancel"), or set back to pending with a new expiry unless it is still fully paid ("pending").
+   */
+  async processExternalRefund(refundId: string, input: { action: 'cancel' | 'pending'; actor: Actor }): Promise<OrderRefund> {
+    const found = isUuid(refundId) ? await this.deps.dataSource.manager.findOneBy(OrderRefund, { id: refundId }) : null;
+    if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
+    if (input.action !== 'cancel' && input.action !== 'pending') throw new KassaError('VALIDATION_FAILED', { detail: `action must be cancel or pending, got ${String(input.action)}` });
+    const { refund, order } = await withTransaction(this.deps.dataSource, async (tx) => {
+      const order = await lockOrder(tx, found.orderId);
+      const refund = await lockRefund(tx, refundId);
+      if (refund.state !== 'external') throw new KassaError('REFUND_NOT_EXTERNAL', { id: refund.id, state: refund.state });
+      await moveRefund(tx, refund, 'process', { executionDate: this.deps.clock.now() });
+      await record(tx, {
+        order, objectType: 'refund', objectId: refund.id, action: 'kassa.order.refund.done', actor: input.actor,
+        data: { localId: refund.localId, provider: refund.provider, amount: refund.amount, processed: input.action },
+        topic: 'refund.done', payload: { provider: refund.provider, amount: refund.amount, currency: refund.currency, processed: input.action },
+      });
+      await syncPaymentRefunded(tx, order, refund.paymentId, input.actor);
+      if (input.action === 'pending') await this.reopen(tx, order, input.actor);
+      return { refund, order };
+    });
+    // Canceling tells providers about open payments, which must happen outside a transaction.
+    if (input.action === 'cancel' && order.status !== 'canceled') await this.orders.cancelOrder(order.id, { actor: input.actor });
+    return refund;
+  }
+
+  /** Back to pending with a new expiry, unless the order is paid and still fully covered. */
+  private async reopen(tx: EntityManager, order: Order, actor: Actor): Promise<void> {
+    const sums = await loadOrderSums(tx, order.id);
+    if (order.status === 'canceled' || (order.status === 'paid' && sums.pendingSum <= 0)) return;
+    const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+    const expires = new Date(this.deps.clock.now().getTime() + event.paymentTermDays * 86_400_000);
+    const from = order.status;
+    await moveOrder(tx, order, order.status === 'pending' ? 'extend' : 'unpay', { expires });
+    await record(tx, {
+      order, objectType: 'order', objectId: order.id, action: from === 'pending' ? 'kassa.order.expirychanged' : 'kassa.order.unpaid',
+      actor, data: { from, expires: expires.toISOString(), pendingSum: sums.pendingSum },
+      topic: from === 'pending' ? 'order.expiry_changed' : 'order.unpaid', payload: { from, expires: expires.toISOString() },
+    });
+  }
+
+  /** pretix §1.5: how to refund `amount` across the order's confirmed payments with automatic refunds. */
+  async proposeRefunds(orderId: string, amount: Money): Promise<{ proposals: { payment: OrderPayment; amount: Money }[]; uncovered: number }> {
+    assertPositiveMoney(amount, 'amount');
+    const m = this.deps.dataSource.manager;
+    const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    assertSameCurrency(amount.currency, order.currency);
+    const payments = await m.find(OrderPayment, { where: { orderId, state: 'confirmed' }, order: { localId: 'ASC' } });
+    const candidates = [];
+    for (const p of payments) {
+      if (!this.deps.providers.has(p.provider)) continue;
+      const provider = this.deps.providers.get(p.provider);
+      const full = provider.paymentRefundSupported(p);
+      const partial = provider.paymentPartialRefundSupported(p);
+      if (!full && !partial) continue;
+      candidates.push({ paymentId: p.id, amount: p.amount, available: p.amount - (await refundedOn(m, p.id)), full, partial });
+    }
+    const { proposals, uncovered } = proposeRefundAmounts(amount.amount, candidates);
+    const byId = new Map(payments.map((p) => [p.id, p]));
+    return { proposals: proposals.map((p) => ({ payment: byId.get(p.paymentId) as OrderPayment, amount: money(p.amount, order.currency) })), uncovered };
+  }
+
+  private provider(id: string) {
+    if (!this.deps.providers.has(id)) throw new KassaError('PAYMENT_PROVIDER_UNKNOWN', { provider: id });
+    return this.deps.providers.get(id);
+  }
+}
+
+export interface RefundUpdate {
+  actor: Actor;
+  info?: Record<string, unknown>;
+  externalId?: string;
+}
+
+/** Σ of a payment's refunds that count (created, transit, done). */
+async function refundedOn(db: Pick<EntityManager, 'query'>, paymentId: string): Promise<number> {
+  const [row] = await db.query(`SELECT coalesce(sum(amount), 0) AS s FROM order_refund WHERE payment_id = $1 AND ${counted}`, [paymentId]);
+  return Number(row.s);
+}
+
+async function insertRefund(
+  tx: EntityManager, order: Order,
+  input: Pick<OrderRefund, 'state' | 'source' | 'amount' | 'provider' | 'paymentId' | 'comment'> & Partial<Pick<OrderRefund, 'info' | 'externalId'>>,
+): Promise<OrderRefund> {
+  const localId = await nextLocalId(tx, 'order_refund', order.id);
+  return tx.save(tx.create(OrderRefund, {
+    orderId: order.id, localId, currency: order.currency, info: {}, externalId: null, executionDate: null, ...input,
+  }));
+}
+
+/**
+ * Keeps the payment's state in line with its done refunds: confirmed → refunded once they cover
+ * the amount, refunded → confirmed when a done refund later failed. Caller holds the order lock.
+ */
+async function syncPaymentRefunded(tx: EntityManager, order: Order, paymentId: string | null, actor: Actor): Promise<void> {
+  if (!paymentId) return;
+  const payment = await lockPayment(tx, paymentId);
+  const [row] = await tx.query(`SELECT coalesce(sum(amount), 0) AS s FROM order_refund WHERE payment_id = $1 AND state = 'done'`, [paymentId]);
+  const done = Number(row.s);
+  const event = payment.state === 'confirmed' && done >= payment.amount ? 'refund' as const
+    : payment.state === 'refunded' && done < payment.amount ? 'unrefund' as const : null;
+  if (!event) return;
+  await movePayment(tx, payment, event);
+  await record(tx, {
+    order, objectType: 'payment', objectId: payment.id, action: `kassa.order.payment.${event}ed`, actor,
+    data: { localId: payment.localId, provider: payment.provider, refundedDone: done },
+    topic: `payment.${event}ed`, payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency },
+  });
+}
