@@ -53,11 +53,23 @@ export function formatMoney(value: Money, locale: string, options: FormatMoneyOp
   }).format(decimal as Intl.StringNumericLiteral);
 }
 
-/** Intl.NumberFormat with a catalogued error for a malformed locale tag instead of a RangeError. */
+// Building an Intl.NumberFormat costs far more than using one; pages format many amounts in the
+// same few locales and currencies. Bounded so that arbitrary locale input cannot grow it forever.
+const formatters = new Map<string, Intl.NumberFormat>();
+const MAX_CACHED_FORMATTERS = 4000;
+
+/** A cached Intl.NumberFormat, with a catalogued error for a malformed locale tag instead of a RangeError. */
 export function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}\u0000${JSON.stringify(options)}`;
+  const cached = formatters.get(key);
+  if (cached) return cached;
+  let formatter: Intl.NumberFormat;
   try {
-    return new Intl.NumberFormat(locale, options);
+    formatter = new Intl.NumberFormat(locale, options);
   } catch (cause) {
     throw new KassaError('VALIDATION_FAILED', { detail: `locale "${locale}" is not a valid BCP 47 language tag` }, { cause });
   }
+  if (formatters.size >= MAX_CACHED_FORMATTERS) formatters.clear();
+  formatters.set(key, formatter);
+  return formatter;
 }

@@ -36,7 +36,8 @@ const MAX_INPUT_LENGTH = 64;
  * - both `.` and `,` present: the last of them is the decimal separator, the other groups;
  * - a space or apostrophe groups digits, so a single `.` or `,` beside it is the decimal separator;
  * - the same character twice or more ("1.234.567"): it groups digits;
- * - a single `.` or `,` not followed by exactly three digits ("13,5", "13.37"): decimal separator;
+ * - a single `.` or `,` not followed by exactly three digits ("13,5", "13.37"), or with only
+ *   zeros or nothing before it ("0.234", ".5"): decimal separator;
  * - a single `.` or `,` followed by exactly three digits ("1,234") is ambiguous: the `locale`
  *   decides when given and it uses that character; otherwise it is a decimal separator only for
  *   currencies with three or more decimals (1,234 KWD = 1.234 KWD, 1,234 EUR = 1234.00 EUR).
@@ -141,8 +142,9 @@ function splitNumber(
     decimal = body.lastIndexOf('.') > body.lastIndexOf(',') ? '.' : ',';
   } else if (dots + commas === 1) {
     const sep = dots === 1 ? '.' : ',';
-    const after = body.length - body.indexOf(sep) - 1;
-    if (otherGroup || after !== 3) decimal = sep;
+    const at = body.indexOf(sep);
+    // A thousands group never follows a bare "0" or nothing: "0.234" and ".234" are decimals.
+    if (otherGroup || body.length - at - 1 !== 3 || /^0*$/.test(body.slice(0, at))) decimal = sep;
     else decimal = ambiguousIsDecimal(sep, exponent, locale) ? sep : undefined;
   } // else: no separator, or one character repeated, which can only group digits
 

@@ -1,5 +1,5 @@
 import {
-  KassaError, add, allocate, formatMoney, isKassaError, minorUnitsToDecimalString, money, parseMoney, sum,
+  KassaError, add, allocate, formatMoney, isKassaError, listCurrencies, minorUnitsToDecimalString, money, parseMoney, sum,
   type ErrorCode, type Money,
 } from '../../src';
 
@@ -142,6 +142,10 @@ describe('parseMoney', () => {
     expect(parseMoney('1,234', 'JPY').amount).toBe(1234);
     expect(parseMoney('1,234', 'KWD').amount).toBe(1234);
     expect(parseMoney('1.234', 'KWD').amount).toBe(1234);
+    // …but a thousands group never follows a bare zero or nothing
+    expect(parseMoney('0.234', 'KWD').amount).toBe(234);
+    expectRefused(() => parseMoney('0,234', 'EUR'), 'MONEY_PARSE_FAILED', /EUR has 2 decimal places, the input has 3/);
+    expectRefused(() => parseMoney('.234', 'EUR'), 'MONEY_PARSE_FAILED', /EUR has 2 decimal places/);
   });
 
   it('decides the ambiguous "1,234" by the locale when one is given', () => {
@@ -186,6 +190,20 @@ describe('parseMoney', () => {
     expect(err.message).toBe('Cannot read "abc" as an amount in EUR: unexpected character "a"');
     expect(err.params).toMatchObject({ input: 'abc', currency: 'EUR', field: 'price' });
     expectRefused(() => parseMoney('1', 'XYZ'), 'MONEY_CURRENCY_UNKNOWN');
+  });
+
+  it('round-trips every currency through formatMoney and back in several locales', () => {
+    const mismatches: string[] = [];
+    for (const currency of listCurrencies()) {
+      for (const locale of ['en-US', 'de-DE', 'fr-FR']) {
+        for (const amount of [7, 123456789, -98765]) {
+          const printed = formatMoney(money(amount, currency), locale);
+          const read = parseMoney(printed, currency, { locale, allowNegative: true }).amount;
+          if (read !== amount) mismatches.push(`${amount} ${currency} ${locale} → ${printed} → ${read}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 
   it('round-trips what formatMoney prints, for the locale it printed in', () => {
