@@ -82,6 +82,11 @@ export const errorCodes = {
   SHOP_PAYMENT_NOT_CHANGEABLE: { status: 409, message: 'The payment of order {code} cannot be started or changed: {reason}' },
   SHOP_SUBMISSION_FOREIGN: { status: 409, message: 'This form belongs to another browser session; please start again' },
   SHOP_SUBMISSION_IN_PROGRESS: { status: 409, message: 'Your order is still being processed; reload the page in a moment' },
+
+  // Embedded database (db/embedded): PGlite served on a loopback port when DATABASE_URL is unset
+  EMBEDDED_DATA_DIR_IN_USE: { status: 500, message: 'The embedded database in {dataDir} is in use by process {pid}; stop that process or set DATABASE_URL' },
+  EMBEDDED_START_FAILED: { status: 500, message: 'The embedded database ({dataDir}) could not start: {reason}' },
+
   // Jobs (packages/jobs): the control panel's failed-jobs list
   JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
   JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },

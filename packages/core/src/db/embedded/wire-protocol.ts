@@ -1,0 +1,145 @@
+/**
+ * The few pieces of the PostgreSQL frontend/backend protocol (v3) the embedded server needs:
+ * splitting the client's byte stream into messages, and spotting ReadyForQuery in the answers.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+
+/** Request codes of the untyped messages a client may send before its StartupMessage. */
+const sslRequestCode = 80877103;
+const gssEncRequestCode = 80877104;
+const cancelRequestCode = 80877102;
+const protocolVersion3 = 196608;
+
+export type FrontendMessage =
+  | { kind: 'ssl-request' }
+  | { kind: 'cancel-request' }
+  | { kind: 'startup'; bytes: Uint8Array }
+  | { kind: 'typed'; type: string; bytes: Uint8Array };
+
+/**
+ * Cuts complete messages off the front of a client's byte stream. A message that has not fully
+ * arrived stays buffered: a large Bind can span many socket reads, and forwarding half of it
+ * (or someone else's message in between) would corrupt the single PGlite session.
+ */
+export class FrontendMessageReader {
+  private buffer: Buffer = Buffer.alloc(0);
+  private started = false;
+
+  push(chunk: Buffer): FrontendMessage[] {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const messages: FrontendMessage[] = [];
+    for (;;) {
+      const message = this.started ? this.readTyped() : this.readUntyped();
+      if (!message) return messages;
+      messages.push(message);
+    }
+  }
+
+  private readUntyped(): FrontendMessage | null {
+    if (this.buffer.length < 8) return null;
+    const length = this.buffer.readInt32BE(0);
+    if (this.buffer.length < length) return null;
+    const code = this.buffer.readInt32BE(4);
+    const bytes = this.take(length);
+    if (code === sslRequestCode || code === gssEncRequestCode) return { kind: 'ssl-request' };
+    if (code === cancelRequestCode) return { kind: 'cancel-request' };
+    if (code !== protocolVersion3) throw new Error(`Unsupported protocol version ${code >> 16}.${code & 0xffff}`);
+    this.started = true;
+    return { kind: 'startup', bytes };
+  }
+
+  private readTyped(): FrontendMessage | null {
+    if (this.buffer.length < 5) return null;
+    const length = 1 + this.buffer.readInt32BE(1);
+    if (this.buffer.length < length) return null;
+    const bytes = this.take(length);
+    return { kind: 'typed', type: String.fromCharCode(bytes[0]!), bytes };
+  }
+
+  private take(length: number): Uint8Array {
+    // A copy: PGlite may keep the array while the buffer is reused for the next read.
+    const bytes = new Uint8Array(this.buffer.subarray(0, length));
+    this.buffer = this.buffer.subarray(length);
+    return bytes;
+  }
+}
+
+/** Transaction status carried by ReadyForQuery: idle, in a transaction block, or in a failed one. */
+export type TransactionStatus = 'I' | 'T' | 'E';
+
+/**
+ * Follows the backend's answers across chunks and remembers the status of the last ReadyForQuery,
+ * the only moment at which the session may be handed to another client.
+ */
+export class ReadyForQueryTracker {
+  private pendingHeader: number[] = [];
+  private remainingBody = 0;
+  private currentType = 0;
+  private last: TransactionStatus | null = null;
+
+  /** Feeds backend bytes; returns the status of the last ReadyForQuery completed in them, if any. */
+  scan(chunk: Uint8Array): TransactionStatus | null {
+    this.last = null;
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.remainingBody > 0) {
+        const n = Math.min(this.remainingBody, chunk.length - i);
+        if (this.currentType === 0x5a /* Z */ && n > 0 && this.remainingBody === 1) {
+          this.last = String.fromCharCode(chunk[i]!) as TransactionStatus;
+        }
+        this.remainingBody -= n;
+        i += n;
+        continue;
+      }
+      this.pendingHeader.push(chunk[i]!);
+      i += 1;
+      if (this.pendingHeader.length === 5) {
+        const [type, b1, b2, b3, b4] = this.pendingHeader as [number, number, number, number, number];
+        this.currentType = type;
+        this.remainingBody = ((b1 << 24) | (b2 << 16) | (b3 << 8) | b4) - 4;
+        this.pendingHeader = [];
+      }
+    }
+    return this.last;
+  }
+}
+
+/** An ErrorResponse (severity FATAL) for refusing a client before or instead of a session. */
+export function errorResponse(sqlState: string, message: string): Buffer {
+  const fields = Buffer.concat([
+    field('S', 'FATAL'), field('V', 'FATAL'), field('C', sqlState), field('M', message), Buffer.from([0]),
+  ]);
+  const header = Buffer.alloc(5);
+  header.write('E', 0, 'latin1');
+  header.writeInt32BE(4 + fields.length, 1);
+  return Buffer.concat([header, fields]);
+}
+
+function field(code: string, value: string): Buffer {
+  return Buffer.concat([Buffer.from(code, 'latin1'), Buffer.from(value, 'utf8'), Buffer.from([0])]);
+}
+
+/** A Sync message: ends whatever extended-protocol sequence a vanished client left open. */
+export const syncMessage = new Uint8Array([0x53, 0, 0, 0, 4]);
+
+/** The name/value parameters of a StartupMessage (user, database, options, …). */
+export function startupParameters(bytes: Uint8Array): Record<string, string> {
+  const parts = Buffer.from(bytes.subarray(8)).toString('utf8').split('\0');
+  const params: Record<string, string> = {};
+  for (let i = 0; i + 1 < parts.length && parts[i] !== ''; i += 2) params[parts[i]!] = parts[i + 1]!;
+  return params;
+}
+
+/**
+ * The search_path a client asks for in its startup `options` ("-c search_path=a,b" or
+ * "--search_path=a,b"), as node-postgres and BullMQ's PostgreSQL backend send it; null if none.
+ */
+export function searchPathFromOptions(options: string | undefined): string | null {
+  if (!options) return null;
+  const match = /(?:^|\s)(?:-c\s*|--)search_path=((?:\\.|[^\s\\])+)/.exec(options);
+  if (!match) return null;
+  const value = match[1]!.replace(/\\(.)/g, '$1');
+  // Only schema lists: the value is replayed into SET on this client's behalf.
+  if (!/^[\w$", ]+$/.test(value)) throw new Error(`Unsupported search_path in startup options: ${value}`);
+  return value;
+}
