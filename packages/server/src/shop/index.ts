@@ -1,7 +1,35 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../deps';
+import { checkoutRoutes } from './checkout.routes';
+import { eventPageRoutes } from './event-page.routes';
+import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-submission';
+import { orderPageRoutes } from './order-page.routes';
+import { ShopContext, type ShopDeps } from './shop-context';
 
-/** The buyer order flow (event page, cart, checkout, order page). Owned by the shop engineer. */
-export const shopRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async () => {
-  // Routes land here.
+/** The shop's own migrations (the idempotency ledger); main.ts and test databases run them after core's. */
+export const shopMigrations = [ShopSubmission1763800000000];
+
+/**
+ * The buyer order flow: event page → cart → contact → payment method → confirm → order placed and
+ * paid → order page. Pages work without JavaScript; amounts always come from the server.
+ */
+export const shopRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  const shop = new ShopContext(shopDepsFrom(deps));
+  await assertLedgerTable(shop);
+  await app.register(eventPageRoutes, { shop });
+  await app.register(checkoutRoutes, { shop });
+  await app.register(orderPageRoutes, { shop });
 };
+
+function shopDepsFrom(deps: AppDeps): ShopDeps {
+  return {
+    dataSource: deps.dataSource, clock: deps.clock, core: deps.core, providers: deps.providers, providerContext: deps.providerContext,
+    placeOrderRateLimit: deps.config.rateLimits?.placeOrder,
+  };
+}
+
+/** Fails at boot, not at the first order, when the shop's migration was not run. */
+async function assertLedgerTable(shop: ShopContext): Promise<void> {
+  const rows = await shop.deps.dataSource.query("SELECT to_regclass('shop_submission') AS t") as { t: string | null }[];
+  if (!rows[0]?.t) throw new Error('Table shop_submission is missing: run the shop migrations (shopMigrations from packages/server/src/shop) with core\'s');
+}

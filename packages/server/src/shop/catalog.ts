@@ -1,0 +1,90 @@
+import { KassaError, Event, Organizer, Product, money, type DataSource, type Money, type CurrencyCode } from '@kassa/core';
+import { loadAvailability, remainingOf, type Availability } from './availability';
+import type { CartLine } from './checkout-session';
+import { ShortCache } from './short-cache';
+
+/** The organizer and event behind a shop URL. */
+export interface ShopEvent {
+  organizer: Organizer;
+  event: Event;
+}
+
+/** The products on sale for an event and what is left of each. */
+export interface Catalog {
+  products: Product[];
+  availability: Availability;
+}
+
+/** A cart priced from the products as they are now: the only source of amounts in the shop. */
+export interface PricedCart {
+  currency: CurrencyCode;
+  lines: { product: Product; quantity: number; unitPrice: Money; sum: Money }[];
+  subtotal: Money;
+}
+
+/** Most tickets of one product in one order: a typo guard, not a business rule. */
+export const maxQuantityPerProduct = 20;
+
+/**
+ * Reads what the shop pages show, through short caches: an event page view must not cost a
+ * database round trip per visitor (bench/: thousands of views per second). Placing an order
+ * invalidates its event's catalog in this process.
+ */
+export class CatalogReader {
+  private readonly events = new ShortCache<ShopEvent | null>(5_000);
+  private readonly catalogs = new ShortCache<Catalog>(1_000);
+
+  constructor(private readonly ds: DataSource) {}
+
+  /** The event for `/:organizer/:event/`, or NOT_FOUND (also for events of another organizer). */
+  async event(organizerSlug: string, eventSlug: string): Promise<ShopEvent> {
+    const found = await this.events.get(`${organizerSlug}/${eventSlug}`, async () => {
+      const organizer = await this.ds.manager.findOneBy(Organizer, { slug: organizerSlug });
+      if (!organizer) return null;
+      const event = await this.ds.manager.findOneBy(Event, { organizerId: organizer.id, slug: eventSlug });
+      return event ? { organizer, event } : null;
+    });
+    if (!found) throw new KassaError('NOT_FOUND', { entity: 'Event' });
+    return found;
+  }
+
+  /** Active products in display order, with their remaining availability. */
+  catalog(eventId: string): Promise<Catalog> {
+    return this.catalogs.get(eventId, async () => {
+      const products = await this.ds.manager.find(Product, { where: { eventId, active: true }, order: { position: 'ASC', name: 'ASC' } });
+      return { products, availability: await loadAvailability(this.ds, eventId) };
+    });
+  }
+
+  /** A fresh (uncached) catalog: used before refusing or accepting a cart. */
+  async freshCatalog(eventId: string): Promise<Catalog> {
+    this.catalogs.delete(eventId);
+    return this.catalog(eventId);
+  }
+
+  invalidate(eventId: string): void {
+    this.catalogs.delete(eventId);
+  }
+}
+
+/**
+ * Prices cart lines from the catalog. A product that is gone or inactive is refused with
+ * ORDER_PRODUCT_UNAVAILABLE naming it; a line over the remaining quota with SHOP_NOT_ENOUGH_LEFT.
+ */
+export function priceCart(event: Event, catalog: Catalog, lines: readonly CartLine[], opts: { checkAvailability: boolean }): PricedCart {
+  const currency = event.currency as CurrencyCode;
+  const priced = lines.map((line) => {
+    const product = catalog.products.find((p) => p.id === line.productId);
+    if (!product) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: line.productId });
+    if (opts.checkAvailability) {
+      const left = remainingOf(catalog.availability, product.id);
+      if (left !== null && line.quantity > left) {
+        throw new KassaError('SHOP_NOT_ENOUGH_LEFT', { product: product.name, available: left, requested: line.quantity });
+      }
+    }
+    const unitPrice = money(product.price, currency);
+    return { product, quantity: line.quantity, unitPrice, sum: money(product.price * line.quantity, currency) };
+  });
+  const subtotal = money(priced.reduce((acc, l) => acc + l.sum.amount, 0), currency);
+  return { currency, lines: priced, subtotal };
+}

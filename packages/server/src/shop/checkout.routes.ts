@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { formatMoney, KassaError } from '@kassa/core';
+import { priceCart, type ShopEvent } from './catalog';
+import { readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
+import { asRefusal, errorView } from './html-refusal';
+import { placeAndPay } from './place-order';
+import type { SubmissionResult } from './submission-store';
+import {
+  confirmBody, contactBody, eventParams, paymentBody, type ConfirmBody, type ContactBody, type EventParams, type PaymentBody,
+} from './schemas';
+import { cartView, type ShopContext } from './shop-context';
+import { eventUrl } from './urls';
+
+type Step = 'contact' | 'payment' | 'confirm';
+
+/**
+ * Checkout: contact → payment method (and the provider's form) → confirm → order placed and
+ * payment executed. Each GET shows a step from the session's checkout; each POST validates,
+ * stores, and redirects (POST/redirect/GET, so a reload never resubmits).
+ */
+export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (app, { shop }) => {
+  /** The event and the checkout so far, or a redirect to the first step that is missing. */
+  async function load(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, needs: Step) {
+    const where = await shop.catalog.event(req.params.organizer, req.params.event);
+    const base = eventUrl(where.organizer, where.event);
+    const state = readCheckout(req, where.event.id);
+    let missing: string | null = null;
+    if (!state || state.lines.length === 0) missing = base;
+    else if (needs !== 'contact' && !state.email) missing = `${base}checkout/contact`;
+    else if (needs === 'confirm' && !state.payment) missing = `${base}checkout/payment`;
+    if (missing || !state) {
+      reply.redirect(missing ?? base, 303);
+      return null;
+    }
+    // Prices are always the products' current prices; the session keeps only ids and quantities.
+    const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
+    return { ...where, base, state, cart };
+  }
+
+  function common(where: ShopEvent & { base: string }, csrfToken: string) {
+    return { locale: where.event.locale, organizer: { name: where.organizer.name }, event: { name: where.event.name }, eventUrl: where.base, csrfToken };
+  }
+
+  // --- contact -------------------------------------------------------------------------------
+
+  async function renderContact(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, error?: KassaError, email?: string) {
+    const ctx = await load(req, reply, 'contact');
+    if (!ctx) return reply;
+    if (error) reply.status(error.status);
+    return reply.view('shop/contact', {
+      ...common(ctx, reply.generateCsrf()), cart: cartView(ctx.cart, ctx.event.locale), email: email ?? ctx.state.email ?? '', error: errorView(error),
+    });
+  }
+
+  app.get<{ Params: EventParams }>('/:organizer/:event/checkout/contact', { schema: { params: eventParams } }, (req, reply) => renderContact(req, reply));
+
+  app.post<{ Params: EventParams; Body: ContactBody }>('/:organizer/:event/checkout/contact', {
+    schema: { params: eventParams, body: contactBody }, attachValidation: true,
+  }, async (req, reply) => {
+    if (req.validationError) {
+      const posted = (req.body as { email?: unknown } | undefined)?.email;
+      return renderContact(req, reply, asRefusal(req, req.validationError), typeof posted === 'string' ? posted : undefined);
+    }
+    const ctx = await load(req, reply, 'contact');
+    if (!ctx) return reply;
+    writeCheckout(req, ctx.event.id, { ...ctx.state, email: req.body.email.trim() });
+    return reply.redirect(`${ctx.base}checkout/payment`, 303);
+  });
+
+  // --- payment method --------------------------------------------------------------------------
+
+  async function renderPayment(
+    req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply,
+    error?: KassaError, fieldErrors?: Record<string, Record<string, string>>, selected?: string,
+  ) {
+    const ctx = await load(req, reply, 'payment');
+    if (!ctx) return reply;
+    const methods = await shop.offeredMethods(ctx.event, ctx.cart.subtotal);
+    const implicit = methods.find((m) => m.implicit);
+    if (implicit && !error) {
+      // pretix's implicit providers (free orders): nothing to choose, go straight to confirm.
+      writeCheckout(req, ctx.event.id, { ...ctx.state, payment: { provider: implicit.identifier, session: {} }, token: undefined });
+      return reply.redirect(`${ctx.base}checkout/confirm`, 303);
+    }
+    if (error) reply.status(error.status);
+    const visible = methods.filter((m) => !m.implicit);
+    return reply.view('shop/payment', {
+      ...common(ctx, reply.generateCsrf()),
+      heading: 'How would you like to pay?', showSteps: true, action: `${ctx.base}checkout/payment`, backUrl: `${ctx.base}checkout/contact`,
+      submitLabel: 'Continue', summaryHeading: 'Your cart', token: null,
+      methods: visible.map((m) => ({ identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? formatMoney(m.fee, ctx.event.locale) : null, form: m.form })),
+      selected: selected ?? ctx.state.payment?.provider, fieldErrors, cart: cartView(ctx.cart, ctx.event.locale), error: errorView(error),
+    });
+  }
+
+  app.get<{ Params: EventParams }>('/:organizer/:event/checkout/payment', { schema: { params: eventParams } }, (req, reply) => renderPayment(req, reply));
+
+  app.post<{ Params: EventParams; Body: PaymentBody }>('/:organizer/:event/checkout/payment', {
+    schema: { params: eventParams, body: paymentBody }, attachValidation: true,
+  }, async (req, reply) => {
+    if (req.validationError) return renderPayment(req, reply, asRefusal(req, req.validationError));
+    const ctx = await load(req, reply, 'payment');
+    if (!ctx) return reply;
+    const { provider: identifier, ...fields } = req.body;
+    delete fields._csrf;
+    delete fields.token;
+    try {
+      const method = await shop.offeredMethod(ctx.event, ctx.cart.subtotal, identifier);
+      // checkoutPrepare validates the provider's own fields and never moves money.
+      const prepared = await method.provider.checkoutPrepare(method.ctx, fields as Record<string, unknown>);
+      if (!prepared.ok) {
+        const detail = Object.entries(prepared.errors).map(([k, v]) => `${k}: ${v}`).join('; ');
+        const err = new KassaError('SHOP_PAYMENT_FORM_INVALID', { provider: method.name, detail, field: Object.keys(prepared.errors)[0] });
+        return renderPayment(req, reply, asRefusal(req, err), { [identifier]: prepared.errors }, identifier);
+      }
+      writeCheckout(req, ctx.event.id, { ...ctx.state, payment: { provider: identifier, session: prepared.session }, token: undefined });
+    } catch (err) {
+      return renderPayment(req, reply, asRefusal(req, err), undefined, identifier);
+    }
+    return reply.redirect(`${ctx.base}checkout/confirm`, 303);
+  });
+
+  // --- confirm and place -------------------------------------------------------------------------
+
+  async function renderConfirm(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, error?: KassaError) {
+    const ctx = await load(req, reply, 'confirm');
+    if (!ctx) return reply;
+    const chosen = ctx.state.payment!;
+    const method = (await shop.offeredMethods(ctx.event, ctx.cart.subtotal)).find((m) => m.identifier === chosen.provider);
+    if (!method || !method.provider.paymentIsValidSession(method.ctx, chosen.session)) {
+      // The method became unavailable (total, window) or its data expired: choose again.
+      writeCheckout(req, ctx.event.id, { ...ctx.state, payment: undefined, token: undefined });
+      return reply.redirect(`${ctx.base}checkout/payment`, 303);
+    }
+    // The token is minted per confirm page and kept until the order is placed: a double click
+    // or a reload of the POST carries the same token and gets the same order.
+    const token = ctx.state.token ?? randomUUID();
+    if (token !== ctx.state.token) writeCheckout(req, ctx.event.id, { ...ctx.state, token });
+    if (error) reply.status(error.status);
+    return reply.view('shop/confirm', {
+      ...common(ctx, reply.generateCsrf()), token, email: ctx.state.email, paymentName: method.name,
+      cart: cartView(ctx.cart, ctx.event.locale, { label: `${method.name} fee`, amount: method.fee }),
+      confirmView: shop.views.resolve(method.provider.checkoutConfirmRender(method.ctx, chosen.session)),
+      error: errorView(error),
+    });
+  }
+
+  app.get<{ Params: EventParams }>('/:organizer/:event/checkout/confirm', { schema: { params: eventParams } }, (req, reply) => renderConfirm(req, reply));
+
+  app.post<{ Params: EventParams; Body: ConfirmBody }>('/:organizer/:event/checkout/confirm', {
+    schema: { params: eventParams, body: confirmBody },
+    config: { rateLimit: shop.placeOrderRateLimit },
+  }, async (req, reply) => {
+    const where = await shop.catalog.event(req.params.organizer, req.params.event);
+    const token = req.body.token;
+    let result: SubmissionResult;
+    try {
+      result = await shop.submissions.run(token, 'place_order', sessionOwner(req), async (recordOrder) => {
+        const state = readCheckout(req, where.event.id);
+        assertReady(state, token);
+        const cart = priceCart(where.event, await shop.catalog.freshCatalog(where.event.id), state.lines, { checkAvailability: false });
+        return placeAndPay(shop, req, where, state, cart, recordOrder);
+      });
+    } catch (err) {
+      return renderConfirm(req, reply, asRefusal(req, err));
+    }
+    // Placed (now, or by the first of a double submit): this checkout is done.
+    if (readCheckout(req, where.event.id)?.token === token) writeCheckout(req, where.event.id, undefined);
+    return reply.redirect(result.redirect || await shop.orderPageById(result.orderId), 303);
+  });
+};
+
+/** Refuses a confirm POST whose checkout is incomplete or was changed since the page was shown. */
+function assertReady(state: CheckoutState | undefined, token: string): asserts state is ReadyCheckout {
+  if (!state || state.lines.length === 0) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'cart' });
+  if (!state.email) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'contact' });
+  if (!state.payment) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'payment' });
+  // Another tab changed the cart after this confirm page was rendered: show the new summary instead.
+  if (state.token !== token) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'confirm' });
+}

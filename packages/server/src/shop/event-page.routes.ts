@@ -1,0 +1,74 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { formatMoney, KassaError, money } from '@kassa/core';
+import { remainingOf } from './availability';
+import { maxQuantityPerProduct, priceCart, type ShopEvent } from './catalog';
+import { readCheckout, writeCheckout, type CartLine } from './checkout-session';
+import { asRefusal, errorView } from './html-refusal';
+import { cartBody, eventParams, type CartBody, type EventParams } from './schemas';
+import type { ShopContext } from './shop-context';
+import { eventUrl } from './urls';
+
+const qtyKey = /^qty_(.+)$/;
+
+/** The event page (products, prices, what is left) and the cart form behind it. */
+export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (app, { shop }) => {
+  async function renderEvent(req: FastifyRequest, reply: FastifyReply, where: ShopEvent, error?: KassaError, posted?: Record<string, number>) {
+    const { organizer, event } = where;
+    const catalog = await shop.catalog.catalog(event.id);
+    const inCart = new Map((readCheckout(req, event.id)?.lines ?? []).map((l) => [l.productId, l.quantity]));
+    const locale = event.locale;
+    const products = catalog.products.map((p) => {
+      const available = remainingOf(catalog.availability, p.id);
+      return {
+        id: p.id,
+        name: p.name,
+        price: formatMoney(money(p.price, event.currency), locale),
+        available,
+        soldOut: available === 0,
+        maxQuantity: Math.min(maxQuantityPerProduct, available ?? maxQuantityPerProduct),
+        quantity: posted?.[p.id] ?? inCart.get(p.id) ?? 0,
+      };
+    });
+    if (error) reply.status(error.status);
+    return reply.view('shop/event', {
+      locale, organizer: { name: organizer.name }, event: { name: event.name, live: event.live }, eventUrl: eventUrl(organizer, event),
+      products, error: errorView(error),
+    });
+  }
+
+  app.get<{ Params: EventParams }>('/:organizer/:event/', { schema: { params: eventParams } }, async (req, reply) => {
+    const where = await shop.catalog.event(req.params.organizer, req.params.event);
+    return renderEvent(req, reply, where);
+  });
+
+  app.post<{ Params: EventParams; Body: CartBody }>('/:organizer/:event/cart', {
+    schema: { params: eventParams, body: cartBody },
+    attachValidation: true,
+    // The event page is served to anonymous visitors without creating a session (no row per page
+    // view), so it carries no CSRF token. The session cookie is SameSite=Lax, so a cross-site form
+    // cannot post into a buyer's cart anyway, and every later step is CSRF-checked.
+    config: { csrf: false },
+  }, async (req, reply) => {
+    const where = await shop.catalog.event(req.params.organizer, req.params.event);
+    if (req.validationError) return renderEvent(req, reply, where, asRefusal(req, req.validationError));
+    const lines: CartLine[] = [];
+    const posted: Record<string, number> = {};
+    for (const [key, value] of Object.entries(req.body ?? {})) {
+      const m = qtyKey.exec(key);
+      if (!m || typeof value !== 'number') continue;
+      posted[m[1]!] = value;
+      if (value > 0) lines.push({ productId: m[1]!, quantity: value });
+    }
+    try {
+      if (!where.event.live) throw new KassaError('SHOP_NOT_ON_SALE');
+      if (lines.length === 0) throw new KassaError('SHOP_CART_EMPTY');
+      priceCart(where.event, await shop.catalog.freshCatalog(where.event.id), lines, { checkAvailability: true });
+    } catch (err) {
+      return renderEvent(req, reply, where, asRefusal(req, err), posted);
+    }
+    const previous = readCheckout(req, where.event.id);
+    // A new cart keeps the email but not the payment choice: the fee depends on the total.
+    writeCheckout(req, where.event.id, { lines, email: previous?.email });
+    return reply.redirect(`${eventUrl(where.organizer, where.event)}checkout/contact`, 303);
+  });
+};

@@ -1,0 +1,123 @@
+import {
+  calculateFee, checkAvailability, formatMoney, KassaError, money, toCommonSettings, type BasePaymentProvider, type Clock,
+  type DataSource, type Event, type KassaCore, type Money, type ProviderContext, type ProviderContextFactory,
+} from '@kassa/core';
+import { CatalogReader, type PricedCart } from './catalog';
+import { ProviderViews, type ResolvedView } from './provider-views';
+import { SubmissionStore } from './submission-store';
+import { orderUrl } from './urls';
+import { rateLimits } from '../infra/security';
+
+/** The provider registry as the shop sees it. */
+export interface ShopProviders {
+  get(identifier: string): BasePaymentProvider;
+  has(identifier: string): boolean;
+  list(): BasePaymentProvider[];
+}
+
+export interface ShopDeps {
+  dataSource: DataSource;
+  clock: Clock;
+  core: KassaCore;
+  providers: ShopProviders;
+  providerContext: ProviderContextFactory;
+  /** Per-address limit on placing orders (bench/ lifts it; a real shop keeps the default). */
+  placeOrderRateLimit?: { max: number; timeWindow: string | number };
+}
+
+/** A payment method as offered to the buyer. */
+export interface OfferedMethod {
+  identifier: string;
+  name: string;
+  implicit: boolean;
+  fee: Money;
+  /** The provider's checkout form, resolved for include(). */
+  form: ResolvedView | null;
+  provider: BasePaymentProvider;
+  ctx: ProviderContext;
+}
+
+/**
+ * Everything the shop routes share for one app: the core services, the cached catalog reader,
+ * the idempotency ledger and the provider view resolver. Built once in shopRoutes.
+ */
+export class ShopContext {
+  readonly catalog: CatalogReader;
+  readonly submissions: SubmissionStore;
+  readonly views = new ProviderViews();
+
+  readonly placeOrderRateLimit: { max: number; timeWindow: string | number };
+
+  constructor(readonly deps: ShopDeps) {
+    this.catalog = new CatalogReader(deps.dataSource);
+    this.submissions = new SubmissionStore(deps.dataSource);
+    this.placeOrderRateLimit = deps.placeOrderRateLimit ?? rateLimits.placeOrder;
+  }
+
+  /** The buyer's order page of an order, by id (for a duplicate submission that only knows the id). */
+  async orderPageById(orderId: string | null): Promise<string> {
+    const rows = orderId ? await this.deps.dataSource.query(
+      `SELECT o.code, o.secret, e.slug AS event, g.slug AS organizer
+         FROM kassa_order o JOIN event e ON e.id = o.event_id JOIN organizer g ON g.id = o.organizer_id WHERE o.id = $1`,
+      [orderId],
+    ) as { code: string; secret: string; event: string; organizer: string }[] : [];
+    const row = rows[0];
+    if (!row) throw new KassaError('SHOP_SUBMISSION_IN_PROGRESS');
+    return orderUrl({ slug: row.organizer }, { slug: row.event }, row);
+  }
+
+  /**
+   * The methods a buyer may choose for `total` (which excludes any payment fee): enabled and allowed
+   * by core's availability check, with the fee each would add. Ordered as the registry orders them.
+   */
+  async offeredMethods(event: Event, total: Money): Promise<OfferedMethod[]> {
+    const now = this.deps.clock.now();
+    const offered: OfferedMethod[] = [];
+    for (const provider of this.deps.providers.list()) {
+      const ctx = await this.deps.providerContext(event, provider.identifier);
+      if (!checkAvailability(provider, ctx, { total, now }).allowed) continue;
+      const fee = total.amount === 0 ? money(0, total.currency) : feeOf(provider, ctx, total);
+      const withFee = money(total.amount + fee.amount, total.currency);
+      offered.push({
+        identifier: provider.identifier,
+        name: publicNameOf(provider, ctx),
+        implicit: provider.isImplicit,
+        fee,
+        form: this.views.resolve(provider.paymentFormRender(ctx, withFee)),
+        provider,
+        ctx,
+      });
+    }
+    return offered;
+  }
+
+  /** One offered method by identifier, or SHOP_PAYMENT_METHOD_UNAVAILABLE. */
+  async offeredMethod(event: Event, total: Money, identifier: string): Promise<OfferedMethod> {
+    const found = (await this.offeredMethods(event, total)).find((m) => m.identifier === identifier);
+    if (!found) throw new KassaError('SHOP_PAYMENT_METHOD_UNAVAILABLE', { provider: identifier });
+    return found;
+  }
+}
+
+/** The buyer-facing name: the organizer's label when the provider has one (manual), else its own. */
+export function publicNameOf(provider: BasePaymentProvider, ctx: ProviderContext): string {
+  const label = (ctx.settings as Record<string, unknown>).publicName;
+  return typeof label === 'string' && label.trim() !== '' ? label : provider.publicName;
+}
+
+/** Amounts for the templates, formatted once on the server in the buyer's locale. */
+export function cartView(cart: PricedCart, locale: string, fee?: { label: string; amount: Money }) {
+  const fmt = (m: Money) => formatMoney(m, locale);
+  const total = fee ? money(cart.subtotal.amount + fee.amount.amount, cart.currency) : cart.subtotal;
+  return {
+    lines: cart.lines.map((l) => ({ name: l.product.name, quantity: l.quantity, price: fmt(l.unitPrice), sum: fmt(l.sum) })),
+    fee: fee && fee.amount.amount > 0 ? { label: fee.label, amount: fmt(fee.amount) } : null,
+    total: fmt(total),
+  };
+}
+
+/** A provider's fee on `total` (which excludes it), from the framework settings (_feeAbs, _feePercent, _feeReverseCalc). */
+export function feeOf(provider: BasePaymentProvider, ctx: ProviderContext, total: Money): Money {
+  const common = ctx.common ?? toCommonSettings({}, provider.enabledByDefault);
+  return calculateFee(total, { absolute: common.feeAbs, percent: common.feePercent, reverse: common.feeReverseCalc });
+}
