@@ -49,6 +49,19 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'Wait for the time given in the Retry-After header, then retry.',
   ROUTE_NOT_FOUND: 'Check the URL and method against the API reference.',
   INTERNAL_ERROR: 'Retry; if it persists, report the reference to the operator, who finds it in the logs.',
+  SHOP_CART_EMPTY: 'Choose at least one ticket, then continue.',
+  SHOP_NOT_ENOUGH_LEFT: 'Lower the quantity to what is left, or choose another product.',
+  SHOP_NOT_ON_SALE: 'Come back when the presale opens; the organizer controls the sale period.',
+  SHOP_CHECKOUT_STEP_MISSING: 'Go back to the named step and complete it.',
+  SHOP_PAYMENT_METHOD_UNAVAILABLE: 'Choose another payment method for this order.',
+  SHOP_PAYMENT_FORM_INVALID: 'Correct the payment details named in the message and submit again.',
+  SHOP_PAYMENT_NOT_CHANGEABLE: 'Open the order page: the order is already paid, canceled or has a payment in progress.',
+  SHOP_SUBMISSION_FOREIGN: 'Start the checkout again in this browser.',
+  SHOP_SUBMISSION_IN_PROGRESS: 'Wait a moment and reload the page; the first submission is still being processed.',
+  EMBEDDED_DATA_DIR_IN_USE: 'Stop the other Kassa process using this data directory, choose another directory, or set DATABASE_URL.',
+  EMBEDDED_START_FAILED: 'Check that the data directory is writable and not corrupted, or set DATABASE_URL to use a PostgreSQL server.',
+  JOB_QUEUE_UNKNOWN: 'Use one of the queue names listed in the message.',
+  JOB_NOT_FAILED: 'Only jobs in the failed list can be retried; reload the list.',
 };
 
 /** The fallback when a code has no entry above, by HTTP status class. */
