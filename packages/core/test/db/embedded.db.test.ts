@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { ScriptedProvider, TestClock, createShop, providerContextFactory, providerLookup } from '@kassa/testing';
 import {
-  coreMigrations, createDataSource, Event, isKassaError, Order, OrderPayment, Organizer, Product, runMigrations, startEmbeddedPostgres,
+  coreMigrations, createDataSource, createKassaCore, Event, isKassaError, Order, OrderPayment, Organizer, Product, runMigrations, startEmbeddedPostgres,
   withTransaction, type DataSource, type EmbeddedPostgres,
 } from '@kassa/core';
 
@@ -82,6 +83,31 @@ describe('embedded PostgreSQL (in memory)', () => {
 
     // Constraints come from the same migrations: a negative amount is refused here too.
     await expect(ds.query(`UPDATE order_payment SET amount = -1 WHERE id = $1`, [payment.id])).rejects.toThrow(/check constraint/);
+  });
+
+  it('places an order and confirms its payment through the domain services: the order is paid', async () => {
+    const clock = new TestClock('2030-03-01T10:00:00Z');
+    const providers = providerLookup(new ScriptedProvider({ identifier: 'card' }));
+    const core = createKassaCore({ dataSource: ds, providers, providerContext: providerContextFactory(providers, clock), clock });
+    const shop = await createShop(ds, { price: 2500, quotaSize: 5 });
+
+    const placed = await core.orders.placeOrder({
+      eventId: shop.event.id, email: 'buyer@example.org', positions: [{ productId: shop.product.id }], provider: 'card',
+    });
+    expect(placed.order).toMatchObject({ status: 'pending', total: 2500, currency: 'EUR' });
+    const result = await core.payments.confirmPayment(placed.payment!.id, { actor: { type: 'provider', id: 'card' } });
+    expect(result.kind).toBe('order_paid');
+    expect((await ds.getRepository(Order).findOneByOrFail({ id: placed.order.id })).status).toBe('paid');
+    const topics: { topic: string }[] = await ds.query(`SELECT topic FROM outbox_event WHERE order_id = $1 ORDER BY id`, [placed.order.id]);
+    expect(topics.map((t) => t.topic)).toEqual(['order.placed', 'payment.confirmed', 'order.paid']);
+
+    // Quota is checked under row locks; on the single PGlite session those serialise by turn-taking.
+    const attempts = await Promise.allSettled(Array.from({ length: 10 }, () => core.orders.placeOrder({
+      eventId: shop.event.id, email: null, positions: [{ productId: shop.product.id }], provider: 'card',
+    })));
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(4);
+    const refusals = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
+    expect(refusals.map((r) => (r.reason as { code?: string }).code)).toEqual(Array(6).fill('ORDER_QUOTA_EXCEEDED'));
   });
 
   it('keeps transactions isolated across pooled connections: 20 racing CAS writers, one winner', async () => {

@@ -1,0 +1,78 @@
+// Pure tests of the embedded server's protocol framing (no database): the parts whose mistakes
+// would hand the PGlite session to another client at the wrong moment.
+import { FrontendMessageReader, ReadyForQueryTracker, searchPathFromOptions, startupParameters } from '../../src/db/embedded/wire-protocol';
+
+function typed(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
+  const header = Buffer.alloc(5);
+  header.write(type, 0, 'latin1');
+  header.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
+function startup(params: Record<string, string>): Buffer {
+  const body = Buffer.concat([...Object.entries(params).map(([k, v]) => Buffer.from(`${k}\0${v}\0`)), Buffer.from([0])]);
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(8 + body.length, 0);
+  head.writeInt32BE(196608, 4);
+  return Buffer.concat([head, body]);
+}
+
+describe('FrontendMessageReader', () => {
+  it('answers SSL first, then reads the startup message and typed messages', () => {
+    const reader = new FrontendMessageReader();
+    const ssl = Buffer.alloc(8);
+    ssl.writeInt32BE(8, 0);
+    ssl.writeInt32BE(80877103, 4);
+    const msgs = reader.push(Buffer.concat([ssl, startup({ user: 'postgres' }), typed('Q', Buffer.from('SELECT 1\0'))]));
+    expect(msgs.map((m) => (m.kind === 'typed' ? m.type : m.kind))).toEqual(['ssl-request', 'startup', 'Q']);
+  });
+
+  it('holds back a message until all of it has arrived, across many socket reads', () => {
+    const reader = new FrontendMessageReader();
+    reader.push(startup({ user: 'postgres' }));
+    const bind = typed('B', Buffer.alloc(70_000, 7));
+    const stream = Buffer.concat([bind, typed('S')]);
+    const seen: string[] = [];
+    for (let i = 0; i < stream.length; i += 9_999) {
+      for (const m of reader.push(stream.subarray(i, i + 9_999))) if (m.kind === 'typed') seen.push(`${m.type}:${m.bytes.length}`);
+    }
+    expect(seen).toEqual([`B:${bind.length}`, 'S:5']);
+  });
+
+  it('refuses a protocol version other than 3.0', () => {
+    const bad = Buffer.alloc(8);
+    bad.writeInt32BE(8, 0);
+    bad.writeInt32BE(2 << 16, 4);
+    expect(() => new FrontendMessageReader().push(bad)).toThrow(/Unsupported protocol version 2\.0/);
+  });
+});
+
+describe('ReadyForQueryTracker', () => {
+  const rfq = (status: string) => typed('Z', Buffer.from(status, 'latin1'));
+
+  it('reports the status of the last ReadyForQuery, also when messages are cut across chunks', () => {
+    const answer = Buffer.concat([typed('1'), typed('2'), typed('D', Buffer.from('Z'.repeat(40))), typed('C', Buffer.from('SELECT 1\0')), rfq('T')]);
+    const tracker = new ReadyForQueryTracker();
+    const statuses = [];
+    for (let i = 0; i < answer.length; i += 3) statuses.push(tracker.scan(answer.subarray(i, i + 3)));
+    expect(statuses.filter((s) => s !== null)).toEqual(['T']); // the 'Z' bytes inside the DataRow are not mistaken for it
+    expect(tracker.scan(Buffer.concat([typed('C', Buffer.from('COMMIT\0')), rfq('I')]))).toBe('I');
+    expect(tracker.scan(typed('1'))).toBeNull();
+  });
+});
+
+describe('startup options', () => {
+  it('reads the parameters and the search_path that pg and BullMQ send', () => {
+    const params = startupParameters(startup({ user: 'postgres', database: 'postgres', options: '-c search_path="bullmq"' }));
+    expect(params).toEqual({ user: 'postgres', database: 'postgres', options: '-c search_path="bullmq"' });
+    expect(searchPathFromOptions(params.options)).toBe('"bullmq"');
+    expect(searchPathFromOptions('-c search_path=t_1a2b,public')).toBe('t_1a2b,public');
+    expect(searchPathFromOptions('--search_path=a,\\ b -c statement_timeout=0')).toBe('a, b');
+    expect(searchPathFromOptions('-c statement_timeout=0')).toBeNull();
+    expect(searchPathFromOptions(undefined)).toBeNull();
+  });
+
+  it('refuses a search_path that is not a plain schema list (it is replayed into SET)', () => {
+    expect(() => searchPathFromOptions("-c search_path=public;DROP\\ TABLE\\ x")).toThrow(/Unsupported search_path/);
+  });
+});
