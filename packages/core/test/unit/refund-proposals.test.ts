@@ -14,6 +14,9 @@ describe('proposeRefundAmounts (pretix propose_auto_refunds)', () => {
 
   it('else refunds the largest smaller payment in full and goes on', () => {
     expect(proposeRefundAmounts(1000, [c('a', 300), c('b', 600), c('c', 200)])).toEqual({
+      proposals: [{ paymentId: 'b', amount: 600 }, { paymentId: 'a', amount: 300 }, { paymentId: 'c', amount: 100 }], uncovered: 0,
+    });
+    expect(proposeRefundAmounts(1000, [c('a', 300), c('b', 600)])).toEqual({
       proposals: [{ paymentId: 'b', amount: 600 }, { paymentId: 'a', amount: 300 }], uncovered: 100,
     });
   });
