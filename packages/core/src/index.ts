@@ -62,10 +62,11 @@ export { ProviderRegistry, providerIdentifierPattern } from './provider/provider
 export type { ProviderLookup, ProviderContextFactory } from './provider/provider-registry.types';
 export { createProviderContextFactory, providerSettingsNamespace, type ProviderContextDeps } from './provider/provider-context';
 export {
-  commonSettingsProperties, commonSettingKeys, toCommonSettings, providerNamespace,
+  commonSettingsProperties, commonSettingKeys, toCommonSettings, providerNamespace, checkProviderSettingsSchema,
   type ProviderCommonSettings, type CommonSettingKey,
 } from './provider/provider-settings';
 export { checkAvailability, assertAvailable, type AvailabilityResult, type AvailabilityRefusal } from './provider/availability';
+export { calculateProviderFee } from './provider/provider-fee';
 export { ManualProvider, type ManualSettings } from './provider/builtin/manual.provider';
 export { FreeProvider } from './provider/builtin/free.provider';
 export { definePlugin, isPlugin } from './plugin/define-plugin';

@@ -2,3 +2,4 @@ export { createTestDatabase, defaultDatabaseUrl, type TestDatabase, type TestDat
 export { TestClock } from './clock';
 export { createOrganizer, createEvent, createProduct, createQuota, createShop, snapshotRows, type ShopFixture } from './factories';
 export { ScriptedProvider, providerLookup, providerContextFactory, type ScriptedProviderOptions } from './test-providers';
+export { runProviderConformance, paymentOutcomeProblems, viewModelProblems, jsonProblems, type ProviderConformanceOptions, type ConformancePaymentPath } from './conformance';
