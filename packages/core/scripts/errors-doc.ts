@@ -2,6 +2,7 @@ import { errorCodes, type ErrorCode, type ErrorDefinition } from '../src/errors'
 import { defaultGuidance, errorGuidance } from './error-guidance';
 import { cell, generatedBanner } from './generated-doc';
 
+/** The root script that regenerates docs/errors.md; the direct tsx command is in generate-errors-doc.ts. */
 export const errorsDocCommand = 'pnpm docs:errors';
 
 /** Renders docs/errors.md: one row per catalogued code, in catalogue order. */

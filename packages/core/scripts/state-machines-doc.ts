@@ -10,6 +10,7 @@ export type AnyMachine = Machine<string, string>;
 /** The tables docs/state-machines.md is generated from, in reading order. */
 export const documentedMachines: readonly AnyMachine[] = [orderMachine, paymentMachine, refundMachine];
 
+/** The root script that regenerates docs/state-machines.md; named in the banner and in the stale-doc test. */
 export const stateMachinesDocCommand = 'pnpm docs:state-machines';
 
 /** Renders docs/state-machines.md: for each machine its states, edges, a state × event matrix and a Mermaid diagram. */
