@@ -73,6 +73,9 @@ export { definePlugin, isPlugin } from './plugin/define-plugin';
 export { loadPlugins, builtinPlugin, type LoadedPlugins, type LoadPluginsOptions } from './plugin/load-plugins';
 export { coreVersion } from './plugin/core-version';
 export type {
+  PluginRuntime, PluginLogger, PluginHttpRequest, PluginHttpResponse, PluginRouteHandler, PluginJobProcessor,
+} from './plugin/plugin-runtime';
+export type {
   Plugin, PluginDefinition, PluginRoute, PluginJob, PluginHandler, ProviderFactory, ProviderEnvironment, MigrationClass, AnyPaymentProvider,
 } from './plugin/plugin-manifest';
 export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
