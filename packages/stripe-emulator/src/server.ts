@@ -104,6 +104,7 @@ function authenticate(emu: Emulator, key: string | undefined, mode: 'secret' | '
 }
 
 function pickFault(emu: Emulator, method: string, path: string): Fault | undefined {
+  if (emu.faults.length === 0) return undefined;
   for (const f of emu.faults) {
     if (f.path && !path.startsWith(f.path)) continue;
     if (f.method && f.method !== method) continue;

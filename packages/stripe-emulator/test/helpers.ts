@@ -23,6 +23,7 @@ export async function raw(
   path: string,
   body?: string,
   headers: Record<string, string> = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON bodies, asserted field by field
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: any; text: string }> {
   const res = await fetch(`${emu.url}${path}`, {
     method,
