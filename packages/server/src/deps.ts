@@ -1,15 +1,29 @@
-import type { Clock, DataSource } from '@kassa/core';
+import type {
+  Clock, DataSource, KassaCore, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
+} from '@kassa/core';
+import type { JobsRuntime } from '@kassa/jobs';
 
 /** Server-level settings, resolved once from the validated core config by main.ts (or by a test). */
 export interface ServerConfig {
   /** Absolute base URL without trailing slash, e.g. "http://127.0.0.1:3000". Secure cookies when https. */
   readonly baseUrl: string;
-  /** At least 32 characters; signs the session cookie. */
+  /** At least 32 characters; signs the session cookie. main.ts derives it from KASSA_SECRET_KEY. */
   readonly sessionSecret: string;
   /** Recompile templates on every request (development). */
   readonly devTemplates?: boolean;
   /** Whether to log requests (pino). Tests pass false. */
   readonly logger?: boolean;
+  /** Overrides of the per-route rate limits (benchmarks raise placeOrder; tests lower login). */
+  readonly rateLimits?: { readonly login?: RateLimit; readonly placeOrder?: RateLimit };
+  /** scrypt cost for hashes made by this process (seed, tests); production leaves it unset. */
+  readonly passwordLogN?: number;
+  /** Show the stored-emails reader (the embedded default keeps emails in the database). */
+  readonly storedEmails?: boolean;
+}
+
+export interface RateLimit {
+  readonly max: number;
+  readonly timeWindow: string | number;
 }
 
 /**
@@ -20,4 +34,14 @@ export interface AppDeps {
   readonly dataSource: DataSource;
   readonly config: ServerConfig;
   readonly clock: Clock;
+  /** The domain services (createKassaCore). */
+  readonly core: KassaCore;
+  readonly providers: ProviderRegistry;
+  readonly providerContext: ProviderContextFactory;
+  readonly settings: SettingsStore;
+  readonly settingsSchemas: SettingsSchemas;
+  /** Plugin name → folder of its Eta partials (LoadedPlugins.views). */
+  readonly pluginViews?: Readonly<Record<string, string>>;
+  /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
+  readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fp from 'fastify-plugin';
 import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
-import { formatDateTime, formatMoney } from './format';
+import { formatDateTime, formatMoney, toDecimalInput } from './format';
 
 /** Where the server's own templates live (layouts/, shop/, control/, partials/). */
 export const viewsDir = path.join(__dirname, '..', 'views');
@@ -35,12 +35,27 @@ class KassaEta extends Eta {
   }
 }
 
+/**
+ * Where a provider's ViewModel.partial ("<plugin>/<name>") lives: in that plugin's views folder
+ * when the plugin declared one, otherwise among the server's shared partials (the built-in
+ * providers' "kassa/manual-pending" is views/partials/kassa/manual-pending.eta).
+ * Templates use it as `include(it.providerPartial(vm.partial), { ...vm.data, fmt: it.fmt })`.
+ */
+export function providerPartialPath(pluginViews: Readonly<Record<string, string>>): (partial: string) => string {
+  return (partial) => {
+    const [plugin, ...rest] = partial.split('/');
+    if (plugin && rest.length > 0 && pluginViews[plugin]) return `@${plugin}/${rest.join('/')}`;
+    return `/partials/${partial}`;
+  };
+}
+
 /** Registers reply.view() with Eta and the helpers every template may use (`it.fmt`). */
 export const viewsPlugin = fp<ViewsOptions>(async (app, opts) => {
+  const pluginViews = opts.pluginViews ?? {};
   await app.register(fastifyView, {
-    engine: { eta: new KassaEta(opts.pluginViews ?? {}) },
+    engine: { eta: new KassaEta(pluginViews) },
     templates: viewsDir,
     production: !opts.devTemplates,
-    defaultContext: { fmt: { money: formatMoney, date: formatDateTime } },
+    defaultContext: { fmt: { money: formatMoney, date: formatDateTime, decimal: toDecimalInput }, providerPartial: providerPartialPath(pluginViews) },
   });
 }, { name: 'kassa-views' });

@@ -1,21 +1,18 @@
-import { systemClock } from '@kassa/core';
-import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app';
+import { createTestApp, type TestApp } from './test-app';
 
-let db: TestDatabase;
+let t: TestApp;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await buildApp({ dataSource: db.dataSource, clock: systemClock, config: { baseUrl: 'http://localhost', sessionSecret: 'x'.repeat(32) } });
+  t = await createTestApp();
+  app = t.app;
 });
 afterAll(async () => {
-  await app.close();
-  await db.destroy();
+  await t.close();
 });
 
-describe('app skeleton', () => {
+describe('app infrastructure', () => {
   it('serves the stylesheet from /static/kassa.css', async () => {
     const res = await app.inject({ method: 'GET', url: '/static/kassa.css' });
     expect(res.statusCode).toBe(200);

@@ -1,0 +1,68 @@
+import type { FastifyPluginAsync } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import { coreVersion } from '@kassa/core';
+import type { AppDeps } from '../deps';
+import { authenticateApiToken } from '../auth/api-token';
+import { OrganizerScope } from '../auth/scope';
+import { errorBody, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
+import { orderApiRoutes } from './v1/orders.routes';
+import { paymentApiRoutes } from './v1/payments.routes';
+import { refundApiRoutes } from './v1/refunds.routes';
+
+/**
+ * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
+ * document at /api/docs (UI) and /api/docs/json (served by swagger-ui, or by the fallback). Only routes registered in this context are
+ * documented.
+ */
+export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), csrf: false };
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Kassa REST API',
+        version: `1 (core ${coreVersion})`,
+        description: 'Orders, payments and refunds of one organizer. Amounts are integers in minor units of the order currency. Every error has the body `{ "error": { "code", "message", "params" } }` with a catalogued code.',
+      },
+      servers: [{ url: deps.config.baseUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
+      security: [{ bearer: [] }],
+      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema]) app.addSchema(schema);
+
+  await app.register(async (v1) => {
+    const scope = new OrganizerScope(deps.dataSource);
+    v1.addHook('onRequest', async (req) => {
+      req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
+    });
+    await v1.register(orderApiRoutes, { deps, scope });
+    await v1.register(paymentApiRoutes, { deps, scope });
+    await v1.register(refundApiRoutes, { deps, scope });
+  }, { prefix: '/api/v1' });
+
+  await registerDocsUi(app);
+};
+
+/**
+ * Swagger UI at /api/docs. It is loaded lazily: @fastify/swagger-ui pulls in @fastify/static and
+ * an ESM-only dependency that Jest on Node 20 cannot require; without the UI, /api/docs answers a
+ * small page linking the JSON document, so the document itself is always reachable.
+ */
+async function registerDocsUi(app: Parameters<FastifyPluginAsync>[0]): Promise<void> {
+  try {
+    // Plugin loading is deferred by fastify, so probe the problematic dependency here, where a failure can be caught.
+    await import('@fastify/static');
+    const { default: swaggerUi } = await import('@fastify/swagger-ui');
+    await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: false } });
+  } catch (err) {
+    app.log.warn({ err }, 'Swagger UI unavailable; serving the OpenAPI JSON only');
+    app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
+    app.get('/api/docs', { schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/html; charset=utf-8').send('<!doctype html><title>Kassa API</title><p>OpenAPI document: <a href="/api/docs/json">/api/docs/json</a></p>'));
+  }
+}

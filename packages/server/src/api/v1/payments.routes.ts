@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { KassaError, OrderPayment } from '@kassa/core';
+import type { AppDeps } from '../../deps';
+import type { OrganizerScope } from '../../auth/scope';
+import { apiActor, principalOf } from '../principal';
+import { paymentJson } from './representations';
+import { errorResponses, uuidSchema } from './schemas';
+
+const paymentParams = { type: 'object', required: ['orderId', 'paymentId'], properties: { orderId: uuidSchema, paymentId: uuidSchema } } as const;
+const emptyBody = { type: 'object', properties: {}, additionalProperties: false } as const;
+
+/** Payments of an order: list, confirm a manual one, cancel. */
+export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
+  /** The payment, if it belongs to this order of this organizer; otherwise NOT_FOUND. */
+  const load = async (organizerId: string, orderId: string, paymentId: string) => {
+    const order = await scope.order(organizerId, orderId);
+    const { payment } = await scope.payment(organizerId, paymentId);
+    if (payment.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Payment' });
+    return { order, payment };
+  };
+
+  app.get<{ Params: { orderId: string } }>('/orders/:orderId/payments', {
+    schema: {
+      summary: "List an order's payments", tags: ['payments'],
+      params: { type: 'object', required: ['orderId'], properties: { orderId: uuidSchema } },
+      response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'Payment#' } } } }, ...errorResponses },
+    },
+  }, async (req) => {
+    const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
+    const payments = await deps.dataSource.getRepository(OrderPayment).find({ where: { orderId: order.id }, order: { localId: 'ASC' } });
+    return { results: payments.map((p) => paymentJson(order, p, deps.providers)) };
+  });
+
+  app.post<{ Params: { orderId: string; paymentId: string }; Body: { force?: boolean } }>('/orders/:orderId/payments/:paymentId/confirm', {
+    schema: {
+      summary: 'Confirm a manual payment (money received)', tags: ['payments'],
+      description: 'Only payments of the manual provider in state created or pending. Idempotent: confirming a confirmed payment answers 200 with `result: already_confirmed`.',
+      params: paymentParams,
+      body: { type: 'object', properties: { force: { type: 'boolean', description: 'Revive an expired order even without quota' } }, additionalProperties: false },
+      response: { 200: { type: 'object', properties: { result: { type: 'string' }, payment: { $ref: 'Payment#' } } }, ...errorResponses },
+    },
+  }, async (req) => {
+    const { order, payment } = await load(principalOf(req).organizerId, req.params.orderId, req.params.paymentId);
+    if (payment.provider !== 'manual') {
+      throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: payment.id, state: `${payment.state} (provider ${payment.provider} confirms its own payments)` });
+    }
+    const result = await deps.core.payments.manualConfirm(payment.id, { actor: apiActor(req), force: req.body?.force });
+    return { result: result.kind, payment: paymentJson(order, result.payment, deps.providers) };
+  });
+
+  app.post<{ Params: { orderId: string; paymentId: string } }>('/orders/:orderId/payments/:paymentId/cancel', {
+    schema: {
+      summary: 'Cancel an open payment', tags: ['payments'],
+      params: paymentParams,
+      body: emptyBody,
+      response: { 200: { $ref: 'Payment#' }, ...errorResponses },
+    },
+  }, async (req) => {
+    const { order, payment } = await load(principalOf(req).organizerId, req.params.orderId, req.params.paymentId);
+    const canceled = await deps.core.payments.cancelPayment(payment.id, apiActor(req));
+    return paymentJson(order, canceled, deps.providers);
+  });
+};

@@ -1,0 +1,76 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { KassaError, OrderRefund } from '@kassa/core';
+import type { AppDeps } from '../../deps';
+import type { OrganizerScope } from '../../auth/scope';
+import { apiActor, principalOf } from '../principal';
+import { refundJson } from './representations';
+import { errorResponses, uuidSchema } from './schemas';
+
+const orderParams = { type: 'object', required: ['orderId'], properties: { orderId: uuidSchema } } as const;
+
+interface CreateBody {
+  paymentId: string;
+  amount: number;
+  comment?: string;
+  manual?: boolean;
+}
+
+/** Refunds of an order: list, create (automatic through the provider, or manual), process an external one. */
+export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
+  app.get<{ Params: { orderId: string } }>('/orders/:orderId/refunds', {
+    schema: {
+      summary: "List an order's refunds", tags: ['refunds'], params: orderParams,
+      response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'Refund#' } } } }, ...errorResponses },
+    },
+  }, async (req) => {
+    const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
+    const refunds = await deps.dataSource.getRepository(OrderRefund).find({ where: { orderId: order.id }, order: { localId: 'ASC' } });
+    return { results: refunds.map((r) => refundJson(order, r)) };
+  });
+
+  app.post<{ Params: { orderId: string }; Body: CreateBody }>('/orders/:orderId/refunds', {
+    schema: {
+      summary: 'Refund (part of) a confirmed payment', tags: ['refunds'],
+      description: 'Automatic through the payment\'s provider when it supports refunds; with `manual: true` the refund is only booked and you pay it out yourself.',
+      params: orderParams,
+      body: {
+        type: 'object',
+        required: ['paymentId', 'amount'],
+        properties: {
+          paymentId: uuidSchema,
+          amount: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units of the order currency' },
+          comment: { type: 'string', maxLength: 1000 },
+          manual: { type: 'boolean', default: false },
+        },
+        additionalProperties: false,
+      },
+      response: { 201: { type: 'object', properties: { refund: { $ref: 'Refund#' }, outcome: { type: ['string', 'null'] } } }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const { organizerId } = principalOf(req);
+    const order = await scope.order(organizerId, req.params.orderId);
+    const { payment } = await scope.payment(organizerId, req.body.paymentId);
+    if (payment.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Payment' });
+    const { refund, outcome } = await deps.core.refunds.createRefund(order.id, {
+      paymentId: payment.id, amount: { amount: req.body.amount, currency: order.currency }, source: 'admin',
+      comment: req.body.comment, provider: req.body.manual ? 'manual' : undefined, actor: apiActor(req),
+    });
+    return reply.code(201).send({ refund: refundJson(order, refund), outcome: outcome?.kind ?? null });
+  });
+
+  app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/orders/:orderId/refunds/:refundId/process', {
+    schema: {
+      summary: 'Decide an external refund', tags: ['refunds'],
+      description: 'Accept a refund made outside Kassa (provider dashboard, lost dispute): cancel the order, or set it back to pending.',
+      params: { type: 'object', required: ['orderId', 'refundId'], properties: { orderId: uuidSchema, refundId: uuidSchema } },
+      body: { type: 'object', required: ['action'], properties: { action: { type: 'string', enum: ['cancel', 'pending'] } }, additionalProperties: false },
+      response: { 200: { $ref: 'Refund#' }, ...errorResponses },
+    },
+  }, async (req) => {
+    const { organizerId } = principalOf(req);
+    const order = await scope.order(organizerId, req.params.orderId);
+    const { refund } = await scope.refund(organizerId, req.params.refundId);
+    if (refund.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Refund' });
+    return refundJson(order, await deps.core.refunds.processExternalRefund(refund.id, { action: req.body.action, actor: apiActor(req) }));
+  });
+};

@@ -1,0 +1,150 @@
+/**
+ * JSON Schemas of the REST API v1: request validation and response serialization (fields not
+ * declared here are never sent). Money is always integer minor units plus an ISO 4217 code.
+ */
+export const uuidSchema = { type: 'string', format: 'uuid' } as const;
+
+export const errorBody = {
+  $id: 'Error',
+  type: 'object',
+  description: 'The one error body: a catalogued code, a message and the parameters it was built from.',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', example: 'NOT_FOUND' },
+        message: { type: 'string' },
+        params: { type: 'object', additionalProperties: true },
+      },
+      required: ['code', 'message', 'params'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+const nullableDate = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const paymentSchema = {
+  $id: 'Payment',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    fullId: { type: 'string', description: 'Human id, ORDERCODE-P-n', example: 'K7XQ2-P-1' },
+    localId: { type: 'integer' },
+    state: { type: 'string', enum: ['created', 'pending', 'confirmed', 'failed', 'canceled', 'refunded'] },
+    amount: { type: 'integer', description: 'Minor units of currency' },
+    currency: { type: 'string' },
+    provider: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    paymentDate: nullableDate,
+    details: { type: 'object', additionalProperties: true, description: "Provider-specific details (the provider's apiPaymentDetails)" },
+  },
+  required: ['id', 'fullId', 'localId', 'state', 'amount', 'currency', 'provider', 'createdAt', 'paymentDate', 'details'],
+} as const;
+
+export const refundSchema = {
+  $id: 'Refund',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    fullId: { type: 'string', example: 'K7XQ2-R-1' },
+    localId: { type: 'integer' },
+    state: { type: 'string', enum: ['created', 'transit', 'done', 'failed', 'canceled', 'external'] },
+    source: { type: 'string', enum: ['buyer', 'admin', 'external'] },
+    amount: { type: 'integer' },
+    currency: { type: 'string' },
+    provider: { type: 'string' },
+    paymentId: { type: ['string', 'null'] },
+    comment: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    executionDate: nullableDate,
+  },
+  required: ['id', 'fullId', 'localId', 'state', 'source', 'amount', 'currency', 'provider', 'paymentId', 'comment', 'createdAt', 'executionDate'],
+} as const;
+
+const summaryProperties = {
+  paymentRefundSum: { type: 'integer', description: 'Confirmed payments minus done and in-flight refunds' },
+  pendingSum: { type: 'integer', description: 'Still owed' },
+  isOverpaid: { type: 'boolean' },
+  isUnderpaid: { type: 'boolean' },
+  isPendingWithFullPayment: { type: 'boolean' },
+  hasExternalRefund: { type: 'boolean' },
+  hasPendingRefund: { type: 'boolean' },
+} as const;
+
+export const orderListItemSchema = {
+  $id: 'OrderListItem',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    code: { type: 'string' },
+    eventId: uuidSchema,
+    status: { type: 'string', enum: ['pending', 'paid', 'expired', 'canceled'] },
+    email: { type: ['string', 'null'] },
+    total: { type: 'integer' },
+    currency: { type: 'string' },
+    expires: { type: 'string', format: 'date-time' },
+    createdAt: { type: 'string', format: 'date-time' },
+    ...summaryProperties,
+  },
+  required: ['id', 'code', 'eventId', 'status', 'email', 'total', 'currency', 'expires', 'createdAt'],
+} as const;
+
+export const orderSchema = {
+  $id: 'Order',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    code: { type: 'string' },
+    eventId: uuidSchema,
+    status: { type: 'string', enum: ['pending', 'paid', 'expired', 'canceled'] },
+    email: { type: ['string', 'null'] },
+    locale: { type: 'string' },
+    total: { type: 'integer' },
+    currency: { type: 'string' },
+    testmode: { type: 'boolean' },
+    expires: { type: 'string', format: 'date-time' },
+    createdAt: { type: 'string', format: 'date-time' },
+    summary: { type: 'object', properties: summaryProperties },
+    positions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: uuidSchema, positionNo: { type: 'integer' }, productId: uuidSchema, price: { type: 'integer' },
+          attendeeName: { type: ['string', 'null'] }, canceled: { type: 'boolean' },
+        },
+      },
+    },
+    fees: {
+      type: 'array',
+      items: { type: 'object', properties: { id: uuidSchema, feeType: { type: 'string' }, value: { type: 'integer' }, description: { type: 'string' }, canceled: { type: 'boolean' } } },
+    },
+    payments: { type: 'array', items: { $ref: 'Payment#' } },
+    refunds: { type: 'array', items: { $ref: 'Refund#' } },
+  },
+  required: ['id', 'code', 'eventId', 'status', 'total', 'currency', 'summary', 'positions', 'fees', 'payments', 'refunds'],
+} as const;
+
+/** Page pagination: `next` is the URL of the following page, or null on the last one. */
+export function pageOf(itemRef: string) {
+  return {
+    type: 'object',
+    properties: {
+      count: { type: 'integer', description: 'All matching items' },
+      page: { type: 'integer' },
+      pageSize: { type: 'integer' },
+      next: { type: ['string', 'null'] },
+      results: { type: 'array', items: { $ref: `${itemRef}#` } },
+    },
+    required: ['count', 'page', 'pageSize', 'next', 'results'],
+  } as const;
+}
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  429: { $ref: 'Error#' },
+} as const;

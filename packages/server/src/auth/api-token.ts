@@ -1,0 +1,39 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { KassaError, type DataSource } from '@kassa/core';
+
+/** What a valid Bearer token grants: one organizer's API. */
+export interface TokenPrincipal {
+  tokenId: string;
+  organizerId: string;
+}
+
+const prefix = 'kassa_';
+
+/** SHA-256 hex of a token: what is stored. Tokens are 256 random bits, so a fast hash suffices (no guessing). */
+export function hashApiToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * Creates a token for an organizer and returns its plaintext once; only the hash is stored.
+ * @example const { token } = await createApiToken(ds, organizer.id, 'Box office sync');
+ */
+export async function createApiToken(ds: DataSource, organizerId: string, name: string): Promise<{ id: string; token: string }> {
+  const token = `${prefix}${randomBytes(32).toString('base64url')}`;
+  const rows: { id: string }[] = await ds.query(
+    'INSERT INTO api_token (organizer_id, name, token_hash) VALUES ($1, $2, $3) RETURNING id', [organizerId, name, hashApiToken(token)],
+  );
+  return { id: rows[0]!.id, token };
+}
+
+/** Resolves `Authorization: Bearer <token>`; AUTH_TOKEN_INVALID when missing, unknown or revoked. */
+export async function authenticateApiToken(ds: DataSource, authorization: string | undefined): Promise<TokenPrincipal> {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m || !m[1]!.startsWith(prefix)) throw new KassaError('AUTH_TOKEN_INVALID');
+  const rows: { id: string; organizer_id: string }[] = await ds.query(
+    `UPDATE api_token SET last_used_at = now() WHERE token_hash = $1 AND active RETURNING id, organizer_id`, [hashApiToken(m[1]!)],
+  );
+  const row = rows[0];
+  if (!row) throw new KassaError('AUTH_TOKEN_INVALID');
+  return { tokenId: row.id, organizerId: row.organizer_id };
+}

@@ -1,0 +1,61 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { isKassaError } from '@kassa/core';
+import type { LoginService } from '../auth/login.service';
+import type { RateLimit } from '../deps';
+import { rateLimits } from '../infra/security';
+import { fieldErrors, renderPage } from './page';
+
+const loginBody = {
+  type: 'object',
+  required: ['email', 'password'],
+  properties: {
+    email: { type: 'string', minLength: 3, maxLength: 320 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    next: { type: 'string', maxLength: 2048 },
+    _csrf: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Only local control-panel paths: an open redirect after login would hand a phisher our domain. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/control(\/[A-Za-z0-9/_?=&%.-]*)?$/.test(next) ? next : '/control';
+}
+
+/** Login (rate-limited, scrypt-verified, session regenerated against fixation) and logout. */
+export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimit?: RateLimit }> = async (app, opts) => {
+  app.get<{ Querystring: { next?: string } }>('/control/login', {
+    schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 } } } },
+  }, async (req, reply) => {
+    if (req.session.userId) return reply.redirect(safeNext(req.query.next), 303);
+    return renderPage(req, reply, 'login', { title: 'Log in', next: req.query.next ?? '', errors: {}, email: '' });
+  });
+
+  app.post<{ Body: { email: string; password: string; next?: string } }>('/control/login', {
+    schema: { body: loginBody },
+    attachValidation: true,
+    config: { rateLimit: opts.loginRateLimit ?? rateLimits.login },
+  }, async (req, reply) => {
+    if (req.validationError) {
+      const errors = fieldErrors(req.validationError);
+      reply.code(400);
+      return renderPage(req, reply, 'login', { title: 'Log in', next: '', errors, email: String((req.body as { email?: unknown } | undefined)?.email ?? '') });
+    }
+    try {
+      const user = await opts.login.authenticate(req.body.email, req.body.password);
+      await req.session.regenerate();
+      req.session.userId = user.id;
+      req.session.organizerId = user.organizerId;
+      return reply.redirect(safeNext(req.body.next), 303);
+    } catch (err) {
+      if (!isKassaError(err, 'AUTH_INVALID_CREDENTIALS')) throw err;
+      reply.code(401);
+      return renderPage(req, reply, 'login', { title: 'Log in', next: req.body.next ?? '', errors: { form: err.message }, email: req.body.email });
+    }
+  });
+
+  app.post('/control/logout', async (req, reply) => {
+    await req.session.destroy();
+    return reply.redirect('/control/login', 303);
+  });
+};

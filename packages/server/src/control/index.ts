@@ -1,0 +1,42 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { KassaError } from '@kassa/core';
+import type { AppDeps } from '../deps';
+import { LoginService } from '../auth/login.service';
+import { OrganizerScope } from '../auth/scope';
+import { authRoutes } from './auth.routes';
+import { CatalogService } from './catalog.service';
+import { dashboardRoutes } from './dashboard.routes';
+import { eventRoutes } from './events.routes';
+import { orderRoutes } from './orders.routes';
+import { orderActionRoutes } from './order-actions.routes';
+import { settingsRoutes } from './settings.routes';
+import { adminRoutes } from './admin.routes';
+
+/**
+ * The organizer control panel under /control. Login and logout are public; everything else is
+ * registered in a child context whose onRequest hook loads the session's user (per request, so
+ * a deactivated user or a removed team membership takes effect at once) and sends anonymous
+ * browsers to the login page.
+ */
+export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  const login = new LoginService(deps.dataSource, { logN: deps.config.passwordLogN });
+  const scope = new OrganizerScope(deps.dataSource);
+  await app.register(authRoutes, { login, loginRateLimit: deps.config.rateLimits?.login });
+
+  await app.register(async (panel) => {
+    panel.addHook('onRequest', async (req, reply) => {
+      const user = req.session.userId ? await login.load(req.session.userId, req.session.organizerId) : null;
+      if (!user) {
+        if (req.method === 'GET') return reply.redirect(`/control/login?next=${encodeURIComponent(req.url)}`, 303);
+        throw new KassaError('AUTH_REQUIRED');
+      }
+      req.kassaUser = user;
+    });
+    await panel.register(dashboardRoutes, { deps });
+    await panel.register(eventRoutes, { catalog: new CatalogService(deps.dataSource) });
+    await panel.register(orderRoutes, { deps, scope });
+    await panel.register(orderActionRoutes, { deps, scope });
+    await panel.register(settingsRoutes, { deps, scope });
+    await panel.register(adminRoutes, { deps });
+  });
+};

@@ -1,0 +1,239 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { KassaError, parseMoney, type Order } from '@kassa/core';
+import type { AppDeps } from '../deps';
+import type { OrganizerScope } from '../auth/scope';
+import { toDecimalInput } from '../infra/format';
+import { loadOrderDetail, type PaymentRow } from './order-detail';
+import { actorOf, fieldErrors, formRefusal, idParams, redirectWithFlash, renderPage, userOf } from './page';
+
+const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
+const uuidKey = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+const refundBody = {
+  type: 'object',
+  properties: { _csrf: { type: 'string' }, comment: { type: 'string', maxLength: 1000 } },
+  patternProperties: {
+    [`^amount_${uuidKey}$`]: { type: 'string', maxLength: 32 },
+    [`^manual_${uuidKey}$`]: { type: 'string', enum: ['on'] },
+  },
+  additionalProperties: false,
+} as const;
+
+const cancelBody = {
+  type: 'object',
+  properties: {
+    _csrf: { type: 'string' },
+    cancellationFee: { type: 'string', maxLength: 32 },
+    autoRefund: { type: 'string', enum: ['on'] },
+  },
+  additionalProperties: false,
+} as const;
+
+const extendBody = {
+  type: 'object',
+  required: ['expires'],
+  properties: {
+    _csrf: { type: 'string' },
+    expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$' },
+    force: { type: 'string', enum: ['on'] },
+  },
+  additionalProperties: false,
+} as const;
+
+const processBody = {
+  type: 'object',
+  required: ['action'],
+  properties: { _csrf: { type: 'string' }, action: { type: 'string', enum: ['cancel', 'pending'] } },
+  additionalProperties: false,
+} as const;
+
+interface RefundLine {
+  row: PaymentRow;
+  amount: string;
+  manual: boolean;
+}
+
+/**
+ * The organizer's actions on one order. Each validates, checks the order belongs to the user's
+ * organizer, calls one core service method and redirects back with a message (post/redirect/get).
+ */
+export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
+  const { core } = deps;
+  const back = (order: Order) => `/control/orders/${order.id}`;
+  const orderOf = (req: FastifyRequest<{ Params: { orderId: string } }>) => scope.order(userOf(req).organizerId, req.params.orderId);
+  /** A payment or refund id must belong to the order in the URL (and so to the organizer). */
+  const paymentOf = async (order: Order, paymentId: string) => {
+    const { payment } = await scope.payment(order.organizerId, paymentId);
+    if (payment.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Payment' });
+    return payment;
+  };
+  const refundOf = async (order: Order, refundId: string) => {
+    const { refund } = await scope.refund(order.organizerId, refundId);
+    if (refund.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Refund' });
+    return refund;
+  };
+
+  app.post<{ Params: { orderId: string; paymentId: string } }>('/control/orders/:orderId/payments/:paymentId/confirm', {
+    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const payment = await paymentOf(order, req.params.paymentId);
+    const result = await core.payments.manualConfirm(payment.id, { actor: actorOf(req) });
+    const message = {
+      already_confirmed: 'The payment was already confirmed.',
+      order_paid: 'Payment confirmed: the order is paid.',
+      partially_paid: 'Payment confirmed: the order is still partly unpaid.',
+      order_unchanged: 'Payment confirmed. The order was already paid or canceled, check for overpayment.',
+      quota_exceeded: 'Payment confirmed, but the expired order could not be revived: no quota left.',
+    }[result.kind];
+    return redirectWithFlash(req, reply, back(order), message, result.kind === 'quota_exceeded' ? 'warning' : 'success');
+  });
+
+  app.post<{ Params: { orderId: string; paymentId: string } }>('/control/orders/:orderId/payments/:paymentId/cancel', {
+    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const payment = await paymentOf(order, req.params.paymentId);
+    await core.payments.cancelPayment(payment.id, actorOf(req));
+    return redirectWithFlash(req, reply, back(order), 'Payment canceled.');
+  });
+
+  // Refunds start from the proposal for the amount asked (by default everything paid).
+  const showRefundForm = async (req: FastifyRequest, reply: FastifyReply, order: Order, lines: RefundLine[] | null, amountText: string | null, errors: Record<string, string>) => {
+    const detail = await loadOrderDetail(deps, order);
+    const refundable = detail.payments.filter((p) => p.refundable > 0);
+    let proposed = lines;
+    if (!proposed) {
+      const total = amountText ? parseMoney(amountText, order.currency, { field: 'amount' }).amount : refundable.reduce((a, p) => a + p.refundable, 0);
+      const plan = total > 0 ? await core.refunds.proposeRefunds(order.id, { amount: total, currency: order.currency }) : { proposals: [], uncovered: 0 };
+      let uncovered = plan.uncovered;
+      proposed = refundable.map((row) => {
+        const auto = plan.proposals.find((p) => p.payment.id === row.payment.id)?.amount.amount ?? 0;
+        let manual = 0;
+        // What no automatic refund covers goes to the payments that need a manual refund.
+        if (auto === 0 && uncovered > 0) manual = Math.min(uncovered, row.refundable);
+        uncovered -= manual;
+        return { row, amount: toDecimalInput(auto || manual, order.currency), manual: manual > 0 || !row.automaticRefund };
+      });
+    }
+    return renderPage(req, reply, 'refund-form', { title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors });
+  };
+
+  app.get<{ Params: { orderId: string }; Querystring: { amount?: string } }>('/control/orders/:orderId/refund', {
+    schema: { params: idParams('orderId'), querystring: { type: 'object', properties: { amount: { type: 'string', maxLength: 32 } }, additionalProperties: false } },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    try {
+      return await showRefundForm(req, reply, order, null, req.query.amount || null, {});
+    } catch (err) {
+      const r = formRefusal(err, 'amount');
+      return showRefundForm(req, reply.code(r.status), order, null, null, r.errors);
+    }
+  });
+
+  app.post<{ Params: { orderId: string }; Body: Record<string, string | undefined> }>('/control/orders/:orderId/refund', {
+    schema: { params: idParams('orderId'), body: refundBody }, attachValidation: true,
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const detail = await loadOrderDetail(deps, order);
+    const body = req.body ?? {};
+    const lines: RefundLine[] = detail.payments.filter((p) => p.refundable > 0).map((row) => ({
+      row, amount: body[`amount_${row.payment.id}`] ?? '', manual: body[`manual_${row.payment.id}`] === 'on',
+    }));
+    if (req.validationError) return showRefundForm(req, reply.code(400), order, lines, null, fieldErrors(req.validationError));
+
+    // Every line is checked before the first refund is written, so a refusal writes nothing.
+    const planned: { row: PaymentRow; amount: number; manual: boolean }[] = [];
+    const errors: Record<string, string> = {};
+    for (const line of lines) {
+      const field = `amount_${line.row.payment.id}`;
+      if (line.amount.trim() === '') continue;
+      try {
+        const amount = parseMoney(line.amount, order.currency, { field }).amount;
+        if (amount === 0) continue;
+        const p = line.row.payment;
+        if (amount > line.row.refundable) {
+          throw new KassaError('REFUND_AMOUNT_EXCEEDS_AVAILABLE', { amount: line.amount, available: toDecimalInput(line.row.refundable, order.currency), payment: line.row.label, field });
+        }
+        if (!line.manual && !line.row.automaticRefund) throw new KassaError('REFUND_NOT_SUPPORTED', { provider: p.provider, payment: line.row.label, field });
+        if (!line.manual && amount < line.row.refundable && !line.row.partialRefund) {
+          throw new KassaError('REFUND_PARTIAL_NOT_SUPPORTED', { provider: p.provider, payment: line.row.label, field });
+        }
+        planned.push({ row: line.row, amount, manual: line.manual });
+      } catch (err) {
+        Object.assign(errors, formRefusal(err, field).errors);
+      }
+    }
+    if (Object.keys(errors).length === 0 && planned.length === 0) errors.form = 'Enter an amount to refund for at least one payment.';
+    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(400), order, lines, null, errors);
+
+    const results: string[] = [];
+    for (const p of planned) {
+      const { refund, outcome } = await core.refunds.createRefund(order.id, {
+        paymentId: p.row.payment.id, amount: { amount: p.amount, currency: order.currency }, source: 'admin',
+        comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, actor: actorOf(req),
+      });
+      results.push(`${p.row.label}: ${p.manual ? 'manual refund recorded' : (outcome?.kind ?? refund.state)}`);
+    }
+    const failed = results.some((r) => r.endsWith('failed'));
+    return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}.`, failed ? 'warning' : 'success');
+  });
+
+  app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/control/orders/:orderId/refunds/:refundId/process', {
+    schema: { params: idParams('orderId', 'refundId'), body: processBody },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const refund = await refundOf(order, req.params.refundId);
+    await core.refunds.processExternalRefund(refund.id, { action: req.body.action, actor: actorOf(req) });
+    return redirectWithFlash(req, reply, back(order), req.body.action === 'cancel' ? 'External refund accepted; the order is canceled.' : 'External refund accepted; the order is pending again.');
+  });
+
+  app.post<{ Params: { orderId: string; refundId: string } }>('/control/orders/:orderId/refunds/:refundId/retry', {
+    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const refund = await refundOf(order, req.params.refundId);
+    if (refund.state !== 'failed' || !refund.paymentId) throw new KassaError('STATE_TRANSITION_NOT_ALLOWED', { machine: 'Refund', from: refund.state, event: 'retry' });
+    // A retry is a new attempt (one row per attempt), for the same payment, amount and provider.
+    const { outcome } = await core.refunds.createRefund(order.id, {
+      paymentId: refund.paymentId, amount: { amount: refund.amount, currency: refund.currency }, source: 'admin',
+      comment: refund.comment || undefined, provider: refund.provider, actor: actorOf(req),
+    });
+    return redirectWithFlash(req, reply, back(order), `Refund retried: ${outcome?.kind ?? 'created'}.`, outcome?.kind === 'failed' ? 'warning' : 'success');
+  });
+
+  app.post<{ Params: { orderId: string; refundId: string } }>('/control/orders/:orderId/refunds/:refundId/done', {
+    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const refund = await refundOf(order, req.params.refundId);
+    await core.refunds.markRefundDone(refund.id, { actor: actorOf(req) });
+    return redirectWithFlash(req, reply, back(order), 'Refund marked as done.');
+  });
+
+  app.post<{ Params: { orderId: string }; Body: { cancellationFee?: string; autoRefund?: 'on' } }>('/control/orders/:orderId/cancel', {
+    schema: { params: idParams('orderId'), body: cancelBody },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const feeText = req.body.cancellationFee?.trim();
+    const cancellationFee = feeText ? parseMoney(feeText, order.currency, { field: 'cancellationFee' }) : undefined;
+    const result = await core.orders.cancelOrder(order.id, { cancellationFee, autoRefund: req.body.autoRefund === 'on', actor: actorOf(req) });
+    const notes = [
+      result.refunds.length ? `${result.refunds.length} refund(s) started` : '',
+      result.refundRequested > 0 ? `refund ${toDecimalInput(result.refundRequested, order.currency)} ${order.currency} by hand` : '',
+      result.paymentCancelFailures.length ? `${result.paymentCancelFailures.length} open payment(s) could not be canceled` : '',
+    ].filter(Boolean);
+    return redirectWithFlash(req, reply, back(order), `Order ${result.order.status === 'canceled' ? 'canceled' : 'reduced to the cancellation fee'}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+      result.paymentCancelFailures.length ? 'warning' : 'success');
+  });
+
+  app.post<{ Params: { orderId: string }; Body: { expires: string; force?: 'on' } }>('/control/orders/:orderId/extend', {
+    schema: { params: idParams('orderId'), body: extendBody },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    // The control panel shows times in UTC, so the form's local date-time is read as UTC.
+    const expires = new Date(`${req.body.expires}:00Z`);
+    await core.orders.extendOrder(order.id, expires, { force: req.body.force === 'on', actor: actorOf(req) });
+    return redirectWithFlash(req, reply, back(order), `Order extended until ${req.body.expires.replace('T', ' ')} UTC.`);
+  });
+};

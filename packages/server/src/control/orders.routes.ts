@@ -1,0 +1,70 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { orderStates, type OrderStatus } from '@kassa/core';
+import type { AppDeps } from '../deps';
+import type { OrganizerScope } from '../auth/scope';
+import { loadOrderDetail } from './order-detail';
+import { idParams, renderPage, userOf, uuid } from './page';
+
+interface ListQuery {
+  q?: string;
+  status?: OrderStatus;
+  provider?: string;
+  eventId?: string;
+  overpaid?: '1';
+  pendingRefund?: '1';
+  externalRefund?: '1';
+  page?: number;
+}
+
+const flag = { type: 'string', enum: ['1', ''] } as const;
+const listQuery = {
+  type: 'object',
+  properties: {
+    q: { type: 'string', maxLength: 200 },
+    status: { type: 'string', enum: [...orderStates, ''] },
+    provider: { type: 'string', maxLength: 64 },
+    eventId: { anyOf: [uuid, { type: 'string', maxLength: 0 }] },
+    overpaid: flag,
+    pendingRefund: flag,
+    externalRefund: flag,
+    page: { type: 'integer', minimum: 1, maximum: 100000, default: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const pageSize = 25;
+
+/** The order list (search and reconciliation filters, paginated) and the order page. */
+export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
+  app.get<{ Querystring: ListQuery }>('/control/orders', { schema: { querystring: listQuery } }, async (req, reply) => {
+    const user = userOf(req);
+    const q = req.query;
+    const result = await deps.core.orders.search({
+      organizerId: user.organizerId,
+      q: q.q || undefined,
+      status: q.status || undefined,
+      provider: q.provider || undefined,
+      eventId: q.eventId || undefined,
+      overpaid: q.overpaid === '1' ? true : undefined,
+      pendingRefund: q.pendingRefund === '1' ? true : undefined,
+      externalRefund: q.externalRefund === '1' ? true : undefined,
+      page: q.page ?? 1,
+      pageSize,
+    });
+    const events = await deps.dataSource.query('SELECT id, name FROM event WHERE organizer_id = $1 ORDER BY name', [user.organizerId]);
+    const params = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'page' && v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
+    const pages = Math.max(1, Math.ceil(result.total / pageSize));
+    return renderPage(req, reply, 'orders', {
+      title: 'Orders', section: 'orders', result, query: q, events, pages,
+      providers: deps.providers.list().map((p) => ({ id: p.identifier, name: p.verboseName })),
+      pageLink: (n: number) => `/control/orders?${new URLSearchParams([...params, ['page', String(n)]]).toString()}`,
+    });
+  });
+
+  app.get<{ Params: { orderId: string } }>('/control/orders/:orderId', { schema: { params: idParams('orderId') } }, async (req, reply) => {
+    const order = await scope.order(userOf(req).organizerId, req.params.orderId);
+    const detail = await loadOrderDetail(deps, order);
+    const minExtend = new Date(deps.clock.now().getTime() + 86_400_000).toISOString().slice(0, 16);
+    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend });
+  });
+};

@@ -1,0 +1,109 @@
+import fp from 'fastify-plugin';
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { DataSource } from '@kassa/core';
+import { PgSessionStore } from './session-store';
+
+declare module 'fastify' {
+  interface Session {
+    /** Logged-in control-panel user. */
+    userId?: string;
+    /** The organizer the user works in (one of their teams' organizers). */
+    organizerId?: string;
+    /** One-shot message shown on the next page. */
+    flash?: { kind: 'success' | 'error' | 'warning' | 'info'; message: string };
+  }
+  interface FastifyContextConfig {
+    /** Set to false on routes that are not cookie-authenticated (API with Bearer tokens, webhooks). */
+    csrf?: boolean;
+  }
+}
+
+/** Content-Security-Policy additions a provider declares (BasePaymentProvider.contentSecurityPolicy). */
+export interface CspAdditions {
+  scriptSrc?: string[];
+  frameSrc?: string[];
+  connectSrc?: string[];
+}
+
+export interface SecurityOptions {
+  dataSource: DataSource;
+  baseUrl: string;
+  /** Signs the session cookie; at least 32 characters. */
+  sessionSecret: string;
+  /** Origins the enabled providers need (Stripe.js and its frames, for instance). */
+  csp?: CspAdditions;
+  now?: () => Date;
+}
+
+/** Session lifetime: a working day. Not rolling, so reading a page never writes the session row. */
+export const sessionMaxAgeMs = 12 * 60 * 60 * 1000;
+
+const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Cookies, PostgreSQL-backed sessions, CSRF on every state-changing request that is
+ * cookie-authenticated, security headers with a CSP of our origin plus the providers' origins,
+ * and the rate limiter (opt-in per route through `config.rateLimit`).
+ */
+export const securityPlugin = fp<SecurityOptions>(async (app, opts) => {
+  const secure = opts.baseUrl.startsWith('https://');
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: opts.sessionSecret,
+    cookieName: 'kassa_session',
+    store: new PgSessionStore(opts.dataSource, opts.now),
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: sessionMaxAgeMs },
+  });
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
+
+  // Checked before schema validation, so a forged form is refused as such and never reaches a handler.
+  app.addHook('preValidation', (req, reply, done) => {
+    if (!stateChanging.has(req.method) || req.routeOptions.config?.csrf === false) return done();
+    app.csrfProtection(req, reply, done);
+  });
+
+  const csp = opts.csp ?? {};
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        scriptSrc: ["'self'", ...(csp.scriptSrc ?? [])],
+        frameSrc: ["'self'", ...(csp.frameSrc ?? [])],
+        connectSrc: ["'self'", ...(csp.connectSrc ?? [])],
+        ...(secure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: secure,
+    crossOriginEmbedderPolicy: false,
+  });
+
+  await app.register(fastifyRateLimit, { global: false });
+}, { name: 'kassa-security' });
+
+/** Per-route rate limits (`config: { rateLimit: rateLimits.login }`). */
+export const rateLimits = {
+  /** Password guessing: a handful of attempts per minute and address. */
+  login: { max: 10, timeWindow: '1 minute' },
+  /** Placing orders: generous for a real buyer, a wall for a script. */
+  placeOrder: { max: 30, timeWindow: '1 minute' },
+} as const;
+
+/** Merges the CSP additions of several providers, without duplicates. */
+export function mergeCsp(parts: readonly CspAdditions[]): CspAdditions {
+  const merge = (key: keyof CspAdditions): string[] => [...new Set(parts.flatMap((p) => p[key] ?? []))];
+  return { scriptSrc: merge('scriptSrc'), frameSrc: merge('frameSrc'), connectSrc: merge('connectSrc') };
+}
