@@ -166,6 +166,13 @@ export function runProviderConformance(makeProvider: () => BasePaymentProvider, 
     describe('checkout and payment', () => {
       const paths: [string, ConformancePaymentPath][] = [['happy path', options.happyPath], ...Object.entries(options.paths ?? {})];
 
+      it('paymentPrepare (retry or switch method on an existing order) answers like checkoutPrepare', async () => {
+        const { provider, ctx, order, payment } = fixture();
+        const result = await provider.paymentPrepare(ctx, { order, payment }, options.happyPath.input ?? {});
+        expect(typeof result.ok).toBe('boolean');
+        expect(jsonProblems(result.ok ? result.session : result.errors, 'paymentPrepare()')).toEqual([]);
+      }, options.timeout);
+
       it('checkoutPrepare answers { ok, session } or { ok: false, errors } and does not throw', async () => {
         const { provider, ctx } = fixture();
         const result = await provider.checkoutPrepare(ctx, options.happyPath.input ?? {});
@@ -186,9 +193,13 @@ export function runProviderConformance(makeProvider: () => BasePaymentProvider, 
             if (!prepared.ok) throw new Error(`checkoutPrepare refused the ${name} input: ${JSON.stringify(prepared.errors)}`);
             session = prepared.session;
           }
+          const before = JSON.stringify({ order, payment });
           const outcome = await provider.executePayment(ctx, { order, payment, session });
           expect(paymentOutcomeProblems(outcome)).toEqual([]);
           expect([path.expect].flat()).toContain(outcome.kind);
+          // Core applies the outcome under its own lock; a provider that edits the rows it was shown
+          // would have its changes silently lost (or, worse, saved by accident).
+          expect(JSON.stringify({ order, payment })).toBe(before);
         }, options.timeout);
       }
     });
