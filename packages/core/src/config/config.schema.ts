@@ -28,6 +28,14 @@ export const configSchema = Type.Object(
     /** smtp:// or smtps:// URL. Unset: emails are logged, not sent. */
     SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
     // An enum (not a union of literals) so that a bad value gets one error listing the allowed ones.
+    /** Sender of Kassa's emails, e.g. "Tickets <tickets@example.org>". */
+    MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+    /** PostgreSQL schema of Kassa's tables on DATABASE_URL (default "public"). */
+    KASSA_DB_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+    /** PostgreSQL schema of BullMQ's tables when jobs run on the database (no REDIS_URL). */
+    KASSA_JOBS_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+    /** Key prefix of BullMQ's queues on Redis. */
+    KASSA_JOBS_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },
@@ -40,3 +48,6 @@ export type AppConfig = Readonly<Omit<RawConfig, 'BASE_URL'> & { BASE_URL: strin
 
 /** The keys of the schema: the only environment variables loadConfig reads. */
 export const configKeys = Object.keys(configSchema.properties) as (keyof RawConfig)[];
+
+/** Names people reach for that Kassa spells differently: the refusal says which one to use. */
+export const renamedConfigKeys: Readonly<Record<string, string>> = { KASSA_PUBLIC_URL: 'BASE_URL', KASSA_BASE_URL: 'BASE_URL', KASSA_PORT: 'PORT', KASSA_HOST: 'HOST' };

@@ -1,6 +1,6 @@
 import { KassaError } from '../errors';
 import { createAjv, describeAjvErrors } from '../settings/json-schema';
-import { configKeys, configSchema, type AppConfig } from './config.schema';
+import { configKeys, configSchema, renamedConfigKeys, type AppConfig } from './config.schema';
 
 /** Environment variables with this prefix belong to Kassa: one that the schema does not know is a typo. */
 const ownPrefix = 'KASSA_';
@@ -31,7 +31,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
 export function parseConfig(input: Record<string, unknown>): AppConfig {
   const candidate: Record<string, unknown> = { ...input };
   if (!validate(candidate)) {
-    throw new KassaError('CONFIG_INVALID', { detail: describeAjvErrors(validate.errors, 'is not a known configuration key') });
+    let detail = describeAjvErrors(validate.errors, 'is not a known configuration key');
+    for (const [wrong, right] of Object.entries(renamedConfigKeys)) {
+      detail = detail.replace(`${wrong} is not a known configuration key`, `${wrong} is not a known configuration key (use ${right})`);
+    }
+    throw new KassaError('CONFIG_INVALID', { detail });
   }
   const cfg = candidate as Omit<AppConfig, 'BASE_URL'> & { BASE_URL?: string };
   if (cfg.KASSA_SECRET_KEY !== undefined) decodeSecretKey(cfg.KASSA_SECRET_KEY); // length check beyond the pattern

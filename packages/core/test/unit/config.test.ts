@@ -50,6 +50,16 @@ describe('loadConfig', () => {
     expect(refusal(() => loadConfig({ KASSA_SECRT_KEY: hexKey, NODE_ENV: 'production' }))).toBe('KASSA_SECRT_KEY is not a known configuration key');
   });
 
+  it('points a familiar but wrong name to the right one', () => {
+    expect(refusal(() => loadConfig({ KASSA_PUBLIC_URL: 'https://tickets.example.org' }))).toBe('KASSA_PUBLIC_URL is not a known configuration key (use BASE_URL)');
+  });
+
+  it('knows the database, jobs and mail settings the other packages read', () => {
+    const config = loadConfig({ KASSA_DB_SCHEMA: 'kassa', KASSA_JOBS_SCHEMA: 'bullmq', KASSA_JOBS_PREFIX: 'kassa-prod', MAIL_FROM: 'Tickets <t@example.org>' });
+    expect(config).toMatchObject({ KASSA_DB_SCHEMA: 'kassa', KASSA_JOBS_SCHEMA: 'bullmq', KASSA_JOBS_PREFIX: 'kassa-prod', MAIL_FROM: 'Tickets <t@example.org>' });
+    expect(refusal(() => loadConfig({ KASSA_DB_SCHEMA: 'Kassa; DROP' }))).toContain('KASSA_DB_SCHEMA must match pattern');
+  });
+
   it('rejects unknown keys in an explicit configuration object', () => {
     expect(refusal(() => parseConfig({ PORT: 80, port: 80 }))).toContain('port is not a known configuration key');
   });
