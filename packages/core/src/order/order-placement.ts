@@ -15,7 +15,7 @@ import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
 import { reserveQuota } from './quota-check';
 import type { ServiceDeps } from './service-deps';
-import { isUuid, moveOrder, movePayment, record } from './state-writes';
+import { hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
 
 export interface PlaceOrderInput {
   eventId: string;
@@ -134,7 +134,7 @@ async function insertOrder(tx: EntityManager, values: Omit<Order, 'id' | 'code' 
     // ON CONFLICT DO NOTHING keeps the transaction usable when the code is taken.
     const result = await tx.createQueryBuilder().insert().into(Order).values(row).orIgnore().returning('*').execute();
     const inserted = (result.raw as Record<string, unknown>[])[0];
-    if (inserted) return tx.findOneByOrFail(Order, { id: String(inserted.id) });
+    if (inserted) return hydrate(tx, Order, inserted);
   }
   throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
 }

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { KassaError } from '../errors';
+import { Order } from './order.entity';
 import type { OrderStatus } from './order.machine';
+import { hydrate, isUuid } from './state-writes';
 
 /*
  * The money sums and reconciliation flags of pretix §1.4, defined once, in SQL, so that the
@@ -74,6 +76,21 @@ export async function loadOrderSums(db: Pick<EntityManager, 'query'>, orderId: s
   const row = rows[0];
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   return toOrderSums(row);
+}
+
+/**
+ * Locks the order row and reads its sums in one statement (FOR UPDATE OF o: only the order row
+ * is locked, the aggregated payment and refund rows are not).
+ */
+export async function lockOrderWithSums(tx: EntityManager, orderId: string): Promise<{ order: Order; sums: OrderSums }> {
+  if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+  const rows: Record<string, unknown>[] = await tx.query(
+    `SELECT o.*,\n  ${orderSumsColumns}\nFROM kassa_order o ${orderSumsJoins}\nWHERE o.id = $1\nFOR UPDATE OF o`,
+    [orderId],
+  );
+  const row = rows[0];
+  if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+  return { order: hydrate(tx, Order, row), sums: toOrderSums(row) };
 }
 
 /** Maps a row selected with `orderSumsColumns` (plus o.id, code, status, total, currency). */

@@ -24,6 +24,33 @@ export async function lockPayment(tx: EntityManager, paymentId: string): Promise
   return lockRow(tx, OrderPayment, paymentId, 'Payment');
 }
 
+/** What `record` needs to know about the order a row belongs to. */
+export type OrderRef = Pick<Order, 'id' | 'organizerId' | 'eventId' | 'code'>;
+
+/**
+ * Locks only the payment row (pretix's confirm and fail serialise on it) and reads, in the same
+ * round trip and without locking it, the order fields the audit entry needs.
+ */
+export async function lockPaymentWithOrder(tx: EntityManager, paymentId: string): Promise<{ payment: OrderPayment; order: OrderRef }> {
+  if (!isUuid(paymentId)) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+  const rows: Record<string, unknown>[] = await tx.query(
+    `SELECT p.*, o.organizer_id AS order_organizer_id, o.event_id AS order_event_id, o.code AS order_code
+       FROM order_payment p JOIN kassa_order o ON o.id = p.order_id
+      WHERE p.id = $1 FOR UPDATE OF p`, [paymentId]);
+  const row = rows[0];
+  if (!row) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+  const payment = hydrate(tx, OrderPayment, row);
+  return { payment, order: { id: payment.orderId, organizerId: String(row.order_organizer_id), eventId: String(row.order_event_id), code: String(row.order_code) } };
+}
+
+/** Builds an entity from a raw row (snake_case columns), with the column types and transformers applied. */
+export function hydrate<T extends ObjectLiteral>(tx: EntityManager, target: EntityTarget<T>, row: Record<string, unknown>): T {
+  const meta = tx.connection.getMetadata(target);
+  const entity = meta.create() as T;
+  for (const col of meta.columns) col.setEntityValue(entity, tx.connection.driver.prepareHydratedValue(row[col.databaseName], col));
+  return entity;
+}
+
 export async function lockRefund(tx: EntityManager, refundId: string): Promise<OrderRefund> {
   return lockRow(tx, OrderRefund, refundId, 'Refund');
 }

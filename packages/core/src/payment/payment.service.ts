@@ -5,10 +5,10 @@ import { KassaError, isKassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
-import { loadOrderSums, type OrderSums } from '../order/order-sums';
+import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../order/order-sums';
 import { livePositionProducts, reserveQuota } from '../order/quota-check';
 import type { ServiceDeps } from '../order/service-deps';
-import { isUuid, lockOrder, lockPayment, moveOrder, movePayment, nextLocalId, record } from '../order/state-writes';
+import { isUuid, lockPayment, lockPaymentWithOrder, moveOrder, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import type { PaymentOutcome } from '../provider/provider-types';
 import { OrderPayment } from './order-payment.entity';
@@ -56,12 +56,12 @@ export class PaymentService {
     this.assertKnownProvider(input.provider);
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
     return withTransaction(this.deps.dataSource, async (tx) => {
-      const order = await lockOrder(tx, orderId);
+      const { order, sums } = await lockOrderWithSums(tx, orderId);
       if (order.status !== 'pending' && order.status !== 'expired') {
         throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: `the order is ${order.status}` });
       }
       if (input.amount) assertSameCurrency(input.amount.currency, order.currency);
-      const amount = input.amount?.amount ?? (await loadOrderSums(tx, order.id)).pendingSum;
+      const amount = input.amount?.amount ?? sums.pendingSum;
       if (amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: 'nothing is owed' });
       const payment = await insertPayment(tx, order, { provider: input.provider, amount, feeId: null });
       await record(tx, {
@@ -89,12 +89,11 @@ export class PaymentService {
 
   private async confirm(paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined): Promise<ConfirmResult> {
     const step1 = await withTransaction(this.deps.dataSource, async (tx) => {
-      const payment = await lockPayment(tx, paymentId);
+      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
       if (onlyFrom && !onlyFrom.includes(payment.state)) {
         throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: paymentId, state: payment.state });
       }
       if (payment.state === 'confirmed' || payment.state === 'refunded') return { payment, already: true as const };
-      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
       await movePayment(tx, payment, 'confirm', {
         paymentDate: opts.paymentDate ?? this.deps.clock.now(),
         ...(opts.info ? { info: { ...payment.info, ...opts.info } } : {}),
@@ -110,8 +109,7 @@ export class PaymentService {
     if (step1.already) return { kind: 'already_confirmed', payment };
 
     return withTransaction(this.deps.dataSource, async (tx) => {
-      const order = await lockOrder(tx, payment.orderId);
-      const sums = await loadOrderSums(tx, order.id);
+      const { order, sums } = await lockOrderWithSums(tx, payment.orderId);
       if (order.status === 'paid' || order.status === 'canceled') {
         if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
         return { kind: 'order_unchanged', payment, order: sums };
@@ -133,7 +131,10 @@ export class PaymentService {
         data: { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false },
         topic: 'order.paid', payload: { total: order.total, currency: order.currency },
       });
-      const after = await loadOrderSums(tx, order.id);
+      // Paid for exactly the total, no flag can be set; only an over-payment needs the flags re-read.
+      const after = sums.paymentRefundSum > order.total
+        ? await loadOrderSums(tx, order.id)
+        : { ...sums, status: order.status, isOverpaid: false, isUnderpaid: false, isPendingWithFullPayment: false };
       if (after.isOverpaid) await recordOverpaid(tx, order, after, opts.actor);
       return { kind: 'order_paid', payment, order: after };
     });
@@ -155,9 +156,8 @@ export class PaymentService {
   /** The provider reports the money is on its way. Repeating it is a no-op. */
   async pendPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown> }): Promise<OrderPayment> {
     return withTransaction(this.deps.dataSource, async (tx) => {
-      const payment = await lockPayment(tx, paymentId);
+      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
       if (payment.state === 'pending') return payment;
-      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
       await movePayment(tx, payment, 'pend', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.pending', actor: opts.actor,
@@ -173,9 +173,8 @@ export class PaymentService {
    */
   async failPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown>; message?: string }): Promise<{ changed: boolean; payment: OrderPayment }> {
     return withTransaction(this.deps.dataSource, async (tx) => {
-      const payment = await lockPayment(tx, paymentId);
+      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
       if (payment.state === 'confirmed' || payment.state === 'failed' || payment.state === 'refunded') return { changed: false, payment };
-      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
       await movePayment(tx, payment, 'fail', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.failed', actor: opts.actor,
@@ -267,8 +266,7 @@ export class PaymentService {
 
   private async recordActionRequired(paymentId: string, redirectUrl: string, info: Record<string, unknown>, actor: Actor): Promise<void> {
     await withTransaction(this.deps.dataSource, async (tx) => {
-      const payment = await lockPayment(tx, paymentId);
-      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
+      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
       await tx.update(OrderPayment, { id: paymentId }, { info: { ...payment.info, ...info, redirectUrl } });
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.action_required', actor,
@@ -317,7 +315,7 @@ export function assertPositiveMoney(m: Money, field: string): void {
   if (m.amount === 0) throw new KassaError('PAYMENT_AMOUNT_INVALID', { amount: 0, reason: `${field} must be positive` });
 }
 
-async function recordOverpaid(tx: EntityManager, order: Order, sums: OrderSums, actor: Actor): Promise<void> {
+async function recordOverpaid(tx: EntityManager, order: OrderRef, sums: OrderSums, actor: Actor): Promise<void> {
   await record(tx, {
     order, objectType: 'order', objectId: order.id, action: 'kassa.order.overpaid', actor,
     data: { pendingSum: sums.pendingSum, status: sums.status }, topic: 'order.overpaid',

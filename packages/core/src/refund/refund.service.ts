@@ -5,7 +5,7 @@ import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { assertSameCurrency, money, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
-import { loadOrderSums } from '../order/order-sums';
+import { loadOrderSums, lockOrderWithSums } from '../order/order-sums';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, lockOrder, lockPayment, lockRefund, moveOrder, movePayment, moveRefund, nextLocalId, record } from '../order/state-writes';
 import { OrderPayment } from '../payment/order-payment.entity';
@@ -164,7 +164,7 @@ export class RefundService {
     if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
     const actor = input.actor ?? { type: 'provider', id: payment.provider };
     return withTransaction(this.deps.dataSource, async (tx) => {
-      const order = await lockOrder(tx, payment.orderId);
+      const { order, sums: before } = await lockOrderWithSums(tx, payment.orderId);
       const locked = await lockPayment(tx, paymentId);
       if (input.externalId) {
         const existing = await tx.findOneBy(OrderRefund, { provider: locked.provider, externalId: input.externalId });
@@ -175,7 +175,6 @@ export class RefundService {
       }
       if (input.amount) assertSameCurrency(input.amount.currency, locked.currency);
       const amount = input.amount?.amount ?? locked.amount;
-      const before = await loadOrderSums(tx, order.id);
       const refund = await insertRefund(tx, order, {
         state: 'external', source: 'external', amount, provider: locked.provider, paymentId: locked.id,
         comment: input.comment ?? '', info: input.info ?? {}, externalId: input.externalId ?? null,
