@@ -1,6 +1,8 @@
 // Pure tests of the embedded server's protocol framing (no database): the parts whose mistakes
 // would hand the PGlite session to another client at the wrong moment.
-import { FrontendMessageReader, ReadyForQueryTracker, searchPathFromOptions, startupParameters } from '../../src/db/embedded/wire-protocol';
+import {
+  FrontendMessageReader, inspectAnswer, listenChanges, searchPathFromOptions, startupParameters,
+} from '../../src/db/embedded/wire-protocol';
 
 function typed(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
   const header = Buffer.alloc(5);
@@ -47,17 +49,36 @@ describe('FrontendMessageReader', () => {
   });
 });
 
-describe('ReadyForQueryTracker', () => {
+describe('inspectAnswer', () => {
   const rfq = (status: string) => typed('Z', Buffer.from(status, 'latin1'));
+  const notification = (channel: string, payload: string) => typed('A', Buffer.concat([Buffer.alloc(4), Buffer.from(`${channel}\0${payload}\0`)]));
 
-  it('reports the status of the last ReadyForQuery, also when messages are cut across chunks', () => {
+  it('reports the status of the last ReadyForQuery, not a Z byte inside a data row', () => {
     const answer = Buffer.concat([typed('1'), typed('2'), typed('D', Buffer.from('Z'.repeat(40))), typed('C', Buffer.from('SELECT 1\0')), rfq('T')]);
-    const tracker = new ReadyForQueryTracker();
-    const statuses = [];
-    for (let i = 0; i < answer.length; i += 3) statuses.push(tracker.scan(answer.subarray(i, i + 3)));
-    expect(statuses.filter((s) => s !== null)).toEqual(['T']); // the 'Z' bytes inside the DataRow are not mistaken for it
-    expect(tracker.scan(Buffer.concat([typed('C', Buffer.from('COMMIT\0')), rfq('I')]))).toBe('I');
-    expect(tracker.scan(typed('1'))).toBeNull();
+    expect(inspectAnswer(answer)).toEqual({ forClient: answer, notifications: [], status: 'T' });
+    expect(inspectAnswer(Buffer.concat([rfq('T'), typed('C', Buffer.from('COMMIT\0')), rfq('I')])).status).toBe('I');
+    expect(inspectAnswer(typed('1')).status).toBeNull();
+  });
+
+  it('cuts NotificationResponses out of the answer and names their channel', () => {
+    const note = notification('bull:emails', 'job-1');
+    const head = Buffer.concat([typed('C', Buffer.from('NOTIFY\0'))]);
+    const result = inspectAnswer(Buffer.concat([head, note, rfq('I')]));
+    expect(Buffer.from(result.forClient)).toEqual(Buffer.concat([head, rfq('I')]));
+    expect(result.notifications).toEqual([{ channel: 'bull:emails', message: note }]);
+    expect(result.status).toBe('I');
+  });
+});
+
+describe('listenChanges', () => {
+  const query = (sql: string) => typed('Q', Buffer.from(`${sql}\0`));
+  const parse = (sql: string) => typed('P', Buffer.from(`\0${sql}\0\0\0`));
+
+  it('finds LISTEN and UNLISTEN in simple queries and in Parse, with PostgreSQL\'s identifier rules', () => {
+    expect(listenChanges(Buffer.concat([query('LISTEN "bull:Emails"'), parse('unlisten Jobs'), query('SELECT 1; UNLISTEN *')]))).toEqual([
+      { listen: true, channel: 'bull:Emails' }, { listen: false, channel: 'jobs' }, { listen: false, channel: '*' },
+    ]);
+    expect(listenChanges(query("SELECT 'LISTEN x'"))).toEqual([]);
   });
 });
 

@@ -161,6 +161,29 @@ describe('embedded PostgreSQL (in memory)', () => {
     }
   });
 
+  it('delivers NOTIFY to the connection that listens, not to the one that committed it', async () => {
+    const listener = await client(pg.url);
+    const sender = await client(pg.url);
+    try {
+      const received: { channel: string; payload?: string }[] = [];
+      const sent: unknown[] = [];
+      listener.on('notification', (n) => received.push({ channel: n.channel, payload: n.payload }));
+      sender.on('notification', (n) => sent.push(n));
+      await listener.query('LISTEN "bull:emails"');
+      const arrived = new Promise<void>((resolve) => listener.once('notification', () => resolve()));
+      await sender.query(`BEGIN; SELECT pg_notify('bull:emails', 'job-7'); COMMIT`);
+      await arrived;
+      expect(received).toEqual([{ channel: 'bull:emails', payload: 'job-7' }]);
+      expect(sent).toEqual([]);
+      await listener.query('UNLISTEN *');
+      await sender.query(`NOTIFY "bull:emails", 'job-8'`);
+      await listener.query('SELECT 1'); // a round trip in which a stray delivery would have arrived
+      expect(received).toHaveLength(1);
+    } finally {
+      await Promise.all([listener.end(), sender.end()]);
+    }
+  });
+
   it('makes other connections wait while one holds a transaction, and rolls back a client that vanishes in one', async () => {
     const holder = await client(pg.url);
     holder.on('error', () => {}); // its socket is cut on purpose below

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PgliteSession } from './pglite-process';
 import {
-  errorResponse, FrontendMessageReader, ReadyForQueryTracker, searchPathFromOptions, startupParameters, syncMessage,
+  errorResponse, FrontendMessageReader, inspectAnswer, listenChanges, searchPathFromOptions, startupParameters, syncMessage,
   type FrontendMessage,
 } from './wire-protocol';
 
@@ -24,12 +24,17 @@ import {
  * BullMQ's PostgreSQL backend), is replayed with SET whenever the session passes to a client that
  * wants a different one; clients without it get `defaultSearchPath`. Clients must therefore not
  * change session state themselves (SET LOCAL inside a transaction is fine).
+ *
+ * LISTEN/NOTIFY: the single session receives every notification in the answer of the client that
+ * committed the NOTIFY; they are routed to the connections that said LISTEN on the channel (BullMQ's
+ * PostgreSQL backend wakes its workers this way).
  */
 export class SessionServer {
   private server: Server | null = null;
   private readonly sessions = new Set<ClientSession>();
   private owner: ClientSession | null = null;
   private readonly waiting: { session: ClientSession; grant: (granted: boolean) => void }[] = [];
+  private readonly listeners = new Map<string, Set<ClientSession>>();
 
   private appliedSearchPath: string;
 
@@ -84,9 +89,27 @@ export class SessionServer {
     }
   }
 
+  /** Records a client's LISTEN / UNLISTEN (on the shared session they stay registered; routing is ours). */
+  setListening(session: ClientSession, listen: boolean, channel: string): void {
+    if (channel === '*') {
+      if (!listen) for (const set of this.listeners.values()) set.delete(session);
+      return;
+    }
+    const set = this.listeners.get(channel) ?? new Set<ClientSession>();
+    if (listen) set.add(session);
+    else set.delete(session);
+    this.listeners.set(channel, set);
+  }
+
+  /** Hands a NotificationResponse to every client listening on its channel. */
+  notify(channel: string, message: Uint8Array): void {
+    for (const session of this.listeners.get(channel) ?? []) session.deliver(message);
+  }
+
   /** Forgets a client; if it held the session, the session is reset and handed on. */
   async drop(session: ClientSession): Promise<void> {
     this.sessions.delete(session);
+    this.setListening(session, false, '*');
     this.cancelWaiting(session);
     if (this.owner !== session) return;
     try {
@@ -121,7 +144,6 @@ export class SessionServer {
 /** One client connection: its message framing and its strictly ordered turn-taking. */
 class ClientSession {
   private readonly reader = new FrontendMessageReader();
-  private readonly tracker = new ReadyForQueryTracker();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private ended: Promise<void> | null = null;
@@ -184,9 +206,16 @@ class ClientSession {
     }
     if (!(await this.server.acquire(this)) || this.closed) return;
     await this.server.useSearchPath(this.searchPath ?? this.server.defaultSearchPath);
-    const answer = await this.server.exec(message.bytes);
-    if (answer.length > 0 && !this.closed) this.socket.write(answer);
-    if (this.tracker.scan(answer) === 'I') this.server.release(this);
+    const answer = inspectAnswer(await this.server.exec(message.bytes));
+    if (answer.forClient.length > 0 && !this.closed) this.socket.write(answer.forClient);
+    if (message.kind === 'typed') for (const c of listenChanges(message.bytes)) this.server.setListening(this, c.listen, c.channel);
+    for (const n of answer.notifications) this.server.notify(n.channel, n.message);
+    if (answer.status === 'I') this.server.release(this);
+  }
+
+  /** An asynchronous NotificationResponse for this client (allowed between any two messages). */
+  deliver(message: Uint8Array): void {
+    if (!this.closed) this.socket.write(message);
   }
 }
 

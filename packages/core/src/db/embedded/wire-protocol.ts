@@ -67,41 +67,73 @@ export class FrontendMessageReader {
 /** Transaction status carried by ReadyForQuery: idle, in a transaction block, or in a failed one. */
 export type TransactionStatus = 'I' | 'T' | 'E';
 
-/**
- * Follows the backend's answers across chunks and remembers the status of the last ReadyForQuery,
- * the only moment at which the session may be handed to another client.
- */
-export class ReadyForQueryTracker {
-  private pendingHeader: number[] = [];
-  private remainingBody = 0;
-  private currentType = 0;
-  private last: TransactionStatus | null = null;
+/** What one answer of the backend holds for the server's bookkeeping. */
+export interface InspectedAnswer {
+  /** The answer minus NotificationResponse messages (those go to whoever listens). */
+  forClient: Uint8Array;
+  /** NotificationResponse messages, whole, with their channel. */
+  notifications: { channel: string; message: Uint8Array }[];
+  /** Status of the last ReadyForQuery in the answer, or null if it has none. */
+  status: TransactionStatus | null;
+}
 
-  /** Feeds backend bytes; returns the status of the last ReadyForQuery completed in them, if any. */
-  scan(chunk: Uint8Array): TransactionStatus | null {
-    this.last = null;
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.remainingBody > 0) {
-        const n = Math.min(this.remainingBody, chunk.length - i);
-        if (this.currentType === 0x5a /* Z */ && n > 0 && this.remainingBody === 1) {
-          this.last = String.fromCharCode(chunk[i]!) as TransactionStatus;
-        }
-        this.remainingBody -= n;
-        i += n;
-        continue;
-      }
-      this.pendingHeader.push(chunk[i]!);
-      i += 1;
-      if (this.pendingHeader.length === 5) {
-        const [type, b1, b2, b3, b4] = this.pendingHeader as [number, number, number, number, number];
-        this.currentType = type;
-        this.remainingBody = ((b1 << 24) | (b2 << 16) | (b3 << 8) | b4) - 4;
-        this.pendingHeader = [];
+/**
+ * Walks the backend's answer to one batch (PGlite returns whole messages). The status of the last
+ * ReadyForQuery is the only moment at which the session may pass to another client; NOTIFY
+ * deliveries are cut out because, on a single session, they surface in the answer of whichever
+ * client committed, not on the connection that listens.
+ */
+export function inspectAnswer(answer: Uint8Array): InspectedAnswer {
+  const buf = Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength);
+  const notifications: InspectedAnswer['notifications'] = [];
+  const kept: Buffer[] = [];
+  let status: TransactionStatus | null = null;
+  let keptFrom = 0;
+  let i = 0;
+  while (i + 5 <= buf.length) {
+    const type = buf[i]!;
+    const end = i + 1 + buf.readInt32BE(i + 1);
+    if (end > buf.length) break; // not whole: passed on untouched below
+    if (type === 0x5a /* Z */) status = String.fromCharCode(buf[i + 5]!) as TransactionStatus;
+    if (type === 0x41 /* A */) {
+      const channelEnd = buf.indexOf(0, i + 9);
+      notifications.push({ channel: buf.toString('utf8', i + 9, channelEnd), message: buf.subarray(i, end) });
+      kept.push(buf.subarray(keptFrom, i));
+      keptFrom = end;
+    }
+    i = end;
+  }
+  if (notifications.length === 0) return { forClient: answer, notifications, status };
+  kept.push(buf.subarray(keptFrom));
+  return { forClient: Buffer.concat(kept), notifications, status };
+}
+
+/** LISTEN / UNLISTEN a client sent in a simple Query or a Parse, with the channel as PostgreSQL names it. */
+export type ListenChange = { listen: boolean; channel: string | '*' };
+
+export function listenChanges(batch: Uint8Array): ListenChange[] {
+  const buf = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const changes: ListenChange[] = [];
+  let i = 0;
+  while (i + 5 <= buf.length) {
+    const type = buf[i]!;
+    const end = i + 1 + buf.readInt32BE(i + 1);
+    let sql: string | null = null;
+    if (type === 0x51 /* Q */) sql = buf.toString('utf8', i + 5, end - 1);
+    if (type === 0x50 /* P */) {
+      const queryStart = buf.indexOf(0, i + 5) + 1;
+      sql = buf.toString('utf8', queryStart, buf.indexOf(0, queryStart));
+    }
+    if (sql) {
+      for (const m of sql.matchAll(/(?:^|;)\s*(UN)?LISTEN\s+(\*|"(?:[^"]|"")+"|[A-Za-z_][\w$]*)/gi)) {
+        const raw = m[2]!;
+        const channel = raw === '*' ? '*' : raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw.toLowerCase();
+        changes.push({ listen: !m[1], channel });
       }
     }
-    return this.last;
+    i = end;
   }
+  return changes;
 }
 
 /** An ErrorResponse (severity FATAL) for refusing a client before or instead of a session. */
