@@ -1,0 +1,73 @@
+/**
+ * Latency and throughput figures for the benchmarks. Times are measured with the monotonic
+ * high-resolution clock and reported in milliseconds.
+ */
+
+export interface Summary {
+  /** Operations measured. */
+  count: number;
+  /** Wall time of the measured run, in ms. */
+  elapsedMs: number;
+  /** Operations per second over the whole run. */
+  perSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** CPU time this Node process used during the run, as a share of one core (1 = one core busy). */
+  nodeCpuCores?: number;
+}
+
+/** Nearest-rank percentile (p in 0..100) of ascending `sorted`; NaN for an empty list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  if (p <= 0) return sorted[0]!;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, rank) - 1]!;
+}
+
+export function summarize(latenciesMs: readonly number[], elapsedMs: number): Summary {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    elapsedMs,
+    perSecond: elapsedMs > 0 ? (sorted.length * 1000) / elapsedMs : 0,
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+  };
+}
+
+/** Milliseconds since `start` (a process.hrtime.bigint() reading). */
+export function msSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * Runs `op(i)` for i = 0..total-1 with `concurrency` operations in flight, timing each one.
+ * A failed operation aborts the run: a benchmark of errors measures nothing.
+ */
+export async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Summary> {
+  const latencies: number[] = [];
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const worker = async () => {
+    for (let i = next++; i < total; i = next++) {
+      const t = process.hrtime.bigint();
+      await op(i);
+      latencies.push(msSince(t));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  const elapsedMs = msSince(started);
+  const used = process.cpuUsage(cpu);
+  return { ...summarize(latencies, elapsedMs), nodeCpuCores: (used.user + used.system) / 1000 / elapsedMs };
+}
+
+/** One line per figure, e.g. `confirmations  1234.5/s  p50 3.21 ms  p99 9.87 ms  (n=5000)`. */
+export function formatSummary(label: string, s: Summary): string {
+  const f = (n: number) => n.toFixed(2);
+  return `${label.padEnd(28)} ${s.perSecond.toFixed(1).padStart(8)}/s  p50 ${f(s.p50Ms)} ms  p90 ${f(s.p90Ms)} ms  p99 ${f(s.p99Ms)} ms  max ${f(s.maxMs)} ms  (n=${s.count}, ${(s.elapsedMs / 1000).toFixed(2)} s${s.nodeCpuCores === undefined ? '' : `, node CPU ${(s.nodeCpuCores * 100).toFixed(0)}% of a core`})`;
+}
