@@ -145,6 +145,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     // Every line is checked before the first refund is written, so a refusal writes nothing.
     const planned: { row: PaymentRow; amount: number; manual: boolean }[] = [];
     const errors: Record<string, string> = {};
+    let status = 400;
     for (const line of lines) {
       const field = `amount_${line.row.payment.id}`;
       if (line.amount.trim() === '') continue;
@@ -161,11 +162,13 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
         }
         planned.push({ row: line.row, amount, manual: line.manual });
       } catch (err) {
-        Object.assign(errors, formRefusal(err, field).errors);
+        const refusal = formRefusal(err, field);
+        if (Object.keys(errors).length === 0) status = refusal.status;
+        Object.assign(errors, refusal.errors);
       }
     }
     if (Object.keys(errors).length === 0 && planned.length === 0) errors.form = 'Enter an amount to refund for at least one payment.';
-    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(400), order, lines, null, errors);
+    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(status), order, lines, null, errors);
 
     const results: string[] = [];
     for (const p of planned) {

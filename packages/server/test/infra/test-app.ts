@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  definePlugin, type BasePaymentProvider,
   createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, SettingsStore, Team, User,
   type Event, type KassaCore, type Organizer, type Product,
 } from '@kassa/core';
@@ -24,10 +25,13 @@ export interface TestApp {
 export const testSecretKey = randomBytes(32);
 
 /** buildApp over a fresh schema with the built-in providers (manual, free) and real core services. */
-export async function createTestApp(config: Partial<ServerConfig> = {}, extra: Partial<AppDeps> = {}): Promise<TestApp> {
+export async function createTestApp(config: Partial<ServerConfig> = {}, extra: Partial<AppDeps> = {}, providers: BasePaymentProvider[] = []): Promise<TestApp> {
   const db = await createTestDatabase({ migrations: [...shopMigrations], poolSize: 5 });
   const clock = new TestClock(new Date());
-  const loaded = loadPlugins([], { clock });
+  const plugins = providers.length
+    ? [definePlugin({ name: 'test-providers', version: '0.0.0', coreRange: '*', providers: providers.map((p) => () => p) })]
+    : [];
+  const loaded = loadPlugins(plugins, { clock });
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: testSecretKey });
   const baseUrl = config.baseUrl ?? 'http://127.0.0.1:3000';
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
