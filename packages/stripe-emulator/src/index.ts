@@ -13,7 +13,7 @@ import { registerDisputes } from './resources/disputes';
 import { registerEvents, registerWebhookEndpoints } from './resources/events';
 import { registerOAuth } from './resources/oauth';
 import { registerPaymentIntents } from './resources/payment-intents';
-import { registerPaymentMethodDomains } from './resources/payment-method-domains';
+import { registerApplePayDomains, registerPaymentMethodDomains } from './resources/payment-method-domains';
 import { registerPaymentMethods } from './resources/payment-methods';
 import { registerRefunds } from './resources/refunds';
 import { registerSetupIntents } from './resources/setup-intents';
@@ -64,6 +64,7 @@ export function createRouter(): Router {
   registerEvents(r);
   registerWebhookEndpoints(r);
   registerPaymentMethodDomains(r);
+  registerApplePayDomains(r);
   registerAccounts(r);
   registerOAuth(r);
   registerConnectMoney(r);

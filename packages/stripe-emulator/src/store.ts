@@ -7,7 +7,7 @@ import { createIdempotencyStore } from './idempotency';
 export const PREFIX_TO_COLLECTION: Record<string, string> = {
   pi: 'payment_intent', seti: 'setup_intent', pm: 'payment_method', cus: 'customer', ch: 'charge', re: 'refund',
   du: 'dispute', evt: 'event', we: 'webhook_endpoint', pmd: 'payment_method_domain', tr: 'transfer', trr: 'transfer_reversal',
-  fee: 'application_fee', fr: 'fee_refund', po: 'payout', txn: 'balance_transaction', acct: 'account',
+  fee: 'application_fee', fr: 'fee_refund', po: 'payout', txn: 'balance_transaction', acct: 'account', apwc: 'apple_pay_domain',
 };
 
 export interface Balance {

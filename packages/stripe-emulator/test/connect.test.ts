@@ -227,3 +227,23 @@ describe('payment method domains (§8.1)', () => {
     }
   });
 });
+
+describe('capabilities and legacy Apple Pay domains', () => {
+  it('lists and requests capabilities', async () => {
+    const acct = await onboardedExpress();
+    expect((await stripe.accounts.listCapabilities(acct.id)).data.map((c) => [c.id, c.status])).toEqual([['card_payments', 'active'], ['transfers', 'active']]);
+    const added = await stripe.accounts.updateCapability(acct.id, 'sepa_debit_payments', { requested: true });
+    expect(added).toMatchObject({ id: 'sepa_debit_payments', status: 'active', requested: true });
+    expect((await stripe.accounts.retrieveCapability(acct.id, 'transfers')).status).toBe('active');
+  });
+
+  it('registers Apple Pay domains (legacy API) only when verification passes', async () => {
+    const d = await stripe.applePayDomains.create({ domain_name: 'legacy.example.com' });
+    expect(d).toMatchObject({ object: 'apple_pay_domain', domain_name: 'legacy.example.com' });
+    expect(d.id).toMatch(/^apwc_/);
+    expect((await stripe.applePayDomains.list()).data).toHaveLength(1);
+    expect((await stripe.applePayDomains.del(d.id)).deleted).toBe(true);
+    await raw(emu, 'POST', '/_emulator/apple_pay_verification', 'domain_name=broken.example.com&passes=false');
+    await expect(stripe.applePayDomains.create({ domain_name: 'broken.example.com' })).rejects.toMatchObject({ param: 'domain_name' });
+  });
+});

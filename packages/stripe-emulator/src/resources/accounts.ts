@@ -130,6 +130,37 @@ export function registerAccounts(r: Router): void {
     const items = [...ctx.emu.accounts.values()].filter((s) => s.platformId === ctx.account.id).map((s) => s.account);
     return paginate(items, p, '/v1/accounts');
   });
+  const capability = (state: AccountState, name: string) => ({
+    id: name,
+    object: 'capability',
+    account: state.id,
+    requested: true,
+    status: state.account.capabilities[name],
+    requirements: { currently_due: state.account.requirements.currently_due, past_due: state.account.requirements.past_due, disabled_reason: state.account.requirements.disabled_reason },
+  });
+  r.add('GET', '/v1/accounts/:id/capabilities', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    const state = getConnected(ctx, id as string);
+    return { object: 'list', data: Object.keys(state.account.capabilities).map((n) => capability(state, n)), has_more: false, url: `/v1/accounts/${id}/capabilities` };
+  });
+  r.add('GET', '/v1/accounts/:id/capabilities/:cap', (ctx, [id, cap]) => {
+    new Params(ctx.params, []);
+    const state = getConnected(ctx, id as string);
+    if (!(cap as string in state.account.capabilities)) throw invalidRequest(`No such capability: '${cap}'`, { code: 'resource_missing', param: 'capability' });
+    return capability(state, cap as string);
+  });
+  r.add('POST', '/v1/accounts/:id/capabilities/:cap', (ctx, [id, cap]) => {
+    const p = new Params(ctx.params, ['requested']);
+    const state = getConnected(ctx, id as string);
+    const name = cap as string;
+    if (p.bool('requested') === false) delete state.account.capabilities[name];
+    else if (!(name in state.account.capabilities)) {
+      // A fully onboarded account gets new capabilities at once; otherwise they wait for requirements.
+      state.account.capabilities[name] = state.account.details_submitted && state.account.requirements.currently_due.length === 0 ? 'active' : 'inactive';
+      ctx.emu.emit(state, 'capability.updated', capability(state, name));
+    }
+    return name in state.account.capabilities ? capability(state, name) : { id: name, object: 'capability', account: state.id, requested: false, status: 'unrequested' };
+  });
   r.add('POST', '/v1/account_links', (ctx) => {
     const p = new Params(ctx.params, ['account', 'type', 'refresh_url', 'return_url', 'collect', 'collection_options']);
     const state = getConnected(ctx, p.reqStr('account'));

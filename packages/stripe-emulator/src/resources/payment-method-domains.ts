@@ -77,3 +77,44 @@ export function registerPaymentMethodDomains(r: Router): void {
     return paginate(items, p, '/v1/payment_method_domains');
   });
 }
+
+interface ApplePayDomain {
+  id: string;
+  object: 'apple_pay_domain';
+  domain_name: string;
+  created: number;
+  livemode: boolean;
+}
+
+/** The legacy Apple Pay domains API (§8.1), kept because older integrations still call it. */
+export function registerApplePayDomains(r: Router): void {
+  const get = (ctx: Ctx, id: string): ApplePayDomain => {
+    const d = ctx.account.get<ApplePayDomain>('apple_pay_domain', id);
+    if (!d) throw resourceMissing('apple_pay_domain', id, 'id');
+    return d;
+  };
+  r.add('POST', '/v1/apple_pay/domains', (ctx) => {
+    const p = new Params(ctx.params, ['domain_name']);
+    const domain = p.reqStr('domain_name').toLowerCase();
+    if (!DOMAIN_RE.test(domain)) throw invalidRequest(`Invalid domain_name: ${domain}`, { param: 'domain_name' });
+    if (!(ctx.emu.applePayVerification.get(domain) ?? ctx.emu.options.verifyApplePayDomain(domain))) {
+      throw invalidRequest(`Apple Pay could not verify ${domain}: host the domain association file first.`, { param: 'domain_name' });
+    }
+    return ctx.account.put<ApplePayDomain>('apple_pay_domain', { id: ctx.emu.ids.id('apwc_'), object: 'apple_pay_domain', domain_name: domain, created: nowSeconds(), livemode: false });
+  });
+  r.add('GET', '/v1/apple_pay/domains/:id', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    return get(ctx, id as string);
+  });
+  r.add('DELETE', '/v1/apple_pay/domains/:id', (ctx, [id]) => {
+    new Params(ctx.params, []);
+    const d = get(ctx, id as string);
+    ctx.account.coll('apple_pay_domain').delete(d.id);
+    return { id: d.id, object: 'apple_pay_domain', deleted: true };
+  });
+  r.add('GET', '/v1/apple_pay/domains', (ctx) => {
+    const p = new Params(ctx.params, [...LIST_PARAMS, 'domain_name']);
+    const name = p.str('domain_name')?.toLowerCase();
+    return paginate([...ctx.account.coll<ApplePayDomain>('apple_pay_domain').values()].filter((d) => !name || d.domain_name === name), p, '/v1/apple_pay/domains');
+  });
+}
