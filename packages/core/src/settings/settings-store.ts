@@ -63,10 +63,7 @@ export class SettingsStore {
    */
   async resolve(target: SettingsTarget, namespace: string): Promise<Record<string, unknown>> {
     const ns = this.options.schemas.get(namespace);
-    const rows = await this.load(this.dataSource.manager, target, namespace);
-    const values: Record<string, unknown> = structuredClone({ ...ns.defaults });
-    for (const row of this.effectiveRows(ns, rows).values()) values[row.key] = this.reveal(namespace, row);
-    return values;
+    return this.effective(ns, namespace, await this.load(this.dataSource.manager, target, namespace));
   }
 
   /** Effective values for display (control panel, API): secrets are `{ set: true | false }`, never their value. */
@@ -110,15 +107,24 @@ export class SettingsStore {
 
     const [scope, scopeId] = coordinates(target);
     await this.dataSource.transaction(async (tx) => {
-      // Serialise writers of the same namespace at the same level, so two validations cannot both
-      // pass against a state that neither write leaves behind.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`setting:${scope}:${scopeId}:${namespace}`]);
-      const rows = (await this.load(tx, target, namespace)).filter((r) => !(r.scope === scope && (writes.has(r.key) || clears.includes(r.key))));
-      const effective: Record<string, unknown> = structuredClone({ ...ns.defaults });
-      for (const row of this.effectiveRows(ns, rows).values()) effective[row.key] = this.reveal(namespace, row);
-      for (const [key, value] of writes) effective[key] = value;
-      const problem = ns.validate(effective);
+      // Serialise writers of one namespace (at any level), so two validations cannot both pass
+      // against a state that neither write leaves behind. Settings writes are rare; one lock is enough.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`setting:${namespace}`]);
+      const patched = (rows: Row[]): Row[] => [
+        ...rows.filter((r) => !(r.scope === scope && r.scope_id === scopeId && (writes.has(r.key) || clears.includes(r.key)))),
+        ...[...writes].map(([key, value]) => ({ scope, scope_id: scopeId, key, value, encrypted: false })),
+      ];
+      const problem = ns.validate(this.effective(ns, namespace, patched(await this.load(tx, target, namespace))));
       if (problem) throw new KassaError('SETTINGS_INVALID', { namespace, detail: problem });
+      // A change above must not make a level below invalid (an event's own maximum under a new
+      // organizer minimum, an event enabled without the key the organizer just removed). A level
+      // that was invalid already (e.g. after a plugin upgrade) does not block unrelated changes.
+      for (const below of await this.levelsBelow(tx, target, namespace)) {
+        const belowProblem = ns.validate(this.effective(ns, namespace, patched(below.rows)));
+        if (belowProblem && ns.validate(this.effective(ns, namespace, below.rows)) === null) {
+          throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${below.label}: ${belowProblem}` });
+        }
+      }
 
       for (const key of clears) {
         await tx.query('DELETE FROM setting WHERE scope = $1 AND scope_id = $2 AND namespace = $3 AND key = $4', [scope, scopeId, namespace, key]);
@@ -144,6 +150,44 @@ export class SettingsStore {
         data: { namespace, scope, changed: [...writes.keys()].sort(), cleared: [...clears].sort() },
       });
     });
+  }
+
+  /** Effective values from the rows that apply at one level: defaults, then the deepest row per key. */
+  private effective(ns: CompiledNamespace, namespace: string, rows: readonly Row[]): Record<string, unknown> {
+    const values: Record<string, unknown> = structuredClone({ ...ns.defaults });
+    for (const row of this.effectiveRows(ns, rows).values()) values[row.key] = this.reveal(namespace, row);
+    return values;
+  }
+
+  /**
+   * The organizers and events below `target` that store values in this namespace, each with the
+   * rows that apply there. Events are found through the event table (an event row's scope_id is
+   * only its own id), so settings of deleted events are not checked.
+   */
+  private async levelsBelow(manager: EntityManager, target: SettingsTarget, namespace: string): Promise<{ label: string; rows: Row[] }[]> {
+    if (target.scope === 'event') return [];
+    const organizerFilter = target.scope === 'organizer' ? target.organizerId : null;
+    const rows: (Row & { organizer_id: string | null })[] = await manager.query(
+      `SELECT s.scope, s.scope_id, s.key, s.value, s.encrypted,
+              CASE WHEN s.scope = 'organizer' THEN s.scope_id WHEN s.scope = 'event' THEN e.organizer_id::text END AS organizer_id
+         FROM setting s LEFT JOIN event e ON s.scope = 'event' AND e.id::text = s.scope_id
+        WHERE s.namespace = $1
+          AND (s.scope = 'global'
+            OR (s.scope = 'organizer' AND ($2::text IS NULL OR s.scope_id = $2))
+            OR (s.scope = 'event' AND e.id IS NOT NULL AND ($2::text IS NULL OR e.organizer_id::text = $2)))`,
+      [namespace, organizerFilter],
+    );
+    const levels = new Map<string, { label: string; organizerId: string; eventId: string | null }>();
+    for (const r of rows) {
+      if (r.scope === 'organizer' && target.scope === 'global') levels.set(`o:${r.scope_id}`, { label: `organizer ${r.scope_id}`, organizerId: r.scope_id, eventId: null });
+      if (r.scope === 'event') levels.set(`e:${r.scope_id}`, { label: `event ${r.scope_id}`, organizerId: r.organizer_id as string, eventId: r.scope_id });
+    }
+    return [...levels.values()].map((level) => ({
+      label: level.label,
+      rows: rows.filter((r) => r.scope === 'global'
+        || (r.scope === 'organizer' && r.scope_id === level.organizerId)
+        || (r.scope === 'event' && r.scope_id === level.eventId)),
+    }));
   }
 
   private async load(manager: EntityManager, target: SettingsTarget, namespace: string): Promise<Row[]> {

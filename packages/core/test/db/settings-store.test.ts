@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@kassa/testing';
+import { createEvent, createTestDatabase, type TestDatabase } from '@kassa/testing';
 import {
   BasePaymentProvider, KassaError, SettingsStore, definePlugin, eventSettings, globalSettings, loadPlugins, organizerSettings,
   type PaymentOutcome, type SettingsTarget,
@@ -143,6 +143,49 @@ describe('SettingsStore on PostgreSQL', () => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       expect(rejected.reason).toMatchObject({ code: 'SETTINGS_INVALID' });
+    });
+  });
+
+  describe('levels below a write', () => {
+    it('refuses an organizer change that would make one of its events invalid, naming the event', async () => {
+      const event = await createEvent(db.dataSource);
+      await store.set(eventSettings(event), 'payment.manual', { _totalMax: 500 });
+      const before = await rows('payment.manual');
+      const err = await refusal(store.set(organizerSettings(event.organizerId), 'payment.manual', { _totalMin: 600 }));
+      expect(err.message).toContain(`event ${event.id}: _totalMin (600) must not exceed _totalMax (500)`);
+      expect(await rows('payment.manual')).toEqual(before);
+      await store.set(organizerSettings(event.organizerId), 'payment.manual', { _totalMin: 400 });
+    });
+
+    it('refuses removing, above, a required value an enabled event relies on', async () => {
+      const event = await createEvent(db.dataSource);
+      const organizer = organizerSettings(event.organizerId);
+      await store.set(organizer, 'payment.manual', { publicName: 'Invoice', pendingInstructions: 'Pay within 14 days' });
+      await store.set(eventSettings(event), 'payment.manual', { _enabled: true });
+      const err = await refusal(store.set(organizer, 'payment.manual', { pendingInstructions: null }));
+      expect(err.message).toContain(`event ${event.id}: pendingInstructions is required`);
+      expect(await store.resolve(eventSettings(event), 'payment.manual')).toMatchObject({ pendingInstructions: 'Pay within 14 days' });
+    });
+
+    it('checks organizers and events below a global change, where the global value would apply', async () => {
+      const shadowed = await createEvent(db.dataSource);
+      await store.set(organizerSettings(shadowed.organizerId), 'payment.free', { _totalMin: 0 });
+      await store.set(eventSettings(shadowed), 'payment.free', { _totalMax: 500 });
+      const exposed = await createEvent(db.dataSource);
+      await store.set(eventSettings(exposed), 'payment.free', { _totalMax: 500 });
+      const err = await refusal(store.set(globalSettings, 'payment.free', { _totalMin: 600 }));
+      expect(err.message).toContain(`event ${exposed.id}: _totalMin (600)`);
+      expect(err.message).not.toContain(shadowed.id);
+      expect((await rows('payment.free')).filter((r) => r.scope === 'global')).toEqual([]);
+    });
+
+    it('does not let a level that was invalid already block unrelated changes above it', async () => {
+      const event = await createEvent(db.dataSource);
+      // e.g. left by an older plugin version whose schema allowed it
+      await db.dataSource.query(
+        `INSERT INTO setting (scope, scope_id, namespace, key, value) VALUES ('event', $1, 'payment.manual', '_feeAbs', '"12"'::jsonb)`, [event.id]);
+      await store.set(organizerSettings(event.organizerId), 'payment.manual', { _feePercent: '1' });
+      expect(await store.resolve(organizerSettings(event.organizerId), 'payment.manual')).toMatchObject({ _feePercent: '1' });
     });
   });
 
