@@ -1,1 +1,21 @@
-export {};
+// @kassa/plugin-stripe: the only package that imports `stripe`. The default export is the plugin.
+import { createStripePlugin } from './stripe-plugin';
+
+export { createStripePlugin, stripeViewsDir } from './stripe-plugin';
+export { StripeProvider, STRIPE_ROUTE_PREFIX, payPageUrl } from './stripe-provider';
+export { stripeSettingsSchema, settingsProblems, STRIPE_JS_URL, type StripeSettings } from './settings-schema';
+export { STRIPE_API_VERSION, createStripeClient, idempotencyKeys } from './stripe-client';
+export { toStripeAmount, fromStripeAmount, isStripeRepresentable } from './amount';
+export { verifyWebhook } from './webhook-signature';
+export { intentVerdict, refundVerdict } from './status-map';
+export { StripeAccount, StripeWebhookInbox, StripeObjectRef, StripeDispute, StripePaymentLock, stripeEntities } from './entities/stripe-entities';
+export { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
+export { handleWebhook, storeEvent, eventJobId, PROCESS_EVENT_JOB } from './webhooks/webhook-route';
+export { processInboxEvent, routeEvent } from './webhooks/event-processor';
+export { syncPayment, applyIntent, applyRefunds, applyDispute } from './reconcile';
+export { pollAccountEvents, syncStuckPayments } from './jobs/stripe-jobs';
+export { registerAccount, STRIPE_NAMESPACE } from './stripe-account-context';
+export { paymentLinkToken } from './intents';
+export { embeddedStripeSettings } from './embedded';
+
+export default createStripePlugin();

@@ -90,6 +90,15 @@ export const errorCodes = {
   // Jobs (packages/jobs): the control panel's failed-jobs list
   JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
   JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },
+
+  // Stripe plugin (plugins/stripe): webhooks, checkout links, capture, Stripe's own refusals
+  STRIPE_NOT_CONFIGURED: { status: 409, message: 'Stripe is not configured for {scope}: {detail}' },
+  STRIPE_ACCOUNT_UNKNOWN: { status: 404, message: 'No Stripe account {account} is registered for webhooks' },
+  STRIPE_WEBHOOK_REFUSED: { status: 400, message: 'Stripe webhook for account {account} refused: {reason}' },
+  STRIPE_PAYMENT_LINK_INVALID: { status: 404, message: 'This Stripe payment link is not valid for payment {payment}' },
+  STRIPE_CAPTURE_NOT_ALLOWED: { status: 409, message: 'Payment {payment} cannot be captured or released: {reason}' },
+  STRIPE_PAYMENT_BUSY: { status: 503, message: 'Payment {payment} is being updated by another worker; retry shortly' },
+  STRIPE_API_ERROR: { status: 502, message: 'Stripe refused {operation}: {detail}' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,98 @@
+import {
+  Event, KassaError, Order, OrderPayment, eventSettings, globalSettings, organizerSettings,
+  type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
+} from '@kassa/core';
+import { StripeAccount } from '../entities/stripe-entities';
+import { applyIntent } from '../reconcile';
+import { STRIPE_NAMESPACE, forgetWebhookSecrets, registerAccount, stripeSettingsFrom } from '../stripe-account-context';
+import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
+import { STRIPE_ROUTE_PREFIX, type StripeProvider } from '../stripe-provider';
+import { stripeCall } from '../intents';
+import { eventAccount } from './checkout-routes';
+
+/** The events our webhook endpoints subscribe to (reference/stripe-spec.md §5.7, payments part). */
+export const WEBHOOK_EVENTS = [
+  'payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled', 'payment_intent.processing',
+  'payment_intent.requires_action', 'payment_intent.amount_capturable_updated',
+  'charge.succeeded', 'charge.failed', 'charge.captured', 'charge.expired', 'charge.refunded', 'charge.refund.updated',
+  'refund.created', 'refund.updated', 'refund.failed',
+  'charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated',
+] as const;
+
+/** A payment of the signed-in organizer; any other is "not found" (no probing of foreign ids). */
+async function ownPayment(req: PluginHttpRequest, rt: PluginRuntime): Promise<{ payment: OrderPayment; order: Order; event: Event }> {
+  const id = req.params.paymentId ?? '';
+  const m = rt.dataSource.manager;
+  const payment = /^[0-9a-f-]{36}$/i.test(id) ? await m.findOneBy(OrderPayment, { id }) : null;
+  const order = payment ? await m.findOneBy(Order, { id: payment.orderId }) : null;
+  if (!payment || !order || !req.organizerId || order.organizerId !== req.organizerId || payment.provider !== 'stripe') {
+    throw new KassaError('NOT_FOUND', { entity: `Payment ${id}` });
+  }
+  return { payment, order, event: await m.findOneByOrFail(Event, { id: order.eventId }) };
+}
+
+function amountFrom(body: unknown, currency: string): { amount: number; currency: string } | undefined {
+  const raw = (body as { amount?: unknown } | undefined)?.amount;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new KassaError('VALIDATION_FAILED', { detail: 'amount must be a positive whole number of minor units' });
+  return { amount: n, currency };
+}
+
+async function providerAndContext(rt: PluginRuntime, event: Event) {
+  const provider = rt.providers.get('stripe') as unknown as StripeProvider;
+  const { settings, account } = await eventAccount(rt, event);
+  const ctx = { event, settings, clock: rt.clock, baseUrl: rt.baseUrl };
+  return { provider, ctx, account };
+}
+
+/** POST /plugins/stripe/control/payments/:paymentId/capture — body { amount? } in our minor units. */
+export async function handleCapture(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
+  const { payment, order, event } = await ownPayment(req, rt);
+  const amount = amountFrom(req.body, payment.currency.trim());
+  const { provider, ctx, account } = await providerAndContext(rt, event);
+  const pi = await provider.capture(ctx, { order, payment }, amount);
+  const outcome = await applyIntent({ core: rt.core, dataSource: rt.dataSource }, payment.id, pi, account.accountId);
+  return { status: 200, body: { status: pi.status, outcome } };
+}
+
+/** POST /plugins/stripe/control/payments/:paymentId/release — cancels the authorization. */
+export async function handleRelease(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
+  const { payment, order, event } = await ownPayment(req, rt);
+  const { provider, ctx, account } = await providerAndContext(rt, event);
+  const pi = await provider.release(ctx, { order, payment });
+  const outcome = await applyIntent({ core: rt.core, dataSource: rt.dataSource }, payment.id, pi, account.accountId);
+  return { status: 200, body: { status: pi.status, outcome } };
+}
+
+/** The settings level a control request names: body.eventId, else the organizer, else global (admins). */
+async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<SettingsTarget> {
+  const body = (req.body ?? {}) as { eventId?: unknown; scope?: unknown };
+  if (typeof body.eventId === 'string' && body.eventId) {
+    const event = /^[0-9a-f-]{36}$/i.test(body.eventId) ? await rt.dataSource.manager.findOneBy(Event, { id: body.eventId }) : null;
+    if (!event || event.organizerId !== req.organizerId) throw new KassaError('NOT_FOUND', { entity: `Event ${body.eventId}` });
+    return eventSettings(event);
+  }
+  if (body.scope === 'global') return globalSettings;
+  if (!req.organizerId) throw new KassaError('AUTH_REQUIRED');
+  return organizerSettings(req.organizerId);
+}
+
+/**
+ * POST /plugins/stripe/control/webhook-endpoint — creates our endpoint at Stripe with the pinned
+ * API version (so payloads match the SDK's types) and stores its signing secret next to any
+ * secrets already active, so a rotation never drops an event.
+ */
+export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
+  const target = await targetFrom(req, rt);
+  const ctx = await registerAccount(rt, target);
+  const url = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/webhook/${ctx.account.accountId}`;
+  const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
+    url, enabled_events: [...WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa',
+  }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, rt.clock.now().toISOString()) }));
+  const current = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? [];
+  await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...current, endpoint.secret as string].slice(-5) });
+  await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
+  forgetWebhookSecrets(rt.dataSource, ctx.account.accountId);
+  return { status: 201, body: { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId } };
+}

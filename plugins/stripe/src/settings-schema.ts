@@ -1,0 +1,64 @@
+import type { JsonSchema } from '@kassa/core';
+
+/** Stripe's own Stripe.js; the embedded default points at the emulator's double instead. */
+export const STRIPE_JS_URL = 'https://js.stripe.com/v3/';
+
+/** The provider's own settings (namespace "payment.stripe"), resolved per event by core. */
+export interface StripeSettings {
+  /** sk_test_… / sk_live_… (or a restricted rk_ key). Secret: encrypted, write-only. */
+  secretKey?: string;
+  publishableKey?: string;
+  /** whsec_… signing secrets; several while a rolled secret is in its grace period. Secret. */
+  webhookSecrets?: string[];
+  captureMethod: 'automatic' | 'manual';
+  statementDescriptorSuffix?: string;
+  /** Allowed payment method types (e.g. ["card"]); empty = the methods enabled in the Stripe dashboard. */
+  paymentMethods: string[];
+  stripeJsUrl: string;
+  /** Emulator or proxy base URL; empty = api.stripe.com. */
+  apiBase: string;
+  maxNetworkRetries: number;
+  timeoutMs: number;
+}
+
+/**
+ * JSON Schema of the Stripe settings. Keys are validated by prefix so a publishable key pasted
+ * into the secret field (a common mistake) is refused with the field named; test and live keys
+ * may not be mixed (checked in `settingsProblems`, which the schema cannot express).
+ */
+export const stripeSettingsSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    secretKey: { type: 'string', pattern: '^(sk|rk)_(test|live)_[A-Za-z0-9_]+$', 'x-secret': true, title: 'Secret key' },
+    publishableKey: { type: 'string', pattern: '^pk_(test|live)_[A-Za-z0-9_]+$', title: 'Publishable key' },
+    webhookSecrets: {
+      type: 'array', items: { type: 'string', pattern: '^whsec_[A-Za-z0-9_]+$' }, maxItems: 5, 'x-secret': true,
+      title: 'Webhook signing secrets (several during a rotation)',
+    },
+    captureMethod: { type: 'string', enum: ['automatic', 'manual'], default: 'automatic', title: 'Capture' },
+    statementDescriptorSuffix: { type: 'string', maxLength: 22, pattern: "^[A-Za-z0-9 .\\-_]*[A-Za-z][A-Za-z0-9 .\\-_]*$", title: 'Statement descriptor suffix' },
+    paymentMethods: { type: 'array', items: { type: 'string', pattern: '^[a-z_]+$' }, uniqueItems: true, default: [], title: 'Payment methods' },
+    stripeJsUrl: { type: 'string', pattern: '^https?://', default: STRIPE_JS_URL, title: 'Stripe.js URL' },
+    apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', title: 'API base (emulator or proxy; empty = Stripe)' },
+    maxNetworkRetries: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
+    timeoutMs: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
+  },
+  required: ['secretKey', 'publishableKey'],
+  additionalProperties: false,
+};
+
+/** Checks the schema cannot express; returns one message per problem (empty = fine). */
+export function settingsProblems(s: Partial<StripeSettings>): string[] {
+  const problems: string[] = [];
+  const mode = (key: string | undefined) => (key ? (/_(test|live)_/.exec(key)?.[1] ?? null) : null);
+  const sk = mode(s.secretKey);
+  const pk = mode(s.publishableKey);
+  if (sk && pk && sk !== pk) problems.push(`secretKey is a ${sk} key but publishableKey is a ${pk} key`);
+  if (sk === 'live' && s.apiBase) problems.push('a live secretKey must talk to Stripe itself: clear apiBase');
+  return problems;
+}
+
+/** The mode of the configured secret key. */
+export function isLiveMode(s: Pick<StripeSettings, 'secretKey'>): boolean {
+  return /^(sk|rk)_live_/.test(s.secretKey ?? '');
+}

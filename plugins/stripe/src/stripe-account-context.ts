@@ -1,0 +1,108 @@
+import {
+  KassaError, eventSettings, globalSettings, organizerSettings, type DataSource, type Event, type PluginRuntime, type SettingsTarget,
+} from '@kassa/core';
+import type Stripe from 'stripe';
+import { StripeAccount } from './entities/stripe-entities';
+import { settingsProblems, stripeSettingsSchema, type StripeSettings } from './settings-schema';
+import { createStripeClient } from './stripe-client';
+
+/** The settings namespace core gives the "stripe" provider. */
+export const STRIPE_NAMESPACE = 'payment.stripe';
+
+/** Fills the schema defaults into resolved settings and drops core's framework keys (`_enabled`, fees…). */
+export function stripeSettingsFrom(values: Readonly<Record<string, unknown>>): StripeSettings {
+  const out: Record<string, unknown> = {};
+  for (const [key, prop] of Object.entries(stripeSettingsSchema.properties as Record<string, { default?: unknown }>)) {
+    if (values[key] !== undefined) out[key] = values[key];
+    else if (prop.default !== undefined) out[key] = structuredClone(prop.default);
+  }
+  return out as unknown as StripeSettings;
+}
+
+/** A stripe-node client for these settings; STRIPE_NOT_CONFIGURED names what is missing. */
+export function clientFor(settings: StripeSettings, scope: string): Stripe {
+  if (!settings.secretKey) throw new KassaError('STRIPE_NOT_CONFIGURED', { scope, detail: 'no secret key is set' });
+  const problems = settingsProblems(settings);
+  if (problems.length > 0) throw new KassaError('STRIPE_NOT_CONFIGURED', { scope, detail: problems.join('; ') });
+  return createStripeClient({
+    secretKey: settings.secretKey,
+    ...(settings.apiBase ? { apiBase: settings.apiBase } : {}),
+    maxNetworkRetries: settings.maxNetworkRetries,
+    timeoutMs: settings.timeoutMs,
+  });
+}
+
+export function targetOf(row: Pick<StripeAccount, 'scope' | 'organizerId' | 'eventId'>): SettingsTarget {
+  if (row.scope === 'event') return { scope: 'event', organizerId: row.organizerId as string, eventId: row.eventId as string };
+  if (row.scope === 'organizer') return organizerSettings(row.organizerId as string);
+  return globalSettings;
+}
+
+/** Everything a route or job needs to talk to one Stripe account. */
+export interface AccountContext {
+  readonly account: StripeAccount;
+  readonly settings: StripeSettings;
+  readonly stripe: Stripe;
+}
+
+interface CachedSecrets { secrets: string[]; until: number }
+// Per host (keyed by its data source), never module-global state shared between two hosts.
+const secretCaches = new WeakMap<DataSource, Map<string, CachedSecrets>>();
+const SECRET_CACHE_MS = 5_000;
+
+/**
+ * The active webhook signing secrets of an account, cached for a few seconds: the webhook route
+ * is hot, and a rotation adds the new secret before the old one is removed, so a short delay in
+ * seeing the change never refuses a correctly signed event.
+ */
+export async function webhookSecretsFor(rt: Pick<PluginRuntime, 'dataSource' | 'settings' | 'clock'>, accountId: string): Promise<string[] | null> {
+  let cache = secretCaches.get(rt.dataSource);
+  if (!cache) secretCaches.set(rt.dataSource, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(accountId);
+  if (hit && hit.until > now) return hit.secrets;
+  const row = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
+  if (!row) return null;
+  const settings = stripeSettingsFrom(await rt.settings.resolve(targetOf(row), STRIPE_NAMESPACE));
+  const secrets = settings.webhookSecrets ?? [];
+  cache.set(accountId, { secrets, until: now + SECRET_CACHE_MS });
+  return secrets;
+}
+
+/** Forgets cached secrets (after the control panel stored a new one). */
+export function forgetWebhookSecrets(ds: DataSource, accountId: string): void {
+  secretCaches.get(ds)?.delete(accountId);
+}
+
+/** Loads a registered account with its settings and a client; STRIPE_ACCOUNT_UNKNOWN otherwise. */
+export async function accountContext(rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, accountId: string): Promise<AccountContext> {
+  const account = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
+  if (!account) throw new KassaError('STRIPE_ACCOUNT_UNKNOWN', { account: accountId });
+  const settings = stripeSettingsFrom(await rt.settings.resolve(targetOf(account), STRIPE_NAMESPACE));
+  return { account, settings, stripe: clientFor(settings, `account ${accountId}`) };
+}
+
+/**
+ * Makes sure the account behind these settings is registered, at the given level. Asks Stripe
+ * which account the key belongs to (GET /v1/account) only when no row exists yet for that level.
+ */
+export async function registerAccount(
+  rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, target: SettingsTarget,
+): Promise<AccountContext> {
+  const settings = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE));
+  const stripe = clientFor(settings, target.scope);
+  const acct = await stripe.accounts.retrieveCurrent();
+  const repo = rt.dataSource.getRepository(StripeAccount);
+  await repo.createQueryBuilder().insert().into(StripeAccount).values({
+    accountId: acct.id, scope: target.scope,
+    organizerId: target.scope === 'global' ? null : target.organizerId,
+    eventId: target.scope === 'event' ? target.eventId : null,
+    livemode: /^(sk|rk)_live_/.test(settings.secretKey ?? ''),
+  }).orIgnore().execute();
+  return { account: await repo.findOneByOrFail({ accountId: acct.id }), settings, stripe };
+}
+
+/** The settings level of an event, for registering its account from the checkout. */
+export function eventTarget(event: Pick<Event, 'id' | 'organizerId'>): SettingsTarget {
+  return eventSettings(event);
+}

@@ -1,0 +1,206 @@
+import {
+  BasePaymentProvider, KassaError, formatMoney, type AvailabilityQuery, type Money, type OrderPayment, type PaymentCallInput,
+  type PaymentOutcome, type ProviderContext, type ProviderEnvironment, type RefundCallInput, type RefundOutcome, type ViewModel,
+} from '@kassa/core';
+import type Stripe from 'stripe';
+import { isStripeRepresentable, toStripeAmount } from './amount';
+import { clientFor, stripeSettingsFrom } from './stripe-account-context';
+import { cancelIntent, captureIntent, createIntent, createRefund, paymentLinkToken, retrieveIntent } from './intents';
+import { shredInfo, type StripePaymentInfo } from './payment-info';
+import { STRIPE_JS_URL, stripeSettingsSchema, type StripeSettings } from './settings-schema';
+import { refundVerdict } from './status-map';
+
+/** Where the plugin's routes live (the server mounts plugin routes under /plugins/<name>). */
+export const STRIPE_ROUTE_PREFIX = '/plugins/stripe';
+
+export function payPageUrl(baseUrl: string, payment: Pick<OrderPayment, 'id'>, token: string): string {
+  return `${baseUrl}${STRIPE_ROUTE_PREFIX}/pay/${payment.id}/${token}`;
+}
+
+/**
+ * Stripe with the Payment Element. executePayment creates the PaymentIntent on the server (our
+ * amount, Stripe's exponents, an idempotency key from the payment row) and sends the buyer to the
+ * plugin's pay page, where Stripe.js confirms it; the return route then decides from the intent
+ * re-fetched on the server. Webhooks, polling and the sync job apply later changes.
+ */
+export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePaymentInfo> {
+  readonly identifier = 'stripe';
+  readonly verboseName = 'Stripe';
+  override get publicName(): string {
+    return 'Credit card';
+  }
+  override readonly priority = 200;
+  /** An open intent (requires action, authorized) can be abandoned: the buyer may retry or switch. */
+  override readonly abortPendingAllowed = true;
+  override readonly settingsSchema = stripeSettingsSchema;
+
+  constructor(_env?: ProviderEnvironment) {
+    super();
+  }
+
+  /**
+   * Stripe.js, its frames (3DS, wallets) and API, plus the configured Stripe.js/API origins (the
+   * emulator in development). The server asks once at boot, with empty settings.
+   */
+  override contentSecurityPolicy(ctx: ProviderContext<StripeSettings>): { scriptSrc: string[]; frameSrc: string[]; connectSrc: string[] } {
+    const s = (ctx?.settings ?? {}) as Partial<StripeSettings>;
+    const extra = [s.stripeJsUrl, s.apiBase].filter((u): u is string => typeof u === 'string' && u.length > 0).map((u) => new URL(u).origin);
+    const stripeJs = new URL(STRIPE_JS_URL).origin;
+    return {
+      scriptSrc: [stripeJs, ...extra],
+      frameSrc: [stripeJs, 'https://hooks.stripe.com', ...extra],
+      connectSrc: ['https://api.stripe.com', ...extra],
+    };
+  }
+
+  /** Only with both keys set, and for amounts Stripe can represent (three-decimal currencies end in 0). */
+  override isAllowed(ctx: ProviderContext<StripeSettings>, query: AvailabilityQuery): boolean {
+    const s = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
+    return Boolean(s.secretKey && s.publishableKey) && isStripeRepresentable(query.total);
+  }
+
+  /** The method's panel at checkout: card entry follows on the pay page, once the order exists. */
+  override paymentFormRender(ctx: ProviderContext<StripeSettings>, total: Money): ViewModel | null {
+    const s = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
+    return {
+      partial: '@stripe/checkout',
+      data: {
+        publishableKey: s.publishableKey ?? '', stripeJsUrl: s.stripeJsUrl, captureMethod: s.captureMethod,
+        amount: toStripeAmount(total).amount, currency: total.currency.toLowerCase(),
+        display: formatMoney(total, ctx.event?.locale ?? 'en'),
+      },
+    };
+  }
+
+  /**
+   * Creates (or, on a retry, finds again by its idempotency key) the PaymentIntent and hands the
+   * buyer to the pay page. Moves no money by itself: the buyer confirms in the browser.
+   */
+  async executePayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
+    const settings = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
+    const stripe = clientFor(settings, `event ${ctx.event.slug}`);
+    const pi = await createIntent(stripe, settings, { payment: call.payment, order: call.order, event: ctx.event });
+    const token = paymentLinkToken(call.order, call.payment.id);
+    return {
+      kind: 'requires_action',
+      redirectUrl: payPageUrl(ctx.baseUrl, call.payment, token),
+      info: { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method },
+    };
+  }
+
+  /** On the order page: a link back to the pay page while the intent can still be completed. */
+  override paymentPendingRender(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): ViewModel | null {
+    const info = call.payment.info as StripePaymentInfo;
+    if (!info.intentId) return null;
+    const status = info.status ?? 'requires_payment_method';
+    return {
+      partial: '@stripe/pending',
+      data: {
+        status,
+        authorized: status === 'requires_capture',
+        processing: status === 'processing',
+        payUrl: call.payment.state === 'created' ? payPageUrl(ctx.baseUrl, call.payment, paymentLinkToken(call.order, call.payment.id)) : null,
+        lastError: info.lastError?.message ?? null,
+      },
+    };
+  }
+
+  /** Control panel: intent, card, 3DS outcome, dispute with its due date, capture actions. */
+  override paymentControlRender(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): ViewModel | null {
+    const info = call.payment.info as StripePaymentInfo;
+    const live = /^(sk|rk)_live_/.test(String((ctx.settings as Partial<StripeSettings>)?.secretKey ?? ''));
+    return {
+      partial: '@stripe/control',
+      data: {
+        intentId: info.intentId ?? null,
+        status: info.status ?? null,
+        cardBrand: info.card?.brand ?? null,
+        cardLast4: info.card?.last4 ?? null,
+        threeDSecure: info.threeDSecure ?? null,
+        dispute: info.dispute ?? null,
+        canCapture: info.status === 'requires_capture' && call.payment.state === 'pending',
+        captureUrl: `${STRIPE_ROUTE_PREFIX}/control/payments/${call.payment.id}/capture`,
+        releaseUrl: `${STRIPE_ROUTE_PREFIX}/control/payments/${call.payment.id}/release`,
+        dashboardUrl: info.intentId ? `https://dashboard.stripe.com/${live ? '' : 'test/'}payments/${info.intentId}` : null,
+        shredded: info._shredded === true,
+      },
+    };
+  }
+
+  override paymentPresaleRender(payment: OrderPayment): string {
+    const card = (payment.info as StripePaymentInfo).card;
+    return card?.brand && card.last4 ? `${card.brand[0]?.toUpperCase()}${card.brand.slice(1)} ****${card.last4}` : this.publicName;
+  }
+
+  override paymentRefundSupported(payment: OrderPayment): boolean {
+    return typeof (payment.info as StripePaymentInfo).intentId === 'string';
+  }
+
+  override paymentPartialRefundSupported(payment: OrderPayment): boolean {
+    return this.paymentRefundSupported(payment);
+  }
+
+  /** A Stripe refund keyed by our refund row: pending → transit, succeeded → done, failed → failed. */
+  override async executeRefund(ctx: ProviderContext<StripeSettings>, call: RefundCallInput): Promise<RefundOutcome> {
+    const intentId = (call.payment?.info as StripePaymentInfo | undefined)?.intentId;
+    if (!call.payment || !intentId) throw new KassaError('REFUND_NOT_SUPPORTED', { provider: this.identifier, payment: call.payment?.id ?? '-' });
+    const stripe = clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`);
+    const r = await createRefund(stripe, {
+      intentId, refundId: call.refund.id, paymentId: call.payment.id, amount: { amount: call.refund.amount, currency: call.refund.currency.trim() },
+    });
+    const info = { stripeRefundId: r.id, stripeStatus: r.status };
+    switch (refundVerdict(r.status)) {
+      case 'done': return { kind: 'done', externalId: r.id, info };
+      case 'transit': return { kind: 'transit', externalId: r.id, info };
+      default: return { kind: 'failed', message: `Stripe reports the refund ${r.status ?? 'failed'}${r.failure_reason ? ` (${r.failure_reason})` : ''}`, code: r.failure_reason ?? 'refund_failed', info };
+    }
+  }
+
+  /** Before core cancels an open attempt: cancel its intent (releases an authorization). */
+  override async cancelPayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): Promise<void> {
+    const intentId = (call.payment.info as StripePaymentInfo).intentId;
+    if (!intentId) return;
+    const stripe = clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`);
+    await cancelIntent(stripe, call.payment, intentId, 'abandoned');
+  }
+
+  /** Manual capture, full (no amount) or partial; the caller applies the returned intent. */
+  async capture(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput, amount?: Money): Promise<Stripe.PaymentIntent> {
+    const intentId = this.intentOf(call.payment);
+    return captureIntent(clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`), call.payment, intentId, amount);
+  }
+
+  /** Releases an authorization without capturing; the caller applies the returned intent. */
+  async release(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): Promise<Stripe.PaymentIntent> {
+    const intentId = this.intentOf(call.payment);
+    return cancelIntent(clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`), call.payment, intentId, 'requested_by_customer');
+  }
+
+  /** The current intent, re-fetched (never taken from a browser's query string). */
+  async retrieve(ctx: ProviderContext<StripeSettings>, payment: OrderPayment): Promise<Stripe.PaymentIntent> {
+    return retrieveIntent(clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`), this.intentOf(payment));
+  }
+
+  /** GDPR: keep the intent and charge ids and the amounts; drop card and billing details. */
+  override shredPaymentInfo(info: StripePaymentInfo | Record<string, unknown>): Record<string, unknown> {
+    return shredInfo(info as Record<string, unknown>);
+  }
+
+  override apiPaymentDetails(payment: OrderPayment): Record<string, unknown> {
+    const info = payment.info as StripePaymentInfo;
+    return {
+      intentId: info.intentId ?? null, chargeId: info.chargeId ?? null, status: info.status ?? null,
+      cardBrand: info.card?.brand ?? null, cardLast4: info.card?.last4 ?? null, dispute: info.dispute ?? null,
+    };
+  }
+
+  override matchingId(payment: OrderPayment): string | null {
+    return (payment.info as StripePaymentInfo).intentId ?? null;
+  }
+
+  private intentOf(payment: OrderPayment): string {
+    const intentId = (payment.info as StripePaymentInfo).intentId;
+    if (!intentId) throw new KassaError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: 'no PaymentIntent belongs to this payment' });
+    return intentId;
+  }
+}

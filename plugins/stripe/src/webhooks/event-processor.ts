@@ -1,0 +1,69 @@
+import { KassaError, OrderPayment, isKassaError, type PluginRuntime } from '@kassa/core';
+import { StripeObjectRef, StripeWebhookInbox } from '../entities/stripe-entities';
+import { retrieveIntent } from '../intents';
+import { syncPayment, type ReconcileDeps, type SyncScope } from '../reconcile';
+import { accountContext } from '../stripe-account-context';
+
+/** Which payment intent an event concerns and what to reconcile besides it. */
+export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | 'objectType' | 'intentId'>): { intentId: string | null; scope: SyncScope } {
+  const { type } = row;
+  if (type.startsWith('charge.dispute.')) return { intentId: row.intentId, scope: { disputeId: row.objectId } };
+  if (type.startsWith('refund.') || type === 'charge.refunded' || type === 'charge.refund.updated') return { intentId: row.intentId, scope: { refunds: true } };
+  if (type.startsWith('payment_intent.') || type.startsWith('charge.')) return { intentId: row.intentId, scope: {} };
+  return { intentId: null, scope: {} };
+}
+
+type ProcessRuntime = Pick<PluginRuntime, 'core' | 'dataSource' | 'settings'>;
+
+/**
+ * Processes one inbox row: finds our payment (object ref, else the re-fetched intent's metadata),
+ * then re-fetches and applies under the payment's lock. Idempotent: a processed row is skipped,
+ * and a repeat of the same Stripe state changes nothing. Errors propagate so the job retries.
+ */
+export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Promise<string> {
+  const repo = rt.dataSource.getRepository(StripeWebhookInbox);
+  const row = await repo.findOneBy({ id: inboxId });
+  if (!row) throw new KassaError('NOT_FOUND', { entity: `Stripe inbox event ${inboxId}` });
+  if (row.processedAt) return row.outcome ?? 'processed';
+  let outcome: string;
+  try {
+    outcome = await apply(rt, row);
+  } catch (err) {
+    await repo.update({ id: inboxId }, { attempts: () => 'attempts + 1', lastError: err instanceof Error ? err.message : String(err) } as never);
+    throw err;
+  }
+  await repo.update({ id: inboxId }, { processedAt: new Date(), outcome, attempts: () => 'attempts + 1', lastError: null } as never);
+  return outcome;
+}
+
+async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<string> {
+  const { intentId, scope } = routeEvent(row);
+  if (!intentId) return `ignored: ${row.type}`;
+  const ctx = await accountContext(rt, row.account);
+  const ref = await rt.dataSource.manager.findOneBy(StripeObjectRef, { objectId: intentId });
+  let paymentId = ref?.paymentId ?? null;
+  if (!paymentId) {
+    // Not seen yet (e.g. a webhook before the return page): the intent's metadata names it.
+    const pi = await retrieveIntent(ctx.stripe, intentId);
+    paymentId = pi.metadata?.kassa_payment_id ?? null;
+  }
+  const payment = paymentId ? await rt.dataSource.manager.findOneBy(OrderPayment, { id: paymentId }) : null;
+  // Other applications may share the Stripe account: their objects are none of our business.
+  if (!payment || payment.provider !== 'stripe') return `not ours: ${intentId}`;
+  const deps: ReconcileDeps = { core: rt.core, dataSource: rt.dataSource };
+  try {
+    return await syncPayment(deps, ctx.stripe, { paymentId: payment.id, intentId, account: row.account }, scope);
+  } catch (err) {
+    if (isKassaError(err, 'STRIPE_PAYMENT_LINK_INVALID')) return `not ours: ${intentId} names another payment`;
+    throw err;
+  }
+}
+
+/** Unprocessed inbox rows older than `olderThanMs` (their enqueue was lost, or they keep failing). */
+export async function staleInboxIds(rt: Pick<PluginRuntime, 'dataSource'>, olderThanMs: number, limit = 100): Promise<string[]> {
+  const rows: { id: string }[] = await rt.dataSource.query(
+    `SELECT id FROM stripe_webhook_inbox WHERE processed_at IS NULL AND received_at < now() - ($1::int * interval '1 millisecond')
+     ORDER BY received_at LIMIT $2`, [olderThanMs, limit],
+  );
+  return rows.map((r) => r.id);
+}

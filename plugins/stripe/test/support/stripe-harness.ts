@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import {
+  SettingsStore, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings,
+  type KassaCore, type LoadedPlugins, type OrderPayment, type PluginRuntime,
+} from '@kassa/core';
+import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
+import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
+import Stripe from 'stripe';
+import { createStripePlugin, createStripeClient, STRIPE_NAMESPACE } from '../../src';
+
+export const BASE_URL = 'https://tickets.example.org';
+
+/** Everything a Stripe plugin test needs: emulator, database with the plugin's tables, core, a runtime. */
+export interface StripeHarness {
+  emulator: RunningEmulator;
+  db: TestDatabase;
+  loaded: LoadedPlugins;
+  core: KassaCore;
+  settings: SettingsStore;
+  clock: TestClock;
+  rt: PluginRuntime;
+  /** Jobs the code under test enqueued, in order. */
+  enqueued: { job: string; payload: Record<string, unknown>; jobId?: string }[];
+  shop: ShopFixture;
+  secretKey: string;
+  /** A client on the emulator with the shop's key (plays Stripe's dashboard and the buyer's browser). */
+  stripe: Stripe;
+  destroy(): Promise<void>;
+}
+
+let keyCounter = 0;
+
+/** Starts the emulator and a fresh database, and configures Stripe for one organizer. */
+export async function createStripeHarness(opts: { captureMethod?: 'automatic' | 'manual'; currency?: string; price?: number; webhookSecrets?: string[] } = {}): Promise<StripeHarness> {
+  const emulator = await startEmulator();
+  const loaded = loadPlugins([createStripePlugin()]);
+  const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations], poolSize: 6 });
+  const clock = new TestClock('2030-03-01T10:00:00Z');
+  const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl: BASE_URL });
+  const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
+  const shop = await createShop(db.dataSource, { price: opts.price ?? 2500, currency: opts.currency ?? 'EUR' });
+  keyCounter += 1;
+  const secretKey = `sk_test_harness${process.pid}x${keyCounter}`;
+  await settings.set(organizerSettings(shop.organizer.id), STRIPE_NAMESPACE, {
+    _enabled: true,
+    secretKey,
+    publishableKey: emulator.keysFor(secretKey).publishableKey,
+    apiBase: emulator.url,
+    stripeJsUrl: emulator.stripeJsUrl,
+    captureMethod: opts.captureMethod ?? 'automatic',
+    maxNetworkRetries: 0,
+    ...(opts.webhookSecrets ? { webhookSecrets: opts.webhookSecrets } : {}),
+  });
+  const enqueued: StripeHarness['enqueued'] = [];
+  const rt: PluginRuntime = {
+    core, dataSource: db.dataSource, settings, providers: loaded.providers, clock, baseUrl: BASE_URL,
+    enqueue: async (job, payload, o) => { enqueued.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+  const stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
+  return {
+    emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, stripe,
+    async destroy() {
+      await db.destroy();
+      await emulator.close();
+    },
+  };
+}
+
+/** Places an order paid with Stripe and runs executePayment (which creates the PaymentIntent). */
+export async function placeStripeOrder(h: StripeHarness): Promise<{ orderId: string; payment: OrderPayment; intentId: string; payUrl: string }> {
+  const placed = await h.core.orders.placeOrder({ eventId: h.shop.event.id, email: 'buyer@example.org', positions: [{ productId: h.shop.product.id }], provider: 'stripe' });
+  const payment = placed.payment as OrderPayment;
+  const { outcome } = await h.core.payments.executePayment(payment.id, {});
+  if (outcome.kind !== 'requires_action') throw new Error(`expected requires_action, got ${outcome.kind}`);
+  const row = await h.core.payments.loadPayment(payment.id);
+  return { orderId: placed.order.id, payment: row.payment, intentId: String(row.payment.info.intentId), payUrl: outcome.redirectUrl };
+}
+
+/** The browser's confirm (what Stripe.js does with the Payment Element), with a test payment method. */
+export async function buyerConfirms(h: StripeHarness, intentId: string, paymentMethod: string): Promise<Stripe.PaymentIntent> {
+  try {
+    return await h.stripe.paymentIntents.confirm(intentId, { payment_method: paymentMethod, return_url: `${BASE_URL}/return` });
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeCardError) return h.stripe.paymentIntents.retrieve(intentId);
+    throw err;
+  }
+}
+
+/** Path params of a pay/return link. */
+export function linkParams(url: string): { paymentId: string; token: string } {
+  const m = /\/(?:pay|return|intent)\/([0-9a-f-]{36})\/([A-Za-z0-9_-]+)$/.exec(url);
+  if (!m) throw new Error(`not a Stripe link: ${url}`);
+  return { paymentId: m[1] as string, token: m[2] as string };
+}
+
+export function httpRequest(params: Record<string, string>, extra: Partial<{ body: unknown; headers: Record<string, string>; rawBody: Buffer; organizerId: string; query: Record<string, string> }> = {}) {
+  return {
+    method: 'GET', params, query: extra.query ?? {}, headers: extra.headers ?? {}, rawBody: extra.rawBody ?? Buffer.alloc(0),
+    ...(extra.body !== undefined ? { body: extra.body } : {}), ...(extra.organizerId ? { organizerId: extra.organizerId } : {}),
+  };
+}
+
+export async function paymentRow(h: StripeHarness, id: string): Promise<{ state: string; amount: number; info: Record<string, unknown> }> {
+  const [row] = await h.db.dataSource.query('SELECT state, amount::int AS amount, info FROM order_payment WHERE id = $1', [id]);
+  return row;
+}
+
+export async function refundRows(h: StripeHarness, paymentId: string): Promise<{ state: string; amount: number; source: string; external_id: string | null }[]> {
+  return h.db.dataSource.query('SELECT state, amount::int AS amount, source, external_id FROM order_refund WHERE payment_id = $1 ORDER BY local_id', [paymentId]);
+}
+
+export async function orderStatus(h: StripeHarness, orderId: string): Promise<string> {
+  const [row] = await h.db.dataSource.query('SELECT status FROM kassa_order WHERE id = $1', [orderId]);
+  return row.status;
+}
