@@ -79,12 +79,18 @@ export async function searchOrders(db: Pick<EntityManager, 'query'>, query: Orde
      LIMIT ${bind(pageSize)} OFFSET ${bind((page - 1) * pageSize)}`,
     params,
   );
+  let total = rows.length > 0 ? Number(rows[0]?.full_count) : 0;
+  if (rows.length === 0 && page > 1) {
+    // Past the last page the window count is not there; count separately so the pager can recover.
+    const [row] = await db.query(`SELECT count(*) AS n FROM kassa_order o ${orderSumsJoins} WHERE ${where.join(' AND ')}`, params.slice(0, -2));
+    total = Number(row.n);
+  }
   return {
     items: rows.map((r) => ({
       ...toOrderSums(r), email: (r.email as string | null) ?? null, eventId: String(r.event_id),
       expires: new Date(r.expires as string), createdAt: new Date(r.created_at as string),
     })),
-    total: rows.length > 0 ? Number(rows[0]?.full_count) : 0,
+    total,
     page,
     pageSize,
   };

@@ -77,14 +77,15 @@ export class OrderService {
                AND NOT EXISTS (SELECT 1 FROM order_fee f WHERE f.order_id = c.id AND f.fee_type = 'cancellation' AND NOT f.canceled)
              ORDER BY c.expires LIMIT $3 FOR UPDATE SKIP LOCKED)
             AND o.status = 'pending'
-          RETURNING o.id, o.organizer_id, o.event_id, o.code`,
+          RETURNING o.id, o.organizer_id, o.event_id, o.code, o.expires`,
         [to, now, batchSize],
-      ) as [{ id: string; organizer_id: string; event_id: string; code: string }[], number];
+      ) as [{ id: string; organizer_id: string; event_id: string; code: string; expires: Date }[], number];
       if (rows.length === 0) return 0;
       // One multi-row insert each for the audit entries and the events, not two per order.
       await tx.insert(LogEntry, rows.map((r) => ({
         organizerId: r.organizer_id, eventId: r.event_id, orderId: r.id, objectType: 'order', objectId: r.id,
-        action: 'kassa.order.expired', actorType: 'system' as const, actorId: null, data: { expires: now.toISOString() },
+        action: 'kassa.order.expired', actorType: 'system' as const, actorId: null,
+        data: { expires: new Date(r.expires).toISOString(), now: now.toISOString() },
       })));
       await tx.insert(OutboxEvent, rows.map((r) => ({
         topic: 'order.expired', organizerId: r.organizer_id, orderId: r.id, payload: { orderId: r.id, code: r.code },

@@ -166,6 +166,7 @@ describe('orders: expire, extend, cancel, shred, summary and search', () => {
     const page = await h.core.orders.search({ organizerId: shop.organizer.id, page: 2, pageSize: 3 });
     expect(page).toMatchObject({ total: 4, page: 2, pageSize: 3 });
     expect(page.items).toHaveLength(1);
+    expect(await h.core.orders.search({ organizerId: shop.organizer.id, page: 9, pageSize: 3 })).toMatchObject({ items: [], total: 4 });
     const listed = (await h.core.orders.search({ organizerId: shop.organizer.id })).items.find((i) => i.orderId === over.order.id);
     const { email: _e, eventId: _v, expires: _x, createdAt: _c, ...sums } = listed as NonNullable<typeof listed>;
     expect(sums).toEqual(await h.core.orders.getSummary(over.order.id));
