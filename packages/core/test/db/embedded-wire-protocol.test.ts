@@ -79,6 +79,8 @@ describe('listenChanges', () => {
       { listen: true, channel: 'bull:Emails' }, { listen: false, channel: 'jobs' }, { listen: false, channel: '*' },
     ]);
     expect(listenChanges(query("SELECT 'LISTEN x'"))).toEqual([]);
+    // BullMQ's listen_jobs.sql: comments before the statement
+    expect(listenChanges(query('-- Subscribe to the shared channel\n/* block */ LISTEN bullmq_jobs;\n'))).toEqual([{ listen: true, channel: 'bullmq_jobs' }]);
   });
 });
 

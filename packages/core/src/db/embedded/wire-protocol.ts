@@ -125,6 +125,8 @@ export function listenChanges(batch: Uint8Array): ListenChange[] {
       sql = buf.toString('utf8', queryStart, buf.indexOf(0, queryStart));
     }
     if (sql) {
+      // Comments first: BullMQ's listen_jobs.sql opens with a comment block before its LISTEN.
+      sql = sql.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
       for (const m of sql.matchAll(/(?:^|;)\s*(UN)?LISTEN\s+(\*|"(?:[^"]|"")+"|[A-Za-z_][\w$]*)/gi)) {
         const raw = m[2]!;
         const channel = raw === '*' ? '*' : raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw.toLowerCase();
