@@ -48,18 +48,25 @@ interface Route {
   auth: AuthMode;
 }
 
+/** Routes are bucketed by their first two path segments (`/v1/payment_intents`), so a request only tries a few patterns. */
+const bucketOf = (path: string): string => path.split('/', 3).join('/');
+
 export class Router {
-  private readonly routes: Route[] = [];
+  private readonly buckets = new Map<string, Route[]>();
 
   /** `path` uses `:name` segments, e.g. `/v1/payment_intents/:id/confirm`. */
   add(method: string, path: string, handler: Handler, auth: AuthMode = 'secret'): void {
     const pattern = new RegExp(`^${path.replace(/:[a-z_]+/g, '([^/]+)')}/?$`);
-    this.routes.push({ method, pattern, handler, auth });
+    const key = bucketOf(path);
+    if (key.includes(':')) throw new Error(`route ${path}: the first two segments must be literal`);
+    const list = this.buckets.get(key) ?? [];
+    list.push({ method, pattern, handler, auth });
+    this.buckets.set(key, list);
   }
 
   match(method: string, path: string): { route: Route; args: string[] } | { allowed: string[] } | null {
     const allowed: string[] = [];
-    for (const route of this.routes) {
+    for (const route of this.buckets.get(bucketOf(path)) ?? []) {
       const m = route.pattern.exec(path);
       if (!m) continue;
       if (route.method === method) return { route, args: m.slice(1).map(decodeURIComponent) };

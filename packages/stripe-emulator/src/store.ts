@@ -79,7 +79,8 @@ export class AccountState {
   }
 
   endpoints(): WebhookEndpoint[] {
-    return [...this.coll<WebhookEndpoint>('webhook_endpoint').values()];
+    const c = this.collections.get('webhook_endpoint');
+    return c && c.size > 0 ? ([...c.values()] as WebhookEndpoint[]) : [];
   }
 }
 
