@@ -26,14 +26,26 @@ export async function createApiToken(ds: DataSource, organizerId: string, name: 
   return { id: rows[0]!.id, token };
 }
 
+/**
+ * Revokes one of the organizer's tokens; false when no such token belongs to it.
+ * (TypeORM answers an UPDATE … RETURNING with [rows, count], hence the explicit shape.)
+ */
+export async function revokeApiToken(ds: DataSource, organizerId: string, tokenId: string): Promise<boolean> {
+  const [rows] = (await ds.query('UPDATE api_token SET active = false WHERE id = $1 AND organizer_id = $2 RETURNING id', [tokenId, organizerId])) as [unknown[], number];
+  return rows.length > 0;
+}
+
 /** Resolves `Authorization: Bearer <token>`; AUTH_TOKEN_INVALID when missing, unknown or revoked. */
 export async function authenticateApiToken(ds: DataSource, authorization: string | undefined): Promise<TokenPrincipal> {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!m || !m[1]!.startsWith(prefix)) throw new KassaError('AUTH_TOKEN_INVALID');
-  const rows: { id: string; organizer_id: string }[] = await ds.query(
-    `UPDATE api_token SET last_used_at = now() WHERE token_hash = $1 AND active RETURNING id, organizer_id`, [hashApiToken(m[1]!)],
+  const rows: { id: string; organizer_id: string; stale: boolean }[] = await ds.query(
+    `SELECT id, organizer_id, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
+       FROM api_token WHERE token_hash = $1 AND active`, [hashApiToken(m[1]!)],
   );
   const row = rows[0];
   if (!row) throw new KassaError('AUTH_TOKEN_INVALID');
+  // At most one write a minute per token: an API client's reads should not each write a row.
+  if (row.stale) await ds.query('UPDATE api_token SET last_used_at = now() WHERE id = $1', [row.id]);
   return { tokenId: row.id, organizerId: row.organizer_id };
 }

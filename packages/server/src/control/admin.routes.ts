@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { KassaError, type DataSource } from '@kassa/core';
 import { getStoredEmail, listStoredEmails, type FailedJob } from '@kassa/jobs';
 import type { AppDeps } from '../deps';
-import { createApiToken } from '../auth/api-token';
+import { createApiToken, revokeApiToken } from '../auth/api-token';
 import type { SessionUser } from '../auth/login.service';
 import { idParams, redirectWithFlash, renderPage, userOf } from './page';
 
@@ -86,8 +86,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   app.post<{ Params: { tokenId: string } }>('/control/api-tokens/:tokenId/revoke', {
     schema: { params: idParams('tokenId'), body: csrfOnly },
   }, async (req, reply) => {
-    const rows: unknown[] = await ds.query('UPDATE api_token SET active = false WHERE id = $1 AND organizer_id = $2 RETURNING id', [req.params.tokenId, userOf(req).organizerId]);
-    if (rows.length === 0) throw new KassaError('NOT_FOUND', { entity: 'API token' });
+    if (!(await revokeApiToken(ds, userOf(req).organizerId, req.params.tokenId))) throw new KassaError('NOT_FOUND', { entity: 'API token' });
     return redirectWithFlash(req, reply, '/control/api-tokens', 'Token revoked.');
   });
 };
