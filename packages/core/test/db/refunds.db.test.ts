@@ -47,6 +47,17 @@ describe('refunds', () => {
     expect(h.card.calls.filter((c) => c.method === 'executeRefund').slice(-3).map((c) => c.amount)).toEqual([3000, 3000, 1000]);
   });
 
+  it('never refunds more than the payment under concurrency: of 5 racing 60 % refunds exactly one is booked', async () => {
+    const { order, a } = await paidInTwo();
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () =>
+      h.core.refunds.createRefund(order.id, { paymentId: a.id, amount: eur(3600), source: 'admin', actor: admin })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code))
+      .toEqual(Array(4).fill('REFUND_AMOUNT_EXCEEDS_AVAILABLE'));
+    const [row] = await h.ds.query(`SELECT count(*)::int AS n, sum(amount)::int AS s FROM order_refund WHERE payment_id = $1`, [a.id]);
+    expect(row).toEqual({ n: 1, s: 3600 });
+  });
+
   it('counts a created or in-transit refund against what is refundable', async () => {
     const { order, b } = await paidInTwo();
     h.card.refundOutcomes.push({ kind: 'transit' });
@@ -148,6 +159,24 @@ describe('refunds', () => {
       expect(after.expires.getTime()).toBe(h.clock.now().getTime() + 14 * 86_400_000);
       expect(await h.core.orders.getSummary(order.id)).toMatchObject({ pendingSum: 1000, hasExternalRefund: false });
       expect((await payment(paymentId)).state).toBe('refunded');
+    });
+
+    it('"pending" leaves an order paid while it is still fully covered, and reopens an expired one', async () => {
+      const { order, paymentId } = await h.order(await h.shop());
+      const second = await h.core.payments.createPayment(order.id, { provider: 'card', amount: eur(1000), actor: admin });
+      await h.core.payments.confirmPayment(paymentId, { actor: card });
+      await h.core.payments.confirmPayment(second.id, { actor: card });
+      const partial = await h.core.refunds.createExternalRefund(second.id, { amount: eur(400), externalId: 're_part' });
+      expect(partial.refund.state).toBe('external'); // 400 does not exactly return the 1000 over-payment
+      await h.core.refunds.processExternalRefund(partial.refund.id, { action: 'pending', actor: admin });
+      expect(await h.core.orders.getSummary(order.id)).toMatchObject({ status: 'paid', pendingSum: -600, isOverpaid: true });
+
+      const late = await paidOrder();
+      await h.ds.query(`UPDATE kassa_order SET status = 'expired' WHERE id = $1`, [late.order.id]); // e.g. marked expired by hand
+      const { refund } = await h.core.refunds.createExternalRefund(late.paymentId, { amount: eur(400), externalId: 're_late' });
+      await h.core.refunds.processExternalRefund(refund.id, { action: 'pending', actor: admin });
+      expect(await h.core.orders.getSummary(late.order.id)).toMatchObject({ status: 'pending', pendingSum: 400 });
+      expect(await logActions(h.ds, late.order.id)).toContain('kassa.order.unpaid');
     });
 
     it('"cancel" cancels the order', async () => {
