@@ -22,7 +22,8 @@ beforeAll(async () => {
       smtpUrl: 'smtp://127.0.0.1:9', retry: { attempts: 1, backoffMs: 10 },
     }),
   });
-  (t.deps as { jobs: JobsRuntime }).jobs = jobs;
+  // The app reads deps.jobs per request, so the runtime can be attached after the app was built.
+  (t.deps as { jobs?: unknown }).jobs = jobs;
   await jobs.start({ relay: false, schedulers: false });
   a = await createOrganizerFixture(t);
   b = await createOrganizerFixture(t);
