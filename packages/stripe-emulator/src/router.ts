@@ -49,7 +49,10 @@ interface Route {
 }
 
 /** Routes are bucketed by their first two path segments (`/v1/payment_intents`), so a request only tries a few patterns. */
-const bucketOf = (path: string): string => path.split('/', 3).join('/');
+const bucketOf = (path: string): string => {
+  const [, a = '', b = ''] = path.split('/', 3);
+  return `${a}/${b}`;
+};
 
 export class Router {
   private readonly buckets = new Map<string, Route[]>();

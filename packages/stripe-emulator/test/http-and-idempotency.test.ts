@@ -247,3 +247,16 @@ describe('fault injection and stripe-node retries', () => {
     await expect(s.balance.retrieve()).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
   });
 });
+
+describe('routing', () => {
+  it('serves the Stripe.js double with and without the trailing slash, and the home page', async () => {
+    for (const path of ['/v3/', '/v3', '/js/stripe.js']) {
+      const res = await raw(emu, 'GET', path);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/javascript/);
+      expect(res.text).toContain('window.Stripe = Stripe');
+    }
+    expect((await raw(emu, 'GET', '/')).text).toMatch(/development and tests only/);
+    expect((await raw(emu, 'GET', '/v1/customers/', undefined, auth())).status).toBe(200);
+  });
+});
