@@ -108,7 +108,8 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
       total: fmt(order.total),
       paidSum: paid > 0 ? fmt(paid) : null,
       refundedSum: refunded > 0 ? fmt(refunded) : null,
-      openSum: sums.pendingSum > 0 && order.status !== 'canceled' ? fmt(sums.pendingSum) : null,
+      // Only an open order asks for money: a paid order with a partial refund is not "still to pay".
+      openSum: sums.pendingSum > 0 && (order.status === 'pending' || order.status === 'expired') ? fmt(sums.pendingSum) : null,
       email: order.email ?? '',
       createdAt: formatDate(order.createdAt, event.timezone, locale),
       expires: formatDate(order.expires, event.timezone, locale),
