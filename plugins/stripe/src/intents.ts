@@ -119,3 +119,9 @@ export function checkPaymentLinkToken(order: Pick<Order, 'secret'>, paymentId: s
   const got = Buffer.from(token);
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
+
+/** Stripe answered 404 resource_missing (possibly wrapped in STRIPE_API_ERROR by stripeCall). */
+export function isResourceMissing(err: unknown): boolean {
+  const e = err instanceof KassaError && err.cause ? err.cause : err;
+  return e instanceof Stripe.errors.StripeError && (e.code === 'resource_missing' || e.statusCode === 404);
+}

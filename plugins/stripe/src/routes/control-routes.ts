@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Event, KassaError, Order, OrderPayment, eventSettings, globalSettings, organizerSettings,
   type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
@@ -81,7 +82,8 @@ async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<Se
 /**
  * POST /plugins/stripe/control/webhook-endpoint — creates our endpoint at Stripe with the pinned
  * API version (so payloads match the SDK's types) and stores its signing secret next to any
- * secrets already active, so a rotation never drops an event.
+ * secrets already active, so a rotation never drops an event. Each click is a new endpoint, so
+ * its idempotency key is random (only stripe-node's own retries of this call share it).
  */
 export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const target = await targetFrom(req, rt);
@@ -89,9 +91,9 @@ export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: Pl
   const url = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/webhook/${ctx.account.accountId}`;
   const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
     url, enabled_events: [...WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa',
-  }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, rt.clock.now().toISOString()) }));
+  }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, randomUUID()) }));
   const current = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? [];
-  await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...current, endpoint.secret as string].slice(-5) });
+  await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...new Set([...current, endpoint.secret as string])].slice(-5) });
   await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
   forgetWebhookSecrets(rt.dataSource, ctx.account.accountId);
   return { status: 201, body: { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId } };

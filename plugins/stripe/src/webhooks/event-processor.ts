@@ -1,6 +1,6 @@
 import { KassaError, OrderPayment, isKassaError, type PluginRuntime } from '@kassa/core';
 import { StripeObjectRef, StripeWebhookInbox } from '../entities/stripe-entities';
-import { retrieveIntent } from '../intents';
+import { isResourceMissing, retrieveIntent } from '../intents';
 import { syncPayment, type ReconcileDeps, type SyncScope } from '../reconcile';
 import { accountContext } from '../stripe-account-context';
 
@@ -44,8 +44,13 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
   let paymentId = ref?.paymentId ?? null;
   if (!paymentId) {
     // Not seen yet (e.g. a webhook before the return page): the intent's metadata names it.
-    const pi = await retrieveIntent(ctx.stripe, intentId);
-    paymentId = pi.metadata?.kassa_payment_id ?? null;
+    try {
+      paymentId = (await retrieveIntent(ctx.stripe, intentId)).metadata?.kassa_payment_id ?? null;
+    } catch (err) {
+      // Unknown to Stripe under this key (another mode or account): nothing of ours to update.
+      if (isResourceMissing(err)) return `not ours: ${intentId} does not exist for ${row.account}`;
+      throw err;
+    }
   }
   const payment = paymentId ? await rt.dataSource.manager.findOneBy(OrderPayment, { id: paymentId }) : null;
   // Other applications may share the Stripe account: their objects are none of our business.

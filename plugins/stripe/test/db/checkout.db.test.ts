@@ -1,7 +1,7 @@
 import { KassaError } from '@kassa/core';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
 import {
-  BASE_URL, buyerConfirms, createStripeHarness, httpRequest, linkParams, orderStatus, paymentRow, placeStripeOrder, type StripeHarness,
+  buyerConfirms, createStripeHarness, httpRequest, linkParams, orderStatus, paymentRow, placeStripeOrder, type StripeHarness,
 } from '../support/stripe-harness';
 
 describe('Stripe checkout: PaymentIntent on the server, confirm in the browser, verdict from the re-fetched intent', () => {
@@ -11,7 +11,7 @@ describe('Stripe checkout: PaymentIntent on the server, confirm in the browser, 
 
   it('creates the intent with the server amount, metadata and the payment as idempotency key, and sends the buyer to the pay page', async () => {
     const { payment, intentId, payUrl } = await placeStripeOrder(h);
-    expect(payUrl).toMatch(new RegExp(`^${BASE_URL}/plugins/stripe/pay/${payment.id}/`));
+    expect(payUrl).toMatch(new RegExp(`^${h.baseUrl}/plugins/stripe/pay/${payment.id}/`));
     const pi = await h.stripe.paymentIntents.retrieve(intentId);
     expect(pi).toMatchObject({ amount: 2500, currency: 'eur', capture_method: 'automatic', status: 'requires_payment_method' });
     expect(pi.metadata).toMatchObject({ kassa_payment_id: payment.id, event: h.shop.event.slug });

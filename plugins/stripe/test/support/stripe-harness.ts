@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   SettingsStore, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings,
   type KassaCore, type LoadedPlugins, type OrderPayment, type PluginRuntime,
@@ -6,9 +8,7 @@ import {
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
-import { createStripePlugin, createStripeClient, STRIPE_NAMESPACE } from '../../src';
-
-export const BASE_URL = 'https://tickets.example.org';
+import { createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, STRIPE_NAMESPACE } from '../../src';
 
 /** Everything a Stripe plugin test needs: emulator, database with the plugin's tables, core, a runtime. */
 export interface StripeHarness {
@@ -23,6 +23,10 @@ export interface StripeHarness {
   enqueued: { job: string; payload: Record<string, unknown>; jobId?: string }[];
   shop: ShopFixture;
   secretKey: string;
+  /** The local host's base URL: Kassa as the emulator sees it (webhooks are delivered here over HTTP). */
+  baseUrl: string;
+  /** Runs every process-event job enqueued so far (what the worker would do); returns their outcomes. */
+  runJobs(): Promise<string[]>;
   /** A client on the emulator with the shop's key (plays Stripe's dashboard and the buyer's browser). */
   stripe: Stripe;
   destroy(): Promise<void>;
@@ -33,11 +37,25 @@ let keyCounter = 0;
 /** Starts the emulator and a fresh database, and configures Stripe for one organizer. */
 export async function createStripeHarness(opts: { captureMethod?: 'automatic' | 'manual'; currency?: string; price?: number; webhookSecrets?: string[] } = {}): Promise<StripeHarness> {
   const emulator = await startEmulator();
+  // A minimal host on loopback: the emulator delivers webhooks here, straight into the plugin's handler.
+  const host = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const m = /^\/plugins\/stripe\/webhook\/([^/?]+)$/.exec(req.url ?? '');
+      if (req.method !== 'POST' || !m) { res.writeHead(404).end(); return; }
+      handleWebhook({ method: 'POST', params: { account: m[1] as string }, query: {}, headers: req.headers, rawBody: Buffer.concat(chunks) }, rt)
+        .then((out) => { const o = out as { status: number; body?: unknown }; res.writeHead(o.status, { 'content-type': 'application/json' }).end(JSON.stringify(o.body ?? {})); })
+        .catch((err: unknown) => { res.writeHead(500).end(String(err)); });
+    });
+  });
+  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
   const loaded = loadPlugins([createStripePlugin()]);
   const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations], poolSize: 6 });
   const clock = new TestClock('2030-03-01T10:00:00Z');
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
-  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl: BASE_URL });
+  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
   const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
   const shop = await createShop(db.dataSource, { price: opts.price ?? 2500, currency: opts.currency ?? 'EUR' });
   keyCounter += 1;
@@ -54,16 +72,26 @@ export async function createStripeHarness(opts: { captureMethod?: 'automatic' | 
   });
   const enqueued: StripeHarness['enqueued'] = [];
   const rt: PluginRuntime = {
-    core, dataSource: db.dataSource, settings, providers: loaded.providers, clock, baseUrl: BASE_URL,
+    core, dataSource: db.dataSource, settings, providers: loaded.providers, clock, baseUrl,
     enqueue: async (job, payload, o) => { enqueued.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
   };
   const stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
+  let ran = 0;
   return {
-    emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, stripe,
+    emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, stripe, baseUrl,
+    async runJobs() {
+      const outcomes: string[] = [];
+      while (ran < enqueued.length) {
+        const job = enqueued[ran++] as StripeHarness['enqueued'][number];
+        if (job.job === 'process-event') outcomes.push(await processInboxEvent(rt, String(job.payload.inboxId)));
+      }
+      return outcomes;
+    },
     async destroy() {
-      await db.destroy();
       await emulator.close();
+      await new Promise<void>((resolve) => (host as Server).close(() => resolve()));
+      await db.destroy();
     },
   };
 }
@@ -81,7 +109,7 @@ export async function placeStripeOrder(h: StripeHarness): Promise<{ orderId: str
 /** The browser's confirm (what Stripe.js does with the Payment Element), with a test payment method. */
 export async function buyerConfirms(h: StripeHarness, intentId: string, paymentMethod: string): Promise<Stripe.PaymentIntent> {
   try {
-    return await h.stripe.paymentIntents.confirm(intentId, { payment_method: paymentMethod, return_url: `${BASE_URL}/return` });
+    return await h.stripe.paymentIntents.confirm(intentId, { payment_method: paymentMethod, return_url: 'https://shop.invalid/return' });
   } catch (err) {
     if (err instanceof Stripe.errors.StripeCardError) return h.stripe.paymentIntents.retrieve(intentId);
     throw err;

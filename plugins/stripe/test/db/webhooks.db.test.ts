@@ -1,0 +1,108 @@
+import Stripe from 'stripe';
+import { organizerSettings } from '@kassa/core';
+import { STRIPE_API_VERSION, STRIPE_NAMESPACE, handleWebhook } from '../../src';
+import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
+import { createStripeHarness, httpRequest, paymentRow, placeStripeOrder, buyerConfirms, type StripeHarness } from '../support/stripe-harness';
+
+describe('Stripe webhooks: verified on the raw body, stored once, processed from a job', () => {
+  let h: StripeHarness;
+  let account: string;
+  let secret: string;
+
+  const inboxCount = async () => Number((await h.db.dataSource.query('SELECT count(*) AS n FROM stripe_webhook_inbox'))[0].n);
+  const event = (id: string, type = 'payment_intent.created') => JSON.stringify({ id, object: 'event', type, api_version: STRIPE_API_VERSION, created: Math.floor(Date.now() / 1000), data: { object: { id: 'pi_unrelated', object: 'payment_intent', metadata: {} } } }, null, 2);
+  const sign = (body: string, s = secret, timestamp?: number) => Stripe.webhooks.generateTestHeaderString({ payload: body, secret: s, ...(timestamp ? { timestamp } : {}) });
+  const post = (body: string, header: string | undefined, acct = account) =>
+    handleWebhook(httpRequest({ account: acct }, { rawBody: Buffer.from(body), headers: header ? { 'stripe-signature': header } : {} }), h.rt);
+
+  beforeAll(async () => {
+    h = await createStripeHarness();
+    const created = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+    expect(created).toMatchObject({ status: 201, body: { apiVersion: STRIPE_API_VERSION } });
+    account = (created as { body: { account: string } }).body.account;
+    secret = ((await h.settings.resolve(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE)).webhookSecrets as string[])[0] as string;
+  });
+  afterAll(async () => { await h.destroy(); });
+
+  it('creates the endpoint at Stripe with our pinned API version and our URL, and stores its secret (write-only)', async () => {
+    const endpoints = await h.stripe.webhookEndpoints.list();
+    expect(endpoints.data).toHaveLength(1);
+    expect(endpoints.data[0]).toMatchObject({ api_version: STRIPE_API_VERSION, url: `${h.baseUrl}/plugins/stripe/webhook/${account}` });
+    expect(endpoints.data[0]?.enabled_events).toEqual(expect.arrayContaining(['payment_intent.succeeded', 'charge.dispute.funds_withdrawn', 'refund.updated']));
+    expect(secret).toMatch(/^whsec_/);
+    const display = await h.settings.getForDisplay(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE);
+    expect(display.values.webhookSecrets).toEqual({ set: true });
+  });
+
+  it('stores a signed event once and enqueues it with the event id as job id; a duplicate stores nothing new', async () => {
+    const body = event('evt_once');
+    const before = h.enqueued.length;
+    expect(await post(body, sign(body))).toMatchObject({ status: 200, body: { received: true } });
+    expect(await post(body, sign(body))).toMatchObject({ status: 200, body: { duplicate: true } });
+    expect(h.enqueued.slice(before)).toEqual([{ job: 'process-event', payload: { inboxId: expect.any(String) }, jobId: `stripe:${account}:evt_once` }]);
+    const rows = await h.db.dataSource.query(`SELECT type, object_id, source FROM stripe_webhook_inbox WHERE event_id = 'evt_once'`);
+    expect(rows).toEqual([{ type: 'payment_intent.created', object_id: 'pi_unrelated', source: 'webhook' }]);
+  });
+
+  it.each([
+    ['a forged signature', (b: string) => sign(b, 'whsec_notTheSecret'), /No signatures found matching/],
+    ['a stale timestamp (older than 300 s)', (b: string) => sign(b, secret, Math.floor(Date.now() / 1000) - 301), /Timestamp outside the tolerance zone/],
+    ['no signature header', () => undefined, /missing Stripe-Signature/],
+    ['an empty v1', () => `t=${Math.floor(Date.now() / 1000)},v1=`, /./],
+    ['only a v0 decoy', (b: string) => sign(b).replace('v1=', 'v0='), /No signatures found with expected scheme/],
+  ])('refuses %s with 400 and stores nothing', async (_name, header, reason) => {
+    const before = await inboxCount();
+    const body = event(`evt_bad_${Math.random().toString(36).slice(2)}`);
+    const res = await post(body, header(body));
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'STRIPE_WEBHOOK_REFUSED', message: expect.stringMatching(reason) } } });
+    expect(await inboxCount()).toBe(before);
+  });
+
+  it('refuses a body altered after signing', async () => {
+    const body = event('evt_altered');
+    const res = await post(body.replace('pi_unrelated', 'pi_other'), sign(body));
+    expect(res).toMatchObject({ status: 400 });
+    expect(await h.db.dataSource.query(`SELECT 1 FROM stripe_webhook_inbox WHERE event_id = 'evt_altered'`)).toEqual([]);
+  });
+
+  it('refuses an unknown account with 404 and stores nothing', async () => {
+    const body = event('evt_unknown_acct');
+    expect(await post(body, sign(body), 'acct_nobody')).toMatchObject({ status: 404, body: { error: { code: 'STRIPE_ACCOUNT_UNKNOWN' } } });
+    expect(await h.db.dataSource.query(`SELECT 1 FROM stripe_webhook_inbox WHERE event_id = 'evt_unknown_acct'`)).toEqual([]);
+  });
+
+  it('accepts both secrets during a rotation (a second endpoint secret is added, the first kept)', async () => {
+    const again = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+    expect(again).toMatchObject({ status: 201 });
+    const secrets = (await h.settings.resolve(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE)).webhookSecrets as string[];
+    expect(secrets).toHaveLength(2);
+    for (const [i, s] of secrets.entries()) {
+      const body = event(`evt_rotation_${i}`);
+      expect(await post(body, sign(body, s))).toMatchObject({ status: 200 });
+    }
+    // Keep one endpoint for the rest of the file, so every event arrives once per delivery.
+    const list = await h.stripe.webhookEndpoints.list();
+    expect(list.data).toHaveLength(2);
+    await h.stripe.webhookEndpoints.del(list.data[1]?.id as string);
+  });
+
+  it('an event of an intent that is not ours is marked processed as "not ours" and changes nothing', async () => {
+    const pi = await h.stripe.paymentIntents.create({ amount: 1000, currency: 'eur', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    await h.stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
+    await h.emulator.flushWebhooks();
+    const outcomes = await h.runJobs();
+    expect(outcomes).toEqual(expect.arrayContaining([`not ours: ${pi.id}`]));
+  });
+
+  it('a payment confirmed by webhook alone (the buyer never came back), delivered by the emulator over HTTP', async () => {
+    const { payment, intentId } = await placeStripeOrder(h);
+    await buyerConfirms(h, intentId, 'pm_card_visa');
+    await h.emulator.flushWebhooks();
+    await h.runJobs();
+    expect((await paymentRow(h, payment.id)).state).toBe('confirmed');
+    const refs = await h.db.dataSource.query('SELECT kind FROM stripe_object_ref WHERE payment_id = $1 ORDER BY kind', [payment.id]);
+    expect(refs.map((r: { kind: string }) => r.kind)).toEqual(['charge', 'payment_intent']);
+    const processed = await h.db.dataSource.query(`SELECT count(*)::int AS n FROM stripe_webhook_inbox WHERE intent_id = $1 AND processed_at IS NOT NULL`, [intentId]);
+    expect(processed[0].n).toBeGreaterThanOrEqual(2);
+  });
+});
