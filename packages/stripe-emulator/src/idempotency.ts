@@ -15,6 +15,9 @@ interface Entry {
 
 export type IdempotencyStore = Map<string, Entry>;
 
+/** Keys kept per account before the oldest are pruned (Stripe keeps them ≥ 24 h; tests never get near this). */
+const MAX_KEYS = 200_000;
+
 export const createIdempotencyStore = (): IdempotencyStore => new Map();
 
 export type IdempotencyDecision = { kind: 'replay'; response: StoredResponse } | { kind: 'execute'; slot: string };
@@ -64,6 +67,13 @@ export function begin(store: IdempotencyStore, scope: string, key: string, print
     return { kind: 'replay', response: entry.response };
   }
   store.set(slot, { fingerprint: print, createdAt: Date.now(), response: null });
+  if (store.size > MAX_KEYS) {
+    // Bounded memory for long dev sessions: drop the oldest keys (Map keeps insertion order).
+    for (const old of store.keys()) {
+      if (store.size <= MAX_KEYS * 0.9) break;
+      if (store.get(old)?.response) store.delete(old);
+    }
+  }
   return { kind: 'execute', slot };
 }
 

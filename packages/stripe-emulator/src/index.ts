@@ -35,6 +35,8 @@ export interface RunningEmulator {
   port: number;
   /** URL of the Stripe.js double, to put in a `<script src>`. */
   stripeJsUrl: string;
+  /** Spread into `new Stripe(key, {...})` to point stripe-node at the emulator (no `stripe` import here). */
+  stripeNodeConfig: { host: string; port: number; protocol: 'http' };
   /** Clears all accounts, objects, events, deliveries, faults. */
   reset(): void;
   /** Runs every pending "later" transition now (refund failures, payouts, async capture). */
@@ -96,6 +98,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     host: resolved.host,
     port,
     stripeJsUrl: `${url}/v3/`,
+    stripeNodeConfig: { host: resolved.host, port, protocol: 'http' },
     reset: () => emu.reset(),
     runPending: () => emu.scheduler.runPending(),
     flushWebhooks: async () => {

@@ -5,7 +5,7 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../sr
 
 /** A stripe-node 23 client pointed at the emulator (tests only: the emulator never imports stripe). */
 export function stripeFor(emu: RunningEmulator, key = 'sk_test_kassa', config: Record<string, unknown> = {}): Stripe {
-  return new Stripe(key, { host: emu.host, port: emu.port, protocol: 'http', maxNetworkRetries: 0, ...config });
+  return new Stripe(key, { ...emu.stripeNodeConfig, maxNetworkRetries: 0, ...config });
 }
 
 let counter = 0;

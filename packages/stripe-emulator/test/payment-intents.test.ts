@@ -335,3 +335,34 @@ describe('PaymentIntents: rules on payment methods and updates', () => {
     expect(create.json.error.code).toBe('secret_key_required');
   });
 });
+
+describe('PaymentIntents: browser-facing details', () => {
+  it('a decline seen by a publishable key carries only the restricted PI', async () => {
+    const key = freshKey();
+    const s = stripeFor(emu, key);
+    const pi = await s.paymentIntents.create({ amount: 1000, currency: 'eur', metadata: { internal: 'yes' } });
+    const pk = emu.keysFor(key).publishableKey;
+    const res = await raw(emu, 'POST', `/v1/payment_intents/${pi.id}/confirm`, `client_secret=${pi.client_secret}&payment_method=pm_card_chargeDeclined`, { Authorization: `Bearer ${pk}` });
+    expect(res.status).toBe(402);
+    expect(res.json.error.payment_intent).toMatchObject({ id: pi.id, status: 'requires_payment_method' });
+    expect(res.json.error.payment_intent.metadata).toBeUndefined();
+  });
+
+  it('a publishable-key confirm asks for use_stripe_sdk and returns a PI awaiting action as is', async () => {
+    const key = freshKey();
+    const s = stripeFor(emu, key);
+    const pi = await s.paymentIntents.create({ amount: 1000, currency: 'eur' });
+    const pk = emu.keysFor(key).publishableKey;
+    const first = await raw(emu, 'POST', `/v1/payment_intents/${pi.id}/confirm`, `client_secret=${pi.client_secret}&payment_method=pm_card_threeDSecure2Required`, { Authorization: `Bearer ${pk}` });
+    expect(first.json.next_action).toMatchObject({ type: 'use_stripe_sdk', use_stripe_sdk: { stripe_js: `${emu.url}/_emulator/3ds/${pi.id}` } });
+    const again = await raw(emu, 'POST', `/v1/payment_intents/${pi.id}/confirm`, `client_secret=${pi.client_secret}`, { Authorization: `Bearer ${pk}` });
+    expect(again.json.status).toBe('requires_action');
+  });
+
+  it('expands inside lists', async () => {
+    await stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, ...noRedirects });
+    const list = await stripe.paymentIntents.list({ expand: ['data.latest_charge'] });
+    expect((list.data[0]?.latest_charge as Stripe.Charge).object).toBe('charge');
+    await expect(stripe.paymentIntents.list({ expand: ['data.nope'] })).rejects.toMatchObject({ param: 'expand' });
+  });
+});

@@ -244,7 +244,15 @@ export function registerPaymentIntents(r: Router): void {
       const p = new Params(ctx.params, allowed(ctx, names));
       const pi = getPaymentIntent(ctx, id as string);
       if (pi.status === 'requires_action' && ctx.keyKind === 'publishable') return render(ctx, pi);
-      return render(ctx, confirm(ctx, pi, p));
+      try {
+        return render(ctx, confirm(ctx, pi, p));
+      } catch (err) {
+        // The browser only ever sees the restricted PI, in errors too (§1.11).
+        if (ctx.keyKind === 'publishable' && err instanceof ApiError && err.fields.payment_intent) {
+          throw new ApiError(err.status, err.type, err.message, { ...err.fields, payment_intent: restrictedPaymentIntent(pi) }, err.headers);
+        }
+        throw err;
+      }
     },
     'publishable',
   );
