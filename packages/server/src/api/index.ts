@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { coreVersion } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
@@ -37,6 +39,11 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);
+    // JSON bodies are validated as sent: "7.00" is not the integer 7 (the HTML forms' coercion would
+    // make it one). Query strings and path parameters are text by nature and keep coercion.
+    const bodyAjv = withFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+    const textAjv = withFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+    v1.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
     v1.addHook('onRequest', async (req) => {
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
     });
@@ -47,6 +54,11 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
 
   await registerDocsUi(app);
 };
+
+function withFormats(ajv: Ajv): Ajv {
+  addFormats(ajv);
+  return ajv;
+}
 
 /**
  * Swagger UI at /api/docs. It is loaded lazily: @fastify/swagger-ui pulls in @fastify/static and

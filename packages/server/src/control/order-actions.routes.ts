@@ -78,6 +78,8 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   }, async (req, reply) => {
     const order = await orderOf(req);
     const payment = await paymentOf(order, req.params.paymentId);
+    // A double click lands here twice: the second one is told, not refused.
+    if (payment.state === 'confirmed') return redirectWithFlash(req, reply, back(order), 'The payment was already confirmed.');
     const result = await core.payments.manualConfirm(payment.id, { actor: actorOf(req) });
     const message = {
       already_confirmed: 'The payment was already confirmed.',

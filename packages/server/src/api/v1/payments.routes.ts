@@ -44,6 +44,8 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     if (payment.provider !== 'manual') {
       throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: payment.id, state: `${payment.state} (provider ${payment.provider} confirms its own payments)` });
     }
+    // A repeated call (a client retrying after a timeout) is answered, not refused.
+    if (payment.state === 'confirmed') return { result: 'already_confirmed', payment: paymentJson(order, payment, deps.providers) };
     const result = await deps.core.payments.manualConfirm(payment.id, { actor: apiActor(req), force: req.body?.force });
     return { result: result.kind, payment: paymentJson(order, result.payment, deps.providers) };
   });
