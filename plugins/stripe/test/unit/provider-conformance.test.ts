@@ -1,5 +1,6 @@
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { runProviderConformance } from '@kassa/testing';
+import type { BasePaymentProvider } from '@kassa/core';
 import { StripeProvider } from '../../src';
 
 // The suite core's contract relies on, run against the real provider and the emulator (never the network).
@@ -9,7 +10,8 @@ afterAll(async () => { await emulator.close(); });
 
 const secretKey = 'sk_test_conformance';
 
-runProviderConformance(() => new StripeProvider(), {
+// The suite takes the untyped-settings provider type; ours is typed by StripeSettings.
+runProviderConformance(() => new StripeProvider() as unknown as BasePaymentProvider, {
   settings: () => ({ secretKey, publishableKey: emulator.keysFor(secretKey).publishableKey, apiBase: emulator.url, maxNetworkRetries: 0 }),
   amount: 2500,
   happyPath: { expect: 'requires_action' },
