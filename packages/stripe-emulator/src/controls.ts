@@ -21,6 +21,37 @@ function owned<T>(emu: Emulator, collection: string, id: string): { account: Acc
   return { account, obj };
 }
 
+/**
+ * Moves the emulator clock forward and applies what time does at Stripe: authorizations
+ * older than the window expire (§1.3), disputes past `due_by` without a response are lost
+ * (inquiries close). Account links and OAuth codes expire by their own timestamps.
+ */
+export function advanceClock(emu: Emulator, seconds: number): { now: number; expired_authorizations: string[]; closed_disputes: string[] } {
+  emu.clockOffsetMs += seconds * 1000;
+  const now = emu.nowSeconds();
+  const expired: string[] = [];
+  const closed: string[] = [];
+  const window = emu.options.authorizationWindowDays * 86400;
+  for (const account of [...emu.accounts.values()]) {
+    for (const pi of [...account.coll<PaymentIntent>('payment_intent').values()]) {
+      if (pi.status !== 'requires_capture') continue;
+      const ch = pi.latest_charge ? account.get<Charge>('charge', pi.latest_charge) : undefined;
+      if (ch && ch.created + window <= now) {
+        expireAuthorization(emu, account, pi, emu.options.defaultApiVersion);
+        expired.push(pi.id);
+      }
+    }
+    for (const d of [...account.coll<Dispute>('dispute').values()]) {
+      if ((d.status === 'needs_response' || d.status === 'warning_needs_response') && d.evidence_details.due_by <= now) {
+        d.evidence_details.past_due = true;
+        advanceDispute(emu, account, d, d.status === 'needs_response' ? 'lost' : 'warning_closed');
+        closed.push(d.id);
+      }
+    }
+  }
+  return { now, expired_authorizations: expired, closed_disputes: closed };
+}
+
 const FAULT_KINDS: Fault['kind'][] = ['error_500', 'rate_limit_429', 'lock_timeout_429', 'conflict_409', 'timeout', 'drop_after_commit', 'slow'];
 
 /**
@@ -52,6 +83,13 @@ export function registerControls(r: Router): void {
   });
   add('GET', '/pending', (ctx) => ({ pending: ctx.emu.scheduler.pending() }));
 
+  add('POST', '/clock/advance', (ctx) => {
+    const p = new Params(ctx.params, ['seconds']);
+    const seconds = p.reqInt('seconds');
+    if (seconds < 0) throw invalidRequest('The clock only moves forward.', { param: 'seconds' });
+    return advanceClock(ctx.emu, seconds);
+  });
+  add('GET', '/clock', (ctx) => ({ now: ctx.emu.nowSeconds(), offset_seconds: Math.floor(ctx.emu.clockOffsetMs / 1000) }));
   add('POST', '/payment_intents/:id/expire', (ctx, [id]) => {
     const { account, obj } = owned<PaymentIntent>(ctx.emu, 'payment_intent', id as string);
     expireAuthorization(ctx.emu, account, obj, ctx.apiVersion);
@@ -136,7 +174,7 @@ export function registerControls(r: Router): void {
     const { account, obj } = owned<WebhookEndpoint>(ctx.emu, 'webhook_endpoint', id as string);
     const grace = p.int('expires_in_seconds') ?? 86400;
     const list = account.rolledSecrets.get(obj.id) ?? [];
-    if (grace > 0) list.push({ secret: obj.secret as string, expiresAt: Date.now() + grace * 1000 });
+    if (grace > 0) list.push({ secret: obj.secret as string, expiresAt: ctx.emu.nowMs() + grace * 1000 });
     account.rolledSecrets.set(obj.id, list);
     obj.secret = `whsec_${ctx.emu.ids.id('', 32)}`;
     return { id: obj.id, secret: obj.secret, previous_secrets_expire_in_seconds: grace };

@@ -1,4 +1,4 @@
-import { IdGenerator, nowSeconds, Random } from './ids';
+import { IdGenerator, Random } from './ids';
 import type { ResolvedOptions } from './options';
 import { Scheduler } from './scheduler';
 import { AccountState, keyDigest, publishableKeyFor } from './store';
@@ -82,6 +82,8 @@ export class Emulator {
   /** Per-domain Apple Pay verification overrides set through the controls. */
   readonly applePayVerification = new Map<string, boolean>();
   faults: Fault[] = [];
+  /** Added to the wall clock by POST /_emulator/clock/advance (time travel for expiries). */
+  clockOffsetMs = 0;
   baseUrl = '';
   current: RequestInfo | null = null;
   readonly errors: string[] = [];
@@ -90,10 +92,20 @@ export class Emulator {
     this.random = new Random(options.seed);
     this.ids = new IdGenerator(this.random);
     this.scheduler = new Scheduler((label, err) => this.errors.push(`${label}: ${(err as Error).stack ?? String(err)}`));
-    this.delivery = new WebhookDelivery({ ...options.webhooks }, this.random);
+    this.delivery = new WebhookDelivery({ ...options.webhooks }, this.random, () => this.nowMs());
+  }
+
+  /** The emulator's clock: wall time (or the injected `now`) plus any advance. */
+  nowMs(): number {
+    return this.options.now() + this.clockOffsetMs;
+  }
+
+  nowSeconds(): number {
+    return Math.floor(this.nowMs() / 1000);
   }
 
   reset(): void {
+    this.clockOffsetMs = 0;
     this.scheduler.clear();
     this.delivery.reset();
     this.accounts.clear();
@@ -129,7 +141,7 @@ export class Emulator {
     return {
       id,
       object: 'account',
-      created: nowSeconds(),
+      created: this.nowSeconds(),
       livemode: false,
       type,
       business_type: null,
@@ -184,7 +196,7 @@ export class Emulator {
       id: this.ids.id('evt_'),
       object: 'event',
       api_version: apiVersion ?? this.current?.apiVersion ?? this.options.defaultApiVersion,
-      created: nowSeconds(),
+      created: this.nowSeconds(),
       data: snapshot(object, previous),
       livemode: false,
       pending_webhooks: 0,
@@ -210,7 +222,7 @@ export class Emulator {
 
   /** The endpoint's secret plus any rolled secrets still inside their grace period. */
   activeSecrets(owner: AccountState, endpoint: WebhookEndpoint): string[] {
-    const now = Date.now();
+    const now = this.nowMs();
     const rolled = (owner.rolledSecrets.get(endpoint.id) ?? []).filter((r) => r.expiresAt > now).map((r) => r.secret);
     return [endpoint.secret as string, ...rolled];
   }

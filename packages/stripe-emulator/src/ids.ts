@@ -28,4 +28,3 @@ export class IdGenerator {
   }
 }
 
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { registerChallengePages } from './browser/pages';
 import { registerStripeJs } from './browser/stripe-js';
-import { registerControls } from './controls';
+import { advanceClock, registerControls } from './controls';
 import { Emulator } from './emulator';
 import { EMULATOR_NOTICE } from './notice';
 import { resolveOptions, type EmulatorOptions, type WebhookOptions } from './options';
@@ -43,6 +43,8 @@ export interface RunningEmulator {
   runPending(): number;
   /** Fires waiting webhook retries now and resolves once nothing is queued or in flight. */
   flushWebhooks(): Promise<void>;
+  /** Moves the emulator clock forward; expires authorizations and overdue disputes (see docs). */
+  advanceClock(seconds: number): { now: number; expired_authorizations: string[]; closed_disputes: string[] };
   /** Every webhook delivery attempt so far. */
   deliveries(): readonly DeliveryRecord[];
   /** Changes webhook delivery knobs at runtime. */
@@ -106,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await emu.delivery.waitForIdle();
     },
     deliveries: () => emu.delivery.log,
+    advanceClock: (seconds) => advanceClock(emu, seconds),
     configureWebhooks: (patch) => void emu.delivery.configure(patch),
     keysFor: (secretKey) => {
       const a = emu.platformForKey(secretKey);

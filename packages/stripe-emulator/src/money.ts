@@ -1,5 +1,4 @@
 import type { Emulator } from './emulator';
-import { nowSeconds } from './ids';
 import type { AccountState } from './store';
 import type { BalanceTransaction } from './types';
 
@@ -25,8 +24,8 @@ export function bookTransaction(
     type: t.type,
     source: t.source,
     status: 'available',
-    available_on: nowSeconds(),
-    created: nowSeconds(),
+    available_on: emu.nowSeconds(),
+    created: emu.nowSeconds(),
     livemode: false,
     description: t.description ?? null,
     reporting_category: t.reporting_category ?? t.type,

@@ -11,6 +11,10 @@ export interface EmulatorOptions {
   defaultApiVersion?: string;
   /** Seed for the pseudo-random choices (ids, fault rates, duplicates) so runs repeat. */
   seed?: number;
+  /** Clock in milliseconds (default Date.now); object timestamps, expiries and signatures use it. */
+  now?: () => number;
+  /** §1.3: days an online card authorization stays capturable before it expires (checked when the clock is advanced). */
+  authorizationWindowDays?: number;
   /** Print the "development and tests only" banner to stderr on start (CLI sets this). */
   banner?: boolean;
   /** §7.2: minimum charge amounts per currency in minor units; merged over the built-in table. */
@@ -73,7 +77,8 @@ export interface WebhookOptions {
   v0Decoy?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'errorCodes' | 'delays' | 'webhooks' | 'redirectStatus' | 'minimumAmounts' | 'verifyApplePayDomain'>> & {
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'errorCodes' | 'delays' | 'webhooks' | 'redirectStatus' | 'minimumAmounts' | 'verifyApplePayDomain' | 'now'>> & {
+  now: () => number;
   errorCodes: { refundUncaptured: string | null; threeDecimalLastDigit: string | null; fractionalTimes100: string | null };
   delays: Required<NonNullable<EmulatorOptions['delays']>>;
   webhooks: Required<WebhookOptions>;
@@ -92,6 +97,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     defaultApiVersion: o.defaultApiVersion ?? PINNED_API_VERSION,
     seed: o.seed ?? 42,
     banner: o.banner ?? false,
+    now: o.now ?? Date.now,
+    authorizationWindowDays: o.authorizationWindowDays ?? 7,
     maxAmountDigits: o.maxAmountDigits ?? 8,
     ugxMode: o.ugxMode ?? 'times100',
     threeDecimalLastDigitZero: o.threeDecimalLastDigitZero ?? true,

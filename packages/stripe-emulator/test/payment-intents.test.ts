@@ -366,3 +366,39 @@ describe('PaymentIntents: browser-facing details', () => {
     await expect(stripe.paymentIntents.list({ expand: ['data.nope'] })).rejects.toMatchObject({ param: 'expand' });
   });
 });
+
+describe('time (injected clock and /_emulator/clock/advance)', () => {
+  it('authorizations expire after the 7-day window when the clock moves', async () => {
+    const e2 = await withEmulator();
+    try {
+      const s = stripeFor(e2, freshKey());
+      const pi = await s.paymentIntents.create({ amount: 1000, currency: 'eur', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true, ...noRedirects });
+      expect(e2.advanceClock(6 * 86400).expired_authorizations).toEqual([]);
+      expect((await s.paymentIntents.retrieve(pi.id)).status).toBe('requires_capture');
+      const res = await raw(e2, 'POST', '/_emulator/clock/advance', `seconds=${86400}`);
+      expect(res.json.expired_authorizations).toEqual([pi.id]);
+      const after = await s.paymentIntents.retrieve(pi.id);
+      expect(after).toMatchObject({ status: 'canceled', cancellation_reason: 'expired' });
+      expect(after.canceled_at).toBeGreaterThanOrEqual(pi.created + 7 * 86400);
+    } finally {
+      await e2.close();
+    }
+  });
+
+  it('uses the injected clock for timestamps, and unanswered chargebacks are lost after due_by', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const e2 = await withEmulator({ now: () => now });
+    try {
+      const s = stripeFor(e2, freshKey());
+      const pi = await s.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method: 'pm_card_createDispute', confirm: true, ...noRedirects });
+      expect(pi.created).toBe(Date.UTC(2030, 0, 1) / 1000);
+      const d = (await s.disputes.list()).data[0] as Stripe.Dispute;
+      now += 8 * 86400 * 1000;
+      e2.advanceClock(0);
+      const lost = await s.disputes.retrieve(d.id);
+      expect(lost).toMatchObject({ status: 'lost', evidence_details: { past_due: true } });
+    } finally {
+      await e2.close();
+    }
+  });
+});

@@ -1,6 +1,5 @@
 import type { Emulator } from '../emulator';
 import { invalidRequest, permissionError } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import { RawResponse, type Ctx, type Router } from '../router';
@@ -171,7 +170,7 @@ export function registerAccounts(r: Router): void {
     const refreshUrl = p.str('refresh_url');
     const returnUrl = p.reqStr('return_url');
     const token = ctx.emu.ids.id('', 32);
-    const created = nowSeconds();
+    const created = ctx.emu.nowSeconds();
     const expiresAt = created + ctx.emu.options.accountLinkTtlSeconds;
     ctx.emu.accountLinks.set(token, { account: state.id, type, refresh_url: refreshUrl ?? returnUrl, return_url: returnUrl, expiresAt, used: false });
     return { object: 'account_link', created, expires_at: expiresAt, url: `${ctx.emu.baseUrl}/_emulator/connect/onboarding/${token}` };
@@ -180,14 +179,14 @@ export function registerAccounts(r: Router): void {
     new Params(ctx.params, []);
     const state = getConnected(ctx, id as string);
     if (state.account.type !== 'express') throw invalidRequest('Login links can only be created for Express accounts.', { param: 'account' });
-    return { object: 'login_link', created: nowSeconds(), url: `${ctx.emu.baseUrl}/_emulator/connect/express/${state.id}` };
+    return { object: 'login_link', created: ctx.emu.nowSeconds(), url: `${ctx.emu.baseUrl}/_emulator/connect/express/${state.id}` };
   });
 
   // Onboarding pages reached by the account link (single use; expired or reused → refresh_url).
   r.add('GET', '/_emulator/connect/onboarding/:token', (ctx, [token]) => {
     const link = ctx.emu.accountLinks.get(token as string);
     if (!link) return RawResponse.html(page('Link not found', '<p>This onboarding link does not exist.</p>'), 404);
-    if (link.used || link.expiresAt < nowSeconds()) return RawResponse.redirect(link.refresh_url);
+    if (link.used || link.expiresAt < ctx.emu.nowSeconds()) return RawResponse.redirect(link.refresh_url);
     link.used = true;
     return RawResponse.html(
       page(

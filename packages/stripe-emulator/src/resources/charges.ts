@@ -2,7 +2,6 @@ import type { CardBehaviour } from '../cards';
 import { cardFor } from '../cards';
 import type { Emulator } from '../emulator';
 import { resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { bookTransaction, cardFee } from '../money';
 import { Params } from '../params';
@@ -28,7 +27,7 @@ export function createCharge(
   const ch: Charge = {
     id: emu.ids.id('ch_'),
     object: 'charge',
-    created: nowSeconds(),
+    created: emu.nowSeconds(),
     livemode: false,
     amount: pi.amount,
     amount_captured: 0,
@@ -103,7 +102,7 @@ export function createTransfer(
   const tr: Transfer = {
     id,
     object: 'transfer',
-    created: nowSeconds(),
+    created: emu.nowSeconds(),
     livemode: false,
     amount: t.amount,
     amount_reversed: 0,
@@ -130,7 +129,7 @@ export function createApplicationFee(emu: Emulator, platform: AccountState, conn
   const fee: ApplicationFee = {
     id,
     object: 'application_fee',
-    created: nowSeconds(),
+    created: emu.nowSeconds(),
     livemode: false,
     account: connected.id,
     amount,

@@ -1,7 +1,6 @@
 import type { Emulator } from '../emulator';
 import { parseCurrency } from '../currencies';
 import { invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { bookTransaction } from '../money';
 import { Params } from '../params';
@@ -115,11 +114,11 @@ export function registerConnectMoney(r: Router): void {
     const po: Payout = {
       id,
       object: 'payout',
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       livemode: false,
       amount,
       currency,
-      arrival_date: nowSeconds() + 2 * 86400,
+      arrival_date: ctx.emu.nowSeconds() + 2 * 86400,
       status: 'pending',
       method: p.oneOf('method', ['standard', 'instant']) ?? 'standard',
       type: 'bank_account',

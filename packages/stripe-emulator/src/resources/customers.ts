@@ -1,5 +1,4 @@
 import { resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Router } from '../router';
@@ -20,7 +19,7 @@ export function registerCustomers(r: Router): void {
     const c: Customer = {
       id: ctx.emu.ids.id('cus_', 14),
       object: 'customer',
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       livemode: false,
       email: p.str('email') ?? null,
       name: p.str('name') ?? null,

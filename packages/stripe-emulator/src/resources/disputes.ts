@@ -1,6 +1,5 @@
 import type { Emulator } from '../emulator';
 import { invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { bookTransaction } from '../money';
 import { Params } from '../params';
@@ -32,7 +31,7 @@ export function createDispute(emu: Emulator, account: AccountState, ch: Charge, 
   const d: Dispute = {
     id: emu.ids.id('du_'),
     object: 'dispute',
-    created: nowSeconds(),
+    created: emu.nowSeconds(),
     livemode: false,
     amount,
     currency: ch.currency,
@@ -43,7 +42,7 @@ export function createDispute(emu: Emulator, account: AccountState, ch: Charge, 
     balance_transactions: [],
     is_charge_refundable: kind === 'inquiry',
     evidence: {},
-    evidence_details: { due_by: nowSeconds() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
+    evidence_details: { due_by: emu.nowSeconds() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
     metadata: {},
     payment_method_details: { type: 'card', card: { brand: ch.payment_method_details.card.brand, case_type: kind, network_reason_code: kind === 'inquiry' ? null : '10.4' } },
   };

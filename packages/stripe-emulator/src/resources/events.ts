@@ -1,5 +1,4 @@
 import { invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Ctx, Router } from '../router';
@@ -29,7 +28,7 @@ export function registerEvents(r: Router): void {
     if (types && types.length > 20) throw invalidRequest('You may pass at most 20 types.', { param: 'types' });
     const match = type ? typeMatcher(type) : types ? (t: string) => types.includes(t) : () => true;
     const delivery = p.bool('delivery_success');
-    const cutoff = nowSeconds() - 30 * 86400; // §5.5: only the last 30 days are listed
+    const cutoff = ctx.emu.nowSeconds() - 30 * 86400; // §5.5: only the last 30 days are listed
     const items = visibleEvents(ctx).filter(
       (e) => e.created >= cutoff && match(e.type) && (delivery === undefined || (delivery ? e.pending_webhooks === 0 : e.pending_webhooks > 0)),
     );
@@ -82,7 +81,7 @@ export function registerWebhookEndpoints(r: Router): void {
     const we: WebhookEndpoint = {
       id: ctx.emu.ids.id('we_'),
       object: 'webhook_endpoint',
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       livemode: false,
       url,
       enabled_events: events,

@@ -1,4 +1,3 @@
-import { nowSeconds } from '../ids';
 import { RawResponse, type Ctx, type Router } from '../router';
 import type { AccountState } from '../store';
 import { escapeHtml, page } from '../browser/pages';
@@ -66,7 +65,7 @@ export function registerOAuth(r: Router): void {
     ctx.emu.own(id, connected);
     const code = `ac_${ctx.emu.ids.id('', 24)}`;
     const scope = p.scope || 'read_write';
-    ctx.emu.oauthCodes.set(code, { clientId: platform.clientId, accountId: id, scope, expiresAt: nowSeconds() + ctx.emu.options.oauthCodeTtlSeconds, used: false });
+    ctx.emu.oauthCodes.set(code, { clientId: platform.clientId, accountId: id, scope, expiresAt: ctx.emu.nowSeconds() + ctx.emu.options.oauthCodeTtlSeconds, used: false });
     ctx.emu.emit(connected, 'account.application.authorized', { id: platform.clientId, object: 'application', name: 'Kassa emulator platform' });
     return RawResponse.redirect(withQuery(p.redirect_uri, { scope, code, state }));
   };
@@ -81,7 +80,7 @@ export function registerOAuth(r: Router): void {
     if (grant === 'authorization_code') {
       const entry = p.code ? ctx.emu.oauthCodes.get(p.code) : undefined;
       if (!entry || entry.used) return oauthError(400, 'invalid_grant', `Authorization code does not exist: ${p.code ?? ''}`);
-      if (entry.expiresAt < nowSeconds()) return oauthError(400, 'invalid_grant', `Authorization code expired: ${p.code}`);
+      if (entry.expiresAt < ctx.emu.nowSeconds()) return oauthError(400, 'invalid_grant', `Authorization code expired: ${p.code}`);
       if (entry.clientId !== ctx.platform.clientId) return oauthError(400, 'invalid_grant', `Authorization code provided does not belong to you: ${p.code}`);
       entry.used = true; // single use
       const connected = ctx.emu.account(entry.accountId);

@@ -1,7 +1,6 @@
 import { cardFor, type CardBehaviour } from '../cards';
 import type { Emulator } from '../emulator';
 import { ApiError } from '../errors';
-import { nowSeconds } from '../ids';
 import type { AccountState } from '../store';
 import type { Charge, ErrorDetails, NextAction, PaymentIntent, PaymentMethod } from '../types';
 import { expiredCancellationReason } from '../versions';
@@ -193,7 +192,7 @@ export function expireAuthorization(emu: Emulator, account: AccountState, pi: Pa
   const ch = pi.latest_charge ? account.get<Charge>('charge', pi.latest_charge) : undefined;
   pi.status = 'canceled';
   pi.amount_capturable = 0;
-  pi.canceled_at = nowSeconds();
+  pi.canceled_at = emu.nowSeconds();
   pi.cancellation_reason = expiredCancellationReason(apiVersion);
   if (ch) emu.emit(account, 'charge.expired', ch);
   emu.emit(account, 'payment_intent.canceled', pi);

@@ -1,6 +1,5 @@
 import { parseCurrency, validateAmount } from '../currencies';
 import { ApiError, invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Ctx, Router } from '../router';
@@ -150,7 +149,7 @@ export function registerPaymentIntents(r: Router): void {
       capture_method: p.oneOf('capture_method', ['automatic', 'automatic_async', 'manual']) ?? defaultCaptureMethod(ctx.apiVersion),
       client_secret: `${id}_secret_${ctx.emu.ids.id('', 25)}`,
       confirmation_method: confirmationMethod,
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       currency,
       customer: customer ?? null,
       description: p.str('description') ?? null,
@@ -294,7 +293,7 @@ export function registerPaymentIntents(r: Router): void {
     pi.status = 'canceled';
     pi.amount_capturable = 0;
     pi.next_action = null;
-    pi.canceled_at = nowSeconds();
+    pi.canceled_at = ctx.emu.nowSeconds();
     pi.cancellation_reason = reason ?? null;
     ctx.emu.emit(ctx.account, 'payment_intent.canceled', pi);
     return pi;

@@ -1,6 +1,5 @@
 import type { Emulator } from '../emulator';
 import { invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Ctx, Router } from '../router';
@@ -36,7 +35,7 @@ export function registerPaymentMethodDomains(r: Router): void {
     const d: PaymentMethodDomain = {
       id: ctx.emu.ids.id('pmd_'),
       object: 'payment_method_domain',
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       livemode: false,
       domain_name: domain,
       enabled: p.bool('enabled') ?? true,
@@ -100,7 +99,7 @@ export function registerApplePayDomains(r: Router): void {
     if (!(ctx.emu.applePayVerification.get(domain) ?? ctx.emu.options.verifyApplePayDomain(domain))) {
       throw invalidRequest(`Apple Pay could not verify ${domain}: host the domain association file first.`, { param: 'domain_name' });
     }
-    return ctx.account.put<ApplePayDomain>('apple_pay_domain', { id: ctx.emu.ids.id('apwc_'), object: 'apple_pay_domain', domain_name: domain, created: nowSeconds(), livemode: false });
+    return ctx.account.put<ApplePayDomain>('apple_pay_domain', { id: ctx.emu.ids.id('apwc_'), object: 'apple_pay_domain', domain_name: domain, created: ctx.emu.nowSeconds(), livemode: false });
   });
   r.add('GET', '/v1/apple_pay/domains/:id', (ctx, [id]) => {
     new Params(ctx.params, []);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cardFor, luhnValid, magicPaymentMethodNumber } from '../cards';
 import { ApiError, invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Ctx, Router } from '../router';
@@ -48,7 +47,7 @@ export function createCardPaymentMethod(
   const pm: PaymentMethod = {
     id: ctx.emu.ids.id('pm_'),
     object: 'payment_method',
-    created: nowSeconds(),
+    created: ctx.emu.nowSeconds(),
     livemode: false,
     type: 'card',
     allow_redisplay: 'unspecified',

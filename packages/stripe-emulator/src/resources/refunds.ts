@@ -1,7 +1,6 @@
 import type { Emulator } from '../emulator';
 import { validateAmount } from '../currencies';
 import { invalidRequest, resourceMissing } from '../errors';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { bookTransaction } from '../money';
 import { Params } from '../params';
@@ -70,7 +69,7 @@ function reverseProportionally(emu: Emulator, account: AccountState, ch: Charge,
 }
 
 export function reverseTransfer(emu: Emulator, platform: AccountState, destination: AccountState, tr: Transfer, amount: number, metadata: Record<string, string> = {}): TransferReversal {
-  const rev: TransferReversal = { id: emu.ids.id('trr_'), object: 'transfer_reversal', created: nowSeconds(), livemode: false, amount, currency: tr.currency, transfer: tr.id, metadata };
+  const rev: TransferReversal = { id: emu.ids.id('trr_'), object: 'transfer_reversal', created: emu.nowSeconds(), livemode: false, amount, currency: tr.currency, transfer: tr.id, metadata };
   platform.put('transfer_reversal', rev);
   bookTransaction(emu, platform, { amount, currency: tr.currency, type: 'transfer_refund', source: rev.id });
   bookTransaction(emu, destination, { amount: -amount, currency: tr.currency, type: 'payment_refund', source: rev.id });
@@ -83,7 +82,7 @@ export function reverseTransfer(emu: Emulator, platform: AccountState, destinati
 
 export function refundApplicationFee(emu: Emulator, platform: AccountState, fee: ApplicationFee, amount: number): void {
   if (amount <= 0) return;
-  const refund = { id: emu.ids.id('fr_'), object: 'fee_refund', amount, currency: fee.currency, fee: fee.id, created: nowSeconds(), metadata: {} };
+  const refund = { id: emu.ids.id('fr_'), object: 'fee_refund', amount, currency: fee.currency, fee: fee.id, created: emu.nowSeconds(), metadata: {} };
   platform.put('fee_refund', refund);
   bookTransaction(emu, platform, { amount: -amount, currency: fee.currency, type: 'application_fee_refund', source: refund.id });
   const connected = emu.account(fee.account);
@@ -138,7 +137,7 @@ export function registerRefunds(r: Router): void {
     const re: Refund = {
       id: ctx.emu.ids.id('re_'),
       object: 'refund',
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       livemode: false,
       amount,
       balance_transaction: null,

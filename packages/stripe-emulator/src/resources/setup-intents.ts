@@ -1,7 +1,6 @@
 import { cardFor } from '../cards';
 import { ApiError, invalidRequest, resourceMissing } from '../errors';
 import type { Emulator } from '../emulator';
-import { nowSeconds } from '../ids';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Ctx, Router } from '../router';
@@ -107,7 +106,7 @@ export function registerSetupIntents(r: Router): void {
     const si: SetupIntent = {
       id,
       object: 'setup_intent',
-      created: nowSeconds(),
+      created: ctx.emu.nowSeconds(),
       livemode: false,
       status: 'requires_payment_method',
       client_secret: `${id}_secret_${ctx.emu.ids.id('', 25)}`,

@@ -44,6 +44,7 @@ export class WebhookDelivery {
   constructor(
     private options: Required<WebhookOptions>,
     private readonly random: Random,
+    private readonly now: () => number,
   ) {}
 
   configure(patch: Partial<WebhookOptions>): Required<WebhookOptions> {
@@ -100,7 +101,7 @@ export class WebhookDelivery {
     const api_version = job.endpoint.api_version ?? job.event.api_version;
     const payload = { ...job.event, api_version };
     const body = JSON.stringify(payload, null, 2);
-    const t = Math.floor(Date.now() / 1000);
+    const t = Math.floor(this.now() / 1000);
     const header = signatureHeader(t, body, job.secrets(), this.options.v0Decoy);
     const record: DeliveryRecord = { event: job.event.id, type: job.event.type, endpoint: job.endpoint.id, attempt: job.attempt, status: null, duplicate: job.duplicate, at: Date.now() };
     this.log.push(record);
