@@ -99,7 +99,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       started = true;
       if (startOpts.workers ?? true) {
         workers.push(
-          backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
+          backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers, relay) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
           backend.createWorker(queueNames.maintenance, maintenanceProcessor(context, fromPlugins.periodic) as never, { ...workerOptions, concurrency: 2 }),
         );
         if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));

@@ -13,7 +13,19 @@ import type { JobsLogger } from '../context';
  * write on another connection, and on PGlite (one connection at a time) waiting for it while
  * holding a transaction would deadlock. For the same reason several relays may run at once
  * (one per worker process) without a lock: they only ever enqueue the same ids.
+ *
+ * In order per order: only the head of each order's line is relayed, i.e. an event whose earlier
+ * events of the same order all have a delivery record. So at most one event per order is in the
+ * queue at a time, whatever order a backend claims jobs in (PostgreSQL's SKIP LOCKED claim is not
+ * FIFO), and the event job relays its successor itself when it finishes ({@link relayNextOfOrder}),
+ * so a busy order does not wait for the next poll.
  */
+interface EventRow {
+  id: string;
+  topic: string;
+  order_id: string | null;
+}
+
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -29,10 +41,38 @@ export class OutboxRelay {
 
   /** Relays one batch; returns how many events it enqueued. */
   async relayOnce(): Promise<number> {
-    const rows: { id: string; topic: string; order_id: string | null }[] = await this.dataSource.query(
-      `SELECT id::text AS id, topic, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $1`,
-      [this.batchSize],
+    // The window bounds the anti-join's work per poll; heads further back are reached as the
+    // events before them get relayed.
+    const rows: EventRow[] = await this.dataSource.query(
+      `WITH candidate AS (
+         SELECT id, topic, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $2
+       )
+       SELECT c.id::text AS id, c.topic, c.order_id FROM candidate c
+        WHERE c.order_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM outbox_event p
+           WHERE p.order_id = c.order_id AND p.id < c.id
+             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id))
+        ORDER BY c.id LIMIT $1`,
+      [this.batchSize, this.batchSize * 40],
     );
+    return this.enqueue(rows);
+  }
+
+  /**
+   * Called by the event job when an event of an order is finished: relays the order's next event
+   * at once. Racing the poll is harmless (same job id).
+   */
+  async relayNextOfOrder(orderId: string, finishedEventId: string): Promise<void> {
+    const rows: EventRow[] = await this.dataSource.query(
+      // Ordered by the bigint column, not by the text alias (where "1494" < "994").
+      `SELECT e.id::text AS id, e.topic, e.order_id FROM outbox_event e
+        WHERE e.order_id = $1 AND e.id > $2 AND e.relayed_at IS NULL ORDER BY e.id LIMIT 1`,
+      [orderId, finishedEventId],
+    );
+    await this.enqueue(rows);
+  }
+
+  private async enqueue(rows: EventRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     await this.queue.addBulk(rows.map((r) => ({
       name: 'deliver-event',

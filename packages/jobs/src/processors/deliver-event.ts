@@ -1,44 +1,60 @@
 import { DelayedError, type Job } from 'bullmq';
+import type { EntityManager } from '@kassa/core';
 import type { JobsContext } from '../context';
 import { describeError, isPermanentJobError, PermanentJobError } from '../job-errors';
 import { handlersFor, type EventHandler, type RelayedEvent } from '../outbox/event-handler';
+import type { OutboxRelay } from '../outbox/outbox-relay';
 import type { DeliverEventPayload } from '../queues';
 import { isLastAttempt } from '../retry-policy';
 
 /**
  * Runs every handler subscribed to one outbox event.
  *
- * In order per order: an event waits (the job is delayed, no attempt is used) while an earlier
- * event of the same order has no delivery record yet. An earlier event that ended in the failed
- * list has a `failed` record, so it does not hold its order back for ever; retried from the
- * control panel, it runs again on its own.
+ * In order per order: the relay hands over only the head of each order's line, and this job
+ * relays the order's next event when it finishes (see {@link OutboxRelay}). An event that ended in
+ * the failed list has a `failed` record, so it does not hold its order back for ever; retried
+ * from the control panel, it runs again on its own. Should a job still meet an unfinished earlier
+ * event (a manual re-enqueue), it waits: the job is delayed, no attempt is used.
  *
  * Exactly-once effects: see {@link EventHandler}. A handler that already committed is skipped on
  * redelivery, so a retry after handler B failed does not repeat handler A.
  */
-export function deliverEventProcessor(ctx: JobsContext, handlers: readonly EventHandler[]) {
+export function deliverEventProcessor(ctx: JobsContext, handlers: readonly EventHandler[], relay: Pick<OutboxRelay, 'relayNextOfOrder'>) {
   return async (job: Job<DeliverEventPayload>, token?: string): Promise<{ handlers: string[] }> => {
-    const event = await loadEvent(ctx, job.data.eventId);
-    if (event.orderId !== null && (await hasUnfinishedPredecessor(ctx, event))) {
+    const { event, blocked } = await loadEvent(ctx, job.data.eventId);
+    if (blocked) {
       await job.moveToDelayed(Date.now() + ctx.config.worker.orderWaitMs, token);
       throw new DelayedError();
     }
+    const subscribed = handlersFor(handlers, event.topic);
     const ran: string[] = [];
+    let recorded = false;
     try {
-      for (const handler of handlersFor(handlers, event.topic)) {
-        await runHandler(ctx, handler, event);
+      for (const [i, handler] of subscribed.entries()) {
+        // The delivery record rides in the last handler's transaction when nothing runs after
+        // it: one round trip less per event, and "done" commits together with the last effect.
+        const last = i === subscribed.length - 1 && !handler.afterCommit;
+        await runHandler(ctx, handler, event, last ? (tx) => recordDelivery(tx, ctx, event, 'done', null) : null);
+        recorded = last && handler.apply !== undefined;
         ran.push(handler.name);
       }
     } catch (err) {
-      if (isPermanentJobError(err) || isLastAttempt(job)) await recordDelivery(ctx, event, 'failed', describeError(err));
+      if (isPermanentJobError(err) || isLastAttempt(job)) {
+        // Given up: record it, so the order's later events are not held back for ever.
+        await recordDelivery(ctx.dataSource, ctx, event, 'failed', describeError(err));
+        if (event.orderId) await relay.relayNextOfOrder(event.orderId, event.id);
+      }
       throw err;
     }
-    await recordDelivery(ctx, event, 'done', null);
+    if (!recorded) await recordDelivery(ctx.dataSource, ctx, event, 'done', null);
+    if (event.orderId) await relay.relayNextOfOrder(event.orderId, event.id);
     return { handlers: ran };
   };
 }
 
-async function runHandler(ctx: JobsContext, handler: EventHandler, event: RelayedEvent): Promise<void> {
+async function runHandler(
+  ctx: JobsContext, handler: EventHandler, event: RelayedEvent, alsoInTransaction: ((tx: EntityManager) => Promise<void>) | null,
+): Promise<void> {
   try {
     if (handler.apply) {
       const apply = handler.apply.bind(handler);
@@ -48,6 +64,7 @@ async function runHandler(ctx: JobsContext, handler: EventHandler, event: Relaye
           [handler.name, event.id],
         );
         if (claimed.length > 0) await apply(tx, event, ctx);
+        if (alsoInTransaction) await alsoInTransaction(tx);
       });
     }
     if (handler.afterCommit) await handler.afterCommit(event, ctx);
@@ -58,27 +75,30 @@ async function runHandler(ctx: JobsContext, handler: EventHandler, event: Relaye
   }
 }
 
-async function loadEvent(ctx: JobsContext, id: string): Promise<RelayedEvent> {
-  const rows: { id: string; topic: string; organizer_id: string | null; order_id: string | null; payload: Record<string, unknown>; created_at: Date }[] =
-    await ctx.dataSource.query(`SELECT id::text AS id, topic, organizer_id, order_id, payload, created_at FROM outbox_event WHERE id = $1`, [id]);
+/** The event, and whether an earlier event of its order has not finished yet (one round trip). */
+async function loadEvent(ctx: JobsContext, id: string): Promise<{ event: RelayedEvent; blocked: boolean }> {
+  const rows: { id: string; topic: string; organizer_id: string | null; order_id: string | null; payload: Record<string, unknown>; created_at: Date; blocked: boolean }[] =
+    await ctx.dataSource.query(
+      `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
+              e.order_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM outbox_event p
+                 WHERE p.order_id = e.order_id AND p.id < e.id
+                   AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
+         FROM outbox_event e WHERE e.id = $1`,
+      [id],
+    );
   const row = rows[0];
   if (!row) throw new PermanentJobError(`outbox event #${id} does not exist (pruned?)`);
-  return { id: row.id, topic: row.topic, organizerId: row.organizer_id, orderId: row.order_id, payload: row.payload, createdAt: row.created_at };
+  return {
+    event: { id: row.id, topic: row.topic, organizerId: row.organizer_id, orderId: row.order_id, payload: row.payload, createdAt: row.created_at },
+    blocked: row.blocked,
+  };
 }
 
-async function hasUnfinishedPredecessor(ctx: JobsContext, event: RelayedEvent): Promise<boolean> {
-  const rows: unknown[] = await ctx.dataSource.query(
-    `SELECT 1 FROM outbox_event e
-      WHERE e.order_id = $1 AND e.id < $2
-        AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = e.id)
-      LIMIT 1`,
-    [event.orderId, event.id],
-  );
-  return rows.length > 0;
-}
-
-async function recordDelivery(ctx: JobsContext, event: RelayedEvent, state: 'done' | 'failed', error: string | null): Promise<void> {
-  await ctx.dataSource.query(
+async function recordDelivery(
+  db: Pick<EntityManager, 'query'>, ctx: JobsContext, event: RelayedEvent, state: 'done' | 'failed', error: string | null,
+): Promise<void> {
+  await db.query(
     `INSERT INTO outbox_delivery (event_id, order_id, state, error, finished_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (event_id) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at`,
     [event.id, event.orderId, state, error, ctx.clock.now()],

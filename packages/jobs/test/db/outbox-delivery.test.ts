@@ -43,13 +43,24 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
 
   it('uses deterministic job ids, so relaying the same event twice makes one job', async () => {
     const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
-    await insertEvents(db.dataSource, 3, uuids(1));
+    await insertEvents(db.dataSource, 3, uuids(3));
     expect(await rt.relay.relayOnce()).toBe(3);
     await db.dataSource.query(`UPDATE outbox_event SET relayed_at = NULL`); // as if the mark had been lost
     expect(await rt.relay.relayOnce()).toBe(3);
+    expect(await rt.relay.relayOnce()).toBe(0);
     const [first] = await db.dataSource.query(`SELECT min(id)::text AS id FROM outbox_event`);
     expect(await rt.queues.events.getWaitingCount()).toBe(3);
     expect((await rt.queues.events.getJob(jobIds.deliverEvent(first.id)))?.data).toMatchObject({ eventId: first.id, topic: 'test.happened' });
+  });
+
+  it('relays only the head of each order\'s line, so an order never has two events in the queue', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    const [orderA, orderB] = uuids(2) as [string, string];
+    await insertEvents(db.dataSource, 6, [orderA, orderB]);
+    await db.dataSource.query(`INSERT INTO outbox_event (topic) VALUES ('test.no-order'), ('test.no-order')`);
+    expect(await rt.relay.relayOnce()).toBe(4); // the first event of each order, and both order-less ones
+    expect(await rt.relay.relayOnce()).toBe(0);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM outbox_event WHERE relayed_at IS NULL`)).toBe(4);
   });
 
   it('handles the events of one order in order, with several jobs running at once', async () => {

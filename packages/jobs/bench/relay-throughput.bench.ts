@@ -1,0 +1,56 @@
+/**
+ * Outbox events relayed and handled per second, on the Redis and on the PostgreSQL backend.
+ * Each event runs one handler whose effect is a row written exactly once (the effects ledger),
+ * the relay runs in the same process, and events spread over 500 orders (ordering checks on).
+ *
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/jobs/bench/relay-throughput.bench.ts [events] [concurrency]
+ */
+import { createTestDatabase } from '@kassa/testing';
+import { defineJobsConfig, type JobsBackendConfig } from '../src/config';
+import { silentLogger } from '../src/context';
+import { createJobsRuntime } from '../src/runtime';
+
+const events = Number(process.argv[2] ?? 5000);
+const concurrency = Number(process.argv[3] ?? 16);
+
+async function run(kind: JobsBackendConfig['kind']): Promise<void> {
+  const db = await createTestDatabase({ poolSize: concurrency + 4 });
+  const tag = Math.random().toString(16).slice(2, 10);
+  const backend: JobsBackendConfig = kind === 'redis'
+    ? { kind, url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `bench${tag}` }
+    : { kind, url: db.url, schema: `bench_${tag}`, poolSize: 4 };
+  const config = defineJobsConfig({ backend, worker: { concurrency, relayPollMs: 20 } });
+  await db.dataSource.query(`CREATE TABLE bench_effect (event_id bigint NOT NULL)`);
+  const rt = await createJobsRuntime({
+    dataSource: db.dataSource, config, logger: silentLogger, withoutEmailHandlers: true,
+    handlers: [{ name: 'bench.effect', topics: ['*'], apply: (tx, e) => tx.query(`INSERT INTO bench_effect VALUES ($1)`, [e.id]) }],
+  });
+  try {
+    await db.dataSource.query(
+      `INSERT INTO outbox_event (topic, order_id) SELECT 'bench.event', md5((i % 500)::text)::uuid FROM generate_series(1, $1) i`, [events]);
+    const started = process.hrtime.bigint();
+    await rt.start({ schedulers: false });
+    for (;;) {
+      const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM outbox_delivery`);
+      if (n >= events) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const [{ n: effects }] = await db.dataSource.query(`SELECT count(DISTINCT event_id)::int AS n FROM bench_effect`);
+    console.log(`${kind.padEnd(8)} ${events} events, concurrency ${concurrency}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s (distinct effects: ${effects})`);
+  } finally {
+    await rt.stop();
+    await rt.destroyBackend();
+    await db.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_BACKEND as JobsBackendConfig['kind'] | undefined;
+  for (const kind of ['redis', 'postgres'] as const) if (!only || only === kind) await run(kind);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
