@@ -92,6 +92,7 @@ export interface PaymentIntent extends StripeObject {
   on_behalf_of: string | null;
   payment_method: string | null;
   payment_method_types: string[];
+  payment_method_options: { card: { request_three_d_secure: 'any' | 'automatic' | 'challenge'; capture_method?: 'manual' } };
   processing: null;
   receipt_email: string | null;
   setup_future_usage: 'on_session' | 'off_session' | null;

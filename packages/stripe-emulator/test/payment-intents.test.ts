@@ -402,3 +402,23 @@ describe('time (injected clock and /_emulator/clock/advance)', () => {
     }
   });
 });
+
+describe('payment_method_options[card]', () => {
+  it('capture_method=manual on the card overrides the PI capture method', async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, payment_method_options: { card: { capture_method: 'manual' } }, ...noRedirects });
+    expect(pi.status).toBe('requires_capture');
+    const captured = await stripe.paymentIntents.capture(pi.id);
+    expect(captured.status).toBe('succeeded');
+    expect((await stripe.charges.retrieve(pi.latest_charge as string)).balance_transaction).toMatch(/^txn_/);
+  });
+
+  it('request_three_d_secure=any sends a frictionless card through the challenge', async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, payment_method_options: { card: { request_three_d_secure: 'any' } }, ...noRedirects });
+    expect(pi.status).toBe('requires_action');
+    await raw(emu, 'POST', `/_emulator/3ds/${pi.id}/complete`, '');
+    expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+    await expect(stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_options: { card: { request_three_d_secure: 'sometimes' as never } } })).rejects.toMatchObject({
+      param: 'payment_method_options[card][request_three_d_secure]',
+    });
+  });
+});

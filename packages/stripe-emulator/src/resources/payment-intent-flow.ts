@@ -1,4 +1,4 @@
-import { cardFor, type CardBehaviour } from '../cards';
+import { cardFor, type CardBehaviour, type TestCard } from '../cards';
 import type { Emulator } from '../emulator';
 import { ApiError } from '../errors';
 import type { AccountState } from '../store';
@@ -48,7 +48,7 @@ export function nextActionFor(emu: Emulator, intentId: string, opts: { useStripe
 export function attemptPayment(emu: Emulator, account: AccountState, pi: PaymentIntent, pm: PaymentMethod, opts: ConfirmOptions): void {
   pi.payment_method = pm.id;
   pi.last_payment_error = null;
-  const behaviour = cardFor(cardNumberOf(account, pm.id)).behaviour;
+  const behaviour = effectiveBehaviour(pi, cardFor(cardNumberOf(account, pm.id)));
   if (behaviour.kind === 'decline') return failPayment(emu, account, pi, pm, behaviour, true);
   if (behaviour.kind === 'decline_on_charge') return failPayment(emu, account, pi, pm, { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }, true);
   if (behaviour.kind === 'three_ds' && !account.authenticatedIntents.has(pi.id)) {
@@ -70,6 +70,16 @@ export function attemptPayment(emu: Emulator, account: AccountState, pi: Payment
   }
   account.authenticatedIntents.delete(pi.id);
   return afterAuthentication(emu, account, pi, pm, behaviour);
+}
+
+/**
+ * `payment_method_options[card][request_three_d_secure]=any|challenge` sends cards that
+ * support 3DS through the challenge even when the issuer would not ask for it.
+ */
+function effectiveBehaviour(pi: PaymentIntent, card: TestCard): CardBehaviour {
+  const forced = pi.payment_method_options.card.request_three_d_secure !== 'automatic';
+  if (forced && card.behaviour.kind === 'succeed' && card.brand !== 'amex') return { kind: 'three_ds', offSession: 'never' };
+  return card.behaviour;
 }
 
 function afterAuthentication(emu: Emulator, account: AccountState, pi: PaymentIntent, pm: PaymentMethod, behaviour: CardBehaviour, throwOnFailure = true): void {
@@ -120,7 +130,8 @@ function authorize(emu: Emulator, account: AccountState, pi: PaymentIntent, pm: 
   } else if (!pm.customer) {
     account.consumedPaymentMethods.add(pm.id);
   }
-  if (pi.capture_method === 'manual') {
+  // §1.4: payment_method_options[card][capture_method] overrides the PI's capture method.
+  if ((pi.payment_method_options.card.capture_method ?? pi.capture_method) === 'manual') {
     pi.status = 'requires_capture';
     pi.amount_capturable = pi.amount;
     emu.emit(account, 'charge.succeeded', ch);
@@ -137,7 +148,7 @@ export function capture(emu: Emulator, account: AccountState, pi: PaymentIntent,
   pi.amount_received = amount;
   pi.amount_capturable = 0;
   pi.status = 'succeeded';
-  const async = pi.capture_method === 'automatic_async';
+  const async = !wasManual && pi.capture_method === 'automatic_async';
   if (!async) settleCharge(emu, account, ch);
   if (wasManual) emu.emit(account, 'charge.captured', ch);
   else emu.emit(account, 'charge.succeeded', ch);
@@ -181,7 +192,7 @@ export function completeAuthentication(emu: Emulator, account: AccountState, pi:
     account.authenticatedIntents.add(pi.id);
     return;
   }
-  afterAuthentication(emu, account, pi, pm, cardFor(cardNumberOf(account, pm.id)).behaviour, false);
+  afterAuthentication(emu, account, pi, pm, effectiveBehaviour(pi, cardFor(cardNumberOf(account, pm.id))), false);
 }
 
 /** The authorization window ended (§1.3): canceled, `expired` (basil+) / `automatic` before. */

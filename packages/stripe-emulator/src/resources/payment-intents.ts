@@ -72,6 +72,7 @@ function confirm(ctx: Ctx, pi: PaymentIntent, p: Params): PaymentIntent {
   }
   const sfu = p.oneOf('setup_future_usage', ['on_session', 'off_session']);
   if (sfu) pi.setup_future_usage = sfu;
+  applyPaymentMethodOptions(pi, p);
   const cm = p.oneOf('capture_method', ['automatic', 'automatic_async', 'manual']);
   if (cm) pi.capture_method = cm;
   const pm = paymentMethodForConfirm(ctx, p, pi);
@@ -91,6 +92,20 @@ function confirm(ctx: Ctx, pi: PaymentIntent, p: Params): PaymentIntent {
   const opts: ConfirmOptions = { offSession, errorOnRequiresAction: p.bool('error_on_requires_action') === true, useStripeSdk, returnUrl };
   attemptPayment(ctx.emu, ctx.account, pi, pm, opts);
   return pi;
+}
+
+/** Reads `payment_method_options[card][…]` (other PM types are accepted and ignored). */
+function applyPaymentMethodOptions(pi: PaymentIntent, p: Params): void {
+  const options = p.obj('payment_method_options', ['card', 'link', 'sepa_debit', 'us_bank_account', 'paypal', 'klarna', 'ideal', 'bancontact', 'giropay', 'sofort', 'eps', 'p24', 'apple_pay', 'google_pay', 'amazon_pay', 'revolut_pay', 'twint', 'blik', 'wechat_pay', 'alipay', 'cashapp', 'affirm', 'afterpay_clearpay', 'mobilepay']);
+  const card = options?.obj('card', ['capture_method', 'request_three_d_secure', 'setup_future_usage', 'installments', 'mandate_options', 'network', 'request_extended_authorization', 'request_incremental_authorization', 'request_multicapture', 'request_overcapture', 'require_cvc_recollection', 'statement_descriptor_suffix_kana', 'statement_descriptor_suffix_kanji', 'three_d_secure', 'cvc_token']);
+  if (!card) return;
+  if (card.has('capture_method')) {
+    const cm = card.oneOf('capture_method', ['manual']);
+    if (cm) pi.payment_method_options.card.capture_method = cm;
+    else delete pi.payment_method_options.card.capture_method;
+  }
+  const r3ds = card.oneOf('request_three_d_secure', ['any', 'automatic', 'challenge']);
+  if (r3ds) pi.payment_method_options.card.request_three_d_secure = r3ds;
 }
 
 function render(ctx: Ctx, pi: PaymentIntent): unknown {
@@ -161,6 +176,7 @@ export function registerPaymentIntents(r: Router): void {
       on_behalf_of: onBehalfOf ?? null,
       payment_method: null,
       payment_method_types: types ?? ['card'],
+      payment_method_options: { card: { request_three_d_secure: 'automatic' } },
       processing: null,
       receipt_email: p.str('receipt_email') ?? null,
       setup_future_usage: p.oneOf('setup_future_usage', ['on_session', 'off_session']) ?? null,
@@ -170,6 +186,7 @@ export function registerPaymentIntents(r: Router): void {
       transfer_data: parseTransferData(ctx, p),
       transfer_group: p.str('transfer_group') ?? null,
     };
+    applyPaymentMethodOptions(pi, p);
     const pmId = p.str('payment_method');
     if (pmId && !doConfirm) {
       pi.payment_method = resolvePaymentMethod(ctx, pmId).id;
@@ -221,6 +238,7 @@ export function registerPaymentIntents(r: Router): void {
     if (p.has('application_fee_amount')) pi.application_fee_amount = p.int('application_fee_amount') ?? null;
     if (p.has('transfer_group')) pi.transfer_group = p.str('transfer_group') ?? null;
     if (p.has('transfer_data')) pi.transfer_data = parseTransferData(ctx, p);
+    applyPaymentMethodOptions(pi, p);
     const pmData = p.obj('payment_method_data', PM_DATA);
     if (pmData || p.has('payment_method')) {
       const pmId = p.str('payment_method');
