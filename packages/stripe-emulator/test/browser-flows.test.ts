@@ -54,7 +54,7 @@ afterAll(async () => {
 async function open(name: string, script: string): Promise<Page> {
   scripts.set(name, script);
   const page = await browser.newPage();
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   await page.goto(`${shopUrl}/page?script=${name}`);
   return page;
 }

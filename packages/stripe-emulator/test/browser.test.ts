@@ -76,7 +76,7 @@ async function fillCard(page: Page, number: string): Promise<void> {
 
 async function newPage(): Promise<Page> {
   const page = await browser.newPage();
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   return page;
 }
 

@@ -172,8 +172,17 @@ describe('OAuth (§9.2)', () => {
     const customer = await stripe.customers.create({}, { stripeAccount: token.stripe_user_id as string });
     const viaToken = stripeFor(emu, token.access_token as string);
     expect((await viaToken.customers.retrieve(customer.id)).id).toBe(customer.id);
-    const deauth = await stripe.oauth.deauthorize({ client_id: clientId, stripe_user_id: token.stripe_user_id as string });
-    expect(deauth.stripe_user_id).toBe(token.stripe_user_id);
+    const rx = await webhookReceiver();
+    try {
+      const we = await stripe.webhookEndpoints.create({ url: rx.url, enabled_events: ['account.application.deauthorized'], connect: true });
+      const deauth = await stripe.oauth.deauthorize({ client_id: clientId, stripe_user_id: token.stripe_user_id as string });
+      expect(deauth.stripe_user_id).toBe(token.stripe_user_id);
+      await emu.flushWebhooks();
+      const event = verifier.webhooks.constructEvent((rx.received[0] as { body: string }).body, (rx.received[0] as { signature: string }).signature, we.secret as string);
+      expect(event).toMatchObject({ type: 'account.application.deauthorized', account: token.stripe_user_id, data: { object: { object: 'application', id: clientId } } });
+    } finally {
+      await rx.close();
+    }
     await expect(stripe.customers.list({}, { stripeAccount: token.stripe_user_id as string })).rejects.toMatchObject({ statusCode: 403 });
   });
 
