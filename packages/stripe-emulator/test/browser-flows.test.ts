@@ -173,3 +173,29 @@ it('handleNextAction after a server-side confirm, on a direct charge with stripe
     await page.close();
   }
 });
+
+it('payment request (wallet) flow: canMakePayment, paymentmethod, confirm without actions, complete; no element → integration error', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 990, currency: 'eur' });
+  const page = await open('wallet', `
+    window.KassaStripeEmulator = { canMakePayment: { applePay: true, googlePay: false, link: false } };
+    const stripe = Stripe(${JSON.stringify(pk)});
+    const secret = ${JSON.stringify(pi.client_secret)};
+    document.getElementById('go').onclick = async () => {
+      const bare = await stripe.confirmPayment({ elements: stripe.elements({ clientSecret: secret }), redirect: 'if_required' }).catch((e) => e.name);
+      const pr = stripe.paymentRequest({ country: 'DE', currency: 'eur', total: { label: 'Tickets', amount: 990 } });
+      const can = await pr.canMakePayment();
+      pr.on('paymentmethod', async (ev) => {
+        const r = await stripe.confirmCardPayment(secret, { payment_method: ev.paymentMethod.id }, { handleActions: false });
+        ev.complete(r.error ? 'fail' : 'success');
+        out({ bare, can, status: r.paymentIntent && r.paymentIntent.status, completed: pr.completed });
+      });
+      pr.show();
+    };`);
+  try {
+    await page.click('#go');
+    expect(await result(page)).toEqual({ bare: 'IntegrationError', can: { applePay: true, googlePay: false, link: false }, status: 'succeeded', completed: 'success' });
+    expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+  } finally {
+    await page.close();
+  }
+});

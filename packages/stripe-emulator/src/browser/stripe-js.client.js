@@ -129,8 +129,9 @@
   /* Creates a PaymentMethod from a card element (or the test wallet card). */
   Stripe.prototype._createCardPaymentMethod = function (element, billingDetails) {
     var params = { type: 'card' };
-    if (!element || element._type === 'expressCheckout') {
-      params.card = { token: 'tok_visa' };
+    if (!element) return Promise.reject(integrationError('No card or payment element to collect the card from: create and mount one first.'));
+    if (element === 'wallet' || element._type === 'expressCheckout') {
+      params.card = { token: 'tok_visa' }; // the test wallet always hands over a Visa test card
     } else {
       var card = element._readCard();
       if (card.error) return Promise.resolve({ error: card.error });
@@ -351,7 +352,7 @@
       isShowing: function () { return false; },
       abort: function () {},
       show: function () {
-        self._createCardPaymentMethod(null).then(function (r) {
+        self._createCardPaymentMethod('wallet').then(function (r) {
           var ev = {
             paymentMethod: r.paymentMethod, walletName: 'googlePay', methodName: 'google_pay',
             complete: function (status) { pr.completed = status; },
