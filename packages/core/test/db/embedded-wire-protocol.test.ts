@@ -1,7 +1,7 @@
 // Pure tests of the embedded server's protocol framing (no database): the parts whose mistakes
 // would hand the PGlite session to another client at the wrong moment.
 import {
-  FrontendMessageReader, inspectAnswer, listenChanges, searchPathFromOptions, startupParameters,
+  FrontendMessageReader, inspectAnswer, listenChanges, refuseCopyFromStdin, searchPathFromOptions, startupParameters,
 } from '../../src/db/embedded/wire-protocol';
 
 function typed(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
@@ -81,6 +81,26 @@ describe('listenChanges', () => {
     expect(listenChanges(query("SELECT 'LISTEN x'"))).toEqual([]);
     // BullMQ's listen_jobs.sql: comments before the statement
     expect(listenChanges(query('-- Subscribe to the shared channel\n/* block */ LISTEN bullmq_jobs;\n'))).toEqual([{ listen: true, channel: 'bullmq_jobs' }]);
+  });
+});
+
+describe('refuseCopyFromStdin', () => {
+  const query = (sql: string) => typed('Q', Buffer.from(`${sql}\0`));
+  const parse = (name: string, sql: string) => typed('P', Buffer.concat([Buffer.from(`${name}\0${sql}\0`), Buffer.alloc(2)]));
+
+  it('leaves everything else untouched, COPY TO STDOUT included', () => {
+    const batch = Buffer.concat([query('COPY t TO STDOUT'), parse('', 'SELECT $1'), typed('S')]);
+    expect(refuseCopyFromStdin(batch)).toBe(batch);
+  });
+
+  it('swaps COPY FROM STDIN, in a Query or a Parse, for a statement that raises feature_not_supported', () => {
+    const out = Buffer.from(refuseCopyFromStdin(Buffer.concat([parse('s1', 'copy t from stdin'), typed('S'), query('COPY t (a) FROM STDIN CSV')])));
+    const reader = new FrontendMessageReader();
+    reader.push(startup({ user: 'postgres' }));
+    const msgs = reader.push(out).map((m) => (m.kind === 'typed' ? { type: m.type, text: Buffer.from(m.bytes.subarray(5)).toString('utf8') } : null));
+    expect(msgs.map((m) => m?.type)).toEqual(['P', 'S', 'Q']);
+    expect(msgs[0]!.text.startsWith('s1\0DO $kassa$')).toBe(true); // the statement name is kept
+    expect(msgs[2]!.text).toMatch(/USING ERRCODE = 'feature_not_supported'/);
   });
 });
 

@@ -184,6 +184,22 @@ describe('embedded PostgreSQL (in memory)', () => {
     }
   });
 
+  it('answers COPY FROM STDIN with feature_not_supported instead of letting it abort PGlite', async () => {
+    const c = await client(pg.url);
+    try {
+      await c.query(`CREATE TABLE copy_target (v int)`);
+      await expect(c.query(`COPY copy_target FROM STDIN`)).rejects.toMatchObject({ code: '0A000', message: expect.stringMatching(/COPY FROM STDIN is not supported/) });
+      await c.query('BEGIN');
+      await expect(c.query(`/* load */ copy copy_target (v) from stdin with (format csv)`)).rejects.toMatchObject({ code: '0A000' });
+      await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' }); // PostgreSQL's own rule after an error
+      await c.query('ROLLBACK');
+      expect((await c.query(`SELECT count(*)::int AS n FROM copy_target`)).rows[0].n).toBe(0);
+      expect((await ds.query(`SELECT count(*)::int AS n FROM organizer`))[0].n).toBeGreaterThan(0); // still alive for everyone
+    } finally {
+      await c.end();
+    }
+  });
+
   it('makes other connections wait while one holds a transaction, and rolls back a client that vanishes in one', async () => {
     const holder = await client(pg.url);
     holder.on('error', () => {}); // its socket is cut on purpose below

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PgliteSession } from './pglite-process';
 import {
-  errorResponse, FrontendMessageReader, inspectAnswer, listenChanges, searchPathFromOptions, startupParameters, syncMessage,
+  errorResponse, FrontendMessageReader, inspectAnswer, listenChanges, refuseCopyFromStdin, searchPathFromOptions, startupParameters, syncMessage,
   type FrontendMessage,
 } from './wire-protocol';
 
@@ -206,7 +206,8 @@ class ClientSession {
     }
     if (!(await this.server.acquire(this)) || this.closed) return;
     await this.server.useSearchPath(this.searchPath ?? this.server.defaultSearchPath);
-    const answer = inspectAnswer(await this.server.exec(message.bytes));
+    const bytes = message.kind === 'typed' ? refuseCopyFromStdin(message.bytes) : message.bytes;
+    const answer = inspectAnswer(await this.server.exec(bytes));
     if (answer.forClient.length > 0 && !this.closed) this.socket.write(answer.forClient);
     if (message.kind === 'typed') for (const c of listenChanges(message.bytes)) this.server.setListening(this, c.listen, c.channel);
     for (const n of answer.notifications) this.server.notify(n.channel, n.message);

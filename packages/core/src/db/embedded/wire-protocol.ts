@@ -126,7 +126,7 @@ export function listenChanges(batch: Uint8Array): ListenChange[] {
     }
     if (sql) {
       // Comments first: BullMQ's listen_jobs.sql opens with a comment block before its LISTEN.
-      sql = sql.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
+      sql = stripComments(sql);
       for (const m of sql.matchAll(/(?:^|;)\s*(UN)?LISTEN\s+(\*|"(?:[^"]|"")+"|[A-Za-z_][\w$]*)/gi)) {
         const raw = m[2]!;
         const channel = raw === '*' ? '*' : raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw.toLowerCase();
@@ -136,6 +136,51 @@ export function listenChanges(batch: Uint8Array): ListenChange[] {
     i = end;
   }
   return changes;
+}
+
+const copyFromStdin = /(?:^|;)\s*COPY\b[^;]*?\bFROM\s+STDIN\b/i;
+const copyRefusal = `DO $kassa$ BEGIN RAISE EXCEPTION 'COPY FROM STDIN is not supported by the embedded database (PGlite); use INSERT, or an external PostgreSQL' USING ERRCODE = 'feature_not_supported'; END $kassa$`;
+
+/**
+ * PGlite 0.5 aborts its whole WebAssembly instance on COPY … FROM STDIN arriving over the wire
+ * (exit(1): every client would lose the database). Such a statement, in a simple Query or a
+ * Parse, is swapped for one that makes PostgreSQL itself raise feature_not_supported, so the client
+ * gets a normal error and the transaction state follows PostgreSQL's rules.
+ */
+export function refuseCopyFromStdin(batch: Uint8Array): Uint8Array {
+  const buf = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const parts: Buffer[] = [];
+  let changed = false;
+  let i = 0;
+  while (i + 5 <= buf.length) {
+    const type = buf[i]!;
+    const end = i + 1 + buf.readInt32BE(i + 1);
+    let replacement: Buffer | null = null;
+    if (type === 0x51 /* Q */ && copyFromStdin.test(stripComments(buf.toString('utf8', i + 5, end - 1)))) {
+      replacement = frontendMessage('Q', Buffer.from(`${copyRefusal}\0`));
+    } else if (type === 0x50 /* P */) {
+      const queryStart = buf.indexOf(0, i + 5) + 1;
+      if (copyFromStdin.test(stripComments(buf.toString('utf8', queryStart, buf.indexOf(0, queryStart))))) {
+        const name = buf.subarray(i + 5, queryStart);
+        replacement = frontendMessage('P', Buffer.concat([name, Buffer.from(`${copyRefusal}\0`), Buffer.alloc(2)]));
+      }
+    }
+    parts.push(replacement ?? buf.subarray(i, end));
+    changed ||= replacement !== null;
+    i = end;
+  }
+  return changed ? Buffer.concat(parts) : batch;
+}
+
+function stripComments(sql: string): string {
+  return sql.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
+}
+
+function frontendMessage(type: string, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.write(type, 0, 'latin1');
+  header.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([header, body]);
 }
 
 /** An ErrorResponse (severity FATAL) for refusing a client before or instead of a session. */
