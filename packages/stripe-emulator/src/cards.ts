@@ -133,3 +133,16 @@ function brandOf(number: string): string {
 export function cardFor(number: string): TestCard {
   return BY_NUMBER.get(number) ?? card(number, brandOf(number));
 }
+
+/** §10.6 SEPA Direct Debit test IBANs: processing, then the outcome after the settlement delay. */
+export const SEPA_TEST_IBANS: Record<string, { outcome: 'succeeded' | 'failed'; dispute?: boolean }> = {
+  AT611904300234573201: { outcome: 'succeeded' },
+  AT861904300235473202: { outcome: 'failed' },
+  AT591904300235473203: { outcome: 'succeeded', dispute: true },
+};
+
+export const SEPA_ALIASES: Record<string, string> = {
+  pm_sepaDebit_success_at: 'AT611904300234573201',
+  pm_sepaDebit_fail_at: 'AT861904300235473202',
+  pm_sepaDebit_dispute_at: 'AT591904300235473203',
+};

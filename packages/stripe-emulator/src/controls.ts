@@ -5,7 +5,7 @@ import { Params } from './params';
 import { completeOnboarding, refreshAccount } from './resources/accounts';
 import { settlePayout } from './resources/connect-money';
 import { advanceDispute, createDispute } from './resources/disputes';
-import { expireAuthorization, completeAuthentication } from './resources/payment-intent-flow';
+import { completeAuthentication, expireAuthorization, settleDebit } from './resources/payment-intent-flow';
 import { failRefund, succeedRefund } from './resources/refunds';
 import { EMULATOR_NOTICE } from './notice';
 import type { Ctx, Router } from './router';
@@ -93,6 +93,12 @@ export function registerControls(r: Router): void {
   add('POST', '/payment_intents/:id/expire', (ctx, [id]) => {
     const { account, obj } = owned<PaymentIntent>(ctx.emu, 'payment_intent', id as string);
     expireAuthorization(ctx.emu, account, obj, ctx.apiVersion);
+    return obj;
+  });
+  add('POST', '/payment_intents/:id/settle', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['outcome']);
+    const { account, obj } = owned<PaymentIntent>(ctx.emu, 'payment_intent', id as string);
+    settleDebit(ctx.emu, account, obj, (p.oneOf('outcome', ['succeeded', 'failed']) ?? 'succeeded') === 'succeeded');
     return obj;
   });
   add('POST', '/payment_intents/:id/authenticate', (ctx, [id]) => {

@@ -56,6 +56,7 @@ export interface EmulatorOptions {
     refundPendingToSucceededMs?: number;
     refundFailMs?: number;
     payoutPaidMs?: number;
+    debitSettlementMs?: number;
     disputeEvidenceResolutionMs?: number;
   };
   /** Webhook delivery knobs (§5.2). */
@@ -123,6 +124,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       refundPendingToSucceededMs: o.delays?.refundPendingToSucceededMs ?? 1000,
       refundFailMs: o.delays?.refundFailMs ?? 1000,
       payoutPaidMs: o.delays?.payoutPaidMs ?? 1000,
+      debitSettlementMs: o.delays?.debitSettlementMs ?? 1000,
       disputeEvidenceResolutionMs: o.delays?.disputeEvidenceResolutionMs ?? 0,
     },
     webhooks: {

@@ -43,10 +43,19 @@ export interface CardDetails {
   wallet: null;
 }
 
+export interface SepaDebitDetails {
+  bank_code: string;
+  branch_code: string;
+  country: string;
+  fingerprint: string;
+  last4: string;
+}
+
 export interface PaymentMethod extends StripeObject {
   object: 'payment_method';
-  type: 'card';
-  card: CardDetails;
+  type: 'card' | 'sepa_debit';
+  card?: CardDetails;
+  sepa_debit?: SepaDebitDetails;
   customer: string | null;
   billing_details: { address: Record<string, string | null>; email: string | null; name: string | null; phone: string | null };
   metadata: Metadata;
@@ -124,7 +133,9 @@ export interface Charge extends StripeObject {
   paid: boolean;
   payment_intent: string | null;
   payment_method: string | null;
-  payment_method_details: { type: 'card'; card: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string } };
+  payment_method_details:
+    | { type: 'card'; card: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string } }
+    | { type: 'sepa_debit'; sepa_debit: { bank_code: string; country: string; last4: string; fingerprint: string; mandate: string | null } };
   refunded: boolean;
   status: 'succeeded' | 'pending' | 'failed';
   transfer: string | null;

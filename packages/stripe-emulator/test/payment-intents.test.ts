@@ -422,3 +422,38 @@ describe('payment_method_options[card]', () => {
     });
   });
 });
+
+describe('SEPA Direct Debit: processing (§1.2, §10.6)', () => {
+  it('a debit waits in processing with a pending charge, then succeeds', async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 2000, currency: 'eur', payment_method: 'pm_sepaDebit_success_at', confirm: true, ...noRedirects });
+    expect(pi.status).toBe('processing');
+    expect(pi.payment_method_types).toEqual(['card', 'sepa_debit']);
+    const pending = await stripe.charges.retrieve(pi.latest_charge as string);
+    expect(pending).toMatchObject({ status: 'pending', paid: false, payment_method_details: { type: 'sepa_debit', sepa_debit: { last4: '3201', country: 'AT' } } });
+    await expect(stripe.paymentIntents.cancel(pi.id)).rejects.toMatchObject({ code: 'payment_intent_unexpected_state' });
+    await expect(stripe.refunds.create({ payment_intent: pi.id })).rejects.toMatchObject({ statusCode: 400 });
+    expect(emu.runPending()).toBeGreaterThan(0);
+    const done = await stripe.paymentIntents.retrieve(pi.id);
+    expect(done).toMatchObject({ status: 'succeeded', amount_received: 2000 });
+    expect((await eventTypes()).slice(0, 5)).toEqual(['payment_intent.created', 'payment_intent.processing', 'charge.pending', 'charge.succeeded', 'payment_intent.succeeded']);
+  });
+
+  it('a returned debit goes back to requires_payment_method', async () => {
+    const pi = await stripe.paymentIntents.create({
+      amount: 2000, currency: 'eur', confirm: true, ...noRedirects,
+      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: 'AT86 1904 3002 3547 3202' }, billing_details: { name: 'Ada', email: 'ada@example.com' } },
+    });
+    expect(pi.status).toBe('processing');
+    await raw(emu, 'POST', '/_emulator/run_pending', 'filter=debit');
+    const failed = await stripe.paymentIntents.retrieve(pi.id);
+    expect(failed.status).toBe('requires_payment_method');
+    expect(failed.last_payment_error?.code).toBe('payment_intent_payment_attempt_failed');
+    expect((await stripe.charges.retrieve(pi.latest_charge as string)).status).toBe('failed');
+    expect((await eventTypes()).slice(-2)).toEqual(['charge.failed', 'payment_intent.payment_failed']);
+  });
+
+  it('SEPA is refused where only cards are allowed', async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', ...noRedirects });
+    await expect(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_sepaDebit_success_at' })).rejects.toMatchObject({ code: 'payment_intent_incompatible_payment_method' });
+  });
+});

@@ -47,15 +47,14 @@ export function createCharge(
     outcome: outcome.ok
       ? { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' }
       : { network_status: 'declined_by_network', reason: outcome.failure.decline_code ?? null, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' },
-    paid: outcome.ok,
+    paid: outcome.ok && pm.type === 'card',
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: {
-      type: 'card',
-      card: { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, country: pm.card.country, funding: pm.card.funding },
-    },
+    payment_method_details: pm.card
+      ? { type: 'card', card: { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, country: pm.card.country, funding: pm.card.funding } }
+      : { type: 'sepa_debit', sepa_debit: { bank_code: pm.sepa_debit?.bank_code ?? '', country: pm.sepa_debit?.country ?? '', last4: pm.sepa_debit?.last4 ?? '', fingerprint: pm.sepa_debit?.fingerprint ?? '', mandate: null } },
     refunded: false,
-    status: outcome.ok ? 'succeeded' : 'failed',
+    status: outcome.ok ? (pm.type === 'sepa_debit' ? 'pending' : 'succeeded') : 'failed',
     transfer: null,
     transfer_data: pi.transfer_data ? { destination: pi.transfer_data.destination, amount: pi.transfer_data.amount ?? null } : null,
     transfer_group: pi.transfer_group,

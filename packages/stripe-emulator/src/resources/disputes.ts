@@ -44,7 +44,10 @@ export function createDispute(emu: Emulator, account: AccountState, ch: Charge, 
     evidence: {},
     evidence_details: { due_by: emu.nowSeconds() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
     metadata: {},
-    payment_method_details: { type: 'card', card: { brand: ch.payment_method_details.card.brand, case_type: kind, network_reason_code: kind === 'inquiry' ? null : '10.4' } },
+    payment_method_details: {
+      type: 'card',
+      card: { brand: ch.payment_method_details.type === 'card' ? ch.payment_method_details.card.brand : 'sepa_debit', case_type: kind, network_reason_code: kind === 'inquiry' ? null : '10.4' },
+    },
   };
   account.put('dispute', d);
   emu.own(d.id, account);

@@ -1,4 +1,4 @@
-import { cardFor, type CardBehaviour, type TestCard } from '../cards';
+import { cardFor, SEPA_TEST_IBANS, type CardBehaviour, type TestCard } from '../cards';
 import type { Emulator } from '../emulator';
 import { ApiError } from '../errors';
 import type { AccountState } from '../store';
@@ -46,8 +46,15 @@ export function nextActionFor(emu: Emulator, intentId: string, opts: { useStripe
  * `card_error` Stripe returns, carrying the PI.
  */
 export function attemptPayment(emu: Emulator, account: AccountState, pi: PaymentIntent, pm: PaymentMethod, opts: ConfirmOptions): void {
+  if (!pi.payment_method_types.includes(pm.type)) {
+    throw new ApiError(400, 'invalid_request_error', `The PaymentMethod provided (${pm.type}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${pi.payment_method_types.join(', ')}.`, {
+      code: 'payment_intent_incompatible_payment_method',
+      param: 'payment_method',
+    });
+  }
   pi.payment_method = pm.id;
   pi.last_payment_error = null;
+  if (pm.type === 'sepa_debit') return startDebit(emu, account, pi, pm);
   const behaviour = effectiveBehaviour(pi, cardFor(cardNumberOf(account, pm.id)));
   if (behaviour.kind === 'decline') return failPayment(emu, account, pi, pm, behaviour, true);
   if (behaviour.kind === 'decline_on_charge') return failPayment(emu, account, pi, pm, { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }, true);
@@ -162,6 +169,58 @@ export function capture(emu: Emulator, account: AccountState, pi: PaymentIntent,
   }
   const card = cardFor(cardNumberOf(account, ch.payment_method ?? ''));
   if (card.dispute) createDispute(emu, account, ch, card.dispute.kind, card.dispute.reason);
+}
+
+/**
+ * Bank debits (SEPA) are asynchronous (§1.2): the PI waits in `processing` with a pending
+ * charge until the debit settles; the test IBAN decides how (§10.6).
+ */
+function startDebit(emu: Emulator, account: AccountState, pi: PaymentIntent, pm: PaymentMethod): void {
+  const ch = createCharge(emu, account, pi, pm, { ok: true });
+  pi.latest_charge = ch.id;
+  pi.status = 'processing';
+  pi.next_action = null;
+  emu.emit(account, 'payment_intent.processing', pi);
+  emu.emit(account, 'charge.pending', ch);
+  const outcome = SEPA_TEST_IBANS[cardNumberOf(account, pm.id)] ?? { outcome: 'succeeded' as const };
+  emu.scheduler.later(emu.options.delays.debitSettlementMs, `payment_intent ${pi.id} debit`, () => {
+    if (pi.status === 'processing') settleDebit(emu, account, pi, outcome.outcome === 'succeeded', outcome.dispute === true);
+  });
+}
+
+/** The asynchronous debit settles: `processing` → `succeeded` or back to `requires_payment_method`. */
+export function settleDebit(emu: Emulator, account: AccountState, pi: PaymentIntent, success: boolean, dispute = false): void {
+  const ch = pi.latest_charge ? account.get<Charge>('charge', pi.latest_charge) : undefined;
+  if (pi.status !== 'processing' || !ch) {
+    throw new ApiError(400, 'invalid_request_error', `This PaymentIntent is not processing (status ${pi.status}).`, { code: 'payment_intent_unexpected_state' });
+  }
+  const pm = pi.payment_method ? account.get<PaymentMethod>('payment_method', pi.payment_method) : undefined;
+  if (success) {
+    ch.status = 'succeeded';
+    ch.paid = true;
+    if (pm && pi.setup_future_usage && pi.customer) {
+      attachPaymentMethod({ emu, account }, pm, pi.customer);
+      account.setUpPaymentMethods.add(pm.id);
+    }
+    capture(emu, account, pi, ch, pi.amount, false);
+    if (dispute) createDispute(emu, account, ch, 'chargeback', 'debit_not_authorized');
+    return;
+  }
+  ch.status = 'failed';
+  ch.failure_code = 'insufficient_funds';
+  ch.failure_message = 'The account has insufficient funds to cover this payment.';
+  pi.status = 'requires_payment_method';
+  pi.payment_method = null;
+  pi.last_payment_error = {
+    type: 'invalid_request_error',
+    code: 'payment_intent_payment_attempt_failed',
+    decline_code: 'insufficient_funds',
+    message: 'The latest payment attempt of this PaymentIntent has failed: the debit was returned (insufficient funds).',
+    charge: ch.id,
+    payment_method: pm ? structuredClone(pm) : undefined,
+  };
+  emu.emit(account, 'charge.failed', ch);
+  emu.emit(account, 'payment_intent.payment_failed', pi);
 }
 
 /** The buyer (or a test) finished the 3DS challenge (§1.3 rows from requires_action). */

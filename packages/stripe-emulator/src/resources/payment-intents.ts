@@ -13,7 +13,7 @@ const CREATE = ['amount', 'currency', 'allowed_payment_method_types', 'amount_de
 const CONFIRM = ['capture_method', 'error_on_requires_action', 'mandate', 'mandate_data', 'off_session', 'payment_method', 'payment_method_data', 'payment_method_options', 'receipt_email', 'return_url', 'setup_future_usage', 'shipping', 'use_stripe_sdk', 'allowed_payment_method_types', 'excluded_payment_method_types', 'confirmation_token'];
 const CONFIRM_ONLY = ['return_url', 'off_session', 'error_on_requires_action', 'mandate', 'mandate_data', 'use_stripe_sdk'];
 const UPDATE = ['amount', 'currency', 'allowed_payment_method_types', 'application_fee_amount', 'capture_method', 'customer', 'description', 'excluded_payment_method_types', 'metadata', 'payment_method', 'payment_method_data', 'payment_method_options', 'receipt_email', 'setup_future_usage', 'shipping', 'statement_descriptor', 'statement_descriptor_suffix', 'transfer_data', 'transfer_group'];
-const PM_DATA = ['type', 'card', 'billing_details', 'metadata', 'allow_redisplay'];
+const PM_DATA = ['type', 'card', 'sepa_debit', 'billing_details', 'metadata', 'allow_redisplay'];
 
 /** §12: before endive the request still takes `payment_method_types`. */
 function allowed(ctx: Ctx, list: string[]): string[] {
@@ -175,7 +175,8 @@ export function registerPaymentIntents(r: Router): void {
       next_action: null,
       on_behalf_of: onBehalfOf ?? null,
       payment_method: null,
-      payment_method_types: types ?? ['card'],
+      // Automatic payment methods: what a test dashboard typically enables (SEPA only for EUR).
+      payment_method_types: types ?? (currency === 'eur' ? ['card', 'sepa_debit'] : ['card']),
       payment_method_options: { card: { request_three_d_secure: 'automatic' } },
       processing: null,
       receipt_email: p.str('receipt_email') ?? null,

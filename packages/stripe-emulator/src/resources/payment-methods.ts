@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cardFor, luhnValid, magicPaymentMethodNumber } from '../cards';
+import { cardFor, luhnValid, magicPaymentMethodNumber, SEPA_ALIASES } from '../cards';
 import { ApiError, invalidRequest, resourceMissing } from '../errors';
 import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
@@ -77,10 +77,38 @@ export function createCardPaymentMethod(
   return pm;
 }
 
-/** Looks up a PM id, turning a magic `pm_card_*` id into a fresh PM each time (§10). */
+/** A SEPA Direct Debit PM; the IBAN decides the (asynchronous) outcome (§10.6). */
+export function createSepaPaymentMethod(ctx: Pick<Ctx, 'emu' | 'account'>, iban: string, billing?: Record<string, unknown>, metadata: Record<string, string> = {}): PaymentMethod {
+  const clean = iban.replace(/\s/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(clean)) throw invalidRequest('The IBAN you provided is invalid.', { param: 'sepa_debit[iban]', code: 'invalid_bank_account_iban' });
+  const pm: PaymentMethod = {
+    id: ctx.emu.ids.id('pm_'),
+    object: 'payment_method',
+    created: ctx.emu.nowSeconds(),
+    livemode: false,
+    type: 'sepa_debit',
+    allow_redisplay: 'unspecified',
+    billing_details: {
+      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      email: (billing?.email as string | undefined) ?? null,
+      name: (billing?.name as string | undefined) ?? null,
+      phone: null,
+    },
+    sepa_debit: { bank_code: clean.slice(4, 9), branch_code: '', country: clean.slice(0, 2), fingerprint: fingerprintOf(clean), last4: clean.slice(-4) },
+    customer: null,
+    metadata,
+  };
+  ctx.account.put('payment_method', pm);
+  ctx.account.cardNumbers.set(pm.id, clean);
+  return pm;
+}
+
+/** Looks up a PM id, turning a magic `pm_card_*` / `pm_sepaDebit_*` id into a fresh PM each time (§10). */
 export function resolvePaymentMethod(ctx: Pick<Ctx, 'emu' | 'account'>, id: string, param = 'payment_method'): PaymentMethod {
   const magic = magicPaymentMethodNumber(id);
   if (magic) return createCardPaymentMethod(ctx, { number: magic });
+  const iban = SEPA_ALIASES[id];
+  if (iban) return createSepaPaymentMethod(ctx, iban);
   const pm = ctx.account.get<PaymentMethod>('payment_method', id);
   if (!pm) throw resourceMissing('PaymentMethod', id, param);
   return pm;
@@ -94,8 +122,12 @@ const CARD_FIELDS = ['number', 'exp_month', 'exp_year', 'cvc', 'token', 'network
 
 /** Reads `card[...]` / `payment_method_data[...]` card input, enforcing the raw-card-data rule. */
 export function paymentMethodFromData(ctx: Ctx, p: Params): PaymentMethod {
-  const type = p.oneOf('type', ['card'], true);
-  void type;
+  const type = p.oneOf('type', ['card', 'sepa_debit'], true);
+  if (type === 'sepa_debit') {
+    const sepa = p.obj('sepa_debit', ['iban']);
+    if (!sepa) throw invalidRequest('Missing required param: sepa_debit.', { param: p.name('sepa_debit'), code: 'parameter_missing' });
+    return createSepaPaymentMethod(ctx, sepa.reqStr('iban'), p.loose('billing_details'), p.metadata());
+  }
   const card = p.obj('card', CARD_FIELDS);
   if (!card) throw invalidRequest('Missing required param: card.', { param: p.name('card'), code: 'parameter_missing' });
   const token = card.str('token');
@@ -139,7 +171,7 @@ export function registerPaymentMethods(r: Router): void {
     'POST',
     '/v1/payment_methods',
     (ctx) => {
-      const p = new Params(ctx.params, ['type', 'card', 'billing_details', 'metadata', 'allow_redisplay', 'customer', 'payment_method']);
+      const p = new Params(ctx.params, ['type', 'card', 'sepa_debit', 'billing_details', 'metadata', 'allow_redisplay', 'customer', 'payment_method']);
       if (p.str('payment_method')) throw invalidRequest('Cloning PaymentMethods is not modelled by the emulator.', { param: 'payment_method' });
       return paymentMethodFromData(ctx, p);
     },
@@ -158,8 +190,9 @@ export function registerPaymentMethods(r: Router): void {
       pm.metadata = p.metadata(pm.metadata);
     }
     const card = p.obj('card', ['exp_month', 'exp_year', 'networks']);
-    if (card?.has('exp_month')) pm.card.exp_month = card.int('exp_month') as number;
-    if (card?.has('exp_year')) pm.card.exp_year = card.int('exp_year') as number;
+    if (card && !pm.card) throw invalidRequest('This PaymentMethod is not a card.', { param: 'card' });
+    if (pm.card && card?.has('exp_month')) pm.card.exp_month = card.int('exp_month') as number;
+    if (pm.card && card?.has('exp_year')) pm.card.exp_year = card.int('exp_year') as number;
     ctx.emu.emit(ctx.account, 'payment_method.updated', pm, previous);
     return pm;
   });

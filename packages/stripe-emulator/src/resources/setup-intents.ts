@@ -13,7 +13,7 @@ import { attachPaymentMethod, cardNumberOf, paymentMethodFromData, resolvePaymen
 
 const CREATE = ['allowed_payment_method_types', 'attach_to_self', 'automatic_payment_methods', 'confirm', 'confirmation_token', 'customer', 'customer_account', 'description', 'excluded_payment_method_types', 'flow_directions', 'mandate_data', 'metadata', 'on_behalf_of', 'payment_method', 'payment_method_configuration', 'payment_method_data', 'payment_method_options', 'return_url', 'single_use', 'usage', 'use_stripe_sdk'];
 const CONFIRM = ['allowed_payment_method_types', 'confirmation_token', 'mandate_data', 'payment_method', 'payment_method_data', 'payment_method_options', 'return_url', 'use_stripe_sdk'];
-const PM_DATA = ['type', 'card', 'billing_details', 'metadata', 'allow_redisplay'];
+const PM_DATA = ['type', 'card', 'sepa_debit', 'billing_details', 'metadata', 'allow_redisplay'];
 
 const withTypes = (ctx: Ctx, list: string[]): string[] =>
   paymentMethodTypesRemoved(ctx.apiVersion) && ctx.emu.options.enforceEndiveRemovals ? list : [...list, 'payment_method_types'];
