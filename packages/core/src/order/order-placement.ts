@@ -83,7 +83,7 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
       data: { total, currency: order.currency, positions: positions.length, provider: providerId ?? null, fee },
       topic: 'order.placed', payload: { total, currency: order.currency, provider: providerId ?? null },
     });
-    const payment = providerId ? await insertPayment(tx, order, { provider: providerId, amount: total, feeId: fees[0]?.id ?? null }) : null;
+    const payment = providerId ? await insertPayment(tx, order, { provider: providerId, amount: total, feeId: fees[0]?.id ?? null, first: true }) : null;
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
     return { order, positions, fees, payment };
   });

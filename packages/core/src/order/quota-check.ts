@@ -15,16 +15,19 @@ import { KassaError } from '../errors';
 export async function reserveQuota(tx: EntityManager, productIds: readonly string[]): Promise<void> {
   if (productIds.length === 0) return;
   const distinct = [...new Set(productIds)];
-  const links: { product_id: string; quota_id: string }[] = await tx.query(
-    'SELECT product_id, quota_id FROM quota_product WHERE product_id = ANY($1::uuid[])', [distinct]);
-  const quotasOf = new Map<string, string[]>();
-  for (const l of links) quotasOf.set(l.product_id, [...(quotasOf.get(l.product_id) ?? []), l.quota_id]);
-  const homeless = distinct.find((p) => !quotasOf.has(p));
+  // One statement finds and locks the quotas and says which of our products each one covers.
+  const quotas: { id: string; name: string; size: number | null; products: string[] }[] = await tx.query(
+    `SELECT q.id, q.name, q.size,
+            array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
+       FROM quota q
+      WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
+      ORDER BY q.id
+        FOR UPDATE OF q`,
+    [distinct],
+  );
+  const covered = new Set(quotas.flatMap((q) => q.products));
+  const homeless = distinct.find((p) => !covered.has(p));
   if (homeless) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: homeless });
-
-  const quotaIds = [...new Set(links.map((l) => l.quota_id))];
-  const quotas: { id: string; name: string; size: number | null }[] = await tx.query(
-    'SELECT id, name, size FROM quota WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [quotaIds]);
   const limited = quotas.filter((q) => q.size !== null);
   if (limited.length === 0) return;
 
@@ -39,7 +42,7 @@ export async function reserveQuota(tx: EntityManager, productIds: readonly strin
   );
   const used = new Map(usage.map((u) => [u.quota_id, Number(u.used)]));
   for (const q of limited) {
-    const wanted = productIds.filter((p) => quotasOf.get(p)?.includes(q.id)).length;
+    const wanted = productIds.filter((p) => q.products.includes(p)).length;
     const left = (q.size ?? 0) - (used.get(q.id) ?? 0);
     if (wanted > left) {
       throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: `quota "${q.name}" has ${Math.max(left, 0)} left, ${wanted} requested` });

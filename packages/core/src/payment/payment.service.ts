@@ -296,11 +296,12 @@ export class PaymentService {
   }
 }
 
-/** Inserts a `created` payment with the next local id; the caller holds the order lock. */
+/** Inserts a `created` payment with the next local id; the caller holds the order lock (or is creating the order). */
 export async function insertPayment(
-  tx: EntityManager, order: Order, input: { provider: string; amount: number; feeId: string | null },
+  tx: EntityManager, order: Order, input: { provider: string; amount: number; feeId: string | null; first?: boolean },
 ): Promise<OrderPayment> {
-  const localId = await nextLocalId(tx, 'order_payment', order.id);
+  // The first payment of an order being placed is number 1; no need to ask.
+  const localId = input.first ? 1 : await nextLocalId(tx, 'order_payment', order.id);
   return tx.save(tx.create(OrderPayment, {
     orderId: order.id, localId, state: 'created', amount: input.amount, currency: order.currency,
     provider: input.provider, info: {}, feeId: input.feeId, processInitiated: false, paymentDate: null,
