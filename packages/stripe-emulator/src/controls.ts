@@ -186,12 +186,13 @@ export function registerControls(r: Router): void {
     return { id: obj.id, secret: obj.secret, previous_secrets_expire_in_seconds: grace };
   });
   add('POST', '/webhooks/config', (ctx) => {
-    const p = new Params(ctx.params, ['delay_ms', 'retry_delays_ms', 'timeout_ms', 'duplicate_rate', 'reorder', 'v0_decoy']);
+    const p = new Params(ctx.params, ['delay_ms', 'retry_delays_ms', 'timeout_ms', 'duplicate_rate', 'drop_rate', 'reorder', 'v0_decoy']);
     const patch: Partial<WebhookOptions> = {};
     if (p.has('delay_ms')) patch.delayMs = p.int('delay_ms');
     if (p.has('timeout_ms')) patch.timeoutMs = p.int('timeout_ms');
     if (p.has('retry_delays_ms')) patch.retryDelaysMs = (p.strArray('retry_delays_ms') ?? []).map(Number);
     if (p.has('duplicate_rate')) patch.duplicateRate = Number(p.str('duplicate_rate'));
+    if (p.has('drop_rate')) patch.dropRate = Number(p.str('drop_rate'));
     if (p.has('reorder')) {
       const v = p.oneOf('reorder', ['false', 'reverse', 'shuffle']);
       patch.reorder = v === 'false' ? false : (v as 'reverse' | 'shuffle');

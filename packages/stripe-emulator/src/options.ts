@@ -15,6 +15,8 @@ export interface EmulatorOptions {
   now?: () => number;
   /** §1.3: days an online card authorization stays capturable before it expires (checked when the clock is advanced). */
   authorizationWindowDays?: number;
+  /** §1.3: confirmations a PI accepts before Stripe cancels it (the real limit is unpublished; null = no limit). */
+  maxConfirmationAttempts?: number | null;
   /** Print the "development and tests only" banner to stderr on start (CLI sets this). */
   banner?: boolean;
   /** §7.2: minimum charge amounts per currency in minor units; merged over the built-in table. */
@@ -72,6 +74,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** Probability (0..1) that an event is delivered twice. 1 = always. */
   duplicateRate?: number;
+  /** Probability (0..1) that an event is lost for an endpoint: never sent, never retried (it stays pending). */
+  dropRate?: number;
   /** Deliver the events of one batch in 'reverse' or 'shuffle'd order instead of creation order. */
   reorder?: false | 'reverse' | 'shuffle';
   /** Add a decoy `v0=` signature, as test mode does (default true). */
@@ -100,6 +104,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     banner: o.banner ?? false,
     now: o.now ?? Date.now,
     authorizationWindowDays: o.authorizationWindowDays ?? 7,
+    maxConfirmationAttempts: o.maxConfirmationAttempts ?? null,
     maxAmountDigits: o.maxAmountDigits ?? 8,
     ugxMode: o.ugxMode ?? 'times100',
     threeDecimalLastDigitZero: o.threeDecimalLastDigitZero ?? true,
@@ -132,6 +137,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
       retryDelaysMs: o.webhooks?.retryDelaysMs ?? [1000, 5000, 30000],
       timeoutMs: o.webhooks?.timeoutMs ?? 10000,
       duplicateRate: o.webhooks?.duplicateRate ?? 0,
+      dropRate: o.webhooks?.dropRate ?? 0,
       reorder: o.webhooks?.reorder ?? false,
       v0Decoy: o.webhooks?.v0Decoy ?? true,
     },

@@ -30,6 +30,8 @@ export class AccountState {
   readonly cardNumbers = new Map<string, string>();
   /** PIs whose 3DS challenge passed under manual confirmation: the next confirm skips the challenge. */
   readonly authenticatedIntents = new Set<string>();
+  /** Confirmation attempts per PI, for the optional attempt limit (§1.3). */
+  readonly confirmAttempts = new Map<string, number>();
   /** Detached PMs may never be used again (§2.2). */
   readonly detachedPaymentMethods = new Set<string>();
   /** PMs without a customer that already paid once (§1.8 PM reuse rule). */

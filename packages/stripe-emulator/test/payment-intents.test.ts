@@ -457,3 +457,18 @@ describe('SEPA Direct Debit: processing (§1.2, §10.6)', () => {
     await expect(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_sepaDebit_success_at' })).rejects.toMatchObject({ code: 'payment_intent_incompatible_payment_method' });
   });
 });
+
+describe('confirmation attempt limit (§1.3, configurable)', () => {
+  it('cancels the PI once the configured number of confirmations is exceeded', async () => {
+    const e2 = await withEmulator({ maxConfirmationAttempts: 2 });
+    try {
+      const s = stripeFor(e2, freshKey());
+      const pi = await s.paymentIntents.create({ amount: 1000, currency: 'eur', ...noRedirects });
+      for (let i = 0; i < 2; i++) await expect(s.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_chargeDeclined' })).rejects.toMatchObject({ statusCode: 402 });
+      await expect(s.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' })).rejects.toMatchObject({ statusCode: 400 });
+      expect((await s.paymentIntents.retrieve(pi.id)).status).toBe('canceled');
+    } finally {
+      await e2.close();
+    }
+  });
+});

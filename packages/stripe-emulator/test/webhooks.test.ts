@@ -229,3 +229,22 @@ describe('events API (§5.5)', () => {
     expect((updated?.data.object as Stripe.Customer).email).toBe('new@example.com');
   });
 });
+
+describe('lost deliveries', () => {
+  it('dropRate 1 loses every event; it stays listed as not delivered', async () => {
+    const rx = await webhookReceiver();
+    try {
+      await raw(emu, 'POST', '/_emulator/webhooks/config', 'drop_rate=1');
+      await stripe.webhookEndpoints.create({ url: rx.url, enabled_events: ['customer.created'] });
+      const c = await stripe.customers.create();
+      await emu.flushWebhooks();
+      expect(rx.received).toHaveLength(0);
+      expect(emu.deliveries()).toEqual([expect.objectContaining({ error: 'dropped', attempt: 0 })]);
+      const pending = await stripe.events.list({ delivery_success: false });
+      expect(pending.data.map((e) => (e.data.object as { id: string }).id)).toEqual([c.id]);
+    } finally {
+      await raw(emu, 'POST', '/_emulator/webhooks/config', 'drop_rate=0');
+      await rx.close();
+    }
+  });
+});

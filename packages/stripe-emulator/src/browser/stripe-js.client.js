@@ -247,7 +247,7 @@
     });
   };
 
-  function confirmArgs(self, kind, args) {
+  function confirmArgs(args) {
     args = args || {};
     var elements = args.elements;
     var clientSecret = args.clientSecret || (elements && elements._options.clientSecret);
@@ -261,12 +261,11 @@
     delete confirmParams.payment_method_data;
     var source = confirmParams.payment_method || { element: elements ? elements._cardSource() : null, billingDetails: pmData.billing_details };
     delete confirmParams.payment_method;
-    if (elements && elements._options.mode && kind === 'payment_intent') confirmParams = Object.assign({}, confirmParams);
     return { clientSecret: clientSecret, source: source, extra: confirmParams, opts: { redirect: redirect, returnUrl: returnUrl } };
   }
 
   Stripe.prototype.confirmPayment = function (args) {
-    var a = confirmArgs(this, 'payment_intent', args);
+    var a = confirmArgs(args);
     if (a.error) return Promise.reject(a.error);
     var els = args.elements;
     if (els && els._options.mode && !els._submitted) {
@@ -276,7 +275,7 @@
   };
 
   Stripe.prototype.confirmSetup = function (args) {
-    var a = confirmArgs(this, 'setup_intent', args);
+    var a = confirmArgs(args);
     if (a.error) return Promise.reject(a.error);
     return this._confirm('setup_intent', a.clientSecret, a.source, a.extra, a.opts);
   };
@@ -353,9 +352,11 @@
       abort: function () {},
       show: function () {
         self._createCardPaymentMethod('wallet').then(function (r) {
+          // §8.2: complete() must be called within 30 s; the double says so loudly if it is not.
+          var timer = setTimeout(function () { console.error('paymentRequest: ev.complete() was not called within 30 seconds'); pr.completed = 'timeout'; }, 30000);
           var ev = {
             paymentMethod: r.paymentMethod, walletName: 'googlePay', methodName: 'google_pay',
-            complete: function (status) { pr.completed = status; },
+            complete: function (status) { clearTimeout(timer); pr.completed = status; },
           };
           (handlers.paymentmethod || []).forEach(function (fn) { fn(ev); });
         });

@@ -75,6 +75,17 @@ function confirm(ctx: Ctx, pi: PaymentIntent, p: Params): PaymentIntent {
   applyPaymentMethodOptions(pi, p);
   const cm = p.oneOf('capture_method', ['automatic', 'automatic_async', 'manual']);
   if (cm) pi.capture_method = cm;
+  const limit = ctx.emu.options.maxConfirmationAttempts;
+  const attempts = (ctx.account.confirmAttempts.get(pi.id) ?? 0) + 1;
+  ctx.account.confirmAttempts.set(pi.id, attempts);
+  if (limit !== null && attempts > limit) {
+    // §1.3: past Stripe's (unpublished) attempt limit the PI is canceled.
+    pi.status = 'canceled';
+    pi.canceled_at = ctx.emu.nowSeconds();
+    pi.cancellation_reason = 'automatic';
+    ctx.emu.emit(ctx.account, 'payment_intent.canceled', pi);
+    throw new ApiError(400, 'invalid_request_error', `This PaymentIntent was canceled after too many confirmation attempts (${limit}).`, { code: 'payment_intent_unexpected_state', payment_intent: structuredClone(pi) });
+  }
   const pm = paymentMethodForConfirm(ctx, p, pi);
   const offSessionRaw = p.str('off_session');
   const offSession = offSessionRaw === 'true' || offSessionRaw === 'one_off' || offSessionRaw === 'recurring';

@@ -58,6 +58,11 @@ export class WebhookDelivery {
 
   enqueue(event: StripeEvent, endpoint: WebhookEndpoint, secrets: () => string[]): void {
     if (this.closed) return;
+    if (this.options.dropRate > 0 && this.random.next() < this.options.dropRate) {
+      // Lost on the way: nothing is sent and nothing retried; the event stays pending (delivery_success=false).
+      this.log.push({ event: event.id, type: event.type, endpoint: endpoint.id, attempt: 0, status: null, error: 'dropped', duplicate: false, at: this.now() });
+      return;
+    }
     this.batch.push({ event, endpoint, secrets, attempt: 1, duplicate: false });
     if (this.options.duplicateRate > 0 && this.random.next() < this.options.duplicateRate) {
       this.batch.push({ event, endpoint, secrets, attempt: 1, duplicate: true });
