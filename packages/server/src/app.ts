@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
-import type { ProviderContext } from '@kassa/core';
+import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/core';
 import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
@@ -9,6 +9,8 @@ import { mergeCsp, securityPlugin, type CspAdditions } from './infra/security';
 import { shopRoutes } from './shop';
 import { controlRoutes } from './control';
 import { apiRoutes } from './api';
+import { pluginRoutesPlugin } from './infra/plugin-routes';
+import { LoginService } from './auth/login.service';
 
 /**
  * Builds the Kassa HTTP app: infrastructure first (body parsers, views, static files, errors,
@@ -31,26 +33,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     dataSource: deps.dataSource,
     baseUrl: deps.config.baseUrl,
     sessionSecret: deps.config.sessionSecret,
-    csp: providerCsp(deps),
+    csp: await providerCsp(deps),
   });
 
   await app.register(shopRoutes, { deps });
   await app.register(controlRoutes, { deps });
   await app.register(apiRoutes, { deps });
+  if (deps.pluginRoutes?.length) {
+    await app.register(pluginRoutesPlugin, {
+      deps, routes: deps.pluginRoutes, enqueue: deps.enqueuePluginJob,
+      login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
+    });
+  }
 
   return app;
 }
 
 /**
  * The origins every registered provider declares (Stripe.js and its frames, for instance), asked
- * once at boot. A provider's declaration must not depend on one event's settings; a provider that
- * throws here is left out (its checkout would then be blocked, visibly, not silently allowed).
+ * once at boot with the provider's instance-wide (global) settings, where an alternative Stripe.js
+ * or API origin (the embedded emulator) is configured. A provider that throws here is left out:
+ * its checkout would then be blocked, visibly, rather than anything being silently allowed.
  */
-function providerCsp(deps: AppDeps): CspAdditions {
+async function providerCsp(deps: AppDeps): Promise<CspAdditions> {
   const parts: CspAdditions[] = [];
   for (const provider of deps.providers.list()) {
-    const ctx = { event: null, settings: {}, clock: deps.clock, baseUrl: deps.config.baseUrl } as unknown as ProviderContext;
     try {
+      const settings = await deps.settings.resolve(globalSettings, providerNamespace(provider.identifier)).catch(() => ({}));
+      const ctx = { event: null, settings, clock: deps.clock, baseUrl: deps.config.baseUrl } as unknown as ProviderContext;
       parts.push(provider.contentSecurityPolicy(ctx));
     } catch {
       // Left out on purpose, see above.

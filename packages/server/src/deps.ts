@@ -1,5 +1,5 @@
 import type {
-  Clock, DataSource, KassaCore, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
+  Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
 } from '@kassa/core';
 import type { JobsRuntime } from '@kassa/jobs';
 
@@ -42,6 +42,10 @@ export interface AppDeps {
   readonly settingsSchemas: SettingsSchemas;
   /** Plugin name → folder of its Eta partials (LoadedPlugins.views). */
   readonly pluginViews?: Readonly<Record<string, string>>;
+  /** Plugin routes (LoadedPlugins.routes), mounted under /plugins/<name>. */
+  readonly pluginRoutes?: LoadedPlugins['routes'];
+  /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */
+  readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }) => Promise<void>;
   /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
   readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
 }

@@ -50,6 +50,7 @@ export async function renderPage(
     brandName: user ? `Kassa · ${user.organizerName}` : 'Kassa',
     nav: user ? nav.map((n) => ({ ...n, active: n.key === data.section })) : undefined,
     bodyClass: 'control',
+    cspNonce: reply.cspNonce?.script,
   });
   return reply.type('text/html; charset=utf-8').send(html);
 }

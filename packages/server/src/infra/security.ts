@@ -70,6 +70,8 @@ export const securityPlugin = fp<SecurityOptions>(async (app, opts) => {
 
   const csp = opts.csp ?? {};
   await app.register(fastifyHelmet, {
+    // A per-response nonce (reply.cspNonce.script) lets a provider's page carry its own inline script.
+    enableCSPNonces: true,
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  KassaError, type PluginHttpRequest, type PluginHttpResponse, type PluginRoute, type PluginRouteHandler, type PluginRuntime,
+} from '@kassa/core';
+import type { AppDeps } from '../deps';
+import { authenticateApiToken } from '../auth/api-token';
+import type { LoginService } from '../auth/login.service';
+
+/** Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches up). */
+export type PluginJobEnqueuer = (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }) => Promise<void>;
+
+export interface PluginRoutesOptions {
+  deps: AppDeps;
+  routes: readonly { plugin: string; route: PluginRoute }[];
+  login: LoginService;
+  enqueue?: PluginJobEnqueuer;
+}
+
+// A cross-site page can only send these content types without a CORS preflight (which we never
+// grant), so only they need the CSRF token; a JSON fetch from our own page cannot be forged.
+const simpleContentTypes = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+
+/**
+ * Mounts every plugin route under /plugins/<plugin><path> and adapts fastify to the framework-neutral
+ * PluginHttpRequest/Response. By kind:
+ * - `webhook`: the exact bytes reach the plugin (no parsing first), no session, no CSRF;
+ * - `shop`: the buyer's session; a form post needs the CSRF token;
+ * - `control`: a logged-in organizer user (its organizerId is passed on), CSRF as for shop;
+ * - `api`: a Bearer token (its organizerId is passed on), no CSRF.
+ * A `view` answer is rendered in the site layout with the plugin's partial.
+ */
+export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async (app, opts) => {
+  // Every body arrives as bytes; JSON and forms are parsed here so the plugin gets both forms.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), csrf: false };
+  });
+
+  for (const { plugin, route } of opts.routes) {
+    const url = `/plugins/${plugin}${route.path}`;
+    const runtime = runtimeFor(app, opts, plugin);
+    app.route({
+      method: route.method,
+      url,
+      handler: async (req, reply) => {
+        const organizerId = await authorize(app, opts, route, req, reply);
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const pluginReq: PluginHttpRequest = {
+          method: req.method,
+          params: req.params as Record<string, string>,
+          query: req.query as Record<string, string>,
+          headers: req.headers,
+          rawBody: raw,
+          body: route.kind === 'webhook' ? undefined : parseBody(req.headers['content-type'], raw),
+          organizerId,
+        };
+        const res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtime);
+        return sendPluginResponse(req, reply, res, route.kind === 'control');
+      },
+    });
+  }
+};
+
+async function authorize(app: FastifyInstance, opts: PluginRoutesOptions, route: PluginRoute, req: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
+  if (route.kind === 'webhook') return undefined;
+  if (route.kind === 'api') return (await authenticateApiToken(opts.deps.dataSource, req.headers.authorization)).organizerId;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type === '' || simpleContentTypes.includes(type)) {
+      const token = (parseBody(req.headers['content-type'], Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)) as { _csrf?: string } | undefined)?._csrf
+        ?? (req.headers['x-csrf-token'] as string | undefined);
+      // csrfProtection reads the token from the body or the header: hand it the parsed form.
+      req.body = { _csrf: token };
+      await new Promise<void>((resolve, reject) => app.csrfProtection(req, reply, (err?: Error) => (err ? reject(err) : resolve())));
+      req.body = undefined;
+    }
+  }
+  if (route.kind !== 'control') return undefined;
+  const user = req.session.userId ? await opts.login.load(req.session.userId, req.session.organizerId) : null;
+  if (!user) throw new KassaError('AUTH_REQUIRED');
+  req.kassaUser = user;
+  return user.organizerId;
+}
+
+function parseBody(contentType: string | undefined, raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type.endsWith('+json')) {
+    try {
+      return JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new KassaError('VALIDATION_FAILED', { field: 'body', detail: 'body is not valid JSON' });
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+  return undefined;
+}
+
+async function sendPluginResponse(req: FastifyRequest, reply: FastifyReply, res: PluginHttpResponse, control: boolean): Promise<FastifyReply> {
+  if ('redirect' in res) return reply.redirect(res.redirect, res.status ?? 303);
+  if ('view' in res) {
+    const html = await reply.viewAsync('layouts/plugin-page', {
+      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script,
+      user: control ? req.kassaUser : undefined, brandHref: control ? '/control' : '/',
+    });
+    return reply.code(res.status ?? 200).type('text/html; charset=utf-8').send(html);
+  }
+  for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
+  reply.code(res.status);
+  if (res.body === undefined) return reply.send();
+  if (Buffer.isBuffer(res.body) || typeof res.body === 'string') return reply.send(res.body);
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(res.body));
+}
+
+function runtimeFor(app: FastifyInstance, opts: PluginRoutesOptions, plugin: string): PluginRuntime {
+  const { deps } = opts;
+  const logger = app.log.child({ plugin });
+  const log = (level: 'info' | 'warn' | 'error') => (msg: string, data?: Record<string, unknown>) => logger[level](data ?? {}, msg);
+  return {
+    core: deps.core, dataSource: deps.dataSource, settings: deps.settings, providers: deps.providers, clock: deps.clock,
+    baseUrl: deps.config.baseUrl,
+    async enqueue(job, payload, jobOpts) {
+      if (!opts.enqueue) throw new KassaError('PROVIDER_ERROR', { provider: plugin, detail: `no job runtime to enqueue ${job}` });
+      await opts.enqueue(plugin, job, payload, jobOpts);
+    },
+    log: { info: log('info'), warn: log('warn'), error: log('error') },
+  };
+}

@@ -1,0 +1,111 @@
+import { BasePaymentProvider, definePlugin, type JsonSchema, type PaymentOutcome, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, loadPlugins } from '@kassa/core';
+import { createOrganizerFixture, createTestApp, getPage, login, type TestApp } from './test-app';
+
+/** A provider whose checkout loads a script and a frame from its own origin. */
+class FramedPayProvider extends BasePaymentProvider {
+  readonly identifier = 'framedpay';
+  readonly verboseName = 'FramedPay';
+  override readonly settingsSchema: JsonSchema = { type: 'object', properties: {}, additionalProperties: false };
+  override contentSecurityPolicy() {
+    return { scriptSrc: ['https://js.framedpay.example'], frameSrc: ['https://frames.framedpay.example'], connectSrc: ['https://api.framedpay.example'] };
+  }
+  executePayment(): Promise<PaymentOutcome> {
+    return Promise.resolve({ kind: 'pending' });
+  }
+}
+
+const seen: PluginHttpRequest[] = [];
+const echo = async (req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> => {
+  seen.push(req);
+  return { status: 200, body: { organizerId: req.organizerId ?? null, raw: req.rawBody.toString('utf8'), body: req.body ?? null, base: rt.baseUrl } };
+};
+const testPlugin = definePlugin({
+  name: 'probe', version: '0.0.0', coreRange: '*',
+  routes: [
+    { method: 'POST', path: '/webhook', kind: 'webhook', handler: echo as never },
+    { method: 'POST', path: '/shop-action', kind: 'shop', handler: echo as never },
+    { method: 'POST', path: '/control-action', kind: 'control', handler: echo as never },
+    { method: 'GET', path: '/api-read', kind: 'api', handler: echo as never },
+    { method: 'GET', path: '/page', kind: 'shop', handler: (async () => ({ view: { partial: 'kassa/manual-checkout', data: { publicName: 'Probe page' } }, title: 'Probe' })) as never },
+  ],
+});
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({}, { pluginRoutes: loadPlugins([testPlugin]).routes }, [new FramedPayProvider()]);
+});
+afterAll(async () => t.close());
+
+describe('security headers', () => {
+  it('sends a CSP of our own origin plus what the providers declare, and no framing', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/control/login' });
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).toMatch(/script-src 'self' https:\/\/js\.framedpay\.example 'nonce-[\w+/=]+'/);
+    expect(csp).toMatch(/frame-src 'self' https:\/\/frames\.framedpay\.example/);
+    expect(csp).toMatch(/connect-src 'self' https:\/\/api\.framedpay\.example/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('marks the session cookie Secure when the base URL is https', async () => {
+    const https = await createTestApp({ baseUrl: 'https://tickets.example' });
+    try {
+      // Behind the TLS-terminating proxy that an https BASE_URL implies (trustProxy reads X-Forwarded-Proto).
+      const res = await https.app.inject({ method: 'GET', url: '/control/login', headers: { 'x-forwarded-proto': 'https' } });
+      const cookie = res.cookies.find((c) => c.name === 'kassa_session')!;
+      expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax' });
+      expect(res.headers['strict-transport-security']).toBeDefined();
+    } finally {
+      await https.close();
+    }
+  });
+});
+
+describe('plugin routes', () => {
+  it('hands a webhook the exact bytes, without session or CSRF', async () => {
+    const payload = '{"id":"evt_1",  "type":"x"}';
+    const res = await t.app.inject({ method: 'POST', url: '/plugins/probe/webhook', headers: { 'content-type': 'application/json' }, payload });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().raw).toBe(payload);
+  });
+
+  it('requires the CSRF token for a form post to a shop route, but not for a same-origin JSON call', async () => {
+    const form = await t.app.inject({ method: 'POST', url: '/plugins/probe/shop-action', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+    expect(form.statusCode).toBe(403);
+    const json = await t.app.inject({ method: 'POST', url: '/plugins/probe/shop-action', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
+    expect(json.statusCode).toBe(200);
+    expect(json.json().body).toEqual({ a: 1 });
+  });
+
+  it('passes the logged-in organizer to a control route, refuses anonymous calls, and scopes api routes by token', async () => {
+    const f = await createOrganizerFixture(t);
+    expect((await t.app.inject({ method: 'POST', url: '/plugins/probe/control-action', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode).toBe(401);
+    const b = await login(t, f.email, f.password);
+    const res = await t.app.inject({ method: 'POST', url: '/plugins/probe/control-action', headers: { cookie: b.cookie, 'content-type': 'application/json' }, payload: '{}' });
+    expect(res.json().organizerId).toBe(f.organizer.id);
+    expect((await t.app.inject({ method: 'GET', url: '/plugins/probe/api-read' })).statusCode).toBe(401);
+    const api = await t.app.inject({ method: 'GET', url: '/plugins/probe/api-read', headers: { authorization: `Bearer ${f.token}` } });
+    expect(api.json().organizerId).toBe(f.organizer.id);
+  });
+
+  it("renders a view answer with the provider's partial inside the site layout", async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/plugins/probe/page' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Probe page');
+    expect(res.body).toContain('/static/kassa.css');
+  });
+});
+
+describe('control panel pages', () => {
+  it('render with the stylesheet and without an error', async () => {
+    const f = await createOrganizerFixture(t);
+    const b = await login(t, f.email, f.password);
+    for (const url of ['/control', '/control/events', `/control/events/${f.event.id}`, '/control/orders', '/control/settings/payment', '/control/jobs', '/control/emails', '/control/api-tokens']) {
+      const res = await getPage(t, b, url);
+      expect([url, res.statusCode]).toEqual([url, 200]);
+      expect(res.body).toContain('/static/kassa.css');
+    }
+  });
+});
