@@ -23,6 +23,8 @@ export interface StripeHarness {
   enqueued: { job: string; payload: Record<string, unknown>; jobId?: string }[];
   shop: ShopFixture;
   secretKey: string;
+  /** The key the settings store encrypts secrets with (a second store on a copy of the database needs it). */
+  settingsKey: Buffer;
   /** The local host's base URL: Kassa as the emulator sees it (webhooks are delivered here over HTTP). */
   baseUrl: string;
   /** Runs every process-event job enqueued so far (what the worker would do); returns their outcomes. */
@@ -54,7 +56,8 @@ export async function createStripeHarness(opts: { captureMethod?: 'automatic' | 
   const loaded = loadPlugins([createStripePlugin()]);
   const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations], poolSize: 6 });
   const clock = new TestClock('2030-03-01T10:00:00Z');
-  const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+  const settingsKey = randomBytes(32);
+  const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: settingsKey });
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
   const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
   const shop = await createShop(db.dataSource, { price: opts.price ?? 2500, currency: opts.currency ?? 'EUR' });
@@ -79,7 +82,7 @@ export async function createStripeHarness(opts: { captureMethod?: 'automatic' | 
   const stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
   let ran = 0;
   return {
-    emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, stripe, baseUrl,
+    emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, settingsKey, stripe, baseUrl,
     async runJobs() {
       const outcomes: string[] = [];
       while (ran < enqueued.length) {
