@@ -9,8 +9,14 @@ const { PGlite } = require('@electric-sql/pglite');
 let db = null;
 let queue = Promise.resolve();
 
-// The parent owns this process: when it goes away (even killed), so do we.
-process.on('disconnect', () => process.exit(0));
+// The parent owns this process: when it goes away (even killed), so do we, after closing PGlite
+// cleanly (a checkpoint) once the operation in flight is done.
+process.on('disconnect', () => {
+  queue = queue
+    .then(() => (db ? db.close() : undefined))
+    .catch(() => {})
+    .then(() => process.exit(0));
+});
 
 process.on('message', (msg) => {
   queue = queue.then(() => handle(msg)).then(
