@@ -65,7 +65,6 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   const now = deps.clock.now();
 
   return withTransaction(deps.dataSource, async (tx) => {
-    await reserveQuota(tx, input.positions.map((p) => p.productId));
     const order = await insertOrder(tx, {
       organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
       total, currency: event.currency, status: 'pending', testmode: input.testmode ?? false,
@@ -85,6 +84,8 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
     });
     const payment = providerId ? await insertPayment(tx, order, { provider: providerId, amount: total, feeId: fees[0]?.id ?? null, first: true }) : null;
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
+    // Last, so the quota lock is held only for the count and the commit; a refusal rolls all back.
+    await reserveQuota(tx, input.positions.map((p) => p.productId), order.id);
     return { order, positions, fees, payment };
   });
 }

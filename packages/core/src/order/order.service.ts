@@ -103,7 +103,7 @@ export class OrderService {
       const order = await lockOrder(tx, orderId);
       const from = order.status;
       orderMachine.transition(from, 'extend');
-      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id), order.id);
       await moveOrder(tx, order, 'extend', { expires: newExpires });
       await record(tx, {
         order, objectType: 'order', objectId: order.id, action: 'kassa.order.expirychanged', actor: opts.actor,

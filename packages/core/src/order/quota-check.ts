@@ -4,15 +4,17 @@ import { KassaError } from '../errors';
 /**
  * Locks the quotas of the given products and refuses when adding the positions would overflow one.
  *
- * `productIds` holds one entry per position (repeat a product for several tickets). As in pretix,
+ * `productIds` holds one entry per position (repeat a product for several tickets) of the order
+ * `orderId`, whose own positions are never counted as usage (it may already be written). As in pretix,
  * a product in no quota is not for sale, and a quota's usage counts the non-canceled positions of
  * pending and paid orders; expired and canceled orders free their seats. The quota rows are locked
  * with SELECT … FOR UPDATE in id order (a stable order, so two buyers never deadlock) and the usage
  * is counted after the lock is held: under READ COMMITTED that count sees every order committed by
  * the previous holder, so the quota is never oversold. Call it as late as possible in the
- * transaction, right before the write it protects.
+ * transaction (pretix's rule): the lock is held until commit, and on a hot quota that hold time is
+ * what limits throughput.
  */
-export async function reserveQuota(tx: EntityManager, productIds: readonly string[]): Promise<void> {
+export async function reserveQuota(tx: EntityManager, productIds: readonly string[], orderId: string): Promise<void> {
   if (productIds.length === 0) return;
   const distinct = [...new Set(productIds)];
   // One statement finds and locks the quotas and says which of our products each one covers.
@@ -35,10 +37,10 @@ export async function reserveQuota(tx: EntityManager, productIds: readonly strin
     `SELECT qp.quota_id, count(*) AS used
        FROM quota_product qp
        JOIN order_position op ON op.product_id = qp.product_id AND NOT op.canceled
-       JOIN kassa_order o ON o.id = op.order_id AND o.status IN ('pending', 'paid')
+       JOIN kassa_order o ON o.id = op.order_id AND o.status IN ('pending', 'paid') AND o.id <> $2
       WHERE qp.quota_id = ANY($1::uuid[])
       GROUP BY qp.quota_id`,
-    [limited.map((q) => q.id)],
+    [limited.map((q) => q.id), orderId],
   );
   const used = new Map(usage.map((u) => [u.quota_id, Number(u.used)]));
   for (const q of limited) {

@@ -145,7 +145,7 @@ export class PaymentService {
     const event = await tx.findOneByOrFail(Event, { id: order.eventId });
     if (!event.paymentTermAcceptLate) return 'the payment term is over and late payments are not accepted';
     try {
-      await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      await reserveQuota(tx, await livePositionProducts(tx, order.id), order.id);
       return null;
     } catch (err) {
       if (isKassaError(err, 'ORDER_QUOTA_EXCEEDED') || isKassaError(err, 'ORDER_PRODUCT_UNAVAILABLE')) return err.message;
