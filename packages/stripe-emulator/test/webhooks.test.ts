@@ -51,7 +51,7 @@ describe('delivery', () => {
       const succeeded = events[1] as Stripe.PaymentIntentSucceededEvent;
       expect(succeeded.data.object.id).toBe(pi.id);
       expect(succeeded.api_version).toBe('2026-10-28.endive');
-      expect(succeeded.request.idempotency_key).toBe('pay-1');
+      expect(succeeded.request?.idempotency_key).toBe('pay-1');
       expect(rx.received[0]?.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(rx.received[0]?.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64},v0=[0-9a-f]{64}$/);
       const first = rx.received[0] as { body: string; signature: string };
