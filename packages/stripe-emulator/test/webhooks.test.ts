@@ -248,3 +248,20 @@ describe('lost deliveries', () => {
     }
   });
 });
+
+describe('event snapshots', () => {
+  it('an event keeps the object as it was when the event happened', async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'eur', capture_method: 'manual', automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    await stripe.paymentIntents.update(pi.id, { metadata: { step: 'later' }, payment_method_options: { card: { request_three_d_secure: 'any' } } });
+    const [created] = (await stripe.events.list({ type: 'payment_intent.created' })).data;
+    const snapshot = created?.data.object as Stripe.PaymentIntent;
+    expect(snapshot.metadata).toEqual({});
+    expect(snapshot.payment_method_options?.card?.request_three_d_secure).toBe('automatic');
+    await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
+    await raw(emu, 'POST', `/_emulator/3ds/${pi.id}/complete`, '');
+    await stripe.paymentIntents.capture(pi.id);
+    const [authorized] = (await stripe.events.list({ type: 'payment_intent.amount_capturable_updated' })).data;
+    expect(authorized?.data.object).toMatchObject({ status: 'requires_capture', amount_capturable: 1000, amount_received: 0 });
+    expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+  });
+});

@@ -110,13 +110,16 @@ function applyPaymentMethodOptions(pi: PaymentIntent, p: Params): void {
   const options = p.obj('payment_method_options', ['card', 'link', 'sepa_debit', 'us_bank_account', 'paypal', 'klarna', 'ideal', 'bancontact', 'giropay', 'sofort', 'eps', 'p24', 'apple_pay', 'google_pay', 'amazon_pay', 'revolut_pay', 'twint', 'blik', 'wechat_pay', 'alipay', 'cashapp', 'affirm', 'afterpay_clearpay', 'mobilepay']);
   const card = options?.obj('card', ['capture_method', 'request_three_d_secure', 'setup_future_usage', 'installments', 'mandate_options', 'network', 'request_extended_authorization', 'request_incremental_authorization', 'request_multicapture', 'request_overcapture', 'require_cvc_recollection', 'statement_descriptor_suffix_kana', 'statement_descriptor_suffix_kanji', 'three_d_secure', 'cvc_token']);
   if (!card) return;
+  // Replaced, never mutated: event snapshots of a PI share its nested objects.
+  const next = { ...pi.payment_method_options.card };
   if (card.has('capture_method')) {
     const cm = card.oneOf('capture_method', ['manual']);
-    if (cm) pi.payment_method_options.card.capture_method = cm;
-    else delete pi.payment_method_options.card.capture_method;
+    if (cm) next.capture_method = cm;
+    else delete next.capture_method;
   }
   const r3ds = card.oneOf('request_three_d_secure', ['any', 'automatic', 'challenge']);
-  if (r3ds) pi.payment_method_options.card.request_three_d_secure = r3ds;
+  if (r3ds) next.request_three_d_secure = r3ds;
+  pi.payment_method_options = { card: next };
 }
 
 function render(ctx: Ctx, pi: PaymentIntent): unknown {
@@ -187,7 +190,7 @@ export function registerPaymentIntents(r: Router): void {
       on_behalf_of: onBehalfOf ?? null,
       payment_method: null,
       // Automatic payment methods: what a test dashboard typically enables (SEPA only for EUR).
-      payment_method_types: types ?? (currency === 'eur' ? ['card', 'sepa_debit'] : ['card']),
+      payment_method_types: types ?? (apm?.enabled && currency === 'eur' ? ['card', 'sepa_debit'] : ['card']),
       payment_method_options: { card: { request_three_d_secure: 'automatic' } },
       processing: null,
       receipt_email: p.str('receipt_email') ?? null,
