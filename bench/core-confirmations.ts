@@ -7,7 +7,8 @@
  */
 import { Order } from '../packages/core/src/index';
 import { benchTarget, createCoreBenchFixture, envInt } from './lib/core-fixture';
-import { formatSummary, measure, type Summary } from './lib/stats';
+import { probeBackendCpu } from './lib/pg-cpu';
+import { formatCpu, formatSummary, measure, type Summary } from './lib/stats';
 
 const actor = { type: 'provider', id: 'card' } as const;
 
@@ -22,15 +23,18 @@ export async function benchConfirmations(): Promise<Summary> {
     await measure(orders + warmup, concurrency, async () => { placed.push(await f.placeOne(shop)); });
 
     await measure(warmup, concurrency, (i) => f.core.payments.confirmPayment(placed[i]!.paymentId, { actor }));
-    const summary = await measure(orders, concurrency, async (i) => {
+    const pgCpu = await probeBackendCpu(f.ds);
+    const measured = await measure(orders, concurrency, async (i) => {
       const result = await f.core.payments.confirmPayment(placed[warmup + i]!.paymentId, { actor });
       if (result.kind !== 'order_paid') throw new Error(`expected order_paid, got ${result.kind}`);
     });
+    const summary: Summary = { ...measured, pgCpuMs: pgCpu.elapsedCpuMs(), pgBackends: pgCpu.backends };
 
     // A benchmark of a broken path measures nothing: every order must now be paid, exactly once.
     const paid = await f.ds.getRepository(Order).countBy({ eventId: shop.event.id, status: 'paid' });
     if (paid !== orders + warmup) throw new Error(`${paid} orders paid, expected ${orders + warmup}`);
     console.log(`${formatSummary(`confirmPayment (c=${concurrency})`, summary)}  [${benchTarget()}]`);
+    console.log(formatCpu('  CPU per confirmation', summary));
     return summary;
   } finally {
     await f.destroy();

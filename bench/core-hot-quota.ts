@@ -7,7 +7,8 @@
  */
 import { Order } from '../packages/core/src/index';
 import { benchTarget, createCoreBenchFixture, envInt } from './lib/core-fixture';
-import { formatSummary, measure, type Summary } from './lib/stats';
+import { probeBackendCpu } from './lib/pg-cpu';
+import { formatCpu, formatSummary, measure, type Summary } from './lib/stats';
 
 export async function benchHotQuota(): Promise<Summary> {
   const orders = envInt('BENCH_ORDERS', 2000);
@@ -17,13 +18,16 @@ export async function benchHotQuota(): Promise<Summary> {
   try {
     const shop = await f.shop({ price: 2500, quotaSize: orders + warmup });
     await measure(warmup, concurrency, () => f.placeOne(shop));
-    const summary = await measure(orders, concurrency, () => f.placeOne(shop));
+    const pgCpu = await probeBackendCpu(f.ds);
+    const measured = await measure(orders, concurrency, () => f.placeOne(shop));
+    const summary: Summary = { ...measured, pgCpuMs: pgCpu.elapsedCpuMs(), pgBackends: pgCpu.backends };
 
     const placed = await f.ds.getRepository(Order).countBy({ eventId: shop.event.id });
     if (placed !== orders + warmup) throw new Error(`${placed} orders placed on a quota of ${orders + warmup}`);
     const refused = await f.placeOne(shop).then(() => false, (err: { code?: string }) => err.code === 'ORDER_QUOTA_EXCEEDED');
     if (!refused) throw new Error('the quota is used up, yet one more order was not refused with ORDER_QUOTA_EXCEEDED');
     console.log(`${formatSummary(`placeOrder hot quota (c=${concurrency})`, summary)}  [${benchTarget()}]`);
+    console.log(formatCpu('  CPU per order', summary));
     return summary;
   } finally {
     await f.destroy();

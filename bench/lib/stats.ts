@@ -16,6 +16,9 @@ export interface Summary {
   maxMs: number;
   /** CPU time this Node process used during the run, as a share of one core (1 = one core busy). */
   nodeCpuCores?: number;
+  /** CPU milliseconds the PostgreSQL backends of the pool used during the run (see pg-cpu.ts). */
+  pgCpuMs?: number;
+  pgBackends?: number;
 }
 
 /** Nearest-rank percentile (p in 0..100) of ascending `sorted`; NaN for an empty list. */
@@ -70,4 +73,15 @@ export async function measure(total: number, concurrency: number, op: (i: number
 export function formatSummary(label: string, s: Summary): string {
   const f = (n: number) => n.toFixed(2);
   return `${label.padEnd(28)} ${s.perSecond.toFixed(1).padStart(8)}/s  p50 ${f(s.p50Ms)} ms  p90 ${f(s.p90Ms)} ms  p99 ${f(s.p99Ms)} ms  max ${f(s.maxMs)} ms  (n=${s.count}, ${(s.elapsedMs / 1000).toFixed(2)} s${s.nodeCpuCores === undefined ? '' : `, node CPU ${(s.nodeCpuCores * 100).toFixed(0)}% of a core`})`;
+}
+
+/**
+ * CPU per operation, Node and PostgreSQL: the figure that does not depend on how busy the machine
+ * is. Two cores give at most 2,000 ms of CPU per second, so 2000 / (node + pg) bounds the rate.
+ */
+export function formatCpu(label: string, s: Summary): string {
+  const nodeMs = s.nodeCpuCores === undefined ? Number.NaN : (s.nodeCpuCores * s.elapsedMs) / s.count;
+  const pgMs = s.pgCpuMs === undefined ? Number.NaN : s.pgCpuMs / s.count;
+  const bound = 2000 / (nodeMs + pgMs);
+  return `${label.padEnd(28)} node ${nodeMs.toFixed(3)} ms + PostgreSQL ${pgMs.toFixed(3)} ms (${s.pgBackends ?? 0} backends) → at most ~${Number.isFinite(bound) ? Math.round(bound) : '?'}/s on 2 cores`;
 }
