@@ -9,6 +9,8 @@ import { RawResponse, type Ctx, type Router } from './router';
 import type { AccountState } from './store';
 
 export const EMULATOR_HEADER = 'stripe-emulator; development and tests only';
+/** Stripe bodies are small; a runaway client should not exhaust memory. */
+const MAX_BODY = 1_000_000;
 const API_VERSION_RE = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
 /** Errors that Stripe raises before execution starts are not stored under the idempotency key (§6.1). */
 const NOT_STORED_CODES = new Set(['parameter_unknown', 'parameter_missing', 'parameter_invalid_integer', 'parameter_invalid_string', 'idempotency_key_in_use']);
@@ -25,9 +27,18 @@ export function createHttpServer(emu: Emulator, router: Router): { server: http.
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     let body = '';
+    let tooLarge = false;
     req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_BODY && !tooLarge) {
+        tooLarge = true;
+        send(res, 413, { error: { type: 'invalid_request_error', message: `Request body larger than ${MAX_BODY} bytes.` } }, {});
+        req.destroy();
+      }
+    });
     req.on('end', () => {
+      if (tooLarge) return;
       try {
         handle(emu, router, req, res, body);
       } catch (err) {

@@ -97,6 +97,14 @@ describe('request parsing and errors', () => {
     expect(upd.json.metadata).toEqual({ j: 'w' });
   });
 
+  it('refuses oversized bodies', async () => {
+    const res = await raw(emu, 'POST', '/v1/customers', `description=${'x'.repeat(1_100_000)}`, auth()).catch((e: Error) => e);
+    // Either the 413 arrives or the socket is closed while the client is still sending.
+    if (res instanceof Error) expect(res.message).toMatch(/fetch failed|socket|reset/i);
+    else expect(res.status).toBe(413);
+    expect((await stripe.customers.list()).data).toHaveLength(0);
+  });
+
   it('404s unknown URLs and resources in Stripe shape', async () => {
     const res = await raw(emu, 'GET', '/v1/nothing', undefined, auth());
     expect(res.status).toBe(404);
