@@ -226,6 +226,8 @@ export class PaymentService {
   async executePayment(paymentId: string, session: Record<string, unknown>): Promise<ExecuteResult> {
     const { payment, order, event } = await this.loadPayment(paymentId);
     const provider = this.getProvider(payment.provider);
+    // Built before the attempt is marked initiated: a settings problem must not strand the payment.
+    const ctx = await this.deps.providerContext(event, provider.identifier);
     await withTransaction(this.deps.dataSource, async (tx) => {
       const locked = await lockPayment(tx, paymentId);
       if (locked.state !== 'created') throw new KassaError('PAYMENT_NOT_EXECUTABLE', { id: paymentId, reason: `it is ${locked.state}` });
@@ -240,7 +242,7 @@ export class PaymentService {
     const actor: Actor = { type: 'provider', id: provider.identifier };
     let outcome: PaymentOutcome;
     try {
-      outcome = await provider.executePayment(await this.deps.providerContext(event, provider.identifier), { order, payment, session });
+      outcome = await provider.executePayment(ctx, { order, payment, session });
     } catch (err) {
       await this.failPayment(paymentId, { actor, message: errorMessage(err), info: { error: errorMessage(err) } });
       throw providerError(provider, err);
