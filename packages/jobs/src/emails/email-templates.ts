@@ -67,8 +67,8 @@ export class EmailRenderer {
   private readonly text: Eta;
 
   constructor(templatesDir = join(__dirname, 'templates')) {
-    this.html = new Eta({ views: templatesDir, autoEscape: true, cache: true });
-    this.text = new Eta({ views: templatesDir, autoEscape: false, cache: true });
+    this.html = new Eta({ views: templatesDir, autoEscape: true, autoTrim: false, cache: true });
+    this.text = new Eta({ views: templatesDir, autoEscape: false, autoTrim: false, cache: true });
   }
 
   render(template: EmailTemplateName, localeTag: string | null | undefined, model: EmailViewModel): RenderedEmail {
@@ -78,8 +78,8 @@ export class EmailRenderer {
     return {
       locale,
       subject,
-      text: this.text.render(`./${locale}/${template}.text`, data).trim() + '\n',
-      html: this.html.render(`./${locale}/${template}.html`, data),
+      text: this.text.render(`./${locale}/${template}.text.eta`, data).trim() + '\n',
+      html: this.html.render(`./${locale}/${template}.html.eta`, data),
     };
   }
 }
