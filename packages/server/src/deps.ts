@@ -11,8 +11,8 @@ export interface ServerConfig {
   readonly sessionSecret: string;
   /** Recompile templates on every request (development). */
   readonly devTemplates?: boolean;
-  /** Whether to log requests (pino). Tests pass false. */
-  readonly logger?: boolean;
+  /** Request logging (pino): false, or the level. Tests pass false. */
+  readonly logger?: false | { readonly level: string };
   /** Overrides of the per-route rate limits (benchmarks raise placeOrder; tests lower login). */
   readonly rateLimits?: { readonly login?: RateLimit; readonly placeOrder?: RateLimit };
   /** scrypt cost for hashes made by this process (seed, tests); production leaves it unset. */
