@@ -159,7 +159,9 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       result = await shop.submissions.run(token, 'place_order', sessionOwner(req), async (recordOrder) => {
         const state = readCheckout(req, where.event.id);
         assertReady(state, token);
-        const cart = priceCart(where.event, await shop.catalog.freshCatalog(where.event.id), state.lines, { checkAvailability: false });
+        // Core prices the order from the products again and checks quota under lock; this total only
+        // re-checks the payment method's limits, so the shortly cached catalog is good enough.
+        const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
         return placeAndPay(shop, req, where, state, cart, recordOrder);
       });
     } catch (err) {

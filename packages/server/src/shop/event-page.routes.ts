@@ -6,16 +6,20 @@ import { readCheckout, writeCheckout, type CartLine } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
 import { cartBody, eventParams, type CartBody, type EventParams } from './schemas';
 import type { ShopContext } from './shop-context';
+import { ShortCache } from './short-cache';
 import { eventUrl } from './urls';
 
 const qtyKey = /^qty_(.+)$/;
 
 /** The event page (products, prices, what is left) and the cart form behind it. */
 export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (app, { shop }) => {
-  async function renderEvent(req: FastifyRequest, reply: FastifyReply, where: ShopEvent, error?: KassaError, posted?: Record<string, number>) {
+  // The page of a visitor without a cart is the same for everyone: rendered once per event per
+  // second (the catalog's own cache period), it costs a lookup instead of a template run.
+  const anonymousPages = new ShortCache<string>(1_000);
+
+  async function eventModel(where: ShopEvent, inCart: ReadonlyMap<string, number>, error?: KassaError, posted?: Record<string, number>) {
     const { organizer, event } = where;
     const catalog = await shop.catalog.catalog(event.id);
-    const inCart = new Map((readCheckout(req, event.id)?.lines ?? []).map((l) => [l.productId, l.quantity]));
     const locale = event.locale;
     const products = catalog.products.map((p) => {
       const available = remainingOf(catalog.availability, p.id);
@@ -29,16 +33,23 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
         quantity: posted?.[p.id] ?? inCart.get(p.id) ?? 0,
       };
     });
-    if (error) reply.status(error.status);
-    return reply.view('shop/event', {
+    return {
       locale, organizer: { name: organizer.name }, event: { name: event.name, live: event.live }, eventUrl: eventUrl(organizer, event),
       products, error: errorView(error),
-    });
+    };
+  }
+
+  async function renderEvent(req: FastifyRequest, reply: FastifyReply, where: ShopEvent, error?: KassaError, posted?: Record<string, number>) {
+    const inCart = new Map((readCheckout(req, where.event.id)?.lines ?? []).map((l) => [l.productId, l.quantity]));
+    if (error) reply.status(error.status);
+    return reply.view('shop/event', await eventModel(where, inCart, error, posted));
   }
 
   app.get<{ Params: EventParams }>('/:organizer/:event/', { schema: { params: eventParams } }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
-    return renderEvent(req, reply, where);
+    if (readCheckout(req, where.event.id)) return renderEvent(req, reply, where);
+    const html = await anonymousPages.get(where.event.id, async () => app.view('shop/event', await eventModel(where, new Map())));
+    return reply.type('text/html; charset=utf-8').send(html);
   });
 
   app.post<{ Params: EventParams; Body: CartBody }>('/:organizer/:event/cart', {

@@ -71,31 +71,36 @@ export class ShopContext {
    * by core's availability check, with the fee each would add. Ordered as the registry orders them.
    */
   async offeredMethods(event: Event, total: Money): Promise<OfferedMethod[]> {
-    const now = this.deps.clock.now();
     const offered: OfferedMethod[] = [];
     for (const provider of this.deps.providers.list()) {
-      const ctx = await this.deps.providerContext(event, provider.identifier);
-      if (!checkAvailability(provider, ctx, { total, now }).allowed) continue;
-      const fee = total.amount === 0 ? money(0, total.currency) : feeOf(provider, ctx, total);
-      const withFee = money(total.amount + fee.amount, total.currency);
-      offered.push({
-        identifier: provider.identifier,
-        name: publicNameOf(provider, ctx),
-        implicit: provider.isImplicit,
-        fee,
-        form: this.views.resolve(provider.paymentFormRender(ctx, withFee)),
-        provider,
-        ctx,
-      });
+      const method = await this.offer(provider, event, total);
+      if (method) offered.push(method);
     }
     return offered;
   }
 
-  /** One offered method by identifier, or SHOP_PAYMENT_METHOD_UNAVAILABLE. */
+  /** One offered method by identifier, or SHOP_PAYMENT_METHOD_UNAVAILABLE (also for an unknown one). */
   async offeredMethod(event: Event, total: Money, identifier: string): Promise<OfferedMethod> {
-    const found = (await this.offeredMethods(event, total)).find((m) => m.identifier === identifier);
+    const provider = this.deps.providers.has(identifier) ? this.deps.providers.get(identifier) : null;
+    const found = provider ? await this.offer(provider, event, total) : null;
     if (!found) throw new KassaError('SHOP_PAYMENT_METHOD_UNAVAILABLE', { provider: identifier });
     return found;
+  }
+
+  private async offer(provider: BasePaymentProvider, event: Event, total: Money): Promise<OfferedMethod | null> {
+    const ctx = await this.deps.providerContext(event, provider.identifier);
+    if (!checkAvailability(provider, ctx, { total, now: this.deps.clock.now() }).allowed) return null;
+    const fee = total.amount === 0 ? money(0, total.currency) : feeOf(provider, ctx, total);
+    const withFee = money(total.amount + fee.amount, total.currency);
+    return {
+      identifier: provider.identifier,
+      name: publicNameOf(provider, ctx),
+      implicit: provider.isImplicit,
+      fee,
+      form: this.views.resolve(provider.paymentFormRender(ctx, withFee)),
+      provider,
+      ctx,
+    };
   }
 }
 

@@ -1,0 +1,100 @@
+/**
+ * The shop under benchmark, as its own process (so that the load generator does not share its
+ * event loop): a fresh schema on the real PostgreSQL with the real migrations, one organizer,
+ * event, product and a quota large enough never to sell out, the manual provider enabled, and the
+ * app listening on a free loopback port. Prints one JSON line with what the load generator needs,
+ * and drops the schema on SIGTERM.
+ *
+ * Run by shop.bench.ts; DATABASE_URL defaults to the local test database.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  createDataSource, createKassaCore, createProviderContextFactory, eventSettings, Event, loadPlugins, Organizer, Product, Quota,
+  runMigrations, SettingsStore, systemClock,
+} from '@kassa/core';
+import { buildApp } from '../src/app';
+import { shopMigrations } from '../src/shop';
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const admin = createDataSource({ url, poolSize: 1 });
+  await admin.initialize();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.destroy();
+
+  const ds = createDataSource({ url, schema, migrations: shopMigrations, poolSize: Number(process.env.BENCH_POOL ?? 20) });
+  await ds.initialize();
+  await runMigrations(ds);
+
+  const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench Organizer' });
+  const event = await ds.getRepository(Event).save({
+    organizerId: organizer.id, slug: 'conf', name: 'Bench Conference', currency: 'EUR', timezone: 'UTC', locale: 'en',
+    paymentTermDays: 14, paymentTermAcceptLate: true, live: true,
+  });
+  const products = await ds.getRepository(Product).save([
+    { eventId: event.id, name: 'Conference ticket', price: 12900, active: true, position: 0 },
+    { eventId: event.id, name: 'Workshop', price: 4900, active: true, position: 1 },
+    { eventId: event.id, name: 'T-shirt', price: 2000, active: true, position: 2 },
+  ]);
+  await ds.getRepository(Quota).save({ eventId: event.id, name: 'Everything', size: 10_000_000, products });
+
+  const loaded = loadPlugins([], { clock: systemClock });
+  const settings = new SettingsStore(ds, { schemas: loaded.settingsSchemas, secretKey: null });
+  await settings.set(eventSettings(event), 'payment.manual', {
+    _enabled: true, publicName: 'Bank transfer', pendingInstructions: 'Transfer the amount quoting your order code.',
+  });
+  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl: 'http://127.0.0.1' });
+  const core = createKassaCore({ dataSource: ds, providers: loaded.providers, providerContext, clock: systemClock });
+  const app = await buildApp({
+    dataSource: ds, clock: systemClock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
+    config: {
+      baseUrl: 'http://127.0.0.1', sessionSecret: randomBytes(32).toString('hex'), logger: false,
+      // The limit exists against scripts; the benchmark is one.
+      rateLimits: { placeOrder: { max: 1_000_000_000, timeWindow: '1 minute' } },
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.close();
+    // Requests autocannon abandoned at the end may still hold row locks: retry the drop.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ds.query(`DROP SCHEMA ${schema} CASCADE`);
+        break;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    await ds.destroy();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.stdin.on('end', () => void stop());
+  process.stdin.resume();
+
+  const orders = async () => Number((await ds.query('SELECT count(*) AS n FROM kassa_order'))[0].n);
+  // The parent asks through stdin for the order count and this process's CPU time (µs), so it can
+  // compute orders per second and CPU per request, which does not depend on how busy the box is.
+  process.stdin.on('data', (chunk: Buffer) => {
+    if (!chunk.toString().includes('count')) return;
+    void orders().then((n) => {
+      const cpu = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ orders: n, cpuMicros: cpu.user + cpu.system })}\n`);
+    });
+  });
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, base: '/bench/conf/', productIds: products.map((p) => p.id) })}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,198 @@
+/**
+ * Shop benchmark (autocannon, 32 connections, real PostgreSQL): the event page, the place-order
+ * request, and the whole six-request checkout. Prints its figures; it is not part of the test run.
+ *
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/server/bench/shop.bench.ts
+ *
+ * Env: BENCH_SECONDS (default 10), BENCH_ORDERS (place-order requests, default 4000), BENCH_PHASES
+ * (page,place,flow), BENCH_PROFILE (a directory for a V8 CPU profile of the server), DATABASE_URL.
+ * Targets (issue 4): event page ≥ 3,000 req/s with p99 < 30 ms; ≥ 500 orders placed per second.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+const connections = 32;
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const orderCount = Number(process.env.BENCH_ORDERS ?? 4000);
+/** BENCH_PHASES=page,place,flow (default all). */
+const phases = (process.env.BENCH_PHASES ?? 'page,place,flow').split(',');
+
+interface ServerInfo { url: string; base: string; productIds: string[] }
+interface Session { cookie: string; csrf: string; token: string }
+
+interface Sample { orders: number; cpuMicros: number }
+
+async function main(): Promise<void> {
+  const { child, info, ask } = await startServer();
+  try {
+    console.log(`shop benchmark · ${connections} connections · ${seconds}s runs · node ${process.version} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    await run({ url: info.url + info.base, connections, duration: 2 }); // warm-up: JIT, pools, templates
+    if (phases.includes('page')) await benchEventPage(info, ask);
+    if (phases.includes('place')) await benchPlaceOrder(info, ask);
+    if (phases.includes('flow')) await benchCheckout(info, ask);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+type Ask = () => Promise<Sample>;
+
+async function benchEventPage(info: ServerInfo, ask: Ask): Promise<void> {
+  const before = await ask();
+  const page = await run({ url: info.url + info.base, connections, duration: seconds });
+  report('event page (GET)', page, page['2xx'], before, await ask(), page['2xx']);
+}
+
+/** The place-order request alone: buyers prepared up to the confirm page beforehand, one POST each. */
+async function benchPlaceOrder(info: ServerInfo, ask: Ask): Promise<void> {
+  const sessions = await prepareSessions(info, orderCount);
+  const before = await ask();
+  let next = 0;
+  const place = await run({
+    url: info.url, connections, amount: sessions.length,
+    requests: [{
+      method: 'POST', path: `${info.base}checkout/confirm`,
+      setupRequest: (req) => {
+        const s = sessions[next++ % sessions.length]!;
+        return { ...req, headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: form({ _csrf: s.csrf, token: s.token }) };
+      },
+    }],
+  });
+  const after = await ask();
+  report('place order (POST confirm → 303)', place, place['3xx'], before, after, after.orders - before.orders);
+}
+
+/** The whole buyer flow, a new buyer per loop on every connection. */
+async function benchCheckout(info: ServerInfo, ask: Ask): Promise<void> {
+  const before = await ask();
+  const flow = await run({ url: info.url, connections, duration: seconds, requests: checkoutSequence(info) });
+  const after = await ask();
+  report('whole checkout (6 requests per order)', flow, flow['2xx'] + flow['3xx'], before, after, after.orders - before.orders);
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/**
+ * Prints throughput and latency, the orders written, and the server's CPU per unit of work
+ * (µs of the node process per request and per order), which does not depend on how busy the
+ * machine is; the database's own CPU is not included.
+ */
+function report(name: string, r: autocannon.Result, ok: number, before: Sample, after: Sample, units: number): void {
+  const wrong = r['1xx'] + r['4xx'] + r['5xx'] + (name.includes('GET') ? r['3xx'] : 0);
+  const cpu = after.cpuMicros - before.cpuMicros;
+  const orders = after.orders - before.orders;
+  console.log(`${name}: ${(ok / r.duration).toFixed(0)} req/s · p50 ${r.latency.p50} ms · p99 ${r.latency.p99} ms · max ${r.latency.max} ms · wrong status ${wrong} · errors ${r.errors} · timeouts ${r.timeouts}`);
+  console.log(`  ${ok} answered in ${r.duration.toFixed(2)} s · orders placed ${orders} (${(orders / r.duration).toFixed(0)}/s) · server CPU ${(cpu / Math.max(units, 1)).toFixed(0)} µs per ${name.includes('GET') ? 'page' : 'order'} → ${(units / (cpu / 1e6)).toFixed(0)} per server CPU-second`);
+}
+
+function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}
+
+/** Spawns bench-server.ts and reads its JSON line; `ask()` returns the number of orders in the schema. */
+async function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; info: ServerInfo; ask: () => Promise<Sample> }> {
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of the server (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, 'bench-server.ts')], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: process.env.TSX_TSCONFIG_PATH ?? 'tsconfig.base.json', NODE_ENV: 'production' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stderr.pipe(process.stderr);
+  const lines = createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const nextLine = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const info = JSON.parse(await nextLine()) as ServerInfo;
+  const ask = async () => {
+    const answer = nextLine();
+    child.stdin.write('count\n');
+    return JSON.parse(await answer) as Sample;
+  };
+  return { child, info, ask };
+}
+
+/** Walks `n` buyers up to the confirm page (32 at a time), outside the measurement. */
+async function prepareSessions(info: ServerInfo, n: number): Promise<Session[]> {
+  const sessions: Session[] = [];
+  let started = 0;
+  async function worker(): Promise<void> {
+    while (started < n) {
+      started++;
+      sessions.push(await oneBuyer(info));
+    }
+  }
+  await Promise.all(Array.from({ length: connections }, worker));
+  return sessions;
+}
+
+async function oneBuyer(info: ServerInfo): Promise<Session> {
+  const base = info.url + info.base;
+  const post = (url: string, cookie: string, body: Record<string, string>) => fetch(url, {
+    method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: form(body),
+  });
+  const cart = await post(`${base}cart`, '', { [`qty_${info.productIds[0]}`]: '1', [`qty_${info.productIds[1]}`]: '1' });
+  const cookie = cart.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const contact = await (await fetch(`${base}checkout/contact`, { headers: { cookie, accept: 'text/html' } })).text();
+  const csrf = hidden(contact, '_csrf');
+  await post(`${base}checkout/contact`, cookie, { _csrf: csrf, email: 'bench@example.org' });
+  await post(`${base}checkout/payment`, cookie, { _csrf: csrf, provider: 'manual' });
+  const confirm = await (await fetch(`${base}checkout/confirm`, { headers: { cookie, accept: 'text/html' } })).text();
+  return { cookie, csrf, token: hidden(confirm, 'token') };
+}
+
+function hidden(html: string, name: string): string {
+  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (!m) throw new Error(`no ${name} field in ${html.slice(0, 400)}`);
+  return m[1]!;
+}
+
+/** The whole buyer flow as one autocannon request sequence per connection (a new buyer per loop). */
+function checkoutSequence(info: ServerInfo): autocannon.Request[] {
+  type Ctx = { cookie?: string; csrf?: string; token?: string };
+  const html = { accept: 'text/html' };
+  const formHeaders = (c: Ctx) => ({ ...html, cookie: c.cookie ?? '', 'content-type': 'application/x-www-form-urlencoded' });
+  return [
+    {
+      method: 'POST', path: `${info.base}cart`,
+      setupRequest: (req) => ({ ...req, headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: form({ [`qty_${info.productIds[0]}`]: '1' }) }),
+      onResponse: (_status, _body, ctx: Ctx, headers) => {
+        const raw = (headers as Record<string, string | string[]>)['set-cookie'];
+        ctx.cookie = (Array.isArray(raw) ? raw : [raw ?? '']).map((c) => c.split(';')[0]).join('; ');
+      },
+    },
+    {
+      method: 'GET', path: `${info.base}checkout/contact`,
+      setupRequest: (req, ctx: Ctx) => ({ ...req, headers: { ...html, cookie: ctx.cookie ?? '' } }),
+      onResponse: (_s, body, ctx: Ctx) => { ctx.csrf = hidden(body, '_csrf'); },
+    },
+    {
+      method: 'POST', path: `${info.base}checkout/contact`,
+      setupRequest: (req, ctx: Ctx) => ({ ...req, headers: formHeaders(ctx), body: form({ _csrf: ctx.csrf ?? '', email: 'flow@example.org' }) }),
+    },
+    {
+      method: 'POST', path: `${info.base}checkout/payment`,
+      setupRequest: (req, ctx: Ctx) => ({ ...req, headers: formHeaders(ctx), body: form({ _csrf: ctx.csrf ?? '', provider: 'manual' }) }),
+    },
+    {
+      method: 'GET', path: `${info.base}checkout/confirm`,
+      setupRequest: (req, ctx: Ctx) => ({ ...req, headers: { ...html, cookie: ctx.cookie ?? '' } }),
+      onResponse: (_s, body, ctx: Ctx) => { ctx.token = hidden(body, 'token'); },
+    },
+    {
+      method: 'POST', path: `${info.base}checkout/confirm`,
+      setupRequest: (req, ctx: Ctx) => ({ ...req, headers: formHeaders(ctx), body: form({ _csrf: ctx.csrf ?? '', token: ctx.token ?? '' }) }),
+    },
+  ];
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
