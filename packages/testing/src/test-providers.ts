@@ -36,6 +36,8 @@ export class ScriptedProvider extends BasePaymentProvider {
   readonly calls: { method: 'executePayment' | 'executeRefund' | 'cancelPayment'; id: string; amount: number }[] = [];
   /** Set to make the next cancelPayment calls throw (gateway refuses). */
   failCancel = false;
+  /** Runs inside every gateway call, e.g. to check that core holds no row lock meanwhile. */
+  onCall: ((method: 'executePayment' | 'executeRefund' | 'cancelPayment', orderId: string) => Promise<void>) | null = null;
   private readonly refund: boolean;
   private readonly partialRefund: boolean;
 
@@ -52,6 +54,7 @@ export class ScriptedProvider extends BasePaymentProvider {
 
   async executePayment(_ctx: ProviderContext, call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
     this.calls.push({ method: 'executePayment', id: call.payment.id, amount: call.payment.amount });
+    await this.onCall?.('executePayment', call.order.id);
     const next = this.paymentOutcomes.shift() ?? { kind: 'confirmed', info: { reference: `ref-${call.payment.id}`, cardholder: 'Jane Buyer' } };
     if (next instanceof Error) throw next;
     return next;
@@ -59,6 +62,7 @@ export class ScriptedProvider extends BasePaymentProvider {
 
   override async executeRefund(_ctx: ProviderContext, call: RefundCallInput): Promise<RefundOutcome> {
     this.calls.push({ method: 'executeRefund', id: call.refund.id, amount: call.refund.amount });
+    await this.onCall?.('executeRefund', call.order.id);
     const next = this.refundOutcomes.shift() ?? { kind: 'done', externalId: `re-${call.refund.id}` };
     if (next instanceof Error) throw next;
     return next;
@@ -66,6 +70,7 @@ export class ScriptedProvider extends BasePaymentProvider {
 
   override async cancelPayment(_ctx: ProviderContext, call: PaymentCallInput): Promise<void> {
     this.calls.push({ method: 'cancelPayment', id: call.payment.id, amount: call.payment.amount });
+    await this.onCall?.('cancelPayment', call.order.id);
     if (this.failCancel) throw new KassaError('PROVIDER_ERROR', { provider: this.identifier, detail: 'gateway refused cancel' });
   }
 
