@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+
 /**
  * Emulator options. Every behaviour the spec marks as unverified or contested (§13) is a
  * knob here, so tests can pin whichever variant they care about.
@@ -9,7 +11,7 @@ export interface EmulatorOptions {
   host?: string;
   /** API version assumed when a request sends no Stripe-Version header. */
   defaultApiVersion?: string;
-  /** Seed for the pseudo-random choices (ids, fault rates, duplicates) so runs repeat. */
+  /** Seed for the pseudo-random choices (ids, fault rates, duplicates); set it to make runs repeat (default: random). */
   seed?: number;
   /** Clock in milliseconds (default Date.now); object timestamps, expiries and signatures use it. */
   now?: () => number;
@@ -100,7 +102,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     port: o.port ?? 0,
     host: o.host ?? '127.0.0.1',
     defaultApiVersion: o.defaultApiVersion ?? PINNED_API_VERSION,
-    seed: o.seed ?? 42,
+    // Random by default: a restarted dev emulator must not mint ids a database already holds.
+    seed: o.seed ?? randomInt(1, 2 ** 31),
     banner: o.banner ?? false,
     now: o.now ?? Date.now,
     authorizationWindowDays: o.authorizationWindowDays ?? 7,
