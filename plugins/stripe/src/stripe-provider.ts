@@ -110,7 +110,8 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     const info = call.payment.info as StripePaymentInfo;
     const live = /^(sk|rk)_live_/.test(String((ctx.settings as Partial<StripeSettings>)?.secretKey ?? ''));
     return {
-      partial: '@stripe/control',
+      // The control panel resolves "<plugin>/<name>" (providerPartialPath); the shop takes "@<plugin>/<name>".
+      partial: 'stripe/control',
       data: {
         intentId: info.intentId ?? null,
         status: info.status ?? null,

@@ -3,7 +3,7 @@ import {
 } from '@kassa/core';
 import { OPEN_INTENT_STATES, checkPaymentLinkToken, createIntent, retrieveIntent } from '../intents';
 import type { StripePaymentInfo } from '../payment-info';
-import { remember, syncPayment } from '../reconcile';
+import { mergeInfo, remember, syncPayment } from '../reconcile';
 import { STRIPE_NAMESPACE, clientFor, registerAccount, stripeSettingsFrom, type AccountContext } from '../stripe-account-context';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import { StripeAccount } from '../entities/stripe-entities';
@@ -68,7 +68,7 @@ export async function handlePayPage(req: PluginHttpRequest, rt: PluginRuntime): 
     status: 200,
     title: 'Pay by card',
     view: {
-      partial: '@stripe/payment-element',
+      partial: 'stripe/payment-element', // plugin pages resolve "<plugin>/<name>"
       data: {
         publishableKey: settings.publishableKey ?? '',
         stripeJsUrl: settings.stripeJsUrl,
@@ -92,6 +92,8 @@ export async function handleIntent(req: PluginHttpRequest, rt: PluginRuntime): P
   const ctx = await eventAccount(rt, l.event);
   const info = l.payment.info as StripePaymentInfo;
   const pi = info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l);
+  await remember(rt.dataSource, [{ objectId: pi.id, kind: 'payment_intent', account: ctx.account.accountId, paymentId: l.payment.id, refundId: null }]);
+  if (!info.intentId) await mergeInfo(rt.dataSource, l.payment.id, { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method });
   if (!OPEN_INTENT_STATES.includes(pi.status)) {
     // Already decided at Stripe: apply it, and send the buyer to the order page.
     await syncPayment({ core: rt.core, dataSource: rt.dataSource }, ctx.stripe, { paymentId: l.payment.id, intentId: pi.id, account: ctx.account.accountId });

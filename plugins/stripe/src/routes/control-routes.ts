@@ -47,6 +47,12 @@ async function providerAndContext(rt: PluginRuntime, event: Event) {
   return { provider, ctx, account };
 }
 
+/** A form post from the order page goes back to it; an API-style JSON call gets JSON. */
+function answer(req: PluginHttpRequest, order: Order, body: Record<string, unknown>): PluginHttpResponse {
+  const type = String(req.headers['content-type'] ?? '');
+  return type.startsWith('application/x-www-form-urlencoded') ? { redirect: `/control/orders/${order.id}` } : { status: 200, body };
+}
+
 /** POST /plugins/stripe/control/payments/:paymentId/capture — body { amount? } in our minor units. */
 export async function handleCapture(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const { payment, order, event } = await ownPayment(req, rt);
@@ -54,7 +60,7 @@ export async function handleCapture(req: PluginHttpRequest, rt: PluginRuntime): 
   const { provider, ctx, account } = await providerAndContext(rt, event);
   const pi = await provider.capture(ctx, { order, payment }, amount);
   const outcome = await applyIntent({ core: rt.core, dataSource: rt.dataSource }, payment.id, pi, account.accountId);
-  return { status: 200, body: { status: pi.status, outcome } };
+  return answer(req, order, { status: pi.status, outcome });
 }
 
 /** POST /plugins/stripe/control/payments/:paymentId/release — cancels the authorization. */
@@ -63,7 +69,7 @@ export async function handleRelease(req: PluginHttpRequest, rt: PluginRuntime): 
   const { provider, ctx, account } = await providerAndContext(rt, event);
   const pi = await provider.release(ctx, { order, payment });
   const outcome = await applyIntent({ core: rt.core, dataSource: rt.dataSource }, payment.id, pi, account.accountId);
-  return { status: 200, body: { status: pi.status, outcome } };
+  return answer(req, order, { status: pi.status, outcome });
 }
 
 /** The settings level a control request names: body.eventId, else the organizer, else global (admins). */

@@ -22,7 +22,7 @@ describe('Stripe checkout: PaymentIntent on the server, confirm in the browser, 
   it('pays with 4242: the return route confirms the payment and the order is paid', async () => {
     const { orderId, payment, intentId, payUrl } = await placeStripeOrder(h);
     const page = await handlePayPage(httpRequest(linkParams(payUrl)), h.rt);
-    expect(page).toMatchObject({ status: 200, view: { partial: '@stripe/payment-element' } });
+    expect(page).toMatchObject({ status: 200, view: { partial: 'stripe/payment-element' } });
     const view = (page as { view: { data: Record<string, string> } }).view.data;
     expect(view.publishableKey).toMatch(/^pk_test_/);
     expect(view.stripeJsUrl).toBe(h.emulator.stripeJsUrl);

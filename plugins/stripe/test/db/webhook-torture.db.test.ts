@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import {
   SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, organizerSettings, type DataSource, type PluginRuntime,
 } from '@kassa/core';
-import { STRIPE_NAMESPACE, handleWebhook, processInboxEvent, registerAccount } from '../../src';
+import { handleWebhook, processInboxEvent, registerAccount } from '../../src';
 import { WEBHOOK_EVENTS } from '../../src/routes/control-routes';
 import { createStripeHarness, httpRequest, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
 

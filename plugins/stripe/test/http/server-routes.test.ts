@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import {
+  SettingsStore, Team, User, createKassaCore, createProviderContextFactory, eventSettings, loadPlugins, organizerSettings, type OrderPayment,
+} from '@kassa/core';
+import { buildApp, type AppDeps } from '@kassa/server';
+import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
+import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
+import Stripe from 'stripe';
+// Not exported from @kassa/server's index (yet): the shop's own migration and the password hasher.
+import { shopMigrations } from '../../../../packages/server/src/shop';
+import { hashPassword } from '../../../../packages/server/src/auth/password';
+import { STRIPE_NAMESPACE, createStripeClient, createStripePlugin, processInboxEvent, registerAccount } from '../../src';
+
+// HTTP tests through the real server's plugin mounting (raw body for webhooks, sessions, CSRF, views).
+describe('Stripe plugin routes through the server', () => {
+  const SECRET = 'whsec_http0123456789';
+  const baseUrl = 'http://127.0.0.1:3000';
+  let emulator: RunningEmulator;
+  let db: TestDatabase;
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  let shop: ShopFixture;
+  let deps: AppDeps;
+  let stripe: Stripe;
+  let account: string;
+  const jobs: { job: string; payload: Record<string, unknown>; jobId?: string }[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    const loaded = loadPlugins([createStripePlugin()]);
+    db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 5 });
+    const clock = new TestClock(new Date());
+    const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+    const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
+    const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
+    deps = {
+      dataSource: db.dataSource, clock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
+      config: { baseUrl, sessionSecret: randomBytes(32).toString('hex'), passwordLogN: 10, ...(process.env.KASSA_TEST_LOG === '1' ? { logger: { level: 'info' } } : {}) },
+      pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
+      pluginRoutes: loaded.routes,
+      enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
+    };
+    app = await buildApp(deps);
+    shop = await createShop(db.dataSource, { price: 4200 });
+    const secretKey = 'sk_test_httpRoutes';
+    await settings.set(organizerSettings(shop.organizer.id), STRIPE_NAMESPACE, {
+      _enabled: true, secretKey, publishableKey: emulator.keysFor(secretKey).publishableKey, apiBase: emulator.url,
+      stripeJsUrl: emulator.stripeJsUrl, webhookSecrets: [SECRET], maxNetworkRetries: 0,
+    });
+    stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
+    const rt = { core, dataSource: db.dataSource, settings };
+    account = (await registerAccount(rt as never, organizerSettings(shop.organizer.id))).account.accountId;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.destroy();
+    await emulator?.close();
+  });
+
+  const placeAndExecute = async () => {
+    const placed = await deps.core.orders.placeOrder({ eventId: shop.event.id, email: 'b@example.org', positions: [{ productId: shop.product.id }], provider: 'stripe' });
+    const { outcome } = await deps.core.payments.executePayment((placed.payment as OrderPayment).id, {});
+    const payment = (await deps.core.payments.loadPayment((placed.payment as OrderPayment).id)).payment;
+    return { order: placed.order, payment, payUrl: (outcome as { redirectUrl: string }).redirectUrl.replace(baseUrl, '') };
+  };
+
+  it('accepts a signed webhook on the exact bytes (pretty-printed JSON kept as sent), refuses a forged one with 400', async () => {
+    const body = JSON.stringify({ id: 'evt_http_1', object: 'event', type: 'charge.updated', created: 1, data: { object: { id: 'ch_x', object: 'charge', payment_intent: null } } }, null, 2);
+    const header = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
+    const ok = await app.inject({ method: 'POST', url: `/plugins/stripe/webhook/${account}`, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': header }, payload: body });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ received: true });
+    expect(jobs.at(-1)).toMatchObject({ job: 'process-event', jobId: `stripe:${account}:evt_http_1` });
+    const forged = await app.inject({ method: 'POST', url: `/plugins/stripe/webhook/${account}`, headers: { 'content-type': 'application/json', 'stripe-signature': header }, payload: body.replace('charge.updated', 'charge.refunded') });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json()).toMatchObject({ error: { code: 'STRIPE_WEBHOOK_REFUSED' } });
+    const rows = await db.dataSource.query(`SELECT type FROM stripe_webhook_inbox`);
+    expect(rows).toEqual([{ type: 'charge.updated' }]);
+  });
+
+  it('hands out the client secret to the pay page (JSON, no-store) and decides on return from the re-fetched intent', async () => {
+    const { order, payment, payUrl } = await placeAndExecute();
+    const intentUrl = payUrl.replace('/pay/', '/intent/');
+    const returnUrl = payUrl.replace('/pay/', '/return/');
+    // A JSON fetch from our own page: no CSRF token needed (a cross-site page cannot send JSON without a preflight).
+    const secret = await app.inject({ method: 'POST', url: intentUrl, headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(secret.statusCode).toBe(200);
+    expect(secret.headers['cache-control']).toBe('no-store');
+    const intentId = String(payment.info.intentId);
+    expect(secret.json().clientSecret).toMatch(new RegExp(`^${intentId}_secret_`));
+    await stripe.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: `${baseUrl}${returnUrl}` });
+    const back = await app.inject({ method: 'GET', url: `${returnUrl}?payment_intent=${intentId}&redirect_status=failed` });
+    expect(back.statusCode).toBe(303);
+    expect(back.headers.location).toBe(`${baseUrl}/${shop.organizer.slug}/${shop.event.slug}/order/${order.code}/${order.secret}/`);
+    expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('confirmed');
+  });
+
+  it('a pay link with a wrong token is a 404 naming nothing secret', async () => {
+    const { payment } = await placeAndExecute();
+    const res = await app.inject({ method: 'GET', url: `/plugins/stripe/pay/${payment.id}/${'A'.repeat(32)}`, headers: { accept: 'application/json' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toContain('STRIPE_PAYMENT_LINK_INVALID');
+  });
+
+  it('control routes need a signed-in organizer; with one, a manual capture works over HTTP', async () => {
+    await deps.settings.set(eventSettings(shop.event), STRIPE_NAMESPACE, { captureMethod: 'manual' });
+    const { payment, payUrl } = await placeAndExecute();
+    await deps.settings.set(eventSettings(shop.event), STRIPE_NAMESPACE, { captureMethod: null });
+    const intentId = String(payment.info.intentId);
+    await stripe.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: `${baseUrl}/x` });
+    expect((await app.inject({ method: 'GET', url: payUrl.replace('/pay/', '/return/') })).statusCode).toBe(303);
+    expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('pending');
+    const url = `/plugins/stripe/control/payments/${payment.id}/capture`;
+    const anonymous = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(anonymous.statusCode).toBe(401);
+
+    const ds = db.dataSource;
+    const user = await ds.getRepository(User).save({ email: 'org@example.org', passwordHash: await hashPassword('correct horse battery', { logN: 10 }), name: 'Org', isActive: true });
+    const team = await ds.getRepository(Team).save({ organizerId: shop.organizer.id, name: 'Admins', isAdmin: true });
+    await ds.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
+    const cookieOf = (res: { cookies: { name: string; value: string }[] }, prev = '') => {
+      const jar = new Map(prev.split('; ').filter(Boolean).map((c) => [c.split('=')[0] as string, c] as const));
+      for (const c of res.cookies) jar.set(c.name, `${c.name}=${c.value}`);
+      return [...jar.values()].join('; ');
+    };
+    const loginPage = await app.inject({ method: 'GET', url: '/control/login' });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(loginPage.body)?.[1] as string;
+    const loggedIn = await app.inject({
+      method: 'POST', url: '/control/login', headers: { cookie: cookieOf(loginPage), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: 'org@example.org', password: 'correct horse battery', _csrf: csrf }).toString(),
+    });
+    expect(loggedIn.statusCode).toBe(303);
+    const cookie = cookieOf(loggedIn, cookieOf(loginPage));
+    // A form post without the CSRF token is refused; a JSON call from our own pages needs none.
+    const noCsrf = await app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'amount=4200' });
+    expect(noCsrf.statusCode).toBe(403);
+    const captured = await app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/json' }, payload: JSON.stringify({ amount: 4200 }) });
+    expect(captured.statusCode).toBe(200);
+    expect(captured.json()).toMatchObject({ status: 'succeeded' });
+    expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('confirmed');
+  });
+
+  it('the process-event job applies an event delivered over HTTP', async () => {
+    const { payment, payUrl } = await placeAndExecute();
+    const intentId = String(payment.info.intentId);
+    // The buyer's pay page fetched the client secret (registers the intent), then paid and closed the tab.
+    const secret = await app.inject({ method: 'POST', url: payUrl.replace('/pay/', '/intent/'), headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(secret.statusCode).toBe(200);
+    await stripe.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: `${baseUrl}/x` });
+    const [evt] = (await stripe.events.list({ type: 'payment_intent.succeeded', limit: 1 })).data;
+    const body = JSON.stringify(evt, null, 2);
+    const res = await app.inject({ method: 'POST', url: `/plugins/stripe/webhook/${account}`, headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET }) }, payload: body });
+    expect(res.statusCode).toBe(200);
+    const job = jobs.at(-1) as unknown as { payload: { inboxId: string } };
+    await processInboxEvent({ core: deps.core, dataSource: db.dataSource, settings: deps.settings }, job.payload.inboxId);
+    expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('confirmed');
+  });
+});
