@@ -256,3 +256,24 @@ describe('capabilities and legacy Apple Pay domains', () => {
     await expect(stripe.applePayDomains.create({ domain_name: 'broken.example.com' })).rejects.toMatchObject({ param: 'domain_name' });
   });
 });
+
+describe('expiry of links and codes (§13.5)', () => {
+  it('an account link past its lifetime sends the user to refresh_url; an old OAuth code is refused', async () => {
+    const e2 = await withEmulator({ accountLinkTtlSeconds: 60, oauthCodeTtlSeconds: 60 });
+    try {
+      const key2 = freshKey();
+      const s = stripeFor(e2, key2);
+      const acct = await s.accounts.create({ type: 'express' });
+      const link = await s.accountLinks.create({ account: acct.id, type: 'account_onboarding', refresh_url: 'https://p.test/refresh', return_url: 'https://p.test/return' });
+      expect(link.expires_at - link.created).toBe(60);
+      const { clientId } = e2.keysFor(key2);
+      const decision = await raw(e2, 'POST', '/oauth/authorize', `client_id=${clientId}&redirect_uri=${encodeURIComponent('https://p.test/o')}&decision=allow`);
+      const code = new URL(decision.headers.location as string).searchParams.get('code') as string;
+      e2.advanceClock(61);
+      expect((await raw(e2, 'GET', new URL(link.url).pathname)).headers.location).toBe('https://p.test/refresh');
+      await expect(s.oauth.token({ grant_type: 'authorization_code', code })).rejects.toMatchObject({ type: 'StripeInvalidGrantError', message: expect.stringContaining('expired') });
+    } finally {
+      await e2.close();
+    }
+  });
+});
