@@ -118,7 +118,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
         return { row, amount: toDecimalInput(auto || manual, order.currency), manual: manual > 0 || !row.automaticRefund };
       });
     }
-    return renderPage(req, reply, 'refund-form', { title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors });
+    return renderPage(req, reply, 'refund-form', { title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText });
   };
 
   app.get<{ Params: { orderId: string }; Querystring: { amount?: string } }>('/control/orders/:orderId/refund', {

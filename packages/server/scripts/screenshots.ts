@@ -1,0 +1,103 @@
+/**
+ * Screenshots of the control panel for docs/organizer-guide.md, written to docs/images/*.png.
+ *
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/server/scripts/screenshots.ts
+ *
+ * Runs the real app on a fresh schema of the local PostgreSQL (DATABASE_URL, default the `test`
+ * database), seeds the demo, places a few orders in interesting states, then drives Debian's
+ * Chromium (playwright-core) through the panel. Each page is checked to render: styled (the
+ * stylesheet applied) and no error page, so a broken page fails the script instead of being
+ * captured.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import {
+  createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, runMigrations, SettingsStore, systemClock, type Order,
+} from '@kassa/core';
+import { buildApp } from '../src/app';
+import { seedDemo } from '../src/seed/demo-seed';
+import { shopMigrations } from '../src/shop';
+
+const outDir = path.resolve(__dirname, '../../../docs/images');
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `shots_${randomBytes(4).toString('hex')}`;
+  const dataSource = createDataSource({ url, schema, migrations: [...shopMigrations], poolSize: 5 });
+  await dataSource.initialize();
+  await dataSource.query(`CREATE SCHEMA ${schema}`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  try {
+    await runMigrations(dataSource);
+    const loaded = loadPlugins([], { clock: systemClock });
+    const settings = new SettingsStore(dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+    const app0 = { baseUrl: 'http://127.0.0.1:0' };
+    const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl: app0.baseUrl });
+    const core = createKassaCore({ dataSource, providers: loaded.providers, providerContext, clock: systemClock });
+    const seed = await seedDemo(dataSource, settings);
+    const orders = await placeDemoOrders(core, dataSource);
+
+    const app = await buildApp({
+      dataSource, clock: systemClock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
+      config: { baseUrl: 'http://127.0.0.1', sessionSecret: randomBytes(32).toString('hex') },
+    });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await mkdir(outDir, { recursive: true });
+
+    await shot(page, `${address}/control/login`, 'control-login');
+    await page.fill('#email', seed.login!.email);
+    await page.fill('#password', seed.login!.password);
+    await Promise.all([page.waitForURL(/\/control$/), page.click('button[type=submit]')]);
+    await shot(page, `${address}/control`, 'control-dashboard');
+    const eventId = (await dataSource.query("SELECT id FROM event WHERE slug = 'summer-fest'"))[0].id as string;
+    await shot(page, `${address}/control/events/${eventId}`, 'control-event');
+    await shot(page, `${address}/control/orders`, 'control-orders');
+    await shot(page, `${address}/control/orders/${orders.paid.id}`, 'control-order-paid');
+    await shot(page, `${address}/control/orders/${orders.paid.id}/refund?amount=20.00`, 'control-refund');
+    await shot(page, `${address}/control/orders/${orders.external.id}`, 'control-order-external-refund');
+    await shot(page, `${address}/control/settings/payment/manual`, 'control-settings-manual');
+    await shot(page, `${address}/control/api-tokens`, 'control-api-tokens');
+    await app.close();
+    process.stdout.write(`Screenshots written to ${outDir}\n`);
+  } finally {
+    await browser.close();
+    await dataSource.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+    await dataSource.destroy();
+  }
+}
+
+/** A paid order, a pending one, and a paid one whose payment was partly refunded outside Kassa. */
+async function placeDemoOrders(core: ReturnType<typeof createKassaCore>, ds: ReturnType<typeof createDataSource>): Promise<{ paid: Order; external: Order }> {
+  const event = (await ds.query("SELECT id FROM event WHERE slug = 'summer-fest'"))[0].id as string;
+  const products: { id: string; name: string }[] = await ds.query('SELECT id, name FROM product WHERE event_id = $1 ORDER BY position', [event]);
+  const place = (email: string, n: number) => core.orders.placeOrder({
+    eventId: event, email, provider: 'manual', positions: Array.from({ length: n }, (_, i) => ({ productId: products[i % 2]!.id, attendeeName: `Guest ${i + 1}` })),
+  });
+  const actor = { type: 'system' as const };
+  const paid = await place('alex@example.com', 2);
+  await core.payments.manualConfirm(paid.payment!.id, { actor });
+  await place('sam@example.com', 1);
+  const external = await place('robin@example.com', 1);
+  await core.payments.manualConfirm(external.payment!.id, { actor });
+  await core.refunds.createExternalRefund(external.payment!.id, { amount: { amount: 1500, currency: 'EUR' }, comment: 'Refunded at the bank' });
+  for (let i = 0; i < 5; i++) await place(`guest${i}@example.com`, 1 + (i % 2));
+  return { paid: paid.order, external: external.order };
+}
+
+async function shot(page: Page, url: string, name: string): Promise<void> {
+  const res = await page.goto(url, { waitUntil: 'load' });
+  if (!res || res.status() >= 400) throw new Error(`${url} answered ${res?.status()}`);
+  // "Styled" means kassa.css applied: the top bar has its background and the body our font stack.
+  const styled = await page.evaluate(() => getComputedStyle(document.querySelector('.topbar')!).backgroundColor !== 'rgba(0, 0, 0, 0)');
+  const errorPage = await page.locator('.error-page').count();
+  if (!styled || errorPage > 0) throw new Error(`${url} did not render properly (styled=${styled}, error page=${errorPage > 0})`);
+  await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
