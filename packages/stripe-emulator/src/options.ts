@@ -113,8 +113,9 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     threeDecimalLastDigitZero: o.threeDecimalLastDigitZero ?? true,
     errorCodes: {
       refundUncaptured: o.errorCodes?.refundUncaptured ?? null,
-      threeDecimalLastDigit: o.errorCodes?.threeDecimalLastDigit ?? 'amount_invalid',
-      fractionalTimes100: o.errorCodes?.fractionalTimes100 ?? 'amount_invalid',
+      // `null` is a valid choice (no code), so only `undefined` falls back to the default.
+      threeDecimalLastDigit: o.errorCodes?.threeDecimalLastDigit === undefined ? 'amount_invalid' : o.errorCodes.threeDecimalLastDigit,
+      fractionalTimes100: o.errorCodes?.fractionalTimes100 === undefined ? 'amount_invalid' : o.errorCodes.fractionalTimes100,
     },
     idempotentReplayedHeader: o.idempotentReplayedHeader ?? true,
     oauthCodeTtlSeconds: o.oauthCodeTtlSeconds ?? 300,
