@@ -8,6 +8,8 @@
  * Run by shop.bench.ts; DATABASE_URL defaults to the local test database.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, eventSettings, Event, loadPlugins, Organizer, Product, Quota,
   runMigrations, SettingsStore, systemClock,
@@ -84,8 +86,24 @@ async function main(): Promise<void> {
   const orders = async () => Number((await ds.query('SELECT count(*) AS n FROM kassa_order'))[0].n);
   // The parent asks through stdin for the order count and this process's CPU time (µs), so it can
   // compute orders per second and CPU per request, which does not depend on how busy the box is.
+  const profiler = new Session();
+  profiler.connect();
   process.stdin.on('data', (chunk: Buffer) => {
-    if (!chunk.toString().includes('count')) return;
+    const command = chunk.toString();
+    // BENCH_PROFILE: the parent brackets one phase with profile-start / profile-stop <file>.
+    if (command.startsWith('profile-start')) {
+      profiler.post('Profiler.enable', () => profiler.post('Profiler.start', () => process.stdout.write('{"ok":true}\n')));
+      return;
+    }
+    if (command.startsWith('profile-stop')) {
+      const file = command.slice('profile-stop'.length).trim();
+      profiler.post('Profiler.stop', (err, result) => {
+        if (!err) writeFileSync(file, JSON.stringify(result.profile));
+        process.stdout.write('{"ok":true}\n');
+      });
+      return;
+    }
+    if (!command.includes('count')) return;
     void orders().then((n) => {
       const cpu = process.cpuUsage();
       process.stdout.write(`${JSON.stringify({ orders: n, cpuMicros: cpu.user + cpu.system })}\n`);

@@ -5,7 +5,8 @@
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/server/bench/shop.bench.ts
  *
  * Env: BENCH_SECONDS (default 10), BENCH_ORDERS (place-order requests, default 4000), BENCH_PHASES
- * (page,place,flow), BENCH_PROFILE (a directory for a V8 CPU profile of the server), DATABASE_URL.
+ * (page,place,flow), BENCH_PROFILE (a directory: V8 CPU profiles of the server per phase, for
+ * Chrome DevTools), DATABASE_URL.
  * Targets (issue 4): event page ≥ 3,000 req/s with p99 < 30 ms; ≥ 500 orders placed per second.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -40,9 +41,24 @@ async function main(): Promise<void> {
 
 type Ask = () => Promise<Sample>;
 
+/** Sends profile-start / profile-stop <file> to the server (set by startServer). */
+let profileCommand: (command: string) => Promise<void> = async () => {};
+
+/** Runs one phase under the server's CPU profiler when BENCH_PROFILE names a directory. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return work();
+  await profileCommand('profile-start');
+  try {
+    return await work();
+  } finally {
+    await profileCommand(`profile-stop ${path.join(dir, `${name}.cpuprofile`)}`);
+  }
+}
+
 async function benchEventPage(info: ServerInfo, ask: Ask): Promise<void> {
   const before = await ask();
-  const page = await run({ url: info.url + info.base, connections, duration: seconds });
+  const page = await profiled('event-page', () => run({ url: info.url + info.base, connections, duration: seconds }));
   report('event page (GET)', page, page['2xx'], before, await ask(), page['2xx']);
 }
 
@@ -51,7 +67,7 @@ async function benchPlaceOrder(info: ServerInfo, ask: Ask): Promise<void> {
   const sessions = await prepareSessions(info, orderCount);
   const before = await ask();
   let next = 0;
-  const place = await run({
+  const place = await profiled('place-order', () => run({
     url: info.url, connections, amount: sessions.length,
     requests: [{
       method: 'POST', path: `${info.base}checkout/confirm`,
@@ -60,7 +76,7 @@ async function benchPlaceOrder(info: ServerInfo, ask: Ask): Promise<void> {
         return { ...req, headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: form({ _csrf: s.csrf, token: s.token }) };
       },
     }],
-  });
+  }));
   const after = await ask();
   report('place order (POST confirm → 303)', place, place['3xx'], before, after, after.orders - before.orders);
 }
@@ -98,9 +114,7 @@ function form(fields: Record<string, string>): string {
 
 /** Spawns bench-server.ts and reads its JSON line; `ask()` returns the number of orders in the schema. */
 async function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; info: ServerInfo; ask: () => Promise<Sample> }> {
-  // BENCH_PROFILE=<dir> writes a V8 CPU profile of the server (open it in Chrome DevTools).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, 'bench-server.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench-server.ts')], {
     env: { ...process.env, TSX_TSCONFIG_PATH: process.env.TSX_TSCONFIG_PATH ?? 'tsconfig.base.json', NODE_ENV: 'production' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -114,6 +128,11 @@ async function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; i
     const answer = nextLine();
     child.stdin.write('count\n');
     return JSON.parse(await answer) as Sample;
+  };
+  profileCommand = async (command: string) => {
+    const answer = nextLine();
+    child.stdin.write(`${command}\n`);
+    await answer;
   };
   return { child, info, ask };
 }

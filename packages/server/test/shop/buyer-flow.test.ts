@@ -43,6 +43,9 @@ describe('buying with the manual provider', () => {
     expect(cart.headers.location).toBe(`${base}checkout/contact`);
     const contactPage = await buyer.follow(cart);
     expect(contactPage.body).toContain('€50.00');
+    // Back on the event page, the buyer's own cart is shown (not the page anonymous visitors get).
+    expect((await buyer.get(base)).body).toContain(`name="qty_${shop.product.id}" id="qty_${shop.product.id}" value="2"`);
+    await buyer.get(`${base}checkout/contact`);
 
     const contact = await buyer.post(`${base}checkout/contact`, { email: 'ada@example.org' });
     expect(contact.headers.location).toBe(`${base}checkout/payment`);
