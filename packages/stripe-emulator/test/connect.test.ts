@@ -277,3 +277,33 @@ describe('expiry of links and codes (§13.5)', () => {
     }
   });
 });
+
+describe('smaller endpoints', () => {
+  it('GET /v1/account returns the key account, or the Stripe-Account one', async () => {
+    const me = await stripe.accounts.retrieveCurrent();
+    expect(me).toMatchObject({ id: emu.keysFor(key).account, charges_enabled: true });
+    const acct = await stripe.accounts.create({ type: 'express' });
+    expect((await stripe.accounts.retrieveCurrent({}, { stripeAccount: acct.id })).id).toBe(acct.id);
+  });
+
+  it('charge and refund updates, refund cancel refusal, balance transactions, payouts list and cancel, fee refunds', async () => {
+    const acct = await onboardedExpress();
+    const pi = await stripe.paymentIntents.create({ amount: 10000, currency: 'eur', application_fee_amount: 700, payment_method: 'pm_card_visa', confirm: true, capture_method: 'automatic', ...noRedirects }, { stripeAccount: acct.id });
+    const ch = await stripe.charges.update(pi.latest_charge as string, { metadata: { note: 'n' }, description: 'd' }, { stripeAccount: acct.id });
+    expect(ch).toMatchObject({ metadata: { note: 'n' }, description: 'd' });
+    const re = await stripe.refunds.create({ payment_intent: pi.id, amount: 1000 }, { stripeAccount: acct.id });
+    expect((await stripe.refunds.update(re.id, { metadata: { r: '1' } }, { stripeAccount: acct.id })).metadata).toEqual({ r: '1' });
+    await expect(stripe.refunds.cancel(re.id, {}, { stripeAccount: acct.id })).rejects.toMatchObject({ statusCode: 400 });
+    const txns = await stripe.balanceTransactions.list({ type: 'charge' }, { stripeAccount: acct.id });
+    expect(txns.data).toHaveLength(1);
+    expect(await stripe.balanceTransactions.retrieve(txns.data[0]?.id as string, {}, { stripeAccount: acct.id })).toMatchObject({ amount: 10000, type: 'charge', fee: 320 });
+    const po = await stripe.payouts.create({ amount: 500, currency: 'eur' }, { stripeAccount: acct.id });
+    expect((await stripe.payouts.list({ status: 'pending' }, { stripeAccount: acct.id })).data.map((p) => p.id)).toEqual([po.id]);
+    expect((await stripe.payouts.cancel(po.id, {}, { stripeAccount: acct.id })).status).toBe('canceled');
+    const fee = (await stripe.applicationFees.list()).data[0] as Stripe.ApplicationFee;
+    const feeRefund = await stripe.applicationFees.createRefund(fee.id, { amount: 200 });
+    expect(feeRefund).toMatchObject({ object: 'fee_refund', amount: 200, fee: fee.id });
+    expect((await stripe.applicationFees.retrieve(fee.id)).amount_refunded).toBe(200);
+    await expect(stripe.applicationFees.createRefund(fee.id, { amount: 10_000 })).rejects.toMatchObject({ param: 'amount' });
+  });
+});
