@@ -4,7 +4,7 @@ import { getStoredEmail, listStoredEmails, type FailedJob } from '@kassa/jobs';
 import type { AppDeps } from '../deps';
 import { createApiToken, revokeApiToken } from '../auth/api-token';
 import type { SessionUser } from '../auth/login.service';
-import { idParams, redirectWithFlash, renderPage, userOf } from './page';
+import { idParams, redirectWithFlash, renderPage, requireAdmin, userOf } from './page';
 
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
 
@@ -32,7 +32,7 @@ async function visibleJobs(ds: DataSource, user: SessionUser, jobs: readonly Fai
 export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const ds = deps.dataSource;
 
-  app.get('/control/jobs', async (req, reply) => {
+  app.get('/control/jobs', { onRequest: async (req) => requireAdmin(req) }, async (req, reply) => {
     const jobs = deps.jobs ? await visibleJobs(ds, userOf(req), await deps.jobs.listFailedJobs({ limit: 100 })) : [];
     return renderPage(req, reply, 'jobs', { title: 'Failed jobs', section: 'jobs', jobs, available: !!deps.jobs });
   });
@@ -42,6 +42,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
       params: { type: 'object', required: ['queue', 'id'], properties: { queue: { type: 'string', enum: ['events', 'emails', 'maintenance'] }, id: { type: 'string', minLength: 1, maxLength: 200 } } },
       body: csrfOnly,
     },
+    onRequest: async (req) => requireAdmin(req),
   }, async (req, reply) => {
     if (!deps.jobs) throw new KassaError('NOT_FOUND', { entity: 'Job' });
     const visible = await visibleJobs(ds, userOf(req), await deps.jobs.listFailedJobs({ queue: req.params.queue as FailedJob['queue'], limit: 1000 }));
@@ -72,10 +73,11 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     return renderPage(req, reply, 'api-tokens', { title: 'API tokens', section: 'tokens', tokens, created });
   };
 
-  app.get('/control/api-tokens', async (req, reply) => tokensPage(req, reply));
+  app.get('/control/api-tokens', { onRequest: async (req) => requireAdmin(req) }, async (req, reply) => tokensPage(req, reply));
 
   app.post<{ Body: { name: string } }>('/control/api-tokens', {
     schema: { body: { type: 'object', required: ['name'], properties: { _csrf: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 100 } }, additionalProperties: false } },
+    onRequest: async (req) => requireAdmin(req),
   }, async (req, reply) => {
     const { token } = await createApiToken(ds, userOf(req).organizerId, req.body.name);
     // Shown once, on this response only: only its hash is stored.
@@ -85,6 +87,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
 
   app.post<{ Params: { tokenId: string } }>('/control/api-tokens/:tokenId/revoke', {
     schema: { params: idParams('tokenId'), body: csrfOnly },
+    onRequest: async (req) => requireAdmin(req),
   }, async (req, reply) => {
     if (!(await revokeApiToken(ds, userOf(req).organizerId, req.params.tokenId))) throw new KassaError('NOT_FOUND', { entity: 'API token' });
     return redirectWithFlash(req, reply, '/control/api-tokens', 'Token revoked.');

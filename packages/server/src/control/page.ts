@@ -10,19 +10,27 @@ declare module 'fastify' {
 }
 
 const nav = [
-  { href: '/control', label: 'Dashboard', key: 'dashboard' },
-  { href: '/control/events', label: 'Events', key: 'events' },
-  { href: '/control/orders', label: 'Orders', key: 'orders' },
-  { href: '/control/settings/payment', label: 'Payment settings', key: 'settings' },
-  { href: '/control/jobs', label: 'Jobs', key: 'jobs' },
-  { href: '/control/emails', label: 'Emails', key: 'emails' },
-  { href: '/control/api-tokens', label: 'API tokens', key: 'tokens' },
+  { href: '/control', label: 'Dashboard', key: 'dashboard', admin: false },
+  { href: '/control/events', label: 'Events', key: 'events', admin: false },
+  { href: '/control/orders', label: 'Orders', key: 'orders', admin: false },
+  { href: '/control/settings/payment', label: 'Payment settings', key: 'settings', admin: true },
+  { href: '/control/jobs', label: 'Jobs', key: 'jobs', admin: true },
+  { href: '/control/emails', label: 'Emails', key: 'emails', admin: false },
+  { href: '/control/api-tokens', label: 'API tokens', key: 'tokens', admin: true },
 ];
 
 /** The authenticated user; throws AUTH_REQUIRED if a route forgot the auth hook (never silently unscoped). */
 export function userOf(req: FastifyRequest): SessionUser {
   if (!req.kassaUser) throw new KassaError('AUTH_REQUIRED');
   return req.kassaUser;
+}
+
+/**
+ * Settings, API tokens and jobs belong to admin teams (Team.isAdmin); for other members these
+ * pages do not exist, so they answer NOT_FOUND like any page outside the user's reach.
+ */
+export function requireAdmin(req: FastifyRequest): void {
+  if (!userOf(req).isAdmin) throw new KassaError('NOT_FOUND', { entity: 'Page' });
 }
 
 /** The audit-log actor for a control-panel action. */
@@ -48,7 +56,7 @@ export async function renderPage(
     flash,
     brandHref: '/control',
     brandName: user ? `Kassa · ${user.organizerName}` : 'Kassa',
-    nav: user ? nav.map((n) => ({ ...n, active: n.key === data.section })) : undefined,
+    nav: user ? nav.filter((n) => !n.admin || user.isAdmin).map((n) => ({ ...n, active: n.key === data.section })) : undefined,
     bodyClass: 'control',
     cspNonce: reply.cspNonce?.script,
   });

@@ -4,7 +4,7 @@ import {
 } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
-import { idParams, redirectWithFlash, renderPage, userOf, uuid } from './page';
+import { idParams, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
 import { settingsErrors, settingsFields, settingsPatch, type SettingsField } from './settings-form';
 
 const providerParam = { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,63}$' } as const;
@@ -24,6 +24,7 @@ type Body = Record<string, string | string[] | undefined>;
  * beside their field and secrets are write-only.
  */
 export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
+  app.addHook('onRequest', async (req) => requireAdmin(req));
   const providerOf = (id: string) => {
     if (!deps.providers.has(id)) throw new KassaError('NOT_FOUND', { entity: 'Payment provider' });
     return deps.providers.get(id);

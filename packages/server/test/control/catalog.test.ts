@@ -126,3 +126,21 @@ describe('events, products and quotas', () => {
     });
   });
 });
+
+describe('team roles', () => {
+  it('lets a non-admin member work with events and orders, while settings, tokens and jobs do not exist for them', async () => {
+    const { createUser } = await import('../infra/test-app');
+    const member = await createUser(t, a.organizer, { isAdmin: false });
+    const m = await login(t, member.email, member.password);
+    expect((await getPage(t, m, `/control/events/${a.event.id}`)).statusCode).toBe(200);
+    expect((await getPage(t, m, '/control/orders')).statusCode).toBe(200);
+    const dash = await getPage(t, m, '/control');
+    expect(dash.body).not.toContain('href="/control/settings/payment"');
+    for (const url of ['/control/settings/payment', '/control/settings/payment/manual', `/control/events/${a.event.id}/settings/payment`, '/control/api-tokens', '/control/jobs']) {
+      expect([url, (await getPage(t, m, url)).statusCode]).toEqual([url, 404]);
+    }
+    expect((await postForm(t, m, '/control/api-tokens', { name: 'sneaky' })).statusCode).toBe(404);
+    expect((await postForm(t, m, '/control/settings/payment/manual', { publicName: 'Changed' })).statusCode).toBe(404);
+    expect(await t.db.dataSource.query("SELECT 1 FROM api_token WHERE name = 'sneaky'")).toHaveLength(0);
+  });
+});
