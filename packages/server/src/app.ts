@@ -20,7 +20,7 @@ import { LoginService } from './auth/login.service';
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.config.logger ? { level: deps.config.logger.level } : false,
-    trustProxy: true,
+    trustProxy: deps.config.trustProxy ?? 'loopback, linklocal, uniquelocal',
     // Coercion lets form posts and query strings carry numbers; the first error is reported with its field.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
   });

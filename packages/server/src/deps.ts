@@ -17,6 +17,12 @@ export interface ServerConfig {
   readonly rateLimits?: { readonly login?: RateLimit; readonly placeOrder?: RateLimit };
   /** scrypt cost for hashes made by this process (seed, tests); production leaves it unset. */
   readonly passwordLogN?: number;
+  /**
+   * Which peers may set X-Forwarded-For/-Proto (proxy-addr syntax). Default: loopback and private
+   * networks, where a TLS-terminating proxy usually sits; a public client cannot then fake its
+   * address to slip past the rate limits.
+   */
+  readonly trustProxy?: string;
   /** Show the stored-emails reader (the embedded default keeps emails in the database). */
   readonly storedEmails?: boolean;
 }

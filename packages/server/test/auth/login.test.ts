@@ -95,6 +95,20 @@ describe('control panel login', () => {
     expect((await postLogin(other.cookie, { email, password, _csrf: other.csrf }, '10.0.0.100')).statusCode).toBe(303);
   });
 
+  it('does not let a public client dodge the limit with a forged X-Forwarded-For', async () => {
+    const { cookie, csrf } = await loginPage();
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await t.app.inject({
+        method: 'POST', url: '/control/login', remoteAddress: '203.0.113.7',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `198.51.100.${i}` },
+        payload: new URLSearchParams({ email, password: 'guess', _csrf: csrf }).toString(),
+      });
+      codes.push(res.statusCode);
+    }
+    expect(codes[4]).toBe(429);
+  });
+
   it('logs out (CSRF-protected) and the old cookie no longer opens the panel', async () => {
     const b = await login(t, email, password);
     expect((await postForm(t, b, '/control/logout', {}, { csrf: null })).statusCode).toBe(403);
