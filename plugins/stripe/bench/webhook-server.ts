@@ -1,0 +1,74 @@
+/**
+ * The webhook endpoint under benchmark, as its own process (the load generator must not share its
+ * event loop): a fresh schema with core's, the shop's and the Stripe plugin's migrations, one
+ * registered Stripe account with a signing secret, and the real server (buildApp) with the plugin's
+ * routes on a free loopback port. Enqueueing is a no-op here: the figure is "verified and stored".
+ * Prints one JSON line ({ url, account, secret }); answers "count" on stdin with the inbox size and
+ * its own CPU time so far;
+ * drops the schema on SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import {
+  SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, runMigrations, systemClock,
+  Organizer,
+} from '@kassa/core';
+import { buildApp } from '@kassa/server';
+import { shopMigrations } from '../../../packages/server/src/shop';
+import { STRIPE_NAMESPACE, createStripePlugin } from '../src';
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `bench_stripe_${randomBytes(4).toString('hex')}`;
+  const admin = createDataSource({ url, poolSize: 1 });
+  await admin.initialize();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.destroy();
+
+  const loaded = loadPlugins([createStripePlugin()], { clock: systemClock });
+  const ds = createDataSource({ url, schema, entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: Number(process.env.BENCH_POOL ?? 20) });
+  await ds.initialize();
+  await runMigrations(ds);
+
+  const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench Organizer' });
+  const settings = new SettingsStore(ds, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+  const secret = `whsec_${randomBytes(16).toString('hex')}`;
+  await settings.set(organizerSettings(organizer.id), STRIPE_NAMESPACE, { webhookSecrets: [secret] });
+  const account = 'acct_bench0000000001';
+  await ds.query(`INSERT INTO stripe_account (account_id, scope, organizer_id, livemode) VALUES ($1, 'organizer', $2, false)`, [account, organizer.id]);
+
+  const baseUrl = 'http://127.0.0.1';
+  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl });
+  const core = createKassaCore({ dataSource: ds, providers: loaded.providers, providerContext, clock: systemClock });
+  const app = await buildApp({
+    dataSource: ds, clock: systemClock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
+    config: { baseUrl, sessionSecret: randomBytes(32).toString('hex') },
+    pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
+    pluginRoutes: loaded.routes,
+    enqueuePluginJob: async () => undefined,
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ url: address, account, secret }));
+
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() !== 'count') return;
+    const cpu = process.cpuUsage();
+    ds.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox').then(
+      ([row]) => console.log(JSON.stringify({ stored: row.n, cpuMicros: cpu.user + cpu.system })),
+      (err) => console.log(JSON.stringify({ error: String(err) })),
+    );
+  });
+  process.on('SIGTERM', () => {
+    void (async () => {
+      await app.close();
+      await ds.query(`DROP SCHEMA ${schema} CASCADE`);
+      await ds.destroy();
+      process.exit(0);
+    })();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
