@@ -47,12 +47,19 @@ export function msSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** Raw timings of one run: every latency and the CPU this process used. */
+export interface RawRun {
+  latenciesMs: number[];
+  elapsedMs: number;
+  nodeCpuMs: number;
+}
+
 /**
  * Runs `op(i)` for i = 0..total-1 with `concurrency` operations in flight, timing each one.
  * A failed operation aborts the run: a benchmark of errors measures nothing.
  */
-export async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Summary> {
-  const latencies: number[] = [];
+export async function measureRaw(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<RawRun> {
+  const latenciesMs: number[] = [];
   let next = 0;
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -60,13 +67,25 @@ export async function measure(total: number, concurrency: number, op: (i: number
     for (let i = next++; i < total; i = next++) {
       const t = process.hrtime.bigint();
       await op(i);
-      latencies.push(msSince(t));
+      latenciesMs.push(msSince(t));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
   const elapsedMs = msSince(started);
   const used = process.cpuUsage(cpu);
-  return { ...summarize(latencies, elapsedMs), nodeCpuCores: (used.user + used.system) / 1000 / elapsedMs };
+  return { latenciesMs, elapsedMs, nodeCpuMs: (used.user + used.system) / 1000 };
+}
+
+/** Summary of one or more runs taken together (rates over their summed wall time). */
+export function summarizeRuns(runs: readonly RawRun[]): Summary {
+  const elapsedMs = runs.reduce((s, r) => s + r.elapsedMs, 0);
+  const nodeCpuMs = runs.reduce((s, r) => s + r.nodeCpuMs, 0);
+  return { ...summarize(runs.flatMap((r) => r.latenciesMs), elapsedMs), nodeCpuCores: elapsedMs > 0 ? nodeCpuMs / elapsedMs : 0 };
+}
+
+/** measureRaw, summarised. */
+export async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Summary> {
+  return summarizeRuns([await measureRaw(total, concurrency, op)]);
 }
 
 /** One line per figure, e.g. `confirmations  1234.5/s  p50 3.21 ms  p99 9.87 ms  (n=5000)`. */
