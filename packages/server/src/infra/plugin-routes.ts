@@ -101,7 +101,7 @@ async function sendPluginResponse(req: FastifyRequest, reply: FastifyReply, res:
   if ('redirect' in res) return reply.redirect(res.redirect, res.status ?? 303);
   if ('view' in res) {
     const html = await reply.viewAsync('layouts/plugin-page', {
-      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script,
+      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: reply.generateCsrf(),
       user: control ? req.kassaUser : undefined, brandHref: control ? '/control' : '/',
     });
     return reply.code(res.status ?? 200).type('text/html; charset=utf-8').send(html);
