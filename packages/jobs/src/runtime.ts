@@ -64,6 +64,10 @@ export interface JobsRuntime {
 export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsRuntime> {
   const { config, dataSource } = opts;
   const logger = opts.logger ?? consoleLogger;
+  // Checked before anything is opened, so a bad plugin fails the boot without leaking connections.
+  const fromPlugins = interpretPluginJobs(opts.plugins ?? []);
+  const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...fromPlugins.handlers, ...(opts.handlers ?? [])];
+  assertHandlers(handlers);
   const backend: JobsBackend = createJobsBackend(config.backend);
   await backend.prepare();
   const jobOptions = defaultJobOptions(config.retry);
@@ -79,9 +83,6 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     await queues.emails.addBulk(ids.map((emailId) => ({ name: 'send-email', data: { emailId }, opts: { jobId: jobIds.sendEmail(emailId) } })));
   });
   const context: JobsContext = { dataSource, config, clock: opts.clock ?? systemClock, logger, emails, services: opts.services ?? null };
-  const fromPlugins = interpretPluginJobs(opts.plugins ?? []);
-  const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...fromPlugins.handlers, ...(opts.handlers ?? [])];
-  assertHandlers(handlers);
   const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs);
   const workers: Worker[] = [];
   let started = false;
