@@ -1,7 +1,7 @@
 import type { Config } from 'jest';
 
 // Packages that ship ESM only: Jest on Node 20 cannot require them, so swc transforms them.
-const esmOnly = ['cookie', 'set-cookie-parser', 'find-my-way', 'light-my-request', 'fastify', '@fastify', 'eta'];
+const esmOnly = ['content-disposition', 'cookie', 'set-cookie-parser', 'find-my-way', 'light-my-request', 'fastify', '@fastify', 'eta'];
 
 const swc: Config['transform'] = {
   '^.+\\.(t|j|mj)sx?$': [

@@ -20,7 +20,7 @@ export const configSchema = Type.Object(
     /** 0 lets the OS pick a free port (tests). */
     PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
     /** Embedded database files and, in development, the generated secret key. */
-    KASSA_DATA_DIR: Type.String({ minLength: 1, default: '.kassa' }),
+    KASSA_DATA_DIR: Type.String({ minLength: 1, default: '.kassa-data' }),
     /** AES-256-GCM key for secrets in settings. Unset: the server generates one in embedded dev mode. */
     KASSA_SECRET_KEY: Type.Optional(Type.String({ pattern: secretKeyPattern })),
     /** Public base URL (return URLs, emails). Default: http://HOST:PORT. */
