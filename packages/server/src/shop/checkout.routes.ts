@@ -89,7 +89,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       ...common(ctx, reply.generateCsrf()),
       heading: 'How would you like to pay?', showSteps: true, action: `${ctx.base}checkout/payment`, backUrl: `${ctx.base}checkout/contact`,
       submitLabel: 'Continue', summaryHeading: 'Your cart', token: null,
-      methods: visible.map((m) => ({ identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? formatMoney(m.fee, ctx.event.locale) : null, form: m.form })),
+      methods: visible.map((m) => ({ identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? formatMoney(m.fee, ctx.event.locale) : null, formHtml: m.formHtml })),
       selected: selected ?? ctx.state.payment?.provider, fieldErrors, cart: cartView(ctx.cart, ctx.event.locale), error: errorView(error),
     });
   }
@@ -141,7 +141,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     return reply.view('shop/confirm', {
       ...common(ctx, reply.generateCsrf()), token, email: ctx.state.email, paymentName: method.name,
       cart: cartView(ctx.cart, ctx.event.locale, { label: `${method.name} fee`, amount: method.fee }),
-      confirmView: shop.views.resolve(method.provider.checkoutConfirmRender(method.ctx, chosen.session)),
+      confirmHtml: shop.views.render(method.provider.checkoutConfirmRender(method.ctx, chosen.session)),
       error: errorView(error),
     });
   }

@@ -24,7 +24,7 @@ export const shopRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { d
 function shopDepsFrom(deps: AppDeps): ShopDeps {
   return {
     dataSource: deps.dataSource, clock: deps.clock, core: deps.core, providers: deps.providers, providerContext: deps.providerContext,
-    placeOrderRateLimit: deps.config.rateLimits?.placeOrder,
+    placeOrderRateLimit: deps.config.rateLimits?.placeOrder, pluginViews: deps.pluginViews,
   };
 }
 

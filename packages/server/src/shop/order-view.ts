@@ -5,7 +5,6 @@ import {
 } from '@kassa/core';
 import type { ShopEvent } from './catalog';
 import { publicNameOf, type ShopContext } from './shop-context';
-import type { ResolvedView } from './provider-views';
 
 /** An order reached through its secret link, with what its page shows. */
 export interface LoadedOrder {
@@ -82,9 +81,9 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
   const paymentViews = [];
   for (const p of payments) {
     const found = await providerFor(p.provider);
-    let pendingView: ResolvedView | null = null;
+    let pendingHtml: string | null = null;
     if (found && (p.state === 'created' || p.state === 'pending')) {
-      pendingView = shop.views.resolve(found.provider.paymentPendingRender(found.ctx, { order, payment: p }));
+      pendingHtml = shop.views.render(found.provider.paymentPendingRender(found.ctx, { order, payment: p }));
     }
     paymentViews.push({
       fullId: `${order.code}-P-${p.localId}`,
@@ -92,7 +91,7 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
       amount: fmt(p.amount),
       state: p.state,
       stateLabel: paymentLabels[p.state],
-      pendingView,
+      pendingHtml,
     });
   }
 

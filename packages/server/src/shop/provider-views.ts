@@ -1,47 +1,53 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Eta } from 'eta';
 import type { ViewModel } from '@kassa/core';
+import { formatDateTime, formatMoney, toDecimalInput } from '../infra/format';
 import { viewsDir } from '../infra/views';
 
-/** A provider view model ready for `include()`: the template path the shop's templates can pass on. */
-export interface ResolvedView {
-  partial: string;
-  data: Record<string, unknown>;
-}
+const helpers = { money: formatMoney, date: formatDateTime, decimal: toDecimalInput };
 
 /**
- * Turns a provider's ViewModel into something the templates can include. Plugin partials
- * ("@stripe/checkout") are resolved by the views plugin; the built-in providers name theirs
- * relative to the server's views ("kassa/manual-pending", looked up in views/ and views/partials/).
- * A partial nobody ships falls back to a plain rendering of its text fields, so a missing template
- * degrades the page instead of breaking the checkout.
+ * Renders a provider's ViewModel (checkout form, confirm summary, pending instructions) to HTML
+ * that the shop's templates embed. A partial named "<plugin>/<name>" or "@<plugin>/<name>" comes
+ * from that plugin's views folder; any other name ("kassa/manual-pending") from the server's
+ * views/partials. Each folder gets its own Eta (autoescaping, compiled templates cached), so a
+ * plugin partial can never reach outside its folder. Partials receive their data plus `it.fmt`.
+ *
+ * A partial nobody ships falls back to a plain rendering of its text fields, so a missing
+ * template degrades the page instead of breaking the checkout.
  */
 export class ProviderViews {
-  private readonly found = new Map<string, string | null>();
+  private readonly engines = new Map<string, Eta>();
 
-  resolve(vm: ViewModel | null | undefined): ResolvedView | null {
+  constructor(private readonly pluginViews: Readonly<Record<string, string>> = {}) {}
+
+  render(vm: ViewModel | null | undefined): string | null {
     if (!vm) return null;
-    if (vm.partial.startsWith('@')) return { partial: vm.partial, data: vm.data };
-    const partial = this.lookup(vm.partial);
-    if (partial) return { partial, data: vm.data };
-    return { partial: '/shop/partials/provider-fallback', data: { fields: textFields(vm.data) } };
+    const found = this.locate(vm.partial);
+    const data = { ...vm.data, fmt: helpers };
+    if (found) return this.engine(found.dir).render(found.name, data);
+    return this.engine(viewsDir).render('/shop/partials/provider-fallback', { fields: textFields(vm.data) });
   }
 
-  private lookup(name: string): string | null {
-    const cached = this.found.get(name);
-    if (cached !== undefined) return cached;
-    const clean = name.replace(/^\/+/, '').replace(/\.eta$/, '');
-    let result: string | null = null;
-    if (!clean.split('/').includes('..')) {
-      for (const candidate of [clean, `partials/${clean}`]) {
-        if (existsSync(path.join(viewsDir, `${candidate}.eta`))) {
-          result = `/${candidate}`;
-          break;
-        }
-      }
+  private locate(partial: string): { dir: string; name: string } | null {
+    const clean = partial.replace(/^@/, '').replace(/\.eta$/, '');
+    const [first, ...rest] = clean.split('/');
+    if (!first || rest.length === 0 || clean.split('/').includes('..')) return null;
+    const pluginDir = this.pluginViews[first];
+    const candidates = pluginDir
+      ? [{ dir: pluginDir, name: `/${rest.join('/')}` }]
+      : [{ dir: viewsDir, name: `/partials/${clean}` }, { dir: viewsDir, name: `/${clean}` }];
+    return candidates.find((c) => existsSync(path.join(c.dir, `${c.name}.eta`))) ?? null;
+  }
+
+  private engine(dir: string): Eta {
+    let eta = this.engines.get(dir);
+    if (!eta) {
+      eta = new Eta({ views: dir, autoEscape: true, cache: true });
+      this.engines.set(dir, eta);
     }
-    this.found.set(name, result);
-    return result;
+    return eta;
   }
 }
 

@@ -3,7 +3,7 @@ import {
   type DataSource, type Event, type KassaCore, type Money, type ProviderContext, type ProviderContextFactory,
 } from '@kassa/core';
 import { CatalogReader, type PricedCart } from './catalog';
-import { ProviderViews, type ResolvedView } from './provider-views';
+import { ProviderViews } from './provider-views';
 import { SubmissionStore } from './submission-store';
 import { orderUrl } from './urls';
 import { rateLimits } from '../infra/security';
@@ -23,6 +23,8 @@ export interface ShopDeps {
   providerContext: ProviderContextFactory;
   /** Per-address limit on placing orders (bench/ lifts it; a real shop keeps the default). */
   placeOrderRateLimit?: { max: number; timeWindow: string | number };
+  /** Plugin name → folder of its Eta partials. */
+  pluginViews?: Readonly<Record<string, string>>;
 }
 
 /** A payment method as offered to the buyer. */
@@ -31,8 +33,8 @@ export interface OfferedMethod {
   name: string;
   implicit: boolean;
   fee: Money;
-  /** The provider's checkout form, resolved for include(). */
-  form: ResolvedView | null;
+  /** The provider's checkout form panel, rendered. */
+  formHtml: string | null;
   provider: BasePaymentProvider;
   ctx: ProviderContext;
 }
@@ -44,12 +46,13 @@ export interface OfferedMethod {
 export class ShopContext {
   readonly catalog: CatalogReader;
   readonly submissions: SubmissionStore;
-  readonly views = new ProviderViews();
+  readonly views: ProviderViews;
 
   readonly placeOrderRateLimit: { max: number; timeWindow: string | number };
 
   constructor(readonly deps: ShopDeps) {
     this.catalog = new CatalogReader(deps.dataSource);
+    this.views = new ProviderViews(deps.pluginViews);
     this.submissions = new SubmissionStore(deps.dataSource);
     this.placeOrderRateLimit = deps.placeOrderRateLimit ?? rateLimits.placeOrder;
   }
@@ -97,7 +100,7 @@ export class ShopContext {
       name: publicNameOf(provider, ctx),
       implicit: provider.isImplicit,
       fee,
-      form: this.views.resolve(provider.paymentFormRender(ctx, withFee)),
+      formHtml: this.views.render(provider.paymentFormRender(ctx, withFee)),
       provider,
       ctx,
     };

@@ -1,11 +1,23 @@
-import { Order, OrderPayment, systemActor } from '@kassa/core';
+import { Order, OrderPayment, systemActor, type Money, type PaymentCallInput, type ViewModel } from '@kassa/core';
 import { createShop, ScriptedProvider, type ShopFixture } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
 
+/** A scripted gateway with its own Eta partials, shipped in its plugin's views folder. */
+class CardProvider extends ScriptedProvider {
+  override paymentFormRender(_ctx: unknown, total: Money): ViewModel {
+    return { partial: '@test-providers/card-form', data: { total, note: '<b>3-D Secure</b> may follow' } };
+  }
+
+  override paymentPendingRender(_ctx: unknown, call: PaymentCallInput): ViewModel | null {
+    const url = (call.payment.info as { redirectUrl?: string }).redirectUrl;
+    return url ? { partial: 'test-providers/card-pending', data: { url } } : null;
+  }
+}
+
 // Real providers whose gateway answers the test scripts (no mock of our own code): "card" may be
 // abandoned while pending, "transfer" may not.
-const card = new ScriptedProvider({ identifier: 'card', abortPending: true });
+const card = new CardProvider({ identifier: 'card', abortPending: true });
 const transfer = new ScriptedProvider({ identifier: 'transfer', abortPending: false });
 let t: ShopTestApp;
 
@@ -29,6 +41,18 @@ async function checkout(buyer: Buyer, shop: ShopFixture, provider: string) {
   await buyer.follow(await buyer.post(`${base}checkout/payment`, { provider }));
   return buyer.post(`${base}checkout/confirm`, { token: buyer.field('token')! });
 }
+
+describe('provider partials', () => {
+  it('renders a plugin\'s checkout form partial from its own views folder, escaped, with the amount incl. fee', async () => {
+    const shop = await createShop(t.db.dataSource, { price: 1990 });
+    const buyer = new Buyer(t.app);
+    const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+    await buyer.follow(await buyer.post(`${base}cart`, { [`qty_${shop.product.id}`]: 1 }));
+    const payment = await buyer.follow(await buyer.post(`${base}checkout/contact`, { email: 'ada@example.org' }));
+    expect(payment.statusCode).toBe(200);
+    expect(payment.body).toContain('<p class="card-form">Card for €19.90: &lt;b&gt;3-D Secure&lt;/b&gt; may follow</p>');
+  });
+});
 
 describe('the secret link', () => {
   it('shows the order for the right secret and 404 for a wrong secret, an unknown code or another order\'s secret', async () => {
@@ -103,10 +127,14 @@ describe('paying again', () => {
   it('follows a provider\'s requires_action redirect after placing the order', async () => {
     const shop = await createShop(t.db.dataSource);
     card.paymentOutcomes.push({ kind: 'requires_action', redirectUrl: 'https://acs.example/challenge/123' });
-    const res = await checkout(new Buyer(t.app), shop, 'card');
+    const buyer = new Buyer(t.app);
+    const res = await checkout(buyer, shop, 'card');
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('https://acs.example/challenge/123');
-    expect(await t.db.dataSource.manager.countBy(Order, { eventId: shop.event.id })).toBe(1);
+    const order = await t.db.dataSource.manager.findOneByOrFail(Order, { eventId: shop.event.id });
+    // Back on the order page, the provider's own pending partial points to the bank again.
+    const page = await buyer.get(`/${shop.organizer.slug}/${shop.event.slug}/order/${order.code}/${order.secret}/`);
+    expect(page.body).toContain('<p class="card-pending">Complete the authentication at <a href="https://acs.example/challenge/123">');
   });
 
   it('keeps a declined order, says so, and lets the buyer pay again', async () => {

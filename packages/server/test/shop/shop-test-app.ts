@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   createKassaCore, createProviderContextFactory, eventSettings, loadPlugins, SettingsStore, type BasePaymentProvider, type Clock,
   type Event, type KassaCore, type ProviderRegistry, definePlugin,
@@ -26,7 +27,10 @@ export async function createShopTestApp(opts: { providers?: BasePaymentProvider[
   const clock = new TestClock(new Date());
   // Extra providers come in as a plugin, like any third-party provider, so their settings namespace exists.
   const extra = opts.providers?.length
-    ? [definePlugin({ name: 'test-providers', version: '1.0.0', coreRange: '*', providers: opts.providers.map((p) => () => p) })]
+    ? [definePlugin({
+      name: 'test-providers', version: '1.0.0', coreRange: '*', providers: opts.providers.map((p) => () => p),
+      views: path.join(__dirname, 'fixtures', 'views'),
+    })]
     : [];
   const loaded = loadPlugins(extra, { clock });
   const providers = loaded.providers;
@@ -35,6 +39,7 @@ export async function createShopTestApp(opts: { providers?: BasePaymentProvider[
   const core = createKassaCore({ dataSource: db.dataSource, providers, providerContext, clock });
   const app = await buildApp({
     dataSource: db.dataSource, clock, core, providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
+    pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
     config: {
       baseUrl: 'http://localhost', sessionSecret: 's'.repeat(40), logger: false, passwordLogN: opts.passwordLogN,
       rateLimits: { placeOrder: { max: opts.placeOrderLimit ?? 1000, timeWindow: '1 minute' } },
