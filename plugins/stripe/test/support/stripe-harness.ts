@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  SettingsStore, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings,
+  SettingsStore, createKassaCore, type PluginHttpResponse, createProviderContextFactory, loadPlugins, organizerSettings,
   type KassaCore, type LoadedPlugins, type OrderPayment, type PluginRuntime,
 } from '@kassa/core';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
 import { createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, STRIPE_NAMESPACE } from '../../src';
+import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
 
 /** Everything a Stripe plugin test needs: emulator, database with the plugin's tables, core, a runtime. */
 export interface StripeHarness {
@@ -37,20 +38,56 @@ export interface StripeHarness {
 let keyCounter = 0;
 
 /** Starts the emulator and a fresh database, and configures Stripe for one organizer. */
-export async function createStripeHarness(opts: { captureMethod?: 'automatic' | 'manual'; currency?: string; price?: number; webhookSecrets?: string[] } = {}): Promise<StripeHarness> {
+export interface HarnessOptions {
+  captureMethod?: 'automatic' | 'manual';
+  currency?: string;
+  price?: number;
+  webhookSecrets?: string[];
+  /** Renders a plugin page's view model to a full HTML page (browser tests); without it the host serves no pages. */
+  renderPage?: (view: { partial: string; data: Record<string, unknown> }) => string;
+}
+
+export async function createStripeHarness(opts: HarnessOptions = {}): Promise<StripeHarness> {
   const emulator = await startEmulator();
   // A minimal host on loopback: the emulator delivers webhooks here, straight into the plugin's handler.
   const host = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const m = /^\/plugins\/stripe\/webhook\/([^/?]+)$/.exec(req.url ?? '');
-      if (req.method !== 'POST' || !m) { res.writeHead(404).end(); return; }
-      handleWebhook({ method: 'POST', params: { account: m[1] as string }, query: {}, headers: req.headers, rawBody: Buffer.concat(chunks) }, rt)
-        .then((out) => { const o = out as { status: number; body?: unknown }; res.writeHead(o.status, { 'content-type': 'application/json' }).end(JSON.stringify(o.body ?? {})); })
-        .catch((err: unknown) => { res.writeHead(500).end(String(err)); });
+      serve(req.method ?? 'GET', new URL(req.url ?? '/', 'http://host'), req.headers, Buffer.concat(chunks))
+        .then((out) => {
+          if ('redirect' in out) { res.writeHead(out.status ?? 303, { location: out.redirect }).end(); return; }
+          if ('view' in out) {
+            if (!opts.renderPage) { res.writeHead(500).end('no renderer'); return; }
+            res.writeHead(out.status ?? 200, { 'content-type': 'text/html; charset=utf-8' }).end(opts.renderPage(out.view));
+            return;
+          }
+          res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) }).end(JSON.stringify(out.body ?? {}));
+        })
+        .catch((err: unknown) => { res.writeHead((err as { status?: number }).status ?? 500).end(String(err)); });
     });
   });
+  /** A minimal host: the plugin's webhook and shop routes, and an order page showing the payment states. */
+  async function serve(method: string, url: URL, headers: Record<string, string | string[] | undefined>, rawBody: Buffer): Promise<PluginHttpResponse> {
+    const p = url.pathname;
+    const req = (params: Record<string, string>) => ({ method, params, query: Object.fromEntries(url.searchParams), headers, rawBody });
+    let m = /^\/plugins\/stripe\/webhook\/([^/]+)$/.exec(p);
+    if (method === 'POST' && m) return handleWebhook(req({ account: m[1] as string }), rt);
+    m = /^\/plugins\/stripe\/(pay|intent|return)\/([0-9a-f-]{36})\/([A-Za-z0-9_-]+)$/.exec(p);
+    if (m) {
+      const params = { paymentId: m[2] as string, token: m[3] as string };
+      if (m[1] === 'pay' && method === 'GET') return handlePayPage(req(params), rt);
+      if (m[1] === 'intent' && method === 'POST') return handleIntent(req(params), rt);
+      if (m[1] === 'return' && method === 'GET') return handleReturn(req(params), rt);
+    }
+    m = /\/order\/([A-Z0-9]+)\/[^/]+\/$/.exec(p);
+    if (method === 'GET' && m && opts.renderPage) {
+      const rows: { state: string }[] = await db.dataSource.query(
+        `SELECT p.state FROM order_payment p JOIN kassa_order o ON o.id = p.order_id WHERE o.code = $1 ORDER BY p.local_id`, [m[1]]);
+      return { status: 200, view: { partial: '__order', data: { code: m[1], states: rows.map((r) => r.state) } } };
+    }
+    return { status: 404, body: { error: 'not found' } };
+  }
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
   const loaded = loadPlugins([createStripePlugin()]);
