@@ -1,7 +1,8 @@
 // Pure tests of the embedded server's protocol framing (no database): the parts whose mistakes
 // would hand the PGlite session to another client at the wrong moment.
 import {
-  FrontendMessageReader, inspectAnswer, listenChanges, refuseCopyFromStdin, searchPathFromOptions, startupParameters,
+  FrontendMessageReader, closeStatements, inspectAnswer, listenChanges, prefixStatementNames, refuseCopyFromStdin, searchPathFromOptions,
+  startupParameters,
 } from '../../src/db/embedded/wire-protocol';
 
 function typed(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
@@ -101,6 +102,42 @@ describe('refuseCopyFromStdin', () => {
     expect(msgs.map((m) => m?.type)).toEqual(['P', 'S', 'Q']);
     expect(msgs[0]!.text.startsWith('s1\0DO $kassa$')).toBe(true); // the statement name is kept
     expect(msgs[2]!.text).toMatch(/USING ERRCODE = 'feature_not_supported'/);
+  });
+});
+
+describe('prefixStatementNames', () => {
+  const cstr = (v: string) => Buffer.from(`${v}\0`);
+  const messages = (bytes: Uint8Array) => {
+    const reader = new FrontendMessageReader();
+    reader.push(startup({ user: 'postgres' }));
+    return reader.push(Buffer.from(bytes)).map((m) => (m.kind === 'typed' ? `${m.type}:${Buffer.from(m.bytes.subarray(5)).toString('latin1')}` : m.kind));
+  };
+
+  it('passes unnamed statements and portals through without copying', () => {
+    const batch = Buffer.concat([typed('P', Buffer.concat([cstr(''), cstr('SELECT 1'), Buffer.alloc(2)])), typed('B', Buffer.concat([cstr(''), cstr(''), Buffer.alloc(6)])),
+      typed('D', Buffer.concat([Buffer.from('P'), cstr('')])), typed('E', Buffer.concat([cstr(''), Buffer.alloc(4)])), typed('S')]);
+    const prepared = new Set<string>();
+    expect(prefixStatementNames(batch, 'k1_', prepared)).toBe(batch);
+    expect(prepared.size).toBe(0);
+  });
+
+  it('prefixes named statements and portals in Parse, Bind, Describe, Close and Execute, and tracks what is prepared', () => {
+    const prepared = new Set<string>();
+    const out = prefixStatementNames(Buffer.concat([
+      typed('P', Buffer.concat([cstr('get_order'), cstr('SELECT $1'), Buffer.alloc(2)])),
+      typed('B', Buffer.concat([cstr('cur'), cstr('get_order'), Buffer.alloc(6)])),
+      typed('D', Buffer.concat([Buffer.from('S'), cstr('get_order')])),
+      typed('E', Buffer.concat([cstr('cur'), Buffer.alloc(4)])),
+      typed('C', Buffer.concat([Buffer.from('P'), cstr('cur')])),
+      typed('S'),
+    ]), 'k7_', prepared);
+    expect(messages(out)).toEqual([
+      'P:k7_get_order\0SELECT $1\0\0\0', 'B:k7_cur\0k7_get_order\0\0\0\0\0\0\0', 'D:Sk7_get_order\0', 'E:k7_cur\0\0\0\0\0', 'C:Pk7_cur\0', 'S:',
+    ]);
+    expect([...prepared]).toEqual(['k7_get_order']);
+    prefixStatementNames(typed('C', Buffer.concat([Buffer.from('S'), cstr('get_order')])), 'k7_', prepared);
+    expect(prepared.size).toBe(0);
+    expect(messages(closeStatements(['k7_a']))).toEqual(['C:Sk7_a\0', 'S:']);
   });
 });
 

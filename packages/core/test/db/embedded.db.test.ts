@@ -200,6 +200,25 @@ describe('embedded PostgreSQL (in memory)', () => {
     }
   });
 
+  it('keeps named prepared statements apart per connection and closes them when it goes away', async () => {
+    const a = await client(pg.url);
+    const b = await client(pg.url);
+    try {
+      // node-postgres prepares a named statement once per connection; both use the same name.
+      const run = (c: Client, add: number, i: number) => c.query({ name: 'next_value', text: `SELECT $1::int + ${add} AS v`, values: [i] });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => Promise.all([run(a, 1000, i), run(b, 2000, i)])));
+      expect(results.map(([ra, rb]) => [ra.rows[0].v, rb.rows[0].v])).toEqual(Array.from({ length: 10 }, (_, i) => [1000 + i, 2000 + i]));
+      const count = async () => (await b.query(`SELECT count(*)::int AS n FROM pg_prepared_statements`)).rows[0].n as number;
+      expect(await count()).toBe(2);
+      await a.end();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the server closes a's statements after its socket closes
+      expect(await count()).toBe(1);
+    } finally {
+      await b.end();
+      await a.end().catch(() => {});
+    }
+  });
+
   it('makes other connections wait while one holds a transaction, and rolls back a client that vanishes in one', async () => {
     const holder = await client(pg.url);
     holder.on('error', () => {}); // its socket is cut on purpose below

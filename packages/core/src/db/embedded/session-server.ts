@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PgliteSession } from './pglite-process';
 import {
-  errorResponse, FrontendMessageReader, inspectAnswer, listenChanges, refuseCopyFromStdin, searchPathFromOptions, startupParameters, syncMessage,
+  errorResponse, FrontendMessageReader, closeStatements, inspectAnswer, listenChanges, prefixStatementNames, refuseCopyFromStdin, searchPathFromOptions, startupParameters, syncMessage,
   type FrontendMessage,
 } from './wire-protocol';
 
@@ -24,6 +24,9 @@ import {
  * BullMQ's PostgreSQL backend), is replayed with SET whenever the session passes to a client that
  * wants a different one; clients without it get `defaultSearchPath`. Clients must therefore not
  * change session state themselves (SET LOCAL inside a transaction is fine).
+ *
+ * Named prepared statements and portals get a per-connection prefix, so that connections cannot
+ * collide on (or run) each other's; a connection's statements are closed when it goes away.
  *
  * LISTEN/NOTIFY: the single session receives every notification in the answer of the client that
  * committed the NOTIFY; they are routed to the connections that said LISTEN on the channel (BullMQ's
@@ -106,16 +109,20 @@ export class SessionServer {
     for (const session of this.listeners.get(channel) ?? []) session.deliver(message);
   }
 
-  /** Forgets a client; if it held the session, the session is reset and handed on. */
+  /**
+   * Forgets a client. If it held the session, the session is reset (Sync, ROLLBACK) and handed on;
+   * the statements it prepared are closed, waiting for a turn if need be.
+   */
   async drop(session: ClientSession): Promise<void> {
     this.sessions.delete(session);
     this.setListening(session, false, '*');
     this.cancelWaiting(session);
-    if (this.owner !== session) return;
+    if (this.owner !== session && (session.prepared.size === 0 || !(await this.acquire(session)))) return;
     try {
       // A client that vanished mid-sequence or mid-transaction must not leave its state to the next.
       await this.exec(syncMessage);
       if (await this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+      if (session.prepared.size > 0) await this.exec(closeStatements(session.prepared));
     } catch {
       // The database may already be closing; nothing else depends on this reset.
     } finally {
@@ -148,6 +155,10 @@ class ClientSession {
   private closed = false;
   private ended: Promise<void> | null = null;
   private searchPath: string | null = null;
+  private static nextId = 1;
+  private readonly namePrefix = `k${ClientSession.nextId++}_`;
+  /** Prepared statements this connection created (prefixed names), closed when it goes away. */
+  readonly prepared = new Set<string>();
 
   constructor(private readonly server: SessionServer, private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -206,7 +217,9 @@ class ClientSession {
     }
     if (!(await this.server.acquire(this)) || this.closed) return;
     await this.server.useSearchPath(this.searchPath ?? this.server.defaultSearchPath);
-    const bytes = message.kind === 'typed' ? refuseCopyFromStdin(message.bytes) : message.bytes;
+    const bytes = message.kind === 'typed'
+      ? prefixStatementNames(refuseCopyFromStdin(message.bytes), this.namePrefix, this.prepared)
+      : message.bytes;
     const answer = inspectAnswer(await this.server.exec(bytes));
     if (answer.forClient.length > 0 && !this.closed) this.socket.write(answer.forClient);
     if (message.kind === 'typed') for (const c of listenChanges(message.bytes)) this.server.setListening(this, c.listen, c.channel);

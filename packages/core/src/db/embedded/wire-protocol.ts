@@ -138,6 +138,57 @@ export function listenChanges(batch: Uint8Array): ListenChange[] {
   return changes;
 }
 
+/**
+ * Named prepared statements and portals live in the backend session, which all clients share here:
+ * two connections preparing "get_order" would collide (42P05), and one could run the other's.
+ * Non-empty names in Parse, Bind, Describe, Close and Execute get the connection's own prefix;
+ * unnamed ones (what TypeORM and BullMQ use) pass untouched, without copying. `prepared` collects
+ * the statement names this batch creates, so they can be closed when the connection goes away.
+ */
+export function prefixStatementNames(batch: Uint8Array, prefix: string, prepared: Set<string>): Uint8Array {
+  const buf = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const parts: Buffer[] = [];
+  let changed = false;
+  let i = 0;
+  while (i + 5 <= buf.length) {
+    const type = String.fromCharCode(buf[i]!);
+    const end = i + 1 + buf.readInt32BE(i + 1);
+    const body = buf.subarray(i + 5, end);
+    let names: number[] = []; // offsets in body of the C strings to prefix
+    if (type === 'P' || type === 'E') names = [0];
+    if (type === 'B') names = [0, body.indexOf(0) + 1];
+    if ((type === 'D' || type === 'C') && body.length > 1) names = [1];
+    names = names.filter((at) => body[at] !== 0);
+    if (names.length === 0) {
+      parts.push(buf.subarray(i, end));
+    } else {
+      const pieces: Buffer[] = [];
+      let from = 0;
+      for (const at of names) {
+        const nameEnd = body.indexOf(0, at);
+        pieces.push(body.subarray(from, at), Buffer.from(prefix, 'latin1'), body.subarray(at, nameEnd));
+        if (type === 'P' || (type === 'C' && body[0] === 0x53)) {
+          const name = prefix + body.toString('utf8', at, nameEnd);
+          if (type === 'P') prepared.add(name);
+          else prepared.delete(name);
+        }
+        from = nameEnd;
+      }
+      pieces.push(body.subarray(from));
+      parts.push(frontendMessage(type, Buffer.concat(pieces)));
+      changed = true;
+    }
+    i = end;
+  }
+  return changed ? Buffer.concat(parts) : batch;
+}
+
+/** Close (statement) messages for `names`, followed by a Sync. */
+export function closeStatements(names: Iterable<string>): Uint8Array {
+  const closes = [...names].map((name) => frontendMessage('C', Buffer.concat([Buffer.from('S'), Buffer.from(`${name}\0`)])));
+  return Buffer.concat([...closes, syncMessage]);
+}
+
 const copyFromStdin = /(?:^|;)\s*COPY\b[^;]*?\bFROM\s+STDIN\b/i;
 const copyRefusal = `DO $kassa$ BEGIN RAISE EXCEPTION 'COPY FROM STDIN is not supported by the embedded database (PGlite); use INSERT, or an external PostgreSQL' USING ERRCODE = 'feature_not_supported'; END $kassa$`;
 
