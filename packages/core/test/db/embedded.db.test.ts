@@ -43,7 +43,8 @@ describe('embedded PostgreSQL (in memory)', () => {
   let applied: string[];
 
   beforeAll(async () => {
-    pg = await startEmbeddedPostgres();
+    // A short idle-in-transaction limit, so that the test of it does not wait a minute.
+    pg = await startEmbeddedPostgres({ idleInTransactionTimeoutMs: 800 });
     ds = createDataSource({ url: pg.url, poolSize: 4 });
     await ds.initialize();
     applied = await runMigrations(ds);
@@ -200,6 +201,25 @@ describe('embedded PostgreSQL (in memory)', () => {
     }
   });
 
+  it('cuts off a connection that sits idle in a transaction, rolls it back, and lets the others go on', async () => {
+    const stuck = await client(pg.url);
+    const errors: Error[] = [];
+    stuck.on('error', (err) => errors.push(err));
+    const other = await client(pg.url);
+    try {
+      await stuck.query('BEGIN');
+      await stuck.query(`INSERT INTO organizer (slug, name) VALUES ('stuck', 'Never committed')`);
+      // Queued behind the open transaction until the limit (800 ms here) cuts the holder off.
+      const waited = await other.query(`SELECT count(*)::int AS n FROM organizer WHERE slug = 'stuck'`);
+      expect(waited.rows[0].n).toBe(0);
+      await expect(stuck.query('COMMIT')).rejects.toThrow();
+      expect(errors.map((e) => e.message).join(' ')).toMatch(/idle for more than 800 ms/);
+    } finally {
+      await other.end();
+      await stuck.end().catch(() => {});
+    }
+  });
+
   it('keeps named prepared statements apart per connection and closes them when it goes away', async () => {
     const a = await client(pg.url);
     const b = await client(pg.url);
@@ -276,9 +296,10 @@ describe('embedded PostgreSQL in a data directory', () => {
 });
 
 describe('embedded PostgreSQL: refusals', () => {
-  it('refuses a port outside 0..65535 and a bad schema name before starting anything', async () => {
+  it('refuses a bad port, schema name or timeout before starting anything', async () => {
     await expect(startEmbeddedPostgres({ port: 70000 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/port/) });
     await expect(startEmbeddedPostgres({ schema: 'Bad Name' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/schema/) });
+    await expect(startEmbeddedPostgres({ idleInTransactionTimeoutMs: -1 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/idleInTransactionTimeoutMs/) });
   });
 
   it('names a port that is already taken, and leaves the data directory free', async () => {

@@ -15,6 +15,12 @@ export interface EmbeddedPostgresOptions {
    * created if missing and set as the database's search_path.
    */
   schema?: string;
+  /**
+   * A connection that holds the session (an open transaction) without sending anything for this
+   * long is disconnected and its transaction rolled back, so that one stuck client cannot stop
+   * all the others (default 60 s; 0 = never).
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** A running embedded PostgreSQL. */
@@ -44,6 +50,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
   if (!Number.isSafeInteger(port) || port < 0 || port > 65535) {
     throw new KassaError('VALIDATION_FAILED', { detail: `port must be an integer from 0 to 65535, got ${port}` });
   }
+  const idleTimeout = opts.idleInTransactionTimeoutMs ?? 60_000;
+  if (!Number.isSafeInteger(idleTimeout) || idleTimeout < 0) {
+    throw new KassaError('VALIDATION_FAILED', { detail: `idleInTransactionTimeoutMs must be an integer ≥ 0, got ${idleTimeout}` });
+  }
   const where = opts.dataDir ?? 'memory';
   // Starting PGlite takes seconds; a taken port should be reported before that, not after.
   if (port !== 0) await probePort(port).catch((err: unknown) => {
@@ -62,7 +72,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
       ALTER DATABASE postgres SET search_path TO ${searchPath};
       SET search_path TO ${searchPath};
     `);
-    server = new SessionServer(db, searchPath);
+    server = new SessionServer(db, searchPath, idleTimeout);
     const boundPort = await server.listen('127.0.0.1', port);
     const [liveDb, liveServer] = [db, server];
     let closing: Promise<void> | null = null;

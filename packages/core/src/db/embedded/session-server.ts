@@ -28,6 +28,11 @@ import {
  * Named prepared statements and portals get a per-connection prefix, so that connections cannot
  * collide on (or run) each other's; a connection's statements are closed when it goes away.
  *
+ * A connection that holds the session (an open transaction) and then goes quiet stops everyone;
+ * after `idleHoldTimeoutMs` it is cut off like PostgreSQL's idle_in_transaction_session_timeout,
+ * its transaction rolled back. That also turns the classic mistake, waiting inside a transaction
+ * for a second connection, from a silent hang into an error.
+ *
  * LISTEN/NOTIFY: the single session receives every notification in the answer of the client that
  * committed the NOTIFY; they are routed to the connections that said LISTEN on the channel (BullMQ's
  * PostgreSQL backend wakes its workers this way).
@@ -41,7 +46,12 @@ export class SessionServer {
 
   private appliedSearchPath: string;
 
-  constructor(private readonly db: PgliteSession, readonly defaultSearchPath: string) {
+  constructor(
+    private readonly db: PgliteSession,
+    readonly defaultSearchPath: string,
+    /** A connection that keeps the session this long without sending anything is cut off (0 = never). */
+    readonly idleHoldTimeoutMs = 0,
+  ) {
     this.appliedSearchPath = defaultSearchPath;
   }
 
@@ -155,6 +165,7 @@ class ClientSession {
   private closed = false;
   private ended: Promise<void> | null = null;
   private searchPath: string | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
   private static nextId = 1;
   private readonly namePrefix = `k${ClientSession.nextId++}_`;
   /** Prepared statements this connection created (prefixed names), closed when it goes away. */
@@ -168,6 +179,7 @@ class ClientSession {
 
   /** Closes the socket and releases the session; safe to call more than once. */
   end(): Promise<void> {
+    this.stopIdleTimer();
     if (!this.ended) {
       this.closed = true;
       this.socket.destroy();
@@ -179,6 +191,7 @@ class ClientSession {
   }
 
   private receive(chunk: Buffer): void {
+    this.stopIdleTimer();
     let messages: FrontendMessage[];
     try {
       messages = this.reader.push(chunk);
@@ -225,6 +238,24 @@ class ClientSession {
     if (message.kind === 'typed') for (const c of listenChanges(message.bytes)) this.server.setListening(this, c.listen, c.channel);
     for (const n of answer.notifications) this.server.notify(n.channel, n.message);
     if (answer.status === 'I') this.server.release(this);
+    else this.startIdleTimer();
+  }
+
+  /** Still holding the session (transaction, COPY, unfinished sequence) and waiting for the client. */
+  private startIdleTimer(): void {
+    const ms = this.server.idleHoldTimeoutMs;
+    if (ms <= 0 || this.closed) return;
+    this.stopIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      this.socket.end(errorResponse('25P03', `terminating connection: it held the embedded database's only session idle for more than ${ms} ms (open transaction); every other connection was waiting`));
+      void this.end();
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   /** An asynchronous NotificationResponse for this client (allowed between any two messages). */
