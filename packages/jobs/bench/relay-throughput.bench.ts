@@ -6,6 +6,7 @@
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/jobs/bench/relay-throughput.bench.ts [events] [concurrency]
  */
 import { createTestDatabase } from '@kassa/testing';
+import { createJobsBackend } from '../src/backend';
 import { defineJobsConfig, type JobsBackendConfig } from '../src/config';
 import { silentLogger } from '../src/context';
 import { createJobsRuntime } from '../src/runtime';
@@ -38,10 +39,31 @@ async function run(kind: JobsBackendConfig['kind']): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const [{ n: effects }] = await db.dataSource.query(`SELECT count(DISTINCT event_id)::int AS n FROM bench_effect`);
     console.log(`${kind.padEnd(8)} ${events} events, concurrency ${concurrency}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s (distinct effects: ${effects})`);
+    console.log(`${kind.padEnd(8)} baseline, BullMQ alone (no-op jobs, no database work): ${await bullmqBaseline(backend, events)} jobs/s`);
   } finally {
     await rt.stop();
     await rt.destroyBackend();
     await db.destroy();
+  }
+}
+
+/** The same number of no-op jobs through the same backend: what BullMQ costs by itself. */
+async function bullmqBaseline(config: JobsBackendConfig, n: number): Promise<number> {
+  const backend = createJobsBackend(config.kind === 'redis' ? { ...config, prefix: `${config.prefix}raw` } : { ...config, schema: `${config.schema}_raw` });
+  await backend.prepare();
+  const queue = backend.createQueue('baseline');
+  try {
+    await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'noop', data: {}, opts: { jobId: `noop-${i}`, removeOnComplete: { count: n } } })));
+    let done = 0;
+    const started = process.hrtime.bigint();
+    const worker = backend.createWorker('baseline', async () => void (done += 1), { concurrency });
+    while (done < n) await new Promise((r) => setTimeout(r, 20));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await worker.close();
+    return Math.round(n / seconds);
+  } finally {
+    await queue.close();
+    await backend.destroyAll();
   }
 }
 
