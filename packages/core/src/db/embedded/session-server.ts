@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PgliteSession } from './pglite-process';
 import {
-  errorResponse, FrontendMessageReader, closeStatements, inspectAnswer, listenChanges, prefixStatementNames, refuseCopyFromStdin, searchPathFromOptions, startupParameters, syncMessage,
-  type FrontendMessage,
+  closeStatements, errorResponse, FrontendMessageReader, inspectAnswer, listenChanges, prefixStatementNames,
+  refuseCopyFromStdin, searchPathFromOptions, startupParameters, syncMessage, type FrontendMessage,
 } from './wire-protocol';
 
 /**
@@ -247,7 +247,9 @@ class ClientSession {
     if (ms <= 0 || this.closed) return;
     this.stopIdleTimer();
     this.idleTimer = setTimeout(() => {
-      this.socket.end(errorResponse('25P03', `terminating connection: it held the embedded database's only session idle for more than ${ms} ms (open transaction); every other connection was waiting`));
+      const why = `terminating connection: it held the embedded database's only session idle for more than ${ms} ms`
+        + ' (open transaction); every other connection was waiting';
+      this.socket.end(errorResponse('25P03', why));
       void this.end();
     }, ms);
     this.idleTimer.unref();
