@@ -69,17 +69,30 @@ export async function webhookSecretsFor(rt: Pick<PluginRuntime, 'dataSource' | '
   return secrets;
 }
 
-/** Forgets cached secrets (after the control panel stored a new one). */
+/** Forgets cached secrets and settings (after the control panel stored a new secret). */
 export function forgetWebhookSecrets(ds: DataSource, accountId: string): void {
   secretCaches.get(ds)?.delete(accountId);
+  contextCaches.get(ds)?.delete(accountId);
 }
 
-/** Loads a registered account with its settings and a client; STRIPE_ACCOUNT_UNKNOWN otherwise. */
+const contextCaches = new WeakMap<DataSource, Map<string, { ctx: AccountContext; until: number }>>();
+
+/**
+ * Loads a registered account with its settings and a client; STRIPE_ACCOUNT_UNKNOWN otherwise.
+ * Kept for a few seconds per host: every processed event needs it, and decrypting the settings
+ * and building a client per event showed in the torture test.
+ */
 export async function accountContext(rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, accountId: string): Promise<AccountContext> {
+  let cache = contextCaches.get(rt.dataSource);
+  if (!cache) contextCaches.set(rt.dataSource, (cache = new Map()));
+  const hit = cache.get(accountId);
+  if (hit && hit.until > Date.now()) return hit.ctx;
   const account = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
   if (!account) throw new KassaError('STRIPE_ACCOUNT_UNKNOWN', { account: accountId });
   const settings = stripeSettingsFrom(await rt.settings.resolve(targetOf(account), STRIPE_NAMESPACE));
-  return { account, settings, stripe: clientFor(settings, `account ${accountId}`) };
+  const ctx = { account, settings, stripe: clientFor(settings, `account ${accountId}`) };
+  cache.set(accountId, { ctx, until: Date.now() + SECRET_CACHE_MS });
+  return ctx;
 }
 
 /**
