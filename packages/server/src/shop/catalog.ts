@@ -27,8 +27,9 @@ export const maxQuantityPerProduct = 20;
 
 /**
  * Reads what the shop pages show, through short caches: an event page view must not cost a
- * database round trip per visitor (bench/: thousands of views per second). Placing an order
- * invalidates its event's catalog in this process.
+ * database round trip per visitor (bench/: thousands of views per second). Availability is
+ * counted at most once a second per event: counting scans the quota's live positions, which
+ * grows with the tickets sold, so it must not run once per order.
  */
 export class CatalogReader {
   private readonly events = new ShortCache<ShopEvent | null>(5_000);
@@ -54,16 +55,6 @@ export class CatalogReader {
       const products = await this.ds.manager.find(Product, { where: { eventId, active: true }, order: { position: 'ASC', name: 'ASC' } });
       return { products, availability: await loadAvailability(this.ds, eventId) };
     });
-  }
-
-  /** A fresh (uncached) catalog: used before refusing or accepting a cart. */
-  async freshCatalog(eventId: string): Promise<Catalog> {
-    this.catalogs.delete(eventId);
-    return this.catalog(eventId);
-  }
-
-  invalidate(eventId: string): void {
-    this.catalogs.delete(eventId);
   }
 }
 

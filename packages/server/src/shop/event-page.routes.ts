@@ -73,7 +73,9 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     try {
       if (!where.event.live) throw new KassaError('SHOP_NOT_ON_SALE');
       if (lines.length === 0) throw new KassaError('SHOP_CART_EMPTY');
-      priceCart(where.event, await shop.catalog.freshCatalog(where.event.id), lines, { checkAvailability: true });
+      // Advisory: availability up to a second old. The binding check is core's, under lock, when
+      // the order is placed (a sold-out there is refused with its own clear message).
+      priceCart(where.event, await shop.catalog.catalog(where.event.id), lines, { checkAvailability: true });
     } catch (err) {
       return renderEvent(req, reply, where, asRefusal(req, err), posted);
     }

@@ -25,7 +25,6 @@ export async function placeAndPay(
     eventId: event.id, email: state.email, locale: event.locale, positions, provider: state.payment.provider,
   });
   await recordOrder(placed.order.id);
-  shop.catalog.invalidate(event.id);
   const page = orderUrl(organizer, event, placed.order);
   const result = { orderId: placed.order.id, redirect: page };
   const payment = placed.payment;
