@@ -94,4 +94,27 @@ describe('Stripe checkout: PaymentIntent on the server, confirm in the browser, 
     expect((await h.stripe.paymentIntents.retrieve(intentId)).status).toBe('canceled');
     expect((await paymentRow(h, payment.id)).state).toBe('canceled');
   });
+
+  it('the intent endpoint creates the intent when executePayment could not, once (same idempotency key)', async () => {
+    const placed = await h.core.orders.placeOrder({ eventId: h.shop.event.id, email: 'b@example.org', positions: [{ productId: h.shop.product.id }], provider: 'stripe' });
+    const payment = placed.payment as { id: string };
+    const order = await h.db.dataSource.query('SELECT secret FROM kassa_order WHERE id = $1', [placed.order.id]);
+    const { paymentLinkToken } = await import('../../src');
+    const params = { paymentId: payment.id, token: paymentLinkToken({ secret: order[0].secret }, payment.id) };
+    const first = await handleIntent(httpRequest(params), h.rt) as { body: { clientSecret: string } };
+    const second = await handleIntent(httpRequest(params), h.rt) as { body: { clientSecret: string } };
+    expect(second.body.clientSecret).toBe(first.body.clientSecret);
+    const intentId = first.body.clientSecret.split('_secret_')[0];
+    expect((await paymentRow(h, payment.id)).info).toMatchObject({ intentId });
+    expect((await h.stripe.paymentIntents.list({ limit: 100 })).data.filter((pi) => pi.metadata.kassa_payment_id === payment.id)).toHaveLength(1);
+  });
+
+  it('the pay page of a payment that is no longer open sends the buyer to the order page', async () => {
+    const { payment, intentId, payUrl } = await placeStripeOrder(h);
+    await buyerConfirms(h, intentId, 'pm_card_visa');
+    await handleReturn(httpRequest(linkParams(payUrl)), h.rt);
+    expect((await paymentRow(h, payment.id)).state).toBe('confirmed');
+    expect(await handlePayPage(httpRequest(linkParams(payUrl)), h.rt)).toMatchObject({ redirect: expect.stringContaining('/order/') });
+    expect(await handleIntent(httpRequest(linkParams(payUrl)), h.rt)).toMatchObject({ status: 409 });
+  });
 });

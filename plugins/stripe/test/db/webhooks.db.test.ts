@@ -105,4 +105,16 @@ describe('Stripe webhooks: verified on the raw body, stored once, processed from
     const processed = await h.db.dataSource.query(`SELECT count(*)::int AS n FROM stripe_webhook_inbox WHERE intent_id = $1 AND processed_at IS NOT NULL`, [intentId]);
     expect(processed[0].n).toBeGreaterThanOrEqual(2);
   });
+
+  it('the sweep processes a stored event whose enqueue was lost', async () => {
+    const body = event('evt_lost_enqueue');
+    const failing = { ...h.rt, enqueue: async () => { throw new Error('queue down'); } };
+    const res = await handleWebhook(httpRequest({ account }, { rawBody: Buffer.from(body), headers: { 'stripe-signature': sign(body) } }), failing);
+    expect(res).toMatchObject({ status: 200 });
+    await h.db.dataSource.query(`UPDATE stripe_webhook_inbox SET received_at = now() - interval '5 minutes' WHERE event_id = 'evt_lost_enqueue'`);
+    const { sweepInboxJob } = await import('../../src/jobs/stripe-jobs');
+    await sweepInboxJob({}, { ...h.rt, attempt: 1 });
+    const [row] = await h.db.dataSource.query(`SELECT processed_at IS NOT NULL AS done, outcome FROM stripe_webhook_inbox WHERE event_id = 'evt_lost_enqueue'`);
+    expect(row).toEqual({ done: true, outcome: expect.stringMatching(/^not ours/) });
+  });
 });
