@@ -117,4 +117,17 @@ describe('Stripe checkout: PaymentIntent on the server, confirm in the browser, 
     expect(await handlePayPage(httpRequest(linkParams(payUrl)), h.rt)).toMatchObject({ redirect: expect.stringContaining('/order/') });
     expect(await handleIntent(httpRequest(linkParams(payUrl)), h.rt)).toMatchObject({ status: 409 });
   });
+
+  it('processing (a SEPA debit): pending until Stripe settles it, then confirmed; a failed debit fails it', async () => {
+    for (const [pm, outcome, final] of [['pm_sepaDebit_success_at', 'succeeded', 'confirmed'], ['pm_sepaDebit_fail_at', 'failed', 'failed']] as const) {
+      const { payment, intentId, payUrl } = await placeStripeOrder(h);
+      const pi = await buyerConfirms(h, intentId, pm);
+      expect(pi.status).toBe('processing');
+      await handleReturn(httpRequest(linkParams(payUrl)), h.rt);
+      expect((await paymentRow(h, payment.id)).state).toBe('pending');
+      await fetch(`${h.emulator.url}/_emulator/payment_intents/${intentId}/settle`, { method: 'POST', body: new URLSearchParams({ outcome }) });
+      await handleReturn(httpRequest(linkParams(payUrl)), h.rt); // stands for the webhook or the sync job: same reconcile
+      expect((await paymentRow(h, payment.id)).state).toBe(final);
+    }
+  });
 });
