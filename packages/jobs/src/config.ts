@@ -112,7 +112,8 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, embeddedDat
     backend,
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM,
-    publicUrl: env.KASSA_PUBLIC_URL,
+    // The server's BASE_URL is where the shop answers; KASSA_PUBLIC_URL overrides it for links in emails.
+    publicUrl: env.KASSA_PUBLIC_URL ?? env.BASE_URL,
   });
 }
 

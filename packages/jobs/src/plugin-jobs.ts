@@ -1,69 +1,94 @@
-import type { Plugin, PluginJob } from '@kassa/core';
-import type { JobsContext } from './context';
-import type { EventHandler, RelayedEvent } from './outbox/event-handler';
+import { KassaError, type Plugin, type PluginJob, type PluginJobProcessor, type PluginRuntime } from '@kassa/core';
+import type { EventHandler } from './outbox/event-handler';
 
-/** What a plugin job's processor receives. */
-export interface PluginJobContext {
-  readonly plugin: string;
-  readonly job: string;
-  readonly jobs: JobsContext;
-  /** Set when the job runs for an outbox event (a job declared with `topics`). */
-  readonly event?: RelayedEvent;
-  /** 1 on the first attempt. Derive provider idempotency keys from the event or row id, never from this. */
-  readonly attempt: number;
-}
+/**
+ * What the host hands plugin jobs besides `enqueue` and `log`, which the jobs runtime adds: the
+ * composition root (the server, or the worker CLI) has all of it.
+ */
+export type PluginHost = Omit<PluginRuntime, 'enqueue' | 'log'>;
 
-export type PluginJobProcessor = (ctx: PluginJobContext) => Promise<unknown> | unknown;
-
-/** A plugin's periodic job, as the worker schedules it. */
-export interface PeriodicPluginJob {
+/** One of a plugin's jobs as the worker runs it. */
+export interface RegisteredPluginJob {
+  /** "<plugin>/<job>" */
   readonly key: string;
   readonly plugin: string;
   readonly job: string;
-  readonly repeat: { every: number } | { pattern: string };
+  readonly repeat: { every: number } | { pattern: string } | null;
+  readonly topics: readonly string[] | null;
   readonly attempts?: number;
   readonly run: PluginJobProcessor;
 }
 
-/**
- * Reads core's plain-data `PluginJob`s:
- * - with `repeat` → a periodic job (a BullMQ job scheduler on the maintenance queue);
- * - with `topics` (array of outbox topics) → an event handler named "<plugin>.<job>", run after
- *   commit on every delivery of those events, so the processor must be idempotent itself
- *   (Stripe calls carry idempotency keys from the event or row id);
- * - with neither → refused: there would be nothing that runs it.
- */
-export function interpretPluginJobs(plugins: readonly Plugin[]): { periodic: PeriodicPluginJob[]; handlers: EventHandler[] } {
-  const periodic: PeriodicPluginJob[] = [];
-  const handlers: EventHandler[] = [];
-  for (const plugin of plugins) {
-    for (const job of plugin.jobs ?? []) {
-      const run = job.processor as unknown as PluginJobProcessor;
-      const topics = topicsOf(job);
-      if (!job.repeat && !topics) throw new Error(`Plugin ${plugin.name}: job "${job.name}" has neither repeat nor topics, so nothing would run it`);
-      if (job.repeat) {
-        const repeat = 'everyMs' in job.repeat ? { every: job.repeat.everyMs } : { pattern: job.repeat.cron };
-        periodic.push({ key: `${plugin.name}/${job.name}`, plugin: plugin.name, job: job.name, repeat, attempts: job.attempts, run });
-      }
-      if (topics) {
-        handlers.push({
-          name: `${plugin.name}.${job.name}`,
-          topics,
-          afterCommit: async (event, ctx) => {
-            await run({ plugin: plugin.name, job: job.name, jobs: ctx, event, attempt: 1 });
-          },
-        });
-      }
-    }
-  }
-  return { periodic, handlers };
+/** The payload of a job that runs for an outbox event (a plugin job declared with `topics`). */
+export interface PluginEventPayload {
+  eventId: string;
+  topic: string;
+  organizerId: string | null;
+  orderId: string | null;
+  data: Record<string, unknown>;
+  [key: string]: unknown;
 }
 
-function topicsOf(job: PluginJob): string[] | null {
+/**
+ * Reads core's plain-data `PluginJob`s (`definePlugin({ jobs })`):
+ * - every job can be enqueued by the plugin (`rt.enqueue(name, payload, { jobId })`) onto the
+ *   plugins queue, with the job's own `attempts`;
+ * - with `repeat` (`{ everyMs }` or `{ cron }`) it also runs on a BullMQ job scheduler;
+ * - with `topics` (outbox topics; an extension core's type does not declare yet) it also runs
+ *   for each of those events, after the event's database effects committed and in order per
+ *   order, as an event handler named "<plugin>.<job>". It runs again on redelivery, so it must be
+ *   idempotent (provider calls carry idempotency keys from the event or row id).
+ */
+export function interpretPluginJobs(plugins: readonly Plugin[]): RegisteredPluginJob[] {
+  const out: RegisteredPluginJob[] = [];
+  for (const plugin of plugins) {
+    for (const job of plugin.jobs ?? []) {
+      const repeat = job.repeat ? ('everyMs' in job.repeat ? { every: job.repeat.everyMs } : { pattern: job.repeat.cron }) : null;
+      out.push({
+        key: `${plugin.name}/${job.name}`, plugin: plugin.name, job: job.name, repeat, topics: topicsOf(plugin.name, job),
+        attempts: job.attempts, run: job.processor as unknown as PluginJobProcessor,
+      });
+    }
+  }
+  return out;
+}
+
+/** Event handlers for the plugin jobs that name topics; `runtimeFor` builds the PluginRuntime. */
+export function pluginEventHandlers(
+  jobs: readonly RegisteredPluginJob[],
+  runtimeFor: (plugin: string, attempt: number) => PluginRuntime & { readonly attempt: number },
+): EventHandler[] {
+  return jobs.filter((j) => j.topics).map((j) => ({
+    name: `${j.plugin}.${j.job}`,
+    topics: j.topics!,
+    afterCommit: async (event) => {
+      const payload: PluginEventPayload = {
+        eventId: event.id, topic: event.topic, organizerId: event.organizerId, orderId: event.orderId, data: { ...event.payload },
+      };
+      await j.run(payload, runtimeFor(j.plugin, 1));
+    },
+  }));
+}
+
+/**
+ * A plugin's job id, made safe for BullMQ (which refuses ':' in ids) without ever mapping two
+ * different ids to one: '%' and ':' are escaped as in a URL.
+ */
+export function pluginJobId(plugin: string, jobId: string): string {
+  return `${plugin}--${jobId.replace(/%/g, '%25').replace(/:/g, '%3A')}`;
+}
+
+export function findPluginJob(jobs: readonly RegisteredPluginJob[], plugin: string, job: string): RegisteredPluginJob {
+  const found = jobs.find((j) => j.plugin === plugin && j.job === job);
+  if (!found) throw new KassaError('NOT_FOUND', { entity: `Job ${job} of plugin ${plugin}` });
+  return found;
+}
+
+function topicsOf(plugin: string, job: PluginJob): string[] | null {
   const topics = (job as PluginJob & { topics?: unknown }).topics;
   if (topics === undefined) return null;
-  if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string')) {
-    throw new Error(`Plugin job "${job.name}": topics must be a non-empty array of outbox topics`);
+  if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && t.length > 0)) {
+    throw new KassaError('PLUGIN_INVALID', { plugin, reason: `job "${job.name}": topics must be a non-empty array of outbox topics` });
   }
   return topics as string[];
 }

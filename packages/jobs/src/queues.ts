@@ -8,8 +8,10 @@ export const queueNames = {
   events: 'kassa-events',
   /** One job per stored email that has to go out over SMTP. */
   emails: 'kassa-emails',
-  /** Periodic work (job schedulers): expiry, reminders, session purge, plugins' periodic jobs. */
+  /** Periodic work (job schedulers): expiry, reminders, session purge. */
   maintenance: 'kassa-maintenance',
+  /** Plugins' jobs: enqueued by the plugin (e.g. a webhook's processing) or by their schedulers. */
+  plugins: 'kassa-plugins',
 } as const;
 
 export type QueueKey = keyof typeof queueNames;
@@ -27,9 +29,13 @@ export interface SendEmailPayload {
   emailId: string;
 }
 
-export interface MaintenancePayload {
-  /** For plugin jobs: "<plugin>/<job>"; empty for the built-in ones. */
-  pluginJob?: string;
+export type MaintenancePayload = Record<string, never>;
+
+export interface PluginJobPayload {
+  plugin: string;
+  job: string;
+  /** What the plugin passed to enqueue (empty for scheduled runs). */
+  payload: Record<string, unknown>;
 }
 
 /** Job names per queue and the payload each carries. */
@@ -40,8 +46,8 @@ export interface QueuePayloads {
     'expire-orders': MaintenancePayload;
     'send-payment-reminders': MaintenancePayload;
     'purge-sessions': MaintenancePayload;
-    'plugin-job': MaintenancePayload;
   };
+  plugins: { 'plugin-job': PluginJobPayload };
 }
 
 export type JobName<Q extends QueueKey> = keyof QueuePayloads[Q] & string;

@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core';
+import { KassaError, systemClock, type Clock, type DataSource, type Plugin, type PluginRuntime } from '@kassa/core';
 import type { Job, Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
@@ -11,13 +11,13 @@ import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery } from '
 import { PermanentJobError } from './job-errors';
 import { assertHandlers, type EventHandler } from './outbox/event-handler';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { interpretPluginJobs, type PeriodicPluginJob } from './plugin-jobs';
+import { findPluginJob, interpretPluginJobs, pluginEventHandlers, pluginJobId, type PluginHost, type RegisteredPluginJob } from './plugin-jobs';
 import { deliverEventProcessor } from './processors/deliver-event';
 import { expireOrdersProcessor } from './processors/expire-orders';
 import { purgeSessionsProcessor } from './processors/purge-sessions';
 import { sendEmailProcessor } from './processors/send-email';
 import { sendPaymentRemindersProcessor } from './processors/send-payment-reminders';
-import { jobIds, queueNames, type MaintenancePayload, type QueueKey } from './queues';
+import { jobIds, queueNames, type MaintenancePayload, type PluginJobPayload, type QueueKey } from './queues';
 import { defaultJobOptions } from './retry-policy';
 import { builtinSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
 
@@ -28,8 +28,10 @@ export interface JobsRuntimeOptions {
   logger?: JobsLogger;
   /** Core's services (`createKassaCore()`); without them order expiry is not scheduled. */
   services?: JobsServices | null;
-  /** Loaded plugins: their `jobs` become periodic jobs and event handlers. */
+  /** Loaded plugins: their `jobs` can be enqueued, and become periodic jobs and event handlers. */
   plugins?: readonly Plugin[];
+  /** What plugin jobs receive (core, settings, providers, baseUrl…); required when a plugin declares jobs. */
+  pluginHost?: PluginHost;
   /** Handlers besides the built-in email ones (tests, the server). */
   handlers?: readonly EventHandler[];
   /** Leave out the built-in email handlers (benchmarks, tests of the machinery itself). */
@@ -54,6 +56,8 @@ export interface JobsRuntime {
   start(opts?: StartOptions): Promise<void>;
   /** Graceful: stops taking jobs, lets the ones in flight finish, closes connections. */
   stop(): Promise<void>;
+  /** Enqueues one of a plugin's declared jobs (the server's PluginRuntime.enqueue lands here). */
+  enqueuePluginJob(plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }): Promise<void>;
   listFailedJobs(q?: FailedJobsQuery): Promise<FailedJob[]>;
   retryJob(queue: QueueKey, id: string): Promise<void>;
   /** Drops everything the backend stored (tests and benchmarks only). */
@@ -65,8 +69,17 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const { config, dataSource } = opts;
   const logger = opts.logger ?? consoleLogger;
   // Checked before anything is opened, so a bad plugin fails the boot without leaking connections.
-  const fromPlugins = interpretPluginJobs(opts.plugins ?? []);
-  const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...fromPlugins.handlers, ...(opts.handlers ?? [])];
+  const pluginJobs = interpretPluginJobs(opts.plugins ?? []);
+  if (pluginJobs.length > 0 && !opts.pluginHost) {
+    throw new KassaError('CONFIG_INVALID', { detail: `plugin jobs (${pluginJobs.map((j) => j.key).join(', ')}) need the jobs runtime's pluginHost option` });
+  }
+  // Late-bound: the runtimes plugin jobs receive enqueue through the queues created below.
+  let enqueuePluginJob: JobsRuntime['enqueuePluginJob'] = async () => undefined;
+  const runtimeFor = (plugin: string, attempt: number): PluginRuntime & { readonly attempt: number } => ({
+    ...opts.pluginHost!, attempt, log: logger,
+    enqueue: (job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, jobOpts),
+  });
+  const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...pluginEventHandlers(pluginJobs, runtimeFor), ...(opts.handlers ?? [])];
   assertHandlers(handlers);
   const backend: JobsBackend = createJobsBackend(config.backend);
   await backend.prepare();
@@ -75,6 +88,15 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     events: backend.createQueue(queueNames.events, { defaultJobOptions: jobOptions }),
     emails: backend.createQueue(queueNames.emails, { defaultJobOptions: jobOptions }),
     maintenance: backend.createQueue(queueNames.maintenance, { defaultJobOptions: jobOptions }),
+    plugins: backend.createQueue(queueNames.plugins, { defaultJobOptions: jobOptions }),
+  };
+  enqueuePluginJob = async (plugin, job, payload, jobOpts = {}) => {
+    const declared = findPluginJob(pluginJobs, plugin, job);
+    await queues.plugins.add('plugin-job', { plugin, job, payload } satisfies PluginJobPayload, {
+      ...(jobOpts.jobId ? { jobId: pluginJobId(plugin, jobOpts.jobId) } : {}),
+      ...(jobOpts.delayMs ? { delay: jobOpts.delayMs } : {}),
+      ...(declared.attempts ? { attempts: declared.attempts } : {}),
+    });
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error('queue error', { queue: q.name, error: err.message }));
 
@@ -101,8 +123,11 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       if (startOpts.workers ?? true) {
         workers.push(
           backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers, relay) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
-          backend.createWorker(queueNames.maintenance, maintenanceProcessor(context, fromPlugins.periodic) as never, { ...workerOptions, concurrency: 2 }),
+          backend.createWorker(queueNames.maintenance, maintenanceProcessor(context) as never, { ...workerOptions, concurrency: 2 }),
         );
+        if (pluginJobs.length > 0) {
+          workers.push(backend.createWorker(queueNames.plugins, pluginJobProcessor(pluginJobs, runtimeFor) as never, { ...workerOptions, concurrency: 4 }));
+        }
         if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));
         for (const w of workers) {
           w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
@@ -111,7 +136,8 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
         await Promise.all(workers.map((w) => w.waitUntilReady()));
       }
       if (startOpts.schedulers ?? true) {
-        await upsertSchedulers(queues.maintenance, [...builtinSchedule({ withExpiry: context.services !== null }), ...pluginSchedule(fromPlugins.periodic)]);
+        await upsertSchedulers(queues.maintenance, builtinSchedule({ withExpiry: context.services !== null }));
+        await upsertSchedulers(queues.plugins, pluginSchedule(pluginJobs));
       }
       if (startOpts.relay ?? true) relay.start();
     },
@@ -122,13 +148,14 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       await Promise.all(Object.values(queues).map((q) => q.close()));
       mailer?.close();
     },
+    enqueuePluginJob: (plugin, job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, jobOpts),
     listFailedJobs: (q) => listFailedJobs(queues, q),
     retryJob: (queue, id) => retryJob(queues, queue, id),
     destroyBackend: () => backend.destroyAll(),
   };
 }
 
-function maintenanceProcessor(ctx: JobsContext, periodic: readonly PeriodicPluginJob[]) {
+function maintenanceProcessor(ctx: JobsContext) {
   const expire = expireOrdersProcessor(ctx);
   const reminders = sendPaymentRemindersProcessor(ctx);
   const purge = purgeSessionsProcessor(ctx);
@@ -137,12 +164,16 @@ function maintenanceProcessor(ctx: JobsContext, periodic: readonly PeriodicPlugi
       case 'expire-orders': return expire();
       case 'send-payment-reminders': return reminders();
       case 'purge-sessions': return purge();
-      case 'plugin-job': {
-        const entry = periodic.find((p) => p.key === job.data.pluginJob);
-        if (!entry) throw new PermanentJobError(`plugin job ${job.data.pluginJob ?? '?'} is not registered in this worker`);
-        return entry.run({ plugin: entry.plugin, job: entry.job, jobs: ctx, attempt: job.attemptsMade + 1 });
-      }
       default: throw new PermanentJobError(`unknown maintenance job ${job.name}`);
     }
+  };
+}
+
+/** Runs a plugin's job with the host's PluginRuntime; a job this worker does not know fails permanently. */
+function pluginJobProcessor(jobs: readonly RegisteredPluginJob[], runtimeFor: (plugin: string, attempt: number) => PluginRuntime & { readonly attempt: number }) {
+  return async (job: Job<PluginJobPayload>): Promise<void> => {
+    const entry = jobs.find((j) => j.plugin === job.data.plugin && j.job === job.data.job);
+    if (!entry) throw new PermanentJobError(`plugin job ${job.data.plugin}/${job.data.job} is not registered in this worker`);
+    await entry.run(job.data.payload ?? {}, runtimeFor(entry.plugin, job.attemptsMade + 1));
   };
 }

@@ -1,13 +1,13 @@
 import type { Queue } from 'bullmq';
-import type { PeriodicPluginJob } from './plugin-jobs';
-import { schedulerIds, type JobName, type MaintenancePayload } from './queues';
+import type { RegisteredPluginJob } from './plugin-jobs';
+import { schedulerIds, type JobName, type MaintenancePayload, type PluginJobPayload } from './queues';
 
-/** A periodic job: a BullMQ job scheduler on the maintenance queue. */
+/** A periodic job: a BullMQ job scheduler (built-ins on the maintenance queue, plugins' on theirs). */
 interface ScheduleEntry {
   id: string;
   repeat: { every: number } | { pattern: string };
-  name: JobName<'maintenance'>;
-  data: MaintenancePayload;
+  name: JobName<'maintenance'> | JobName<'plugins'>;
+  data: MaintenancePayload | PluginJobPayload;
   attempts?: number;
 }
 
@@ -21,9 +21,10 @@ export function builtinSchedule(opts: { withExpiry: boolean }): ScheduleEntry[] 
   return entries;
 }
 
-export function pluginSchedule(jobs: readonly PeriodicPluginJob[]): ScheduleEntry[] {
-  return jobs.map((j) => ({
-    id: schedulerIds.plugin(j.plugin, j.job), repeat: j.repeat, name: 'plugin-job', data: { pluginJob: j.key }, attempts: j.attempts,
+export function pluginSchedule(jobs: readonly RegisteredPluginJob[]): ScheduleEntry[] {
+  return jobs.filter((j) => j.repeat).map((j) => ({
+    id: schedulerIds.plugin(j.plugin, j.job), repeat: j.repeat!, name: 'plugin-job',
+    data: { plugin: j.plugin, job: j.job, payload: {} }, attempts: j.attempts,
   }));
 }
 

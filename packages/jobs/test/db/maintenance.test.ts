@@ -1,6 +1,8 @@
-import { createKassaCore, definePlugin, type PluginJob } from '@kassa/core';
+import {
+  createKassaCore, definePlugin, loadPlugins, SettingsStore, type Plugin, type PluginJob, type PluginRuntime,
+} from '@kassa/core';
 import { providerContextFactory, providerLookup, TestClock } from '@kassa/testing';
-import type { PluginJobContext } from '../../src/plugin-jobs';
+import { pluginJobId, type PluginHost } from '../../src/plugin-jobs';
 import { schedulerIds } from '../../src/queues';
 import { count, createTestDatabase, isolatedBackend, RuntimeTracker, testConfig, waitFor, type TestDatabase } from '../support/harness';
 import { createOrderFixture, emit } from '../support/order-fixture';
@@ -92,17 +94,29 @@ describe('job schedulers', () => {
 });
 
 describe('plugin jobs', () => {
-  it('runs a plugin\'s periodic job on its scheduler and its event job for the topics it names', async () => {
-    const periodic: PluginJob = {
-      name: 'sync', repeat: { everyMs: 100 },
-      processor: async (ctx: PluginJobContext) => ctx.jobs.dataSource.query(`INSERT INTO plugin_run (job) VALUES ($1)`, [`${ctx.plugin}/${ctx.job}`]),
+  /** The host's side of PluginRuntime, built the way the server builds it. */
+  function hostFor(plugin: Plugin): PluginHost {
+    const loaded = loadPlugins([plugin], { clock });
+    return {
+      core: core(), dataSource: db.dataSource, clock, baseUrl: 'https://shop.kassa.test', providers: loaded.providers,
+      settings: new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas }),
     };
-    const onPaid = {
-      name: 'on-paid', topics: ['order.paid'],
-      processor: async (ctx: PluginJobContext) => ctx.jobs.dataSource.query(`INSERT INTO plugin_run (job, event_id) VALUES ('acme/on-paid', $1)`, [ctx.event!.id]),
-    } as PluginJob;
-    const plugin = definePlugin({ name: 'acme', version: '1.0.0', coreRange: '^0.1.0', jobs: [periodic, onPaid] });
-    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), plugins: [plugin], clock });
+  }
+
+  it('runs a plugin\'s periodic job, the jobs it enqueues (once per job id), and its event job for the topics it names', async () => {
+    const record = (job: string, payload: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) =>
+      rt.dataSource.query(`INSERT INTO plugin_run (job, event_id) VALUES ($1, $2)`, [job, payload.eventId ?? payload.n ?? null]);
+    const jobs = [
+      // The periodic job enqueues an on-demand job with a ':'-laden id (as Stripe's event ids are).
+      { name: 'sync', repeat: { everyMs: 100 }, processor: async (_p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => {
+        await record('acme/sync', {}, rt);
+        await rt.enqueue('process', { n: 7 }, { jobId: 'acct:evt_1' });
+      } },
+      { name: 'process', attempts: 2, processor: async (p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => record('acme/process', p, rt) },
+      { name: 'on-paid', topics: ['order.paid'], processor: async (p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => record('acme/on-paid', p, rt) },
+    ] as unknown as PluginJob[];
+    const plugin = definePlugin({ name: 'acme', version: '1.0.0', coreRange: '^0.1.0', jobs });
+    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), plugins: [plugin], pluginHost: hostFor(plugin), clock });
     expect(rt.handlers.map((h) => h.name)).toContain('acme.on-paid');
     const o = await createOrderFixture(db.dataSource, { email: null });
     await emit(db.dataSource, o, 'order.paid');
@@ -111,13 +125,20 @@ describe('plugin jobs', () => {
 
     await waitFor('the periodic plugin job to run twice', async () => (await count(db.dataSource, `SELECT count(*) n FROM plugin_run WHERE job = 'acme/sync'`)) >= 2);
     await waitFor('the event job to run', async () => (await count(db.dataSource, `SELECT count(*) n FROM plugin_run WHERE job = 'acme/on-paid'`)) === 1);
-    const schedulers = await rt.queues.maintenance.getJobSchedulers();
-    expect(schedulers.map((s) => s.key)).toContain(schedulerIds.plugin('acme', 'sync'));
+    await waitFor('the enqueued job to run', async () => (await count(db.dataSource, `SELECT count(*) n FROM plugin_run WHERE job = 'acme/process'`)) === 1);
+    const [paidEvent] = await db.dataSource.query(`SELECT id::text AS id FROM outbox_event WHERE order_id = $1 AND topic = 'order.paid'`, [o.orderId]);
+    expect(await db.dataSource.query(`SELECT event_id::text FROM plugin_run WHERE job = 'acme/on-paid'`)).toEqual([{ event_id: paidEvent.id }]);
+    // Enqueued by every sync run, with the same job id: one job.
+    const processJob = await rt.queues.plugins.getJob(pluginJobId('acme', 'acct:evt_1'));
+    expect(processJob?.data).toEqual({ plugin: 'acme', job: 'process', payload: { n: 7 } });
+    expect(processJob?.opts.attempts).toBe(2);
+    expect((await rt.queues.plugins.getJobSchedulers()).map((s) => s.key)).toEqual([schedulerIds.plugin('acme', 'sync')]);
+    await expect(rt.enqueuePluginJob('acme', 'nope', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('refuses a plugin job that nothing would run', async () => {
+  it('refuses plugin jobs without the host they need, before opening any connection', async () => {
     const plugin = definePlugin({ name: 'idle', version: '1.0.0', coreRange: '^0.1.0', jobs: [{ name: 'orphan', processor: async () => undefined }] });
     await expect(tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), plugins: [plugin] }))
-      .rejects.toThrow('Plugin idle: job "orphan" has neither repeat nor topics');
+      .rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('idle/orphan') });
   });
 });

@@ -35,9 +35,11 @@ describe('Redis restarted while jobs are queued', () => {
       },
     };
     const rt = await tracker.create({ dataSource: db.dataSource, config, handlers: [recordingHandler(), gated], withoutEmailHandlers: true });
-    const orders = uuids(10);
+    // 200 orders: the relay queues one event per order at a time (the head of its line).
+    const orders = uuids(200);
     await insertEvents(db.dataSource, 200, orders);
     expect(await rt.relay.drain()).toBe(200);
+    expect(await rt.queues.events.getWaitingCount()).toBe(200);
 
     await redis.restart();
     await rt.start({ schedulers: false });

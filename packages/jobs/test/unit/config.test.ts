@@ -26,6 +26,11 @@ describe('jobs configuration', () => {
       .toEqual({ kind: 'postgres', url: 'postgres://127.0.0.1:54329/postgres', schema: 'bullmq', poolSize: 1 });
   });
 
+  it('links to the server\'s BASE_URL unless KASSA_PUBLIC_URL says otherwise', () => {
+    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k', BASE_URL: 'https://tickets.example.org/' }).publicUrl).toBe('https://tickets.example.org');
+    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k', BASE_URL: 'https://a.example', KASSA_PUBLIC_URL: 'https://b.example' }).publicUrl).toBe('https://b.example');
+  });
+
   it('stores emails unless SMTP_URL is set, and is frozen', () => {
     const stored = loadJobsConfig({ DATABASE_URL: 'postgres://db/kassa' });
     expect(stored.smtpUrl).toBeNull();

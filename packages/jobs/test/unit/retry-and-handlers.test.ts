@@ -2,7 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import { definePlugin, type PluginJob } from '@kassa/core';
 import { isPermanentJobError, PermanentJobError } from '../../src/job-errors';
 import { assertHandlers, handlersFor, type EventHandler } from '../../src/outbox/event-handler';
-import { interpretPluginJobs } from '../../src/plugin-jobs';
+import { interpretPluginJobs, pluginEventHandlers, pluginJobId } from '../../src/plugin-jobs';
 import { jobIds } from '../../src/queues';
 import { defaultJobOptions, isLastAttempt } from '../../src/retry-policy';
 
@@ -49,22 +49,31 @@ describe('event handlers', () => {
 describe('plugin jobs', () => {
   const processor = async () => undefined;
 
-  it('turns repeat into a periodic job and topics into an event handler named after the plugin', () => {
+  it('reads repeat as a schedule, topics as event subscriptions, and keeps attempts', () => {
     const jobs = [
       { name: 'charge', processor, repeat: { cron: '0 3 * * *' }, attempts: 2 },
       { name: 'poll', processor, repeat: { everyMs: 60_000 } },
+      { name: 'process-event', processor, attempts: 8 },
       { name: 'on-refund', processor, topics: ['refund.external'] } as PluginJob,
     ];
-    const { periodic, handlers } = interpretPluginJobs([definePlugin({ name: 'stripe', version: '1.0.0', coreRange: '^0.1.0', jobs })]);
-    expect(periodic.map(({ key, repeat, attempts }) => ({ key, repeat, attempts }))).toEqual([
-      { key: 'stripe/charge', repeat: { pattern: '0 3 * * *' }, attempts: 2 },
-      { key: 'stripe/poll', repeat: { every: 60_000 }, attempts: undefined },
+    const read = interpretPluginJobs([definePlugin({ name: 'stripe', version: '1.0.0', coreRange: '^0.1.0', jobs })]);
+    expect(read.map(({ key, repeat, topics, attempts }) => ({ key, repeat, topics, attempts }))).toEqual([
+      { key: 'stripe/charge', repeat: { pattern: '0 3 * * *' }, topics: null, attempts: 2 },
+      { key: 'stripe/poll', repeat: { every: 60_000 }, topics: null, attempts: undefined },
+      { key: 'stripe/process-event', repeat: null, topics: null, attempts: 8 },
+      { key: 'stripe/on-refund', repeat: null, topics: ['refund.external'], attempts: undefined },
     ]);
-    expect(handlers.map((h) => [h.name, h.topics])).toEqual([['stripe.on-refund', ['refund.external']]]);
+    expect(pluginEventHandlers(read, () => { throw new Error('not called'); }).map((h) => [h.name, h.topics])).toEqual([['stripe.on-refund', ['refund.external']]]);
   });
 
   it('refuses malformed topics', () => {
     const plugin = definePlugin({ name: 'x', version: '1.0.0', coreRange: '^0.1.0', jobs: [{ name: 'j', processor, topics: 'order.paid' } as unknown as PluginJob] });
     expect(() => interpretPluginJobs([plugin])).toThrow('topics must be a non-empty array');
+  });
+
+  it('makes plugin job ids safe for BullMQ without merging two different ids', () => {
+    expect(pluginJobId('stripe', 'stripe:acct_1:evt_9')).toBe('stripe--stripe%3Aacct_1%3Aevt_9');
+    expect(pluginJobId('stripe', 'a%3Ab')).not.toBe(pluginJobId('stripe', 'a:b'));
+    expect(pluginJobId('stripe', 'a:b')).not.toContain(':');
   });
 });
