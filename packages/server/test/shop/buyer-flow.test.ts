@@ -216,6 +216,18 @@ describe('malformed bodies', () => {
     expect(token.json().error.params.field).toBe('token');
   });
 
+  it('answers 404 for an unknown organizer or event, and refuses a cart for an event not on sale', async () => {
+    const shop = await createShop(t.db.dataSource, { event: { live: false } });
+    const buyer = new Buyer(t.app);
+    expect((await buyer.get(`/${shop.organizer.slug}/nope/`)).statusCode).toBe(404);
+    expect((await buyer.get(`/nobody/${shop.event.slug}/`)).statusCode).toBe(404);
+    const page = await buyer.get(`/${shop.organizer.slug}/${shop.event.slug}/`);
+    expect(page.body).toContain('not open for sale');
+    const res = await buyer.post(`/${shop.organizer.slug}/${shop.event.slug}/cart`, { [`qty_${shop.product.id}`]: 1 });
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain('This event is not on sale');
+  });
+
   it('refuses an empty cart with a message on the event page', async () => {
     const shop = await createShop(t.db.dataSource);
     const buyer = new Buyer(t.app);
