@@ -42,6 +42,13 @@ describe('FrontendMessageReader', () => {
     expect(seen).toEqual([`B:${bind.length}`, 'S:5']);
   });
 
+  it('refuses what is not a PostgreSQL client: an HTTP request, a broken length', () => {
+    expect(() => new FrontendMessageReader().push(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toThrow(/invalid length of startup packet/);
+    const reader = new FrontendMessageReader();
+    reader.push(startup({ user: 'postgres' }));
+    expect(() => reader.push(Buffer.from([0x51, 0, 0, 0, 2]))).toThrow(/invalid message length 2/);
+  });
+
   it('refuses a protocol version other than 3.0', () => {
     const bad = Buffer.alloc(8);
     bad.writeInt32BE(8, 0);

@@ -38,6 +38,8 @@ export class FrontendMessageReader {
   private readUntyped(): FrontendMessage | null {
     if (this.buffer.length < 8) return null;
     const length = this.buffer.readInt32BE(0);
+    // PostgreSQL's own limit: anything else is not a PostgreSQL client (an HTTP request, say).
+    if (length < 8 || length > 10_000) throw new Error(`invalid length of startup packet: ${length}`);
     if (this.buffer.length < length) return null;
     const code = this.buffer.readInt32BE(4);
     const bytes = this.take(length);
@@ -51,6 +53,7 @@ export class FrontendMessageReader {
   private readTyped(): FrontendMessage | null {
     if (this.buffer.length < 5) return null;
     const length = 1 + this.buffer.readInt32BE(1);
+    if (length < 5) throw new Error(`invalid message length ${length - 1}`);
     if (this.buffer.length < length) return null;
     const bytes = this.take(length);
     return { kind: 'typed', type: String.fromCharCode(bytes[0]!), bytes };
