@@ -6,7 +6,8 @@
  *
  * Run: TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx plugins/stripe/bench/webhook-accept.bench.ts
  * Knobs: DATABASE_URL, BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_CPU_PROF
- * (a folder: the server writes a .cpuprofile there).
+ * (a folder: the server writes a .cpuprofile there), BENCH_HOST=bare (the handler behind node:http
+ * alone instead of the full server).
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';

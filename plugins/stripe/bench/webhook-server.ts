@@ -8,14 +8,16 @@
  * drops the schema on SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import {
   SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, runMigrations, systemClock,
-  Organizer,
+  Organizer, type DataSource, type PluginRuntime,
 } from '@kassa/core';
 import { buildApp } from '@kassa/server';
 import { shopMigrations } from '../../../packages/server/src/shop';
-import { STRIPE_NAMESPACE, createStripePlugin } from '../src';
+import { STRIPE_NAMESPACE, createStripePlugin, handleWebhook } from '../src';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -47,7 +49,9 @@ async function main(): Promise<void> {
     pluginRoutes: loaded.routes,
     enqueuePluginJob: async () => undefined,
   });
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  // BENCH_HOST=bare: the same handler behind node:http alone, to separate the plugin's cost from
+  // the server's request pipeline (sessions, CSRF, CSP nonces, rate limits).
+  const address = process.env.BENCH_HOST === 'bare' ? await bareHost(ds, settings) : await app.listen({ host: '127.0.0.1', port: 0 });
   console.log(JSON.stringify({ url: address, account, secret }));
 
   createInterface({ input: process.stdin }).on('line', (line) => {
@@ -66,6 +70,25 @@ async function main(): Promise<void> {
       process.exit(0);
     })();
   });
+}
+
+async function bareHost(ds: DataSource, settings: SettingsStore): Promise<string> {
+  const rt = {
+    dataSource: ds, settings, clock: systemClock, enqueue: async () => undefined,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  } as unknown as PluginRuntime;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const account = (req.url ?? '').split('/').pop() ?? '';
+      handleWebhook({ method: 'POST', params: { account }, query: {}, headers: req.headers, rawBody: Buffer.concat(chunks) }, rt)
+        .then((out) => { const o = out as { status: number; body?: unknown }; res.writeHead(o.status, { 'content-type': 'application/json' }).end(JSON.stringify(o.body ?? {})); })
+        .catch((err: unknown) => res.writeHead(500).end(String(err)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 main().catch((err: unknown) => {
