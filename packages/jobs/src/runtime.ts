@@ -1,5 +1,5 @@
 import { KassaError, systemClock, type Clock, type DataSource, type Plugin, type PluginRuntime } from '@kassa/core';
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
 import { consoleLogger, type JobsContext, type JobsLogger, type JobsServices } from './context';
@@ -8,16 +8,14 @@ import { EmailOutbox } from './emails/email-outbox';
 import { EmailRenderer } from './emails/email-templates';
 import { createSmtpMailer, type Mailer } from './emails/mailer';
 import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery } from './failed-jobs';
-import { PermanentJobError } from './job-errors';
 import { assertHandlers, type EventHandler } from './outbox/event-handler';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { findPluginJob, interpretPluginJobs, pluginEventHandlers, pluginJobId, type PluginHost, type RegisteredPluginJob } from './plugin-jobs';
+import { findPluginJob, interpretPluginJobs, pluginEventHandlers, pluginJobId, type PluginHost } from './plugin-jobs';
 import { deliverEventProcessor } from './processors/deliver-event';
-import { expireOrdersProcessor } from './processors/expire-orders';
-import { purgeSessionsProcessor } from './processors/purge-sessions';
+import { maintenanceProcessor } from './processors/run-maintenance';
+import { runPluginJobProcessor } from './processors/run-plugin-job';
 import { sendEmailProcessor } from './processors/send-email';
-import { sendPaymentRemindersProcessor } from './processors/send-payment-reminders';
-import { jobIds, queueNames, type MaintenancePayload, type PluginJobPayload, type QueueKey } from './queues';
+import { jobIds, queueNames, type PluginJobPayload, type QueueKey } from './queues';
 import { defaultJobOptions } from './retry-policy';
 import { builtinSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
 
@@ -126,7 +124,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
           backend.createWorker(queueNames.maintenance, maintenanceProcessor(context) as never, { ...workerOptions, concurrency: 2 }),
         );
         if (pluginJobs.length > 0) {
-          workers.push(backend.createWorker(queueNames.plugins, pluginJobProcessor(pluginJobs, runtimeFor) as never, { ...workerOptions, concurrency: 4 }));
+          workers.push(backend.createWorker(queueNames.plugins, runPluginJobProcessor(pluginJobs, runtimeFor) as never, { ...workerOptions, concurrency: 4 }));
         }
         if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));
         for (const w of workers) {
@@ -152,28 +150,5 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     listFailedJobs: (q) => listFailedJobs(queues, q),
     retryJob: (queue, id) => retryJob(queues, queue, id),
     destroyBackend: () => backend.destroyAll(),
-  };
-}
-
-function maintenanceProcessor(ctx: JobsContext) {
-  const expire = expireOrdersProcessor(ctx);
-  const reminders = sendPaymentRemindersProcessor(ctx);
-  const purge = purgeSessionsProcessor(ctx);
-  return async (job: Job<MaintenancePayload>): Promise<unknown> => {
-    switch (job.name) {
-      case 'expire-orders': return expire();
-      case 'send-payment-reminders': return reminders();
-      case 'purge-sessions': return purge();
-      default: throw new PermanentJobError(`unknown maintenance job ${job.name}`);
-    }
-  };
-}
-
-/** Runs a plugin's job with the host's PluginRuntime; a job this worker does not know fails permanently. */
-function pluginJobProcessor(jobs: readonly RegisteredPluginJob[], runtimeFor: (plugin: string, attempt: number) => PluginRuntime & { readonly attempt: number }) {
-  return async (job: Job<PluginJobPayload>): Promise<void> => {
-    const entry = jobs.find((j) => j.plugin === job.data.plugin && j.job === job.data.job);
-    if (!entry) throw new PermanentJobError(`plugin job ${job.data.plugin}/${job.data.job} is not registered in this worker`);
-    await entry.run(job.data.payload ?? {}, runtimeFor(entry.plugin, job.attemptsMade + 1));
   };
 }
