@@ -9,6 +9,7 @@
  *                a SAVEPOINT (pretix's "money is kept even if the order step fails"), the order
  *                row locked with its sums, one CTE marks it paid with its log and outbox rows:
  *                6 round trips, 1 commit
+ *   one-tx-prepared  the same as named prepared statements (parsed and planned once per connection)
  *
  * The raw shapes skip the service's checks; they only measure what the database and the driver
  * allow. Run: TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx bench/experiments/confirm-shapes.ts
@@ -48,30 +49,47 @@ async function twoTxRaw(f: CoreBenchFixture, paymentId: string): Promise<void> {
   });
 }
 
+const confirmPaymentCte = `WITH p AS (
+    UPDATE order_payment SET state = 'confirmed', payment_date = now()
+     WHERE id = $1 AND state IN ('created', 'pending') RETURNING id, order_id, amount),
+  o AS (SELECT o.id, o.organizer_id, o.event_id FROM kassa_order o JOIN p ON o.id = p.order_id),
+  entry AS (
+    INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
+    SELECT o.organizer_id, o.event_id, o.id, 'payment', p.id, 'kassa.order.payment.confirmed', 'provider', 'card', jsonb_build_object('amount', p.amount)
+      FROM p, o)
+  INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
+  SELECT 'payment.confirmed', o.organizer_id, o.id, jsonb_build_object('paymentId', p.id) FROM p, o
+  RETURNING order_id`;
+const markPaidCte = `WITH u AS (
+    UPDATE kassa_order SET status = 'paid', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id, organizer_id, event_id, total),
+  entry AS (
+    INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
+    SELECT organizer_id, event_id, id, 'order', id, 'kassa.order.paid', 'provider', 'card', jsonb_build_object('paymentId', $2::text) FROM u)
+  INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
+  SELECT 'order.paid', organizer_id, id, jsonb_build_object('total', total) FROM u`;
+
+type Run = (name: string, text: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** The one-transaction shape; `run` sends each statement (unnamed, or as a named prepared statement). */
+async function oneTxWith(tx: EntityManager, run: Run, paymentId: string): Promise<void> {
+  const [p] = await run('kassa_confirm_payment', confirmPaymentCte, [paymentId]);
+  if (!p) throw new Error('payment not confirmable');
+  await tx.query('SAVEPOINT order_step');
+  const [o] = await run('kassa_lock_order_sums', lockOrderWithSums, [p.order_id]);
+  if (Number(o!.pendingSum) > 0) throw new Error('not fully paid');
+  await run('kassa_mark_paid', markPaidCte, [p.order_id, paymentId]);
+}
+
 async function oneTx(f: CoreBenchFixture, paymentId: string): Promise<void> {
+  await f.ds.transaction((tx: EntityManager) => oneTxWith(tx, (_name, text, values) => tx.query(text, values), paymentId));
+}
+
+/** As one-tx, but as named prepared statements: PostgreSQL parses and plans each once per connection. */
+async function oneTxPrepared(f: CoreBenchFixture, paymentId: string): Promise<void> {
   await f.ds.transaction(async (tx: EntityManager) => {
-    const [p] = await tx.query(`WITH p AS (
-        UPDATE order_payment SET state = 'confirmed', payment_date = now()
-         WHERE id = $1 AND state IN ('created', 'pending') RETURNING id, order_id, amount),
-      o AS (SELECT o.id, o.organizer_id, o.event_id FROM kassa_order o JOIN p ON o.id = p.order_id),
-      entry AS (
-        INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
-        SELECT o.organizer_id, o.event_id, o.id, 'payment', p.id, 'kassa.order.payment.confirmed', 'provider', 'card', jsonb_build_object('amount', p.amount)
-          FROM p, o)
-      INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
-      SELECT 'payment.confirmed', o.organizer_id, o.id, jsonb_build_object('paymentId', p.id) FROM p, o
-      RETURNING order_id, organizer_id, (SELECT event_id FROM o) AS event_id`, [paymentId]);
-    if (!p) throw new Error('payment not confirmable');
-    await tx.query('SAVEPOINT order_step');
-    const [o] = await tx.query(lockOrderWithSums, [p.order_id]);
-    if (Number(o.pendingSum) > 0) throw new Error('not fully paid');
-    await tx.query(`WITH u AS (
-        UPDATE kassa_order SET status = 'paid', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id, organizer_id, event_id, total)
-      , entry AS (
-        INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
-        SELECT organizer_id, event_id, id, 'order', id, 'kassa.order.paid', 'provider', 'card', jsonb_build_object('paymentId', $2::text) FROM u)
-      INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
-      SELECT 'order.paid', organizer_id, id, jsonb_build_object('total', total) FROM u`, [p.order_id, paymentId]);
+    // The pg client under TypeORM's query runner; node-postgres prepares a statement once per connection by name.
+    const client = (tx.queryRunner as unknown as { databaseConnection: { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }> } }).databaseConnection;
+    await oneTxWith(tx, async (name, text, values) => (await client.query({ name, text, values })).rows, paymentId);
   });
 }
 
@@ -83,6 +101,7 @@ export async function runConfirmShapes(): Promise<Record<string, Summary>> {
     ['service', (f, id) => f.core.payments.confirmPayment(id, { actor })],
     ['two-tx-raw', twoTxRaw],
     ['one-tx', oneTx],
+    ['one-tx-prepared', oneTxPrepared],
   ];
   const perRound = Math.ceil(perShape / rounds);
   const warmup = 100;

@@ -100,7 +100,11 @@ export function formatSummary(label: string, s: Summary): string {
  */
 export function formatCpu(label: string, s: Summary): string {
   const nodeMs = s.nodeCpuCores === undefined ? Number.NaN : (s.nodeCpuCores * s.elapsedMs) / s.count;
-  const pgMs = s.pgCpuMs === undefined ? Number.NaN : s.pgCpuMs / s.count;
+  if (!s.pgBackends || s.pgCpuMs === undefined) {
+    // No backends found (e.g. the embedded database, which has no per-connection processes).
+    return `${label.padEnd(28)} node ${nodeMs.toFixed(3)} ms (database CPU not measured)`;
+  }
+  const pgMs = s.pgCpuMs / s.count;
   const bound = 2000 / (nodeMs + pgMs);
-  return `${label.padEnd(28)} node ${nodeMs.toFixed(3)} ms + PostgreSQL ${pgMs.toFixed(3)} ms (${s.pgBackends ?? 0} backends) → at most ~${Number.isFinite(bound) ? Math.round(bound) : '?'}/s on 2 cores`;
+  return `${label.padEnd(28)} node ${nodeMs.toFixed(3)} ms + PostgreSQL ${pgMs.toFixed(3)} ms (${s.pgBackends} backends) → at most ~${Math.round(bound)}/s on 2 cores`;
 }
