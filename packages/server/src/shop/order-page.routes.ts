@@ -66,6 +66,8 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
 
   app.post<{ Params: OrderParams; Body: PaymentBody }>('/:organizer/:event/order/:code/:secret/pay', {
     schema: { params: orderParams, body: paymentBody }, attachValidation: true,
+    // Starting a payment calls the provider (a PaymentIntent, say): limited like placing an order.
+    config: { rateLimit: shop.placeOrderRateLimit },
   }, async (req, reply) => {
     if (req.validationError) return renderPay(req, reply, asRefusal(req, req.validationError));
     const { provider: identifier, token, ...fields } = req.body;
