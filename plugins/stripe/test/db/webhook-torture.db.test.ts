@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import {
   SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, organizerSettings, type DataSource, type PluginRuntime,
 } from '@kassa/core';
+import { buildApp } from '@kassa/server';
 import { handleWebhook, processInboxEvent, registerAccount } from '../../src';
 import { WEBHOOK_EVENTS } from '../../src/routes/control-routes';
 import { createStripeHarness, httpRequest, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
@@ -41,10 +42,11 @@ async function cloneSchema(ds: DataSource, from: string, to: string): Promise<vo
   }
 }
 
-describe('webhook torture: 1,000 deliveries with duplicates, shuffled, 5% forged end where in-order delivery ends', () => {
+describe('webhook torture: 1,000 deliveries over HTTP with duplicates, shuffled, 5% forged end where in-order delivery ends', () => {
   let h: StripeHarness;
   let copy: DataSource;
   let rtB: PluginRuntime;
+  let appB: Awaited<ReturnType<typeof buildApp>>;
   const enqueuedB: string[] = [];
   let events: Stripe.Event[] = [];
   let account: string;
@@ -93,9 +95,16 @@ describe('webhook torture: 1,000 deliveries with duplicates, shuffled, 5% forged
       core: createKassaCore({ dataSource: copy, providers: h.loaded.providers, providerContext, clock: h.clock }),
       enqueue: async (_job, payload) => { enqueuedB.push(String(payload.inboxId)); },
     };
+    // B receives its deliveries over HTTP, through the real server's plugin mounting (raw body).
+    appB = await buildApp({
+      dataSource: copy, clock: h.clock, core: rtB.core, providers: h.loaded.providers, providerContext, settings: settingsB,
+      settingsSchemas: h.loaded.settingsSchemas, config: { baseUrl: h.baseUrl, sessionSecret: 'x'.repeat(64) },
+      pluginRoutes: h.loaded.routes, enqueuePluginJob: async (_plugin, job, payload, o) => rtB.enqueue(job, payload, o),
+    });
   }, 120_000);
 
   afterAll(async () => {
+    await appB?.close();
     if (copy?.isInitialized) { await copy.query(`DROP SCHEMA ${h.db.schema}_b CASCADE`); await copy.destroy(); }
     await h.destroy();
   });
@@ -111,7 +120,7 @@ describe('webhook torture: 1,000 deliveries with duplicates, shuffled, 5% forged
     }
     await h.runJobs();
 
-    // B: 1,000 deliveries: each event 1–4 times, 5% forged (a wrong secret, or a body altered after signing), shuffled.
+    // B: 1,000 deliveries through the server: each event 1–4 times, 5% forged (a wrong secret, or a body altered after signing), shuffled.
     const random = rng(20301);
     const deliveries: { body: string; forged: boolean; tamper?: boolean }[] = [];
     for (const e of events) for (let n = 1 + Math.floor(random() * 4); n > 0; n -= 1) deliveries.push({ body: JSON.stringify(e, null, 2), forged: false });
@@ -131,11 +140,10 @@ describe('webhook torture: 1,000 deliveries with duplicates, shuffled, 5% forged
     let refused = 0;
     for (const d of deliveries) {
       // A tampered body is signed over the original bytes, so the signature cannot match it.
-      const res = d.tamper ? await handleWebhook(httpRequest({ account }, {
-        rawBody: Buffer.from(d.body),
-        headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: d.body.replace('"status":"succeeded"', '"status":"x"'), secret: SECRET }) },
-      }), rtB) : await deliver(rtB, d.body, d.forged ? 'whsec_attacker' : SECRET);
-      if (d.forged) { expect(res).toMatchObject({ status: 400 }); refused += 1; } else expect(res).toMatchObject({ status: 200 });
+      const signed = d.tamper ? d.body.replace('"status":"succeeded"', '"status":"x"') : d.body;
+      const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: d.forged && !d.tamper ? 'whsec_attacker' : SECRET });
+      const res = await appB.inject({ method: 'POST', url: `/plugins/stripe/webhook/${account}`, headers: { 'content-type': 'application/json', 'stripe-signature': header }, payload: d.body });
+      if (d.forged) { expect(res.statusCode).toBe(400); refused += 1; } else expect(res.statusCode).toBe(200);
     }
     expect(refused).toBe(forgedCount);
     // Four workers drain the queue concurrently, so events of one payment race for its lock.

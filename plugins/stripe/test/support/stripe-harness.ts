@@ -10,6 +10,7 @@ import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestD
 import Stripe from 'stripe';
 import { createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, STRIPE_NAMESPACE } from '../../src';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
+import { shopMigrations } from '../../../../packages/server/src/shop';
 
 /** Everything a Stripe plugin test needs: emulator, database with the plugin's tables, core, a runtime. */
 export interface StripeHarness {
@@ -91,7 +92,8 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
   const loaded = loadPlugins([createStripePlugin()]);
-  const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations], poolSize: 6 });
+  // The shop's own table too, so a test can also mount the real server on this database.
+  const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 6 });
   const clock = new TestClock('2030-03-01T10:00:00Z');
   const settingsKey = randomBytes(32);
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: settingsKey });
