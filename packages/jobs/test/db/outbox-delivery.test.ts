@@ -77,6 +77,26 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     }
   });
 
+  it('delays a job that meets an unfinished earlier event of its order, without using an attempt', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    const [order] = uuids(1) as [string];
+    await insertEvents(db.dataSource, 2, [order]);
+    const [first, second] = (await db.dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY outbox_event.id`)) as { id: string }[];
+    // A job for the second event added by hand (not through the relay) while the first is not done.
+    await rt.queues.events.add('deliver-event', { eventId: second!.id, topic: 'test.happened', orderId: order }, { jobId: 'by-hand' });
+    await rt.start({ schedulers: false, relay: false });
+    await waitFor('the job to be delayed', async () => (await rt.queues.events.getDelayedCount()) === 1 || (await rt.queues.events.getJob('by-hand'))!.attemptsStarted > 1);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(0);
+
+    await rt.relay.relayOnce(); // now the first event goes through, then the second
+    await waitFor('both effects', async () => (await count(db.dataSource, `SELECT count(*) n FROM test_effect`)) === 2);
+    await waitFor('the hand-made job to complete', async () => (await rt.queues.events.getJob('by-hand'))!.isCompleted());
+    expect(await db.dataSource.query(`SELECT event_id::text FROM test_effect ORDER BY seq`)).toEqual([{ event_id: first!.id }, { event_id: second!.id }]);
+    const byHand = (await rt.queues.events.getJob('by-hand'))!;
+    expect(byHand.attemptsStarted).toBeGreaterThan(1); // it ran, waited, ran again…
+    expect(byHand.attemptsMade).toBe(1); // …and only the run that completed counts as an attempt
+  });
+
   it('puts a handler that keeps failing in the failed list with its error after the configured attempts, and retries it on request', async () => {
     let failing = true;
     const flaky: EventHandler = {
