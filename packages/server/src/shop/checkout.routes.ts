@@ -34,7 +34,16 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       return null;
     }
     // Prices are always the products' current prices; the session keeps only ids and quantities.
-    const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
+    const catalog = await shop.catalog.catalog(where.event.id);
+    const kept = state.lines.filter((l) => catalog.products.some((p) => p.id === l.productId));
+    if (kept.length !== state.lines.length) {
+      // A product was withdrawn while the buyer was checking out: back to the event page, saying so.
+      writeCheckout(req, where.event.id, kept.length ? { lines: kept, email: state.email } : undefined);
+      req.session.set('flash', { kind: 'warning', message: 'Some tickets in your cart are no longer on sale and were removed. Please check your cart.' });
+      reply.redirect(base, 303);
+      return null;
+    }
+    const cart = priceCart(where.event, catalog, state.lines, { checkAvailability: false });
     return { ...where, base, state, cart };
   }
 

@@ -41,13 +41,15 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
 
   async function renderEvent(req: FastifyRequest, reply: FastifyReply, where: ShopEvent, error?: KassaError, posted?: Record<string, number>) {
     const inCart = new Map((readCheckout(req, where.event.id)?.lines ?? []).map((l) => [l.productId, l.quantity]));
+    const flash = req.session.get('flash');
+    if (flash) req.session.set('flash', undefined);
     if (error) reply.status(error.status);
-    return reply.view('shop/event', await eventModel(where, inCart, error, posted));
+    return reply.view('shop/event', { ...await eventModel(where, inCart, error, posted), flash });
   }
 
   app.get<{ Params: EventParams }>('/:organizer/:event/', { schema: { params: eventParams } }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
-    if (readCheckout(req, where.event.id)) return renderEvent(req, reply, where);
+    if (readCheckout(req, where.event.id) || req.session.get('flash')) return renderEvent(req, reply, where);
     const html = await anonymousPages.get(where.event.id, async () => app.view('shop/event', await eventModel(where, new Map())));
     return reply.type('text/html; charset=utf-8').send(html);
   });

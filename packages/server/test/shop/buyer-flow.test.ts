@@ -96,6 +96,26 @@ describe('buying with the manual provider', () => {
   });
 });
 
+describe('a product withdrawn during checkout', () => {
+  it('is taken out of the cart, and the buyer is told on the event page', async () => {
+    const shop = await createShop(t.db.dataSource);
+    await enableManual(t, shop.event);
+    const extra = await createProduct(t.db.dataSource, shop.event.id, { name: 'Dinner', price: 3000, position: 1 });
+    await createQuota(t.db.dataSource, shop.event.id, [extra], 10, 'Dinner quota');
+    const buyer = new Buyer(t.app);
+    const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+    await buyer.follow(await buyer.post(`${base}cart`, { [`qty_${shop.product.id}`]: 1, [`qty_${extra.id}`]: 1 }));
+    await t.db.dataSource.query('UPDATE product SET active = false WHERE id = $1', [extra.id]);
+    await new Promise((r) => setTimeout(r, 1100)); // the catalog is cached for a second
+    const res = await buyer.get(`${base}checkout/contact`);
+    expect(res.headers.location).toBe(base);
+    const page = await buyer.follow(res);
+    expect(page.body).toContain('no longer on sale and were removed');
+    expect(page.body).not.toContain('Dinner');
+    expect(page.body).toContain(`name="qty_${shop.product.id}" id="qty_${shop.product.id}" value="1"`);
+  });
+});
+
 describe('free orders', () => {
   it('skips the payment choice and confirms the order at once', async () => {
     const shop = await createShop(t.db.dataSource, { price: 0 });
