@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { ScriptedProvider, TestClock, createShop, providerContextFactory, providerLookup } from '@kassa/testing';
 import {
@@ -12,6 +14,8 @@ import {
 // The embedded database (PGlite over the wire protocol) must run the very same migrations and
 // TypeORM code as the real PostgreSQL. Starting PGlite takes a few seconds, so one in-memory
 // instance serves most of this file.
+
+const execFileAsync = promisify(execFile);
 
 async function client(url: string, options?: string): Promise<Client> {
   const c = new Client({ connectionString: url, ...(options ? { options } : {}) });
@@ -291,6 +295,55 @@ describe('embedded PostgreSQL in a data directory', () => {
       await ds.destroy();
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe('embedded PostgreSQL: online backup', () => {
+  let root: string;
+  beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'kassa-embedded-backup-')); });
+  afterAll(async () => { await rm(root, { recursive: true, force: true }); });
+
+  it('waits for open transactions, writes a tar of committed data, and the tar unpacked into pgdata starts', async () => {
+    const file = join(root, 'kassa.tar');
+    const live = await startEmbeddedPostgres({ dataDir: join(root, 'live') });
+    const rows = async (url: string) => {
+      const c = await client(url);
+      try {
+        return (await c.query(`SELECT slug FROM organizer ORDER BY slug`)).rows.map((r: { slug: string }) => r.slug);
+      } finally {
+        await c.end();
+      }
+    };
+    try {
+      const ds = createDataSource({ url: live.url, poolSize: 2 });
+      await ds.initialize();
+      await runMigrations(ds);
+      await ds.query(`INSERT INTO organizer (slug, name) VALUES ('before-backup', 'x')`);
+      const holder = await client(live.url);
+      await holder.query('BEGIN');
+      await holder.query(`INSERT INTO organizer (slug, name) VALUES ('in-flight', 'x')`);
+      let done = false;
+      const backup = live.backup(file).then(() => { done = true; });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(done).toBe(false); // a backup never sees half a transaction: it waits for the commit
+      await holder.query('COMMIT');
+      await backup;
+      await holder.end();
+      await ds.query(`INSERT INTO organizer (slug, name) VALUES ('after-backup', 'x')`);
+      await ds.destroy();
+    } finally {
+      await live.close();
+    }
+
+    const restoredDir = join(root, 'restored');
+    await mkdir(join(restoredDir, 'pgdata'), { recursive: true });
+    await execFileAsync('tar', ['-xf', file, '-C', join(restoredDir, 'pgdata')]);
+    const restored = await startEmbeddedPostgres({ dataDir: restoredDir });
+    try {
+      expect(await rows(restored.url)).toEqual(['before-backup', 'in-flight']);
+    } finally {
+      await restored.close();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { rename, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KassaError } from '../../errors';
@@ -27,6 +28,12 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   /** postgres://… URL for pg, TypeORM (createDataSource) and BullMQ's PostgreSQL backend. */
   readonly url: string;
+  /**
+   * Writes a consistent copy of the database to `file` while it keeps running: a tar of the
+   * PostgreSQL data directory, taken when no transaction is open (clients wait meanwhile).
+   * Restore by unpacking it into `<dataDir>/pgdata` of a stopped instance (see docs/operations.md).
+   */
+  backup(file: string): Promise<void>;
   /** Disconnects every client (rolling back open transactions), stops PGlite and frees the dataDir. */
   close(): Promise<void>;
 }
@@ -78,6 +85,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     let closing: Promise<void> | null = null;
     return {
       url: `postgres://postgres@127.0.0.1:${boundPort}/postgres`,
+      async backup(file) {
+        const tar = await liveServer.exclusive(() => liveDb.dumpDataDir());
+        // Written aside and renamed, so a crash never leaves a truncated file under the final name.
+        const partial = `${file}.partial-${process.pid}`;
+        await writeFile(partial, tar);
+        await rename(partial, file);
+      },
       close() {
         closing ??= (async () => {
           try {

@@ -40,6 +40,12 @@ async function handle(msg) {
     case 'sql':
       await db.exec(msg.sql);
       return {};
+    case 'dump': {
+      // CHECKPOINT first: the files then hold every committed change without WAL replay.
+      await db.exec('CHECKPOINT');
+      const tar = await db.dumpDataDir('none');
+      return { bytes: new Uint8Array(await tar.arrayBuffer()) };
+    }
     case 'in-transaction':
       return { value: db.isInTransaction() };
     case 'close':

@@ -67,6 +67,12 @@ export class PgliteProcess implements PgliteSession {
     await this.call({ op: 'sql', sql });
   }
 
+  /** A tar of the data directory (paths relative to it), after a CHECKPOINT. */
+  async dumpDataDir(): Promise<Uint8Array> {
+    const reply = await this.call({ op: 'dump' });
+    return reply.bytes ?? new Uint8Array(0);
+  }
+
   async isInTransaction(): Promise<boolean> {
     const reply = await this.call({ op: 'in-transaction' });
     return reply.ok && reply.value === true;

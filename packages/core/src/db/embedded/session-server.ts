@@ -40,8 +40,9 @@ import {
 export class SessionServer {
   private server: Server | null = null;
   private readonly sessions = new Set<ClientSession>();
-  private owner: ClientSession | null = null;
-  private readonly waiting: { session: ClientSession; grant: (granted: boolean) => void }[] = [];
+  /** Who has the PGlite session: a client connection, or a maintenance task (see exclusive()). */
+  private owner: object | null = null;
+  private readonly waiting: { session: object; grant: (granted: boolean) => void }[] = [];
   private readonly listeners = new Map<string, Set<ClientSession>>();
 
   private appliedSearchPath: string;
@@ -79,7 +80,7 @@ export class SessionServer {
   }
 
   /** Resolves true once `session` holds the PGlite session, false if it went away while waiting. */
-  acquire(session: ClientSession): Promise<boolean> {
+  acquire(session: object): Promise<boolean> {
     if (this.owner === session) return Promise.resolve(true);
     if (this.owner === null) {
       this.owner = session;
@@ -88,7 +89,7 @@ export class SessionServer {
     return new Promise((grant) => this.waiting.push({ session, grant }));
   }
 
-  release(session: ClientSession): void {
+  release(session: object): void {
     if (this.owner !== session) return;
     const next = this.waiting.shift();
     this.owner = next?.session ?? null;
@@ -96,7 +97,7 @@ export class SessionServer {
   }
 
   /** Cancels the queued turn of a client that is going away, so its pending work can finish. */
-  cancelWaiting(session: ClientSession): void {
+  cancelWaiting(session: object): void {
     for (let i = this.waiting.length - 1; i >= 0; i--) {
       if (this.waiting[i]!.session === session) this.waiting.splice(i, 1)[0]!.grant(false);
     }
@@ -137,6 +138,20 @@ export class SessionServer {
       // The database may already be closing; nothing else depends on this reset.
     } finally {
       this.release(session);
+    }
+  }
+
+  /**
+   * Runs `task` with the session to itself, once it is idle: after the clients ahead in line and
+   * never inside anyone's transaction (a backup then sees only committed data).
+   */
+  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const token = {};
+    await this.acquire(token);
+    try {
+      return await task();
+    } finally {
+      this.release(token);
     }
   }
 
