@@ -3,6 +3,12 @@ import type { Queue } from 'bullmq';
 import { jobIds, type DeliverEventPayload } from '../queues';
 import type { JobsLogger } from '../context';
 
+interface EventRow {
+  id: string;
+  topic: string;
+  order_id: string | null;
+}
+
 /**
  * Moves committed outbox events into the events queue, oldest first.
  *
@@ -20,12 +26,6 @@ import type { JobsLogger } from '../context';
  * FIFO), and the event job relays its successor itself when it finishes ({@link relayNextOfOrder}),
  * so a busy order does not wait for the next poll.
  */
-interface EventRow {
-  id: string;
-  topic: string;
-  order_id: string | null;
-}
-
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -86,7 +86,10 @@ export class OutboxRelay {
     return rows.length;
   }
 
-  /** Relays until nothing is left (tests, benchmarks, the CLI). */
+  /**
+   * Polls until a poll finds nothing (tests, benchmarks). Only heads of lines are relayed; the
+   * later events of an order follow as the events before them finish.
+   */
   async drain(): Promise<number> {
     let total = 0;
     for (let n = await this.relayOnce(); n > 0; n = await this.relayOnce()) total += n;
