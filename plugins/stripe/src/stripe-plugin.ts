@@ -10,7 +10,7 @@ import { PROCESS_EVENT_JOB, handleWebhook } from './webhooks/webhook-route';
 
 const route = (h: PluginRouteHandler): PluginHandler => h as unknown as PluginHandler;
 
-/** Folder of the plugin's Eta partials ("@stripe/checkout", "@stripe/control", …). */
+/** Folder of the plugin's Eta partials ("stripe/checkout", "stripe/control", …). */
 export const stripeViewsDir = path.resolve(__dirname, '..', 'views');
 
 /**

@@ -63,7 +63,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   override paymentFormRender(ctx: ProviderContext<StripeSettings>, total: Money): ViewModel | null {
     const s = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
     return {
-      partial: '@stripe/checkout',
+      partial: 'stripe/checkout',
       data: {
         publishableKey: s.publishableKey ?? '', stripeJsUrl: s.stripeJsUrl, captureMethod: s.captureMethod,
         amount: toStripeAmount(total).amount, currency: total.currency.toLowerCase(),
@@ -94,7 +94,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     if (!info.intentId) return null;
     const status = info.status ?? 'requires_payment_method';
     return {
-      partial: '@stripe/pending',
+      partial: 'stripe/pending',
       data: {
         status,
         authorized: status === 'requires_capture',
@@ -110,7 +110,6 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     const info = call.payment.info as StripePaymentInfo;
     const live = /^(sk|rk)_live_/.test(String((ctx.settings as Partial<StripeSettings>)?.secretKey ?? ''));
     return {
-      // The control panel resolves "<plugin>/<name>" (providerPartialPath); the shop takes "@<plugin>/<name>".
       partial: 'stripe/control',
       data: {
         intentId: info.intentId ?? null,

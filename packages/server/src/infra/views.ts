@@ -8,22 +8,23 @@ import { formatDateTime, formatMoney, toDecimalInput } from './format';
 export const viewsDir = path.join(__dirname, '..', 'views');
 
 export interface ViewsOptions {
-  /** Plugin name → absolute folder of that plugin's Eta partials, included as "@<plugin>/<partial>". */
+  /** Plugin name → absolute folder of that plugin's Eta partials, included as "plugin:<plugin>/<partial>". */
   pluginViews?: Readonly<Record<string, string>>;
   /** Recompile on every render (development); otherwise compiled templates are cached. */
   devTemplates?: boolean;
 }
 
 /**
- * Eta that also resolves "@stripe/checkout" into the stripe plugin's own views folder, so a
+ * Eta that also resolves "plugin:stripe/checkout" into the stripe plugin's own views folder, so a
  * provider's ViewModel.partial can name its partial without the server knowing the plugin's path.
+ * Not "@…": Eta 4 treats names starting with "@" as named templates and never calls resolvePath.
  */
 class KassaEta extends Eta {
   constructor(pluginViews: Readonly<Record<string, string>>) {
     super({ autoEscape: true, views: viewsDir });
     const base = this.resolvePath;
     this.resolvePath = function resolvePluginAware(template, options) {
-      const m = /^@([a-z0-9-]+)\/(.+)$/.exec(template);
+      const m = /^plugin:([a-z0-9-]+)\/(.+)$/.exec(template);
       const dir = m ? pluginViews[m[1]!] : undefined;
       if (m && dir) {
         const file = path.resolve(dir, m[2]!.endsWith('.eta') ? m[2]! : `${m[2]!}.eta`);
@@ -43,8 +44,9 @@ class KassaEta extends Eta {
  */
 export function providerPartialPath(pluginViews: Readonly<Record<string, string>>): (partial: string) => string {
   return (partial) => {
-    const [plugin, ...rest] = partial.split('/');
-    if (plugin && rest.length > 0 && pluginViews[plugin]) return `@${plugin}/${rest.join('/')}`;
+    // Providers name partials "<plugin>/<name>"; a leading "@" is accepted for compatibility.
+    const [plugin, ...rest] = partial.replace(/^@/, '').split('/');
+    if (plugin && rest.length > 0 && pluginViews[plugin]) return `plugin:${plugin}/${rest.join('/')}`;
     return `/partials/${partial}`;
   };
 }

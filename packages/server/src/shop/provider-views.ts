@@ -9,7 +9,7 @@ const helpers = { money: formatMoney, date: formatDateTime, decimal: toDecimalIn
 
 /**
  * Renders a provider's ViewModel (checkout form, confirm summary, pending instructions) to HTML
- * that the shop's templates embed. A partial named "<plugin>/<name>" or "@<plugin>/<name>" comes
+ * that the shop's templates embed. A partial named "<plugin>/<name>" (a leading "@" is tolerated) comes
  * from that plugin's views folder; any other name ("kassa/manual-pending") from the server's
  * views/partials. Each folder gets its own Eta (autoescaping, compiled templates cached), so a
  * plugin partial can never reach outside its folder. Partials receive their data plus `it.fmt`.

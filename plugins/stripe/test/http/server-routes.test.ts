@@ -94,6 +94,17 @@ describe('Stripe plugin routes through the server', () => {
     expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('confirmed');
   });
 
+  it('renders the pay page with the plugin\'s own partial inside the server layout (Stripe.js allowed by the CSP nonce)', async () => {
+    const { payUrl } = await placeAndExecute();
+    const res = await app.inject({ method: 'GET', url: payUrl, headers: { accept: 'text/html' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.body).toContain(emulator.stripeJsUrl);
+    const nonce = /script-src [^;]*'nonce-([\w+/=]+)'/.exec(String(res.headers['content-security-policy']))?.[1];
+    expect(nonce).toBeTruthy();
+    expect(res.body).toContain(`nonce="${nonce}"`);
+  });
+
   it('a pay link with a wrong token is a 404 naming nothing secret', async () => {
     const { payment } = await placeAndExecute();
     const res = await app.inject({ method: 'GET', url: `/plugins/stripe/pay/${payment.id}/${'A'.repeat(32)}`, headers: { accept: 'application/json' } });
