@@ -1,6 +1,8 @@
 /**
- * The few pieces of the PostgreSQL frontend/backend protocol (v3) the embedded server needs:
- * splitting the client's byte stream into messages, and spotting ReadyForQuery in the answers.
+ * The pieces of the PostgreSQL frontend/backend protocol (v3) the embedded session server needs:
+ * framing the clients' byte streams, reading the backend's answers (ReadyForQuery status,
+ * notifications), and the few rewrites that let many clients share one PGlite session (statement
+ * names, search_path, LISTEN bookkeeping, the COPY FROM STDIN guard). Pure functions, no I/O.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
 
