@@ -20,7 +20,7 @@ export interface JobsConfig {
   readonly smtpUrl: string | null;
   /** From address of every email Kassa sends. */
   readonly mailFrom: string;
-  /** Public base URL of the shop, for links in emails (no trailing slash). */
+  /** Public base URL of the shop (BASE_URL), for links in emails; no trailing slash. */
   readonly publicUrl: string;
   readonly retry: RetrySettings;
   readonly worker: WorkerSettings;
@@ -83,7 +83,7 @@ export function defineJobsConfig(input: {
   const worker = { ...defaultWorker, ...input.worker };
   for (const [key, value] of Object.entries(worker)) positiveInt(`worker.${key}`, value);
   const publicUrl = (input.publicUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(publicUrl)) invalid(`KASSA_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  if (!/^https?:\/\//.test(publicUrl)) invalid(`BASE_URL must be an http(s) URL, got "${publicUrl}"`);
   return Object.freeze({
     backend: Object.freeze({ ...backend }),
     smtpUrl,
@@ -112,8 +112,9 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, embeddedDat
     backend,
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM,
-    // The server's BASE_URL is where the shop answers; KASSA_PUBLIC_URL overrides it for links in emails.
-    publicUrl: env.KASSA_PUBLIC_URL ?? env.BASE_URL,
+    // The server's BASE_URL (core's config) is where the shop answers, so links in emails use it.
+    // No KASSA_* variable of our own: core's loadConfig refuses unknown ones.
+    publicUrl: env.BASE_URL,
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * `kassa worker`: the jobs in their own process. Reads DATABASE_URL (required here: the embedded
  * database lives inside the server process, which then runs the jobs itself), REDIS_URL, SMTP_URL,
- * MAIL_FROM, KASSA_PUBLIC_URL (or BASE_URL). Stops gracefully on SIGTERM.
+ * MAIL_FROM, BASE_URL (links in emails). Stops gracefully on SIGTERM.
  *
  * The composition root (which plugins, core's services) is the server's CLI: it loads the same
  * plugins as the server and calls runWorker({ plugins, services, entities }). Run directly, this

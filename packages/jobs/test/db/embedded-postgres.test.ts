@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe('jobs on the embedded PostgreSQL (PGlite)', () => {
   it('relays and handles events in order per order, and stores emails for the control panel', async () => {
-    const config = loadJobsConfig({ KASSA_PUBLIC_URL: 'http://127.0.0.1:3000' }, pg.url);
+    const config = loadJobsConfig({ BASE_URL: 'http://127.0.0.1:3000' }, pg.url);
     expect(config.backend).toMatchObject({ kind: 'postgres', poolSize: 1 });
     expect(config.smtpUrl).toBeNull();
     const rt = await tracker.create({ dataSource: ds, config: { ...config, worker: { ...config.worker, relayPollMs: 50, orderWaitMs: 50 } }, handlers: [recordingHandler()] });

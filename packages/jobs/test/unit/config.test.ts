@@ -26,9 +26,9 @@ describe('jobs configuration', () => {
       .toEqual({ kind: 'postgres', url: 'postgres://127.0.0.1:54329/postgres', schema: 'bullmq', poolSize: 1 });
   });
 
-  it('links to the server\'s BASE_URL unless KASSA_PUBLIC_URL says otherwise', () => {
+  it('links to the server\'s BASE_URL', () => {
     expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k', BASE_URL: 'https://tickets.example.org/' }).publicUrl).toBe('https://tickets.example.org');
-    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k', BASE_URL: 'https://a.example', KASSA_PUBLIC_URL: 'https://b.example' }).publicUrl).toBe('https://b.example');
+    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k' }).publicUrl).toBe('http://127.0.0.1:3000');
   });
 
   it('stores emails unless SMTP_URL is set, and is frozen', () => {
@@ -42,7 +42,7 @@ describe('jobs configuration', () => {
     expect(refusal(() => loadJobsConfig({}))).toMatch(/neither REDIS_URL nor DATABASE_URL/);
     expect(refusal(() => loadJobsConfig({ REDIS_URL: 'http://cache' }))).toMatch(/REDIS_URL must start with redis:\/\//);
     expect(refusal(() => loadJobsConfig({ DATABASE_URL: 'postgres://db/k', SMTP_URL: 'mail.example' }))).toMatch(/SMTP_URL/);
-    expect(refusal(() => loadJobsConfig({ DATABASE_URL: 'postgres://db/k', KASSA_PUBLIC_URL: 'shop.example' }))).toMatch(/KASSA_PUBLIC_URL/);
+    expect(refusal(() => loadJobsConfig({ DATABASE_URL: 'postgres://db/k', BASE_URL: 'shop.example' }))).toMatch(/BASE_URL/);
     expect(refusal(() => defineJobsConfig({ backend: { ...pg, schema: 'Drop Table' } }))).toMatch(/jobs schema "Drop Table"/);
     expect(refusal(() => defineJobsConfig({ backend: pg, retry: { attempts: 0 } }))).toMatch(/retry\.attempts must be a positive integer, got 0/);
     expect(refusal(() => defineJobsConfig({ backend: pg, worker: { concurrency: 1.5 } }))).toMatch(/worker\.concurrency/);
