@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Event, Organizer, Product, Quota, Team, User, organizerSettings, type DataSource, type SettingsStore } from '@kassa/core';
-import { hashPassword } from '../auth/password';
+import { hashPassword, type HashOptions } from '../auth/password';
 
 export interface DemoLogin {
   email: string;
@@ -19,11 +19,11 @@ export interface SeedResult {
  * manual payment enabled, and a demo login with a random password (printed by main.ts and kept in
  * the data directory). Any existing organizer means the instance is set up: nothing is written.
  */
-export async function seedDemo(ds: DataSource, settings: SettingsStore): Promise<SeedResult> {
+export async function seedDemo(ds: DataSource, settings: SettingsStore, hash: HashOptions = {}): Promise<SeedResult> {
   if ((await ds.getRepository(Organizer).count()) > 0) return { created: false, login: null, eventUrlPath: null };
   const password = randomBytes(9).toString('base64url');
   const login = { email: 'demo@kassa.local', password };
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await hashPassword(password, hash);
   const { organizer, event } = await ds.transaction(async (tx) => {
     const organizer = await tx.getRepository(Organizer).save({ slug: 'demo', name: 'Demo Events' });
     const event = await tx.getRepository(Event).save({
