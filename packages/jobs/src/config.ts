@@ -44,11 +44,17 @@ export interface WorkerSettings {
   readonly relayPollMs: number;
   /** How long an event waits before looking again whether the earlier events of its order are done. */
   readonly orderWaitMs: number;
+  /**
+   * A relayed event still without a delivery record after this long is enqueued again (its job
+   * may be gone: a Redis restarted without persistence, a crash between enqueue steps). The same
+   * job id makes this a no-op while the job exists.
+   */
+  readonly strandedAfterMs: number;
 }
 
 export const defaultRetry: RetrySettings = Object.freeze({ attempts: 5, backoffMs: 2_000 });
 export const defaultWorker: WorkerSettings = Object.freeze({
-  concurrency: 8, lockDurationMs: 30_000, stalledIntervalMs: 30_000, relayPollMs: 500, orderWaitMs: 500,
+  concurrency: 8, lockDurationMs: 30_000, stalledIntervalMs: 30_000, relayPollMs: 500, orderWaitMs: 500, strandedAfterMs: 60_000,
 });
 
 const knownKeys = new Set(['backend', 'smtpUrl', 'mailFrom', 'publicUrl', 'retry', 'worker']);

@@ -103,7 +103,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     await queues.emails.addBulk(ids.map((emailId) => ({ name: 'send-email', data: { emailId }, opts: { jobId: jobIds.sendEmail(emailId) } })));
   });
   const context: JobsContext = { dataSource, config, clock: opts.clock ?? systemClock, logger, emails, services: opts.services ?? null };
-  const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs);
+  const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs, config.worker.strandedAfterMs);
   const workers: Worker[] = [];
   let started = false;
 

@@ -30,12 +30,16 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** Every event up to this id is delivered or not yet relayed: the sweep starts after it. */
+  private sweptUpTo = '0';
+  private lastSweep = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly queue: Queue,
     private readonly logger: JobsLogger,
     private readonly pollMs: number,
+    private readonly strandedAfterMs: number,
     private readonly batchSize = 500,
   ) {}
 
@@ -72,13 +76,50 @@ export class OutboxRelay {
     await this.enqueue(rows);
   }
 
-  private async enqueue(rows: EventRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    await this.queue.addBulk(rows.map((r) => ({
+  /**
+   * Enqueues again the relayed events that have had no delivery record for `strandedAfterMs`:
+   * their job may be gone (Redis restarted without persistence). While the job exists, its id
+   * makes this a no-op; should it run twice, the effects ledger keeps the effects single.
+   * Starts after the highest id known to be settled, so each sweep looks at recent events only.
+   */
+  async sweepStranded(now = Date.now()): Promise<number> {
+    const rows: (EventRow & { stale: boolean })[] = await this.dataSource.query(
+      `SELECT e.id::text AS id, e.topic, e.order_id, e.relayed_at < $2 AS stale FROM outbox_event e
+        WHERE e.id > $1 AND e.relayed_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = e.id)
+        ORDER BY e.id LIMIT $3`,
+      [this.sweptUpTo, new Date(now - this.strandedAfterMs), this.batchSize],
+    );
+    // Everything below the first undelivered or unrelayed event is settled. Ids come from a
+    // sequence, so a transaction that commits late can add a lower id than ones already seen:
+    // the upper bound only counts events older than the stranded delay, and the mark may move
+    // back when such an event shows up unrelayed.
+    const [bounds]: { unrelayed: string | null; max: string | null }[] = await this.dataSource.query(
+      `SELECT (SELECT min(id)::text FROM outbox_event WHERE relayed_at IS NULL) AS unrelayed,
+              (SELECT max(id)::text FROM outbox_event WHERE created_at < $1) AS max`,
+      [new Date(now - this.strandedAfterMs)],
+    );
+    const open = [rows[0]?.id, bounds?.unrelayed].filter((v): v is string => v != null).map(BigInt);
+    if (open.length > 0) this.sweptUpTo = (open.reduce((a, b) => (a < b ? a : b)) - 1n).toString();
+    else if (bounds?.max) this.sweptUpTo = bounds.max;
+    const stale = rows.filter((r) => r.stale);
+    if (stale.length === 0) return 0;
+    this.logger.warn('re-enqueuing relayed events without a delivery', { count: stale.length, first: stale[0]!.id });
+    await this.queue.addBulk(stale.map((r) => this.jobFor(r)));
+    return stale.length;
+  }
+
+  private jobFor(r: EventRow) {
+    return {
       name: 'deliver-event',
       data: { eventId: r.id, topic: r.topic, orderId: r.order_id } satisfies DeliverEventPayload,
       opts: { jobId: jobIds.deliverEvent(r.id) },
-    })));
+    };
+  }
+
+  private async enqueue(rows: EventRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
     await this.dataSource.query(
       `UPDATE outbox_event SET relayed_at = now() WHERE id = ANY($1::bigint[]) AND relayed_at IS NULL`,
       [rows.map((r) => r.id)],
@@ -121,6 +162,10 @@ export class OutboxRelay {
       let relayed = 0;
       try {
         relayed = await this.relayOnce();
+        if (Date.now() - this.lastSweep >= Math.min(this.strandedAfterMs, 60_000)) {
+          this.lastSweep = Date.now();
+          await this.sweepStranded();
+        }
         failures = 0;
       } catch (err) {
         // The database or the queue is away: back off (up to 30 s) and try again; the events

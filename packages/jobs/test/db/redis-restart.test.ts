@@ -7,17 +7,25 @@ import type { EventHandler } from '../../src/outbox/event-handler';
 
 let db: TestDatabase;
 const tracker = new RuntimeTracker();
-// Not the shared Redis on 6379: this test restarts its server.
-const redis = new PrivateRedis(6390 + Math.floor(Math.random() * 50));
+// Not the shared Redis on 6379: this test restarts its servers.
+const port = 6390 + Math.floor(Math.random() * 50);
+const redis = new PrivateRedis(port);
+const forgetful = new PrivateRedis(port + 50, false);
 
 beforeAll(async () => {
   db = await createTestDatabase();
   await createEffectTable(db.dataSource);
   await redis.start();
+  await forgetful.start();
+});
+afterEach(async () => {
+  // Each test's runtime must be gone before the next one starts: it would relay the next test's events.
+  await tracker.cleanup();
+  await db.dataSource.query(`TRUNCATE outbox_event, test_effect RESTART IDENTITY CASCADE`);
 });
 afterAll(async () => {
-  await tracker.cleanup();
   await redis.destroy();
+  await forgetful.destroy();
   await db.destroy();
 });
 
@@ -58,5 +66,19 @@ describe('Redis restarted while jobs are queued', () => {
     expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(500);
     expect(await count(db.dataSource, `SELECT count(DISTINCT event_id) n FROM test_effect`)).toBe(500);
     expect(await rt.listFailedJobs()).toEqual([]);
+  });
+
+  it('re-enqueues relayed events whose jobs a Redis without persistence forgot, and handles each once', async () => {
+    const config = testConfig(isolatedBackend('redis', db.url, forgetful.url), { worker: { strandedAfterMs: 300 } });
+    const rt = await tracker.create({ dataSource: db.dataSource, config, handlers: [recordingHandler()], withoutEmailHandlers: true });
+    await insertEvents(db.dataSource, 60, uuids(30)); // 30 heads queued, 30 waiting behind them
+    expect(await rt.relay.drain()).toBe(30);
+    await forgetful.restart();
+    expect(await rt.queues.events.getWaitingCount()).toBe(0); // the queued jobs are gone
+
+    await rt.start({ schedulers: false });
+    await waitFor('all 60 events to be handled', async () => (await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery WHERE state = 'done'`)) === 60);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(60);
+    expect(await count(db.dataSource, `SELECT count(DISTINCT event_id) n FROM test_effect`)).toBe(60);
   });
 });

@@ -12,7 +12,8 @@ export class PrivateRedis {
   private proc: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'kassa-redis-'));
 
-  constructor(readonly port: number) {}
+  /** `persistent: false` runs Redis without any persistence, so a restart empties it. */
+  constructor(readonly port: number, private readonly persistent = true) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -20,8 +21,8 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     this.proc = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
-      '--appendfsync', 'always', '--dir', this.dir,
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir,
+      ...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     ], { stdio: 'ignore' });
     await waitForPort(this.port, true);
   }
