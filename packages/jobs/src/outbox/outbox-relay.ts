@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import { jobIds, type DeliverEventPayload } from '../queues';
 import type { JobsLogger } from '../context';
 
-interface EventRow {
+export interface EventRow {
   id: string;
   topic: string;
   order_id: string | null;
@@ -23,7 +23,7 @@ interface EventRow {
  * In order per order: only the head of each order's line is relayed, i.e. an event whose earlier
  * events of the same order all have a delivery record. So at most one event per order is in the
  * queue at a time, whatever order a backend claims jobs in (PostgreSQL's SKIP LOCKED claim is not
- * FIFO), and the event job relays its successor itself when it finishes ({@link relayNextOfOrder}),
+ * FIFO), and the event job relays its successor itself when it finishes ({@link enqueueClaimed}),
  * so a busy order does not wait for the next poll.
  */
 export class OutboxRelay {
@@ -63,17 +63,12 @@ export class OutboxRelay {
   }
 
   /**
-   * Called by the event job when an event of an order is finished: relays the order's next event
-   * at once. Racing the poll is harmless (same job id).
+   * Enqueues events the caller has already marked relayed in its own transaction (the event job
+   * relays its order's next event that way, see deliver-event). Racing the poll is harmless (same
+   * job id); a crash before this call is repaired by {@link sweepStranded}.
    */
-  async relayNextOfOrder(orderId: string, finishedEventId: string): Promise<void> {
-    const rows: EventRow[] = await this.dataSource.query(
-      // Ordered by the bigint column, not by the text alias (where "1494" < "994").
-      `SELECT e.id::text AS id, e.topic, e.order_id FROM outbox_event e
-        WHERE e.order_id = $1 AND e.id > $2 AND e.relayed_at IS NULL ORDER BY e.id LIMIT 1`,
-      [orderId, finishedEventId],
-    );
-    await this.enqueue(rows);
+  async enqueueClaimed(rows: readonly EventRow[]): Promise<void> {
+    if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
   }
 
   /**

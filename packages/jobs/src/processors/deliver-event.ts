@@ -11,7 +11,10 @@ import { isLastAttempt } from '../retry-policy';
  * Runs every handler subscribed to one outbox event.
  *
  * In order per order: the relay hands over only the head of each order's line, and this job
- * relays the order's next event when it finishes (see {@link OutboxRelay}). An event that ended in
+ * relays the order's next event when it finishes (see {@link OutboxRelay}): the delivery record
+ * and the successor's relayed mark are one statement, in the last handler's transaction when
+ * there is one, and the successor is enqueued after the commit. A crash in between leaves the
+ * successor marked but without a job until the relay's sweep enqueues it again. An event that ended in
  * the failed list has a `failed` record, so it does not hold its order back for ever; retried
  * from the control panel, it runs again on its own. Should a job still meet an unfinished earlier
  * event (a manual re-enqueue), it waits: the job is delayed, no attempt is used.
@@ -19,7 +22,7 @@ import { isLastAttempt } from '../retry-policy';
  * Exactly-once effects: see {@link EventHandler}. A handler that already committed is skipped on
  * redelivery, so a retry after handler B failed does not repeat handler A.
  */
-export function deliverEventProcessor(ctx: JobsContext, handlers: readonly EventHandler[], relay: Pick<OutboxRelay, 'relayNextOfOrder'>) {
+export function deliverEventProcessor(ctx: JobsContext, handlers: readonly EventHandler[], relay: Pick<OutboxRelay, 'enqueueClaimed'>) {
   return async (job: Job<DeliverEventPayload>, token?: string): Promise<{ handlers: string[] }> => {
     const { event, blocked } = await loadEvent(ctx, job.data.eventId);
     if (blocked) {
@@ -28,26 +31,23 @@ export function deliverEventProcessor(ctx: JobsContext, handlers: readonly Event
     }
     const subscribed = handlersFor(handlers, event.topic);
     const ran: string[] = [];
-    let recorded = false;
+    let next: SuccessorRow[] | null = null;
     try {
       for (const [i, handler] of subscribed.entries()) {
         // The delivery record rides in the last handler's transaction when nothing runs after
-        // it: one round trip less per event, and "done" commits together with the last effect.
-        const last = i === subscribed.length - 1 && !handler.afterCommit;
-        await runHandler(ctx, handler, event, last ? (tx) => recordDelivery(tx, ctx, event, 'done', null) : null);
-        recorded = last && handler.apply !== undefined;
+        // it: "done" commits together with the last effect, and no extra commit is paid.
+        const last = i === subscribed.length - 1 && !handler.afterCommit && handler.apply !== undefined;
+        await runHandler(ctx, handler, event, last ? async (tx) => void (next = await finish(tx, ctx, event, 'done', null)) : null);
         ran.push(handler.name);
       }
     } catch (err) {
       if (isPermanentJobError(err) || isLastAttempt(job)) {
         // Given up: record it, so the order's later events are not held back for ever.
-        await recordDelivery(ctx.dataSource, ctx, event, 'failed', describeError(err));
-        if (event.orderId) await relay.relayNextOfOrder(event.orderId, event.id);
+        await relay.enqueueClaimed(await finish(ctx.dataSource, ctx, event, 'failed', describeError(err)));
       }
       throw err;
     }
-    if (!recorded) await recordDelivery(ctx.dataSource, ctx, event, 'done', null);
-    if (event.orderId) await relay.relayNextOfOrder(event.orderId, event.id);
+    await relay.enqueueClaimed(next ?? (await finish(ctx.dataSource, ctx, event, 'done', null)));
     return { handlers: ran };
   };
 }
@@ -95,12 +95,31 @@ async function loadEvent(ctx: JobsContext, id: string): Promise<{ event: Relayed
   };
 }
 
-async function recordDelivery(
+interface SuccessorRow {
+  id: string;
+  topic: string;
+  order_id: string | null;
+}
+
+/**
+ * Records the event's delivery and marks the next event of its order relayed, in one statement;
+ * returns that next event (to enqueue after the commit), if any.
+ */
+async function finish(
   db: Pick<EntityManager, 'query'>, ctx: JobsContext, event: RelayedEvent, state: 'done' | 'failed', error: string | null,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO outbox_delivery (event_id, order_id, state, error, finished_at) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (event_id) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at`,
+): Promise<SuccessorRow[]> {
+  return db.query(
+    `WITH delivery AS (
+       INSERT INTO outbox_delivery (event_id, order_id, state, error, finished_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (event_id) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at
+     ), successor AS (
+       UPDATE outbox_event SET relayed_at = now()
+        WHERE id = (SELECT n.id FROM outbox_event n
+                     WHERE n.order_id = $2 AND n.id > $1 AND n.relayed_at IS NULL ORDER BY n.id LIMIT 1)
+          AND relayed_at IS NULL
+        RETURNING id, topic, order_id
+     )
+     SELECT id::text AS id, topic, order_id FROM successor`,
     [event.id, event.orderId, state, error, ctx.clock.now()],
   );
 }
