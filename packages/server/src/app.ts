@@ -5,7 +5,7 @@ import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
 import { errorHandlerPlugin } from './infra/error-handler';
-import { mergeCsp, securityPlugin, type CspAdditions } from './infra/security';
+import { mergeCsp, securityHeadersPlugin, sessionPlugin, type CspAdditions } from './infra/security';
 import { shopRoutes } from './shop';
 import { controlRoutes } from './control';
 import { apiRoutes } from './api';
@@ -29,22 +29,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(viewsPlugin, { devTemplates: deps.config.devTemplates, pluginViews: deps.pluginViews });
   await app.register(staticPlugin);
   await app.register(errorHandlerPlugin);
-  await app.register(securityPlugin, {
-    dataSource: deps.dataSource,
-    baseUrl: deps.config.baseUrl,
-    sessionSecret: deps.config.sessionSecret,
-    csp: await providerCsp(deps),
-  });
+  await app.register(securityHeadersPlugin, { baseUrl: deps.config.baseUrl, csp: await providerCsp(deps) });
 
-  await app.register(shopRoutes, { deps });
-  await app.register(controlRoutes, { deps });
-  await app.register(apiRoutes, { deps });
-  if (deps.pluginRoutes?.length) {
-    await app.register(pluginRoutesPlugin, {
-      deps, routes: deps.pluginRoutes, enqueue: deps.enqueuePluginJob,
-      login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
-    });
-  }
+  const pluginRoutes = deps.pluginRoutes ?? [];
+  const pluginOpts = {
+    deps, enqueue: deps.enqueuePluginJob, login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
+  };
+  // Provider webhooks live outside the site's scope: no cookie, no session read or written, no CSRF,
+  // no CSP nonce (a provider's server calls them and proves itself by a signature on the raw body).
+  const webhooks = pluginRoutes.filter((r) => r.route.kind === 'webhook');
+  if (webhooks.length) await app.register(pluginRoutesPlugin, { ...pluginOpts, routes: webhooks });
+
+  await app.register(async (site) => {
+    await site.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
+    await site.register(shopRoutes, { deps });
+    await site.register(controlRoutes, { deps });
+    await site.register(apiRoutes, { deps });
+    const pages = pluginRoutes.filter((r) => r.route.kind !== 'webhook');
+    if (pages.length) await site.register(pluginRoutesPlugin, { ...pluginOpts, routes: pages });
+  });
 
   return app;
 }

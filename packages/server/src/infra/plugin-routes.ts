@@ -23,7 +23,8 @@ const simpleContentTypes = ['application/x-www-form-urlencoded', 'multipart/form
 /**
  * Mounts every plugin route under /plugins/<plugin><path> and adapts fastify to the framework-neutral
  * PluginHttpRequest/Response. By kind:
- * - `webhook`: the exact bytes reach the plugin (no parsing first), no session, no CSRF;
+ * - `webhook`: the exact bytes reach the plugin (no parsing first), no security headers or CSP
+ *   nonce; app.ts mounts these outside the site's scope, so no session and no CSRF either;
  * - `shop`: the buyer's session; a form post needs the CSRF token;
  * - `control`: a logged-in organizer user (its organizerId is passed on), CSRF as for shop;
  * - `api`: a Bearer token (its organizerId is passed on), no CSRF.
@@ -43,6 +44,8 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
     app.route({
       method: route.method,
       url,
+      // A webhook answers a provider's server, never a browser: no headers or nonce to compute.
+      ...(route.kind === 'webhook' ? { helmet: false } : {}),
       handler: async (req, reply) => {
         const organizerId = await authorize(app, opts, route, req, reply);
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -101,7 +104,7 @@ async function sendPluginResponse(req: FastifyRequest, reply: FastifyReply, res:
   if ('redirect' in res) return reply.redirect(res.redirect, res.status ?? 303);
   if ('view' in res) {
     const html = await reply.viewAsync('layouts/plugin-page', {
-      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: reply.generateCsrf(),
+      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: reply.generateCsrf?.(),
       user: control ? req.kassaUser : undefined, brandHref: control ? '/control' : '/',
     });
     return reply.code(res.status ?? 200).type('text/html; charset=utf-8').send(html);

@@ -45,11 +45,11 @@ export const sessionMaxAgeMs = 12 * 60 * 60 * 1000;
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Cookies, PostgreSQL-backed sessions, CSRF on every state-changing request that is
- * cookie-authenticated, security headers with a CSP of our origin plus the providers' origins,
- * and the rate limiter (opt-in per route through `config.rateLimit`).
+ * Cookies, PostgreSQL-backed sessions and CSRF on every state-changing request that is
+ * cookie-authenticated. Registered inside the site's scope (app.ts), so routes outside it
+ * (provider webhooks) neither read nor write a session.
  */
-export const securityPlugin = fp<SecurityOptions>(async (app, opts) => {
+export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' | 'sessionSecret' | 'now'>>(async (app, opts) => {
   const secure = opts.baseUrl.startsWith('https://');
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
@@ -67,7 +67,15 @@ export const securityPlugin = fp<SecurityOptions>(async (app, opts) => {
     if (!stateChanging.has(req.method) || req.routeOptions.config?.csrf === false) return done();
     app.csrfProtection(req, reply, done);
   });
+}, { name: 'kassa-session' });
 
+/**
+ * Security headers for the whole app (error and not-found pages included) with a CSP of our origin
+ * plus the providers' origins, and the rate limiter (opt-in per route through `config.rateLimit`).
+ * A route opts out of the headers with the route option `helmet: false` (provider webhooks).
+ */
+export const securityHeadersPlugin = fp<Pick<SecurityOptions, 'baseUrl' | 'csp'>>(async (app, opts) => {
+  const secure = opts.baseUrl.startsWith('https://');
   const csp = opts.csp ?? {};
   await app.register(fastifyHelmet, {
     // A per-response nonce (reply.cspNonce.script) lets a provider's page carry its own inline script.
@@ -94,7 +102,7 @@ export const securityPlugin = fp<SecurityOptions>(async (app, opts) => {
   });
 
   await app.register(fastifyRateLimit, { global: false });
-}, { name: 'kassa-security' });
+}, { name: 'kassa-security-headers' });
 
 /** Per-route rate limits (`config: { rateLimit: rateLimits.login }`). */
 export const rateLimits = {
