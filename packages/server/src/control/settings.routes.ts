@@ -30,6 +30,11 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     return deps.providers.get(id);
   };
   const schemaOf = (id: string) => deps.settingsSchemas.get(providerNamespace(id)).definition.schema;
+  // A provider whose plugin offers "create the webhook endpoint at the provider" (Stripe) gets a button for it.
+  const webhookEndpointAction = (id: string): string | null =>
+    deps.pluginRoutes?.some((r) => r.plugin === id && r.route.kind === 'control' && r.route.method === 'POST' && r.route.path === '/control/webhook-endpoint')
+      ? `/plugins/${id}/control/webhook-endpoint`
+      : null;
 
   const overview = async (req: FastifyRequest, reply: FastifyReply, target: SettingsTarget, event: Event | null) => {
     const rows = await Promise.all(deps.providers.list().filter((p) => !p.isImplicit).map(async (p) => {
@@ -47,6 +52,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       fields: fields ?? settingsFields(schemaOf(providerId), display),
       action: event ? `/control/events/${event.id}/settings/payment/${providerId}` : `/control/settings/payment/${providerId}`,
       level: target.scope,
+      webhookEndpointAction: webhookEndpointAction(providerId),
     });
   };
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { parseConfig } from '@kassa/core';
+import { globalSettings, organizerSettings, parseConfig } from '@kassa/core';
 import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/bootstrap';
@@ -162,4 +162,28 @@ it('a declined card (4000 0000 0000 0002) is shown on the pay page; a retry with
   expect(await orderStatus(page)).toContain('Paid');
   expect((await paymentRow(paymentId)).state).toBe('confirmed');
   await page.close();
+});
+
+it('the Stripe settings page creates a webhook endpoint at Stripe (the emulator) with a CSRF-protected post', async () => {
+  const control = await browser.newPage();
+  control.setDefaultTimeout(20_000);
+  await control.goto(`${kassa.url}/control/login`);
+  await control.fill('#email', kassa.login!.email);
+  await control.fill('#password', kassa.login!.password);
+  await control.getByRole('button', { name: /log in/i }).click();
+  await control.waitForURL(/\/control$/);
+  await control.goto(`${kassa.url}/control/settings/payment/stripe`);
+  await control.getByTestId('create-webhook-endpoint').click();
+  const result = control.locator('#webhook-endpoint-result.flash-success');
+  await result.waitFor();
+  const endpointId = /(we_\w+)/.exec((await result.textContent()) ?? '')![1]!;
+  expect(await result.textContent()).toContain(`${kassa.url}/plugins/stripe/webhook/acct_`);
+  const [account] = await db.dataSource.query(`SELECT webhook_endpoint_id FROM stripe_account`);
+  expect(account.webhook_endpoint_id).toBe(endpointId);
+  // The new signing secret was added to the organizer's Stripe settings, beside the inherited one.
+  const [organizer] = await db.dataSource.query(`SELECT id FROM organizer WHERE slug = 'demo'`);
+  const global = await kassa.kassa.settings.resolve(globalSettings, 'payment.stripe');
+  const own = await kassa.kassa.settings.resolve(organizerSettings(organizer.id), 'payment.stripe');
+  expect(own.webhookSecrets).toEqual([...(global.webhookSecrets as string[]), expect.stringMatching(/^whsec_/)]);
+  await control.close();
 });
