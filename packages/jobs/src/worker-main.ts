@@ -3,49 +3,59 @@
  * database lives inside the server process, which then runs the jobs itself), REDIS_URL, SMTP_URL,
  * MAIL_FROM, BASE_URL (links in emails). Stops gracefully on SIGTERM.
  *
- * The composition root (which plugins, core's services) is the server's CLI: it loads the same
- * plugins as the server and calls runWorker({ plugins, services, entities }). Run directly, this
- * file relays events, sends emails and runs the schedulers that need no core services.
+ * The composition root (which plugins, core's services, the plugin host) is the server's: its
+ * worker entry builds them as the server does (composeKassa) and calls
+ * runWorker({ dataSource, plugins, pluginHost, services, onStop }). Run directly, this file
+ * relays events, sends emails and runs the schedulers that need no core services.
  */
-import { createDataSource, KassaError, type EntityClass, type Plugin } from '@kassa/core';
+import { createDataSource, KassaError, type DataSource, type EntityClass, type Plugin } from '@kassa/core';
 import { loadJobsConfig } from './config';
-import { consoleLogger, type JobsServices } from './context';
+import { consoleLogger, type JobsLogger, type JobsServices } from './context';
 import type { PluginHost } from './plugin-jobs';
-import { createJobsRuntime } from './runtime';
+import { createJobsRuntime, type JobsRuntime } from './runtime';
 import { stopOnSignals } from './shutdown';
 
 export interface WorkerMainOptions {
   env?: NodeJS.ProcessEnv;
-  /** Loaded plugins (the CLI passes the same list the server loads). */
+  /** The host's data source (migrated); without it one is opened on DATABASE_URL and closed on stop. */
+  dataSource?: DataSource;
+  /** Loaded plugins (the same list the server loads). */
   plugins?: readonly Plugin[];
-  /** Core's services; the CLI builds them with createKassaCore(). */
-  services?: JobsServices | null;
-  /** Plugins' entities, so their handlers can use repositories. */
-  entities?: EntityClass[];
   /** What plugin jobs receive (core, settings, providers, baseUrl…); required with plugins that declare jobs. */
   pluginHost?: PluginHost;
+  /** Core's services (createKassaCore); without them pending orders are not expired. */
+  services?: JobsServices | null;
+  /** Plugins' entities, when this file opens the data source itself. */
+  entities?: EntityClass[];
+  /** Called after the runtime stopped, e.g. to close the host's composition. */
+  onStop?: () => Promise<void>;
+  logger?: JobsLogger;
 }
 
-/** Starts the worker process and resolves once it runs; the signal handler ends it. */
-export async function runWorker(opts: WorkerMainOptions = {}): Promise<void> {
+/** Starts the worker and installs the SIGTERM/SIGINT handler; resolves with the running runtime. */
+export async function runWorker(opts: WorkerMainOptions = {}): Promise<JobsRuntime> {
   const env = opts.env ?? process.env;
+  const logger = opts.logger ?? consoleLogger;
   if (!env.DATABASE_URL) throw new KassaError('CONFIG_INVALID', { detail: 'kassa worker needs DATABASE_URL; without it the server runs the jobs in-process' });
   const config = loadJobsConfig(env);
-  const dataSource = createDataSource({ url: env.DATABASE_URL, schema: env.KASSA_DB_SCHEMA, entities: opts.entities, poolSize: 5 });
-  await dataSource.initialize();
-  const runtime = await createJobsRuntime({ dataSource, config, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null, logger: consoleLogger });
+  const ownDataSource = opts.dataSource ? null : createDataSource({ url: env.DATABASE_URL, schema: env.KASSA_DB_SCHEMA, entities: opts.entities, poolSize: 5 });
+  await ownDataSource?.initialize();
+  const dataSource = opts.dataSource ?? ownDataSource!;
+  const runtime = await createJobsRuntime({
+    dataSource, config, logger, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null,
+  });
   await runtime.start();
-  if (!opts.services) consoleLogger.warn('started without core services: pending orders are not expired by this worker (run it through `kassa worker`)');
-  consoleLogger.info('worker started', { backend: config.backend.kind, email: runtime.context.emails.transport, handlers: runtime.handlers.map((h) => h.name) });
+  if (!opts.services) logger.warn('started without core services: pending orders are not expired by this worker');
+  logger.info('worker started', { backend: config.backend.kind, email: runtime.context.emails.transport, handlers: runtime.handlers.map((h) => h.name) });
   stopOnSignals(async () => {
     await runtime.stop();
-    await dataSource.destroy();
-  }, consoleLogger);
+    await ownDataSource?.destroy();
+    await opts.onStop?.();
+  }, logger);
+  return runtime;
 }
 
 if (require.main === module) {
-  // Plugins and core services are wired by the CLI (`kassa worker`) through runWorker(); run
-  // directly, the worker relays events, sends emails and runs the built-in schedulers.
   runWorker().catch((err: unknown) => {
     consoleLogger.error('worker failed to start', { error: err instanceof Error ? err.message : String(err) });
     process.exit(1);

@@ -8,8 +8,9 @@ export class ChildWorker {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
+  /** `fixture` is a file in test/fixtures, or an absolute path. */
   constructor(fixture: string, env: Record<string, string>) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures', fixture)], {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', fixture.startsWith('/') ? fixture : join(__dirname, '../fixtures', fixture)], {
       env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '../../../../tsconfig.base.json'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
