@@ -1,2 +1,6 @@
 export { buildApp } from './app';
 export type { AppDeps, ServerConfig } from './deps';
+/** The shop's own migration(s); a host or a test database runs them after core's. */
+export { shopMigrations } from './shop';
+export { hashPassword, verifyPassword, type HashOptions } from './auth/password';
+export { startKassa, composeKassa, bundledPlugins, type StartKassaOptions, type RunningKassa, type KassaComposition } from './bootstrap';

@@ -2,13 +2,10 @@ import { randomBytes } from 'node:crypto';
 import {
   SettingsStore, Team, User, createKassaCore, createProviderContextFactory, eventSettings, loadPlugins, organizerSettings, type OrderPayment,
 } from '@kassa/core';
-import { buildApp, type AppDeps } from '@kassa/server';
+import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
-// Not exported from @kassa/server's index (yet): the shop's own migration and the password hasher.
-import { shopMigrations } from '../../../../packages/server/src/shop';
-import { hashPassword } from '../../../../packages/server/src/auth/password';
 import { STRIPE_NAMESPACE, createStripeClient, createStripePlugin, processInboxEvent, registerAccount } from '../../src';
 
 // HTTP tests through the real server's plugin mounting (raw body for webhooks, sessions, CSRF, views).
