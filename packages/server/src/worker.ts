@@ -1,0 +1,32 @@
+import { KassaError, loadConfig } from '@kassa/core';
+import { consoleLogger, createJobsRuntime, loadJobsConfig, stopOnSignals } from '@kassa/jobs';
+import { composeKassa } from './bootstrap';
+
+/**
+ * The separate worker beside a server on DATABASE_URL (`pnpm worker`): the same composition as the
+ * server (plugins, their migrations, settings, core's services), so plugin jobs (Stripe's webhook
+ * processing, polling, sync) and order expiry run here. The embedded default needs no worker: its
+ * database lives inside the server process, which runs the jobs itself.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  if (!config.DATABASE_URL) {
+    throw new KassaError('CONFIG_INVALID', { detail: 'the worker needs DATABASE_URL; without it `pnpm start` runs the jobs in its own process' });
+  }
+  const kassa = await composeKassa(config);
+  const jobs = await createJobsRuntime({
+    dataSource: kassa.dataSource, config: loadJobsConfig(process.env), services: kassa.core, clock: kassa.pluginHost.clock,
+    plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: consoleLogger,
+  });
+  await jobs.start();
+  consoleLogger.info('worker started', { backend: jobs.context.config.backend.kind, plugins: kassa.loaded.plugins.map((p) => p.name), handlers: jobs.handlers.map((h) => h.name) });
+  stopOnSignals(async () => {
+    await jobs.stop();
+    await kassa.close();
+  }, consoleLogger);
+}
+
+main().catch((err: unknown) => {
+  consoleLogger.error('worker failed to start', { error: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});
