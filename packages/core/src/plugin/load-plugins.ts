@@ -198,6 +198,9 @@ function checkJobs(label: string, jobs: unknown): void {
       const okCron = typeof repeat.cron === 'string' && repeat.cron.trim().split(/\s+/).length >= 5;
       if (!okEvery && !okCron) throw invalid(label, `jobs[${i}].repeat must be { everyMs: positive integer } or { cron: "m h dom mon dow" }`);
     }
+    if (j.topics !== undefined && (!Array.isArray(j.topics) || j.topics.length === 0 || !j.topics.every((t) => typeof t === 'string' && /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(t)))) {
+      throw invalid(label, `jobs[${i}].topics must be a non-empty array of outbox topics like "refund.external"`);
+    }
   });
 }
 

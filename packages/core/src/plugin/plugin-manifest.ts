@@ -55,6 +55,11 @@ export interface PluginJob {
   readonly processor: PluginHandler;
   /** Run periodically: every N milliseconds or on a cron pattern. */
   readonly repeat?: { readonly everyMs: number } | { readonly cron: string };
+  /**
+   * Run once for every relayed outbox event of these topics (e.g. "refund.external"), after the
+   * change committed; at least once, so the processor must be idempotent itself.
+   */
+  readonly topics?: readonly string[];
   readonly attempts?: number;
 }
 

@@ -103,6 +103,7 @@ describe('loadPlugins', () => {
       ['a job with a bad name', plugin({ jobs: [{ name: 'Poll Now', processor: handler }] }), /jobs\[0\]\.name must match/],
       ['a job without a processor', plugin({ jobs: [{ name: 'poll' }] }), /jobs\[0\]\.processor must be a function/],
       ['a job with a bad repeat', plugin({ jobs: [{ name: 'poll', processor: handler, repeat: { everyMs: 0 } }] }), /jobs\[0\]\.repeat must be/],
+      ['a job with malformed topics', plugin({ jobs: [{ name: 'on-refund', processor: handler, topics: ['Refund External'] }] }), /jobs\[0\]\.topics must be/],
       ['a job with bad attempts', plugin({ jobs: [{ name: 'poll', processor: handler, attempts: 0 }] }), /jobs\[0\]\.attempts must be a positive integer/],
       ['a relative views folder', plugin({ views: 'views' }), /views must be an absolute directory path/],
     ])('%s (PLUGIN_INVALID)', (_label, candidate, message) => {
