@@ -4,20 +4,26 @@
  * trip and every commit counts. Run:
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx bench/core-query-profile.ts
  */
-import type { DataSource } from '../packages/core/src/index';
 import { createCoreBenchFixture } from './lib/core-fixture';
 
-type Logger = DataSource['logger'];
+type QueryFn = (this: unknown, config: unknown, ...rest: unknown[]) => unknown;
 
 export async function profileQueries(): Promise<Record<string, string[]>> {
   const f = await createCoreBenchFixture(4);
   const seen: string[] = [];
-  const logger: Logger = {
-    logQuery: (query) => { seen.push(query.replace(/\s+/g, ' ').slice(0, 160)); },
-    logQueryError: () => {}, logQuerySlow: () => {}, logSchemaBuild: () => {}, logMigration: () => {}, log: () => {},
+  // Every statement, TypeORM's and core's named prepared ones alike, goes through pg's
+  // Client#query; wrap it on the prototype of the pool's clients for the profiled calls.
+  const pool = (f.ds.driver as unknown as { master: { connect(): Promise<{ release(): void }> } }).master;
+  const probe = await pool.connect();
+  const proto = Object.getPrototypeOf(probe) as { query: QueryFn };
+  probe.release();
+  const original = proto.query;
+  proto.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
+    const named = typeof config === 'object' && config !== null && 'name' in config && (config as { name?: string }).name;
+    const text = typeof config === 'string' ? config : (config as { text?: string })?.text ?? '';
+    seen.push(`${named ? `[prepared ${named}] ` : ''}${text.replace(/\s+/g, ' ').trim().slice(0, 160)}`);
+    return original.call(this, config, ...rest);
   };
-  // TypeORM hands every statement to the data source's logger; swap it in for the profiled calls.
-  (f.ds as unknown as { logger: Logger }).logger = logger;
   try {
     const shop = await f.shop({ price: 2500, quotaSize: 1000 });
     await f.placeOne(shop); // warm caches (metadata, provider settings)
@@ -35,6 +41,7 @@ export async function profileQueries(): Promise<Record<string, string[]>> {
     }
     return out;
   } finally {
+    proto.query = original;
     await f.destroy();
   }
 }

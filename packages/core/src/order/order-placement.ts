@@ -1,13 +1,13 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
+import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
 import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { Product } from '../event/product.entity';
 import { money } from '../money/money';
 import { OrderPayment } from '../payment/order-payment.entity';
-import { insertPayment } from '../payment/payment.service';
 import { assertAvailable } from '../provider/availability';
 import { calculateProviderFee } from '../provider/provider-fee';
 import { OrderFee } from './order-fee.entity';
@@ -15,7 +15,7 @@ import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
 import { reserveQuota } from './quota-check';
 import type { ServiceDeps } from './service-deps';
-import { hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
+import { columnList, hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
 
 export interface PlaceOrderInput {
   eventId: string;
@@ -65,27 +65,18 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   const now = deps.clock.now();
 
   return withTransaction(deps.dataSource, async (tx) => {
-    const order = await insertOrder(tx, {
+    const { order, payment, fees } = await insertOrder(tx, {
       organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
-      total, currency: event.currency, status: 'pending', testmode: input.testmode ?? false,
+      total, currency: event.currency, testmode: input.testmode ?? false,
       expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
-    });
-    const positions = await tx.save(input.positions.map((p, i) => tx.create(OrderPosition, {
-      orderId: order.id, productId: p.productId, positionNo: i + 1, price: (products.get(p.productId) as Product).price,
-      attendeeName: p.attendeeName ?? null, canceled: false,
-    })));
-    const fees = fee > 0 && providerId
-      ? [await tx.save(tx.create(OrderFee, { orderId: order.id, feeType: 'payment', internalType: providerId, value: fee, description: '', canceled: false }))]
-      : [];
-    await record(tx, {
-      order, objectType: 'order', objectId: order.id, action: 'kassa.order.placed', actor,
-      data: { total, currency: order.currency, positions: positions.length, provider: providerId ?? null, fee },
-      topic: 'order.placed', payload: { total, currency: order.currency, provider: providerId ?? null },
-    });
-    const payment = providerId ? await insertPayment(tx, order, { provider: providerId, amount: total, feeId: fees[0]?.id ?? null, first: true }) : null;
+    }, { providerId: providerId ?? null, fee, actor, positions: input.positions.length });
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
-    // Last, so the quota lock is held only for the count and the commit; a refusal rolls all back.
-    await reserveQuota(tx, input.positions.map((p) => p.productId), order.id);
+    // Last, so the quota lock is held only for the check, the positions and the commit; a refusal
+    // rolls all back. The positions go in after the check: inserting them is what counts them.
+    await reserveQuota(tx, input.positions.map((p) => p.productId));
+    const positions = await insertPositions(tx, order.id, input.positions.map((p) => ({
+      productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,
+    })));
     return { order, positions, fees, payment };
   });
 }
@@ -115,29 +106,116 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
   if (input.provider !== undefined && (typeof input.provider !== 'string' || !deps.providers.has(input.provider))) {
     throw new KassaError('PAYMENT_PROVIDER_UNKNOWN', { provider: String(input.provider) });
   }
-  const m = deps.dataSource.manager;
-  const event = isUuid(input.eventId) ? await m.findOneBy(Event, { id: input.eventId }) : null;
-  if (!event) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
+  if (!isUuid(input.eventId)) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
   const ids = [...new Set(input.positions.map((p) => p?.productId))];
+  const m = deps.dataSource.manager;
+  // The event and the wanted (active, same-event) products in one prepared statement: one row per
+  // product found, or one row with null product columns when none is.
+  catalogueSql ??= prepared('load_catalogue', `SELECT ${columnList(m, Event, 'e')}, ${prefixedColumns(m, Product, 'p', 'product__')}
+      FROM event e LEFT JOIN product p ON p.event_id = e.id AND p.id = ANY($2::uuid[]) AND p.active
+     WHERE e.id = $1`);
+  const rows = await queryPrepared(m, catalogueSql, [input.eventId, ids.filter(isUuid)]);
+  if (!rows[0]) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
   const bad = ids.find((id) => !isUuid(id));
   if (bad !== undefined) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: String(bad) });
-  const rows = await m.createQueryBuilder(Product, 'p').where('p.id IN (:...ids) AND p.event_id = :eventId AND p.active', { ids, eventId: event.id }).getMany();
-  const products = new Map(rows.map((p) => [p.id, p]));
+  const event = hydrate(m, Event, rows[0]);
+  const products = new Map<string, Product>();
+  for (const row of rows) {
+    if (row.product__id === null) continue;
+    const product = hydrate(m, Product, Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith('product__')).map(([k, v]) => [k.slice(9), v])));
+    products.set(product.id, product);
+  }
   const missing = ids.find((id) => !products.has(id));
   if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing });
   return { event, products };
 }
 
-/** Inserts the order with a fresh short code and secret; retries on the (rare) code collision. */
-async function insertOrder(tx: EntityManager, values: Omit<Order, 'id' | 'code' | 'secret' | 'cancellationDate' | 'shreddedAt' | 'createdAt' | 'updatedAt'>): Promise<Order> {
+let catalogueSql: PreparedStatement | undefined;
+
+/** `alias.col AS prefixcol, …` for every column of the entity. */
+function prefixedColumns(m: EntityManager, target: typeof Product, alias: string, prefix: string): string {
+  return m.connection.getMetadata(target).columns.map((c) => `${alias}.${c.databaseName} AS ${prefix}${c.databaseName}`).join(', ');
+}
+
+type NewOrder = Pick<Order, 'organizerId' | 'eventId' | 'email' | 'locale' | 'total' | 'currency' | 'testmode' | 'expires'>;
+
+/*
+ * The order with its payment fee, its first payment (local id 1, state created) and the
+ * 'kassa.order.placed' log entry and event, in one prepared statement: placeOrder runs for every
+ * ticket sold, and each round trip costs CPU on both sides. Ids are made here so that the data of
+ * the log entry and the event are known up front. A taken code (or secret) inserts nothing at all
+ * (ON CONFLICT DO NOTHING on the order, and every other row is selected from it), and we retry.
+ * The log/outbox columns are those of `record`; a change there must be mirrored here.
+ */
+let insertOrderSql: PreparedStatement | undefined;
+
+function insertOrderStatement(tx: EntityManager): PreparedStatement {
+  insertOrderSql ??= prepared('insert_order', `WITH o AS (
+      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)
+      ON CONFLICT DO NOTHING
+      RETURNING ${columnList(tx, Order)}),
+    fee AS (
+      INSERT INTO order_fee (id, order_id, fee_type, internal_type, value, description, canceled)
+      SELECT $12::uuid, o.id, 'payment', $13::text, $14::bigint, '', false FROM o WHERE $14::bigint > 0
+      RETURNING id),
+    pay AS (
+      INSERT INTO order_payment (id, order_id, local_id, state, amount, currency, provider, info, fee_id, process_initiated, payment_date)
+      SELECT $15::uuid, o.id, 1, 'created', o.total, o.currency, $13::text, '{}'::jsonb, (SELECT id FROM fee), false, NULL
+        FROM o WHERE $13::text IS NOT NULL
+      RETURNING created_at),
+    entry AS (
+      INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
+      SELECT o.organizer_id, o.event_id, o.id, 'order', o.id, 'kassa.order.placed', $16::text, $17::text, $18::jsonb FROM o),
+    ev AS (
+      INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
+      SELECT 'order.placed', o.organizer_id, o.id, $19::jsonb FROM o)
+    SELECT o.*, (SELECT created_at FROM pay) AS payment_created_at FROM o`);
+  return insertOrderSql;
+}
+
+/** Inserts the order (fresh short code and secret; retried on the rare collision) with its fee, first payment, log entry and event. */
+async function insertOrder(
+  tx: EntityManager, values: NewOrder, extra: { providerId: string | null; fee: number; actor: Actor; positions: number },
+): Promise<{ order: Order; payment: OrderPayment | null; fees: OrderFee[] }> {
+  const { providerId, fee, actor } = extra;
+  const data = { total: values.total, currency: values.currency, positions: extra.positions, provider: providerId, fee };
   for (let attempt = 0; attempt < 10; attempt++) {
-    const row = { ...values, code: newCode(), secret: randomBytes(24).toString('base64url'), cancellationDate: null, shreddedAt: null };
-    // ON CONFLICT DO NOTHING keeps the transaction usable when the code is taken.
-    const result = await tx.createQueryBuilder().insert().into(Order).values(row).orIgnore().returning('*').execute();
-    const inserted = (result.raw as Record<string, unknown>[])[0];
-    if (inserted) return hydrate(tx, Order, inserted);
+    const id = randomUUID();
+    const code = newCode();
+    const feeId = fee > 0 && providerId ? randomUUID() : null;
+    const paymentId = providerId ? randomUUID() : null;
+    const payload = { orderId: id, code, total: values.total, currency: values.currency, provider: providerId };
+    const [row] = await queryPrepared(tx, insertOrderStatement(tx), [
+      id, values.organizerId, values.eventId, code, randomBytes(24).toString('base64url'), values.email, values.locale, values.total,
+      values.currency, values.expires, values.testmode, feeId, providerId, feeId ? fee : 0, paymentId, actor.type, actor.id ?? null,
+      JSON.stringify(data), JSON.stringify(payload),
+    ]);
+    if (!row) continue;
+    const order = hydrate(tx, Order, row);
+    const fees = feeId ? [tx.create(OrderFee, { id: feeId, orderId: id, feeType: 'payment', internalType: providerId as string, value: fee, description: '', canceled: false })] : [];
+    const payment = paymentId ? tx.create(OrderPayment, {
+      id: paymentId, orderId: id, localId: 1, state: 'created', amount: values.total, currency: order.currency, provider: providerId as string,
+      info: {}, feeId, processInitiated: false, paymentDate: null, createdAt: row.payment_created_at as Date,
+    }) : null;
+    return { order, payment, fees };
   }
   throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
+}
+
+const insertPositionsSql = (tx: EntityManager): PreparedStatement => insertPositionsStatement ??= prepared('insert_positions', `
+  INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
+  SELECT $1::uuid, t.product_id, t.position_no, t.price, t.attendee_name, false
+    FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[]) AS t(product_id, position_no, price, attendee_name)
+  RETURNING ${columnList(tx, OrderPosition)}`);
+let insertPositionsStatement: PreparedStatement | undefined;
+
+/** All positions of an order in one prepared statement, numbered from 1 in the given order. */
+async function insertPositions(tx: EntityManager, orderId: string, positions: { productId: string; price: number; attendeeName: string | null }[]): Promise<OrderPosition[]> {
+  const rows = await queryPrepared(tx, insertPositionsSql(tx), [
+    orderId, positions.map((p) => p.productId), positions.map((_, i) => i + 1), positions.map((p) => p.price), positions.map((p) => p.attendeeName),
+  ]);
+  return rows.map((r) => hydrate(tx, OrderPosition, r)).sort((a, b) => a.positionNo - b.positionNo);
 }
 
 function newCode(): string {

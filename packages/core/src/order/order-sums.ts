@@ -2,7 +2,8 @@ import type { EntityManager } from 'typeorm';
 import { KassaError } from '../errors';
 import { Order } from './order.entity';
 import type { OrderStatus } from './order.machine';
-import { hydrate, isUuid } from './state-writes';
+import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
+import { columnList, hydrate, isUuid } from './state-writes';
 
 /*
  * The money sums and reconciliation flags of pretix §1.4, defined once, in SQL, so that the
@@ -84,14 +85,15 @@ export async function loadOrderSums(db: Pick<EntityManager, 'query'>, orderId: s
  */
 export async function lockOrderWithSums(tx: EntityManager, orderId: string): Promise<{ order: Order; sums: OrderSums }> {
   if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
-  const rows: Record<string, unknown>[] = await tx.query(
-    `SELECT o.*,\n  ${orderSumsColumns}\nFROM kassa_order o ${orderSumsJoins}\nWHERE o.id = $1\nFOR UPDATE OF o`,
-    [orderId],
-  );
+  // Prepared: the lateral joins make this the most expensive statement to plan on the hot path.
+  lockOrderWithSumsSql ??= prepared('lock_order_with_sums',
+    `SELECT ${columnList(tx, Order, 'o')},\n  ${orderSumsColumns}\nFROM kassa_order o ${orderSumsJoins}\nWHERE o.id = $1\nFOR UPDATE OF o`);
+  const rows = await queryPrepared(tx, lockOrderWithSumsSql, [orderId]);
   const row = rows[0];
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   return { order: hydrate(tx, Order, row), sums: toOrderSums(row) };
 }
+let lockOrderWithSumsSql: PreparedStatement | undefined;
 
 /** Maps a row selected with `orderSumsColumns` (plus o.id, code, status, total, currency). */
 export function toOrderSums(row: Record<string, unknown>): OrderSums {

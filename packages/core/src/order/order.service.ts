@@ -69,16 +69,30 @@ export class OrderService {
   async expireOrders(now: Date = this.deps.clock.now(), batchSize = 500): Promise<number> {
     const to = orderMachine.transition('pending', 'expire');
     return withTransaction(this.deps.dataSource, async (tx) => {
+      const due: { id: string }[] = await tx.query(
+        `SELECT c.id FROM kassa_order c
+          WHERE c.status = 'pending' AND c.expires < $1
+            AND NOT EXISTS (SELECT 1 FROM order_fee f WHERE f.order_id = c.id AND f.fee_type = 'cancellation' AND NOT f.canceled)
+          ORDER BY c.expires LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, batchSize],
+      );
+      if (due.length === 0) return 0;
+      const ids = due.map((r) => r.id);
+      // Expiring frees seats: a trigger lowers each quota's usage counter, order by order. Taking
+      // those counter rows first, all at once in quota id order (reserveQuota's order), keeps a
+      // batch spanning several quotas from deadlocking with a buyer.
+      await tx.query(
+        `SELECT 1 FROM quota_usage WHERE quota_id IN (
+           SELECT qp.quota_id FROM order_position op JOIN quota_product qp ON qp.product_id = op.product_id
+            WHERE op.order_id = ANY($1::uuid[]) AND NOT op.canceled)
+          ORDER BY quota_id FOR NO KEY UPDATE`,
+        [ids],
+      );
       const [rows] = await tx.query(
         `UPDATE kassa_order o SET status = $1, updated_at = now()
-          WHERE o.id IN (
-            SELECT c.id FROM kassa_order c
-             WHERE c.status = 'pending' AND c.expires < $2
-               AND NOT EXISTS (SELECT 1 FROM order_fee f WHERE f.order_id = c.id AND f.fee_type = 'cancellation' AND NOT f.canceled)
-             ORDER BY c.expires LIMIT $3 FOR UPDATE SKIP LOCKED)
-            AND o.status = 'pending'
+          WHERE o.id = ANY($2::uuid[]) AND o.status = 'pending'
           RETURNING o.id, o.organizer_id, o.event_id, o.code, o.expires`,
-        [to, now, batchSize],
+        [to, ids],
       ) as [{ id: string; organizer_id: string; event_id: string; code: string; expires: Date }[], number];
       if (rows.length === 0) return 0;
       // One multi-row insert each for the audit entries and the events, not two per order.
@@ -103,7 +117,7 @@ export class OrderService {
       const order = await lockOrder(tx, orderId);
       const from = order.status;
       orderMachine.transition(from, 'extend');
-      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id), order.id);
+      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
       await moveOrder(tx, order, 'extend', { expires: newExpires });
       await record(tx, {
         order, objectType: 'order', objectId: order.id, action: 'kassa.order.expirychanged', actor: opts.actor,

@@ -1,56 +1,51 @@
 import type { EntityManager } from 'typeorm';
+import { prepared, queryPrepared } from '../db/prepared-query';
 import { KassaError } from '../errors';
 
 /**
  * Locks the quotas of the given products and refuses when adding the positions would overflow one.
  *
- * `productIds` holds one entry per position (repeat a product for several tickets) of the order
- * `orderId`, whose own positions are never counted as usage (it may already be written). As in pretix,
- * a product in no quota is not for sale, and a quota's usage counts the non-canceled positions of
- * pending and paid orders; expired and canceled orders free their seats. The quota rows are locked
- * with SELECT … FOR UPDATE in id order (a stable order, so two buyers never deadlock) and the usage
- * is counted after the lock is held: under READ COMMITTED that count sees every order committed by
- * the previous holder, so the quota is never oversold. Call it as late as possible in the
- * transaction (pretix's rule): the lock is held until commit, and on a hot quota that hold time is
- * what limits throughput.
+ * `productIds` holds one entry per position (repeat a product for several tickets) that is about
+ * to start counting: the positions of an order being placed (call it before inserting them), or
+ * the live positions of an expired order being revived (call it before its status changes). As in
+ * pretix, a product in no quota is not for sale, and a quota's usage counts the non-canceled
+ * positions of pending and paid orders; expired and canceled orders free their seats.
+ *
+ * The usage is the counter `quota_usage.used`, kept by triggers (migration 1764000000000) in the
+ * same transaction as every change that makes a position count or stop counting, so the check
+ * costs the same for the first ticket and the ten-thousandth. The quota and counter rows are locked
+ * in quota id order (a stable order, so two buyers never deadlock) with FOR NO KEY UPDATE, not FOR
+ * UPDATE: a transaction that changes a counter row twice re-checks its foreign key, which takes KEY
+ * SHARE on the quota row, and FOR UPDATE would make that wait on us (a deadlock the tests found). The
+ * next buyer waits until this transaction commits, and its own read then sees this one's positions
+ * in the counter, so the quota is never oversold. Call it as late as possible in the transaction
+ * (pretix's rule): the lock is held until commit, and on a hot quota that hold time is what limits
+ * throughput.
  */
-export async function reserveQuota(tx: EntityManager, productIds: readonly string[], orderId: string): Promise<void> {
+export async function reserveQuota(tx: EntityManager, productIds: readonly string[]): Promise<void> {
   if (productIds.length === 0) return;
   const distinct = [...new Set(productIds)];
-  // One statement finds and locks the quotas and says which of our products each one covers.
-  const quotas: { id: string; name: string; size: number | null; products: string[] }[] = await tx.query(
-    `SELECT q.id, q.name, q.size,
-            array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
-       FROM quota q
-      WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
-      ORDER BY q.id
-        FOR UPDATE OF q`,
-    [distinct],
-  );
+  // One statement finds and locks the quotas, reads their usage and says which of our products each covers.
+  const quotas = await queryPrepared<{ id: string; name: string; size: number | null; used: number; products: string[] }>(tx, lockQuotasSql, [distinct]);
   const covered = new Set(quotas.flatMap((q) => q.products));
   const homeless = distinct.find((p) => !covered.has(p));
   if (homeless) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: homeless });
-  const limited = quotas.filter((q) => q.size !== null);
-  if (limited.length === 0) return;
-
-  const usage: { quota_id: string; used: string }[] = await tx.query(
-    `SELECT qp.quota_id, count(*) AS used
-       FROM quota_product qp
-       JOIN order_position op ON op.product_id = qp.product_id AND NOT op.canceled
-       JOIN kassa_order o ON o.id = op.order_id AND o.status IN ('pending', 'paid') AND o.id <> $2
-      WHERE qp.quota_id = ANY($1::uuid[])
-      GROUP BY qp.quota_id`,
-    [limited.map((q) => q.id), orderId],
-  );
-  const used = new Map(usage.map((u) => [u.quota_id, Number(u.used)]));
-  for (const q of limited) {
+  for (const q of quotas) {
+    if (q.size === null) continue;
     const wanted = productIds.filter((p) => q.products.includes(p)).length;
-    const left = (q.size ?? 0) - (used.get(q.id) ?? 0);
+    const left = q.size - q.used;
     if (wanted > left) {
       throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: `quota "${q.name}" has ${Math.max(left, 0)} left, ${wanted} requested` });
     }
   }
 }
+
+const lockQuotasSql = prepared('lock_quotas', `SELECT q.id, q.name, q.size, u.used,
+       array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
+  FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+ WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
+ ORDER BY q.id
+   FOR NO KEY UPDATE OF q, u`);
 
 /** The product of each live position of an order, for re-checking quota when reviving it. */
 export async function livePositionProducts(tx: EntityManager, orderId: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { logAction, type Actor } from '../audit/log-action';
+import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
 import { KassaError } from '../errors';
 import type { OutboxTopic } from '../outbox/emit-event';
 import { OrderPayment } from '../payment/order-payment.entity';
@@ -42,6 +43,22 @@ export async function lockPaymentWithOrder(tx: EntityManager, paymentId: string)
   const payment = hydrate(tx, OrderPayment, row);
   return { payment, order: { id: payment.orderId, organizerId: String(row.order_organizer_id), eventId: String(row.order_event_id), code: String(row.order_code) } };
 }
+
+/**
+ * The entity's columns as an explicit SELECT/RETURNING list (`alias.col, …`), for prepared
+ * statements, which must not use `*` (see prepared-query.ts). Computed once per entity.
+ */
+export function columnList<T extends ObjectLiteral>(tx: EntityManager, target: EntityTarget<T>, alias?: string): string {
+  const meta = tx.connection.getMetadata(target);
+  const key = `${meta.tableName}\u0000${alias ?? ''}`;
+  let list = columnLists.get(key);
+  if (list === undefined) {
+    list = meta.columns.map((c) => (alias ? `${alias}.${c.databaseName}` : c.databaseName)).join(', ');
+    columnLists.set(key, list);
+  }
+  return list;
+}
+const columnLists = new Map<string, string>();
 
 /** Builds an entity from a raw row (snake_case columns), with the column types and transformers applied. */
 export function hydrate<T extends ObjectLiteral>(tx: EntityManager, target: EntityTarget<T>, row: Record<string, unknown>): T {
@@ -92,6 +109,37 @@ async function compareAndSet<T extends ObjectLiteral>(
   const result = await tx.createQueryBuilder().update(entity).set(set as never)
     .where(`id = :id AND ${column} = :from`, { id, from }).execute();
   if (result.affected !== 1) throw new KassaError('STATE_CONFLICT', { machine, id, expected: from });
+}
+
+/*
+ * The compare-and-set of an order's status chained with its audit entry and outbox event in one
+ * statement: on the hot paths (confirmPayment marking the order paid) each round trip counts.
+ * The log and outbox columns are those of `record`; a change there must be mirrored here.
+ */
+const moveOrderRecordedSql: PreparedStatement = prepared('move_order_recorded', `WITH u AS (
+    UPDATE kassa_order SET status = $2, updated_at = now() WHERE id = $1 AND status = $3 RETURNING id),
+  entry AS (
+    INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
+    SELECT $4::uuid, $5::uuid, u.id, 'order', u.id, $6::text, $7::text, $8::text, $9::jsonb FROM u)
+  INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
+  SELECT $10::text, $4::uuid, u.id, $11::jsonb FROM u
+  RETURNING order_id`);
+
+/**
+ * moveOrder + record for an order-level change with an outbox event, in one round trip (prepared).
+ * STATE_CONFLICT when the status moved since it was read, and then nothing is written.
+ */
+export async function moveOrderRecorded(
+  tx: EntityManager, order: Order, event: OrderEvent, input: Omit<RecordInput, 'order' | 'objectType' | 'objectId'> & { topic: OutboxTopic },
+): Promise<void> {
+  const to = orderMachine.transition(order.status, event);
+  const payload = { orderId: order.id, code: order.code, ...input.payload };
+  const rows = await queryPrepared(tx, moveOrderRecordedSql, [
+    order.id, to, order.status, order.organizerId, order.eventId, input.action, input.actor.type, input.actor.id ?? null,
+    JSON.stringify(input.data ?? {}), input.topic, JSON.stringify(payload),
+  ]);
+  if (rows.length !== 1) throw new KassaError('STATE_CONFLICT', { machine: orderMachine.name, id: order.id, expected: order.status });
+  order.status = to;
 }
 
 /** max(local_id) + 1 for the order; call only while holding the order row lock. */

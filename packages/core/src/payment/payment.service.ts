@@ -8,7 +8,8 @@ import { Order } from '../order/order.entity';
 import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../order/order-sums';
 import { livePositionProducts, reserveQuota } from '../order/quota-check';
 import type { ServiceDeps } from '../order/service-deps';
-import { isUuid, lockPayment, lockPaymentWithOrder, moveOrder, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
+import { isUuid, lockPayment, lockPaymentWithOrder, moveOrderRecorded, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
+import { confirmPaymentRow } from './payment-confirm-row';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import type { PaymentOutcome } from '../provider/provider-types';
 import { OrderPayment } from './order-payment.entity';
@@ -74,9 +75,11 @@ export class PaymentService {
   }
 
   /**
-   * pretix's confirm(). Step 1 (own transaction, payment row locked) stores the payment as
-   * confirmed and commits, so received money is never lost; a second call returns quietly.
-   * Step 2 (new transaction, order row locked) decides what happens to the order.
+   * pretix's confirm(), in one transaction with one commit. Step 1 stores the payment as confirmed
+   * (a compare-and-set that is also the row lock; a second call finds it confirmed and returns
+   * quietly). Then a SAVEPOINT, and step 2 (order row locked) decides what happens to the order. If
+   * step 2 fails, only the work after the savepoint is rolled back: the confirmation still commits,
+   * so received money is never lost, and the error is rethrown after the commit.
    */
   async confirmPayment(paymentId: string, opts: ConfirmOptions): Promise<ConfirmResult> {
     return this.confirm(paymentId, opts, undefined);
@@ -88,56 +91,51 @@ export class PaymentService {
   }
 
   private async confirm(paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined): Promise<ConfirmResult> {
-    const step1 = await withTransaction(this.deps.dataSource, async (tx) => {
-      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
-      if (onlyFrom && !onlyFrom.includes(payment.state)) {
-        throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: paymentId, state: payment.state });
+    if (!isUuid(paymentId)) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+    const outcome = await withTransaction(this.deps.dataSource, async (tx) => {
+      const step1 = await confirmPaymentRow(tx, paymentId, opts, onlyFrom, opts.paymentDate ?? this.deps.clock.now());
+      if (step1.already) return { result: { kind: 'already_confirmed', payment: step1.payment } as ConfirmResult };
+      await tx.query('SAVEPOINT kassa_order_step');
+      try {
+        return { result: await this.decideOrder(tx, step1.payment, opts) };
+      } catch (err) {
+        await tx.query('ROLLBACK TO SAVEPOINT kassa_order_step');
+        return { error: err };
       }
-      if (payment.state === 'confirmed' || payment.state === 'refunded') return { payment, already: true as const };
-      await movePayment(tx, payment, 'confirm', {
-        paymentDate: opts.paymentDate ?? this.deps.clock.now(),
-        ...(opts.info ? { info: { ...payment.info, ...opts.info } } : {}),
-      });
-      await record(tx, {
-        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.confirmed', actor: opts.actor,
-        data: { localId: payment.localId, provider: payment.provider, amount: payment.amount },
-        topic: 'payment.confirmed', payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency },
-      });
-      return { payment, already: false as const };
     });
-    const { payment } = step1;
-    if (step1.already) return { kind: 'already_confirmed', payment };
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  }
 
-    return withTransaction(this.deps.dataSource, async (tx) => {
-      const { order, sums } = await lockOrderWithSums(tx, payment.orderId);
-      if (order.status === 'paid' || order.status === 'canceled') {
-        if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
-        return { kind: 'order_unchanged', payment, order: sums };
+  /** Step 2 of confirm: under the order lock, what the confirmed payment does to the order. */
+  private async decideOrder(tx: EntityManager, payment: OrderPayment, opts: ConfirmOptions): Promise<ConfirmResult> {
+    const { order, sums } = await lockOrderWithSums(tx, payment.orderId);
+    if (order.status === 'paid' || order.status === 'canceled') {
+      if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
+      return { kind: 'order_unchanged', payment, order: sums };
+    }
+    if (sums.paymentRefundSum < order.total) return { kind: 'partially_paid', payment, order: sums };
+    if (order.status === 'expired' && !opts.force) {
+      const reason = await this.lateRevivalRefusal(tx, order);
+      if (reason) {
+        await record(tx, {
+          order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
+          data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
+        });
+        return { kind: 'quota_exceeded', payment, order: sums, reason };
       }
-      if (sums.paymentRefundSum < order.total) return { kind: 'partially_paid', payment, order: sums };
-      if (order.status === 'expired' && !opts.force) {
-        const reason = await this.lateRevivalRefusal(tx, order);
-        if (reason) {
-          await record(tx, {
-            order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
-            data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
-          });
-          return { kind: 'quota_exceeded', payment, order: sums, reason };
-        }
-      }
-      await moveOrder(tx, order, 'pay');
-      await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.paid', actor: opts.actor,
-        data: { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false },
-        topic: 'order.paid', payload: { total: order.total, currency: order.currency },
-      });
-      // Paid for exactly the total, no flag can be set; only an over-payment needs the flags re-read.
-      const after = sums.paymentRefundSum > order.total
-        ? await loadOrderSums(tx, order.id)
-        : { ...sums, status: order.status, isOverpaid: false, isUnderpaid: false, isPendingWithFullPayment: false };
-      if (after.isOverpaid) await recordOverpaid(tx, order, after, opts.actor);
-      return { kind: 'order_paid', payment, order: after };
+    }
+    await moveOrderRecorded(tx, order, 'pay', {
+      action: 'kassa.order.paid', actor: opts.actor,
+      data: { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false },
+      topic: 'order.paid', payload: { total: order.total, currency: order.currency },
     });
+    // Paid for exactly the total, no flag can be set; only an over-payment needs the flags re-read.
+    const after = sums.paymentRefundSum > order.total
+      ? await loadOrderSums(tx, order.id)
+      : { ...sums, status: order.status, isOverpaid: false, isUnderpaid: false, isPendingWithFullPayment: false };
+    if (after.isOverpaid) await recordOverpaid(tx, order, after, opts.actor);
+    return { kind: 'order_paid', payment, order: after };
   }
 
   /** Why an expired order cannot be revived by a late payment, or null when it can (pretix _can_be_paid). */
@@ -145,7 +143,7 @@ export class PaymentService {
     const event = await tx.findOneByOrFail(Event, { id: order.eventId });
     if (!event.paymentTermAcceptLate) return 'the payment term is over and late payments are not accepted';
     try {
-      await reserveQuota(tx, await livePositionProducts(tx, order.id), order.id);
+      await reserveQuota(tx, await livePositionProducts(tx, order.id));
       return null;
     } catch (err) {
       if (isKassaError(err, 'ORDER_QUOTA_EXCEEDED') || isKassaError(err, 'ORDER_PRODUCT_UNAVAILABLE')) return err.message;
