@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { globalSettings, parseConfig, type AppConfig } from '@kassa/core';
+import { silentLogger } from '@kassa/jobs';
+import { createTestDatabase, type TestDatabase } from '@kassa/testing';
+import { startKassa } from '../../src/bootstrap';
+
+/*
+ * startKassa across restarts on one database: the embedded Stripe settings follow the fresh
+ * emulator, the demo is seeded once, and Stripe keys someone configured globally are never replaced.
+ */
+let db: TestDatabase;
+let config: AppConfig;
+const dataDir = mkdtempSync(path.join(tmpdir(), 'kassa-boot-'));
+const opts = { inProcessJobs: false, stripeEmulator: true, passwordLogN: 10, jobsLogger: silentLogger };
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 2 });
+  config = parseConfig({
+    DATABASE_URL: db.url, KASSA_DB_SCHEMA: db.schema, KASSA_JOBS_SCHEMA: `${db.schema}_jobs`, HOST: '127.0.0.1', PORT: 0,
+    KASSA_DATA_DIR: dataDir, KASSA_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
+  });
+});
+
+afterAll(async () => {
+  // BullMQ's tables (PostgreSQL backend) live in their own schema beside the test schema.
+  await db?.dataSource.query(`DROP SCHEMA IF EXISTS "${db.schema}_jobs" CASCADE`);
+  await db?.destroy();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('points Stripe at each start\'s emulator, seeds once, and leaves keys configured by someone else alone', async () => {
+  const first = await startKassa(config, opts);
+  let firstEmulatorUrl: string;
+  try {
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(first.url).not.toMatch(/:0$/);
+    expect(first.emulator).not.toBeNull();
+    firstEmulatorUrl = first.emulator!.url;
+    const stripe = await first.kassa.settings.resolve(globalSettings, 'payment.stripe');
+    expect(stripe).toMatchObject({ _enabled: true, apiBase: firstEmulatorUrl, stripeJsUrl: `${firstEmulatorUrl}/v3/`, secretKey: expect.stringMatching(/^sk_test_/) });
+    // The webhook endpoint was created at the emulator and its secret stored.
+    expect(stripe.webhookSecrets).toEqual([expect.stringMatching(/^whsec_/)]);
+    expect(first.login).toMatchObject({ email: 'demo@kassa.local' });
+  } finally {
+    await first.close();
+  }
+
+  const second = await startKassa(config, opts);
+  try {
+    expect(second.emulator).not.toBeNull();
+    expect(second.emulator!.url).not.toBe(firstEmulatorUrl);
+    expect(await second.kassa.settings.resolve(globalSettings, 'payment.stripe')).toMatchObject({ apiBase: second.emulator!.url });
+    expect(Number((await second.kassa.dataSource.query('SELECT count(*)::int AS n FROM organizer'))[0].n)).toBe(1);
+    // The login printed on first start is read back from the data directory.
+    expect(second.login).toEqual(first.login);
+    await second.kassa.settings.set(globalSettings, 'payment.stripe', { secretKey: 'sk_test_configuredByAnAdmin', apiBase: null, stripeJsUrl: null });
+  } finally {
+    await second.close();
+  }
+
+  const third = await startKassa(config, opts);
+  try {
+    expect(third.emulator).toBeNull();
+    const stripe = await third.kassa.settings.resolve(globalSettings, 'payment.stripe');
+    expect(stripe.secretKey).toBe('sk_test_configuredByAnAdmin');
+    expect(stripe.apiBase || null).toBeNull();
+  } finally {
+    await third.close();
+  }
+});
