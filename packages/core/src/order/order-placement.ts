@@ -13,7 +13,7 @@ import { calculateProviderFee } from '../provider/provider-fee';
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
-import { reserveQuota } from './quota-check';
+import { insertPositionsWithinQuota } from './quota-check';
 import type { ServiceDeps } from './service-deps';
 import { columnList, hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
 
@@ -71,12 +71,12 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
       expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
     }, { providerId: providerId ?? null, fee, actor, positions: input.positions.length });
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
-    // Last, so the quota lock is held only for the check, the positions and the commit; a refusal
-    // rolls all back. The positions go in after the check: inserting them is what counts them.
-    await reserveQuota(tx, input.positions.map((p) => p.productId));
-    const positions = await insertPositions(tx, order.id, input.positions.map((p) => ({
+    // Last, so the quota lock is held only for one statement (check and positions) and the commit;
+    // a refusal rolls all back. Inserting the positions is what counts them in the quota's usage.
+    const rows = await insertPositionsWithinQuota(tx, order.id, input.positions.map((p) => ({
       productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,
     })));
+    const positions = rows.map((r) => hydrate(tx, OrderPosition, r)).sort((a, b) => a.positionNo - b.positionNo);
     return { order, positions, fees, payment };
   });
 }
@@ -201,21 +201,6 @@ async function insertOrder(
     return { order, payment, fees };
   }
   throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
-}
-
-const insertPositionsSql = (tx: EntityManager): PreparedStatement => insertPositionsStatement ??= prepared('insert_positions', `
-  INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
-  SELECT $1::uuid, t.product_id, t.position_no, t.price, t.attendee_name, false
-    FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[]) AS t(product_id, position_no, price, attendee_name)
-  RETURNING ${columnList(tx, OrderPosition)}`);
-let insertPositionsStatement: PreparedStatement | undefined;
-
-/** All positions of an order in one prepared statement, numbered from 1 in the given order. */
-async function insertPositions(tx: EntityManager, orderId: string, positions: { productId: string; price: number; attendeeName: string | null }[]): Promise<OrderPosition[]> {
-  const rows = await queryPrepared(tx, insertPositionsSql(tx), [
-    orderId, positions.map((p) => p.productId), positions.map((_, i) => i + 1), positions.map((p) => p.price), positions.map((p) => p.attendeeName),
-  ]);
-  return rows.map((r) => hydrate(tx, OrderPosition, r)).sort((a, b) => a.positionNo - b.positionNo);
 }
 
 function newCode(): string {

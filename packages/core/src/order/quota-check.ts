@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { prepared, queryPrepared } from '../db/prepared-query';
+import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
 import { KassaError } from '../errors';
+import { OrderPosition } from './order-position.entity';
+import { columnList } from './state-writes';
 
 /**
  * Locks the quotas of the given products and refuses when adding the positions would overflow one.
@@ -24,20 +26,28 @@ import { KassaError } from '../errors';
  */
 export async function reserveQuota(tx: EntityManager, productIds: readonly string[]): Promise<void> {
   if (productIds.length === 0) return;
-  const distinct = [...new Set(productIds)];
   // One statement finds and locks the quotas, reads their usage and says which of our products each covers.
-  const quotas = await queryPrepared<{ id: string; name: string; size: number | null; used: number; products: string[] }>(tx, lockQuotasSql, [distinct]);
+  const quotas = await queryPrepared<LockedQuota>(tx, lockQuotasSql, [[...new Set(productIds)]]);
+  const refusal = quotaRefusal(productIds, quotas);
+  if (refusal) throw refusal;
+}
+
+interface LockedQuota { id: string; name: string; size: number | null; used: number; products: string[] }
+
+/** Why the quotas cannot take positions of `productIds` (one entry per position), or null. */
+function quotaRefusal(productIds: readonly string[], quotas: LockedQuota[]): KassaError | null {
   const covered = new Set(quotas.flatMap((q) => q.products));
-  const homeless = distinct.find((p) => !covered.has(p));
-  if (homeless) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: homeless });
+  const homeless = productIds.find((p) => !covered.has(p));
+  if (homeless) return new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: homeless });
   for (const q of quotas) {
     if (q.size === null) continue;
     const wanted = productIds.filter((p) => q.products.includes(p)).length;
     const left = q.size - q.used;
     if (wanted > left) {
-      throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: `quota "${q.name}" has ${Math.max(left, 0)} left, ${wanted} requested` });
+      return new KassaError('ORDER_QUOTA_EXCEEDED', { detail: `quota "${q.name}" has ${Math.max(left, 0)} left, ${wanted} requested` });
     }
   }
+  return null;
 }
 
 const lockQuotasSql = prepared('lock_quotas', `SELECT q.id, q.name, q.size, u.used,
@@ -46,6 +56,54 @@ const lockQuotasSql = prepared('lock_quotas', `SELECT q.id, q.name, q.size, u.us
  WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
  ORDER BY q.id
    FOR NO KEY UPDATE OF q, u`);
+
+/** A position of an order being placed, numbered by its place in the list. */
+export interface NewPosition { productId: string; price: number; attendeeName: string | null }
+
+/**
+ * reserveQuota and the insert of a new order's positions in one prepared statement: on a hot
+ * quota every order waits for the previous one's lock, and each round trip made while holding it
+ * is paid by every buyer in the queue. The CTE `q` takes the same locks in the same order as
+ * reserveQuota; the usage it returns is the latest committed (a locked row is re-read), and the
+ * positions count in it only once the statement is done (the trigger is statement-level), so the
+ * check compares with the usage before this order. The positions are inserted only when every
+ * limited quota has room; the refusal itself is worked out here from the returned quotas, by the
+ * same rules as reserveQuota, and throwing rolls back whatever was written. Returns the raw rows.
+ */
+export async function insertPositionsWithinQuota(tx: EntityManager, orderId: string, positions: readonly NewPosition[]): Promise<Record<string, unknown>[]> {
+  const productIds = positions.map((p) => p.productId);
+  insertWithinQuotaSql ??= prepared('insert_positions_within_quota', `WITH want AS (
+      SELECT t.product_id, t.position_no, t.price, t.attendee_name
+        FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[]) AS t(product_id, position_no, price, attendee_name)),
+    q AS (
+      SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+       WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($2::uuid[]))
+       ORDER BY q.id
+         FOR NO KEY UPDATE OF q, u),
+    need AS (
+      SELECT q.id, q.name, q.size, q.used,
+             array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($2::uuid[])) AS products,
+             (SELECT count(*)::integer FROM want w JOIN quota_product qp ON qp.product_id = w.product_id AND qp.quota_id = q.id) AS wanted
+        FROM q),
+    ins AS (
+      INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
+      SELECT $1::uuid, w.product_id, w.position_no, w.price, w.attendee_name, false FROM want w
+       WHERE NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used)
+      RETURNING ${columnList(tx, OrderPosition)})
+    SELECT n.quotas, ins.*
+      FROM (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)), '[]') AS quotas FROM need) n
+      LEFT JOIN ins ON true`);
+  const rows = await queryPrepared(tx, insertWithinQuotaSql, [
+    orderId, productIds, positions.map((_, i) => i + 1), positions.map((p) => p.price), positions.map((p) => p.attendeeName),
+  ]);
+  const refusal = quotaRefusal(productIds, (rows[0]?.quotas ?? []) as LockedQuota[]);
+  if (refusal) throw refusal;
+  const inserted = rows.filter((r) => r.id !== null);
+  // The SQL and quotaRefusal apply the same rule; should they ever disagree, refuse rather than sell.
+  if (inserted.length !== positions.length) throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' });
+  return inserted;
+}
+let insertWithinQuotaSql: PreparedStatement | undefined;
 
 /** The product of each live position of an order, for re-checking quota when reviving it. */
 export async function livePositionProducts(tx: EntityManager, orderId: string): Promise<string[]> {
