@@ -1,5 +1,5 @@
 import { KassaError, loadConfig } from '@kassa/core';
-import { consoleLogger, createJobsRuntime, loadJobsConfig, stopOnSignals } from '@kassa/jobs';
+import { consoleLogger, runWorker } from '@kassa/jobs';
 import { composeKassa } from './bootstrap';
 
 /**
@@ -14,16 +14,15 @@ async function main(): Promise<void> {
     throw new KassaError('CONFIG_INVALID', { detail: 'the worker needs DATABASE_URL; without it `pnpm start` runs the jobs in its own process' });
   }
   const kassa = await composeKassa(config);
-  const jobs = await createJobsRuntime({
-    dataSource: kassa.dataSource, config: loadJobsConfig(process.env), services: kassa.core, clock: kassa.pluginHost.clock,
-    plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: consoleLogger,
-  });
-  await jobs.start();
-  consoleLogger.info('worker started', { backend: jobs.context.config.backend.kind, plugins: kassa.loaded.plugins.map((p) => p.name), handlers: jobs.handlers.map((h) => h.name) });
-  stopOnSignals(async () => {
-    await jobs.stop();
+  try {
+    await runWorker({
+      dataSource: kassa.dataSource, plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, services: kassa.core,
+      onStop: () => kassa.close(), logger: consoleLogger,
+    });
+  } catch (err) {
     await kassa.close();
-  }, consoleLogger);
+    throw err;
+  }
 }
 
 main().catch((err: unknown) => {
