@@ -35,4 +35,7 @@ export const staticPlugin = fp<{ dir?: string }>(async (app, opts) => {
     if (req.headers['if-none-match'] === f.etag) return reply.code(304).send();
     return reply.send(f.body);
   });
+  // Browsers ask for /favicon.ico whatever the page says; answer with the same icon, not a 404.
+  const icon = files.get('favicon.svg');
+  if (icon) app.get('/favicon.ico', async (_req, reply) => reply.header('cache-control', 'public, max-age=86400').type(icon.type).send(icon.body));
 }, { name: 'kassa-static' });

@@ -13,6 +13,13 @@ afterAll(async () => {
 });
 
 describe('app infrastructure', () => {
+  it('serves the icon at /favicon.ico and links it from the layout', async () => {
+    const res = await app.inject({ method: 'GET', url: '/favicon.ico' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/svg+xml');
+    expect(res.body).toContain('<svg');
+  });
+
   it('serves the stylesheet from /static/kassa.css', async () => {
     const res = await app.inject({ method: 'GET', url: '/static/kassa.css' });
     expect(res.statusCode).toBe(200);
