@@ -15,6 +15,7 @@ export { processInboxEvent, routeEvent } from './webhooks/event-processor';
 export { syncPayment, applyIntent, applyRefunds, applyDispute } from './reconcile';
 export { pollAccountEvents, syncStuckPayments } from './jobs/stripe-jobs';
 export { registerAccount, STRIPE_NAMESPACE } from './stripe-account-context';
+export { createWebhookEndpoint, WEBHOOK_EVENTS } from './routes/control-routes';
 export { paymentLinkToken } from './intents';
 export { embeddedStripeSettings } from './embedded';
 

@@ -99,6 +99,8 @@ export const errorCodes = {
   STRIPE_CAPTURE_NOT_ALLOWED: { status: 409, message: 'Payment {payment} cannot be captured or released: {reason}' },
   STRIPE_PAYMENT_BUSY: { status: 503, message: 'Payment {payment} is being updated by another worker; retry shortly' },
   STRIPE_API_ERROR: { status: 502, message: 'Stripe refused {operation}: {detail}' },
+  // Stripe plugin, control actions: levels a signed-in organizer may not act on
+  STRIPE_SCOPE_NOT_ALLOWED: { status: 403, message: 'The {scope} Stripe settings cannot be changed from an organizer\'s control panel: {reason}' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -72,27 +72,56 @@ export async function handleRelease(req: PluginHttpRequest, rt: PluginRuntime): 
   return answer(req, order, { status: pi.status, outcome });
 }
 
-/** The settings level a control request names: body.eventId, else the organizer, else global (admins). */
+/**
+ * The settings level a control request acts on: body.eventId (an event of the signed-in organizer;
+ * any other is "not found"), else the signed-in organizer. The instance-wide (global) level is for
+ * the host alone: every HTTP control request carries the signed-in organizer (the server answers
+ * AUTH_REQUIRED without one), and Kassa has no instance-admin role, so a request naming
+ * `scope: 'global'` with an organizer is refused. Only a call without one (the host invoking this
+ * handler itself at start, bootstrap.ts) reaches the global level.
+ */
 async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<SettingsTarget> {
   const body = (req.body ?? {}) as { eventId?: unknown; scope?: unknown };
+  const scope = body.scope === undefined || body.scope === '' ? undefined : body.scope;
+  if (scope !== undefined && scope !== 'organizer' && scope !== 'event' && scope !== 'global') {
+    throw new KassaError('VALIDATION_FAILED', { field: 'scope', detail: 'scope must be "organizer" or "event" (with eventId)' });
+  }
+  if (scope === 'global') {
+    if (req.organizerId !== undefined) {
+      throw new KassaError('STRIPE_SCOPE_NOT_ALLOWED', { scope: 'instance-wide (global)', reason: 'only the host sets up the global webhook endpoint; act on your organizer or one of its events' });
+    }
+    return globalSettings;
+  }
+  if (!req.organizerId) throw new KassaError('AUTH_REQUIRED');
   if (typeof body.eventId === 'string' && body.eventId) {
-    const event = /^[0-9a-f-]{36}$/i.test(body.eventId) ? await rt.dataSource.manager.findOneBy(Event, { id: body.eventId }) : null;
-    if (!event || event.organizerId !== req.organizerId) throw new KassaError('NOT_FOUND', { entity: `Event ${body.eventId}` });
+    const event = /^[0-9a-f-]{36}$/i.test(body.eventId) ? await rt.dataSource.manager.findOneBy(Event, { id: body.eventId, organizerId: req.organizerId }) : null;
+    if (!event) throw new KassaError('NOT_FOUND', { entity: `Event ${body.eventId}` });
     return eventSettings(event);
   }
-  if (body.scope === 'global') return globalSettings;
-  if (!req.organizerId) throw new KassaError('AUTH_REQUIRED');
+  if (scope === 'event') throw new KassaError('VALIDATION_FAILED', { field: 'eventId', detail: 'eventId is required for scope "event"' });
   return organizerSettings(req.organizerId);
 }
 
 /**
  * POST /plugins/stripe/control/webhook-endpoint — creates our endpoint at Stripe with the pinned
  * API version (so payloads match the SDK's types) and stores its signing secret next to any
- * secrets already active, so a rotation never drops an event. Each click is a new endpoint, so
- * its idempotency key is random (only stripe-node's own retries of this call share it).
+ * secrets already active, so a rotation never drops an event. Body: { eventId? } (an event of the
+ * signed-in organizer; default: the organizer). See targetFrom for the global level.
  */
 export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const target = await targetFrom(req, rt);
+  return { status: 201, body: await createWebhookEndpoint(rt, target) };
+}
+
+/**
+ * Creates a webhook endpoint at Stripe for the account of these settings and stores its signing
+ * secret at that level. For hosts (the global endpoint at start) and the control action; it does
+ * no authorization of its own. Each call is a new endpoint, so its idempotency key is random (only
+ * stripe-node's own retries of this call share it).
+ */
+export async function createWebhookEndpoint(
+  rt: Pick<PluginRuntime, 'dataSource' | 'settings' | 'baseUrl'>, target: SettingsTarget,
+): Promise<{ endpointId: string; url: string; apiVersion: string; account: string }> {
   const ctx = await registerAccount(rt, target);
   const url = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/webhook/${ctx.account.accountId}`;
   const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
@@ -102,5 +131,5 @@ export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: Pl
   await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...new Set([...current, endpoint.secret as string])].slice(-5) });
   await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
   forgetWebhookSecrets(rt.dataSource, ctx.account.accountId);
-  return { status: 201, body: { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId } };
+  return { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId };
 }
