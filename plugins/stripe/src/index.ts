@@ -8,13 +8,14 @@ export { STRIPE_API_VERSION, createStripeClient, idempotencyKeys } from './strip
 export { toStripeAmount, fromStripeAmount, isStripeRepresentable } from './amount';
 export { verifyWebhook } from './webhook-signature';
 export { intentVerdict, refundVerdict } from './status-map';
-export { StripeAccount, StripeWebhookInbox, StripeObjectRef, StripeDispute, StripePaymentLock, stripeEntities } from './entities/stripe-entities';
+export { StripeAccount, StripeWebhookEndpoint, StripeWebhookInbox, StripeObjectRef, StripeDispute, StripePaymentLock, stripeEntities } from './entities/stripe-entities';
 export { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
+export { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 export { handleWebhook, storeEvent, eventJobId, PROCESS_EVENT_JOB } from './webhooks/webhook-route';
 export { processInboxEvent, routeEvent } from './webhooks/event-processor';
 export { syncPayment, applyIntent, applyRefunds, applyDispute } from './reconcile';
 export { pollAccountEvents, syncStuckPayments } from './jobs/stripe-jobs';
-export { registerAccount, STRIPE_NAMESPACE } from './stripe-account-context';
+export { registerAccount, webhookSecretsFor, STRIPE_NAMESPACE } from './stripe-account-context';
 export { createWebhookEndpoint, WEBHOOK_EVENTS } from './routes/control-routes';
 export { paymentLinkToken } from './intents';
 export { embeddedStripeSettings } from './embedded';

@@ -2,7 +2,7 @@ import {
   KassaError, eventSettings, globalSettings, organizerSettings, type DataSource, type Event, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
 import type Stripe from 'stripe';
-import { StripeAccount } from './entities/stripe-entities';
+import { StripeAccount, StripeWebhookEndpoint } from './entities/stripe-entities';
 import { settingsProblems, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { createStripeClient } from './stripe-client';
 
@@ -54,8 +54,12 @@ const SECRET_CACHE_MS = 5_000;
  * The active webhook signing secrets of an account, cached for a few seconds: the webhook route
  * is hot, and a rotation adds the new secret before the old one is removed, so a short delay in
  * seeing the change never refuses a correctly signed event.
+ *
+ * The secrets of every level that holds one of this account's endpoints count, beside those of
+ * the level the account was registered at: an organizer sharing the instance's keys creates its
+ * endpoint (and stores its secret) at the organizer level, not the global one it may not write.
  */
-export async function webhookSecretsFor(rt: Pick<PluginRuntime, 'dataSource' | 'settings' | 'clock'>, accountId: string): Promise<string[] | null> {
+export async function webhookSecretsFor(rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, accountId: string): Promise<string[] | null> {
   let cache = secretCaches.get(rt.dataSource);
   if (!cache) secretCaches.set(rt.dataSource, (cache = new Map()));
   const now = Date.now();
@@ -63,10 +67,16 @@ export async function webhookSecretsFor(rt: Pick<PluginRuntime, 'dataSource' | '
   if (hit && hit.until > now) return hit.secrets;
   const row = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
   if (!row) return null;
-  const settings = stripeSettingsFrom(await rt.settings.resolve(targetOf(row), STRIPE_NAMESPACE));
-  const secrets = settings.webhookSecrets ?? [];
-  cache.set(accountId, { secrets, until: now + SECRET_CACHE_MS });
-  return secrets;
+  const endpoints = await rt.dataSource.manager.find(StripeWebhookEndpoint, { where: { accountId }, order: { createdAt: 'ASC', endpointId: 'ASC' } });
+  const levels = new Map<string, SettingsTarget>();
+  for (const level of [row, ...endpoints]) levels.set(`${level.scope}:${level.organizerId ?? ''}:${level.eventId ?? ''}`, targetOf(level));
+  const secrets = new Set<string>();
+  for (const target of levels.values()) {
+    for (const s of stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? []) secrets.add(s);
+  }
+  const list = [...secrets];
+  cache.set(accountId, { secrets: list, until: now + SECRET_CACHE_MS });
+  return list;
 }
 
 /** Forgets cached secrets and settings (after the control panel stored a new secret). */

@@ -22,6 +22,21 @@ export class StripeAccount {
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }
 
+/**
+ * A webhook endpoint we created at Stripe, and the settings level its signing secret is stored on
+ * (the level the control action ran for, which need not be the account's own level).
+ */
+@Entity('stripe_webhook_endpoint')
+export class StripeWebhookEndpoint {
+  /** we_… */
+  @PrimaryColumn({ type: 'text', name: 'endpoint_id' }) endpointId!: string;
+  @Column({ type: 'text', name: 'account_id' }) accountId!: string;
+  @Column({ type: 'text' }) scope!: 'global' | 'organizer' | 'event';
+  @Column({ type: 'uuid', name: 'organizer_id', nullable: true }) organizerId!: string | null;
+  @Column({ type: 'uuid', name: 'event_id', nullable: true }) eventId!: string | null;
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
+}
+
 /** One verified webhook event, stored before we answer 2xx; unique per (account, event id). */
 @Entity('stripe_webhook_inbox')
 @Index(['account', 'eventId'], { unique: true })
@@ -93,4 +108,4 @@ export class StripePaymentLock {
   @Column({ type: 'timestamptz', name: 'expires_at' }) expiresAt!: Date;
 }
 
-export const stripeEntities = [StripeAccount, StripeWebhookInbox, StripeObjectRef, StripeDispute, StripePaymentLock];
+export const stripeEntities = [StripeAccount, StripeWebhookEndpoint, StripeWebhookInbox, StripeObjectRef, StripeDispute, StripePaymentLock];

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { StripeAccount, StripeObjectRef } from '../entities/stripe-entities';
 import { stripeCall } from '../intents';
 import { syncPayment } from '../reconcile';
-import { accountContext } from '../stripe-account-context';
+import { accountContext, webhookSecretsFor } from '../stripe-account-context';
 import { processInboxEvent, staleInboxIds } from '../webhooks/event-processor';
 import { storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
@@ -33,7 +33,8 @@ export const sweepInboxJob: PluginJobProcessor = async (_payload, rt) => {
  */
 export async function pollAccountEvents(rt: Pick<PluginRuntime, 'core' | 'dataSource' | 'settings' | 'log'>, accountId: string): Promise<{ stored: number; processed: number }> {
   const ctx = await accountContext(rt, accountId);
-  if ((ctx.settings.webhookSecrets ?? []).length > 0) return { stored: 0, processed: 0 };
+  // Any endpoint's secret means Stripe delivers this account's events (an endpoint gets them all).
+  if (((await webhookSecretsFor(rt, accountId)) ?? []).length > 0) return { stored: 0, processed: 0 };
   const since = ctx.account.lastEventCreated ?? Math.floor(ctx.account.createdAt.getTime() / 1000) - 60;
   const events: Stripe.Event[] = await stripeCall('list events', () => ctx.stripe.events.list({
     created: { gte: since }, types: [...WEBHOOK_EVENTS].slice(0, 20), limit: 100,

@@ -3,7 +3,7 @@ import {
   Event, KassaError, Order, OrderPayment, eventSettings, globalSettings, organizerSettings,
   type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
-import { StripeAccount } from '../entities/stripe-entities';
+import { StripeAccount, StripeWebhookEndpoint } from '../entities/stripe-entities';
 import { applyIntent } from '../reconcile';
 import { STRIPE_NAMESPACE, forgetWebhookSecrets, registerAccount, stripeSettingsFrom } from '../stripe-account-context';
 import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
@@ -130,6 +130,11 @@ export async function createWebhookEndpoint(
   const current = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? [];
   await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...new Set([...current, endpoint.secret as string])].slice(-5) });
   await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
+  // Where this endpoint's secret lives, so verification finds it whatever level registered the account.
+  await rt.dataSource.getRepository(StripeWebhookEndpoint).insert({
+    endpointId: endpoint.id, accountId: ctx.account.accountId, scope: target.scope,
+    organizerId: target.scope === 'global' ? null : target.organizerId, eventId: target.scope === 'event' ? target.eventId : null,
+  });
   forgetWebhookSecrets(rt.dataSource, ctx.account.accountId);
   return { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  SettingsStore, createKassaCore, type PluginHttpResponse, createProviderContextFactory, loadPlugins, organizerSettings,
+  SettingsStore, createKassaCore, type PluginHttpResponse, createProviderContextFactory, loadPlugins, organizerSettings, globalSettings,
   type KassaCore, type LoadedPlugins, type OrderPayment, type PluginRuntime,
 } from '@kassa/core';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
@@ -44,6 +44,8 @@ export interface HarnessOptions {
   currency?: string;
   price?: number;
   webhookSecrets?: string[];
+  /** Where the Stripe keys are set: the organizer (default) or instance-wide, as the embedded default does. */
+  keysAt?: 'organizer' | 'global';
   /** Renders a plugin page's view model to a full HTML page (browser tests); without it the host serves no pages. */
   renderPage?: (view: { partial: string; data: Record<string, unknown> }) => string;
 }
@@ -102,7 +104,7 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
   const shop = await createShop(db.dataSource, { price: opts.price ?? 2500, currency: opts.currency ?? 'EUR' });
   keyCounter += 1;
   const secretKey = `sk_test_harness${process.pid}x${keyCounter}`;
-  await settings.set(organizerSettings(shop.organizer.id), STRIPE_NAMESPACE, {
+  await settings.set(opts.keysAt === 'global' ? globalSettings : organizerSettings(shop.organizer.id), STRIPE_NAMESPACE, {
     _enabled: true,
     secretKey,
     publishableKey: emulator.keysFor(secretKey).publishableKey,

@@ -1,0 +1,83 @@
+import Stripe from 'stripe';
+import { globalSettings, organizerSettings } from '@kassa/core';
+import { STRIPE_API_VERSION, STRIPE_NAMESPACE, createWebhookEndpoint, handleWebhook } from '../../src';
+import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
+import { forgetWebhookSecrets } from '../../src/stripe-account-context';
+import { buyerConfirms, createStripeHarness, httpRequest, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
+
+/*
+ * The embedded default's shape: Stripe keys set instance-wide, the account registered globally by
+ * the host's endpoint, and an organizer that shares those keys creating its own endpoint from the
+ * control panel. Its secret is stored at the organizer level (it may not write the global one), so
+ * verification must read it there: every delivery to that endpoint is accepted, end to end.
+ */
+describe('an organizer-level webhook endpoint for an account registered globally', () => {
+  let h: StripeHarness;
+  let account: string;
+  let globalEndpoint: string;
+  let organizerEndpoint: string;
+
+  const secretsAt = async (target: Parameters<StripeHarness['settings']['resolve']>[0]) =>
+    ((await h.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? []) as string[];
+  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'payment_intent.created', api_version: STRIPE_API_VERSION, created: Math.floor(Date.now() / 1000), data: { object: { id: 'pi_unrelated', object: 'payment_intent', metadata: {} } } });
+  const post = (body: string, secret: string) => handleWebhook(httpRequest({ account }, {
+    rawBody: Buffer.from(body), headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret }) },
+  }), h.rt);
+
+  beforeAll(async () => {
+    h = await createStripeHarness({ keysAt: 'global' });
+    // A refused delivery is not retried here, so a refusal shows in the delivery log at once.
+    h.emulator.configureWebhooks({ retryDelaysMs: [] });
+    // The host at start (bootstrap.ts): the global endpoint, which registers the account globally.
+    const host = await createWebhookEndpoint(h.rt, globalSettings);
+    account = host.account;
+    globalEndpoint = host.endpointId;
+    // The organizer's admin clicks "Create webhook endpoint" on its own settings page.
+    const res = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+    expect(res).toMatchObject({ status: 201, body: { account } });
+    organizerEndpoint = (res as { body: { endpointId: string } }).body.endpointId;
+  });
+  afterAll(async () => { await h.destroy(); });
+
+  it('the account stays registered globally; the organizer endpoint secret is stored at the organizer level only', async () => {
+    expect(await h.db.dataSource.query('SELECT scope, organizer_id FROM stripe_account WHERE account_id = $1', [account])).toEqual([{ scope: 'global', organizer_id: null }]);
+    const global = await secretsAt(globalSettings);
+    expect(global).toHaveLength(1);
+    expect(await secretsAt(organizerSettings(h.shop.organizer.id))).toEqual([...global, expect.stringMatching(/^whsec_/)]);
+  });
+
+  it('a payment is confirmed from deliveries to the organizer endpoint alone, each accepted with 2xx', async () => {
+    // Only the organizer's endpoint is left at Stripe: every event reaches us through it.
+    await h.stripe.webhookEndpoints.del(globalEndpoint);
+    const { payment, intentId } = await placeStripeOrder(h);
+    await buyerConfirms(h, intentId, 'pm_card_visa');
+    await h.emulator.flushWebhooks();
+    const deliveries = h.emulator.deliveries().filter((d) => d.endpoint === organizerEndpoint);
+    expect(deliveries.length).toBeGreaterThan(0);
+    expect(deliveries.filter((d) => d.status !== 200)).toEqual([]);
+    await h.runJobs();
+    expect((await paymentRow(h, payment.id)).state).toBe('confirmed');
+    const [stored] = await h.db.dataSource.query(`SELECT count(*)::int AS n FROM stripe_webhook_inbox WHERE intent_id = $1 AND source = 'webhook'`, [intentId]);
+    expect(stored.n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('during a rotation every secret of the organizer level is accepted, and a foreign one still refused', async () => {
+    const again = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+    expect(again).toMatchObject({ status: 201 });
+    const own = await secretsAt(organizerSettings(h.shop.organizer.id));
+    expect(own).toHaveLength(3); // the copied global secret and two organizer endpoints' secrets
+    for (const [i, secret] of own.entries()) {
+      expect(await post(event(`evt_rotation_${i}`), secret)).toMatchObject({ status: 200, body: { received: true } });
+    }
+    expect(await post(event('evt_forged'), 'whsec_notOurs')).toMatchObject({ status: 400, body: { error: { code: 'STRIPE_WEBHOOK_REFUSED' } } });
+    expect(await h.db.dataSource.query(`SELECT 1 FROM stripe_webhook_inbox WHERE event_id = 'evt_forged'`)).toEqual([]);
+  });
+
+  it('the polling fallback stays off: the account has an endpoint secret, even though not at its own level', async () => {
+    const { pollAccountEvents } = await import('../../src/jobs/stripe-jobs');
+    await h.settings.set(globalSettings, STRIPE_NAMESPACE, { webhookSecrets: null });
+    expect(await secretsAt(globalSettings)).toEqual([]);
+    forgetWebhookSecrets(h.db.dataSource, account); // what saving the settings form would be followed by within seconds
+    expect(await pollAccountEvents(h.rt, account)).toEqual({ stored: 0, processed: 0 });
+  });
+});
