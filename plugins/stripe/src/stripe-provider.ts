@@ -112,6 +112,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     return {
       partial: 'stripe/control',
       data: {
+        paymentId: call.payment.id,
         intentId: info.intentId ?? null,
         status: info.status ?? null,
         cardBrand: info.card?.brand ?? null,

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Eta } from 'eta';
 import type { ProviderContext } from '@kassa/core';
 import { StripeProvider, stripeViewsDir } from '../../src';
@@ -41,5 +43,43 @@ describe('Stripe partials', () => {
     expect(html).toContain('<script src="https://js.stripe.com/v3/" nonce="n0nce">');
     expect(html).toContain('<script nonce="n0nce">');
     expect(html).toContain('data-intent-url="/i"');
+  });
+});
+
+/*
+ * The partials render inside the server's layout, styled by its one stylesheet (kassa.css, no
+ * inline styles under our CSP): every button and button-like link is a .btn, and every class a
+ * partial uses is defined there, except the plugin's own stripe-* hooks.
+ */
+describe('Stripe partials use the server stylesheet', () => {
+  const p = new StripeProvider();
+  const css = readFileSync(path.resolve(__dirname, '../../../../packages/server/src/public/kassa.css'), 'utf8');
+  const defined = new Set([...css.matchAll(/\.([a-z][a-z0-9-]*)/g)].map((m) => m[1]));
+  const rendered: Record<string, string> = {
+    'pay page': render({ partial: 'stripe/payment-element', data: { publishableKey: 'pk_test_a', stripeJsUrl: 'https://js.stripe.com/v3/', intentUrl: '/i', returnUrl: '/r', orderUrl: '/o', amount: '€25.00', orderCode: 'ABC12' } }),
+    pending: render(p.paymentPendingRender(ctx, { order, payment: payment('created', { intentId: 'pi_1', status: 'requires_payment_method', lastError: { code: 'x', message: 'declined' } }) })),
+    control: render(p.paymentControlRender(ctx, { order, payment: payment('pending', {
+      intentId: 'pi_1', status: 'requires_capture', card: { brand: 'visa', last4: '4242' }, threeDSecure: 'authenticated',
+      dispute: { id: 'du_1', status: 'needs_response', dueBy: '2030-03-08T10:00:00.000Z', amount: 2500, currency: 'EUR' },
+    }) })),
+    checkout: render(p.paymentFormRender(ctx, { amount: 2500, currency: 'EUR' })),
+  };
+
+  const btn = /class="(?:[^"]* )?btn(?: [^"]*)?"/;
+  it.each(Object.keys(rendered))('%s: every button carries class "btn"', (name) => {
+    const buttons = [...(rendered[name] as string).matchAll(/<button\b[^>]*>/g)].map((m) => m[0]);
+    if (name === 'pay page' || name === 'control') expect(buttons.length).toBeGreaterThan(0);
+    for (const tag of buttons) expect(tag).toMatch(btn);
+  });
+
+  it('pending: the link back to the pay page is styled as a button', () => {
+    expect(/<a\b[^>]*\/plugins\/stripe\/pay\/[^>]*>/.exec(rendered.pending as string)?.[0]).toMatch(btn);
+  });
+
+  it.each(Object.keys(rendered))('%s: no inline style, and every class is defined in kassa.css (or is a stripe-* hook)', (name) => {
+    const html = rendered[name] as string;
+    expect(html).not.toMatch(/\sstyle=/);
+    const used = [...html.matchAll(/class="([^"]*)"/g)].flatMap((m) => (m[1] as string).split(/\s+/)).filter(Boolean);
+    expect(used.filter((c) => !c.startsWith('stripe-') && !defined.has(c))).toEqual([]);
   });
 });
