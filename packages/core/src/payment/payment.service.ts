@@ -6,10 +6,11 @@ import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
 import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../order/order-sums';
+import { orderMachine } from '../order/order.machine';
 import { livePositionProducts, reserveQuota } from '../order/quota-check';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, lockPayment, lockPaymentWithOrder, moveOrderRecorded, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
-import { confirmPaymentRow } from './payment-confirm-row';
+import { confirmPaymentRow, lockOrderAndPayIfCovered } from './payment-confirm-row';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import type { PaymentOutcome } from '../provider/provider-types';
 import { OrderPayment } from './order-payment.entity';
@@ -75,9 +76,9 @@ export class PaymentService {
   }
 
   /**
-   * pretix's confirm(), in one transaction with one commit. Step 1 stores the payment as confirmed
-   * (a compare-and-set that is also the row lock; a second call finds it confirmed and returns
-   * quietly). Then a SAVEPOINT, and step 2 (order row locked) decides what happens to the order. If
+   * pretix's confirm(), in one transaction with one commit. Step 1 locks the order row and stores
+   * the payment as confirmed (a compare-and-set that is also the payment's row lock; a second call
+   * finds it confirmed and returns quietly). Then a SAVEPOINT, and step 2 (order row locked) decides what happens to the order. If
    * step 2 fails, only the work after the savepoint is rolled back: the confirmation still commits,
    * so received money is never lost, and the error is rethrown after the commit.
    */
@@ -109,27 +110,32 @@ export class PaymentService {
 
   /** Step 2 of confirm: under the order lock, what the confirmed payment does to the order. */
   private async decideOrder(tx: EntityManager, payment: OrderPayment, opts: ConfirmOptions): Promise<ConfirmResult> {
-    const { order, sums } = await lockOrderWithSums(tx, payment.orderId);
-    if (order.status === 'paid' || order.status === 'canceled') {
-      if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
-      return { kind: 'order_unchanged', payment, order: sums };
-    }
-    if (sums.paymentRefundSum < order.total) return { kind: 'partially_paid', payment, order: sums };
-    if (order.status === 'expired' && !opts.force) {
-      const reason = await this.lateRevivalRefusal(tx, order);
-      if (reason) {
-        await record(tx, {
-          order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
-          data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
-        });
-        return { kind: 'quota_exceeded', payment, order: sums, reason };
+    const paidData = { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false };
+    // The common case (pending, now covered) is decided and written by this one statement.
+    const { order, sums, paid } = await lockOrderAndPayIfCovered(tx, payment.orderId, opts.actor, paidData);
+    if (!paid) {
+      if (order.status === 'paid' || order.status === 'canceled') {
+        if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
+        return { kind: 'order_unchanged', payment, order: sums };
       }
+      if (sums.paymentRefundSum < order.total) return { kind: 'partially_paid', payment, order: sums };
+      if (order.status === 'expired' && !opts.force) {
+        const reason = await this.lateRevivalRefusal(tx, order);
+        if (reason) {
+          await record(tx, {
+            order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
+            data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
+          });
+          return { kind: 'quota_exceeded', payment, order: sums, reason };
+        }
+      }
+      await moveOrderRecorded(tx, order, 'pay', {
+        action: 'kassa.order.paid', actor: opts.actor, data: paidData,
+        topic: 'order.paid', payload: { total: order.total, currency: order.currency },
+      });
+    } else {
+      order.status = orderMachine.transition('pending', 'pay');
     }
-    await moveOrderRecorded(tx, order, 'pay', {
-      action: 'kassa.order.paid', actor: opts.actor,
-      data: { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false },
-      topic: 'order.paid', payload: { total: order.total, currency: order.currency },
-    });
     // Paid for exactly the total, no flag can be set; only an over-payment needs the flags re-read.
     const after = sums.paymentRefundSum > order.total
       ? await loadOrderSums(tx, order.id)

@@ -1,5 +1,5 @@
-import { Order, OrderPayment } from '@kassa/core';
-import { createCoreHarness, logActions, outboxTopics, type CoreHarness } from './core-harness';
+import { Order, OrderPayment, money } from '@kassa/core';
+import { admin, createCoreHarness, logActions, outboxTopics, type CoreHarness } from './core-harness';
 
 const provider = { type: 'provider', id: 'card' } as const;
 
@@ -47,5 +47,29 @@ describe('payments.confirmPayment: a failing order step keeps the confirmation',
     expect(again.kind).toBe('already_confirmed');
     const other = await h.order(await h.shop());
     expect((await h.core.payments.confirmPayment(other.paymentId, { actor: provider })).kind).toBe('order_paid');
+  });
+
+  /*
+   * With both steps in one transaction, a confirmation's payment row is visible to others only at
+   * its commit. If the order step read the sums in a snapshot taken before the other confirmation
+   * committed, two halves confirmed at once would each see only their own half, and the order
+   * would stay pending though fully paid. Each confirmation takes the order lock before touching
+   * its payment, so the order step always reads after the other one's commit.
+   */
+  it('two halves confirmed at the same moment leave the order paid, every time', async () => {
+    const shop = await h.shop({ price: 10_000 });
+    const rounds = await Promise.all(Array.from({ length: 8 }, async () => {
+      const { order } = await h.order(shop, { provider: 'bank' });
+      const halves = [
+        await h.core.payments.createPayment(order.id, { provider: 'card', amount: money(5000, 'EUR'), actor: admin }),
+        await h.core.payments.createPayment(order.id, { provider: 'card', amount: money(5000, 'EUR'), actor: admin }),
+      ];
+      const results = await Promise.all(halves.map((p) => h.core.payments.confirmPayment(p.id, { actor: provider })));
+      return { order, kinds: results.map((r) => r.kind).sort() };
+    }));
+    for (const { order, kinds } of rounds) {
+      expect(kinds).toEqual(['order_paid', 'partially_paid']);
+      expect(await h.core.orders.getSummary(order.id)).toMatchObject({ status: 'paid', pendingSum: 0, isPendingWithFullPayment: false });
+    }
   });
 });
