@@ -164,11 +164,13 @@
     return new Promise(function (resolve) {
       var modal = document.createElement('div');
       modal.id = 'kassa-3ds-modal';
-      modal.setAttribute('style', 'position:fixed;inset:0;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center;z-index:2147483647');
+      // Styles through CSSOM, never a style attribute: a page whose CSP has no 'unsafe-inline' for
+      // styles (Kassa's) blocks style attributes, and the modal would then not be an overlay.
+      modal.style.cssText = 'position:fixed;inset:0;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center;z-index:2147483647';
       var frame = document.createElement('iframe');
       frame.id = 'kassa-3ds-frame';
       frame.title = '3D Secure test authentication';
-      frame.setAttribute('style', 'width:420px;height:480px;background:#fff;border:0');
+      frame.style.cssText = 'width:420px;max-width:100%;height:480px;max-height:100%;background:#fff;border:0';
       frame.src = url + (url.indexOf('?') === -1 ? '?' : '&') + 'mode=frame';
       modal.appendChild(frame);
       function onMessage(ev) {
@@ -475,9 +477,19 @@
   };
 
   var uid = 0;
+  /* DOM nodes styled through CSSOM (allowed under a strict CSP), not markup with style attributes. */
   function field(label, id, name, placeholder, autocomplete) {
-    return '<label style="display:block;margin:.3rem 0">' + label +
-      ' <input id="' + id + '" name="' + name + '" placeholder="' + placeholder + '" autocomplete="' + autocomplete + '" inputmode="numeric"></label>';
+    var wrap = document.createElement('label');
+    wrap.style.cssText = 'display:block;margin:.3rem 0';
+    wrap.appendChild(document.createTextNode(label + ' '));
+    var input = document.createElement('input');
+    input.id = id;
+    input.name = name;
+    input.placeholder = placeholder;
+    input.autocomplete = autocomplete;
+    input.setAttribute('inputmode', 'numeric');
+    wrap.appendChild(input);
+    return wrap;
   }
 
   Element.prototype._renderCard = function () {
@@ -486,12 +498,16 @@
     var root = document.createElement('div');
     root.className = 'kassa-card-form';
     root.setAttribute('data-element-type', this._type);
-    root.innerHTML =
-      field('Card number', 'kassa-card-number' + sfx, 'cardnumber', '1234 1234 1234 1234', 'cc-number') +
-      field('Expiry', 'kassa-card-expiry' + sfx, 'exp-date', 'MM / YY', 'cc-exp') +
-      field('CVC', 'kassa-card-cvc' + sfx, 'cvc', 'CVC', 'cc-csc') +
-      field('Postal code', 'kassa-card-postal' + sfx, 'postal', '12345', 'postal-code') +
-      '<div class="kassa-card-error" id="kassa-card-error' + sfx + '" role="alert" style="color:#b00"></div>';
+    root.appendChild(field('Card number', 'kassa-card-number' + sfx, 'cardnumber', '1234 1234 1234 1234', 'cc-number'));
+    root.appendChild(field('Expiry', 'kassa-card-expiry' + sfx, 'exp-date', 'MM / YY', 'cc-exp'));
+    root.appendChild(field('CVC', 'kassa-card-cvc' + sfx, 'cvc', 'CVC', 'cc-csc'));
+    root.appendChild(field('Postal code', 'kassa-card-postal' + sfx, 'postal', '12345', 'postal-code'));
+    var errorBox = document.createElement('div');
+    errorBox.className = 'kassa-card-error';
+    errorBox.id = 'kassa-card-error' + sfx;
+    errorBox.setAttribute('role', 'alert');
+    errorBox.style.cssText = 'color:#b00';
+    root.appendChild(errorBox);
     var self = this;
     root.addEventListener('input', function () {
       var card = self._readCard();

@@ -47,7 +47,7 @@ export interface HarnessOptions {
   /** Where the Stripe keys are set: the organizer (default) or instance-wide, as the embedded default does. */
   keysAt?: 'organizer' | 'global';
   /** Renders a plugin page's view model to a full HTML page (browser tests); without it the host serves no pages. */
-  renderPage?: (view: { partial: string; data: Record<string, unknown> }) => string;
+  renderPage?: (view: { partial: string; data: Record<string, unknown> }) => string | { html: string; headers: Record<string, string> };
 }
 
 export async function createStripeHarness(opts: HarnessOptions = {}): Promise<StripeHarness> {
@@ -62,7 +62,9 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
           if ('redirect' in out) { res.writeHead(out.status ?? 303, { location: out.redirect }).end(); return; }
           if ('view' in out) {
             if (!opts.renderPage) { res.writeHead(500).end('no renderer'); return; }
-            res.writeHead(out.status ?? 200, { 'content-type': 'text/html; charset=utf-8' }).end(opts.renderPage(out.view));
+            const page = opts.renderPage(out.view);
+            const { html, headers: extra } = typeof page === 'string' ? { html: page, headers: {} } : page;
+            res.writeHead(out.status ?? 200, { 'content-type': 'text/html; charset=utf-8', ...extra }).end(html);
             return;
           }
           res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) }).end(JSON.stringify(out.body ?? {}));
