@@ -154,6 +154,27 @@ describe('Stripe control routes: organizer scoping', () => {
     expect((await otherStripe.paymentIntents.retrieve(intentId)).status).toBe('requires_capture');
   });
 
+  it("shop routes: a pay link's token opens only its own payment (404 with another payment's id), and a form post needs the CSRF token", async () => {
+    const place = async () => {
+      const placed = await deps.core.orders.placeOrder({ eventId: own.event.id, email: 'b@example.org', positions: [{ productId: own.product.id }], provider: 'stripe' });
+      const { outcome } = await deps.core.payments.executePayment((placed.payment as OrderPayment).id, {});
+      return { paymentId: (placed.payment as OrderPayment).id, payPath: (outcome as { redirectUrl: string }).redirectUrl.replace(baseUrl, '') };
+    };
+    const first = await place();
+    const second = await place();
+    const token = first.payPath.split('/').at(-1) as string;
+    const before = (await deps.core.payments.loadPayment(second.paymentId)).payment.info;
+    for (const [method, kind] of [['GET', 'pay'], ['POST', 'intent'], ['GET', 'return']] as const) {
+      const res = await app.inject({ method, url: `/plugins/stripe/${kind}/${second.paymentId}/${token}`, headers: { accept: 'application/json', 'content-type': 'application/json' }, ...(method === 'POST' ? { payload: '{}' } : {}) });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ error: { code: 'STRIPE_PAYMENT_LINK_INVALID' } });
+    }
+    expect((await deps.core.payments.loadPayment(second.paymentId)).payment.info).toEqual(before);
+    const forged = await app.inject({ method: 'POST', url: first.payPath.replace('/pay/', '/intent/'), headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, payload: 'x=1' });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.body).not.toContain('_secret_');
+  });
+
   it('the host (no signed-in organizer: bootstrap calls the handler itself) creates the global endpoint', async () => {
     const res = await handleCreateWebhookEndpoint(
       { method: 'POST', params: {}, query: {}, headers: {}, rawBody: Buffer.alloc(0), body: { scope: 'global' } },
