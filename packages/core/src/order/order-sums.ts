@@ -80,19 +80,25 @@ export async function loadOrderSums(db: Pick<EntityManager, 'query'>, orderId: s
 }
 
 /**
- * Locks the order row and reads its sums in one statement (FOR UPDATE OF o: only the order row
- * is locked, the aggregated payment and refund rows are not).
+ * Locks the order row, then reads it with its sums. Two statements on purpose: a statement that
+ * waits for a row lock re-reads the locked row when it gets it, but its joins (the sums) stay in
+ * the snapshot taken before the wait, so one statement could miss the payments or refunds written
+ * by the transaction it waited for. The second statement starts after the lock is held, and sees
+ * every change committed by previous holders.
  */
 export async function lockOrderWithSums(tx: EntityManager, orderId: string): Promise<{ order: Order; sums: OrderSums }> {
   if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
-  // Prepared: the lateral joins make this the most expensive statement to plan on the hot path.
-  lockOrderWithSumsSql ??= prepared('lock_order_with_sums',
-    `SELECT ${columnList(tx, Order, 'o')},\n  ${orderSumsColumns}\nFROM kassa_order o ${orderSumsJoins}\nWHERE o.id = $1\nFOR UPDATE OF o`);
+  const locked = await queryPrepared(tx, lockOrderSql, [orderId]);
+  if (!locked[0]) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+  // Prepared: the lateral joins make this the most expensive statement to plan.
+  lockOrderWithSumsSql ??= prepared('order_with_sums',
+    `SELECT ${columnList(tx, Order, 'o')},\n  ${orderSumsColumns}\nFROM kassa_order o ${orderSumsJoins}\nWHERE o.id = $1`);
   const rows = await queryPrepared(tx, lockOrderWithSumsSql, [orderId]);
   const row = rows[0];
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   return { order: hydrate(tx, Order, row), sums: toOrderSums(row) };
 }
+const lockOrderSql = prepared('lock_order', 'SELECT id FROM kassa_order WHERE id = $1 FOR UPDATE');
 let lockOrderWithSumsSql: PreparedStatement | undefined;
 
 /** Maps a row selected with `orderSumsColumns` (plus o.id, code, status, total, currency). */

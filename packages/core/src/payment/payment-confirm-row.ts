@@ -114,8 +114,10 @@ function lockAndPayStatement(tx: EntityManager): PreparedStatement {
 }
 
 /**
- * Locks the order with its sums and marks it paid when it is pending and covered (see above).
+ * Reads the order with its sums and marks it paid when it is pending and covered (see above).
  * `paid` says whether it did; `order` and `sums` are as read under the lock, before that change.
+ * Call it only when this transaction already holds the order lock (confirmPaymentRow takes it):
+ * if this statement had to wait for the lock, its sums would come from before the wait.
  */
 export async function lockOrderAndPayIfCovered(
   tx: EntityManager, orderId: string, actor: Actor, paidData: Record<string, unknown>,
