@@ -62,6 +62,14 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   EMBEDDED_START_FAILED: 'Check that the data directory is writable and not corrupted, or set DATABASE_URL to use a PostgreSQL server.',
   JOB_QUEUE_UNKNOWN: 'Use one of the queue names listed in the message.',
   JOB_NOT_FAILED: 'Only jobs in the failed list can be retried; reload the list.',
+  STRIPE_NOT_CONFIGURED: 'Enter the Stripe keys in the payment provider settings (organizer or event level), or disable Stripe.',
+  STRIPE_ACCOUNT_UNKNOWN: 'Create the webhook endpoint again from the Stripe settings page; this URL belongs to no registered account.',
+  STRIPE_WEBHOOK_REFUSED: 'Check the endpoint\'s signing secret in the Stripe settings (several may be active during a rotation); forged or stale deliveries are refused on purpose.',
+  STRIPE_PAYMENT_LINK_INVALID: 'Open the payment from the order page; the link was changed or belongs to another payment.',
+  STRIPE_CAPTURE_NOT_ALLOWED: 'Only authorized, uncaptured card payments can be captured or released; reload the order.',
+  STRIPE_PAYMENT_BUSY: 'Retry in a moment; another worker is applying an update to this payment (Stripe retries webhooks by itself).',
+  STRIPE_API_ERROR: 'Read Stripe\'s message in the detail; fix the settings or retry later if Stripe was unavailable.',
+  STRIPE_SCOPE_NOT_ALLOWED: 'Create the endpoint for your organizer or one of its events; the host sets up the global one at start.',
 };
 
 /** The fallback when a code has no entry above, by HTTP status class. */

@@ -5,11 +5,10 @@ import path from 'node:path';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, decodeSecretKey, globalSettings, loadPlugins, parseConfig,
   runMigrations, SettingsStore, startEmbeddedPostgres, systemClock,
-  type AppConfig, type DataSource, type EmbeddedPostgres, type KassaCore, type LoadedPlugins, type Plugin, type PluginRouteHandler,
-  type PluginRuntime,
+  type AppConfig, type DataSource, type EmbeddedPostgres, type KassaCore, type LoadedPlugins, type Plugin,
 } from '@kassa/core';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime, type PluginHost } from '@kassa/jobs';
-import stripePlugin, { STRIPE_NAMESPACE, embeddedStripeSettings } from '@kassa/plugin-stripe';
+import stripePlugin, { STRIPE_NAMESPACE, createWebhookEndpoint, embeddedStripeSettings } from '@kassa/plugin-stripe';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app';
@@ -163,7 +162,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     await app.listen({ host: config.HOST, port: config.PORT });
 
     // After listen: the emulator delivers events to our webhook route from now on.
-    if (emulator) await registerEmbeddedWebhook(kassa, jobs, jobsLogger);
+    if (emulator) await registerEmbeddedWebhook(kassa, jobsLogger);
 
     return {
       url: config.BASE_URL, config, app, kassa, jobs, emulator,
@@ -191,23 +190,14 @@ async function useEmbeddedStripe(kassa: KassaComposition): Promise<RunningEmulat
 }
 
 /**
- * Creates the webhook endpoint at the (fresh) emulator through the plugin's own control action, the
- * same code the "Create webhook endpoint" button runs, so events flow back to this instance. When
- * it fails, the plugin's polling job still keeps payments up to date; this says so.
+ * Creates the webhook endpoint at the (fresh) emulator with the plugin's own function (the one the
+ * "Create webhook endpoint" button ends in), at the global level only the host may write, so events
+ * flow back to this instance. When it fails, the plugin's polling job still keeps payments up to
+ * date; this says so.
  */
-async function registerEmbeddedWebhook(kassa: KassaComposition, jobs: JobsRuntime, log: JobsLogger): Promise<void> {
-  const found = kassa.loaded.routes.find((r) => r.plugin === 'stripe' && r.route.method === 'POST' && r.route.path === '/control/webhook-endpoint');
-  if (!found) return;
-  const runtime: PluginRuntime = {
-    ...kassa.pluginHost,
-    enqueue: (job, payload, o) => jobs.enqueuePluginJob('stripe', job, payload, o),
-    log,
-  };
+async function registerEmbeddedWebhook(kassa: KassaComposition, log: JobsLogger): Promise<void> {
   try {
-    await (found.route.handler as unknown as PluginRouteHandler)(
-      { method: 'POST', params: {}, query: {}, headers: {}, rawBody: Buffer.alloc(0), body: { scope: 'global' } },
-      runtime,
-    );
+    await createWebhookEndpoint(kassa.pluginHost, globalSettings);
   } catch (err) {
     log.warn('embedded Stripe: webhook endpoint not created, payments are polled instead', { error: err instanceof Error ? err.message : String(err) });
   }

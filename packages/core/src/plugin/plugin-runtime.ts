@@ -48,6 +48,11 @@ export interface PluginHttpRequest {
   readonly body?: unknown;
   /** For `control` routes: the signed-in organizer. */
   readonly organizerId?: string;
+  /**
+   * For `control` routes: whether the signed-in user is in one of the organizer's admin teams
+   * (may change settings). Plugins answer 404 to non-admins for settings-changing actions.
+   */
+  readonly isAdmin?: boolean;
 }
 
 /** What a plugin route answers. Exactly one of body, redirect or view. */

@@ -47,8 +47,9 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
       // A webhook answers a provider's server, never a browser: no headers or nonce to compute.
       ...(route.kind === 'webhook' ? { helmet: false } : {}),
       handler: async (req, reply) => {
-        const organizerId = await authorize(app, opts, route, req, reply);
+        // Taken before authorize(): the CSRF check swaps req.body for the token it reads.
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const organizerId = await authorize(app, opts, route, req, reply, raw);
         const pluginReq: PluginHttpRequest = {
           method: req.method,
           params: req.params as Record<string, string>,
@@ -57,6 +58,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           rawBody: raw,
           body: route.kind === 'webhook' ? undefined : parseBody(req.headers['content-type'], raw),
           organizerId,
+          ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
         };
         const res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtime);
         return sendPluginResponse(req, reply, res, route.kind === 'control');
@@ -65,13 +67,13 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
   }
 };
 
-async function authorize(app: FastifyInstance, opts: PluginRoutesOptions, route: PluginRoute, req: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
+async function authorize(app: FastifyInstance, opts: PluginRoutesOptions, route: PluginRoute, req: FastifyRequest, reply: FastifyReply, raw: Buffer): Promise<string | undefined> {
   if (route.kind === 'webhook') return undefined;
   if (route.kind === 'api') return (await authenticateApiToken(opts.deps.dataSource, req.headers.authorization)).organizerId;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type === '' || simpleContentTypes.includes(type)) {
-      const token = (parseBody(req.headers['content-type'], Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)) as { _csrf?: string } | undefined)?._csrf
+      const token = (parseBody(req.headers['content-type'], raw) as { _csrf?: string } | undefined)?._csrf
         ?? (req.headers['x-csrf-token'] as string | undefined);
       // csrfProtection reads the token from the body or the header: hand it the parsed form.
       req.body = { _csrf: token };

@@ -90,6 +90,19 @@ describe('plugin routes', () => {
     expect(api.json().organizerId).toBe(f.organizer.id);
   });
 
+  it('hands a CSRF-checked form post to a control route with its fields and whether the user is an admin', async () => {
+    const f = await createOrganizerFixture(t);
+    const b = await login(t, f.email, f.password);
+    const res = await t.app.inject({
+      method: 'POST', url: '/plugins/probe/control-action',
+      headers: { cookie: b.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ amount: '12.50', _csrf: b.csrf }).toString(),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().body).toEqual({ amount: '12.50', _csrf: b.csrf });
+    expect(seen.at(-1)?.isAdmin).toBe(true);
+  });
+
   it("renders a view answer with the provider's partial inside the site layout", async () => {
     const res = await t.app.inject({ method: 'GET', url: '/plugins/probe/page' });
     expect(res.statusCode).toBe(200);

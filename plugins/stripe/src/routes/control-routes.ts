@@ -93,6 +93,9 @@ async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<Se
     return globalSettings;
   }
   if (!req.organizerId) throw new KassaError('AUTH_REQUIRED');
+  // Creating an endpoint writes the organizer's Stripe settings, which only admin teams may change;
+  // like every other admin page, the action does not exist for the others.
+  if (req.isAdmin !== true) throw new KassaError('NOT_FOUND', { entity: 'Page' });
   if (typeof body.eventId === 'string' && body.eventId) {
     const event = /^[0-9a-f-]{36}$/i.test(body.eventId) ? await rt.dataSource.manager.findOneBy(Event, { id: body.eventId, organizerId: req.organizerId }) : null;
     if (!event) throw new KassaError('NOT_FOUND', { entity: `Event ${body.eventId}` });

@@ -95,8 +95,7 @@ describe('Stripe control routes: organizer scoping', () => {
   const ENDPOINT = '/plugins/stripe/control/webhook-endpoint';
 
   it('refuses scope "global" from a signed-in organizer, creating no endpoint and writing no global secret', async () => {
-    // JSON only: the server currently drops the fields of a CSRF-checked form post before the plugin sees them.
-    const res = await postJson(ENDPOINT, { scope: 'global' });
+    const res = await postForm(ENDPOINT, { scope: 'global', _csrf: csrf });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ error: { code: 'STRIPE_SCOPE_NOT_ALLOWED', message: expect.stringMatching(/global/) } });
     expect(await endpointsOf(GLOBAL_KEY)).toEqual([]);
@@ -120,6 +119,19 @@ describe('Stripe control routes: organizer scoping', () => {
     expect(await accountRows()).toEqual([]);
   });
 
+  it('a team member who is not an admin does not have the action (404): no endpoint, no secret written', async () => {
+    await db.dataSource.query(`UPDATE team SET is_admin = false WHERE organizer_id = $1`, [own.organizer.id]);
+    try {
+      const res = await postForm(ENDPOINT, { _csrf: csrf });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+      expect(await endpointsOf(OWN_KEY)).toEqual([]);
+      expect(await secretsAt(organizerSettings(own.organizer.id))).toBeUndefined();
+    } finally {
+      await db.dataSource.query(`UPDATE team SET is_admin = true WHERE organizer_id = $1`, [own.organizer.id]);
+    }
+  });
+
   it('a form post without the CSRF token is refused before the plugin runs', async () => {
     const res = await postForm(ENDPOINT, {});
     expect(res.statusCode).toBe(403);
@@ -132,7 +144,7 @@ describe('Stripe control routes: organizer scoping', () => {
     expect(res.statusCode).toBe(201);
     expect(await endpointsOf(OWN_KEY)).toHaveLength(1);
     expect(await secretsAt(organizerSettings(own.organizer.id))).toEqual([expect.stringMatching(/^whsec_/)]);
-    const forEvent = await postJson(ENDPOINT, { eventId: own.event.id });
+    const forEvent = await postForm(ENDPOINT, { eventId: own.event.id, _csrf: csrf });
     expect(forEvent.statusCode).toBe(201);
     expect(await endpointsOf(OWN_KEY)).toHaveLength(2);
     expect(await secretsAt(globalSettings)).toBeUndefined();
