@@ -169,10 +169,15 @@ export function linkParams(url: string): { paymentId: string; token: string } {
   return { paymentId: m[1] as string, token: m[2] as string };
 }
 
-export function httpRequest(params: Record<string, string>, extra: Partial<{ body: unknown; headers: Record<string, string>; rawBody: Buffer; organizerId: string; query: Record<string, string> }> = {}) {
+/**
+ * A request as the server hands it to a plugin route. With an organizerId it stands for a control
+ * route called by a signed-in user, an admin of that organizer unless `isAdmin: false`.
+ */
+export function httpRequest(params: Record<string, string>, extra: Partial<{ body: unknown; headers: Record<string, string>; rawBody: Buffer; organizerId: string; isAdmin: boolean; query: Record<string, string> }> = {}) {
   return {
     method: 'GET', params, query: extra.query ?? {}, headers: extra.headers ?? {}, rawBody: extra.rawBody ?? Buffer.alloc(0),
-    ...(extra.body !== undefined ? { body: extra.body } : {}), ...(extra.organizerId ? { organizerId: extra.organizerId } : {}),
+    ...(extra.body !== undefined ? { body: extra.body } : {}),
+    ...(extra.organizerId ? { organizerId: extra.organizerId, isAdmin: extra.isAdmin ?? true } : {}),
   };
 }
 
