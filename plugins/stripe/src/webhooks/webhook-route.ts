@@ -2,6 +2,7 @@ import { KassaError, type PluginHttpRequest, type PluginHttpResponse, type Plugi
 import type Stripe from 'stripe';
 import { webhookSecretsFor } from '../stripe-account-context';
 import { verifyWebhook } from '../webhook-signature';
+import { inboxWriterFor } from './inbox-writer';
 
 /** The job that processes one stored event. */
 export const PROCESS_EVENT_JOB = 'process-event';
@@ -18,8 +19,9 @@ function refusal(err: KassaError): PluginHttpResponse {
 /**
  * POST /plugins/stripe/webhook/:account — verifies the signature on the raw body against every
  * active secret of the account (stale, forged or unknown → 400, nothing stored), stores the event
- * in the inbox (a duplicate → 200, nothing new), answers at once and leaves the work to the
- * process-event job. The sweep job picks up an event whose enqueue was lost.
+ * in the inbox (a duplicate → 200, nothing new; concurrent requests share one commit, each answered
+ * after the commit holding its row), answers at once and leaves the work to the process-event job,
+ * enqueued without waiting for it. The sweep job picks up an event whose enqueue was lost.
  */
 export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const account = req.params.account ?? '';
@@ -31,12 +33,9 @@ export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): 
 
   const inboxId = await storeEvent(rt, account, verified.event, 'webhook', req.rawBody.toString('utf8'));
   if (inboxId === null) return { status: 200, body: { received: true, duplicate: true } };
-  try {
-    await rt.enqueue(PROCESS_EVENT_JOB, { inboxId }, { jobId: eventJobId(account, verified.event.id) });
-  } catch (err) {
-    // The event is stored; the sweep job will process it. Stripe must not retry for this.
-    rt.log.warn('stripe: enqueue failed, left for the sweep', { inboxId, error: err instanceof Error ? err.message : String(err) });
-  }
+  // Not awaited: the event is stored, so the answer need not wait for the queue. A lost enqueue
+  // is caught up by the sweep job; Stripe must not retry for it.
+  enqueueEvent(rt, account, verified.event.id, inboxId);
   return { status: 200, body: { received: true } };
 }
 
@@ -50,13 +49,19 @@ export async function storeEvent(
 ): Promise<string | null> {
   const obj = (event.data?.object ?? {}) as { id?: string; object?: string; payment_intent?: unknown };
   const intent = obj.object === 'payment_intent' ? obj.id : typeof obj.payment_intent === 'string' ? obj.payment_intent : null;
-  // One plain statement on the hot path (the query builder's per-call work shows in the benchmark).
-  const rows: { id: string }[] = await rt.dataSource.query(
-    `INSERT INTO stripe_webhook_inbox (account, event_id, type, object_id, object_type, intent_id, source, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (account, event_id) DO NOTHING RETURNING id`,
+  // Concurrent callers share one INSERT and one commit; this resolves after the commit holding the row.
+  return inboxWriterFor(rt.dataSource).store({
+    account, eventId: event.id, type: event.type, objectId: obj.id ?? '', objectType: obj.object ?? '', intentId: intent ?? null, source,
     // The verified bytes are the JSON already: no second serialisation on the hot path.
-    [account, event.id, event.type, obj.id ?? '', obj.object ?? '', intent ?? null, source, rawJson ?? JSON.stringify(event)],
-  );
-  const row = rows[0];
-  return row?.id ?? null;
+    payload: rawJson ?? JSON.stringify(event),
+  });
+}
+
+function enqueueEvent(rt: PluginRuntime, account: string, eventId: string, inboxId: string): void {
+  const warn = (err: unknown) => rt.log.warn('stripe: enqueue failed, left for the sweep', { inboxId, error: err instanceof Error ? err.message : String(err) });
+  try {
+    rt.enqueue(PROCESS_EVENT_JOB, { inboxId }, { jobId: eventJobId(account, eventId) }).catch(warn);
+  } catch (err) {
+    warn(err);
+  }
 }

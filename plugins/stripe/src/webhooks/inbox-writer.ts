@@ -1,0 +1,124 @@
+import { prepared, queryPrepared, type DataSource } from '@kassa/core';
+
+/** One event to store in stripe_webhook_inbox, already verified (or fetched by the poll job). */
+export interface InboxRow {
+  account: string;
+  eventId: string;
+  type: string;
+  objectId: string;
+  objectType: string;
+  intentId: string | null;
+  source: 'webhook' | 'poll';
+  /** The event's JSON text (the verified bytes for a webhook). */
+  payload: string;
+}
+
+interface Pending {
+  row: InboxRow;
+  resolve: (id: string | null) => void;
+  reject: (err: unknown) => void;
+}
+
+// One statement text for every batch size (arrays, not N value lists), so it is prepared once per
+// connection. A single INSERT outside a transaction is its own commit: when it returns, every row
+// it inserted is durable. ON CONFLICT DO NOTHING skips events already stored; RETURNING names the
+// rows that are new, so each request learns whether it was a duplicate.
+const insertBatchSql = prepared('stripe_inbox_insert_batch', `INSERT INTO stripe_webhook_inbox
+  (account, event_id, type, object_id, object_type, intent_id, source, payload)
+  SELECT u.account, u.event_id, u.type, u.object_id, u.object_type, u.intent_id, u.source, u.payload::jsonb
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+    AS u(account, event_id, type, object_id, object_type, intent_id, source, payload)
+  ON CONFLICT (account, event_id) DO NOTHING
+  RETURNING account, event_id, id`);
+
+/** Statements in flight at once: the rest wait and go together in the next one (group commit). */
+const MAX_IN_FLIGHT = 4;
+/** Rows per statement, bounding one statement's size and the latency of the requests in it. */
+const MAX_BATCH = 128;
+
+const keyOf = (account: string, eventId: string) => `${account}\u0000${eventId}`;
+
+/**
+ * Group commit for the webhook inbox. Concurrent intake requests share one multi-row INSERT and
+ * one commit; each caller's promise settles only after the statement containing its row has
+ * returned (committed), so answering 2xx afterwards keeps the "stored durably" promise. The first
+ * request of an idle writer goes out on the next turn of the event loop (no timer); requests that
+ * arrive while MAX_IN_FLIGHT statements are running queue and leave together when one returns, so
+ * batches grow with load and stay at one row when idle.
+ */
+export class InboxWriter {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(private readonly ds: DataSource) {}
+
+  /** Stores the row; resolves with its inbox id, or null when (account, event id) was already stored. */
+  store(row: InboxRow): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    // setImmediate: requests whose bodies arrived in the same I/O phase join this batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight += 1;
+      void this.write(batch).finally(() => {
+        this.inFlight -= 1;
+        if (this.queue.length > 0) this.schedule();
+      });
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    // The same event twice in one batch: the first occurrence is inserted, the others are duplicates.
+    const first = new Map<string, Pending>();
+    for (const p of batch) {
+      const key = keyOf(p.row.account, p.row.eventId);
+      if (!first.has(key)) first.set(key, p);
+    }
+    const rows = [...first.values()].map((p) => p.row);
+    let inserted: { account: string; event_id: string; id: string }[];
+    try {
+      inserted = await queryPrepared(this.ds.manager, insertBatchSql, [
+        rows.map((r) => r.account), rows.map((r) => r.eventId), rows.map((r) => r.type), rows.map((r) => r.objectId),
+        rows.map((r) => r.objectType), rows.map((r) => r.intentId), rows.map((r) => r.source), rows.map((r) => r.payload),
+      ]);
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One bad row (say, a payload PostgreSQL's jsonb refuses) must not fail the events that
+      // happened to share its statement: each is tried again on its own, and only its own error fails it.
+      await Promise.all(batch.map((p) => this.write([p])));
+      return;
+    }
+    const ids = new Map(inserted.map((r) => [keyOf(r.account, r.event_id), r.id]));
+    for (const p of batch) {
+      const key = keyOf(p.row.account, p.row.eventId);
+      p.resolve(first.get(key) === p ? ids.get(key) ?? null : null);
+    }
+  }
+}
+
+const writers = new WeakMap<DataSource, InboxWriter>();
+
+/** The inbox writer of a data source (one per host, so every request of that host can share it). */
+export function inboxWriterFor(ds: DataSource): InboxWriter {
+  let writer = writers.get(ds);
+  if (!writer) writers.set(ds, (writer = new InboxWriter(ds)));
+  return writer;
+}

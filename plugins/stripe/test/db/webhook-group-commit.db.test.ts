@@ -1,0 +1,56 @@
+import Stripe from 'stripe';
+import { organizerSettings } from '@kassa/core';
+import { STRIPE_API_VERSION, STRIPE_NAMESPACE, handleWebhook } from '../../src';
+import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
+import { createStripeHarness, httpRequest, type StripeHarness } from '../support/stripe-harness';
+
+// The intake's group commit: concurrent requests share one INSERT (one transaction, one commit),
+// each is answered only once its row is committed, and one bad row fails only its own request.
+describe('Stripe webhook intake: group commit', () => {
+  let h: StripeHarness;
+  let account: string;
+  let secret: string;
+
+  const event = (id: string, extra = '') => JSON.stringify({ id, object: 'event', type: 'payment_intent.created', api_version: STRIPE_API_VERSION, created: Math.floor(Date.now() / 1000), data: { object: { id: `pi_${id}`, object: 'payment_intent', description: `x${extra}`, metadata: {} } } }, null, 2);
+  const post = (body: string) =>
+    handleWebhook(httpRequest({ account }, { rawBody: Buffer.from(body), headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret }) } }), h.rt);
+  const stored = async (prefix: string) =>
+    (await h.db.dataSource.query(`SELECT event_id, xmin::text AS tx FROM stripe_webhook_inbox WHERE event_id LIKE $1 ORDER BY event_id`, [`${prefix}%`])) as { event_id: string; tx: string }[];
+
+  beforeAll(async () => {
+    h = await createStripeHarness();
+    const created = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+    account = (created as { body: { account: string } }).body.account;
+    secret = ((await h.settings.resolve(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE)).webhookSecrets as string[])[0] as string;
+  });
+  afterAll(async () => { await h.destroy(); });
+
+  it('stores concurrent events in one transaction, answers each after it, and a duplicate within the batch stores nothing', async () => {
+    // Warm the secret cache so that every request below reaches the insert in the same turn.
+    expect(await post(event('evt_gc_warm'))).toMatchObject({ status: 200 });
+    const before = h.enqueued.length;
+    const bodies = Array.from({ length: 12 }, (_, i) => event(`evt_gc_${String(i).padStart(2, '0')}`));
+    const answers = await Promise.all([...bodies, bodies[3]!].map(post));
+
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => 'body' in a && (a.body as { duplicate?: boolean }).duplicate === true)).toHaveLength(1);
+    const rows = await stored('evt_gc_0').then(async (a) => [...a, ...(await stored('evt_gc_1'))]);
+    expect(rows.map((r) => r.event_id)).toEqual(bodies.map((b) => (JSON.parse(b) as { id: string }).id));
+    // One xmin: the rows were written by one statement in one transaction, i.e. one commit.
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+    // Every new event is enqueued once; the duplicate is not.
+    expect(h.enqueued.slice(before).map((j) => j.jobId).sort()).toEqual(rows.map((r) => `stripe:${account}:${r.event_id}`));
+  });
+
+  it('a row PostgreSQL refuses fails only its own request; the others of its batch are stored', async () => {
+    expect(await post(event('evt_gp_warm'))).toMatchObject({ status: 200 });
+    // Valid JSON that jsonb cannot store (\u0000): the request fails (5xx, so Stripe retries it).
+    const poisoned = event('evt_gp_bad', '\u0000');
+    const good = ['evt_gp_1', 'evt_gp_2', 'evt_gp_3'].map((id) => event(id));
+    const results = await Promise.allSettled([good[0]!, poisoned, good[1]!, good[2]!].map(post));
+
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ status: number }>).value.status)).toEqual([200, 200, 200]);
+    expect((await stored('evt_gp_')).map((r) => r.event_id)).toEqual(['evt_gp_1', 'evt_gp_2', 'evt_gp_3', 'evt_gp_warm']);
+  });
+});
