@@ -10,6 +10,7 @@ import { money } from '../money/money';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { assertAvailable } from '../provider/availability';
 import { calculateProviderFee } from '../provider/provider-fee';
+import type { ProviderContext } from '../provider/provider-types';
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
@@ -26,6 +27,18 @@ export interface PlaceOrderInput {
   provider?: string;
   testmode?: boolean;
   actor?: Actor;
+  /**
+   * The provider context the caller already built for this event and `provider` (the shop checks
+   * the method's availability with it just before), to save reading the settings again. Its
+   * settings are used; its event is replaced by the one read here.
+   */
+  providerContext?: ProviderContext;
+  /**
+   * Runs inside the placing transaction once the order row exists (before the quota check), so
+   * whatever it writes commits if and only if the order does: e.g. an idempotency ledger binding
+   * its token to the order, with no window in which the order exists unbound.
+   */
+  onPlaced?: (tx: EntityManager, order: Order) => Promise<void>;
 }
 
 export interface PlacedOrder {
@@ -55,7 +68,10 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   if (providerId && subtotal > 0) {
     // Provider calls happen before the transaction: they may read settings or talk to the network.
     const provider = deps.providers.get(providerId);
-    const ctx = await deps.providerContext(event, providerId);
+    const given = input.providerContext;
+    const ctx = given && given.event.id === event.id && providerId === input.provider
+      ? Object.freeze({ ...given, event })
+      : await deps.providerContext(event, providerId);
     const price = money(subtotal, event.currency);
     assertAvailable(provider, ctx, { total: price, now: deps.clock.now() });
     fee = calculateProviderFee(provider, ctx, price).amount;
@@ -71,6 +87,7 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
       expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
     }, { providerId: providerId ?? null, fee, actor, positions: input.positions.length });
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
+    if (input.onPlaced) await input.onPlaced(tx, order);
     // Last, so the quota lock is held only for one statement (check and positions) and the commit;
     // a refusal rolls all back. Inserting the positions is what counts them in the quota's usage.
     const rows = await insertPositionsWithinQuota(tx, order.id, input.positions.map((p) => ({

@@ -11,8 +11,9 @@ import { livePositionProducts, reserveQuota } from '../order/quota-check';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, lockPayment, lockPaymentWithOrder, moveOrderRecorded, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
 import { confirmPaymentRow, lockOrderAndPayIfCovered } from './payment-confirm-row';
+import { loadPaymentOrderEvent, markPaymentInitiated, pendCreatedPayment } from './payment-execute-rows';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
-import type { PaymentOutcome } from '../provider/provider-types';
+import type { PaymentOutcome, ProviderContext } from '../provider/provider-types';
 import { OrderPayment } from './order-payment.entity';
 import { paymentMachine, type PaymentState } from './payment.machine';
 
@@ -42,6 +43,17 @@ export interface ConfirmOptions {
 export interface ExecuteResult {
   outcome: PaymentOutcome;
   confirmation?: ConfirmResult;
+}
+
+/**
+ * What the caller of executePayment already has (the shop, right after placing the order), to save
+ * reading it again. Used only when it matches the payment asked for.
+ */
+export interface ExecuteKnown {
+  loaded?: { payment: OrderPayment; order: Order; event: Event };
+  /** A provider context for the payment's event, built for provider `contextProvider`. */
+  context?: ProviderContext;
+  contextProvider?: string;
 }
 
 const payableStates: readonly PaymentState[] = ['created', 'pending'];
@@ -227,21 +239,20 @@ export class PaymentService {
    * The checkout orchestrator: marks the attempt initiated (a second call is refused, so a double
    * click cannot charge twice), calls the provider outside any transaction and applies its outcome.
    */
-  async executePayment(paymentId: string, session: Record<string, unknown>): Promise<ExecuteResult> {
-    const { payment, order, event } = await this.loadPayment(paymentId);
+  async executePayment(paymentId: string, session: Record<string, unknown>, known: ExecuteKnown = {}): Promise<ExecuteResult> {
+    // The caller's rows are only a read saved: markPaymentInitiated below re-checks the payment's
+    // state and its order's in the database.
+    const loaded = known.loaded?.payment.id === paymentId && known.loaded.order.id === known.loaded.payment.orderId
+      && known.loaded.event.id === known.loaded.order.eventId ? known.loaded : await this.loadPayment(paymentId);
+    const { payment, order, event } = loaded;
     const provider = this.getProvider(payment.provider);
     // Built before the attempt is marked initiated: a settings problem must not strand the payment.
-    const ctx = await this.deps.providerContext(event, provider.identifier);
-    await withTransaction(this.deps.dataSource, async (tx) => {
-      const locked = await lockPayment(tx, paymentId);
-      if (locked.state !== 'created') throw new KassaError('PAYMENT_NOT_EXECUTABLE', { id: paymentId, reason: `it is ${locked.state}` });
-      if (locked.processInitiated) throw new KassaError('PAYMENT_NOT_EXECUTABLE', { id: paymentId, reason: 'it was already initiated' });
-      const current = await tx.findOneByOrFail(Order, { id: locked.orderId });
-      if (current.status !== 'pending' && current.status !== 'expired') {
-        throw new KassaError('ORDER_NOT_PAYABLE', { code: current.code, reason: `the order is ${current.status}` });
-      }
-      await tx.update(OrderPayment, { id: paymentId }, { processInitiated: true });
-    });
+    const ctx = known.context && known.context.event.id === event.id && known.contextProvider === provider.identifier
+      ? Object.freeze({ ...known.context, event })
+      : await this.deps.providerContext(event, provider.identifier);
+    // One UPDATE outside any transaction: it refuses a payment that is not created, already initiated
+    // or whose order is not open, so a double click cannot charge twice.
+    await markPaymentInitiated(this.deps.dataSource.manager, paymentId);
     payment.processInitiated = true;
     const actor: Actor = { type: 'provider', id: provider.identifier };
     let outcome: PaymentOutcome;
@@ -255,7 +266,10 @@ export class PaymentService {
       case 'confirmed':
         return { outcome, confirmation: await this.confirmPayment(paymentId, { actor, info: outcome.info }) };
       case 'pending':
-        await this.pendPayment(paymentId, { actor, info: outcome.info });
+        // A fresh attempt goes created → pending in one statement; anything else takes the general path.
+        if (!await pendCreatedPayment(this.deps.dataSource.manager, payment, order, actor, outcome.info)) {
+          await this.pendPayment(paymentId, { actor, info: outcome.info });
+        }
         return { outcome };
       case 'requires_action':
         await this.recordActionRequired(paymentId, outcome.redirectUrl, outcome.info ?? {}, actor);
@@ -284,12 +298,7 @@ export class PaymentService {
 
   /** Reads a payment with its order and event (no lock; for provider calls outside transactions). */
   async loadPayment(paymentId: string): Promise<{ payment: OrderPayment; order: Order; event: Event }> {
-    const m = this.deps.dataSource.manager;
-    const payment = isUuid(paymentId) ? await m.findOneBy(OrderPayment, { id: paymentId }) : null;
-    if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
-    const order = await m.findOneByOrFail(Order, { id: payment.orderId });
-    const event = await m.findOneByOrFail(Event, { id: order.eventId });
-    return { payment, order, event };
+    return loadPaymentOrderEvent(this.deps.dataSource.manager, paymentId);
   }
 
   private assertKnownProvider(id: unknown): asserts id is string {

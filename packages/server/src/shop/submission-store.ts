@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KassaError, type DataSource } from '@kassa/core';
+import { KassaError, type DataSource, type EntityManager } from '@kassa/core';
 
 export type SubmissionKind = 'place_order' | 'pay';
 
@@ -14,6 +14,13 @@ export interface SubmissionStoreOptions {
   waitMs?: number;
   pollMs?: number;
 }
+
+/**
+ * Binds the claimed token to the order. `tx` is the transaction that creates the order (core's
+ * placeOrder `onPlaced`), so the binding commits exactly when the order does; without `tx` it is
+ * written on its own (the order exists already, e.g. paying an existing order).
+ */
+export type RecordOrder = (orderId: string, tx?: EntityManager) => Promise<void>;
 
 /**
  * Makes a buyer's POST idempotent. The first request with a token claims it with an INSERT on the
@@ -41,7 +48,7 @@ export class SubmissionStore {
     token: string,
     kind: SubmissionKind,
     owner: string,
-    work: (recordOrder: (orderId: string) => Promise<void>) => Promise<SubmissionResult>,
+    work: (recordOrder: RecordOrder) => Promise<SubmissionResult>,
   ): Promise<SubmissionResult & { replayed: boolean }> {
     const ownerHash = hashOwner(owner);
     const deadline = Date.now() + this.waitMs;
@@ -67,18 +74,17 @@ export class SubmissionStore {
 
   private async runClaimed(
     token: string,
-    work: (recordOrder: (orderId: string) => Promise<void>) => Promise<SubmissionResult>,
+    work: (recordOrder: RecordOrder) => Promise<SubmissionResult>,
   ): Promise<SubmissionResult> {
     let result: SubmissionResult;
-    let orderRecorded = false;
     try {
-      result = await work(async (orderId) => {
-        orderRecorded = true;
-        await this.ds.query('UPDATE shop_submission SET order_id = $2 WHERE token = $1', [token, orderId]);
+      result = await work(async (orderId, tx) => {
+        await (tx ?? this.ds.manager).query('UPDATE shop_submission SET order_id = $2 WHERE token = $1', [token, orderId]);
       });
     } catch (err) {
       // Once an order exists the token stays bound to it: a resubmit must not place a second one.
-      if (!orderRecorded) await this.ds.query('DELETE FROM shop_submission WHERE token = $1', [token]);
+      // The database says whether it is bound (a binding rolled back with its order is not).
+      await this.ds.query('DELETE FROM shop_submission WHERE token = $1 AND order_id IS NULL', [token]);
       throw err;
     }
     await this.ds.query('UPDATE shop_submission SET redirect = $2, order_id = COALESCE(order_id, $3) WHERE token = $1', [
