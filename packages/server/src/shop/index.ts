@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../deps';
 import { checkoutRoutes } from './checkout.routes';
 import { eventPageRoutes } from './event-page.routes';
+import { frontPageRoutes } from './front-page.routes';
 import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-submission';
 import { orderPageRoutes } from './order-page.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
@@ -16,6 +17,7 @@ export const shopMigrations = [ShopSubmission1763800000000];
 export const shopRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const shop = new ShopContext(shopDepsFrom(deps));
   await assertLedgerTable(shop);
+  await app.register(frontPageRoutes, { shop });
   await app.register(eventPageRoutes, { shop });
   await app.register(checkoutRoutes, { shop });
   await app.register(orderPageRoutes, { shop });
