@@ -74,7 +74,7 @@ export async function applyIntent(deps: ReconcileDeps, paymentId: string, pi: St
         return 'already confirmed';
       }
       const received = fromStripeAmount(verdict.amountReceived, pi.currency);
-      if (received.amount < payment.amount && open) await adjustCapturedAmount(deps.dataSource, payment, received.amount);
+      if (received.amount < payment.amount && open) await deps.core.payments.reduceOpenAmount(payment.id, received.amount, { actor: stripeActor, reason: 'partial capture' });
       const result = await deps.core.payments.confirmPayment(paymentId, { actor: stripeActor, info });
       return `confirmed (${result.kind})`;
     }
@@ -208,24 +208,6 @@ export async function applyDispute(deps: ReconcileDeps, paymentId: string, d: St
     return `dispute ${d.id} ${d.status}: funds reinstated, but the refund is already ${refund.state}`;
   }
   return `dispute ${d.id} ${d.status}`;
-}
-
-/**
- * A partial capture: the payment is worth what Stripe captured. Changed while the payment is
- * still open (compare-and-set on its state), in the same transaction as its audit entry.
- */
-async function adjustCapturedAmount(ds: DataSource, payment: OrderPayment, captured: number): Promise<void> {
-  await ds.transaction(async (tx) => {
-    const res = await tx.query(
-      `UPDATE order_payment SET amount = $2 WHERE id = $1 AND state IN ('created', 'pending') RETURNING order_id`, [payment.id, captured],
-    );
-    if (res.length === 0) return;
-    const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
-    await logAction(tx, {
-      organizerId: order.organizerId, eventId: order.eventId, orderId: order.id, objectType: 'payment', objectId: payment.id,
-      action: 'kassa.stripe.payment.partially_captured', actor: stripeActor, data: { authorized: payment.amount, captured },
-    });
-  });
 }
 
 /** Merges provider data into the payment's info (the provider's own field). */

@@ -184,6 +184,30 @@ export class PaymentService {
   }
 
   /**
+   * Lowers the amount of an open (created or pending) payment, e.g. to what a partial capture
+   * actually collected, before it is confirmed. Never raises it, never touches a confirmed payment:
+   * then it answers `changed: false` and writes nothing. Logged with the old and new amount.
+   */
+  async reduceOpenAmount(paymentId: string, amount: number, opts: { actor: Actor; reason?: string }): Promise<{ changed: boolean; payment: OrderPayment }> {
+    assertNonNegative(amount, 'amount');
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
+      if (amount > payment.amount) {
+        throw new KassaError('PAYMENT_AMOUNT_INVALID', { amount, reason: `it may only be lowered (now ${payment.amount})` });
+      }
+      if ((payment.state !== 'created' && payment.state !== 'pending') || amount === payment.amount) return { changed: false, payment };
+      const previous = payment.amount;
+      await tx.query('UPDATE order_payment SET amount = $2 WHERE id = $1', [payment.id, amount]);
+      payment.amount = amount;
+      await record(tx, {
+        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.amount_reduced', actor: opts.actor,
+        data: { localId: payment.localId, provider: payment.provider, from: previous, to: amount, reason: opts.reason ?? null },
+      });
+      return { changed: true, payment };
+    });
+  }
+
+  /**
    * pretix's fail(): a no-op (changed: false) on a payment that is already confirmed, failed or
    * refunded, because a late failure report must never undo received money.
    */

@@ -49,6 +49,22 @@ describe('payments: create, pend, fail, cancel, execute', () => {
     expect((await logActions(h.ds, order.id)).filter((a) => a === 'kassa.order.payment.failed')).toHaveLength(1);
   });
 
+  it('reduceOpenAmount lowers an open payment once, logged; refuses raising it and leaves confirmed payments alone', async () => {
+    const { order, paymentId } = await h.order(await h.shop());
+    const full = (await payment(paymentId)).amount;
+    let before = await snapshotRows(h.ds);
+    expect(await errorCode(h.core.payments.reduceOpenAmount(paymentId, full + 1, { actor: card }))).toBe('PAYMENT_AMOUNT_INVALID');
+    expect(await errorCode(h.core.payments.reduceOpenAmount(paymentId, 1.5, { actor: card }))).toBe('MONEY_NOT_SAFE_INTEGER');
+    expect(await snapshotRows(h.ds)).toEqual(before);
+    expect(await h.core.payments.reduceOpenAmount(paymentId, full - 100, { actor: card, reason: 'partial capture' })).toMatchObject({ changed: true });
+    expect((await payment(paymentId)).amount).toBe(full - 100);
+    expect(await logActions(h.ds, order.id)).toContain('kassa.order.payment.amount_reduced');
+    await h.core.payments.confirmPayment(paymentId, { actor: card });
+    before = await snapshotRows(h.ds);
+    expect(await h.core.payments.reduceOpenAmount(paymentId, full - 200, { actor: card })).toMatchObject({ changed: false, payment: { state: 'confirmed' } });
+    expect(await snapshotRows(h.ds)).toEqual(before);
+  });
+
   it('pendPayment moves created → pending once; a repeat is a no-op', async () => {
     const { order, paymentId } = await h.order(await h.shop());
     await h.core.payments.pendPayment(paymentId, { actor: card, info: { reference: 'SEPA-1' } });

@@ -36,6 +36,9 @@ describe('Stripe manual capture, expiry, polling and the sync job', () => {
     expect((await h.stripe.paymentIntents.retrieve(intentId)).amount_received).toBe(3000);
     expect(await paymentRow(h, payment.id)).toMatchObject({ state: 'confirmed', amount: 3000 });
     expect(await orderStatus(h, orderId)).toBe('pending');
+    // Through core, with its audit entry: authorized 5000, captured 3000.
+    const [logged] = await h.db.dataSource.query(`SELECT data FROM log_entry WHERE object_id = $1 AND action = 'kassa.order.payment.amount_reduced'`, [payment.id]);
+    expect(logged.data).toMatchObject({ from: 5000, to: 3000, reason: 'partial capture' });
   });
 
   it('refuses a capture above the authorization, or by another organizer, and changes nothing', async () => {
