@@ -1,9 +1,9 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Order, OrderPayment, OrderRefund, Team, User } from '@kassa/core';
-import { createShop, type ShopFixture } from '@kassa/testing';
+import { createShop, type ShopFixture, launchChromium } from '@kassa/testing';
 import { hashPassword } from '../../src/auth/password';
 import { createShopTestApp, enableManual, type ShopTestApp } from '../shop/shop-test-app';
 
@@ -29,10 +29,7 @@ beforeAll(async () => {
   await enableManual(t, shop.event);
   const user = await t.db.dataSource.getRepository(User).save({ email: 'organizer@example.org', name: 'Olga', passwordHash: await hashPassword(password, { logN: 10 }) });
   await t.db.dataSource.getRepository(Team).save({ organizerId: shop.organizer.id, name: 'Admins', isAdmin: true, members: [user] });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { globalSettings, organizerSettings, parseConfig } from '@kassa/core';
 import { silentLogger } from '@kassa/jobs';
-import { createTestDatabase, type TestDatabase } from '@kassa/testing';
+import { createTestDatabase, type TestDatabase, launchChromium } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/bootstrap';
 
 /*
@@ -26,10 +26,7 @@ beforeAll(async () => {
     KASSA_DATA_DIR: dataDir, KASSA_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
   });
   kassa = await startKassa(config, { inProcessJobs: true, stripeEmulator: true, passwordLogN: 10, jobsLogger: silentLogger });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

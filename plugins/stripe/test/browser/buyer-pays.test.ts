@@ -1,5 +1,6 @@
+import { launchChromium } from '@kassa/testing';
 import { Eta } from 'eta';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { stripeViewsDir } from '../../src';
 import { createStripeHarness, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
 
@@ -20,10 +21,7 @@ describe('buyer pays on the Stripe pay page (browser)', () => {
   let browser: Browser;
   beforeAll(async () => {
     h = await createStripeHarness({ price: 1900, renderPage: page });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

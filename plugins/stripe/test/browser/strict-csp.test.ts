@@ -1,6 +1,7 @@
+import { launchChromium } from '@kassa/testing';
 import { randomBytes } from 'node:crypto';
 import { Eta } from 'eta';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { stripeViewsDir } from '../../src';
 import { createStripeHarness, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
 
@@ -34,10 +35,7 @@ describe('Stripe.js double under a strict CSP (browser)', () => {
 
   beforeAll(async () => {
     h = await createStripeHarness({ price: 1900, renderPage: strictPage });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
