@@ -2,6 +2,8 @@
  * JSON Schemas of the REST API v1: request validation and response serialization (fields not
  * declared here are never sent). Money is always integer minor units plus an ISO 4217 code.
  */
+import { orderStates } from '@kassa/core';
+
 export const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
 export const errorBody = {
@@ -72,19 +74,24 @@ const summaryProperties = {
   hasPendingRefund: { type: 'boolean' },
 } as const;
 
-export const orderListItemSchema = {
-  $id: 'OrderListItem',
-  type: 'object',
-  properties: {
+/** Fields an order has both in the list and in the detail. */
+const orderBaseProperties = {
     id: uuidSchema,
     code: { type: 'string' },
     eventId: uuidSchema,
-    status: { type: 'string', enum: ['pending', 'paid', 'expired', 'canceled'] },
+    status: { type: 'string', enum: orderStates },
     email: { type: ['string', 'null'] },
     total: { type: 'integer' },
     currency: { type: 'string' },
     expires: { type: 'string', format: 'date-time' },
     createdAt: { type: 'string', format: 'date-time' },
+} as const;
+
+export const orderListItemSchema = {
+  $id: 'OrderListItem',
+  type: 'object',
+  properties: {
+    ...orderBaseProperties,
     ...summaryProperties,
   },
   required: ['id', 'code', 'eventId', 'status', 'email', 'total', 'currency', 'expires', 'createdAt'],
@@ -94,17 +101,9 @@ export const orderSchema = {
   $id: 'Order',
   type: 'object',
   properties: {
-    id: uuidSchema,
-    code: { type: 'string' },
-    eventId: uuidSchema,
-    status: { type: 'string', enum: ['pending', 'paid', 'expired', 'canceled'] },
-    email: { type: ['string', 'null'] },
+    ...orderBaseProperties,
     locale: { type: 'string' },
-    total: { type: 'integer' },
-    currency: { type: 'string' },
     testmode: { type: 'boolean' },
-    expires: { type: 'string', format: 'date-time' },
-    createdAt: { type: 'string', format: 'date-time' },
     summary: { type: 'object', properties: summaryProperties },
     positions: {
       type: 'array',
