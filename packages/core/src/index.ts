@@ -82,7 +82,7 @@ export type {
 export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
 export {
   SettingsStore, globalSettings, organizerSettings, eventSettings,
-  type SettingsTarget, type SettingsStoreOptions, type DisplaySettings, type RedactedSecret,
+  type SettingsTarget, type SettingsStoreOptions, type ResolveOptions, type DisplaySettings, type RedactedSecret,
 } from './settings/settings-store';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
 export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   await ds.getRepository(Quota).save({ eventId: event.id, name: 'Everything', size: 10_000_000, products });
 
   const loaded = loadPlugins([], { clock: systemClock });
-  const settings = new SettingsStore(ds, { schemas: loaded.settingsSchemas, secretKey: null });
+  const settings = new SettingsStore(ds, { schemas: loaded.settingsSchemas, secretKey: null, cacheMs: 1000 });
   await settings.set(eventSettings(event), 'payment.manual', {
     _enabled: true, publicName: 'Bank transfer', pendingInstructions: 'Transfer the amount quoting your order code.',
   });

@@ -68,7 +68,7 @@ export async function composeKassa(config: AppConfig, opts: { plugins?: readonly
     closers.push(() => dataSource.destroy());
     if (config.KASSA_DB_SCHEMA) await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.KASSA_DB_SCHEMA}"`);
     await runMigrations(dataSource);
-    const settings = new SettingsStore(dataSource, { schemas: loaded.settingsSchemas, secretKey });
+    const settings = new SettingsStore(dataSource, { schemas: loaded.settingsSchemas, secretKey, cacheMs: config.KASSA_SETTINGS_CACHE_MS });
     const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl: config.BASE_URL });
     const core = createKassaCore({ dataSource, providers: loaded.providers, providerContext, clock: systemClock });
     const pluginHost: PluginHost = { core, dataSource, settings, providers: loaded.providers, clock: systemClock, config, baseUrl: config.BASE_URL };
@@ -182,7 +182,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
  * configured other Stripe keys globally (then the emulator is not started at all).
  */
 async function useEmbeddedStripe(kassa: KassaComposition): Promise<RunningEmulator | null> {
-  const current = await kassa.settings.resolve(globalSettings, STRIPE_NAMESPACE);
+  const current = await kassa.settings.resolve(globalSettings, STRIPE_NAMESPACE, { fresh: true });
   if (typeof current.secretKey === 'string' && current.secretKey !== EMBEDDED_STRIPE_KEY) return null;
   const emulator = await startEmulator({ banner: false });
   await kassa.settings.set(globalSettings, STRIPE_NAMESPACE, embeddedStripeSettings(emulator, EMBEDDED_STRIPE_KEY));

@@ -36,6 +36,12 @@ export const configSchema = Type.Object(
     KASSA_JOBS_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
     /** Key prefix of BullMQ's queues on Redis. */
     KASSA_JOBS_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    /**
+     * How long (ms) each process may reuse the provider settings it read (one round trip less per
+     * checkout request); 0 reads them every time. Writes through the control panel are visible at
+     * once in the process that made them.
+     */
+    KASSA_SETTINGS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { logAction, systemActor, type Actor } from '../audit/log-action';
+import { systemClock, type Clock } from '../clock';
 import { KassaError } from '../errors';
 import type { Event } from '../event/event.entity';
 import { openSecret, sealSecret } from './secret-box';
@@ -33,6 +34,25 @@ export interface SettingsStoreOptions {
   readonly schemas: SettingsSchemas;
   /** 32-byte AES-256-GCM key (decodeSecretKey(config.KASSA_SECRET_KEY)); without it secrets cannot be written or read. */
   readonly secretKey?: Buffer | null;
+  /**
+   * How long `resolve` may reuse the rows it read for one namespace and level, in milliseconds.
+   * 0 (the default) reads on every call. Writes through this store are visible at once; writes by
+   * another store (another process) within this window. `getForDisplay` never uses the cache.
+   */
+  readonly cacheMs?: number;
+  /** At most this many namespace-and-level entries are kept with `cacheMs` (the oldest goes first). Default 1,000. */
+  readonly cacheEntries?: number;
+  /** Time for the cache window (tests pass a TestClock). Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Options of one `resolve` call. */
+export interface ResolveOptions {
+  /**
+   * Read the database, bypassing the cache: for a read-modify-write (the control panel adding a
+   * webhook secret to the stored ones), which must not start from rows another process replaced.
+   */
+  readonly fresh?: boolean;
 }
 
 interface Row {
@@ -43,6 +63,12 @@ interface Row {
   encrypted: boolean;
 }
 
+interface CachedRows {
+  readonly rows: readonly Row[];
+  /** When the read that produced them started: the window counts from before the snapshot. */
+  readonly loadedAt: number;
+}
+
 const depth: Record<SettingScope, number> = { global: 0, organizer: 1, event: 2 };
 
 /**
@@ -50,20 +76,42 @@ const depth: Record<SettingScope, number> = { global: 0, organizer: 1, event: 2 
  * plugin, after pretix's SettingsSandbox. Every write is validated by ajv against the namespace's
  * JSON Schema; properties marked `"x-secret": true` are encrypted at rest (AES-256-GCM) and only
  * `resolve` (for the provider context) ever decrypts them.
+ *
+ * With `cacheMs`, `resolve` keeps the raw rows of a read for that long (every shop request that
+ * builds a provider context would otherwise spend a round trip on them). It keeps the rows, not
+ * the resolved values: secrets stay encrypted in memory and are decrypted per call (microseconds),
+ * and every caller still gets its own mutable object, as without the cache.
  */
 export class SettingsStore {
+  private readonly cacheMs: number;
+  private readonly cacheEntries: number;
+  private readonly clock: Clock;
+  private readonly cached = new Map<string, CachedRows>();
+  /** Reads in flight per key, so concurrent misses share one query. */
+  private readonly loading = new Map<string, Promise<readonly Row[]>>();
+  /** Bumped after every write: a read that started before a write must not be cached after it. */
+  private generation = 0;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: SettingsStoreOptions,
-  ) {}
+  ) {
+    this.cacheMs = options.cacheMs ?? 0;
+    this.cacheEntries = options.cacheEntries ?? 1_000;
+    this.clock = options.clock ?? systemClock;
+  }
 
   /**
    * Effective values at `target` with secrets decrypted: defaults ← global ← organizer ← event.
-   * For building provider contexts only; never render or log the result.
+   * For building provider contexts only; never render or log the result. May be up to `cacheMs`
+   * old (see SettingsStoreOptions); `{ fresh: true }` reads the database.
    */
-  async resolve(target: SettingsTarget, namespace: string): Promise<Record<string, unknown>> {
+  async resolve(target: SettingsTarget, namespace: string, opts: ResolveOptions = {}): Promise<Record<string, unknown>> {
     const ns = this.options.schemas.get(namespace);
-    return this.effective(ns, namespace, await this.load(this.dataSource.manager, target, namespace));
+    const rows = this.cacheMs > 0 && !opts.fresh
+      ? await this.cachedLoad(target, namespace)
+      : await this.load(this.dataSource.manager, target, namespace);
+    return this.effective(ns, namespace, rows);
   }
 
   /** Effective values for display (control panel, API): secrets are `{ set: true | false }`, never their value. */
@@ -106,6 +154,9 @@ export class SettingsStore {
     if (writes.size === 0 && clears.length === 0) return;
 
     const [scope, scopeId] = coordinates(target);
+    // The cache is dropped once the transaction is over (the finally at the end), not before it
+    // commits: a read in between would cache the old rows again. Also after a failure: a connection
+    // lost during COMMIT leaves open whether it committed.
     await this.dataSource.transaction(async (tx) => {
       // Serialise writers of one namespace (at any level), so two validations cannot both pass
       // against a state that neither write leaves behind. Settings writes are rare; one lock is enough.
@@ -149,14 +200,59 @@ export class SettingsStore {
         actor: opts.actor ?? systemActor,
         data: { namespace, scope, changed: [...writes.keys()].sort(), cleared: [...clears].sort() },
       });
-    });
+    }).finally(() => this.forgetCached());
   }
 
-  /** Effective values from the rows that apply at one level: defaults, then the deepest row per key. */
+  /**
+   * Effective values from the rows that apply at one level: defaults, then the deepest row per key.
+   * Object values are copied: cached rows are shared, and one caller's change must not reach the next.
+   */
   private effective(ns: CompiledNamespace, namespace: string, rows: readonly Row[]): Record<string, unknown> {
     const values: Record<string, unknown> = structuredClone({ ...ns.defaults });
-    for (const row of this.effectiveRows(ns, rows).values()) values[row.key] = this.reveal(namespace, row);
+    for (const row of this.effectiveRows(ns, rows).values()) {
+      const value = this.reveal(namespace, row);
+      values[row.key] = !row.encrypted && typeof value === 'object' && value !== null ? structuredClone(value) : value;
+    }
     return values;
+  }
+
+  /** `load` through the cache: a hit younger than cacheMs, else one shared read, kept if no write happened meanwhile. */
+  private cachedLoad(target: SettingsTarget, namespace: string): Promise<readonly Row[]> {
+    const key = cacheKey(target, namespace);
+    const now = this.clock.now().getTime();
+    const hit = this.cached.get(key);
+    // A clock that went back does not make an entry live longer.
+    if (hit && now >= hit.loadedAt && now - hit.loadedAt < this.cacheMs) return Promise.resolve(hit.rows);
+    if (hit) this.cached.delete(key);
+    const inFlight = this.loading.get(key);
+    if (inFlight) return inFlight;
+    const generation = this.generation;
+    const read: Promise<readonly Row[]> = this.load(this.dataSource.manager, target, namespace)
+      .then((rows) => {
+        if (this.generation === generation) this.remember(key, { rows: Object.freeze(rows), loadedAt: now });
+        return rows;
+      })
+      .finally(() => {
+        if (this.loading.get(key) === read) this.loading.delete(key);
+      });
+    this.loading.set(key, read);
+    return read;
+  }
+
+  private remember(key: string, entry: CachedRows): void {
+    this.cached.delete(key); // re-inserted at the end: Map order is age order
+    this.cached.set(key, entry);
+    for (const oldest of this.cached.keys()) {
+      if (this.cached.size <= this.cacheEntries) break;
+      this.cached.delete(oldest);
+    }
+  }
+
+  /** Every cached and in-flight read goes: the next `resolve` reads what the write left. */
+  private forgetCached(): void {
+    this.generation += 1;
+    this.cached.clear();
+    this.loading.clear();
   }
 
   /**
@@ -223,6 +319,13 @@ export class SettingsStore {
     if (!opened.ok) throw new KassaError('SETTINGS_DECRYPT_FAILED', { namespace, key: row.key, reason: opened.reason });
     return opened.value;
   }
+}
+
+/** What `load` reads by: the namespace and the organizer and event of the level. */
+function cacheKey(target: SettingsTarget, namespace: string): string {
+  const organizerId = target.scope === 'global' ? '' : target.organizerId;
+  const eventId = target.scope === 'event' ? target.eventId : '';
+  return `${namespace}\u0000${organizerId}\u0000${eventId}`;
 }
 
 function coordinates(target: SettingsTarget): [SettingScope, string] {

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
   it('fills defaults, coerces the port, derives BASE_URL and freezes the result', () => {
     const config = loadConfig({ PORT: '8080', PATH: '/usr/bin', HOME: '/root' });
     expect(config).toEqual<AppConfig>({
-      HOST: '127.0.0.1', PORT: 8080, KASSA_DATA_DIR: '.kassa-data', LOG_LEVEL: 'info', BASE_URL: 'http://127.0.0.1:8080',
+      HOST: '127.0.0.1', PORT: 8080, KASSA_DATA_DIR: '.kassa-data', KASSA_SETTINGS_CACHE_MS: 1000, LOG_LEVEL: 'info', BASE_URL: 'http://127.0.0.1:8080',
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(() => { (config as { PORT: number }).PORT = 1; }).toThrow(TypeError);
@@ -58,6 +58,13 @@ describe('loadConfig', () => {
     const config = loadConfig({ KASSA_DB_SCHEMA: 'kassa', KASSA_JOBS_SCHEMA: 'bullmq', KASSA_JOBS_PREFIX: 'kassa-prod', MAIL_FROM: 'Tickets <t@example.org>' });
     expect(config).toMatchObject({ KASSA_DB_SCHEMA: 'kassa', KASSA_JOBS_SCHEMA: 'bullmq', KASSA_JOBS_PREFIX: 'kassa-prod', MAIL_FROM: 'Tickets <t@example.org>' });
     expect(refusal(() => loadConfig({ KASSA_DB_SCHEMA: 'Kassa; DROP' }))).toContain('KASSA_DB_SCHEMA must match pattern');
+  });
+
+  it('reads the settings cache window in milliseconds; 0 turns the cache off', () => {
+    expect(loadConfig({ KASSA_SETTINGS_CACHE_MS: '250' }).KASSA_SETTINGS_CACHE_MS).toBe(250);
+    expect(loadConfig({ KASSA_SETTINGS_CACHE_MS: '0' }).KASSA_SETTINGS_CACHE_MS).toBe(0);
+    expect(refusal(() => loadConfig({ KASSA_SETTINGS_CACHE_MS: '-1' }))).toContain('KASSA_SETTINGS_CACHE_MS must be >= 0');
+    expect(refusal(() => loadConfig({ KASSA_SETTINGS_CACHE_MS: '1s' }))).toContain('KASSA_SETTINGS_CACHE_MS must be integer');
   });
 
   it('rejects unknown keys in an explicit configuration object', () => {

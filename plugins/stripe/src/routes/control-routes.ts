@@ -130,7 +130,8 @@ export async function createWebhookEndpoint(
   const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
     url, enabled_events: [...WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa',
   }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, randomUUID()) }));
-  const current = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? [];
+  // Fresh: a secret another process stored a moment ago must not be dropped by this write.
+  const current = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE, { fresh: true })).webhookSecrets ?? [];
   await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...new Set([...current, endpoint.secret as string])].slice(-5) });
   await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
   // Where this endpoint's secret lives, so verification finds it whatever level registered the account.
