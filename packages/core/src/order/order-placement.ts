@@ -7,6 +7,7 @@ import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { Product } from '../event/product.entity';
 import { money } from '../money/money';
+import { reserveExecution } from '../payment/execution-reservation';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { assertAvailable } from '../provider/availability';
 import { calculateProviderFee } from '../provider/provider-fee';
@@ -14,7 +15,8 @@ import type { ProviderContext } from '../provider/provider-types';
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
-import { insertPositionsWithinQuota } from './quota-check';
+import { placeInOneStatement, type OrderRows } from './place-order-statement';
+import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
 import type { ServiceDeps } from './service-deps';
 import { columnList, hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
 
@@ -39,6 +41,19 @@ export interface PlaceOrderInput {
    * its token to the order, with no window in which the order exists unbound.
    */
   onPlaced?: (tx: EntityManager, order: Order) => Promise<void>;
+  /**
+   * Makes the call idempotent per event: when an order of this event already carries the key,
+   * nothing is placed and that order is returned with `replayed: true` (also when the first call
+   * is still committing: its insert decides). 1 to 200 characters; the shop uses its confirm-form
+   * token, an API client its Idempotency-Key.
+   */
+  idempotencyKey?: string;
+  /**
+   * The caller executes the first payment right away (executePayment with the returned payment
+   * object as `loaded.payment`): it is written already initiated, which saves executePayment its
+   * initiate statement. Only the returned object carries that right, once (payment/execution-reservation.ts).
+   */
+  startPayment?: boolean;
 }
 
 export interface PlacedOrder {
@@ -47,6 +62,8 @@ export interface PlacedOrder {
   fees: OrderFee[];
   /** The first payment (state created), or the confirmed `free` payment of a zero-total order. */
   payment: OrderPayment | null;
+  /** True when the idempotency key named an existing order: nothing was placed, this is that order. */
+  replayed: boolean;
 }
 
 export const FREE_PROVIDER = 'free';
@@ -80,22 +97,89 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   const actor = input.actor ?? { type: 'buyer' };
   const now = deps.clock.now();
 
-  return withTransaction(deps.dataSource, async (tx) => {
-    const { order, payment, fees } = await insertOrder(tx, {
-      organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
-      total, currency: event.currency, testmode: input.testmode ?? false,
-      expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
-    }, { providerId: providerId ?? null, fee, actor, positions: input.positions.length });
+  const key = idempotencyKeyOf(input);
+  const newPositions = input.positions.map((p) => ({
+    productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,
+  }));
+  const values: NewOrder = {
+    organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
+    total, currency: event.currency, testmode: input.testmode ?? false, expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
+  };
+  const extra = { providerId: providerId ?? null, fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true };
+
+  if (total > 0 && !input.onPlaced) {
+    // The common case in one statement that commits by itself (place-order-statement.ts).
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const placed = await placeInOneStatement(deps.dataSource.manager, orderRows(values, extra, newPositions));
+      if (placed.kind === 'placed') return withReservation({ ...placed, replayed: false }, extra.startPayment);
+      // Nothing was written: the key names an order already, or the random code was taken.
+      const existing = key ? await findByIdempotencyKey(deps, event.id, key) : null;
+      if (existing) return existing;
+    }
+    throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
+  }
+
+  const placed = await withTransaction(deps.dataSource, async (tx): Promise<PlacedOrder | null> => {
+    const inserted = await insertOrder(tx, values, extra);
+    if (!inserted) return null; // the idempotency key is taken: answered below, outside this transaction
+    const { order, payment, fees } = inserted;
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
     if (input.onPlaced) await input.onPlaced(tx, order);
     // Last, so the quota lock is held only for one statement (check and positions) and the commit;
     // a refusal rolls all back. Inserting the positions is what counts them in the quota's usage.
-    const rows = await insertPositionsWithinQuota(tx, order.id, input.positions.map((p) => ({
-      productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,
-    })));
+    const rows = await insertPositionsWithinQuota(tx, order.id, newPositions);
     const positions = rows.map((r) => hydrate(tx, OrderPosition, r)).sort((a, b) => a.positionNo - b.positionNo);
-    return { order, positions, fees, payment };
+    return { order, positions, fees, payment, replayed: false };
   });
+  if (placed) return withReservation(placed, extra.startPayment);
+  const existing = await findByIdempotencyKey(deps, event.id, key as string);
+  if (!existing) throw new KassaError('VALIDATION_FAILED', { detail: 'the idempotency key was taken, but no order carries it' });
+  return existing;
+}
+
+/** Validates the optional idempotency key. */
+function idempotencyKeyOf(input: PlaceOrderInput): string | null {
+  const key = input.idempotencyKey;
+  if (key === undefined) return null;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+    throw new KassaError('VALIDATION_FAILED', { detail: 'idempotencyKey must be a string of 1 to 200 characters' });
+  }
+  return key;
+}
+
+function withReservation(placed: PlacedOrder, startPayment: boolean): PlacedOrder {
+  if (startPayment && placed.payment && placed.payment.state === 'created') reserveExecution(placed.payment);
+  return placed;
+}
+
+/** The order an earlier call placed with this key, with what placeOrder returns (its first payment). */
+async function findByIdempotencyKey(deps: ServiceDeps, eventId: string, key: string): Promise<PlacedOrder | null> {
+  const m = deps.dataSource.manager;
+  const order = await m.findOne(Order, { where: { eventId, idempotencyKey: key } });
+  if (!order) return null;
+  const [positions, fees, payment] = await Promise.all([
+    m.find(OrderPosition, { where: { orderId: order.id }, order: { positionNo: 'ASC' } }),
+    m.find(OrderFee, { where: { orderId: order.id } }),
+    m.findOne(OrderPayment, { where: { orderId: order.id, localId: 1 } }),
+  ]);
+  return { order, positions, fees, payment, replayed: true };
+}
+
+type PlacementExtra = { providerId: string | null; fee: number; actor: Actor; positions: number; key: string | null; startPayment: boolean };
+
+/** The rows of a new order, with fresh ids, code and secret (a retry after a taken code calls it again). */
+function orderRows(values: NewOrder, extra: PlacementExtra, positions: NewPosition[]): OrderRows {
+  const { providerId, fee } = extra;
+  const id = randomUUID();
+  const code = newCode();
+  const feeId = fee > 0 && providerId ? randomUUID() : null;
+  return {
+    ...values, id, code, secret: randomBytes(24).toString('base64url'), idempotencyKey: extra.key,
+    feeId, fee, providerId, paymentId: providerId ? randomUUID() : null, paymentInitiated: extra.startPayment && providerId !== null,
+    actor: extra.actor, positions,
+    logData: { total: values.total, currency: values.currency, positions: extra.positions, provider: providerId, fee },
+    eventPayload: { orderId: id, code, total: values.total, currency: values.currency, provider: providerId },
+  };
 }
 
 /** A zero-total order is paid at once by its `free` payment, inside the placing transaction. */
@@ -168,8 +252,8 @@ let insertOrderSql: PreparedStatement | undefined;
 
 function insertOrderStatement(tx: EntityManager): PreparedStatement {
   insertOrderSql ??= prepared('insert_order', `WITH o AS (
-      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)
+      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $20)
       ON CONFLICT DO NOTHING
       RETURNING ${columnList(tx, Order)}),
     fee AS (
@@ -178,7 +262,7 @@ function insertOrderStatement(tx: EntityManager): PreparedStatement {
       RETURNING id),
     pay AS (
       INSERT INTO order_payment (id, order_id, local_id, state, amount, currency, provider, info, fee_id, process_initiated, payment_date)
-      SELECT $15::uuid, o.id, 1, 'created', o.total, o.currency, $13::text, '{}'::jsonb, (SELECT id FROM fee), false, NULL
+      SELECT $15::uuid, o.id, 1, 'created', o.total, o.currency, $13::text, '{}'::jsonb, (SELECT id FROM fee), $21::boolean, NULL
         FROM o WHERE $13::text IS NOT NULL
       RETURNING created_at),
     entry AS (
@@ -191,29 +275,30 @@ function insertOrderStatement(tx: EntityManager): PreparedStatement {
   return insertOrderSql;
 }
 
-/** Inserts the order (fresh short code and secret; retried on the rare collision) with its fee, first payment, log entry and event. */
+/**
+ * Inserts the order (fresh short code and secret; retried on the rare collision) with its fee,
+ * first payment, log entry and event. Null when the idempotency key is taken (nothing written).
+ */
 async function insertOrder(
-  tx: EntityManager, values: NewOrder, extra: { providerId: string | null; fee: number; actor: Actor; positions: number },
-): Promise<{ order: Order; payment: OrderPayment | null; fees: OrderFee[] }> {
-  const { providerId, fee, actor } = extra;
-  const data = { total: values.total, currency: values.currency, positions: extra.positions, provider: providerId, fee };
+  tx: EntityManager, values: NewOrder, extra: PlacementExtra,
+): Promise<{ order: Order; payment: OrderPayment | null; fees: OrderFee[] } | null> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const id = randomUUID();
-    const code = newCode();
-    const feeId = fee > 0 && providerId ? randomUUID() : null;
-    const paymentId = providerId ? randomUUID() : null;
-    const payload = { orderId: id, code, total: values.total, currency: values.currency, provider: providerId };
+    const r = orderRows(values, extra, []);
     const [row] = await queryPrepared(tx, insertOrderStatement(tx), [
-      id, values.organizerId, values.eventId, code, randomBytes(24).toString('base64url'), values.email, values.locale, values.total,
-      values.currency, values.expires, values.testmode, feeId, providerId, feeId ? fee : 0, paymentId, actor.type, actor.id ?? null,
-      JSON.stringify(data), JSON.stringify(payload),
+      r.id, r.organizerId, r.eventId, r.code, r.secret, r.email, r.locale, r.total, r.currency, r.expires, r.testmode,
+      r.feeId, r.providerId, r.feeId ? r.fee : 0, r.paymentId, r.actor.type, r.actor.id ?? null,
+      JSON.stringify(r.logData), JSON.stringify(r.eventPayload), r.idempotencyKey, r.paymentInitiated,
     ]);
-    if (!row) continue;
+    if (!row) {
+      // ON CONFLICT waited for any concurrent holder of the key, so this read sees it if it exists.
+      if (r.idempotencyKey && (await tx.query('SELECT 1 FROM kassa_order WHERE event_id = $1 AND idempotency_key = $2', [r.eventId, r.idempotencyKey])).length) return null;
+      continue;
+    }
     const order = hydrate(tx, Order, row);
-    const fees = feeId ? [tx.create(OrderFee, { id: feeId, orderId: id, feeType: 'payment', internalType: providerId as string, value: fee, description: '', canceled: false })] : [];
-    const payment = paymentId ? tx.create(OrderPayment, {
-      id: paymentId, orderId: id, localId: 1, state: 'created', amount: values.total, currency: order.currency, provider: providerId as string,
-      info: {}, feeId, processInitiated: false, paymentDate: null, createdAt: row.payment_created_at as Date,
+    const fees = r.feeId ? [tx.create(OrderFee, { id: r.feeId, orderId: r.id, feeType: 'payment', internalType: r.providerId as string, value: r.fee, description: '', canceled: false })] : [];
+    const payment = r.paymentId ? tx.create(OrderPayment, {
+      id: r.paymentId, orderId: r.id, localId: 1, state: 'created', amount: values.total, currency: order.currency, provider: r.providerId as string,
+      info: {}, feeId: r.feeId, processInitiated: r.paymentInitiated, paymentDate: null, createdAt: row.payment_created_at as Date,
     }) : null;
     return { order, payment, fees };
   }

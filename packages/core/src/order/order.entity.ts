@@ -20,6 +20,8 @@ export class Order {
   @Column({ type: 'text' }) status!: OrderStatus;
   @Column({ type: 'timestamptz' }) expires!: Date;
   @Column({ type: 'boolean', default: false }) testmode!: boolean;
+  /** The caller's idempotency key (unique per event; migration 1764100000000), e.g. the shop's confirm-form token. */
+  @Column({ type: 'text', name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column({ type: 'timestamptz', name: 'cancellation_date', nullable: true }) cancellationDate!: Date | null;
   /** Set when personal data was removed (shred). */
   @Column({ type: 'timestamptz', name: 'shredded_at', nullable: true }) shreddedAt!: Date | null;

@@ -32,10 +32,10 @@ export async function reserveQuota(tx: EntityManager, productIds: readonly strin
   if (refusal) throw refusal;
 }
 
-interface LockedQuota { id: string; name: string; size: number | null; used: number; products: string[] }
+export interface LockedQuota { id: string; name: string; size: number | null; used: number; products: string[] }
 
 /** Why the quotas cannot take positions of `productIds` (one entry per position), or null. */
-function quotaRefusal(productIds: readonly string[], quotas: LockedQuota[]): KassaError | null {
+export function quotaRefusal(productIds: readonly string[], quotas: LockedQuota[]): KassaError | null {
   const covered = new Set(quotas.flatMap((q) => q.products));
   const homeless = productIds.find((p) => !covered.has(p));
   if (homeless) return new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: homeless });

@@ -11,6 +11,7 @@ import { livePositionProducts, reserveQuota } from '../order/quota-check';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, lockPayment, lockPaymentWithOrder, moveOrderRecorded, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
 import { confirmPaymentRow, lockOrderAndPayIfCovered } from './payment-confirm-row';
+import { takeExecutionReservation } from './execution-reservation';
 import { loadPaymentOrderEvent, markPaymentInitiated, pendCreatedPayment } from './payment-execute-rows';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import type { PaymentOutcome, ProviderContext } from '../provider/provider-types';
@@ -276,7 +277,8 @@ export class PaymentService {
       : await this.deps.providerContext(event, provider.identifier);
     // One UPDATE outside any transaction: it refuses a payment that is not created, already initiated
     // or whose order is not open, so a double click cannot charge twice.
-    await markPaymentInitiated(this.deps.dataSource.manager, paymentId);
+    // A first payment placeOrder wrote already initiated for this caller (startPayment) skips it.
+    if (!takeExecutionReservation(payment)) await markPaymentInitiated(this.deps.dataSource.manager, paymentId);
     payment.processInitiated = true;
     const actor: Actor = { type: 'provider', id: provider.identifier };
     let outcome: PaymentOutcome;
