@@ -14,6 +14,18 @@ export interface CheckoutState {
   payment?: { provider: string; session: Record<string, unknown> };
   /** The idempotency token of the confirm form currently shown. */
   token?: string;
+  /**
+   * The order this checkout placed, kept (with no lines left) so that a resubmit of the confirm
+   * form, which carries the same cookie, is answered from the session: same token, same redirect.
+   */
+  placed?: PlacedCheckout;
+}
+
+/** Where the confirm form with `token` sent the buyer. */
+export interface PlacedCheckout {
+  token: string;
+  redirect: string;
+  orderId: string | null;
 }
 
 declare module 'fastify' {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, Session } from 'fastify';
 import { formatMoney, KassaError } from '@kassa/core';
 import { priceCart, type ShopEvent } from './catalog';
-import { readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
+import { readCheckout, sessionOwner, writeCheckout, type CheckoutState, type PlacedCheckout, type ReadyCheckout } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
 import { placeAndPay } from './place-order';
-import type { SubmissionResult } from './submission-store';
+import { placementKey } from './submission-store';
 import {
   confirmBody, contactBody, eventParams, paymentBody, type ConfirmBody, type ContactBody, type EventParams, type PaymentBody,
 } from './schemas';
@@ -163,24 +163,60 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const token = req.body.token;
-    let result: SubmissionResult;
+    let result: PlacedCheckout;
     try {
-      result = await shop.submissions.run(token, 'place_order', sessionOwner(req), async (recordOrder) => {
-        const state = readCheckout(req, where.event.id);
-        assertReady(state, token);
-        // Core prices the order from the products again and checks quota under lock; this total only
-        // re-checks the payment method's limits, so the shortly cached catalog is good enough.
-        const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
-        return placeAndPay(shop, req, where, state, cart, recordOrder);
-      });
+      result = await placeFromCheckout(req, where, token);
     } catch (err) {
       return renderConfirm(req, reply, asRefusal(req, err));
     }
-    // Placed (now, or by the first of a double submit): this checkout is done.
-    if (readCheckout(req, where.event.id)?.token === token) writeCheckout(req, where.event.id, undefined);
+    // Placed (now, or by the first of a double submit): the checkout keeps only where it led, and
+    // that rides on the session write this request makes anyway.
+    writeCheckout(req, where.event.id, { lines: [], placed: result });
     return reply.redirect(result.redirect || await shop.orderPageById(result.orderId), 303);
   });
+
+  /**
+   * The confirm POST's work. A resubmit of a form whose order is placed is answered from the
+   * session. Otherwise the checkout must still show this token: the order is placed with the
+   * token's idempotency key and its payment run. When core says the key names an order already
+   * (a double submit racing the first), this waits for the first submission to store its result
+   * in the session, and answers with the same.
+   */
+  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string): Promise<PlacedCheckout> {
+    const state = readCheckout(req, where.event.id);
+    if (state?.placed?.token === token) return state.placed;
+    assertReady(state, token);
+    // Core prices the order from the products again and checks quota under lock; this total only
+    // re-checks the payment method's limits, so the shortly cached catalog is good enough.
+    const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
+    const placed = await placeAndPay(shop, req, where, state, cart, placementKey(sessionOwner(req), token));
+    if (placed.replayed) return awaitFirstSubmission(req, where.event.id, token, placed.orderId);
+    return { token, redirect: placed.redirect, orderId: placed.orderId };
+  }
+
+  /** The first submission's result from the stored session, once it is there; else, after the wait, the order page. */
+  async function awaitFirstSubmission(req: FastifyRequest, eventId: string, token: string, orderId: string | null): Promise<PlacedCheckout> {
+    const deadline = Date.now() + shop.submissions.waitMs;
+    while (Date.now() < deadline) {
+      const stored = await storedSession(req);
+      const placed = stored?.shop?.[eventId]?.placed;
+      if (placed?.token === token) return placed;
+      await sleep(shop.submissions.pollMs);
+    }
+    return { token, redirect: '', orderId };
+  }
 };
+
+/** This request's session as last stored (another request of the same browser may have written it since). */
+function storedSession(req: FastifyRequest): Promise<Session | null> {
+  return new Promise((resolve, reject) => {
+    req.sessionStore.get(req.session.sessionId, (err, session) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(session ?? null)));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Refuses a confirm POST whose checkout is incomplete or was changed since the page was shown. */
 function assertReady(state: CheckoutState | undefined, token: string): asserts state is ReadyCheckout {

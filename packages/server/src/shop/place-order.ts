@@ -3,7 +3,7 @@ import { isKassaError } from '@kassa/core';
 import type { PricedCart, ShopEvent } from './catalog';
 import type { ReadyCheckout } from './checkout-session';
 import type { ShopContext } from './shop-context';
-import type { RecordOrder, SubmissionResult } from './submission-store';
+import type { SubmissionResult } from './submission-store';
 import { orderUrl } from './urls';
 
 /**
@@ -14,23 +14,25 @@ import { orderUrl } from './urls';
  * whose page explains the failure and offers to pay again.
  */
 export async function placeAndPay(
-  shop: ShopContext, req: FastifyRequest, where: ShopEvent, state: ReadyCheckout, cart: PricedCart,
-  recordOrder: RecordOrder,
-): Promise<SubmissionResult> {
+  shop: ShopContext, req: FastifyRequest, where: ShopEvent, state: ReadyCheckout, cart: PricedCart, idempotencyKey: string,
+): Promise<SubmissionResult & { replayed: boolean }> {
   const { organizer, event } = where;
   // Checked again now, not only when the method was chosen: the window or the total may have changed.
   const method = await shop.offeredMethod(event, cart.subtotal, state.payment.provider);
   const positions = cart.lines.flatMap((l) => Array.from({ length: l.quantity }, () => ({ productId: l.product.id })));
-  // The ledger binds the token to the order in the order's own transaction: no order without its token.
-  // The method's context (settings read just now) is reused by core instead of read twice more.
+  // The idempotency key (bound to the confirm form's token) is checked by the order's own insert:
+  // a double submit gets the first order back (`replayed`) and never a second one. The method's
+  // context (settings read just now) is reused by core instead of read again. `startPayment`: this
+  // request executes the first payment right below, so core writes it already initiated.
   const placed = await shop.deps.core.orders.placeOrder({
     eventId: event.id, email: state.email, locale: event.locale, positions, provider: state.payment.provider,
-    providerContext: method.ctx, onPlaced: (tx, order) => recordOrder(order.id, tx),
+    providerContext: method.ctx, idempotencyKey, startPayment: true,
   });
   const page = orderUrl(organizer, event, placed.order);
-  const result = { orderId: placed.order.id, redirect: page };
+  const result = { orderId: placed.order.id, redirect: page, replayed: placed.replayed };
   const payment = placed.payment;
-  if (!payment || payment.state !== 'created') return result; // a free order is confirmed already
+  // A replay is answered by the caller with the first submission's result; a free order is confirmed already.
+  if (placed.replayed || !payment || payment.state !== 'created') return result;
 
   try {
     const { outcome } = await shop.deps.core.payments.executePayment(payment.id, state.payment.session, {

@@ -32,8 +32,8 @@ export type RecordOrder = (orderId: string, tx?: EntityManager) => Promise<void>
  * core services open their own transactions.
  */
 export class SubmissionStore {
-  private readonly waitMs: number;
-  private readonly pollMs: number;
+  readonly waitMs: number;
+  readonly pollMs: number;
 
   constructor(private readonly ds: DataSource, opts: SubmissionStoreOptions = {}) {
     this.waitMs = opts.waitMs ?? 15_000;
@@ -100,6 +100,16 @@ export class SubmissionStore {
     ) as { kind: SubmissionKind; ownerHash: string; orderId: string | null; redirect: string | null }[];
     return rows[0] ?? null;
   }
+}
+
+/**
+ * Core's idempotency key for placing the order of a confirm form: its token, bound to the session
+ * that was shown the form (a token from another session can never name this session's order).
+ * Placing an order takes no ledger row: the key is checked by the order's own insert, and the
+ * result is kept in the buyer's session (checkout-session.ts `placed`).
+ */
+export function placementKey(owner: string, token: string): string {
+  return `shop:${hashOwner(owner)}:${token}`;
 }
 
 function hashOwner(owner: string): string {

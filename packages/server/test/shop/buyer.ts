@@ -46,6 +46,11 @@ export class Buyer {
   }
 
   /** A hidden or text field's value on the last page. */
+  /** A cookie's current value (e.g. the signed session cookie). */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   field(name: string): string | undefined {
     const m = new RegExp(`name="${name}"[^>]*value="([^"]*)"`).exec(this.lastPage);
     return m?.[1];
