@@ -44,14 +44,16 @@ export async function runWorker(opts: WorkerMainOptions = {}): Promise<JobsRunti
   const runtime = await createJobsRuntime({
     dataSource, config, logger, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null,
   });
-  await runtime.start();
-  if (!opts.services) logger.warn('started without core services: pending orders are not expired by this worker');
-  logger.info('worker started', { backend: config.backend.kind, email: runtime.context.emails.transport, handlers: runtime.handlers.map((h) => h.name) });
+  // Installed before start: a job can begin before start() returns, and a SIGTERM in that window
+  // must stop gracefully too, not kill the process under it.
   stopOnSignals(async () => {
     await runtime.stop();
     await ownDataSource?.destroy();
     await opts.onStop?.();
   }, logger);
+  await runtime.start();
+  if (!opts.services) logger.warn('started without core services: pending orders are not expired by this worker');
+  logger.info('worker started', { backend: config.backend.kind, email: runtime.context.emails.transport, handlers: runtime.handlers.map((h) => h.name) });
   return runtime;
 }
 
