@@ -15,6 +15,7 @@ import type { ProviderContext } from '../provider/provider-types';
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
+import { catalogueCacheFor, type Catalogue } from './catalogue-cache';
 import { placeInOneStatement, type OrderRows } from './place-order-statement';
 import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
 import type { ServiceDeps } from './service-deps';
@@ -78,49 +79,51 @@ const DAY_MS = 86_400_000;
  * transaction together with the log entry and the 'order.placed' event.
  */
 export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Promise<PlacedOrder> {
-  const { event, products } = await loadCatalogue(deps, input);
-  const subtotal = input.positions.reduce((s, p) => s + (products.get(p.productId) as Product).price, 0);
-  const providerId = subtotal === 0 ? FREE_PROVIDER : input.provider;
-  let fee = 0;
-  if (providerId && subtotal > 0) {
-    // Provider calls happen before the transaction: they may read settings or talk to the network.
-    const provider = deps.providers.get(providerId);
-    const given = input.providerContext;
-    const ctx = given && given.event.id === event.id && providerId === input.provider
-      ? Object.freeze({ ...given, event })
-      : await deps.providerContext(event, providerId);
-    const price = money(subtotal, event.currency);
-    assertAvailable(provider, ctx, { total: price, now: deps.clock.now() });
-    fee = calculateProviderFee(provider, ctx, price).amount;
-  }
-  const total = subtotal + fee;
-  const actor = input.actor ?? { type: 'buyer' };
-  const now = deps.clock.now();
-
+  validateInput(deps, input);
   const key = idempotencyKeyOf(input);
-  const newPositions = input.positions.map((p) => ({
-    productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,
-  }));
-  const values: NewOrder = {
-    organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
-    total, currency: event.currency, testmode: input.testmode ?? false, expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
-  };
-  const extra = { providerId: providerId ?? null, fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true };
+  const actor = input.actor ?? { type: 'buyer' };
+  const cache = catalogueCacheFor(deps.dataSource);
+  const wanted = [...new Set(input.positions.map((p) => p.productId))];
+  let catalogue = cache.get(input.eventId, wanted);
+  const fromCache = catalogue !== null;
+  catalogue ??= await loadCatalogue(deps, input);
+  let priced = await priceOrder(deps, input, catalogue);
+  const extra = (p: PricedOrder) => ({ providerId: p.providerId, fee: p.fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true });
 
-  if (total > 0 && !input.onPlaced) {
-    // The common case in one statement that commits by itself (place-order-statement.ts).
+  if (priced.values.total > 0 && !input.onPlaced) {
+    // The common case in one statement that commits by itself (place-order-statement.ts), priced
+    // from the cached catalogue; the statement checks the prices and the event against the tables.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const placed = await placeInOneStatement(deps.dataSource.manager, orderRows(values, extra, newPositions));
-      if (placed.kind === 'placed') return withReservation({ ...placed, replayed: false }, extra.startPayment);
+      const placed = await placeInOneStatement(deps.dataSource.manager, orderRows(priced.values, extra(priced), priced.positions), catalogue.event);
+      if (placed.kind === 'placed') {
+        cache.put(catalogue);
+        return withReservation({ ...placed, replayed: false }, input.startPayment === true);
+      }
+      if (placed.kind === 'stale') {
+        // A price, a product or the event changed since it was cached: read afresh and price again.
+        cache.drop(input.eventId);
+        catalogue = await loadCatalogue(deps, input);
+        priced = await priceOrder(deps, input, catalogue);
+        if (priced.values.total === 0) break; // now free: the transactional path below
+        continue;
+      }
       // Nothing was written: the key names an order already, or the random code was taken.
-      const existing = key ? await findByIdempotencyKey(deps, event.id, key) : null;
+      const existing = key ? await findByIdempotencyKey(deps, input.eventId, key) : null;
       if (existing) return existing;
     }
-    throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
+    if (priced.values.total > 0) throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
   }
 
+  // Free orders and callers with onPlaced: one transaction, priced from a catalogue read just now.
+  if (fromCache) {
+    catalogue = await loadCatalogue(deps, input);
+    priced = await priceOrder(deps, input, catalogue);
+  }
+  const { values, positions: newPositions } = priced;
+  const total = values.total;
+  const now = deps.clock.now();
   const placed = await withTransaction(deps.dataSource, async (tx): Promise<PlacedOrder | null> => {
-    const inserted = await insertOrder(tx, values, extra);
+    const inserted = await insertOrder(tx, values, extra(priced));
     if (!inserted) return null; // the idempotency key is taken: answered below, outside this transaction
     const { order, payment, fees } = inserted;
     if (payment && total === 0) await confirmFree(tx, order, payment, now, actor);
@@ -131,8 +134,8 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
     const positions = rows.map((r) => hydrate(tx, OrderPosition, r)).sort((a, b) => a.positionNo - b.positionNo);
     return { order, positions, fees, payment, replayed: false };
   });
-  if (placed) return withReservation(placed, extra.startPayment);
-  const existing = await findByIdempotencyKey(deps, event.id, key as string);
+  if (placed) return withReservation(placed, input.startPayment === true);
+  const existing = await findByIdempotencyKey(deps, input.eventId, key as string);
   if (!existing) throw new KassaError('VALIDATION_FAILED', { detail: 'the idempotency key was taken, but no order carries it' });
   return existing;
 }
@@ -198,8 +201,51 @@ async function confirmFree(tx: EntityManager, order: Order, payment: OrderPaymen
   });
 }
 
-/** Validates the input and reads the event and the (active, same-event) products it names. */
-async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise<{ event: Event; products: Map<string, Product> }> {
+interface PricedOrder {
+  values: NewOrder;
+  positions: NewPosition[];
+  providerId: string | null;
+  fee: number;
+}
+
+/**
+ * Prices the order from the catalogue: the products' prices (never the buyer's), the provider's
+ * fee from its settings, and the expiry from the event's payment term.
+ */
+async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, products }: Catalogue): Promise<PricedOrder> {
+  const missing = input.positions.find((p) => !products.has(p.productId));
+  if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing.productId });
+  const subtotal = input.positions.reduce((s, p) => s + (products.get(p.productId) as Product).price, 0);
+  const providerId = subtotal === 0 ? FREE_PROVIDER : input.provider;
+  let fee = 0;
+  if (providerId && subtotal > 0) {
+    // Provider calls happen before the statement: they may read settings or talk to the network.
+    const provider = deps.providers.get(providerId);
+    const given = input.providerContext;
+    const ctx = given && given.event.id === event.id && providerId === input.provider
+      ? Object.freeze({ ...given, event })
+      : await deps.providerContext(event, providerId);
+    const price = money(subtotal, event.currency);
+    assertAvailable(provider, ctx, { total: price, now: deps.clock.now() });
+    fee = calculateProviderFee(provider, ctx, price).amount;
+  }
+  const now = deps.clock.now();
+  return {
+    values: {
+      organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
+      total: subtotal + fee, currency: event.currency, testmode: input.testmode ?? false,
+      expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
+    },
+    positions: input.positions.map((p) => ({
+      productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,
+    })),
+    providerId: providerId ?? null,
+    fee,
+  };
+}
+
+/** Refuses malformed input before anything is read. */
+function validateInput(deps: ServiceDeps, input: PlaceOrderInput): void {
   if (!Array.isArray(input.positions) || input.positions.length === 0) throw new KassaError('ORDER_EMPTY');
   if (input.email !== null && (typeof input.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(input.email))) {
     throw new KassaError('VALIDATION_FAILED', { detail: `email is not an e-mail address: ${String(input.email)}` });
@@ -208,17 +254,21 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
     throw new KassaError('PAYMENT_PROVIDER_UNKNOWN', { provider: String(input.provider) });
   }
   if (!isUuid(input.eventId)) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
-  const ids = [...new Set(input.positions.map((p) => p?.productId))];
+  const bad = input.positions.map((p) => p?.productId).find((id) => !isUuid(id));
+  if (bad !== undefined) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: String(bad) });
+}
+
+/** Reads the event and the (active, same-event) products the input names, and caches them. */
+async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise<Catalogue> {
+  const ids = [...new Set(input.positions.map((p) => p.productId))];
   const m = deps.dataSource.manager;
   // The event and the wanted (active, same-event) products in one prepared statement: one row per
   // product found, or one row with null product columns when none is.
   catalogueSql ??= prepared('load_catalogue', `SELECT ${columnList(m, Event, 'e')}, ${prefixedColumns(m, Product, 'p', 'product__')}
       FROM event e LEFT JOIN product p ON p.event_id = e.id AND p.id = ANY($2::uuid[]) AND p.active
      WHERE e.id = $1`);
-  const rows = await queryPrepared(m, catalogueSql, [input.eventId, ids.filter(isUuid)]);
+  const rows = await queryPrepared(m, catalogueSql, [input.eventId, ids]);
   if (!rows[0]) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
-  const bad = ids.find((id) => !isUuid(id));
-  if (bad !== undefined) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: String(bad) });
   const event = hydrate(m, Event, rows[0]);
   const products = new Map<string, Product>();
   for (const row of rows) {
@@ -228,7 +278,9 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
   }
   const missing = ids.find((id) => !products.has(id));
   if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing });
-  return { event, products };
+  const catalogue = { event, products };
+  catalogueCacheFor(deps.dataSource).put(catalogue);
+  return catalogue;
 }
 
 let catalogueSql: PreparedStatement | undefined;

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
 import { KassaError } from '../errors';
+import type { Event } from '../event/event.entity';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
@@ -37,7 +38,9 @@ export interface OrderRows {
 /** What the statement did: placed the order, refused it (quota), or inserted nothing (a taken code or idempotency key). */
 export type PlacementOutcome =
   | { kind: 'placed'; order: Order; positions: OrderPosition[]; fees: OrderFee[]; payment: OrderPayment | null }
-  | { kind: 'conflict' };
+  | { kind: 'conflict' }
+  /** The catalogue it was priced from is out of date (a price, a product, the event): nothing written. */
+  | { kind: 'stale' };
 
 /*
  * The whole order in ONE prepared statement, sent outside any transaction so that it commits on
@@ -46,6 +49,10 @@ export type PlacementOutcome =
  * one's lock, and the lock used to be held across a round trip to Node (the COMMIT after the
  * positions statement): with the server's event loop busy, that round trip, not the database, set
  * the pace. Now the lock is taken and released inside PostgreSQL (statement, then commit).
+ *
+ * The order was priced in Node from a catalogue that may be cached (catalogue-cache.ts): `fresh`
+ * checks every price and product used, and the event fields used (organizer, currency, payment
+ * term, default locale), against the tables, and nothing is written unless they match.
  *
  * Since nothing can be rolled back after this statement, the SQL alone decides: `verdict` is
  * quotaRefusal's rule (every product in some quota of the event, no limited quota over its size)
@@ -73,13 +80,18 @@ function placeStatement(m: EntityManager): PreparedStatement {
              array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($20::uuid[])) AS products,
              (SELECT count(*)::integer FROM want w JOIN quota_product qp ON qp.product_id = w.product_id AND qp.quota_id = q.id) AS wanted
         FROM q),
+    fresh AS MATERIALIZED (
+      SELECT EXISTS (SELECT 1 FROM event e WHERE e.id = $3::uuid AND e.organizer_id = $2::uuid AND e.currency = $9::text
+                        AND e.payment_term_days = $26::integer AND e.locale = $27::text)
+         AND NOT EXISTS (SELECT 1 FROM want w WHERE NOT EXISTS (
+               SELECT 1 FROM product p WHERE p.id = w.product_id AND p.event_id = $3::uuid AND p.active AND p.price = w.price)) AS ok),
     verdict AS MATERIALIZED (
       SELECT NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used)
          AND NOT EXISTS (SELECT 1 FROM want w WHERE NOT EXISTS (SELECT 1 FROM need n WHERE w.product_id::text = ANY(n.products))) AS ok),
     o AS (
       INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key)
       SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::text, $7::text, $8::bigint, $9::text, 'pending', $10::timestamptz, $11::boolean, $24::text
-        FROM verdict WHERE verdict.ok
+        FROM verdict, fresh WHERE verdict.ok AND fresh.ok
       ON CONFLICT DO NOTHING
       RETURNING ${columnList(m, Order)}),
     fee AS (
@@ -101,9 +113,9 @@ function placeStatement(m: EntityManager): PreparedStatement {
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
       SELECT o.id, w.product_id, w.position_no, w.price, w.attendee_name, false FROM o CROSS JOIN want w
       RETURNING ${positionColumns})
-    SELECT v.ok, (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)), '[]') FROM need) AS quotas,
+    SELECT f.ok AS fresh, v.ok, (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)), '[]') FROM need) AS quotas,
            (SELECT created_at FROM pay) AS payment_created_at, o.*, ins.*
-      FROM verdict v LEFT JOIN o ON true LEFT JOIN ins ON true`);
+      FROM verdict v CROSS JOIN fresh f LEFT JOIN o ON true LEFT JOIN ins ON true`);
   return placeSql;
 }
 
@@ -111,16 +123,17 @@ function placeStatement(m: EntityManager): PreparedStatement {
  * Runs the one-statement placement on a pooled connection (it commits by itself). Throws the
  * quota refusal (ORDER_QUOTA_EXCEEDED, ORDER_PRODUCT_UNAVAILABLE) when the verdict says no.
  */
-export async function placeInOneStatement(m: EntityManager, r: OrderRows): Promise<PlacementOutcome> {
+export async function placeInOneStatement(m: EntityManager, r: OrderRows, pricedFrom: Pick<Event, 'paymentTermDays' | 'locale'>): Promise<PlacementOutcome> {
   const productIds = r.positions.map((p) => p.productId);
   const rows = await queryPrepared(m, placeStatement(m), [
     r.id, r.organizerId, r.eventId, r.code, r.secret, r.email, r.locale, r.total, r.currency, r.expires, r.testmode,
     r.feeId, r.providerId, r.feeId ? r.fee : 0, r.paymentId, r.actor.type, r.actor.id ?? null, JSON.stringify(r.logData),
     JSON.stringify(r.eventPayload),
     productIds, r.positions.map((_, i) => i + 1), r.positions.map((p) => p.price), r.positions.map((p) => p.attendeeName),
-    r.idempotencyKey, r.paymentInitiated,
+    r.idempotencyKey, r.paymentInitiated, pricedFrom.paymentTermDays, pricedFrom.locale,
   ]);
   const first = rows[0] as Record<string, unknown>;
+  if (!first.fresh) return { kind: 'stale' };
   if (!first.ok) {
     // The same rule in Node says why; should it ever find nothing, still refuse (nothing was written).
     throw quotaRefusal(productIds, first.quotas as LockedQuota[])

@@ -109,6 +109,49 @@ describe('placeOrder in one statement', () => {
   });
 });
 
+describe('placeOrder priced from its cached catalogue', () => {
+  let h: CoreHarness;
+  beforeAll(async () => { h = await createCoreHarness(); });
+  afterAll(async () => { await h.destroy(); });
+  const one = (eventId: string, productId: string) => h.core.orders.placeOrder({ eventId, email: null, positions: [{ productId }], provider: 'card' });
+
+  it('uses a price changed behind its back (by SQL, as another process would) on the very next order', async () => {
+    const shop = await h.shop({ price: 1000 });
+    expect((await one(shop.event.id, shop.product.id)).order.total).toBe(1000); // now cached
+    await h.ds.query('UPDATE product SET price = 1500 WHERE id = $1', [shop.product.id]);
+    const next = await one(shop.event.id, shop.product.id);
+    expect(next.order.total).toBe(1500);
+    expect(next.positions.map((p) => p.price)).toEqual([1500]);
+    expect(next.payment?.amount).toBe(1500);
+  });
+
+  it('refuses a product deactivated behind its back, writing nothing', async () => {
+    const shop = await h.shop();
+    await one(shop.event.id, shop.product.id);
+    await h.ds.query('UPDATE product SET active = false WHERE id = $1', [shop.product.id]);
+    const before = await snapshotRows(h.ds);
+    expect(await errorCode(one(shop.event.id, shop.product.id))).toBe('ORDER_PRODUCT_UNAVAILABLE');
+    expect(await snapshotRows(h.ds)).toEqual(before);
+  });
+
+  it('uses a payment term changed behind its back for the expiry', async () => {
+    const shop = await h.shop();
+    const first = await one(shop.event.id, shop.product.id);
+    await h.ds.query('UPDATE event SET payment_term_days = 3 WHERE id = $1', [shop.event.id]);
+    const next = await one(shop.event.id, shop.product.id);
+    expect(first.order.expires.getTime() - next.order.expires.getTime()).toBe(11 * 86_400_000);
+  });
+
+  it('turns free when the price drops to zero behind its back, and confirms the free payment', async () => {
+    const shop = await h.shop({ price: 700 });
+    await one(shop.event.id, shop.product.id);
+    await h.ds.query('UPDATE product SET price = 0 WHERE id = $1', [shop.product.id]);
+    const next = await one(shop.event.id, shop.product.id);
+    expect(next.order).toMatchObject({ total: 0, status: 'paid' });
+    expect(next.payment).toMatchObject({ provider: 'free', state: 'confirmed' });
+  });
+});
+
 describe('placeOrder with startPayment', () => {
   let h: CoreHarness;
   beforeAll(async () => { h = await createCoreHarness(); });
