@@ -87,7 +87,13 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => void stop());
   process.stdin.resume();
 
-  const orders = async () => Number((await ds.query('SELECT count(*) AS n FROM kassa_order'))[0].n);
+  // The count, and when the first and the last order were placed (ms): autocannon ends a run on a
+  // one-second tick, so its duration would quantise orders per second; the orders' own times do not.
+  const orders = async () => {
+    const [row] = await ds.query(`SELECT count(*)::int AS n, (extract(epoch FROM min(created_at)) * 1000)::float8 AS first,
+      (extract(epoch FROM max(created_at)) * 1000)::float8 AS last FROM kassa_order`) as { n: number; first: number | null; last: number | null }[];
+    return row!;
+  };
   // The pool's PostgreSQL backends, found by holding every connection at once; their CPU time
   // (/proc/<pid>/stat, in clock ticks of 10 ms) is the database's share of the work.
   const held = await Promise.all(Array.from({ length: poolSize }, () => ds.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)') as Promise<{ pid: number }[]>));
@@ -120,9 +126,9 @@ async function main(): Promise<void> {
       return;
     }
     if (!command.includes('count')) return;
-    void orders().then((n) => {
+    void orders().then(({ n, first, last }) => {
       const cpu = process.cpuUsage();
-      process.stdout.write(`${JSON.stringify({ orders: n, cpuMicros: cpu.user + cpu.system, pgCpuMicros: pgCpuMicros() })}\n`);
+      process.stdout.write(`${JSON.stringify({ orders: n, firstAt: first, lastAt: last, cpuMicros: cpu.user + cpu.system, sysMicros: cpu.system, pgCpuMicros: pgCpuMicros() })}\n`);
     });
   });
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, base: '/bench/conf/', productIds: products.map((p) => p.id) })}\n`);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { placementKey } from './submission-store';
 
 /** One cart line: which product and how many. Prices are never stored here: they are read from the product when needed. */
 export interface CartLine {
@@ -14,18 +15,6 @@ export interface CheckoutState {
   payment?: { provider: string; session: Record<string, unknown> };
   /** The idempotency token of the confirm form currently shown. */
   token?: string;
-  /**
-   * The order this checkout placed, kept (with no lines left) so that a resubmit of the confirm
-   * form, which carries the same cookie, is answered from the session: same token, same redirect.
-   */
-  placed?: PlacedCheckout;
-}
-
-/** Where the confirm form with `token` sent the buyer. */
-export interface PlacedCheckout {
-  token: string;
-  redirect: string;
-  orderId: string | null;
 }
 
 declare module 'fastify' {
@@ -35,7 +24,23 @@ declare module 'fastify' {
   }
 }
 
-/** The buyer's checkout for an event, if any. */
+/**
+ * The buyer's checkout for an event, unless its confirm form has placed an order: then it is
+ * cleared now. Placing the order does not write the session (the confirm POST is the hot path of
+ * a sale and the order carries the form's token as its idempotency key), so the first page of the
+ * checkout the buyer opens afterwards notices, with one indexed read, only for a checkout that
+ * reached the confirm page.
+ */
+export async function liveCheckout(
+  req: FastifyRequest, eventId: string, placedWithKey: (eventId: string, key: string) => Promise<boolean>,
+): Promise<CheckoutState | undefined> {
+  const state = readCheckout(req, eventId);
+  if (!state?.token || !(await placedWithKey(eventId, placementKey(sessionOwner(req), state.token)))) return state;
+  writeCheckout(req, eventId, undefined);
+  return undefined;
+}
+
+/** The buyer's checkout for an event as stored in the session, if any. */
 export function readCheckout(req: FastifyRequest, eventId: string): CheckoutState | undefined {
   return req.session.shop?.[eventId];
 }

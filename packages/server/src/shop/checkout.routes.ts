@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, Session } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, KassaError } from '@kassa/core';
 import { priceCart, type ShopEvent } from './catalog';
-import { readCheckout, sessionOwner, writeCheckout, type CheckoutState, type PlacedCheckout, type ReadyCheckout } from './checkout-session';
+import { liveCheckout, readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
 import { placeAndPay } from './place-order';
 import { placementKey } from './submission-store';
@@ -24,7 +24,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   async function load(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, needs: Step) {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const base = eventUrl(where.organizer, where.event);
-    const state = readCheckout(req, where.event.id);
+    const state = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
     let missing: string | null = null;
     if (!state || state.lines.length === 0) missing = base;
     else if (needs !== 'contact' && !state.email) missing = `${base}checkout/contact`;
@@ -163,56 +163,51 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const token = req.body.token;
-    let result: PlacedCheckout;
+    let redirect: string;
     try {
-      result = await placeFromCheckout(req, where, token);
+      redirect = await placeFromCheckout(req, where, token);
     } catch (err) {
       return renderConfirm(req, reply, asRefusal(req, err));
     }
-    // Placed (now, or by the first of a double submit): the checkout keeps only where it led, and
-    // that rides on the session write this request makes anyway.
-    writeCheckout(req, where.event.id, { lines: [], placed: result });
-    return reply.redirect(result.redirect || await shop.orderPageById(result.orderId), 303);
+    // The session is left as it is (no write on this hot path): the order carries the token, and the
+    // checkout is cleared on the buyer's next visit to it (liveCheckout).
+    return reply.redirect(redirect, 303);
   });
 
   /**
-   * The confirm POST's work. A resubmit of a form whose order is placed is answered from the
-   * session. Otherwise the checkout must still show this token: the order is placed with the
+   * The confirm POST's work: the checkout must show this token. The order is placed with the
    * token's idempotency key and its payment run. When core says the key names an order already
-   * (a double submit racing the first), this waits for the first submission to store its result
-   * in the session, and answers with the same.
+   * (a double submit, or a resubmit of the form), this answers as the first submission did, once
+   * its payment has run.
    */
-  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string): Promise<PlacedCheckout> {
+  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string): Promise<string> {
     const state = readCheckout(req, where.event.id);
-    if (state?.placed?.token === token) return state.placed;
     assertReady(state, token);
     // Core prices the order from the products again and checks quota under lock; this total only
     // re-checks the payment method's limits, so the shortly cached catalog is good enough.
     const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
     const placed = await placeAndPay(shop, req, where, state, cart, placementKey(sessionOwner(req), token));
-    if (placed.replayed) return awaitFirstSubmission(req, where.event.id, token, placed.orderId);
-    return { token, redirect: placed.redirect, orderId: placed.orderId };
+    if (!placed.replayed) return placed.redirect;
+    return awaitFirstPayment(placed.paymentId, placed.redirect);
   }
 
-  /** The first submission's result from the stored session, once it is there; else, after the wait, the order page. */
-  async function awaitFirstSubmission(req: FastifyRequest, eventId: string, token: string, orderId: string | null): Promise<PlacedCheckout> {
+  /**
+   * Where the first submission sent the buyer, read from its payment once that has run: the
+   * provider's page for an action the buyer must take, else the order page. A first submission
+   * that never ran the payment (it crashed) leaves the order page after the wait.
+   */
+  async function awaitFirstPayment(paymentId: string | null, orderPage: string): Promise<string> {
     const deadline = Date.now() + shop.submissions.waitMs;
-    while (Date.now() < deadline) {
-      const stored = await storedSession(req);
-      const placed = stored?.shop?.[eventId]?.placed;
-      if (placed?.token === token) return placed;
+    while (paymentId && Date.now() < deadline) {
+      const { payment } = await shop.deps.core.payments.loadPayment(paymentId);
+      const action = typeof payment.info.redirectUrl === 'string' ? payment.info.redirectUrl : null;
+      if (payment.state === 'created' && action) return action;
+      if (payment.state !== 'created') return orderPage;
       await sleep(shop.submissions.pollMs);
     }
-    return { token, redirect: '', orderId };
+    return orderPage;
   }
 };
-
-/** This request's session as last stored (another request of the same browser may have written it since). */
-function storedSession(req: FastifyRequest): Promise<Session | null> {
-  return new Promise((resolve, reject) => {
-    req.sessionStore.get(req.session.sessionId, (err, session) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(session ?? null)));
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, KassaError, money } from '@kassa/core';
 import { remainingOf } from './availability';
 import { maxQuantityPerProduct, priceCart, type ShopEvent } from './catalog';
-import { readCheckout, writeCheckout, type CartLine } from './checkout-session';
+import { liveCheckout, readCheckout, writeCheckout, type CartLine } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
 import { cartBody, eventParams, type CartBody, type EventParams } from './schemas';
 import type { ShopContext } from './shop-context';
@@ -40,7 +40,8 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   }
 
   async function renderEvent(req: FastifyRequest, reply: FastifyReply, where: ShopEvent, error?: KassaError, posted?: Record<string, number>) {
-    const inCart = new Map((readCheckout(req, where.event.id)?.lines ?? []).map((l) => [l.productId, l.quantity]));
+    const checkout = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
+    const inCart = new Map((checkout?.lines ?? []).map((l) => [l.productId, l.quantity]));
     const flash = req.session.get('flash');
     if (flash) req.session.set('flash', undefined);
     if (error) reply.status(error.status);

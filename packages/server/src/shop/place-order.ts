@@ -15,7 +15,7 @@ import { orderUrl } from './urls';
  */
 export async function placeAndPay(
   shop: ShopContext, req: FastifyRequest, where: ShopEvent, state: ReadyCheckout, cart: PricedCart, idempotencyKey: string,
-): Promise<SubmissionResult & { replayed: boolean }> {
+): Promise<SubmissionResult & { replayed: boolean; paymentId: string | null }> {
   const { organizer, event } = where;
   // Checked again now, not only when the method was chosen: the window or the total may have changed.
   const method = await shop.offeredMethod(event, cart.subtotal, state.payment.provider);
@@ -29,7 +29,7 @@ export async function placeAndPay(
     providerContext: method.ctx, idempotencyKey, startPayment: true,
   });
   const page = orderUrl(organizer, event, placed.order);
-  const result = { orderId: placed.order.id, redirect: page, replayed: placed.replayed };
+  const result = { orderId: placed.order.id, redirect: page, replayed: placed.replayed, paymentId: placed.payment?.id ?? null };
   const payment = placed.payment;
   // A replay is answered by the caller with the first submission's result; a free order is confirmed already.
   if (placed.replayed || !payment || payment.state !== 'created') return result;

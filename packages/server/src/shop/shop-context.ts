@@ -1,5 +1,5 @@
 import {
-  calculateFee, checkAvailability, formatMoney, KassaError, money, toCommonSettings, type BasePaymentProvider, type Clock,
+  calculateFee, checkAvailability, formatMoney, KassaError, money, prepared, queryPrepared, toCommonSettings, type BasePaymentProvider, type Clock,
   type DataSource, type Event, type KassaCore, type Money, type ProviderContext, type ProviderContextFactory,
 } from '@kassa/core';
 import { CatalogReader, type PricedCart } from './catalog';
@@ -7,6 +7,8 @@ import { ProviderViews } from './provider-views';
 import { SubmissionStore } from './submission-store';
 import { orderUrl } from './urls';
 import { rateLimits } from '../infra/security';
+
+const placedWithKeySql = prepared('shop_placed_with_key', 'SELECT 1 FROM kassa_order WHERE event_id = $1 AND idempotency_key = $2');
 
 /** The provider registry as the shop sees it. */
 export interface ShopProviders {
@@ -55,6 +57,12 @@ export class ShopContext {
     this.views = new ProviderViews(deps.pluginViews);
     this.submissions = new SubmissionStore(deps.dataSource);
     this.placeOrderRateLimit = deps.placeOrderRateLimit ?? rateLimits.placeOrder;
+  }
+
+  /** Whether an order of the event carries this idempotency key (the shop's confirm-form key). */
+  async placedWithKey(eventId: string, key: string): Promise<boolean> {
+    const rows = await queryPrepared(this.deps.dataSource.manager, placedWithKeySql, [eventId, key]);
+    return rows.length > 0;
   }
 
   /** The buyer's order page of an order, by id (for a duplicate submission that only knows the id). */

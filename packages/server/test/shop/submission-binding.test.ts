@@ -38,45 +38,50 @@ function sessionId(buyer: Buyer): string {
 }
 
 describe('confirm token and order', () => {
-  it('answers a resubmit after a crash between placing and storing the result with the first order, without paying again', async () => {
+  it('answers a resubmit after a crash between placing and paying with the first order, once its payment has run, never paying twice', async () => {
     const { buyer, base, eventId, productId } = await upToConfirm();
     const token = buyer.field('token')!;
-    // The first submission placed the order (with its key) and died before running the payment
-    // and before its session write: the checkout still shows the token.
+    // The first submission placed the order (with its key) and died before running the payment.
     const first = await t.core.orders.placeOrder({
       eventId, email: 'buyer@example.org', positions: [{ productId }], provider: 'manual',
       idempotencyKey: placementKey(sessionId(buyer), token),
     });
     expect(first.replayed).toBe(false);
-    // The resubmit finds it through the key and waits for the first submission's result in the
-    // session; here it appears a moment later (as a slow first submission would store it).
-    const recordedRedirect = `${base}order/${first.order.code}/${first.order.secret}/`;
+    // The resubmit finds it through the key and waits for its payment to have run; here it is
+    // moved on a moment later (as a slow first submission would).
     const resubmit = buyer.post(`${base}checkout/confirm`, { token });
     await new Promise((r) => setTimeout(r, 150));
-    await t.db.dataSource.query(
-      `UPDATE http_session SET data = jsonb_set(data, ARRAY['shop', $2::text, 'placed'], $3::jsonb) WHERE id = $1`,
-      [sessionId(buyer), eventId, JSON.stringify({ token, redirect: recordedRedirect, orderId: first.order.id })],
-    );
+    await t.core.payments.pendPayment(first.payment!.id, { actor: { type: 'user', id: 'test' } });
     const res = await resubmit;
     expect(res.statusCode).toBe(303);
-    expect(res.headers.location).toBe(recordedRedirect);
+    expect(res.headers.location).toBe(`${base}order/${first.order.code}/${first.order.secret}/`);
     expect(await t.db.dataSource.manager.countBy(Order, { eventId })).toBe(1);
-    // The replay never executed the payment: it is still the created one core wrote.
-    expect((await t.db.dataSource.manager.findBy(OrderPayment, { orderId: first.order.id })).map((p) => p.state)).toEqual(['created']);
-    // And a later resubmit is answered from the session this request stored, with the same order.
-    const late = await buyer.post(`${base}checkout/confirm`, { token });
-    expect(late.headers.location).toBe(recordedRedirect);
+    // The replay never executed the payment: the only move to pending is the test's.
+    const pending = await t.db.dataSource.query(
+      "SELECT actor_type FROM log_entry WHERE order_id = $1 AND action = 'kassa.order.payment.pending'", [first.order.id]);
+    expect(pending).toEqual([{ actor_type: 'user' }]);
+    expect((await t.db.dataSource.manager.findBy(OrderPayment, { orderId: first.order.id })).map((p) => p.state)).toEqual(['pending']);
   });
 
-  it('keeps no ledger row for placing an order: the order carries the key, the session the result', async () => {
+  it('writes only the order on the confirm POST, and clears the checkout on the next visit', async () => {
     const { buyer, base, eventId } = await upToConfirm();
     const token = buyer.field('token')!;
+    const session = async () => (await t.db.dataSource.query('SELECT data FROM http_session WHERE id = $1', [sessionId(buyer)]))[0]?.data;
+    const before = await session();
     const placed = await buyer.post(`${base}checkout/confirm`, { token });
     expect(placed.statusCode).toBe(303);
     const [order] = await t.db.dataSource.manager.findBy(Order, { eventId });
     expect(order!.idempotencyKey).toBe(placementKey(sessionId(buyer), token));
     expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM shop_submission WHERE token = $1', [token])).toEqual([{ n: 0 }]);
-    const [row] = await t.db.dataSource.query('SELECT data FROM http_session WHERE id = $1', [sessionId(buyer)]);
-    expect(row.data.shop[eventId]).toEqual({ lines: [], placed: { token, redirect: placed.headers.location, orderId: order!.id } });
+    expect(await session()).toEqual(before);
+    // The next visit notices the order and empties the cart (and a resubmit still gets the same order).
+    const again = await buyer.post(`${base}checkout/confirm`, { token });
+    expect(again.headers.location).toBe(placed.headers.location);
+    await buyer.get(base);
+    expect((await session()).shop?.[eventId]).toBeUndefined();
+    const contact = await buyer.get(`${base}checkout/contact`);
+    expect(contact.statusCode).toBe(303);
+    expect(contact.headers.location).toBe(base);
+    expect(await t.db.dataSource.manager.countBy(Order, { eventId })).toBe(1);
   });
 });
