@@ -98,7 +98,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       ...common(ctx, reply.generateCsrf()),
       heading: 'How would you like to pay?', showSteps: true, action: `${ctx.base}checkout/payment`, backUrl: `${ctx.base}checkout/contact`,
       submitLabel: 'Continue', summaryHeading: 'Your cart', token: null,
-      methods: visible.map((m) => ({ identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? formatMoney(m.fee, ctx.event.locale) : null, formHtml: m.formHtml })),
+      methods: visible.map((m) => ({ identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? formatMoney(m.fee, ctx.event.locale) : null, formHtml: m.renderForm() })),
       selected: selected ?? ctx.state.payment?.provider, fieldErrors, cart: cartView(ctx.cart, ctx.event.locale), error: errorView(error),
     });
   }

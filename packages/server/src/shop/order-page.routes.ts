@@ -57,7 +57,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       action: `${ctx.page}pay`, backUrl: ctx.page, submitLabel: `Pay ${amount}`, summaryHeading: 'Still to pay',
       // A fresh token per form: a double submit starts one payment, a later visit may start another.
       token: randomUUID(),
-      methods: methods.map((m) => ({ identifier: m.identifier, name: m.name, fee: null, formHtml: m.formHtml })),
+      methods: methods.map((m) => ({ identifier: m.identifier, name: m.name, fee: null, formHtml: m.renderForm() })),
       selected, fieldErrors, cart: { lines: [], fee: null, total: amount }, error: errorView(error),
     });
   }

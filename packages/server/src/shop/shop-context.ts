@@ -35,8 +35,8 @@ export interface OfferedMethod {
   name: string;
   implicit: boolean;
   fee: Money;
-  /** The provider's checkout form panel, rendered. */
-  formHtml: string | null;
+  /** Renders the provider's checkout form panel (only the pages that show it need it). */
+  renderForm(): string | null;
   provider: BasePaymentProvider;
   ctx: ProviderContext;
 }
@@ -108,7 +108,7 @@ export class ShopContext {
       name: publicNameOf(provider, ctx),
       implicit: provider.isImplicit,
       fee,
-      formHtml: this.views.render(provider.paymentFormRender(ctx, withFee)),
+      renderForm: () => this.views.render(provider.paymentFormRender(ctx, withFee)),
       provider,
       ctx,
     };
