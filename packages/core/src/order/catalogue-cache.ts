@@ -15,7 +15,7 @@ const MAX_EVENTS = 1_000;
  * What placeOrder last read of an event and its products, to price the next order without a read.
  * Never trusted for money: the one-statement placement checks every price, product and event
  * field it used against the tables in the same statement that writes the order, and a mismatch
- * writes nothing and makes placeOrder read afresh and price again (place-order-statement.ts). So
+ * writes nothing and makes placeOrder read afresh and price again (placement-batch.ts). So
  * the time to live only bounds how often that retry happens after an organizer's change.
  */
 export class CatalogueCache {

@@ -16,7 +16,7 @@ import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
 import { catalogueCacheFor, type Catalogue } from './catalogue-cache';
-import { placeInOneStatement, type OrderRows } from './place-order-statement';
+import { placeInBatch, type OrderRows } from './placement-batch';
 import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
 import type { ServiceDeps } from './service-deps';
 import { columnList, hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
@@ -91,10 +91,11 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   const extra = (p: PricedOrder) => ({ providerId: p.providerId, fee: p.fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true });
 
   if (priced.values.total > 0 && !input.onPlaced) {
-    // The common case in one statement that commits by itself (place-order-statement.ts), priced
-    // from the cached catalogue; the statement checks the prices and the event against the tables.
+    // The common case: one statement that commits by itself, shared with the orders of the event
+    // queued meanwhile (placement-batch.ts), priced from the cached catalogue, which the statement
+    // checks against the tables.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const placed = await placeInOneStatement(deps.dataSource.manager, orderRows(priced.values, extra(priced), priced.positions), catalogue.event);
+      const placed = await placeInBatch(deps.dataSource, orderRows(priced.values, extra(priced), priced.positions), catalogue.event);
       if (placed.kind === 'placed') {
         cache.put(catalogue);
         return withReservation({ ...placed, replayed: false }, input.startPayment === true);

@@ -109,6 +109,60 @@ describe('placeOrder in one statement', () => {
   });
 });
 
+describe('placeOrder in batches (orders queued while one placement is in flight)', () => {
+  let h: CoreHarness;
+  beforeAll(async () => { h = await createCoreHarness(); });
+  afterAll(async () => { await h.destroy(); });
+  const order = (eventId: string, productId: string, tickets: number, attendeeName: string | null = null) => h.core.orders.placeOrder({
+    eventId, email: null, provider: 'card', positions: Array.from({ length: tickets }, () => ({ productId, attendeeName })),
+  });
+  const used = async (eventId: string) => (await h.ds.query('SELECT u.used FROM quota_usage u JOIN quota q ON q.id = u.quota_id WHERE q.event_id = $1', [eventId]))[0].used as number;
+
+  it('decides a batch in queue order: an order that does not fit is refused, smaller ones behind it still get the seats', async () => {
+    const shop = await h.shop({ quotaSize: 6 });
+    await order(shop.event.id, shop.product.id, 1); // the catalogue is cached: the calls below reach the queue at once
+    // The first goes out alone; the other four queue behind it and go together, in this order.
+    const [first, a, b, c, d] = await Promise.allSettled([
+      order(shop.event.id, shop.product.id, 1), order(shop.event.id, shop.product.id, 1), order(shop.event.id, shop.product.id, 2),
+      order(shop.event.id, shop.product.id, 3), order(shop.event.id, shop.product.id, 1),
+    ]);
+    expect([first, a, b, d].map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(c.status).toBe('rejected');
+    const refusal = (c as PromiseRejectedResult).reason as { code: string; message: string; params: { detail: string } };
+    expect(refusal.code).toBe('ORDER_QUOTA_EXCEEDED');
+    expect(refusal.params.detail).toContain('has 1 left, 3 requested');
+    expect(await used(shop.event.id)).toBe(6);
+    expect(await h.ds.manager.countBy(Order, { eventId: shop.event.id })).toBe(5);
+    // One statement (one transaction) placed a and b; d, behind the refused c, went in the next one.
+    const xmin = async (r: PromiseSettledResult<{ order: Order }>) =>
+      (await h.ds.query('SELECT xmin::text AS x FROM kassa_order WHERE id = $1', [(r as PromiseFulfilledResult<{ order: Order }>).value.order.id]))[0].x as string;
+    expect(await xmin(a)).toBe(await xmin(b));
+    expect(await xmin(d)).not.toBe(await xmin(a));
+  });
+
+  it('lets one order PostgreSQL refuses fail alone, and places the others of its batch', async () => {
+    const shop = await h.shop({ quotaSize: 10 });
+    const results = await Promise.allSettled([
+      order(shop.event.id, shop.product.id, 1), order(shop.event.id, shop.product.id, 1),
+      order(shop.event.id, shop.product.id, 1, 'bad\u0000name'), order(shop.event.id, shop.product.id, 1),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await h.ds.manager.countBy(Order, { eventId: shop.event.id })).toBe(3);
+    expect(await used(shop.event.id)).toBe(3);
+  });
+
+  it('keeps two events apart: a sold-out event does not hold back the other', async () => {
+    const full = await h.shop({ quotaSize: 1 });
+    const open = await h.shop({ quotaSize: 10 });
+    const results = await Promise.allSettled([
+      order(full.event.id, full.product.id, 1), order(open.event.id, open.product.id, 2),
+      order(full.event.id, full.product.id, 1), order(open.event.id, open.product.id, 2),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect([await used(full.event.id), await used(open.event.id)]).toEqual([1, 4]);
+  });
+});
+
 describe('placeOrder priced from its cached catalogue', () => {
   let h: CoreHarness;
   beforeAll(async () => { h = await createCoreHarness(); });

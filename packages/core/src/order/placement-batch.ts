@@ -1,0 +1,297 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
+import { KassaError } from '../errors';
+import { OrderPayment } from '../payment/order-payment.entity';
+import { OrderFee } from './order-fee.entity';
+import { OrderPosition } from './order-position.entity';
+import { Order } from './order.entity';
+import type { Event } from '../event/event.entity';
+import { quotaRefusal, type LockedQuota, type NewPosition } from './quota-check';
+import { columnList, hydrate } from './state-writes';
+
+/*
+ * Group placement: the orders of one event that arrive while a placement statement for that event
+ * is in flight wait in Node and then go to PostgreSQL together, as ONE statement that commits on its
+ * own. On a hot quota every order needs the same row lock; queued in PostgreSQL, each handover cost
+ * a wake-up, a re-check of the locked rows and a WAL flush while the next buyer waited (about 1 ms
+ * of PostgreSQL CPU per order with 2 or more in flight, against 0.6 ms alone). Batched, one lock,
+ * one commit and one round trip serve the whole queue, and a batch grows with the load (one order
+ * when the shop is quiet, so a lone buyer waits for nothing). The Stripe webhook inbox does the same
+ * with events (plugins/stripe/src/webhooks/inbox-writer.ts).
+ *
+ * The SQL decides each order in queue order, as if they had come one by one:
+ * - `fresh`: every price and product the order was priced with, and the event fields, are current
+ *   (otherwise 'stale': nothing written, placeOrder reads afresh and prices again);
+ * - `covered`: every product is in a quota (otherwise ORDER_PRODUCT_UNAVAILABLE);
+ * - `fits`: with the orders before it in the batch that take seats (fresh and covered), every
+ *   limited quota still has room: a running sum per quota over the batch in queue order;
+ * - the first order that takes seats and does not fit is refused (ORDER_QUOTA_EXCEEDED, with the
+ *   usage it saw); every order behind it that takes seats is sent again in the next batch, where
+ *   the usage no longer counts the refused one. So an order is refused only if it did not fit
+ *   after the ones before it, never because of one that was refused.
+ * Orders taking seats are inserted with ON CONFLICT DO NOTHING: a taken idempotency key or order
+ * code inserts nothing for that order ('conflict', the caller looks the key up or draws a new
+ * code). A conflict is rare (codes are drawn from 28 million; two submissions with one key are kept
+ * out of the same batch), and its seats still count for the orders behind it in that batch, which
+ * can only refuse too early at the very edge of a sold-out quota, never oversell.
+ */
+let batchSql: PreparedStatement | undefined;
+
+/** Everything the placement writes for one order, worked out in Node beforehand. */
+export interface OrderRows {
+  id: string;
+  organizerId: string;
+  eventId: string;
+  code: string;
+  secret: string;
+  email: string | null;
+  locale: string;
+  total: number;
+  currency: string;
+  expires: Date;
+  testmode: boolean;
+  idempotencyKey: string | null;
+  feeId: string | null;
+  fee: number;
+  providerId: string | null;
+  paymentId: string | null;
+  /** The first payment is written already initiated (the caller executes it next). */
+  paymentInitiated: boolean;
+  actor: { type: string; id?: string | null };
+  logData: Record<string, unknown>;
+  eventPayload: Record<string, unknown>;
+  positions: readonly NewPosition[];
+}
+
+/** The event fields the order was priced with, besides organizer and currency (checked too). */
+export type PricedFrom = Pick<Event, 'paymentTermDays' | 'locale'>;
+
+/** What became of one order: placed, out of date (nothing written), or a taken code or idempotency key (nothing written). */
+export type PlacementOutcome =
+  | { kind: 'placed'; order: Order; positions: OrderPosition[]; fees: OrderFee[]; payment: OrderPayment | null }
+  | { kind: 'conflict' }
+  | { kind: 'stale' };
+
+function batchStatement(m: EntityManager): PreparedStatement {
+  if (batchSql) return batchSql;
+  const positionColumns = m.connection.getMetadata(OrderPosition).columns.map((c) => `${c.databaseName} AS position__${c.databaseName}`).join(', ');
+  batchSql = prepared('place_orders', `WITH ord AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
+        idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
+        currency text, expires timestamptz, testmode boolean, idempotency_key text, fee_id uuid, fee bigint, provider text,
+        payment_id uuid, payment_initiated boolean, actor_type text, actor_id text, log_data jsonb, payload jsonb,
+        term_days integer, event_locale text, positions jsonb)),
+    want AS MATERIALIZED (
+      SELECT ord.idx, p.product_id, p.position_no, p.price, p.attendee_name
+        FROM ord CROSS JOIN LATERAL jsonb_to_recordset(ord.positions) AS p(product_id uuid, position_no integer, price bigint, attendee_name text)),
+    q AS MATERIALIZED (
+      SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+       WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))
+       ORDER BY q.id
+         FOR NO KEY UPDATE OF q, u),
+    qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
+    checked AS MATERIALIZED (
+      SELECT ord.idx,
+             EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency
+                        AND e.payment_term_days = ord.term_days AND e.locale = ord.event_locale)
+             AND NOT EXISTS (SELECT 1 FROM want w WHERE w.idx = ord.idx AND NOT EXISTS (
+                   SELECT 1 FROM product p WHERE p.id = w.product_id AND p.event_id = ord.event_id AND p.active AND p.price = w.price)) AS fresh,
+             NOT EXISTS (SELECT 1 FROM want w WHERE w.idx = ord.idx AND NOT EXISTS (SELECT 1 FROM qp WHERE qp.product_id = w.product_id)) AS covered
+        FROM ord),
+    wanted AS MATERIALIZED (
+      SELECT w.idx, qp.quota_id, count(*)::integer AS n
+        FROM want w JOIN qp ON qp.product_id = w.product_id JOIN checked c ON c.idx = w.idx AND c.fresh AND c.covered
+       GROUP BY w.idx, qp.quota_id),
+    cum AS MATERIALIZED (
+      SELECT wd.idx, wd.quota_id, wd.n, sum(wd.n) OVER (PARTITION BY wd.quota_id ORDER BY wd.idx)::integer AS upto FROM wanted wd),
+    fit AS MATERIALIZED (
+      SELECT c.idx, c.fresh, c.covered,
+             c.fresh AND c.covered AND NOT EXISTS (
+               SELECT 1 FROM cum JOIN q ON q.id = cum.quota_id WHERE cum.idx = c.idx AND q.size IS NOT NULL AND q.used + cum.upto > q.size) AS fits
+        FROM checked c),
+    cutoff AS MATERIALIZED (SELECT coalesce(min(idx) FILTER (WHERE fresh AND covered AND NOT fits), 2147483647) AS idx FROM fit),
+    o AS (
+      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key)
+      SELECT ord.id, ord.organizer_id, ord.event_id, ord.code, ord.secret, ord.email, ord.locale, ord.total, ord.currency, 'pending',
+             ord.expires, ord.testmode, ord.idempotency_key
+        FROM ord JOIN fit ON fit.idx = ord.idx CROSS JOIN cutoff WHERE fit.fits AND fit.idx < cutoff.idx
+       ORDER BY ord.idx
+      ON CONFLICT DO NOTHING
+      RETURNING ${columnList(m, Order)}),
+    fee AS (
+      INSERT INTO order_fee (id, order_id, fee_type, internal_type, value, description, canceled)
+      SELECT ord.fee_id, o.id, 'payment', ord.provider, ord.fee, '', false FROM o JOIN ord ON ord.id = o.id WHERE ord.fee > 0
+      RETURNING id, order_id),
+    pay AS (
+      INSERT INTO order_payment (id, order_id, local_id, state, amount, currency, provider, info, fee_id, process_initiated, payment_date)
+      SELECT ord.payment_id, o.id, 1, 'created', o.total, o.currency, ord.provider, '{}'::jsonb,
+             (SELECT fee.id FROM fee WHERE fee.order_id = o.id), ord.payment_initiated, NULL
+        FROM o JOIN ord ON ord.id = o.id WHERE ord.provider IS NOT NULL
+      RETURNING order_id, created_at),
+    entry AS (
+      INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
+      SELECT o.organizer_id, o.event_id, o.id, 'order', o.id, 'kassa.order.placed', ord.actor_type, ord.actor_id, ord.log_data
+        FROM o JOIN ord ON ord.id = o.id),
+    ev AS (
+      INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
+      SELECT 'order.placed', o.organizer_id, o.id, ord.payload FROM o JOIN ord ON ord.id = o.id),
+    ins AS (
+      INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
+      SELECT o.id, w.product_id, w.position_no, w.price, w.attendee_name, false
+        FROM o JOIN ord ON ord.id = o.id JOIN want w ON w.idx = ord.idx
+      RETURNING ${positionColumns})
+    SELECT fit.idx AS batch__idx, fit.fresh AS batch__fresh, fit.covered AS batch__covered, fit.fits AS batch__fits,
+           sign(fit.idx - cutoff.idx)::integer AS batch__place,
+           CASE WHEN fit.fits THEN NULL ELSE (
+             SELECT coalesce(json_agg(json_build_object('id', q.id, 'name', q.name, 'size', q.size,
+                      'used', q.used + coalesce((SELECT cum.upto - cum.n FROM cum WHERE cum.idx = fit.idx AND cum.quota_id = q.id), 0),
+                      'products', array(SELECT qp.product_id::text FROM qp JOIN want w ON w.product_id = qp.product_id AND w.idx = fit.idx
+                                         WHERE qp.quota_id = q.id GROUP BY qp.product_id))), '[]')
+               FROM q) END AS batch__quotas,
+           (SELECT pay.created_at FROM pay WHERE pay.order_id = o.id) AS batch__payment_created_at,
+           o.*, ins.*
+      FROM fit CROSS JOIN cutoff JOIN ord ON ord.idx = fit.idx
+      LEFT JOIN o ON o.id = ord.id LEFT JOIN ins ON ins.position__order_id = o.id`);
+  return batchSql;
+}
+
+interface Waiting {
+  rows: OrderRows;
+  pricedFrom: PricedFrom;
+  resolve: (outcome: PlacementOutcome) => void;
+  reject: (err: unknown) => void;
+  /** Sent in a batch of its own (after a batch it was in failed). */
+  alone?: boolean;
+}
+
+const MAX_BATCH = 64;
+
+/** One queue per event; at most one placement statement per event in flight from this process. */
+class PlacementBatcher {
+  private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
+
+  constructor(private readonly m: EntityManager) {}
+
+  place(rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(rows.eventId);
+      if (!queue) this.queues.set(rows.eventId, (queue = { waiting: [], busy: false }));
+      queue.waiting.push({ rows, pricedFrom, resolve, reject });
+      if (!queue.busy) this.drain(rows.eventId);
+    });
+  }
+
+  private drain(eventId: string): void {
+    const queue = this.queues.get(eventId);
+    if (!queue || queue.busy) return;
+    if (queue.waiting.length === 0) {
+      this.queues.delete(eventId);
+      return;
+    }
+    // Two submissions with one key never share a batch (the second becomes a replay of the first).
+    const batch: Waiting[] = [];
+    const later: Waiting[] = [];
+    const keys = new Set<string>();
+    const codes = new Set<string>();
+    for (const w of queue.waiting) {
+      const key = w.rows.idempotencyKey;
+      const full = batch.length >= MAX_BATCH || (batch.length > 0 && (w.alone || batch[0]!.alone));
+      if (full || (key !== null && keys.has(key)) || codes.has(w.rows.code)) later.push(w);
+      else {
+        batch.push(w);
+        if (key !== null) keys.add(key);
+        codes.add(w.rows.code);
+      }
+    }
+    queue.waiting = later;
+    queue.busy = true;
+    this.run(batch).then((deferred) => {
+      queue.waiting = [...deferred, ...queue.waiting];
+      queue.busy = false;
+      this.drain(eventId);
+    }, (err: unknown) => {
+      if (batch.length === 1) batch[0]!.reject(err);
+      // One order PostgreSQL refuses (say, text it cannot store) must not fail the others: each is
+      // sent again in a batch of its own, and only the culprit fails.
+      else queue.waiting = [...batch.map((w) => ({ ...w, alone: true })), ...queue.waiting];
+      queue.busy = false;
+      this.drain(eventId);
+    });
+  }
+
+  /** Runs one batch; settles every order it decided and returns those to send again, in order. */
+  private async run(batch: Waiting[]): Promise<Waiting[]> {
+    const rows = await queryPrepared(this.m, batchStatement(this.m), [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w)))]);
+    const byIdx = new Map<number, Record<string, unknown>[]>();
+    for (const row of rows) {
+      const idx = row.batch__idx as number;
+      const list = byIdx.get(idx);
+      if (list) list.push(row);
+      else byIdx.set(idx, [row]);
+    }
+    const deferred: Waiting[] = [];
+    batch.forEach((w, idx) => {
+      const result = byIdx.get(idx);
+      if (!result?.[0]) {
+        w.reject(new Error(`placement batch returned no row for order ${idx}`));
+        return;
+      }
+      const first = result[0];
+      // Independent of the orders before it: out of date, or a product in no quota.
+      if (!first.batch__fresh) return w.resolve({ kind: 'stale' });
+      const productIds = w.rows.positions.map((p) => p.productId);
+      if (!first.batch__covered) {
+        return w.reject(quotaRefusal(productIds, first.batch__quotas as LockedQuota[]) ?? new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: productIds[0] }));
+      }
+      // Behind the first order that did not fit: decided again in the next batch.
+      if ((first.batch__place as number) > 0) return void deferred.push(w);
+      if (!first.batch__fits) {
+        return w.reject(quotaRefusal(productIds, first.batch__quotas as LockedQuota[]) ?? new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' }));
+      }
+      if (first.id === null || first.id === undefined) return w.resolve({ kind: 'conflict' });
+      w.resolve(placedFrom(this.m, w.rows, result));
+    });
+    return deferred;
+  }
+}
+
+function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
+  const r = w.rows;
+  return {
+    idx, id: r.id, organizer_id: r.organizerId, event_id: r.eventId, code: r.code, secret: r.secret, email: r.email, locale: r.locale,
+    total: r.total, currency: r.currency, expires: r.expires.toISOString(), testmode: r.testmode, idempotency_key: r.idempotencyKey,
+    fee_id: r.feeId, fee: r.feeId ? r.fee : 0, provider: r.providerId, payment_id: r.paymentId, payment_initiated: r.paymentInitiated,
+    actor_type: r.actor.type, actor_id: r.actor.id ?? null, log_data: r.logData, payload: r.eventPayload,
+    term_days: w.pricedFrom.paymentTermDays, event_locale: w.pricedFrom.locale,
+    positions: r.positions.map((p, i) => ({ product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName })),
+  };
+}
+
+function placedFrom(m: EntityManager, r: OrderRows, rows: Record<string, unknown>[]): PlacementOutcome {
+  const first = rows[0]!;
+  const order = hydrate(m, Order, first);
+  const positions = rows.map((row) => hydrate(m, OrderPosition, unprefix(row, 'position__'))).sort((a, b) => a.positionNo - b.positionNo);
+  const fees = r.feeId ? [m.create(OrderFee, {
+    id: r.feeId, orderId: r.id, feeType: 'payment', internalType: r.providerId as string, value: r.fee, description: '', canceled: false,
+  })] : [];
+  const payment = r.paymentId ? m.create(OrderPayment, {
+    id: r.paymentId, orderId: r.id, localId: 1, state: 'created', amount: r.total, currency: order.currency, provider: r.providerId as string,
+    info: {}, feeId: r.feeId, processInitiated: r.paymentInitiated, paymentDate: null, createdAt: first.batch__payment_created_at as Date,
+  }) : null;
+  return { kind: 'placed', order, positions, fees, payment };
+}
+
+function unprefix(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+const batchers = new WeakMap<DataSource, PlacementBatcher>();
+
+/** Places one order through its event's batch (one batcher per database, i.e. per core instance). */
+export function placeInBatch(ds: DataSource, rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
+  let batcher = batchers.get(ds);
+  if (!batcher) batchers.set(ds, (batcher = new PlacementBatcher(ds.manager)));
+  return batcher.place(rows, pricedFrom);
+}
