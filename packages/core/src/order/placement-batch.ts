@@ -221,37 +221,46 @@ class PlacementBatcher {
 
   /** Runs one batch; settles every order it decided and returns those to send again, in order. */
   private async run(batch: Waiting[]): Promise<Waiting[]> {
+    // Only a failing statement rejects (and then nothing was written): the batch is tried again
+    // order by order. Once it has committed, every order is settled from its own rows.
     const rows = await queryPrepared(this.m, batchStatement(this.m), [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w)))]);
-    const byIdx = new Map<number, Record<string, unknown>[]>();
-    for (const row of rows) {
-      const idx = row.batch__idx as number;
-      const list = byIdx.get(idx);
-      if (list) list.push(row);
-      else byIdx.set(idx, [row]);
-    }
     const deferred: Waiting[] = [];
     batch.forEach((w, idx) => {
-      const result = byIdx.get(idx);
-      if (!result?.[0]) {
-        w.reject(new Error(`placement batch returned no row for order ${idx}`));
-        return;
+      try {
+        if (this.settle(w, idx, rows)) deferred.push(w);
+      } catch (err) {
+        w.reject(err);
       }
-      const first = result[0];
-      // Independent of the orders before it: out of date, or a product in no quota.
-      if (!first.batch__fresh) return w.resolve({ kind: 'stale' });
-      const productIds = w.rows.positions.map((p) => p.productId);
-      if (!first.batch__covered) {
-        return w.reject(quotaRefusal(productIds, first.batch__quotas as LockedQuota[]) ?? new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: productIds[0] }));
-      }
-      // Behind the first order that did not fit: decided again in the next batch.
-      if ((first.batch__place as number) > 0) return void deferred.push(w);
-      if (!first.batch__fits) {
-        return w.reject(quotaRefusal(productIds, first.batch__quotas as LockedQuota[]) ?? new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' }));
-      }
-      if (first.id === null || first.id === undefined) return w.resolve({ kind: 'conflict' });
-      w.resolve(placedFrom(this.m, w.rows, result));
     });
     return deferred;
+  }
+
+  /** Settles one order of a committed batch from its rows; true when it is to be decided again. */
+  private settle(w: Waiting, idx: number, rows: Record<string, unknown>[]): boolean {
+    const result = rows.filter((row) => row.batch__idx === idx);
+    const first = result[0];
+    if (!first) {
+      w.reject(new Error(`placement batch returned no row for order ${idx}`));
+      return false;
+    }
+    // Independent of the orders before it: out of date, or a product in no quota.
+    if (!first.batch__fresh) {
+      w.resolve({ kind: 'stale' });
+      return false;
+    }
+    const productIds = w.rows.positions.map((p) => p.productId);
+    if (!first.batch__covered) {
+      w.reject(quotaRefusal(productIds, first.batch__quotas as LockedQuota[]) ?? new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: productIds[0] }));
+      return false;
+    }
+    // Behind the first order that did not fit: decided again in the next batch.
+    if ((first.batch__place as number) > 0) return true;
+    if (!first.batch__fits) {
+      w.reject(quotaRefusal(productIds, first.batch__quotas as LockedQuota[]) ?? new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' }));
+      return false;
+    }
+    w.resolve(first.id === null || first.id === undefined ? { kind: 'conflict' } : placedFrom(this.m, w.rows, result));
+    return false;
   }
 }
 
