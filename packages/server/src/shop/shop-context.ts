@@ -5,7 +5,6 @@ import {
 import { CatalogReader, type PricedCart } from './catalog';
 import { ProviderViews } from './provider-views';
 import { SubmissionStore } from './submission-store';
-import { orderUrl } from './urls';
 import { rateLimits } from '../infra/security';
 
 const placedWithKeySql = prepared('shop_placed_with_key', 'SELECT 1 FROM kassa_order WHERE event_id = $1 AND idempotency_key = $2');
@@ -63,18 +62,6 @@ export class ShopContext {
   async placedWithKey(eventId: string, key: string): Promise<boolean> {
     const rows = await queryPrepared(this.deps.dataSource.manager, placedWithKeySql, [eventId, key]);
     return rows.length > 0;
-  }
-
-  /** The buyer's order page of an order, by id (for a duplicate submission that only knows the id). */
-  async orderPageById(orderId: string | null): Promise<string> {
-    const rows = orderId ? await this.deps.dataSource.query(
-      `SELECT o.code, o.secret, e.slug AS event, g.slug AS organizer
-         FROM kassa_order o JOIN event e ON e.id = o.event_id JOIN organizer g ON g.id = o.organizer_id WHERE o.id = $1`,
-      [orderId],
-    ) as { code: string; secret: string; event: string; organizer: string }[] : [];
-    const row = rows[0];
-    if (!row) throw new KassaError('SHOP_SUBMISSION_IN_PROGRESS');
-    return orderUrl({ slug: row.organizer }, { slug: row.event }, row);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KassaError, type DataSource, type EntityManager } from '@kassa/core';
+import { KassaError, type DataSource } from '@kassa/core';
 
 export type SubmissionKind = 'place_order' | 'pay';
 
@@ -14,13 +14,6 @@ export interface SubmissionStoreOptions {
   waitMs?: number;
   pollMs?: number;
 }
-
-/**
- * Binds the claimed token to the order. `tx` is the transaction that creates the order (core's
- * placeOrder `onPlaced`), so the binding commits exactly when the order does; without `tx` it is
- * written on its own (the order exists already, e.g. paying an existing order).
- */
-export type RecordOrder = (orderId: string, tx?: EntityManager) => Promise<void>;
 
 /**
  * Makes a buyer's POST idempotent. The first request with a token claims it with an INSERT on the
@@ -40,15 +33,12 @@ export class SubmissionStore {
     this.pollMs = opts.pollMs ?? 25;
   }
 
-  /**
-   * Runs `work` once per token. `work` receives `recordOrder` to store the order as soon as it
-   * exists, so a duplicate that outlasts the wait can still be sent to the order page.
-   */
+  /** Runs `work` once per token (the order page's pay form; placing an order uses core's idempotency key instead). */
   async run(
     token: string,
     kind: SubmissionKind,
     owner: string,
-    work: (recordOrder: RecordOrder) => Promise<SubmissionResult>,
+    work: () => Promise<SubmissionResult>,
   ): Promise<SubmissionResult & { replayed: boolean }> {
     const ownerHash = hashOwner(owner);
     const deadline = Date.now() + this.waitMs;
@@ -72,24 +62,16 @@ export class SubmissionStore {
     }
   }
 
-  private async runClaimed(
-    token: string,
-    work: (recordOrder: RecordOrder) => Promise<SubmissionResult>,
-  ): Promise<SubmissionResult> {
+  private async runClaimed(token: string, work: () => Promise<SubmissionResult>): Promise<SubmissionResult> {
     let result: SubmissionResult;
     try {
-      result = await work(async (orderId, tx) => {
-        await (tx ?? this.ds.manager).query('UPDATE shop_submission SET order_id = $2 WHERE token = $1', [token, orderId]);
-      });
+      result = await work();
     } catch (err) {
-      // Once an order exists the token stays bound to it: a resubmit must not place a second one.
-      // The database says whether it is bound (a binding rolled back with its order is not).
-      await this.ds.query('DELETE FROM shop_submission WHERE token = $1 AND order_id IS NULL', [token]);
+      // Released, so the buyer can fix the problem and submit the same form again.
+      await this.ds.query('DELETE FROM shop_submission WHERE token = $1', [token]);
       throw err;
     }
-    await this.ds.query('UPDATE shop_submission SET redirect = $2, order_id = COALESCE(order_id, $3) WHERE token = $1', [
-      token, result.redirect, result.orderId,
-    ]);
+    await this.ds.query('UPDATE shop_submission SET redirect = $2, order_id = $3 WHERE token = $1', [token, result.redirect, result.orderId]);
     return result;
   }
 
