@@ -75,8 +75,10 @@ const DAY_MS = 86_400_000;
 /**
  * Places an order, after pretix's _perform_order: prices come from the products (never the
  * buyer), the payment fee from the provider's settings, quota is checked under lock so it is
- * never oversold, and the order, its positions, fees and first payment are written in one
- * transaction together with the log entry and the 'order.placed' event.
+ * never oversold, and the order, its positions, fees and first payment are written at once
+ * together with the log entry and the 'order.placed' event: by one self-committing statement
+ * shared with the orders of the event queued meanwhile (placement-batch.ts), or, for free
+ * orders and `onPlaced` callers, in one transaction.
  */
 export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Promise<PlacedOrder> {
   validateInput(deps, input);
