@@ -19,7 +19,7 @@ import { catalogueCacheFor, type Catalogue } from './catalogue-cache';
 import { placeInBatch, type OrderRows } from './placement-batch';
 import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
 import type { ServiceDeps } from './service-deps';
-import { columnList, hydrate, isUuid, moveOrder, movePayment, record } from './state-writes';
+import { columnList, hydrate, isUuid, moveOrder, movePayment, prefixedColumns, record, unprefixed } from './state-writes';
 
 export interface PlaceOrderInput {
   eventId: string;
@@ -267,7 +267,7 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
   const m = deps.dataSource.manager;
   // The event and the wanted (active, same-event) products in one prepared statement: one row per
   // product found, or one row with null product columns when none is.
-  catalogueSql ??= prepared('load_catalogue', `SELECT ${columnList(m, Event, 'e')}, ${prefixedColumns(m, Product, 'p', 'product__')}
+  catalogueSql ??= prepared('load_catalogue', `SELECT ${columnList(m, Event, 'e')}, ${prefixedColumns(m, Product, 'product__', 'p')}
       FROM event e LEFT JOIN product p ON p.event_id = e.id AND p.id = ANY($2::uuid[]) AND p.active
      WHERE e.id = $1`);
   const rows = await queryPrepared(m, catalogueSql, [input.eventId, ids]);
@@ -276,7 +276,7 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
   const products = new Map<string, Product>();
   for (const row of rows) {
     if (row.product__id === null) continue;
-    const product = hydrate(m, Product, Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith('product__')).map(([k, v]) => [k.slice(9), v])));
+    const product = hydrate(m, Product, unprefixed(row, 'product__'));
     products.set(product.id, product);
   }
   const missing = ids.find((id) => !products.has(id));
@@ -288,10 +288,6 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
 
 let catalogueSql: PreparedStatement | undefined;
 
-/** `alias.col AS prefixcol, …` for every column of the entity. */
-function prefixedColumns(m: EntityManager, target: typeof Product, alias: string, prefix: string): string {
-  return m.connection.getMetadata(target).columns.map((c) => `${alias}.${c.databaseName} AS ${prefix}${c.databaseName}`).join(', ');
-}
 
 type NewOrder = Pick<Order, 'organizerId' | 'eventId' | 'email' | 'locale' | 'total' | 'currency' | 'testmode' | 'expires'>;
 

@@ -7,7 +7,7 @@ import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
 import type { Event } from '../event/event.entity';
 import { quotaRefusal, type LockedQuota, type NewPosition } from './quota-check';
-import { columnList, hydrate } from './state-writes';
+import { columnList, hydrate, prefixedColumns, unprefixed } from './state-writes';
 
 /*
  * Group placement: the orders of one event that arrive while a placement statement for that event
@@ -74,7 +74,6 @@ export type PlacementOutcome =
 
 function batchStatement(m: EntityManager): PreparedStatement {
   if (batchSql) return batchSql;
-  const positionColumns = m.connection.getMetadata(OrderPosition).columns.map((c) => `${c.databaseName} AS position__${c.databaseName}`).join(', ');
   batchSql = prepared('place_orders', `WITH ord AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
@@ -139,7 +138,7 @@ function batchStatement(m: EntityManager): PreparedStatement {
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
       SELECT o.id, w.product_id, w.position_no, w.price, w.attendee_name, false
         FROM o JOIN ord ON ord.id = o.id JOIN want w ON w.idx = ord.idx
-      RETURNING ${positionColumns})
+      RETURNING ${prefixedColumns(m, OrderPosition, 'position__')})
     SELECT fit.idx AS batch__idx, fit.fresh AS batch__fresh, fit.covered AS batch__covered, fit.fits AS batch__fits,
            sign(fit.idx - cutoff.idx)::integer AS batch__place,
            CASE WHEN fit.fits THEN NULL ELSE (
@@ -279,7 +278,7 @@ function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
 function placedFrom(m: EntityManager, r: OrderRows, rows: Record<string, unknown>[]): PlacementOutcome {
   const first = rows[0]!;
   const order = hydrate(m, Order, first);
-  const positions = rows.map((row) => hydrate(m, OrderPosition, unprefix(row, 'position__'))).sort((a, b) => a.positionNo - b.positionNo);
+  const positions = rows.map((row) => hydrate(m, OrderPosition, unprefixed(row, 'position__'))).sort((a, b) => a.positionNo - b.positionNo);
   const fees = r.feeId ? [m.create(OrderFee, {
     id: r.feeId, orderId: r.id, feeType: 'payment', internalType: r.providerId as string, value: r.fee, description: '', canceled: false,
   })] : [];
@@ -290,11 +289,6 @@ function placedFrom(m: EntityManager, r: OrderRows, rows: Record<string, unknown
   return { kind: 'placed', order, positions, fees, payment };
 }
 
-function unprefix(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
-}
 
 const batchers = new WeakMap<DataSource, PlacementBatcher>();
 

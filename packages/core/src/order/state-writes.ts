@@ -60,6 +60,19 @@ export function columnList<T extends ObjectLiteral>(tx: EntityManager, target: E
 }
 const columnLists = new Map<string, string>();
 
+/** `alias.col AS prefixcol, …` (or `col AS prefixcol` without alias) for every column of the entity: several entities in one row. */
+export function prefixedColumns<T extends ObjectLiteral>(tx: EntityManager, target: EntityTarget<T>, prefix: string, alias?: string): string {
+  return tx.connection.getMetadata(target).columns
+    .map((c) => `${alias ? `${alias}.` : ''}${c.databaseName} AS ${prefix}${c.databaseName}`).join(', ');
+}
+
+/** The columns of `row` that start with `prefix`, without it (the other side of prefixedColumns). */
+export function unprefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
 /** Builds an entity from a raw row (snake_case columns), with the column types and transformers applied. */
 export function hydrate<T extends ObjectLiteral>(tx: EntityManager, target: EntityTarget<T>, row: Record<string, unknown>): T {
   const meta = tx.connection.getMetadata(target);

@@ -3,7 +3,7 @@ import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-
 import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { Order } from '../order/order.entity';
-import { columnList, hydrate, isUuid } from '../order/state-writes';
+import { columnList, hydrate, isUuid, prefixedColumns, unprefixed } from '../order/state-writes';
 import { OrderPayment } from './order-payment.entity';
 
 /*
@@ -15,22 +15,10 @@ import { OrderPayment } from './order-payment.entity';
 let loadSql: PreparedStatement | undefined;
 let initiateSql: PreparedStatement | undefined;
 
-/** `alias.col AS prefixcol, …` for every column of the entity. */
-function prefixed(m: EntityManager, target: typeof Order | typeof Event, alias: string, prefix: string): string {
-  return m.connection.getMetadata(target).columns.map((c) => `${alias}.${c.databaseName} AS ${prefix}${c.databaseName}`).join(', ');
-}
-
-/** The columns of `row` that start with `prefix`, without it. */
-function unprefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
-}
-
 /** Reads a payment with its order and event in one statement (no lock; for provider calls outside transactions). */
 export async function loadPaymentOrderEvent(m: EntityManager, paymentId: string): Promise<{ payment: OrderPayment; order: Order; event: Event }> {
   if (!isUuid(paymentId)) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
-  loadSql ??= prepared('load_payment_order_event', `SELECT ${columnList(m, OrderPayment, 'p')}, ${prefixed(m, Order, 'o', 'order__')}, ${prefixed(m, Event, 'e', 'event__')}
+  loadSql ??= prepared('load_payment_order_event', `SELECT ${columnList(m, OrderPayment, 'p')}, ${prefixedColumns(m, Order, 'order__', 'o')}, ${prefixedColumns(m, Event, 'event__', 'e')}
       FROM order_payment p JOIN kassa_order o ON o.id = p.order_id JOIN event e ON e.id = o.event_id
      WHERE p.id = $1`);
   const [row] = await queryPrepared(m, loadSql, [paymentId]);

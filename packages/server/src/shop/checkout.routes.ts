@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, KassaError } from '@kassa/core';
@@ -209,9 +210,6 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   }
 };
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Refuses a confirm POST whose checkout is incomplete or was changed since the page was shown. */
 function assertReady(state: CheckoutState | undefined, token: string): asserts state is ReadyCheckout {

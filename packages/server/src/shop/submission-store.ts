@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KassaError, type DataSource } from '@kassa/core';
 
 export type SubmissionKind = 'place_order' | 'pay';
@@ -98,6 +99,3 @@ function hashOwner(owner: string): string {
   return createHash('sha256').update(owner).digest('base64url');
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
