@@ -1,3 +1,4 @@
+import { ActionKeyService } from './action-key/action-key.service';
 import { OrderService } from './order/order.service';
 import type { ServiceDeps } from './order/service-deps';
 import { PaymentService } from './payment/payment.service';
@@ -8,6 +9,8 @@ export interface KassaCore {
   readonly orders: OrderService;
   readonly payments: PaymentService;
   readonly refunds: RefundService;
+  /** One-time keys of control-panel forms that move money (double and replayed submits). */
+  readonly actionKeys: ActionKeyService;
 }
 
 /**
@@ -25,5 +28,5 @@ export function createKassaCore(deps: ServiceDeps): KassaCore {
   });
   const orders = new OrderService(deps, payments, refunds);
   late.orders = orders;
-  return Object.freeze({ orders, payments, refunds });
+  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps) });
 }

@@ -17,6 +17,7 @@ export const errorCodes = {
   MONEY_CURRENCY_MISMATCH: { status: 400, message: 'Currency mismatch: {left} vs {right}' },
   MONEY_PARSE_FAILED: { status: 400, message: 'Cannot read "{input}" as an amount in {currency}: {reason}' },
   MONEY_ALLOCATION_INVALID: { status: 400, message: 'Cannot allocate: {reason}' },
+  MONEY_AMOUNT_TOO_LARGE: { status: 400, message: '{field} must be at most {max} minor units (13 digits), got {value}' },
 
   // State machines
   STATE_TRANSITION_NOT_ALLOWED: { status: 409, message: '{machine} cannot go from {from} on {event}' },
@@ -32,6 +33,7 @@ export const errorCodes = {
   ORDER_NOT_PAYABLE: { status: 409, message: 'Order {code} cannot be paid: {reason}' },
   ORDER_CANCELLATION_FEE_TOO_HIGH: { status: 400, message: 'Cancellation fee {fee} exceeds the order total {total}' },
   ORDER_EXPIRY_INVALID: { status: 400, message: 'New expiry {expires} must lie in the future' },
+  ORDER_TOTAL_TOO_LARGE: { status: 400, message: 'The order total would exceed the largest amount Kassa stores exactly ({max} minor units): {detail}' },
 
   // Payments
   PAYMENT_PROVIDER_UNKNOWN: { status: 400, message: 'Unknown payment provider {provider}' },
@@ -39,6 +41,7 @@ export const errorCodes = {
   PAYMENT_AMOUNT_INVALID: { status: 400, message: 'Payment amount {amount} is not valid: {reason}' },
   PAYMENT_ABORT_NOT_ALLOWED: { status: 409, message: 'Payment {id} is pending and provider {provider} does not allow aborting it' },
   PAYMENT_CONFIRM_NOT_ALLOWED: { status: 409, message: 'Payment {id} cannot be confirmed manually from state {state}' },
+  PAYMENT_CONFIRMED_QUOTA_EXCEEDED: { status: 409, message: 'Payment {payment} is confirmed, but order {code} could not be marked paid: {reason}. The money is recorded and the order is flagged; confirm with force to overbook' },
 
   // Refunds
   REFUND_AMOUNT_EXCEEDS_AVAILABLE: { status: 409, message: 'Refund of {amount} exceeds the {available} still refundable on payment {payment}' },
@@ -46,6 +49,11 @@ export const errorCodes = {
   REFUND_PARTIAL_NOT_SUPPORTED: { status: 409, message: 'Provider {provider} cannot refund payment {payment} partially' },
   REFUND_PAYMENT_NOT_CONFIRMED: { status: 409, message: 'Payment {payment} is {state}; only confirmed payments can be refunded' },
   REFUND_NOT_EXTERNAL: { status: 409, message: 'Refund {id} is {state}, not an external refund waiting for a decision' },
+  REFUND_PROVIDER_REFUSED: { status: 400, message: 'Provider {provider} refused refund {refund}: {reason}. The refund is kept as failed' },
+  REFUND_STALE_FORM: { status: 409, message: 'Refunds of order {code} changed since this form was loaded (another refund was made meanwhile); nothing was refunded. Check the order and try again' },
+
+  // Control-panel actions: one-time keys against double and replayed submits
+  ACTION_KEY_INVALID: { status: 409, message: 'This form was already submitted or has expired, so nothing was done again. Reload the page to see the current state and try again' },
 
   // Providers, plugins and settings
   PROVIDER_ERROR: { status: 502, message: 'Payment provider {provider} failed: {detail}' },

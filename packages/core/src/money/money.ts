@@ -69,3 +69,26 @@ export function compare(a: Money, b: Money): -1 | 0 | 1 {
   assertSameCurrency(a, b);
   return a.amount < b.amount ? -1 : a.amount > b.amount ? 1 : 0;
 }
+
+/**
+ * The largest single price, fee or manual amount Kassa accepts where it is entered: 13 digits of
+ * minor units (99 999 999 999.99 in EUR), as pretix's decimal(13, 2). Sums of up to 900 such
+ * amounts stay below Number.MAX_SAFE_INTEGER, the limit of what Kassa stores and computes exactly,
+ * so an order total built from entered amounts is refused by placeOrder long before it could round.
+ */
+export const MAX_ENTERED_AMOUNT = 9_999_999_999_999;
+
+/** Refuses an entered amount above {@link MAX_ENTERED_AMOUNT} (MONEY_AMOUNT_TOO_LARGE naming the field). */
+export function assertEnteredAmount(value: number, field: string): void {
+  assertNonNegative(value, field);
+  if (value > MAX_ENTERED_AMOUNT) throw new KassaError('MONEY_AMOUNT_TOO_LARGE', { field, max: MAX_ENTERED_AMOUNT, value });
+}
+
+/**
+ * a + b for amounts that must stay exact: null when the sum leaves the safe-integer range (the
+ * caller refuses with its own error, naming what overflowed).
+ */
+export function exactSum(a: number, b: number): number | null {
+  const s = a + b;
+  return Number.isSafeInteger(s) ? s : null;
+}

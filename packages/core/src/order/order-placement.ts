@@ -6,7 +6,7 @@ import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { Product } from '../event/product.entity';
-import { money } from '../money/money';
+import { exactSum, money } from '../money/money';
 import { reserveExecution } from '../payment/execution-reservation';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { assertAvailable } from '../provider/availability';
@@ -218,7 +218,14 @@ interface PricedOrder {
 async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, products }: Catalogue): Promise<PricedOrder> {
   const missing = input.positions.find((p) => !products.has(p.productId));
   if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing.productId });
-  const subtotal = input.positions.reduce((s, p) => s + (products.get(p.productId) as Product).price, 0);
+  // Checked at every step: a sum past the safe-integer range would be rounded, committed and then
+  // refused by every reader of the order (the organizer's list first).
+  let subtotal = 0;
+  for (const p of input.positions) {
+    const next = exactSum(subtotal, (products.get(p.productId) as Product).price);
+    if (next === null) throw tooLarge(`${input.positions.length} positions`);
+    subtotal = next;
+  }
   const providerId = subtotal === 0 ? FREE_PROVIDER : input.provider;
   let fee = 0;
   if (providerId && subtotal > 0) {
@@ -232,11 +239,13 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
     assertAvailable(provider, ctx, { total: price, now: deps.clock.now() });
     fee = calculateProviderFee(provider, ctx, price).amount;
   }
+  const total = exactSum(subtotal, fee);
+  if (total === null) throw tooLarge(`the positions plus the payment fee of ${fee}`);
   const now = deps.clock.now();
   return {
     values: {
       organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
-      total: subtotal + fee, currency: event.currency, testmode: input.testmode ?? false,
+      total, currency: event.currency, testmode: input.testmode ?? false,
       expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
     },
     positions: input.positions.map((p) => ({
@@ -245,6 +254,10 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
     providerId: providerId ?? null,
     fee,
   };
+}
+
+function tooLarge(what: string): KassaError {
+  return new KassaError('ORDER_TOTAL_TOO_LARGE', { field: 'positions', max: Number.MAX_SAFE_INTEGER, detail: `${what} add up to more` });
 }
 
 /** Refuses malformed input before anything is read. */

@@ -73,10 +73,13 @@ export async function confirmPaymentRow(
     return { payment, already: false, order: { id: payment.orderId, organizerId: String(row.order_organizer_id), eventId: String(row.order_event_id), code: String(row.order_code) } };
   }
   const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
+  // Confirmed before the narrowing: of confirmations sent at once (an organizer's double click, an
+  // API client's retries) one wins and every other one is a repeat, answered as such, not refused.
+  if (payment.state === 'confirmed') return { payment, order, already: true };
   if (onlyFrom && !onlyFrom.includes(payment.state)) {
     throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: paymentId, state: payment.state });
   }
-  if (payment.state === 'confirmed' || payment.state === 'refunded') return { payment, order, already: true };
+  if (payment.state === 'refunded') return { payment, order, already: true };
   paymentMachine.transition(payment.state, 'confirm');
   // Allowed now but missed by the update: it moved in between; the caller may retry.
   throw new KassaError('STATE_CONFLICT', { machine: paymentMachine.name, id: paymentId, expected: payment.state });

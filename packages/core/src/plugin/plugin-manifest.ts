@@ -45,6 +45,14 @@ export interface PluginRoute {
   readonly handler: PluginHandler;
   /** Extra data for the server (e.g. a JSON schema for the body), passed through untouched. */
   readonly options?: Readonly<Record<string, unknown>>;
+  /**
+   * `control` routes that move money or change an order (capture, release): the request must carry
+   * the page's one-time action key (form field `_actionKey`, which the host hands every provider
+   * partial of the order page as `actionKey`, or the header `x-kassa-action-key`). The host claims
+   * it before the handler runs and gives it back when the handler refuses (4xx), so a double
+   * click or a replayed form never reaches the handler twice (ActionKeyService).
+   */
+  readonly oneTime?: boolean;
 }
 
 /** A background job as plain data; the jobs package creates its queue and worker. */

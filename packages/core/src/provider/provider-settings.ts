@@ -1,4 +1,5 @@
 import type { JsonSchema } from './base-payment-provider';
+import { MAX_ENTERED_AMOUNT } from '../money/money';
 
 /**
  * The framework-level settings every provider has (pretix's leading-underscore settings). They are
@@ -11,7 +12,7 @@ import type { JsonSchema } from './base-payment-provider';
  */
 export const commonSettingsProperties = {
   _enabled: { type: 'boolean', title: 'Enabled' },
-  _feeAbs: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, title: 'Fixed fee (minor units)' },
+  _feeAbs: { type: 'integer', minimum: 0, maximum: MAX_ENTERED_AMOUNT, title: 'Fixed fee (minor units)' },
   _feePercent: { type: 'string', pattern: '^\\d{1,2}(?:\\.\\d{1,4})?$', title: 'Percentage fee below 100, e.g. "2.9"' },
   _feeReverseCalc: { type: 'boolean', title: 'Calculate the fee so that the organizer receives the full price' },
   _availabilityStart: { type: 'string', format: 'date-time', title: 'Available from' },

@@ -24,6 +24,12 @@ export interface CreateRefundInput {
   provider?: string;
   /** Call the provider's executeRefund right away (default true; ignored for manual refunds). */
   execute?: boolean;
+  /**
+   * The newest refund of the order when the organizer's form was built (null: none), as pretix's
+   * last_known_refund_id. Checked under the order lock: if another refund was made meanwhile the
+   * form is stale and REFUND_STALE_FORM refuses it with nothing written. Omitted: not checked.
+   */
+  expectLastRefundId?: string | null;
   actor: Actor;
 }
 
@@ -68,6 +74,9 @@ export class RefundService {
 
     const { refund, order } = await withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, orderId);
+      if (input.expectLastRefundId !== undefined && (await lastRefundId(tx, order.id)) !== input.expectLastRefundId) {
+        throw new KassaError('REFUND_STALE_FORM', { code: order.code, field: 'lastKnownRefundId' });
+      }
       const locked = await lockPayment(tx, payment.id);
       assertSameCurrency(input.amount.currency, locked.currency);
       if (locked.state !== 'confirmed') throw new KassaError('REFUND_PAYMENT_NOT_CONFIRMED', { payment: locked.id, state: locked.state });
@@ -272,6 +281,12 @@ export interface RefundUpdate {
   actor: Actor;
   info?: Record<string, unknown>;
   externalId?: string;
+}
+
+/** The id of the order's newest refund (highest local id), or null: what a refund form was built from. */
+export async function lastRefundId(db: Pick<EntityManager, 'query'>, orderId: string): Promise<string | null> {
+  const [row] = await db.query('SELECT id FROM order_refund WHERE order_id = $1 ORDER BY local_id DESC LIMIT 1', [orderId]);
+  return row ? String(row.id) : null;
 }
 
 /** Σ of a payment's refunds that count (created, transit, done). */

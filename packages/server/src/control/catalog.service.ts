@@ -1,4 +1,4 @@
-import { Event, KassaError, Product, Quota, isCurrencyCode, type DataSource, In } from '@kassa/core';
+import { Event, KassaError, Product, Quota, assertEnteredAmount, isCurrencyCode, type DataSource, In } from '@kassa/core';
 
 export interface EventInput {
   name: string;
@@ -71,12 +71,14 @@ export class CatalogService {
 
   async createProduct(organizerId: string, eventId: string, input: ProductInput): Promise<Product> {
     await this.getEvent(organizerId, eventId);
+    assertEnteredAmount(input.price, 'price');
     const repo = this.dataSource.getRepository(Product);
     return repo.save(repo.create({ eventId, ...input }));
   }
 
   async updateProduct(organizerId: string, eventId: string, productId: string, input: ProductInput): Promise<Product> {
     const product = await this.getProduct(organizerId, eventId, productId);
+    assertEnteredAmount(input.price, 'price');
     Object.assign(product, input);
     return this.dataSource.getRepository(Product).save(product);
   }

@@ -1,17 +1,28 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, parseMoney, type Order } from '@kassa/core';
+import { KassaError, isKassaError, parseMoney, type Order } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';
+import { actionKeyProperty, installActionGuard } from '../infra/action-guard';
 import { loadOrderDetail, type PaymentRow } from './order-detail';
 import { actorOf, fieldErrors, formRefusal, idParams, redirectWithFlash, renderPage, userOf } from './page';
 
-const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
+// Every action below moves money or changes an order: `guarded` makes its form carry the page's
+// one-time key (infra/action-guard.ts), so a double click or a replayed form acts once.
+const guarded = { actionKey: true } as const;
+const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' }, ...actionKeyProperty }, additionalProperties: false } as const;
+/** What a refund form was built from: the order's newest refund ('' for none), as pretix's last_known_refund_id. */
+const lastKnownRefundId = { type: 'string', pattern: `^(${'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'})?$` } as const;
+const retryBody = {
+  type: 'object', required: ['lastKnownRefundId'],
+  properties: { _csrf: { type: 'string' }, ...actionKeyProperty, lastKnownRefundId }, additionalProperties: false,
+} as const;
 const uuidKey = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 
 const refundBody = {
   type: 'object',
-  properties: { _csrf: { type: 'string' }, comment: { type: 'string', maxLength: 1000 } },
+  required: ['lastKnownRefundId'],
+  properties: { _csrf: { type: 'string' }, ...actionKeyProperty, comment: { type: 'string', maxLength: 1000 }, lastKnownRefundId },
   patternProperties: {
     [`^amount_${uuidKey}$`]: { type: 'string', maxLength: 32 },
     [`^manual_${uuidKey}$`]: { type: 'string', enum: ['on'] },
@@ -23,6 +34,7 @@ const cancelBody = {
   type: 'object',
   properties: {
     _csrf: { type: 'string' },
+    ...actionKeyProperty,
     cancellationFee: { type: 'string', maxLength: 32 },
     autoRefund: { type: 'string', enum: ['on'] },
   },
@@ -34,6 +46,7 @@ const extendBody = {
   required: ['expires'],
   properties: {
     _csrf: { type: 'string' },
+    ...actionKeyProperty,
     expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$' },
     force: { type: 'string', enum: ['on'] },
   },
@@ -43,7 +56,7 @@ const extendBody = {
 const processBody = {
   type: 'object',
   required: ['action'],
-  properties: { _csrf: { type: 'string' }, action: { type: 'string', enum: ['cancel', 'pending'] } },
+  properties: { _csrf: { type: 'string' }, ...actionKeyProperty, action: { type: 'string', enum: ['cancel', 'pending'] } },
   additionalProperties: false,
 } as const;
 
@@ -72,9 +85,14 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     if (refund.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Refund' });
     return refund;
   };
+  // The order is looked up (NOT_FOUND for another organizer's) before its form's key is.
+  installActionGuard(app, core.actionKeys, async (req) => {
+    const order = await orderOf(req as FastifyRequest<{ Params: { orderId: string } }>);
+    return { organizerId: order.organizerId, orderId: order.id };
+  });
 
   app.post<{ Params: { orderId: string; paymentId: string } }>('/control/orders/:orderId/payments/:paymentId/confirm', {
-    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly },
+    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const payment = await paymentOf(order, req.params.paymentId);
@@ -92,7 +110,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string; paymentId: string } }>('/control/orders/:orderId/payments/:paymentId/cancel', {
-    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly },
+    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const payment = await paymentOf(order, req.params.paymentId);
@@ -118,7 +136,12 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
         return { row, amount: toDecimalInput(auto || manual, order.currency), manual: manual > 0 || !row.automaticRefund };
       });
     }
-    return renderPage(req, reply, 'refund-form', { title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText });
+    // The form carries what it was built from and a fresh one-time key (pretix's last_known_refund_id).
+    const lastKnownRefundId = detail.refunds.at(-1)?.id ?? '';
+    const actionKey = await core.actionKeys.issue({ organizerId: order.organizerId, orderId: order.id });
+    return renderPage(req, reply, 'refund-form', {
+      title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText, lastKnownRefundId, actionKey,
+    });
   };
 
   app.get<{ Params: { orderId: string }; Querystring: { amount?: string } }>('/control/orders/:orderId/refund', {
@@ -134,7 +157,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string }; Body: Record<string, string | undefined> }>('/control/orders/:orderId/refund', {
-    schema: { params: idParams('orderId'), body: refundBody }, attachValidation: true,
+    schema: { params: idParams('orderId'), body: refundBody }, attachValidation: true, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const detail = await loadOrderDetail(deps, order);
@@ -143,6 +166,10 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
       row, amount: body[`amount_${row.payment.id}`] ?? '', manual: body[`manual_${row.payment.id}`] === 'on',
     }));
     if (req.validationError) return showRefundForm(req, reply.code(400), order, lines, null, fieldErrors(req.validationError));
+    // Built before a refund that exists now: shown again from what is current, nothing refunded.
+    if ((body.lastKnownRefundId || null) !== (detail.refunds.at(-1)?.id ?? null)) {
+      return showRefundForm(req, reply.code(409), order, null, null, { form: new KassaError('REFUND_STALE_FORM', { code: order.code }).message });
+    }
 
     // Every line is checked before the first refund is written, so a refusal writes nothing.
     const planned: { row: PaymentRow; amount: number; manual: boolean }[] = [];
@@ -172,20 +199,35 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     if (Object.keys(errors).length === 0 && planned.length === 0) errors.form = 'Enter an amount to refund for at least one payment.';
     if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(status), order, lines, null, errors);
 
+    // Each refund expects the one before it to be the newest: a refund made meanwhile by someone
+    // else (another tab, the API, a provider's report) makes the form stale, and nothing more moves.
+    let expectLastRefundId: string | null = body.lastKnownRefundId || null;
     const results: string[] = [];
     for (const p of planned) {
-      const { refund, outcome } = await core.refunds.createRefund(order.id, {
-        paymentId: p.row.payment.id, amount: { amount: p.amount, currency: order.currency }, source: 'admin',
-        comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, actor: actorOf(req),
-      });
-      results.push(`${p.row.label}: ${p.manual ? 'manual refund recorded' : (outcome?.kind ?? refund.state)}`);
+      try {
+        const { refund, outcome } = await core.refunds.createRefund(order.id, {
+          paymentId: p.row.payment.id, amount: { amount: p.amount, currency: order.currency }, source: 'admin',
+          comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, actor: actorOf(req), expectLastRefundId,
+        });
+        expectLastRefundId = refund.id;
+        results.push(`${p.row.label}: ${p.manual ? 'manual refund recorded' : (outcome?.kind ?? refund.state)}`);
+      } catch (err) {
+        if (!isKassaError(err) || err.status >= 500) throw err;
+        // Refused before the first refund: nothing moved, the form is shown again (fresh, if it was stale).
+        if (results.length === 0) {
+          const stale = err.code === 'REFUND_STALE_FORM';
+          return showRefundForm(req, reply.code(err.status), order, stale ? null : lines, null, stale ? { form: err.message } : formRefusal(err, `amount_${p.row.payment.id}`).errors);
+        }
+        // Some refunds went out already: say which, and stop (the key stays used).
+        return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}. Stopped at ${p.row.label}: ${err.message}`, 'warning');
+      }
     }
     const failed = results.some((r) => r.endsWith('failed'));
     return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}.`, failed ? 'warning' : 'success');
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/control/orders/:orderId/refunds/:refundId/process', {
-    schema: { params: idParams('orderId', 'refundId'), body: processBody },
+    schema: { params: idParams('orderId', 'refundId'), body: processBody }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
@@ -193,8 +235,8 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     return redirectWithFlash(req, reply, back(order), req.body.action === 'cancel' ? 'External refund accepted; the order is canceled.' : 'External refund accepted; the order is pending again.');
   });
 
-  app.post<{ Params: { orderId: string; refundId: string } }>('/control/orders/:orderId/refunds/:refundId/retry', {
-    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly },
+  app.post<{ Params: { orderId: string; refundId: string }; Body: { lastKnownRefundId: string } }>('/control/orders/:orderId/refunds/:refundId/retry', {
+    schema: { params: idParams('orderId', 'refundId'), body: retryBody }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
@@ -203,12 +245,14 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     const { outcome } = await core.refunds.createRefund(order.id, {
       paymentId: refund.paymentId, amount: { amount: refund.amount, currency: refund.currency }, source: 'admin',
       comment: refund.comment || undefined, provider: refund.provider, actor: actorOf(req),
+      // Two tabs retrying the same failed refund: the second finds a newer refund and moves nothing.
+      expectLastRefundId: req.body.lastKnownRefundId || null,
     });
     return redirectWithFlash(req, reply, back(order), `Refund retried: ${outcome?.kind ?? 'created'}.`, outcome?.kind === 'failed' ? 'warning' : 'success');
   });
 
   app.post<{ Params: { orderId: string; refundId: string } }>('/control/orders/:orderId/refunds/:refundId/done', {
-    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly },
+    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
@@ -217,7 +261,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string }; Body: { cancellationFee?: string; autoRefund?: 'on' } }>('/control/orders/:orderId/cancel', {
-    schema: { params: idParams('orderId'), body: cancelBody },
+    schema: { params: idParams('orderId'), body: cancelBody }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const feeText = req.body.cancellationFee?.trim();
@@ -233,7 +277,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string }; Body: { expires: string; force?: 'on' } }>('/control/orders/:orderId/extend', {
-    schema: { params: idParams('orderId'), body: extendBody },
+    schema: { params: idParams('orderId'), body: extendBody }, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
     // The control panel shows times in UTC, so the form's local date-time is read as UTC.

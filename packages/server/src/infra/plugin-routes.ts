@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  KassaError, type PluginHttpRequest, type PluginHttpResponse, type PluginRoute, type PluginRouteHandler, type PluginRuntime,
+  KassaError, isRefusal, type PluginHttpRequest, type PluginHttpResponse, type PluginRoute, type PluginRouteHandler, type PluginRuntime,
 } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import type { LoginService } from '../auth/login.service';
+import { actionKeyOf, releaseIfRefused } from './action-guard';
 
 /** Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches up). */
 export type PluginJobEnqueuer = (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }) => Promise<void>;
@@ -26,7 +27,8 @@ const simpleContentTypes = ['application/x-www-form-urlencoded', 'multipart/form
  * - `webhook`: the exact bytes reach the plugin (no parsing first), no security headers or CSP
  *   nonce; app.ts mounts these outside the site's scope, so no session and no CSRF either;
  * - `shop`: the buyer's session; a form post needs the CSRF token;
- * - `control`: a logged-in organizer user (its organizerId is passed on), CSRF as for shop;
+ * - `control`: a logged-in organizer user (its organizerId is passed on), CSRF as for shop; a
+ *   `oneTime` route also needs the page's one-time action key (infra/action-guard.ts);
  * - `api`: a Bearer token (its organizerId is passed on), no CSRF.
  * A `view` answer is rendered in the site layout with the plugin's partial.
  */
@@ -60,7 +62,18 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           organizerId,
           ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
         };
-        const res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtime);
+        // A `oneTime` route acts once per page key: a double or replayed submit stops here.
+        const claimed = route.oneTime === true && organizerId
+          ? await opts.deps.core.actionKeys.claim(actionKeyOf(req, pluginReq.body), { organizerId })
+          : undefined;
+        let res: PluginHttpResponse;
+        try {
+          res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtime);
+        } catch (err) {
+          if (claimed && isRefusal(err)) await opts.deps.core.actionKeys.release(claimed);
+          throw err;
+        }
+        await releaseIfRefused(opts.deps.core.actionKeys, claimed, 'status' in res && res.status !== undefined ? res.status : 200);
         return sendPluginResponse(req, reply, res, route.kind === 'control');
       },
     });

@@ -1,7 +1,7 @@
 import { Order, OrderRefund, type OrderPayment } from '@kassa/core';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import {
-  createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, postForm, type Browser, type OrganizerFixture, type TestApp,
+  createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, postForm, postFromPage, type Browser, type OrganizerFixture, type TestApp,
 } from '../infra/test-app';
 
 let t: TestApp;
@@ -73,7 +73,7 @@ describe('order actions', () => {
     expect(before.statusCode).toBe(200);
     expect(before.body).toContain(`${order.code}-P-1`);
     expect(before.body).toContain('Mark as paid');
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/payments/${payment.id}/confirm`);
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/payments/${payment.id}/confirm`);
     expect(res.statusCode).toBe(303);
     expect(await statusOf(order.id)).toBe('paid');
     const after = await getPage(t, browserA, `/control/orders/${order.id}`);
@@ -88,11 +88,11 @@ describe('order actions', () => {
     const form = await getPage(t, browserA, `/control/orders/${order.id}/refund?amount=10.00`);
     expect(form.statusCode).toBe(200);
     expect(form.body).toContain(`name="amount_${payment.id}" inputmode="decimal" value="10.00"`);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '10.00', [`manual_${payment.id}`]: 'on', comment: 'goodwill' });
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '10.00', [`manual_${payment.id}`]: 'on', comment: 'goodwill' });
     expect(res.statusCode).toBe(303);
     const [refund] = await refundsOf(order.id);
     expect(refund).toMatchObject({ amount: 1000, provider: 'manual', state: 'created', comment: 'goodwill' });
-    const done = await postForm(t, browserA, `/control/orders/${order.id}/refunds/${refund!.id}/done`);
+    const done = await postFromPage(t, browserA, `/control/orders/${order.id}/refunds/${refund!.id}/done`);
     expect(done.statusCode).toBe(303);
     expect((await refundsOf(order.id))[0]!.state).toBe('done');
   });
@@ -107,7 +107,7 @@ describe('order actions', () => {
     const proposed = (id: string) => new RegExp(`name="amount_${id}" inputmode="decimal" value="([0-9.]+)"`).exec(form.body)?.[1];
     const split = { [p1.id]: proposed(p1.id), [p2.id]: proposed(p2.id) };
     expect(Number(split[p1.id]) + Number(split[p2.id])).toBe(20);
-    const res = await postForm(t, browserA, `/control/orders/${placed.order.id}/refund`, { [`amount_${p1.id}`]: split[p1.id]!, [`amount_${p2.id}`]: split[p2.id]! });
+    const res = await postFromPage(t, browserA, `/control/orders/${placed.order.id}/refund`, { [`amount_${p1.id}`]: split[p1.id]!, [`amount_${p2.id}`]: split[p2.id]! });
     expect(res.statusCode).toBe(303);
     const refunds = await refundsOf(placed.order.id);
     expect(refunds.map((r) => r.state)).toEqual(['done', 'done']);
@@ -117,11 +117,11 @@ describe('order actions', () => {
   it('refuses a refund above what a payment has left, beside the field, and writes nothing', async () => {
     const { order, payment } = await placePaidScriptedOrder(a);
     const before = await snapshotRows(t.db.dataSource);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '999.00' });
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '999.00' });
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('exceeds the 25.00 still refundable');
     expect(await snapshotRows(t.db.dataSource)).toEqual(before);
-    const bad = await postForm(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '1.2345' });
+    const bad = await postFromPage(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '1.2345' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Cannot read &quot;1.2345&quot; as an amount in EUR');
   });
@@ -129,12 +129,12 @@ describe('order actions', () => {
   it('retries a failed refund as a new attempt', async () => {
     const { order, payment } = await placePaidScriptedOrder(a);
     scripted.refundOutcomes.push({ kind: 'failed', message: 'insufficient balance' });
-    await postForm(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '5.00' });
+    await postFromPage(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '5.00' });
     const [failed] = await refundsOf(order.id);
     expect(failed!.state).toBe('failed');
     const page = await getPage(t, browserA, `/control/orders/${order.id}`);
     expect(page.body).toContain(`/refunds/${failed!.id}/retry`);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/refunds/${failed!.id}/retry`);
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/refunds/${failed!.id}/retry`);
     expect(res.statusCode).toBe(303);
     const refunds = await refundsOf(order.id);
     expect(refunds.map((r) => [r.state, r.amount])).toEqual([['failed', 500], ['done', 500]]);
@@ -145,7 +145,7 @@ describe('order actions', () => {
     const { refund } = await t.core.refunds.createExternalRefund(payment.id, { externalId: `re_ext_${order.id}` });
     const list = await getPage(t, browserA, '/control/orders?externalRefund=1');
     expect(list.body).toContain(order.code);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/refunds/${refund.id}/process`, { action: 'pending' });
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/refunds/${refund.id}/process`, { action: 'pending' });
     expect(res.statusCode).toBe(303);
     expect(await statusOf(order.id)).toBe('pending');
     expect((await refundsOf(order.id))[0]!.state).toBe('done');
@@ -153,7 +153,7 @@ describe('order actions', () => {
 
   it('cancels an order keeping a cancellation fee, refunding the rest automatically', async () => {
     const { order } = await placePaidScriptedOrder(a);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/cancel`, { cancellationFee: '5.00', autoRefund: 'on' });
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/cancel`, { cancellationFee: '5.00', autoRefund: 'on' });
     expect(res.statusCode).toBe(303);
     const refunds = await refundsOf(order.id);
     expect(refunds.map((r) => [r.state, r.amount])).toEqual([['done', 2000]]);
@@ -165,14 +165,14 @@ describe('order actions', () => {
     await t.core.orders.expireOrders(t.clock.now());
     expect(await statusOf(order.id)).toBe('expired');
     const until = new Date(t.clock.now().getTime() + 3 * 86_400_000).toISOString().slice(0, 16);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/extend`, { expires: until });
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/extend`, { expires: until });
     expect(res.statusCode).toBe(303);
     expect(await statusOf(order.id)).toBe('pending');
   });
 
   it('names the malformed field of an extend form', async () => {
     const { order } = await placeManualOrder(t, a);
-    const res = await postForm(t, browserA, `/control/orders/${order.id}/extend`, { expires: 'tomorrow' });
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/extend`, { expires: 'tomorrow' });
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('expires');
   });
@@ -191,9 +191,9 @@ describe('isolation and CSRF', () => {
   const actions = () => [
     [`/control/orders/${order.id}/payments/${payment.id}/confirm`, {}],
     [`/control/orders/${order.id}/payments/${payment.id}/cancel`, {}],
-    [`/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '1.00' }],
+    [`/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '1.00', lastKnownRefundId: '' }],
     [`/control/orders/${order.id}/refunds/${refund.id}/process`, { action: 'cancel' }],
-    [`/control/orders/${order.id}/refunds/${refund.id}/retry`, {}],
+    [`/control/orders/${order.id}/refunds/${refund.id}/retry`, { lastKnownRefundId: '' }],
     [`/control/orders/${order.id}/refunds/${refund.id}/done`, {}],
     [`/control/orders/${order.id}/cancel`, {}],
     [`/control/orders/${order.id}/extend`, { expires: '2099-01-01T00:00' }],

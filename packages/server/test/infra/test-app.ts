@@ -133,3 +133,30 @@ export function postForm(t: TestApp, b: Browser, url: string, fields: Record<str
 export function getPage(t: TestApp, b: Browser, url: string) {
   return t.app.inject({ method: 'GET', url, headers: { cookie: b.cookie, accept: 'text/html' } });
 }
+
+/** The hidden fields a page's forms carry besides CSRF: the one-time action key and the last refund it was built from. */
+export function formFieldsOf(html: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const key = /name="_actionKey" value="([^"]*)"/.exec(html);
+  if (key) out._actionKey = key[1]!;
+  const last = /name="lastKnownRefundId" value="([^"]*)"/.exec(html);
+  if (last) out.lastKnownRefundId = last[1]!;
+  return out;
+}
+
+/**
+ * Posts one of a page's forms as a browser does: loads the page (the order page, or the refund form
+ * for a refund) and sends its hidden fields with `fields`.
+ */
+export async function postFromPage(t: TestApp, b: Browser, url: string, fields: Record<string, string | string[]> = {}, pageUrl = pageOf(url)) {
+  const page = await getPage(t, b, pageUrl);
+  if (page.statusCode !== 200) throw new Error(`page ${pageUrl} answered ${page.statusCode}`);
+  return postForm(t, b, url, { ...formFieldsOf(page.body), ...fields });
+}
+
+/** The page an order action's form is on: the refund form for /refund, otherwise the order page. */
+function pageOf(actionUrl: string): string {
+  const m = /^\/control\/orders\/([0-9a-f-]{36})(\/refund$)?/.exec(actionUrl);
+  if (!m) throw new Error(`no page known for ${actionUrl}`);
+  return m[2] ? `/control/orders/${m[1]}/refund` : `/control/orders/${m[1]}`;
+}

@@ -34,7 +34,7 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
   app.post<{ Params: { orderId: string; paymentId: string }; Body: { force?: boolean } }>('/orders/:orderId/payments/:paymentId/confirm', {
     schema: {
       summary: 'Confirm a manual payment (money received)', tags: ['payments'],
-      description: 'Only payments of the manual provider in state created or pending. Idempotent: confirming a confirmed payment answers 200 with `result: already_confirmed`.',
+      description: 'Only payments of the manual provider in state created or pending. Idempotent: confirming a confirmed payment answers 200 with `result: already_confirmed`, also when several confirmations arrive at once (one confirms, the others answer already_confirmed). When the payment covers an expired order that cannot be revived (quota gone, late payments off), the payment stays confirmed, the order stays expired and flagged, and the answer is 409 PAYMENT_CONFIRMED_QUOTA_EXCEEDED; send `force: true` to overbook.',
       params: paymentParams,
       body: { type: 'object', properties: { force: { type: 'boolean', description: 'Revive an expired order even without quota' } }, additionalProperties: false },
       response: { 200: { type: 'object', properties: { result: { type: 'string' }, payment: { $ref: 'Payment#' } } }, ...errorResponses },
@@ -47,6 +47,10 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     // A repeated call (a client retrying after a timeout) is answered, not refused.
     if (payment.state === 'confirmed') return { result: 'already_confirmed', payment: paymentJson(order, payment, deps.providers) };
     const result = await deps.core.payments.manualConfirm(payment.id, { actor: apiActor(req), force: req.body?.force });
+    // As pretix's API: the money is kept, but "mark paid" did not happen, so the client is told so.
+    if (result.kind === 'quota_exceeded') {
+      throw new KassaError('PAYMENT_CONFIRMED_QUOTA_EXCEEDED', { payment: payment.id, code: order.code, reason: result.reason, paymentState: result.payment.state });
+    }
     return { result: result.kind, payment: paymentJson(order, result.payment, deps.providers) };
   });
 

@@ -31,7 +31,7 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   app.post<{ Params: { orderId: string }; Body: CreateBody }>('/orders/:orderId/refunds', {
     schema: {
       summary: 'Refund (part of) a confirmed payment', tags: ['refunds'],
-      description: 'Automatic through the payment\'s provider when it supports refunds; with `manual: true` the refund is only booked and you pay it out yourself.',
+      description: 'Automatic through the payment\'s provider when it supports refunds; with `manual: true` the refund is only booked and you pay it out yourself. When the provider refuses the refund, the answer is 400 REFUND_PROVIDER_REFUSED with its reason; the refund is kept as a failed attempt (`params.refundId`).',
       params: orderParams,
       body: {
         type: 'object',
@@ -55,6 +55,12 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
       paymentId: payment.id, amount: { amount: req.body.amount, currency: order.currency }, source: 'admin',
       comment: req.body.comment, provider: req.body.manual ? 'manual' : undefined, actor: apiActor(req),
     });
+    // As pretix's API: the gateway's refusal is the client's answer; the attempt stays on record as failed.
+    if (outcome?.kind === 'failed') {
+      throw new KassaError('REFUND_PROVIDER_REFUSED', {
+        provider: refund.provider, refund: refundJson(order, refund).fullId, refundId: refund.id, reason: outcome.message, state: refund.state,
+      });
+    }
     return reply.code(201).send({ refund: refundJson(order, refund), outcome: outcome?.kind ?? null });
   });
 

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { KassaError } from '../errors';
+import type { ServiceDeps } from '../order/service-deps';
+import { isUuid } from '../order/state-writes';
+
+/** Whose form a key belongs to: the organizer, and the order when the page is an order's. */
+export interface ActionKeyScope {
+  readonly organizerId: string;
+  readonly orderId?: string | null;
+}
+
+/** How long an issued key can be submitted: the control panel's session lifetime. */
+export const ACTION_KEY_LIFETIME_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * One-time keys for forms that move money or change an order's state (table action_key). A page
+ * gets a fresh key each time it is rendered; its forms carry it; the first submit claims it with
+ * one compare-and-set UPDATE, so of two submits of the same form (double click, back button,
+ * replay) exactly one acts and the other is refused with ACTION_KEY_INVALID before anything moves.
+ * The claim is taken before the action (which may call a provider, so it cannot share the action's
+ * transaction) and given back when the action was refused without moving anything, so a corrected
+ * form can be sent again.
+ */
+export class ActionKeyService {
+  constructor(private readonly deps: Pick<ServiceDeps, 'dataSource' | 'clock'>) {}
+
+  /** A fresh key for one rendering of a page. Expired keys are deleted on the way. */
+  async issue(scope: ActionKeyScope): Promise<string> {
+    const key = randomUUID();
+    const now = this.deps.clock.now();
+    await this.deps.dataSource.query(
+      `WITH gone AS (DELETE FROM action_key WHERE created_at < $5)
+       INSERT INTO action_key (key, organizer_id, order_id, created_at) VALUES ($1, $2, $3, $4)`,
+      [key, scope.organizerId, scope.orderId ?? null, now, new Date(now.getTime() - ACTION_KEY_LIFETIME_MS)],
+    );
+    return key;
+  }
+
+  /**
+   * Marks the key used, atomically: refused (ACTION_KEY_INVALID) when it is missing, unknown,
+   * already used, expired, or was issued to another organizer or for another order.
+   */
+  async claim(key: unknown, scope: ActionKeyScope): Promise<string> {
+    if (typeof key !== 'string' || !isUuid(key)) throw new KassaError('ACTION_KEY_INVALID', { field: '_actionKey' });
+    const now = this.deps.clock.now();
+    const rows: unknown[] = await this.deps.dataSource.query(
+      `UPDATE action_key SET used_at = $3
+        WHERE key = $1 AND organizer_id = $2 AND used_at IS NULL AND created_at >= $4
+          AND ($5::uuid IS NULL OR order_id IS NULL OR order_id = $5::uuid)
+       RETURNING key`,
+      [key, scope.organizerId, now, new Date(now.getTime() - ACTION_KEY_LIFETIME_MS), scope.orderId ?? null],
+    );
+    // pg answers an UPDATE … RETURNING as [rows, count] through TypeORM's query().
+    const returned = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+    if (returned.length === 0) throw new KassaError('ACTION_KEY_INVALID', { field: '_actionKey' });
+    return key;
+  }
+
+  /** Gives a claimed key back: the action it guarded was refused and moved nothing. */
+  async release(key: string): Promise<void> {
+    await this.deps.dataSource.query('UPDATE action_key SET used_at = NULL WHERE key = $1', [key]);
+  }
+
+  /**
+   * Runs `work` under a claimed key. A refusal (a KassaError below 500, which Kassa raises before
+   * writing anything) gives the key back; success or any other failure keeps it used, because then
+   * money may have moved and a second submit must not repeat it.
+   */
+  async guard<T>(key: unknown, scope: ActionKeyScope, work: () => Promise<T>): Promise<T> {
+    const claimed = await this.claim(key, scope);
+    try {
+      return await work();
+    } catch (err) {
+      if (isRefusal(err)) await this.release(claimed);
+      throw err;
+    }
+  }
+}
+
+/** A catalogued refusal (4xx): raised before anything was written. */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof KassaError && err.status < 500;
+}
