@@ -41,7 +41,7 @@ export const errorCodes = {
   PAYMENT_AMOUNT_INVALID: { status: 400, message: 'Payment amount {amount} is not valid: {reason}' },
   PAYMENT_ABORT_NOT_ALLOWED: { status: 409, message: 'Payment {id} is pending and provider {provider} does not allow aborting it' },
   PAYMENT_CONFIRM_NOT_ALLOWED: { status: 409, message: 'Payment {id} cannot be confirmed manually from state {state}' },
-  PAYMENT_CONFIRMED_QUOTA_EXCEEDED: { status: 409, message: 'Payment {payment} is confirmed, but order {code} could not be marked paid: {reason}. The money is recorded and the order is flagged; confirm with force to overbook' },
+  PAYMENT_CONFIRMED_QUOTA_EXCEEDED: { status: 409, message: 'Payment {payment} is confirmed, but order {code} could not be marked paid: {reason}. The money is recorded and the order is flagged as fully paid but not confirmed' },
 
   // Refunds
   REFUND_AMOUNT_EXCEEDS_AVAILABLE: { status: 409, message: 'Refund of {amount} exceeds the {available} still refundable on payment {payment}' },

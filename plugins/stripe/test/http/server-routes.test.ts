@@ -111,7 +111,7 @@ describe('Stripe plugin routes through the server', () => {
 
   it('control routes need a signed-in organizer; with one, a manual capture works over HTTP', async () => {
     await deps.settings.set(eventSettings(shop.event), STRIPE_NAMESPACE, { captureMethod: 'manual' });
-    const { payment, payUrl } = await placeAndExecute();
+    const { order, payment, payUrl } = await placeAndExecute();
     await deps.settings.set(eventSettings(shop.event), STRIPE_NAMESPACE, { captureMethod: null });
     const intentId = String(payment.info.intentId);
     await stripe.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: `${baseUrl}/x` });
@@ -141,10 +141,28 @@ describe('Stripe plugin routes through the server', () => {
     // A form post without the CSRF token is refused; a JSON call from our own pages needs none.
     const noCsrf = await app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'amount=4200' });
     expect(noCsrf.statusCode).toBe(403);
-    const captured = await app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/json' }, payload: JSON.stringify({ amount: 4200 }) });
+    // Capture moves money: without the order page's one-time key it is refused before the plugin runs.
+    const noKey = await app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/json' }, payload: JSON.stringify({ amount: 4200 }) });
+    expect(noKey.statusCode).toBe(409);
+    expect(noKey.json()).toMatchObject({ error: { code: 'ACTION_KEY_INVALID' } });
+    expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('pending');
+    // The order page hands the key to the plugin's partial; its capture form carries it.
+    const orderPage = await app.inject({ method: 'GET', url: `/control/orders/${order.id}`, headers: { cookie, accept: 'text/html' } });
+    expect(orderPage.statusCode).toBe(200);
+    const captureForm = /<form method="post" action="[^"]*\/capture"[\s\S]*?<\/form>/.exec(orderPage.body)?.[0] ?? '';
+    const key = /name="_actionKey" value="([0-9a-f-]{36})"/.exec(captureForm)?.[1] as string;
+    expect(key).toBeTruthy();
+    const capture = () => app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/json', 'x-kassa-action-key': key }, payload: JSON.stringify({ amount: 4200 }) });
+    const captured = await capture();
     expect(captured.statusCode).toBe(200);
     expect(captured.json()).toMatchObject({ status: 'succeeded' });
     expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('confirmed');
+    // The same request again (a double click, a replay) is refused; Stripe is not called again.
+    const capturesBefore = (await stripe.paymentIntents.retrieve(intentId)).amount_received;
+    const replay = await capture();
+    expect(replay.statusCode).toBe(409);
+    expect(replay.json()).toMatchObject({ error: { code: 'ACTION_KEY_INVALID' } });
+    expect((await stripe.paymentIntents.retrieve(intentId)).amount_received).toBe(capturesBefore);
   });
 
   it('the process-event job applies an event delivered over HTTP', async () => {
