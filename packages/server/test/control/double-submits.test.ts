@@ -221,7 +221,8 @@ describe('keys belong to their page', () => {
     const url = `/control/orders/${order.id}/payments/${payment.id}/confirm`;
     const before = await snapshotRows(t.db.dataSource);
     const foreign = (await hidden(`/control/orders/${other.order.id}`))._actionKey!;
-    for (const fields of [{}, { _actionKey: '00000000-0000-4000-8000-000000000000' }, { _actionKey: 'not-a-key' }, { _actionKey: foreign }]) {
+    const attempts: Record<string, string>[] = [{}, { _actionKey: '00000000-0000-4000-8000-000000000000' }, { _actionKey: 'not-a-key' }, { _actionKey: foreign }];
+    for (const fields of attempts) {
       const res = await postForm(t, browserA, url, fields);
       expect([fields, res.statusCode]).toEqual([fields, 409]);
     }
