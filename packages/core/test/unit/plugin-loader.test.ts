@@ -100,6 +100,8 @@ describe('loadPlugins', () => {
       ['a route path without a leading slash', plugin({ routes: [{ method: 'GET', path: 'x', kind: 'shop', handler }] }), /routes\[0\]\.path must start with "\/"/],
       ['a route of an unknown kind', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'admin', handler }] }), /routes\[0\]\.kind must be one of/],
       ['a route without a handler', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'shop' }] }), /routes\[0\]\.handler must be a function/],
+      ['a oneTime route that is not a control route', plugin({ routes: [{ method: 'POST', path: '/x', kind: 'shop', handler, oneTime: true }] }), /routes\[0\]\.oneTime may only be true, on a control route/],
+      ['a oneTime flag that is not true', plugin({ routes: [{ method: 'POST', path: '/x', kind: 'control', handler, oneTime: 'yes' }] }), /routes\[0\]\.oneTime may only be true/],
       ['a job with a bad name', plugin({ jobs: [{ name: 'Poll Now', processor: handler }] }), /jobs\[0\]\.name must match/],
       ['a job without a processor', plugin({ jobs: [{ name: 'poll' }] }), /jobs\[0\]\.processor must be a function/],
       ['a job with a bad repeat', plugin({ jobs: [{ name: 'poll', processor: handler, repeat: { everyMs: 0 } }] }), /jobs\[0\]\.repeat must be/],
