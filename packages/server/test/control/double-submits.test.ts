@@ -206,6 +206,9 @@ describe('replays of every guarded action', () => {
     const { _actionKey } = await hidden(`/control/orders/${order.id}`);
     const url = `/plugins/guarded/control/payments/${payment.id}/act`;
     const calls = pluginCalls.length;
+    // CSRF first, and another organizer's user cannot use (or burn) the key.
+    expect((await postForm(t, browserA, url, { _actionKey: _actionKey! }, { csrf: null })).statusCode).toBe(403);
+    expect((await postForm(t, browserB, url, { _actionKey: _actionKey! })).statusCode).toBe(409);
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey!, refuse: 'yes' })).statusCode).toBe(400);
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey! })).statusCode).toBe(200);
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey! })).statusCode).toBe(409);
