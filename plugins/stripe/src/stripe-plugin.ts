@@ -33,8 +33,8 @@ export function createStripePlugin(): Plugin {
       { method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: route(handlePayPage) },
       { method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: route(handleIntent) },
       { method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: route(handleReturn) },
-      { method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: route(handleCapture), oneTime: true },
-      { method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: route(handleRelease), oneTime: true },
+      { method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: route(handleCapture), oneTime: { paymentParam: 'paymentId' } },
+      { method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: route(handleRelease), oneTime: { paymentParam: 'paymentId' } },
       { method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: route(handleCreateWebhookEndpoint) },
     ],
     jobs: [

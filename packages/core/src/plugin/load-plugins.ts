@@ -180,7 +180,13 @@ function checkRoutes(label: string, routes: unknown): void {
     if (typeof r.path !== 'string' || !/^\/[A-Za-z0-9_\-/:.]*$/.test(r.path)) throw invalid(label, `routes[${i}].path must start with "/" and contain only URL path characters`);
     if (!pluginRouteKinds.includes(r.kind as never)) throw invalid(label, `routes[${i}].kind must be one of ${pluginRouteKinds.join(', ')}`);
     if (typeof r.handler !== 'function') throw invalid(label, `routes[${i}].handler must be a function`);
-    if (r.oneTime !== undefined && (r.oneTime !== true || r.kind !== 'control')) throw invalid(label, `routes[${i}].oneTime may only be true, on a control route`);
+    if (r.oneTime !== undefined) {
+      const param = typeof r.oneTime === 'object' && r.oneTime !== null ? (r.oneTime as { paymentParam?: unknown }).paymentParam : undefined;
+      const shapeOk = r.oneTime === true || (typeof param === 'string' && r.path.split('/').includes(`:${param}`));
+      if (!shapeOk || r.kind !== 'control') {
+        throw invalid(label, `routes[${i}].oneTime may only be true or { paymentParam } naming a parameter of its path, on a control route`);
+      }
+    }
   });
 }
 

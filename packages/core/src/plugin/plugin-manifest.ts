@@ -51,8 +51,11 @@ export interface PluginRoute {
    * partial of the order page as `actionKey`, or the header `x-kassa-action-key`). The host claims
    * it before the handler runs and gives it back when the handler refuses (4xx), so a double
    * click or a replayed form never reaches the handler twice (ActionKeyService).
+   * `{ paymentParam }` names the path parameter holding the payment acted on: the host then
+   * answers NOT_FOUND for another organizer's payment before it looks at the key, and takes only
+   * a key issued for that payment's order.
    */
-  readonly oneTime?: boolean;
+  readonly oneTime?: true | { readonly paymentParam: string };
 }
 
 /** A background job as plain data; the jobs package creates its queue and worker. */

@@ -23,8 +23,8 @@ export const ACTION_KEY_HEADER = 'x-kassa-action-key';
 export const actionKeyProperty = { [ACTION_KEY_FIELD]: { type: 'string', maxLength: 64 } } as const;
 
 /** The key a request carries: the form field, else the header. */
-export function actionKeyOf(req: FastifyRequest, body: unknown = req.body): unknown {
-  const fromBody = (body as Record<string, unknown> | undefined)?.[ACTION_KEY_FIELD];
+export function actionKeyOf(req: { readonly headers: Readonly<Record<string, unknown>>; readonly body?: unknown }): unknown {
+  const fromBody = (req.body as Record<string, unknown> | undefined)?.[ACTION_KEY_FIELD];
   return fromBody ?? req.headers[ACTION_KEY_HEADER];
 }
 

@@ -5,6 +5,7 @@ import {
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import type { LoginService } from '../auth/login.service';
+import { OrganizerScope } from '../auth/scope';
 import { actionKeyOf, releaseIfRefused } from './action-guard';
 
 /** Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches up). */
@@ -40,6 +41,14 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
     route.config = { ...(route.config ?? {}), csrf: false };
   });
 
+  const scope = new OrganizerScope(opts.deps.dataSource);
+  /** The payment named by the route (NOT_FOUND for another organizer's) first, then the key, bound to its order. */
+  const claimFor = async (route: PluginRoute, req: PluginHttpRequest, organizerId: string): Promise<string> => {
+    const param = typeof route.oneTime === 'object' ? route.oneTime.paymentParam : undefined;
+    const orderId = param ? (await scope.payment(organizerId, req.params[param] ?? '')).order.id : undefined;
+    return opts.deps.core.actionKeys.claim(actionKeyOf(req), { organizerId, orderId });
+  };
+
   for (const { plugin, route } of opts.routes) {
     const url = `/plugins/${plugin}${route.path}`;
     const runtime = runtimeFor(app, opts, plugin);
@@ -63,9 +72,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
         };
         // A `oneTime` route acts once per page key: a double or replayed submit stops here.
-        const claimed = route.oneTime === true && organizerId
-          ? await opts.deps.core.actionKeys.claim(actionKeyOf(req, pluginReq.body), { organizerId })
-          : undefined;
+        const claimed = route.oneTime && organizerId ? await claimFor(route, pluginReq, organizerId) : undefined;
         let res: PluginHttpResponse;
         try {
           res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtime);

@@ -26,7 +26,7 @@ const pluginAct: PluginRouteHandler = async (req) => {
 
 beforeAll(async () => {
   t = await createTestApp({}, {
-    pluginRoutes: [{ plugin: 'guarded', route: { method: 'POST', path: '/control/payments/:paymentId/act', kind: 'control', oneTime: true, handler: pluginAct as never } }],
+    pluginRoutes: [{ plugin: 'guarded', route: { method: 'POST', path: '/control/payments/:paymentId/act', kind: 'control', oneTime: { paymentParam: 'paymentId' }, handler: pluginAct as never } }],
   }, [scripted]);
   a = await createOrganizerFixture(t);
   b = await createOrganizerFixture(t);
@@ -206,9 +206,13 @@ describe('replays of every guarded action', () => {
     const { _actionKey } = await hidden(`/control/orders/${order.id}`);
     const url = `/plugins/guarded/control/payments/${payment.id}/act`;
     const calls = pluginCalls.length;
-    // CSRF first, and another organizer's user cannot use (or burn) the key.
+    // CSRF first; another organizer's user finds no such payment (and cannot burn the key); a key
+    // of another order's page is refused for this payment.
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey! }, { csrf: null })).statusCode).toBe(403);
-    expect((await postForm(t, browserB, url, { _actionKey: _actionKey! })).statusCode).toBe(409);
+    expect((await postForm(t, browserB, url, { _actionKey: _actionKey! })).statusCode).toBe(404);
+    const otherOrder = await placeManualOrder(t, a);
+    const foreignKey = (await hidden(`/control/orders/${otherOrder.order.id}`))._actionKey!;
+    expect((await postForm(t, browserA, url, { _actionKey: foreignKey })).statusCode).toBe(409);
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey!, refuse: 'yes' })).statusCode).toBe(400);
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey! })).statusCode).toBe(200);
     expect((await postForm(t, browserA, url, { _actionKey: _actionKey! })).statusCode).toBe(409);
