@@ -10,8 +10,17 @@ import { failRefund, succeedRefund } from './resources/refunds';
 import { EMULATOR_NOTICE } from './notice';
 import type { Ctx, Router } from './router';
 import type { AccountState } from './store';
-import type { Charge, Dispute, DisputeStatus, PaymentIntent, Payout, Refund, WebhookEndpoint } from './types';
+import type { Charge, Dispute, DisputeStatus, PaymentIntent, PaymentMethodDomain, Payout, Refund, WebhookEndpoint } from './types';
 import type { WebhookOptions } from './options';
+import { applyChaos } from './chaos';
+import type { ResolvedRateLimit } from './rate-limit';
+import { chargeReport, reportAccount } from './stats';
+
+function positive(p: Params, key: string): number {
+  const v = Number(p.str(key));
+  if (!(v > 0) || !Number.isFinite(v)) throw invalidRequest(`${key} must be a positive number.`, { param: key });
+  return v;
+}
 
 /** Finds the account that owns an object id, wherever it lives (controls need no API key). */
 function owned<T>(emu: Emulator, collection: string, id: string): { account: AccountState; obj: T } {
@@ -52,7 +61,7 @@ export function advanceClock(emu: Emulator, seconds: number): { now: number; exp
   return { now, expired_authorizations: expired, closed_disputes: closed };
 }
 
-const FAULT_KINDS: Fault['kind'][] = ['error_500', 'rate_limit_429', 'lock_timeout_429', 'conflict_409', 'timeout', 'drop_after_commit', 'slow'];
+const FAULT_KINDS: Fault['kind'][] = ['error_500', 'rate_limit_429', 'lock_timeout_429', 'conflict_409', 'timeout', 'timeout_after_commit', 'drop_after_commit', 'slow'];
 
 /**
  * The `/_emulator/` test API: drive the "later" and external parts of Stripe (disputes,
@@ -157,6 +166,14 @@ export function registerControls(r: Router): void {
     ctx.emu.applePayVerification.set(p.reqStr('domain_name').toLowerCase(), p.bool('passes') ?? true);
     return { domain_name: p.reqStr('domain_name'), passes: p.bool('passes') ?? true };
   });
+  add('POST', '/payment_method_domains/:id/wallet_status', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['wallet', 'status', 'error_message']);
+    const { obj } = owned<PaymentMethodDomain>(ctx.emu, 'payment_method_domain', id as string);
+    const wallet = p.oneOf('wallet', ['apple_pay', 'google_pay', 'link', 'paypal', 'amazon_pay', 'klarna'], true) as 'apple_pay';
+    const status = p.oneOf('status', ['active', 'inactive'], true) as 'active' | 'inactive';
+    obj[wallet] = status === 'active' ? { status } : { status, status_details: { error_message: p.str('error_message') ?? `${wallet} is not available on ${obj.domain_name}.` } };
+    return obj;
+  });
   add('POST', '/idempotency/expire', (ctx) => {
     const p = new Params(ctx.params, ['older_than_seconds']);
     let n = 0;
@@ -230,4 +247,42 @@ export function registerControls(r: Router): void {
     return fault;
   });
   add('GET', '/errors', (ctx) => ({ errors: ctx.emu.errors }));
+
+  add('POST', '/chaos', (ctx) => {
+    const p = new Params(ctx.params, ['error_500', 'timeout', 'timeout_after_commit', 'path']);
+    const share = (k: string): number | undefined => (p.has(k) ? Number(p.str(k)) : undefined);
+    return { object: 'list', data: applyChaos(ctx.emu, { error500: share('error_500'), timeout: share('timeout'), timeoutAfterCommit: share('timeout_after_commit'), path: p.str('path') }) };
+  });
+  add('DELETE', '/chaos', (ctx) => {
+    ctx.emu.faults = ctx.emu.faults.filter((f) => f.tag !== 'chaos');
+    return { deleted: true };
+  });
+  add('GET', '/rate_limit', (ctx) => ctx.emu.rateLimiter.view());
+  add('POST', '/rate_limit', (ctx) => {
+    const p = new Params(ctx.params, ['enabled', 'mode', 'rate_per_second', 'burst', 'should_retry', 'account', 'key']);
+    const patch: Partial<ResolvedRateLimit> = {};
+    if (p.has('enabled')) patch.enabled = p.bool('enabled');
+    if (p.has('mode')) patch.mode = p.oneOf('mode', ['test', 'live']);
+    if (p.has('burst')) patch.burst = positive(p, 'burst');
+    if (p.has('should_retry')) patch.shouldRetry = p.bool('should_retry');
+    const target = reportAccount(ctx.emu, p.str('account'), p.str('key'));
+    if (p.has('rate_per_second')) {
+      // With an account (or key) the rate is that account's own; otherwise the default for all.
+      if (target) patch.accounts = { [target.id]: positive(p, 'rate_per_second') };
+      else patch.ratePerSecond = positive(p, 'rate_per_second');
+    }
+    ctx.emu.rateLimiter.configure(patch);
+    return ctx.emu.rateLimiter.view();
+  });
+  add('GET', '/stats', (ctx) => ctx.emu.stats.view());
+  add('DELETE', '/stats', (ctx) => {
+    ctx.emu.stats.reset();
+    return { deleted: true };
+  });
+  add('GET', '/charges/report', (ctx) => {
+    const p = new Params(ctx.params, ['account', 'key', 'metadata_key']);
+    const account = reportAccount(ctx.emu, p.str('account'), p.str('key'));
+    if (!account) throw invalidRequest('Pass `key` (an sk_test_ key) or `account` to choose the account.', { param: 'key' });
+    return chargeReport(account, p.str('metadata_key'));
+  });
 }

@@ -36,6 +36,8 @@ export class AccountState {
   readonly detachedPaymentMethods = new Set<string>();
   /** PMs without a customer that already paid once (§1.8 PM reuse rule). */
   readonly consumedPaymentMethods = new Set<string>();
+  /** The Idempotency-Key of the request that made each charge (double-charge report). */
+  readonly chargeKeys = new Map<string, string | null>();
   /** Secrets of each webhook endpoint still inside their rotation grace period. */
   readonly rolledSecrets = new Map<string, { secret: string; expiresAt: number }[]>();
 

@@ -43,6 +43,31 @@
     return e;
   }
 
+  /* Integration mistakes the double noticed (late click resolve, missing complete(), …); tests read Stripe.kassaErrors. */
+  var kassaErrors = [];
+  function reportIntegrationError(message) {
+    kassaErrors.push(message);
+    console.error('[Stripe.js emulator] ' + message);
+  }
+
+  /* Amounts in the currency's Stripe exponent (§7.1), as the wallet sheet shows them: integer string arithmetic only. */
+  var ZERO_DECIMAL = ['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'];
+  var THREE_DECIMAL = ['bhd', 'jod', 'kwd', 'omr', 'tnd'];
+  var TIMES_100 = ['isk', 'ugx'];
+  function formatAmount(amount, currency) {
+    var c = String(currency || '').toLowerCase();
+    var n = String(Math.abs(Math.trunc(Number(amount) || 0)));
+    var whole;
+    if (ZERO_DECIMAL.indexOf(c) !== -1) whole = n;
+    else if (TIMES_100.indexOf(c) !== -1) whole = n.length > 2 ? n.slice(0, -2) : '0';
+    else {
+      var e = THREE_DECIMAL.indexOf(c) !== -1 ? 3 : 2;
+      var padded = n.length <= e ? new Array(e - n.length + 2).join('0') + n : n;
+      whole = padded.slice(0, -e) + '.' + padded.slice(-e);
+    }
+    return whole + ' ' + c.toUpperCase();
+  }
+
   function validationError(code, message) {
     return { type: 'validation_error', code: code, message: message };
   }
@@ -130,8 +155,13 @@
   Stripe.prototype._createCardPaymentMethod = function (element, billingDetails) {
     var params = { type: 'card' };
     if (!element) return Promise.reject(integrationError('No card or payment element to collect the card from: create and mount one first.'));
-    if (element === 'wallet' || element._type === 'expressCheckout') {
-      params.card = { token: 'tok_visa' }; // the test wallet always hands over a Visa test card
+    if (element._type === 'expressCheckout') {
+      // The wallet already handed over its card when the buyer approved the sheet.
+      if (element._walletPm) return Promise.resolve({ paymentMethod: element._walletPm });
+      return Promise.resolve({ error: validationError('incomplete', 'The wallet payment has not been approved yet.') });
+    }
+    if (element === 'wallet') {
+      params.card = { token: 'tok_visa' }; // the deprecated payment request sheet hands over a Visa test card
     } else {
       var card = element._readCard();
       if (card.error) return Promise.resolve({ error: card.error });
@@ -240,6 +270,8 @@
           out[resultKey] = intent;
           return out;
         }
+        // 3-D Secure runs outside the wallet sheet (§8.2): the sheet closes first.
+        if (opts.beforeChallenge) opts.beforeChallenge();
         return self._challenge(intent).then(function () {
           return self._retrieve(kind, clientSecret);
         }).then(function (r2) {
@@ -261,7 +293,9 @@
     if (redirect === 'always' && !returnUrl) return { error: integrationError('confirmParams.return_url is required when redirect is "always".') };
     var pmData = confirmParams.payment_method_data || {};
     delete confirmParams.payment_method_data;
-    var source = confirmParams.payment_method || { element: elements ? elements._cardSource() : null, billingDetails: pmData.billing_details };
+    var express = elements && elements._expressActive ? elements._elements.expressCheckout : null;
+    var source = confirmParams.payment_method || (express && express._walletPm ? express._walletPm.id : null) ||
+      { element: elements ? elements._cardSource() : null, billingDetails: pmData.billing_details };
     delete confirmParams.payment_method;
     return { clientSecret: clientSecret, source: source, extra: confirmParams, opts: { redirect: redirect, returnUrl: returnUrl } };
   }
@@ -273,7 +307,14 @@
     if (els && els._options.mode && !els._submitted) {
       return Promise.reject(integrationError('elements.submit() must be called before stripe.confirmPayment() when using deferred intent creation.'));
     }
-    return this._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts);
+    var express = els && els._expressActive ? els._elements.expressCheckout : null;
+    if (!express) return this._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts);
+    a.opts.beforeChallenge = function () { express._closeSheet('authenticating'); };
+    return this._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts).then(function (r) {
+      if (r.paymentIntent) express._closeSheet('succeeded');
+      else if (r.error) express._sheetStatus('Payment not completed: ' + (r.error.message || r.error.code) + ' (waiting for paymentFailed)');
+      return r;
+    });
   };
 
   Stripe.prototype.confirmSetup = function (args) {
@@ -355,7 +396,7 @@
       show: function () {
         self._createCardPaymentMethod('wallet').then(function (r) {
           // §8.2: complete() must be called within 30 s; the double says so loudly if it is not.
-          var timer = setTimeout(function () { console.error('paymentRequest: ev.complete() was not called within 30 seconds'); pr.completed = 'timeout'; }, 30000);
+          var timer = setTimeout(function () { reportIntegrationError('paymentRequest: ev.complete() was not called within 30 seconds'); pr.completed = 'timeout'; }, 30000);
           var ev = {
             paymentMethod: r.paymentMethod, walletName: 'googlePay', methodName: 'google_pay',
             complete: function (status) { clearTimeout(timer); pr.completed = status; },
@@ -406,6 +447,13 @@
   Elements.prototype.submit = function () {
     var source = this._cardSource();
     this._submitted = true;
+    if (source && source._type === 'expressCheckout') {
+      if (!source._walletPm) {
+        this._submitted = false;
+        return Promise.resolve({ error: validationError('incomplete', 'The wallet payment has not been approved yet.') });
+      }
+      return Promise.resolve({ selectedPaymentMethod: source._walletType });
+    }
     if (source && source._type !== 'expressCheckout') {
       var card = source._readCard();
       if (card.error) {
@@ -447,20 +495,27 @@
     var node = typeof target === 'string' ? document.querySelector(target) : target;
     if (!node) throw integrationError('mount(): no element matches ' + target);
     if (this._root) this.unmount();
-    this._root = this._type === 'expressCheckout' ? this._renderExpress() : this._renderCard();
-    node.appendChild(this._root);
     var self = this;
-    setTimeout(function () {
-      var ready = { elementType: self._type };
-      if (self._type === 'expressCheckout') {
-        var cfg = window.KassaStripeEmulator || {};
-        ready.availablePaymentMethods = cfg.availablePaymentMethods !== undefined ? cfg.availablePaymentMethods : { applePay: false, googlePay: true, link: false, paypal: false, amazonPay: false };
-      }
-      self._emit('ready', ready);
-    }, 0);
+    if (this._type === 'expressCheckout') {
+      this._root = document.createElement('div');
+      this._root.className = 'kassa-express-checkout';
+      node.appendChild(this._root);
+      this._availability().then(function (available) {
+        if (!self._root) return;
+        self._renderExpressButtons(available);
+        var any = Object.keys(available).some(function (k) { return available[k]; });
+        // §8.3: availablePaymentMethods is undefined when no wallet can be shown.
+        self._emit('ready', { elementType: self._type, availablePaymentMethods: any ? available : undefined });
+      });
+      return;
+    }
+    this._root = this._renderCard();
+    node.appendChild(this._root);
+    setTimeout(function () { self._emit('ready', { elementType: self._type }); }, 0);
   };
 
   Element.prototype.unmount = function () {
+    if (this._sheet) this._closeSheet('canceled');
     if (this._root) this._root.remove();
     this._root = null;
   };
@@ -553,41 +608,213 @@
     return out;
   };
 
-  /* Express Checkout (§8.3): a test-wallet button; click must be resolved within 1 s, then confirm. */
-  Element.prototype._renderExpress = function () {
+  /* ---------- Express Checkout (§8.3) ---------- */
+
+  var EXPRESS_TYPES = { applePay: 'apple_pay', googlePay: 'google_pay', link: 'link', paypal: 'paypal', amazonPay: 'amazon_pay' };
+  var WALLET_LABELS = { apple_pay: 'Apple Pay', google_pay: 'Google Pay', link: 'Link', paypal: 'PayPal', amazon_pay: 'Amazon Pay' };
+
+  /*
+   * Which wallets "this browser" has: the page's window.KassaStripeEmulator.availablePaymentMethods
+   * wins; otherwise the emulator's wallet configuration (POST /_emulator/wallet_config, per account,
+   * optionally only on registered payment method domains). paymentMethods: {applePay: 'never'} hides one.
+   */
+  Element.prototype._availability = function () {
     var self = this;
-    var root = document.createElement('div');
-    root.className = 'kassa-express-checkout';
-    var button = document.createElement('button');
-    button.type = 'button';
-    button.id = 'kassa-express-checkout-button';
-    button.textContent = 'Pay with test wallet';
-    button.addEventListener('click', function () {
-      var settled = false;
-      var timer = setTimeout(function () {
-        if (!settled) { settled = true; console.error('expressCheckout: click event was not resolved within 1 second'); self._emit('cancel', { elementType: 'expressCheckout' }); }
-      }, 1000);
-      self._emit('click', {
-        elementType: 'expressCheckout', expressPaymentType: 'google_pay',
-        resolve: function () {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          self._group._expressActive = true;
-          self._emit('confirm', {
-            elementType: 'expressCheckout', expressPaymentType: 'google_pay',
-            billingDetails: { name: 'Test Wallet', email: 'wallet@example.com' },
-            paymentFailed: function (p) { self._group._expressActive = false; self._failed = p || {}; },
-          });
-        },
-        reject: function () { settled = true; clearTimeout(timer); },
+    var cfg = window.KassaStripeEmulator || {};
+    var fromServer = cfg.availablePaymentMethods !== undefined
+      ? Promise.resolve(cfg.availablePaymentMethods || {})
+      : this._group._stripe._request('GET', '/_emulator/wallet', { host: window.location.hostname }).then(function (r) {
+        if (r.body.error) { reportIntegrationError('expressCheckout: ' + r.body.error.message); return {}; }
+        self._payer = r.body.payer;
+        return r.body.available_payment_methods;
+      });
+    return fromServer.then(function (available) {
+      var out = {};
+      var wanted = self._options.paymentMethods || {};
+      Object.keys(EXPRESS_TYPES).forEach(function (k) { out[k] = !!available[k] && wanted[k] !== 'never'; });
+      return out;
+    });
+  };
+
+  /* One button per available wallet; the first also carries the documented #kassa-express-checkout-button id. */
+  Element.prototype._renderExpressButtons = function (available) {
+    var self = this;
+    var first = true;
+    Object.keys(EXPRESS_TYPES).forEach(function (k) {
+      if (!available[k]) return;
+      var type = EXPRESS_TYPES[k];
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.id = first ? 'kassa-express-checkout-button' : 'kassa-express-' + type;
+      button.className = 'kassa-express-button';
+      button.setAttribute('data-wallet', type);
+      button.textContent = 'Pay with ' + WALLET_LABELS[type] + ' (test wallet)';
+      button.style.cssText = 'display:block;width:100%;margin:.2rem 0;padding:.6rem;background:#000;color:#fff;border:0;border-radius:4px;font-size:1rem';
+      button.addEventListener('click', function () { self._onWalletClick(type); });
+      self._root.appendChild(button);
+      first = false;
+    });
+  };
+
+  /*
+   * §8.3: a `click` handler must call event.resolve() (or reject()) within 1 second, or the sheet
+   * cannot open: the double reports the mistake, emits `cancel`, and a late resolve() throws.
+   */
+  Element.prototype._onWalletClick = function (type) {
+    var self = this;
+    if (this._sheet) return;
+    var handled = (this._handlers.click || []).length > 0;
+    if (!handled) { this._openSheet(type, {}); return; }
+    var settled = false;
+    var timedOut = false;
+    var timer = setTimeout(function () {
+      if (settled) return;
+      settled = true;
+      timedOut = true;
+      reportIntegrationError('expressCheckout: the click event was not resolved within 1 second, so the payment sheet was not shown. Call event.resolve() synchronously (or within 1 s) in the click handler.');
+      self._emit('cancel', { elementType: 'expressCheckout' });
+    }, 1000);
+    this._emit('click', {
+      elementType: 'expressCheckout',
+      expressPaymentType: type,
+      resolve: function (details) {
+        if (timedOut) {
+          var msg = 'expressCheckout: event.resolve() was called after the 1 second limit of the click event.';
+          reportIntegrationError(msg);
+          throw integrationError(msg);
+        }
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        self._openSheet(type, details || {});
+      },
+      reject: function () {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+      },
+    });
+  };
+
+  /* The simulated wallet sheet: amount in the currency's exponent, merchant name, Pay and Cancel. */
+  Element.prototype._openSheet = function (type, details) {
+    var self = this;
+    var group = this._group;
+    this._walletType = type;
+    var amountPromise = group._options.clientSecret
+      ? group._stripe._retrieve('payment_intent', group._options.clientSecret).then(function (r) { return r.body.error ? {} : { amount: r.body.amount, currency: r.body.currency }; })
+      : Promise.resolve({ amount: group._options.amount, currency: group._options.currency });
+    var sheet = document.createElement('div');
+    sheet.id = 'kassa-wallet-sheet';
+    sheet.setAttribute('role', 'dialog');
+    sheet.setAttribute('data-wallet', type);
+    sheet.setAttribute('data-state', 'open');
+    sheet.style.cssText = 'position:fixed;left:0;right:0;bottom:0;background:#fff;border-top:2px solid #000;padding:1rem;z-index:2147483646;font-family:system-ui,sans-serif';
+    var title = document.createElement('strong');
+    title.textContent = WALLET_LABELS[type] + ' (Kassa test wallet; no real money)';
+    sheet.appendChild(title);
+    var merchant = document.createElement('div');
+    merchant.id = 'kassa-wallet-merchant';
+    merchant.textContent = (this._options.business && this._options.business.name) || (group._options.business && group._options.business.name) || '';
+    sheet.appendChild(merchant);
+    var amount = document.createElement('div');
+    amount.id = 'kassa-wallet-amount';
+    sheet.appendChild(amount);
+    if (details.lineItems && details.lineItems.length) {
+      var items = document.createElement('ul');
+      items.id = 'kassa-wallet-line-items';
+      details.lineItems.forEach(function (li) {
+        var item = document.createElement('li');
+        item.textContent = li.name + ': ' + formatAmount(li.amount, group._options.currency);
+        items.appendChild(item);
+      });
+      sheet.appendChild(items);
+    }
+    var status = document.createElement('div');
+    status.id = 'kassa-wallet-status';
+    status.setAttribute('role', 'status');
+    sheet.appendChild(status);
+    var approve = document.createElement('button');
+    approve.type = 'button';
+    approve.id = 'kassa-wallet-approve';
+    approve.textContent = 'Pay';
+    var cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.id = 'kassa-wallet-cancel';
+    cancel.textContent = 'Cancel';
+    sheet.appendChild(approve);
+    sheet.appendChild(cancel);
+    document.body.appendChild(sheet);
+    this._sheet = sheet;
+    amountPromise.then(function (a) {
+      amount.textContent = a.amount !== undefined ? formatAmount(a.amount, a.currency) : '';
+      amount.setAttribute('data-amount', a.amount !== undefined ? String(a.amount) : '');
+      amount.setAttribute('data-currency', a.currency || '');
+    });
+    cancel.addEventListener('click', function () {
+      if (sheet.getAttribute('data-state') === 'processing') return;
+      self._closeSheet('canceled');
+      group._expressActive = false;
+      self._walletPm = null;
+      self._emit('cancel', { elementType: 'expressCheckout' });
+    });
+    approve.addEventListener('click', function () {
+      if (sheet.getAttribute('data-state') !== 'open') return;
+      sheet.setAttribute('data-state', 'processing');
+      approve.disabled = true;
+      self._sheetStatus('Processing…');
+      var payer = self._payer || { name: 'Test Wallet', email: 'wallet@example.com' };
+      group._stripe._request('POST', '/_emulator/wallet/payment_method', { wallet: type, billing_details: payer }).then(function (r) {
+        if (r.body.error) {
+          sheet.setAttribute('data-state', 'open');
+          approve.disabled = false;
+          self._sheetStatus(r.body.error.message);
+          return;
+        }
+        self._walletPm = r.body;
+        group._expressActive = true;
+        self._emit('confirm', {
+          elementType: 'expressCheckout',
+          expressPaymentType: type,
+          billingDetails: { name: payer.name, email: payer.email, phone: null, address: null },
+          paymentFailed: function (payload) { self._paymentFailed(payload || {}); },
+        });
       });
     });
-    root.appendChild(button);
-    return root;
+  };
+
+  Element.prototype._sheetStatus = function (text) {
+    var box = document.getElementById('kassa-wallet-status');
+    if (this._sheet && box) box.textContent = text;
+  };
+
+  Element.prototype._closeSheet = function (state) {
+    if (!this._sheet) return;
+    this._sheet.setAttribute('data-state', state);
+    this._sheet.remove();
+    this._sheet = null;
+    if (this._root) this._root.setAttribute('data-last-sheet', state);
+  };
+
+  /* §8.3 confirm event's paymentFailed({reason, message}): the sheet shows the failure and closes. */
+  Element.prototype._paymentFailed = function (payload) {
+    var reason = payload.reason || 'fail';
+    this._failures = (this._failures || []).concat([{ reason: reason, message: payload.message || null }]);
+    this._group._expressActive = false;
+    this._walletPm = null;
+    this._closeSheet('failed');
+    if (!this._root) return;
+    var note = this._root.querySelector('.kassa-wallet-failed') || document.createElement('div');
+    note.className = 'kassa-wallet-failed';
+    note.id = 'kassa-wallet-failed';
+    note.setAttribute('role', 'alert');
+    note.setAttribute('data-reason', reason);
+    note.textContent = 'Wallet payment failed (' + reason + ')' + (payload.message ? ': ' + payload.message : '');
+    this._root.appendChild(note);
   };
 
   window.Stripe = Stripe;
   window.Stripe.version = 3;
   window.Stripe.kassaEmulator = true;
+  window.Stripe.kassaErrors = kassaErrors;
 })();

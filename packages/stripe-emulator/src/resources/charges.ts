@@ -51,7 +51,7 @@ export function createCharge(
     payment_intent: pi.id,
     payment_method: pm.id,
     payment_method_details: pm.card
-      ? { type: 'card', card: { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, country: pm.card.country, funding: pm.card.funding } }
+      ? { type: 'card', card: { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, country: pm.card.country, funding: pm.card.funding, wallet: pm.card.wallet } }
       : { type: 'sepa_debit', sepa_debit: { bank_code: pm.sepa_debit?.bank_code ?? '', country: pm.sepa_debit?.country ?? '', last4: pm.sepa_debit?.last4 ?? '', fingerprint: pm.sepa_debit?.fingerprint ?? '', mandate: null } },
     refunded: false,
     status: outcome.ok ? (pm.type === 'sepa_debit' ? 'pending' : 'succeeded') : 'failed',
@@ -60,6 +60,7 @@ export function createCharge(
     transfer_group: pi.transfer_group,
   };
   account.put('charge', ch);
+  account.chargeKeys.set(ch.id, emu.current?.idempotencyKey ?? null);
   emu.own(ch.id, account);
   return ch;
 }
