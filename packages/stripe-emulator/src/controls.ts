@@ -3,7 +3,9 @@ import { invalidRequest, resourceMissing } from './errors';
 import { expire } from './idempotency';
 import { Params } from './params';
 import { completeOnboarding, refreshAccount } from './resources/accounts';
-import { settlePayout } from './resources/connect-money';
+import { automaticPayout, settlePayout } from './resources/connect-money';
+import { deauthorize } from './resources/oauth';
+import { parseRequirementErrors } from './resources/requirements';
 import { advanceDispute, createDispute } from './resources/disputes';
 import { completeAuthentication, expireAuthorization, settleDebit } from './resources/payment-intent-flow';
 import { failRefund, succeedRefund } from './resources/refunds';
@@ -50,6 +52,9 @@ export function advanceClock(emu: Emulator, seconds: number): { now: number; exp
         expired.push(pi.id);
       }
     }
+    // Requirements whose deadline passed become past due and disable the account (§9.1).
+    const r = account.account.requirements;
+    if (account.platformId && r.current_deadline !== null && r.current_deadline <= now) refreshAccount(emu, account);
     for (const d of [...account.coll<Dispute>('dispute').values()]) {
       if ((d.status === 'needs_response' || d.status === 'warning_needs_response') && d.evidence_details.due_by <= now) {
         d.evidence_details.past_due = true;
@@ -149,17 +154,36 @@ export function registerControls(r: Router): void {
     return completeOnboarding(ctx.emu, state);
   });
   add('POST', '/accounts/:id/requirements', (ctx, [id]) => {
-    const p = new Params(ctx.params, ['currently_due', 'past_due', 'disabled_reason']);
+    const p = new Params(ctx.params, ['currently_due', 'past_due', 'eventually_due', 'pending_verification', 'current_deadline', 'deadline_in_seconds', 'errors', 'disabled_reason']);
     const state = ctx.emu.account(id as string);
     if (!state) throw resourceMissing('account', id as string, 'id');
     const previous = { requirements: structuredClone(state.account.requirements) };
     const req = state.account.requirements;
-    req.currently_due = p.strArray('currently_due') ?? [];
-    req.past_due = p.strArray('past_due') ?? [];
-    req.eventually_due = [...new Set([...req.currently_due, ...req.past_due])];
-    req.disabled_reason = p.str('disabled_reason') ?? (req.currently_due.length || req.past_due.length ? 'requirements.past_due' : null);
-    refreshAccount(ctx.emu, state, previous);
+    // Lists not sent stay as they are, so a test can add a new requirement to an onboarded account.
+    if (p.has('currently_due')) req.currently_due = p.strArray('currently_due') ?? [];
+    if (p.has('past_due')) req.past_due = p.strArray('past_due') ?? [];
+    if (p.has('eventually_due')) req.eventually_due = p.strArray('eventually_due') ?? [];
+    if (p.has('pending_verification')) req.pending_verification = p.strArray('pending_verification') ?? [];
+    if (p.has('errors')) req.errors = parseRequirementErrors(ctx.params.errors);
+    const inSeconds = p.int('deadline_in_seconds');
+    if (p.has('current_deadline') || inSeconds !== undefined) req.current_deadline = inSeconds !== undefined ? ctx.emu.nowSeconds() + inSeconds : (p.int('current_deadline') ?? null);
+    if (p.has('disabled_reason')) req.disabled_reason = p.str('disabled_reason') ?? null;
+    else if (req.disabled_reason?.startsWith('rejected.')) req.disabled_reason = null;
+    refreshAccount(ctx.emu, state, previous, true);
     return state.account;
+  });
+  add('POST', '/accounts/:id/deauthorize', (ctx, [id]) => {
+    const state = ctx.emu.account(id as string);
+    if (!state?.platformId) throw resourceMissing('account', id as string, 'id');
+    const platform = ctx.emu.account(state.platformId) as AccountState;
+    deauthorize(ctx.emu, platform, state);
+    return { stripe_user_id: state.id, deauthorized: true };
+  });
+  add('POST', '/accounts/:id/payout', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['currency']);
+    const state = ctx.emu.account(id as string);
+    if (!state) throw resourceMissing('account', id as string, 'id');
+    return automaticPayout(ctx.emu, state, p.str('currency')?.toLowerCase());
   });
   add('POST', '/apple_pay_verification', (ctx) => {
     const p = new Params(ctx.params, ['domain_name', 'passes']);

@@ -12,6 +12,7 @@ import { registerAccounts } from './resources/accounts';
 import { registerCharges } from './resources/charges';
 import { registerConnectMoney } from './resources/connect-money';
 import { registerCustomers } from './resources/customers';
+import { registerExternalAccounts } from './resources/external-accounts';
 import { registerDisputes } from './resources/disputes';
 import { registerEvents, registerWebhookEndpoints } from './resources/events';
 import { registerOAuth } from './resources/oauth';
@@ -87,6 +88,7 @@ export function createRouter(): Router {
   registerAccounts(r);
   registerOAuth(r);
   registerConnectMoney(r);
+  registerExternalAccounts(r);
   registerChallengePages(r);
   registerControls(r);
   registerStripeJs(r);

@@ -296,6 +296,7 @@ export interface Account extends StripeObject {
   future_requirements: Requirements;
   settings: Record<string, unknown>;
   tos_acceptance: Record<string, unknown>;
+  external_accounts?: { object: 'list'; data: unknown[]; has_more: boolean; url: string };
   controller?: Record<string, unknown>;
 }
 

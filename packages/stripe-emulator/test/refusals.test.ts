@@ -62,6 +62,7 @@ it('statement descriptor suffix: at most 22 characters, a letter, and prefix + "
 
 it("a connected account's own prefix counts for its direct charges", async () => {
   const acct = await stripe.accounts.create({ type: 'custom', settings: { card_payments: { statement_descriptor_prefix: 'LONGPREFIX' } } });
+  await raw(emu, 'POST', `/_emulator/accounts/${acct.id}/complete_onboarding`, '');
   await expect(
     stripe.paymentIntents.create({ amount: 1000, currency: 'eur', statement_descriptor_suffix: 'ORDER 12345' }, { stripeAccount: acct.id }),
   ).rejects.toMatchObject({ param: 'statement_descriptor_suffix', message: expect.stringMatching(/LONGPREFIX/) });

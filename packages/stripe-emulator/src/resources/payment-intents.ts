@@ -133,7 +133,14 @@ function parseTransferData(ctx: Ctx, p: Params): PaymentIntent['transfer_data'] 
   const destination = td.reqStr('destination');
   const dest = ctx.emu.account(destination);
   if (!dest || dest.platformId !== ctx.account.id) throw invalidRequest(`No such destination: '${destination}'`, { param: 'transfer_data[destination]', code: 'resource_missing' });
+  // Stripe Connect: a transfer needs the destination's transfers capability.
+  if (dest.account.capabilities.transfers !== 'active') {
+    throw invalidRequest('Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments', { code: 'insufficient_capabilities_for_transfer', param: 'transfer_data[destination]' });
+  }
   const amount = td.int('amount');
+  if (amount !== undefined && p.has('application_fee_amount')) {
+    throw invalidRequest('You may only specify one of these parameters: application_fee_amount, transfer_data[amount].', { code: 'parameters_exclusive', param: 'transfer_data[amount]' });
+  }
   return amount === undefined ? { destination } : { destination, amount };
 }
 
@@ -166,6 +173,18 @@ export function registerPaymentIntents(r: Router): void {
     const onBehalfOf = p.str('on_behalf_of');
     const settlement = onBehalfOf ? ctx.emu.account(onBehalfOf) : undefined;
     if (onBehalfOf && (!settlement || settlement.platformId !== ctx.account.id)) throw invalidRequest(`No such account: '${onBehalfOf}'`, { param: 'on_behalf_of', code: 'resource_missing' });
+    // §9.4: on_behalf_of makes the account the settlement merchant, which needs card_payments.
+    if (settlement && settlement.account.capabilities.card_payments !== 'active') {
+      throw invalidRequest(`The account ${settlement.id} cannot be the settlement merchant (on_behalf_of): its card_payments capability is not active.`, { param: 'on_behalf_of', code: 'insufficient_capabilities_for_transfer' });
+    }
+    // A direct charge (Stripe-Account) needs the connected account able to take charges.
+    if (ctx.account.platformId && !ctx.account.account.charges_enabled) {
+      throw invalidRequest(`The account ${ctx.account.id} cannot create charges yet: charges_enabled is false (requirements: ${ctx.account.account.requirements.disabled_reason ?? 'unknown'}).`, { param: 'account' });
+    }
+    const destinationId = (ctx.params.transfer_data as { destination?: string } | undefined)?.destination;
+    if (onBehalfOf && destinationId && destinationId !== onBehalfOf) {
+      throw invalidRequest('The on_behalf_of account must be the same as transfer_data[destination].', { param: 'on_behalf_of' });
+    }
     // Automatic payment methods: what a test dashboard typically enables (SEPA only for EUR).
     const pmTypes = types ?? (apm?.enabled && currency === 'eur' ? ['card', 'sepa_debit'] : ['card']);
     const descriptors = checkStatementDescriptors(p, settlement ?? ctx.account, pmTypes);
