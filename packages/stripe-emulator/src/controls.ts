@@ -12,7 +12,7 @@ import { failRefund, succeedRefund } from './resources/refunds';
 import { EMULATOR_NOTICE } from './notice';
 import type { Ctx, Router } from './router';
 import type { AccountState } from './store';
-import type { Charge, Dispute, DisputeStatus, PaymentIntent, PaymentMethodDomain, Payout, Refund, WebhookEndpoint } from './types';
+import type { Charge, Dispute, DisputeStatus, PaymentIntent, PaymentMethod, PaymentMethodDomain, Payout, Refund, WebhookEndpoint } from './types';
 import type { WebhookOptions } from './options';
 import { applyChaos } from './chaos';
 import type { ResolvedRateLimit } from './rate-limit';
@@ -196,6 +196,25 @@ export function registerControls(r: Router): void {
     const wallet = p.oneOf('wallet', ['apple_pay', 'google_pay', 'link', 'paypal', 'amazon_pay', 'klarna'], true) as 'apple_pay';
     const status = p.oneOf('status', ['active', 'inactive'], true) as 'active' | 'inactive';
     obj[wallet] = status === 'active' ? { status } : { status, status_details: { error_message: p.str('error_message') ?? `${wallet} is not available on ${obj.domain_name}.` } };
+    return obj;
+  });
+  // The card network updated a saved card (new expiry, sometimes a new number): payment_method.automatically_updated.
+  add('POST', '/payment_methods/:id/automatically_update', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['exp_month', 'exp_year', 'number']);
+    const { account, obj } = owned<PaymentMethod>(ctx.emu, 'payment_method', id as string);
+    if (!obj.card) throw invalidRequest('Only card PaymentMethods are updated by the network.', { param: 'id' });
+    const previous = { card: { ...obj.card } };
+    const card = { ...obj.card };
+    const now = new Date(ctx.emu.nowMs());
+    card.exp_month = p.int('exp_month') ?? card.exp_month;
+    card.exp_year = p.int('exp_year') ?? now.getUTCFullYear() + 3;
+    const number = p.str('number');
+    if (number) {
+      account.cardNumbers.set(obj.id, number);
+      card.last4 = number.slice(-4);
+    }
+    obj.card = card;
+    ctx.emu.emit(account, 'payment_method.automatically_updated', obj, previous);
     return obj;
   });
   add('POST', '/idempotency/expire', (ctx) => {

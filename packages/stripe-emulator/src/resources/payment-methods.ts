@@ -74,6 +74,7 @@ export function createCardPaymentMethod(
   };
   ctx.account.put('payment_method', pm);
   ctx.account.cardNumbers.set(pm.id, number);
+  ctx.emu.own(pm.id, ctx.account);
   return pm;
 }
 
