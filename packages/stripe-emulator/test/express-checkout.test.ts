@@ -220,3 +220,31 @@ it('a wallet card that needs 3-D Secure: the sheet closes, the challenge runs ou
     await page.close();
   }
 });
+
+it('a server intent for another amount than the page showed is an integration error (nothing is confirmed)', async () => {
+  const { page, stripe } = await open(
+    'available[]=google_pay',
+    `express.on('click', (e) => e.resolve());
+    express.on('confirm', async (e) => {
+      await elements.submit();
+      const { clientSecret, id } = await createIntent();
+      elements.update({ amount: 1700 });
+      try {
+        await stripe.confirmPayment({ elements, clientSecret, confirmParams: { return_url: location.href }, redirect: 'if_required' });
+        out({ id, confirmed: true });
+      } catch (err) {
+        e.paymentFailed({ reason: 'fail' });
+        out({ id, threw: err.name, message: err.message });
+      }
+    });`,
+  );
+  try {
+    await page.click('#kassa-express-checkout-button');
+    await page.click('#kassa-wallet-approve');
+    const r = await result(page);
+    expect(r).toMatchObject({ threw: 'IntegrationError', message: expect.stringMatching(/1800 eur\) does not match .* \(1700 eur\)/) });
+    expect((await stripe.paymentIntents.retrieve(r.id as string)).status).toBe('requires_payment_method');
+  } finally {
+    await page.close();
+  }
+});

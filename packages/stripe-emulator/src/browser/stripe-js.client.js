@@ -307,14 +307,34 @@
     if (els && els._options.mode && !els._submitted) {
       return Promise.reject(integrationError('elements.submit() must be called before stripe.confirmPayment() when using deferred intent creation.'));
     }
+    var self = this;
     var express = els && els._expressActive ? els._elements.expressCheckout : null;
-    if (!express) return this._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts);
-    a.opts.beforeChallenge = function () { express._closeSheet('authenticating'); };
-    return this._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts).then(function (r) {
-      if (r.paymentIntent) express._closeSheet('succeeded');
-      else if (r.error) express._sheetStatus('Payment not completed: ' + (r.error.message || r.error.code) + ' (waiting for paymentFailed)');
-      return r;
-    });
+    var run = function () {
+      if (!express) return self._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts);
+      return confirmExpress();
+    };
+    // Deferred intents: the intent the server created must be for what the page (and the wallet sheet) showed.
+    if (els && els._options.mode === 'payment' && els._options.amount !== undefined && (window.KassaStripeEmulator || {}).checkDeferredIntent !== false) {
+      return this._retrieve('payment_intent', a.clientSecret).then(function (r) {
+        var pi = r.body;
+        if (!r.body.error && (pi.amount !== Number(els._options.amount) || pi.currency !== String(els._options.currency).toLowerCase())) {
+          var msg = 'confirmPayment: the PaymentIntent (' + pi.amount + ' ' + pi.currency + ') does not match the amount and currency passed to stripe.elements() (' +
+            els._options.amount + ' ' + els._options.currency + ').';
+          reportIntegrationError(msg);
+          throw integrationError(msg);
+        }
+        return run();
+      });
+    }
+    return run();
+    function confirmExpress() {
+      a.opts.beforeChallenge = function () { express._closeSheet('authenticating'); };
+      return self._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts).then(function (r) {
+        if (r.paymentIntent) express._closeSheet('succeeded');
+        else if (r.error) express._sheetStatus('Payment not completed: ' + (r.error.message || r.error.code) + ' (waiting for paymentFailed)');
+        return r;
+      });
+    }
   };
 
   Stripe.prototype.confirmSetup = function (args) {
