@@ -1,8 +1,8 @@
 /**
  * Whether an error means the database cannot be reached right now (down, restarting, refusing
  * connections, a session killed by a shutdown) rather than that a statement was wrong. The server
- * answers these with 503 DATABASE_UNAVAILABLE and Retry-After; nothing was committed by the failed
- * request, and the pools reconnect on their own once the database is back.
+ * answers these with 503 DATABASE_UNAVAILABLE and Retry-After (the request's transaction committed
+ * whole or not at all), and the pools reconnect on their own once the database is back.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
