@@ -56,7 +56,8 @@ export class SchedulerWatcher {
       if (recreated.length > 0) this.logger.warn('job schedulers were missing (a Redis restarted without persistence?); re-created', { schedulers: recreated });
       return recreated;
     })().catch((err: unknown) => {
-      this.logger.error('checking the job schedulers failed; the next check tries again', { error: err instanceof Error ? err.message : String(err) });
+      // After stop() the queues close under a check in flight: that failure is expected.
+      if (!this.stopped) this.logger.error('checking the job schedulers failed; the next check tries again', { error: err instanceof Error ? err.message : String(err) });
       throw err;
     }).finally(() => {
       this.running = null;
@@ -64,12 +65,15 @@ export class SchedulerWatcher {
     return this.running;
   }
 
-  /** Stops watching and waits for a check in flight. */
+  /**
+   * Stops watching. A check in flight is not awaited: during a Redis outage its commands wait for
+   * the reconnect, and shutting down must not; closing the queues ends it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const off of this.unsubscribe.splice(0)) off();
-    await this.running?.catch(() => undefined);
+    this.running?.catch(() => undefined);
   }
 }
