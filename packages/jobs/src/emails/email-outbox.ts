@@ -27,6 +27,10 @@ export class EmailOutbox {
     smtpUrl: string | null,
     private readonly mailFrom: string,
     private readonly enqueueSend: (emailIds: string[]) => Promise<void>,
+    /** Queues the delayed action-required check of one event (deterministic job id: once per event). */
+    private readonly enqueueActionCheck: (eventId: string, delayMs: number) => Promise<void> = async () => {
+      throw new Error('this email outbox cannot schedule delayed checks');
+    },
   ) {
     this.transport = smtpUrl ? 'smtp' : 'stored';
   }
@@ -58,6 +62,11 @@ export class EmailOutbox {
 
   async dispatch(emailIds: string[]): Promise<void> {
     if (this.transport === 'smtp' && emailIds.length > 0) await this.enqueueSend(emailIds);
+  }
+
+  /** After commit: looks again at a payment that asked for the buyer's action once `delayMs` passed. */
+  scheduleActionRequiredCheck(eventId: string, delayMs: number): Promise<void> {
+    return this.enqueueActionCheck(eventId, delayMs);
   }
 
   /** Derived from the dedup key, so a resend after a crash carries the same Message-ID. */

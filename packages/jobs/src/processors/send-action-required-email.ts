@@ -1,0 +1,13 @@
+import type { JobsContext } from '../context';
+import { writeActionRequiredIfStillNeeded } from '../emails/action-required-email';
+import type { ActionRequiredCheckPayload } from '../queues';
+
+/**
+ * The delayed job the `payment.action_required` handler queues (job id `action-required-<event
+ * id>`, delay `emails.actionRequiredDelayMs`): emails the buyer if the payment still waits for them.
+ */
+export function sendActionRequiredEmailProcessor(ctx: JobsContext) {
+  return async (payload: ActionRequiredCheckPayload): Promise<{ outcome: string }> => ({
+    outcome: await writeActionRequiredIfStillNeeded(ctx, String(payload.eventId)),
+  });
+}
