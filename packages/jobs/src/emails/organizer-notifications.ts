@@ -1,5 +1,4 @@
 import type { EntityManager } from '@kassa/core';
-import type { JobsContext } from '../context';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
 import type { EmailTemplateName } from './email-templates';
 import { amountFromPayload, controlUrlOf, loadMailContext, loadRefund, str, type MailContext } from './mail-context';
