@@ -35,6 +35,9 @@ export type MaintenancePayload = Record<string, never>;
 export interface ActionRequiredCheckPayload {
   /** outbox_event.id of the payment.action_required event. */
   eventId: string;
+  /** Whose it is (the failed-jobs list scopes by them); the processor reads the event itself. */
+  organizerId: string | null;
+  orderId: string | null;
 }
 
 export interface PluginJobPayload {

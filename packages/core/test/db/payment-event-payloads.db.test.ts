@@ -56,7 +56,16 @@ describe('event payloads the emails depend on', () => {
     const paid = await h.order(shop);
     await h.core.payments.confirmPayment(paid.paymentId, { actor: card });
     await h.core.orders.cancelOrder(paid.order.id, { actor: admin, autoRefund: true, cancellationFee: { amount: 500, currency: 'EUR' } });
-    expect(await events(paid.order.id, 'order.canceled')).toEqual([expect.objectContaining({ refundAmount: 3500, autoRefund: true, cancellationFee: 500, to: 'paid' })]);
+    expect(await events(paid.order.id, 'order.canceled')).toEqual([expect.objectContaining({ refundAmount: 3500, autoRefund: true, cancellationFee: 500, to: 'paid', notifyBuyer: true })]);
+  });
+
+  it('an external refund processed as "cancel" cancels the order without the buyer email (pretix\'s mark_order_refunded)', async () => {
+    const shop = await h.shop({ price: 4000 });
+    const { order, paymentId } = await h.order(shop);
+    await h.core.payments.confirmPayment(paymentId, { actor: card });
+    const refund = await h.core.refunds.createExternalRefund(paymentId, { amount: { amount: 4000, currency: 'EUR' }, actor: card });
+    await h.core.refunds.processExternalRefund(refund.refund.id, { action: 'cancel', actor: admin });
+    expect(await events(order.id, 'order.canceled')).toEqual([expect.objectContaining({ to: 'canceled', notifyBuyer: false })]);
   });
 
   it('payment.on_closed_order: money confirmed for a canceled order, or for an expired one that stays expired; not for a paid one', async () => {

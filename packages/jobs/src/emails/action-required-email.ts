@@ -27,7 +27,8 @@ export function actionRequiredHandler(): EventHandler {
       if (event.payload.offSession === true) return ctx.emails.dispatchForEvent(event.id);
       // Every redelivery adds the same job id: BullMQ folds it while the job exists, and the
       // delayed effect's ledger row stops a second look after it ran.
-      return ctx.emails.scheduleActionRequiredCheck(event.id, ctx.config.emails.actionRequiredDelayMs);
+      return ctx.emails.scheduleActionRequiredCheck(
+        { eventId: event.id, organizerId: event.organizerId, orderId: event.orderId }, ctx.config.emails.actionRequiredDelayMs);
     },
   };
 }

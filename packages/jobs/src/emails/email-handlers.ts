@@ -49,10 +49,13 @@ const buyerEmails: BuyerEmailSpec[] = [
     // (refundAmount); the refunds themselves follow, each with its own refund-done email.
     topic: 'order.canceled', template: 'order-canceled',
     model: async (_tx, e, m) => {
+      if (e.payload.notifyBuyer === false) return null; // canceled as "refunded" after an external refund, as pretix
       const fee = minorFromPayload(e, 'cancellationFee');
       const refund = minorFromPayload(e, 'refundAmount');
       return {
         cancellationFee: fee > 0 ? m.amount(fee) : null,
+        // A fee the payments do not cover leaves the order pending: the buyer still owes it.
+        feeDue: fee > 0 && e.payload.to === 'pending',
         refundAmount: refund > 0 ? m.amount(refund) : null,
         autoRefund: e.payload.autoRefund === true,
       };

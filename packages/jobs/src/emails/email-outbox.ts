@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, EmailTransport } from '@kassa/core';
+import type { ActionRequiredCheckPayload } from '../queues';
 import type { EmailRenderer, EmailTemplateName, RenderedEmail } from './email-templates';
 
 export interface EmailDraft {
@@ -28,7 +29,7 @@ export class EmailOutbox {
     private readonly mailFrom: string,
     private readonly enqueueSend: (emailIds: string[]) => Promise<void>,
     /** Queues the delayed action-required check of one event (deterministic job id: once per event). */
-    private readonly enqueueActionCheck: (eventId: string, delayMs: number) => Promise<void> = async () => {
+    private readonly enqueueActionCheck: (check: ActionRequiredCheckPayload, delayMs: number) => Promise<void> = async () => {
       throw new Error('this email outbox cannot schedule delayed checks');
     },
   ) {
@@ -65,8 +66,8 @@ export class EmailOutbox {
   }
 
   /** After commit: looks again at a payment that asked for the buyer's action once `delayMs` passed. */
-  scheduleActionRequiredCheck(eventId: string, delayMs: number): Promise<void> {
-    return this.enqueueActionCheck(eventId, delayMs);
+  scheduleActionRequiredCheck(check: ActionRequiredCheckPayload, delayMs: number): Promise<void> {
+    return this.enqueueActionCheck(check, delayMs);
   }
 
   /** Derived from the dedup key, so a resend after a crash carries the same Message-ID. */

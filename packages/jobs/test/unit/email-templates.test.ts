@@ -45,6 +45,7 @@ describe('email templates', () => {
     const manual = renderer.render('order-canceled', 'de', { ...model, autoRefund: false, cancellationFee: null }).text;
     expect(manual).toContain('Sie erhalten €37.50 zurück; der Veranstalter erstattet den Betrag');
     expect(manual).not.toContain('Stornogebühr');
+    expect(renderer.render('order-canceled', 'en', { ...model, feeDue: true }).text).toContain('A cancellation fee of €5.00 is due; you can pay it on your order page');
     const none = renderer.render('order-canceled', 'en', { ...model, refundAmount: null, cancellationFee: null }).text;
     expect(none).not.toMatch(/refund|fee/i);
   });
