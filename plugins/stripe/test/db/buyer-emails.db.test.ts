@@ -78,8 +78,10 @@ async function letDelayElapse(orderId: string): Promise<string> {
 
 async function finished(jobId: string): Promise<string> {
   for (let i = 0; i < 600; i++) {
-    const job = await rt.queues.maintenance.getJob(jobId);
-    if (job && (await job.getState()) === 'completed') return (job.returnvalue as { outcome: string }).outcome;
+    // The state first, then the job read again: a job read while active has no return value yet.
+    if ((await (await rt.queues.maintenance.getJob(jobId))?.getState()) === 'completed') {
+      return ((await rt.queues.maintenance.getJob(jobId))!.returnvalue as { outcome: string }).outcome;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`job ${jobId} did not complete`);
