@@ -50,10 +50,10 @@ describe('security headers', () => {
   });
 
   it('marks the session cookie Secure when the base URL is https', async () => {
-    const https = await createTestApp({ baseUrl: 'https://tickets.example' });
+    const https = await createTestApp({ baseUrl: 'https://tickets.example', trustProxy: '127.0.0.1' });
     try {
-      // Behind the TLS-terminating proxy that an https BASE_URL implies (trustProxy reads X-Forwarded-Proto).
-      const res = await https.app.inject({ method: 'GET', url: '/control/login', headers: { 'x-forwarded-proto': 'https' } });
+      // Behind the TLS-terminating proxy that an https BASE_URL implies (a trusted proxy's X-Forwarded-Proto).
+      const res = await https.app.inject({ method: 'GET', url: '/control/login', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-proto': 'https' } });
       const cookie = res.cookies.find((c) => c.name === 'kassa_session')!;
       expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax' });
       expect(res.headers['strict-transport-security']).toBeDefined();
