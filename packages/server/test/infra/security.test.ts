@@ -1,5 +1,5 @@
 import { BasePaymentProvider, definePlugin, type JsonSchema, type PaymentOutcome, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, loadPlugins } from '@kassa/core';
-import { createOrganizerFixture, createTestApp, getPage, login, type TestApp } from './test-app';
+import { cookieOf, createOrganizerFixture, createTestApp, csrfOf, getPage, login, type TestApp } from './test-app';
 
 /** A provider whose checkout loads a script and a frame from its own origin. */
 class FramedPayProvider extends BasePaymentProvider {
@@ -57,6 +57,29 @@ describe('security headers', () => {
       const cookie = res.cookies.find((c) => c.name === 'kassa_session')!;
       expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax' });
       expect(res.headers['strict-transport-security']).toBeDefined();
+    } finally {
+      await https.close();
+    }
+  });
+});
+
+describe('https behind a proxy', () => {
+  it('logs in over https through a configured proxy, and ignores X-Forwarded-Proto from any other peer', async () => {
+    const https = await createTestApp({ baseUrl: 'https://tickets.example', trustProxy: '10.0.0.1' });
+    try {
+      const f = await createOrganizerFixture(https);
+      const viaProxy = { remoteAddress: '10.0.0.1', headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.1' } };
+      const page = await https.app.inject({ method: 'GET', url: '/control/login', ...viaProxy });
+      const res = await https.app.inject({
+        method: 'POST', url: '/control/login', remoteAddress: viaProxy.remoteAddress,
+        headers: { ...viaProxy.headers, cookie: cookieOf(page), 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email: f.email, password: f.password, _csrf: csrfOf(page.body) }).toString(),
+      });
+      expect(res.statusCode).toBe(303);
+      expect(res.cookies.find((c) => c.name === 'kassa_session')).toMatchObject({ secure: true });
+      // The same header from a peer that is not the proxy proves nothing: no Secure cookie goes over plain http.
+      const direct = await https.app.inject({ method: 'GET', url: '/control/login', remoteAddress: '10.0.0.2', headers: { 'x-forwarded-proto': 'https' } });
+      expect(direct.cookies.find((c) => c.name === 'kassa_session')).toBeUndefined();
     } finally {
       await https.close();
     }
