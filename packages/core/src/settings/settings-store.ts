@@ -153,7 +153,7 @@ export class SettingsStore {
     if (unknown.length > 0) throw new KassaError('SETTINGS_INVALID', { namespace, detail: unknown.map((k) => `${k} is not a known setting`).join('; ') });
     // Valid by the schema but refused by PostgreSQL (a NUL in a string) or unsafe as a number: named here, not a 500 later.
     const unstorable = findUnstorableInput(Object.fromEntries(writes));
-    if (unstorable) throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${unstorable.path} ${unstorable.problem}` });
+    if (unstorable) throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${unstorable.path || namespace} ${unstorable.problem}` });
     if ([...writes.keys()].some((k) => ns.secretKeys.has(k)) && !this.options.secretKey) throw new KassaError('SETTINGS_SECRET_KEY_MISSING');
     if (writes.size === 0 && clears.length === 0) return;
 

@@ -36,7 +36,7 @@ export function findUnstorableInput(value: unknown, basePath = ''): UnstorableIn
       const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
       for (const [key, child] of entries) {
         const path = item.path ? `${item.path}.${key}` : key;
-        if (key.includes('\u0000')) return { path: item.path || 'input', problem: 'has a field name with a NUL character' };
+        if (key.includes('\u0000')) return { path: item.path, problem: 'has a field name with a NUL character' };
         stack.push({ value: child, path, depth: item.depth + 1 });
       }
     }

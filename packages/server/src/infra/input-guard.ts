@@ -12,6 +12,11 @@ function check(part: Part, value: unknown): void {
 }
 
 function checkAll(req: FastifyRequest): void {
+  // A route with attachValidation re-renders its form with the body's errors; a malformed id in the
+  // path or a bad query string is no form error, and must not reach a lookup (PostgreSQL refuses a
+  // malformed uuid with an error, not an empty result).
+  const context = req.validationError?.validationContext;
+  if (context === 'params' || context === 'querystring') throw req.validationError;
   check('querystring', req.query);
   check('params', req.params);
   check('body', req.body);
@@ -25,7 +30,8 @@ function checkAll(req: FastifyRequest): void {
  * - onRequest: query string and path parameters, before any route hook looks something up with them;
  * - preValidation: the parsed body (JSON or form), before any handler sees it;
  * - preHandler: all three again after schema validation, because ajv's coercion makes numbers out
- *   of text ("1e400" in a query string or form field becomes Infinity, which `type: integer` accepts).
+ *   of text ("1e400" in a query string or form field becomes Infinity, which `type: integer` accepts);
+ *   and a path or query error that a route's attachValidation would hand to its handler is thrown.
  * Provider webhooks are mounted outside the site's scope: their raw body is the provider's to judge.
  */
 export const inputGuardPlugin = fp(async (app) => {
