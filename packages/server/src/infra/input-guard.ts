@@ -4,7 +4,8 @@ import { findUnstorableInput, KassaError } from '@kassa/core';
 
 type Part = 'querystring' | 'params' | 'body';
 
-function check(part: Part, value: unknown): void {
+/** Throws VALIDATION_FAILED naming the field when `value` (a request part) cannot be stored. */
+export function checkInput(part: Part, value: unknown): void {
   const found = findUnstorableInput(value);
   if (!found) return;
   const field = found.path || part;
@@ -17,9 +18,9 @@ function checkAll(req: FastifyRequest): void {
   // malformed uuid with an error, not an empty result).
   const context = req.validationError?.validationContext;
   if (context === 'params' || context === 'querystring') throw req.validationError;
-  check('querystring', req.query);
-  check('params', req.params);
-  check('body', req.body);
+  checkInput('querystring', req.query);
+  checkInput('params', req.params);
+  checkInput('body', req.body);
 }
 
 /**
@@ -36,9 +37,9 @@ function checkAll(req: FastifyRequest): void {
  */
 export const inputGuardPlugin = fp(async (app) => {
   app.addHook('onRequest', async (req) => {
-    check('querystring', req.query);
-    check('params', req.params);
+    checkInput('querystring', req.query);
+    checkInput('params', req.params);
   });
-  app.addHook('preValidation', async (req) => check('body', req.body));
+  app.addHook('preValidation', async (req) => checkInput('body', req.body));
   app.addHook('preHandler', async (req) => checkAll(req));
 }, { name: 'kassa-input-guard' });

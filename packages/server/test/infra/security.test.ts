@@ -126,6 +126,28 @@ describe('plugin routes', () => {
     expect(seen.at(-1)?.isAdmin).toBe(true);
   });
 
+  it("refuses a NUL in a plugin route's body before the plugin sees it", async () => {
+    const before = seen.length;
+    const res = await t.app.inject({ method: 'POST', url: '/plugins/probe/shop-action', headers: { 'content-type': 'application/json' }, payload: '{"note":"a\\u0000b"}' });
+    expect([res.statusCode, res.json().error.params]).toEqual([400, expect.objectContaining({ field: 'note', in: 'body' })]);
+    expect(seen.length).toBe(before);
+  });
+
+  it("counts a plugin's API route against the same per-token budget as /api/v1", async () => {
+    const limited = await createTestApp({ rateLimits: { api: { max: 2, timeWindow: '1 minute' } } }, { pluginRoutes: loadPlugins([testPlugin]).routes });
+    try {
+      const f = await createOrganizerFixture(limited);
+      const call = (url: string) => limited.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${f.token}` } });
+      expect((await call('/api/v1/orders')).statusCode).toBe(200);
+      expect((await call('/plugins/probe/api-read')).statusCode).toBe(200);
+      const third = await call('/plugins/probe/api-read');
+      expect([third.statusCode, third.json().error.code]).toEqual([429, 'RATE_LIMITED']);
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("renders a view answer with the provider's partial inside the site layout", async () => {
     const res = await t.app.inject({ method: 'GET', url: '/plugins/probe/page' });
     expect(res.statusCode).toBe(200);
