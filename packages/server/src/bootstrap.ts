@@ -147,7 +147,16 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
 
     // With Redis, the rate-limit counters live there (shared by every instance); without, in PostgreSQL.
     const rateLimitRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
-    if (rateLimitRedis) closers.push(() => rateLimitRedis.quit());
+    if (rateLimitRedis) {
+      // ioredis reconnects by itself; while Redis is away, limited routes (login, API) fail closed.
+      let lastReported = 0;
+      rateLimitRedis.on('error', (err: Error) => {
+        if (Date.now() - lastReported < 60_000) return;
+        lastReported = Date.now();
+        jobsLogger.error('rate-limit counters: Redis unreachable; login and the API are refused until it is back', { error: err.message });
+      });
+      closers.push(() => rateLimitRedis.quit());
+    }
     const serverConfig = {
       baseUrl: config.BASE_URL,
       sessionSecret: createHmac('sha256', kassa.secretKey).update('kassa:session-cookie:v1').digest('hex'),
