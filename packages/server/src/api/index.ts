@@ -27,7 +27,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       info: {
         title: 'Kassa REST API',
         version: `1 (core ${coreVersion})`,
-        description: 'Orders, payments and refunds of one organizer. Amounts are integers in minor units of the order currency. Every error has the body `{ "error": { "code", "message", "params" } }` with a catalogued code.',
+        description: 'Orders, payments and refunds of one organizer. Amounts are integers in minor units of the order currency. Every error has the body `{ "error": { "code", "message", "params" } }` with a catalogued code. Rate limits: 300 requests a minute per token and 600 per client address; over them, `429 RATE_LIMITED` with `Retry-After` in seconds.',
       },
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
