@@ -95,11 +95,17 @@ it(`answers ${requestCount} malformed requests without a 5xx, and refused ones c
   expect(routes.length).toBeGreaterThan(40);
 
   const { order, payment } = await placeManualOrder(t, f, 'fuzz@example.org');
+  // A second, paid order with a refund, so the refund routes have something real to refuse changes to.
+  const paid = await placeManualOrder(t, f, 'paid@example.org');
+  const asApi = (url: string, payload: object) => t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${f.token}` }, payload });
+  expect((await asApi(`/api/v1/orders/${paid.order.id}/payments/${paid.payment.id}/confirm`, {})).statusCode).toBe(200);
+  const refunded = await asApi(`/api/v1/orders/${paid.order.id}/refunds`, { paymentId: paid.payment.id, amount: 100, manual: true });
+  expect(refunded.statusCode).toBe(201);
   const { id: tokenId } = await createApiToken(t.db.dataSource, f.organizer.id, 'fuzz target');
   const quota = (await t.db.dataSource.query('SELECT id FROM quota WHERE event_id = $1 LIMIT 1', [f.event.id])) as { id: string }[];
   const valid: Record<string, string[]> = {
     eventId: [f.event.id], productId: [f.product.id], quotaId: quota.map((q) => q.id), provider: ['manual', 'free'],
-    orderId: [order.id], paymentId: [payment.id], refundId: ['00000000-0000-4000-8000-000000000000'], tokenId: [tokenId],
+    orderId: [order.id, paid.order.id], paymentId: [payment.id, paid.payment.id], refundId: [refunded.json().refund.id as string], tokenId: [tokenId],
     emailId: ['00000000-0000-4000-8000-000000000000'], queue: ['orders'], id: ['1'],
     organizer: [f.organizer.slug], event: [f.event.slug], code: [order.code], secret: [order.secret],
   };
