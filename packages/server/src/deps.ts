@@ -55,7 +55,7 @@ export interface AppDeps {
   /** Plugin routes (LoadedPlugins.routes), mounted under /plugins/<name>. */
   readonly pluginRoutes?: LoadedPlugins['routes'];
   /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */
-  readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }) => Promise<void>;
+  readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number; organizerId?: string | null }) => Promise<void>;
   /**
    * Redis for the rate-limit counters, shared by every instance on it (main.ts: REDIS_URL); absent:
    * the counters live in PostgreSQL (table rate_limit_counter), shared by every instance on the database.
