@@ -96,6 +96,7 @@ export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/o
 export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
 export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
 export { PaymentService, type ConfirmResult, type ConfirmOptions, type ExecuteResult } from './payment/payment.service';
+export type { PaymentMethodChangeResult, PaymentMethodQuote } from './payment/payment-method-change';
 export { RefundService, MANUAL_PROVIDER, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
 export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
 export { calculateFee, type FeeRule } from './provider/payment-fee';

@@ -47,18 +47,27 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   async function renderPay(req: FastifyRequest<{ Params: OrderParams }>, reply: FastifyReply, error?: KassaError, fieldErrors?: Record<string, Record<string, string>>, selected?: string) {
     const ctx = await load(req);
     assertChangeable(ctx.loaded, ctx, shop);
-    const open = money(ctx.loaded.sums.pendingSum, ctx.loaded.order.currency.trim() as CurrencyCode);
-    const methods = (await shop.offeredMethods(ctx.event, open)).filter((m) => !m.implicit);
+    const { order } = ctx.loaded;
+    // Each method's fee is computed as the switch will compute it (core's quote): on what is still
+    // owed without the open method's fee, so the buyer sees the new fee and amount before paying.
+    const quote = await shop.deps.core.payments.quotePaymentMethodChange(order.id);
+    const methods = (await shop.offeredMethods(ctx.event, quote.base, order.country)).filter((m) => !m.implicit);
     if (error) reply.status(error.status);
-    const amount = formatMoney(open, ctx.loaded.order.locale || ctx.event.locale);
+    const locale = order.locale || ctx.event.locale;
+    const fmt = (amount: number) => formatMoney(money(amount, quote.base.currency as CurrencyCode), locale);
+    const base = fmt(quote.base.amount);
     return reply.view('shop/payment', {
       locale: ctx.event.locale, organizer: { name: ctx.organizer.name }, event: { name: ctx.event.name }, eventUrl: eventUrl(ctx.organizer, ctx.event),
-      csrfToken: reply.generateCsrf(), heading: `Pay ${amount} for order ${ctx.loaded.order.code}`, showSteps: false,
-      action: `${ctx.page}pay`, backUrl: ctx.page, submitLabel: `Pay ${amount}`, summaryHeading: 'Still to pay',
+      csrfToken: reply.generateCsrf(), heading: `Pay for order ${order.code}`, showSteps: false,
+      action: `${ctx.page}pay`, backUrl: ctx.page, submitLabel: 'Pay now',
+      summaryHeading: quote.openFee > 0 ? 'Still to pay, before the payment fee' : 'Still to pay',
       // A fresh token per form: a double submit starts one payment, a later visit may start another.
       token: randomUUID(),
-      methods: methods.map((m) => ({ identifier: m.identifier, name: m.name, fee: null, formHtml: m.renderForm() })),
-      selected, fieldErrors, cart: { lines: [], fee: null, total: amount }, error: errorView(error),
+      methods: methods.map((m) => ({
+        identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? fmt(m.fee.amount) : null,
+        total: fmt(quote.base.amount + m.fee.amount), formHtml: m.renderForm(),
+      })),
+      selected, fieldErrors, cart: { lines: [], fee: null, total: base }, error: errorView(error),
     });
   }
 
@@ -102,12 +111,11 @@ function assertChangeable(loaded: LoadedOrder, ctx: ShopEvent, shop: ShopContext
 async function payAgain(
   shop: ShopContext, req: FastifyRequest, ctx: OrderPageContext, identifier: string, fields: Record<string, unknown>,
 ): Promise<string> {
-  const { order, sums, payments } = ctx.loaded;
-  const method = await shop.offeredMethod(ctx.event, money(sums.pendingSum, order.currency.trim() as CurrencyCode), identifier);
-  for (const open of payments.filter((p) => p.state === 'created' || p.state === 'pending')) {
-    await shop.deps.core.payments.cancelPayment(open.id, { type: 'buyer' });
-  }
-  const payment = await shop.deps.core.payments.createPayment(order.id, { provider: identifier, actor: { type: 'buyer' } });
+  const { order: loaded } = ctx.loaded;
+  const quote = await shop.deps.core.payments.quotePaymentMethodChange(loaded.id);
+  const method = await shop.offeredMethod(ctx.event, quote.base, identifier, loaded.country);
+  // Core abandons the open attempts, replaces the payment fee by this method's, and starts the new attempt.
+  const { payment, order } = await shop.deps.core.payments.changePaymentMethod(loaded.id, { provider: identifier, actor: { type: 'buyer' } });
   const prepared = await method.provider.paymentPrepare(method.ctx, { order, payment }, fields);
   if (!prepared.ok) {
     await shop.deps.core.payments.cancelPayment(payment.id, { type: 'buyer' });
