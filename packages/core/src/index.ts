@@ -92,6 +92,7 @@ export { loadConfig, parseConfig, decodeSecretKey } from './config/load-config';
 export { createKassaCore, type KassaCore } from './kassa-core';
 export type { ServiceDeps } from './order/service-deps';
 export { OrderService, type CancelOrderOptions, type CancelOrderResult } from './order/order.service';
+export type { OrderChangeInput, OrderChangeOperation, OrderChangeResult } from './order/order-change';
 export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/order-placement';
 export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
 export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
