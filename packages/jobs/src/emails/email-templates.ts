@@ -5,6 +5,7 @@ import { Eta } from 'eta';
 export const emailTemplateNames = [
   'order-placed', 'payment-failed', 'payment-action-required', 'order-paid', 'refund-done',
   'external-refund-pending', 'payment-reminder',
+  'order-changed',
 ] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
@@ -38,6 +39,7 @@ const subjects: Record<EmailLocale, Record<EmailTemplateName, string>> = {
     'refund-done': 'Refund for order {orderCode}',
     'external-refund-pending': 'Refund on order {orderCode} needs your decision',
     'payment-reminder': 'Reminder: order {orderCode} is not paid yet',
+    'order-changed': 'Your order {orderCode} was changed',
   },
   de: {
     'order-placed': 'Ihre Bestellung {orderCode}: {eventName}',
@@ -47,6 +49,7 @@ const subjects: Record<EmailLocale, Record<EmailTemplateName, string>> = {
     'refund-done': 'Erstattung zu Bestellung {orderCode}',
     'external-refund-pending': 'Erstattung zu Bestellung {orderCode} wartet auf Ihre Entscheidung',
     'payment-reminder': 'Erinnerung: Bestellung {orderCode} ist noch nicht bezahlt',
+    'order-changed': 'Ihre Bestellung {orderCode} wurde geändert',
   },
 };
 
