@@ -247,7 +247,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     }
   }
   return {
-    order: outcome.order, summary: await loadOrderSums(m, orderId), previousTotal: outcome.previousTotal, previousStatus: outcome.previousStatus,
+    order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), previousTotal: outcome.previousTotal, previousStatus: outcome.previousStatus,
     canceledPayments, paymentCancelFailures,
   };
 }

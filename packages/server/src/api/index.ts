@@ -8,6 +8,7 @@ import { authenticateApiToken } from '../auth/api-token';
 import { OrganizerScope } from '../auth/scope';
 import { errorBody, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
 import { orderApiRoutes } from './v1/orders.routes';
+import { orderChangeApiRoutes } from './v1/order-change.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
 import { refundApiRoutes } from './v1/refunds.routes';
 
@@ -48,6 +49,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
     });
     await v1.register(orderApiRoutes, { deps, scope });
+    await v1.register(orderChangeApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });
     await v1.register(refundApiRoutes, { deps, scope });
   }, { prefix: '/api/v1' });
