@@ -120,19 +120,25 @@ export async function quotePaymentMethodChange(db: EntityManager, orderId: strin
  */
 export async function changePaymentMethod(
   deps: ServiceDeps, payments: Pick<PaymentService, 'cancelPayment'>, orderId: string,
-  input: { provider: BasePaymentProvider; actor: Actor },
+  input: { provider: BasePaymentProvider; actor: Actor; country?: string | null },
 ): Promise<PaymentMethodChangeResult> {
   const { provider, actor } = input;
   if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+  if (input.country !== undefined && input.country !== null && (typeof input.country !== 'string' || !/^[A-Z]{2}$/.test(input.country))) {
+    throw new KassaError('VALIDATION_FAILED', { field: 'country', detail: `country must be an upper-case ISO 3166-1 alpha-2 code, got ${String(input.country)}` });
+  }
   const m = deps.dataSource.manager;
   const current = await m.findOneBy(Order, { id: orderId });
   if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   assertOpen(current);
   const event = await m.findOneByOrFail(Event, { id: current.eventId });
   const ctx = await deps.providerContext(event, provider.identifier);
+  // The country given now only counts for an order placed without one (asked later, when a
+  // restricted method appeared); a country stored on the order is never replaced.
+  const countryOf = (order: Order) => order.country ?? input.country ?? undefined;
   // Checked before anything is abandoned, so a refused method leaves the open attempt alone.
   const available = (base: Money, order: Order) =>
-    assertAvailable(provider, ctx, { total: base, now: deps.clock.now(), country: order.country ?? undefined });
+    assertAvailable(provider, ctx, { total: base, now: deps.clock.now(), country: countryOf(order) });
   const quote = await quotePaymentMethodChange(m, orderId);
   if (quote.base.amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: current.code, reason: 'nothing is owed' });
   available(quote.base, current);
@@ -150,6 +156,10 @@ export async function changePaymentMethod(
     const base = feeBase(sums.pendingSum, fees, order.currency);
     if (base.amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: 'nothing is owed' });
     available(base, order);
+    if (order.country === null && input.country) {
+      await tx.query('UPDATE kassa_order SET country = $2 WHERE id = $1', [orderId, input.country]);
+      order.country = input.country;
+    }
     const fee = calculateProviderFee(provider, ctx, base).amount;
     const previousFee = fees.reduce((s, f) => s + f.value, 0);
     const previousTotal = order.total;

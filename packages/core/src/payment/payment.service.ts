@@ -96,8 +96,8 @@ export class PaymentService {
    * attempts are canceled, the payment fee is recomputed for the new method, the total follows
    * and a new attempt is created for the new amount (payment-method-change.ts).
    */
-  async changePaymentMethod(orderId: string, input: { provider: string; actor: Actor }): Promise<PaymentMethodChangeResult> {
-    return changePaymentMethod(this.deps, this, orderId, { provider: this.getProvider(input.provider), actor: input.actor });
+  async changePaymentMethod(orderId: string, input: { provider: string; actor: Actor; country?: string | null }): Promise<PaymentMethodChangeResult> {
+    return changePaymentMethod(this.deps, this, orderId, { provider: this.getProvider(input.provider), actor: input.actor, country: input.country });
   }
 
   /** What a method switch computes its fee on, for showing each method's fee before the switch. */

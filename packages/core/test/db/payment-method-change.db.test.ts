@@ -117,5 +117,13 @@ describe('changing the payment method of an open order', () => {
     expect(await snapshotRows(h.ds)).toEqual(before);
     const fromDe = await place('DE');
     await expect(h.core.payments.changePaymentMethod(fromDe.order.id, { provider: 'de', actor: buyer })).resolves.toMatchObject({ fee: 0 });
+    // A country given at the switch never replaces the stored one…
+    expect(await errorCode(h.core.payments.changePaymentMethod(inAt.order.id, { provider: 'de', actor: buyer, country: 'DE' }))).toBe('PAYMENT_PROVIDER_NOT_ALLOWED');
+    // …but an order placed without one keeps the country given when it is first asked.
+    const unknown = await place(null);
+    expect(await errorCode(h.core.payments.changePaymentMethod(unknown.order.id, { provider: 'de', actor: buyer }))).toBe('PAYMENT_PROVIDER_NOT_ALLOWED');
+    expect(await errorCode(h.core.payments.changePaymentMethod(unknown.order.id, { provider: 'de', actor: buyer, country: 'de' }))).toBe('VALIDATION_FAILED');
+    await h.core.payments.changePaymentMethod(unknown.order.id, { provider: 'de', actor: buyer, country: 'DE' });
+    expect((await order(unknown.order.id)).country).toBe('DE');
   });
 });

@@ -123,4 +123,30 @@ describe('methods restricted by country', () => {
     const [payment] = await t.db.dataSource.manager.find(OrderPayment, { where: { orderId: order.id } });
     expect(payment!.provider).toBe('dealer');
   });
+
+  it('asks on the order page for the country of an order placed before a method was restricted', async () => {
+    const shop = await createShop(t.db.dataSource);
+    await enableManual(t, shop.event);
+    await t.settings.set(eventSettings(shop.event), 'payment.dealer', { _enabled: false });
+    const { order } = await t.core.orders.placeOrder({ eventId: shop.event.id, email: 'ada@example.org', positions: [{ productId: shop.product.id }], provider: 'manual' });
+    expect(order.country).toBeNull();
+    await t.settings.set(eventSettings(shop.event), 'payment.dealer', { _enabled: true, _restrictedCountries: ['DE'] });
+    const buyer = new Buyer(t.app);
+    const pay = await buyer.get(`${orderPage(shop, order)}pay`);
+    expect(pay.body).toContain('data-testid="country-choice"');
+    expect(pay.body).not.toContain('data-provider="dealer"');
+    expect((await buyer.get(`${orderPage(shop, order)}pay?country=FR`)).body).not.toContain('data-provider="dealer"');
+    const inGermany = await buyer.get(`${orderPage(shop, order)}pay?country=de`);
+    expect(inGermany.body).toContain('data-provider="dealer"');
+    expect(inGermany.body).toContain('name="country" value="DE"');
+    const refused = await buyer.post(`${orderPage(shop, order)}pay`, { provider: 'dealer', country: 'FR', token: buyer.field('token')! });
+    expect(refused.statusCode).toBe(409);
+    await buyer.get(`${orderPage(shop, order)}pay?country=DE`);
+    const done = await buyer.post(`${orderPage(shop, order)}pay`, { provider: 'dealer', country: 'DE', token: buyer.field('token')! });
+    expect(done.statusCode).toBe(303);
+    const after = await t.db.dataSource.manager.findOneByOrFail(Order, { id: order.id });
+    expect(after.country).toBe('DE');
+    const payments = await t.db.dataSource.manager.find(OrderPayment, { where: { orderId: order.id }, order: { localId: 'ASC' } });
+    expect(payments.map((p) => [p.provider, p.state])).toEqual([['manual', 'canceled'], ['dealer', 'confirmed']]);
+  });
 });
