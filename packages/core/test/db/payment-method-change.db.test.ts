@@ -84,6 +84,24 @@ describe('changing the payment method of an open order', () => {
     expect((await h.core.payments.confirmPayment(change.payment.id, { actor: card })).kind).toBe('order_paid');
   });
 
+  it('two switches at once (two tabs) leave one open attempt for exactly what is owed', async () => {
+    const placed = await h.order(await h.shop(), { provider: 'fwd' });
+    const results = await Promise.allSettled([
+      h.core.payments.changePaymentMethod(placed.order.id, { provider: 'rev', actor: buyer }),
+      h.core.payments.changePaymentMethod(placed.order.id, { provider: 'nofee', actor: buyer }),
+    ]);
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    for (const r of results) if (r.status === 'rejected') expect(['STATE_CONFLICT', 'STATE_TRANSITION_NOT_ALLOWED']).toContain((r.reason as { code?: string }).code);
+    const open = await h.ds.manager.find(OrderPayment, { where: [{ orderId: placed.order.id, state: 'created' }, { orderId: placed.order.id, state: 'pending' }] });
+    expect(open).toHaveLength(1);
+    const fees = await liveFees(placed.order.id);
+    expect(fees.length).toBeLessThanOrEqual(1);
+    const total = (await order(placed.order.id)).total;
+    expect(total).toBe(1000 + (fees[0]?.value ?? 0));
+    expect(open[0]!.amount).toBe(total);
+    expect(open[0]!.feeId ?? null).toBe(fees[0]?.id ?? null);
+  });
+
   it('refuses a paid order and writes nothing', async () => {
     const placed = await h.order(await h.shop(), { provider: 'fwd' });
     await h.core.payments.confirmPayment(placed.paymentId, { actor: card });
