@@ -165,7 +165,10 @@ export async function changePaymentMethod(
     const previousTotal = order.total;
     const feeId = await replaceOpenFee(tx, orderId, fees, provider.identifier, fee);
     await recomputeTotal(tx, order);
-    const amount = base.amount + fee;
+    // What is now owed (pendingSum's definition); equal to base + fee while the total is the sum
+    // of live positions and fees, as every writer keeps it.
+    const amount = order.total - sums.paymentRefundSum;
+    if (amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: 'nothing is owed' });
     const payment = await insertPayment(tx, order, { provider: provider.identifier, amount, feeId });
     const change = { provider: provider.identifier, amount, fee, previousFee, total: order.total, previousTotal, currency: order.currency };
     await record(tx, {
