@@ -42,6 +42,13 @@ export const configSchema = Type.Object(
      * once in the process that made them.
      */
     KASSA_SETTINGS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+    /**
+     * Instance-level settings the operator sets, as JSON: `{ "<namespace>": { "<key>": value } }`,
+     * e.g. `{"payment.stripe": {"secretKey": "sk_live_…", "publishableKey": "pk_live_…"}}`. Written
+     * at the global settings level at every start (a key set to null is removed there). The only way
+     * to set instance-only settings (docs/security.md), such as Stripe's apiBase and stripeJsUrl.
+     */
+    KASSA_INSTANCE_SETTINGS: Type.Optional(Type.String({ minLength: 2, maxLength: 65_536 })),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },
