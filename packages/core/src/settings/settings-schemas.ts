@@ -91,8 +91,8 @@ function schemaProblem(schema: JsonSchema): string | null {
   }
   if (schema.additionalProperties !== false) return 'a settings schema must set additionalProperties: false, so that typos are refused';
   for (const [key, prop] of Object.entries(schema.properties as Record<string, JsonSchema>)) {
-    for (const mark of ['x-secret', 'x-instance-only', 'x-unit']) {
-      if (hasNested(prop, mark, false)) return `property ${key} marks a nested value as "${mark}"; only top-level properties can carry it`;
+    for (const [mark, what] of [['x-secret', 'be secret'], ['x-instance-only', 'be instance-only'], ['x-unit', 'form a unit']]) {
+      if (hasNested(prop, mark as string, false)) return `property ${key} marks a nested value as "${mark}"; only top-level properties can ${what}`;
     }
     if (looksLikeDestination(key, prop) && typeof prop['x-instance-only'] !== 'boolean') {
       return `property ${key} looks like a URL or host: say whether organizers may set it with "x-instance-only" (true for anything that decides where code is loaded from or requests are sent; see docs/security.md)`;
