@@ -48,13 +48,15 @@ export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Pr
     const message = err instanceof Error ? err.message : String(err);
     const limit = isMissing(err) ? MAX_MISSING_OBJECT_ATTEMPTS : MAX_EVENT_ATTEMPTS;
     // Counted in SQL: the job and the sweep may both be at it.
-    const [counted]: { attempts: number }[] = await rt.dataSource.query(
+    const result: unknown[] = await rt.dataSource.query(
       `UPDATE stripe_webhook_inbox SET attempts = attempts + 1, last_error = $2::text,
               failed_at = CASE WHEN attempts + 1 >= $3::int THEN now() ELSE NULL END,
               outcome = CASE WHEN attempts + 1 >= $3::int THEN $4::text || (attempts + 1)::text || ' attempts: ' || $2::text ELSE outcome END
         WHERE id = $1 AND processed_at IS NULL AND failed_at IS NULL RETURNING attempts`,
       [inboxId, message, limit, isMissing(err) ? 'failed (the object does not exist for this account) after ' : 'failed after '],
     );
+    // TypeORM answers an UPDATE … RETURNING with [rows, count].
+    const [counted] = (Array.isArray(result[0]) ? result[0] : result) as { attempts: number }[];
     if (counted && counted.attempts >= limit) return `failed: ${message}`;
     throw err;
   }
