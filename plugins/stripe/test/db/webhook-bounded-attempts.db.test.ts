@@ -79,7 +79,7 @@ describe('Stripe events whose object does not exist end after bounded attempts',
     // The job running again, and the sweep every minute: no further call to Stripe.
     await expect(processInboxEvent(h.rt, inboxId)).resolves.toBe(ended.outcome);
     expect(await staleInboxIds(h.rt, 0)).not.toContain(inboxId);
-    await sweepInboxJob({}, { ...h.rt });
+    await sweepInboxJob({}, { ...h.rt, attempt: 1 });
     expect(proxy.calls('/v1/disputes/du_doesNotExist')).toBe(MAX_MISSING_OBJECT_ATTEMPTS);
     expect((await paymentRow(h, payment.id)).state).toBe('confirmed');
   });
