@@ -44,8 +44,9 @@ export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): 
 
 /**
  * Why a verified payload is not an event the inbox can store, or null. Stripe's events are objects
- * with an id, a type and `data.object`; PostgreSQL refuses U+0000 in text and jsonb, so an event
- * carrying one (anywhere, keys included) is refused here rather than failing the insert.
+ * with an id, a type and `data.object`. PostgreSQL refuses U+0000 and unpaired surrogates in text
+ * and jsonb, and nesting beyond its parser's stack, so an event carrying one (anywhere, keys
+ * included) is refused here rather than failing the insert with a 500.
  */
 export function eventProblem(event: unknown): string | null {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'the payload is not a Stripe event (not a JSON object)';
@@ -55,19 +56,34 @@ export function eventProblem(event: unknown): string | null {
   if (typeof e.data !== 'object' || e.data === null || typeof e.data.object !== 'object' || e.data.object === null || Array.isArray(e.data.object)) {
     return 'the payload is not a Stripe event (data.object missing)';
   }
-  if (hasText(event, (t) => t.includes('\u0000'))) return 'the event contains a NUL character (U+0000)';
-  if (hasText(event, (t) => loneSurrogate.test(t))) return 'the event contains an unpaired UTF-16 surrogate';
-  return null;
+  return contentProblem(event);
 }
 
+/** Deeper than any Stripe event (expanded objects included); PostgreSQL's jsonb parser has a stack limit too. */
+const MAX_DEPTH = 64;
 // PostgreSQL's jsonb refuses "\ud800" without its pair as it refuses "\u0000".
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function hasText(value: unknown, bad: (text: string) => boolean): boolean {
-  if (typeof value === 'string') return bad(value);
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some((v) => hasText(v, bad));
-  return Object.entries(value).some(([k, v]) => bad(k) || hasText(v, bad));
+/** Walks the event without recursion (a hostile nesting must not overflow our stack either). */
+function contentProblem(event: unknown): string | null {
+  const stack: { value: unknown; depth: number }[] = [{ value: event, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    const texts: string[] = [];
+    if (typeof value === 'string') texts.push(value);
+    else if (typeof value === 'object' && value !== null) {
+      if (depth >= MAX_DEPTH) return `the event is nested deeper than ${MAX_DEPTH} levels`;
+      for (const [k, v] of Object.entries(value)) {
+        if (!Array.isArray(value)) texts.push(k);
+        stack.push({ value: v, depth: depth + 1 });
+      }
+    }
+    for (const t of texts) {
+      if (t.includes('\u0000')) return 'the event contains a NUL character (U+0000)';
+      if (loneSurrogate.test(t)) return 'the event contains an unpaired UTF-16 surrogate';
+    }
+  }
+  return null;
 }
 
 /**

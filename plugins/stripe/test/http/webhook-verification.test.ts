@@ -102,11 +102,12 @@ describe('Stripe webhooks: an account\'s events verify only with its own endpoin
     ['a NUL character deep in the object', JSON.stringify({ id: 'evt_nul_deep', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge', description: 'a\u0000b' } } })],
     ['a NUL character in a key', JSON.stringify({ id: 'evt_nul_key', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge', metadata: { 'a\u0000': 'b' } } } })],
     ['an unpaired surrogate', JSON.stringify({ id: 'evt_surrogate', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge' } } }).replace('"ch_1"', '"ch_\\ud800"')],
+    ['nesting deeper than PostgreSQL parses', `{"id":"evt_deep","object":"event","type":"charge.updated","data":{"object":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}}`],
   ])('a correctly signed webhook with %s answers 400 STRIPE_WEBHOOK_REFUSED and stores nothing, never 500', async (_label, body) => {
     const before = await inbox();
     const res = await deliver(own, body, ownSecret);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ error: { code: 'STRIPE_WEBHOOK_REFUSED', message: expect.stringMatching(/not a Stripe event|NUL character|surrogate/) } });
+    expect(res.json()).toMatchObject({ error: { code: 'STRIPE_WEBHOOK_REFUSED', message: expect.stringMatching(/not a Stripe event|NUL character|surrogate|nested deeper/) } });
     expect(await inbox()).toEqual(before);
   });
 });
