@@ -45,6 +45,8 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
     expect(await first.kassa.dataSource.query('SELECT scope FROM stripe_webhook_endpoint WHERE secret IS NOT NULL')).toEqual([{ scope: 'global' }]);
     expect(stripe).not.toHaveProperty('webhookSecrets');
     expect(first.login).toMatchObject({ email: 'demo@kassa.local' });
+    // On a DATABASE_URL the demo login is no instance operator (only the embedded default's is).
+    expect(await first.kassa.dataSource.query('SELECT is_operator FROM app_user')).toEqual([{ is_operator: false }]);
   } finally {
     await first.close();
   }
