@@ -49,6 +49,12 @@ export const configSchema = Type.Object(
      * to set instance-only settings (docs/security.md), such as Stripe's apiBase and stripeJsUrl.
      */
     KASSA_INSTANCE_SETTINGS: Type.Optional(Type.String({ minLength: 2, maxLength: 65_536 })),
+    /**
+     * Seconds to wait before emailing "please complete your payment" for a payment that needs the
+     * buyer (3-D Secure, a bank app): sent only if it still waits for them then, so a buyer who
+     * finishes in the browser gets no such email. Off-session payments are emailed at once.
+     */
+    KASSA_ACTION_EMAIL_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 900 }),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },
