@@ -88,6 +88,7 @@ export {
 } from './settings/settings-store';
 export { applyInstanceSettings } from './settings/instance-settings';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
+export { findUnstorableInput, type UnstorableInput } from './validation/unstorable-input';
 export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';
 export { loadConfig, parseConfig, decodeSecretKey, parseInstanceSettings, type InstanceSettings } from './config/load-config';
 

@@ -10,7 +10,8 @@ import addFormats from 'ajv-formats';
  * - `x-unit`: properties naming the same unit resolve together from one level.
  */
 export function createAjv(opts: { coerceTypes?: boolean; useDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: opts.coerceTypes ?? false, useDefaults: opts.useDefaults ?? false });
+  // strictNumbers: NaN and Infinity are not numbers (JSON cannot carry them, but a caller's object can).
+  const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, coerceTypes: opts.coerceTypes ?? false, useDefaults: opts.useDefaults ?? false });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'x-instance-only', schemaType: 'boolean' });
