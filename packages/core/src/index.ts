@@ -96,10 +96,12 @@ export { loadConfig, parseConfig, decodeSecretKey, parseInstanceSettings, type I
 export { createKassaCore, type KassaCore } from './kassa-core';
 export type { ServiceDeps } from './order/service-deps';
 export { OrderService, type CancelOrderOptions, type CancelOrderResult } from './order/order.service';
+export type { OrderChangeInput, OrderChangeOperation, OrderChangeResult } from './order/order-change';
 export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/order-placement';
 export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
 export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
 export { PaymentService, type ConfirmResult, type ConfirmOptions, type ExecuteResult } from './payment/payment.service';
+export type { PaymentMethodChangeResult, PaymentMethodQuote } from './payment/payment-method-change';
 export { RefundService, MANUAL_PROVIDER, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
 export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
 export { calculateFee, type FeeRule } from './provider/payment-fee';
