@@ -91,11 +91,12 @@ export { loadConfig, parseConfig, decodeSecretKey } from './config/load-config';
 // Domain services: orders, payments, refunds (createKassaCore is the entry point).
 export { createKassaCore, type KassaCore } from './kassa-core';
 export type { ServiceDeps } from './order/service-deps';
-export { OrderService, type CancelOrderOptions, type CancelOrderResult } from './order/order.service';
+export { OrderService, type CancelOrderOptions, type CancelOrderResult, type MarkPaidOptions, type MarkPaidResult } from './order/order.service';
+export { paymentRefusal, assertPayable, lastDatePassed, newPaymentDeadline, type PaymentRefusal, type PaymentRefusalCode, type PayabilityInput } from './order/order-payability';
 export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/order-placement';
 export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
 export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
 export { PaymentService, type ConfirmResult, type ConfirmOptions, type ExecuteResult } from './payment/payment.service';
-export { RefundService, MANUAL_PROVIDER, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
+export { RefundService, MANUAL_PROVIDER, refundOrderActions, type RefundOrderAction, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
 export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
 export { calculateFee, type FeeRule } from './provider/payment-fee';

@@ -32,6 +32,7 @@ export const errorCodes = {
   ORDER_NOT_PAYABLE: { status: 409, message: 'Order {code} cannot be paid: {reason}' },
   ORDER_CANCELLATION_FEE_TOO_HIGH: { status: 400, message: 'Cancellation fee {fee} exceeds the order total {total}' },
   ORDER_EXPIRY_INVALID: { status: 400, message: 'New expiry {expires} must lie in the future' },
+  ORDER_MARK_PAID_REFUSED: { status: 409, message: 'Order {code} cannot be marked as paid: {reason}' },
 
   // Payments
   PAYMENT_PROVIDER_UNKNOWN: { status: 400, message: 'Unknown payment provider {provider}' },
@@ -46,6 +47,7 @@ export const errorCodes = {
   REFUND_PARTIAL_NOT_SUPPORTED: { status: 409, message: 'Provider {provider} cannot refund payment {payment} partially' },
   REFUND_PAYMENT_NOT_CONFIRMED: { status: 409, message: 'Payment {payment} is {state}; only confirmed payments can be refunded' },
   REFUND_NOT_EXTERNAL: { status: 409, message: 'Refund {id} is {state}, not an external refund waiting for a decision' },
+  REFUND_ORDER_ACTION_INVALID: { status: 400, message: 'Order {code} cannot stay paid after this refund: {owed} would still be owed; choose pending or cancel' },
 
   // Providers, plugins and settings
   PROVIDER_ERROR: { status: 502, message: 'Payment provider {provider} failed: {detail}' },
