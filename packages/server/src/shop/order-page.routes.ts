@@ -29,7 +29,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   app.get<{ Params: OrderParams }>('/:organizer/:event/order/:code/:secret/', { schema: { params: orderParams } }, async (req, reply) => {
     const ctx = await load(req);
     const view = await orderPageView(shop, ctx, ctx.loaded);
-    const change = paymentChange(ctx.loaded, ctx.event, shop);
+    const change = await paymentChange(ctx.loaded, shop);
     const flash = req.session.get('flash');
     if (flash) req.session.set('flash', undefined);
     const hadAttempt = ctx.loaded.payments.some((p) => p.state !== 'canceled');
@@ -46,7 +46,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
 
   async function renderPay(req: FastifyRequest<{ Params: OrderParams }>, reply: FastifyReply, error?: KassaError, fieldErrors?: Record<string, Record<string, string>>, selected?: string) {
     const ctx = await load(req);
-    assertChangeable(ctx.loaded, ctx, shop);
+    await assertChangeable(ctx.loaded, shop);
     const open = money(ctx.loaded.sums.pendingSum, ctx.loaded.order.currency.trim() as CurrencyCode);
     const methods = (await shop.offeredMethods(ctx.event, open)).filter((m) => !m.implicit);
     if (error) reply.status(error.status);
@@ -77,7 +77,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     try {
       const result = await shop.submissions.run(token, 'pay', sessionOwner(req), async () => {
         const ctx = await load(req);
-        assertChangeable(ctx.loaded, ctx, shop);
+        await assertChangeable(ctx.loaded, shop);
         return { orderId: ctx.loaded.order.id, redirect: await payAgain(shop, req, ctx, identifier, fields as Record<string, unknown>) };
       });
       redirect = result.redirect;
@@ -90,8 +90,8 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   });
 };
 
-function assertChangeable(loaded: LoadedOrder, ctx: ShopEvent, shop: ShopContext): void {
-  const change = paymentChange(loaded, ctx.event, shop);
+async function assertChangeable(loaded: LoadedOrder, shop: ShopContext): Promise<void> {
+  const change = await paymentChange(loaded, shop);
   if (!change.allowed) throw new KassaError('SHOP_PAYMENT_NOT_CHANGEABLE', { code: loaded.order.code, reason: change.reason });
 }
 
