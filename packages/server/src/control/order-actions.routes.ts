@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, parseMoney, type Order } from '@kassa/core';
+import { KassaError, parseMoney, refundOrderActions, type Order, type RefundOrderAction } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';
@@ -11,11 +11,17 @@ const uuidKey = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 
 const refundBody = {
   type: 'object',
-  properties: { _csrf: { type: 'string' }, comment: { type: 'string', maxLength: 1000 } },
+  properties: { _csrf: { type: 'string' }, comment: { type: 'string', maxLength: 1000 }, orderAction: { type: 'string', enum: [...refundOrderActions] } },
   patternProperties: {
     [`^amount_${uuidKey}$`]: { type: 'string', maxLength: 32 },
     [`^manual_${uuidKey}$`]: { type: 'string', enum: ['on'] },
   },
+  additionalProperties: false,
+} as const;
+
+const markPaidBody = {
+  type: 'object',
+  properties: { _csrf: { type: 'string' }, force: { type: 'string', enum: ['on'] } },
   additionalProperties: false,
 } as const;
 
@@ -101,7 +107,9 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   // Refunds start from the proposal for the amount asked (by default everything paid).
-  const showRefundForm = async (req: FastifyRequest, reply: FastifyReply, order: Order, lines: RefundLine[] | null, amountText: string | null, errors: Record<string, string>) => {
+  const showRefundForm = async (
+    req: FastifyRequest, reply: FastifyReply, order: Order, lines: RefundLine[] | null, amountText: string | null, errors: Record<string, string>, orderAction?: string,
+  ) => {
     const detail = await loadOrderDetail(deps, order);
     const refundable = detail.payments.filter((p) => p.refundable > 0);
     let proposed = lines;
@@ -118,7 +126,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
         return { row, amount: toDecimalInput(auto || manual, order.currency), manual: manual > 0 || !row.automaticRefund };
       });
     }
-    return renderPage(req, reply, 'refund-form', { title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText });
+    return renderPage(req, reply, 'refund-form', { title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText, orderAction });
   };
 
   app.get<{ Params: { orderId: string }; Querystring: { amount?: string } }>('/control/orders/:orderId/refund', {
@@ -142,7 +150,8 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     const lines: RefundLine[] = detail.payments.filter((p) => p.refundable > 0).map((row) => ({
       row, amount: body[`amount_${row.payment.id}`] ?? '', manual: body[`manual_${row.payment.id}`] === 'on',
     }));
-    if (req.validationError) return showRefundForm(req, reply.code(400), order, lines, null, fieldErrors(req.validationError));
+    const orderAction = (body.orderAction ?? 'pending') as RefundOrderAction;
+    if (req.validationError) return showRefundForm(req, reply.code(400), order, lines, null, fieldErrors(req.validationError), body.orderAction);
 
     // Every line is checked before the first refund is written, so a refusal writes nothing.
     const planned: { row: PaymentRow; amount: number; manual: boolean }[] = [];
@@ -170,18 +179,28 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
       }
     }
     if (Object.keys(errors).length === 0 && planned.length === 0) errors.form = 'Enter an amount to refund for at least one payment.';
-    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(status), order, lines, null, errors);
+    // "Keep paid" is checked for all lines together, before the first refund is written.
+    const owedAfter = detail.summary.pendingSum + planned.reduce((a, p) => a + p.amount, 0);
+    if (Object.keys(errors).length === 0 && orderAction === 'keep_paid' && detail.order.status === 'paid' && owedAfter > 0) {
+      const refusal = formRefusal(new KassaError('REFUND_ORDER_ACTION_INVALID', { code: order.code, owed: toDecimalInput(owedAfter, order.currency), field: 'orderAction' }), 'orderAction');
+      status = refusal.status;
+      Object.assign(errors, refusal.errors);
+    }
+    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(status), order, lines, null, errors, orderAction);
 
     const results: string[] = [];
+    let orderStatus: string | undefined;
     for (const p of planned) {
-      const { refund, outcome } = await core.refunds.createRefund(order.id, {
+      const { refund, outcome, orderStatus: after } = await core.refunds.createRefund(order.id, {
         paymentId: p.row.payment.id, amount: { amount: p.amount, currency: order.currency }, source: 'admin',
-        comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, actor: actorOf(req),
+        comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, orderAction, actor: actorOf(req),
       });
+      orderStatus = after ?? orderStatus;
       results.push(`${p.row.label}: ${p.manual ? 'manual refund recorded' : (outcome?.kind ?? refund.state)}`);
     }
     const failed = results.some((r) => r.endsWith('failed'));
-    return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}.`, failed ? 'warning' : 'success');
+    const statusNote = orderStatus && orderStatus !== order.status ? ` The order is now ${orderStatus}.` : '';
+    return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}.${statusNote}`, failed ? 'warning' : 'success');
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/control/orders/:orderId/refunds/:refundId/process', {
@@ -230,6 +249,17 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     ].filter(Boolean);
     return redirectWithFlash(req, reply, back(order), `Order ${result.order.status === 'canceled' ? 'canceled' : 'reduced to the cancellation fee'}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
       result.paymentCancelFailures.length ? 'warning' : 'success');
+  });
+
+  // pretix's "mark as paid"; with force the quota may be overbooked (the form says so).
+  app.post<{ Params: { orderId: string }; Body: { force?: 'on' } }>('/control/orders/:orderId/mark-paid', {
+    schema: { params: idParams('orderId'), body: markPaidBody },
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const result = await core.orders.markPaid(order.id, { force: req.body?.force === 'on', actor: actorOf(req) });
+    return result.overbooked
+      ? redirectWithFlash(req, reply, back(order), 'Order marked as paid. No ticket was left for it: the quota is overbooked.', 'warning')
+      : redirectWithFlash(req, reply, back(order), 'Order marked as paid.');
   });
 
   app.post<{ Params: { orderId: string }; Body: { expires: string; force?: 'on' } }>('/control/orders/:orderId/extend', {

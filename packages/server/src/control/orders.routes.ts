@@ -65,6 +65,8 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
     const order = await scope.order(userOf(req).organizerId, req.params.orderId);
     const detail = await loadOrderDetail(deps, order);
     const minExtend = new Date(deps.clock.now().getTime() + 86_400_000).toISOString().slice(0, 16);
-    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend });
+    // Why the order cannot be paid as it is (shown beside "mark as paid", whose force overrides it).
+    const payRefusal = order.status === 'pending' || order.status === 'expired' ? await deps.core.orders.paymentRefusal(order.id) : null;
+    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal });
   });
 };
