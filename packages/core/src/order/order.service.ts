@@ -73,13 +73,15 @@ export class OrderService {
   /**
    * Whether a buyer may start a payment for the order now, and why not (order-payability.ts, the
    * one place that decides it). Every route that starts a payment asks this before money moves.
+   * `owed: false` leaves out "nothing is owed": whether the order itself could be paid (the
+   * organizer's view of a fully paid order that is not marked paid).
    */
-  async paymentRefusal(orderId: string): Promise<PaymentRefusal | null> {
+  async paymentRefusal(orderId: string, opts: { owed?: boolean } = {}): Promise<PaymentRefusal | null> {
     const m = this.deps.dataSource.manager;
     const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
     if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     const [event, sums] = await Promise.all([m.findOneByOrFail(Event, { id: order.eventId }), loadOrderSums(m, orderId)]);
-    return paymentRefusal(m, { order, event, now: this.deps.clock.now(), pendingSum: sums.pendingSum, quota: 'read' });
+    return paymentRefusal(m, { order, event, now: this.deps.clock.now(), quota: 'read', ...(opts.owed === false ? {} : { pendingSum: sums.pendingSum }) });
   }
 
   /** paymentRefusal as an error: ORDER_NOT_PAYABLE with the reason. */

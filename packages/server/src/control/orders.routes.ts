@@ -66,7 +66,7 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
     const detail = await loadOrderDetail(deps, order);
     const minExtend = new Date(deps.clock.now().getTime() + 86_400_000).toISOString().slice(0, 16);
     // Why the order cannot be paid as it is (shown beside "mark as paid", whose force overrides it).
-    const payRefusal = order.status === 'pending' || order.status === 'expired' ? await deps.core.orders.paymentRefusal(order.id) : null;
+    const payRefusal = order.status === 'pending' || order.status === 'expired' ? await deps.core.orders.paymentRefusal(order.id, { owed: false }) : null;
     return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal });
   });
 };
