@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { withTransaction } from '../db/with-transaction';
-import { KassaError, isKassaError } from '../errors';
+import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
