@@ -16,6 +16,7 @@ import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
 import { catalogueCacheFor, type Catalogue } from './catalogue-cache';
+import { lastDatePassed, newPaymentDeadline } from './order-payability';
 import { placeInBatch, type OrderRows } from './placement-batch';
 import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
 import type { ServiceDeps } from './service-deps';
@@ -70,7 +71,6 @@ export interface PlacedOrder {
 export const FREE_PROVIDER = 'free';
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ3456789'; // no 0/O, 1/I: codes are read out on the phone
 const CODE_LENGTH = 5;
-const DAY_MS = 86_400_000;
 
 /**
  * Places an order, after pretix's _perform_order: prices come from the products (never the
@@ -219,6 +219,10 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
   const missing = input.positions.find((p) => !products.has(p.productId));
   if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing.productId });
   const subtotal = input.positions.reduce((s, p) => s + (products.get(p.productId) as Product).price, 0);
+  // An order to be paid after the last date of payments could never end up paid (order-payability.ts).
+  if (subtotal > 0 && lastDatePassed(event, deps.clock.now())) {
+    throw new KassaError('ORDER_NOT_PAYABLE', { code: 'new order', reason: 'the last date of payments has passed' });
+  }
   const providerId = subtotal === 0 ? FREE_PROVIDER : input.provider;
   let fee = 0;
   if (providerId && subtotal > 0) {
@@ -237,7 +241,7 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
     values: {
       organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
       total: subtotal + fee, currency: event.currency, testmode: input.testmode ?? false,
-      expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
+      expires: newPaymentDeadline(event, now),
     },
     positions: input.positions.map((p) => ({
       productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,

@@ -92,6 +92,17 @@ describe('orders that cannot be paid', () => {
       expect(forced).toMatchObject({ order: { status: 'paid' }, payment: null, overbooked: false });
     });
 
+    it('no order that needs paying is placed after it, and deadlines never lie beyond it', async () => {
+      const last = new Date(h.clock.now().getTime() + DAY);
+      const shop = await h.shop({ event: { paymentTermLast: last } });
+      const { order } = await h.order(shop);
+      expect(order.expires.toISOString()).toBe(last.toISOString()); // not now + 14 days
+      h.clock.advance({ days: 2 });
+      const before = await snapshotRows(h.ds);
+      expect(await errorCode(h.order(shop))).toBe('ORDER_NOT_PAYABLE');
+      expect(await snapshotRows(h.ds)).toEqual(before);
+    });
+
     it('before it, payments work as usual', async () => {
       const shop = await h.shop({ event: { paymentTermLast: new Date(h.clock.now().getTime() + DAY) } });
       const { order, paymentId } = await h.order(shop);
