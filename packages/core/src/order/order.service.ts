@@ -114,8 +114,12 @@ export class OrderService {
       const refusal = await paymentRefusal(m, { order: current, event, now, quota: 'read' });
       if (refusal && !opts.force) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: current.code, reason: `${refusal.reason}; mark it paid with force to overbook` });
       // Booked through the payment service, so it is confirmed exactly as any other payment.
-      const payment = await this.payments.createPayment(orderId, { provider: MANUAL_PROVIDER, amount: money(owed, current.currency), actor: opts.actor, force: opts.force });
+      const payment = await this.payments.createPayment(orderId, { provider: MANUAL_PROVIDER, amount: money(owed, current.currency), actor: opts.actor, force: opts.force, reuseOpen: true });
       const result = await this.payments.manualConfirm(payment.id, { actor: opts.actor, force: opts.force, info: { markedPaid: true } });
+      // A second click found the payment the first one booked: nothing more to do.
+      if (result.kind === 'already_confirmed') {
+        return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked: false };
+      }
       // The quota went between the look and the lock: the money is booked and flagged, as for a late payment.
       if (result.kind === 'quota_exceeded') throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: current.code, reason: `${result.reason}; the payment is recorded, mark it paid with force to overbook` });
       const overbooked = refusal?.code === 'quota_gone' && result.kind === 'order_paid';

@@ -68,7 +68,7 @@ export class PaymentService {
    * `force`, the organizer's, skips the last date, late payments and quota). The amount defaults
    * to what is still owed (pendingSum).
    */
-  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor; force?: boolean }): Promise<OrderPayment> {
+  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor; force?: boolean; reuseOpen?: boolean }): Promise<OrderPayment> {
     this.assertKnownProvider(input.provider);
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
     return withTransaction(this.deps.dataSource, async (tx) => {
@@ -78,6 +78,14 @@ export class PaymentService {
       await assertPayable(tx, { order, event, now: this.deps.clock.now(), quota: 'read', force: input.force, ...(input.amount ? {} : { pendingSum: sums.pendingSum }) });
       if (input.amount) assertSameCurrency(input.amount.currency, order.currency);
       const amount = input.amount?.amount ?? sums.pendingSum;
+      if (input.reuseOpen) {
+        // pretix's mark_paid: an open payment of this provider for exactly this amount is used
+        // again, so two clicks (serialised by the order lock) book the money once.
+        const open = await tx.findOne(OrderPayment, { where: [
+          { orderId, provider: input.provider, amount, state: 'created' }, { orderId, provider: input.provider, amount, state: 'pending' },
+        ] });
+        if (open) return open;
+      }
       const payment = await insertPayment(tx, order, { provider: input.provider, amount, feeId: null });
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.started',

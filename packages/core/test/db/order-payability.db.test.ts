@@ -150,6 +150,17 @@ describe('orders that cannot be paid', () => {
       expect(result).toMatchObject({ order: { status: 'paid' }, payment: { provider: 'manual', amount: 2500, state: 'confirmed' }, overbooked: false });
     });
 
+    it('two clicks at once book the open amount once', async () => {
+      const { order } = await h.order(await h.shop({ price: 2500 }), { provider: 'bank' });
+      const results = await Promise.allSettled([
+        h.core.orders.markPaid(order.id, { actor: admin }), h.core.orders.markPaid(order.id, { actor: admin }), h.core.orders.markPaid(order.id, { actor: admin }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+      const [row] = await h.ds.query(`SELECT count(*)::int AS n, coalesce(sum(amount), 0)::int AS s FROM order_payment WHERE order_id = $1 AND provider = 'manual'`, [order.id]);
+      expect(row).toEqual({ n: 1, s: 2500 });
+      expect(await h.core.orders.getSummary(order.id)).toMatchObject({ status: 'paid', pendingSum: 0, isOverpaid: false });
+    });
+
     it('refuses a canceled order and an unknown id', async () => {
       const { order } = await h.order(await h.shop());
       await h.core.orders.cancelOrder(order.id, { actor: admin });
