@@ -52,6 +52,20 @@ describe('Stripe: orders that cannot be paid are refused before any money moves'
     expect(row.info.intentId).toBeUndefined();
   });
 
+  it('an intent created in time: after the last date, return and intent send the buyer to the order page, not back to paying', async () => {
+    const { order, payment, params } = await placed();
+    const { outcome } = await h.core.payments.executePayment(payment.id, {});
+    expect(outcome.kind).toBe('requires_action'); // the intent exists, the buyer has not paid yet
+    await lastDateYesterday();
+    const back = await handleReturn(httpRequest(params), h.rt);
+    expect(back).toMatchObject({ redirect: expect.stringContaining(`/order/${order.code}/`) });
+    expect(back).not.toMatchObject({ redirect: expect.stringContaining('/plugins/stripe/pay/') });
+    const intent = await handleIntent(httpRequest(params), h.rt);
+    expect(intent).toMatchObject({ status: 409, body: { error: { code: 'ORDER_NOT_PAYABLE' } } });
+    expect((intent as { body: Record<string, unknown> }).body.clientSecret).toBeUndefined();
+    expect(await handlePayPage(httpRequest(params), h.rt)).toMatchObject({ redirect: expect.stringContaining(`/order/${order.code}/`) });
+  });
+
   it('an expired order while late payments are off: the intent route refuses, no intent is created', async () => {
     const { order, params } = await placed();
     h.clock.advance({ days: 30 });
