@@ -89,6 +89,8 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   let catalogue = cache.get(input.eventId, wanted);
   const fromCache = catalogue !== null;
   catalogue ??= await loadCatalogue(deps, input);
+  // A last date of payments seen in a cached event may have moved since: refuse only on a fresh read.
+  if (fromCache && lastDatePassed(catalogue.event, deps.clock.now())) catalogue = await loadCatalogue(deps, input);
   let priced = await priceOrder(deps, input, catalogue);
   const extra = (p: PricedOrder) => ({ providerId: p.providerId, fee: p.fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true });
 

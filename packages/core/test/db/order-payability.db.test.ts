@@ -103,6 +103,17 @@ describe('orders that cannot be paid', () => {
       expect(await snapshotRows(h.ds)).toEqual(before);
     });
 
+    it('a last date set after the event was cached still stops the next order (the placement statement checks it)', async () => {
+      const shop = await h.shop();
+      await h.order(shop); // the catalogue (with no last date) is cached now
+      // Set in SQL with microseconds, as an operator might: compared at JavaScript's millisecond precision.
+      await h.ds.query(`UPDATE event SET payment_term_last = $1::timestamptz - interval '1.000123 second' WHERE id = $2`, [h.clock.now(), shop.event.id]);
+      expect(await errorCode(h.order(shop))).toBe('ORDER_NOT_PAYABLE');
+      await h.ds.query(`UPDATE event SET payment_term_last = $1::timestamptz + interval '1 day 0.000456 second' WHERE id = $2`, [h.clock.now(), shop.event.id]);
+      const later = await h.order(shop); // a date in the future: placing works, and does not loop on the sub-millisecond part
+      expect(later.order.status).toBe('pending');
+    });
+
     it('before it, payments work as usual', async () => {
       const shop = await h.shop({ event: { paymentTermLast: new Date(h.clock.now().getTime() + DAY) } });
       const { order, paymentId } = await h.order(shop);

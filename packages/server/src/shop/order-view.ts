@@ -155,6 +155,9 @@ function explain(order: Order, sums: OrderSums, event: Event, payments: OrderPay
       if (sums.isPendingWithFullPayment) {
         return { explanationKind: 'warning', explanation: 'We received your payment, but the tickets could not be confirmed automatically. The organizer will get in touch.' };
       }
+      if (lastDatePassed(event, now)) {
+        return { explanationKind: 'warning', explanation: 'The last date for payments of this event has passed, so this order can no longer be paid. Please contact the organizer.' };
+      }
       const onItsWay = payments.some((p) => p.state === 'pending');
       return {
         explanationKind: 'info',

@@ -134,6 +134,8 @@ describe('orders that can no longer be paid (core decides, the shop refuses befo
     await refusedAfterwards(shop, async () => {
       await t.db.dataSource.getRepository(Event).update({ id: shop.event.id }, { paymentTermLast: new Date(t.clock.now().getTime() - 60_000) });
     }, /last date of payments has passed/);
+    const { url } = await place(shop).catch(() => ({ url: null }));
+    expect(url).toBeNull(); // and no new order that needs paying is placed
   });
 
   it('expired, with late payments off', async () => {
