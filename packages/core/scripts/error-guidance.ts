@@ -64,6 +64,7 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   EMBEDDED_START_FAILED: 'Check that the data directory is writable and not corrupted, or set DATABASE_URL to use a PostgreSQL server.',
   JOB_QUEUE_UNKNOWN: 'Use one of the queue names listed in the message.',
   JOB_NOT_FAILED: 'Only jobs in the failed list can be retried; reload the list.',
+  DATABASE_UNAVAILABLE: 'The database is restarting or unreachable. Retry after Retry-After seconds; reload first to see whether the last change went through (a transaction commits whole or not at all). If it persists, the operator checks the database.',
   STRIPE_NOT_CONFIGURED: 'Enter the Stripe keys in the payment provider settings (organizer or event level), or disable Stripe.',
   STRIPE_ACCOUNT_UNKNOWN: 'Create the webhook endpoint again from the Stripe settings page; this URL belongs to no registered account.',
   STRIPE_WEBHOOK_REFUSED: 'Check the endpoint\'s signing secret in the Stripe settings (several may be active during a rotation); forged or stale deliveries are refused on purpose.',

@@ -40,6 +40,7 @@ export { coreMigrations } from './db/migrations';
 export { createDataSource, type DataSourceOptions, type EntityClass } from './db/data-source';
 export { runMigrations } from './db/migrate';
 export { withTransaction } from './db/with-transaction';
+export { isDatabaseUnavailable } from './db/database-errors';
 export { prepared, queryPrepared, type PreparedStatement } from './db/prepared-query';
 export { startEmbeddedPostgres, embeddedPgDataSubdir, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './db/embedded/embedded-postgres';
 export { minorUnits } from './db/column-types';

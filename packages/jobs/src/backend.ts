@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import {
   Queue, Worker, createPostgresBackend, runMigrations as runBullmqMigrations, withBackend,
   type ConnectionOptions, type Processor, type QueueOptions, type WorkerOptions,
@@ -15,6 +16,12 @@ export interface JobsBackend {
   prepare(): Promise<void>;
   createQueue(name: string, opts?: Omit<QueueOptions, 'connection'>): Queue;
   createWorker(name: string, processor: Processor, opts: Omit<WorkerOptions, 'connection'>): Worker;
+  /**
+   * Calls `listener` each time the queue's connection becomes ready again (Redis: ioredis 'ready'
+   * after a reconnect); returns the unsubscribe. PostgreSQL keeps its rows across a restart, so
+   * there it never fires.
+   */
+  onReady(queue: Queue, listener: () => void): () => void;
   /** Removes everything this backend stored (tests and benchmarks only). */
   destroyAll(): Promise<void>;
 }
@@ -32,6 +39,12 @@ function redisBackend(config: Extract<JobsBackendConfig, { kind: 'redis' }>): Jo
     async prepare() {},
     createQueue: (name, opts) => new Queue(name, { ...opts, connection, prefix: config.prefix }),
     createWorker: (name, processor, opts) => new Worker(name, processor, { ...opts, connection, prefix: config.prefix }),
+    onReady(queue, listener) {
+      // The Redis backend re-emits its connection's 'ready', which ioredis emits after every reconnect.
+      const emitter = queue.getBackend() as unknown as EventEmitter;
+      emitter.on('ready', listener);
+      return () => emitter.off('ready', listener);
+    },
     async destroyAll() {
       const { Redis } = await import('ioredis');
       const redis = new Redis({ ...parseRedisUrl(config.url), lazyConnect: true });
@@ -68,6 +81,7 @@ function postgresBackend(config: Extract<JobsBackendConfig, { kind: 'postgres' }
     },
     createQueue: (name, opts) => new pg.Queue(name, { ...opts, connection }) as unknown as Queue,
     createWorker: (name, processor, opts) => new pg.Worker(name, processor, { ...opts, connection }) as unknown as Worker,
+    onReady: () => () => undefined,
     async destroyAll() {
       const client = new Client({ connectionString: config.url });
       await client.connect();

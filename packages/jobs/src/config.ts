@@ -50,11 +50,16 @@ export interface WorkerSettings {
    * job id makes this a no-op while the job exists.
    */
   readonly strandedAfterMs: number;
+  /**
+   * How often a worker checks that its job schedulers exist and re-creates missing ones (besides
+   * on every Redis reconnect): a Redis that lost its data without a reconnect is repaired within this.
+   */
+  readonly schedulerCheckMs: number;
 }
 
 export const defaultRetry: RetrySettings = Object.freeze({ attempts: 5, backoffMs: 2_000 });
 export const defaultWorker: WorkerSettings = Object.freeze({
-  concurrency: 8, lockDurationMs: 30_000, stalledIntervalMs: 30_000, relayPollMs: 500, orderWaitMs: 500, strandedAfterMs: 60_000,
+  concurrency: 8, lockDurationMs: 30_000, stalledIntervalMs: 30_000, relayPollMs: 500, orderWaitMs: 500, strandedAfterMs: 60_000, schedulerCheckMs: 60_000,
 });
 
 const knownKeys = new Set(['backend', 'smtpUrl', 'mailFrom', 'publicUrl', 'retry', 'worker']);

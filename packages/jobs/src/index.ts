@@ -1,6 +1,6 @@
 // The public surface of @kassa/jobs: the server (in-process worker, control panel) and the CLI use this.
 export { defineJobsConfig, loadJobsConfig, defaultRetry, defaultWorker, type JobsConfig, type JobsBackendConfig, type RetrySettings, type WorkerSettings } from './config';
-export { createJobsRuntime, type JobsRuntime, type JobsRuntimeOptions, type StartOptions } from './runtime';
+export { createJobsRuntime, type JobsRuntime, type JobsRuntimeOptions, type PluginEnqueueOptions, type StartOptions } from './runtime';
 export { startInProcessJobs } from './in-process';
 export { runWorker, type WorkerMainOptions } from './worker-main';
 export { stopOnSignals } from './shutdown';
@@ -10,7 +10,7 @@ export { PermanentJobError, isPermanentJobError } from './job-errors';
 export { defaultJobOptions } from './retry-policy';
 export { type EventHandler, type RelayedEvent } from './outbox/event-handler';
 export { OutboxRelay } from './outbox/outbox-relay';
-export { type FailedJob, type FailedJobsQuery } from './failed-jobs';
+export { type FailedJob, type FailedJobsQuery, type JobViewer } from './failed-jobs';
 export { listStoredEmails, getStoredEmail, type StoredEmailQuery, type StoredEmailSummary } from './emails/stored-emails';
 export { EmailRenderer, emailTemplateNames, emailLocales, emailLocale, type EmailTemplateName, type RenderedEmail } from './emails/email-templates';
 export { pluginJobId, type PluginHost, type PluginEventPayload } from './plugin-jobs';

@@ -7,6 +7,13 @@ import type { EventHandler } from './outbox/event-handler';
  */
 export type PluginHost = Omit<PluginRuntime, 'enqueue' | 'log'>;
 
+/**
+ * Builds the PluginRuntime a plugin's job receives. `organizerId` is the organizer the running job
+ * concerns (null: instance-wide); whatever the job enqueues inherits it, so a plugin cannot move
+ * work into another organizer's scope.
+ */
+export type PluginRuntimeFactory = (plugin: string, attempt: number, organizerId: string | null) => PluginRuntime & { readonly attempt: number };
+
 /** One of a plugin's jobs as the worker runs it. */
 export interface RegisteredPluginJob {
   /** "<plugin>/<job>" */
@@ -56,7 +63,7 @@ export function interpretPluginJobs(plugins: readonly Plugin[]): RegisteredPlugi
 /** Event handlers for the plugin jobs that name topics; `runtimeFor` builds the PluginRuntime. */
 export function pluginEventHandlers(
   jobs: readonly RegisteredPluginJob[],
-  runtimeFor: (plugin: string, attempt: number) => PluginRuntime & { readonly attempt: number },
+  runtimeFor: PluginRuntimeFactory,
 ): EventHandler[] {
   return jobs.filter((j) => j.topics).map((j) => ({
     name: `${j.plugin}.${j.job}`,
@@ -65,17 +72,20 @@ export function pluginEventHandlers(
       const payload: PluginEventPayload = {
         eventId: event.id, topic: event.topic, organizerId: event.organizerId, orderId: event.orderId, data: { ...event.payload },
       };
-      await j.run(payload, runtimeFor(j.plugin, 1));
+      await j.run(payload, runtimeFor(j.plugin, 1, event.organizerId));
     },
   }));
 }
 
 /**
  * A plugin's job id, made safe for BullMQ (which refuses ':' in ids) without ever mapping two
- * different ids to one: '%' and ':' are escaped as in a URL.
+ * different ids to one: '%', ':' and '@' are escaped as in a URL. A job enqueued for an organizer
+ * carries it after an unescaped '@', so two organizers' jobs never share an id: one organizer
+ * cannot pre-empt another's job by enqueuing the same id first.
  */
-export function pluginJobId(plugin: string, jobId: string): string {
-  return `${plugin}--${jobId.replace(/%/g, '%25').replace(/:/g, '%3A')}`;
+export function pluginJobId(plugin: string, jobId: string, organizerId: string | null = null): string {
+  const escaped = jobId.replace(/%/g, '%25').replace(/:/g, '%3A').replace(/@/g, '%40');
+  return `${plugin}--${escaped}${organizerId ? `@${organizerId}` : ''}`;
 }
 
 export function findPluginJob(jobs: readonly RegisteredPluginJob[], plugin: string, job: string): RegisteredPluginJob {

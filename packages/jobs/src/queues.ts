@@ -36,6 +36,12 @@ export interface PluginJobPayload {
   job: string;
   /** What the plugin passed to enqueue (empty for scheduled runs). */
   payload: Record<string, unknown>;
+  /**
+   * The organizer the job concerns, set by the host from where it was enqueued (a control or API
+   * route's organizer, the job or event it was enqueued from), never from the plugin's payload;
+   * null for instance-wide jobs (schedulers, webhooks). The control panel scopes failed jobs by it.
+   */
+  organizerId: string | null;
 }
 
 /** Job names per queue and the payload each carries. */

@@ -1,4 +1,4 @@
-import { KassaError, systemClock, type Clock, type DataSource, type Plugin, type PluginRuntime } from '@kassa/core';
+import { KassaError, systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core';
 import type { Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
@@ -7,15 +7,16 @@ import { emailHandlers } from './emails/email-handlers';
 import { EmailOutbox } from './emails/email-outbox';
 import { EmailRenderer } from './emails/email-templates';
 import { createSmtpMailer, type Mailer } from './emails/mailer';
-import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery } from './failed-jobs';
+import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery, type JobViewer } from './failed-jobs';
 import { assertHandlers, type EventHandler } from './outbox/event-handler';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { findPluginJob, interpretPluginJobs, pluginEventHandlers, pluginJobId, type PluginHost } from './plugin-jobs';
+import { findPluginJob, interpretPluginJobs, pluginEventHandlers, pluginJobId, type PluginHost, type PluginRuntimeFactory } from './plugin-jobs';
 import { deliverEventProcessor } from './processors/deliver-event';
 import { maintenanceProcessor } from './processors/run-maintenance';
 import { runPluginJobProcessor } from './processors/run-plugin-job';
 import { sendEmailProcessor } from './processors/send-email';
 import { jobIds, queueNames, type PluginJobPayload, type QueueKey } from './queues';
+import { SchedulerWatcher } from './scheduler-watcher';
 import { defaultJobOptions } from './retry-policy';
 import { builtinSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
 
@@ -54,12 +55,27 @@ export interface JobsRuntime {
   start(opts?: StartOptions): Promise<void>;
   /** Graceful: stops taking jobs, lets the ones in flight finish, closes connections. */
   stop(): Promise<void>;
-  /** Enqueues one of a plugin's declared jobs (the server's PluginRuntime.enqueue lands here). */
-  enqueuePluginJob(plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }): Promise<void>;
+  /**
+   * Enqueues one of a plugin's declared jobs (the server's PluginRuntime.enqueue lands here).
+   * `organizerId` is the host's to set (the organizer of the route or job it is enqueued from),
+   * never the plugin's: the control panel shows the job to that organizer only.
+   */
+  enqueuePluginJob(plugin: string, job: string, payload: Record<string, unknown>, opts?: PluginEnqueueOptions): Promise<void>;
+  /** Failed jobs, newest first; with `viewer`, only the ones that viewer may see. */
   listFailedJobs(q?: FailedJobsQuery): Promise<FailedJob[]>;
-  retryJob(queue: QueueKey, id: string): Promise<void>;
+  /** Retries a failed job; with `viewer`, a job it may not see is NOT_FOUND. */
+  retryJob(queue: QueueKey, id: string, viewer?: JobViewer): Promise<void>;
+  /** Re-creates missing job schedulers now (also done on every Redis reconnect and periodically); returns their ids. */
+  ensureSchedulers(): Promise<string[]>;
   /** Drops everything the backend stored (tests and benchmarks only). */
   destroyBackend(): Promise<void>;
+}
+
+export interface PluginEnqueueOptions {
+  jobId?: string;
+  delayMs?: number;
+  /** The organizer the job concerns (null or absent: instance-wide). Set by the host only. */
+  organizerId?: string | null;
 }
 
 /** Builds the runtime: prepares the backend (BullMQ's tables on PostgreSQL) and opens the queues. */
@@ -73,9 +89,10 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   }
   // Late-bound: the runtimes plugin jobs receive enqueue through the queues created below.
   let enqueuePluginJob: JobsRuntime['enqueuePluginJob'] = async () => undefined;
-  const runtimeFor = (plugin: string, attempt: number): PluginRuntime & { readonly attempt: number } => ({
+  // What a running job enqueues inherits its organizer; the plugin's own options cannot name one.
+  const runtimeFor: PluginRuntimeFactory = (plugin, attempt, organizerId) => ({
     ...opts.pluginHost!, attempt, log: logger,
-    enqueue: (job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, jobOpts),
+    enqueue: (job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, { jobId: jobOpts?.jobId, delayMs: jobOpts?.delayMs, organizerId }),
   });
   const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...pluginEventHandlers(pluginJobs, runtimeFor), ...(opts.handlers ?? [])];
   assertHandlers(handlers);
@@ -90,8 +107,9 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   };
   enqueuePluginJob = async (plugin, job, payload, jobOpts = {}) => {
     const declared = findPluginJob(pluginJobs, plugin, job);
-    await queues.plugins.add('plugin-job', { plugin, job, payload } satisfies PluginJobPayload, {
-      ...(jobOpts.jobId ? { jobId: pluginJobId(plugin, jobOpts.jobId) } : {}),
+    const organizerId = jobOpts.organizerId ?? null;
+    await queues.plugins.add('plugin-job', { plugin, job, payload, organizerId } satisfies PluginJobPayload, {
+      ...(jobOpts.jobId ? { jobId: pluginJobId(plugin, jobOpts.jobId, organizerId) } : {}),
       ...(jobOpts.delayMs ? { delay: jobOpts.delayMs } : {}),
       ...(declared.attempts ? { attempts: declared.attempts } : {}),
     });
@@ -106,6 +124,11 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs, config.worker.strandedAfterMs);
   const workers: Worker[] = [];
   let started = false;
+  const schedules = [
+    { queue: queues.maintenance, entries: builtinSchedule({ withExpiry: context.services !== null }) },
+    { queue: queues.plugins, entries: pluginSchedule(pluginJobs) },
+  ];
+  const watcher = new SchedulerWatcher(backend, schedules, logger, config.worker.schedulerCheckMs);
 
   const workerOptions = {
     lockDuration: config.worker.lockDurationMs,
@@ -134,12 +157,13 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
         await Promise.all(workers.map((w) => w.waitUntilReady()));
       }
       if (startOpts.schedulers ?? true) {
-        await upsertSchedulers(queues.maintenance, builtinSchedule({ withExpiry: context.services !== null }));
-        await upsertSchedulers(queues.plugins, pluginSchedule(pluginJobs));
+        for (const s of schedules) await upsertSchedulers(s.queue, s.entries);
+        watcher.start();
       }
       if (startOpts.relay ?? true) relay.start();
     },
     async stop() {
+      await watcher.stop();
       await relay.stop();
       // Worker.close() waits for the jobs in flight; a job it never got to stays in the queue.
       await Promise.all(workers.splice(0).map((w) => w.close()));
@@ -147,8 +171,9 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       mailer?.close();
     },
     enqueuePluginJob: (plugin, job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, jobOpts),
-    listFailedJobs: (q) => listFailedJobs(queues, q),
-    retryJob: (queue, id) => retryJob(queues, queue, id),
+    listFailedJobs: (q) => listFailedJobs(queues, dataSource, q),
+    retryJob: (queue, id, viewer) => retryJob(queues, dataSource, queue, id, viewer),
+    ensureSchedulers: () => watcher.check(),
     destroyBackend: () => backend.destroyAll(),
   };
 }

@@ -3,7 +3,7 @@ import type { RegisteredPluginJob } from './plugin-jobs';
 import { schedulerIds, type JobName, type MaintenancePayload, type PluginJobPayload } from './queues';
 
 /** A periodic job: a BullMQ job scheduler (built-ins on the maintenance queue, plugins' on theirs). */
-interface ScheduleEntry {
+export interface ScheduleEntry {
   id: string;
   repeat: { every: number } | { pattern: string };
   name: JobName<'maintenance'> | JobName<'plugins'>;
@@ -24,7 +24,7 @@ export function builtinSchedule(opts: { withExpiry: boolean }): ScheduleEntry[] 
 export function pluginSchedule(jobs: readonly RegisteredPluginJob[]): ScheduleEntry[] {
   return jobs.filter((j) => j.repeat).map((j) => ({
     id: schedulerIds.plugin(j.plugin, j.job), repeat: j.repeat!, name: 'plugin-job',
-    data: { plugin: j.plugin, job: j.job, payload: {} }, attempts: j.attempts,
+    data: { plugin: j.plugin, job: j.job, payload: {}, organizerId: null }, attempts: j.attempts,
   }));
 }
 
@@ -40,4 +40,19 @@ export async function upsertSchedulers(queue: Queue, entries: readonly ScheduleE
       opts: { ...(e.attempts ? { attempts: e.attempts } : {}), removeOnComplete: { count: 100 } },
     });
   }
+}
+
+/**
+ * Re-creates the schedulers that are missing and returns their ids. A Redis restarted without
+ * persistence comes back empty: without this, expiry, reminders, purge and the plugins' periodic
+ * jobs would stop until the worker restarted. Only missing ones are upserted: an existing
+ * scheduler and its next run are left as they are, so a periodic check costs one read each.
+ */
+export async function ensureSchedulers(queue: Queue, entries: readonly ScheduleEntry[]): Promise<string[]> {
+  const missing: ScheduleEntry[] = [];
+  for (const e of entries) {
+    if (!(await queue.getJobScheduler(e.id))) missing.push(e);
+  }
+  await upsertSchedulers(queue, missing);
+  return missing.map((e) => e.id);
 }

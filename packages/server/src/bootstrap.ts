@@ -126,7 +126,9 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
   try {
     const embedded = kassa.embedded !== null;
     const dataDir = path.resolve(config.KASSA_DATA_DIR);
-    const seed = await seedDemo(kassa.dataSource, kassa.settings, { logN: opts.passwordLogN });
+    // On the embedded database the demo login is the instance's operator too: whoever ran
+    // `pnpm start` runs the instance. On a DATABASE_URL operators are granted with `pnpm operator`.
+    const seed = await seedDemo(kassa.dataSource, kassa.settings, { logN: opts.passwordLogN }, { operator: embedded });
     const loginFile = path.join(dataDir, 'demo-login.json');
     if (seed.login) await writePrivate(loginFile, JSON.stringify(seed.login));
 

@@ -51,7 +51,7 @@ export interface AppDeps {
   /** Plugin routes (LoadedPlugins.routes), mounted under /plugins/<name>. */
   readonly pluginRoutes?: LoadedPlugins['routes'];
   /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */
-  readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }) => Promise<void>;
+  readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number; organizerId?: string | null }) => Promise<void>;
   /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
   readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
 }

@@ -3,15 +3,26 @@ import { invalidRequest, resourceMissing } from './errors';
 import { expire } from './idempotency';
 import { Params } from './params';
 import { completeOnboarding, refreshAccount } from './resources/accounts';
-import { settlePayout } from './resources/connect-money';
+import { automaticPayout, settlePayout } from './resources/connect-money';
+import { deauthorize } from './resources/oauth';
+import { parseRequirementErrors } from './resources/requirements';
 import { advanceDispute, createDispute } from './resources/disputes';
 import { completeAuthentication, expireAuthorization, settleDebit } from './resources/payment-intent-flow';
 import { failRefund, succeedRefund } from './resources/refunds';
 import { EMULATOR_NOTICE } from './notice';
 import type { Ctx, Router } from './router';
 import type { AccountState } from './store';
-import type { Charge, Dispute, DisputeStatus, PaymentIntent, Payout, Refund, WebhookEndpoint } from './types';
+import type { Charge, Dispute, DisputeStatus, PaymentIntent, PaymentMethod, PaymentMethodDomain, Payout, Refund, WebhookEndpoint } from './types';
 import type { WebhookOptions } from './options';
+import { applyChaos } from './chaos';
+import type { ResolvedRateLimit } from './rate-limit';
+import { chargeReport, reportAccount } from './stats';
+
+function positive(p: Params, key: string): number {
+  const v = Number(p.str(key));
+  if (!(v > 0) || !Number.isFinite(v)) throw invalidRequest(`${key} must be a positive number.`, { param: key });
+  return v;
+}
 
 /** Finds the account that owns an object id, wherever it lives (controls need no API key). */
 function owned<T>(emu: Emulator, collection: string, id: string): { account: AccountState; obj: T } {
@@ -41,6 +52,9 @@ export function advanceClock(emu: Emulator, seconds: number): { now: number; exp
         expired.push(pi.id);
       }
     }
+    // Requirements whose deadline passed become past due and disable the account (§9.1).
+    const r = account.account.requirements;
+    if (account.platformId && r.current_deadline !== null && r.current_deadline <= now) refreshAccount(emu, account);
     for (const d of [...account.coll<Dispute>('dispute').values()]) {
       if ((d.status === 'needs_response' || d.status === 'warning_needs_response') && d.evidence_details.due_by <= now) {
         d.evidence_details.past_due = true;
@@ -52,7 +66,7 @@ export function advanceClock(emu: Emulator, seconds: number): { now: number; exp
   return { now, expired_authorizations: expired, closed_disputes: closed };
 }
 
-const FAULT_KINDS: Fault['kind'][] = ['error_500', 'rate_limit_429', 'lock_timeout_429', 'conflict_409', 'timeout', 'drop_after_commit', 'slow'];
+const FAULT_KINDS: Fault['kind'][] = ['error_500', 'rate_limit_429', 'lock_timeout_429', 'conflict_409', 'timeout', 'timeout_after_commit', 'drop_after_commit', 'slow'];
 
 /**
  * The `/_emulator/` test API: drive the "later" and external parts of Stripe (disputes,
@@ -140,22 +154,68 @@ export function registerControls(r: Router): void {
     return completeOnboarding(ctx.emu, state);
   });
   add('POST', '/accounts/:id/requirements', (ctx, [id]) => {
-    const p = new Params(ctx.params, ['currently_due', 'past_due', 'disabled_reason']);
+    const p = new Params(ctx.params, ['currently_due', 'past_due', 'eventually_due', 'pending_verification', 'current_deadline', 'deadline_in_seconds', 'errors', 'disabled_reason']);
     const state = ctx.emu.account(id as string);
     if (!state) throw resourceMissing('account', id as string, 'id');
     const previous = { requirements: structuredClone(state.account.requirements) };
     const req = state.account.requirements;
-    req.currently_due = p.strArray('currently_due') ?? [];
-    req.past_due = p.strArray('past_due') ?? [];
-    req.eventually_due = [...new Set([...req.currently_due, ...req.past_due])];
-    req.disabled_reason = p.str('disabled_reason') ?? (req.currently_due.length || req.past_due.length ? 'requirements.past_due' : null);
-    refreshAccount(ctx.emu, state, previous);
+    // Lists not sent stay as they are, so a test can add a new requirement to an onboarded account.
+    if (p.has('currently_due')) req.currently_due = p.strArray('currently_due') ?? [];
+    if (p.has('past_due')) req.past_due = p.strArray('past_due') ?? [];
+    if (p.has('eventually_due')) req.eventually_due = p.strArray('eventually_due') ?? [];
+    if (p.has('pending_verification')) req.pending_verification = p.strArray('pending_verification') ?? [];
+    if (p.has('errors')) req.errors = parseRequirementErrors(ctx.params.errors);
+    const inSeconds = p.int('deadline_in_seconds');
+    if (p.has('current_deadline') || inSeconds !== undefined) req.current_deadline = inSeconds !== undefined ? ctx.emu.nowSeconds() + inSeconds : (p.int('current_deadline') ?? null);
+    if (p.has('disabled_reason')) req.disabled_reason = p.str('disabled_reason') ?? null;
+    else if (req.disabled_reason?.startsWith('rejected.')) req.disabled_reason = null;
+    refreshAccount(ctx.emu, state, previous, true);
     return state.account;
+  });
+  add('POST', '/accounts/:id/deauthorize', (ctx, [id]) => {
+    const state = ctx.emu.account(id as string);
+    if (!state?.platformId) throw resourceMissing('account', id as string, 'id');
+    const platform = ctx.emu.account(state.platformId) as AccountState;
+    deauthorize(ctx.emu, platform, state);
+    return { stripe_user_id: state.id, deauthorized: true };
+  });
+  add('POST', '/accounts/:id/payout', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['currency']);
+    const state = ctx.emu.account(id as string);
+    if (!state) throw resourceMissing('account', id as string, 'id');
+    return automaticPayout(ctx.emu, state, p.str('currency')?.toLowerCase());
   });
   add('POST', '/apple_pay_verification', (ctx) => {
     const p = new Params(ctx.params, ['domain_name', 'passes']);
     ctx.emu.applePayVerification.set(p.reqStr('domain_name').toLowerCase(), p.bool('passes') ?? true);
     return { domain_name: p.reqStr('domain_name'), passes: p.bool('passes') ?? true };
+  });
+  add('POST', '/payment_method_domains/:id/wallet_status', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['wallet', 'status', 'error_message']);
+    const { obj } = owned<PaymentMethodDomain>(ctx.emu, 'payment_method_domain', id as string);
+    const wallet = p.oneOf('wallet', ['apple_pay', 'google_pay', 'link', 'paypal', 'amazon_pay', 'klarna'], true) as 'apple_pay';
+    const status = p.oneOf('status', ['active', 'inactive'], true) as 'active' | 'inactive';
+    obj[wallet] = status === 'active' ? { status } : { status, status_details: { error_message: p.str('error_message') ?? `${wallet} is not available on ${obj.domain_name}.` } };
+    return obj;
+  });
+  // The card network updated a saved card (new expiry, sometimes a new number): payment_method.automatically_updated.
+  add('POST', '/payment_methods/:id/automatically_update', (ctx, [id]) => {
+    const p = new Params(ctx.params, ['exp_month', 'exp_year', 'number']);
+    const { account, obj } = owned<PaymentMethod>(ctx.emu, 'payment_method', id as string);
+    if (!obj.card) throw invalidRequest('Only card PaymentMethods are updated by the network.', { param: 'id' });
+    const previous = { card: { ...obj.card } };
+    const card = { ...obj.card };
+    const now = new Date(ctx.emu.nowMs());
+    card.exp_month = p.int('exp_month') ?? card.exp_month;
+    card.exp_year = p.int('exp_year') ?? now.getUTCFullYear() + 3;
+    const number = p.str('number');
+    if (number) {
+      account.cardNumbers.set(obj.id, number);
+      card.last4 = number.slice(-4);
+    }
+    obj.card = card;
+    ctx.emu.emit(account, 'payment_method.automatically_updated', obj, previous);
+    return obj;
   });
   add('POST', '/idempotency/expire', (ctx) => {
     const p = new Params(ctx.params, ['older_than_seconds']);
@@ -230,4 +290,42 @@ export function registerControls(r: Router): void {
     return fault;
   });
   add('GET', '/errors', (ctx) => ({ errors: ctx.emu.errors }));
+
+  add('POST', '/chaos', (ctx) => {
+    const p = new Params(ctx.params, ['error_500', 'timeout', 'timeout_after_commit', 'path']);
+    const share = (k: string): number | undefined => (p.has(k) ? Number(p.str(k)) : undefined);
+    return { object: 'list', data: applyChaos(ctx.emu, { error500: share('error_500'), timeout: share('timeout'), timeoutAfterCommit: share('timeout_after_commit'), path: p.str('path') }) };
+  });
+  add('DELETE', '/chaos', (ctx) => {
+    ctx.emu.faults = ctx.emu.faults.filter((f) => f.tag !== 'chaos');
+    return { deleted: true };
+  });
+  add('GET', '/rate_limit', (ctx) => ctx.emu.rateLimiter.view());
+  add('POST', '/rate_limit', (ctx) => {
+    const p = new Params(ctx.params, ['enabled', 'mode', 'rate_per_second', 'burst', 'should_retry', 'account', 'key']);
+    const patch: Partial<ResolvedRateLimit> = {};
+    if (p.has('enabled')) patch.enabled = p.bool('enabled');
+    if (p.has('mode')) patch.mode = p.oneOf('mode', ['test', 'live']);
+    if (p.has('burst')) patch.burst = positive(p, 'burst');
+    if (p.has('should_retry')) patch.shouldRetry = p.bool('should_retry');
+    const target = reportAccount(ctx.emu, p.str('account'), p.str('key'));
+    if (p.has('rate_per_second')) {
+      // With an account (or key) the rate is that account's own; otherwise the default for all.
+      if (target) patch.accounts = { [target.id]: positive(p, 'rate_per_second') };
+      else patch.ratePerSecond = positive(p, 'rate_per_second');
+    }
+    ctx.emu.rateLimiter.configure(patch);
+    return ctx.emu.rateLimiter.view();
+  });
+  add('GET', '/stats', (ctx) => ctx.emu.stats.view());
+  add('DELETE', '/stats', (ctx) => {
+    ctx.emu.stats.reset();
+    return { deleted: true };
+  });
+  add('GET', '/charges/report', (ctx) => {
+    const p = new Params(ctx.params, ['account', 'key', 'metadata_key']);
+    const account = reportAccount(ctx.emu, p.str('account'), p.str('key'));
+    if (!account) throw invalidRequest('Pass `key` (an sk_test_ key) or `account` to choose the account.', { param: 'key' });
+    return chargeReport(account, p.str('metadata_key'));
+  });
 }

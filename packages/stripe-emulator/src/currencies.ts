@@ -25,11 +25,20 @@ export function isZeroDecimal(currency: string, options: ResolvedOptions): boole
   return exponent(currency, options) === 0;
 }
 
-const CURRENCY_RE = /^[a-z]{3}$/;
+/** §7.1: the presentment currencies Stripe accepts; any other code is refused, whatever its shape. */
+export const SUPPORTED_CURRENCIES: ReadonlySet<string> = new Set(
+  ('usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn bzd cad cdf chf clp cny cop ' +
+    'crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes ' +
+    'kgs khr kmf krw kwd kyd kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd ' +
+    'omr pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std stn szl thb tjs tnd top try ttd ' +
+    'twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xcg xof xpf yer zar zmw').split(' '),
+);
 
 export function parseCurrency(value: string, param = 'currency'): string {
   const c = value.toLowerCase();
-  if (!CURRENCY_RE.test(c)) throw invalidRequest(`Invalid currency: ${value}.`, { param, code: 'parameter_invalid_string' });
+  if (!SUPPORTED_CURRENCIES.has(c)) {
+    throw invalidRequest(`Invalid currency: ${c}. Stripe currently supports these currencies: ${[...SUPPORTED_CURRENCIES].join(', ')}`, { param });
+  }
   return c;
 }
 

@@ -4,11 +4,17 @@ import { Scheduler } from './scheduler';
 import { AccountState, keyDigest, publishableKeyFor } from './store';
 import type { Account, Requirements, StripeEvent, WebhookEndpoint } from './types';
 import { WebhookDelivery } from './webhooks/delivery';
+import { RateLimiter } from './rate-limit';
+import { Stats } from './stats';
+import { applyChaos } from './chaos';
+import { defaultWalletConfig, type WalletConfig } from './resources/wallets';
 
 export interface Fault {
   id: string;
   /** What to do instead of (or after) executing the request. */
-  kind: 'error_500' | 'rate_limit_429' | 'lock_timeout_429' | 'conflict_409' | 'timeout' | 'drop_after_commit' | 'slow';
+  kind: 'error_500' | 'rate_limit_429' | 'lock_timeout_429' | 'conflict_409' | 'timeout' | 'timeout_after_commit' | 'drop_after_commit' | 'slow';
+  /** Set on the faults of a chaos run (POST /_emulator/chaos), so they can be replaced together. */
+  tag?: string;
   /** For 'slow': how long the request holds its idempotency key before executing. */
   delayMs?: number;
   /** Probability 0..1 that a matching request is hit (seeded, so runs repeat). */
@@ -70,6 +76,8 @@ export class Emulator {
   readonly random: Random;
   readonly ids: IdGenerator;
   readonly scheduler: Scheduler;
+  readonly rateLimiter: RateLimiter;
+  readonly stats = new Stats();
   readonly delivery: WebhookDelivery;
   readonly accounts = new Map<string, AccountState>();
   /** Secret keys, publishable keys and OAuth access tokens → account id. */
@@ -81,6 +89,9 @@ export class Emulator {
   readonly accountLinks = new Map<string, { account: string; type: string; refresh_url: string; return_url: string; expiresAt: number; used: boolean }>();
   /** Per-domain Apple Pay verification overrides set through the controls. */
   readonly applePayVerification = new Map<string, boolean>();
+  /** Test wallet set-up per account id ('' = every account), from POST /_emulator/wallet_config. */
+  readonly walletConfigs = new Map<string, WalletConfig>();
+  readonly defaultWalletConfig: WalletConfig;
   faults: Fault[] = [];
   /** Added to the wall clock by POST /_emulator/clock/advance (time travel for expiries). */
   clockOffsetMs = 0;
@@ -93,6 +104,10 @@ export class Emulator {
     this.ids = new IdGenerator(this.random);
     this.scheduler = new Scheduler((label, err) => this.errors.push(`${label}: ${(err as Error).stack ?? String(err)}`));
     this.delivery = new WebhookDelivery({ ...options.webhooks }, this.random, () => this.nowMs());
+    this.rateLimiter = new RateLimiter(options.rateLimit);
+    if (Object.keys(options.chaos).length) applyChaos(this, options.chaos);
+    const base = defaultWalletConfig();
+    this.defaultWalletConfig = { ...base, ...options.wallet, payer: { ...base.payer, ...options.wallet.payer } };
   }
 
   /** The emulator's clock: wall time (or the injected `now`) plus any advance. */
@@ -115,6 +130,9 @@ export class Emulator {
     this.refreshTokens.clear();
     this.accountLinks.clear();
     this.applePayVerification.clear();
+    this.walletConfigs.clear();
+    this.rateLimiter.reset();
+    this.stats.reset();
     this.faults = [];
     // The random source is not reseeded: ids minted after a reset must not collide with ids a client stored before it.
     this.errors.length = 0;
@@ -156,7 +174,10 @@ export class Emulator {
       metadata: {},
       requirements: emptyRequirements(),
       future_requirements: emptyRequirements(),
-      settings: { payouts: { schedule: { interval: 'daily', delay_days: 2 } } },
+      settings: {
+        payouts: { schedule: { interval: 'daily', delay_days: 2 } },
+        card_payments: { statement_descriptor_prefix: this.options.statementDescriptorPrefix },
+      },
       tos_acceptance: {},
     };
   }

@@ -4,11 +4,15 @@ import { registerStripeJs } from './browser/stripe-js';
 import { advanceClock, registerControls } from './controls';
 import { Emulator } from './emulator';
 import { EMULATOR_NOTICE } from './notice';
-import { resolveOptions, type EmulatorOptions, type WebhookOptions } from './options';
+import { resolveOptions, type ChaosOptions, type EmulatorOptions, type WebhookOptions } from './options';
+import { applyChaos } from './chaos';
+import type { ResolvedRateLimit } from './rate-limit';
+import { chargeReport, reportAccount } from './stats';
 import { registerAccounts } from './resources/accounts';
 import { registerCharges } from './resources/charges';
 import { registerConnectMoney } from './resources/connect-money';
 import { registerCustomers } from './resources/customers';
+import { registerExternalAccounts } from './resources/external-accounts';
 import { registerDisputes } from './resources/disputes';
 import { registerEvents, registerWebhookEndpoints } from './resources/events';
 import { registerOAuth } from './resources/oauth';
@@ -17,12 +21,15 @@ import { registerApplePayDomains, registerPaymentMethodDomains } from './resourc
 import { registerPaymentMethods } from './resources/payment-methods';
 import { registerRefunds } from './resources/refunds';
 import { registerSetupIntents } from './resources/setup-intents';
+import { registerWallets } from './resources/wallets';
 import { Router } from './router';
 import { createHttpServer } from './server';
 import type { DeliveryRecord } from './webhooks/delivery';
 
 export { EMULATOR_NOTICE } from './notice';
-export { PINNED_API_VERSION, type EmulatorOptions, type WebhookOptions } from './options';
+export { PINNED_API_VERSION, type ChaosOptions, type EmulatorOptions, type WebhookOptions } from './options';
+export type { RateLimitOptions } from './rate-limit';
+export type { WalletConfig } from './resources/wallets';
 export { computeSignature, signatureHeader } from './webhooks/signature';
 export { TEST_CARDS, PM_ALIASES } from './cards';
 export type { DeliveryRecord } from './webhooks/delivery';
@@ -51,6 +58,14 @@ export interface RunningEmulator {
   configureWebhooks(patch: Partial<WebhookOptions>): void;
   /** The pk_test_ key and OAuth client id that belong to an sk_test_ key. */
   keysFor(secretKey: string): { account: string; publishableKey: string; clientId: string };
+  /** §6.3: switch the rate limiter on or off and change its rates at run time. */
+  configureRateLimit(patch: Partial<Omit<ResolvedRateLimit, 'clock'>>): Record<string, unknown>;
+  /** Injected 500s / timeouts for the rest of the run (replaces the previous chaos set; zeros clear it). */
+  chaos(options: ChaosOptions): void;
+  /** Request counters: requests, answers by status, 429s, injected faults, replays, per account. */
+  stats(): Record<string, unknown>;
+  /** Successful charges of an account (by `sk_test_` key or `acct_` id) grouped to find double charges. */
+  chargeReport(accountOrKey: string, metadataKey?: string): Record<string, unknown>;
   /** Unexpected handler failures (bugs in the emulator), for tests to assert on. */
   errors(): readonly string[];
   close(): Promise<void>;
@@ -69,9 +84,11 @@ export function createRouter(): Router {
   registerWebhookEndpoints(r);
   registerPaymentMethodDomains(r);
   registerApplePayDomains(r);
+  registerWallets(r);
   registerAccounts(r);
   registerOAuth(r);
   registerConnectMoney(r);
+  registerExternalAccounts(r);
   registerChallengePages(r);
   registerControls(r);
   registerStripeJs(r);
@@ -113,6 +130,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     keysFor: (secretKey) => {
       const a = emu.platformForKey(secretKey);
       return { account: a.id, publishableKey: a.publishableKey, clientId: a.clientId };
+    },
+    configureRateLimit: (patch) => emu.rateLimiter.configure(patch) && emu.rateLimiter.view(),
+    chaos: (c) => void applyChaos(emu, c),
+    stats: () => emu.stats.view(),
+    chargeReport: (accountOrKey, metadataKey) => {
+      const account = reportAccount(emu, accountOrKey.startsWith('acct_') ? accountOrKey : undefined, accountOrKey);
+      if (!account) throw new Error(`No account for ${accountOrKey}`);
+      return chargeReport(account, metadataKey);
     },
     errors: () => emu.errors,
     close: () =>

@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import type { WalletConfig } from './resources/wallets';
+import { resolveRateLimit, type RateLimitOptions, type ResolvedRateLimit } from './rate-limit';
 
 /**
  * Emulator options. Every behaviour the spec marks as unverified or contested (§13) is a
@@ -52,8 +54,25 @@ export interface EmulatorOptions {
   enforceEndiveRemovals?: boolean;
   /** §10: accept raw card numbers (`card[number]`) with a secret key (default false, as Stripe without the raw-card-data permission). */
   allowRawCardDataWithSecretKey?: boolean;
-  /** §8.1: decides whether Apple Pay verification passes for a domain (default: passes). */
-  verifyApplePayDomain?: (domain: string) => boolean;
+  /** §8.1: decides whether Apple Pay verification passes for a domain (default: passes); may be async. */
+  verifyApplePayDomain?: (domain: string) => boolean | Promise<boolean>;
+  /**
+   * §8.1: fetches a URL the way Apple's verifier does. When set, registering or validating a payment
+   * method domain fetches `https://<domain>/.well-known/apple-developer-merchantid-domain-association`
+   * through it, and Apple Pay is `active` only when that answers 2xx with a non-empty body. Tests inject
+   * it to route the fetch to the server under test (the emulator itself never goes to the network).
+   */
+  fetchDomainFile?: (url: string) => Promise<{ status: number; body: string }>;
+  /** §6.3 rate limiting (token bucket per account, 25/s test, 100/s live); off unless `enabled`. */
+  rateLimit?: RateLimitOptions;
+  /** Injected failures for a whole run: shares (0..1) of API requests answered 500, left hanging, or executed and then left hanging. */
+  chaos?: ChaosOptions;
+  /** §8.3: what the Stripe.js double's test wallet offers by default (see POST /_emulator/wallet_config). */
+  wallet?: Partial<WalletConfig>;
+  /** Card statement descriptor prefix of every new account (`settings.card_payments.statement_descriptor_prefix`, default 'KASSA'). */
+  statementDescriptorPrefix?: string;
+  /** API versions accepted beyond the ones stripe-node 23.1.0 lists (for trying a newer SDK). */
+  extraApiVersions?: string[];
   /** Delays (ms) of the "later" transitions; each can also be forced with POST /_emulator/run_pending. */
   delays?: {
     asyncCaptureBalanceMs?: number;
@@ -65,6 +84,14 @@ export interface EmulatorOptions {
   };
   /** Webhook delivery knobs (§5.2). */
   webhooks?: WebhookOptions;
+}
+
+export interface ChaosOptions {
+  error500?: number;
+  timeout?: number;
+  timeoutAfterCommit?: number;
+  /** Only paths starting with this (e.g. '/v1/payment_intents'). */
+  path?: string;
 }
 
 export interface WebhookOptions {
@@ -84,14 +111,16 @@ export interface WebhookOptions {
   v0Decoy?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'errorCodes' | 'delays' | 'webhooks' | 'redirectStatus' | 'minimumAmounts' | 'verifyApplePayDomain' | 'now'>> & {
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'errorCodes' | 'delays' | 'webhooks' | 'redirectStatus' | 'minimumAmounts' | 'verifyApplePayDomain' | 'fetchDomainFile' | 'now' | 'rateLimit'>> & {
+  rateLimit: ResolvedRateLimit;
+  fetchDomainFile: EmulatorOptions['fetchDomainFile'] | null;
   now: () => number;
   errorCodes: { refundUncaptured: string | null; threeDecimalLastDigit: string | null; fractionalTimes100: string | null };
   delays: Required<NonNullable<EmulatorOptions['delays']>>;
   webhooks: Required<WebhookOptions>;
   redirectStatus: { succeeded: string; failed: string };
   minimumAmounts: Record<string, number>;
-  verifyApplePayDomain: (domain: string) => boolean;
+  verifyApplePayDomain: (domain: string) => boolean | Promise<boolean>;
 };
 
 /** The API version pinned by stripe-node 23.1.0, which the Stripe plugin uses. */
@@ -127,6 +156,12 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     enforceEndiveRemovals: o.enforceEndiveRemovals ?? true,
     allowRawCardDataWithSecretKey: o.allowRawCardDataWithSecretKey ?? false,
     verifyApplePayDomain: o.verifyApplePayDomain ?? (() => true),
+    fetchDomainFile: o.fetchDomainFile ?? null,
+    statementDescriptorPrefix: o.statementDescriptorPrefix ?? 'KASSA',
+    wallet: o.wallet ?? {},
+    rateLimit: resolveRateLimit(o.rateLimit),
+    chaos: o.chaos ?? {},
+    extraApiVersions: o.extraApiVersions ?? [],
     minimumAmounts: o.minimumAmounts ?? {},
     delays: {
       asyncCaptureBalanceMs: o.delays?.asyncCaptureBalanceMs ?? 0,

@@ -125,3 +125,15 @@ export class Params {
     return arr.filter((x): x is string => typeof x === 'string');
   }
 }
+
+/**
+ * Stripe refuses dynamic payment methods and an explicit `payment_method_types` list on one
+ * intent (pre-endive versions; endive has no `payment_method_types` at all).
+ */
+export function refuseAutomaticWithExplicitTypes(p: Params): void {
+  const apm = p.raw.automatic_payment_methods;
+  const enabled = apm && typeof apm === 'object' && !Array.isArray(apm) ? apm.enabled : undefined;
+  if (apm !== undefined && enabled !== 'false' && p.has('payment_method_types')) {
+    throw invalidRequest('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', { code: 'parameters_exclusive', param: 'automatic_payment_methods' });
+  }
+}

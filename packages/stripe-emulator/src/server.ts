@@ -7,6 +7,8 @@ import { decodeForm, FormDecodeError, type FormObject } from './form-decode';
 import { begin, finish, fingerprint, type StoredResponse } from './idempotency';
 import { RawResponse, type Ctx, type Router } from './router';
 import type { AccountState } from './store';
+import { isKnownApiVersion } from './versions';
+import { PINNED_API_VERSION } from './options';
 
 export const EMULATOR_HEADER = 'stripe-emulator; development and tests only';
 /** Stripe bodies are small; a runaway client should not exhaust memory. */
@@ -179,6 +181,9 @@ function handle(emu: Emulator, router: Router, req: http.IncomingMessage, res: h
   try {
     const apiVersion = header(req, 'stripe-version') ?? emu.options.defaultApiVersion;
     if (!API_VERSION_RE.test(apiVersion)) throw invalidRequest(`Invalid Stripe API version: ${apiVersion}`, { param: 'Stripe-Version' });
+    if (!isKnownApiVersion(emu, apiVersion)) {
+      throw invalidRequest(`Invalid Stripe API version: ${apiVersion}. This version does not exist (the newest the emulator knows is ${PINNED_API_VERSION}).`, { param: 'Stripe-Version', code: 'api_version_invalid' });
+    }
     baseHeaders['Stripe-Version'] = apiVersion;
     let platform: AccountState;
     let kind: Ctx['keyKind'] = 'none';
@@ -209,13 +214,23 @@ function handle(emu: Emulator, router: Router, req: http.IncomingMessage, res: h
     throw err;
   }
 
-  // Faults apply after authentication and before the idempotency layer, as Stripe's rate limiter does.
+  // The rate limiter and faults act after authentication and before the idempotency layer, as Stripe's rate limiter does.
+  const api = route.auth !== 'none' && !path.startsWith('/_emulator');
+  if (api) {
+    emu.stats.request(ctx.account.id);
+    res.on('finish', () => emu.stats.response(res.statusCode));
+    if (!emu.rateLimiter.take(ctx.account.id)) {
+      emu.stats.limited(ctx.account.id);
+      return fail(emu.rateLimiter.error());
+    }
+  }
   const fault = path.startsWith('/_emulator') ? undefined : pickFault(emu, method, path);
+  if (fault) emu.stats.fault(fault.kind);
   if (fault && fault.kind === 'timeout') {
     // Never answer: the client's own timeout fires. The socket is destroyed on close/reset.
     return;
   }
-  if (fault && fault.kind !== 'drop_after_commit' && fault.kind !== 'slow') return fail(faultResponse(fault));
+  if (fault && fault.kind !== 'drop_after_commit' && fault.kind !== 'timeout_after_commit' && fault.kind !== 'slow') return fail(faultResponse(fault));
 
   let slot: string | null = null;
   const store = ctx.platform?.idempotency;
@@ -224,6 +239,13 @@ function handle(emu: Emulator, router: Router, req: http.IncomingMessage, res: h
     try {
       const decision = begin(store, scope, ctx.idempotencyKey, fingerprint(method, path, params));
       if (decision.kind === 'replay') {
+        emu.stats.replays++;
+        // A replay can be lost on the way back as well.
+        if (fault?.kind === 'timeout_after_commit') return;
+        if (fault?.kind === 'drop_after_commit') {
+          req.socket.destroy();
+          return;
+        }
         const replayHeaders: Record<string, string> = { ...decision.response.headers, 'Request-Id': requestId };
         if (emu.options.idempotentReplayedHeader) replayHeaders['Idempotent-Replayed'] = 'true';
         send(res, decision.response.status, decision.response.body, req.headers.origin ? { ...CORS, ...replayHeaders } : replayHeaders);
@@ -261,9 +283,15 @@ function execute(
     const apiErr = err instanceof ApiError ? err : new ApiError(500, 'api_error', `Emulator failure: ${(err as Error).message}`);
     if (!(err instanceof ApiError)) emu.errors.push((err as Error).stack ?? String(err));
     const headers = { ...baseHeaders, ...apiErr.headers };
-    const text = send(res, apiErr.status, apiErr.body(), headers);
     const code = apiErr.fields.code as string | undefined;
     const notStored = apiErr.status === 401 || apiErr.status === 429 || (code !== undefined && NOT_STORED_CODES.has(code));
+    if (fault?.kind === 'timeout_after_commit' || fault?.kind === 'drop_after_commit') {
+      // The error is stored like any answer; the client just never hears it.
+      settle(notStored ? null : { status: apiErr.status, body: JSON.stringify(apiErr.body()), headers });
+      if (fault.kind === 'drop_after_commit') req.socket.destroy();
+      return;
+    }
+    const text = send(res, apiErr.status, apiErr.body(), headers);
     settle(notStored ? null : { status: apiErr.status, body: text, headers });
   };
   const respond = (result: unknown): void => {
@@ -283,6 +311,11 @@ function execute(
       // The work is committed and stored; the client never hears back and retries with the same key.
       settle(stored);
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'timeout_after_commit') {
+      // Committed and stored, then silence until the client's own timeout: did it happen or not?
+      settle(stored);
       return;
     }
     send(res, 200, text, headers);

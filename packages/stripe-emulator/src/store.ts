@@ -36,6 +36,13 @@ export class AccountState {
   readonly detachedPaymentMethods = new Set<string>();
   /** PMs without a customer that already paid once (§1.8 PM reuse rule). */
   readonly consumedPaymentMethods = new Set<string>();
+  /** Account numbers behind each bank account (payouts to Stripe's failing test numbers fail). */
+  readonly bankNumbers = new Map<string, string>();
+  /** Balance transactions already swept into an automatic payout, and each automatic payout's transactions. */
+  readonly paidOutTransactions = new Set<string>();
+  readonly payoutTransactions = new Map<string, string[]>();
+  /** The Idempotency-Key of the request that made each charge (double-charge report). */
+  readonly chargeKeys = new Map<string, string | null>();
   /** Secrets of each webhook endpoint still inside their rotation grace period. */
   readonly rolledSecrets = new Map<string, { secret: string; expiresAt: number }[]>();
 

@@ -40,7 +40,18 @@ export interface CardDetails {
   fingerprint: string;
   checks: { cvc_check: string | null; address_postal_code_check: string | null; address_line1_check: null };
   three_d_secure_usage: { supported: boolean };
-  wallet: null;
+  /** Set when the card came from a wallet (Express Checkout): `{type, [type]: {}, dynamic_last4}`. */
+  wallet: CardWallet | null;
+}
+
+export type WalletType = 'apple_pay' | 'google_pay' | 'link';
+
+export interface CardWallet {
+  type: WalletType;
+  dynamic_last4: string | null;
+  apple_pay?: Record<string, never>;
+  google_pay?: Record<string, never>;
+  link?: Record<string, never>;
 }
 
 export interface SepaDebitDetails {
@@ -134,7 +145,7 @@ export interface Charge extends StripeObject {
   payment_intent: string | null;
   payment_method: string | null;
   payment_method_details:
-    | { type: 'card'; card: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string } }
+    | { type: 'card'; card: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string; wallet: CardWallet | null } }
     | { type: 'sepa_debit'; sepa_debit: { bank_code: string; country: string; last4: string; fingerprint: string; mandate: string | null } };
   refunded: boolean;
   status: 'succeeded' | 'pending' | 'failed';
@@ -285,6 +296,7 @@ export interface Account extends StripeObject {
   future_requirements: Requirements;
   settings: Record<string, unknown>;
   tos_acceptance: Record<string, unknown>;
+  external_accounts?: { object: 'list'; data: unknown[]; has_more: boolean; url: string };
   controller?: Record<string, unknown>;
 }
 

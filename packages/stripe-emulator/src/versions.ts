@@ -1,3 +1,9 @@
+import { KNOWN_API_VERSIONS } from './catalog/api-versions';
+import type { Emulator } from './emulator';
+
+/** Stripe refuses versions it never released (in Stripe-Version and in a webhook endpoint's api_version). */
+export const isKnownApiVersion = (emu: Emulator, v: string): boolean => KNOWN_API_VERSIONS.has(v) || emu.options.extraApiVersions.includes(v);
+
 /** §12: behaviours that depend on the API version, compared by the version's date part. */
 export const versionAtLeast = (version: string, date: string): boolean => version.slice(0, 10) >= date;
 

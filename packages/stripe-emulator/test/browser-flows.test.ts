@@ -114,6 +114,7 @@ it('express checkout: ready, click resolved, confirm, then confirmPayment with t
     express.mount('#mount');`);
   try {
     await page.click('#kassa-express-checkout-button');
+    await page.click('#kassa-wallet-approve');
     expect(await result(page)).toEqual({ seen: ['ready:googlePay', 'click:google_pay', 'confirm'], status: 'succeeded' });
     const after = await stripe.paymentIntents.retrieve(pi.id);
     expect(after.status).toBe('succeeded');

@@ -116,10 +116,11 @@ describe('charges with Connect (§9.4)', () => {
     });
     const ch = await stripe.charges.retrieve(pi.latest_charge as string);
     const tr = await stripe.transfers.retrieve(ch.transfer as string);
-    expect(tr).toMatchObject({ amount: 9000, destination: acct.id, source_transaction: ch.id });
+    // The full amount is transferred; the application fee comes back to the platform (destination-charges docs).
+    expect(tr).toMatchObject({ amount: 10000, destination: acct.id, source_transaction: ch.id });
     const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 5000, reverse_transfer: true });
     expect(refund.transfer_reversal).toMatch(/^trr_/);
-    expect((await stripe.transfers.retrieve(tr.id)).amount_reversed).toBe(4500);
+    expect((await stripe.transfers.retrieve(tr.id)).amount_reversed).toBe(5000);
   });
 
   it('destination must be a connected account of this platform', async () => {

@@ -111,3 +111,32 @@ describe('setup intents (§2.1)', () => {
     expect((await stripe.setupIntents.list()).data.map((x) => x.id)).toEqual([si.id]);
   });
 });
+
+describe('saved cards over time (issue 15 paths)', () => {
+  it('a saved card that expires declines off-session with expired_card; the network update (automatically_updated) makes it work again', async () => {
+    const e2 = await withEmulator();
+    try {
+      const s = stripeFor(e2, freshKey());
+      const customer = await s.customers.create({ email: 'plan@example.com' });
+      const si = await s.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_visa', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+      const pmId = si.payment_method as string;
+      const pm = await s.paymentMethods.retrieve(pmId);
+      const charge = () =>
+        s.paymentIntents.create({ amount: 2500, currency: 'eur', customer: customer.id, payment_method: pmId, off_session: true, confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+      expect((await charge()).status).toBe('succeeded');
+      // Move the clock past the card's expiry.
+      const now = new Date();
+      const months = (pm.card!.exp_year - now.getUTCFullYear()) * 12 + (pm.card!.exp_month - (now.getUTCMonth() + 1)) + 2;
+      e2.advanceClock(months * 31 * 86400);
+      await expect(charge()).rejects.toMatchObject({ type: 'StripeCardError', code: 'expired_card', decline_code: 'expired_card' });
+      const updated = await raw(e2, 'POST', `/_emulator/payment_methods/${pmId}/automatically_update`, '');
+      expect(updated.json.card.exp_year).toBeGreaterThan(pm.card!.exp_year);
+      const events = await s.events.list({ type: 'payment_method.automatically_updated' });
+      expect(events.data).toHaveLength(1);
+      expect((events.data[0]!.data.previous_attributes as { card: { exp_year: number } }).card.exp_year).toBe(pm.card!.exp_year);
+      expect((await charge()).status).toBe('succeeded');
+    } finally {
+      await e2.close();
+    }
+  });
+});

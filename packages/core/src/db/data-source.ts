@@ -36,6 +36,9 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     logging: opts.logging ?? false,
     extra: {
       max: opts.poolSize ?? 10,
+      // A request waits at most this long for a connection (a pool slot, or a database that does
+      // not answer), then fails with 503 instead of hanging; a refused connection fails at once.
+      connectionTimeoutMillis: 30_000,
       // search_path per connection, so a test schema or a custom schema needs no qualified names.
       // jit off: Kassa's statements touch a handful of rows, but the order placement's plan is
       // estimated from jsonb inputs of unknown size and crosses jit_above_cost; compiling it with

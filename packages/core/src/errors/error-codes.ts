@@ -69,6 +69,7 @@ export const errorCodes = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry in {retryAfter}' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No page at {method} {url}' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side (reference {requestId})' },
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database cannot be reached right now; retry in a few seconds' },
   // Domain services: orders, payments, refunds (order/, payment/, refund/ services)
   PAYMENT_NOT_EXECUTABLE: { status: 409, message: 'Payment {id} cannot be executed: {reason}' },
   REFUND_PROVIDER_INVALID: { status: 400, message: 'A refund of payment {payment} must go through its provider {expected} or be a manual refund, not {provider}' },

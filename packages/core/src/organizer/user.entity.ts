@@ -8,5 +8,7 @@ export class User {
   @Column({ type: 'text', name: 'password_hash' }) passwordHash!: string;
   @Column({ type: 'text', default: '' }) name!: string;
   @Column({ type: 'boolean', name: 'is_active', default: true }) isActive!: boolean;
+  /** Instance operator: sees instance-wide jobs; set from the command line only (`pnpm operator`). */
+  @Column({ type: 'boolean', name: 'is_operator', default: false }) isOperator!: boolean;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }

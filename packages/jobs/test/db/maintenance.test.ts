@@ -130,10 +130,42 @@ describe('plugin jobs', () => {
     expect(await db.dataSource.query(`SELECT event_id::text FROM plugin_run WHERE job = 'acme/on-paid'`)).toEqual([{ event_id: paidEvent.id }]);
     // Enqueued by every sync run, with the same job id: one job.
     const processJob = await rt.queues.plugins.getJob(pluginJobId('acme', 'acct:evt_1'));
-    expect(processJob?.data).toEqual({ plugin: 'acme', job: 'process', payload: { n: 7 } });
+    expect(processJob?.data).toEqual({ plugin: 'acme', job: 'process', payload: { n: 7 }, organizerId: null });
     expect(processJob?.opts.attempts).toBe(2);
     expect((await rt.queues.plugins.getJobSchedulers()).map((s) => s.key)).toEqual([schedulerIds.plugin('acme', 'sync')]);
     await expect(rt.enqueuePluginJob('acme', 'nope', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('binds every plugin job to the organizer it was enqueued for, inherited by what it enqueues, never taken from the plugin', async () => {
+    const o = await createOrderFixture(db.dataSource, { email: null });
+    const other = await createOrderFixture(db.dataSource, { email: null });
+    const jobs = [
+      // Tries to move its follow-up job into another organizer's scope through the options and the payload.
+      { name: 'parent', processor: async (_p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => {
+        await rt.enqueue('child', { organizerId: other.organizerId }, { jobId: 'c1', organizerId: other.organizerId } as never);
+      } },
+      { name: 'child', processor: async () => undefined },
+      { name: 'on-paid', topics: ['order.paid'], processor: async (_p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => {
+        await rt.enqueue('child', {}, { jobId: 'from-event' });
+      } },
+    ] as unknown as PluginJob[];
+    const plugin = definePlugin({ name: 'acme', version: '1.0.0', coreRange: '^0.1.0', jobs });
+    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), plugins: [plugin], pluginHost: hostFor(plugin), clock });
+    await rt.enqueuePluginJob('acme', 'parent', {}, { jobId: 'p1', organizerId: o.organizerId });
+    await emit(db.dataSource, o, 'order.paid');
+    await rt.start({ schedulers: false });
+
+    const child = () => rt.queues.plugins.getJob(pluginJobId('acme', 'c1', o.organizerId));
+    await waitFor('the child job to be enqueued and run', async () => (await (await child())?.getState()) === 'completed');
+    expect((await child())?.data).toEqual({ plugin: 'acme', job: 'child', payload: { organizerId: other.organizerId }, organizerId: o.organizerId });
+    expect(await rt.queues.plugins.getJob(pluginJobId('acme', 'c1', other.organizerId))).toBeUndefined();
+    const fromEvent = () => rt.queues.plugins.getJob(pluginJobId('acme', 'from-event', o.organizerId));
+    await waitFor('the event job\'s follow-up to be enqueued', async () => !!(await fromEvent()));
+    expect((await fromEvent())?.data.organizerId).toBe(o.organizerId);
+    // The same id for another organizer (or for none) is another job: one cannot pre-empt the other's.
+    expect(pluginJobId('acme', 'c1', o.organizerId)).not.toBe(pluginJobId('acme', 'c1', other.organizerId));
+    expect(pluginJobId('acme', 'c1')).not.toBe(pluginJobId('acme', 'c1', o.organizerId));
+    expect(pluginJobId('acme', `c1@${o.organizerId}`)).not.toBe(pluginJobId('acme', 'c1', o.organizerId));
   });
 
   it('refuses plugin jobs without the host they need, before opening any connection', async () => {

@@ -12,6 +12,8 @@ export interface SessionUser {
   organizerSlug: string;
   /** Member of an admin team of this organizer: may change settings and manage jobs. */
   isAdmin: boolean;
+  /** Instance operator (`app_user.is_operator`): also sees the instance-wide jobs. Not tied to an organizer. */
+  isOperator: boolean;
 }
 
 interface MembershipRow {
@@ -22,6 +24,7 @@ interface MembershipRow {
   organizer_name: string;
   organizer_slug: string;
   is_admin: boolean;
+  is_operator: boolean;
 }
 
 /**
@@ -55,7 +58,7 @@ export class LoginService {
   async load(userId: string, organizerId?: string): Promise<SessionUser | null> {
     const rows: MembershipRow[] = await this.dataSource.query(
       `SELECT u.id AS user_id, u.email, u.name, o.id AS organizer_id, o.name AS organizer_name, o.slug AS organizer_slug,
-              bool_or(t.is_admin) AS is_admin
+              bool_or(t.is_admin) AS is_admin, u.is_operator
          FROM app_user u
          JOIN team_member m ON m.user_id = u.id
          JOIN team t ON t.id = m.team_id
@@ -70,6 +73,7 @@ export class LoginService {
     return {
       id: row.user_id, email: row.email, name: row.name,
       organizerId: row.organizer_id, organizerName: row.organizer_name, organizerSlug: row.organizer_slug, isAdmin: row.is_admin,
+      isOperator: row.is_operator,
     };
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { KassaError, type DataSource } from '@kassa/core';
-import { getStoredEmail, listStoredEmails, type FailedJob } from '@kassa/jobs';
+import { KassaError } from '@kassa/core';
+import { getStoredEmail, listStoredEmails, queueNames, type JobViewer, type QueueKey } from '@kassa/jobs';
 import type { AppDeps } from '../deps';
 import { createApiToken, revokeApiToken } from '../auth/api-token';
 import type { SessionUser } from '../auth/login.service';
@@ -9,45 +9,40 @@ import { idParams, redirectWithFlash, renderPage, requireAdmin, userOf } from '.
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
 
 /**
- * Which failed jobs a user may see and retry: event jobs of their organizer's orders, email jobs of
- * their organizer's emails, and (for admins) the instance-wide maintenance jobs. Anything else is
- * treated as absent.
+ * Who is looking at the failed jobs: an organizer's admin sees that organizer's jobs (whatever
+ * queue they are on), an instance operator also the instance-wide ones (maintenance, schedulers,
+ * webhooks). Another organizer's job is treated as absent.
  */
-async function visibleJobs(ds: DataSource, user: SessionUser, jobs: readonly FailedJob[]): Promise<FailedJob[]> {
-  const orderIds = [...new Set(jobs.map((j) => (j.data as { orderId?: unknown } | null)?.orderId).filter((id): id is string => typeof id === 'string'))];
-  const emailIds = [...new Set(jobs.map((j) => (j.data as { emailId?: unknown } | null)?.emailId).filter((id): id is string => typeof id === 'string'))];
-  const ownOrders = new Set<string>(orderIds.length
-    ? (await ds.query('SELECT id FROM kassa_order WHERE organizer_id = $1 AND id::text = ANY($2)', [user.organizerId, orderIds])).map((r: { id: string }) => r.id) : []);
-  const ownEmails = new Set<string>(emailIds.length
-    ? (await ds.query('SELECT id FROM email_message WHERE organizer_id = $1 AND id::text = ANY($2)', [user.organizerId, emailIds])).map((r: { id: string }) => r.id) : []);
-  return jobs.filter((j) => {
-    const data = (j.data ?? {}) as { orderId?: string; emailId?: string };
-    if (j.queue === 'events') return !!data.orderId && ownOrders.has(data.orderId);
-    if (j.queue === 'emails') return !!data.emailId && ownEmails.has(data.emailId);
-    return user.isAdmin;
-  });
+function viewerOf(user: SessionUser): JobViewer {
+  return { organizerId: user.isAdmin ? user.organizerId : null, operator: user.isOperator };
+}
+
+/** The jobs page is for organizer admins and instance operators; anyone else gets 404. */
+function requireJobsViewer(req: FastifyRequest): void {
+  const user = userOf(req);
+  if (!user.isAdmin && !user.isOperator) throw new KassaError('NOT_FOUND', { entity: 'Page' });
 }
 
 /** Failed jobs (list, retry), the stored-emails reader and the organizer's API tokens. */
 export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const ds = deps.dataSource;
 
-  app.get('/control/jobs', { onRequest: async (req) => requireAdmin(req) }, async (req, reply) => {
-    const jobs = deps.jobs ? await visibleJobs(ds, userOf(req), await deps.jobs.listFailedJobs({ limit: 100 })) : [];
-    return renderPage(req, reply, 'jobs', { title: 'Failed jobs', section: 'jobs', jobs, available: !!deps.jobs });
+  app.get('/control/jobs', { onRequest: async (req) => requireJobsViewer(req) }, async (req, reply) => {
+    const user = userOf(req);
+    const jobs = deps.jobs ? await deps.jobs.listFailedJobs({ limit: 100, viewer: viewerOf(user) }) : [];
+    return renderPage(req, reply, 'jobs', { title: 'Failed jobs', section: 'jobs', jobs, available: !!deps.jobs, operator: user.isOperator });
   });
 
-  app.post<{ Params: { queue: string; id: string } }>('/control/jobs/:queue/:id/retry', {
+  app.post<{ Params: { queue: QueueKey; id: string } }>('/control/jobs/:queue/:id/retry', {
     schema: {
-      params: { type: 'object', required: ['queue', 'id'], properties: { queue: { type: 'string', enum: ['events', 'emails', 'maintenance'] }, id: { type: 'string', minLength: 1, maxLength: 200 } } },
+      params: { type: 'object', required: ['queue', 'id'], properties: { queue: { type: 'string', enum: Object.keys(queueNames) }, id: { type: 'string', minLength: 1, maxLength: 300 } } },
       body: csrfOnly,
     },
-    onRequest: async (req) => requireAdmin(req),
+    onRequest: async (req) => requireJobsViewer(req),
   }, async (req, reply) => {
     if (!deps.jobs) throw new KassaError('NOT_FOUND', { entity: 'Job' });
-    const visible = await visibleJobs(ds, userOf(req), await deps.jobs.listFailedJobs({ queue: req.params.queue as FailedJob['queue'], limit: 1000 }));
-    if (!visible.some((j) => j.id === req.params.id)) throw new KassaError('NOT_FOUND', { entity: 'Job' });
-    await deps.jobs.retryJob(req.params.queue as FailedJob['queue'], req.params.id);
+    // The runtime checks the job's organizer against the viewer and answers NOT_FOUND for another's.
+    await deps.jobs.retryJob(req.params.queue, req.params.id, viewerOf(userOf(req)));
     return redirectWithFlash(req, reply, '/control/jobs', `Job ${req.params.id} queued again.`);
   });
 

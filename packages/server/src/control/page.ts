@@ -14,7 +14,8 @@ const nav = [
   { href: '/control/events', label: 'Events', key: 'events', admin: false },
   { href: '/control/orders', label: 'Orders', key: 'orders', admin: false },
   { href: '/control/settings/payment', label: 'Payment settings', key: 'settings', admin: true },
-  { href: '/control/jobs', label: 'Jobs', key: 'jobs', admin: true },
+  // Instance operators see the instance-wide jobs here even without an admin team.
+  { href: '/control/jobs', label: 'Jobs', key: 'jobs', admin: true, operator: true },
   { href: '/control/emails', label: 'Emails', key: 'emails', admin: false },
   { href: '/control/api-tokens', label: 'API tokens', key: 'tokens', admin: true },
 ];
@@ -56,7 +57,7 @@ export async function renderPage(
     flash,
     brandHref: '/control',
     brandName: user ? `Kassa · ${user.organizerName}` : 'Kassa',
-    nav: user ? nav.filter((n) => !n.admin || user.isAdmin).map((n) => ({ ...n, active: n.key === data.section })) : undefined,
+    nav: user ? nav.filter((n) => !n.admin || user.isAdmin || ('operator' in n && user.isOperator)).map((n) => ({ ...n, active: n.key === data.section })) : undefined,
     bodyClass: 'control',
     cspNonce: reply.cspNonce?.script,
   });

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isKassaError, KassaError } from '@kassa/core';
+import { isDatabaseUnavailable, isKassaError, KassaError } from '@kassa/core';
 
 /** The one JSON error body of the API: `{ error: { code, message, params } }`. */
 export interface ErrorBody {
@@ -16,7 +16,8 @@ function wantsJson(req: FastifyRequest): boolean {
 
 /**
  * Maps anything thrown by a route to a catalogued KassaError: schema validation → VALIDATION_FAILED
- * naming the field, CSRF → CSRF_INVALID, rate limit → RATE_LIMITED, unknown errors → INTERNAL_ERROR
+ * naming the field, CSRF → CSRF_INVALID, rate limit → RATE_LIMITED, a database that cannot be
+ * reached → DATABASE_UNAVAILABLE (503), unknown errors → INTERNAL_ERROR
  * (logged, message hidden so internals never reach a buyer).
  */
 export function toKassaError(err: unknown, req: FastifyRequest): KassaError {
@@ -39,12 +40,15 @@ export function toKassaError(err: unknown, req: FastifyRequest): KassaError {
   }
   if (e.statusCode === 400 && e instanceof SyntaxError) return new KassaError('VALIDATION_FAILED', { field: 'body', detail: 'body is not valid JSON' });
   if (e.statusCode === 413) return new KassaError('VALIDATION_FAILED', { field: 'body', detail: 'body is too large' });
+  // A database that is down or restarting: 503 with Retry-After, so clients and proxies retry.
+  if (isDatabaseUnavailable(err)) return new KassaError('DATABASE_UNAVAILABLE', {}, { cause: err });
   return new KassaError('INTERNAL_ERROR', { requestId: req.id }, { cause: err });
 }
 
 async function send(req: FastifyRequest, reply: FastifyReply, err: KassaError): Promise<FastifyReply> {
   reply.status(err.status);
   if (err.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) reply.header('retry-after', '60');
+  if (err.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '5');
   if (wantsJson(req)) {
     const body: ErrorBody = { error: { code: err.code, message: err.message, params: { ...err.params } } };
     if (err.code === 'INTERNAL_ERROR') body.error.params = { requestId: req.id };

@@ -6,8 +6,11 @@ import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import type { LoginService } from '../auth/login.service';
 
-/** Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches up). */
-export type PluginJobEnqueuer = (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }) => Promise<void>;
+/**
+ * Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches
+ * up). `organizerId` is set here from the route's signed-in organizer, never by the plugin.
+ */
+export type PluginJobEnqueuer = (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number; organizerId?: string | null }) => Promise<void>;
 
 export interface PluginRoutesOptions {
   deps: AppDeps;
@@ -40,7 +43,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
 
   for (const { plugin, route } of opts.routes) {
     const url = `/plugins/${plugin}${route.path}`;
-    const runtime = runtimeFor(app, opts, plugin);
+    const runtimeOf = runtimeFor(app, opts, plugin);
     app.route({
       method: route.method,
       url,
@@ -60,7 +63,9 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           organizerId,
           ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
         };
-        const res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtime);
+        // Jobs enqueued from a control or API route belong to its organizer; from a shop or
+        // webhook route to no organizer (instance-wide: only operators see them fail).
+        const res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtimeOf(organizerId ?? null));
         return sendPluginResponse(req, reply, res, route.kind === 'control');
       },
     });
@@ -118,17 +123,22 @@ async function sendPluginResponse(req: FastifyRequest, reply: FastifyReply, res:
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(res.body));
 }
 
-function runtimeFor(app: FastifyInstance, opts: PluginRoutesOptions, plugin: string): PluginRuntime {
+/** The plugin's runtime for one request, its `enqueue` bound to the request's organizer (null: none). */
+function runtimeFor(app: FastifyInstance, opts: PluginRoutesOptions, plugin: string): (organizerId: string | null) => PluginRuntime {
   const { deps } = opts;
   const logger = app.log.child({ plugin });
   const log = (level: 'info' | 'warn' | 'error') => (msg: string, data?: Record<string, unknown>) => logger[level](data ?? {}, msg);
-  return {
+  const base: Omit<PluginRuntime, 'enqueue'> = {
     core: deps.core, dataSource: deps.dataSource, settings: deps.settings, providers: deps.providers, clock: deps.clock,
     baseUrl: deps.config.baseUrl,
-    async enqueue(job, payload, jobOpts) {
-      if (!opts.enqueue) throw new KassaError('PROVIDER_ERROR', { provider: plugin, detail: `no job runtime to enqueue ${job}` });
-      await opts.enqueue(plugin, job, payload, jobOpts);
-    },
     log: { info: log('info'), warn: log('warn'), error: log('error') },
   };
+  return (organizerId) => ({
+    ...base,
+    async enqueue(job, payload, jobOpts) {
+      if (!opts.enqueue) throw new KassaError('PROVIDER_ERROR', { provider: plugin, detail: `no job runtime to enqueue ${job}` });
+      // Only the id and the delay come from the plugin; the organizer is the route's.
+      await opts.enqueue(plugin, job, payload, { jobId: jobOpts?.jobId, delayMs: jobOpts?.delayMs, organizerId });
+    },
+  });
 }

@@ -18,8 +18,10 @@ export interface SeedResult {
  * First start only: a demo organizer with an event ("Summer Fest"), three products in one quota,
  * manual payment enabled, and a demo login with a random password (printed by main.ts and kept in
  * the data directory). Any existing organizer means the instance is set up: nothing is written.
+ * With `operator` (the embedded default, where whoever started the process runs the instance) the
+ * demo login is also the instance's operator.
  */
-export async function seedDemo(ds: DataSource, settings: SettingsStore, hash: HashOptions = {}): Promise<SeedResult> {
+export async function seedDemo(ds: DataSource, settings: SettingsStore, hash: HashOptions = {}, opts: { operator?: boolean } = {}): Promise<SeedResult> {
   if ((await ds.getRepository(Organizer).count()) > 0) return { created: false, login: null, eventUrlPath: null };
   const password = randomBytes(9).toString('base64url');
   const login = { email: 'demo@kassa.local', password };
@@ -36,7 +38,7 @@ export async function seedDemo(ds: DataSource, settings: SettingsStore, hash: Ha
       { eventId: event.id, name: 'Workshop (free)', price: 0, active: true, position: 3 },
     ]);
     await tx.getRepository(Quota).save({ eventId: event.id, name: 'Festival ground', size: 500, products });
-    const user = await tx.getRepository(User).save({ email: login.email, passwordHash, name: 'Demo Organizer', isActive: true });
+    const user = await tx.getRepository(User).save({ email: login.email, passwordHash, name: 'Demo Organizer', isActive: true, isOperator: opts.operator ?? false });
     const team = await tx.getRepository(Team).save({ organizerId: organizer.id, name: 'Owners', isAdmin: true });
     await tx.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
     return { organizer, event };

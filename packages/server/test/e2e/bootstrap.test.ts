@@ -44,6 +44,8 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
     // The webhook endpoint was created at the emulator and its secret stored.
     expect(stripe.webhookSecrets).toEqual([expect.stringMatching(/^whsec_/)]);
     expect(first.login).toMatchObject({ email: 'demo@kassa.local' });
+    // On a DATABASE_URL the demo login is no instance operator (only the embedded default's is).
+    expect(await first.kassa.dataSource.query('SELECT is_operator FROM app_user')).toEqual([{ is_operator: false }]);
   } finally {
     await first.close();
   }

@@ -19,6 +19,8 @@ describe('first-start demo seed', () => {
     expect(browser.cookie).toContain('kassa_session=');
     const user = await t.db.dataSource.getRepository(User).findOneByOrFail({ email: first.login!.email });
     expect(user.passwordHash).not.toContain(first.login!.password);
+    // Only the embedded default (bootstrap) makes the demo login an operator.
+    expect(user.isOperator).toBe(false);
 
     const second = await seedDemo(t.db.dataSource, t.deps.settings);
     expect(second).toEqual({ created: false, login: null, eventUrlPath: null });

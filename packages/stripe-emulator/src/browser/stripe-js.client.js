@@ -43,6 +43,31 @@
     return e;
   }
 
+  /* Integration mistakes the double noticed (late click resolve, missing complete(), …); tests read Stripe.kassaErrors. */
+  var kassaErrors = [];
+  function reportIntegrationError(message) {
+    kassaErrors.push(message);
+    console.error('[Stripe.js emulator] ' + message);
+  }
+
+  /* Amounts in the currency's Stripe exponent (§7.1), as the wallet sheet shows them: integer string arithmetic only. */
+  var ZERO_DECIMAL = ['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'];
+  var THREE_DECIMAL = ['bhd', 'jod', 'kwd', 'omr', 'tnd'];
+  var TIMES_100 = ['isk', 'ugx'];
+  function formatAmount(amount, currency) {
+    var c = String(currency || '').toLowerCase();
+    var n = String(Math.abs(Math.trunc(Number(amount) || 0)));
+    var whole;
+    if (ZERO_DECIMAL.indexOf(c) !== -1) whole = n;
+    else if (TIMES_100.indexOf(c) !== -1) whole = n.length > 2 ? n.slice(0, -2) : '0';
+    else {
+      var e = THREE_DECIMAL.indexOf(c) !== -1 ? 3 : 2;
+      var padded = n.length <= e ? new Array(e - n.length + 2).join('0') + n : n;
+      whole = padded.slice(0, -e) + '.' + padded.slice(-e);
+    }
+    return whole + ' ' + c.toUpperCase();
+  }
+
   function validationError(code, message) {
     return { type: 'validation_error', code: code, message: message };
   }
@@ -130,8 +155,13 @@
   Stripe.prototype._createCardPaymentMethod = function (element, billingDetails) {
     var params = { type: 'card' };
     if (!element) return Promise.reject(integrationError('No card or payment element to collect the card from: create and mount one first.'));
-    if (element === 'wallet' || element._type === 'expressCheckout') {
-      params.card = { token: 'tok_visa' }; // the test wallet always hands over a Visa test card
+    if (element._type === 'expressCheckout') {
+      // The wallet already handed over its card when the buyer approved the sheet.
+      if (element._walletPm) return Promise.resolve({ paymentMethod: element._walletPm });
+      return Promise.resolve({ error: validationError('incomplete', 'The wallet payment has not been approved yet.') });
+    }
+    if (element === 'wallet') {
+      params.card = { token: 'tok_visa' }; // the deprecated payment request sheet hands over a Visa test card
     } else {
       var card = element._readCard();
       if (card.error) return Promise.resolve({ error: card.error });
@@ -240,6 +270,8 @@
           out[resultKey] = intent;
           return out;
         }
+        // 3-D Secure runs outside the wallet sheet (§8.2): the sheet closes first.
+        if (opts.beforeChallenge) opts.beforeChallenge();
         return self._challenge(intent).then(function () {
           return self._retrieve(kind, clientSecret);
         }).then(function (r2) {
@@ -261,7 +293,9 @@
     if (redirect === 'always' && !returnUrl) return { error: integrationError('confirmParams.return_url is required when redirect is "always".') };
     var pmData = confirmParams.payment_method_data || {};
     delete confirmParams.payment_method_data;
-    var source = confirmParams.payment_method || { element: elements ? elements._cardSource() : null, billingDetails: pmData.billing_details };
+    var express = elements && elements._expressActive ? elements._elements.expressCheckout : null;
+    var source = confirmParams.payment_method || (express && express._walletPm ? express._walletPm.id : null) ||
+      { element: elements ? elements._cardSource() : null, billingDetails: pmData.billing_details };
     delete confirmParams.payment_method;
     return { clientSecret: clientSecret, source: source, extra: confirmParams, opts: { redirect: redirect, returnUrl: returnUrl } };
   }
@@ -273,7 +307,34 @@
     if (els && els._options.mode && !els._submitted) {
       return Promise.reject(integrationError('elements.submit() must be called before stripe.confirmPayment() when using deferred intent creation.'));
     }
-    return this._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts);
+    var self = this;
+    var express = els && els._expressActive ? els._elements.expressCheckout : null;
+    var run = function () {
+      if (!express) return self._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts);
+      return confirmExpress();
+    };
+    // Deferred intents: the intent the server created must be for what the page (and the wallet sheet) showed.
+    if (els && els._options.mode === 'payment' && els._options.amount !== undefined && (window.KassaStripeEmulator || {}).checkDeferredIntent !== false) {
+      return this._retrieve('payment_intent', a.clientSecret).then(function (r) {
+        var pi = r.body;
+        if (!r.body.error && (pi.amount !== Number(els._options.amount) || pi.currency !== String(els._options.currency).toLowerCase())) {
+          var msg = 'confirmPayment: the PaymentIntent (' + pi.amount + ' ' + pi.currency + ') does not match the amount and currency passed to stripe.elements() (' +
+            els._options.amount + ' ' + els._options.currency + ').';
+          reportIntegrationError(msg);
+          throw integrationError(msg);
+        }
+        return run();
+      });
+    }
+    return run();
+    function confirmExpress() {
+      a.opts.beforeChallenge = function () { express._closeSheet('authenticating'); };
+      return self._confirm('payment_intent', a.clientSecret, a.source, a.extra, a.opts).then(function (r) {
+        if (r.paymentIntent) express._closeSheet('succeeded');
+        else if (r.error) express._sheetStatus('Payment not completed: ' + (r.error.message || r.error.code) + ' (waiting for paymentFailed)');
+        return r;
+      });
+    }
   };
 
   Stripe.prototype.confirmSetup = function (args) {
@@ -355,7 +416,7 @@
       show: function () {
         self._createCardPaymentMethod('wallet').then(function (r) {
           // §8.2: complete() must be called within 30 s; the double says so loudly if it is not.
-          var timer = setTimeout(function () { console.error('paymentRequest: ev.complete() was not called within 30 seconds'); pr.completed = 'timeout'; }, 30000);
+          var timer = setTimeout(function () { reportIntegrationError('paymentRequest: ev.complete() was not called within 30 seconds'); pr.completed = 'timeout'; }, 30000);
           var ev = {
             paymentMethod: r.paymentMethod, walletName: 'googlePay', methodName: 'google_pay',
             complete: function (status) { clearTimeout(timer); pr.completed = status; },
@@ -406,6 +467,13 @@
   Elements.prototype.submit = function () {
     var source = this._cardSource();
     this._submitted = true;
+    if (source && source._type === 'expressCheckout') {
+      if (!source._walletPm) {
+        this._submitted = false;
+        return Promise.resolve({ error: validationError('incomplete', 'The wallet payment has not been approved yet.') });
+      }
+      return Promise.resolve({ selectedPaymentMethod: source._walletType });
+    }
     if (source && source._type !== 'expressCheckout') {
       var card = source._readCard();
       if (card.error) {
@@ -447,20 +515,27 @@
     var node = typeof target === 'string' ? document.querySelector(target) : target;
     if (!node) throw integrationError('mount(): no element matches ' + target);
     if (this._root) this.unmount();
-    this._root = this._type === 'expressCheckout' ? this._renderExpress() : this._renderCard();
-    node.appendChild(this._root);
     var self = this;
-    setTimeout(function () {
-      var ready = { elementType: self._type };
-      if (self._type === 'expressCheckout') {
-        var cfg = window.KassaStripeEmulator || {};
-        ready.availablePaymentMethods = cfg.availablePaymentMethods !== undefined ? cfg.availablePaymentMethods : { applePay: false, googlePay: true, link: false, paypal: false, amazonPay: false };
-      }
-      self._emit('ready', ready);
-    }, 0);
+    if (this._type === 'expressCheckout') {
+      this._root = document.createElement('div');
+      this._root.className = 'kassa-express-checkout';
+      node.appendChild(this._root);
+      this._availability().then(function (available) {
+        if (!self._root) return;
+        self._renderExpressButtons(available);
+        var any = Object.keys(available).some(function (k) { return available[k]; });
+        // §8.3: availablePaymentMethods is undefined when no wallet can be shown.
+        self._emit('ready', { elementType: self._type, availablePaymentMethods: any ? available : undefined });
+      });
+      return;
+    }
+    this._root = this._renderCard();
+    node.appendChild(this._root);
+    setTimeout(function () { self._emit('ready', { elementType: self._type }); }, 0);
   };
 
   Element.prototype.unmount = function () {
+    if (this._sheet) this._closeSheet('canceled');
     if (this._root) this._root.remove();
     this._root = null;
   };
@@ -553,41 +628,10 @@
     return out;
   };
 
-  /* Express Checkout (§8.3): a test-wallet button; click must be resolved within 1 s, then confirm. */
-  Element.prototype._renderExpress = function () {
-    var self = this;
-    var root = document.createElement('div');
-    root.className = 'kassa-express-checkout';
-    var button = document.createElement('button');
-    button.type = 'button';
-    button.id = 'kassa-express-checkout-button';
-    button.textContent = 'Pay with test wallet';
-    button.addEventListener('click', function () {
-      var settled = false;
-      var timer = setTimeout(function () {
-        if (!settled) { settled = true; console.error('expressCheckout: click event was not resolved within 1 second'); self._emit('cancel', { elementType: 'expressCheckout' }); }
-      }, 1000);
-      self._emit('click', {
-        elementType: 'expressCheckout', expressPaymentType: 'google_pay',
-        resolve: function () {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          self._group._expressActive = true;
-          self._emit('confirm', {
-            elementType: 'expressCheckout', expressPaymentType: 'google_pay',
-            billingDetails: { name: 'Test Wallet', email: 'wallet@example.com' },
-            paymentFailed: function (p) { self._group._expressActive = false; self._failed = p || {}; },
-          });
-        },
-        reject: function () { settled = true; clearTimeout(timer); },
-      });
-    });
-    root.appendChild(button);
-    return root;
-  };
+  /* @express-checkout: express-checkout.client.js is inserted here when served (same closure). */
 
   window.Stripe = Stripe;
   window.Stripe.version = 3;
   window.Stripe.kassaEmulator = true;
+  window.Stripe.kassaErrors = kassaErrors;
 })();

@@ -6,7 +6,9 @@ import { page } from './pages';
 
 /** Serves the Stripe.js double (plain JS in stripe-js.client.js) at the URLs a page may load it from. */
 export function registerStripeJs(r: Router): void {
-  const source = readFileSync(join(__dirname, 'stripe-js.client.js'), 'utf8');
+  // One script for the page: the Express Checkout part lives in its own file but shares the closure.
+  const express = readFileSync(join(__dirname, 'express-checkout.client.js'), 'utf8');
+  const source = readFileSync(join(__dirname, 'stripe-js.client.js'), 'utf8').replace(/^ *\/\* @express-checkout:.*\*\/$/m, () => express);
   const serve = () => new RawResponse(200, { 'Content-Type': 'application/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }, source);
   for (const path of ['/v3', '/js/stripe.js', '/v3/stripe.js']) r.add('GET', path, serve, 'none');
   r.add('GET', '/', (ctx) =>

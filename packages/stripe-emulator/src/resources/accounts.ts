@@ -6,16 +6,10 @@ import { RawResponse, type Ctx, type Router } from '../router';
 import type { AccountState } from '../store';
 import type { Account } from '../types';
 import { page, escapeHtml } from '../browser/pages';
+import { addExternalAccount } from './external-accounts';
+import { capabilityObject, clearRequirements, INITIAL_REQUIREMENTS, provides, refreshAccount, type RequirementError } from './requirements';
 
-/** §9.1: what a fresh connected account still has to provide, keyed to the params that provide it. */
-const REQUIREMENTS: Record<string, (p: Params) => boolean> = {
-  business_type: (p) => p.has('business_type'),
-  'business_profile.url': (p) => !!p.loose('business_profile')?.url,
-  external_account: (p) => p.has('external_account'),
-  'tos_acceptance.date': (p) => !!p.loose('tos_acceptance')?.date,
-  'tos_acceptance.ip': (p) => !!p.loose('tos_acceptance')?.ip,
-  'representative.first_name': (p) => !!p.loose('individual')?.first_name || !!p.loose('company')?.name,
-};
+export { refreshAccount } from './requirements';
 
 const ACCOUNT_PARAMS = ['account_token', 'business_profile', 'business_type', 'capabilities', 'company', 'default_currency', 'documents', 'email', 'external_account', 'groups', 'individual', 'metadata', 'settings', 'tos_acceptance'];
 
@@ -27,35 +21,24 @@ export function getConnected(ctx: Ctx, id: string): AccountState {
   return state;
 }
 
-/** Recomputes the derived flags after requirements changed, emitting account.updated / capability.updated. */
-export function refreshAccount(emu: Emulator, state: AccountState, previous: Record<string, unknown>): void {
-  const a = state.account;
-  const done = a.requirements.currently_due.length === 0 && a.requirements.past_due.length === 0;
-  a.requirements.disabled_reason = done ? null : a.requirements.disabled_reason ?? 'requirements.past_due';
-  a.charges_enabled = done;
-  a.payouts_enabled = done;
-  if (done) a.details_submitted = true;
-  const capsBefore = { ...a.capabilities };
-  for (const k of Object.keys(a.capabilities)) a.capabilities[k] = done ? 'active' : 'inactive';
-  emu.emit(state, 'account.updated', a, { ...previous, capabilities: capsBefore });
-  for (const [k, v] of Object.entries(a.capabilities)) {
-    if (capsBefore[k] !== v) emu.emit(state, 'capability.updated', { id: k, object: 'capability', account: a.id, requested: true, status: v, requirements: a.requirements }, { status: capsBefore[k] });
-  }
+/** Onboarding that provides `external_account` leaves a (successful) test bank account behind. */
+function ensureBankAccount(emu: Emulator, state: AccountState): void {
+  if (state.coll('bank_account').size === 0) addExternalAccount(emu, state, { account_number: '000123456789' });
 }
 
 export function completeOnboarding(emu: Emulator, state: AccountState): Account {
   const a = state.account;
   const previous = { requirements: structuredClone(a.requirements), charges_enabled: a.charges_enabled, details_submitted: a.details_submitted };
-  a.requirements.currently_due = [];
-  a.requirements.eventually_due = [];
-  a.requirements.past_due = [];
-  a.requirements.disabled_reason = null;
+  clearRequirements(a.requirements, () => true);
+  ensureBankAccount(emu, state);
+  a.requirements.current_deadline = null;
+  if (!a.requirements.disabled_reason?.startsWith('rejected.')) a.requirements.disabled_reason = null;
   a.details_submitted = true;
-  refreshAccount(emu, state, previous);
+  refreshAccount(emu, state, previous, true);
   return a;
 }
 
-function applyUpdate(state: AccountState, p: Params): Record<string, unknown> {
+function applyUpdate(emu: Emulator, state: AccountState, p: Params): Record<string, unknown> {
   const a = state.account;
   const previous: Record<string, unknown> = { requirements: structuredClone(a.requirements) };
   if (p.has('email')) a.email = p.str('email') ?? null;
@@ -69,13 +52,14 @@ function applyUpdate(state: AccountState, p: Params): Record<string, unknown> {
   if (caps) for (const k of Object.keys(caps)) if (!(k in a.capabilities)) a.capabilities[k] = 'inactive';
   const settings = p.loose('settings');
   if (settings) a.settings = { ...a.settings, ...settings };
-  for (const [req, provided] of Object.entries(REQUIREMENTS)) {
-    if (provided(p)) {
-      a.requirements.currently_due = a.requirements.currently_due.filter((r) => r !== req);
-      a.requirements.eventually_due = a.requirements.eventually_due.filter((r) => r !== req);
-      a.requirements.past_due = a.requirements.past_due.filter((r) => r !== req);
-    }
+  // A bank token (btok_…) or the bank account's fields.
+  if (typeof p.raw.external_account === 'string') {
+    if (p.raw.external_account) addExternalAccount(emu, state, { account_number: '000123456789' });
+  } else {
+    const bank = p.loose('external_account');
+    if (bank) addExternalAccount(emu, state, bank);
   }
+  clearRequirements(a.requirements, (req) => provides(p.raw, req));
   return previous;
 }
 
@@ -89,17 +73,19 @@ export function registerAccounts(r: Router): void {
     const id = ctx.emu.ids.id('acct_1', 15);
     const a = ctx.emu.newAccountObject(id, type, (p.str('country') ?? ctx.account.account.country).toUpperCase(), p.str('email') ?? null);
     if (controller) a.controller = controller;
-    const due = Object.keys(REQUIREMENTS);
+    const due = [...INITIAL_REQUIREMENTS];
     a.requirements = { ...a.requirements, currently_due: [...due], eventually_due: [...due], past_due: [...due], disabled_reason: 'requirements.past_due', current_deadline: null };
     const state = ctx.emu.addConnected(ctx.account, a);
     ctx.emu.own(id, state);
-    applyUpdate(state, p);
-    const done = a.requirements.currently_due.length === 0;
-    if (done) {
-      a.requirements.disabled_reason = null;
-      a.charges_enabled = a.payouts_enabled = a.details_submitted = true;
-      for (const k of Object.keys(a.capabilities)) a.capabilities[k] = 'active';
-    }
+    applyUpdate(ctx.emu, state, p);
+    // Derive the flags without events: the account is new (Stripe sends no account.updated for creation).
+    const r = a.requirements;
+    r.eventually_due = [...new Set([...r.eventually_due, ...r.currently_due, ...r.past_due])];
+    const done = r.currently_due.length === 0 && r.past_due.length === 0;
+    r.disabled_reason = done ? null : 'requirements.past_due';
+    a.charges_enabled = a.payouts_enabled = done;
+    a.details_submitted = done;
+    for (const k of Object.keys(a.capabilities)) a.capabilities[k] = done ? 'active' : 'inactive';
     return a;
   });
   r.add('GET', '/v1/accounts/:id', (ctx, [id]) => {
@@ -113,8 +99,9 @@ export function registerAccounts(r: Router): void {
   r.add('POST', '/v1/accounts/:id', (ctx, [id]) => {
     const p = new Params(ctx.params, ACCOUNT_PARAMS);
     const state = getConnected(ctx, id as string);
-    const previous = applyUpdate(state, p);
-    refreshAccount(ctx.emu, state, previous);
+    const previous = applyUpdate(ctx.emu, state, p);
+    // Stripe sends account.updated for any property change, requirements or not.
+    refreshAccount(ctx.emu, state, previous, true);
     return state.account;
   });
   r.add('DELETE', '/v1/accounts/:id', (ctx, [id]) => {
@@ -129,14 +116,7 @@ export function registerAccounts(r: Router): void {
     const items = [...ctx.emu.accounts.values()].filter((s) => s.platformId === ctx.account.id).map((s) => s.account);
     return paginate(items, p, '/v1/accounts');
   });
-  const capability = (state: AccountState, name: string) => ({
-    id: name,
-    object: 'capability',
-    account: state.id,
-    requested: true,
-    status: state.account.capabilities[name],
-    requirements: { currently_due: state.account.requirements.currently_due, past_due: state.account.requirements.past_due, disabled_reason: state.account.requirements.disabled_reason },
-  });
+  const capability = capabilityObject;
   r.add('GET', '/v1/accounts/:id/capabilities', (ctx, [id]) => {
     new Params(ctx.params, []);
     const state = getConnected(ctx, id as string);
@@ -188,12 +168,27 @@ export function registerAccounts(r: Router): void {
     if (!link) return RawResponse.html(page('Link not found', '<p>This onboarding link does not exist.</p>'), 404);
     if (link.used || link.expiresAt < ctx.emu.nowSeconds()) return RawResponse.redirect(link.refresh_url);
     link.used = true;
+    const state = ctx.emu.account(link.account);
+    const r = state?.account.requirements;
+    const due = r ? [...new Set([...r.past_due, ...r.currently_due])] : [];
+    const errors = new Map(((r?.errors ?? []) as RequirementError[]).map((e) => [e.requirement, e]));
+    // One checkbox per requirement, all ticked: untick one to leave it unprovided (a test of partial onboarding).
+    const items = due
+      .map((req, i) => {
+        const err = errors.get(req);
+        const note = err ? ` <em class="kassa-requirement-error" data-code="${escapeHtml(err.code)}">${escapeHtml(err.reason)}</em>` : '';
+        return `<li><label><input type="checkbox" name="provide[${i}]" value="${escapeHtml(req)}" data-requirement="${escapeHtml(req)}" checked> ${escapeHtml(req)}</label>${note}</li>`;
+      })
+      .join('');
+    const t = escapeHtml(token as string);
     return RawResponse.html(
       page(
         'Connect onboarding',
         `<p>Onboarding for <code>${escapeHtml(link.account)}</code> (${escapeHtml(link.type)}).</p>
-<form method="post" action="/_emulator/connect/onboarding/${escapeHtml(token as string)}/complete"><button id="kassa-onboarding-complete" type="submit">Complete onboarding</button></form>
-<form method="post" action="/_emulator/connect/onboarding/${escapeHtml(token as string)}/leave"><button id="kassa-onboarding-leave" type="submit">Leave without finishing</button></form>`,
+<form method="post" action="/_emulator/connect/onboarding/${t}/complete"><input type="hidden" name="form" value="1">
+<p>Information Stripe asks for${r?.current_deadline ? ` (due by ${new Date(r.current_deadline * 1000).toISOString()})` : ''}:</p><ul id="kassa-onboarding-requirements">${items || '<li>nothing</li>'}</ul>
+<button id="kassa-onboarding-complete" type="submit">Complete onboarding</button></form>
+<form method="post" action="/_emulator/connect/onboarding/${t}/leave"><button id="kassa-onboarding-leave" type="submit">Leave without finishing</button></form>`,
       ),
     );
   }, 'none');
@@ -201,7 +196,18 @@ export function registerAccounts(r: Router): void {
     const link = ctx.emu.accountLinks.get(token as string);
     if (!link) return RawResponse.html(page('Link not found', '<p>This onboarding link does not exist.</p>'), 404);
     const state = ctx.emu.account(link.account);
-    if (state && action === 'complete') completeOnboarding(ctx.emu, state);
+    if (state && action === 'complete') {
+      const raw = ctx.params.provide;
+      const provided = raw === undefined ? [] : Array.isArray(raw) ? raw : typeof raw === 'object' ? Object.values(raw) : [raw];
+      // A form post provides the ticked requirements; a bare POST (scripts, older tests) provides everything.
+      if (ctx.params.form === undefined) completeOnboarding(ctx.emu, state);
+      else {
+        const previous = { requirements: structuredClone(state.account.requirements) };
+        clearRequirements(state.account.requirements, (req) => provided.includes(req));
+        if (provided.includes('external_account')) ensureBankAccount(ctx.emu, state);
+        refreshAccount(ctx.emu, state, previous, true);
+      }
+    }
     return RawResponse.redirect(link.return_url);
   }, 'none');
   r.add('GET', '/_emulator/connect/express/:id', (_ctx, [id]) => RawResponse.html(page('Express dashboard', `<p>Express dashboard of <code>${escapeHtml(id as string)}</code> (emulated).</p>`)), 'none');

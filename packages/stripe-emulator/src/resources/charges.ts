@@ -51,7 +51,7 @@ export function createCharge(
     payment_intent: pi.id,
     payment_method: pm.id,
     payment_method_details: pm.card
-      ? { type: 'card', card: { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, country: pm.card.country, funding: pm.card.funding } }
+      ? { type: 'card', card: { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, country: pm.card.country, funding: pm.card.funding, wallet: pm.card.wallet } }
       : { type: 'sepa_debit', sepa_debit: { bank_code: pm.sepa_debit?.bank_code ?? '', country: pm.sepa_debit?.country ?? '', last4: pm.sepa_debit?.last4 ?? '', fingerprint: pm.sepa_debit?.fingerprint ?? '', mandate: null } },
     refunded: false,
     status: outcome.ok ? (pm.type === 'sepa_debit' ? 'pending' : 'succeeded') : 'failed',
@@ -60,6 +60,7 @@ export function createCharge(
     transfer_group: pi.transfer_group,
   };
   account.put('charge', ch);
+  account.chargeKeys.set(ch.id, emu.current?.idempotencyKey ?? null);
   emu.own(ch.id, account);
   return ch;
 }
@@ -77,10 +78,12 @@ export function settleCharge(emu: Emulator, account: AccountState, ch: Charge): 
   if (ch.transfer_data) {
     const destination = emu.account(ch.transfer_data.destination);
     if (destination) {
-      const amount = ch.transfer_data.amount ?? ch.amount_captured - feeAmount;
+      // §9.4 (destination-charges docs): the full amount goes to the destination, then the application fee
+      // comes back to the platform as an ApplicationFee; with transfer_data[amount] only that amount moves.
+      const amount = Math.min(ch.transfer_data.amount ?? ch.amount_captured, ch.amount_captured);
       const tr = createTransfer(emu, account, destination, { amount, currency: ch.currency, source_transaction: ch.id, transfer_group: ch.transfer_group });
       ch.transfer = tr.id;
-      if (feeAmount > 0) ch.application_fee = createApplicationFee(emu, account, destination, ch, feeAmount).id;
+      if (feeAmount > 0 && ch.transfer_data.amount === null) ch.application_fee = createApplicationFee(emu, account, destination, ch, feeAmount).id;
     }
   } else if (account !== platform && feeAmount > 0) {
     // Direct charge: the fee moves from the connected account to the platform.
@@ -124,7 +127,8 @@ export function createTransfer(
 export function createApplicationFee(emu: Emulator, platform: AccountState, connected: AccountState, ch: Charge, amount: number): ApplicationFee {
   const id = emu.ids.id('fee_');
   const txn = bookTransaction(emu, platform, { amount, currency: ch.currency, type: 'application_fee', source: id });
-  if (!ch.transfer_data) bookTransaction(emu, connected, { amount: -amount, currency: ch.currency, type: 'application_fee', source: id });
+  // The fee always leaves the connected account: a direct charge's proceeds, or a destination charge's transfer.
+  bookTransaction(emu, connected, { amount: -amount, currency: ch.currency, type: 'application_fee', source: id });
   const fee: ApplicationFee = {
     id,
     object: 'application_fee',

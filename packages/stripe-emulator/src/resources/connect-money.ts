@@ -8,6 +8,7 @@ import type { Router } from '../router';
 import type { AccountState } from '../store';
 import type { ApplicationFee, BalanceTransaction, Charge, Payout, Transfer } from '../types';
 import { getConnected } from './accounts';
+import { defaultBankAccount, PAYOUT_FAILURE_MESSAGES, PAYOUT_FAILURES, type BankAccount } from './external-accounts';
 import { createTransfer } from './charges';
 import { refundApplicationFee, reverseTransfer } from './refunds';
 
@@ -21,12 +22,75 @@ export function settlePayout(emu: Emulator, account: AccountState, po: Payout, o
   po.status = outcome;
   if (outcome === 'failed') {
     po.failure_code = failureCode;
-    po.failure_message = 'The bank account has been closed.';
+    po.failure_message = PAYOUT_FAILURE_MESSAGES[failureCode] ?? 'The bank could not process this payout.';
     bookTransaction(emu, account, { amount: po.amount, currency: po.currency, type: 'payout_failure', source: po.id });
   }
   emu.emit(account, 'payout.updated', po, previous);
   emu.emit(account, outcome === 'paid' ? 'payout.paid' : 'payout.failed', po);
   return po;
+}
+
+/**
+ * Creates a payout (§9.6): the amount leaves the available balance at once; later it is paid, or
+ * fails when the destination is one of Stripe's failing test bank accounts (money back,
+ * payout.failed). An automatic payout sweeps every balance transaction of its currency not yet
+ * paid out, so `GET /v1/balance_transactions?payout=` lists what it contains (reconciliation).
+ */
+export function createPayout(
+  emu: Emulator,
+  account: AccountState,
+  o: { amount: number; currency: string; automatic: boolean; description?: string | null; destination?: string | null; method?: string; metadata?: Record<string, string>; statement_descriptor?: string | null },
+): Payout {
+  const id = emu.ids.id('po_');
+  const bank = o.destination ? account.get<BankAccount>('bank_account', o.destination) : defaultBankAccount(account, o.currency);
+  if (o.destination && !bank) throw resourceMissing('bank_account', o.destination, 'destination');
+  const po: Payout = {
+    id,
+    object: 'payout',
+    created: emu.nowSeconds(),
+    livemode: false,
+    amount: o.amount,
+    currency: o.currency,
+    arrival_date: emu.nowSeconds() + 2 * 86400,
+    status: 'pending',
+    method: o.method ?? 'standard',
+    type: 'bank_account',
+    description: o.description ?? null,
+    destination: bank?.id ?? null,
+    failure_code: null,
+    failure_message: null,
+    metadata: o.metadata ?? {},
+    statement_descriptor: o.statement_descriptor ?? null,
+    automatic: o.automatic,
+    balance_transaction: null,
+  };
+  const swept = o.automatic
+    ? [...account.coll<BalanceTransaction>('balance_transaction').values()].filter((t) => t.currency === o.currency && !account.paidOutTransactions.has(t.id)).map((t) => t.id)
+    : [];
+  const txn = bookTransaction(emu, account, { amount: -o.amount, currency: o.currency, type: 'payout', source: id });
+  po.balance_transaction = txn.id;
+  if (o.automatic) {
+    for (const t of [...swept, txn.id]) account.paidOutTransactions.add(t);
+    account.payoutTransactions.set(id, [...swept, txn.id]);
+  }
+  account.put('payout', po);
+  emu.own(po.id, account);
+  emu.emit(account, 'payout.created', po);
+  const failure = bank ? PAYOUT_FAILURES[account.bankNumbers.get(bank.id) ?? ''] : undefined;
+  emu.scheduler.later(emu.options.delays.payoutPaidMs, `payout ${id} ${failure ? 'fail' : 'paid'}`, () => {
+    if (po.status === 'pending') settlePayout(emu, account, po, failure ? 'failed' : 'paid', failure?.code);
+  });
+  return po;
+}
+
+/** An automatic payout of the whole available balance in one currency (what Stripe's schedule does). */
+export function automaticPayout(emu: Emulator, account: AccountState, currency?: string): Payout {
+  const schedule = (account.account.settings.payouts as { schedule?: { interval?: string } } | undefined)?.schedule;
+  if (schedule?.interval === 'manual') throw invalidRequest(`Account ${account.id} has a manual payout schedule: it is paid out only by POST /v1/payouts.`, { param: 'account' });
+  const cur = currency ?? [...account.balances.entries()].find(([, b]) => b.available > 0)?.[0] ?? account.account.default_currency;
+  const available = account.balance(cur).available;
+  if (available <= 0) throw invalidRequest(`Nothing to pay out: the available ${cur.toUpperCase()} balance is ${available}.`, { param: 'currency' });
+  return createPayout(emu, account, { amount: available, currency: cur, automatic: true });
 }
 
 export function registerConnectMoney(r: Router): void {
@@ -43,7 +107,11 @@ export function registerConnectMoney(r: Router): void {
     if (source) {
       const ch = ctx.account.get<Charge>('charge', source);
       if (!ch) throw resourceMissing('charge', source, 'source_transaction');
-      if (amount > ch.amount_captured - ch.amount_refunded) throw invalidRequest('Transfer amount exceeds the available amount of the source transaction.', { param: 'amount' });
+      if (ch.currency !== currency) throw invalidRequest(`The currency of source_transaction ${ch.id} (${ch.currency}) must match the transfer's currency (${currency}).`, { param: 'currency' });
+      // What earlier transfers from this charge already took is no longer available to transfer.
+      let transferred = 0;
+      for (const t of ctx.account.coll<Transfer>('transfer').values()) if (t.source_transaction === ch.id) transferred += t.amount - t.amount_reversed;
+      if (amount > ch.amount_captured - ch.amount_refunded - transferred) throw invalidRequest('Transfer amount exceeds the available amount of the source transaction.', { param: 'amount' });
     } else if (ctx.account.balance(currency).available < amount) insufficient();
     return createTransfer(ctx.emu, ctx.account, dest, { amount, currency, source_transaction: source, transfer_group: p.str('transfer_group'), description: p.str('description'), metadata: p.metadata() });
   });
@@ -110,34 +178,15 @@ export function registerConnectMoney(r: Router): void {
     const currency = parseCurrency(p.reqStr('currency'));
     if ((currency === 'huf' || currency === 'twd') && amount % 100 !== 0) throw invalidRequest(`${currency.toUpperCase()} payouts must be divisible by 100.`, { param: 'amount' }); // §7.1
     if (ctx.account.balance(currency).available < amount) insufficient();
-    const id = ctx.emu.ids.id('po_');
-    const po: Payout = {
-      id,
-      object: 'payout',
-      created: ctx.emu.nowSeconds(),
-      livemode: false,
+    const po = createPayout(ctx.emu, ctx.account, {
       amount,
       currency,
-      arrival_date: ctx.emu.nowSeconds() + 2 * 86400,
-      status: 'pending',
-      method: p.oneOf('method', ['standard', 'instant']) ?? 'standard',
-      type: 'bank_account',
+      automatic: false,
       description: p.str('description') ?? null,
       destination: p.str('destination') ?? null,
-      failure_code: null,
-      failure_message: null,
+      method: p.oneOf('method', ['standard', 'instant']) ?? 'standard',
       metadata: p.metadata(),
       statement_descriptor: p.str('statement_descriptor') ?? null,
-      automatic: false,
-      balance_transaction: null,
-    };
-    po.balance_transaction = bookTransaction(ctx.emu, ctx.account, { amount: -amount, currency, type: 'payout', source: id }).id;
-    ctx.account.put('payout', po);
-    ctx.emu.own(po.id, ctx.account);
-    ctx.emu.emit(ctx.account, 'payout.created', po);
-    const { emu, account } = ctx;
-    emu.scheduler.later(emu.options.delays.payoutPaidMs, `payout ${id} paid`, () => {
-      if (po.status === 'pending') settlePayout(emu, account, po, 'paid');
     });
     return po;
   });
@@ -184,6 +233,18 @@ export function registerConnectMoney(r: Router): void {
     const p = new Params(ctx.params, [...LIST_PARAMS, 'type', 'source', 'currency', 'payout']);
     const type = p.str('type');
     const source = p.str('source');
-    return paginate([...ctx.account.coll<BalanceTransaction>('balance_transaction').values()].filter((t) => (!type || t.type === type) && (!source || t.source === source)), p, '/v1/balance_transactions');
+    const currency = p.str('currency')?.toLowerCase();
+    const payoutId = p.str('payout');
+    let inPayout: Set<string> | undefined;
+    if (payoutId) {
+      const po = getPayout(ctx.account, payoutId);
+      // Stripe links transactions to automatic payouts only.
+      if (!po.automatic) throw invalidRequest('Balance transaction history can only be filtered on automatic transfers, not manual.', { param: 'payout' });
+      inPayout = new Set(ctx.account.payoutTransactions.get(po.id) ?? []);
+    }
+    const items = [...ctx.account.coll<BalanceTransaction>('balance_transaction').values()].filter(
+      (t) => (!type || t.type === type) && (!source || t.source === source) && (!currency || t.currency === currency) && (!inPayout || inPayout.has(t.id)),
+    );
+    return paginate(items, p, '/v1/balance_transactions');
   });
 }

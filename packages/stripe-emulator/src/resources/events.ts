@@ -3,6 +3,8 @@ import { LIST_PARAMS, paginate } from '../lists';
 import { Params } from '../params';
 import type { Ctx, Router } from '../router';
 import type { StripeEvent, WebhookEndpoint } from '../types';
+import { ENABLED_EVENT_TYPES } from '../catalog/event-types';
+import { isKnownApiVersion } from '../versions';
 
 /** `charge.dispute.*` style wildcard matching for `type=` (§5.5). */
 function typeMatcher(pattern: string): (t: string) => boolean {
@@ -43,7 +45,6 @@ export function registerEvents(r: Router): void {
 }
 
 const URL_RE = /^https?:\/\/[^\s/$.?#].[^\s]*$/i;
-const EVENT_RE = /^(\*|[a-z_]+(\.[a-z_]+)+|[a-z_]+\.\*)$/;
 
 function enabledEvents(p: Params, required: boolean): string[] | undefined {
   const list = p.strArray('enabled_events');
@@ -52,7 +53,8 @@ function enabledEvents(p: Params, required: boolean): string[] | undefined {
     return undefined;
   }
   list.forEach((e, i) => {
-    if (!EVENT_RE.test(e)) throw invalidRequest(`Invalid enabled_events[${i}]: ${e} is not a valid event type.`, { param: `enabled_events[${i}]` });
+    // Stripe takes exact event types or '*' (no `charge.*` prefixes).
+    if (!ENABLED_EVENT_TYPES.has(e)) throw invalidRequest(`Invalid enabled_events[${i}]: ${e} is not a valid event type.`, { param: `enabled_events[${i}]` });
   });
   return list;
 }
@@ -76,7 +78,7 @@ export function registerWebhookEndpoints(r: Router): void {
     if (!URL_RE.test(url)) throw invalidRequest(`Invalid URL: ${url}`, { param: 'url', code: 'url_invalid' });
     const events = enabledEvents(p, true) as string[];
     const apiVersion = p.str('api_version');
-    if (apiVersion && !/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(apiVersion)) throw invalidRequest(`Invalid api_version: ${apiVersion}`, { param: 'api_version' });
+    if (apiVersion && !isKnownApiVersion(ctx.emu, apiVersion)) throw invalidRequest(`Invalid api_version: ${apiVersion} is not a Stripe API version.`, { param: 'api_version' });
     if (ctx.account.endpoints().length >= 16) throw invalidRequest('You have reached the maximum of 16 test webhook endpoints.', { param: 'url' });
     const we: WebhookEndpoint = {
       id: ctx.emu.ids.id('we_'),

@@ -1,5 +1,6 @@
 import { RawResponse, type Ctx, type Router } from '../router';
 import type { AccountState } from '../store';
+import type { Emulator } from '../emulator';
 import { escapeHtml, page } from '../browser/pages';
 
 /** OAuth errors use their own envelope: `{error: "invalid_grant", error_description}` (§9.2). */
@@ -26,6 +27,18 @@ function issueTokens(ctx: Ctx, connected: AccountState, scope: string): Record<s
   ctx.emu.keys.set(access, connected.id);
   ctx.emu.refreshTokens.set(refresh, connected.id);
   return { access_token: access, refresh_token: refresh, token_type: 'bearer', stripe_publishable_key: connected.publishableKey, stripe_user_id: connected.id, scope, livemode: false };
+}
+
+/**
+ * Ends a connection (the platform's /oauth/deauthorize, or the user revoking access in their
+ * dashboard): account.application.deauthorized goes out while the account is still linked (so it
+ * reaches the platform's Connect endpoints with `account`), then every call for it is refused.
+ */
+export function deauthorize(emu: Emulator, platform: AccountState, connected: AccountState): void {
+  emu.emit(connected, 'account.application.deauthorized', { id: platform.clientId, object: 'application', name: 'Kassa emulator platform' });
+  connected.platformId = null;
+  for (const [key, id] of emu.keys) if (id === connected.id && key.startsWith('sk_test_oauth_')) emu.keys.delete(key);
+  for (const [token, rid] of emu.refreshTokens) if (rid === connected.id) emu.refreshTokens.delete(token);
 }
 
 export function registerOAuth(r: Router): void {
@@ -101,10 +114,7 @@ export function registerOAuth(r: Router): void {
     if (p.client_id !== ctx.platform.clientId) return oauthError(400, 'invalid_client', `No such application: '${p.client_id ?? ''}'`);
     const connected = p.stripe_user_id ? ctx.emu.account(p.stripe_user_id) : undefined;
     if (!connected || connected.platformId !== ctx.platform.id) return oauthError(400, 'invalid_client', `No such user: '${p.stripe_user_id ?? ''}'`);
-    // The event goes out while the account is still linked (Connect endpoints), then access ends.
-    ctx.emu.emit(connected, 'account.application.deauthorized', { id: ctx.platform.clientId, object: 'application', name: 'Kassa emulator platform' });
-    connected.platformId = null;
-    for (const [key, id] of ctx.emu.keys) if (id === connected.id && key.startsWith('sk_test_oauth_')) ctx.emu.keys.delete(key);
+    deauthorize(ctx.emu, ctx.platform, connected);
     return json({ stripe_user_id: connected.id });
   });
 }

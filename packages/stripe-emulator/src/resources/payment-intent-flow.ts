@@ -55,6 +55,8 @@ export function attemptPayment(emu: Emulator, account: AccountState, pi: Payment
   pi.payment_method = pm.id;
   pi.last_payment_error = null;
   if (pm.type === 'sepa_debit') return startDebit(emu, account, pi, pm);
+  // A saved card can expire while it waits for the next instalment (the emulator clock moves with advanceClock).
+  if (pm.card && cardExpired(emu, pm)) return failPayment(emu, account, pi, pm, { code: 'expired_card', decline_code: 'expired_card', message: 'Your card has expired.' }, true);
   const behaviour = effectiveBehaviour(pi, cardFor(cardNumberOf(account, pm.id)));
   if (behaviour.kind === 'decline') return failPayment(emu, account, pi, pm, behaviour, true);
   if (behaviour.kind === 'decline_on_charge') return failPayment(emu, account, pi, pm, { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }, true);
@@ -77,6 +79,14 @@ export function attemptPayment(emu: Emulator, account: AccountState, pi: Payment
   }
   account.authenticatedIntents.delete(pi.id);
   return afterAuthentication(emu, account, pi, pm, behaviour);
+}
+
+/** True once the emulator clock is past the card's expiry month. */
+export function cardExpired(emu: Emulator, pm: PaymentMethod): boolean {
+  if (!pm.card) return false;
+  const now = new Date(emu.nowMs());
+  const y = now.getUTCFullYear();
+  return pm.card.exp_year < y || (pm.card.exp_year === y && pm.card.exp_month < now.getUTCMonth() + 1);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { parseCurrency, validateAmount } from '../currencies';
 import { ApiError, invalidRequest, resourceMissing } from '../errors';
 import { LIST_PARAMS, paginate } from '../lists';
-import { Params } from '../params';
+import { Params, refuseAutomaticWithExplicitTypes } from '../params';
+import { checkStatementDescriptors } from '../statement-descriptors';
 import type { Ctx, Router } from '../router';
 import type { Charge, PaymentIntent, PaymentMethod } from '../types';
 import { automaticPaymentMethodsByDefault, defaultCaptureMethod, paymentMethodTypesRemoved } from '../versions';
@@ -132,7 +133,14 @@ function parseTransferData(ctx: Ctx, p: Params): PaymentIntent['transfer_data'] 
   const destination = td.reqStr('destination');
   const dest = ctx.emu.account(destination);
   if (!dest || dest.platformId !== ctx.account.id) throw invalidRequest(`No such destination: '${destination}'`, { param: 'transfer_data[destination]', code: 'resource_missing' });
+  // Stripe Connect: a transfer needs the destination's transfers capability.
+  if (dest.account.capabilities.transfers !== 'active') {
+    throw invalidRequest('Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments', { code: 'insufficient_capabilities_for_transfer', param: 'transfer_data[destination]' });
+  }
   const amount = td.int('amount');
+  if (amount !== undefined && p.has('application_fee_amount')) {
+    throw invalidRequest('You may only specify one of these parameters: application_fee_amount, transfer_data[amount].', { code: 'parameters_exclusive', param: 'transfer_data[amount]' });
+  }
   return amount === undefined ? { destination } : { destination, amount };
 }
 
@@ -144,6 +152,7 @@ export function registerPaymentIntents(r: Router): void {
     validateAmount(amount, currency, ctx.emu.options);
     const doConfirm = p.bool('confirm') === true;
     if (!doConfirm) for (const k of CONFIRM_ONLY) if (p.has(k)) throw invalidRequest(`You can only pass \`${k}\` when \`confirm\` is true.`, { param: k });
+    refuseAutomaticWithExplicitTypes(p);
     const types = p.strArray('payment_method_types') ?? p.strArray('allowed_payment_method_types');
     const apmParams = p.obj('automatic_payment_methods', ['enabled', 'allow_redirects']);
     const confirmationMethod = p.oneOf('confirmation_method', ['automatic', 'manual']) ?? 'automatic';
@@ -162,6 +171,23 @@ export function registerPaymentIntents(r: Router): void {
     const feeAmount = p.int('application_fee_amount');
     if (feeAmount !== undefined && feeAmount > amount) throw invalidRequest('application_fee_amount must be less than or equal to the amount.', { param: 'application_fee_amount' });
     const onBehalfOf = p.str('on_behalf_of');
+    const settlement = onBehalfOf ? ctx.emu.account(onBehalfOf) : undefined;
+    if (onBehalfOf && (!settlement || settlement.platformId !== ctx.account.id)) throw invalidRequest(`No such account: '${onBehalfOf}'`, { param: 'on_behalf_of', code: 'resource_missing' });
+    // §9.4: on_behalf_of makes the account the settlement merchant, which needs card_payments.
+    if (settlement && settlement.account.capabilities.card_payments !== 'active') {
+      throw invalidRequest(`The account ${settlement.id} cannot be the settlement merchant (on_behalf_of): its card_payments capability is not active.`, { param: 'on_behalf_of', code: 'insufficient_capabilities_for_transfer' });
+    }
+    // A direct charge (Stripe-Account) needs the connected account able to take charges.
+    if (ctx.account.platformId && !ctx.account.account.charges_enabled) {
+      throw invalidRequest(`The account ${ctx.account.id} cannot create charges yet: charges_enabled is false (requirements: ${ctx.account.account.requirements.disabled_reason ?? 'unknown'}).`, { param: 'account' });
+    }
+    const destinationId = (ctx.params.transfer_data as { destination?: string } | undefined)?.destination;
+    if (onBehalfOf && destinationId && destinationId !== onBehalfOf) {
+      throw invalidRequest('The on_behalf_of account must be the same as transfer_data[destination].', { param: 'on_behalf_of' });
+    }
+    // Automatic payment methods: what a test dashboard typically enables (SEPA only for EUR).
+    const pmTypes = types ?? (apm?.enabled && currency === 'eur' ? ['card', 'sepa_debit'] : ['card']);
+    const descriptors = checkStatementDescriptors(p, settlement ?? ctx.account, pmTypes);
     const id = ctx.emu.ids.id('pi_');
     const pi: PaymentIntent = {
       id,
@@ -189,14 +215,13 @@ export function registerPaymentIntents(r: Router): void {
       next_action: null,
       on_behalf_of: onBehalfOf ?? null,
       payment_method: null,
-      // Automatic payment methods: what a test dashboard typically enables (SEPA only for EUR).
-      payment_method_types: types ?? (apm?.enabled && currency === 'eur' ? ['card', 'sepa_debit'] : ['card']),
+      payment_method_types: pmTypes,
       payment_method_options: { card: { request_three_d_secure: 'automatic' } },
       processing: null,
       receipt_email: p.str('receipt_email') ?? null,
       setup_future_usage: p.oneOf('setup_future_usage', ['on_session', 'off_session']) ?? null,
-      statement_descriptor: p.str('statement_descriptor') ?? null,
-      statement_descriptor_suffix: p.str('statement_descriptor_suffix') ?? null,
+      statement_descriptor: descriptors.descriptor ?? null,
+      statement_descriptor_suffix: descriptors.suffix ?? null,
       status: 'requires_payment_method',
       transfer_data: parseTransferData(ctx, p),
       transfer_group: p.str('transfer_group') ?? null,
@@ -253,6 +278,12 @@ export function registerPaymentIntents(r: Router): void {
     if (p.has('application_fee_amount')) pi.application_fee_amount = p.int('application_fee_amount') ?? null;
     if (p.has('transfer_group')) pi.transfer_group = p.str('transfer_group') ?? null;
     if (p.has('transfer_data')) pi.transfer_data = parseTransferData(ctx, p);
+    if (p.has('statement_descriptor') || p.has('statement_descriptor_suffix')) {
+      const settlement = (pi.on_behalf_of ? ctx.emu.account(pi.on_behalf_of) : undefined) ?? ctx.account;
+      const d = checkStatementDescriptors(p, settlement, pi.payment_method_types);
+      if (p.has('statement_descriptor')) pi.statement_descriptor = d.descriptor ?? null;
+      if (p.has('statement_descriptor_suffix')) pi.statement_descriptor_suffix = d.suffix ?? null;
+    }
     applyPaymentMethodOptions(pi, p);
     const pmData = p.obj('payment_method_data', PM_DATA);
     if (pmData || p.has('payment_method')) {

@@ -7,13 +7,35 @@ import type { PaymentMethodDomain, WalletStatus } from '../types';
 
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
-/** Apple Pay needs the domain verified; a control can make it fail per domain (§8.1). */
-function applePay(emu: Emulator, domain: string): WalletStatus {
-  const passes = emu.applePayVerification.get(domain) ?? emu.options.verifyApplePayDomain(domain);
-  return passes
-    ? { status: 'active' }
-    : { status: 'inactive', status_details: { error_message: `The domain ${domain} could not be verified with Apple: the file /.well-known/apple-developer-merchantid-domain-association was not found.` } };
+export const APPLE_WELL_KNOWN_PATH = '/.well-known/apple-developer-merchantid-domain-association';
+
+/**
+ * Apple Pay needs the domain verified (§8.1). A control can force the outcome per domain; with
+ * `fetchDomainFile` the association file must be fetchable from the domain; otherwise
+ * `verifyApplePayDomain` decides. The error message says what failed, as Stripe's status_details do.
+ */
+export async function verifyApplePay(emu: Emulator, domain: string): Promise<WalletStatus> {
+  const forced = emu.applePayVerification.get(domain);
+  const inactive = (why: string): WalletStatus => ({ status: 'inactive', status_details: { error_message: `Apple Pay could not verify ${domain}: ${why}` } });
+  if (forced !== undefined) return forced ? { status: 'active' } : inactive(`the file ${APPLE_WELL_KNOWN_PATH} was not found.`);
+  const fetchFile = emu.options.fetchDomainFile;
+  if (fetchFile) {
+    const url = `https://${domain}${APPLE_WELL_KNOWN_PATH}`;
+    let res: { status: number; body: string };
+    try {
+      res = await fetchFile(url);
+    } catch (err) {
+      return inactive(`fetching ${url} failed (${(err as Error).message}).`);
+    }
+    if (res.status < 200 || res.status > 299) return inactive(`GET ${url} answered HTTP ${res.status}; host the domain association file there, then validate again.`);
+    if (!res.body.trim()) return inactive(`GET ${url} answered an empty file; host the domain association file there, then validate again.`);
+    return { status: 'active' };
+  }
+  return (await emu.options.verifyApplePayDomain(domain)) ? { status: 'active' } : inactive(`the file ${APPLE_WELL_KNOWN_PATH} was not found.`);
 }
+
+const findByName = (ctx: Ctx, domain: string): PaymentMethodDomain | undefined =>
+  [...ctx.account.coll<PaymentMethodDomain>('payment_method_domain').values()].find((d) => d.domain_name === domain);
 
 function get(ctx: Ctx, id: string): PaymentMethodDomain {
   const d = ctx.account.get<PaymentMethodDomain>('payment_method_domain', id);
@@ -26,28 +48,39 @@ export function registerPaymentMethodDomains(r: Router): void {
     const p = new Params(ctx.params, ['domain_name', 'enabled']);
     const domain = p.reqStr('domain_name').toLowerCase();
     if (!DOMAIN_RE.test(domain)) throw invalidRequest(`Invalid domain_name: ${domain}`, { param: 'domain_name' });
-    const existing = [...ctx.account.coll<PaymentMethodDomain>('payment_method_domain').values()].find((d) => d.domain_name === domain);
-    if (existing) {
+    const enabled = p.bool('enabled') ?? true;
+    const duplicate = (): PaymentMethodDomain | undefined => {
+      const existing = findByName(ctx, domain);
+      if (!existing) return undefined;
       if (ctx.emu.options.duplicatePaymentMethodDomain === 'return_existing') return existing;
       throw invalidRequest(`A PaymentMethodDomain for ${domain} already exists on this account (${existing.id}).`, { param: 'domain_name', code: 'resource_already_exists' });
-    }
-    const active: WalletStatus = { status: 'active' };
-    const d: PaymentMethodDomain = {
-      id: ctx.emu.ids.id('pmd_'),
-      object: 'payment_method_domain',
-      created: ctx.emu.nowSeconds(),
-      livemode: false,
-      domain_name: domain,
-      enabled: p.bool('enabled') ?? true,
-      apple_pay: applePay(ctx.emu, domain),
-      google_pay: { ...active },
-      link: { ...active },
-      paypal: { ...active },
-      amazon_pay: { ...active },
-      klarna: { ...active },
     };
-    ctx.account.put('payment_method_domain', d);
-    return d;
+    const before = duplicate();
+    if (before) return before;
+    // Registration tries Apple's verification at once (§8.1); a failure leaves Apple Pay inactive.
+    return verifyApplePay(ctx.emu, domain).then((applePay) => {
+      // Checked again: another registration of the same domain may have finished while this one verified.
+      const raced = duplicate();
+      if (raced) return raced;
+      const active: WalletStatus = { status: 'active' };
+      const d: PaymentMethodDomain = {
+        id: ctx.emu.ids.id('pmd_'),
+        object: 'payment_method_domain',
+        created: ctx.emu.nowSeconds(),
+        livemode: false,
+        domain_name: domain,
+        enabled,
+        apple_pay: applePay,
+        google_pay: { ...active },
+        link: { ...active },
+        paypal: { ...active },
+        amazon_pay: { ...active },
+        klarna: { ...active },
+      };
+      ctx.account.put('payment_method_domain', d);
+      ctx.emu.own(d.id, ctx.account);
+      return d;
+    });
   });
   r.add('GET', '/v1/payment_method_domains/:id', (ctx, [id]) => {
     new Params(ctx.params, []);
@@ -63,8 +96,10 @@ export function registerPaymentMethodDomains(r: Router): void {
   r.add('POST', '/v1/payment_method_domains/:id/validate', (ctx, [id]) => {
     new Params(ctx.params, []);
     const d = get(ctx, id as string);
-    d.apple_pay = applePay(ctx.emu, d.domain_name);
-    return d;
+    return verifyApplePay(ctx.emu, d.domain_name).then((status) => {
+      d.apple_pay = status;
+      return d;
+    });
   });
   r.add('GET', '/v1/payment_method_domains', (ctx) => {
     const p = new Params(ctx.params, [...LIST_PARAMS, 'domain_name', 'enabled']);
@@ -96,10 +131,11 @@ export function registerApplePayDomains(r: Router): void {
     const p = new Params(ctx.params, ['domain_name']);
     const domain = p.reqStr('domain_name').toLowerCase();
     if (!DOMAIN_RE.test(domain)) throw invalidRequest(`Invalid domain_name: ${domain}`, { param: 'domain_name' });
-    if (!(ctx.emu.applePayVerification.get(domain) ?? ctx.emu.options.verifyApplePayDomain(domain))) {
-      throw invalidRequest(`Apple Pay could not verify ${domain}: host the domain association file first.`, { param: 'domain_name' });
-    }
-    return ctx.account.put<ApplePayDomain>('apple_pay_domain', { id: ctx.emu.ids.id('apwc_'), object: 'apple_pay_domain', domain_name: domain, created: ctx.emu.nowSeconds(), livemode: false });
+    // The legacy API registers only domains that already pass Apple's verification (§8.1).
+    return verifyApplePay(ctx.emu, domain).then((status) => {
+      if (status.status !== 'active') throw invalidRequest(status.status_details?.error_message ?? `Apple Pay could not verify ${domain}.`, { param: 'domain_name' });
+      return ctx.account.put<ApplePayDomain>('apple_pay_domain', { id: ctx.emu.ids.id('apwc_'), object: 'apple_pay_domain', domain_name: domain, created: ctx.emu.nowSeconds(), livemode: false });
+    });
   });
   r.add('GET', '/v1/apple_pay/domains/:id', (ctx, [id]) => {
     new Params(ctx.params, []);

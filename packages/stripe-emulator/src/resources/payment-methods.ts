@@ -31,7 +31,8 @@ export function createCardPaymentMethod(
 ): PaymentMethod {
   const number = card.number.replace(/[\s-]/g, '');
   if (!/^\d{12,19}$/.test(number) || !luhnValid(number)) throw cardError('incorrect_number', 'Your card number is incorrect.', 'card[number]');
-  const now = new Date();
+  // The emulator clock, not the wall clock: an injected or advanced clock must not make fresh test cards expired.
+  const now = new Date(ctx.emu.nowMs());
   const expYear = card.exp_year ?? now.getUTCFullYear() + 3;
   const expMonth = card.exp_month ?? 12;
   if (expMonth < 1 || expMonth > 12) throw cardError('invalid_expiry_month', "Your card's expiration month is invalid.", 'card[exp_month]');
@@ -74,6 +75,7 @@ export function createCardPaymentMethod(
   };
   ctx.account.put('payment_method', pm);
   ctx.account.cardNumbers.set(pm.id, number);
+  ctx.emu.own(pm.id, ctx.account);
   return pm;
 }
 

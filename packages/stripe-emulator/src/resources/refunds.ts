@@ -52,7 +52,10 @@ function chargeToRefund(ctx: Ctx, p: Params): Charge {
 }
 
 function reverseProportionally(emu: Emulator, account: AccountState, ch: Charge, re: Refund, opts: { reverseTransfer: boolean; refundFee: boolean }): void {
-  const share = (total: number): number => Math.floor((total * re.amount) / ch.amount_captured);
+  // Proportional shares; the refund that completes the charge takes whatever is left, so a series
+  // of partial refunds reverses exactly the whole transfer and fee.
+  const complete = ch.amount_refunded >= ch.amount_captured;
+  const share = (total: number): number => (complete ? total : Math.floor((total * re.amount) / ch.amount_captured));
   if (opts.reverseTransfer && ch.transfer) {
     const tr = account.get<Transfer>('transfer', ch.transfer);
     const dest = tr ? emu.account(tr.destination) : undefined;
@@ -124,6 +127,12 @@ export function registerRefunds(r: Router): void {
   r.add('POST', '/v1/refunds', (ctx) => {
     const p = new Params(ctx.params, ['amount', 'charge', 'payment_intent', 'reason', 'metadata', 'refund_application_fee', 'reverse_transfer', 'instructions_email', 'currency', 'customer', 'origin']);
     const ch = chargeToRefund(ctx, p);
+    const reverse = p.bool('reverse_transfer') === true;
+    // Only a charge that made a transfer (destination) can reverse it; SCT transfers are reversed on their own.
+    if (reverse && !ch.transfer) throw invalidRequest(`Charge ${ch.id} has no transfer to reverse: reverse_transfer applies to destination charges.`, { param: 'reverse_transfer' });
+    if (p.bool('refund_application_fee') === true && ch.transfer_data && !reverse) {
+      throw invalidRequest('Refunding the application fee of a destination charge requires reverse_transfer=true as well.', { param: 'refund_application_fee' });
+    }
     const dispute = [...ctx.account.coll<Dispute>('dispute').values()].find((d) => d.charge === ch.id && !d.is_charge_refundable && !isClosed(d));
     if (dispute) throw invalidRequest(`Charge ${ch.id} has been charged back; cannot issue a refund.`, { code: 'charge_disputed', param: p.has('charge') ? 'charge' : 'payment_intent' });
     const remaining = ch.amount_captured - refundedSoFar(ctx.account, ch);

@@ -2,7 +2,7 @@ import { cardFor } from '../cards';
 import { ApiError, invalidRequest, resourceMissing } from '../errors';
 import type { Emulator } from '../emulator';
 import { LIST_PARAMS, paginate } from '../lists';
-import { Params } from '../params';
+import { Params, refuseAutomaticWithExplicitTypes } from '../params';
 import type { Ctx, Router } from '../router';
 import type { AccountState } from '../store';
 import type { PaymentMethod, SetupIntent } from '../types';
@@ -100,6 +100,7 @@ export function registerSetupIntents(r: Router): void {
     const p = new Params(ctx.params, withTypes(ctx, CREATE));
     const customer = p.str('customer');
     if (customer) getCustomer(ctx.account, customer);
+    refuseAutomaticWithExplicitTypes(p);
     const types = p.strArray('payment_method_types') ?? p.strArray('allowed_payment_method_types');
     const apmP = p.obj('automatic_payment_methods', ['enabled', 'allow_redirects']);
     const id = ctx.emu.ids.id('seti_');

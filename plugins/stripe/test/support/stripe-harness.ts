@@ -51,7 +51,8 @@ export interface HarnessOptions {
 }
 
 export async function createStripeHarness(opts: HarnessOptions = {}): Promise<StripeHarness> {
-  const emulator = await startEmulator();
+  // Refunds that "fail later" fail only when a test says so (a timer raced slow runs).
+  const emulator = await startEmulator({ delays: { refundFailMs: 3_600_000 } });
   // A minimal host on loopback: the emulator delivers webhooks here, straight into the plugin's handler.
   const host = createServer((req, res) => {
     const chunks: Buffer[] = [];
