@@ -24,6 +24,16 @@ export interface JobsConfig {
   readonly publicUrl: string;
   readonly retry: RetrySettings;
   readonly worker: WorkerSettings;
+  readonly emails: EmailSettings;
+}
+
+export interface EmailSettings {
+  /**
+   * How long after a payment asked for the buyer's action (3-D Secure, a bank app) the
+   * "please complete your payment" email waits; it is sent only if the payment still waits then.
+   * 0 checks at once. Off-session payments do not wait.
+   */
+  readonly actionRequiredDelayMs: number;
 }
 
 export interface RetrySettings {
@@ -58,11 +68,12 @@ export interface WorkerSettings {
 }
 
 export const defaultRetry: RetrySettings = Object.freeze({ attempts: 5, backoffMs: 2_000 });
+export const defaultEmails: EmailSettings = Object.freeze({ actionRequiredDelayMs: 15 * 60_000 });
 export const defaultWorker: WorkerSettings = Object.freeze({
   concurrency: 8, lockDurationMs: 30_000, stalledIntervalMs: 30_000, relayPollMs: 500, orderWaitMs: 500, strandedAfterMs: 60_000, schedulerCheckMs: 60_000,
 });
 
-const knownKeys = new Set(['backend', 'smtpUrl', 'mailFrom', 'publicUrl', 'retry', 'worker']);
+const knownKeys = new Set(['backend', 'smtpUrl', 'mailFrom', 'publicUrl', 'retry', 'worker', 'emails']);
 
 /** Builds the configuration from explicit values, checking every field; unknown keys are refused. */
 export function defineJobsConfig(input: {
@@ -72,6 +83,7 @@ export function defineJobsConfig(input: {
   publicUrl?: string;
   retry?: Partial<RetrySettings>;
   worker?: Partial<WorkerSettings>;
+  emails?: Partial<EmailSettings>;
 }): JobsConfig {
   for (const key of Object.keys(input)) {
     if (!knownKeys.has(key)) invalid(`unknown jobs setting "${key}"`);
@@ -93,6 +105,9 @@ export function defineJobsConfig(input: {
   positiveInt('retry.backoffMs', retry.backoffMs);
   const worker = { ...defaultWorker, ...input.worker };
   for (const [key, value] of Object.entries(worker)) positiveInt(`worker.${key}`, value);
+  const emails = { ...defaultEmails, ...input.emails };
+  const delay = emails.actionRequiredDelayMs;
+  if (!Number.isSafeInteger(delay) || delay < 0) invalid(`emails.actionRequiredDelayMs must be a non-negative integer, got ${String(delay)}`);
   const publicUrl = (input.publicUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
   if (!/^https?:\/\//.test(publicUrl)) invalid(`BASE_URL must be an http(s) URL, got "${publicUrl}"`);
   return Object.freeze({
@@ -102,6 +117,7 @@ export function defineJobsConfig(input: {
     publicUrl,
     retry: Object.freeze(retry),
     worker: Object.freeze(worker),
+    emails: Object.freeze(emails),
   });
 }
 
@@ -126,7 +142,14 @@ export function loadJobsConfig(env: NodeJS.ProcessEnv = process.env, embeddedDat
     // The server's BASE_URL (core's config) is where the shop answers, so links in emails use it.
     // No KASSA_* variable of our own: core's loadConfig refuses unknown ones.
     publicUrl: env.BASE_URL,
+    emails: env.KASSA_ACTION_EMAIL_DELAY_SECONDS ? { actionRequiredDelayMs: seconds('KASSA_ACTION_EMAIL_DELAY_SECONDS', env.KASSA_ACTION_EMAIL_DELAY_SECONDS) * 1000 } : {},
   });
+}
+
+function seconds(name: string, value: string): number {
+  const n = /^\d{1,7}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) invalid(`${name} must be a whole number of seconds, got "${value}"`);
+  return n;
 }
 
 function positiveInt(field: string, value: unknown): void {

@@ -1,5 +1,5 @@
 // The public surface of @kassa/jobs: the server (in-process worker, control panel) and the CLI use this.
-export { defineJobsConfig, loadJobsConfig, defaultRetry, defaultWorker, type JobsConfig, type JobsBackendConfig, type RetrySettings, type WorkerSettings } from './config';
+export { defineJobsConfig, loadJobsConfig, defaultRetry, defaultWorker, defaultEmails, type JobsConfig, type JobsBackendConfig, type RetrySettings, type WorkerSettings, type EmailSettings } from './config';
 export { createJobsRuntime, type JobsRuntime, type JobsRuntimeOptions, type PluginEnqueueOptions, type StartOptions } from './runtime';
 export { startInProcessJobs } from './in-process';
 export { runWorker, type WorkerMainOptions } from './worker-main';

@@ -8,7 +8,7 @@ export const queueNames = {
   events: 'kassa-events',
   /** One job per stored email that has to go out over SMTP. */
   emails: 'kassa-emails',
-  /** Periodic work (job schedulers): expiry, reminders, session purge. */
+  /** Periodic work (job schedulers): expiry, reminders, session purge; and the delayed action-required email. */
   maintenance: 'kassa-maintenance',
   /** Plugins' jobs: enqueued by the plugin (e.g. a webhook's processing) or by their schedulers. */
   plugins: 'kassa-plugins',
@@ -31,6 +31,15 @@ export interface SendEmailPayload {
 
 export type MaintenancePayload = Record<string, never>;
 
+/** The delayed look at a payment that asked for the buyer's action: email them if it still waits. */
+export interface ActionRequiredCheckPayload {
+  /** outbox_event.id of the payment.action_required event. */
+  eventId: string;
+  /** Whose it is (the failed-jobs list scopes by them); the processor reads the event itself. */
+  organizerId: string | null;
+  orderId: string | null;
+}
+
 export interface PluginJobPayload {
   plugin: string;
   job: string;
@@ -52,6 +61,7 @@ export interface QueuePayloads {
     'expire-orders': MaintenancePayload;
     'send-payment-reminders': MaintenancePayload;
     'purge-sessions': MaintenancePayload;
+    'send-action-required-email': ActionRequiredCheckPayload;
   };
   plugins: { 'plugin-job': PluginJobPayload };
 }
@@ -67,6 +77,7 @@ export type JobPayload<Q extends QueueKey, N extends JobName<Q> = JobName<Q>> = 
 export const jobIds = {
   deliverEvent: (eventId: string): string => `event-${eventId}`,
   sendEmail: (emailId: string): string => `email-${emailId}`,
+  actionRequiredCheck: (eventId: string): string => `action-required-${eventId}`,
 };
 
 /** Scheduler ids of the built-in periodic jobs. */

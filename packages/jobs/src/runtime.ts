@@ -119,6 +119,8 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const mailer: Mailer | null = config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : null;
   const emails = new EmailOutbox(dataSource, new EmailRenderer(), config.smtpUrl, config.mailFrom, async (ids) => {
     await queues.emails.addBulk(ids.map((emailId) => ({ name: 'send-email', data: { emailId }, opts: { jobId: jobIds.sendEmail(emailId) } })));
+  }, async (check, delayMs) => {
+    await queues.maintenance.add('send-action-required-email', check, { jobId: jobIds.actionRequiredCheck(check.eventId), delay: delayMs });
   });
   const context: JobsContext = { dataSource, config, clock: opts.clock ?? systemClock, logger, emails, services: opts.services ?? null };
   const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs, config.worker.strandedAfterMs);

@@ -42,6 +42,12 @@ export const configSchema = Type.Object(
      * once in the process that made them.
      */
     KASSA_SETTINGS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+    /**
+     * Seconds to wait before emailing "please complete your payment" for a payment that needs the
+     * buyer (3-D Secure, a bank app): sent only if it still waits for them then, so a buyer who
+     * finishes in the browser gets no such email. Off-session payments are emailed at once.
+     */
+    KASSA_ACTION_EMAIL_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 900 }),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },

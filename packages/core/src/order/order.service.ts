@@ -27,6 +27,11 @@ export interface CancelOrderOptions {
   cancellationFee?: Money;
   /** Refund what is owed back through providers that support it (pretix's try_auto_refund). */
   autoRefund?: boolean;
+  /**
+   * Email the buyer "order canceled" (default true). False where pretix cancels without email:
+   * processing an external refund as "refunded" (mark_order_refunded).
+   */
+  notifyBuyer?: boolean;
   actor: Actor;
 }
 
@@ -281,10 +286,17 @@ export class OrderService {
       } else {
         await moveOrder(tx, order, 'cancel', { cancellationDate: now });
       }
+      // What is owed back once canceled travels with the event, so the buyer's "order canceled"
+      // email can name the refund; the refunds themselves are created after this commit.
+      const owedBack = Math.max(0, -(await loadOrderSums(tx, orderId)).pendingSum);
       await record(tx, {
         order, objectType: 'order', objectId: order.id, action: 'kassa.order.canceled', actor: opts.actor,
         data: { from, to: order.status, cancellationFee: fee?.amount ?? 0, paymentCancelFailures },
-        topic: 'order.canceled', payload: { from, to: order.status, cancellationFee: fee?.amount ?? 0 },
+        topic: 'order.canceled',
+        payload: {
+          from, to: order.status, cancellationFee: fee?.amount ?? 0, refundAmount: owedBack, autoRefund: opts.autoRefund === true,
+          currency: order.currency, notifyBuyer: opts.notifyBuyer !== false,
+        },
       });
       return order;
     });

@@ -14,11 +14,13 @@ export const outboxTopics = [
   'payment.failed',
   'payment.canceled',
   'payment.action_required',
+  'payment.on_closed_order',
   'refund.created',
   'refund.done',
   'refund.failed',
   'refund.canceled',
   'refund.external',
+  'refund.requested',
 ] as const;
 export type OutboxTopic = (typeof outboxTopics)[number] | `${string}.${string}`;
 

@@ -55,6 +55,11 @@ export interface ExecuteKnown {
   /** A provider context for the payment's event, built for provider `contextProvider`. */
   context?: ProviderContext;
   contextProvider?: string;
+  /**
+   * The payment is started without the buyer present (e.g. a job charging a saved card). A step
+   * the buyer must take is then emailed at once; otherwise only if the buyer leaves it unfinished.
+   */
+  offSession?: boolean;
 }
 
 const payableStates: readonly PaymentState[] = ['created', 'pending'];
@@ -136,10 +141,14 @@ export class PaymentService {
     const { order, sums, paid } = await lockOrderAndPayIfCovered(tx, payment.orderId, opts.actor, paidData, this.deps.clock.now());
     if (!paid) {
       if (order.status === 'paid' || order.status === 'canceled') {
+        if (order.status === 'canceled') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
         if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
         return { kind: 'order_unchanged', payment, order: sums };
       }
-      if (sums.paymentRefundSum < order.total) return { kind: 'partially_paid', payment, order: sums };
+      if (sums.paymentRefundSum < order.total) {
+        if (order.status === 'expired') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
+        return { kind: 'partially_paid', payment, order: sums };
+      }
       if (!opts.force) {
         // pretix's _can_be_paid under the lock: the last date of payments, late payments, quota.
         const event = await tx.findOneByOrFail(Event, { id: order.eventId });
@@ -150,6 +159,8 @@ export class PaymentService {
             order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
             data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
           });
+          // A pending order past the last date of payments is not closed: order.quota_exceeded tells the organizer.
+          if (order.status === 'expired') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, reason);
           return { kind: 'quota_exceeded', payment, order: sums, reason };
         }
       }
@@ -214,11 +225,16 @@ export class PaymentService {
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
       if (payment.state === 'confirmed' || payment.state === 'failed' || payment.state === 'refunded') return { changed: false, payment };
+      const wasCanceled = payment.state === 'canceled';
+      const [current]: { status: string }[] = await tx.query('SELECT status FROM kassa_order WHERE id = $1', [order.id]);
       await movePayment(tx, payment, 'fail', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
+      // pretix's fail(): the buyer hears of it only while the order still waits for money, and not
+      // for an attempt that was already abandoned (e.g. canceled with its order).
+      const notifyBuyer = !wasCanceled && current?.status === 'pending';
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.failed', actor: opts.actor,
         data: { localId: payment.localId, provider: payment.provider, message: opts.message ?? null },
-        topic: 'payment.failed', payload: { provider: payment.provider, message: opts.message ?? null },
+        topic: 'payment.failed', payload: { provider: payment.provider, message: opts.message ?? null, notifyBuyer },
       });
       return { changed: true, payment };
     });
@@ -299,7 +315,7 @@ export class PaymentService {
         }
         return { outcome };
       case 'requires_action':
-        await this.recordActionRequired(paymentId, outcome.redirectUrl, outcome.info ?? {}, actor);
+        await this.recordActionRequired(paymentId, outcome.redirectUrl, outcome.info ?? {}, actor, known.offSession === true);
         return { outcome };
       case 'declined':
       case 'failed':
@@ -311,14 +327,18 @@ export class PaymentService {
     }
   }
 
-  private async recordActionRequired(paymentId: string, redirectUrl: string, info: Record<string, unknown>, actor: Actor): Promise<void> {
+  /**
+   * `offSession` travels in the event: the buyer email handler sends at once for off-session
+   * payments and otherwise only after a delay, if the payment still waits for the buyer then.
+   */
+  private async recordActionRequired(paymentId: string, redirectUrl: string, info: Record<string, unknown>, actor: Actor, offSession: boolean): Promise<void> {
     await withTransaction(this.deps.dataSource, async (tx) => {
       const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
       await tx.update(OrderPayment, { id: paymentId }, { info: { ...payment.info, ...info, redirectUrl } });
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.action_required', actor,
         data: { localId: payment.localId, provider: payment.provider, redirectUrl },
-        topic: 'payment.action_required', payload: { provider: payment.provider, redirectUrl },
+        topic: 'payment.action_required', payload: { provider: payment.provider, redirectUrl, offSession },
       });
     });
   }
@@ -356,6 +376,19 @@ export function assertPositiveMoney(m: Money, field: string): void {
   assertNonNegative(m.amount, field);
   assertCurrency(m.currency);
   if (m.amount === 0) throw new KassaError('PAYMENT_AMOUNT_INVALID', { amount: 0, reason: `${field} must be positive` });
+}
+
+/**
+ * Money arrived for an order that stays canceled or expired (pretix's "payment for a canceled
+ * order" / late payment without quota): the organizer must decide, so they are notified.
+ */
+async function recordPaymentOnClosedOrder(tx: EntityManager, order: Order, payment: OrderPayment, actor: Actor, reason: string | null): Promise<void> {
+  await record(tx, {
+    order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.on_closed_order', actor,
+    data: { localId: payment.localId, provider: payment.provider, status: order.status, reason },
+    topic: 'payment.on_closed_order',
+    payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency, orderStatus: order.status, reason },
+  });
 }
 
 async function recordOverpaid(tx: EntityManager, order: OrderRef, sums: OrderSums, actor: Actor): Promise<void> {

@@ -52,7 +52,7 @@ export interface RefundResult {
 
 /** Cancels an order; wired by createKassaCore to the order service (processExternalRefund's "cancel"). */
 export interface OrderCanceler {
-  cancelOrder(orderId: string, opts: { actor: Actor }): Promise<unknown>;
+  cancelOrder(orderId: string, opts: { actor: Actor; notifyBuyer?: boolean }): Promise<unknown>;
 }
 
 export const MANUAL_PROVIDER = 'manual';
@@ -285,7 +285,8 @@ export class RefundService {
       return { refund, order };
     });
     // Canceling tells providers about open payments, which must happen outside a transaction.
-    if (input.action === 'cancel' && order.status !== 'canceled') await this.orders.cancelOrder(order.id, { actor: input.actor });
+    // pretix's mark_order_refunded: canceled without the buyer email (the buyer made the refund happen).
+    if (input.action === 'cancel' && order.status !== 'canceled') await this.orders.cancelOrder(order.id, { actor: input.actor, notifyBuyer: false });
     return refund;
   }
 

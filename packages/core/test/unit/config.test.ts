@@ -17,7 +17,7 @@ describe('loadConfig', () => {
   it('fills defaults, coerces the port, derives BASE_URL and freezes the result', () => {
     const config = loadConfig({ PORT: '8080', PATH: '/usr/bin', HOME: '/root' });
     expect(config).toEqual<AppConfig>({
-      HOST: '127.0.0.1', PORT: 8080, KASSA_DATA_DIR: '.kassa-data', KASSA_SETTINGS_CACHE_MS: 1000, LOG_LEVEL: 'info', BASE_URL: 'http://127.0.0.1:8080',
+      HOST: '127.0.0.1', PORT: 8080, KASSA_DATA_DIR: '.kassa-data', KASSA_SETTINGS_CACHE_MS: 1000, KASSA_ACTION_EMAIL_DELAY_SECONDS: 900, LOG_LEVEL: 'info', BASE_URL: 'http://127.0.0.1:8080',
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(() => { (config as { PORT: number }).PORT = 1; }).toThrow(TypeError);

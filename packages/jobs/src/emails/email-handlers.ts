@@ -1,39 +1,18 @@
-import { formatMoney, money, type EntityManager } from '@kassa/core';
+import type { EntityManager } from '@kassa/core';
 import type { JobsContext } from '../context';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
-import { emailLocale, type EmailTemplateName, type EmailViewModel } from './email-templates';
-import { controlOrderUrl, orderUrl } from './links';
+import { actionRequiredHandler } from './action-required-email';
+import type { EmailTemplateName } from './email-templates';
+import { amountFromPayload, loadMailContext, loadRefund, minorFromPayload, paymentAmount, str, type MailContext } from './mail-context';
+import { organizerNotificationHandlers } from './organizer-notifications';
 
-interface OrderMailRow {
-  id: string;
-  organizer_id: string;
-  code: string;
-  secret: string;
-  email: string | null;
-  locale: string;
-  total: string;
-  currency: string;
-  status: string;
-  expires: Date;
-  event_name: string;
-  event_slug: string;
-  timezone: string;
-  organizer_name: string;
-  organizer_slug: string;
-}
+export { loadOrderMail } from './mail-context';
 
-interface MailContext {
-  order: OrderMailRow;
-  base: EmailViewModel;
-  locale: string;
-  amount(minor: number | string, currency?: string): string;
-}
-
-/** What one topic sends: the template, and the extra values the template needs. */
+/** What one topic sends: the template, and the extra values the template needs (null: send nothing). */
 interface BuyerEmailSpec {
   topic: string;
   template: EmailTemplateName;
-  model(tx: EntityManager, event: RelayedEvent, mail: MailContext, ctx: JobsContext): Promise<Record<string, string | boolean | null>>;
+  model(tx: EntityManager, event: RelayedEvent, mail: MailContext, ctx: JobsContext): Promise<Record<string, string | boolean | null> | null>;
 }
 
 const buyerEmails: BuyerEmailSpec[] = [
@@ -43,19 +22,16 @@ const buyerEmails: BuyerEmailSpec[] = [
   },
   {
     topic: 'payment.failed', template: 'payment-failed',
-    model: async (tx, e, m) => ({
-      amount: await paymentAmount(tx, e, m),
-      reason: str(e.payload.reason) ?? str(e.payload.message) ?? null,
-    }),
-  },
-  {
-    topic: 'payment.action_required', template: 'payment-action-required',
-    model: async (tx, e, m) => ({
-      amount: await paymentAmount(tx, e, m),
-      // The provider's page where the buyer completes the step (3-D Secure, bank app); when the
-      // event does not carry one, the order page, which offers to continue the payment.
-      actionUrl: str(e.payload.actionUrl) ?? str(e.payload.redirectUrl) ?? m.base.orderUrl,
-    }),
+    model: async (tx, e, m) => {
+      // pretix's fail(): not for an attempt abandoned before it failed (canceled with its order),
+      // nor once the order no longer waits for money (paid, canceled, expired), whether it did so
+      // when the payment failed (notifyBuyer, decided by core) or does by now.
+      if (e.payload.notifyBuyer === false || m.order.status !== 'pending') return null;
+      return {
+        amount: await paymentAmount(tx, e, m),
+        reason: str(e.payload.reason) ?? str(e.payload.message) ?? null,
+      };
+    },
   },
   { topic: 'order.paid', template: 'order-paid', model: async () => ({}) },
   {
@@ -68,12 +44,30 @@ const buyerEmails: BuyerEmailSpec[] = [
       };
     },
   },
+  {
+    // pretix's "order canceled" email. What is owed back was computed with the cancellation
+    // (refundAmount); the refunds themselves follow, each with its own refund-done email.
+    topic: 'order.canceled', template: 'order-canceled',
+    model: async (_tx, e, m) => {
+      if (e.payload.notifyBuyer === false) return null; // canceled as "refunded" after an external refund, as pretix
+      const fee = minorFromPayload(e, 'cancellationFee');
+      const refund = minorFromPayload(e, 'refundAmount');
+      return {
+        cancellationFee: fee > 0 ? m.amount(fee) : null,
+        // A fee the payments do not cover leaves the order pending: the buyer still owes it.
+        feeDue: fee > 0 && e.payload.to === 'pending',
+        refundAmount: refund > 0 ? m.amount(refund) : null,
+        autoRefund: e.payload.autoRefund === true,
+      };
+    },
+  },
 ];
 
 /**
- * The outbox handlers that write emails: one per buyer topic, and one that tells the organizer's
- * admins about an external refund waiting for their decision. Each writes its email in `apply`
- * (once, thanks to the effects ledger) and queues SMTP sending in `afterCommit`.
+ * The outbox handlers that write emails: one per buyer topic, the delayed "please complete your
+ * payment" (action-required-email.ts), and the organizer notifications
+ * (organizer-notifications.ts). Each writes its email in `apply` (once, thanks to the effects
+ * ledger) and queues SMTP sending in `afterCommit`.
  */
 export function emailHandlers(): EventHandler[] {
   const handlers: EventHandler[] = buyerEmails.map((spec) => ({
@@ -83,6 +77,7 @@ export function emailHandlers(): EventHandler[] {
       const mail = await loadMailContext(tx, event, ctx);
       if (!mail?.order.email) return; // no address (e.g. a box-office order): nothing to send
       const extra = await spec.model(tx, event, mail, ctx);
+      if (!extra) return;
       const rendered = ctx.emails.renderer.render(spec.template, mail.locale, { ...mail.base, ...extra });
       await ctx.emails.write(tx, {
         dedupKey: `${spec.template}:${event.id}:${mail.order.email}`,
@@ -92,95 +87,5 @@ export function emailHandlers(): EventHandler[] {
     },
     afterCommit: (event, ctx) => ctx.emails.dispatchForEvent(event.id),
   }));
-  handlers.push({
-    name: 'email.external-refund-pending',
-    topics: ['refund.external'],
-    async apply(tx, event, ctx) {
-      const mail = await loadMailContext(tx, event, ctx);
-      if (!mail) return;
-      const admins: { email: string }[] = await tx.query(
-        `SELECT DISTINCT u.email FROM team t
-           JOIN team_member tm ON tm.team_id = t.id JOIN app_user u ON u.id = tm.user_id
-          WHERE t.organizer_id = $1 AND t.is_admin AND u.is_active ORDER BY u.email`,
-        [mail.order.organizer_id],
-      );
-      const refund = await loadRefund(tx, event);
-      for (const { email } of admins) {
-        // Organizer mails go out in the event's language, not the buyer's.
-        const rendered = ctx.emails.renderer.render('external-refund-pending', mail.eventLocale, {
-          ...mail.base,
-          amount: refund ? mail.amount(refund.amount, refund.currency) : amountFromPayload(event, mail),
-          provider: refund?.provider ?? str(event.payload.provider) ?? 'The payment provider',
-          controlUrl: controlOrderUrl(ctx.config.publicUrl, { organizerSlug: mail.order.organizer_slug, eventSlug: mail.order.event_slug, code: mail.order.code }),
-        });
-        await ctx.emails.write(tx, {
-          dedupKey: `external-refund-pending:${event.id}:${email}`,
-          organizerId: mail.order.organizer_id, orderId: mail.order.id, causeEventId: event.id,
-          template: 'external-refund-pending', to: email, rendered,
-        });
-      }
-    },
-    afterCommit: (event, ctx) => ctx.emails.dispatchForEvent(event.id),
-  });
-  return handlers;
-}
-
-/** The order, event and organizer an email talks about, with formatters for its locale. */
-export async function loadOrderMail(tx: EntityManager, orderId: string, ctx: JobsContext): Promise<(MailContext & { eventLocale: string }) | null> {
-  const rows: (OrderMailRow & { event_locale: string })[] = await tx.query(
-    `SELECT o.id, o.organizer_id, o.code, o.secret, o.email, o.locale, o.total::text AS total, o.currency, o.status, o.expires,
-            e.name AS event_name, e.slug AS event_slug, e.timezone, e.locale AS event_locale,
-            g.name AS organizer_name, g.slug AS organizer_slug
-       FROM kassa_order o JOIN event e ON e.id = o.event_id JOIN organizer g ON g.id = o.organizer_id
-      WHERE o.id = $1`,
-    [orderId],
-  );
-  const order = rows[0];
-  if (!order) return null;
-  const locale = emailLocale(order.locale);
-  const amount = (minor: number | string, currency = order.currency) => formatMoney(money(Number(minor), currency.trim()), locale);
-  const base: EmailViewModel = {
-    organizerName: order.organizer_name,
-    eventName: order.event_name,
-    orderCode: order.code,
-    orderUrl: orderUrl(ctx.config.publicUrl, { organizerSlug: order.organizer_slug, eventSlug: order.event_slug, code: order.code, secret: order.secret }),
-    total: amount(order.total),
-    expires: new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: order.timezone }).format(order.expires),
-  };
-  return { order, base, locale, amount, eventLocale: order.event_locale };
-}
-
-async function loadMailContext(tx: EntityManager, event: RelayedEvent, ctx: JobsContext) {
-  if (!event.orderId) return null;
-  const mail = await loadOrderMail(tx, event.orderId, ctx);
-  if (!mail) ctx.logger.warn('email skipped: order not found', { eventId: event.id, orderId: event.orderId });
-  return mail;
-}
-
-async function paymentAmount(tx: EntityManager, e: RelayedEvent, m: MailContext): Promise<string> {
-  const paymentId = str(e.payload.paymentId);
-  if (paymentId) {
-    const rows: { amount: string; currency: string }[] = await tx.query(
-      `SELECT amount::text AS amount, currency FROM order_payment WHERE id = $1 AND order_id = $2`, [paymentId, m.order.id]);
-    if (rows[0]) return m.amount(rows[0].amount, rows[0].currency);
-  }
-  return amountFromPayload(e, m);
-}
-
-async function loadRefund(tx: EntityManager, e: RelayedEvent): Promise<{ amount: string; currency: string; comment: string; provider: string } | null> {
-  const refundId = str(e.payload.refundId);
-  if (!refundId || !e.orderId) return null;
-  const rows: { amount: string; currency: string; comment: string; provider: string }[] = await tx.query(
-    `SELECT amount::text AS amount, currency, comment, provider FROM order_refund WHERE id = $1 AND order_id = $2`, [refundId, e.orderId]);
-  return rows[0] ?? null;
-}
-
-function amountFromPayload(e: RelayedEvent, m: MailContext): string {
-  const amount = e.payload.amount;
-  const currency = str(e.payload.currency);
-  return typeof amount === 'number' && Number.isSafeInteger(amount) ? m.amount(amount, currency ?? undefined) : m.base.total as string;
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' && v.length > 0 ? v : null;
+  return [...handlers, actionRequiredHandler(), ...organizerNotificationHandlers()];
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, EmailTransport } from '@kassa/core';
+import type { ActionRequiredCheckPayload } from '../queues';
 import type { EmailRenderer, EmailTemplateName, RenderedEmail } from './email-templates';
 
 export interface EmailDraft {
@@ -27,6 +28,10 @@ export class EmailOutbox {
     smtpUrl: string | null,
     private readonly mailFrom: string,
     private readonly enqueueSend: (emailIds: string[]) => Promise<void>,
+    /** Queues the delayed action-required check of one event (deterministic job id: once per event). */
+    private readonly enqueueActionCheck: (check: ActionRequiredCheckPayload, delayMs: number) => Promise<void> = async () => {
+      throw new Error('this email outbox cannot schedule delayed checks');
+    },
   ) {
     this.transport = smtpUrl ? 'smtp' : 'stored';
   }
@@ -58,6 +63,11 @@ export class EmailOutbox {
 
   async dispatch(emailIds: string[]): Promise<void> {
     if (this.transport === 'smtp' && emailIds.length > 0) await this.enqueueSend(emailIds);
+  }
+
+  /** After commit: looks again at a payment that asked for the buyer's action once `delayMs` passed. */
+  scheduleActionRequiredCheck(check: ActionRequiredCheckPayload, delayMs: number): Promise<void> {
+    return this.enqueueActionCheck(check, delayMs);
   }
 
   /** Derived from the dedup key, so a resend after a crash carries the same Message-ID. */

@@ -4,7 +4,9 @@ import { Eta } from 'eta';
 /** Every email Kassa writes. Each has `<locale>/<name>.text.eta` and `.html.eta` under templates/. */
 export const emailTemplateNames = [
   'order-placed', 'payment-failed', 'payment-action-required', 'order-paid', 'refund-done',
-  'external-refund-pending', 'payment-reminder',
+  'external-refund-pending', 'payment-reminder', 'order-canceled',
+  // Organizer notifications (to the organizer's admins, in the event's language).
+  'order-overpaid-notice', 'refund-requested-notice', 'payment-closed-order-notice',
 ] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
@@ -38,6 +40,10 @@ const subjects: Record<EmailLocale, Record<EmailTemplateName, string>> = {
     'refund-done': 'Refund for order {orderCode}',
     'external-refund-pending': 'Refund on order {orderCode} needs your decision',
     'payment-reminder': 'Reminder: order {orderCode} is not paid yet',
+    'order-canceled': 'Order {orderCode} canceled: {eventName}',
+    'order-overpaid-notice': 'Order {orderCode} has been overpaid',
+    'refund-requested-notice': 'Order {orderCode}: a refund needs your action',
+    'payment-closed-order-notice': 'Payment received for closed order {orderCode}',
   },
   de: {
     'order-placed': 'Ihre Bestellung {orderCode}: {eventName}',
@@ -47,6 +53,10 @@ const subjects: Record<EmailLocale, Record<EmailTemplateName, string>> = {
     'refund-done': 'Erstattung zu Bestellung {orderCode}',
     'external-refund-pending': 'Erstattung zu Bestellung {orderCode} wartet auf Ihre Entscheidung',
     'payment-reminder': 'Erinnerung: Bestellung {orderCode} ist noch nicht bezahlt',
+    'order-canceled': 'Bestellung {orderCode} storniert: {eventName}',
+    'order-overpaid-notice': 'Bestellung {orderCode} wurde überbezahlt',
+    'refund-requested-notice': 'Bestellung {orderCode}: eine Erstattung braucht Sie',
+    'payment-closed-order-notice': 'Zahlung für geschlossene Bestellung {orderCode} eingegangen',
   },
 };
 

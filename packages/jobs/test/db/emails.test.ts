@@ -31,7 +31,8 @@ describe('emails over SMTP (a real SMTP server on loopback)', () => {
     const o = await createOrderFixture(db.dataSource, { email: 'anna@example.com', locale: 'en' });
     const payment = await addPayment(db.dataSource, o, 4250, 'pending');
     await emit(db.dataSource, o, 'order.placed', { total: 4250, currency: 'EUR' });
-    await emit(db.dataSource, o, 'payment.action_required', { paymentId: payment, provider: 'stripe', redirectUrl: 'https://pay.example/3ds?session=abc&x=1' });
+    // Off-session: nobody is in the browser, so it is emailed at once (on-session ones wait; see buyer-emails.db.test.ts in the Stripe plugin).
+    await emit(db.dataSource, o, 'payment.action_required', { paymentId: payment, provider: 'stripe', redirectUrl: 'https://pay.example/3ds?session=abc&x=1', offSession: true });
     await emit(db.dataSource, o, 'payment.failed', { paymentId: payment, provider: 'stripe', message: 'Your card was declined.' });
     await emit(db.dataSource, o, 'order.paid', { total: 4250, currency: 'EUR' });
     await rt.start({ schedulers: false });

@@ -48,4 +48,12 @@ describe('jobs configuration', () => {
     expect(refusal(() => defineJobsConfig({ backend: pg, worker: { concurrency: 1.5 } }))).toMatch(/worker\.concurrency/);
     expect(refusal(() => defineJobsConfig({ backend: pg, colour: 'blue' } as never))).toMatch(/unknown jobs setting "colour"/);
   });
+
+  it('waits 15 minutes before a "please complete your payment" email unless KASSA_ACTION_EMAIL_DELAY_SECONDS says otherwise', () => {
+    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k' }).emails.actionRequiredDelayMs).toBe(900_000);
+    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k', KASSA_ACTION_EMAIL_DELAY_SECONDS: '60' }).emails.actionRequiredDelayMs).toBe(60_000);
+    expect(loadJobsConfig({ DATABASE_URL: 'postgres://db/k', KASSA_ACTION_EMAIL_DELAY_SECONDS: '0' }).emails.actionRequiredDelayMs).toBe(0);
+    expect(refusal(() => loadJobsConfig({ DATABASE_URL: 'postgres://db/k', KASSA_ACTION_EMAIL_DELAY_SECONDS: '15m' }))).toMatch(/KASSA_ACTION_EMAIL_DELAY_SECONDS must be a whole number of seconds/);
+    expect(refusal(() => defineJobsConfig({ backend: pg, emails: { actionRequiredDelayMs: -1 } }))).toMatch(/emails\.actionRequiredDelayMs/);
+  });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { globalSettings, organizerSettings, parseConfig } from '@kassa/core';
-import { silentLogger } from '@kassa/jobs';
+import { jobIds, silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase, launchChromium } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/bootstrap';
 
@@ -113,6 +113,22 @@ it('pays with 4242 4242 4242 4242: order page paid, webhooks processed by the wo
   await control.goto(`${kassa.url}/control/orders`);
   const row = control.locator('tbody tr', { hasText: code });
   expect(await row.locator('.badge').textContent()).toBe('paid');
+
+  // Emails: "payment received", and no "please complete your payment" even once its delay is over
+  // (the delayed check is promoted here instead of waiting the default 15 minutes).
+  await eventually(
+    () => db.dataSource.query(`SELECT count(*)::int AS events, count(d.event_id)::int AS done FROM outbox_event e LEFT JOIN outbox_delivery d ON d.event_id = e.id WHERE e.order_id = $1`, [payment.order_id]),
+    (rows: { events: number; done: number }[]) => rows[0]!.events > 0 && rows[0]!.events === rows[0]!.done,
+    'the order\'s events to be delivered',
+  );
+  const [prompt] = await db.dataSource.query(`SELECT id::text AS id FROM outbox_event WHERE order_id = $1 AND topic = 'payment.action_required'`, [payment.order_id]);
+  const check = await kassa.jobs.queues.maintenance.getJob(jobIds.actionRequiredCheck(prompt.id));
+  await check!.promote();
+  await eventually(async () => (await kassa.jobs.queues.maintenance.getJob(check!.id!))?.getState(), (s) => s === 'completed', 'the delayed check to run');
+  await control.goto(`${kassa.url}/control/emails`);
+  const subjects = await control.locator('tbody tr td:first-child a').allTextContents();
+  expect(subjects).toContain(`Payment received: order ${code}`);
+  expect(subjects).not.toContain(`Please complete your payment for order ${code}`);
   await control.close();
   await page.close();
 });
