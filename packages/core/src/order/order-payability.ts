@@ -55,7 +55,7 @@ export async function paymentRefusal(db: EntityManager, input: PayabilityInput):
   if (!force && lastDatePassed(event, now)) return { code: 'last_date_passed', reason: 'the last date of payments has passed' };
   if (input.pendingSum !== undefined && input.pendingSum <= 0) return { code: 'nothing_owed', reason: 'nothing is owed' };
   if (order.status === 'pending' || force) return null;
-  if (!event.paymentTermAcceptLate) return { code: 'late_not_accepted', reason: 'the payment deadline has passed and late payments are not accepted' };
+  if (!event.paymentTermAcceptLate) return { code: 'late_not_accepted', reason: 'the payment term is over and late payments are not accepted' };
   const quota = await expiredQuotaRefusal(db, order.id, input.quota);
   return quota ? { code: 'quota_gone', reason: `the tickets are no longer available (${quota.message})` } : null;
 }
