@@ -86,6 +86,7 @@ export {
   type SettingsTarget, type SettingsStoreOptions, type ResolveOptions, type DisplaySettings, type RedactedSecret,
 } from './settings/settings-store';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
+export { findUnstorableInput, type UnstorableInput } from './validation/unstorable-input';
 export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';
 export { loadConfig, parseConfig, decodeSecretKey } from './config/load-config';
 

@@ -6,6 +6,9 @@ import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
 import { errorHandlerPlugin } from './infra/error-handler';
 import { mergeCsp, securityHeadersPlugin, sessionPlugin, type CspAdditions } from './infra/security';
+import { rateLimitPlugin } from './infra/rate-limits';
+import { inputGuardPlugin } from './infra/input-guard';
+import { trustProxyOption } from './infra/trusted-proxies';
 import { shopRoutes } from './shop';
 import { controlRoutes } from './control';
 import { apiRoutes } from './api';
@@ -20,7 +23,7 @@ import { LoginService } from './auth/login.service';
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.config.logger ? { level: deps.config.logger.level } : false,
-    trustProxy: deps.config.trustProxy ?? 'loopback, linklocal, uniquelocal',
+    trustProxy: trustProxyOption(deps.config),
     // Coercion lets form posts and query strings carry numbers; the first error is reported with its field.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
   });
@@ -30,6 +33,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(staticPlugin);
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin, { baseUrl: deps.config.baseUrl, csp: await providerCsp(deps) });
+  await app.register(rateLimitPlugin, { dataSource: deps.dataSource, redis: deps.rateLimitRedis, prefix: deps.rateLimitPrefix });
+  // Pages carry personal data (orders, the panel, checkout steps) and session-bound CSRF tokens: no
+  // browser or shared cache may keep them. Routes that are public on purpose (static files) say so.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
+  });
 
   const pluginRoutes = deps.pluginRoutes ?? [];
   const pluginOpts = {
@@ -41,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (webhooks.length) await app.register(pluginRoutesPlugin, { ...pluginOpts, routes: webhooks });
 
   await app.register(async (site) => {
+    await site.register(inputGuardPlugin);
     await site.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
     await site.register(shopRoutes, { deps });
     await site.register(controlRoutes, { deps });

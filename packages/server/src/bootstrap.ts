@@ -11,7 +11,9 @@ import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type
 import stripePlugin, { STRIPE_NAMESPACE, createWebhookEndpoint, embeddedStripeSettings } from '@kassa/plugin-stripe';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { buildApp } from './app';
+import { startupWarnings } from './infra/trusted-proxies';
 import { seedDemo, type DemoLogin } from './seed/demo-seed';
 import { shopMigrations } from './shop';
 
@@ -90,7 +92,7 @@ export interface StartKassaOptions {
   stripeEmulator?: boolean;
   /** scrypt cost for the demo login's hash (tests); production leaves it unset. */
   passwordLogN?: number;
-  /** Jobs logging; default the console. */
+  /** Jobs logging and start-up warnings; default the console. */
   jobsLogger?: JobsLogger;
 }
 
@@ -145,6 +147,27 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.
     if (opts.inProcessJobs ?? embedded) await jobs.start();
 
+    // With Redis, the rate-limit counters live there (shared by every instance); without, in PostgreSQL.
+    const rateLimitRedis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
+    if (rateLimitRedis) {
+      // ioredis reconnects by itself; while Redis is away, limited routes (login, API) fail closed.
+      let lastReported = 0;
+      rateLimitRedis.on('error', (err: Error) => {
+        if (Date.now() - lastReported < 60_000) return;
+        lastReported = Date.now();
+        jobsLogger.error('rate-limit counters: Redis unreachable; login and the API are refused until it is back', { error: err.message });
+      });
+      closers.push(() => rateLimitRedis.quit());
+    }
+    const serverConfig = {
+      baseUrl: config.BASE_URL,
+      sessionSecret: createHmac('sha256', kassa.secretKey).update('kassa:session-cookie:v1').digest('hex'),
+      logger: config.LOG_LEVEL === 'silent' ? false as const : { level: config.LOG_LEVEL },
+      storedEmails: !config.SMTP_URL,
+      ...(config.KASSA_TRUSTED_PROXIES ? { trustProxy: config.KASSA_TRUSTED_PROXIES } : {}),
+      ...(opts.passwordLogN ? { passwordLogN: opts.passwordLogN } : {}),
+    };
+    for (const warning of startupWarnings(serverConfig)) jobsLogger.warn(warning);
     const app = await buildApp({
       dataSource: kassa.dataSource, clock: systemClock, core: kassa.core, providers: kassa.loaded.providers, providerContext: kassa.providerContext,
       settings: kassa.settings, settingsSchemas: kassa.loaded.settingsSchemas,
@@ -152,13 +175,9 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       pluginRoutes: kassa.loaded.routes,
       enqueuePluginJob: (plugin, job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, o),
       jobs,
-      config: {
-        baseUrl: config.BASE_URL,
-        sessionSecret: createHmac('sha256', kassa.secretKey).update('kassa:session-cookie:v1').digest('hex'),
-        logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
-        storedEmails: !config.SMTP_URL,
-        ...(opts.passwordLogN ? { passwordLogN: opts.passwordLogN } : {}),
-      },
+      rateLimitRedis,
+      rateLimitPrefix: `${config.KASSA_JOBS_PREFIX ?? 'kassa'}-rate-limit:`,
+      config: serverConfig,
     });
     closers.push(() => app.close());
     await app.listen({ host: config.HOST, port: config.PORT });

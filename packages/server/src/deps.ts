@@ -2,6 +2,7 @@ import type {
   Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
 } from '@kassa/core';
 import type { JobsRuntime } from '@kassa/jobs';
+import type { Redis } from 'ioredis';
 
 /** Server-level settings, resolved once from the validated core config by main.ts (or by a test). */
 export interface ServerConfig {
@@ -13,14 +14,17 @@ export interface ServerConfig {
   readonly devTemplates?: boolean;
   /** Request logging (pino): false, or the level. Tests pass false. */
   readonly logger?: false | { readonly level: string };
-  /** Overrides of the per-route rate limits (benchmarks raise placeOrder; tests lower login). */
-  readonly rateLimits?: { readonly login?: RateLimit; readonly placeOrder?: RateLimit };
+  /** Overrides of the rate limits of infra/rate-limits.ts (benchmarks raise placeOrder; tests lower login). */
+  readonly rateLimits?: {
+    readonly login?: RateLimit; readonly loginAccount?: RateLimit; readonly placeOrder?: RateLimit;
+    readonly api?: RateLimit; readonly apiAddress?: RateLimit;
+  };
   /** scrypt cost for hashes made by this process (seed, tests); production leaves it unset. */
   readonly passwordLogN?: number;
   /**
-   * Which peers may set X-Forwarded-For/-Proto (proxy-addr syntax). Default: loopback and private
-   * networks, where a TLS-terminating proxy usually sits; a public client cannot then fake its
-   * address to slip past the rate limits.
+   * The proxies that may set X-Forwarded-For/-Proto/-Host (KASSA_TRUSTED_PROXIES: comma-separated
+   * addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`). Default: none, so no client
+   * can name its own address to slip past the per-address rate limits (infra/trusted-proxies.ts).
    */
   readonly trustProxy?: string;
   /** Show the stored-emails reader (the embedded default keeps emails in the database). */
@@ -52,6 +56,13 @@ export interface AppDeps {
   readonly pluginRoutes?: LoadedPlugins['routes'];
   /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */
   readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number; organizerId?: string | null }) => Promise<void>;
+  /**
+   * Redis for the rate-limit counters, shared by every instance on it (main.ts: REDIS_URL); absent:
+   * the counters live in PostgreSQL (table rate_limit_counter), shared by every instance on the database.
+   */
+  readonly rateLimitRedis?: Redis | null;
+  /** Key prefix of those Redis counters (tests give each app its own). */
+  readonly rateLimitPrefix?: string;
   /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
   readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
 }

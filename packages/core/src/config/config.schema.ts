@@ -3,6 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 /** A 32-byte key as 64 hex digits or as base64 / base64url (43 characters, optional "=" padding). */
 export const secretKeyPattern = '^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$';
 
+// One entry: an IPv4/IPv6 address with an optional prefix length or netmask, or a named range.
+const proxyEntry = '(?:loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(?:/[0-9.]{1,15})?)';
+/** KASSA_TRUSTED_PROXIES: entries separated by commas (proxy-addr checks each address at start-up). */
+export const trustedProxiesPattern = `^\\s*${proxyEntry}(?:\\s*,\\s*${proxyEntry})*\\s*$`;
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
@@ -25,6 +30,12 @@ export const configSchema = Type.Object(
     KASSA_SECRET_KEY: Type.Optional(Type.String({ pattern: secretKeyPattern })),
     /** Public base URL (return URLs, emails). Default: http://HOST:PORT. */
     BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(?:/[^\\s?#]*)?$' })),
+    /**
+     * The reverse proxies whose X-Forwarded-For/-Proto/-Host Kassa believes, comma-separated:
+     * addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`. Unset: none (clients are
+     * identified by their TCP peer address). Needed with an https BASE_URL (TLS ends at the proxy).
+     */
+    KASSA_TRUSTED_PROXIES: Type.Optional(Type.String({ pattern: trustedProxiesPattern, maxLength: 2000 })),
     /** smtp:// or smtps:// URL. Unset: emails are logged, not sent. */
     SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
     // An enum (not a union of literals) so that a bad value gets one error listing the allowed ones.

@@ -7,7 +7,8 @@ import addFormats from 'ajv-formats';
  * `x-secret` is Kassa's own annotation: the settings store encrypts such properties at rest.
  */
 export function createAjv(opts: { coerceTypes?: boolean; useDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: opts.coerceTypes ?? false, useDefaults: opts.useDefaults ?? false });
+  // strictNumbers: NaN and Infinity are not numbers (JSON cannot carry them, but a caller's object can).
+  const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, coerceTypes: opts.coerceTypes ?? false, useDefaults: opts.useDefaults ?? false });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   return ajv;

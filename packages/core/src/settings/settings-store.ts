@@ -6,6 +6,7 @@ import type { Event } from '../event/event.entity';
 import { openSecret, sealSecret } from './secret-box';
 import type { SettingScope } from './setting.entity';
 import type { CompiledNamespace, SettingsSchemas } from './settings-schemas';
+import { findUnstorableInput } from '../validation/unstorable-input';
 
 /** Where in the hierarchy a value is read or written. Reads at a level see every level above it. */
 export type SettingsTarget =
@@ -150,6 +151,9 @@ export class SettingsStore {
       else writes.set(key, value);
     }
     if (unknown.length > 0) throw new KassaError('SETTINGS_INVALID', { namespace, detail: unknown.map((k) => `${k} is not a known setting`).join('; ') });
+    // Valid by the schema but refused by PostgreSQL (a NUL in a string) or unsafe as a number: named here, not a 500 later.
+    const unstorable = findUnstorableInput(Object.fromEntries(writes));
+    if (unstorable) throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${unstorable.path || namespace} ${unstorable.problem}` });
     if ([...writes.keys()].some((k) => ns.secretKeys.has(k)) && !this.options.secretKey) throw new KassaError('SETTINGS_SECRET_KEY_MISSING');
     if (writes.size === 0 && clears.length === 0) return;
 

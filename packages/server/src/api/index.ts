@@ -6,6 +6,7 @@ import { coreVersion } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import { OrganizerScope } from '../auth/scope';
+import { limiter, rateLimits } from '../infra/rate-limits';
 import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
 import { orderApiRoutes } from './v1/orders.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
@@ -26,7 +27,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       info: {
         title: 'Kassa REST API',
         version: `1 (core ${coreVersion})`,
-        description: 'Orders, payments and refunds of one organizer. Amounts are integers in minor units of the order currency. Every error has the body `{ "error": { "code", "message", "params" } }` with a catalogued code.',
+        description: 'Orders, payments and refunds of one organizer. Amounts are integers in minor units of the order currency. Every error has the body `{ "error": { "code", "message", "params" } }` with a catalogued code. Rate limits: 300 requests a minute per token and 600 per client address; over them, `429 RATE_LIMITED` with `Retry-After` in seconds.',
       },
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
@@ -44,9 +45,12 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     const bodyAjv = withFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
     const textAjv = withFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
     v1.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+    // Per address before the token is looked at (floods, guessed tokens), then per token (docs/api.md).
+    v1.addHook('onRequest', limiter(v1, 'api-address', deps.config.rateLimits?.apiAddress ?? rateLimits.apiAddress, (req) => req.ip));
     v1.addHook('onRequest', async (req) => {
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
     });
+    v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
     await v1.register(orderApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });
     await v1.register(refundApiRoutes, { deps, scope });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isKassaError } from '@kassa/core';
 import type { LoginService } from '../auth/login.service';
 import type { RateLimit } from '../deps';
-import { rateLimits } from '../infra/security';
+import { limiter, rateLimits } from '../infra/rate-limits';
 import { fieldErrors, renderPage } from './page';
 
 const loginBody = {
@@ -22,8 +22,16 @@ function safeNext(next: string | undefined): string {
   return next && /^\/control(\/[A-Za-z0-9/_?=&%.-]*)?$/.test(next) ? next : '/control';
 }
 
-/** Login (rate-limited, scrypt-verified, session regenerated against fixation) and logout. */
-export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimit?: RateLimit }> = async (app, opts) => {
+/**
+ * Login (rate-limited per address and per account, scrypt-verified, session regenerated against
+ * fixation) and logout.
+ */
+export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimit?: RateLimit; loginAccountRateLimit?: RateLimit }> = async (app, opts) => {
+  // Counted for every attempt before the password is checked (a burst of parallel guesses cannot
+  // all slip in before the first failure is counted), and alike for known and unknown emails.
+  const perAccount = limiter(app, 'login-account', opts.loginAccountRateLimit ?? rateLimits.loginAccount,
+    (req) => String((req.body as { email?: unknown }).email ?? '').trim().toLowerCase());
+
   app.get<{ Querystring: { next?: string } }>('/control/login', {
     schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 } } } },
   }, async (req, reply) => {
@@ -41,11 +49,15 @@ export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimi
       reply.code(400);
       return renderPage(req, reply, 'login', { title: 'Log in', next: '', errors, email: String((req.body as { email?: unknown } | undefined)?.email ?? '') });
     }
+    await perAccount(req, reply);
     try {
       const user = await opts.login.authenticate(req.body.email, req.body.password);
       await req.session.regenerate();
       req.session.userId = user.id;
       req.session.organizerId = user.organizerId;
+      // The new session's CSRF secret now, not on the first page: pages opened at once in several
+      // tabs would otherwise each create one, and only the last one saved would verify.
+      reply.generateCsrf();
       return reply.redirect(safeNext(req.body.next), 303);
     } catch (err) {
       if (!isKassaError(err, 'AUTH_INVALID_CREDENTIALS')) throw err;

@@ -21,7 +21,7 @@ import { adminRoutes } from './admin.routes';
 export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const login = new LoginService(deps.dataSource, { logN: deps.config.passwordLogN });
   const scope = new OrganizerScope(deps.dataSource);
-  await app.register(authRoutes, { login, loginRateLimit: deps.config.rateLimits?.login });
+  await app.register(authRoutes, { login, loginRateLimit: deps.config.rateLimits?.login, loginAccountRateLimit: deps.config.rateLimits?.loginAccount });
 
   await app.register(async (panel) => {
     panel.addHook('onRequest', async (req, reply) => {

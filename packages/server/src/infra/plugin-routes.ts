@@ -5,6 +5,8 @@ import {
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import type { LoginService } from '../auth/login.service';
+import { checkInput } from './input-guard';
+import { limiter, rateLimits } from './rate-limits';
 
 /**
  * Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches
@@ -41,6 +43,13 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
     route.config = { ...(route.config ?? {}), csrf: false };
   });
 
+  // The same counters as /api/v1: one budget per token and per address, whichever API they call.
+  const limits = opts.deps.config.rateLimits;
+  const apiLimits = {
+    address: limiter(app, 'api-address', limits?.apiAddress ?? rateLimits.apiAddress, (req) => req.ip),
+    token: limiter(app, 'api-token', limits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId),
+  };
+
   for (const { plugin, route } of opts.routes) {
     const url = `/plugins/${plugin}${route.path}`;
     const runtimeOf = runtimeFor(app, opts, plugin);
@@ -52,14 +61,17 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
       handler: async (req, reply) => {
         // Taken before authorize(): the CSRF check swaps req.body for the token it reads.
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const organizerId = await authorize(app, opts, route, req, reply, raw);
+        const organizerId = await authorize(app, opts, route, req, reply, raw, apiLimits);
+        const body = route.kind === 'webhook' ? undefined : parseBody(req.headers['content-type'], raw);
+        // Parsed here, not by fastify, so the input guard's body check runs here (webhooks: the plugin judges its raw body).
+        checkInput('body', body);
         const pluginReq: PluginHttpRequest = {
           method: req.method,
           params: req.params as Record<string, string>,
           query: req.query as Record<string, string>,
           headers: req.headers,
           rawBody: raw,
-          body: route.kind === 'webhook' ? undefined : parseBody(req.headers['content-type'], raw),
+          body,
           organizerId,
           ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
         };
@@ -72,9 +84,19 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
   }
 };
 
-async function authorize(app: FastifyInstance, opts: PluginRoutesOptions, route: PluginRoute, req: FastifyRequest, reply: FastifyReply, raw: Buffer): Promise<string | undefined> {
+type Limit = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+async function authorize(
+  app: FastifyInstance, opts: PluginRoutesOptions, route: PluginRoute, req: FastifyRequest, reply: FastifyReply, raw: Buffer,
+  apiLimits: { address: Limit; token: Limit },
+): Promise<string | undefined> {
   if (route.kind === 'webhook') return undefined;
-  if (route.kind === 'api') return (await authenticateApiToken(opts.deps.dataSource, req.headers.authorization)).organizerId;
+  if (route.kind === 'api') {
+    await apiLimits.address(req, reply);
+    req.apiPrincipal = await authenticateApiToken(opts.deps.dataSource, req.headers.authorization);
+    await apiLimits.token(req, reply);
+    return req.apiPrincipal.organizerId;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type === '' || simpleContentTypes.includes(type)) {

@@ -3,7 +3,6 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
 import type { DataSource } from '@kassa/core';
 import { PgSessionStore } from './session-store';
 
@@ -71,7 +70,7 @@ export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' |
 
 /**
  * Security headers for the whole app (error and not-found pages included) with a CSP of our origin
- * plus the providers' origins, and the rate limiter (opt-in per route through `config.rateLimit`).
+ * plus the providers' origins (rate limits: rate-limits.ts).
  * A route opts out of the headers with the route option `helmet: false` (provider webhooks).
  */
 export const securityHeadersPlugin = fp<Pick<SecurityOptions, 'baseUrl' | 'csp'>>(async (app, opts) => {
@@ -100,17 +99,7 @@ export const securityHeadersPlugin = fp<Pick<SecurityOptions, 'baseUrl' | 'csp'>
     hsts: secure,
     crossOriginEmbedderPolicy: false,
   });
-
-  await app.register(fastifyRateLimit, { global: false });
 }, { name: 'kassa-security-headers' });
-
-/** Per-route rate limits (`config: { rateLimit: rateLimits.login }`). */
-export const rateLimits = {
-  /** Password guessing: a handful of attempts per minute and address. */
-  login: { max: 10, timeWindow: '1 minute' },
-  /** Placing orders: generous for a real buyer, a wall for a script. */
-  placeOrder: { max: 30, timeWindow: '1 minute' },
-} as const;
 
 /** Merges the CSP additions of several providers, without duplicates. */
 export function mergeCsp(parts: readonly CspAdditions[]): CspAdditions {

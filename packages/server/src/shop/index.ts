@@ -4,11 +4,15 @@ import { checkoutRoutes } from './checkout.routes';
 import { eventPageRoutes } from './event-page.routes';
 import { frontPageRoutes } from './front-page.routes';
 import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-submission';
+import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
 import { orderPageRoutes } from './order-page.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
 
-/** The shop's own migrations (the idempotency ledger); main.ts and test databases run them after core's. */
-export const shopMigrations = [ShopSubmission1763800000000];
+/**
+ * The server's own migrations (the shop's idempotency ledger, the rate-limit counters); main.ts and
+ * test databases run them after core's. (Named for the first of them; every harness passes this list.)
+ */
+export const shopMigrations = [ShopSubmission1763800000000, RateLimitCounter1765200000000];
 
 /**
  * The buyer order flow: event page → cart → contact → payment method → confirm → order placed and

@@ -5,7 +5,7 @@ import {
 import { CatalogReader, type PricedCart } from './catalog';
 import { ProviderViews } from './provider-views';
 import { SubmissionStore } from './submission-store';
-import { rateLimits } from '../infra/security';
+import { rateLimits } from '../infra/rate-limits';
 
 const placedWithKeySql = prepared('shop_placed_with_key', 'SELECT 1 FROM kassa_order WHERE event_id = $1 AND idempotency_key = $2');
 

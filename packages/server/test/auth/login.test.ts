@@ -6,7 +6,8 @@ let email: string;
 let password: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { login: { max: 4, timeWindow: '1 minute' } } });
+  // The per-account limit has its own tests (rate-limits.test.ts); here one account logs in often.
+  t = await createTestApp({ rateLimits: { login: { max: 4, timeWindow: '1 minute' }, loginAccount: { max: 100, timeWindow: '15 minutes' } } });
   const organizer = await createOrganizer(t.db.dataSource, { name: 'Fest GmbH' });
   ({ email, password } = await createUser(t, organizer));
 });

@@ -1,5 +1,5 @@
 import { BasePaymentProvider, definePlugin, type JsonSchema, type PaymentOutcome, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, loadPlugins } from '@kassa/core';
-import { createOrganizerFixture, createTestApp, getPage, login, type TestApp } from './test-app';
+import { cookieOf, createOrganizerFixture, createTestApp, csrfOf, getPage, login, type TestApp } from './test-app';
 
 /** A provider whose checkout loads a script and a frame from its own origin. */
 class FramedPayProvider extends BasePaymentProvider {
@@ -50,13 +50,36 @@ describe('security headers', () => {
   });
 
   it('marks the session cookie Secure when the base URL is https', async () => {
-    const https = await createTestApp({ baseUrl: 'https://tickets.example' });
+    const https = await createTestApp({ baseUrl: 'https://tickets.example', trustProxy: '127.0.0.1' });
     try {
-      // Behind the TLS-terminating proxy that an https BASE_URL implies (trustProxy reads X-Forwarded-Proto).
-      const res = await https.app.inject({ method: 'GET', url: '/control/login', headers: { 'x-forwarded-proto': 'https' } });
+      // Behind the TLS-terminating proxy that an https BASE_URL implies (a trusted proxy's X-Forwarded-Proto).
+      const res = await https.app.inject({ method: 'GET', url: '/control/login', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-proto': 'https' } });
       const cookie = res.cookies.find((c) => c.name === 'kassa_session')!;
       expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax' });
       expect(res.headers['strict-transport-security']).toBeDefined();
+    } finally {
+      await https.close();
+    }
+  });
+});
+
+describe('https behind a proxy', () => {
+  it('logs in over https through a configured proxy, and ignores X-Forwarded-Proto from any other peer', async () => {
+    const https = await createTestApp({ baseUrl: 'https://tickets.example', trustProxy: '10.0.0.1' });
+    try {
+      const f = await createOrganizerFixture(https);
+      const viaProxy = { remoteAddress: '10.0.0.1', headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.1' } };
+      const page = await https.app.inject({ method: 'GET', url: '/control/login', ...viaProxy });
+      const res = await https.app.inject({
+        method: 'POST', url: '/control/login', remoteAddress: viaProxy.remoteAddress,
+        headers: { ...viaProxy.headers, cookie: cookieOf(page), 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email: f.email, password: f.password, _csrf: csrfOf(page.body) }).toString(),
+      });
+      expect(res.statusCode).toBe(303);
+      expect(res.cookies.find((c) => c.name === 'kassa_session')).toMatchObject({ secure: true });
+      // The same header from a peer that is not the proxy proves nothing: no Secure cookie goes over plain http.
+      const direct = await https.app.inject({ method: 'GET', url: '/control/login', remoteAddress: '10.0.0.2', headers: { 'x-forwarded-proto': 'https' } });
+      expect(direct.cookies.find((c) => c.name === 'kassa_session')).toBeUndefined();
     } finally {
       await https.close();
     }
@@ -101,6 +124,28 @@ describe('plugin routes', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().body).toEqual({ amount: '12.50', _csrf: b.csrf });
     expect(seen.at(-1)?.isAdmin).toBe(true);
+  });
+
+  it("refuses a NUL in a plugin route's body before the plugin sees it", async () => {
+    const before = seen.length;
+    const res = await t.app.inject({ method: 'POST', url: '/plugins/probe/shop-action', headers: { 'content-type': 'application/json' }, payload: '{"note":"a\\u0000b"}' });
+    expect([res.statusCode, res.json().error.params]).toEqual([400, expect.objectContaining({ field: 'note', in: 'body' })]);
+    expect(seen.length).toBe(before);
+  });
+
+  it("counts a plugin's API route against the same per-token budget as /api/v1", async () => {
+    const limited = await createTestApp({ rateLimits: { api: { max: 2, timeWindow: '1 minute' } } }, { pluginRoutes: loadPlugins([testPlugin]).routes });
+    try {
+      const f = await createOrganizerFixture(limited);
+      const call = (url: string) => limited.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${f.token}` } });
+      expect((await call('/api/v1/orders')).statusCode).toBe(200);
+      expect((await call('/plugins/probe/api-read')).statusCode).toBe(200);
+      const third = await call('/plugins/probe/api-read');
+      expect([third.statusCode, third.json().error.code]).toEqual([429, 'RATE_LIMITED']);
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
   });
 
   it("renders a view answer with the provider's partial inside the site layout", async () => {
