@@ -33,6 +33,9 @@ export const errorCodes = {
   ORDER_CANCELLATION_FEE_TOO_HIGH: { status: 400, message: 'Cancellation fee {fee} exceeds the order total {total}' },
   ORDER_EXPIRY_INVALID: { status: 400, message: 'New expiry {expires} must lie in the future' },
   ORDER_MARK_PAID_REFUSED: { status: 409, message: 'Order {code} cannot be marked as paid: {reason}' },
+  ORDER_NOT_CHANGEABLE: { status: 409, message: 'Order {code} cannot be changed: {reason}' },
+  ORDER_CHANGE_INVALID: { status: 400, message: 'Invalid order change ({field}): {detail}' },
+  ORDER_CHANGE_STALE: { status: 409, message: 'Order {code} was changed since this change was prepared; reload it and try again' },
 
   // Payments
   PAYMENT_PROVIDER_UNKNOWN: { status: 400, message: 'Unknown payment provider {provider}' },

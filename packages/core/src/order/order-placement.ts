@@ -29,6 +29,11 @@ export interface PlaceOrderInput {
   positions: { productId: string; attendeeName?: string | null }[];
   /** The payment method chosen at checkout. Zero-total orders always get a confirmed `free` payment. */
   provider?: string;
+  /**
+   * The buyer's country (ISO 3166-1 alpha-2), when it was asked: a method restricted to some
+   * countries is only allowed for a buyer in one of them. Stored on the order.
+   */
+  country?: string | null;
   testmode?: boolean;
   actor?: Actor;
   /**
@@ -235,14 +240,14 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
       ? Object.freeze({ ...given, event })
       : await deps.providerContext(event, providerId);
     const price = money(subtotal, event.currency);
-    assertAvailable(provider, ctx, { total: price, now: deps.clock.now() });
+    assertAvailable(provider, ctx, { total: price, now: deps.clock.now(), country: input.country ?? undefined });
     fee = calculateProviderFee(provider, ctx, price).amount;
   }
   const now = deps.clock.now();
   return {
     values: {
       organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
-      total: subtotal + fee, currency: event.currency, testmode: input.testmode ?? false,
+      total: subtotal + fee, currency: event.currency, testmode: input.testmode ?? false, country: input.country ?? null,
       expires: newPaymentDeadline(event, now),
     },
     positions: input.positions.map((p) => ({
@@ -263,6 +268,11 @@ function validateInput(deps: ServiceDeps, input: PlaceOrderInput): void {
     throw new KassaError('PAYMENT_PROVIDER_UNKNOWN', { provider: String(input.provider) });
   }
   if (!isUuid(input.eventId)) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
+  if (input.country !== undefined && input.country !== null) {
+    if (typeof input.country !== 'string' || !/^[A-Z]{2}$/.test(input.country)) {
+      throw new KassaError('VALIDATION_FAILED', { field: 'country', detail: `country must be an upper-case ISO 3166-1 alpha-2 code, got ${String(input.country)}` });
+    }
+  }
   const bad = input.positions.map((p) => p?.productId).find((id) => !isUuid(id));
   if (bad !== undefined) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: String(bad) });
 }
@@ -295,7 +305,7 @@ async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise
 let catalogueSql: PreparedStatement | undefined;
 
 
-type NewOrder = Pick<Order, 'organizerId' | 'eventId' | 'email' | 'locale' | 'total' | 'currency' | 'testmode' | 'expires'>;
+type NewOrder = Pick<Order, 'organizerId' | 'eventId' | 'email' | 'locale' | 'total' | 'currency' | 'testmode' | 'expires' | 'country'>;
 
 /*
  * The order with its payment fee, its first payment (local id 1, state created) and the
@@ -309,8 +319,8 @@ let insertOrderSql: PreparedStatement | undefined;
 
 function insertOrderStatement(tx: EntityManager): PreparedStatement {
   insertOrderSql ??= prepared('insert_order', `WITH o AS (
-      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $20)
+      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key, country)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $20, $22)
       ON CONFLICT DO NOTHING
       RETURNING ${columnList(tx, Order)}),
     fee AS (
@@ -344,7 +354,7 @@ async function insertOrder(
     const [row] = await queryPrepared(tx, insertOrderStatement(tx), [
       r.id, r.organizerId, r.eventId, r.code, r.secret, r.email, r.locale, r.total, r.currency, r.expires, r.testmode,
       r.feeId, r.providerId, r.feeId ? r.fee : 0, r.paymentId, r.actor.type, r.actor.id ?? null,
-      JSON.stringify(r.logData), JSON.stringify(r.eventPayload), r.idempotencyKey, r.paymentInitiated,
+      JSON.stringify(r.logData), JSON.stringify(r.eventPayload), r.idempotencyKey, r.paymentInitiated, r.country,
     ]);
     if (!row) {
       // ON CONFLICT waited for any concurrent holder of the key, so this read sees it if it exists.

@@ -20,6 +20,11 @@ export class Order {
   @Column({ type: 'text' }) status!: OrderStatus;
   @Column({ type: 'timestamptz' }) expires!: Date;
   @Column({ type: 'boolean', default: false }) testmode!: boolean;
+  /**
+   * The buyer's country (ISO 3166-1 alpha-2), asked only when a payment method of the event is
+   * restricted by country (migration 1765600000000); null when never asked.
+   */
+  @Column({ type: 'char', length: 2, nullable: true }) country!: string | null;
   /** The caller's idempotency key (unique per event; migration 1764100000000), e.g. the shop's confirm-form token. */
   @Column({ type: 'text', name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column({ type: 'timestamptz', name: 'cancellation_date', nullable: true }) cancellationDate!: Date | null;

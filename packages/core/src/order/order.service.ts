@@ -9,6 +9,7 @@ import { OrderPayment } from '../payment/order-payment.entity';
 import type { PaymentService } from '../payment/payment.service';
 import { OrderRefund } from '../refund/order-refund.entity';
 import type { RefundResult, RefundService } from '../refund/refund.service';
+import { changeOrder, orderChangeFingerprint, type OrderChangeInput, type OrderChangeResult } from './order-change';
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
@@ -67,6 +68,20 @@ export class OrderService {
   /** See order-placement.ts. */
   placeOrder(input: PlaceOrderInput): Promise<PlacedOrder> {
     return placeOrder(this.deps, input);
+  }
+
+  /**
+   * pretix's order change: cancel positions, change their price or product, add positions, within
+   * quota; the total, the open payment fee and the paid state follow (order-change.ts).
+   */
+  changeOrder(orderId: string, input: OrderChangeInput): Promise<OrderChangeResult> {
+    return changeOrder(this.deps, this.payments, orderId, input);
+  }
+
+  /** What a change form carries so that a change prepared on an older state of the order is refused. */
+  changeFingerprint(orderId: string): Promise<string> {
+    if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    return orderChangeFingerprint(this.deps.dataSource.manager, orderId);
   }
 
   /** The order's sums and reconciliation flags (pretix §1.4). */

@@ -51,6 +51,7 @@ export interface OrderRows {
   expires: Date;
   testmode: boolean;
   idempotencyKey: string | null;
+  country: string | null;
   feeId: string | null;
   fee: number;
   providerId: string | null;
@@ -77,7 +78,7 @@ function batchStatement(m: EntityManager): PreparedStatement {
   batchSql = prepared('place_orders', `WITH ord AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
-        currency text, expires timestamptz, testmode boolean, idempotency_key text, fee_id uuid, fee bigint, provider text,
+        currency text, expires timestamptz, testmode boolean, idempotency_key text, country text, fee_id uuid, fee bigint, provider text,
         payment_id uuid, payment_initiated boolean, actor_type text, actor_id text, log_data jsonb, payload jsonb,
         term_days integer, event_locale text, term_last timestamptz, positions jsonb)),
     want AS MATERIALIZED (
@@ -111,9 +112,9 @@ function batchStatement(m: EntityManager): PreparedStatement {
         FROM checked c),
     cutoff AS MATERIALIZED (SELECT coalesce(min(idx) FILTER (WHERE fresh AND covered AND NOT fits), 2147483647) AS idx FROM fit),
     o AS (
-      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key)
+      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key, country)
       SELECT ord.id, ord.organizer_id, ord.event_id, ord.code, ord.secret, ord.email, ord.locale, ord.total, ord.currency, 'pending',
-             ord.expires, ord.testmode, ord.idempotency_key
+             ord.expires, ord.testmode, ord.idempotency_key, ord.country
         FROM ord JOIN fit ON fit.idx = ord.idx CROSS JOIN cutoff WHERE fit.fits AND fit.idx < cutoff.idx
        ORDER BY ord.idx
       ON CONFLICT DO NOTHING
@@ -269,7 +270,7 @@ function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
   return {
     idx, id: r.id, organizer_id: r.organizerId, event_id: r.eventId, code: r.code, secret: r.secret, email: r.email, locale: r.locale,
     total: r.total, currency: r.currency, expires: r.expires.toISOString(), testmode: r.testmode, idempotency_key: r.idempotencyKey,
-    fee_id: r.feeId, fee: r.feeId ? r.fee : 0, provider: r.providerId, payment_id: r.paymentId, payment_initiated: r.paymentInitiated,
+    country: r.country, fee_id: r.feeId, fee: r.feeId ? r.fee : 0, provider: r.providerId, payment_id: r.paymentId, payment_initiated: r.paymentInitiated,
     actor_type: r.actor.type, actor_id: r.actor.id ?? null, log_data: r.logData, payload: r.eventPayload,
     term_days: w.pricedFrom.paymentTermDays, event_locale: w.pricedFrom.locale,
     term_last: w.pricedFrom.paymentTermLast ? new Date(w.pricedFrom.paymentTermLast).toISOString() : null,

@@ -9,6 +9,7 @@ export const outboxTopics = [
   'order.canceled',
   'order.overpaid',
   'order.quota_exceeded',
+  'order.changed',
   'payment.created',
   'payment.confirmed',
   'payment.failed',

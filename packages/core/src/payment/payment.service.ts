@@ -17,6 +17,9 @@ import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import type { PaymentOutcome, ProviderContext } from '../provider/provider-types';
 import { OrderPayment } from './order-payment.entity';
 import { paymentMachine, type PaymentState } from './payment.machine';
+import {
+  changePaymentMethod, quotePaymentMethodChange, type PaymentMethodChangeResult, type PaymentMethodQuote,
+} from './payment-method-change';
 
 /** What confirmPayment did. The payment is confirmed in every case; `kind` says what became of the order. */
 export type ConfirmResult =
@@ -99,6 +102,21 @@ export class PaymentService {
       });
       return payment;
     });
+  }
+
+  /**
+   * The buyer (or an API client) switches an open order to another payment method: the open
+   * attempts are canceled, the payment fee is recomputed for the new method, the total follows
+   * and a new attempt is created for the new amount (payment-method-change.ts).
+   */
+  async changePaymentMethod(orderId: string, input: { provider: string; actor: Actor; country?: string | null }): Promise<PaymentMethodChangeResult> {
+    return changePaymentMethod(this.deps, this, orderId, { provider: this.getProvider(input.provider), actor: input.actor, country: input.country });
+  }
+
+  /** What a method switch computes its fee on, for showing each method's fee before the switch. */
+  async quotePaymentMethodChange(orderId: string): Promise<PaymentMethodQuote> {
+    if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    return quotePaymentMethodChange(this.deps.dataSource.manager, orderId);
   }
 
   /**

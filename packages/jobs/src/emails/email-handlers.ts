@@ -45,6 +45,24 @@ const buyerEmails: BuyerEmailSpec[] = [
     },
   },
   {
+    // The order change (core's order-change.ts) says what it changed in its event: the totals
+    // and what is owed at that moment, not whatever the order shows when the email is written.
+    topic: 'order.changed', template: 'order-changed',
+    model: async (_tx, e, m) => {
+      const currency = str(e.payload.currency) ?? undefined;
+      const minor = (key: string) => (typeof e.payload[key] === 'number' && Number.isSafeInteger(e.payload[key]) ? e.payload[key] as number : null);
+      const pending = minor('pendingSum') ?? 0;
+      const previous = minor('previousTotal');
+      const now = minor('total');
+      return {
+        previousTotal: previous === null ? null : m.amount(previous, currency),
+        newTotal: now === null ? m.base.total as string : m.amount(now, currency),
+        openAmount: pending > 0 ? m.amount(pending, currency) : null,
+        refundAmount: pending < 0 ? m.amount(-pending, currency) : null,
+      };
+    },
+  },
+  {
     // pretix's "order canceled" email. What is owed back was computed with the cancellation
     // (refundAmount); the refunds themselves follow, each with its own refund-done email.
     topic: 'order.canceled', template: 'order-canceled',

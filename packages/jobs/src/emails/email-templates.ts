@@ -7,6 +7,7 @@ export const emailTemplateNames = [
   'external-refund-pending', 'payment-reminder', 'order-canceled',
   // Organizer notifications (to the organizer's admins, in the event's language).
   'order-overpaid-notice', 'refund-requested-notice', 'payment-closed-order-notice',
+  'order-changed',
 ] as const;
 export type EmailTemplateName = (typeof emailTemplateNames)[number];
 
@@ -44,6 +45,7 @@ const subjects: Record<EmailLocale, Record<EmailTemplateName, string>> = {
     'order-overpaid-notice': 'Order {orderCode} has been overpaid',
     'refund-requested-notice': 'Order {orderCode}: a refund needs your action',
     'payment-closed-order-notice': 'Payment received for closed order {orderCode}',
+    'order-changed': 'Your order {orderCode} was changed',
   },
   de: {
     'order-placed': 'Ihre Bestellung {orderCode}: {eventName}',
@@ -57,6 +59,7 @@ const subjects: Record<EmailLocale, Record<EmailTemplateName, string>> = {
     'order-overpaid-notice': 'Bestellung {orderCode} wurde überbezahlt',
     'refund-requested-notice': 'Bestellung {orderCode}: eine Erstattung braucht Sie',
     'payment-closed-order-notice': 'Zahlung für geschlossene Bestellung {orderCode} eingegangen',
+    'order-changed': 'Ihre Bestellung {orderCode} wurde geändert',
   },
 };
 

@@ -9,6 +9,7 @@ import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
 import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
 import { orderApiRoutes } from './v1/orders.routes';
+import { orderChangeApiRoutes } from './v1/order-change.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
 import { refundApiRoutes } from './v1/refunds.routes';
 
@@ -52,6 +53,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     });
     v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
     await v1.register(orderApiRoutes, { deps, scope });
+    await v1.register(orderChangeApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });
     await v1.register(refundApiRoutes, { deps, scope });
   }, { prefix: '/api/v1' });

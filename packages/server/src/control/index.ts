@@ -9,6 +9,7 @@ import { dashboardRoutes } from './dashboard.routes';
 import { eventRoutes } from './events.routes';
 import { orderRoutes } from './orders.routes';
 import { orderActionRoutes } from './order-actions.routes';
+import { orderChangeRoutes } from './order-change.routes';
 import { settingsRoutes } from './settings.routes';
 import { adminRoutes } from './admin.routes';
 
@@ -36,6 +37,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(eventRoutes, { catalog: new CatalogService(deps.dataSource) });
     await panel.register(orderRoutes, { deps, scope });
     await panel.register(orderActionRoutes, { deps, scope });
+    await panel.register(orderChangeRoutes, { deps, scope });
     await panel.register(settingsRoutes, { deps, scope });
     await panel.register(adminRoutes, { deps });
   });

@@ -11,6 +11,8 @@ export interface CartLine {
 export interface CheckoutState {
   lines: CartLine[];
   email?: string;
+  /** The buyer's country (ISO 3166-1 alpha-2), asked only when a method of the event is restricted by country. */
+  country?: string;
   /** The chosen method and what its checkoutPrepare returned. */
   payment?: { provider: string; session: Record<string, unknown> };
   /** The idempotency token of the confirm form currently shown. */

@@ -10,6 +10,7 @@ import { placementKey } from './submission-store';
 import {
   confirmBody, contactBody, eventParams, paymentBody, type ConfirmBody, type ContactBody, type EventParams, type PaymentBody,
 } from './schemas';
+import { countryOptions, isCountryCode } from './countries';
 import { cartView, type ShopContext } from './shop-context';
 import { eventUrl } from './urls';
 
@@ -54,12 +55,15 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
 
   // --- contact -------------------------------------------------------------------------------
 
-  async function renderContact(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, error?: KassaError, email?: string) {
+  async function renderContact(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, error?: KassaError, email?: string, country?: string) {
     const ctx = await load(req, reply, 'contact');
     if (!ctx) return reply;
     if (error) reply.status(error.status);
+    // The country is asked only when it decides something: a method of this event restricted by country.
+    const countries = await shop.needsCountry(ctx.event) ? countryOptions(ctx.event.locale) : null;
     return reply.view('shop/contact', {
-      ...common(ctx, reply.generateCsrf()), cart: cartView(ctx.cart, ctx.event.locale), email: email ?? ctx.state.email ?? '', error: errorView(error),
+      ...common(ctx, reply.generateCsrf()), cart: cartView(ctx.cart, ctx.event.locale), email: email ?? ctx.state.email ?? '',
+      countries, country: country ?? ctx.state.country ?? '', error: errorView(error),
     });
   }
 
@@ -68,13 +72,23 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   app.post<{ Params: EventParams; Body: ContactBody }>('/:organizer/:event/checkout/contact', {
     schema: { params: eventParams, body: contactBody }, attachValidation: true,
   }, async (req, reply) => {
-    if (req.validationError) {
-      const posted = (req.body as { email?: unknown } | undefined)?.email;
-      return renderContact(req, reply, asRefusal(req, req.validationError), typeof posted === 'string' ? posted : undefined);
-    }
+    const posted = req.body as { email?: unknown; country?: unknown } | undefined;
+    const postedEmail = typeof posted?.email === 'string' ? posted.email : undefined;
+    const postedCountry = typeof posted?.country === 'string' ? posted.country.toUpperCase() : undefined;
+    if (req.validationError) return renderContact(req, reply, asRefusal(req, req.validationError), postedEmail, postedCountry);
     const ctx = await load(req, reply, 'contact');
     if (!ctx) return reply;
-    writeCheckout(req, ctx.event.id, { ...ctx.state, email: req.body.email.trim() });
+    let country: string | undefined;
+    if (await shop.needsCountry(ctx.event)) {
+      country = postedCountry;
+      if (!country || !isCountryCode(country)) {
+        const err = new KassaError('VALIDATION_FAILED', { field: 'country', detail: 'body.country must be a country (ISO 3166-1 alpha-2 code)' });
+        return renderContact(req, reply, asRefusal(req, err), postedEmail, postedCountry);
+      }
+    }
+    // A changed country may change the methods on offer: the method is chosen again.
+    const payment = country === ctx.state.country ? ctx.state.payment : undefined;
+    writeCheckout(req, ctx.event.id, { ...ctx.state, email: req.body.email.trim(), country, payment, token: payment ? ctx.state.token : undefined });
     return reply.redirect(`${ctx.base}checkout/payment`, 303);
   });
 
@@ -86,7 +100,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   ) {
     const ctx = await load(req, reply, 'payment');
     if (!ctx) return reply;
-    const methods = await shop.offeredMethods(ctx.event, ctx.cart.subtotal);
+    const methods = await shop.offeredMethods(ctx.event, ctx.cart.subtotal, ctx.state.country);
     const implicit = methods.find((m) => m.implicit);
     if (implicit && !error) {
       // pretix's implicit providers (free orders): nothing to choose, go straight to confirm.
@@ -116,7 +130,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     delete fields._csrf;
     delete fields.token;
     try {
-      const method = await shop.offeredMethod(ctx.event, ctx.cart.subtotal, identifier);
+      const method = await shop.offeredMethod(ctx.event, ctx.cart.subtotal, identifier, ctx.state.country);
       // checkoutPrepare validates the provider's own fields and never moves money.
       const prepared = await method.provider.checkoutPrepare(method.ctx, fields as Record<string, unknown>);
       if (!prepared.ok) {
@@ -137,7 +151,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const ctx = await load(req, reply, 'confirm');
     if (!ctx) return reply;
     const chosen = ctx.state.payment!;
-    const method = (await shop.offeredMethods(ctx.event, ctx.cart.subtotal)).find((m) => m.identifier === chosen.provider);
+    const method = (await shop.offeredMethods(ctx.event, ctx.cart.subtotal, ctx.state.country)).find((m) => m.identifier === chosen.provider);
     if (!method || !method.provider.paymentIsValidSession(method.ctx, chosen.session)) {
       // The method became unavailable (total, window) or its data expired: choose again.
       writeCheckout(req, ctx.event.id, { ...ctx.state, payment: undefined, token: undefined });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, isKassaError, KassaError, money, type CurrencyCode } from '@kassa/core';
 import type { ShopEvent } from './catalog';
+import { countryOptions, isCountryCode } from './countries';
 import { sessionOwner } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
 import { loadOrderBySecret, orderPageView, paymentChange, type LoadedOrder } from './order-view';
@@ -44,25 +45,45 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     });
   });
 
-  async function renderPay(req: FastifyRequest<{ Params: OrderParams }>, reply: FastifyReply, error?: KassaError, fieldErrors?: Record<string, Record<string, string>>, selected?: string) {
+  async function renderPay(
+    req: FastifyRequest<{ Params: OrderParams }>, reply: FastifyReply, error?: KassaError, fieldErrors?: Record<string, Record<string, string>>,
+    selected?: string, given?: string,
+  ) {
     const ctx = await load(req);
     await assertChangeable(ctx.loaded, shop);
-    const open = money(ctx.loaded.sums.pendingSum, ctx.loaded.order.currency.trim() as CurrencyCode);
-    const methods = (await shop.offeredMethods(ctx.event, open)).filter((m) => !m.implicit);
+    const { order } = ctx.loaded;
+    // An order placed before a method was restricted by country has none: it is asked here, and
+    // only then (the choice lists the methods for that country).
+    const askCountry = order.country === null && await shop.needsCountry(ctx.event);
+    const country = order.country ?? (askCountry ? countryParam(given) : null);
+    // Each method's fee is computed as the switch will compute it (core's quote): on what is still
+    // owed without the open method's fee, so the buyer sees the new fee and amount before paying.
+    const quote = await shop.deps.core.payments.quotePaymentMethodChange(order.id);
+    const methods = (await shop.offeredMethods(ctx.event, quote.base, country)).filter((m) => !m.implicit);
     if (error) reply.status(error.status);
-    const amount = formatMoney(open, ctx.loaded.order.locale || ctx.event.locale);
+    const locale = order.locale || ctx.event.locale;
+    const fmt = (amount: number) => formatMoney(money(amount, quote.base.currency as CurrencyCode), locale);
+    const base = fmt(quote.base.amount);
     return reply.view('shop/payment', {
       locale: ctx.event.locale, organizer: { name: ctx.organizer.name }, event: { name: ctx.event.name }, eventUrl: eventUrl(ctx.organizer, ctx.event),
-      csrfToken: reply.generateCsrf(), heading: `Pay ${amount} for order ${ctx.loaded.order.code}`, showSteps: false,
-      action: `${ctx.page}pay`, backUrl: ctx.page, submitLabel: `Pay ${amount}`, summaryHeading: 'Still to pay',
+      csrfToken: reply.generateCsrf(), heading: `Pay for order ${order.code}`, showSteps: false,
+      action: `${ctx.page}pay`, backUrl: ctx.page, submitLabel: 'Pay now',
+      summaryHeading: quote.openFee > 0 ? 'Still to pay, before the payment fee' : 'Still to pay',
       // A fresh token per form: a double submit starts one payment, a later visit may start another.
       token: randomUUID(),
-      methods: methods.map((m) => ({ identifier: m.identifier, name: m.name, fee: null, formHtml: m.renderForm() })),
-      selected, fieldErrors, cart: { lines: [], fee: null, total: amount }, error: errorView(error),
+      methods: methods.map((m) => ({
+        identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? fmt(m.fee.amount) : null,
+        total: fmt(quote.base.amount + m.fee.amount), formHtml: m.renderForm(),
+      })),
+      selected, fieldErrors, cart: { lines: [], fee: null, total: base }, error: errorView(error),
+      countryChoice: askCountry ? { action: `${ctx.page}pay`, options: countryOptions(ctx.event.locale), selected: country ?? '' } : null,
+      country: askCountry ? country : null,
     });
   }
 
-  app.get<{ Params: OrderParams }>('/:organizer/:event/order/:code/:secret/pay', { schema: { params: orderParams } }, (req, reply) => renderPay(req, reply));
+  app.get<{ Params: OrderParams; Querystring: { country?: string } }>('/:organizer/:event/order/:code/:secret/pay', {
+    schema: { params: orderParams, querystring: payQuery },
+  }, (req, reply) => renderPay(req, reply, undefined, undefined, undefined, req.query.country));
 
   app.post<{ Params: OrderParams; Body: PaymentBody }>('/:organizer/:event/order/:code/:secret/pay', {
     schema: { params: orderParams, body: paymentBody }, attachValidation: true,
@@ -70,7 +91,8 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     config: { rateLimit: shop.placeOrderRateLimit },
   }, async (req, reply) => {
     if (req.validationError) return renderPay(req, reply, asRefusal(req, req.validationError));
-    const { provider: identifier, token, ...fields } = req.body;
+    const { provider: identifier, token, country: givenCountry, ...fields } = req.body;
+    const country = countryParam(givenCountry);
     delete fields._csrf;
     if (!token) return renderPay(req, reply, asRefusal(req, new KassaError('VALIDATION_FAILED', { field: 'token', detail: 'body.token is required' })));
     let redirect: string;
@@ -78,17 +100,29 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       const result = await shop.submissions.run(token, 'pay', sessionOwner(req), async () => {
         const ctx = await load(req);
         await assertChangeable(ctx.loaded, shop);
-        return { orderId: ctx.loaded.order.id, redirect: await payAgain(shop, req, ctx, identifier, fields as Record<string, unknown>) };
+        return { orderId: ctx.loaded.order.id, redirect: await payAgain(shop, req, ctx, identifier, fields as Record<string, unknown>, country) };
       });
       redirect = result.redirect;
     } catch (err) {
       const refusal = asRefusal(req, err);
       const fieldErrors = refusal.code === 'SHOP_PAYMENT_FORM_INVALID' ? { [identifier]: { [String(refusal.params.field ?? 'form')]: String(refusal.params.detail) } } : undefined;
-      return renderPay(req, reply, refusal, fieldErrors, identifier);
+      return renderPay(req, reply, refusal, fieldErrors, identifier, country ?? undefined);
     }
     return reply.redirect(redirect, 303);
   });
 };
+
+const payQuery = {
+  type: 'object',
+  properties: { country: { type: 'string', pattern: '^[A-Za-z]{2}$' } },
+  additionalProperties: false,
+} as const;
+
+/** A country the buyer chose (any case), if it is one. */
+function countryParam(value: string | undefined): string | null {
+  const code = value?.toUpperCase();
+  return code && isCountryCode(code) ? code : null;
+}
 
 async function assertChangeable(loaded: LoadedOrder, shop: ShopContext): Promise<void> {
   const change = await paymentChange(loaded, shop);
@@ -100,14 +134,16 @@ async function assertChangeable(loaded: LoadedOrder, shop: ShopContext): Promise
  * one for what is still owed, let the provider check its form (no money moves), then execute.
  */
 async function payAgain(
-  shop: ShopContext, req: FastifyRequest, ctx: OrderPageContext, identifier: string, fields: Record<string, unknown>,
+  shop: ShopContext, req: FastifyRequest, ctx: OrderPageContext, identifier: string, fields: Record<string, unknown>, country: string | null,
 ): Promise<string> {
-  const { order, sums, payments } = ctx.loaded;
-  const method = await shop.offeredMethod(ctx.event, money(sums.pendingSum, order.currency.trim() as CurrencyCode), identifier);
-  for (const open of payments.filter((p) => p.state === 'created' || p.state === 'pending')) {
-    await shop.deps.core.payments.cancelPayment(open.id, { type: 'buyer' });
-  }
-  const payment = await shop.deps.core.payments.createPayment(order.id, { provider: identifier, actor: { type: 'buyer' } });
+  const { order: loaded } = ctx.loaded;
+  const quote = await shop.deps.core.payments.quotePaymentMethodChange(loaded.id);
+  const method = await shop.offeredMethod(ctx.event, quote.base, identifier, loaded.country ?? country);
+  // Core abandons the open attempts, replaces the payment fee by this method's, and starts the
+  // new attempt (keeping the country given here when the order had none).
+  const { payment, order } = await shop.deps.core.payments.changePaymentMethod(loaded.id, {
+    provider: identifier, actor: { type: 'buyer' }, country: loaded.country === null ? country : undefined,
+  });
   const prepared = await method.provider.paymentPrepare(method.ctx, { order, payment }, fields);
   if (!prepared.ok) {
     await shop.deps.core.payments.cancelPayment(payment.id, { type: 'buyer' });

@@ -18,14 +18,14 @@ export async function placeAndPay(
 ): Promise<SubmissionResult & { replayed: boolean; paymentId: string | null }> {
   const { organizer, event } = where;
   // Checked again now, not only when the method was chosen: the window or the total may have changed.
-  const method = await shop.offeredMethod(event, cart.subtotal, state.payment.provider);
+  const method = await shop.offeredMethod(event, cart.subtotal, state.payment.provider, state.country);
   const positions = cart.lines.flatMap((l) => Array.from({ length: l.quantity }, () => ({ productId: l.product.id })));
   // The idempotency key (bound to the confirm form's token) is checked by the order's own insert:
   // a double submit gets the first order back (`replayed`) and never a second one. The method's
   // context (settings read just now) is reused by core instead of read again. `startPayment`: this
   // request executes the first payment right below, so core writes it already initiated.
   const placed = await shop.deps.core.orders.placeOrder({
-    eventId: event.id, email: state.email, locale: event.locale, positions, provider: state.payment.provider,
+    eventId: event.id, email: state.email, locale: event.locale, positions, provider: state.payment.provider, country: state.country ?? null,
     providerContext: method.ctx, idempotencyKey, startPayment: true,
   });
   const page = orderUrl(organizer, event, placed.order);

@@ -35,7 +35,11 @@ export const cartBody = {
 
 export const contactBody = {
   type: 'object',
-  properties: { _csrf: csrf, email: { type: 'string', format: 'email', minLength: 3, maxLength: 254 } },
+  properties: {
+    _csrf: csrf, email: { type: 'string', format: 'email', minLength: 3, maxLength: 254 },
+    // Asked only when a payment method of the event is restricted by country (checkout.routes.ts).
+    country: { type: 'string', pattern: '^[A-Za-z]{2}$' },
+  },
   required: ['email'],
   additionalProperties: false,
 } as const;
@@ -58,6 +62,6 @@ export const confirmBody = {
 export interface EventParams { organizer: string; event: string }
 export interface OrderParams extends EventParams { code: string; secret: string }
 export type CartBody = Record<string, string | number | undefined>;
-export interface ContactBody { email: string; _csrf?: string }
+export interface ContactBody { email: string; country?: string; _csrf?: string }
 export type PaymentBody = { provider: string; token?: string; _csrf?: string } & Record<string, string | undefined>;
 export interface ConfirmBody { token: string; _csrf?: string }

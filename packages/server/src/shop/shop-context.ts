@@ -68,26 +68,40 @@ export class ShopContext {
    * The methods a buyer may choose for `total` (which excludes any payment fee): enabled and allowed
    * by core's availability check, with the fee each would add. Ordered as the registry orders them.
    */
-  async offeredMethods(event: Event, total: Money): Promise<OfferedMethod[]> {
+  async offeredMethods(event: Event, total: Money, country?: string | null): Promise<OfferedMethod[]> {
     const offered: OfferedMethod[] = [];
     for (const provider of this.deps.providers.list()) {
-      const method = await this.offer(provider, event, total);
+      const method = await this.offer(provider, event, total, country);
       if (method) offered.push(method);
     }
     return offered;
   }
 
   /** One offered method by identifier, or SHOP_PAYMENT_METHOD_UNAVAILABLE (also for an unknown one). */
-  async offeredMethod(event: Event, total: Money, identifier: string): Promise<OfferedMethod> {
+  async offeredMethod(event: Event, total: Money, identifier: string, country?: string | null): Promise<OfferedMethod> {
     const provider = this.deps.providers.has(identifier) ? this.deps.providers.get(identifier) : null;
-    const found = provider ? await this.offer(provider, event, total) : null;
+    const found = provider ? await this.offer(provider, event, total, country) : null;
     if (!found) throw new KassaError('SHOP_PAYMENT_METHOD_UNAVAILABLE', { provider: identifier });
     return found;
   }
 
-  private async offer(provider: BasePaymentProvider, event: Event, total: Money): Promise<OfferedMethod | null> {
+  /**
+   * Whether the buyer's country must be asked for this event: some enabled method of it is
+   * restricted to some countries (pretix's `_restricted_countries`). Without the question such a
+   * method could never be offered to anyone; with no such method the buyer is not bothered.
+   */
+  async needsCountry(event: Event): Promise<boolean> {
+    for (const provider of this.deps.providers.list()) {
+      const ctx = await this.deps.providerContext(event, provider.identifier);
+      const common = ctx.common ?? toCommonSettings({}, provider.enabledByDefault);
+      if (common.enabled && common.restrictedCountries.length > 0) return true;
+    }
+    return false;
+  }
+
+  private async offer(provider: BasePaymentProvider, event: Event, total: Money, country?: string | null): Promise<OfferedMethod | null> {
     const ctx = await this.deps.providerContext(event, provider.identifier);
-    if (!checkAvailability(provider, ctx, { total, now: this.deps.clock.now() }).allowed) return null;
+    if (!checkAvailability(provider, ctx, { total, now: this.deps.clock.now(), country: country ?? undefined }).allowed) return null;
     const fee = total.amount === 0 ? money(0, total.currency) : feeOf(provider, ctx, total);
     const withFee = money(total.amount + fee.amount, total.currency);
     return {
