@@ -80,6 +80,9 @@ describe('orders that cannot be paid', () => {
       expect(await h.core.orders.paymentRefusal(order.id)).toMatchObject({ code: 'last_date_passed' });
       expect(await errorCode(h.core.payments.createPayment(order.id, { provider: 'card', actor: { type: 'buyer' } }))).toBe('ORDER_NOT_PAYABLE');
       await refusedBeforeMoney(card2.id, /last date of payments/);
+      // Switching the method is refused too, before the open attempt is abandoned.
+      expect(await errorCode(h.core.payments.changePaymentMethod(order.id, { provider: 'card', actor: { type: 'buyer' } }))).toBe('ORDER_NOT_PAYABLE');
+      expect((await h.ds.manager.findOneByOrFail(OrderPayment, { id: card2.id })).state).toBe('created');
       // Money that still arrives (a bank transfer sent in time) is kept but does not mark the order paid.
       const late = await h.core.payments.confirmPayment(paymentId, { actor: { type: 'provider', id: 'bank' } });
       expect(late).toMatchObject({ kind: 'quota_exceeded', payment: { state: 'confirmed' }, order: { status: 'pending', isPendingWithFullPayment: true } });
