@@ -44,6 +44,7 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   PLUGIN_DUPLICATE: 'Remove one of the two plugins or rename the provider identifier.',
   PLUGIN_CORE_VERSION_MISMATCH: 'Install a plugin version built for this core, or upgrade Kassa.',
   SETTINGS_INVALID: 'Correct the setting named in the detail; the form shows which field failed its schema.',
+  SETTINGS_INSTANCE_ONLY: 'Leave the field out: it decides where code is loaded from or requests are sent, so the operator sets it in KASSA_INSTANCE_SETTINGS (docs/security.md).',
   SETTINGS_SECRET_KEY_MISSING: 'Set KASSA_SECRET_KEY (32 random bytes, base64) in the configuration and restart.',
   SETTINGS_DECRYPT_FAILED: 'Restore the key the secret was written with, or enter the secret again.',
   CONFIG_INVALID: 'Fix the named configuration key in the environment and restart.',

@@ -34,6 +34,7 @@ export { OutboxDelivery, outboxDeliveryStates, type OutboxDeliveryState } from '
 export { EmailMessage, emailTransports, type EmailTransport } from './email/email-message.entity';
 export { emitEvent, outboxTopics, type OutboxTopic, type EmitEventInput } from './outbox/emit-event';
 export { Setting, settingScopes, type SettingScope } from './settings/setting.entity';
+export type { SecretEnvelope } from './settings/secret-box';
 
 export { coreEntities } from './db/entities';
 export { coreMigrations } from './db/migrations';
@@ -85,10 +86,11 @@ export {
   SettingsStore, globalSettings, organizerSettings, eventSettings,
   type SettingsTarget, type SettingsStoreOptions, type ResolveOptions, type DisplaySettings, type RedactedSecret,
 } from './settings/settings-store';
+export { applyInstanceSettings } from './settings/instance-settings';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
 export { findUnstorableInput, type UnstorableInput } from './validation/unstorable-input';
 export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';
-export { loadConfig, parseConfig, decodeSecretKey } from './config/load-config';
+export { loadConfig, parseConfig, decodeSecretKey, parseInstanceSettings, type InstanceSettings } from './config/load-config';
 
 // Domain services: orders, payments, refunds (createKassaCore is the entry point).
 export { createKassaCore, type KassaCore } from './kassa-core';

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import {
-  createDataSource, createKassaCore, createProviderContextFactory, decodeSecretKey, globalSettings, loadPlugins, parseConfig,
+  applyInstanceSettings, createDataSource, createKassaCore, createProviderContextFactory, decodeSecretKey, globalSettings, loadPlugins, parseConfig, parseInstanceSettings,
   runMigrations, SettingsStore, startEmbeddedPostgres, systemClock,
   type AppConfig, type DataSource, type EmbeddedPostgres, type KassaCore, type LoadedPlugins, type Plugin,
 } from '@kassa/core';
@@ -71,6 +71,9 @@ export async function composeKassa(config: AppConfig, opts: { plugins?: readonly
     if (config.KASSA_DB_SCHEMA) await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.KASSA_DB_SCHEMA}"`);
     await runMigrations(dataSource);
     const settings = new SettingsStore(dataSource, { schemas: loaded.settingsSchemas, secretKey, cacheMs: config.KASSA_SETTINGS_CACHE_MS });
+    // The operator's instance-level settings (the only way to set instance-only ones), before
+    // anything reads them: the CSP and the Stripe connection are built from the global level.
+    await applyInstanceSettings(settings, parseInstanceSettings(config.KASSA_INSTANCE_SETTINGS));
     const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl: config.BASE_URL });
     const core = createKassaCore({ dataSource, providers: loaded.providers, providerContext, clock: systemClock });
     const pluginHost: PluginHost = { core, dataSource, settings, providers: loaded.providers, clock: systemClock, config, baseUrl: config.BASE_URL };

@@ -17,7 +17,7 @@ import {
 } from '@kassa/core';
 import { buildApp } from '@kassa/server';
 import { shopMigrations } from '../../../packages/server/src/shop';
-import { STRIPE_NAMESPACE, createStripePlugin, handleWebhook } from '../src';
+import { createStripePlugin, handleWebhook, storeEndpointSecret } from '../src';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,9 +35,10 @@ async function main(): Promise<void> {
   const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench Organizer' });
   const settings = new SettingsStore(ds, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
   const secret = `whsec_${randomBytes(16).toString('hex')}`;
-  await settings.set(organizerSettings(organizer.id), STRIPE_NAMESPACE, { webhookSecrets: [secret] });
   const account = 'acct_bench0000000001';
   await ds.query(`INSERT INTO stripe_account (account_id, scope, organizer_id, livemode) VALUES ($1, 'organizer', $2, false)`, [account, organizer.id]);
+  // The account's endpoint with its own signing secret (what "Create webhook endpoint" stores).
+  await storeEndpointSecret({ dataSource: ds, settings }, { endpointId: 'we_bench', accountId: account, target: organizerSettings(organizer.id), secret });
 
   const baseUrl = 'http://127.0.0.1';
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl });

@@ -8,14 +8,13 @@ export interface StripeSettings {
   /** sk_test_… / sk_live_… (or a restricted rk_ key). Secret: encrypted, write-only. */
   secretKey?: string;
   publishableKey?: string;
-  /** whsec_… signing secrets; several while a rolled secret is in its grace period. Secret. */
-  webhookSecrets?: string[];
   captureMethod: 'automatic' | 'manual';
   statementDescriptorSuffix?: string;
   /** Allowed payment method types (e.g. ["card"]); empty = the methods enabled in the Stripe dashboard. */
   paymentMethods: string[];
+  /** Instance-only: where the pay page loads Stripe.js from (the emulator's double in development). */
   stripeJsUrl: string;
-  /** Emulator or proxy base URL; empty = api.stripe.com. */
+  /** Instance-only: emulator or egress proxy base URL for every Stripe call; empty = api.stripe.com. */
   apiBase: string;
   maxNetworkRetries: number;
   timeoutMs: number;
@@ -25,21 +24,25 @@ export interface StripeSettings {
  * JSON Schema of the Stripe settings. Keys are validated by prefix so a publishable key pasted
  * into the secret field (a common mistake) is refused with the field named; test and live keys
  * may not be mixed (checked in `settingsProblems`, which the schema cannot express).
+ *
+ * - The two keys are one unit (`x-unit`): both come from the level that sets either, so an
+ *   organizer's publishable key is never paired with the instance's secret key.
+ * - Stripe.js URL and API base decide where code is loaded from and where every request (carrying a
+ *   secret key) is sent: instance-only, set by the operator (KASSA_INSTANCE_SETTINGS), never by
+ *   organizers (docs/security.md). Every key on the instance uses the instance's pair.
+ * - Webhook signing secrets are not settings: each is stored on its endpoint's row and verifies
+ *   only that endpoint's account (stripe_webhook_endpoint).
  */
 export const stripeSettingsSchema: JsonSchema = {
   type: 'object',
   properties: {
-    secretKey: { type: 'string', pattern: '^(sk|rk)_(test|live)_[A-Za-z0-9_]+$', 'x-secret': true, title: 'Secret key' },
-    publishableKey: { type: 'string', pattern: '^pk_(test|live)_[A-Za-z0-9_]+$', title: 'Publishable key' },
-    webhookSecrets: {
-      type: 'array', items: { type: 'string', pattern: '^whsec_[A-Za-z0-9_]+$' }, maxItems: 5, 'x-secret': true,
-      title: 'Webhook signing secrets (several during a rotation)',
-    },
+    secretKey: { type: 'string', pattern: '^(sk|rk)_(test|live)_[A-Za-z0-9_]+$', 'x-secret': true, 'x-unit': 'keys', title: 'Secret key' },
+    publishableKey: { type: 'string', pattern: '^pk_(test|live)_[A-Za-z0-9_]+$', 'x-unit': 'keys', title: 'Publishable key' },
     captureMethod: { type: 'string', enum: ['automatic', 'manual'], default: 'automatic', title: 'Capture' },
     statementDescriptorSuffix: { type: 'string', maxLength: 22, pattern: "^[A-Za-z0-9 .\\-_]*[A-Za-z][A-Za-z0-9 .\\-_]*$", title: 'Statement descriptor suffix' },
     paymentMethods: { type: 'array', items: { type: 'string', pattern: '^[a-z_]+$' }, uniqueItems: true, default: [], title: 'Payment methods' },
-    stripeJsUrl: { type: 'string', pattern: '^https?://', default: STRIPE_JS_URL, title: 'Stripe.js URL' },
-    apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', title: 'API base (emulator or proxy; empty = Stripe)' },
+    stripeJsUrl: { type: 'string', pattern: '^https?://[^\\s]+$', default: STRIPE_JS_URL, 'x-instance-only': true, title: 'Stripe.js URL' },
+    apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', 'x-instance-only': true, title: 'API base (emulator or proxy; empty = Stripe)' },
     maxNetworkRetries: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
   },
@@ -54,7 +57,10 @@ export function settingsProblems(s: Partial<StripeSettings>): string[] {
   const sk = mode(s.secretKey);
   const pk = mode(s.publishableKey);
   if (sk && pk && sk !== pk) problems.push(`secretKey is a ${sk} key but publishableKey is a ${pk} key`);
-  if (sk === 'live' && s.apiBase) problems.push('a live secretKey must talk to Stripe itself: clear apiBase');
+  // apiBase and stripeJsUrl are the operator's (instance-only): a live key on an instance pointed
+  // at an emulator is refused rather than sent there.
+  if (sk === 'live' && s.apiBase) problems.push(`a live secretKey must talk to Stripe itself, but this instance sends Stripe requests to ${s.apiBase} (apiBase, set by the operator)`);
+  if (sk === 'live' && s.stripeJsUrl && s.stripeJsUrl !== STRIPE_JS_URL) problems.push(`a live secretKey needs Stripe's own Stripe.js (${STRIPE_JS_URL}), but this instance loads ${s.stripeJsUrl} (stripeJsUrl, set by the operator)`);
   return problems;
 }
 

@@ -2,9 +2,12 @@ import {
   KassaError, eventSettings, globalSettings, organizerSettings, type DataSource, type Event, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
 import type Stripe from 'stripe';
-import { StripeAccount, StripeWebhookEndpoint } from './entities/stripe-entities';
+import { StripeAccount } from './entities/stripe-entities';
 import { settingsProblems, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { createStripeClient } from './stripe-client';
+import { forgetWebhookSecrets } from './webhooks/endpoint-secrets';
+
+export { webhookSecretsFor } from './webhooks/endpoint-secrets';
 
 /** The settings namespace core gives the "stripe" provider. */
 export const STRIPE_NAMESPACE = 'payment.stripe';
@@ -45,46 +48,13 @@ export interface AccountContext {
   readonly stripe: Stripe;
 }
 
-interface CachedSecrets { secrets: string[]; until: number }
-// Per host (keyed by its data source), never module-global state shared between two hosts.
-const secretCaches = new WeakMap<DataSource, Map<string, CachedSecrets>>();
-const SECRET_CACHE_MS = 5_000;
-
-/**
- * The active webhook signing secrets of an account, cached for a few seconds: the webhook route
- * is hot, and a rotation adds the new secret before the old one is removed, so a short delay in
- * seeing the change never refuses a correctly signed event.
- *
- * The secrets of every level that holds one of this account's endpoints count, beside those of
- * the level the account was registered at: an organizer sharing the instance's keys creates its
- * endpoint (and stores its secret) at the organizer level, not the global one it may not write.
- */
-export async function webhookSecretsFor(rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, accountId: string): Promise<string[] | null> {
-  let cache = secretCaches.get(rt.dataSource);
-  if (!cache) secretCaches.set(rt.dataSource, (cache = new Map()));
-  const now = Date.now();
-  const hit = cache.get(accountId);
-  if (hit && hit.until > now) return hit.secrets;
-  const row = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
-  if (!row) return null;
-  const endpoints = await rt.dataSource.manager.find(StripeWebhookEndpoint, { where: { accountId }, order: { createdAt: 'ASC', endpointId: 'ASC' } });
-  const levels = new Map<string, SettingsTarget>();
-  for (const level of [row, ...endpoints]) levels.set(`${level.scope}:${level.organizerId ?? ''}:${level.eventId ?? ''}`, targetOf(level));
-  const secrets = new Set<string>();
-  for (const target of levels.values()) {
-    for (const s of stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? []) secrets.add(s);
-  }
-  const list = [...secrets];
-  cache.set(accountId, { secrets: list, until: now + SECRET_CACHE_MS });
-  return list;
-}
-
-/** Forgets cached secrets and settings (after the control panel stored a new secret). */
-export function forgetWebhookSecrets(ds: DataSource, accountId: string): void {
-  secretCaches.get(ds)?.delete(accountId);
+/** Forgets cached secrets and settings of an account (after the control panel stored a new endpoint). */
+export function forgetAccount(ds: DataSource, accountId: string): void {
+  forgetWebhookSecrets(ds, accountId);
   contextCaches.get(ds)?.delete(accountId);
 }
 
+const CONTEXT_CACHE_MS = 5_000;
 const contextCaches = new WeakMap<DataSource, Map<string, { ctx: AccountContext; until: number }>>();
 
 /**
@@ -101,7 +71,7 @@ export async function accountContext(rt: Pick<PluginRuntime, 'dataSource' | 'set
   if (!account) throw new KassaError('STRIPE_ACCOUNT_UNKNOWN', { account: accountId });
   const settings = stripeSettingsFrom(await rt.settings.resolve(targetOf(account), STRIPE_NAMESPACE));
   const ctx = { account, settings, stripe: clientFor(settings, `account ${accountId}`) };
-  cache.set(accountId, { ctx, until: Date.now() + SECRET_CACHE_MS });
+  cache.set(accountId, { ctx, until: Date.now() + CONTEXT_CACHE_MS });
   return ctx;
 }
 

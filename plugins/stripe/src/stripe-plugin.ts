@@ -4,6 +4,7 @@ import { stripeEntities } from './entities/stripe-entities';
 import { pollEventsJob, processEventJob, sweepInboxJob, syncPaymentsJob } from './jobs/stripe-jobs';
 import { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
+import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -26,7 +27,7 @@ export function createStripePlugin(): Plugin {
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks and disputes',
     providers: [StripeProvider],
     entities: stripeEntities,
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000],
     views: stripeViewsDir,
     routes: [
       { method: 'POST', path: '/webhook/:account', kind: 'webhook', handler: route(handleWebhook) },

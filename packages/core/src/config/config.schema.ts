@@ -54,6 +54,13 @@ export const configSchema = Type.Object(
      */
     KASSA_SETTINGS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
     /**
+     * Instance-level settings the operator sets, as JSON: `{ "<namespace>": { "<key>": value } }`,
+     * e.g. `{"payment.stripe": {"secretKey": "sk_live_…", "publishableKey": "pk_live_…"}}`. Written
+     * at the global settings level at every start (a key set to null is removed there). The only way
+     * to set instance-only settings (docs/security.md), such as Stripe's apiBase and stripeJsUrl.
+     */
+    KASSA_INSTANCE_SETTINGS: Type.Optional(Type.String({ minLength: 2, maxLength: 65_536 })),
+    /**
      * Seconds to wait before emailing "please complete your payment" for a payment that needs the
      * buyer (3-D Secure, a bank app): sent only if it still waits for them then, so a buyer who
      * finishes in the browser gets no such email. Off-session payments are emailed at once.

@@ -39,8 +39,33 @@ export function parseConfig(input: Record<string, unknown>): AppConfig {
   }
   const cfg = candidate as Omit<AppConfig, 'BASE_URL'> & { BASE_URL?: string };
   if (cfg.KASSA_SECRET_KEY !== undefined) decodeSecretKey(cfg.KASSA_SECRET_KEY); // length check beyond the pattern
+  if (cfg.KASSA_INSTANCE_SETTINGS !== undefined) parseInstanceSettings(cfg.KASSA_INSTANCE_SETTINGS); // the shape, at start
   const baseUrl = (cfg.BASE_URL ?? `http://${hostForUrl(cfg.HOST)}:${cfg.PORT}`).replace(/\/+$/, '');
   return Object.freeze({ ...cfg, BASE_URL: baseUrl });
+}
+
+/** Instance-level settings by namespace, as KASSA_INSTANCE_SETTINGS gives them. */
+export type InstanceSettings = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+/**
+ * Reads KASSA_INSTANCE_SETTINGS: a JSON object of namespaces, each an object of keys. Refuses with
+ * CONFIG_INVALID naming what is wrong; whether the namespaces and values exist is checked when
+ * they are written (applyInstanceSettings), against the schemas the plugins registered.
+ */
+export function parseInstanceSettings(json: string | undefined): InstanceSettings {
+  if (json === undefined || json.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw new KassaError('CONFIG_INVALID', { detail: `KASSA_INSTANCE_SETTINGS is not valid JSON (${err instanceof Error ? err.message : String(err)})` });
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(parsed)) throw new KassaError('CONFIG_INVALID', { detail: 'KASSA_INSTANCE_SETTINGS must be a JSON object of settings namespaces, e.g. {"payment.stripe": {"secretKey": "…"}}' });
+  for (const [namespace, values] of Object.entries(parsed)) {
+    if (!isObject(values)) throw new KassaError('CONFIG_INVALID', { detail: `KASSA_INSTANCE_SETTINGS.${namespace} must be an object of settings` });
+  }
+  return parsed as InstanceSettings;
 }
 
 /**

@@ -58,6 +58,7 @@ export const errorCodes = {
   PLUGIN_DUPLICATE: { status: 500, message: 'Plugin or provider {name} is registered twice' },
   PLUGIN_CORE_VERSION_MISMATCH: { status: 500, message: 'Plugin {plugin} needs core {range}, this is core {version}' },
   SETTINGS_INVALID: { status: 400, message: 'Settings for {namespace} are invalid: {detail}' },
+  SETTINGS_INSTANCE_ONLY: { status: 400, message: '{field} in {namespace} is an instance-only setting: only the operator sets it, in the configuration (KASSA_INSTANCE_SETTINGS)' },
   SETTINGS_SECRET_KEY_MISSING: { status: 500, message: 'Secrets cannot be stored: no encryption key is configured (KASSA_SECRET_KEY)' },
   SETTINGS_DECRYPT_FAILED: { status: 500, message: 'A stored secret in {namespace}.{key} cannot be decrypted with the configured key' },
 

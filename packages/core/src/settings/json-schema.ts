@@ -4,13 +4,18 @@ import addFormats from 'ajv-formats';
 /**
  * One ajv setup for configuration, settings and plugin schemas. Strict, so a typo in a schema
  * keyword fails when the schema is compiled (at boot), not silently at the first write.
- * `x-secret` is Kassa's own annotation: the settings store encrypts such properties at rest.
+ * Kassa's own annotations on settings properties (docs/writing-a-plugin.md):
+ * - `x-secret`: the settings store encrypts the value at rest and never shows it;
+ * - `x-instance-only`: only the instance (global) level may hold the value (docs/security.md);
+ * - `x-unit`: properties naming the same unit resolve together from one level.
  */
 export function createAjv(opts: { coerceTypes?: boolean; useDefaults?: boolean } = {}): Ajv {
   // strictNumbers: NaN and Infinity are not numbers (JSON cannot carry them, but a caller's object can).
   const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, coerceTypes: opts.coerceTypes ?? false, useDefaults: opts.useDefaults ?? false });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'x-instance-only', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'x-unit', schemaType: 'string' });
   return ajv;
 }
 

@@ -20,10 +20,17 @@ export interface SettingsNamespaceDefinition {
   readonly check?: (values: Readonly<Record<string, unknown>>) => string | null;
 }
 
-/** A namespace ready for use: compiled validators and the list of secret keys. */
+/** A namespace ready for use: compiled validators, its secret and instance-only keys, and its units. */
 export interface CompiledNamespace {
   readonly definition: SettingsNamespaceDefinition;
   readonly secretKeys: ReadonlySet<string>;
+  /**
+   * Keys marked `"x-instance-only": true`: only the global level holds them (set by the operator
+   * from the configuration); the store refuses them below and ignores rows found there.
+   */
+  readonly instanceOnlyKeys: ReadonlySet<string>;
+  /** Key → unit name (`"x-unit"`): the keys of one unit are resolved together from one level. */
+  readonly units: ReadonlyMap<string, string>;
   readonly defaults: Readonly<Record<string, unknown>>;
   validate(values: Record<string, unknown>): string | null;
 }
@@ -45,7 +52,10 @@ export class SettingsSchemas {
     const relaxed = definition.requiredWhen ? this.ajv.compile({ ...definition.schema, required: [] }) : full.validate;
     const compiled: CompiledNamespace = {
       definition,
-      secretKeys: new Set(secretKeysOf(definition.schema)),
+      secretKeys: new Set(keysMarked(definition.schema, 'x-secret')),
+      instanceOnlyKeys: new Set(keysMarked(definition.schema, 'x-instance-only')),
+      units: new Map(Object.entries(definition.schema.properties as Record<string, JsonSchema>)
+        .filter(([, p]) => typeof p['x-unit'] === 'string').map(([k, p]) => [k, p['x-unit'] as string])),
       defaults: Object.freeze({ ...schemaDefaults(definition.schema), ...definition.defaults }),
       validate: (values) => validateWith(definition.requiredWhen && values[definition.requiredWhen] !== true ? relaxed : full.validate, definition, values),
     };
@@ -81,19 +91,37 @@ function schemaProblem(schema: JsonSchema): string | null {
   }
   if (schema.additionalProperties !== false) return 'a settings schema must set additionalProperties: false, so that typos are refused';
   for (const [key, prop] of Object.entries(schema.properties as Record<string, JsonSchema>)) {
-    if (hasNestedSecret(prop, false)) return `property ${key} marks a nested value as "x-secret"; only top-level properties can be secret`;
+    for (const [mark, what] of [['x-secret', 'be secret'], ['x-instance-only', 'be instance-only'], ['x-unit', 'form a unit']]) {
+      if (hasNested(prop, mark as string, false)) return `property ${key} marks a nested value as "${mark}"; only top-level properties can ${what}`;
+    }
+    if (looksLikeDestination(key, prop) && typeof prop['x-instance-only'] !== 'boolean') {
+      return `property ${key} looks like a URL or host: say whether organizers may set it with "x-instance-only" (true for anything that decides where code is loaded from or requests are sent; see docs/security.md)`;
+    }
   }
   return null;
 }
 
-function hasNestedSecret(node: unknown, nested: boolean): boolean {
-  if (typeof node !== 'object' || node === null) return false;
-  if (nested && (node as JsonSchema)['x-secret'] === true) return true;
-  return Object.values(node as JsonSchema).some((child) => hasNestedSecret(child, true));
+/**
+ * A property that may name where code is loaded from or where requests go: a URL or host format,
+ * a pattern for one, or a name that says so. Such a property must declare `x-instance-only`
+ * explicitly, so no plugin lets organizers point the instance somewhere by accident.
+ */
+function looksLikeDestination(key: string, prop: JsonSchema): boolean {
+  const format = typeof prop.format === 'string' ? prop.format : '';
+  const pattern = typeof prop.pattern === 'string' ? prop.pattern : '';
+  return ['uri', 'url', 'uri-reference', 'iri', 'iri-reference', 'uri-template', 'hostname', 'ipv4', 'ipv6'].includes(format)
+    || /https?|wss?:|:\/\//i.test(pattern)
+    || /(url|uri|host|endpoint|apibase|baseurl)$/i.test(key);
 }
 
-function secretKeysOf(schema: JsonSchema): string[] {
-  return Object.entries(schema.properties as Record<string, JsonSchema>).filter(([, p]) => p['x-secret'] === true).map(([k]) => k);
+function hasNested(node: unknown, mark: string, nested: boolean): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  if (nested && (node as JsonSchema)[mark] !== undefined) return true;
+  return Object.values(node as JsonSchema).some((child) => hasNested(child, mark, true));
+}
+
+function keysMarked(schema: JsonSchema, mark: 'x-secret' | 'x-instance-only'): string[] {
+  return Object.entries(schema.properties as Record<string, JsonSchema>).filter(([, p]) => p[mark] === true).map(([k]) => k);
 }
 
 function schemaDefaults(schema: JsonSchema): Record<string, unknown> {

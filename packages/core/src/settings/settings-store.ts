@@ -3,7 +3,7 @@ import { logAction, systemActor, type Actor } from '../audit/log-action';
 import { systemClock, type Clock } from '../clock';
 import { KassaError } from '../errors';
 import type { Event } from '../event/event.entity';
-import { openSecret, sealSecret } from './secret-box';
+import { openSecret, sealSecret, type SecretEnvelope } from './secret-box';
 import type { SettingScope } from './setting.entity';
 import type { CompiledNamespace, SettingsSchemas } from './settings-schemas';
 import { findUnstorableInput } from '../validation/unstorable-input';
@@ -151,6 +151,10 @@ export class SettingsStore {
       else writes.set(key, value);
     }
     if (unknown.length > 0) throw new KassaError('SETTINGS_INVALID', { namespace, detail: unknown.map((k) => `${k} is not a known setting`).join('; ') });
+    // Where code is loaded from or requests are sent is the operator's decision alone (docs/security.md):
+    // below the global level such a key is refused, a removal included, for every namespace.
+    const instanceOnly = target.scope === 'global' ? [] : [...writes.keys(), ...clears].filter((k) => ns.instanceOnlyKeys.has(k));
+    if (instanceOnly.length > 0) throw new KassaError('SETTINGS_INSTANCE_ONLY', { namespace, field: instanceOnly.sort().join(', ') });
     // Valid by the schema but refused by PostgreSQL (a NUL in a string) or unsafe as a number: named here, not a 500 later.
     const unstorable = findUnstorableInput(Object.fromEntries(writes));
     if (unstorable) throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${unstorable.path || namespace} ${unstorable.problem}` });
@@ -303,16 +307,81 @@ export class SettingsStore {
     );
   }
 
-  /** The deepest row per key, ignoring keys the schema no longer declares (left by an older plugin version). */
+  /**
+   * The deepest row per key, ignoring keys the schema no longer declares (left by an older plugin
+   * version) and instance-only keys stored below the global level (planted there before the schema
+   * marked them, or by hand): they never take effect. The keys of a unit all come from the deepest
+   * level that stores any of them, so an organizer's publishable key is never paired with the
+   * instance's secret key; a key of the unit that level does not store falls back to its default.
+   */
   private effectiveRows(ns: CompiledNamespace, rows: readonly Row[]): Map<string, Row> {
     const properties = ns.definition.schema.properties as Record<string, unknown>;
     const best = new Map<string, Row>();
+    const unitDepth = new Map<string, number>();
     for (const row of rows) {
       if (!(row.key in properties)) continue;
+      if (row.scope !== 'global' && ns.instanceOnlyKeys.has(row.key)) continue;
+      const unit = ns.units.get(row.key);
+      if (unit !== undefined) unitDepth.set(unit, Math.max(unitDepth.get(unit) ?? -1, depth[row.scope]));
       const current = best.get(row.key);
       if (!current || depth[row.scope] > depth[current.scope]) best.set(row.key, row);
     }
+    for (const [key, row] of best) {
+      const unit = ns.units.get(key);
+      if (unit !== undefined && depth[row.scope] !== unitDepth.get(unit)) best.delete(key);
+    }
     return best;
+  }
+
+  /**
+   * The values stored at the global level itself (no defaults, nothing inherited), secrets
+   * decrypted: what the operator's configuration is compared with at start.
+   */
+  async storedGlobalValues(namespace: string): Promise<Record<string, unknown>> {
+    this.options.schemas.get(namespace);
+    const rows = await this.load(this.dataSource.manager, globalSettings, namespace);
+    const out: Record<string, unknown> = {};
+    for (const row of rows) if (row.scope === 'global') out[row.key] = this.reveal(namespace, row);
+    return out;
+  }
+
+  /**
+   * Every stored value of a key the namespace's schema no longer declares, secrets decrypted, for a
+   * plugin upgrade that moves the value elsewhere (then `dropRetired` removes each one).
+   */
+  async retiredValues(namespace: string, key: string): Promise<{ scope: SettingScope; scopeId: string; value: unknown }[]> {
+    const ns = this.options.schemas.get(namespace);
+    if (key in (ns.definition.schema.properties as Record<string, unknown>)) throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${key} is still a setting, not a retired one` });
+    const rows: Row[] = await this.dataSource.query(
+      'SELECT scope, scope_id, key, value, encrypted FROM setting WHERE namespace = $1 AND key = $2 ORDER BY scope, scope_id', [namespace, key],
+    );
+    return rows.map((row) => ({ scope: row.scope, scopeId: row.scope_id, value: this.reveal(namespace, row) }));
+  }
+
+  /** Removes one stored value of a retired key (see `retiredValues`), in the caller's transaction when given. */
+  async dropRetired(namespace: string, key: string, scope: SettingScope, scopeId: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource.manager).query('DELETE FROM setting WHERE namespace = $1 AND key = $2 AND scope = $3 AND scope_id = $4', [namespace, key, scope, scopeId]);
+    this.forgetCached();
+  }
+
+  /**
+   * Seals a plugin's own secret (one it keeps in its own table, such as a webhook signing secret)
+   * with the instance's key. `binding` names the row it is stored in, so a ciphertext copied into
+   * another row does not open there.
+   */
+  sealSecret(binding: string, value: unknown): SecretEnvelope {
+    const key = this.options.secretKey;
+    if (!key) throw new KassaError('SETTINGS_SECRET_KEY_MISSING');
+    return sealSecret(key, value, pluginAad(binding));
+  }
+
+  /** Opens what `sealSecret` sealed under the same binding; SETTINGS_DECRYPT_FAILED otherwise. */
+  openSecret(binding: string, envelope: unknown): unknown {
+    const key = this.options.secretKey;
+    if (!key) throw new KassaError('SETTINGS_SECRET_KEY_MISSING');
+    const opened = openSecret(key, envelope, pluginAad(binding));
+    if (!opened.ok) throw new KassaError('SETTINGS_DECRYPT_FAILED', { namespace: 'plugin secret', key: binding, reason: opened.reason });
+    return opened.value;
   }
 
   private reveal(namespace: string, row: Row): unknown {
@@ -336,6 +405,11 @@ function coordinates(target: SettingsTarget): [SettingScope, string] {
   if (target.scope === 'global') return ['global', ''];
   if (target.scope === 'organizer') return ['organizer', target.organizerId];
   return ['event', target.eventId];
+}
+
+/** Binds a plugin's secret to the row it is kept in; never equal to a setting's binding. */
+function pluginAad(binding: string): string {
+  return `kassa-plugin-secret:v1:${binding}`;
 }
 
 /** Binds a ciphertext to the row it was written for. */

@@ -1,4 +1,4 @@
-import { isKassaError, loadConfig, parseConfig, decodeSecretKey, type AppConfig } from '../../src';
+import { isKassaError, loadConfig, parseConfig, parseInstanceSettings, decodeSecretKey, type AppConfig } from '../../src';
 
 const hexKey = 'ab'.repeat(32);
 const b64Key = Buffer.alloc(32, 7).toString('base64');
@@ -105,5 +105,22 @@ describe('decodeSecretKey', () => {
 
   it('refuses a value that does not decode to 32 bytes', () => {
     expect(refusal(() => decodeSecretKey('abcd'))).toContain('KASSA_SECRET_KEY must be 32 bytes');
+  });
+});
+
+describe('KASSA_INSTANCE_SETTINGS', () => {
+  it('is read as a JSON object of namespaces, each an object of settings', () => {
+    const json = JSON.stringify({ 'payment.stripe': { secretKey: 'sk_live_x', apiBase: null } });
+    expect(loadConfig({ KASSA_INSTANCE_SETTINGS: json }).KASSA_INSTANCE_SETTINGS).toBe(json);
+    expect(parseInstanceSettings(json)).toEqual({ 'payment.stripe': { secretKey: 'sk_live_x', apiBase: null } });
+    expect(parseInstanceSettings(undefined)).toEqual({});
+  });
+
+  it.each([
+    ['not JSON', '{payment.stripe', /KASSA_INSTANCE_SETTINGS is not valid JSON/],
+    ['an array', '[]', /KASSA_INSTANCE_SETTINGS must be a JSON object of settings namespaces/],
+    ['a namespace that is not an object', '{"payment.stripe": "sk_live_x"}', /KASSA_INSTANCE_SETTINGS\.payment\.stripe must be an object of settings/],
+  ])('refuses %s at start with CONFIG_INVALID naming the key', (_label, value, message) => {
+    expect(refusal(() => loadConfig({ KASSA_INSTANCE_SETTINGS: value }))).toMatch(message);
   });
 });

@@ -22,6 +22,40 @@ describe('SettingsSchemas', () => {
     expect(ns.validate({ retries: -1 })).toBe('token is required; retries must be >= 0');
   });
 
+  it('collects instance-only keys and units', () => {
+    const ns = new SettingsSchemas().register({
+      name: 'plugin.gateway',
+      schema: Type.Object({
+        apiKey: Type.String({ 'x-secret': true, 'x-unit': 'credentials' }),
+        accountId: Type.String({ 'x-unit': 'credentials' }),
+        gatewayUrl: Type.String({ format: 'uri', 'x-instance-only': true }),
+        helpUrl: Type.String({ format: 'uri', 'x-instance-only': false }),
+      }, { additionalProperties: false }),
+    });
+    expect([...ns.instanceOnlyKeys]).toEqual(['gatewayUrl']);
+    expect([...ns.units]).toEqual([['apiKey', 'credentials'], ['accountId', 'credentials']]);
+  });
+
+  // The class, not the instance: no plugin can let organizers choose a destination by forgetting to say.
+  it.each([
+    ['a uri format', { endpoint2: { type: 'string', format: 'uri' } }],
+    ['a pattern for URLs', { target: { type: 'string', pattern: '^https?://' } }],
+    ['a name ending in Url', { scriptUrl: { type: 'string' } }],
+    ['a name ending in Host', { smtpHost: { type: 'string' } }],
+    ['an apiBase', { apiBase: { type: 'string' } }],
+  ])('refuses a property that looks like a destination without an explicit x-instance-only (%s)', (_label, properties) => {
+    const err = refusal(() => new SettingsSchemas().register({ name: 'plugin.dest', schema: { type: 'object', properties, additionalProperties: false } }));
+    expect(err.code).toBe('PLUGIN_INVALID');
+    expect(err.message).toMatch(/looks like a URL or host: say whether organizers may set it with "x-instance-only"/);
+  });
+
+  it('refuses x-instance-only or x-unit on a nested value', () => {
+    for (const mark of [{ 'x-instance-only': true }, { 'x-unit': 'u' }]) {
+      const schema = { type: 'object', properties: { o: { type: 'object', properties: { s: { type: 'string', ...mark } } } }, additionalProperties: false };
+      expect(refusal(() => new SettingsSchemas().register({ name: 'plugin.nested', schema })).message).toMatch(/only top-level properties can/);
+    }
+  });
+
   it('enforces required keys only while the switch key is true (soft-required)', () => {
     const ns = new SettingsSchemas().register({
       name: 'payment.demo', requiredWhen: '_enabled',

@@ -14,7 +14,10 @@ export interface SettingsField {
   source: string;
 }
 
-type Prop = { type?: string; title?: string; description?: string; enum?: unknown[]; items?: { type?: string }; maxLength?: number; 'x-secret'?: boolean; format?: string };
+type Prop = {
+  type?: string; title?: string; description?: string; enum?: unknown[]; items?: { type?: string }; maxLength?: number;
+  'x-secret'?: boolean; 'x-instance-only'?: boolean; format?: string;
+};
 
 function kindOf(p: Prop): SettingsField['kind'] {
   if (p['x-secret']) return 'secret';
@@ -26,10 +29,18 @@ function kindOf(p: Prop): SettingsField['kind'] {
   return 'text';
 }
 
-/** The form's fields in schema order; secrets are shown as "stored" / "not set", never their value. */
+/** The keys an organizer's form never shows nor accepts: only the operator sets them (docs/security.md). */
+export function instanceOnlyKeys(schema: Record<string, unknown>): string[] {
+  return Object.entries((schema.properties ?? {}) as Record<string, Prop>).filter(([, p]) => p['x-instance-only'] === true).map(([k]) => k);
+}
+
+/**
+ * The form's fields in schema order, for an organizer or event level: secrets are shown as
+ * "stored" / "not set", never their value; instance-only settings are not shown at all.
+ */
 export function settingsFields(schema: Record<string, unknown>, display: DisplaySettings): SettingsField[] {
   const props = (schema.properties ?? {}) as Record<string, Prop>;
-  return Object.entries(props).map(([key, p]) => {
+  return Object.entries(props).filter(([, p]) => p['x-instance-only'] !== true).map(([key, p]) => {
     const kind = kindOf(p);
     const raw = display.values[key];
     let value: string | boolean = '';

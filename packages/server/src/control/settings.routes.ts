@@ -5,7 +5,7 @@ import {
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { idParams, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
-import { settingsErrors, settingsFields, settingsPatch, type SettingsField } from './settings-form';
+import { instanceOnlyKeys, settingsErrors, settingsFields, settingsPatch, type SettingsField } from './settings-form';
 
 const providerParam = { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,63}$' } as const;
 const settingsBody = {
@@ -60,9 +60,19 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     providerOf(providerId);
     const namespace = providerNamespace(providerId);
     const fields = settingsFields(schemaOf(providerId), await deps.settings.getForDisplay(target, namespace));
+    const body = req.body ?? {};
+    // The form has no input for an instance-only setting; one posted anyway (or its reset) goes to
+    // the store, which refuses it with SETTINGS_INSTANCE_ONLY naming the field, rather than being
+    // silently dropped.
+    const posted = Object.fromEntries(instanceOnlyKeys(schemaOf(providerId))
+      .filter((k) => body[k] !== undefined || body[`reset_${k}`] !== undefined)
+      .map((k) => [k, body[k] ?? null]));
     try {
-      await deps.settings.set(target, namespace, settingsPatch(fields, req.body ?? {}), { actor: { type: 'user', id: userOf(req).id } });
+      await deps.settings.set(target, namespace, { ...settingsPatch(fields, body), ...posted }, { actor: { type: 'user', id: userOf(req).id } });
     } catch (err) {
+      if (isKassaError(err, 'SETTINGS_INSTANCE_ONLY')) {
+        return form(req, reply.code(400), target, event, providerId, { form: err.message });
+      }
       if (!isKassaError(err, 'SETTINGS_INVALID')) throw err;
       // Show what was typed (never a secret) with each error beside its field.
       const typed = fields.map((f) => (f.kind === 'secret' ? f : { ...f, value: f.kind === 'checkbox' ? req.body[f.key] === 'on' : String(req.body[f.key] ?? '') }));

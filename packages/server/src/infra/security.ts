@@ -4,6 +4,7 @@ import fastifySession from '@fastify/session';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
 import type { DataSource } from '@kassa/core';
+import { scriptOrigins, withoutForeignScriptNonces } from './script-nonces';
 import { PgSessionStore } from './session-store';
 
 declare module 'fastify' {
@@ -98,6 +99,13 @@ export const securityHeadersPlugin = fp<Pick<SecurityOptions, 'baseUrl' | 'csp'>
     },
     hsts: secure,
     crossOriginEmbedderPolicy: false,
+  });
+
+  // A nonce never vouches for a script from a host the CSP does not list (script-nonces.ts).
+  const allowedScripts = scriptOrigins(opts.baseUrl, csp.scriptSrc ?? []);
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
+    return withoutForeignScriptNonces(payload, allowedScripts, opts.baseUrl);
   });
 }, { name: 'kassa-security-headers' });
 

@@ -1,4 +1,4 @@
-import { BasePaymentProvider, eventSettings, organizerSettings, type JsonSchema, type PaymentOutcome } from '@kassa/core';
+import { BasePaymentProvider, eventSettings, globalSettings, organizerSettings, type JsonSchema, type PaymentOutcome } from '@kassa/core';
 import { createOrganizerFixture, createTestApp, getPage, login, postForm, type Browser, type OrganizerFixture, type TestApp } from '../infra/test-app';
 
 /** A provider with a secret setting, as a gateway plugin would declare it. */
@@ -11,6 +11,8 @@ class SecretPayProvider extends BasePaymentProvider {
       apiKey: { type: 'string', 'x-secret': true, minLength: 8, title: 'API key' },
       mode: { type: 'string', enum: ['test', 'live'], title: 'Mode' },
       statementDescriptor: { type: 'string', maxLength: 22, title: 'Statement descriptor' },
+      // Where the gateway is: the operator's decision, for every plugin that declares such a field.
+      gatewayUrl: { type: 'string', format: 'uri', 'x-instance-only': true, title: 'Gateway URL' },
     },
     required: ['apiKey'],
     additionalProperties: false,
@@ -94,5 +96,58 @@ describe('payment provider settings', () => {
     expect((await getPage(t, browserA, '/control/settings/payment/nope')).statusCode).toBe(404);
     expect((await postForm(t, browserA, '/control/settings/payment/secretpay', { mode: 'test' }, { csrf: null })).statusCode).toBe(403);
     expect((await resolve(organizerSettings(a.organizer.id))).mode).toBe('live');
+  });
+
+  describe('instance-only settings (any plugin: here a gateway URL)', () => {
+    const instanceGateway = 'https://gateway.example/v1';
+
+    beforeAll(async () => {
+      // What the operator's KASSA_INSTANCE_SETTINGS writes at start.
+      await t.deps.settings.set(globalSettings, 'payment.secretpay', { gatewayUrl: instanceGateway });
+    });
+
+    it('the organizer and event forms do not show the field', async () => {
+      for (const url of ['/control/settings/payment/secretpay', `/control/events/${a.event.id}/settings/payment/secretpay`]) {
+        const page = await getPage(t, browserA, url);
+        expect(page.statusCode).toBe(200);
+        expect(page.body).not.toContain('gatewayUrl');
+        expect(page.body).not.toContain(instanceGateway);
+      }
+    });
+
+    it.each([
+      ['organizer', () => '/control/settings/payment/secretpay', { gatewayUrl: 'https://evil.example/collect' }],
+      ['event', () => `/control/events/${a.event.id}/settings/payment/secretpay`, { gatewayUrl: 'https://evil.example/collect' }],
+      ['organizer (a reset)', () => '/control/settings/payment/secretpay', { reset_gatewayUrl: 'on' }],
+    ])('a forged %s form setting it is refused with 400 naming the field, and nothing is written', async (_level, url, fields) => {
+      const before = await t.db.dataSource.query('SELECT scope, key, value::text AS v FROM setting ORDER BY scope, scope_id, key');
+      const res = await postForm(t, browserA, url(), { mode: 'test', ...fields });
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toMatch(/gatewayUrl in payment\.secretpay is an instance-only setting/);
+      expect(await t.db.dataSource.query('SELECT scope, key, value::text AS v FROM setting ORDER BY scope, scope_id, key')).toEqual(before);
+      expect((await resolve(eventSettings(a.event))).gatewayUrl).toBe(instanceGateway);
+    });
+
+    it('the store refuses it below the global level with SETTINGS_INSTANCE_ONLY (400), whatever the caller', async () => {
+      await expect(t.deps.settings.set(organizerSettings(b.organizer.id), 'payment.secretpay', { gatewayUrl: 'https://evil.example' }))
+        .rejects.toMatchObject({ code: 'SETTINGS_INSTANCE_ONLY', status: 400, params: { field: 'gatewayUrl', namespace: 'payment.secretpay' } });
+      await expect(t.deps.settings.set(eventSettings(b.event), 'payment.secretpay', { gatewayUrl: null }))
+        .rejects.toMatchObject({ code: 'SETTINGS_INSTANCE_ONLY' });
+    });
+
+    it('a value planted in the table at organizer or event level is ignored: every level resolves the instance value', async () => {
+      for (const [scope, scopeId] of [['organizer', b.organizer.id], ['event', b.event.id]]) {
+        await t.db.dataSource.query(
+          `INSERT INTO setting (scope, scope_id, namespace, key, value, encrypted) VALUES ($1, $2, 'payment.secretpay', 'gatewayUrl', $3::jsonb, false)`,
+          [scope, scopeId, JSON.stringify('https://evil.example/planted')],
+        );
+      }
+      expect((await resolve(organizerSettings(b.organizer.id))).gatewayUrl).toBe(instanceGateway);
+      expect((await resolve(eventSettings(b.event))).gatewayUrl).toBe(instanceGateway);
+      const display = await t.deps.settings.getForDisplay(eventSettings(b.event), 'payment.secretpay');
+      expect(display.sources.gatewayUrl).toBe('global');
+      const page = await getPage(t, browserB, `/control/events/${b.event.id}/settings/payment/secretpay`);
+      expect(page.body).not.toContain('planted');
+    });
   });
 });

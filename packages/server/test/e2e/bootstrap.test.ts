@@ -41,8 +41,9 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
     firstEmulatorUrl = first.emulator!.url;
     const stripe = await first.kassa.settings.resolve(globalSettings, 'payment.stripe');
     expect(stripe).toMatchObject({ _enabled: true, apiBase: firstEmulatorUrl, stripeJsUrl: `${firstEmulatorUrl}/v3/`, secretKey: expect.stringMatching(/^sk_test_/) });
-    // The webhook endpoint was created at the emulator and its secret stored.
-    expect(stripe.webhookSecrets).toEqual([expect.stringMatching(/^whsec_/)]);
+    // The webhook endpoint was created at the emulator and its secret stored on its row, for its account only.
+    expect(await first.kassa.dataSource.query('SELECT scope FROM stripe_webhook_endpoint WHERE secret IS NOT NULL')).toEqual([{ scope: 'global' }]);
+    expect(stripe).not.toHaveProperty('webhookSecrets');
     expect(first.login).toMatchObject({ email: 'demo@kassa.local' });
     // On a DATABASE_URL the demo login is no instance operator (only the embedded default's is).
     expect(await first.kassa.dataSource.query('SELECT is_operator FROM app_user')).toEqual([{ is_operator: false }]);
@@ -72,4 +73,22 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
   } finally {
     await third.close();
   }
+
+  // The operator's configuration: written at the global level at start, instance-only keys included.
+  const configured = parseConfig({
+    ...config, PORT: 0, BASE_URL: undefined,
+    KASSA_INSTANCE_SETTINGS: JSON.stringify({ 'payment.stripe': { secretKey: 'sk_test_fromTheConfiguration', publishableKey: 'pk_test_fromTheConfiguration', stripeJsUrl: 'https://js.stripe.com/v3/', apiBase: null } }),
+  });
+  const fourth = await startKassa(configured, opts);
+  try {
+    expect(fourth.emulator).toBeNull();
+    expect(await fourth.kassa.settings.resolve(globalSettings, 'payment.stripe')).toMatchObject({
+      secretKey: 'sk_test_fromTheConfiguration', publishableKey: 'pk_test_fromTheConfiguration', stripeJsUrl: 'https://js.stripe.com/v3/', apiBase: '',
+    });
+  } finally {
+    await fourth.close();
+  }
+  // A configuration naming a namespace no plugin declares stops the start.
+  await expect(startKassa(parseConfig({ ...config, PORT: 0, BASE_URL: undefined, KASSA_INSTANCE_SETTINGS: '{"payment.nope": {}}' }), opts))
+    .rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/payment\.nope/) });
 });

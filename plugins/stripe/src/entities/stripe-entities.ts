@@ -23,17 +23,21 @@ export class StripeAccount {
 }
 
 /**
- * A webhook endpoint we created at Stripe, and the settings level its signing secret is stored on
- * (the level the control action ran for, which need not be the account's own level).
+ * A webhook endpoint we created at Stripe for one account, with its own signing secret (sealed
+ * with the instance's key). An account's events are verified with the secrets of its own rows
+ * only. The level is the one the control action ran for (an organizer sharing the instance's
+ * keys creates its endpoint at its own level), which need not be the account's own level.
  */
 @Entity('stripe_webhook_endpoint')
 export class StripeWebhookEndpoint {
-  /** we_… */
+  /** we_…; `legacy_…` for a secret moved from the settings of older versions. */
   @PrimaryColumn({ type: 'text', name: 'endpoint_id' }) endpointId!: string;
   @Column({ type: 'text', name: 'account_id' }) accountId!: string;
   @Column({ type: 'text' }) scope!: 'global' | 'organizer' | 'event';
   @Column({ type: 'uuid', name: 'organizer_id', nullable: true }) organizerId!: string | null;
   @Column({ type: 'uuid', name: 'event_id', nullable: true }) eventId!: string | null;
+  /** The endpoint's whsec_… signing secret, sealed (settings.sealSecret, bound to the endpoint id); null: none (retired or unknown). */
+  @Column({ type: 'jsonb', nullable: true }) secret!: unknown;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }
 
@@ -57,6 +61,8 @@ export class StripeWebhookInbox {
   @Column({ type: 'timestamptz', name: 'processed_at', nullable: true }) processedAt!: Date | null;
   @Column({ type: 'integer', default: 0 }) attempts!: number;
   @Column({ type: 'text', name: 'last_error', nullable: true }) lastError!: string | null;
+  /** Set when processing gave up after its bounded attempts (outcome says why); the sweep skips it. */
+  @Column({ type: 'timestamptz', name: 'failed_at', nullable: true }) failedAt!: Date | null;
   /** What processing concluded, for the control panel and debugging ("confirmed", "not ours", …). */
   @Column({ type: 'text', nullable: true }) outcome!: string | null;
 }

@@ -5,7 +5,7 @@ import { stripeCall } from '../intents';
 import { syncPayment } from '../reconcile';
 import { accountContext, webhookSecretsFor } from '../stripe-account-context';
 import { processInboxEvent, staleInboxIds } from '../webhooks/event-processor';
-import { storeEvent } from '../webhooks/webhook-route';
+import { eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
 
 /** process-event: one stored event, enqueued by the webhook route with the event's id as job id. */
@@ -43,6 +43,12 @@ export async function pollAccountEvents(rt: Pick<PluginRuntime, 'core' | 'dataSo
   let stored = 0;
   let processed = 0;
   for (const event of events) {
+    // What the webhook route refuses with 400 is skipped here: it would fail the insert on every poll.
+    const problem = eventProblem(event);
+    if (problem) {
+      rt.log.warn('stripe: polled event skipped', { account: accountId, eventId: event.id, reason: problem });
+      continue;
+    }
     const inboxId = await storeEvent(rt, accountId, event, 'poll');
     if (inboxId === null) continue;
     stored += 1;

@@ -3,9 +3,10 @@ import {
   Event, KassaError, Order, OrderPayment, eventSettings, globalSettings, organizerSettings,
   type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
-import { StripeAccount, StripeWebhookEndpoint } from '../entities/stripe-entities';
+import { StripeAccount } from '../entities/stripe-entities';
 import { applyIntent } from '../reconcile';
-import { STRIPE_NAMESPACE, forgetWebhookSecrets, registerAccount, stripeSettingsFrom } from '../stripe-account-context';
+import { forgetAccount, registerAccount } from '../stripe-account-context';
+import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
 import { STRIPE_ROUTE_PREFIX, type StripeProvider } from '../stripe-provider';
 import { stripeCall } from '../intents';
@@ -107,8 +108,8 @@ async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<Se
 
 /**
  * POST /plugins/stripe/control/webhook-endpoint — creates our endpoint at Stripe with the pinned
- * API version (so payloads match the SDK's types) and stores its signing secret next to any
- * secrets already active, so a rotation never drops an event. Body: { eventId? } (an event of the
+ * API version (so payloads match the SDK's types) and stores its signing secret on the endpoint's
+ * row, next to the account's secrets already active, so a rotation never drops an event. Body: { eventId? } (an event of the
  * signed-in organizer; default: the organizer). See targetFrom for the global level.
  */
 export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
@@ -118,8 +119,8 @@ export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: Pl
 
 /**
  * Creates a webhook endpoint at Stripe for the account of these settings and stores its signing
- * secret at that level. For hosts (the global endpoint at start) and the control action; it does
- * no authorization of its own. Each call is a new endpoint, so its idempotency key is random (only
+ * secret on the endpoint's own row, for that account only. For hosts (the global endpoint at
+ * start) and the control action; it does no authorization of its own. Each call is a new endpoint, so its idempotency key is random (only
  * stripe-node's own retries of this call share it).
  */
 export async function createWebhookEndpoint(
@@ -130,15 +131,9 @@ export async function createWebhookEndpoint(
   const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
     url, enabled_events: [...WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa',
   }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, randomUUID()) }));
-  // Fresh: a secret another process stored a moment ago must not be dropped by this write.
-  const current = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE, { fresh: true })).webhookSecrets ?? [];
-  await rt.settings.set(target, STRIPE_NAMESPACE, { webhookSecrets: [...new Set([...current, endpoint.secret as string])].slice(-5) });
   await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
-  // Where this endpoint's secret lives, so verification finds it whatever level registered the account.
-  await rt.dataSource.getRepository(StripeWebhookEndpoint).insert({
-    endpointId: endpoint.id, accountId: ctx.account.accountId, scope: target.scope,
-    organizerId: target.scope === 'global' ? null : target.organizerId, eventId: target.scope === 'event' ? target.eventId : null,
-  });
-  forgetWebhookSecrets(rt.dataSource, ctx.account.accountId);
+  // The secret belongs to this endpoint and verifies only its account's events.
+  await storeEndpointSecret(rt, { endpointId: endpoint.id, accountId: ctx.account.accountId, target, secret: endpoint.secret as string });
+  forgetAccount(rt.dataSource, ctx.account.accountId);
   return { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId };
 }

@@ -16,20 +16,48 @@ export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | '
 type ProcessRuntime = Pick<PluginRuntime, 'core' | 'dataSource' | 'settings'>;
 
 /**
+ * Attempts before an event whose processing keeps failing ends as failed. An object Stripe does
+ * not know under the account's key (deleted, or another account's) will not appear by retrying,
+ * and each retry is a call to Stripe: it gets fewer.
+ */
+export const MAX_EVENT_ATTEMPTS = 8;
+export const MAX_MISSING_OBJECT_ATTEMPTS = 3;
+
+/** Failures that retrying cannot fix quickly: the object or the account is not there. */
+function isMissing(err: unknown): boolean {
+  return isResourceMissing(err) || isKassaError(err, 'STRIPE_ACCOUNT_UNKNOWN');
+}
+
+/**
  * Processes one inbox row: finds our payment (object ref, else the re-fetched intent's metadata),
- * then re-fetches and applies under the payment's lock. Idempotent: a processed row is skipped,
- * and a repeat of the same Stripe state changes nothing. Errors propagate so the job retries.
+ * then re-fetches and applies under the payment's lock. Idempotent: a processed (or failed) row is
+ * skipped, and a repeat of the same Stripe state changes nothing. An error propagates so the job
+ * retries, until the row's attempts reach their bound: then the row ends as failed (failed_at,
+ * outcome naming the reason), the sweep leaves it alone, and no further call reaches Stripe.
  */
 export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Promise<string> {
   const repo = rt.dataSource.getRepository(StripeWebhookInbox);
   const row = await repo.findOneBy({ id: inboxId });
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Stripe inbox event ${inboxId}` });
   if (row.processedAt) return row.outcome ?? 'processed';
+  if (row.failedAt) return row.outcome ?? 'failed';
   let outcome: string;
   try {
     outcome = await apply(rt, row);
   } catch (err) {
-    await repo.update({ id: inboxId }, { attempts: () => 'attempts + 1', lastError: err instanceof Error ? err.message : String(err) } as never);
+    const message = err instanceof Error ? err.message : String(err);
+    const limit = isMissing(err) ? MAX_MISSING_OBJECT_ATTEMPTS : MAX_EVENT_ATTEMPTS;
+    // Counted in SQL: the job and the sweep may both be at it.
+    const result: unknown[] = await rt.dataSource.query(
+      `UPDATE stripe_webhook_inbox SET attempts = attempts + 1, last_error = $2::text,
+              failed_at = CASE WHEN attempts + 1 >= $3::int THEN now() ELSE NULL END,
+              outcome = CASE WHEN attempts + 1 >= $3::int THEN $4::text || (attempts + 1)::text || ' attempts: ' || $2::text ELSE outcome END
+        WHERE id = $1 AND processed_at IS NULL AND failed_at IS NULL RETURNING attempts`,
+      [inboxId, message, limit, isMissing(err) ? 'failed (the object does not exist for this account) after ' : 'failed after '],
+    );
+    // TypeORM answers an UPDATE … RETURNING with [rows, count].
+    const [counted] = (Array.isArray(result[0]) ? result[0] : result) as { attempts: number }[];
+    if (counted && counted.attempts >= limit) return `failed: ${message}`;
     throw err;
   }
   await repo.update({ id: inboxId }, { processedAt: new Date(), outcome, attempts: () => 'attempts + 1', lastError: null } as never);
@@ -41,6 +69,9 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
   if (!intentId) return `ignored: ${row.type}`;
   const ctx = await accountContext(rt, row.account);
   const ref = await rt.dataSource.manager.findOneBy(StripeObjectRef, { objectId: intentId });
+  // An event of one account naming another account's intent (a forged or foreign event): nothing
+  // of this account's to update, and no call to Stripe with this account's key.
+  if (ref && ref.account !== row.account) return `not ours: ${intentId} belongs to another account`;
   let paymentId = ref?.paymentId ?? null;
   if (!paymentId) {
     // Not seen yet (e.g. a webhook before the return page): the intent's metadata names it.
@@ -64,10 +95,10 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
   }
 }
 
-/** Unprocessed inbox rows older than `olderThanMs` (their enqueue was lost, or they keep failing). */
+/** Unprocessed inbox rows older than `olderThanMs` (their enqueue was lost, or they keep failing, short of their bound). */
 export async function staleInboxIds(rt: Pick<PluginRuntime, 'dataSource'>, olderThanMs: number, limit = 100): Promise<string[]> {
   const rows: { id: string }[] = await rt.dataSource.query(
-    `SELECT id FROM stripe_webhook_inbox WHERE processed_at IS NULL AND received_at < now() - ($1::int * interval '1 millisecond')
+    `SELECT id FROM stripe_webhook_inbox WHERE processed_at IS NULL AND failed_at IS NULL AND received_at < now() - ($1::int * interval '1 millisecond')
      ORDER BY received_at LIMIT $2`, [olderThanMs, limit],
   );
   return rows.map((r) => r.id);

@@ -30,6 +30,9 @@ export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): 
   const header = req.headers['stripe-signature'];
   const verified = verifyWebhook(req.rawBody, Array.isArray(header) ? header[0] : header, secrets);
   if (!verified.ok) return refusal(new KassaError('STRIPE_WEBHOOK_REFUSED', { account, reason: verified.reason }));
+  // Signed is not the same as well-formed: what the inbox cannot store is refused, never a 500.
+  const malformed = eventProblem(verified.event);
+  if (malformed) return refusal(new KassaError('STRIPE_WEBHOOK_REFUSED', { account, reason: malformed }));
 
   const inboxId = await storeEvent(rt, account, verified.event, 'webhook', req.rawBody.toString('utf8'));
   if (inboxId === null) return { status: 200, body: { received: true, duplicate: true } };
@@ -40,6 +43,50 @@ export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): 
 }
 
 /**
+ * Why a verified payload is not an event the inbox can store, or null. Stripe's events are objects
+ * with an id, a type and `data.object`. PostgreSQL refuses U+0000 and unpaired surrogates in text
+ * and jsonb, and nesting beyond its parser's stack, so an event carrying one (anywhere, keys
+ * included) is refused here rather than failing the insert with a 500.
+ */
+export function eventProblem(event: unknown): string | null {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'the payload is not a Stripe event (not a JSON object)';
+  const e = event as { id?: unknown; type?: unknown; data?: { object?: unknown } };
+  if (typeof e.id !== 'string' || !/^[A-Za-z0-9_]{1,255}$/.test(e.id)) return 'the payload is not a Stripe event (id missing or malformed)';
+  if (typeof e.type !== 'string' || !/^[a-z0-9_.]{1,255}$/.test(e.type)) return 'the payload is not a Stripe event (type missing or malformed)';
+  if (typeof e.data !== 'object' || e.data === null || typeof e.data.object !== 'object' || e.data.object === null || Array.isArray(e.data.object)) {
+    return 'the payload is not a Stripe event (data.object missing)';
+  }
+  return contentProblem(event);
+}
+
+/** Deeper than any Stripe event (expanded objects included); PostgreSQL's jsonb parser has a stack limit too. */
+const MAX_DEPTH = 64;
+// PostgreSQL's jsonb refuses "\ud800" without its pair as it refuses "\u0000".
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Walks the event without recursion (a hostile nesting must not overflow our stack either). */
+function contentProblem(event: unknown): string | null {
+  const stack: { value: unknown; depth: number }[] = [{ value: event, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    const texts: string[] = [];
+    if (typeof value === 'string') texts.push(value);
+    else if (typeof value === 'object' && value !== null) {
+      if (depth >= MAX_DEPTH) return `the event is nested deeper than ${MAX_DEPTH} levels`;
+      for (const [k, v] of Object.entries(value)) {
+        if (!Array.isArray(value)) texts.push(k);
+        stack.push({ value: v, depth: depth + 1 });
+      }
+    }
+    for (const t of texts) {
+      if (t.includes('\u0000')) return 'the event contains a NUL character (U+0000)';
+      if (loneSurrogate.test(t)) return 'the event contains an unpaired UTF-16 surrogate';
+    }
+  }
+  return null;
+}
+
+/**
  * Inserts a verified (or polled) event into the inbox; null when (account, event id) is already
  * there. The payload's object id and intent id are stored for routing only: processing always
  * re-fetches the object from Stripe before touching money.
@@ -47,8 +94,10 @@ export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): 
 export async function storeEvent(
   rt: Pick<PluginRuntime, 'dataSource'>, account: string, event: Stripe.Event, source: 'webhook' | 'poll', rawJson?: string,
 ): Promise<string | null> {
-  const obj = (event.data?.object ?? {}) as { id?: string; object?: string; payment_intent?: unknown };
-  const intent = obj.object === 'payment_intent' ? obj.id : typeof obj.payment_intent === 'string' ? obj.payment_intent : null;
+  const raw = (event.data?.object ?? {}) as { id?: unknown; object?: unknown; payment_intent?: unknown };
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const obj = { id: text(raw.id), object: text(raw.object) };
+  const intent = obj.object === 'payment_intent' ? obj.id : text(raw.payment_intent);
   // Concurrent callers share one INSERT and one commit; this resolves after the commit holding the row.
   return inboxWriterFor(rt.dataSource).store({
     account, eventId: event.id, type: event.type, objectId: obj.id ?? '', objectType: obj.object ?? '', intentId: intent ?? null, source,

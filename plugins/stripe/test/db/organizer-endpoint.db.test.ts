@@ -1,15 +1,15 @@
 import Stripe from 'stripe';
-import { globalSettings, organizerSettings } from '@kassa/core';
-import { STRIPE_API_VERSION, STRIPE_NAMESPACE, createWebhookEndpoint, handleWebhook } from '../../src';
+import { globalSettings } from '@kassa/core';
+import { STRIPE_API_VERSION, createWebhookEndpoint, handleWebhook } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
-import { forgetWebhookSecrets } from '../../src/stripe-account-context';
-import { buyerConfirms, createStripeHarness, httpRequest, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
+import { forgetWebhookSecrets } from '../../src/webhooks/endpoint-secrets';
+import { accountSecrets, buyerConfirms, createStripeHarness, endpointSecret, httpRequest, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
 
 /*
  * The embedded default's shape: Stripe keys set instance-wide, the account registered globally by
  * the host's endpoint, and an organizer that shares those keys creating its own endpoint from the
- * control panel. Its secret is stored at the organizer level (it may not write the global one), so
- * verification must read it there: every delivery to that endpoint is accepted, end to end.
+ * control panel. Its secret is stored on the endpoint's row (of the account, at the organizer level),
+ * so every delivery to that endpoint is accepted, end to end.
  */
 describe('an organizer-level webhook endpoint for an account registered globally', () => {
   let h: StripeHarness;
@@ -17,8 +17,6 @@ describe('an organizer-level webhook endpoint for an account registered globally
   let globalEndpoint: string;
   let organizerEndpoint: string;
 
-  const secretsAt = async (target: Parameters<StripeHarness['settings']['resolve']>[0]) =>
-    ((await h.settings.resolve(target, STRIPE_NAMESPACE)).webhookSecrets ?? []) as string[];
   const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'payment_intent.created', api_version: STRIPE_API_VERSION, created: Math.floor(Date.now() / 1000), data: { object: { id: 'pi_unrelated', object: 'payment_intent', metadata: {} } } });
   const post = (body: string, secret: string) => handleWebhook(httpRequest({ account }, {
     rawBody: Buffer.from(body), headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret }) },
@@ -39,11 +37,16 @@ describe('an organizer-level webhook endpoint for an account registered globally
   });
   afterAll(async () => { await h.destroy(); });
 
-  it('the account stays registered globally; the organizer endpoint secret is stored at the organizer level only', async () => {
+  it('the account stays registered globally; each endpoint has its own secret on its row, at the level it was made for', async () => {
     expect(await h.db.dataSource.query('SELECT scope, organizer_id FROM stripe_account WHERE account_id = $1', [account])).toEqual([{ scope: 'global', organizer_id: null }]);
-    const global = await secretsAt(globalSettings);
-    expect(global).toHaveLength(1);
-    expect(await secretsAt(organizerSettings(h.shop.organizer.id))).toEqual([...global, expect.stringMatching(/^whsec_/)]);
+    expect(await h.db.dataSource.query('SELECT endpoint_id, account_id, scope, organizer_id FROM stripe_webhook_endpoint ORDER BY created_at, endpoint_id')).toEqual([
+      { endpoint_id: globalEndpoint, account_id: account, scope: 'global', organizer_id: null },
+      { endpoint_id: organizerEndpoint, account_id: account, scope: 'organizer', organizer_id: h.shop.organizer.id },
+    ]);
+    const [g, o] = [await endpointSecret(h, globalEndpoint), await endpointSecret(h, organizerEndpoint)];
+    expect(g).toMatch(/^whsec_/);
+    expect(o).toMatch(/^whsec_/);
+    expect((await accountSecrets(h)).sort()).toEqual([g, o].sort());
   });
 
   it('a payment is confirmed from deliveries to the organizer endpoint alone, each accepted with 2xx', async () => {
@@ -61,11 +64,11 @@ describe('an organizer-level webhook endpoint for an account registered globally
     expect(stored.n).toBeGreaterThanOrEqual(1);
   });
 
-  it('during a rotation every secret of the organizer level is accepted, and a foreign one still refused', async () => {
+  it("during a rotation every secret of the account's endpoints is accepted, and a foreign one still refused", async () => {
     const again = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
     expect(again).toMatchObject({ status: 201 });
-    const own = await secretsAt(organizerSettings(h.shop.organizer.id));
-    expect(own).toHaveLength(3); // the copied global secret and two organizer endpoints' secrets
+    const own = await accountSecrets(h);
+    expect(own).toHaveLength(3); // the global endpoint's and two organizer endpoints' secrets
     for (const [i, secret] of own.entries()) {
       expect(await post(event(`evt_rotation_${i}`), secret)).toMatchObject({ status: 200, body: { received: true } });
     }
@@ -75,9 +78,9 @@ describe('an organizer-level webhook endpoint for an account registered globally
 
   it('the polling fallback stays off: the account has an endpoint secret, even though not at its own level', async () => {
     const { pollAccountEvents } = await import('../../src/jobs/stripe-jobs');
-    await h.settings.set(globalSettings, STRIPE_NAMESPACE, { webhookSecrets: null });
-    expect(await secretsAt(globalSettings)).toEqual([]);
-    forgetWebhookSecrets(h.db.dataSource, account); // what saving the settings form would be followed by within seconds
+    await h.db.dataSource.query('UPDATE stripe_webhook_endpoint SET secret = NULL WHERE scope = $1', ['global']);
+    forgetWebhookSecrets(h.db.dataSource, account);
+    expect(await accountSecrets(h)).toHaveLength(2);
     expect(await pollAccountEvents(h.rt, account)).toEqual({ stored: 0, processed: 0 });
   });
 });

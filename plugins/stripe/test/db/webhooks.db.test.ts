@@ -1,8 +1,7 @@
 import Stripe from 'stripe';
-import { organizerSettings } from '@kassa/core';
-import { STRIPE_API_VERSION, STRIPE_NAMESPACE, handleWebhook } from '../../src';
+import { STRIPE_API_VERSION, handleWebhook } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
-import { createStripeHarness, httpRequest, paymentRow, placeStripeOrder, buyerConfirms, type StripeHarness } from '../support/stripe-harness';
+import { accountSecrets, createStripeHarness, httpRequest, paymentRow, placeStripeOrder, buyerConfirms, type StripeHarness } from '../support/stripe-harness';
 
 describe('Stripe webhooks: verified on the raw body, stored once, processed from a job', () => {
   let h: StripeHarness;
@@ -20,18 +19,20 @@ describe('Stripe webhooks: verified on the raw body, stored once, processed from
     const created = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
     expect(created).toMatchObject({ status: 201, body: { apiVersion: STRIPE_API_VERSION } });
     account = (created as { body: { account: string } }).body.account;
-    secret = ((await h.settings.resolve(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE)).webhookSecrets as string[])[0] as string;
+    secret = (await accountSecrets(h))[0] as string;
   });
   afterAll(async () => { await h.destroy(); });
 
-  it('creates the endpoint at Stripe with our pinned API version and our URL, and stores its secret (write-only)', async () => {
+  it('creates the endpoint at Stripe with our pinned API version and our URL, and stores its secret on the endpoint row (sealed)', async () => {
     const endpoints = await h.stripe.webhookEndpoints.list();
     expect(endpoints.data).toHaveLength(1);
     expect(endpoints.data[0]).toMatchObject({ api_version: STRIPE_API_VERSION, url: `${h.baseUrl}/plugins/stripe/webhook/${account}` });
     expect(endpoints.data[0]?.enabled_events).toEqual(expect.arrayContaining(['payment_intent.succeeded', 'charge.dispute.funds_withdrawn', 'refund.updated']));
     expect(secret).toMatch(/^whsec_/);
-    const display = await h.settings.getForDisplay(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE);
-    expect(display.values.webhookSecrets).toEqual({ set: true });
+    const [row] = await h.db.dataSource.query('SELECT account_id, secret::text AS sealed FROM stripe_webhook_endpoint WHERE endpoint_id = $1', [endpoints.data[0]?.id]);
+    expect(row.account_id).toBe(account);
+    expect(row.sealed).not.toContain(secret); // encrypted at rest
+    expect(await h.db.dataSource.query(`SELECT 1 FROM setting WHERE key = 'webhookSecrets'`)).toEqual([]);
   });
 
   it('stores a signed event once and enqueues it with the event id as job id; a duplicate stores nothing new', async () => {
@@ -74,7 +75,7 @@ describe('Stripe webhooks: verified on the raw body, stored once, processed from
   it('accepts both secrets during a rotation (a second endpoint secret is added, the first kept)', async () => {
     const again = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
     expect(again).toMatchObject({ status: 201 });
-    const secrets = (await h.settings.resolve(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE)).webhookSecrets as string[];
+    const secrets = await accountSecrets(h);
     expect(secrets).toHaveLength(2);
     for (const [i, s] of secrets.entries()) {
       const body = event(`evt_rotation_${i}`);

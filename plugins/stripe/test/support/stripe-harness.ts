@@ -8,7 +8,9 @@ import {
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
-import { createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, STRIPE_NAMESPACE } from '../../src';
+import {
+  createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, registerAccount, storeEndpointSecret, webhookSecretsFor, STRIPE_NAMESPACE,
+} from '../../src';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
 import { shopMigrations } from '../../../../packages/server/src/shop';
 
@@ -107,15 +109,15 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
   const shop = await createShop(db.dataSource, { price: opts.price ?? 2500, currency: opts.currency ?? 'EUR' });
   keyCounter += 1;
   const secretKey = `sk_test_harness${process.pid}x${keyCounter}`;
-  await settings.set(opts.keysAt === 'global' ? globalSettings : organizerSettings(shop.organizer.id), STRIPE_NAMESPACE, {
+  // Where Stripe is (the emulator) is the instance's decision: global, as the operator's configuration sets it.
+  await settings.set(globalSettings, STRIPE_NAMESPACE, { apiBase: emulator.url, stripeJsUrl: emulator.stripeJsUrl });
+  const keysTarget = opts.keysAt === 'global' ? globalSettings : organizerSettings(shop.organizer.id);
+  await settings.set(keysTarget, STRIPE_NAMESPACE, {
     _enabled: true,
     secretKey,
     publishableKey: emulator.keysFor(secretKey).publishableKey,
-    apiBase: emulator.url,
-    stripeJsUrl: emulator.stripeJsUrl,
     captureMethod: opts.captureMethod ?? 'automatic',
     maxNetworkRetries: 0,
-    ...(opts.webhookSecrets ? { webhookSecrets: opts.webhookSecrets } : {}),
   });
   const enqueued: StripeHarness['enqueued'] = [];
   const rt: PluginRuntime = {
@@ -124,6 +126,11 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
   };
   const stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
+  // Signing secrets of endpoints made elsewhere (say, in Stripe's dashboard): one endpoint row each, for the shop's account.
+  for (const [i, secret] of (opts.webhookSecrets ?? []).entries()) {
+    const { account } = await registerAccount(rt, keysTarget);
+    await storeEndpointSecret(rt, { endpointId: `we_harness${i}`, accountId: account.accountId, target: keysTarget, secret });
+  }
   let ran = 0;
   return {
     emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, settingsKey, stripe, baseUrl,
@@ -141,6 +148,18 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
       await db.destroy();
     },
   };
+}
+
+/** The signing secrets that verify the shop account's events (its endpoint rows), newest first. */
+export async function accountSecrets(h: Pick<StripeHarness, 'rt' | 'db'>): Promise<string[]> {
+  const [row] = await h.db.dataSource.query('SELECT account_id FROM stripe_account ORDER BY created_at LIMIT 1');
+  return row ? (await webhookSecretsFor(h.rt, row.account_id)) ?? [] : [];
+}
+
+/** The signing secret stored on one endpoint row (opened with the instance's key), or null. */
+export async function endpointSecret(h: Pick<StripeHarness, 'settings' | 'db'>, endpointId: string): Promise<string | null> {
+  const [row] = await h.db.dataSource.query('SELECT secret FROM stripe_webhook_endpoint WHERE endpoint_id = $1', [endpointId]);
+  return row?.secret ? (h.settings.openSecret(`stripe-webhook-endpoint:${endpointId}`, row.secret) as string) : null;
 }
 
 /** Places an order paid with Stripe and runs executePayment (which creates the PaymentIntent). */

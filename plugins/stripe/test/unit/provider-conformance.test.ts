@@ -19,11 +19,12 @@ runProviderConformance(() => new StripeProvider() as unknown as BasePaymentProvi
     info: { intentId: 'pi_1', chargeId: 'ch_1', card: { brand: 'visa', last4: '4242', expMonth: 1, expYear: 2030, country: 'DE' }, billing: { name: 'Jane', email: 'jane@example.org', country: 'DE' } },
     personalKeys: ['card', 'billing'],
   },
-  validSettings: { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', webhookSecrets: ['whsec_a', 'whsec_b'], captureMethod: 'manual', statementDescriptorSuffix: 'KASSA 2030' },
+  validSettings: { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', captureMethod: 'manual', statementDescriptorSuffix: 'KASSA 2030' },
   invalidSettings: [
     { secretKey: 'pk_test_abc', publishableKey: 'pk_test_abc' },
     { secretKey: 'sk_test_abc', publishableKey: 'sk_test_abc' },
-    { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', webhookSecrets: ['not-a-secret'] },
+    { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', webhookSecrets: ['whsec_a'] }, // not a setting: secrets live on endpoint rows
+    { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', stripeJsUrl: 'javascript:alert(1)' },
     { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', captureMethod: 'later' },
     { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', statementDescriptorSuffix: '12345' },
     { secretKey: 'sk_test_abc', publishableKey: 'pk_test_abc', maxNetworkRetries: -1 },

@@ -8,9 +8,11 @@ import { eventJobId } from '../../src/webhooks/webhook-route';
 const ctx = (settings: Record<string, unknown>) => ({ event: { locale: 'en', slug: 'e' }, settings, clock: { now: () => new Date() }, baseUrl: 'https://k.example' }) as unknown as ProviderContext<never>;
 
 describe('Stripe settings checks the schema cannot express', () => {
-  it('refuses mixing test and live keys, and a live key on an emulator', () => {
+  it('refuses mixing test and live keys, and a live key on an emulator (its API or its Stripe.js)', () => {
     expect(settingsProblems({ secretKey: 'sk_test_a', publishableKey: 'pk_live_b' })).toEqual(['secretKey is a test key but publishableKey is a live key']);
-    expect(settingsProblems({ secretKey: 'sk_live_a', publishableKey: 'pk_live_b', apiBase: 'http://127.0.0.1:1' })).toEqual(['a live secretKey must talk to Stripe itself: clear apiBase']);
+    expect(settingsProblems({ secretKey: 'sk_live_a', publishableKey: 'pk_live_b', apiBase: 'http://127.0.0.1:1' })).toEqual([expect.stringMatching(/^a live secretKey must talk to Stripe itself, but this instance sends Stripe requests to http:\/\/127\.0\.0\.1:1/)]);
+    expect(settingsProblems({ secretKey: 'sk_live_a', publishableKey: 'pk_live_b', stripeJsUrl: 'http://127.0.0.1:1/v3/' })).toEqual([expect.stringMatching(/needs Stripe's own Stripe\.js/)]);
+    expect(settingsProblems({ secretKey: 'sk_live_a', publishableKey: 'pk_live_b', stripeJsUrl: 'https://js.stripe.com/v3/' })).toEqual([]);
     expect(settingsProblems({ secretKey: 'sk_test_a', publishableKey: 'pk_test_b', apiBase: 'http://127.0.0.1:1' })).toEqual([]);
   });
 });

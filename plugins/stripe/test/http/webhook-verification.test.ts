@@ -1,0 +1,113 @@
+import Stripe from 'stripe';
+import { globalSettings } from '@kassa/core';
+import { STRIPE_API_VERSION, createWebhookEndpoint } from '../../src';
+import { endpointSecret } from '../support/stripe-harness';
+import { createServerHarness, type ServerHarness } from '../support/server-harness';
+
+/*
+ * The attack: an organizer that once pressed "Create webhook endpoint" while using the instance's
+ * shared keys, then switched to keys of its own, knows its own endpoint's signing secret (Stripe's
+ * dashboard shows it). Every secret stored at its level used to verify events of every account
+ * with an endpoint there, the shared one included: it could sign events for the instance's
+ * account. Now an account's events verify only with the secrets of that account's own endpoints.
+ */
+describe('Stripe webhooks: an account\'s events verify only with its own endpoints\' secrets (HTTP)', () => {
+  let h: ServerHarness;
+  let admin: { cookie: string; csrf: string };
+  let shared: string; // the instance's account
+  let own: string; // the organizer's own account
+  let sharedGlobalSecret: string;
+  let sharedOrganizerSecret: string; // the endpoint the organizer made while using the shared keys
+  let ownSecret: string; // the organizer's own account's endpoint: the organizer knows this one
+  const OWN_KEY = 'sk_test_organizersOwnAccount';
+
+  const inbox = async () => (await h.db.dataSource.query('SELECT account, event_id FROM stripe_webhook_inbox ORDER BY account, event_id')) as { account: string; event_id: string }[];
+  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'payment_intent.created', api_version: STRIPE_API_VERSION, created: Math.floor(Date.now() / 1000), data: { object: { id: 'pi_forged', object: 'payment_intent', metadata: {} } } });
+  const deliver = (account: string, body: string, secret: string) => h.app.inject({
+    method: 'POST', url: `/plugins/stripe/webhook/${account}`,
+    headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret }) }, payload: body,
+  });
+  const control = (path: string, fields: Record<string, string>) => h.app.inject({
+    method: 'POST', url: path, headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    payload: new URLSearchParams({ _csrf: admin.csrf, ...fields }).toString(),
+  });
+  /** What the endpoint's owner reads in Stripe's dashboard. */
+  const secretOf = (endpointId: string) => endpointSecret({ settings: h.deps.settings, db: h.db }, endpointId);
+  const createEndpoint = async () => {
+    const res = await control('/plugins/stripe/control/webhook-endpoint', {});
+    expect(res.statusCode).toBe(201);
+    return res.json() as { endpointId: string; account: string };
+  };
+
+  beforeAll(async () => {
+    h = await createServerHarness();
+    // The host's endpoint for the instance's account (bootstrap does this at start).
+    const host = await createWebhookEndpoint(h.rt, globalSettings);
+    shared = host.account;
+    sharedGlobalSecret = (await secretOf(host.endpointId))!;
+    admin = await h.signIn(h.shop.organizer.id);
+    // 1. While sharing the instance's keys, the organizer creates an endpoint: of the shared account.
+    const first = await createEndpoint();
+    expect(first.account).toBe(shared);
+    sharedOrganizerSecret = (await secretOf(first.endpointId))!;
+    // 2. It switches to keys of its own, through its settings form…
+    const saved = await control('/control/settings/payment/stripe', { _enabled: 'on', secretKey: OWN_KEY, publishableKey: h.emulator.keysFor(OWN_KEY).publishableKey, captureMethod: 'automatic' });
+    expect(saved.statusCode).toBe(303);
+    // 3. …and creates an endpoint of its own account, whose secret it can read in its dashboard.
+    const second = await createEndpoint();
+    own = second.account;
+    expect(own).not.toBe(shared);
+    ownSecret = (await secretOf(second.endpointId))!;
+  });
+  afterAll(async () => { await h.destroy(); });
+
+  it("refuses an event for the shared account signed with the organizer's own account's secret: 400, nothing stored", async () => {
+    const before = await inbox();
+    const res = await deliver(shared, event('evt_forged_for_shared'), ownSecret);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'STRIPE_WEBHOOK_REFUSED' } });
+    expect(await inbox()).toEqual(before);
+    expect(h.jobs.filter((j) => String(j.jobId).includes('evt_forged_for_shared'))).toEqual([]);
+  });
+
+  it('accepts each account\'s events signed with the secrets of its own endpoints, and no other', async () => {
+    expect((await deliver(shared, event('evt_shared_by_host_endpoint'), sharedGlobalSecret)).statusCode).toBe(200);
+    expect((await deliver(shared, event('evt_shared_by_organizer_endpoint'), sharedOrganizerSecret)).statusCode).toBe(200);
+    expect((await deliver(own, event('evt_own'), ownSecret)).statusCode).toBe(200);
+    expect((await deliver(own, event('evt_own_signed_with_shared'), sharedOrganizerSecret)).statusCode).toBe(400);
+    expect((await deliver(own, event('evt_own_signed_with_host'), sharedGlobalSecret)).statusCode).toBe(400);
+    expect(await inbox()).toEqual([
+      { account: own, event_id: 'evt_own' },
+      { account: shared, event_id: 'evt_shared_by_host_endpoint' },
+      { account: shared, event_id: 'evt_shared_by_organizer_endpoint' },
+    ].sort((a, b) => a.account.localeCompare(b.account) || a.event_id.localeCompare(b.event_id)));
+  });
+
+  it('a rotation (a second endpoint of the own account) keeps both secrets valid for that account only', async () => {
+    const third = await createEndpoint();
+    expect(third.account).toBe(own);
+    const rotated = (await secretOf(third.endpointId))!;
+    expect((await deliver(own, event('evt_rotation_old'), ownSecret)).statusCode).toBe(200);
+    expect((await deliver(own, event('evt_rotation_new'), rotated)).statusCode).toBe(200);
+    expect((await deliver(shared, event('evt_rotation_forged'), rotated)).statusCode).toBe(400);
+  });
+
+  it.each([
+    ['an array', '[]'],
+    ['null', 'null'],
+    ['a string', '"evt_1"'],
+    ['an object without id or type', '{}'],
+    ['an event without data.object', JSON.stringify({ id: 'evt_nodata', object: 'event', type: 'payment_intent.created' })],
+    ['an event id with a NUL character', JSON.stringify({ id: 'evt_nul', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge' } } }).replace('evt_nul', 'evt_\\u0000nul')],
+    ['a NUL character deep in the object', JSON.stringify({ id: 'evt_nul_deep', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge', description: 'a\u0000b' } } })],
+    ['a NUL character in a key', JSON.stringify({ id: 'evt_nul_key', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge', metadata: { 'a\u0000': 'b' } } } })],
+    ['an unpaired surrogate', JSON.stringify({ id: 'evt_surrogate', object: 'event', type: 'charge.updated', data: { object: { id: 'ch_1', object: 'charge' } } }).replace('"ch_1"', '"ch_\\ud800"')],
+    ['nesting deeper than PostgreSQL parses', `{"id":"evt_deep","object":"event","type":"charge.updated","data":{"object":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}}`],
+  ])('a correctly signed webhook with %s answers 400 STRIPE_WEBHOOK_REFUSED and stores nothing, never 500', async (_label, body) => {
+    const before = await inbox();
+    const res = await deliver(own, body, ownSecret);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'STRIPE_WEBHOOK_REFUSED', message: expect.stringMatching(/not a Stripe event|NUL character|surrogate|nested deeper/) } });
+    expect(await inbox()).toEqual(before);
+  });
+});

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import {
+  SettingsStore, Team, User, createKassaCore, createProviderContextFactory, globalSettings, loadPlugins, type PluginRuntime,
+} from '@kassa/core';
+import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
+import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
+import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
+import { STRIPE_NAMESPACE, createStripePlugin } from '../../src';
+
+/**
+ * The real server (sessions, CSRF, CSP, plugin mounting) on a fresh database with the Stripe plugin
+ * and the emulator, as an instance with shared keys: the operator's settings (the instance's test
+ * key, and the emulator as apiBase and Stripe.js) are written globally before the app is built, as
+ * KASSA_INSTANCE_SETTINGS does at start (the CSP is computed from them at boot).
+ */
+export interface ServerHarness {
+  emulator: RunningEmulator;
+  db: TestDatabase;
+  deps: AppDeps;
+  app: Awaited<ReturnType<typeof buildApp>>;
+  rt: PluginRuntime;
+  shop: ShopFixture;
+  instanceKey: string;
+  baseUrl: string;
+  jobs: { job: string; payload: Record<string, unknown>; jobId?: string }[];
+  /** Signs in an admin of the organizer; cookie and a CSRF token for form posts. */
+  signIn(organizerId: string): Promise<{ cookie: string; csrf: string }>;
+  destroy(): Promise<void>;
+}
+
+let users = 0;
+
+export async function createServerHarness(): Promise<ServerHarness> {
+  const emulator = await startEmulator();
+  const loaded = loadPlugins([createStripePlugin()]);
+  const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 5 });
+  const clock = new TestClock(new Date());
+  const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+  const baseUrl = 'http://127.0.0.1:3000';
+  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
+  const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
+  const instanceKey = `sk_test_instance${process.pid}`;
+  await settings.set(globalSettings, STRIPE_NAMESPACE, {
+    _enabled: true, secretKey: instanceKey, publishableKey: emulator.keysFor(instanceKey).publishableKey,
+    apiBase: emulator.url, stripeJsUrl: emulator.stripeJsUrl, maxNetworkRetries: 0,
+  });
+  const jobs: ServerHarness['jobs'] = [];
+  const deps: AppDeps = {
+    dataSource: db.dataSource, clock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
+    config: { baseUrl, sessionSecret: randomBytes(32).toString('hex'), passwordLogN: 10 },
+    pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
+    pluginRoutes: loaded.routes,
+    enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
+  };
+  const app = await buildApp(deps);
+  const shop = await createShop(db.dataSource, { price: 4200 });
+  const rt: PluginRuntime = {
+    core, dataSource: db.dataSource, settings, providers: loaded.providers, clock, baseUrl,
+    enqueue: async () => undefined, log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+
+  async function signIn(organizerId: string): Promise<{ cookie: string; csrf: string }> {
+    const ds = db.dataSource;
+    users += 1;
+    const email = `admin${users}@example.org`;
+    const user = await ds.getRepository(User).save({ email, passwordHash: await hashPassword('correct horse battery', { logN: 10 }), name: 'Admin', isActive: true });
+    const team = await ds.getRepository(Team).save({ organizerId, name: `Admins ${users}`, isAdmin: true });
+    await ds.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
+    const jar = new Map<string, string>();
+    const keep = (res: { cookies: { name: string; value: string }[] }) => { for (const c of res.cookies) jar.set(c.name, `${c.name}=${c.value}`); };
+    const cookie = () => [...jar.values()].join('; ');
+    const loginPage = await app.inject({ method: 'GET', url: '/control/login' });
+    keep(loginPage);
+    const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(loginPage.body)?.[1] as string;
+    const loggedIn = await app.inject({
+      method: 'POST', url: '/control/login', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email, password: 'correct horse battery', _csrf: loginCsrf }).toString(),
+    });
+    if (loggedIn.statusCode !== 303) throw new Error(`login failed: ${loggedIn.statusCode}`);
+    keep(loggedIn);
+    const page = await app.inject({ method: 'GET', url: '/control/settings/payment/stripe', headers: { cookie: cookie() } });
+    keep(page);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
+    return { cookie: cookie(), csrf };
+  }
+
+  return {
+    emulator, db, deps, app, rt, shop, instanceKey, baseUrl, jobs, signIn,
+    async destroy() {
+      await app.close();
+      await db.destroy();
+      await emulator.close();
+    },
+  };
+}
