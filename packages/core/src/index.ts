@@ -95,14 +95,15 @@ export { loadConfig, parseConfig, decodeSecretKey, parseInstanceSettings, type I
 // Domain services: orders, payments, refunds (createKassaCore is the entry point).
 export { createKassaCore, type KassaCore } from './kassa-core';
 export type { ServiceDeps } from './order/service-deps';
-export { OrderService, type CancelOrderOptions, type CancelOrderResult } from './order/order.service';
+export { OrderService, type CancelOrderOptions, type CancelOrderResult, type MarkPaidOptions, type MarkPaidResult } from './order/order.service';
+export { paymentRefusal, assertPayable, lastDatePassed, newPaymentDeadline, type PaymentRefusal, type PaymentRefusalCode, type PayabilityInput } from './order/order-payability';
 export type { OrderChangeInput, OrderChangeOperation, OrderChangeResult } from './order/order-change';
 export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/order-placement';
 export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
 export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
 export { PaymentService, type ConfirmResult, type ConfirmOptions, type ExecuteResult } from './payment/payment.service';
 export type { PaymentMethodChangeResult, PaymentMethodQuote } from './payment/payment-method-change';
-export { RefundService, MANUAL_PROVIDER, lastRefundId, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
+export { RefundService, MANUAL_PROVIDER, lastRefundId, refundOrderActions, type RefundOrderAction, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
 export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
 export { calculateFee, type FeeRule } from './provider/payment-fee';
 export { ActionKeyService, ACTION_KEY_LIFETIME_MS, isRefusal, type ActionKeyScope } from './action-key/action-key.service';

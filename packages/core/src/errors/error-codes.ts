@@ -34,6 +34,7 @@ export const errorCodes = {
   ORDER_CANCELLATION_FEE_TOO_HIGH: { status: 400, message: 'Cancellation fee {fee} exceeds the order total {total}' },
   ORDER_EXPIRY_INVALID: { status: 400, message: 'New expiry {expires} must lie in the future' },
   ORDER_TOTAL_TOO_LARGE: { status: 400, message: 'The order total would exceed the largest amount Kassa stores exactly ({max} minor units): {detail}' },
+  ORDER_MARK_PAID_REFUSED: { status: 409, message: 'Order {code} cannot be marked as paid: {reason}' },
   ORDER_NOT_CHANGEABLE: { status: 409, message: 'Order {code} cannot be changed: {reason}' },
   ORDER_CHANGE_INVALID: { status: 400, message: 'Invalid order change ({field}): {detail}' },
   ORDER_CHANGE_STALE: { status: 409, message: 'Order {code} was changed since this change was prepared; reload it and try again' },
@@ -57,6 +58,7 @@ export const errorCodes = {
 
   // Control-panel actions: one-time keys against double and replayed submits
   ACTION_KEY_INVALID: { status: 409, message: 'This form was already submitted or has expired, so nothing was done again. Reload the page to see the current state and try again' },
+  REFUND_ORDER_ACTION_INVALID: { status: 400, message: 'Order {code} cannot stay paid after this refund: {owed} would still be owed; choose pending or cancel' },
 
   // Providers, plugins and settings
   PROVIDER_ERROR: { status: 502, message: 'Payment provider {provider} failed: {detail}' },

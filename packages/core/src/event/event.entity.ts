@@ -14,6 +14,11 @@ export class Event {
   @Column({ type: 'integer', name: 'payment_term_days', default: 14 }) paymentTermDays!: number;
   /** Whether a payment arriving after expiry may still revive the order (quota permitting). */
   @Column({ type: 'boolean', name: 'payment_term_accept_late', default: true }) paymentTermAcceptLate!: boolean;
+  /**
+   * pretix's "last date of payments": no payment may start after it, a later one does not mark the
+   * order paid, and payment deadlines are capped at it. Null: none.
+   */
+  @Column({ type: 'timestamptz', name: 'payment_term_last', nullable: true, default: null }) paymentTermLast!: Date | null;
   @Column({ type: 'boolean', default: true }) live!: boolean;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }

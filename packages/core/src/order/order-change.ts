@@ -11,6 +11,7 @@ import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import { calculateProviderFee } from '../provider/provider-fee';
 import type { ProviderContext } from '../provider/provider-types';
 import { loadOrderSums, lockOrderWithSums, type OrderSums } from './order-sums';
+import { newPaymentDeadline } from './order-payability';
 import { Order } from './order.entity';
 import type { OrderStatus } from './order.machine';
 import type { ServiceDeps } from './service-deps';
@@ -212,7 +213,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     const now = deps.clock.now();
     if (order.status === 'paid' && sums.pendingSum > 0) {
       const event = await tx.findOneByOrFail(Event, { id: order.eventId });
-      await moveOrder(tx, order, 'unpay', { expires: new Date(now.getTime() + event.paymentTermDays * 86_400_000) });
+      await moveOrder(tx, order, 'unpay', { expires: newPaymentDeadline(event, now) });
     } else if (order.status === 'pending' && sums.pendingSum <= 0) {
       await moveOrder(tx, order, 'pay');
     }

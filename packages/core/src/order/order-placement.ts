@@ -16,6 +16,7 @@ import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { Order } from './order.entity';
 import { catalogueCacheFor, type Catalogue } from './catalogue-cache';
+import { lastDatePassed, newPaymentDeadline } from './order-payability';
 import { placeInBatch, type OrderRows } from './placement-batch';
 import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
 import type { ServiceDeps } from './service-deps';
@@ -75,7 +76,6 @@ export interface PlacedOrder {
 export const FREE_PROVIDER = 'free';
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ3456789'; // no 0/O, 1/I: codes are read out on the phone
 const CODE_LENGTH = 5;
-const DAY_MS = 86_400_000;
 
 /**
  * Places an order, after pretix's _perform_order: prices come from the products (never the
@@ -94,6 +94,8 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
   let catalogue = cache.get(input.eventId, wanted);
   const fromCache = catalogue !== null;
   catalogue ??= await loadCatalogue(deps, input);
+  // A last date of payments seen in a cached event may have moved since: refuse only on a fresh read.
+  if (fromCache && lastDatePassed(catalogue.event, deps.clock.now())) catalogue = await loadCatalogue(deps, input);
   let priced = await priceOrder(deps, input, catalogue);
   const extra = (p: PricedOrder) => ({ providerId: p.providerId, fee: p.fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true });
 
@@ -231,6 +233,10 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
     if (next === null) throw tooLarge(`${input.positions.length} positions`);
     subtotal = next;
   }
+  // An order to be paid after the last date of payments could never end up paid (order-payability.ts).
+  if (subtotal > 0 && lastDatePassed(event, deps.clock.now())) {
+    throw new KassaError('ORDER_NOT_PAYABLE', { code: 'new order', reason: 'the last date of payments has passed' });
+  }
   const providerId = subtotal === 0 ? FREE_PROVIDER : input.provider;
   let fee = 0;
   if (providerId && subtotal > 0) {
@@ -251,7 +257,7 @@ async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, pr
     values: {
       organizerId: event.organizerId, eventId: event.id, email: input.email, locale: input.locale ?? event.locale,
       total, currency: event.currency, testmode: input.testmode ?? false, country: input.country ?? null,
-      expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS),
+      expires: newPaymentDeadline(event, now),
     },
     positions: input.positions.map((p) => ({
       productId: p.productId, price: (products.get(p.productId) as Product).price, attendeeName: p.attendeeName ?? null,

@@ -2,7 +2,7 @@ import { defineMachine } from '../state-machine';
 
 export const orderStates = ['pending', 'paid', 'expired', 'canceled'] as const;
 export type OrderStatus = (typeof orderStates)[number];
-export const orderEvents = ['pay', 'expire', 'extend', 'cancel', 'unpay'] as const;
+export const orderEvents = ['pay', 'mark_paid', 'expire', 'extend', 'cancel', 'unpay'] as const;
 export type OrderEvent = (typeof orderEvents)[number];
 
 /** Order status, after pretix §1.1. Paid/overpaid/underpaid are derived from payments and refunds, not stored. */
@@ -20,10 +20,12 @@ export const orderMachine = defineMachine<OrderStatus, OrderEvent>({
   edges: [
     { from: 'pending', event: 'pay', to: 'paid', note: 'payments minus refunds reach the total' },
     { from: 'expired', event: 'pay', to: 'paid', note: 'late payment, only when quota allows or when forced' },
+    { from: 'expired', event: 'mark_paid', to: 'paid', note: 'organizer marks a fully paid order paid (pretix mark as paid); with force past quota and the last date of payments, overbooking' },
+    { from: 'pending', event: 'mark_paid', to: 'paid', note: 'organizer marks a fully paid order paid, e.g. money that arrived after the last date of payments' },
     { from: 'pending', event: 'expire', to: 'expired', note: 'the expiry job, once the deadline has passed' },
     { from: 'expired', event: 'extend', to: 'pending', note: 'organizer extends the deadline; quota re-checked unless forced' },
     { from: 'pending', event: 'extend', to: 'pending', note: 'a new deadline for an open order' },
-    { from: 'paid', event: 'unpay', to: 'pending', note: 'a refund or a processed external refund left money owing' },
+    { from: 'paid', event: 'unpay', to: 'pending', note: 'a refund (API, control panel, manual) or a processed external refund left money owing: new deadline' },
     { from: 'expired', event: 'unpay', to: 'pending', note: 'a processed external refund sets an expired order back to pending' },
     { from: 'pending', event: 'cancel', to: 'canceled' },
     { from: 'paid', event: 'cancel', to: 'canceled' },

@@ -14,10 +14,12 @@ import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
 import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from './order-search';
-import { loadOrderSums, type OrderSums } from './order-sums';
+import { loadOrderSums, lockOrderWithSums, type OrderSums } from './order-sums';
 import { Order } from './order.entity';
 import { orderMachine, type OrderEvent, type OrderStatus } from './order.machine';
 import { livePositionProducts, reserveQuota } from './quota-check';
+import { newPaymentDeadline, paymentRefusal, type PaymentRefusal } from './order-payability';
+import { MANUAL_PROVIDER } from '../refund/refund.service';
 import type { ServiceDeps } from './service-deps';
 import { isUuid, lockOrder, moveOrder, record } from './state-writes';
 
@@ -44,7 +46,20 @@ export interface CancelOrderResult {
   paymentCancelFailures: { paymentId: string; error: string }[];
 }
 
-const DAY_MS = 86_400_000;
+export interface MarkPaidOptions {
+  /** Overbook: skip the quota check, late payments and the last date of payments (pretix's force). */
+  force?: boolean;
+  actor: Actor;
+}
+
+export interface MarkPaidResult {
+  order: Order;
+  summary: OrderSums;
+  /** A manual payment booked for what was still owed (pretix's mark_paid does the same). */
+  payment: OrderPayment | null;
+  /** Forced past a quota that had no room left: the event is overbooked by this order. */
+  overbooked: boolean;
+}
 
 /** Orders: placing, reading sums, expiring, extending, canceling and shredding (pretix §1.1). */
 export class OrderService {
@@ -73,6 +88,95 @@ export class OrderService {
   getSummary(orderId: string): Promise<OrderSums> {
     if (!isUuid(orderId)) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     return loadOrderSums(this.deps.dataSource.manager, orderId);
+  }
+
+  /**
+   * Whether a buyer may start a payment for the order now, and why not (order-payability.ts, the
+   * one place that decides it). Every route that starts a payment asks this before money moves.
+   * `owed: false` leaves out "nothing is owed": whether the order itself could be paid (the
+   * organizer's view of a fully paid order that is not marked paid).
+   */
+  async paymentRefusal(orderId: string, opts: { owed?: boolean } = {}): Promise<PaymentRefusal | null> {
+    const m = this.deps.dataSource.manager;
+    const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    const [event, sums] = await Promise.all([m.findOneByOrFail(Event, { id: order.eventId }), loadOrderSums(m, orderId)]);
+    return paymentRefusal(m, { order, event, now: this.deps.clock.now(), quota: 'read', ...(opts.owed === false ? {} : { pendingSum: sums.pendingSum }) });
+  }
+
+  /** paymentRefusal as an error: ORDER_NOT_PAYABLE with the reason. */
+  async assertPayable(orderId: string): Promise<void> {
+    const refusal = await this.paymentRefusal(orderId);
+    if (refusal) {
+      const order = await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId });
+      throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: refusal.reason });
+    }
+  }
+
+  /**
+   * pretix's "mark as paid" for a pending or expired order. What is still owed is booked as a
+   * confirmed manual payment (the money the organizer says arrived); an order whose payments
+   * already cover it (a late payment that found no quota, money after the last date of payments)
+   * is marked paid directly. Without force the same rules as a late payment apply (quota, late
+   * payments, last date); with force they are skipped and the quota may be overbooked, which the
+   * log entry records.
+   */
+  async markPaid(orderId: string, opts: MarkPaidOptions): Promise<MarkPaidResult> {
+    const m = this.deps.dataSource.manager;
+    const current = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    orderMachine.transition(current.status, 'mark_paid');
+    const owed = (await loadOrderSums(m, orderId)).pendingSum;
+    if (owed > 0) {
+      const event = await m.findOneByOrFail(Event, { id: current.eventId });
+      const now = this.deps.clock.now();
+      // Without force, refused before a payment is booked; with force, known up front for the log.
+      const refusal = await paymentRefusal(m, { order: current, event, now, quota: 'read' });
+      if (refusal && !opts.force) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: current.code, reason: `${refusal.reason}; mark it paid with force to overbook` });
+      // Booked through the payment service, so it is confirmed exactly as any other payment.
+      const payment = await this.payments.createPayment(orderId, { provider: MANUAL_PROVIDER, amount: money(owed, current.currency), actor: opts.actor, force: opts.force, reuseOpen: true });
+      const result = await this.payments.manualConfirm(payment.id, { actor: opts.actor, force: opts.force, info: { markedPaid: true } });
+      // A second click found the payment the first one booked: nothing more to do.
+      if (result.kind === 'already_confirmed') {
+        return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked: false };
+      }
+      // The quota went between the look and the lock: the money is booked and flagged, as for a late payment.
+      if (result.kind === 'quota_exceeded') throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: current.code, reason: `${result.reason}; the payment is recorded, mark it paid with force to overbook` });
+      const overbooked = refusal?.code === 'quota_gone' && result.kind === 'order_paid';
+      if (overbooked) {
+        await withTransaction(this.deps.dataSource, (tx) => record(tx, {
+          order: current, objectType: 'order', objectId: current.id, action: 'kassa.order.overbooked', actor: opts.actor, data: { reason: refusal.reason },
+        }));
+      }
+      const order = await m.findOneByOrFail(Order, { id: orderId });
+      return { order, summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked };
+    }
+    const overbooked = await withTransaction(this.deps.dataSource, async (tx) => {
+      const { order, sums } = await lockOrderWithSums(tx, orderId);
+      orderMachine.transition(order.status, 'mark_paid');
+      if (sums.pendingSum > 0) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: order.code, reason: 'a payment changed meanwhile; reload and try again' });
+      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const now = this.deps.clock.now();
+      // Without force the order must pass pretix's _can_be_paid, quota reserved under the lock.
+      const refusal = await paymentRefusal(tx, { order, event, now, quota: opts.force ? 'read' : 'lock' });
+      if (refusal && !opts.force) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: order.code, reason: `${refusal.reason}; mark it paid with force to overbook` });
+      const from = order.status;
+      const overbooked = refusal?.code === 'quota_gone';
+      await moveOrder(tx, order, 'mark_paid');
+      await record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.paid', actor: opts.actor,
+        data: { from, force: opts.force ?? false, markedPaid: true, overbooked, overridden: refusal?.code ?? null },
+        topic: 'order.paid', payload: { total: order.total, currency: order.currency, force: opts.force ?? false },
+      });
+      if (overbooked) {
+        await record(tx, {
+          order, objectType: 'order', objectId: order.id, action: 'kassa.order.overbooked', actor: opts.actor,
+          data: { reason: refusal?.reason ?? null },
+        });
+      }
+      return overbooked;
+    });
+    return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: null, overbooked };
   }
 
   /** The control panel's order list, filterable by status, provider and the reconciliation flags. */
@@ -190,7 +294,7 @@ export class OrderService {
         const target: OrderStatus = covered ? 'paid' : 'pending';
         if (target === 'pending') {
           const event = await tx.findOneByOrFail(Event, { id: order.eventId });
-          await moveOrder(tx, order, from === 'pending' ? 'extend' : 'unpay', { expires: new Date(now.getTime() + event.paymentTermDays * DAY_MS) });
+          await moveOrder(tx, order, from === 'pending' ? 'extend' : 'unpay', { expires: newPaymentDeadline(event, now) });
         } else if (from !== 'paid') {
           await moveOrder(tx, order, 'pay');
         }

@@ -65,7 +65,7 @@ export interface OrderRows {
 }
 
 /** The event fields the order was priced with, besides organizer and currency (checked too). */
-export type PricedFrom = Pick<Event, 'paymentTermDays' | 'locale'>;
+export type PricedFrom = Pick<Event, 'paymentTermDays' | 'locale' | 'paymentTermLast'>;
 
 /** What became of one order: placed, out of date (nothing written), or a taken code or idempotency key (nothing written). */
 export type PlacementOutcome =
@@ -80,7 +80,7 @@ function batchStatement(m: EntityManager): PreparedStatement {
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
         currency text, expires timestamptz, testmode boolean, idempotency_key text, country text, fee_id uuid, fee bigint, provider text,
         payment_id uuid, payment_initiated boolean, actor_type text, actor_id text, log_data jsonb, payload jsonb,
-        term_days integer, event_locale text, positions jsonb)),
+        term_days integer, event_locale text, term_last timestamptz, positions jsonb)),
     want AS MATERIALIZED (
       SELECT ord.idx, p.product_id, p.position_no, p.price, p.attendee_name
         FROM ord CROSS JOIN LATERAL jsonb_to_recordset(ord.positions) AS p(product_id uuid, position_no integer, price bigint, attendee_name text)),
@@ -93,7 +93,8 @@ function batchStatement(m: EntityManager): PreparedStatement {
     checked AS MATERIALIZED (
       SELECT ord.idx,
              EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency
-                        AND e.payment_term_days = ord.term_days AND e.locale = ord.event_locale)
+                        AND e.payment_term_days = ord.term_days AND e.locale = ord.event_locale
+                        AND date_trunc('milliseconds', e.payment_term_last) IS NOT DISTINCT FROM ord.term_last)
              AND NOT EXISTS (SELECT 1 FROM want w WHERE w.idx = ord.idx AND NOT EXISTS (
                    SELECT 1 FROM product p WHERE p.id = w.product_id AND p.event_id = ord.event_id AND p.active AND p.price = w.price)) AS fresh,
              NOT EXISTS (SELECT 1 FROM want w WHERE w.idx = ord.idx AND NOT EXISTS (SELECT 1 FROM qp WHERE qp.product_id = w.product_id)) AS covered
@@ -272,6 +273,7 @@ function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
     country: r.country, fee_id: r.feeId, fee: r.feeId ? r.fee : 0, provider: r.providerId, payment_id: r.paymentId, payment_initiated: r.paymentInitiated,
     actor_type: r.actor.type, actor_id: r.actor.id ?? null, log_data: r.logData, payload: r.eventPayload,
     term_days: w.pricedFrom.paymentTermDays, event_locale: w.pricedFrom.locale,
+    term_last: w.pricedFrom.paymentTermLast ? new Date(w.pricedFrom.paymentTermLast).toISOString() : null,
     positions: r.positions.map((p, i) => ({ product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName })),
   };
 }

@@ -91,7 +91,7 @@ let lockAndPaySql: PreparedStatement | undefined;
  * Step 2's common case in one statement: lock the order row with its sums and, when it is pending
  * and the payments now cover the total, mark it paid with its kassa.order.paid log entry and
  * order.paid event (the data and payload `record` would write). Every other case (paid, canceled,
- * partial, expired) comes back unchanged, with the order still locked and its sums read, for the
+ * partial, expired, past the last date of payments) comes back unchanged, with the order still locked and its sums read, for the
  * caller to decide as before.
  */
 function lockAndPayStatement(tx: EntityManager): PreparedStatement {
@@ -105,6 +105,8 @@ function lockAndPayStatement(tx: EntityManager): PreparedStatement {
       UPDATE kassa_order k SET status = 'paid', updated_at = now()
         FROM o
        WHERE k.id = o.id AND k.status = 'pending' AND o.status = 'pending' AND o."paymentRefundSum" >= o.total
+         -- After the event's last date of payments the caller decides (order-payability.ts).
+         AND NOT EXISTS (SELECT 1 FROM event e WHERE e.id = o.event_id AND e.payment_term_last < $5)
       RETURNING k.id, k.organizer_id, k.event_id, k.code, k.total, k.currency),
     entry AS (
       INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
@@ -123,9 +125,9 @@ function lockAndPayStatement(tx: EntityManager): PreparedStatement {
  * if this statement had to wait for the lock, its sums would come from before the wait.
  */
 export async function lockOrderAndPayIfCovered(
-  tx: EntityManager, orderId: string, actor: Actor, paidData: Record<string, unknown>,
+  tx: EntityManager, orderId: string, actor: Actor, paidData: Record<string, unknown>, now: Date,
 ): Promise<{ order: Order; sums: OrderSums; paid: boolean }> {
-  const [row] = await queryPrepared(tx, lockAndPayStatement(tx), [orderId, actor.type, actor.id ?? null, JSON.stringify(paidData)]);
+  const [row] = await queryPrepared(tx, lockAndPayStatement(tx), [orderId, actor.type, actor.id ?? null, JSON.stringify(paidData), now]);
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   return { order: hydrate(tx, Order, row), sums: toOrderSums(row), paid: row.paid_now === 1 };
 }

@@ -6,6 +6,7 @@ import { Event } from '../event/event.entity';
 import { money, type Money } from '../money/money';
 import { OrderFee } from '../order/order-fee.entity';
 import { loadOrderSums, lockOrderWithSums } from '../order/order-sums';
+import { assertPayable } from '../order/order-payability';
 import { Order } from '../order/order.entity';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, record } from '../order/state-writes';
@@ -132,6 +133,9 @@ export async function changePaymentMethod(
   if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   assertOpen(current);
   const event = await m.findOneByOrFail(Event, { id: current.eventId });
+  // Can this order still be paid (last date of payments, late payments, quota)? Asked before the
+  // open attempt is abandoned, and again under the lock below (order-payability.ts).
+  await assertPayable(m, { order: current, event, now: deps.clock.now(), quota: 'read' });
   const ctx = await deps.providerContext(event, provider.identifier);
   // The country given now only counts for an order placed without one (asked later, when a
   // restricted method appeared); a country stored on the order is never replaced.
@@ -149,6 +153,7 @@ export async function changePaymentMethod(
   return withTransaction(deps.dataSource, async (tx) => {
     const { order, sums } = await lockOrderWithSums(tx, orderId);
     assertOpen(order);
+    await assertPayable(tx, { order, event, now: deps.clock.now(), quota: 'read' });
     const still: unknown[] = await tx.query(`SELECT 1 FROM order_payment WHERE order_id = $1 AND state IN ('created', 'pending')`, [orderId]);
     // Another switch (a second tab, an API client) started an attempt meanwhile: it wins.
     if (still.length > 0) throw new KassaError('STATE_CONFLICT', { machine: 'Order', id: order.id, expected: 'no open payment' });

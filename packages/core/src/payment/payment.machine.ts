@@ -17,7 +17,7 @@ export const paymentMachine = defineMachine<PaymentState, PaymentEvent>({
     confirmed: 'money received; counts towards the order',
     failed: 'the attempt failed; the buyer can retry or switch method',
     canceled: 'abandoned or replaced; never counts',
-    refunded: 'refunds done on it cover its whole amount',
+    refunded: 'its created, in-transit and done refunds cover its whole amount',
   },
   edges: [
     { from: 'created', event: 'pend', to: 'pending', note: 'the provider reports the money is on its way' },
@@ -30,7 +30,7 @@ export const paymentMachine = defineMachine<PaymentState, PaymentEvent>({
     { from: 'canceled', event: 'fail', to: 'failed', note: 'the provider reports the failure of an attempt we had already abandoned' },
     { from: 'created', event: 'cancel', to: 'canceled' },
     { from: 'pending', event: 'cancel', to: 'canceled', note: 'only when the provider allows aborting pending payments' },
-    { from: 'confirmed', event: 'refund', to: 'refunded', note: 'done refunds reach the payment amount' },
-    { from: 'refunded', event: 'unrefund', to: 'confirmed', note: 'a done refund later failed at the provider' },
+    { from: 'confirmed', event: 'refund', to: 'refunded', note: 'created, in-transit and done refunds reach the payment amount (pretix refunded_amount)' },
+    { from: 'refunded', event: 'unrefund', to: 'confirmed', note: 'a counted refund failed or was canceled, so the refunds no longer cover it' },
   ],
 });

@@ -1,13 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { withTransaction } from '../db/with-transaction';
-import { KassaError, isKassaError } from '../errors';
+import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
 import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../order/order-sums';
 import { orderMachine } from '../order/order.machine';
-import { livePositionProducts, reserveQuota } from '../order/quota-check';
+import { assertPayable, paymentRefusal } from '../order/order-payability';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, lockPayment, lockPaymentWithOrder, moveOrderRecorded, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
 import { confirmPaymentRow, lockOrderAndPayIfCovered } from './payment-confirm-row';
@@ -72,20 +72,28 @@ export class PaymentService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /**
-   * A new attempt in state `created` for an open (pending or expired) order. The amount defaults
+   * A new attempt in state `created` for an order that can still be paid (order-payability.ts;
+   * `force`, the organizer's, skips the last date, late payments and quota). The amount defaults
    * to what is still owed (pendingSum).
    */
-  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor }): Promise<OrderPayment> {
+  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor; force?: boolean; reuseOpen?: boolean }): Promise<OrderPayment> {
     this.assertKnownProvider(input.provider);
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
-      if (order.status !== 'pending' && order.status !== 'expired') {
-        throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: `the order is ${order.status}` });
-      }
+      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      // An explicit amount may top up an order (the organizer's call); otherwise something must be owed.
+      await assertPayable(tx, { order, event, now: this.deps.clock.now(), quota: 'read', force: input.force, ...(input.amount ? {} : { pendingSum: sums.pendingSum }) });
       if (input.amount) assertSameCurrency(input.amount.currency, order.currency);
       const amount = input.amount?.amount ?? sums.pendingSum;
-      if (amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: 'nothing is owed' });
+      if (input.reuseOpen) {
+        // pretix's mark_paid: an open payment of this provider for exactly this amount is used
+        // again, so two clicks (serialised by the order lock) book the money once.
+        const open = await tx.findOne(OrderPayment, { where: [
+          { orderId, provider: input.provider, amount, state: 'created' }, { orderId, provider: input.provider, amount, state: 'pending' },
+        ] });
+        if (open) return open;
+      }
       const payment = await insertPayment(tx, order, { provider: input.provider, amount, feeId: null });
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.started',
@@ -148,7 +156,7 @@ export class PaymentService {
   private async decideOrder(tx: EntityManager, payment: OrderPayment, opts: ConfirmOptions): Promise<ConfirmResult> {
     const paidData = { provider: payment.provider, paymentId: payment.id, date: payment.paymentDate?.toISOString() ?? null, force: opts.force ?? false };
     // The common case (pending, now covered) is decided and written by this one statement.
-    const { order, sums, paid } = await lockOrderAndPayIfCovered(tx, payment.orderId, opts.actor, paidData);
+    const { order, sums, paid } = await lockOrderAndPayIfCovered(tx, payment.orderId, opts.actor, paidData, this.deps.clock.now());
     if (!paid) {
       if (order.status === 'paid' || order.status === 'canceled') {
         if (order.status === 'canceled') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
@@ -159,14 +167,18 @@ export class PaymentService {
         if (order.status === 'expired') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
         return { kind: 'partially_paid', payment, order: sums };
       }
-      if (order.status === 'expired' && !opts.force) {
-        const reason = await this.lateRevivalRefusal(tx, order);
+      if (!opts.force) {
+        // pretix's _can_be_paid under the lock: the last date of payments, late payments, quota.
+        const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+        const refusal = await paymentRefusal(tx, { order, event, now: this.deps.clock.now(), quota: 'lock' });
+        const reason = refusal?.reason;
         if (reason) {
           await record(tx, {
             order, objectType: 'order', objectId: order.id, action: 'kassa.order.quotaexceeded', actor: opts.actor,
             data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
           });
-          await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, reason);
+          // A pending order past the last date of payments is not closed: order.quota_exceeded tells the organizer.
+          if (order.status === 'expired') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, reason);
           return { kind: 'quota_exceeded', payment, order: sums, reason };
         }
       }
@@ -183,19 +195,6 @@ export class PaymentService {
       : { ...sums, status: order.status, isOverpaid: false, isUnderpaid: false, isPendingWithFullPayment: false };
     if (after.isOverpaid) await recordOverpaid(tx, order, after, opts.actor);
     return { kind: 'order_paid', payment, order: after };
-  }
-
-  /** Why an expired order cannot be revived by a late payment, or null when it can (pretix _can_be_paid). */
-  private async lateRevivalRefusal(tx: EntityManager, order: Order): Promise<string | null> {
-    const event = await tx.findOneByOrFail(Event, { id: order.eventId });
-    if (!event.paymentTermAcceptLate) return 'the payment term is over and late payments are not accepted';
-    try {
-      await reserveQuota(tx, await livePositionProducts(tx, order.id));
-      return null;
-    } catch (err) {
-      if (isKassaError(err, 'ORDER_QUOTA_EXCEEDED') || isKassaError(err, 'ORDER_PRODUCT_UNAVAILABLE')) return err.message;
-      throw err;
-    }
   }
 
   /** The provider reports the money is on its way. Repeating it is a no-op. */
@@ -308,6 +307,9 @@ export class PaymentService {
     const ctx = known.context && known.context.event.id === event.id && known.contextProvider === provider.identifier
       ? Object.freeze({ ...known.context, event })
       : await this.deps.providerContext(event, provider.identifier);
+    // Before any money moves: can this order still end up paid? (order-payability.ts; for a pending
+    // order without a last date this reads nothing.) The status is re-checked by the UPDATE below.
+    await assertPayable(this.deps.dataSource.manager, { order, event, now: this.deps.clock.now(), quota: 'read' });
     // One UPDATE outside any transaction: it refuses a payment that is not created, already initiated
     // or whose order is not open, so a double click cannot charge twice.
     // A first payment placeOrder wrote already initiated for this caller (startPayment) skips it.

@@ -6,6 +6,8 @@ import { Event } from '../event/event.entity';
 import { assertSameCurrency, money, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
 import { loadOrderSums, lockOrderWithSums } from '../order/order-sums';
+import { newPaymentDeadline } from '../order/order-payability';
+import type { OrderStatus } from '../order/order.machine';
 import type { ServiceDeps } from '../order/service-deps';
 import { isUuid, lockOrder, lockPayment, lockRefund, moveOrder, movePayment, moveRefund, nextLocalId, record } from '../order/state-writes';
 import { OrderPayment } from '../payment/order-payment.entity';
@@ -30,13 +32,28 @@ export interface CreateRefundInput {
    * form is stale and REFUND_STALE_FORM refuses it with nothing written. Omitted: not checked.
    */
   expectLastRefundId?: string | null;
+  /** What happens to the order once the refund is under way (see RefundOrderAction); default `pending`. */
+  orderAction?: RefundOrderAction;
   actor: Actor;
 }
+
+/**
+ * pretix's choices for the order when a refund leaves money owed:
+ *   keep_paid — the order stays as it is; refused up front when a paid order would be owed money;
+ *   pending   — a paid order that is now owed money goes back to pending with a new payment
+ *               deadline (the default; a refund that leaves nothing owed changes nothing);
+ *   cancel    — the order is canceled after the refund (what is still held is flagged).
+ * Applied once the refund counts (created, in transit or done); a refund that fails changes nothing.
+ */
+export const refundOrderActions = ['keep_paid', 'pending', 'cancel'] as const;
+export type RefundOrderAction = (typeof refundOrderActions)[number];
 
 export interface RefundResult {
   refund: OrderRefund;
   /** The provider's answer when the refund was executed. */
   outcome?: RefundOutcome;
+  /** The order's status after the refund and its order action. */
+  orderStatus?: OrderStatus;
 }
 
 /** Cancels an order; wired by createKassaCore to the order service (processExternalRefund's "cancel"). */
@@ -47,7 +64,7 @@ export interface OrderCanceler {
 export const MANUAL_PROVIDER = 'manual';
 const counted = `state IN ('created', 'transit', 'done')`;
 
-/** Refunds: one row per attempt, after pretix §1.3. Only done refunds move a payment to refunded. */
+/** Refunds: one row per attempt, after pretix §1.3. Created, in-transit and done refunds count as refunded money. */
 export class RefundService {
   constructor(private readonly deps: ServiceDeps, private readonly orders: OrderCanceler) {}
 
@@ -58,6 +75,10 @@ export class RefundService {
   async createRefund(orderId: string, input: CreateRefundInput): Promise<RefundResult> {
     if (input.source !== 'buyer' && input.source !== 'admin') throw new KassaError('REFUND_SOURCE_INVALID', { source: String(input.source) });
     assertPositiveMoney(input.amount, 'amount');
+    const orderAction = input.orderAction ?? 'pending';
+    if (!refundOrderActions.includes(orderAction)) {
+      throw new KassaError('VALIDATION_FAILED', { field: 'orderAction', detail: `orderAction must be one of ${refundOrderActions.join(', ')}` });
+    }
     const payment = isUuid(input.paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: input.paymentId, orderId }) : null;
     if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${input.paymentId} of order ${orderId}` });
     const providerId = input.provider ?? payment.provider;
@@ -73,7 +94,7 @@ export class RefundService {
     }
 
     const { refund, order } = await withTransaction(this.deps.dataSource, async (tx) => {
-      const order = await lockOrder(tx, orderId);
+      const { order, sums } = await lockOrderWithSums(tx, orderId);
       if (input.expectLastRefundId !== undefined && (await lastRefundId(tx, order.id)) !== input.expectLastRefundId) {
         throw new KassaError('REFUND_STALE_FORM', { code: order.code, field: 'lastKnownRefundId' });
       }
@@ -84,6 +105,11 @@ export class RefundService {
       if (input.amount.amount > available) {
         throw new KassaError('REFUND_AMOUNT_EXCEEDS_AVAILABLE', { amount: input.amount.amount, available, payment: locked.id });
       }
+      // "Keep paid" only where the payments still cover the order: refused before anything is written.
+      const owedAfter = sums.pendingSum + input.amount.amount;
+      if (orderAction === 'keep_paid' && order.status === 'paid' && owedAfter > 0) {
+        throw new KassaError('REFUND_ORDER_ACTION_INVALID', { code: order.code, owed: owedAfter, field: 'orderAction' });
+      }
       const refund = await insertRefund(tx, order, {
         state: 'created', source: input.source, amount: input.amount.amount, provider: providerId, paymentId: locked.id, comment: input.comment ?? '',
       });
@@ -92,9 +118,13 @@ export class RefundService {
         data: { localId: refund.localId, provider: providerId, amount: refund.amount, source: input.source, paymentId: locked.id },
         topic: 'refund.created', payload: { provider: providerId, amount: refund.amount, currency: refund.currency, source: input.source },
       });
+      // A created refund counts: the payment is refunded as soon as its refunds cover it.
+      await syncPaymentRefunded(tx, order, locked.id, input.actor);
       return { refund, order };
     });
-    if (!provider || input.execute === false) return { refund };
+    if (!provider || input.execute === false) {
+      return { refund, orderStatus: await this.applyOrderAction(order.id, orderAction, refund, input.actor) };
+    }
 
     const event = await this.deps.dataSource.manager.findOneByOrFail(Event, { id: order.eventId });
     let outcome: RefundOutcome;
@@ -106,16 +136,50 @@ export class RefundService {
     const actor: Actor = { type: 'provider', id: providerId };
     const info = outcome.info;
     switch (outcome.kind) {
-      case 'done':
-        return { outcome, refund: await this.markRefundDone(refund.id, { actor, info, externalId: outcome.externalId }) };
-      case 'transit':
-        return { outcome, refund: await this.markRefundTransit(refund.id, { actor, info, externalId: outcome.externalId }) };
+      case 'done': {
+        const done = await this.markRefundDone(refund.id, { actor, info, externalId: outcome.externalId });
+        return { outcome, refund: done, orderStatus: await this.applyOrderAction(order.id, orderAction, done, input.actor) };
+      }
+      case 'transit': {
+        const sent = await this.markRefundTransit(refund.id, { actor, info, externalId: outcome.externalId });
+        return { outcome, refund: sent, orderStatus: await this.applyOrderAction(order.id, orderAction, sent, input.actor) };
+      }
       case 'failed':
+        // Nothing went back, so nothing changes for the order.
         return { outcome, refund: await this.markRefundFailed(refund.id, { actor, info, message: outcome.message }) };
     }
   }
 
-  /** created/transit → done. Repeating it is a no-op. The payment becomes refunded once its done refunds cover it. */
+  /**
+   * The organizer's choice for the order once a refund counts (pretix's refund flows): cancel it,
+   * or, for a paid order that is now owed money, back to pending with a new payment deadline.
+   * A refund that leaves nothing owed never reopens the order. Pending and expired orders keep
+   * their status: reviving an expired order would bypass its quota check.
+   */
+  private async applyOrderAction(orderId: string, action: RefundOrderAction, refund: OrderRefund, actor: Actor): Promise<OrderStatus> {
+    if (action === 'cancel') {
+      const current = await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId });
+      if (current.status === 'canceled') return current.status;
+      // Canceling tells providers about open payments, which must happen outside a transaction.
+      await this.orders.cancelOrder(orderId, { actor });
+      return (await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId })).status;
+    }
+    return withTransaction(this.deps.dataSource, async (tx) => {
+      const { order, sums } = await lockOrderWithSums(tx, orderId);
+      if (order.status !== 'paid' || sums.pendingSum <= 0) return order.status;
+      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const expires = newPaymentDeadline(event, this.deps.clock.now());
+      await moveOrder(tx, order, 'unpay', { expires });
+      await record(tx, {
+        order, objectType: 'order', objectId: order.id, action: 'kassa.order.unpaid', actor,
+        data: { from: 'paid', expires: expires.toISOString(), pendingSum: sums.pendingSum, refundId: refund.id, refundLocalId: refund.localId },
+        topic: 'order.unpaid', payload: { from: 'paid', expires: expires.toISOString(), refundId: refund.id },
+      });
+      return order.status;
+    });
+  }
+
+  /** created/transit → done. Repeating it is a no-op. */
   async markRefundDone(refundId: string, opts: RefundUpdate): Promise<OrderRefund> {
     return this.move(refundId, 'done', opts, 'kassa.order.refund.done', 'refund.done', (r) => r.state === 'done');
   }
@@ -125,7 +189,7 @@ export class RefundService {
     return this.move(refundId, 'send', opts, 'kassa.order.refund.transit', 'refund.transit', (r) => r.state === 'transit');
   }
 
-  /** created/transit/done → failed. A done refund that fails puts a refunded payment back to confirmed. */
+  /** created/transit/done → failed. A refunded payment its refunds no longer cover goes back to confirmed. */
   async markRefundFailed(refundId: string, opts: RefundUpdate & { message?: string }): Promise<OrderRefund> {
     return this.move(refundId, 'fail', opts, 'kassa.order.refund.failed', 'refund.failed', () => false, { message: opts.message ?? null });
   }
@@ -240,7 +304,7 @@ export class RefundService {
     const sums = await loadOrderSums(tx, order.id);
     if (order.status === 'canceled' || (order.status === 'paid' && sums.pendingSum <= 0)) return;
     const event = await tx.findOneByOrFail(Event, { id: order.eventId });
-    const expires = new Date(this.deps.clock.now().getTime() + event.paymentTermDays * 86_400_000);
+    const expires = newPaymentDeadline(event, this.deps.clock.now());
     const from = order.status;
     await moveOrder(tx, order, order.status === 'pending' ? 'extend' : 'unpay', { expires });
     await record(tx, {
@@ -307,21 +371,21 @@ async function insertRefund(
 }
 
 /**
- * Keeps the payment's state in line with its done refunds: confirmed → refunded once they cover
- * the amount, refunded → confirmed when a done refund later failed. Caller holds the order lock.
+ * Keeps the payment's state in line with its refunds that count (created, in transit, done:
+ * pretix's refunded_amount): confirmed → refunded once they cover the amount, refunded →
+ * confirmed when one of them failed or was canceled. Caller holds the order lock.
  */
 async function syncPaymentRefunded(tx: EntityManager, order: Order, paymentId: string | null, actor: Actor): Promise<void> {
   if (!paymentId) return;
   const payment = await lockPayment(tx, paymentId);
-  const [row] = await tx.query(`SELECT coalesce(sum(amount), 0) AS s FROM order_refund WHERE payment_id = $1 AND state = 'done'`, [paymentId]);
-  const done = Number(row.s);
-  const event = payment.state === 'confirmed' && done >= payment.amount ? 'refund' as const
-    : payment.state === 'refunded' && done < payment.amount ? 'unrefund' as const : null;
+  const refunded = await refundedOn(tx, paymentId);
+  const event = payment.state === 'confirmed' && refunded >= payment.amount ? 'refund' as const
+    : payment.state === 'refunded' && refunded < payment.amount ? 'unrefund' as const : null;
   if (!event) return;
   await movePayment(tx, payment, event);
   await record(tx, {
     order, objectType: 'payment', objectId: payment.id, action: `kassa.order.payment.${event}ed`, actor,
-    data: { localId: payment.localId, provider: payment.provider, refundedDone: done },
+    data: { localId: payment.localId, provider: payment.provider, refunded },
     topic: `payment.${event}ed`, payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency },
   });
 }

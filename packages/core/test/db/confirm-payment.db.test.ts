@@ -101,7 +101,7 @@ describe('payments.confirmPayment (pretix confirm())', () => {
       expect(await outboxTopics(h.ds, order.id)).toContain('order.quota_exceeded');
       // The organizer decides to honour it anyway.
       const forced = await h.core.payments.manualConfirm(
-        (await h.core.payments.createPayment(order.id, { provider: 'bank', amount: money(1, 'EUR'), actor: admin })).id, { actor: admin, force: true });
+        (await h.core.payments.createPayment(order.id, { provider: 'bank', amount: money(1, 'EUR'), actor: admin, force: true })).id, { actor: admin, force: true });
       expect(forced).toMatchObject({ kind: 'order_paid', order: { status: 'paid', pendingSum: -1 } });
     });
 
@@ -115,7 +115,9 @@ describe('payments.confirmPayment (pretix confirm())', () => {
     it('revives it when forced even without quota', async () => {
       const { shop, order } = await expiredOrder(1);
       await h.order(shop);
-      const payment = await h.core.payments.createPayment(order.id, { provider: 'bank', actor: admin });
+      // Without force no payment may even start: it could never end in a paid order.
+      expect(await errorCode(h.core.payments.createPayment(order.id, { provider: 'bank', actor: admin }))).toBe('ORDER_NOT_PAYABLE');
+      const payment = await h.core.payments.createPayment(order.id, { provider: 'bank', actor: admin, force: true });
       const result = await h.core.payments.manualConfirm(payment.id, { actor: admin, force: true });
       expect(result).toMatchObject({ kind: 'order_paid', order: { status: 'paid' } });
     });

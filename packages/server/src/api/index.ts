@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
-import { errorBody, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
+import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
 import { orderApiRoutes } from './v1/orders.routes';
 import { orderChangeApiRoutes } from './v1/order-change.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
@@ -33,11 +33,11 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }],
+      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema]) app.addSchema(schema);
+  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema]) app.addSchema(schema);
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);

@@ -5,6 +5,10 @@ export interface EventInput {
   slug: string;
   currency: string;
   paymentTermDays: number;
+  /** A payment after expiry may revive the order while quota allows. */
+  paymentTermAcceptLate: boolean;
+  /** Last date of payments (pretix's payment_term_last); null: none. */
+  paymentTermLast: Date | null;
   live: boolean;
 }
 
@@ -132,6 +136,9 @@ export class CatalogService {
 
   private checkEvent(input: EventInput): void {
     if (!isCurrencyCode(input.currency)) throw new KassaError('MONEY_CURRENCY_UNKNOWN', { currency: input.currency, field: 'currency' });
+    if (input.paymentTermLast && Number.isNaN(input.paymentTermLast.getTime())) {
+      throw new KassaError('VALIDATION_FAILED', { field: 'paymentTermLast', detail: 'not a valid date and time' });
+    }
   }
 
   private async assertSlugFree(organizerId: string, slug: string): Promise<void> {

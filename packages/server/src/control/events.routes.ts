@@ -13,6 +13,9 @@ const eventBody = {
     slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
     currency: { type: 'string', pattern: '^[A-Z]{3}$' },
     paymentTermDays: { type: 'integer', minimum: 0, maximum: 365 },
+    paymentTermAcceptLate: { type: 'string', enum: ['on'] },
+    // datetime-local, read as UTC like the order deadlines; empty: no last date.
+    paymentTermLast: { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2})?$' },
     live: { type: 'string', enum: ['on'] },
   },
   additionalProperties: false,
@@ -49,7 +52,19 @@ function eventInput(body: Body): EventInput {
   return {
     name: String(body.name), slug: String(body.slug), currency: String(body.currency),
     paymentTermDays: Number(body.paymentTermDays), live: body.live === 'on',
+    paymentTermAcceptLate: body.paymentTermAcceptLate === 'on',
+    paymentTermLast: body.paymentTermLast ? new Date(`${String(body.paymentTermLast)}:00Z`) : null,
   };
+}
+
+/** The event as the form shows it: the last date of payments as a UTC datetime-local value. */
+function eventFormValues(event: Event): Record<string, unknown> {
+  return { ...event, paymentTermLast: event.paymentTermLast ? event.paymentTermLast.toISOString().slice(0, 16) : '' };
+}
+
+/** A re-shown form keeps the checkboxes as they were sent. */
+function resubmitted(body: Body): Record<string, unknown> {
+  return { ...body, live: body.live === 'on', paymentTermAcceptLate: body.paymentTermAcceptLate === 'on' };
 }
 
 function productInput(body: Body, event: Event): ProductInput {
@@ -77,7 +92,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   });
 
   app.get('/control/events/new', async (req, reply) =>
-    showEventForm(req, reply, { currency: 'EUR', paymentTermDays: 14, live: true }, {}));
+    showEventForm(req, reply, { currency: 'EUR', paymentTermDays: 14, paymentTermAcceptLate: true, paymentTermLast: '', live: true }, {}));
 
   app.post<{ Body: Body }>('/control/events', { schema: { body: eventBody }, attachValidation: true }, async (req, reply) => {
     if (req.validationError) return showEventForm(req, reply.code(400), req.body ?? {}, fieldErrors(req.validationError));
@@ -86,7 +101,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
       return redirectWithFlash(req, reply, `/control/events/${event.id}`, `Event ${event.name} created.`);
     } catch (err) {
       const r = formRefusal(err);
-      return showEventForm(req, reply.code(r.status), { ...req.body, live: req.body.live === 'on' }, r.errors);
+      return showEventForm(req, reply.code(r.status), resubmitted(req.body), r.errors);
     }
   });
 
@@ -98,7 +113,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
 
   app.get<{ Params: { eventId: string } }>('/control/events/:eventId/edit', { schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
-    return showEventForm(req, reply, { ...event }, {}, event.id);
+    return showEventForm(req, reply, eventFormValues(event), {}, event.id);
   });
 
   app.post<{ Params: { eventId: string }; Body: Body }>('/control/events/:eventId', {
@@ -111,7 +126,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
       return redirectWithFlash(req, reply, `/control/events/${event.id}`, 'Event saved.');
     } catch (err) {
       const r = formRefusal(err);
-      return showEventForm(req, reply.code(r.status), { ...req.body, live: req.body.live === 'on' }, r.errors, event.id);
+      return showEventForm(req, reply.code(r.status), resubmitted(req.body), r.errors, event.id);
     }
   });
 

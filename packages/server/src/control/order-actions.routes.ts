@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, isKassaError, parseMoney, type Order } from '@kassa/core';
+import { KassaError, isKassaError, parseMoney, refundOrderActions, type Order, type RefundOrderAction } from '@kassa/core';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';
@@ -22,11 +22,20 @@ const uuidKey = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 const refundBody = {
   type: 'object',
   required: ['lastKnownRefundId'],
-  properties: { _csrf: { type: 'string' }, ...actionKeyProperty, comment: { type: 'string', maxLength: 1000 }, lastKnownRefundId },
+  properties: {
+    _csrf: { type: 'string' }, ...actionKeyProperty, comment: { type: 'string', maxLength: 1000 }, lastKnownRefundId,
+    orderAction: { type: 'string', enum: [...refundOrderActions] },
+  },
   patternProperties: {
     [`^amount_${uuidKey}$`]: { type: 'string', maxLength: 32 },
     [`^manual_${uuidKey}$`]: { type: 'string', enum: ['on'] },
   },
+  additionalProperties: false,
+} as const;
+
+const markPaidBody = {
+  type: 'object',
+  properties: { _csrf: { type: 'string' }, ...actionKeyProperty, force: { type: 'string', enum: ['on'] } },
   additionalProperties: false,
 } as const;
 
@@ -119,7 +128,9 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   // Refunds start from the proposal for the amount asked (by default everything paid).
-  const showRefundForm = async (req: FastifyRequest, reply: FastifyReply, order: Order, lines: RefundLine[] | null, amountText: string | null, errors: Record<string, string>) => {
+  const showRefundForm = async (
+    req: FastifyRequest, reply: FastifyReply, order: Order, lines: RefundLine[] | null, amountText: string | null, errors: Record<string, string>, orderAction?: string,
+  ) => {
     const detail = await loadOrderDetail(deps, order);
     const refundable = detail.payments.filter((p) => p.refundable > 0);
     let proposed = lines;
@@ -140,7 +151,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     const lastKnownRefundId = detail.refunds.at(-1)?.id ?? '';
     const actionKey = await core.actionKeys.issue({ organizerId: order.organizerId, orderId: order.id });
     return renderPage(req, reply, 'refund-form', {
-      title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText, lastKnownRefundId, actionKey,
+      title: `Refund ${order.code}`, section: 'orders', ...detail, lines: proposed, errors, requested: amountText, orderAction, lastKnownRefundId, actionKey,
     });
   };
 
@@ -165,10 +176,11 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     const lines: RefundLine[] = detail.payments.filter((p) => p.refundable > 0).map((row) => ({
       row, amount: body[`amount_${row.payment.id}`] ?? '', manual: body[`manual_${row.payment.id}`] === 'on',
     }));
-    if (req.validationError) return showRefundForm(req, reply.code(400), order, lines, null, fieldErrors(req.validationError));
+    const orderAction = (body.orderAction ?? 'pending') as RefundOrderAction;
+    if (req.validationError) return showRefundForm(req, reply.code(400), order, lines, null, fieldErrors(req.validationError), body.orderAction);
     // Built before a refund that exists now: shown again from what is current, nothing refunded.
     if ((body.lastKnownRefundId || null) !== (detail.refunds.at(-1)?.id ?? null)) {
-      return showRefundForm(req, reply.code(409), order, null, null, { form: new KassaError('REFUND_STALE_FORM', { code: order.code }).message });
+      return showRefundForm(req, reply.code(409), order, null, null, { form: new KassaError('REFUND_STALE_FORM', { code: order.code }).message }, orderAction);
     }
 
     // Every line is checked before the first refund is written, so a refusal writes nothing.
@@ -197,33 +209,43 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
       }
     }
     if (Object.keys(errors).length === 0 && planned.length === 0) errors.form = 'Enter an amount to refund for at least one payment.';
-    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(status), order, lines, null, errors);
+    // "Keep paid" is checked for all lines together, before the first refund is written.
+    const owedAfter = detail.summary.pendingSum + planned.reduce((a, p) => a + p.amount, 0);
+    if (Object.keys(errors).length === 0 && orderAction === 'keep_paid' && detail.order.status === 'paid' && owedAfter > 0) {
+      const refusal = formRefusal(new KassaError('REFUND_ORDER_ACTION_INVALID', { code: order.code, owed: toDecimalInput(owedAfter, order.currency), field: 'orderAction' }), 'orderAction');
+      status = refusal.status;
+      Object.assign(errors, refusal.errors);
+    }
+    if (Object.keys(errors).length > 0) return showRefundForm(req, reply.code(status), order, lines, null, errors, orderAction);
 
     // Each refund expects the one before it to be the newest: a refund made meanwhile by someone
     // else (another tab, the API, a provider's report) makes the form stale, and nothing more moves.
     let expectLastRefundId: string | null = body.lastKnownRefundId || null;
     const results: string[] = [];
+    let orderStatus: string | undefined;
     for (const p of planned) {
       try {
-        const { refund, outcome } = await core.refunds.createRefund(order.id, {
+        const { refund, outcome, orderStatus: after } = await core.refunds.createRefund(order.id, {
           paymentId: p.row.payment.id, amount: { amount: p.amount, currency: order.currency }, source: 'admin',
-          comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, actor: actorOf(req), expectLastRefundId,
+          comment: body.comment || undefined, provider: p.manual ? 'manual' : undefined, orderAction, actor: actorOf(req), expectLastRefundId,
         });
         expectLastRefundId = refund.id;
+        orderStatus = after ?? orderStatus;
         results.push(`${p.row.label}: ${p.manual ? 'manual refund recorded' : (outcome?.kind ?? refund.state)}`);
       } catch (err) {
         if (!isKassaError(err) || err.status >= 500) throw err;
         // Refused before the first refund: nothing moved, the form is shown again (fresh, if it was stale).
         if (results.length === 0) {
           const stale = err.code === 'REFUND_STALE_FORM';
-          return showRefundForm(req, reply.code(err.status), order, stale ? null : lines, null, stale ? { form: err.message } : formRefusal(err, `amount_${p.row.payment.id}`).errors);
+          return showRefundForm(req, reply.code(err.status), order, stale ? null : lines, null, stale ? { form: err.message } : formRefusal(err, `amount_${p.row.payment.id}`).errors, orderAction);
         }
         // Some refunds went out already: say which, and stop (the key stays used).
         return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}. Stopped at ${p.row.label}: ${err.message}`, 'warning');
       }
     }
     const failed = results.some((r) => r.endsWith('failed'));
-    return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}.`, failed ? 'warning' : 'success');
+    const statusNote = orderStatus && orderStatus !== order.status ? ` The order is now ${orderStatus}.` : '';
+    return redirectWithFlash(req, reply, back(order), `Refunds created. ${results.join('; ')}.${statusNote}`, failed ? 'warning' : 'success');
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/control/orders/:orderId/refunds/:refundId/process', {
@@ -274,6 +296,17 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     ].filter(Boolean);
     return redirectWithFlash(req, reply, back(order), `Order ${result.order.status === 'canceled' ? 'canceled' : 'reduced to the cancellation fee'}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
       result.paymentCancelFailures.length ? 'warning' : 'success');
+  });
+
+  // pretix's "mark as paid"; with force the quota may be overbooked (the form says so).
+  app.post<{ Params: { orderId: string }; Body: { force?: 'on' } }>('/control/orders/:orderId/mark-paid', {
+    schema: { params: idParams('orderId'), body: markPaidBody }, config: guarded,
+  }, async (req, reply) => {
+    const order = await orderOf(req);
+    const result = await core.orders.markPaid(order.id, { force: req.body?.force === 'on', actor: actorOf(req) });
+    return result.overbooked
+      ? redirectWithFlash(req, reply, back(order), 'Order marked as paid. No ticket was left for it: the quota is overbooked.', 'warning')
+      : redirectWithFlash(req, reply, back(order), 'Order marked as paid.');
   });
 
   app.post<{ Params: { orderId: string }; Body: { expires: string; force?: 'on' } }>('/control/orders/:orderId/extend', {

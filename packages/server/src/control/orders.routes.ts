@@ -65,10 +65,12 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
     const order = await scope.order(userOf(req).organizerId, req.params.orderId);
     const detail = await loadOrderDetail(deps, order);
     const minExtend = new Date(deps.clock.now().getTime() + 86_400_000).toISOString().slice(0, 16);
+    // Why the order cannot be paid as it is (shown beside "mark as paid", whose force overrides it).
+    const payRefusal = order.status === 'pending' || order.status === 'expired' ? await deps.core.orders.paymentRefusal(order.id, { owed: false }) : null;
     // One one-time key per rendering, carried by every form on the page (provider partials too):
     // the first action sent from this page uses it, the page shown after it brings a new one.
     const actionKey = await deps.core.actionKeys.issue({ organizerId: order.organizerId, orderId: order.id });
     const lastKnownRefundId = detail.refunds.at(-1)?.id ?? '';
-    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, actionKey, lastKnownRefundId });
+    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal, actionKey, lastKnownRefundId });
   });
 };

@@ -30,7 +30,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   app.get<{ Params: OrderParams }>('/:organizer/:event/order/:code/:secret/', { schema: { params: orderParams } }, async (req, reply) => {
     const ctx = await load(req);
     const view = await orderPageView(shop, ctx, ctx.loaded);
-    const change = paymentChange(ctx.loaded, ctx.event, shop);
+    const change = await paymentChange(ctx.loaded, shop);
     const flash = req.session.get('flash');
     if (flash) req.session.set('flash', undefined);
     const hadAttempt = ctx.loaded.payments.some((p) => p.state !== 'canceled');
@@ -50,7 +50,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     selected?: string, given?: string,
   ) {
     const ctx = await load(req);
-    assertChangeable(ctx.loaded, ctx, shop);
+    await assertChangeable(ctx.loaded, shop);
     const { order } = ctx.loaded;
     // An order placed before a method was restricted by country has none: it is asked here, and
     // only then (the choice lists the methods for that country).
@@ -99,7 +99,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     try {
       const result = await shop.submissions.run(token, 'pay', sessionOwner(req), async () => {
         const ctx = await load(req);
-        assertChangeable(ctx.loaded, ctx, shop);
+        await assertChangeable(ctx.loaded, shop);
         return { orderId: ctx.loaded.order.id, redirect: await payAgain(shop, req, ctx, identifier, fields as Record<string, unknown>, country) };
       });
       redirect = result.redirect;
@@ -124,8 +124,8 @@ function countryParam(value: string | undefined): string | null {
   return code && isCountryCode(code) ? code : null;
 }
 
-function assertChangeable(loaded: LoadedOrder, ctx: ShopEvent, shop: ShopContext): void {
-  const change = paymentChange(loaded, ctx.event, shop);
+async function assertChangeable(loaded: LoadedOrder, shop: ShopContext): Promise<void> {
+  const change = await paymentChange(loaded, shop);
   if (!change.allowed) throw new KassaError('SHOP_PAYMENT_NOT_CHANGEABLE', { code: loaded.order.code, reason: change.reason });
 }
 

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
-  formatMoney, KassaError, money, Order, OrderFee, OrderPayment, OrderPosition, Product, In,
+  formatMoney, KassaError, lastDatePassed, money, Order, OrderFee, OrderPayment, OrderPosition, Product, In,
   type BasePaymentProvider, type CurrencyCode, type Event, type OrderSums, type ProviderContext,
 } from '@kassa/core';
 import type { ShopEvent } from './catalog';
@@ -34,14 +34,16 @@ function sameSecret(stored: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Whether the buyer may start a new payment (retry, or switch method), and why not. */
-export function paymentChange(loaded: LoadedOrder, event: Event, shop: ShopContext): { allowed: true } | { allowed: false; reason: string } {
-  const { order, sums, payments } = loaded;
-  if (order.status === 'paid') return { allowed: false, reason: 'the order is paid' };
-  if (order.status === 'canceled') return { allowed: false, reason: 'the order is canceled' };
-  if (order.status === 'expired' && !event.paymentTermAcceptLate) return { allowed: false, reason: 'the payment deadline has passed' };
-  if (sums.pendingSum <= 0) return { allowed: false, reason: 'nothing is owed' };
-  for (const p of payments) {
+/**
+ * Whether the buyer may start a new payment (retry, or switch method), and why not. Whether the
+ * order can still be paid at all is core's decision (orders.paymentRefusal: paid, canceled, past
+ * the last date of payments, expired without late payments or quota, nothing owed); the shop adds
+ * only its own rule about replacing a payment already on its way.
+ */
+export async function paymentChange(loaded: LoadedOrder, shop: ShopContext): Promise<{ allowed: true } | { allowed: false; reason: string }> {
+  const refusal = await shop.deps.core.orders.paymentRefusal(loaded.order.id);
+  if (refusal) return { allowed: false, reason: refusal.reason };
+  for (const p of loaded.payments) {
     if (p.state !== 'pending') continue;
     const provider = shop.deps.providers.has(p.provider) ? shop.deps.providers.get(p.provider) : null;
     // pretix's abort_pending_allowed: money may already be on its way (a bank transfer, a 3-D Secure check).
@@ -103,7 +105,7 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
       code: order.code,
       status: order.status,
       statusLabel: sums.isPendingWithFullPayment ? 'Paid, awaiting confirmation' : statusLabels[order.status],
-      ...explain(order, sums, event, payments, fmt),
+      ...explain(order, sums, event, payments, fmt, shop.deps.clock.now()),
       total: fmt(order.total),
       paidSum: paid > 0 ? fmt(paid) : null,
       refundedSum: refunded > 0 ? fmt(refunded) : null,
@@ -130,7 +132,7 @@ function feeLabel(f: OrderFee): string {
 }
 
 /** What the buyer should understand about the order's state, in one sentence or two. */
-function explain(order: Order, sums: OrderSums, event: Event, payments: OrderPayment[], fmt: (n: number) => string): { explanation: string; explanationKind: string } {
+function explain(order: Order, sums: OrderSums, event: Event, payments: OrderPayment[], fmt: (n: number) => string, now: Date): { explanation: string; explanationKind: string } {
   const deadline = formatDate(order.expires, event.timezone, order.locale || event.locale);
   switch (order.status) {
     case 'paid':
@@ -145,13 +147,16 @@ function explain(order: Order, sums: OrderSums, event: Event, payments: OrderPay
     case 'expired':
       return {
         explanationKind: 'warning',
-        explanation: event.paymentTermAcceptLate
+        explanation: event.paymentTermAcceptLate && !lastDatePassed(event, now)
           ? `The payment deadline (${deadline}) has passed, so your tickets are no longer reserved. You can still pay: if tickets are still available, your order becomes valid again.`
           : `The payment deadline (${deadline}) has passed and your tickets were released. Please place a new order.`,
       };
     case 'pending': {
       if (sums.isPendingWithFullPayment) {
         return { explanationKind: 'warning', explanation: 'We received your payment, but the tickets could not be confirmed automatically. The organizer will get in touch.' };
+      }
+      if (lastDatePassed(event, now)) {
+        return { explanationKind: 'warning', explanation: 'The last date for payments of this event has passed, so this order can no longer be paid. Please contact the organizer.' };
       }
       const onItsWay = payments.some((p) => p.state === 'pending');
       return {

@@ -183,7 +183,7 @@ describe('OpenAPI document', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/orders', '/api/v1/orders/{orderId}', '/api/v1/orders/{orderId}/change', '/api/v1/orders/{orderId}/payments',
+      '/api/v1/events/{eventId}', '/api/v1/orders', '/api/v1/orders/{orderId}', '/api/v1/orders/{orderId}/change', '/api/v1/orders/{orderId}/mark_paid', '/api/v1/orders/{orderId}/payments',
       '/api/v1/orders/{orderId}/payments/{paymentId}/cancel', '/api/v1/orders/{orderId}/payments/{paymentId}/confirm',
       '/api/v1/orders/{orderId}/refunds', '/api/v1/orders/{orderId}/refunds/{refundId}/process',
     ]);

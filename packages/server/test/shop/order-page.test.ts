@@ -1,4 +1,4 @@
-import { Order, OrderPayment, systemActor, type Money, type PaymentCallInput, type ViewModel } from '@kassa/core';
+import { Event, Order, OrderPayment, systemActor, type Money, type PaymentCallInput, type ViewModel } from '@kassa/core';
 import { createShop, ScriptedProvider, type ShopFixture } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
@@ -99,6 +99,60 @@ describe('order states explained', () => {
     const pay = await buyer.get(`${url}pay`);
     expect(pay.statusCode).toBe(409);
     expect(pay.body).toContain('the order is canceled');
+  });
+});
+
+describe('orders that can no longer be paid (core decides, the shop refuses before any money moves)', () => {
+  /** Opens the pay page while it can still be paid, then the order becomes unpayable; the POST with that form must start nothing. */
+  async function refusedAfterwards(shop: ShopFixture, makeUnpayable: (order: Order) => Promise<void>, reason: RegExp) {
+    const { order, url } = await place(shop);
+    const buyer = new Buyer(t.app);
+    await buyer.get(url);
+    expect((await buyer.get(`${url}pay`)).statusCode).toBe(200);
+    const token = buyer.field('token')!;
+    await makeUnpayable(order);
+    const calls = card.calls.length;
+    const before = await t.db.dataSource.manager.count(OrderPayment, { where: { orderId: order.id } });
+
+    const page = await buyer.get(url);
+    expect(page.body).not.toContain('data-testid="pay-change"');
+    expect(page.body).toMatch(reason);
+    const pay = await buyer.get(`${url}pay`);
+    expect(pay.statusCode).toBe(409);
+    expect(pay.body).toMatch(reason);
+    const post = await buyer.post(`${url}pay`, { provider: 'card', token });
+    expect(post.statusCode).toBe(409);
+    expect(card.calls.length).toBe(calls);
+    expect(await t.db.dataSource.manager.count(OrderPayment, { where: { orderId: order.id } })).toBe(before);
+    // The open manual payment was not abandoned either.
+    expect((await t.db.dataSource.manager.findOneByOrFail(OrderPayment, { orderId: order.id, localId: 1 })).state).toBe('created');
+  }
+
+  it('after the event\'s last date of payments', async () => {
+    const shop = await createShop(t.db.dataSource);
+    await enableManual(t, shop.event);
+    await refusedAfterwards(shop, async () => {
+      await t.db.dataSource.getRepository(Event).update({ id: shop.event.id }, { paymentTermLast: new Date(t.clock.now().getTime() - 60_000) });
+    }, /last date of payments has passed/);
+    const { url } = await place(shop).catch(() => ({ url: null }));
+    expect(url).toBeNull(); // and no new order that needs paying is placed
+  });
+
+  it('expired, with late payments off', async () => {
+    const shop = await createShop(t.db.dataSource, { event: { paymentTermAcceptLate: false } });
+    await enableManual(t, shop.event);
+    await refusedAfterwards(shop, async (order) => {
+      await t.core.orders.expireOrders(new Date(order.expires.getTime() + 1000));
+    }, /late payments are not accepted/);
+  });
+
+  it('expired, and its tickets were sold meanwhile', async () => {
+    const shop = await createShop(t.db.dataSource, { quotaSize: 1 });
+    await enableManual(t, shop.event);
+    await refusedAfterwards(shop, async (order) => {
+      await t.core.orders.expireOrders(new Date(order.expires.getTime() + 1000));
+      await place(shop); // someone else buys the last ticket
+    }, /no longer available/);
   });
 });
 

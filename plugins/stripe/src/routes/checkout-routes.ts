@@ -30,6 +30,16 @@ async function linked(req: PluginHttpRequest, rt: PluginRuntime): Promise<Linked
   return { payment, order, event, organizer, token };
 }
 
+/**
+ * Core's answer to "can this order still be paid?" (paid, canceled, past the last date of
+ * payments, expired without late payments or quota). Asked before a client secret is handed out
+ * or an intent created, so a buyer never pays for an order that cannot end up paid.
+ */
+async function refusal(rt: PluginRuntime, l: Linked): Promise<{ code: 'ORDER_NOT_PAYABLE'; message: string } | null> {
+  const r = await rt.core.orders.paymentRefusal(l.order.id);
+  return r ? { code: 'ORDER_NOT_PAYABLE', message: `Order ${l.order.code} cannot be paid: ${r.reason}.` } : null;
+}
+
 export function orderPageUrl(rt: Pick<PluginRuntime, 'baseUrl'>, l: Pick<Linked, 'organizer' | 'event' | 'order'>): string {
   return `${rt.baseUrl}/${l.organizer.slug}/${l.event.slug}/order/${l.order.code}/${l.order.secret}/`;
 }
@@ -59,6 +69,8 @@ export async function eventAccount(rt: PluginRuntime, event: Event): Promise<Acc
 export async function handlePayPage(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const l = await linked(req, rt);
   if (l.payment.state !== 'created') return { redirect: orderPageUrl(rt, l) };
+  // The order page says why it cannot be paid.
+  if (await refusal(rt, l)) return { redirect: orderPageUrl(rt, l) };
   const { settings, account } = await eventAccount(rt, l.event);
   const intentId = (l.payment.info as StripePaymentInfo).intentId;
   // From here on the sync job and webhooks can find this payment's account without the buyer.
@@ -89,6 +101,9 @@ export async function handlePayPage(req: PluginHttpRequest, rt: PluginRuntime): 
 export async function handleIntent(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const l = await linked(req, rt);
   if (l.payment.state !== 'created') return { status: 409, body: { error: { code: 'PAYMENT_NOT_EXECUTABLE', message: `This payment is ${l.payment.state}.` }, orderUrl: orderPageUrl(rt, l) } };
+  // Before Stripe is asked for anything: no intent is created and no client secret handed out.
+  const refused = await refusal(rt, l);
+  if (refused) return { status: 409, body: { error: refused, orderUrl: orderPageUrl(rt, l) } };
   const ctx = await eventAccount(rt, l.event);
   const info = l.payment.info as StripePaymentInfo;
   const pi = info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l);
@@ -114,8 +129,10 @@ export async function handleReturn(req: PluginHttpRequest, rt: PluginRuntime): P
     const ctx = await eventAccount(rt, l.event);
     await syncPayment({ core: rt.core, dataSource: rt.dataSource }, ctx.stripe, { paymentId: l.payment.id, intentId, account: ctx.account.accountId });
     const after = await rt.dataSource.manager.findOneByOrFail(OrderPayment, { id: l.payment.id });
-    // requires_action or an abandoned authentication: back to the pay page to complete or retry.
-    if (after.state === 'created') return { redirect: `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/pay/${l.payment.id}/${l.token}` };
+    // requires_action or an abandoned authentication: back to the pay page to complete or retry,
+    // unless the order can no longer be paid (then the order page says why). Whatever Stripe
+    // reports is applied first: money that did move is never dropped.
+    if (after.state === 'created' && !(await refusal(rt, l))) return { redirect: `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/pay/${l.payment.id}/${l.token}` };
   }
   return { redirect: orderPageUrl(rt, l) };
 }

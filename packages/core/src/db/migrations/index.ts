@@ -6,12 +6,14 @@ import { QuotaUsage1764000000000 } from './1764000000000-quota-usage';
 import { OrderIdempotencyKey1764100000000 } from './1764100000000-order-idempotency-key';
 import { QuotaTriggerPlans1764100000001 } from './1764100000001-quota-trigger-plans';
 import { UserOperator1765300000000 } from './1765300000000-user-operator';
+import { EventPaymentTermLast1765400000000 } from './1765400000000-event-payment-term-last';
 import { MoneyLimits1765500000000 } from './1765500000000-money-limits';
 import { ActionKeys1765500000001 } from './1765500000001-action-keys';
 import { OrderCountry1765600000000 } from './1765600000000-order-country';
 
 /** Core's migrations in order. Never edit a committed one: add a new file. */
 export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema1763700000000, JobsAndEmails1763900000000, HttpSession1763950000000, QuotaUsage1764000000000,
-  OrderIdempotencyKey1764100000000, QuotaTriggerPlans1764100000001, UserOperator1765300000000, MoneyLimits1765500000000, ActionKeys1765500000001,
+  OrderIdempotencyKey1764100000000, QuotaTriggerPlans1764100000001, UserOperator1765300000000,
+  EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000,
 ];

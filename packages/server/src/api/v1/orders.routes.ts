@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { orderStates, type OrderStatus } from '@kassa/core';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
-import { principalOf } from '../principal';
-import { orderJson } from './representations';
+import { apiActor, principalOf } from '../principal';
+import { eventJson, orderJson } from './representations';
 import { errorResponses, pageOf, uuidSchema } from './schemas';
 
 interface ListQuery {
@@ -63,6 +63,38 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     },
   }, async (req) => {
     const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
-    return orderJson(deps.dataSource, order, await deps.core.orders.getSummary(order.id), deps.providers);
+    return orderJson(deps.dataSource, order, await deps.core.orders.getSummary(order.id), deps.providers, await deps.core.orders.paymentRefusal(order.id));
   });
+
+  app.post<{ Params: { orderId: string }; Body: { force?: boolean } }>('/orders/:orderId/mark_paid', {
+    schema: {
+      summary: 'Mark a pending or expired order as paid',
+      tags: ['orders'],
+      description: "pretix's mark_paid. What is still owed is booked as a confirmed manual payment; an order whose payments already cover it "
+        + '(a late payment that found no quota, money after the last date of payments) is marked paid directly. Without `force` the rules of a late '
+        + 'payment apply (quota, late payments, last date of payments) and a refusal answers 409 ORDER_MARK_PAID_REFUSED. With `force: true` '
+        + 'they are skipped: the quota may be overbooked (the answer says `overbooked: true`, the order log records it).',
+      params: { type: 'object', required: ['orderId'], properties: { orderId: uuidSchema } },
+      body: { type: 'object', properties: { force: { type: 'boolean', default: false, description: 'Overbook the quota and ignore the last date of payments' } }, additionalProperties: false },
+      response: {
+        200: { type: 'object', properties: { overbooked: { type: 'boolean' }, paymentId: { type: ['string', 'null'] }, order: { $ref: 'Order#' } }, required: ['overbooked', 'paymentId', 'order'] },
+        ...errorResponses,
+      },
+    },
+  }, async (req) => {
+    const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
+    const result = await deps.core.orders.markPaid(order.id, { force: req.body?.force === true, actor: apiActor(req) });
+    return {
+      overbooked: result.overbooked, paymentId: result.payment?.id ?? null,
+      order: await orderJson(deps.dataSource, result.order, result.summary, deps.providers, await deps.core.orders.paymentRefusal(order.id)),
+    };
+  });
+
+  app.get<{ Params: { eventId: string } }>('/events/:eventId', {
+    schema: {
+      summary: 'Retrieve an event with its payment terms', tags: ['events'],
+      params: { type: 'object', required: ['eventId'], properties: { eventId: uuidSchema } },
+      response: { 200: { $ref: 'Event#' }, ...errorResponses },
+    },
+  }, async (req) => eventJson(await scope.event(principalOf(req).organizerId, req.params.eventId)));
 };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError, OrderRefund } from '@kassa/core';
+import { KassaError, OrderRefund, refundOrderActions, type RefundOrderAction } from '@kassa/core';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
 import { apiActor, principalOf } from '../principal';
@@ -13,6 +13,7 @@ interface CreateBody {
   amount: number;
   comment?: string;
   manual?: boolean;
+  orderAction?: RefundOrderAction;
 }
 
 /** Refunds of an order: list, create (automatic through the provider, or manual), process an external one. */
@@ -31,7 +32,11 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   app.post<{ Params: { orderId: string }; Body: CreateBody }>('/orders/:orderId/refunds', {
     schema: {
       summary: 'Refund (part of) a confirmed payment', tags: ['refunds'],
-      description: 'Automatic through the payment\'s provider when it supports refunds; with `manual: true` the refund is only booked and you pay it out yourself. When the provider refuses the refund, the answer is 400 REFUND_PROVIDER_REFUSED with its reason; the refund is kept as a failed attempt (`params.refundId`).',
+      description: 'Automatic through the payment\'s provider when it supports refunds; with `manual: true` the refund is only booked and you pay it out yourself. '
+        + 'A refund counts as refunded money from the moment it is created. `orderAction` decides what happens to the order once the refund counts '
+        + '(pretix\'s refund choices): `pending` (default) sets a paid order that is now owed money back to pending with a new payment deadline; '
+        + '`keep_paid` keeps it paid, and is refused (400 REFUND_ORDER_ACTION_INVALID, nothing refunded) when money would be owed; `cancel` cancels the order. '
+        + 'A refund that leaves nothing owed never reopens the order. When the provider refuses the refund, the answer is 400 REFUND_PROVIDER_REFUSED with its reason; the refund is kept as a failed attempt (`params.refundId`) and the order is unchanged.',
       params: orderParams,
       body: {
         type: 'object',
@@ -41,19 +46,23 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
           amount: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units of the order currency' },
           comment: { type: 'string', maxLength: 1000 },
           manual: { type: 'boolean', default: false },
+          orderAction: { type: 'string', enum: [...refundOrderActions], default: 'pending', description: 'What happens to the order once the refund counts' },
         },
         additionalProperties: false,
       },
-      response: { 201: { type: 'object', properties: { refund: { $ref: 'Refund#' }, outcome: { type: ['string', 'null'] } } }, ...errorResponses },
+      response: {
+        201: { type: 'object', properties: { refund: { $ref: 'Refund#' }, outcome: { type: ['string', 'null'] }, orderStatus: { type: ['string', 'null'], description: 'The order status after the refund and its orderAction' } } },
+        ...errorResponses,
+      },
     },
   }, async (req, reply) => {
     const { organizerId } = principalOf(req);
     const order = await scope.order(organizerId, req.params.orderId);
     const { payment } = await scope.payment(organizerId, req.body.paymentId);
     if (payment.orderId !== order.id) throw new KassaError('NOT_FOUND', { entity: 'Payment' });
-    const { refund, outcome } = await deps.core.refunds.createRefund(order.id, {
+    const { refund, outcome, orderStatus } = await deps.core.refunds.createRefund(order.id, {
       paymentId: payment.id, amount: { amount: req.body.amount, currency: order.currency }, source: 'admin',
-      comment: req.body.comment, provider: req.body.manual ? 'manual' : undefined, actor: apiActor(req),
+      comment: req.body.comment, provider: req.body.manual ? 'manual' : undefined, orderAction: req.body.orderAction, actor: apiActor(req),
     });
     // As pretix's API: the gateway's refusal is the client's answer; the attempt stays on record as failed.
     if (outcome?.kind === 'failed') {
@@ -61,7 +70,7 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
         provider: refund.provider, refund: refundJson(order, refund).fullId, refundId: refund.id, reason: outcome.message, state: refund.state,
       });
     }
-    return reply.code(201).send({ refund: refundJson(order, refund), outcome: outcome?.kind ?? null });
+    return reply.code(201).send({ refund: refundJson(order, refund), outcome: outcome?.kind ?? null, orderStatus: orderStatus ?? null });
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/orders/:orderId/refunds/:refundId/process', {

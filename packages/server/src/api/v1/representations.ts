@@ -1,5 +1,6 @@
 import {
-  OrderFee, OrderPayment, OrderPosition, OrderRefund, type BasePaymentProvider, type DataSource, type Order, type OrderSums, type ProviderRegistry,
+  OrderFee, OrderPayment, OrderPosition, OrderRefund, type BasePaymentProvider, type DataSource, type Event, type Order, type OrderSums,
+  type PaymentRefusal, type ProviderRegistry,
 } from '@kassa/core';
 
 /** A payment as the API shows it; provider details come from the provider's apiPaymentDetails. */
@@ -26,7 +27,7 @@ function summaryJson(s: OrderSums) {
 }
 
 /** The full order: positions, fees, payments, refunds and the derived sums. */
-export async function orderJson(ds: DataSource, order: Order, summary: OrderSums, providers: ProviderRegistry) {
+export async function orderJson(ds: DataSource, order: Order, summary: OrderSums, providers: ProviderRegistry, paymentRefusal: PaymentRefusal | null = null) {
   const [positions, fees, payments, refunds] = await Promise.all([
     ds.getRepository(OrderPosition).find({ where: { orderId: order.id }, order: { positionNo: 'ASC' } }),
     ds.getRepository(OrderFee).find({ where: { orderId: order.id } }),
@@ -41,5 +42,13 @@ export async function orderJson(ds: DataSource, order: Order, summary: OrderSums
     fees: fees.map((f) => ({ id: f.id, feeType: f.feeType, value: f.value, description: f.description, canceled: f.canceled })),
     payments: payments.map((p) => paymentJson(order, p, providers)),
     refunds: refunds.map((r) => refundJson(order, r)),
+    paymentRefusal,
+  };
+}
+
+export function eventJson(e: Event) {
+  return {
+    id: e.id, slug: e.slug, name: e.name, currency: e.currency, live: e.live,
+    paymentTermDays: e.paymentTermDays, paymentTermAcceptLate: e.paymentTermAcceptLate, paymentTermLast: e.paymentTermLast,
   };
 }

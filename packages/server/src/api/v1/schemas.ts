@@ -121,8 +121,32 @@ export const orderSchema = {
     },
     payments: { type: 'array', items: { $ref: 'Payment#' } },
     refunds: { type: 'array', items: { $ref: 'Refund#' } },
+    paymentRefusal: {
+      type: ['object', 'null'],
+      description: 'Why no payment can be started for this order now (null: it can be paid). The same decision the shop and every provider ask before any money moves.',
+      properties: {
+        code: { type: 'string', enum: ['order_paid', 'order_canceled', 'last_date_passed', 'late_not_accepted', 'quota_gone', 'nothing_owed'] },
+        reason: { type: 'string' },
+      },
+    },
   },
-  required: ['id', 'code', 'eventId', 'status', 'total', 'currency', 'summary', 'positions', 'fees', 'payments', 'refunds'],
+  required: ['id', 'code', 'eventId', 'status', 'total', 'currency', 'summary', 'positions', 'fees', 'payments', 'refunds', 'paymentRefusal'],
+} as const;
+
+export const eventSchema = {
+  $id: 'Event',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    slug: { type: 'string' },
+    name: { type: 'string' },
+    currency: { type: 'string' },
+    live: { type: 'boolean' },
+    paymentTermDays: { type: 'integer', description: 'Days a buyer has to pay before the order expires' },
+    paymentTermAcceptLate: { type: 'boolean', description: 'A payment arriving after expiry may still revive the order while quota allows' },
+    paymentTermLast: { ...nullableDate, description: "Last date of payments (pretix's payment_term_last): no payment may start after it, and deadlines never lie beyond it" },
+  },
+  required: ['id', 'slug', 'name', 'currency', 'live', 'paymentTermDays', 'paymentTermAcceptLate', 'paymentTermLast'],
 } as const;
 
 /** Page pagination: `next` is the URL of the following page, or null on the last one. */
