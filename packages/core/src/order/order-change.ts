@@ -4,7 +4,7 @@ import type { Actor } from '../audit/log-action';
 import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
-import { assertNonNegative } from '../money/money';
+import { assertEnteredAmount, assertNonNegative } from '../money/money';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { feeBase, openPaymentFees, recomputeTotal, replaceOpenFee } from '../payment/payment-method-change';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
@@ -268,6 +268,7 @@ function validateOperations(value: unknown): OrderChangeOperation[] {
       if (op[key] === undefined && optional) return undefined;
       try {
         assertNonNegative(op[key] as number, `operations[${i}].${key}`);
+        assertEnteredAmount(op[key] as number, `operations[${i}].${key}`);
       } catch (err) {
         throw invalid(i, key, err instanceof Error ? err.message : String(err));
       }

@@ -163,6 +163,9 @@ describe('changing a placed order', () => {
       [{ kind: 'explode', positionId: a!.id }],
       [{ kind: 'change_price', positionId: a!.id, price: -1 }],
       [{ kind: 'change_price', positionId: a!.id, price: 1.5 }],
+      // Beyond what an organizer may enter (MAX_ENTERED_AMOUNT), as on the product form.
+      [{ kind: 'change_price', positionId: a!.id, price: 10_000_000_000_000 }],
+      [{ kind: 'add_position', productId: shop.product.id, price: Number.MAX_SAFE_INTEGER }],
       [{ kind: 'cancel_position', positionId: a!.id }, { kind: 'change_price', positionId: a!.id, price: 5 }],
       [{ kind: 'add_position', productId: foreign.product.id }],
       [{ kind: 'cancel_position', positionId: '00000000-0000-4000-8000-000000000000' }],
