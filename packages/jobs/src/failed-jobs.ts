@@ -82,7 +82,7 @@ function maySee(viewer: JobViewer, job: FailedJob): boolean {
  * Which organizer each job concerns, read from our own rows rather than from what the job says
  * about itself where a row exists: an event job by its outbox event (or order), an email job by
  * its email; a plugin job carries the organizer its host set when it was enqueued; maintenance
- * jobs are the instance's.
+ * jobs are the instance's unless they name an outbox event (then they are that event's).
  */
 async function withScopes(ds: DataSource, queue: QueueKey, jobs: readonly Job[]): Promise<FailedJob[]> {
   const owners = await ownersOf(ds, queue, jobs.map((j) => (j.data ?? {}) as Record<string, unknown>));
@@ -96,7 +96,9 @@ async function withScopes(ds: DataSource, queue: QueueKey, jobs: readonly Job[])
 async function ownersOf(ds: DataSource, queue: QueueKey, data: readonly Record<string, unknown>[]): Promise<(string | null)[]> {
   const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 100 ? v : null);
   if (queue === 'plugins') return data.map((d) => str(d.organizerId));
-  if (queue === 'maintenance') return data.map(() => null);
+  // Maintenance jobs are the instance's, except one that names an outbox event (the delayed
+  // action-required check): it belongs to that event's organizer, read below like an event job.
+  if (queue === 'maintenance' && !data.some((d) => str(d.eventId))) return data.map(() => null);
   if (queue === 'emails') {
     const ids = uniq(data.map((d) => str(d.emailId)));
     const rows: { id: string; organizer: string | null }[] = ids.length
@@ -104,8 +106,9 @@ async function ownersOf(ds: DataSource, queue: QueueKey, data: readonly Record<s
     const byId = new Map(rows.map((r) => [r.id, r.organizer]));
     return data.map((d) => byId.get(str(d.emailId) ?? '') ?? null);
   }
-  // events: the outbox row names its organizer (or its order does); a job whose row is gone falls
-  // back to the order it names.
+  // events (and maintenance jobs naming one): the outbox row names its organizer (or its order
+  // does); a job whose row is gone falls back to the order it names; a job naming neither is the
+  // instance's.
   const eventIds = uniq(data.map((d) => str(d.eventId)).filter((id): id is string => id !== null && /^\d{1,18}$/.test(id)));
   const orderIds = uniq(data.map((d) => str(d.orderId)));
   const eventRows: { id: string; organizer: string | null }[] = eventIds.length

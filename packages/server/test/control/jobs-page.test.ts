@@ -100,6 +100,7 @@ describe('failed jobs across organizers', () => {
   let instancePlugin: string;
   let eventB: string;
   let maintenance: string;
+  let maintenanceOfB: string;
 
   beforeAll(async () => {
     pluginA = await failedPluginJob(`a-${randomBytes(3).toString('hex')}`, a.organizer.id);
@@ -115,6 +116,19 @@ describe('failed jobs across organizers', () => {
     const m = await jobs.queues.maintenance.add('no-such-maintenance', {});
     await waitFor('the maintenance job to fail', async () => (await failedIds('maintenance')).includes(m.id!));
     maintenance = m.id!;
+    // A maintenance job that names B's outbox event (as the delayed action-required check does) is
+    // B's, whatever organizer its payload claims: the scope is read from the event's row.
+    const mb = await jobs.queues.maintenance.add('no-such-maintenance', { eventId: ev.id, organizerId: a.organizer.id, orderId: null } as never);
+    await waitFor('the event-naming maintenance job to fail', async () => (await failedIds('maintenance')).includes(mb.id!));
+    maintenanceOfB = mb.id!;
+  });
+
+  it("shows a maintenance job that names an organizer's event to that organizer only", async () => {
+    const pageA = (await getPage(t, browserA, '/control/jobs')).body;
+    const pageB = (await getPage(t, browserB, '/control/jobs')).body;
+    expect(pageB).toContain(retryUrl('maintenance', maintenanceOfB));
+    expect(pageB).not.toContain(retryUrl('maintenance', maintenance));
+    expect(pageA).not.toContain(retryUrl('maintenance', maintenanceOfB));
   });
 
   it("shows an organizer admin its own failed jobs only: never another organizer's, never the instance's", async () => {
