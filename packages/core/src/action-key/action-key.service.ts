@@ -60,24 +60,12 @@ export class ActionKeyService {
   async release(key: string): Promise<void> {
     await this.deps.dataSource.query('UPDATE action_key SET used_at = NULL WHERE key = $1', [key]);
   }
-
-  /**
-   * Runs `work` under a claimed key. A refusal (a KassaError below 500, which Kassa raises before
-   * writing anything) gives the key back; success or any other failure keeps it used, because then
-   * money may have moved and a second submit must not repeat it.
-   */
-  async guard<T>(key: unknown, scope: ActionKeyScope, work: () => Promise<T>): Promise<T> {
-    const claimed = await this.claim(key, scope);
-    try {
-      return await work();
-    } catch (err) {
-      if (isRefusal(err)) await this.release(claimed);
-      throw err;
-    }
-  }
 }
 
-/** A catalogued refusal (4xx): raised before anything was written. */
+/**
+ * A catalogued refusal (4xx): raised before anything was written, so a key claimed for the action
+ * is given back (the server's action guard and plugin `oneTime` routes).
+ */
 export function isRefusal(err: unknown): boolean {
   return err instanceof KassaError && err.status < 500;
 }

@@ -35,17 +35,15 @@ describe('money guards', () => {
       expect(await errorCode(h.core.actionKeys.claim(old, { organizerId: shop.organizer.id }))).toBe('ACTION_KEY_INVALID');
     });
 
-    it('guard(): a refusal gives the key back, a success or a server failure keeps it used', async () => {
+    it('release() gives a claimed key back once (a refused action); a used key stays used', async () => {
       const shop = await h.shop();
       const scope = { organizerId: shop.organizer.id };
       const key = await h.core.actionKeys.issue(scope);
-      const refused = h.core.actionKeys.guard(key, scope, async () => { throw new (await import('@kassa/core')).KassaError('VALIDATION_FAILED', { detail: 'x' }); });
-      expect(await errorCode(refused)).toBe('VALIDATION_FAILED');
-      expect(await h.core.actionKeys.guard(key, scope, async () => 'done')).toBe('done');
-      expect(await errorCode(h.core.actionKeys.guard(key, scope, async () => 'again'))).toBe('ACTION_KEY_INVALID');
-      const key2 = await h.core.actionKeys.issue(scope);
-      await expect(h.core.actionKeys.guard(key2, scope, async () => { throw new Error('gateway timed out'); })).rejects.toThrow('gateway timed out');
-      expect(await errorCode(h.core.actionKeys.claim(key2, scope))).toBe('ACTION_KEY_INVALID');
+      await h.core.actionKeys.claim(key, scope);
+      expect(await errorCode(h.core.actionKeys.claim(key, scope))).toBe('ACTION_KEY_INVALID');
+      await h.core.actionKeys.release(key);
+      expect(await h.core.actionKeys.claim(key, scope)).toBe(key);
+      expect(await errorCode(h.core.actionKeys.claim(key, scope))).toBe('ACTION_KEY_INVALID');
     });
   });
 
