@@ -1,9 +1,11 @@
 // Lint: typescript-eslint's recommended rules plus the dependency rule from the GUIDE:
-// core imports no fastify, bullmq or stripe; plugins import only @kassa/core's public index.
+// core imports no fastify, bullmq or stripe; plugins import only @kassa/core (the plugin port),
+// the server, jobs and the app also @kassa/core/host.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const noDeepCore = { group: ['@kassa/core/*'], message: 'Import only @kassa/core\'s public index.' };
+const noDeepCore = { group: ['@kassa/core/*', '!@kassa/core/host'], message: 'Import @kassa/core (the plugin port) or @kassa/core/host (server, jobs, app), never a file inside core.' };
+const noCoreHost = { group: ['@kassa/core/host'], message: 'Plugins import only @kassa/core, the plugin port.' };
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/dist-types/**', 'packages/stripe-emulator/src/browser/**/*.js'] },
@@ -35,6 +37,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           noDeepCore,
+          noCoreHost,
           { group: ['@kassa/server', '@kassa/server/*', '@kassa/jobs', '@kassa/jobs/*', '@kassa/testing', '@kassa/stripe-emulator'], message: 'plugins import only @kassa/core (dependency rule).' },
           { group: ['../../../packages/*', '../../packages/*'], message: 'plugins import only @kassa/core (dependency rule).' },
         ],

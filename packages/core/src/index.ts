@@ -10,9 +10,9 @@ export { parseMoney, type ParseMoneyOptions } from './money/parse';
 export * from './state-machine';
 export { type Clock, systemClock } from './clock';
 
-export { orderMachine, orderStates, orderEvents, type OrderStatus, type OrderEvent } from './order/order.machine';
-export { paymentMachine, paymentStates, paymentEvents, type PaymentState, type PaymentEvent } from './payment/payment.machine';
-export { refundMachine, refundStates, refundEvents, refundSources, type RefundState, type RefundEvent, type RefundSource } from './refund/refund.machine';
+export { orderMachine, orderStates, orderEvents, type OrderStatus, type OrderEvent, type OrderSet } from './order/order.machine';
+export { paymentMachine, paymentStates, paymentEvents, type PaymentState, type PaymentEvent, type PaymentSet } from './payment/payment.machine';
+export { refundMachine, refundStates, refundEvents, refundSources, type RefundState, type RefundEvent, type RefundSource, type RefundSet } from './refund/refund.machine';
 
 export { Organizer } from './organizer/organizer.entity';
 export { User } from './organizer/user.entity';

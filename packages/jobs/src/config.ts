@@ -1,4 +1,4 @@
-import { KassaError } from '@kassa/core';
+import { KassaError } from '@kassa/core/host';
 
 /** Where BullMQ keeps its queues. The same processors run on either. */
 export type JobsBackendConfig =

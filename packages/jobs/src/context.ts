@@ -1,4 +1,4 @@
-import type { Clock, DataSource } from '@kassa/core';
+import type { Clock, DataSource } from '@kassa/core/host';
 import type { JobsConfig } from './config';
 import type { EmailOutbox } from './emails/email-outbox';
 

@@ -1,4 +1,4 @@
-import { KassaError, type DataSource } from '@kassa/core';
+import { KassaError, type DataSource } from '@kassa/core/host';
 import type { Job, Queue } from 'bullmq';
 import { queueNames, type QueueKey } from './queues';
 

@@ -1,4 +1,4 @@
-import { KassaError, type Plugin, type PluginJob, type PluginJobProcessor, type PluginRuntime } from '@kassa/core';
+import { KassaError, type Plugin, type PluginJob, type PluginJobProcessor, type PluginRuntime } from '@kassa/core/host';
 import type { EventHandler } from './outbox/event-handler';
 
 /**

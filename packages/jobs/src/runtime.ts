@@ -1,4 +1,4 @@
-import { KassaError, systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core';
+import { KassaError, systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core/host';
 import type { Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';

@@ -8,7 +8,7 @@
  * runWorker({ dataSource, plugins, pluginHost, services, onStop }). Run directly, this file
  * relays events, sends emails and runs the schedulers that need no core services.
  */
-import { createDataSource, KassaError, type DataSource, type EntityClass, type Plugin } from '@kassa/core';
+import { createDataSource, KassaError, type DataSource, type EntityClass, type Plugin } from '@kassa/core/host';
 import { loadJobsConfig } from './config';
 import { consoleLogger, type JobsLogger, type JobsServices } from './context';
 import type { PluginHost } from './plugin-jobs';

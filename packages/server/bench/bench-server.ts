@@ -13,7 +13,7 @@ import { Session } from 'node:inspector';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, eventSettings, Event, loadPlugins, Organizer, Product, Quota,
   runMigrations, SettingsStore, systemClock,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { buildApp } from '../src/app';
 import { shopMigrations } from '../src/shop';
 

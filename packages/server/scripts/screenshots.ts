@@ -15,7 +15,7 @@ import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, runMigrations, SettingsStore, systemClock, type Order,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { buildApp } from '../src/app';
 import { seedDemo } from '../src/seed/demo-seed';
 import { shopMigrations } from '../src/shop';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
-import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/core';
+import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';

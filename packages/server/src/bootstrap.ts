@@ -6,7 +6,7 @@ import {
   applyInstanceSettings, createDataSource, createKassaCore, createProviderContextFactory, decodeSecretKey, globalSettings, loadPlugins, parseConfig, parseInstanceSettings,
   runMigrations, SettingsStore, startEmbeddedPostgres, systemClock,
   type AppConfig, type DataSource, type EmbeddedPostgres, type KassaCore, type LoadedPlugins, type Plugin,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime, type PluginHost } from '@kassa/jobs';
 import stripePlugin, { STRIPE_NAMESPACE, createWebhookEndpoint, embeddedStripeSettings } from '@kassa/plugin-stripe';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';

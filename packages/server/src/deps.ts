@@ -1,6 +1,6 @@
 import type {
   Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import type { JobsRuntime } from '@kassa/jobs';
 import type { Redis } from 'ioredis';
 

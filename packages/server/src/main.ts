@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig } from '@kassa/core';
+import { loadConfig } from '@kassa/core/host';
 import { startKassa, type RunningKassa } from './bootstrap';
 
 /**

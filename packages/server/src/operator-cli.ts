@@ -1,4 +1,4 @@
-import { loadConfig } from '@kassa/core';
+import { loadConfig } from '@kassa/core/host';
 import { listOperators, setOperator } from './auth/operators';
 import { composeKassa } from './bootstrap';
 

@@ -1,4 +1,4 @@
-import { KassaError, loadConfig } from '@kassa/core';
+import { KassaError, loadConfig } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
 import { composeKassa } from './bootstrap';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '@kassa/core';
+import type { Clock } from '@kassa/core/host';
 
 /** A clock that only moves when the test says so. */
 export class TestClock implements Clock {

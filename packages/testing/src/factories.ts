@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Event, Organizer, Product, Quota, type DataSource } from '@kassa/core';
+import { Event, Organizer, Product, Quota, type DataSource } from '@kassa/core/host';
 
 /**
  * Rows a domain test needs, written straight to the database (no service logic involved).

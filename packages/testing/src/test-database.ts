@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createDataSource, runMigrations, type DataSource, type MigrationInterface, type EntityClass } from '@kassa/core';
+import { createDataSource, runMigrations, type DataSource, type MigrationInterface, type EntityClass } from '@kassa/core/host';
 
 export const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/test';
 

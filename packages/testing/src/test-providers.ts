@@ -2,7 +2,7 @@ import {
   BasePaymentProvider, KassaError, type Clock, type Event, type OrderPayment, type PaymentCallInput, type PaymentOutcome,
   type ProviderContext, type ProviderContextFactory, type ProviderLookup, type RefundCallInput, type RefundOutcome,
   toCommonSettings,
-} from '@kassa/core';
+} from '@kassa/core/host';
 
 export interface ScriptedProviderOptions {
   identifier: string;

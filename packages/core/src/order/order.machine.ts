@@ -5,8 +5,11 @@ export type OrderStatus = (typeof orderStates)[number];
 export const orderEvents = ['pay', 'mark_paid', 'expire', 'extend', 'cancel', 'unpay'] as const;
 export type OrderEvent = (typeof orderEvents)[number];
 
+/** The questions code may ask of a state; see `sets` below. */
+export type OrderSet = 'quotaHolding' | 'payable' | 'changeable' | 'closed' | 'awaitingPayment' | 'paid' | 'canceled' | 'expired';
+
 /** Order status, after pretix §1.1. Paid/overpaid/underpaid are derived from payments and refunds, not stored. */
-export const orderMachine = defineMachine<OrderStatus, OrderEvent>({
+export const orderMachine = defineMachine<OrderStatus, OrderEvent, OrderSet>({
   name: 'Order',
   states: orderStates,
   events: orderEvents,
@@ -16,6 +19,16 @@ export const orderMachine = defineMachine<OrderStatus, OrderEvent>({
     paid: 'confirmed payments minus refunds cover the total',
     expired: 'the payment deadline passed; a late payment can still revive it while quota allows',
     canceled: 'canceled; money still held is flagged as overpaid',
+  },
+  sets: {
+    quotaHolding: { states: ['pending', 'paid'], meaning: 'holds its positions against quota (the quota trigger counts these)' },
+    payable: { states: ['pending', 'expired'], meaning: 'can still receive a payment and change its payment method (an expired order only while it can be revived)' },
+    changeable: { states: ['pending', 'paid'], meaning: 'positions, prices and fees may be changed by the organizer' },
+    closed: { states: ['expired', 'canceled'], meaning: 'not expected to be paid: money it holds counts as overpaid' },
+    awaitingPayment: { states: ['pending'], meaning: 'open: placed and waiting for its payment; reminders and action-required emails go out' },
+    paid: { states: ['paid'], meaning: 'paid in full' },
+    canceled: { states: ['canceled'], meaning: 'canceled for good: nothing moves it any more' },
+    expired: { states: ['expired'], meaning: 'past its deadline; a late payment may revive it' },
   },
   edges: [
     { from: 'pending', event: 'pay', to: 'paid', note: 'payments minus refunds reach the total' },

@@ -5,8 +5,11 @@ export type PaymentState = (typeof paymentStates)[number];
 export const paymentEvents = ['pend', 'confirm', 'fail', 'cancel', 'refund', 'unrefund'] as const;
 export type PaymentEvent = (typeof paymentEvents)[number];
 
+/** The questions code may ask of a state; see `sets` below. */
+export type PaymentSet = 'counting' | 'refundable' | 'externallyRefundable' | 'open' | 'executable' | 'inTransit' | 'settled' | 'abandoned' | 'confirmed';
+
 /** One row per payment attempt, after pretix §1.2. */
-export const paymentMachine = defineMachine<PaymentState, PaymentEvent>({
+export const paymentMachine = defineMachine<PaymentState, PaymentEvent, PaymentSet>({
   name: 'OrderPayment',
   states: paymentStates,
   events: paymentEvents,
@@ -18,6 +21,17 @@ export const paymentMachine = defineMachine<PaymentState, PaymentEvent>({
     failed: 'the attempt failed; the buyer can retry or switch method',
     canceled: 'abandoned or replaced; never counts',
     refunded: 'its created, in-transit and done refunds cover its whole amount',
+  },
+  sets: {
+    counting: { states: ['confirmed', 'refunded'], meaning: 'money received: counts towards the order (paid-like), refunds are counted against it' },
+    refundable: { states: ['confirmed'], meaning: 'a new refund may be created against it' },
+    externallyRefundable: { states: ['confirmed', 'refunded'], meaning: 'an external refund (dashboard, lost dispute) may be recorded against it' },
+    open: { states: ['created', 'pending'], meaning: 'not settled yet: may still be confirmed, failed or canceled' },
+    executable: { states: ['created'], meaning: 'no money has moved yet: the provider may be asked to execute it' },
+    inTransit: { states: ['pending'], meaning: 'money is on its way; the buyer is told to wait' },
+    settled: { states: ['confirmed', 'failed', 'refunded'], meaning: 'its outcome is known; its amount can no longer change' },
+    abandoned: { states: ['canceled'], meaning: 'abandoned or replaced; never counts and is not shown as an attempt' },
+    confirmed: { states: ['confirmed'], meaning: 'money received and not refunded in full' },
   },
   edges: [
     { from: 'created', event: 'pend', to: 'pending', note: 'the provider reports the money is on its way' },

@@ -7,8 +7,11 @@ export type RefundEvent = (typeof refundEvents)[number];
 export const refundSources = ['buyer', 'admin', 'external'] as const;
 export type RefundSource = (typeof refundSources)[number];
 
+/** The questions code may ask of a state; see `sets` below. */
+export type RefundSet = 'counting' | 'inFlight' | 'retryable' | 'awaitingDecision' | 'done' | 'inTransit';
+
 /** One row per refund attempt, after pretix §1.3. External refunds wait for the organizer's decision. */
-export const refundMachine = defineMachine<RefundState, RefundEvent>({
+export const refundMachine = defineMachine<RefundState, RefundEvent, RefundSet>({
   name: 'OrderRefund',
   states: refundStates,
   events: refundEvents,
@@ -20,6 +23,14 @@ export const refundMachine = defineMachine<RefundState, RefundEvent>({
     failed: 'the provider could not return the money; does not count',
     canceled: 'withdrawn; does not count',
     external: 'made outside Kassa (dashboard refund, lost dispute); not counted until the organizer processes it',
+  },
+  sets: {
+    counting: { states: ['created', 'transit', 'done'], meaning: 'counts as refunded money (pretix counts refunds in flight)' },
+    inFlight: { states: ['created', 'transit'], meaning: 'requested or sent, not settled yet' },
+    retryable: { states: ['failed'], meaning: 'failed: the organizer may retry it' },
+    awaitingDecision: { states: ['external'], meaning: 'made outside Kassa; waits for the organizer to process it' },
+    done: { states: ['done'], meaning: 'money returned' },
+    inTransit: { states: ['transit'], meaning: 'sent by the provider, not settled yet' },
   },
   edges: [
     { from: 'created', event: 'send', to: 'transit' },

@@ -9,7 +9,14 @@ export interface Edge<S extends string, E extends string> {
   readonly note?: string;
 }
 
-export interface MachineDefinition<S extends string, E extends string> {
+/** A named set of states with what it means ("counts as paid", "holds quota"); code asks sets, never literal states. */
+export interface StateSet<S extends string> {
+  readonly states: readonly S[];
+  /** What belonging to the set means; rendered into docs/state-machines.md. */
+  readonly meaning: string;
+}
+
+export interface MachineDefinition<S extends string, E extends string, K extends string = string> {
   readonly name: string;
   readonly states: readonly S[];
   readonly events: readonly E[];
@@ -17,9 +24,19 @@ export interface MachineDefinition<S extends string, E extends string> {
   readonly initial: readonly S[];
   readonly edges: readonly Edge<S, E>[];
   readonly describe: Readonly<Record<S, string>>;
+  /** The named state sets: the only place that says which states mean what. */
+  readonly sets: Readonly<Record<K, StateSet<S>>>;
 }
 
-export interface Machine<S extends string, E extends string> extends MachineDefinition<S, E> {
+export interface Machine<S extends string, E extends string, K extends string = string> extends MachineDefinition<S, E, K> {
+  /** Whether `state` belongs to the named set. */
+  is(set: K, state: S): boolean;
+  /** The states of the named set. */
+  statesOf(set: K): readonly S[];
+  /** A SQL predicate `column IN ('a', 'b')` generated from the set (the states are validated identifiers). */
+  sqlIn(set: K, column: string): string;
+  /** A SQL predicate `column NOT IN ('a', 'b')` generated from the set. */
+  sqlNotIn(set: K, column: string): string;
   /** Next state, or undefined when the table has no such edge. */
   next(from: S, event: E): S | undefined;
   can(from: S, event: E): boolean;
@@ -33,8 +50,25 @@ export interface Machine<S extends string, E extends string> extends MachineDefi
  * Validates a table once at module load: every edge must name known states and events,
  * no (from, event) pair may be ambiguous, and every state must be reachable from an initial one.
  */
-export function defineMachine<S extends string, E extends string>(def: MachineDefinition<S, E>): Machine<S, E> {
+export function defineMachine<S extends string, E extends string, K extends string = string>(def: MachineDefinition<S, E, K>): Machine<S, E, K> {
   const index = new Map<string, S>();
+  for (const state of def.states) {
+    // States end up inside generated SQL (sqlIn); only plain identifiers may be states.
+    if (!/^[a-z_]+$/.test(state)) throw new Error(`${def.name}: state ${state} is not a plain identifier`);
+  }
+  const sets = new Map<string, ReadonlySet<S>>();
+  for (const [name, set] of Object.entries(def.sets) as [K, StateSet<S>][]) {
+    const unknown = set.states.filter((s) => !def.states.includes(s));
+    if (unknown.length > 0) throw new Error(`${def.name}: set ${name} names unknown states ${unknown.join(', ')}`);
+    if (set.states.length === 0) throw new Error(`${def.name}: set ${name} is empty`);
+    sets.set(name, new Set(set.states));
+  }
+  const setOf = (name: K): ReadonlySet<S> => {
+    const set = sets.get(name);
+    if (!set) throw new Error(`${def.name}: no state set ${name}`);
+    return set;
+  };
+  const sqlList = (name: K) => [...setOf(name)].map((s) => `'${s}'`).join(', ');
   for (const edge of def.edges) {
     if (!def.states.includes(edge.from) || !def.states.includes(edge.to)) {
       throw new Error(`${def.name}: edge ${edge.from} -${edge.event}-> ${edge.to} names an unknown state`);
@@ -68,5 +102,9 @@ export function defineMachine<S extends string, E extends string>(def: MachineDe
       return to;
     },
     sourcesOf: (event: E) => def.edges.filter((e) => e.event === event).map((e) => e.from),
+    is: (set: K, state: S) => setOf(set).has(state),
+    statesOf: (set: K) => [...setOf(set)],
+    sqlIn: (set: K, column: string) => `${column} IN (${sqlList(set)})`,
+    sqlNotIn: (set: K, column: string) => `${column} NOT IN (${sqlList(set)})`,
   });
 }

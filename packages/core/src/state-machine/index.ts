@@ -1,1 +1,1 @@
-export { defineMachine, type Edge, type Machine, type MachineDefinition } from './define-machine';
+export { defineMachine, type Edge, type Machine, type MachineDefinition, type StateSet } from './define-machine';

@@ -95,11 +95,28 @@ describe('defineMachine validates a table when it is defined', () => {
     events: ['go', 'stop'],
     initial: ['a'],
     describe: { a: 'start', b: 'middle', c: 'end' },
+    sets: { moving: { states: ['a', 'b'], meaning: 'not at the end yet' } },
     edges: [
       { from: 'a', event: 'go', to: 'b' },
       { from: 'b', event: 'go', to: 'c' },
     ],
   };
+
+  it('answers set membership and generates SQL predicates from the sets', () => {
+    const m = defineMachine(base);
+    expect(m.is('moving', 'a')).toBe(true);
+    expect(m.is('moving', 'c')).toBe(false);
+    expect(m.statesOf('moving')).toEqual(['a', 'b']);
+    expect(m.sqlIn('moving', 'x.state')).toBe("x.state IN ('a', 'b')");
+    expect(m.sqlNotIn('moving', 'state')).toBe("state NOT IN ('a', 'b')");
+    expect(() => m.is('nothing', 'a')).toThrow(/no state set nothing/);
+  });
+
+  it('refuses a set naming an unknown state, an empty set and a state that is not a plain identifier', () => {
+    expect(() => defineMachine({ ...base, sets: { bad: { states: ['z' as S], meaning: '' } } })).toThrow(/set bad names unknown states z/);
+    expect(() => defineMachine({ ...base, sets: { none: { states: [], meaning: '' } } })).toThrow(/set none is empty/);
+    expect(() => defineMachine({ ...base, states: ['a', 'b', "c'"] as S[], edges: [] })).toThrow(/not a plain identifier/);
+  });
 
   it('accepts a valid table', () => {
     expect(defineMachine(base).transition('a', 'go')).toBe('b');

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@kassa/core';
+import type { EntityManager } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
 import { loadMailContext, paymentAmount, str } from './mail-context';

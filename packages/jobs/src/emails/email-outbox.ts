@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager, EmailTransport } from '@kassa/core';
+import type { DataSource, EntityManager, EmailTransport } from '@kassa/core/host';
 import type { ActionRequiredCheckPayload } from '../queues';
 import type { EmailRenderer, EmailTemplateName, RenderedEmail } from './email-templates';
 

@@ -1,4 +1,4 @@
-import { formatMoney, money, type EntityManager } from '@kassa/core';
+import { formatMoney, money, type EntityManager } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import type { RelayedEvent } from '../outbox/event-handler';
 import { emailLocale, type EmailViewModel } from './email-templates';

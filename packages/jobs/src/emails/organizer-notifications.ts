@@ -1,4 +1,4 @@
-import type { EntityManager } from '@kassa/core';
+import type { EntityManager } from '@kassa/core/host';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
 import type { EmailTemplateName } from './email-templates';
 import { amountFromPayload, controlUrlOf, loadMailContext, loadRefund, str, type MailContext } from './mail-context';

@@ -1,4 +1,4 @@
-import { EmailMessage, type DataSource } from '@kassa/core';
+import { EmailMessage, type DataSource } from '@kassa/core/host';
 
 export interface StoredEmailQuery {
   organizerId?: string;

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@kassa/core';
+import type { EntityManager } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 
 /** An outbox event as handlers see it. */

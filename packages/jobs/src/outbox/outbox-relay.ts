@@ -1,4 +1,4 @@
-import type { DataSource } from '@kassa/core';
+import type { DataSource } from '@kassa/core/host';
 import type { Queue } from 'bullmq';
 import { jobIds, type DeliverEventPayload } from '../queues';
 import type { JobsLogger } from '../context';

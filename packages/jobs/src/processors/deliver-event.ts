@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { EntityManager } from '@kassa/core';
+import type { EntityManager } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import { describeError, isPermanentJobError, PermanentJobError } from '../job-errors';
 import { handlersFor, type EventHandler, type RelayedEvent } from '../outbox/event-handler';

@@ -1,4 +1,4 @@
-import { EmailMessage } from '@kassa/core';
+import { EmailMessage } from '@kassa/core/host';
 import { getStoredEmail, listStoredEmails } from '../../src/emails/stored-emails';
 import { count, createTestDatabase, isolatedBackend, RuntimeTracker, testConfig, waitFor, type TestDatabase } from '../support/harness';
 import { addAdmin, addPayment, addRefund, createOrderFixture, emit } from '../support/order-fixture';

@@ -1,4 +1,4 @@
-import { createDataSource, runMigrations, startEmbeddedPostgres, type DataSource, type EmbeddedPostgres } from '@kassa/core';
+import { createDataSource, runMigrations, startEmbeddedPostgres, type DataSource, type EmbeddedPostgres } from '@kassa/core/host';
 import { loadJobsConfig } from '../../src/config';
 import { listStoredEmails } from '../../src/emails/stored-emails';
 import { count, createEffectTable, insertEvents, recordingHandler, RuntimeTracker, uuids, waitFor } from '../support/harness';

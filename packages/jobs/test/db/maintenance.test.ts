@@ -1,6 +1,6 @@
 import {
   createKassaCore, definePlugin, loadPlugins, SettingsStore, type Plugin, type PluginJob, type PluginRuntime,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { providerContextFactory, providerLookup, TestClock } from '@kassa/testing';
 import { pluginJobId, type PluginHost } from '../../src/plugin-jobs';
 import { schedulerIds } from '../../src/queues';

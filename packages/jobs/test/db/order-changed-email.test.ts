@@ -1,4 +1,4 @@
-import { createKassaCore, OrderPosition } from '@kassa/core';
+import { createKassaCore, OrderPosition } from '@kassa/core/host';
 import { createShop, providerContextFactory, providerLookup, ScriptedProvider, TestClock } from '@kassa/testing';
 import { getStoredEmail, listStoredEmails } from '../../src/emails/stored-emails';
 import { count, createTestDatabase, isolatedBackend, RuntimeTracker, testConfig, waitFor, type TestDatabase } from '../support/harness';

@@ -1,4 +1,4 @@
-import { KassaError } from '@kassa/core';
+import { KassaError } from '@kassa/core/host';
 import type { EventHandler } from '../../src/outbox/event-handler';
 import { jobIds } from '../../src/queues';
 import {

@@ -1,4 +1,4 @@
-import { createKassaCore, definePlugin, loadPlugins, SettingsStore, type Plugin, type PluginJob, type PluginRuntime } from '@kassa/core';
+import { createKassaCore, definePlugin, loadPlugins, SettingsStore, type Plugin, type PluginJob, type PluginRuntime } from '@kassa/core/host';
 import { providerContextFactory, providerLookup, TestClock } from '@kassa/testing';
 import type { PluginHost } from '../../src/plugin-jobs';
 import { schedulerIds } from '../../src/queues';

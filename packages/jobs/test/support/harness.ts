@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from '@kassa/core';
+import type { DataSource } from '@kassa/core/host';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 import { defineJobsConfig, type JobsBackendConfig, type JobsConfig, type RetrySettings, type WorkerSettings } from '../../src/config';
 import { silentLogger } from '../../src/context';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { emitEvent, withTransaction, type DataSource, type OutboxTopic } from '@kassa/core';
+import { emitEvent, withTransaction, type DataSource, type OutboxTopic } from '@kassa/core/host';
 import { createShop } from '@kassa/testing';
 
 export interface OrderFixture {

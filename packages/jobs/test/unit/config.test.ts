@@ -1,4 +1,4 @@
-import { isKassaError } from '@kassa/core';
+import { isKassaError } from '@kassa/core/host';
 import { defineJobsConfig, loadJobsConfig } from '../../src/config';
 
 const pg = { kind: 'postgres', url: 'postgres://postgres@127.0.0.1/test', schema: 'bullmq', poolSize: 3 } as const;

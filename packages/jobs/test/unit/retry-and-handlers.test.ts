@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { definePlugin, type PluginJob } from '@kassa/core';
+import { definePlugin, type PluginJob } from '@kassa/core/host';
 import { isPermanentJobError, PermanentJobError } from '../../src/job-errors';
 import { assertHandlers, handlersFor, type EventHandler } from '../../src/outbox/event-handler';
 import { interpretPluginJobs, pluginEventHandlers, pluginJobId } from '../../src/plugin-jobs';

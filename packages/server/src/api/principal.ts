@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { KassaError, type Actor } from '@kassa/core';
+import { KassaError, type Actor } from '@kassa/core/host';
 import type { TokenPrincipal } from '../auth/api-token';
 
 declare module 'fastify' {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { KassaError, type DataSource } from '@kassa/core';
+import { KassaError, type DataSource } from '@kassa/core/host';
 
 /** What a valid Bearer token grants: one organizer's API. */
 export interface TokenPrincipal {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KassaError, type DataSource } from '@kassa/core';
+import { KassaError, type DataSource } from '@kassa/core/host';
 import { hashPassword, needsRehash, verifyPassword, type HashOptions } from './password';
 
 /** Who is logged in, and for which organizer. Loaded per request, so deactivation takes effect at once. */

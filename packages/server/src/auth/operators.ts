@@ -1,4 +1,4 @@
-import { KassaError, type DataSource } from '@kassa/core';
+import { KassaError, type DataSource } from '@kassa/core/host';
 
 /**
  * Instance operators (`app_user.is_operator`): the people who run the instance, as opposed to an

@@ -1,4 +1,4 @@
-import { Event, KassaError, Order, OrderPayment, OrderRefund, type DataSource } from '@kassa/core';
+import { Event, KassaError, Order, OrderPayment, OrderRefund, type DataSource } from '@kassa/core/host';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

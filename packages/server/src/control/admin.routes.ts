@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { KassaError } from '@kassa/core';
+import { KassaError } from '@kassa/core/host';
 import { getStoredEmail, listStoredEmails, queueNames, type JobViewer, type QueueKey } from '@kassa/jobs';
 import type { AppDeps } from '../deps';
 import { createApiToken, revokeApiToken } from '../auth/api-token';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { isKassaError } from '@kassa/core';
+import { isKassaError } from '@kassa/core/host';
 import type { LoginService } from '../auth/login.service';
 import type { RateLimit } from '../deps';
 import { limiter, rateLimits } from '../infra/rate-limits';

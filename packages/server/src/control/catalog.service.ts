@@ -1,4 +1,4 @@
-import { Event, KassaError, Product, Quota, assertEnteredAmount, isCurrencyCode, type DataSource, In } from '@kassa/core';
+import { Event, KassaError, Product, Quota, assertEnteredAmount, isCurrencyCode, type DataSource, In } from '@kassa/core/host';
 
 export interface EventInput {
   name: string;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { parseMoney, type Event } from '@kassa/core';
+import { parseMoney, type Event } from '@kassa/core/host';
 import type { CatalogService, EventInput, ProductInput, QuotaInput } from './catalog.service';
 import { fieldErrors, formRefusal, idParams, redirectWithFlash, renderPage, userOf, uuid } from './page';
 import { toDecimalInput } from '../infra/format';

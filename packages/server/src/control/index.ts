@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError } from '@kassa/core';
+import { KassaError } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { LoginService } from '../auth/login.service';
 import { OrganizerScope } from '../auth/scope';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, isKassaError, parseMoney, refundOrderActions, type Order, type RefundOrderAction } from '@kassa/core';
+import { KassaError, isKassaError, parseMoney, refundOrderActions, type Order, type RefundOrderAction } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, parseMoney, Product, type Order, type OrderChangeOperation } from '@kassa/core';
+import { KassaError, parseMoney, Product, type Order, type OrderChangeOperation } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';

@@ -1,6 +1,6 @@
 import {
   Event, LogEntry, OrderFee, OrderPayment, OrderPosition, OrderRefund, Product, type DataSource, type Order, type OrderSums, type ViewModel,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 
 export interface PaymentRow {

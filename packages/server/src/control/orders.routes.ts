@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { orderStates, type OrderStatus } from '@kassa/core';
+import { orderStates, type OrderStatus } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { loadOrderDetail } from './order-detail';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError } from '@kassa/core';
+import { KassaError } from '@kassa/core/host';
 import type { SessionUser } from '../auth/login.service';
 
 declare module 'fastify' {

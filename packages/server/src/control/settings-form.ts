@@ -1,4 +1,4 @@
-import type { DisplaySettings } from '@kassa/core';
+import type { DisplaySettings } from '@kassa/core/host';
 
 /** One input of a settings form, derived from a property of the namespace's JSON Schema. */
 export interface SettingsField {

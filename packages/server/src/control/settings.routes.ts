@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   KassaError, eventSettings, isKassaError, organizerSettings, providerNamespace, type Event, type SettingsTarget,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { idParams, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ActionKeyScope, ActionKeyService } from '@kassa/core';
+import type { ActionKeyScope, ActionKeyService } from '@kassa/core/host';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable, isKassaError, KassaError } from '@kassa/core';
+import { isDatabaseUnavailable, isKassaError, KassaError } from '@kassa/core/host';
 
 /** The one JSON error body of the API: `{ error: { code, message, params } }`. */
 export interface ErrorBody {

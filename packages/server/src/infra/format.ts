@@ -1,4 +1,4 @@
-import { formatMoney as coreFormatMoney, minorUnitsToDecimalString } from '@kassa/core';
+import { formatMoney as coreFormatMoney, minorUnitsToDecimalString } from '@kassa/core/host';
 
 /** "€12.50" for templates: core's Intl formatting of integer minor units (no floats). */
 export function formatMoney(amount: number, currency: string, locale = 'en'): string {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import { findUnstorableInput, KassaError } from '@kassa/core';
+import { findUnstorableInput, KassaError } from '@kassa/core/host';
 
 type Part = 'querystring' | 'params' | 'body';
 

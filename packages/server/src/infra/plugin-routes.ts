@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   KassaError, isRefusal, type PluginHttpRequest, type PluginHttpResponse, type PluginRoute, type PluginRouteHandler, type PluginRuntime,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import type { LoginService } from '../auth/login.service';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
-import { prepared, queryPrepared, type DataSource } from '@kassa/core';
+import { prepared, queryPrepared, type DataSource } from '@kassa/core/host';
 
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 

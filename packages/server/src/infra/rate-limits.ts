@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { KassaError, type DataSource } from '@kassa/core';
+import { KassaError, type DataSource } from '@kassa/core/host';
 import type { RateLimit } from '../deps';
 import { pgRateLimitStore } from './rate-limit-store';
 

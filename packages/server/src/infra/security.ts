@@ -3,7 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
-import type { DataSource } from '@kassa/core';
+import type { DataSource } from '@kassa/core/host';
 import { scriptOrigins, withoutForeignScriptNonces } from './script-nonces';
 import { PgSessionStore } from './session-store';
 

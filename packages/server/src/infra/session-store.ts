@@ -1,5 +1,5 @@
 import type { Session } from 'fastify';
-import { prepared, queryPrepared, type DataSource } from '@kassa/core';
+import { prepared, queryPrepared, type DataSource } from '@kassa/core/host';
 
 type Callback = (err?: unknown) => void;
 type GetCallback = (err: unknown, session?: Session | null) => void;

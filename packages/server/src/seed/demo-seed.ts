@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Event, Organizer, Product, Quota, Team, User, organizerSettings, type DataSource, type SettingsStore } from '@kassa/core';
+import { Event, Organizer, Product, Quota, Team, User, organizerSettings, type DataSource, type SettingsStore } from '@kassa/core/host';
 import { hashPassword, type HashOptions } from '../auth/password';
 
 export interface DemoLogin {

@@ -1,4 +1,4 @@
-import type { DataSource } from '@kassa/core';
+import type { DataSource } from '@kassa/core/host';
 
 /** Remaining tickets per product id: a count, or null when no quota of the product limits it. */
 export type Availability = ReadonlyMap<string, number | null>;

@@ -1,4 +1,4 @@
-import { KassaError, Event, Organizer, Product, money, type DataSource, type Money, type CurrencyCode } from '@kassa/core';
+import { KassaError, Event, Organizer, Product, money, type DataSource, type Money, type CurrencyCode } from '@kassa/core/host';
 import { loadAvailability, remainingOf, type Availability } from './availability';
 import type { CartLine } from './checkout-session';
 import { ShortCache } from './short-cache';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, KassaError } from '@kassa/core';
+import { formatMoney, KassaError } from '@kassa/core/host';
 import { priceCart, type ShopEvent } from './catalog';
 import { liveCheckout, readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, KassaError, money } from '@kassa/core';
+import { formatMoney, KassaError, money } from '@kassa/core/host';
 import { remainingOf } from './availability';
 import { maxQuantityPerProduct, priceCart, type ShopEvent } from './catalog';
 import { liveCheckout, readCheckout, writeCheckout, type CartLine } from './checkout-session';

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { isKassaError, type KassaError } from '@kassa/core';
+import { isKassaError, type KassaError } from '@kassa/core/host';
 import { toKassaError } from '../infra/error-handler';
 
 /** Whether the client is a browser that wants the page back with the error shown in it. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, isKassaError, KassaError, money, type CurrencyCode } from '@kassa/core';
+import { formatMoney, isKassaError, KassaError, money, type CurrencyCode } from '@kassa/core/host';
 import type { ShopEvent } from './catalog';
 import { countryOptions, isCountryCode } from './countries';
 import { sessionOwner } from './checkout-session';

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   formatMoney, KassaError, lastDatePassed, money, Order, OrderFee, OrderPayment, OrderPosition, Product, In,
   type BasePaymentProvider, type CurrencyCode, type Event, type OrderSums, type ProviderContext,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import type { ShopEvent } from './catalog';
 import { publicNameOf, type ShopContext } from './shop-context';
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { isKassaError } from '@kassa/core';
+import { isKassaError } from '@kassa/core/host';
 import type { PricedCart, ShopEvent } from './catalog';
 import type { ReadyCheckout } from './checkout-session';
 import type { ShopContext } from './shop-context';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Eta } from 'eta';
-import type { ViewModel } from '@kassa/core';
+import type { ViewModel } from '@kassa/core/host';
 import { formatDateTime, formatMoney, toDecimalInput } from '../infra/format';
 import { viewsDir } from '../infra/views';
 

@@ -1,7 +1,7 @@
 import {
   calculateFee, checkAvailability, formatMoney, KassaError, money, prepared, queryPrepared, toCommonSettings, type BasePaymentProvider, type Clock,
   type DataSource, type Event, type KassaCore, type Money, type ProviderContext, type ProviderContextFactory,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { CatalogReader, type PricedCart } from './catalog';
 import { ProviderViews } from './provider-views';
 import { SubmissionStore } from './submission-store';

@@ -1,4 +1,4 @@
-import { Order, OrderRefund } from '@kassa/core';
+import { Order, OrderRefund } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import { createOrganizerFixture, createTestApp, placeManualOrder, type OrganizerFixture, type TestApp } from '../infra/test-app';
 

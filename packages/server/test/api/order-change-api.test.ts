@@ -1,4 +1,4 @@
-import { OrderPosition } from '@kassa/core';
+import { OrderPosition } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import { createOrganizerFixture, createTestApp, type OrganizerFixture, type TestApp } from '../infra/test-app';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { Order, OrderPayment, OrderRefund, Team, User } from '@kassa/core';
+import { Order, OrderPayment, OrderRefund, Team, User } from '@kassa/core/host';
 import { createShop, type ShopFixture, launchChromium } from '@kassa/testing';
 import { hashPassword } from '../../src/auth/password';
 import { createShopTestApp, enableManual, type ShopTestApp } from '../shop/shop-test-app';

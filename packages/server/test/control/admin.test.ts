@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EmailMessage } from '@kassa/core';
+import { EmailMessage } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, silentLogger, type JobsRuntime } from '@kassa/jobs';
 import { hashApiToken } from '../../src/auth/api-token';
 import { createOrganizerFixture, createTestApp, getPage, login, postForm, type Browser, type OrganizerFixture, type TestApp } from '../infra/test-app';

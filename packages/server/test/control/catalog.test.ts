@@ -1,4 +1,4 @@
-import { Event, Product, Quota } from '@kassa/core';
+import { Event, Product, Quota } from '@kassa/core/host';
 import { createQuota, snapshotRows } from '@kassa/testing';
 import { createOrganizerFixture, createTestApp, getPage, login, postForm, type Browser, type OrganizerFixture, type TestApp } from '../infra/test-app';
 

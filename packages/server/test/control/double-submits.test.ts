@@ -1,4 +1,4 @@
-import { KassaError, Order, OrderPayment, OrderRefund, Product, organizerSettings, type PluginRouteHandler } from '@kassa/core';
+import { KassaError, Order, OrderPayment, OrderRefund, Product, organizerSettings, type PluginRouteHandler } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import {
   createOrganizerFixture, createTestApp, formFieldsOf, getPage, login, placeManualOrder, postForm,

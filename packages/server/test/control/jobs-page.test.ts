@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { definePlugin, type PluginJob } from '@kassa/core';
+import { definePlugin, type PluginJob } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, silentLogger, type EventHandler, type JobsRuntime, type QueueKey } from '@kassa/jobs';
 import {
   createOrganizerFixture, createTestApp, createUser, getPage, login, postForm,

@@ -1,4 +1,4 @@
-import { Event, Order, OrderRefund } from '@kassa/core';
+import { Event, Order, OrderRefund } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import {
   createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, postForm, postFromPage, type Browser, type OrganizerFixture, type TestApp,

@@ -1,4 +1,4 @@
-import { Order, OrderPosition } from '@kassa/core';
+import { Order, OrderPosition } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import {
   createOrganizerFixture, createTestApp, getPage, login, postForm, type Browser, type OrganizerFixture, type TestApp,

@@ -1,4 +1,4 @@
-import { Order, OrderRefund, type OrderPayment } from '@kassa/core';
+import { Order, OrderRefund, type OrderPayment } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import {
   createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, postForm, postFromPage, type Browser, type OrganizerFixture, type TestApp,

@@ -1,4 +1,4 @@
-import { BasePaymentProvider, eventSettings, globalSettings, organizerSettings, type JsonSchema, type PaymentOutcome } from '@kassa/core';
+import { BasePaymentProvider, eventSettings, globalSettings, organizerSettings, type JsonSchema, type PaymentOutcome } from '@kassa/core/host';
 import { createOrganizerFixture, createTestApp, getPage, login, postForm, type Browser, type OrganizerFixture, type TestApp } from '../infra/test-app';
 
 /** A provider with a secret setting, as a gateway plugin would declare it. */

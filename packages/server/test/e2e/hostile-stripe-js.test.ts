@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { parseConfig } from '@kassa/core';
+import { parseConfig } from '@kassa/core/host';
 import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, launchChromium, type TestDatabase } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/bootstrap';

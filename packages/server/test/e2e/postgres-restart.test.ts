@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseConfig, type AppConfig } from '@kassa/core';
+import { parseConfig, type AppConfig } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, silentLogger, type JobsRuntime } from '@kassa/jobs';
 import { composeKassa, startKassa, type KassaComposition, type RunningKassa } from '../../src/bootstrap';
 import { createApiToken } from '../../src/auth/api-token';

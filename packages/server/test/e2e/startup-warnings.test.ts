@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '@kassa/core';
+import { parseConfig } from '@kassa/core/host';
 import type { JobsLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 import { startKassa } from '../../src/bootstrap';

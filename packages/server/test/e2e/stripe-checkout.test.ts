@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { parseConfig } from '@kassa/core';
+import { parseConfig } from '@kassa/core/host';
 import { jobIds, silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase, launchChromium } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/bootstrap';

@@ -1,4 +1,4 @@
-import { definePlugin, loadPlugins, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core';
+import { definePlugin, loadPlugins, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core/host';
 import { createTestApp, type TestApp } from '../infra/test-app';
 
 /*

@@ -1,4 +1,4 @@
-import { findUnstorableInput, isKassaError, organizerSettings } from '@kassa/core';
+import { findUnstorableInput, isKassaError, organizerSettings } from '@kassa/core/host';
 import { Buyer } from '../shop/buyer';
 import {
   createOrganizerFixture, createTestApp, login, placeManualOrder, postForm, type Browser, type OrganizerFixture, type TestApp,

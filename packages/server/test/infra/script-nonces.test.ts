@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PluginHandler } from '@kassa/core';
+import type { PluginHandler } from '@kassa/core/host';
 import { scriptOrigins, withoutForeignScriptNonces } from '../../src/infra/script-nonces';
 import { createTestApp, type TestApp } from './test-app';
 

@@ -1,4 +1,4 @@
-import { BasePaymentProvider, definePlugin, type JsonSchema, type PaymentOutcome, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, loadPlugins } from '@kassa/core';
+import { BasePaymentProvider, definePlugin, type JsonSchema, type PaymentOutcome, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, loadPlugins } from '@kassa/core/host';
 import { cookieOf, createOrganizerFixture, createTestApp, csrfOf, getPage, login, type TestApp } from './test-app';
 
 /** A provider whose checkout loads a script and a frame from its own origin. */

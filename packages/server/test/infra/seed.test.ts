@@ -1,4 +1,4 @@
-import { Event, Organizer, Product, User } from '@kassa/core';
+import { Event, Organizer, Product, User } from '@kassa/core/host';
 import { seedDemo } from '../../src/seed/demo-seed';
 import { createTestApp, login, type TestApp } from './test-app';
 

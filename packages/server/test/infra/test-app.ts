@@ -3,7 +3,7 @@ import {
   definePlugin, type BasePaymentProvider,
   createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, SettingsStore, Team, User,
   type Event, type KassaCore, type Organizer, type Product,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { createShop, createTestDatabase, TestClock, type TestDatabase } from '@kassa/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app';

@@ -1,4 +1,4 @@
-import { OrderPayment, Order } from '@kassa/core';
+import { OrderPayment, Order } from '@kassa/core/host';
 import { createProduct, createQuota, createShop, type ShopFixture } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';

@@ -1,4 +1,4 @@
-import { Event } from '@kassa/core';
+import { Event } from '@kassa/core/host';
 import { createShop } from '@kassa/testing';
 import { createShopTestApp, type ShopTestApp } from './shop-test-app';
 

@@ -1,4 +1,4 @@
-import { Event, Order, OrderPayment, systemActor, type Money, type PaymentCallInput, type ViewModel } from '@kassa/core';
+import { Event, Order, OrderPayment, systemActor, type Money, type PaymentCallInput, type ViewModel } from '@kassa/core/host';
 import { createShop, ScriptedProvider, type ShopFixture } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';

@@ -1,4 +1,4 @@
-import { eventSettings, Order, OrderFee, OrderPayment } from '@kassa/core';
+import { eventSettings, Order, OrderFee, OrderPayment } from '@kassa/core/host';
 import { createShop, ScriptedProvider, type ShopFixture } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';

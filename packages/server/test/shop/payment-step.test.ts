@@ -1,4 +1,4 @@
-import { eventSettings, Order, OrderPayment, type PaymentCallInput, type PaymentOutcome, type PrepareResult, type ProviderContext } from '@kassa/core';
+import { eventSettings, Order, OrderPayment, type PaymentCallInput, type PaymentOutcome, type PrepareResult, type ProviderContext } from '@kassa/core/host';
 import { createShop, ScriptedProvider } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';

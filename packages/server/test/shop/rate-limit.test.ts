@@ -1,4 +1,4 @@
-import { Order } from '@kassa/core';
+import { Order } from '@kassa/core/host';
 import { createShop } from '@kassa/testing';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import {
   createKassaCore, createProviderContextFactory, eventSettings, loadPlugins, SettingsStore, type BasePaymentProvider, type Clock,
   type Event, type KassaCore, type ProviderRegistry, definePlugin,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { createTestDatabase, TestClock, type TestDatabase } from '@kassa/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';

@@ -1,4 +1,4 @@
-import { Order, OrderPayment } from '@kassa/core';
+import { Order, OrderPayment } from '@kassa/core/host';
 import { createShop } from '@kassa/testing';
 import { placementKey } from '../../src/shop/submission-store';
 import { Buyer } from './buyer';

@@ -1,4 +1,4 @@
-import type { ViewModel } from '@kassa/core';
+import type { ViewModel } from '@kassa/core/host';
 
 const outcomeKinds = ['confirmed', 'pending', 'requires_action', 'declined', 'failed'] as const;
 

@@ -1,4 +1,4 @@
-import { Event, Order, OrderPayment, systemClock, toCommonSettings, type ProviderContext } from '@kassa/core';
+import { Event, Order, OrderPayment, systemClock, toCommonSettings, type ProviderContext } from '@kassa/core/host';
 
 /** In-memory entities for calling a provider outside the database, as core would after loading them. */
 export function sampleEvent(currency: string): Event {

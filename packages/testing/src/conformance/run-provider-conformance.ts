@@ -1,7 +1,7 @@
 import {
   BasePaymentProvider, SettingsSchemas, checkProviderSettingsSchema, definePlugin, loadPlugins, providerIdentifierPattern,
   providerSettingsNamespace, type AvailabilityQuery, type JsonSchema, type PaymentOutcome, type ProviderContext,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { jsonProblems, paymentOutcomeProblems, viewModelProblems } from './conformance-checks';
 import { sampleContext, sampleEvent, sampleOrder, samplePayment } from './conformance-fixtures';
 

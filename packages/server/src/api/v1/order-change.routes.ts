@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { OrderChangeOperation } from '@kassa/core';
+import type { OrderChangeOperation } from '@kassa/core/host';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
 import { apiActor, principalOf } from '../principal';

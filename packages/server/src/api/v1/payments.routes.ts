@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError, OrderPayment } from '@kassa/core';
+import { KassaError, OrderPayment } from '@kassa/core/host';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
 import { apiActor, principalOf } from '../principal';

@@ -1,7 +1,7 @@
 import {
   OrderFee, OrderPayment, OrderPosition, OrderRefund, type BasePaymentProvider, type DataSource, type Event, type Order, type OrderSums,
   type PaymentRefusal, type ProviderRegistry,
-} from '@kassa/core';
+} from '@kassa/core/host';
 
 /** A payment as the API shows it; provider details come from the provider's apiPaymentDetails. */
 export function paymentJson(order: Pick<Order, 'code'>, p: OrderPayment, providers: ProviderRegistry) {

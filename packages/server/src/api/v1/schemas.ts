@@ -2,7 +2,7 @@
  * JSON Schemas of the REST API v1: request validation and response serialization (fields not
  * declared here are never sent). Money is always integer minor units plus an ISO 4217 code.
  */
-import { orderStates } from '@kassa/core';
+import { orderStates } from '@kassa/core/host';
 
 export const uuidSchema = { type: 'string', format: 'uuid' } as const;
 

@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from '@kassa/core';
+import type { MigrationInterface, QueryRunner } from '@kassa/core/host';
 
 /**
  * Rate-limit counters shared by every server process on the database, for instances without Redis

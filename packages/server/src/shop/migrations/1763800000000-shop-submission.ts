@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from '@kassa/core';
+import type { MigrationInterface, QueryRunner } from '@kassa/core/host';
 
 /**
  * The shop's idempotency ledger: one row per buyer form submission that places an order or starts
