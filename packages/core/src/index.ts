@@ -80,6 +80,7 @@ export type {
 } from './plugin/plugin-runtime';
 export type {
   Plugin, PluginDefinition, PluginRoute, PluginJob, PluginHandler, ProviderFactory, ProviderEnvironment, MigrationClass, AnyPaymentProvider,
+  EmbeddedDefaultHost, EmbeddedDefault,
 } from './plugin/plugin-manifest';
 export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
 export {
@@ -107,3 +108,4 @@ export { RefundService, MANUAL_PROVIDER, lastRefundId, refundOrderActions, type 
 export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
 export { calculateFee, type FeeRule } from './provider/payment-fee';
 export { ActionKeyService, ACTION_KEY_LIFETIME_MS, isRefusal, type ActionKeyScope } from './action-key/action-key.service';
+export { eventPageUrl, orderPageUrl, controlOrderUrl, type OrderLinkInput } from './links/order-links';

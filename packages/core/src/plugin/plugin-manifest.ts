@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/config.schema';
 import type { Clock } from '../clock';
 import type { EntityClass } from '../db/data-source';
 import type { BasePaymentProvider, JsonSchema } from '../provider/base-payment-provider';
+import type { PluginLogger, PluginRuntime } from './plugin-runtime';
 
 /** What core hands a provider when it creates it at boot. */
 export interface ProviderEnvironment {
@@ -94,6 +95,31 @@ export interface PluginDefinition {
   readonly jobs?: readonly PluginJob[];
   /** Absolute path of the folder with the plugin's Eta partials (render hooks name them). */
   readonly views?: string;
+  /**
+   * What the plugin needs for the embedded default (`pnpm start` with nothing configured): the
+   * distribution calls it at start-up, before the HTTP app is built, and only there (never in
+   * production with real accounts). Answer null when the operator configured the plugin already
+   * (nothing is started then). The Stripe plugin starts its offline emulator here.
+   */
+  readonly embeddedDefault?: (host: EmbeddedDefaultHost) => Promise<EmbeddedDefault | null>;
+}
+
+/** What the distribution hands a plugin's embeddedDefault hook. */
+export interface EmbeddedDefaultHost {
+  /** The plugin's instance-level (global) settings, which only the host may write. */
+  readonly globalSettings: {
+    read(): Promise<Record<string, unknown>>;
+    write(values: Record<string, unknown>): Promise<void>;
+  };
+  readonly log: PluginLogger;
+}
+
+/** What an embeddedDefault hook started. */
+export interface EmbeddedDefault {
+  /** After the server listens (e.g. register a webhook endpoint that reaches it); failures are logged, never fatal. */
+  afterListen?(rt: PluginRuntime): Promise<void>;
+  /** Stops what the hook started; called on shutdown, after the HTTP server and the jobs. */
+  close(): Promise<void>;
 }
 
 /** A plugin as definePlugin returns it: the definition, frozen and marked. */
