@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import {
-  applyInstanceSettings, createDataSource, createKassaCore, createProviderContextFactory, decodeSecretKey, globalSettings, loadPlugins, parseConfig, parseInstanceSettings,
+  applyInstanceSettings, createDataSource, createPluginRuntimes, createKassaCore, createProviderContextFactory, decodeSecretKey, globalSettings, loadPlugins, parseConfig, parseInstanceSettings,
   runMigrations, SettingsStore, startEmbeddedPostgres, systemClock,
   type AppConfig, type DataSource, type EmbeddedPostgres, type KassaCore, type LoadedPlugins, type Plugin,
 } from '@kassa/core/host';
@@ -221,7 +221,13 @@ async function useEmbeddedStripe(kassa: KassaComposition): Promise<RunningEmulat
  */
 async function registerEmbeddedWebhook(kassa: KassaComposition, log: JobsLogger): Promise<void> {
   try {
-    await createWebhookEndpoint(kassa.pluginHost, globalSettings);
+    // Until the distribution calls the plugin's embeddedDefault hook: the plugin's runtime, built like the server's.
+    const runtimes = createPluginRuntimes(kassa.pluginHost, [stripePlugin]);
+    try {
+      await createWebhookEndpoint(runtimes.runtime(stripePlugin, { log, enqueue: async () => undefined }), globalSettings);
+    } finally {
+      await runtimes.close();
+    }
   } catch (err) {
     log.warn('embedded Stripe: webhook endpoint not created, payments are polled instead', { error: err instanceof Error ? err.message : String(err) });
   }

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import {
   SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, runMigrations, systemClock,
   Organizer, type DataSource, type PluginRuntime,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { buildApp } from '@kassa/server';
 import { shopMigrations } from '../../../packages/server/src/shop';
 import { createStripePlugin, handleWebhook, storeEndpointSecret } from '../src';

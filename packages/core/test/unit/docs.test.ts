@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { errorsDocCommand, renderErrorsDoc } from '../../scripts/errors-doc';
 import { docPath } from '../../scripts/generated-doc';
 import { renderStateMachinesDoc, stateMachinesDocCommand } from '../../scripts/state-machines-doc';
-import { errorCodes, orderMachine } from '../../src';
+import { errorCodes, orderMachine } from '../../src/host';
 
 function readDoc(name: string): string {
   try {

@@ -1,6 +1,6 @@
 import {
   BasePaymentProvider, FreeProvider, KassaError, ManualProvider, coreVersion, definePlugin, loadPlugins, type PaymentOutcome, type PluginDefinition,
-} from '../../src';
+} from '../../src/host';
 import corePackage from '../../package.json';
 
 class CardProvider extends BasePaymentProvider<{ apiKey: string }> {
