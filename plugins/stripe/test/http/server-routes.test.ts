@@ -46,9 +46,9 @@ describe('Stripe plugin routes through the server', () => {
       _enabled: true, secretKey, publishableKey: emulator.keysFor(secretKey).publishableKey, maxNetworkRetries: 0,
     });
     stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
-    const rt = { core, dataSource: db.dataSource, settings };
-    account = (await registerAccount(rt as never, organizerSettings(shop.organizer.id))).account.accountId;
-    await storeEndpointSecret(rt as never, { endpointId: 'we_httpRoutes', accountId: account, target: organizerSettings(shop.organizer.id), secret: SECRET });
+    const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
+    account = (await registerAccount(rt, organizerSettings(shop.organizer.id))).account.accountId;
+    await storeEndpointSecret(rt, { endpointId: 'we_httpRoutes', accountId: account, target: organizerSettings(shop.organizer.id), secret: SECRET });
   });
   afterAll(async () => {
     await app?.close();
