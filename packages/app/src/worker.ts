@@ -1,6 +1,6 @@
 import { KassaError, loadConfig } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
-import { composeKassa } from './bootstrap';
+import { composeKassa } from './compose-kassa';
 
 /**
  * The separate worker beside a server on DATABASE_URL (`pnpm worker`): the same composition as the
