@@ -1,12 +1,10 @@
+// Which organizer a job concerns, read from our own rows (the failed-jobs list shows a job only to
+// its organizer). Each function maps the given ids to their organizer id, or null for an
+// instance-wide row; ids without a row are left out.
 import type { EntityManager } from 'typeorm';
 
 type Db = Pick<EntityManager, 'query'>;
 
-/**
- * Which organizer a job concerns, read from our own rows (the failed-jobs list shows a job only
- * to its organizer). Each returns a map from the given id to the organizer id, or null for an
- * instance-wide row; ids without a row are left out.
- */
 
 /** By email_message.id. */
 export async function organizersOfEmails(db: Db, emailIds: readonly string[]): Promise<Map<string, string | null>> {
