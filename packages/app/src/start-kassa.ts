@@ -10,6 +10,7 @@ import { closerStack, composeKassa, type KassaComposition } from './compose-kass
 import { startEmbeddedDefaults } from './embedded-defaults';
 import { readPrivateJson, writePrivate } from './private-file';
 import { seedDemo, type DemoLogin } from './seed/demo-seed';
+import { sessionPurgeTask } from './session-purge-task';
 
 export interface StartKassaOptions {
   /** Run the job workers, the outbox relay and the schedulers in this process. Default: with the embedded database. */
@@ -73,7 +74,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
 
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
-      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log,
+      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log, maintenance: [sessionPurgeTask(kassa.dataSource)],
     });
     closers.push(() => jobs.stop());
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.
