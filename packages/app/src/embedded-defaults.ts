@@ -13,8 +13,8 @@ export interface EmbeddedDefaults {
 }
 
 /**
- * Calls every plugin's embeddedDefault hook (in list order), handing it its own namespace's
- * instance-level settings and a logger. A hook that throws stops start-up (and closes what the
+ * Calls every plugin's embeddedDefault hook (in list order), handing it its own namespaces'
+ * instance-level settings (read fresh) and a logger. A hook that throws stops start-up (and closes what the
  * hooks before it started): the embedded default is what a newcomer runs, and a half-configured
  * provider would fail later at checkout instead of here.
  */
@@ -35,14 +35,11 @@ export async function startEmbeddedDefaults(
   try {
     for (const plugin of plugins) {
       if (!plugin.embeddedDefault) continue;
-      const namespace = settingsNamespaceOf(plugin, deps);
-      const part = await plugin.embeddedDefault({
-        globalSettings: {
-          read: () => deps.settings.resolve(globalSettings, namespace, { fresh: true }),
-          write: (values) => deps.settings.set(globalSettings, namespace, values),
-        },
-        log: log(plugin.name),
-      });
+      const namespaceOf = settingsNamespaces(plugin, deps);
+      // The optional namespace argument: a hook may name one of its own namespaces (its providers').
+      const read = async (namespace?: string) => deps.settings.resolve(globalSettings, namespaceOf(namespace), { fresh: true });
+      const write = async (values: Record<string, unknown>, namespace?: string) => deps.settings.set(globalSettings, namespaceOf(namespace), values);
+      const part = await plugin.embeddedDefault({ globalSettings: { read, write }, log: log(plugin.name) });
       if (part) running.push({ plugin: plugin.name, part });
     }
   } catch (err) {
@@ -66,18 +63,25 @@ export async function startEmbeddedDefaults(
 }
 
 /**
- * The one settings namespace a plugin configures at the instance level: "plugin.<name>" when it
- * declares plugin-wide settings, otherwise its only provider's ("payment.<identifier>"). The
- * loader is asked (it names every namespace a plugin registers), so this follows its rules.
+ * The settings namespaces a plugin may configure at the instance level: its own ("plugin.<name>",
+ * when it declares plugin-wide settings) and its providers' ("payment.<identifier>"), as the loader
+ * registers them. Without a name: "plugin.<name>", or the only namespace the plugin has. Another
+ * plugin's namespace, or an ambiguous default, is refused.
  */
-function settingsNamespaceOf(plugin: Plugin, deps: { clock: Clock; config: AppConfig }): string {
+function settingsNamespaces(plugin: Plugin, deps: { clock: Clock; config: AppConfig }): (namespace?: string) => string {
   const names = loadPlugins([plugin], { builtins: false, clock: deps.clock, config: deps.config }).settingsSchemas.names();
   const own = `plugin.${plugin.name}`;
-  if (names.includes(own)) return own;
-  if (names.length === 1) return names[0]!;
-  throw new KassaError('PLUGIN_INVALID', {
-    plugin: plugin.name, reason: `embeddedDefault needs one settings namespace, found ${names.length} (${names.join(', ') || 'none'}); declare a plugin-wide settingsSchema`,
-  });
+  return (namespace) => {
+    if (namespace !== undefined) {
+      if (names.includes(namespace)) return namespace;
+      throw new KassaError('PLUGIN_INVALID', { plugin: plugin.name, reason: `embeddedDefault named settings namespace ${namespace}, which is not the plugin's (${names.join(', ') || 'none'})` });
+    }
+    if (names.includes(own)) return own;
+    if (names.length === 1) return names[0]!;
+    throw new KassaError('PLUGIN_INVALID', {
+      plugin: plugin.name, reason: `embeddedDefault must name its settings namespace, the plugin has ${names.length} (${names.join(', ') || 'none'})`,
+    });
+  };
 }
 
 function errorText(err: unknown): string {

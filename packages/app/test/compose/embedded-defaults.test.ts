@@ -96,8 +96,22 @@ it('stops start-up when a hook throws, closing what the hooks before it started'
   expect(events).toEqual(['start delta', 'close delta']);
 });
 
-it('refuses a hook on a plugin without one settings namespace of its own', async () => {
-  const plugins = [definePlugin({ name: 'nameless', version: '0.0.0', coreRange: '*', embeddedDefault: async () => null })];
-  const settings = await settingsFor(plugins);
+it('lets a hook name its own namespace, and refuses another plugin\'s or an ambiguous default', async () => {
+  const seen: Record<string, unknown>[] = [];
+  const named = definePlugin({
+    name: 'zeta', version: '0.0.0', coreRange: '*', settingsSchema: schema,
+    async embeddedDefault(host) {
+      const h = host.globalSettings as { write(v: Record<string, unknown>, ns?: string): Promise<void>; read(ns?: string): Promise<Record<string, unknown>> };
+      await h.write({ endpoint: 'http://127.0.0.1/zeta' }, 'plugin.zeta');
+      seen.push(await h.read('plugin.zeta'));
+      await expect(h.read('plugin.alpha')).rejects.toMatchObject({ code: 'PLUGIN_INVALID' });
+      await expect(h.write({ endpoint: 'http://127.0.0.1/evil' }, 'payment.stripe')).rejects.toMatchObject({ code: 'PLUGIN_INVALID' });
+      return null;
+    },
+  });
+  const nameless = definePlugin({ name: 'nameless', version: '0.0.0', coreRange: '*', embeddedDefault: async (host) => (await host.globalSettings.read(), null) });
+  const plugins = [named, nameless];
+  const settings = await settingsFor([named, embeddedPlugin('alpha')]);
   await expect(startEmbeddedDefaults(plugins, { settings, log, clock: systemClock, config })).rejects.toMatchObject({ code: 'PLUGIN_INVALID' });
+  expect(seen).toEqual([expect.objectContaining({ endpoint: 'http://127.0.0.1/zeta' })]);
 });
