@@ -26,20 +26,27 @@ export function embeddedStripeSettings(emulator: { url: string; stripeJsUrl: str
  * The embedded default (`pnpm start` with nothing configured): starts the offline emulator and
  * points the global Stripe settings at it (its port changes on every start), unless the operator
  * configured other Stripe keys globally; then nothing is started. After the server listens, the
- * webhook endpoint is created at the emulator so events flow back; when that fails, the polling
- * job still keeps payments up to date.
+ * webhook endpoint is created at the emulator so events flow back; when that fails (the host logs
+ * it), the polling job still keeps payments up to date.
  */
 export async function stripeEmbeddedDefault(host: EmbeddedDefaultHost): Promise<EmbeddedDefault<StripeState> | null> {
   const current = await host.globalSettings.read(STRIPE_NAMESPACE);
   if (typeof current.secretKey === 'string' && current.secretKey !== EMBEDDED_STRIPE_KEY) return null;
   const emulator = await startEmulator({ banner: false });
-  await host.globalSettings.write(embeddedStripeSettings(emulator), STRIPE_NAMESPACE);
+  try {
+    await host.globalSettings.write(embeddedStripeSettings(emulator), STRIPE_NAMESPACE);
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
+  host.log.info(`offline emulator at ${emulator.url} (test cards such as 4242 4242 4242 4242; no real money)`);
   return {
     async afterListen(rt) {
       try {
         await createWebhookEndpoint(rt, globalSettings);
       } catch (err) {
-        rt.log.warn('embedded Stripe: webhook endpoint not created, payments are polled instead', { error: err instanceof Error ? err.message : String(err) });
+        // The host logs it; the plugin's polling job still keeps payments up to date.
+        throw new Error(`webhook endpoint not created, payments are polled instead: ${err instanceof Error ? err.message : String(err)}`);
       }
     },
     close: () => emulator.close(),

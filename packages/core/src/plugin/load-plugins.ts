@@ -189,6 +189,7 @@ function checkShape(value: unknown, index: number): Plugin {
   checkRoutes(label, p.routes);
   checkJobs(label, p.jobs);
   if (p.views !== undefined && (typeof p.views !== 'string' || !isAbsolute(p.views))) throw invalid(label, 'views must be an absolute directory path');
+  if (p.embeddedDefault !== undefined && typeof p.embeddedDefault !== 'function') throw invalid(label, 'embeddedDefault must be a function');
   return p;
 }
 
