@@ -1,10 +1,7 @@
 import type { Actor } from '../audit/log-action';
-import { LogEntry } from '../audit/log-entry.entity';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
 import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, money, type Money } from '../money/money';
-import { OutboxEvent } from '../outbox/outbox-event.entity';
 import { OrderPayment } from '../payment/order-payment.entity';
 import type { PaymentService } from '../payment/payment.service';
 import { OrderRefund } from '../refund/order-refund.entity';
@@ -13,15 +10,19 @@ import { changeOrder, orderChangeFingerprint, type OrderChangeInput, type OrderC
 import { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
 import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
-import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from './order-search';
-import { loadOrderSums, lockOrderWithSums, type OrderSums } from './order-sums';
+import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from '../persistence/order-search';
+import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../persistence/order-sums';
+import { expireDueOrders } from '../persistence/order-expiry';
+import { findOpenPayments } from '../persistence/payment-rows';
+import { isUuid, lockOrder } from '../persistence/rows';
+import { changeOrder as changeOrderState, moveOrder, record } from '../persistence/state-change';
+import { withTransaction } from '../persistence/transaction';
 import { Order } from './order.entity';
-import { orderMachine, type OrderEvent, type OrderStatus } from './order.machine';
-import { livePositionProducts, reserveQuota } from './quota-check';
+import { orderMachine, type OrderEvent } from './order.machine';
+import { livePositionProducts, reserveQuota } from '../persistence/quota-check';
 import { newPaymentDeadline, paymentRefusal, type PaymentRefusal } from './order-payability';
 import { MANUAL_PROVIDER } from '../refund/refund.service';
-import type { ServiceDeps } from './service-deps';
-import { isUuid, lockOrder, moveOrder, record } from './state-writes';
+import type { CoreDeps } from './service-deps';
 
 export interface CancelOrderOptions {
   /** Keep this much (pretix's cancellation fee): the order stays paid, or pending if not covered. */
@@ -63,7 +64,7 @@ export interface MarkPaidResult {
 
 /** Orders: placing, reading sums, expiring, extending, canceling and shredding (pretix §1.1). */
 export class OrderService {
-  constructor(private readonly deps: ServiceDeps, private readonly payments: PaymentService, private readonly refunds: RefundService) {}
+  constructor(private readonly deps: CoreDeps, private readonly payments: PaymentService, private readonly refunds: RefundService) {}
 
   /** See order-placement.ts. */
   placeOrder(input: PlaceOrderInput): Promise<PlacedOrder> {
@@ -162,11 +163,9 @@ export class OrderService {
       if (refusal && !opts.force) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: order.code, reason: `${refusal.reason}; mark it paid with force to overbook` });
       const from = order.status;
       const overbooked = refusal?.code === 'quota_gone';
-      await moveOrder(tx, order, 'mark_paid');
-      await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.paid', actor: opts.actor,
-        data: { from, force: opts.force ?? false, markedPaid: true, overbooked, overridden: refusal?.code ?? null },
-        topic: 'order.paid', payload: { total: order.total, currency: order.currency, force: opts.force ?? false },
+      await changeOrderState(tx, order, 'mark_paid', {
+        actor: opts.actor, data: { from, force: opts.force ?? false, markedPaid: true, overbooked, overridden: refusal?.code ?? null },
+        payload: { total: order.total, currency: order.currency, force: opts.force ?? false },
       });
       if (overbooked) {
         await record(tx, {
@@ -191,45 +190,7 @@ export class OrderService {
    * Orders kept pending by a cancellation fee do not expire (as in pretix). Returns how many expired.
    */
   async expireOrders(now: Date = this.deps.clock.now(), batchSize = 500): Promise<number> {
-    const to = orderMachine.transition('pending', 'expire');
-    return withTransaction(this.deps.dataSource, async (tx) => {
-      const due: { id: string }[] = await tx.query(
-        `SELECT c.id FROM kassa_order c
-          WHERE c.status = 'pending' AND c.expires < $1
-            AND NOT EXISTS (SELECT 1 FROM order_fee f WHERE f.order_id = c.id AND f.fee_type = 'cancellation' AND NOT f.canceled)
-          ORDER BY c.expires LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [now, batchSize],
-      );
-      if (due.length === 0) return 0;
-      const ids = due.map((r) => r.id);
-      // Expiring frees seats: a trigger lowers each quota's usage counter, order by order. Taking
-      // those counter rows first, all at once in quota id order (reserveQuota's order), keeps a
-      // batch spanning several quotas from deadlocking with a buyer.
-      await tx.query(
-        `SELECT 1 FROM quota_usage WHERE quota_id IN (
-           SELECT qp.quota_id FROM order_position op JOIN quota_product qp ON qp.product_id = op.product_id
-            WHERE op.order_id = ANY($1::uuid[]) AND NOT op.canceled)
-          ORDER BY quota_id FOR NO KEY UPDATE`,
-        [ids],
-      );
-      const [rows] = await tx.query(
-        `UPDATE kassa_order o SET status = $1, updated_at = now()
-          WHERE o.id = ANY($2::uuid[]) AND o.status = 'pending'
-          RETURNING o.id, o.organizer_id, o.event_id, o.code, o.expires`,
-        [to, ids],
-      ) as [{ id: string; organizer_id: string; event_id: string; code: string; expires: Date }[], number];
-      if (rows.length === 0) return 0;
-      // One multi-row insert each for the audit entries and the events, not two per order.
-      await tx.insert(LogEntry, rows.map((r) => ({
-        organizerId: r.organizer_id, eventId: r.event_id, orderId: r.id, objectType: 'order', objectId: r.id,
-        action: 'kassa.order.expired', actorType: 'system' as const, actorId: null,
-        data: { expires: new Date(r.expires).toISOString(), now: now.toISOString() },
-      })));
-      await tx.insert(OutboxEvent, rows.map((r) => ({
-        topic: 'order.expired', organizerId: r.organizer_id, orderId: r.id, payload: { orderId: r.id, code: r.code },
-      })));
-      return rows.length;
-    });
+    return withTransaction(this.deps.dataSource, (tx) => expireDueOrders(tx, now, batchSize));
   }
 
   /** A new deadline. An expired order comes back to pending only while quota allows, unless forced. */
@@ -241,13 +202,11 @@ export class OrderService {
       const order = await lockOrder(tx, orderId);
       const from = order.status;
       orderMachine.transition(from, 'extend');
-      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
-      await moveOrder(tx, order, 'extend', { expires: newExpires });
-      await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.expirychanged', actor: opts.actor,
-        data: { from, expires: newExpires.toISOString(), force: opts.force ?? false },
-        topic: 'order.expiry_changed', payload: { from, expires: newExpires.toISOString() },
-      });
+      if (orderMachine.is('expired', from) && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      await changeOrderState(tx, order, 'extend', {
+        actor: opts.actor, data: { from, expires: newExpires.toISOString(), force: opts.force ?? false },
+        payload: { from, expires: newExpires.toISOString() },
+      }, { expires: newExpires });
       return order;
     });
   }
@@ -270,7 +229,7 @@ export class OrderService {
     this.assertCancelable(current, fee);
 
     const paymentCancelFailures: CancelOrderResult['paymentCancelFailures'] = [];
-    const open = await m.find(OrderPayment, { where: [{ orderId, state: 'created' }, { orderId, state: 'pending' }] });
+    const open = await findOpenPayments(m, orderId);
     for (const p of open) {
       try {
         await this.payments.cancelPayment(p.id, opts.actor);
@@ -290,12 +249,12 @@ export class OrderService {
         await tx.save(tx.create(OrderFee, { orderId, feeType: 'cancellation', internalType: '', value: fee.amount, description: '', canceled: false }));
         await tx.update(Order, { id: orderId }, { total: fee.amount });
         order.total = fee.amount;
+        // Kept paid when the payments cover the fee, otherwise pending with a new deadline.
         const covered = (await loadOrderSums(tx, orderId)).paymentRefundSum >= fee.amount;
-        const target: OrderStatus = covered ? 'paid' : 'pending';
-        if (target === 'pending') {
+        if (!covered) {
           const event = await tx.findOneByOrFail(Event, { id: order.eventId });
-          await moveOrder(tx, order, from === 'pending' ? 'extend' : 'unpay', { expires: newPaymentDeadline(event, now) });
-        } else if (from !== 'paid') {
+          await moveOrder(tx, order, orderMachine.is('awaitingPayment', from) ? 'extend' : 'unpay', { expires: newPaymentDeadline(event, now) });
+        } else if (!orderMachine.is('paid', from)) {
           await moveOrder(tx, order, 'pay');
         }
       } else {
@@ -304,10 +263,12 @@ export class OrderService {
       // What is owed back once canceled travels with the event, so the buyer's "order canceled"
       // email can name the refund; the refunds themselves are created after this commit.
       const owedBack = Math.max(0, -(await loadOrderSums(tx, orderId)).pendingSum);
+      // The cancel edge's effects, also when a cancellation fee keeps the order (pretix logs it as canceled).
+      const effects = orderMachine.effectsOf(from, 'cancel');
       await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.canceled', actor: opts.actor,
+        order, objectType: 'order', objectId: order.id, action: effects.log ?? 'kassa.order.canceled', actor: opts.actor,
         data: { from, to: order.status, cancellationFee: fee?.amount ?? 0, paymentCancelFailures },
-        topic: 'order.canceled',
+        topic: effects.topic,
         payload: {
           from, to: order.status, cancellationFee: fee?.amount ?? 0, refundAmount: owedBack, autoRefund: opts.autoRefund === true,
           currency: order.currency, notifyBuyer: opts.notifyBuyer !== false,
