@@ -7,12 +7,12 @@ import type { PaymentService } from '../payment/payment.service';
 import { OrderRefund } from '../refund/order-refund.entity';
 import type { RefundResult, RefundService } from '../refund/refund.service';
 import { changeOrder, orderChangeFingerprint, type OrderChangeInput, type OrderChangeResult } from './order-change';
-import { OrderFee } from './order-fee.entity';
-import { OrderPosition } from './order-position.entity';
 import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
 import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from '../persistence/order-search';
 import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../persistence/order-sums';
 import { expireDueOrders } from '../persistence/order-expiry';
+import { reduceToCancellationFee } from '../persistence/order-fees';
+import { shredOrderRows } from '../persistence/order-shred';
 import { findOpenPayments } from '../persistence/payment-rows';
 import { isUuid, lockOrder } from '../persistence/rows';
 import { changeOrder as changeOrderState, moveOrder, record } from '../persistence/state-change';
@@ -244,10 +244,7 @@ export class OrderService {
       const from = order.status;
       const now = this.deps.clock.now();
       if (fee && fee.amount > 0) {
-        await tx.update(OrderPosition, { orderId }, { canceled: true });
-        await tx.update(OrderFee, { orderId, canceled: false }, { canceled: true });
-        await tx.save(tx.create(OrderFee, { orderId, feeType: 'cancellation', internalType: '', value: fee.amount, description: '', canceled: false }));
-        await tx.update(Order, { id: orderId }, { total: fee.amount });
+        await reduceToCancellationFee(tx, orderId, fee.amount);
         order.total = fee.amount;
         // Kept paid when the payments cover the fee, otherwise pending with a new deadline.
         const covered = (await loadOrderSums(tx, orderId)).paymentRefundSum >= fee.amount;
@@ -323,16 +320,13 @@ export class OrderService {
     return withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, orderId);
       const now = this.deps.clock.now();
-      await tx.update(Order, { id: orderId }, { email: null, shreddedAt: now });
-      await tx.update(OrderPosition, { orderId }, { attendeeName: null });
       // Rows added since the read above keep nothing: shredding errs on the side of removal.
-      for (const p of await tx.findBy(OrderPayment, { orderId })) await tx.update(OrderPayment, { id: p.id }, { info: (kept.get(p.id) ?? {}) as never });
-      for (const r of await tx.findBy(OrderRefund, { orderId })) await tx.update(OrderRefund, { id: r.id }, { info: (kept.get(r.id) ?? {}) as never });
+      const shredded = await shredOrderRows(tx, orderId, kept, now);
       await record(tx, {
         order, objectType: 'order', objectId: order.id, action: 'kassa.order.shredded', actor,
         data: { payments: payments.length, refunds: refunds.length }, topic: 'order.shredded',
       });
-      return tx.findOneByOrFail(Order, { id: orderId });
+      return shredded;
     });
   }
 }

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { KassaError } from '../errors';
 import { OrderFee } from '../order/order-fee.entity';
-import type { Order } from '../order/order.entity';
+import { OrderPosition } from '../order/order-position.entity';
+import { Order } from '../order/order.entity';
 import { paymentMachine } from '../payment/payment.machine';
 
 /*
@@ -70,4 +71,15 @@ export async function hasOpenPayment(tx: EntityManager, orderId: string): Promis
 /** Stores the buyer's country on the order (asked when a restricted method appeared). */
 export async function setOrderCountry(tx: EntityManager, orderId: string, country: string): Promise<void> {
   await tx.query('UPDATE kassa_order SET country = $2 WHERE id = $1', [orderId, country]);
+}
+
+/**
+ * pretix's cancellation fee: every position and fee of the order is canceled and one
+ * cancellation fee of `amount` becomes its total. The caller holds the order lock.
+ */
+export async function reduceToCancellationFee(tx: EntityManager, orderId: string, amount: number): Promise<void> {
+  await tx.update(OrderPosition, { orderId }, { canceled: true });
+  await tx.update(OrderFee, { orderId, canceled: false }, { canceled: true });
+  await tx.save(tx.create(OrderFee, { orderId, feeType: 'cancellation', internalType: '', value: amount, description: '', canceled: false }));
+  await tx.update(Order, { id: orderId }, { total: amount });
 }
