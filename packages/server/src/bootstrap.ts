@@ -7,7 +7,7 @@ import {
   runMigrations, SettingsStore, startEmbeddedPostgres, systemClock,
   type AppConfig, type DataSource, type EmbeddedPostgres, type KassaCore, type LoadedPlugins, type Plugin,
 } from '@kassa/core/host';
-import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime, type PluginHost } from '@kassa/jobs';
+import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime, type MaintenanceTask, type PluginHost } from '@kassa/jobs';
 import stripePlugin, { STRIPE_NAMESPACE, createWebhookEndpoint, embeddedStripeSettings } from '@kassa/plugin-stripe';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import type { FastifyInstance } from 'fastify';
@@ -144,7 +144,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     const jobsLogger = opts.jobsLogger ?? consoleLogger;
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
-      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: jobsLogger,
+      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: jobsLogger, maintenance: [sessionPurgeTask(kassa.dataSource)],
     });
     closers.push(() => jobs.stop());
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.
@@ -225,6 +225,25 @@ async function registerEmbeddedWebhook(kassa: KassaComposition, log: JobsLogger)
   } catch (err) {
     log.warn('embedded Stripe: webhook endpoint not created, payments are polled instead', { error: err instanceof Error ? err.message : String(err) });
   }
+}
+
+// TEMPORARY (issue 12, branch h-jobs): jobs no longer knows the server's http_session table, so
+// the server contributes the hourly purge as a maintenance task (same scheduler id and behaviour as
+// jobs' former purge-sessions job). To be replaced by the server's own
+// `purgeExpiredSessions(dataSource)` in infra/session-store.ts (helper "server"), and moved with
+// the composition to packages/app (helper "app").
+/** The server's hourly maintenance task: deletes expired sessions (nothing while the table does not exist). */
+export function sessionPurgeTask(dataSource: DataSource): MaintenanceTask {
+  return {
+    name: 'purge-sessions',
+    everyMs: 3_600_000,
+    async run({ now }) {
+      const [exists]: { t: string | null }[] = await dataSource.query(`SELECT to_regclass('http_session')::text AS t`);
+      if (!exists?.t) return { purged: 0 };
+      const [, purged]: [unknown, number] = await dataSource.query(`DELETE FROM http_session WHERE expires_at < $1`, [now]);
+      return { purged };
+    },
+  };
 }
 
 /** The environment the jobs config reads, rebuilt from the validated config (a test passes no process env). */
