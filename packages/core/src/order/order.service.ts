@@ -15,7 +15,7 @@ import { reduceToCancellationFee } from '../persistence/order-fees';
 import { shredOrderRows } from '../persistence/order-shred';
 import { findOpenPayments } from '../persistence/payment-rows';
 import { isUuid, lockOrder } from '../persistence/rows';
-import { changeOrder as changeOrderState, moveOrder, record } from '../persistence/state-change';
+import { changeOrder as changeOrderState, edgeEffects, moveOrder, record } from '../persistence/state-change';
 import { withTransaction } from '../persistence/transaction';
 import { Order } from './order.entity';
 import { orderMachine, type OrderEvent } from './order.machine';
@@ -261,9 +261,9 @@ export class OrderService {
       // email can name the refund; the refunds themselves are created after this commit.
       const owedBack = Math.max(0, -(await loadOrderSums(tx, orderId)).pendingSum);
       // The cancel edge's effects, also when a cancellation fee keeps the order (pretix logs it as canceled).
-      const effects = orderMachine.effectsOf(from, 'cancel');
+      const effects = edgeEffects(orderMachine, from, 'cancel');
       await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: effects.log ?? 'kassa.order.canceled', actor: opts.actor,
+        order, objectType: 'order', objectId: order.id, action: effects.log, actor: opts.actor,
         data: { from, to: order.status, cancellationFee: fee?.amount ?? 0, paymentCancelFailures },
         topic: effects.topic,
         payload: {

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { orderMachine } from '../order/order.machine';
 import { logInsertCte, outboxInsert, sqlText } from './audit-outbox';
-import { stateChangeCte } from './state-change';
+import { edgeEffects, stateChangeCte } from './state-change';
 
 /*
  * The expiry job's batch: due orders are moved along `expire` by one compare-and-set UPDATE that
@@ -9,7 +9,7 @@ import { stateChangeCte } from './state-change';
  */
 
 const expireFrom = orderMachine.sourcesOf('expire');
-const expireEdge = orderMachine.transition(expireFrom[0]!, 'expire');
+const expireEdge = { to: orderMachine.transition(expireFrom[0]!, 'expire').to, effects: edgeEffects(orderMachine, expireFrom[0]!, 'expire') };
 if (expireFrom.some((s) => orderMachine.transition(s, 'expire').to !== expireEdge.to || orderMachine.effectsOf(s, 'expire').log !== expireEdge.effects.log)) {
   throw new Error('order machine: expire must lead to one state with one effect from every source');
 }
@@ -34,11 +34,11 @@ const expireSql = `WITH ${stateChangeCte('u', {
 })},
     ${logInsertCte('entry', {
   organizerId: 'u.organizer_id', eventId: 'u.event_id', orderId: 'u.id', objectType: sqlText('order'), objectId: 'u.id',
-  action: sqlText(expireEdge.effects.log ?? ''), actorType: sqlText('system'), actorId: 'NULL',
+  action: sqlText(expireEdge.effects.log), actorType: sqlText('system'), actorId: 'NULL',
   data: `jsonb_build_object('expires', to_char(u.expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'now', $2::text)`,
 }, 'u')}
     ${outboxInsert({
-  topic: sqlText(expireEdge.effects.topic ?? ''), organizerId: 'u.organizer_id', orderId: 'u.id', payload: "jsonb_build_object('orderId', u.id, 'code', u.code)",
+  topic: sqlText(expireEdge.effects.topic), organizerId: 'u.organizer_id', orderId: 'u.id', payload: "jsonb_build_object('orderId', u.id, 'code', u.code)",
 }, 'u')}
     RETURNING order_id`;
 

@@ -9,7 +9,7 @@ import { logInsertCte, outboxInsertCte, sqlText } from './audit-outbox';
 import { orderSumsColumns, orderSumsJoins, toOrderSums, type OrderSums } from './order-sums';
 import { prepared, queryPrepared } from './prepared-query';
 import { columnList, hydrate, lockPaymentWithOrder, orderRefFrom, type OrderRef } from './rows';
-import { stateChangeCte } from './state-change';
+import { edgeEffects, stateChangeCte } from './state-change';
 
 /*
  * Step 1 of confirmPayment as one prepared statement: the compare-and-set UPDATE is the row lock
@@ -26,7 +26,7 @@ import { stateChangeCte } from './state-change';
  */
 
 const confirmSources = paymentMachine.sourcesOf('confirm');
-const confirmEdge = paymentMachine.transition(confirmSources[0]!, 'confirm');
+const confirmEdge = { to: paymentMachine.transition(confirmSources[0]!, 'confirm').to, effects: edgeEffects(paymentMachine, confirmSources[0]!, 'confirm') };
 // Every source goes to the same target with the same effects, so one statement serves them all.
 if (confirmSources.some((s) => {
   const t = paymentMachine.transition(s, 'confirm');
@@ -45,11 +45,11 @@ const confirmSql = prepared('confirm_payment', () => `WITH o AS (
   })},
     ${logInsertCte('entry', {
     organizerId: 'o.organizer_id', eventId: 'o.event_id', orderId: 'o.id', objectType: sqlText('payment'), objectId: 'p.id',
-    action: sqlText(confirmEdge.effects.log ?? ''), actorType: '$6::text', actorId: '$7::text',
+    action: sqlText(confirmEdge.effects.log), actorType: '$6::text', actorId: '$7::text',
     data: "jsonb_build_object('localId', p.local_id, 'provider', p.provider, 'amount', p.amount)",
   }, 'p, o')},
     ${outboxInsertCte('ev', {
-    topic: sqlText(confirmEdge.effects.topic ?? ''), organizerId: 'o.organizer_id', orderId: 'o.id',
+    topic: sqlText(confirmEdge.effects.topic), organizerId: 'o.organizer_id', orderId: 'o.id',
     payload: "jsonb_build_object('orderId', o.id, 'code', o.code, 'paymentId', p.id, 'provider', p.provider, 'amount', p.amount, 'currency', p.currency)",
   }, 'p, o')}
     SELECT p.*, o.organizer_id AS order_organizer_id, o.event_id AS order_event_id, o.code AS order_code FROM p, o`);
@@ -94,7 +94,7 @@ export async function confirmPaymentRow(
  * the machine's.
  */
 const payFrom = orderMachine.statesOf('awaitingPayment');
-const payEdge = orderMachine.transition(payFrom[0]!, 'pay');
+const payEdge = { to: orderMachine.transition(payFrom[0]!, 'pay').to, effects: edgeEffects(orderMachine, payFrom[0]!, 'pay') };
 if (payFrom.some((s) => orderMachine.transition(s, 'pay').to !== payEdge.to || orderMachine.effectsOf(s, 'pay').log !== payEdge.effects.log)) {
   throw new Error('order machine: pay must lead to one state with one effect from every state awaiting payment');
 }
@@ -115,10 +115,10 @@ const lockAndPaySql = prepared('lock_order_pay_if_covered', () => `WITH o AS (
   })},
     ${logInsertCte('entry', {
     organizerId: 'u.organizer_id', eventId: 'u.event_id', orderId: 'u.id', objectType: sqlText('order'), objectId: 'u.id',
-    action: sqlText(payEdge.effects.log ?? ''), actorType: '$2::text', actorId: '$3::text', data: '$4::jsonb',
+    action: sqlText(payEdge.effects.log), actorType: '$2::text', actorId: '$3::text', data: '$4::jsonb',
   }, 'u')},
     ${outboxInsertCte('ev', {
-    topic: sqlText(payEdge.effects.topic ?? ''), organizerId: 'u.organizer_id', orderId: 'u.id',
+    topic: sqlText(payEdge.effects.topic), organizerId: 'u.organizer_id', orderId: 'u.id',
     payload: "jsonb_build_object('orderId', u.id, 'code', u.code, 'total', u.total, 'currency', u.currency)",
   }, 'u')}
     SELECT o.*, (SELECT count(*)::integer FROM u) AS paid_now FROM o`);

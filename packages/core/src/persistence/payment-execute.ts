@@ -8,7 +8,7 @@ import { paymentMachine, type PaymentState } from '../payment/payment.machine';
 import { logInsertCte, outboxInsertCte, sqlText } from './audit-outbox';
 import { prepared, queryPrepared } from './prepared-query';
 import { columnList, hydrate, isUuid, prefixedColumns, unprefixed } from './rows';
-import { stateChangeCte } from './state-change';
+import { edgeEffects, stateChangeCte } from './state-change';
 
 /*
  * The two statements executePayment sends before it calls the provider. It runs once per order
@@ -58,16 +58,16 @@ export async function markPaymentInitiated(m: EntityManager, paymentId: string):
 }
 
 const pendFrom = paymentMachine.sourcesOf('pend')[0]!;
-const pendEdge = paymentMachine.transition(pendFrom, 'pend');
+const pendEdge = { to: paymentMachine.transition(pendFrom, 'pend').to, effects: edgeEffects(paymentMachine, pendFrom, 'pend') };
 const pendSql = prepared('pend_created_payment', () => `WITH ${stateChangeCte('p', {
   table: 'order_payment', column: 'state', to: sqlText(pendEdge.to), from: `state = ${sqlText(pendFrom)}`, where: 'id = $1',
   set: ['info = info || $2::jsonb'], returning: 'id',
 })},
     ${logInsertCte('entry', {
     organizerId: '$3::uuid', eventId: '$4::uuid', orderId: '$5::uuid', objectType: sqlText('payment'), objectId: '$1::text',
-    action: sqlText(pendEdge.effects.log ?? ''), actorType: '$6::text', actorId: '$7::text', data: '$8::jsonb',
+    action: sqlText(pendEdge.effects.log), actorType: '$6::text', actorId: '$7::text', data: '$8::jsonb',
   }, 'p')},
-    ${outboxInsertCte('ev', { topic: sqlText(pendEdge.effects.topic ?? ''), organizerId: '$3::uuid', orderId: '$5::uuid', payload: '$9::jsonb' }, 'p')}
+    ${outboxInsertCte('ev', { topic: sqlText(pendEdge.effects.topic), organizerId: '$3::uuid', orderId: '$5::uuid', payload: '$9::jsonb' }, 'p')}
     SELECT id FROM p`);
 
 /**

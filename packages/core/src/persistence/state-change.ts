@@ -71,6 +71,16 @@ export function stateChangeCte(name: string, c: StateChangeSql): string {
       RETURNING ${c.returning})`;
 }
 
+/**
+ * The log action and topic of an edge that a statement composes in (the hot paths, the expiry
+ * batch): checked when the module loads, so a table without them fails at start, not mid-write.
+ */
+export function edgeEffects<S extends string, E extends string>(machine: Machine<S, E>, from: S, event: E): { log: string; topic: string } {
+  const { log, topic } = machine.effectsOf(from, event);
+  if (!log || !topic) throw new Error(`${machine.name}: edge ${from} -${event}-> must declare log and topic`);
+  return { log, topic };
+}
+
 /** What a change writes besides its state. */
 export interface ChangeRecord {
   actor: ActorRef;

@@ -22,6 +22,14 @@ function pairs(m: AnyMachine) {
 describe.each(machines.map((m) => [m.name, m] as const))('%s machine, generated from its table', (_name, machine) => {
   const { allowed, forbidden } = pairs(machine);
 
+  it('declares the audit action and outbox topic of every edge (written by the persistence kernel with the change)', () => {
+    for (const edge of machine.edges) {
+      expect({ edge: `${edge.from} -${edge.event}->`, log: typeof edge.log, topic: typeof edge.topic })
+        .toEqual({ edge: `${edge.from} -${edge.event}->`, log: 'string', topic: 'string' });
+      expect(machine.transition(edge.from, edge.event).effects).toEqual({ log: edge.log, topic: edge.topic });
+    }
+  });
+
   it('covers every (state, event) pair exactly once', () => {
     expect(allowed.length + forbidden.length).toBe(machine.states.length * machine.events.length);
     expect(allowed).toHaveLength(machine.edges.length);
@@ -120,6 +128,20 @@ describe('defineMachine validates a table when it is defined', () => {
 
   it('accepts a valid table', () => {
     expect(defineMachine(base).transition('a', 'go').to).toBe('b');
+  });
+
+  it('returns the effects an edge declares with its next state; next() still answers the state', () => {
+    const m = defineMachine({ ...base, edges: [{ from: 'a', event: 'go', to: 'b', log: 'test.went', topic: 'test.went' }, { from: 'b', event: 'go', to: 'c' }] });
+    expect(m.transition('a', 'go')).toEqual({ to: 'b', effects: { log: 'test.went', topic: 'test.went' } });
+    expect(m.transition('b', 'go')).toEqual({ to: 'c', effects: {} });
+    expect(m.effectsOf('a', 'go')).toEqual({ log: 'test.went', topic: 'test.went' });
+    expect(m.next('a', 'go')).toBe('b');
+    expect(() => m.effectsOf('c', 'go')).toThrow(KassaError);
+  });
+
+  it('refuses malformed log actions and topics (they are composed into SQL)', () => {
+    expect(() => defineMachine({ ...base, edges: [{ from: 'a', event: 'go', to: 'b', log: "x'; DROP" }, { from: 'b', event: 'go', to: 'c' }] })).toThrow(/malformed log action/);
+    expect(() => defineMachine({ ...base, edges: [{ from: 'a', event: 'go', to: 'b', topic: 'no-dot' }, { from: 'b', event: 'go', to: 'c' }] })).toThrow(/malformed topic/);
   });
 
   it('refuses an edge to an unknown state', () => {
