@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { assertEnteredAmount, assertNonNegative } from '../money/money';
 import { paymentMachine } from '../payment/payment.machine';
 import { feeBase } from '../payment/payment-method-change';
+import { findOrder, getEvent, getOrder } from '../persistence/reads';
 import { openPaymentFees, recomputeTotal, replaceOpenFee } from '../persistence/order-fees';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import { calculateProviderFee } from '../provider/provider-fee';
@@ -85,14 +85,14 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
   const ops = validateOperations(input.operations);
   const m = deps.dataSource.manager;
 
-  const current = await m.findOneBy(Order, { id: orderId });
+  const current = await findOrder(m, orderId);
   if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   // The open attempt's provider recomputes the open payment fee; its context is read before the
   // transaction (settings reads stay outside the order lock).
   const lastOpen = await findLastOpenPayment(m, orderId);
   let feeProvider: { provider: BasePaymentProvider; ctx: ProviderContext } | null = null;
   if (lastOpen && deps.providers.has(lastOpen.provider)) {
-    const event = await m.findOneByOrFail(Event, { id: current.eventId });
+    const event = await getEvent(m, current.eventId);
     feeProvider = { provider: deps.providers.get(lastOpen.provider), ctx: await deps.providerContext(event, lastOpen.provider) };
   }
 
@@ -204,7 +204,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     // The paid state follows the money (pretix's _check_paid_price_change).
     const now = deps.clock.now();
     if (orderMachine.is('paid', order.status) && sums.pendingSum > 0) {
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const event = await getEvent(tx, order.eventId);
       await moveOrder(tx, order, 'unpay', { expires: newPaymentDeadline(event, now) });
     } else if (orderMachine.is('awaitingPayment', order.status) && sums.pendingSum <= 0) {
       await moveOrder(tx, order, 'pay');
@@ -240,7 +240,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     }
   }
   return {
-    order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), previousTotal: outcome.previousTotal, previousStatus: outcome.previousStatus,
+    order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), previousTotal: outcome.previousTotal, previousStatus: outcome.previousStatus,
     canceledPayments, paymentCancelFailures,
   };
 }

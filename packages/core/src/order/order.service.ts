@@ -1,13 +1,12 @@
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, money, type Money } from '../money/money';
 import { OrderPayment } from '../payment/order-payment.entity';
 import type { PaymentService } from '../payment/payment.service';
-import { OrderRefund } from '../refund/order-refund.entity';
 import type { RefundResult, RefundService } from '../refund/refund.service';
 import { changeOrder, orderChangeFingerprint, type OrderChangeInput, type OrderChangeResult } from './order-change';
 import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
+import { findOrder, getEvent, getOrder, orderExists, paymentsOf, refundsOf } from '../persistence/reads';
 import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from '../persistence/order-search';
 import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../persistence/order-sums';
 import { expireDueOrders } from '../persistence/order-expiry';
@@ -99,9 +98,9 @@ export class OrderService {
    */
   async paymentRefusal(orderId: string, opts: { owed?: boolean } = {}): Promise<PaymentRefusal | null> {
     const m = this.deps.dataSource.manager;
-    const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const order = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
-    const [event, sums] = await Promise.all([m.findOneByOrFail(Event, { id: order.eventId }), loadOrderSums(m, orderId)]);
+    const [event, sums] = await Promise.all([getEvent(m, order.eventId), loadOrderSums(m, orderId)]);
     return paymentRefusal(m, { order, event, now: this.deps.clock.now(), quota: 'read', ...(opts.owed === false ? {} : { pendingSum: sums.pendingSum }) });
   }
 
@@ -109,7 +108,7 @@ export class OrderService {
   async assertPayable(orderId: string): Promise<void> {
     const refusal = await this.paymentRefusal(orderId);
     if (refusal) {
-      const order = await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId });
+      const order = await getOrder(this.deps.dataSource.manager, orderId);
       throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: refusal.reason });
     }
   }
@@ -124,12 +123,12 @@ export class OrderService {
    */
   async markPaid(orderId: string, opts: MarkPaidOptions): Promise<MarkPaidResult> {
     const m = this.deps.dataSource.manager;
-    const current = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const current = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     orderMachine.transition(current.status, 'mark_paid');
     const owed = (await loadOrderSums(m, orderId)).pendingSum;
     if (owed > 0) {
-      const event = await m.findOneByOrFail(Event, { id: current.eventId });
+      const event = await getEvent(m, current.eventId);
       const now = this.deps.clock.now();
       // Without force, refused before a payment is booked; with force, known up front for the log.
       const refusal = await paymentRefusal(m, { order: current, event, now, quota: 'read' });
@@ -139,7 +138,7 @@ export class OrderService {
       const result = await this.payments.manualConfirm(payment.id, { actor: opts.actor, force: opts.force, info: { markedPaid: true } });
       // A second click found the payment the first one booked: nothing more to do.
       if (result.kind === 'already_confirmed') {
-        return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked: false };
+        return { order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked: false };
       }
       // The quota went between the look and the lock: the money is booked and flagged, as for a late payment.
       if (result.kind === 'quota_exceeded') throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: current.code, reason: `${result.reason}; the payment is recorded, mark it paid with force to overbook` });
@@ -149,14 +148,14 @@ export class OrderService {
           order: current, objectType: 'order', objectId: current.id, action: 'kassa.order.overbooked', actor: opts.actor, data: { reason: refusal.reason },
         }));
       }
-      const order = await m.findOneByOrFail(Order, { id: orderId });
+      const order = await getOrder(m, orderId);
       return { order, summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked };
     }
     const overbooked = await withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
       orderMachine.transition(order.status, 'mark_paid');
       if (sums.pendingSum > 0) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: order.code, reason: 'a payment changed meanwhile; reload and try again' });
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const event = await getEvent(tx, order.eventId);
       const now = this.deps.clock.now();
       // Without force the order must pass pretix's _can_be_paid, quota reserved under the lock.
       const refusal = await paymentRefusal(tx, { order, event, now, quota: opts.force ? 'read' : 'lock' });
@@ -175,7 +174,7 @@ export class OrderService {
       }
       return overbooked;
     });
-    return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: null, overbooked };
+    return { order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), payment: null, overbooked };
   }
 
   /** The control panel's order list, filterable by status, provider and the reconciliation flags. */
@@ -224,7 +223,7 @@ export class OrderService {
       assertCurrency(fee.currency);
     }
     const m = this.deps.dataSource.manager;
-    const current = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const current = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     this.assertCancelable(current, fee);
 
@@ -249,7 +248,7 @@ export class OrderService {
         // Kept paid when the payments cover the fee, otherwise pending with a new deadline.
         const covered = (await loadOrderSums(tx, orderId)).paymentRefundSum >= fee.amount;
         if (!covered) {
-          const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+          const event = await getEvent(tx, order.eventId);
           await moveOrder(tx, order, orderMachine.is('awaitingPayment', from) ? 'extend' : 'unpay', { expires: newPaymentDeadline(event, now) });
         } else if (!orderMachine.is('paid', from)) {
           await moveOrder(tx, order, 'pay');
@@ -293,7 +292,7 @@ export class OrderService {
         payload: { amount: refundRequested, currency: order.currency },
       }));
     }
-    return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), refunds, refundRequested, paymentCancelFailures };
+    return { order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), refunds, refundRequested, paymentCancelFailures };
   }
 
   private assertCancelable(order: Order, fee: Money | undefined): void {
@@ -311,11 +310,11 @@ export class OrderService {
    */
   async shredOrder(orderId: string, actor: Actor): Promise<Order> {
     const m = this.deps.dataSource.manager;
-    if (!isUuid(orderId) || !(await m.existsBy(Order, { id: orderId }))) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    if (!isUuid(orderId) || !(await orderExists(m, orderId))) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     const shred = (provider: string, info: Record<string, unknown>) =>
       this.deps.providers.has(provider) ? this.deps.providers.get(provider).shredPaymentInfo(info) : {};
-    const payments = await m.findBy(OrderPayment, { orderId });
-    const refunds = await m.findBy(OrderRefund, { orderId });
+    const payments = await paymentsOf(m, orderId);
+    const refunds = await refundsOf(m, orderId);
     const kept = new Map([...payments, ...refunds].map((row) => [row.id, shred(row.provider, row.info)]));
     return withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, orderId);

@@ -1,11 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { money, type Money } from '../money/money';
 import { assertPayable } from '../order/order-payability';
 import { Order } from '../order/order.entity';
 import type { ServiceDeps } from '../order/service-deps';
+import { findOrder, getEvent } from '../persistence/reads';
 import { hasOpenPayment, openPaymentFees, recomputeTotal, replaceOpenFee, setOrderCountry } from '../persistence/order-fees';
 import { loadOrderSums, lockOrderWithSums } from '../persistence/order-sums';
 import { findOpenPayments } from '../persistence/payment-rows';
@@ -80,10 +80,10 @@ export async function changePaymentMethod(
     throw new KassaError('VALIDATION_FAILED', { field: 'country', detail: `country must be an upper-case ISO 3166-1 alpha-2 code, got ${String(input.country)}` });
   }
   const m = deps.dataSource.manager;
-  const current = await m.findOneBy(Order, { id: orderId });
+  const current = await findOrder(m, orderId);
   if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   assertOpen(current);
-  const event = await m.findOneByOrFail(Event, { id: current.eventId });
+  const event = await getEvent(m, current.eventId);
   // Can this order still be paid (last date of payments, late payments, quota)? Asked before the
   // open attempt is abandoned, and again under the lock below (order-payability.ts).
   await assertPayable(m, { order: current, event, now: deps.clock.now(), quota: 'read' });

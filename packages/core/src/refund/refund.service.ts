@@ -1,7 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { assertSameCurrency, money, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
 import { newPaymentDeadline } from '../order/order-payability';
@@ -9,6 +8,7 @@ import { orderMachine, type OrderStatus } from '../order/order.machine';
 import type { CoreDeps } from '../order/service-deps';
 import { OrderPayment } from '../payment/order-payment.entity';
 import { paymentMachine } from '../payment/payment.machine';
+import { findOrder, findPayment, findRefund, getEvent, getOrder } from '../persistence/reads';
 import { loadOrderSums, lockOrderWithSums } from '../persistence/order-sums';
 import { findRefundablePayments, findRefundByExternalId, insertRefundRow, lastRefundId, refundedOn } from '../persistence/refund-rows';
 import { isUuid, lockOrder, lockPayment, lockRefund } from '../persistence/rows';
@@ -83,7 +83,7 @@ export class RefundService {
     if (!refundOrderActions.includes(orderAction)) {
       throw new KassaError('VALIDATION_FAILED', { field: 'orderAction', detail: `orderAction must be one of ${refundOrderActions.join(', ')}` });
     }
-    const payment = isUuid(input.paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: input.paymentId, orderId }) : null;
+    const payment = isUuid(input.paymentId) ? await findPayment(this.deps.dataSource.manager, input.paymentId, orderId) : null;
     if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${input.paymentId} of order ${orderId}` });
     const providerId = input.provider ?? payment.provider;
     const manual = providerId === MANUAL_PROVIDER;
@@ -130,7 +130,7 @@ export class RefundService {
       return { refund, orderStatus: await this.applyOrderAction(order.id, orderAction, refund, input.actor) };
     }
 
-    const event = await this.deps.dataSource.manager.findOneByOrFail(Event, { id: order.eventId });
+    const event = await getEvent(this.deps.dataSource.manager, order.eventId);
     let outcome: RefundOutcome;
     try {
       outcome = await provider.executeRefund(await this.deps.providerContext(event, providerId), { order, payment, refund });
@@ -162,16 +162,16 @@ export class RefundService {
    */
   private async applyOrderAction(orderId: string, action: RefundOrderAction, refund: OrderRefund, actor: Actor): Promise<OrderStatus> {
     if (action === 'cancel') {
-      const current = await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId });
+      const current = await getOrder(this.deps.dataSource.manager, orderId);
       if (orderMachine.is('canceled', current.status)) return current.status;
       // Canceling tells providers about open payments, which must happen outside a transaction.
       await this.orders.cancelOrder(orderId, { actor });
-      return (await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId })).status;
+      return (await getOrder(this.deps.dataSource.manager, orderId)).status;
     }
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
       if (!orderMachine.is('paid', order.status) || sums.pendingSum <= 0) return order.status;
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const event = await getEvent(tx, order.eventId);
       const expires = newPaymentDeadline(event, this.deps.clock.now());
       const from = order.status;
       await changeOrder(tx, order, 'unpay', {
@@ -206,7 +206,7 @@ export class RefundService {
     refundId: string, event: RefundEvent, opts: RefundUpdate,
     alreadyThere: (r: OrderRefund) => boolean, data: Record<string, unknown> = {},
   ): Promise<OrderRefund> {
-    const found = isUuid(refundId) ? await this.deps.dataSource.manager.findOneBy(OrderRefund, { id: refundId }) : null;
+    const found = isUuid(refundId) ? await findRefund(this.deps.dataSource.manager, refundId) : null;
     if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
     return withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, found.orderId);
@@ -235,7 +235,7 @@ export class RefundService {
     paymentId: string, input: { amount?: Money; externalId?: string; info?: Record<string, unknown>; comment?: string; actor?: Actor } = {},
   ): Promise<{ refund: OrderRefund; created: boolean }> {
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
-    const payment = isUuid(paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: paymentId }) : null;
+    const payment = isUuid(paymentId) ? await findPayment(this.deps.dataSource.manager, paymentId) : null;
     if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
     const actor = input.actor ?? { type: 'provider', id: payment.provider };
     return withTransaction(this.deps.dataSource, async (tx) => {
@@ -276,7 +276,7 @@ export class RefundService {
    * ("cancel"), or set back to pending with a new expiry unless it is still fully paid ("pending").
    */
   async processExternalRefund(refundId: string, input: { action: 'cancel' | 'pending'; actor: Actor }): Promise<OrderRefund> {
-    const found = isUuid(refundId) ? await this.deps.dataSource.manager.findOneBy(OrderRefund, { id: refundId }) : null;
+    const found = isUuid(refundId) ? await findRefund(this.deps.dataSource.manager, refundId) : null;
     if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
     if (input.action !== 'cancel' && input.action !== 'pending') throw new KassaError('VALIDATION_FAILED', { detail: `action must be cancel or pending, got ${String(input.action)}` });
     const { refund, order } = await withTransaction(this.deps.dataSource, async (tx) => {
@@ -301,7 +301,7 @@ export class RefundService {
   private async reopen(tx: EntityManager, order: Order, actor: Actor): Promise<void> {
     const sums = await loadOrderSums(tx, order.id);
     if (orderMachine.is('canceled', order.status) || (orderMachine.is('paid', order.status) && sums.pendingSum <= 0)) return;
-    const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+    const event = await getEvent(tx, order.eventId);
     const expires = newPaymentDeadline(event, this.deps.clock.now());
     const from = order.status;
     // A pending order gets a new deadline (extend); a paid or expired one goes back to pending (unpay).
@@ -314,7 +314,7 @@ export class RefundService {
   async proposeRefunds(orderId: string, amount: Money): Promise<{ proposals: { payment: OrderPayment; amount: Money }[]; uncovered: number }> {
     assertPositiveMoney(amount, 'amount');
     const m = this.deps.dataSource.manager;
-    const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const order = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     assertSameCurrency(amount.currency, order.currency);
     const payments = await findRefundablePayments(m, orderId);
