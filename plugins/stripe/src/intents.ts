@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import { toStripeAmount } from './amount';
 import type { StripeSettings } from './settings-schema';
 import { idempotencyKeys } from './stripe-client';
+import { intentVerdict } from './status-map';
 
 /*
  * The Stripe calls that move (or reserve) money, each with an idempotency key derived from our
@@ -69,7 +70,8 @@ export async function captureIntent(stripe: Stripe, payment: { id: string; curre
  */
 export async function cancelIntent(stripe: Stripe, payment: { id: string }, intentId: string, reason: 'abandoned' | 'requested_by_customer'): Promise<Stripe.PaymentIntent> {
   const pi = await retrieveIntent(stripe, intentId);
-  if (pi.status === 'canceled') return pi;
+  // Already canceled at Stripe (Stripe's own status, read through the one status table).
+  if (intentVerdict(pi).kind === 'canceled') return pi;
   if (pi.status !== 'requires_capture' && !OPEN_INTENT_STATES.includes(pi.status)) {
     throw stripeError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `the payment is ${pi.status} at Stripe and cannot be canceled` });
   }

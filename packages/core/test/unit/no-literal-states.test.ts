@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { orderStates, paymentStates, refundStates } from '@kassa/core';
+import { orderStates, paymentStates, refundStates } from '@kassa/core/host';
 
 /*
  * Keeps literal status checks out: code asks the machines' named sets (`orderMachine.is('paid', s)`,
