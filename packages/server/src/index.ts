@@ -4,3 +4,5 @@ export type { AppDeps, ServerConfig } from './deps';
 export { shopMigrations } from './shop';
 export { hashPassword, verifyPassword, type HashOptions } from './auth/password';
 export { startKassa, composeKassa, bundledPlugins, type StartKassaOptions, type RunningKassa, type KassaComposition } from './bootstrap';
+/** Deletes expired http sessions (the server's table); the jobs maintenance task calls it through the host. */
+export { purgeExpiredSessions } from './infra/session-store';

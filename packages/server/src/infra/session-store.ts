@@ -39,3 +39,15 @@ export class PgSessionStore {
     queryPrepared(this.dataSource.manager, destroySql, [sessionId]).then(() => callback(), (err: unknown) => callback(err));
   }
 }
+
+/**
+ * Deletes expired sessions (the jobs package's maintenance task calls it through the host's
+ * maintenance hook) and returns how many went. A database without the server's migrations (a
+ * worker-only test harness) has no sessions to purge.
+ */
+export async function purgeExpiredSessions(dataSource: DataSource, now: Date): Promise<number> {
+  const [exists]: { t: string | null }[] = await dataSource.query(`SELECT to_regclass('http_session')::text AS t`);
+  if (!exists?.t) return 0;
+  const [, count]: [unknown, number] = await dataSource.query('DELETE FROM http_session WHERE expires_at < $1', [now]);
+  return count;
+}
