@@ -24,7 +24,8 @@ export interface OrderDetail {
   positions: (OrderPosition & { productName: string })[];
   fees: OrderFee[];
   payments: PaymentRow[];
-  refunds: (OrderRefund & { label: string })[];
+  /** With what the organizer may do with each refund, asked of the refund machine. */
+  refunds: (OrderRefund & { label: string; canProcess: boolean; canRetry: boolean; canMarkDone: boolean })[];
   log: LogEntry[];
 }
 
@@ -72,6 +73,12 @@ export async function loadOrderDetail(deps: AppDeps, reads: OrderReadStore, orde
     order, event, summary, fees, log,
     positions: positions.map((p) => Object.assign(p, { productName: productName.get(p.productId) ?? '—' })),
     payments: paymentRows,
-    refunds: refunds.map((r) => Object.assign(r, { label: `${order.code}-R-${r.localId}` })),
+    refunds: refunds.map((r) => Object.assign(r, {
+      label: `${order.code}-R-${r.localId}`,
+      canProcess: refundMachine.is('awaitingDecision', r.state),
+      canRetry: refundMachine.is('retryable', r.state),
+      // Only a manual refund is marked done by hand; a provider's reports its own outcome.
+      canMarkDone: r.provider === 'manual' && refundMachine.can(r.state, 'done'),
+    })),
   };
 }

@@ -56,7 +56,7 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
     const params = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'page' && v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
     const pages = Math.max(1, Math.ceil(result.total / pageSize));
     return renderPage(req, reply, 'orders', {
-      title: 'Orders', section: 'orders', result, query: q, events, pages,
+      title: 'Orders', section: 'orders', result, query: q, events, pages, statuses: orderStates,
       providers: deps.providers.list().map((p) => ({ id: p.identifier, name: p.verboseName })),
       pageLink: (n: number) => `/control/orders?${new URLSearchParams([...params, ['page', String(n)]]).toString()}`,
     });
@@ -72,6 +72,13 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
     // the first action sent from this page uses it, the page shown after it brings a new one.
     const actionKey = await deps.core.actionKeys.issue({ organizerId: order.organizerId, orderId: order.id });
     const lastKnownRefundId = detail.refunds.at(-1)?.id ?? '';
-    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal, actionKey, lastKnownRefundId });
+    // What the order's state allows, asked of the order machine (the template compares no states).
+    const can = {
+      change: orderMachine.is('changeable', order.status), extend: orderMachine.can(order.status, 'extend'),
+      markPaid: orderMachine.can(order.status, 'mark_paid'), cancel: orderMachine.can(order.status, 'cancel'),
+      // An expired order is revived by an extension, which checks quota unless forced.
+      revive: orderMachine.is('expired', order.status),
+    };
+    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal, actionKey, lastKnownRefundId, can });
   });
 };

@@ -98,6 +98,7 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
     order: {
       code: order.code,
       status: order.status,
+      awaitingPayment: orderMachine.is('awaitingPayment', order.status),
       statusLabel: sums.isPendingWithFullPayment ? 'Paid, awaiting confirmation' : statusLabels[order.status],
       ...explain(order, sums, event, payments, fmt, shop.deps.clock.now()),
       total: fmt(order.total),
