@@ -1,4 +1,4 @@
-import { KassaError, type DataSource } from '@kassa/core/host';
+import { KassaError, organizersOfEmails, organizersOfOrders, organizersOfOutboxEvents, type DataSource } from '@kassa/core/host';
 import type { Job, Queue } from 'bullmq';
 import { queueNames, type QueueKey } from './queues';
 
@@ -37,6 +37,9 @@ export interface FailedJobsQuery {
   viewer?: JobViewer;
 }
 
+/** BullMQ's own name for the state of a job that used up its attempts (not one of Kassa's states). */
+const BULLMQ_FAILED = 'failed' as const;
+
 /** Failed jobs read per call to the backend while looking for a viewer's own. */
 const PAGE = 200;
 /** How deep a viewer's list looks into each queue's failures: other organizers' failures cannot make it scan forever. */
@@ -70,8 +73,8 @@ export async function retryJob(queues: Readonly<Record<QueueKey, Queue>>, ds: Da
   const [scoped] = job ? await withScopes(ds, key, [job]) : [];
   if (!job || !scoped || (viewer && !maySee(viewer, scoped))) throw new KassaError('NOT_FOUND', { entity: `Job ${id} in queue ${queue}` });
   const state = await job.getState();
-  if (state !== 'failed') throw new KassaError('JOB_NOT_FAILED', { id, queue, state });
-  await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+  if (state !== BULLMQ_FAILED) throw new KassaError('JOB_NOT_FAILED', { id, queue, state });
+  await job.retry(BULLMQ_FAILED, { resetAttemptsMade: true, resetAttemptsStarted: true });
 }
 
 function maySee(viewer: JobViewer, job: FailedJob): boolean {
@@ -100,25 +103,15 @@ async function ownersOf(ds: DataSource, queue: QueueKey, data: readonly Record<s
   // action-required check): it belongs to that event's organizer, read below like an event job.
   if (queue === 'maintenance' && !data.some((d) => str(d.eventId))) return data.map(() => null);
   if (queue === 'emails') {
-    const ids = uniq(data.map((d) => str(d.emailId)));
-    const rows: { id: string; organizer: string | null }[] = ids.length
-      ? await ds.query('SELECT id::text AS id, organizer_id::text AS organizer FROM email_message WHERE id::text = ANY($1::text[])', [ids]) : [];
-    const byId = new Map(rows.map((r) => [r.id, r.organizer]));
+    const byId = await organizersOfEmails(ds, uniq(data.map((d) => str(d.emailId))));
     return data.map((d) => byId.get(str(d.emailId) ?? '') ?? null);
   }
   // events (and maintenance jobs naming one): the outbox row names its organizer (or its order
   // does); a job whose row is gone falls back to the order it names; a job naming neither is the
   // instance's.
   const eventIds = uniq(data.map((d) => str(d.eventId)).filter((id): id is string => id !== null && /^\d{1,18}$/.test(id)));
-  const orderIds = uniq(data.map((d) => str(d.orderId)));
-  const eventRows: { id: string; organizer: string | null }[] = eventIds.length
-    ? await ds.query(
-      `SELECT e.id::text AS id, COALESCE(e.organizer_id, o.organizer_id)::text AS organizer
-         FROM outbox_event e LEFT JOIN kassa_order o ON o.id = e.order_id WHERE e.id = ANY($1::bigint[])`, [eventIds]) : [];
-  const orderRows: { id: string; organizer: string }[] = orderIds.length
-    ? await ds.query('SELECT id::text AS id, organizer_id::text AS organizer FROM kassa_order WHERE id::text = ANY($1::text[])', [orderIds]) : [];
-  const byEvent = new Map(eventRows.map((r) => [r.id, r.organizer]));
-  const byOrder = new Map(orderRows.map((r) => [r.id, r.organizer]));
+  const byEvent = await organizersOfOutboxEvents(ds, eventIds);
+  const byOrder = await organizersOfOrders(ds, uniq(data.map((d) => str(d.orderId))));
   return data.map((d) => byEvent.get(str(d.eventId) ?? '') ?? byOrder.get(str(d.orderId) ?? '') ?? null);
 }
 

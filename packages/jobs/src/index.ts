@@ -14,3 +14,4 @@ export { type FailedJob, type FailedJobsQuery, type JobViewer } from './failed-j
 export { listStoredEmails, getStoredEmail, type StoredEmailQuery, type StoredEmailSummary } from './emails/stored-emails';
 export { EmailRenderer, emailTemplateNames, emailLocales, emailLocale, type EmailTemplateName, type RenderedEmail } from './emails/email-templates';
 export { pluginJobId, type PluginHost, type PluginEventPayload } from './plugin-jobs';
+export { type MaintenanceTask, type MaintenanceTaskContext } from './maintenance-task';

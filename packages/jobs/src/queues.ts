@@ -8,7 +8,7 @@ export const queueNames = {
   events: 'kassa-events',
   /** One job per stored email that has to go out over SMTP. */
   emails: 'kassa-emails',
-  /** Periodic work (job schedulers): expiry, reminders, session purge; and the delayed action-required email. */
+  /** Periodic work (job schedulers): expiry, reminders, the host's maintenance tasks; and the delayed action-required email. */
   maintenance: 'kassa-maintenance',
   /** Plugins' jobs: enqueued by the plugin (e.g. a webhook's processing) or by their schedulers. */
   plugins: 'kassa-plugins',
@@ -60,7 +60,6 @@ export interface QueuePayloads {
   maintenance: {
     'expire-orders': MaintenancePayload;
     'send-payment-reminders': MaintenancePayload;
-    'purge-sessions': MaintenancePayload;
     'send-action-required-email': ActionRequiredCheckPayload;
   };
   plugins: { 'plugin-job': PluginJobPayload };
@@ -80,10 +79,9 @@ export const jobIds = {
   actionRequiredCheck: (eventId: string): string => `action-required-${eventId}`,
 };
 
-/** Scheduler ids of the built-in periodic jobs. */
+/** Scheduler ids of the built-in periodic jobs (a host's maintenance task is scheduled under its name). */
 export const schedulerIds = {
   expireOrders: 'expire-orders',
   paymentReminders: 'send-payment-reminders',
-  purgeSessions: 'purge-sessions',
   plugin: (plugin: string, job: string): string => `plugin-${plugin}-${job}`,
 };

@@ -7,6 +7,7 @@ import { emailHandlers } from './emails/email-handlers';
 import { EmailOutbox } from './emails/email-outbox';
 import { EmailRenderer } from './emails/email-templates';
 import { createSmtpMailer, type Mailer } from './emails/mailer';
+import { assertMaintenanceTasks, type MaintenanceTask } from './maintenance-task';
 import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery, type JobViewer } from './failed-jobs';
 import { assertHandlers, type EventHandler } from './outbox/event-handler';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -18,7 +19,7 @@ import { sendEmailProcessor } from './processors/send-email';
 import { jobIds, queueNames, type PluginJobPayload, type QueueKey } from './queues';
 import { SchedulerWatcher } from './scheduler-watcher';
 import { defaultJobOptions } from './retry-policy';
-import { builtinSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
+import { maintenanceSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
 
 export interface JobsRuntimeOptions {
   dataSource: DataSource;
@@ -35,6 +36,11 @@ export interface JobsRuntimeOptions {
   handlers?: readonly EventHandler[];
   /** Leave out the built-in email handlers (benchmarks, tests of the machinery itself). */
   withoutEmailHandlers?: boolean;
+  /**
+   * The host's periodic work on its own tables (the server's session purge), run by the
+   * maintenance queue on a scheduler of its own; jobs never sees the tables.
+   */
+  maintenance?: readonly MaintenanceTask[];
 }
 
 export interface StartOptions {
@@ -84,6 +90,8 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const logger = opts.logger ?? consoleLogger;
   // Checked before anything is opened, so a bad plugin fails the boot without leaking connections.
   const pluginJobs = interpretPluginJobs(opts.plugins ?? []);
+  const maintenanceTasks = opts.maintenance ?? [];
+  assertMaintenanceTasks(maintenanceTasks);
   if (pluginJobs.length > 0 && !opts.pluginHost) {
     throw new KassaError('CONFIG_INVALID', { detail: `plugin jobs (${pluginJobs.map((j) => j.key).join(', ')}) need the jobs runtime's pluginHost option` });
   }
@@ -127,7 +135,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const workers: Worker[] = [];
   let started = false;
   const schedules = [
-    { queue: queues.maintenance, entries: builtinSchedule({ withExpiry: context.services !== null }) },
+    { queue: queues.maintenance, entries: maintenanceSchedule({ withExpiry: context.services !== null, tasks: maintenanceTasks }) },
     { queue: queues.plugins, entries: pluginSchedule(pluginJobs) },
   ];
   const watcher = new SchedulerWatcher(backend, schedules, logger, config.worker.schedulerCheckMs);
@@ -146,7 +154,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       if (startOpts.workers ?? true) {
         workers.push(
           backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers, relay) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
-          backend.createWorker(queueNames.maintenance, maintenanceProcessor(context) as never, { ...workerOptions, concurrency: 2 }),
+          backend.createWorker(queueNames.maintenance, maintenanceProcessor(context, maintenanceTasks) as never, { ...workerOptions, concurrency: 2 }),
         );
         if (pluginJobs.length > 0) {
           workers.push(backend.createWorker(queueNames.plugins, runPluginJobProcessor(pluginJobs, runtimeFor) as never, { ...workerOptions, concurrency: 4 }));

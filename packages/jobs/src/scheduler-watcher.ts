@@ -6,7 +6,7 @@ import { ensureSchedulers, type ScheduleEntry } from './schedulers';
 /**
  * Keeps a worker's job schedulers in place while it runs. A Redis restarted without persistence
  * comes back empty, schedulers included, and nothing in BullMQ re-creates them: expiry, reminders,
- * session purge and the plugins' periodic jobs would stop until the worker restarted. So the
+ * the host's maintenance tasks and the plugins' periodic jobs would stop until the worker restarted. So the
  * schedulers are checked (and the missing ones re-created) each time a queue's connection becomes
  * ready again, and every `intervalMs` besides, for what no reconnect announces (a FLUSHALL, a
  * failover to an empty replica).

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { MaintenanceTask } from './maintenance-task';
 import type { RegisteredPluginJob } from './plugin-jobs';
 import { schedulerIds, type JobName, type MaintenancePayload, type PluginJobPayload } from './queues';
 
@@ -6,16 +7,20 @@ import { schedulerIds, type JobName, type MaintenancePayload, type PluginJobPayl
 export interface ScheduleEntry {
   id: string;
   repeat: { every: number } | { pattern: string };
-  name: JobName<'maintenance'> | JobName<'plugins'>;
+  /** A built-in job's name, or a host maintenance task's. */
+  name: JobName<'maintenance'> | JobName<'plugins'> | MaintenanceTask['name'];
   data: MaintenancePayload | PluginJobPayload;
   attempts?: number;
 }
 
-/** The built-in periodic jobs. Expiry needs core's services, so it is left out without them. */
-export function builtinSchedule(opts: { withExpiry: boolean }): ScheduleEntry[] {
+/**
+ * The maintenance queue's periodic jobs: the built-in ones and the host's tasks. Expiry needs
+ * core's services, so it is left out without them.
+ */
+export function maintenanceSchedule(opts: { withExpiry: boolean; tasks: readonly MaintenanceTask[] }): ScheduleEntry[] {
   const entries: ScheduleEntry[] = [
     { id: schedulerIds.paymentReminders, repeat: { every: 3_600_000 }, name: 'send-payment-reminders', data: {} },
-    { id: schedulerIds.purgeSessions, repeat: { every: 3_600_000 }, name: 'purge-sessions', data: {} },
+    ...opts.tasks.map((t): ScheduleEntry => ({ id: t.name, repeat: { every: t.everyMs }, name: t.name, data: {} })),
   ];
   if (opts.withExpiry) entries.unshift({ id: schedulerIds.expireOrders, repeat: { every: 60_000 }, name: 'expire-orders', data: {} });
   return entries;
@@ -44,7 +49,7 @@ export async function upsertSchedulers(queue: Queue, entries: readonly ScheduleE
 
 /**
  * Re-creates the schedulers that are missing and returns their ids. A Redis restarted without
- * persistence comes back empty: without this, expiry, reminders, purge and the plugins' periodic
+ * persistence comes back empty: without this, expiry, reminders, the host's tasks and the plugins' periodic
  * jobs would stop until the worker restarted. Only missing ones are upserted: an existing
  * scheduler and its next run are left as they are, so a periodic check costs one read each.
  */

@@ -11,6 +11,7 @@
 import { createDataSource, KassaError, type DataSource, type EntityClass, type Plugin } from '@kassa/core/host';
 import { loadJobsConfig } from './config';
 import { consoleLogger, type JobsLogger, type JobsServices } from './context';
+import type { MaintenanceTask } from './maintenance-task';
 import type { PluginHost } from './plugin-jobs';
 import { createJobsRuntime, type JobsRuntime } from './runtime';
 import { stopOnSignals } from './shutdown';
@@ -27,6 +28,8 @@ export interface WorkerMainOptions {
   services?: JobsServices | null;
   /** Plugins' entities, when this file opens the data source itself. */
   entities?: EntityClass[];
+  /** The host's periodic work on its own tables (the server's session purge). */
+  maintenance?: readonly MaintenanceTask[];
   /** Called after the runtime stopped, e.g. to close the host's composition. */
   onStop?: () => Promise<void>;
   logger?: JobsLogger;
@@ -43,6 +46,7 @@ export async function runWorker(opts: WorkerMainOptions = {}): Promise<JobsRunti
   const dataSource = opts.dataSource ?? ownDataSource!;
   const runtime = await createJobsRuntime({
     dataSource, config, logger, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null,
+    maintenance: opts.maintenance,
   });
   // Installed before start: a job can begin before start() returns, and a SIGTERM in that window
   // must stop gracefully too, not kill the process under it.

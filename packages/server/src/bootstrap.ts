@@ -16,6 +16,7 @@ import { buildApp } from './app';
 import { startupWarnings } from './infra/trusted-proxies';
 import { seedDemo, type DemoLogin } from './seed/demo-seed';
 import { shopMigrations } from './shop';
+import { sessionPurgeTask } from './infra/session-store';
 
 /** The plugins this distribution ships with; main.ts, the worker and the e2e test load the same list. */
 export const bundledPlugins: readonly Plugin[] = [stripePlugin];
@@ -144,7 +145,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     const jobsLogger = opts.jobsLogger ?? consoleLogger;
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
-      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: jobsLogger,
+      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: jobsLogger, maintenance: [sessionPurgeTask(kassa.dataSource)],
     });
     closers.push(() => jobs.stop());
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.
@@ -226,6 +227,10 @@ async function registerEmbeddedWebhook(kassa: KassaComposition, log: JobsLogger)
     log.warn('embedded Stripe: webhook endpoint not created, payments are polled instead', { error: err instanceof Error ? err.message : String(err) });
   }
 }
+
+// The server's hourly session purge, contributed to the jobs runtime as a maintenance task
+// (re-exported for worker.ts until the composition moves to packages/app).
+export { sessionPurgeTask };
 
 /** The environment the jobs config reads, rebuilt from the validated config (a test passes no process env). */
 function envOf(config: AppConfig): NodeJS.ProcessEnv {

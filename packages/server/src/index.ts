@@ -5,4 +5,4 @@ export { shopMigrations } from './shop';
 export { hashPassword, verifyPassword, type HashOptions } from './auth/password';
 export { startKassa, composeKassa, bundledPlugins, type StartKassaOptions, type RunningKassa, type KassaComposition } from './bootstrap';
 /** Deletes expired http sessions (the server's table); the jobs maintenance task calls it through the host. */
-export { purgeExpiredSessions } from './infra/session-store';
+export { purgeExpiredSessions, sessionPurgeTask } from './infra/session-store';

@@ -1,6 +1,6 @@
 import { KassaError, loadConfig } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
-import { composeKassa } from './bootstrap';
+import { composeKassa, sessionPurgeTask } from './bootstrap';
 
 /**
  * The separate worker beside a server on DATABASE_URL (`pnpm worker`): the same composition as the
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     await runWorker({
       dataSource: kassa.dataSource, plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, services: kassa.core,
       onStop: () => kassa.close(), logger: consoleLogger,
+      maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see sessionPurgeTask in bootstrap.ts
     });
   } catch (err) {
     await kassa.close();

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@kassa/core/host';
+import { claimOutboxEffect, loadOutboxEvent, loadPaymentAndOrderState, orderMachine, paymentMachine, type EntityManager } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
 import { loadMailContext, paymentAmount, str } from './mail-context';
@@ -35,21 +35,15 @@ export function actionRequiredHandler(): EventHandler {
 
 /**
  * The delayed look, once per event (effects ledger): writes the email if the payment still waits
- * for the buyer: the attempt is still `created` (not confirmed, failed, canceled or processing)
- * and its order still pending. Returns whether it wrote one.
+ * for the buyer: the attempt is still in the payment machine's `executable` set (no money moved:
+ * not confirmed, failed, canceled or processing) and its order still `awaitingPayment`. Returns
+ * whether it wrote one.
  */
 export async function writeActionRequiredIfStillNeeded(ctx: JobsContext, eventId: string): Promise<'sent' | 'not-needed' | 'done-before'> {
   const outcome = await ctx.dataSource.transaction(async (tx) => {
-    const events: { id: string; topic: string; organizer_id: string | null; order_id: string | null; payload: Record<string, unknown>; created_at: Date }[] =
-      await tx.query(`SELECT id::text AS id, topic, organizer_id, order_id, payload, created_at FROM outbox_event WHERE id = $1`, [eventId]);
-    const row = events[0];
-    if (!row || row.topic !== 'payment.action_required') return 'not-needed' as const;
-    const claimed: unknown[] = await tx.query(
-      `INSERT INTO outbox_effect (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-      [actionRequiredDelayedEffect, eventId],
-    );
-    if (claimed.length === 0) return 'done-before' as const;
-    const event: RelayedEvent = { id: row.id, topic: row.topic, organizerId: row.organizer_id, orderId: row.order_id, payload: row.payload, createdAt: row.created_at };
+    const event: RelayedEvent | null = await loadOutboxEvent(tx, eventId);
+    if (!event || event.topic !== 'payment.action_required') return 'not-needed' as const;
+    if (!(await claimOutboxEffect(tx, actionRequiredDelayedEffect, eventId))) return 'done-before' as const;
     return (await writeActionRequiredEmail(tx, event, ctx, true)) ? 'sent' as const : 'not-needed' as const;
   });
   if (outcome === 'sent') await ctx.emails.dispatchForEvent(eventId);
@@ -60,11 +54,9 @@ async function writeActionRequiredEmail(tx: EntityManager, event: RelayedEvent, 
   const paymentId = str(event.payload.paymentId);
   if (onlyIfWaiting) {
     if (!paymentId || !event.orderId) return false;
-    const rows: { state: string; status: string }[] = await tx.query(
-      `SELECT p.state, o.status FROM order_payment p JOIN kassa_order o ON o.id = p.order_id WHERE p.id = $1 AND o.id = $2`,
-      [paymentId, event.orderId],
-    );
-    if (rows[0]?.state !== 'created' || rows[0].status !== 'pending') return false;
+    // Still waiting for the buyer: no money has moved on the attempt, and its order still awaits payment.
+    const states = await loadPaymentAndOrderState(tx, paymentId, event.orderId);
+    if (!states || !paymentMachine.is('executable', states.paymentState) || !orderMachine.is('awaitingPayment', states.orderStatus)) return false;
   }
   const mail = await loadMailContext(tx, event, ctx);
   if (!mail?.order.email) return false;
@@ -78,7 +70,7 @@ async function writeActionRequiredEmail(tx: EntityManager, event: RelayedEvent, 
   // One per payment attempt: a buyer who retried the step twice still gets one email.
   const id = await ctx.emails.write(tx, {
     dedupKey: `payment-action-required:${paymentId ?? event.id}:${mail.order.email}`,
-    organizerId: mail.order.organizer_id, orderId: mail.order.id, causeEventId: event.id,
+    organizerId: mail.order.organizerId, orderId: mail.order.id, causeEventId: event.id,
     template: 'payment-action-required', to: mail.order.email, rendered,
   });
   return id !== null;

@@ -1,9 +1,9 @@
-import type { EntityManager } from '@kassa/core/host';
+import { orderMachine, type EntityManager } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
 import { actionRequiredHandler } from './action-required-email';
 import type { EmailTemplateName } from './email-templates';
-import { amountFromPayload, loadMailContext, loadRefund, minorFromPayload, paymentAmount, str, type MailContext } from './mail-context';
+import { amountFromPayload, loadMailContext, loadRefund, minorFromPayload, orderStatusIn, paymentAmount, str, type MailContext } from './mail-context';
 import { organizerNotificationHandlers } from './organizer-notifications';
 
 export { loadOrderMail } from './mail-context';
@@ -18,7 +18,7 @@ interface BuyerEmailSpec {
 const buyerEmails: BuyerEmailSpec[] = [
   {
     topic: 'order.placed', template: 'order-placed',
-    model: async (_tx, _e, m) => ({ pending: m.order.status === 'pending' }),
+    model: async (_tx, _e, m) => ({ pending: orderMachine.is('awaitingPayment', m.order.status) }),
   },
   {
     topic: 'payment.failed', template: 'payment-failed',
@@ -26,7 +26,7 @@ const buyerEmails: BuyerEmailSpec[] = [
       // pretix's fail(): not for an attempt abandoned before it failed (canceled with its order),
       // nor once the order no longer waits for money (paid, canceled, expired), whether it did so
       // when the payment failed (notifyBuyer, decided by core) or does by now.
-      if (e.payload.notifyBuyer === false || m.order.status !== 'pending') return null;
+      if (e.payload.notifyBuyer === false || !orderMachine.is('awaitingPayment', m.order.status)) return null;
       return {
         amount: await paymentAmount(tx, e, m),
         reason: str(e.payload.reason) ?? str(e.payload.message) ?? null,
@@ -73,7 +73,7 @@ const buyerEmails: BuyerEmailSpec[] = [
       return {
         cancellationFee: fee > 0 ? m.amount(fee) : null,
         // A fee the payments do not cover leaves the order pending: the buyer still owes it.
-        feeDue: fee > 0 && e.payload.to === 'pending',
+        feeDue: fee > 0 && orderStatusIn('awaitingPayment', e.payload.to),
         refundAmount: refund > 0 ? m.amount(refund) : null,
         autoRefund: e.payload.autoRefund === true,
       };
@@ -99,7 +99,7 @@ export function emailHandlers(): EventHandler[] {
       const rendered = ctx.emails.renderer.render(spec.template, mail.locale, { ...mail.base, ...extra });
       await ctx.emails.write(tx, {
         dedupKey: `${spec.template}:${event.id}:${mail.order.email}`,
-        organizerId: mail.order.organizer_id, orderId: mail.order.id, causeEventId: event.id,
+        organizerId: mail.order.organizerId, orderId: mail.order.id, causeEventId: event.id,
         template: spec.template, to: mail.order.email, rendered,
       });
     },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager, EmailTransport } from '@kassa/core/host';
+import { insertEmailMessage, unsentSmtpEmailsOfEvent, type DataSource, type EntityManager, type EmailTransport } from '@kassa/core/host';
 import type { ActionRequiredCheckPayload } from '../queues';
 import type { EmailRenderer, EmailTemplateName, RenderedEmail } from './email-templates';
 
@@ -38,27 +38,18 @@ export class EmailOutbox {
 
   /** Stores the email unless one with the same dedup key exists; returns the new id or null. */
   async write(tx: EntityManager, draft: EmailDraft): Promise<string | null> {
-    const rows: { id: string }[] = await tx.query(
-      `INSERT INTO email_message
-         (dedup_key, organizer_id, order_id, cause_event_id, template, locale, recipient, subject, body_text, body_html, message_id, transport)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
-      [
-        draft.dedupKey, draft.organizerId, draft.orderId, draft.causeEventId, draft.template, draft.rendered.locale,
-        draft.to, draft.rendered.subject, draft.rendered.text, draft.rendered.html, this.messageId(draft.dedupKey), this.transport,
-      ],
-    );
-    return rows[0]?.id ?? null;
+    return insertEmailMessage(tx, {
+      dedupKey: draft.dedupKey, organizerId: draft.organizerId, orderId: draft.orderId, causeEventId: draft.causeEventId,
+      template: draft.template, locale: draft.rendered.locale, recipient: draft.to, subject: draft.rendered.subject,
+      bodyText: draft.rendered.text, bodyHtml: draft.rendered.html, messageId: this.messageId(draft.dedupKey), transport: this.transport,
+    });
   }
 
   /** After commit: queues every unsent SMTP email written for this outbox event (again, harmlessly, on redelivery). */
   async dispatchForEvent(eventId: string): Promise<void> {
     if (this.transport !== 'smtp') return;
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM email_message WHERE cause_event_id = $1 AND transport = 'smtp' AND sent_at IS NULL ORDER BY created_at, id`,
-      [eventId],
-    );
-    if (rows.length > 0) await this.enqueueSend(rows.map((r) => r.id));
+    const ids = await unsentSmtpEmailsOfEvent(this.dataSource, eventId);
+    if (ids.length > 0) await this.enqueueSend(ids);
   }
 
   async dispatch(emailIds: string[]): Promise<void> {

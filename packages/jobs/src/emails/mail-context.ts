@@ -1,26 +1,12 @@
-import { formatMoney, money, type EntityManager } from '@kassa/core/host';
+import {
+  controlOrderUrl, formatMoney, loadOrderMailRow, loadPaymentAmount, loadRefundForMail, money, orderMachine, orderPageUrl, orderStates,
+  type EntityManager, type OrderMailRow, type OrderSet, type OrderStatus,
+} from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import type { RelayedEvent } from '../outbox/event-handler';
 import { emailLocale, type EmailViewModel } from './email-templates';
-import { controlOrderUrl, orderUrl } from './links';
 
-export interface OrderMailRow {
-  id: string;
-  organizer_id: string;
-  code: string;
-  secret: string;
-  email: string | null;
-  locale: string;
-  total: string;
-  currency: string;
-  status: string;
-  expires: Date;
-  event_name: string;
-  event_slug: string;
-  timezone: string;
-  organizer_name: string;
-  organizer_slug: string;
-}
+export type { OrderMailRow } from '@kassa/core/host';
 
 export interface MailContext {
   order: OrderMailRow;
@@ -33,27 +19,19 @@ export interface MailContext {
 
 /** The order, event and organizer an email talks about, with formatters for its locale. */
 export async function loadOrderMail(tx: EntityManager, orderId: string, ctx: JobsContext): Promise<MailContext | null> {
-  const rows: (OrderMailRow & { event_locale: string })[] = await tx.query(
-    `SELECT o.id, o.organizer_id, o.code, o.secret, o.email, o.locale, o.total::text AS total, o.currency, o.status, o.expires,
-            e.name AS event_name, e.slug AS event_slug, e.timezone, e.locale AS event_locale,
-            g.name AS organizer_name, g.slug AS organizer_slug
-       FROM kassa_order o JOIN event e ON e.id = o.event_id JOIN organizer g ON g.id = o.organizer_id
-      WHERE o.id = $1`,
-    [orderId],
-  );
-  const order = rows[0];
+  const order = await loadOrderMailRow(tx, orderId);
   if (!order) return null;
   const locale = emailLocale(order.locale);
   const amount = (minor: number | string, currency = order.currency) => formatMoney(money(Number(minor), currency.trim()), locale);
   const base: EmailViewModel = {
-    organizerName: order.organizer_name,
-    eventName: order.event_name,
+    organizerName: order.organizerName,
+    eventName: order.eventName,
     orderCode: order.code,
-    orderUrl: orderUrl(ctx.config.publicUrl, { organizerSlug: order.organizer_slug, eventSlug: order.event_slug, code: order.code, secret: order.secret }),
+    orderUrl: orderPageUrl(ctx.config.publicUrl, { organizerSlug: order.organizerSlug, eventSlug: order.eventSlug, code: order.code, secret: order.secret }),
     total: amount(order.total),
     expires: new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: order.timezone }).format(order.expires),
   };
-  return { order, base, locale, amount, eventLocale: order.event_locale };
+  return { order, base, locale, amount, eventLocale: order.eventLocale };
 }
 
 export async function loadMailContext(tx: EntityManager, event: RelayedEvent, ctx: JobsContext): Promise<MailContext | null> {
@@ -65,15 +43,14 @@ export async function loadMailContext(tx: EntityManager, event: RelayedEvent, ct
 
 /** The order's page in the control panel (organizer mails link there). */
 export function controlUrlOf(mail: MailContext, ctx: JobsContext): string {
-  return controlOrderUrl(ctx.config.publicUrl, { organizerSlug: mail.order.organizer_slug, eventSlug: mail.order.event_slug, code: mail.order.code });
+  return controlOrderUrl(ctx.config.publicUrl, { organizerSlug: mail.order.organizerSlug, eventSlug: mail.order.eventSlug, code: mail.order.code });
 }
 
 export async function paymentAmount(tx: EntityManager, e: RelayedEvent, m: MailContext): Promise<string> {
   const paymentId = str(e.payload.paymentId);
   if (paymentId) {
-    const rows: { amount: string; currency: string }[] = await tx.query(
-      `SELECT amount::text AS amount, currency FROM order_payment WHERE id = $1 AND order_id = $2`, [paymentId, m.order.id]);
-    if (rows[0]) return m.amount(rows[0].amount, rows[0].currency);
+    const payment = await loadPaymentAmount(tx, paymentId, m.order.id);
+    if (payment) return m.amount(payment.amount, payment.currency);
   }
   return amountFromPayload(e, m);
 }
@@ -81,9 +58,7 @@ export async function paymentAmount(tx: EntityManager, e: RelayedEvent, m: MailC
 export async function loadRefund(tx: EntityManager, e: RelayedEvent): Promise<{ amount: string; currency: string; comment: string; provider: string } | null> {
   const refundId = str(e.payload.refundId);
   if (!refundId || !e.orderId) return null;
-  const rows: { amount: string; currency: string; comment: string; provider: string }[] = await tx.query(
-    `SELECT amount::text AS amount, currency, comment, provider FROM order_refund WHERE id = $1 AND order_id = $2`, [refundId, e.orderId]);
-  return rows[0] ?? null;
+  return loadRefundForMail(tx, refundId, e.orderId);
 }
 
 /** `payload[key]` (default `amount`) in the payload's currency; the order total when the payload has none. */
@@ -101,4 +76,9 @@ export function minorFromPayload(e: RelayedEvent, key: string): number {
 
 export function str(v: unknown): string | null {
   return typeof v === 'string' && v.length > 0 ? v : null;
+}
+
+/** Whether an order status an event carries (a string in its payload) belongs to the order machine's set. */
+export function orderStatusIn(set: OrderSet, value: unknown): boolean {
+  return typeof value === 'string' && (orderStates as readonly string[]).includes(value) && orderMachine.is(set, value as OrderStatus);
 }

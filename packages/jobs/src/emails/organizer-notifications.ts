@@ -1,7 +1,7 @@
-import type { EntityManager } from '@kassa/core/host';
+import { organizerAdminEmails, type EntityManager } from '@kassa/core/host';
 import type { EventHandler, RelayedEvent } from '../outbox/event-handler';
 import type { EmailTemplateName } from './email-templates';
-import { amountFromPayload, controlUrlOf, loadMailContext, loadRefund, str, type MailContext } from './mail-context';
+import { amountFromPayload, controlUrlOf, loadMailContext, loadRefund, orderStatusIn, str, type MailContext } from './mail-context';
 
 /**
  * What one organizer notification says: the template, and the values it needs, or null when this
@@ -31,8 +31,7 @@ const specs: OrganizerNotificationSpec[] = [
     // below already says it (with the order's state), so it is not said twice.
     template: 'order-overpaid-notice', topic: 'order.overpaid',
     model: async (_tx, e, m) => {
-      const status = str(e.payload.status);
-      if (status === 'canceled' || status === 'expired') return null;
+      if (orderStatusIn('closed', e.payload.status)) return null;
       return { amount: amountFromPayload(e, m, 'owedBack') };
     },
   },
@@ -47,7 +46,7 @@ const specs: OrganizerNotificationSpec[] = [
     model: async (_tx, e, m) => ({
       amount: amountFromPayload(e, m),
       provider: str(e.payload.provider) ?? '',
-      canceled: str(e.payload.orderStatus) === 'canceled',
+      canceled: orderStatusIn('canceled', e.payload.orderStatus),
       reason: str(e.payload.reason),
     }),
   },
@@ -68,25 +67,14 @@ export function organizerNotificationHandlers(): EventHandler[] {
       const extra = await spec.model(tx, event, mail);
       if (!extra) return;
       const model = { ...mail.base, ...extra, controlUrl: controlUrlOf(mail, ctx) };
-      for (const email of await organizerAdmins(tx, mail.order.organizer_id)) {
+      for (const email of await organizerAdminEmails(tx, mail.order.organizerId)) {
         await ctx.emails.write(tx, {
           dedupKey: `${spec.template}:${event.id}:${email}`,
-          organizerId: mail.order.organizer_id, orderId: mail.order.id, causeEventId: event.id,
+          organizerId: mail.order.organizerId, orderId: mail.order.id, causeEventId: event.id,
           template: spec.template, to: email, rendered: ctx.emails.renderer.render(spec.template, mail.eventLocale, model),
         });
       }
     },
     afterCommit: (event, ctx) => ctx.emails.dispatchForEvent(event.id),
   }));
-}
-
-/** Active members of the organizer's admin teams; never anyone of another organizer. */
-async function organizerAdmins(tx: EntityManager, organizerId: string): Promise<string[]> {
-  const rows: { email: string }[] = await tx.query(
-    `SELECT DISTINCT u.email FROM team t
-       JOIN team_member tm ON tm.team_id = t.id JOIN app_user u ON u.id = tm.user_id
-      WHERE t.organizer_id = $1 AND t.is_admin AND u.is_active ORDER BY u.email`,
-    [organizerId],
-  );
-  return rows.map((r) => r.email);
 }

@@ -1,13 +1,7 @@
-import type { DataSource } from '@kassa/core/host';
+import { OutboxRelayStore, type DataSource, type OutboxEventRef } from '@kassa/core/host';
 import type { Queue } from 'bullmq';
 import { jobIds, type DeliverEventPayload } from '../queues';
 import type { JobsLogger } from '../context';
-
-export interface EventRow {
-  id: string;
-  topic: string;
-  order_id: string | null;
-}
 
 /**
  * Moves committed outbox events into the events queue, oldest first.
@@ -33,32 +27,24 @@ export class OutboxRelay {
   /** Every event up to this id is delivered or not yet relayed: the sweep starts after it. */
   private sweptUpTo = '0';
   private lastSweep = 0;
+  private readonly store: OutboxRelayStore;
 
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly queue: Queue,
     private readonly logger: JobsLogger,
     private readonly pollMs: number,
     private readonly strandedAfterMs: number,
     private readonly batchSize = 500,
-  ) {}
+  ) {
+    this.store = new OutboxRelayStore(dataSource);
+  }
 
   /** Relays one batch; returns how many events it enqueued. */
   async relayOnce(): Promise<number> {
     // The window bounds the anti-join's work per poll; heads further back are reached as the
     // events before them get relayed.
-    const rows: EventRow[] = await this.dataSource.query(
-      `WITH candidate AS (
-         SELECT id, topic, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $2
-       )
-       SELECT c.id::text AS id, c.topic, c.order_id FROM candidate c
-        WHERE c.order_id IS NULL OR NOT EXISTS (
-          SELECT 1 FROM outbox_event p
-           WHERE p.order_id = c.order_id AND p.id < c.id
-             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id))
-        ORDER BY c.id LIMIT $1`,
-      [this.batchSize, this.batchSize * 40],
-    );
+    const rows = await this.store.heads(this.batchSize, this.batchSize * 40);
     return this.enqueue(rows);
   }
 
@@ -67,7 +53,7 @@ export class OutboxRelay {
    * relays its order's next event that way, see deliver-event). Racing the poll is harmless (same
    * job id); a crash before this call is repaired by {@link sweepStranded}.
    */
-  async enqueueClaimed(rows: readonly EventRow[]): Promise<void> {
+  async enqueueClaimed(rows: readonly OutboxEventRef[]): Promise<void> {
     if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
   }
 
@@ -78,25 +64,15 @@ export class OutboxRelay {
    * Starts after the highest id known to be settled, so each sweep looks at recent events only.
    */
   async sweepStranded(now = Date.now()): Promise<number> {
-    const rows: (EventRow & { stale: boolean })[] = await this.dataSource.query(
-      `SELECT e.id::text AS id, e.topic, e.order_id, e.relayed_at < $2 AS stale FROM outbox_event e
-        WHERE e.id > $1 AND e.relayed_at IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = e.id)
-        ORDER BY e.id LIMIT $3`,
-      [this.sweptUpTo, new Date(now - this.strandedAfterMs), this.batchSize],
-    );
+    const rows = await this.store.relayedWithoutDelivery(this.sweptUpTo, new Date(now - this.strandedAfterMs), this.batchSize);
     // Everything below the first undelivered or unrelayed event is settled. Ids come from a
     // sequence, so a transaction that commits late can add a lower id than ones already seen:
     // the upper bound only counts events older than the stranded delay, and the mark may move
     // back when such an event shows up unrelayed.
-    const [bounds]: { unrelayed: string | null; max: string | null }[] = await this.dataSource.query(
-      `SELECT (SELECT min(id)::text FROM outbox_event WHERE relayed_at IS NULL) AS unrelayed,
-              (SELECT max(id)::text FROM outbox_event WHERE created_at < $1) AS max`,
-      [new Date(now - this.strandedAfterMs)],
-    );
-    const open = [rows[0]?.id, bounds?.unrelayed].filter((v): v is string => v != null).map(BigInt);
+    const bounds = await this.store.sweepBounds(new Date(now - this.strandedAfterMs));
+    const open = [rows[0]?.id, bounds.unrelayed].filter((v): v is string => v != null).map(BigInt);
     if (open.length > 0) this.sweptUpTo = (open.reduce((a, b) => (a < b ? a : b)) - 1n).toString();
-    else if (bounds?.max) this.sweptUpTo = bounds.max;
+    else if (bounds.max) this.sweptUpTo = bounds.max;
     const stale = rows.filter((r) => r.stale);
     if (stale.length === 0) return 0;
     this.logger.warn('re-enqueuing relayed events without a delivery', { count: stale.length, first: stale[0]!.id });
@@ -104,21 +80,18 @@ export class OutboxRelay {
     return stale.length;
   }
 
-  private jobFor(r: EventRow) {
+  private jobFor(r: OutboxEventRef) {
     return {
       name: 'deliver-event',
-      data: { eventId: r.id, topic: r.topic, orderId: r.order_id } satisfies DeliverEventPayload,
+      data: { eventId: r.id, topic: r.topic, orderId: r.orderId } satisfies DeliverEventPayload,
       opts: { jobId: jobIds.deliverEvent(r.id) },
     };
   }
 
-  private async enqueue(rows: EventRow[]): Promise<number> {
+  private async enqueue(rows: OutboxEventRef[]): Promise<number> {
     if (rows.length === 0) return 0;
     await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
-    await this.dataSource.query(
-      `UPDATE outbox_event SET relayed_at = now() WHERE id = ANY($1::bigint[]) AND relayed_at IS NULL`,
-      [rows.map((r) => r.id)],
-    );
+    await this.store.markRelayed(rows.map((r) => r.id));
     return rows.length;
   }
 

@@ -1,5 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { EntityManager } from '@kassa/core/host';
+import {
+  claimOutboxEffect, loadOutboxEventForDelivery, recordOutboxDelivery, type EntityManager, type OutboxDeliveryState, type OutboxEventRef,
+} from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import { describeError, isPermanentJobError, PermanentJobError } from '../job-errors';
 import { handlersFor, type EventHandler, type RelayedEvent } from '../outbox/event-handler';
@@ -31,7 +33,7 @@ export function deliverEventProcessor(ctx: JobsContext, handlers: readonly Event
     }
     const subscribed = handlersFor(handlers, event.topic);
     const ran: string[] = [];
-    let next: SuccessorRow[] | null = null;
+    let next: OutboxEventRef[] | null = null;
     try {
       for (const [i, handler] of subscribed.entries()) {
         // The delivery record rides in the last handler's transaction when nothing runs after
@@ -59,11 +61,7 @@ async function runHandler(
     if (handler.apply) {
       const apply = handler.apply.bind(handler);
       await ctx.dataSource.transaction(async (tx) => {
-        const claimed: unknown[] = await tx.query(
-          `INSERT INTO outbox_effect (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-          [handler.name, event.id],
-        );
-        if (claimed.length > 0) await apply(tx, event, ctx);
+        if (await claimOutboxEffect(tx, handler.name, event.id)) await apply(tx, event, ctx);
         if (alsoInTransaction) await alsoInTransaction(tx);
       });
     }
@@ -77,49 +75,17 @@ async function runHandler(
 
 /** The event, and whether an earlier event of its order has not finished yet (one round trip). */
 async function loadEvent(ctx: JobsContext, id: string): Promise<{ event: RelayedEvent; blocked: boolean }> {
-  const rows: { id: string; topic: string; organizer_id: string | null; order_id: string | null; payload: Record<string, unknown>; created_at: Date; blocked: boolean }[] =
-    await ctx.dataSource.query(
-      `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
-              e.order_id IS NOT NULL AND EXISTS (
-                SELECT 1 FROM outbox_event p
-                 WHERE p.order_id = e.order_id AND p.id < e.id
-                   AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
-         FROM outbox_event e WHERE e.id = $1`,
-      [id],
-    );
-  const row = rows[0];
-  if (!row) throw new PermanentJobError(`outbox event #${id} does not exist (pruned?)`);
-  return {
-    event: { id: row.id, topic: row.topic, organizerId: row.organizer_id, orderId: row.order_id, payload: row.payload, createdAt: row.created_at },
-    blocked: row.blocked,
-  };
-}
-
-interface SuccessorRow {
-  id: string;
-  topic: string;
-  order_id: string | null;
+  const found = await loadOutboxEventForDelivery(ctx.dataSource, id);
+  if (!found) throw new PermanentJobError(`outbox event #${id} does not exist (pruned?)`);
+  return found;
 }
 
 /**
  * Records the event's delivery and marks the next event of its order relayed, in one statement;
  * returns that next event (to enqueue after the commit), if any.
  */
-async function finish(
-  db: Pick<EntityManager, 'query'>, ctx: JobsContext, event: RelayedEvent, state: 'done' | 'failed', error: string | null,
-): Promise<SuccessorRow[]> {
-  return db.query(
-    `WITH delivery AS (
-       INSERT INTO outbox_delivery (event_id, order_id, state, error, finished_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (event_id) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at
-     ), successor AS (
-       UPDATE outbox_event SET relayed_at = now()
-        WHERE id = (SELECT n.id FROM outbox_event n
-                     WHERE n.order_id = $2 AND n.id > $1 AND n.relayed_at IS NULL ORDER BY n.id LIMIT 1)
-          AND relayed_at IS NULL
-        RETURNING id, topic, order_id
-     )
-     SELECT id::text AS id, topic, order_id FROM successor`,
-    [event.id, event.orderId, state, error, ctx.clock.now()],
-  );
+function finish(
+  db: Pick<EntityManager, 'query'>, ctx: JobsContext, event: RelayedEvent, state: OutboxDeliveryState, error: string | null,
+): Promise<OutboxEventRef[]> {
+  return recordOutboxDelivery(db, { eventId: event.id, orderId: event.orderId, state, error, finishedAt: ctx.clock.now() });
 }

@@ -1,3 +1,4 @@
+import { loadOutgoingEmail, markEmailSent, recordEmailError } from '@kassa/core/host';
 import type { Job } from 'bullmq';
 import type { JobsContext } from '../context';
 import type { Mailer } from '../emails/mailer';
@@ -11,24 +12,16 @@ import type { SendEmailPayload } from '../queues';
  */
 export function sendEmailProcessor(ctx: JobsContext, mailer: Mailer) {
   return async (job: Job<SendEmailPayload>): Promise<{ sent: boolean }> => {
-    const rows: { recipient: string; subject: string; body_text: string; body_html: string; message_id: string; sent_at: Date | null }[] =
-      await ctx.dataSource.query(
-        `SELECT recipient, subject, body_text, body_html, message_id, sent_at FROM email_message WHERE id = $1`,
-        [job.data.emailId],
-      );
-    const email = rows[0];
+    const email = await loadOutgoingEmail(ctx.dataSource, job.data.emailId);
     if (!email) throw new PermanentJobError(`email ${job.data.emailId} does not exist`);
-    if (email.sent_at) return { sent: false };
+    if (email.sentAt) return { sent: false };
     try {
-      await mailer.send({ to: email.recipient, subject: email.subject, text: email.body_text, html: email.body_html, messageId: email.message_id });
+      await mailer.send({ to: email.recipient, subject: email.subject, text: email.bodyText, html: email.bodyHtml, messageId: email.messageId });
     } catch (err) {
-      await ctx.dataSource.query(`UPDATE email_message SET last_error = $2 WHERE id = $1`, [job.data.emailId, describeError(err)]);
+      await recordEmailError(ctx.dataSource, job.data.emailId, describeError(err));
       throw err;
     }
-    await ctx.dataSource.query(
-      `UPDATE email_message SET sent_at = $2, last_error = NULL WHERE id = $1 AND sent_at IS NULL`,
-      [job.data.emailId, ctx.clock.now()],
-    );
+    await markEmailSent(ctx.dataSource, job.data.emailId, ctx.clock.now());
     return { sent: true };
   };
 }

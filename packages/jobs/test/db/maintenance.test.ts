@@ -2,6 +2,7 @@ import {
   createKassaCore, definePlugin, loadPlugins, SettingsStore, type Plugin, type PluginJob, type PluginRuntime,
 } from '@kassa/core/host';
 import { providerContextFactory, providerLookup, TestClock } from '@kassa/testing';
+import type { MaintenanceTask } from '../../src/maintenance-task';
 import { pluginJobId, type PluginHost } from '../../src/plugin-jobs';
 import { schedulerIds } from '../../src/queues';
 import { count, createTestDatabase, isolatedBackend, RuntimeTracker, testConfig, waitFor, type TestDatabase } from '../support/harness';
@@ -15,6 +16,7 @@ const day = 86_400_000;
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.dataSource.query(`CREATE TABLE plugin_run (job text NOT NULL, event_id bigint)`);
+  await db.dataSource.query(`CREATE TABLE host_session (id text PRIMARY KEY, data jsonb NOT NULL, expires_at timestamptz NOT NULL)`);
 });
 afterEach(async () => {
   await tracker.cleanup();
@@ -28,8 +30,21 @@ function core() {
   return createKassaCore({ dataSource: db.dataSource, providers, providerContext: providerContextFactory(providers, clock), clock });
 }
 
+/**
+ * A host's maintenance task on a table of its own, the way the server contributes its session
+ * purge: jobs never sees the table.
+ */
+const purgeTask: MaintenanceTask = {
+  name: 'purge-sessions',
+  everyMs: 3_600_000,
+  async run({ now }) {
+    const [, purged]: [unknown, number] = await db.dataSource.query(`DELETE FROM host_session WHERE expires_at < $1`, [now]);
+    return { purged };
+  },
+};
+
 /** Runs one maintenance job through the queue and the worker, and returns what it returned. */
-async function runMaintenance(rt: Awaited<ReturnType<RuntimeTracker['create']>>, name: 'expire-orders' | 'send-payment-reminders' | 'purge-sessions'): Promise<unknown> {
+async function runMaintenance(rt: Awaited<ReturnType<RuntimeTracker['create']>>, name: 'expire-orders' | 'send-payment-reminders' | MaintenanceTask['name']): Promise<unknown> {
   const job = await rt.queues.maintenance.add(name, {});
   await waitFor(`${name} to finish`, async () => ['completed', 'failed'].includes(await job.getState()));
   const done = await rt.queues.maintenance.getJob(job.id!);
@@ -38,12 +53,12 @@ async function runMaintenance(rt: Awaited<ReturnType<RuntimeTracker['create']>>,
 }
 
 describe('job schedulers', () => {
-  it('schedules expiry every minute (with core services), reminders and session purge every hour', async () => {
-    const withCore = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), services: core(), clock });
+  it('schedules expiry every minute (with core services), reminders every hour, and the host\'s tasks at their period', async () => {
+    const withCore = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), services: core(), clock, maintenance: [purgeTask] });
     await withCore.start({ workers: false, relay: false });
     const schedulers = await withCore.queues.maintenance.getJobSchedulers();
     expect(schedulers.map((s) => [s.key, s.every]).sort()).toEqual([
-      [schedulerIds.expireOrders, 60_000], [schedulerIds.purgeSessions, 3_600_000], [schedulerIds.paymentReminders, 3_600_000],
+      [schedulerIds.expireOrders, 60_000], [purgeTask.name, 3_600_000], [schedulerIds.paymentReminders, 3_600_000],
     ].sort());
 
     const without = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), clock });
@@ -79,17 +94,24 @@ describe('job schedulers', () => {
     expect(rows).toEqual([{ order_id: due.orderId, recipient: 'due@example.com', subject: `Reminder: order ${due.code} is not paid yet` }]);
   });
 
-  it('purges expired sessions', async () => {
-    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), clock });
-    await db.dataSource.query(`CREATE TABLE IF NOT EXISTS http_session (id text PRIMARY KEY, data jsonb NOT NULL, expires_at timestamptz NOT NULL)`);
+  it('runs a host\'s maintenance task (a session purge) on the maintenance queue with the runtime\'s clock', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), clock, maintenance: [purgeTask] });
     const now = clock.now().getTime();
     await db.dataSource.query(
-      `INSERT INTO http_session (id, data, expires_at) VALUES ('expired-session-0001', '{}', $1), ('expired-session-0002', '{}', $1), ('valid-session-00001', '{}', $2)`,
+      `INSERT INTO host_session (id, data, expires_at) VALUES ('expired-session-0001', '{}', $1), ('expired-session-0002', '{}', $1), ('valid-session-00001', '{}', $2)`,
       [new Date(now - 1000), new Date(now + day)],
     );
     await rt.start({ schedulers: false, relay: false });
     expect(await runMaintenance(rt, 'purge-sessions')).toEqual({ purged: 2 });
-    expect(await db.dataSource.query(`SELECT id FROM http_session`)).toEqual([{ id: 'valid-session-00001' }]);
+    expect(await db.dataSource.query(`SELECT id FROM host_session`)).toEqual([{ id: 'valid-session-00001' }]);
+  });
+
+  it('refuses a host task that takes a built-in job\'s name, comes twice, or has a bad name or period, before opening anything', async () => {
+    const config = testConfig(isolatedBackend('redis', db.url));
+    const task = (name: string, everyMs = 1000): MaintenanceTask => ({ name, everyMs, run: async () => undefined });
+    for (const maintenance of [[task('expire-orders')], [task('send-action-required-email')], [task('purge'), task('purge')], [task('Purge:all')], [task('purge', 0)]]) {
+      await expect(tracker.create({ dataSource: db.dataSource, config, clock, maintenance })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { createKassaCore, definePlugin, loadPlugins, SettingsStore, type Plugin, type PluginJob, type PluginRuntime } from '@kassa/core/host';
 import { providerContextFactory, providerLookup, TestClock } from '@kassa/testing';
+import type { MaintenanceTask } from '../../src/maintenance-task';
 import type { PluginHost } from '../../src/plugin-jobs';
 import { schedulerIds } from '../../src/queues';
 import { count, createTestDatabase, isolatedBackend, RuntimeTracker, testConfig, waitFor, type BackendKind, type TestDatabase } from '../support/harness';
@@ -50,7 +51,9 @@ function hostFor(plugin: Plugin): PluginHost {
   };
 }
 
-const expected = [schedulerIds.expireOrders, schedulerIds.paymentReminders, schedulerIds.purgeSessions, schedulerIds.plugin('ticker', 'tick')].sort();
+/** A host's maintenance task (the server contributes its session purge this way). */
+const hostTask: MaintenanceTask = { name: 'purge-sessions', everyMs: 3_600_000, run: async () => ({ purged: 0 }) };
+const expected = [schedulerIds.expireOrders, schedulerIds.paymentReminders, hostTask.name, schedulerIds.plugin('ticker', 'tick')].sort();
 const ticks = () => count(db.dataSource, 'SELECT count(*) n FROM tick_run');
 
 async function schedulerKeys(rt: Awaited<ReturnType<RuntimeTracker['create']>>): Promise<string[]> {
@@ -63,7 +66,7 @@ describe('job schedulers after a Redis restart without persistence', () => {
     const plugin = tickPlugin();
     // The periodic check is far away: only the reconnect can bring the schedulers back here.
     const config = testConfig(isolatedBackend('redis', db.url, forgetful.url), { worker: { schedulerCheckMs: 3_600_000 } });
-    const rt = await tracker.create({ dataSource: db.dataSource, config, plugins: [plugin], pluginHost: hostFor(plugin), services: hostFor(plugin).core, clock });
+    const rt = await tracker.create({ dataSource: db.dataSource, config, plugins: [plugin], pluginHost: hostFor(plugin), services: hostFor(plugin).core, clock, maintenance: [hostTask] });
     await rt.start({ relay: false });
     expect(await schedulerKeys(rt)).toEqual(expected);
     await waitFor('the periodic job to run', async () => (await ticks()) >= 2);
@@ -81,9 +84,9 @@ describe.each<BackendKind>(['redis', 'postgres'])('job schedulers lost without a
   it('are re-created by the periodic check', async () => {
     const plugin = tickPlugin();
     const config = testConfig(isolatedBackend(kind, db.url), { worker: { schedulerCheckMs: 200 } });
-    const rt = await tracker.create({ dataSource: db.dataSource, config, plugins: [plugin], pluginHost: hostFor(plugin), clock });
+    const rt = await tracker.create({ dataSource: db.dataSource, config, plugins: [plugin], pluginHost: hostFor(plugin), clock, maintenance: [hostTask] });
     await rt.start({ relay: false });
-    const id = schedulerIds.purgeSessions;
+    const id = hostTask.name;
     expect(await rt.queues.maintenance.getJobScheduler(id)).toBeTruthy();
     await rt.queues.maintenance.removeJobScheduler(id);
     await rt.queues.plugins.removeJobScheduler(schedulerIds.plugin('ticker', 'tick'));

@@ -1,5 +1,6 @@
 import type { Session } from 'fastify';
 import { prepared, queryPrepared, type DataSource } from '@kassa/core/host';
+import type { MaintenanceTask } from '@kassa/jobs';
 
 type Callback = (err?: unknown) => void;
 type GetCallback = (err: unknown, session?: Session | null) => void;
@@ -50,4 +51,18 @@ export async function purgeExpiredSessions(dataSource: DataSource, now: Date): P
   if (!exists?.t) return 0;
   const [, count]: [unknown, number] = await dataSource.query('DELETE FROM http_session WHERE expires_at < $1', [now]);
   return count;
+}
+
+/**
+ * The hourly purge as a jobs maintenance task, for the composition root to hand to the jobs
+ * runtime. Its name is the scheduler id of jobs' former purge-sessions job: never rename it.
+ */
+export function sessionPurgeTask(dataSource: DataSource): MaintenanceTask {
+  return {
+    name: 'purge-sessions',
+    everyMs: 3_600_000,
+    async run({ now }) {
+      return { purged: await purgeExpiredSessions(dataSource, now) };
+    },
+  };
 }

@@ -1,0 +1,109 @@
+import type { EntityManager } from 'typeorm';
+
+/** What the relay and the event job need of an outbox event to enqueue it. */
+export interface OutboxEventRef {
+  /** outbox_event.id: bigint as a string. */
+  readonly id: string;
+  readonly topic: string;
+  readonly orderId: string | null;
+}
+
+/** An outbox event as its handlers read it. */
+export interface OutboxEventRow extends OutboxEventRef {
+  readonly organizerId: string | null;
+  readonly payload: Record<string, unknown>;
+  readonly createdAt: Date;
+}
+
+type Db = Pick<EntityManager, 'query'>;
+interface RefRow { id: string; topic: string; order_id: string | null }
+const refOf = (r: RefRow): OutboxEventRef => ({ id: r.id, topic: r.topic, orderId: r.order_id });
+
+/**
+ * The relay's reads and writes of `outbox_event`: one statement per call, as the relay's loop
+ * needs them (it is the hot path of every event). Create one per DataSource; it holds nothing else.
+ */
+export class OutboxRelayStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Unrelayed events, oldest first, that head their order's line: every earlier event of the same
+   * order has a delivery record. `window` bounds the anti-join's work per call; heads further back
+   * are reached as the events before them get relayed.
+   */
+  async heads(limit: number, window: number): Promise<OutboxEventRef[]> {
+    const rows: RefRow[] = await this.db.query(
+      `WITH candidate AS (
+         SELECT id, topic, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $2
+       )
+       SELECT c.id::text AS id, c.topic, c.order_id FROM candidate c
+        WHERE c.order_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM outbox_event p
+           WHERE p.order_id = c.order_id AND p.id < c.id
+             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id))
+        ORDER BY c.id LIMIT $1`,
+      [limit, window],
+    );
+    return rows.map(refOf);
+  }
+
+  /** Marks the events relayed (those not marked yet). */
+  async markRelayed(ids: readonly string[]): Promise<void> {
+    await this.db.query(`UPDATE outbox_event SET relayed_at = now() WHERE id = ANY($1::bigint[]) AND relayed_at IS NULL`, [ids]);
+  }
+
+  /**
+   * Relayed events above `afterId` without a delivery record, oldest first; `stale` when relayed
+   * before `staleBefore` (their job may be gone).
+   */
+  async relayedWithoutDelivery(afterId: string, staleBefore: Date, limit: number): Promise<(OutboxEventRef & { stale: boolean })[]> {
+    const rows: (RefRow & { stale: boolean })[] = await this.db.query(
+      `SELECT e.id::text AS id, e.topic, e.order_id, e.relayed_at < $2 AS stale FROM outbox_event e
+        WHERE e.id > $1 AND e.relayed_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = e.id)
+        ORDER BY e.id LIMIT $3`,
+      [afterId, staleBefore, limit],
+    );
+    return rows.map((r) => ({ ...refOf(r), stale: r.stale }));
+  }
+
+  /** The lowest unrelayed event id, and the highest id of the events created before `createdBefore`. */
+  async sweepBounds(createdBefore: Date): Promise<{ unrelayed: string | null; max: string | null }> {
+    const [bounds]: { unrelayed: string | null; max: string | null }[] = await this.db.query(
+      `SELECT (SELECT min(id)::text FROM outbox_event WHERE relayed_at IS NULL) AS unrelayed,
+              (SELECT max(id)::text FROM outbox_event WHERE created_at < $1) AS max`,
+      [createdBefore],
+    );
+    return { unrelayed: bounds?.unrelayed ?? null, max: bounds?.max ?? null };
+  }
+}
+
+interface EventRowSql { id: string; topic: string; organizer_id: string | null; order_id: string | null; payload: Record<string, unknown>; created_at: Date }
+const rowOf = (r: EventRowSql): OutboxEventRow => ({
+  id: r.id, topic: r.topic, organizerId: r.organizer_id, orderId: r.order_id, payload: r.payload, createdAt: r.created_at,
+});
+
+/** One outbox event, or null (pruned, or never existed). */
+export async function loadOutboxEvent(db: Db, id: string): Promise<OutboxEventRow | null> {
+  const rows: EventRowSql[] = await db.query(
+    `SELECT id::text AS id, topic, organizer_id, order_id, payload, created_at FROM outbox_event WHERE id = $1`, [id]);
+  return rows[0] ? rowOf(rows[0]) : null;
+}
+
+/**
+ * The event, and whether an earlier event of its order has no delivery record yet (it must wait),
+ * in one round trip; null when the event does not exist.
+ */
+export async function loadOutboxEventForDelivery(db: Db, id: string): Promise<{ event: OutboxEventRow; blocked: boolean } | null> {
+  const rows: (EventRowSql & { blocked: boolean })[] = await db.query(
+    `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
+            e.order_id IS NOT NULL AND EXISTS (
+              SELECT 1 FROM outbox_event p
+               WHERE p.order_id = e.order_id AND p.id < e.id
+                 AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
+       FROM outbox_event e WHERE e.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row ? { event: rowOf(row), blocked: row.blocked } : null;
+}
