@@ -1,4 +1,4 @@
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Event } from '../event/event.entity';
 import { Product } from '../event/product.entity';
 import { Quota } from '../event/quota.entity';
@@ -143,10 +143,13 @@ export class CatalogStore {
     return this.ds.getRepository(Product).save(product);
   }
 
-  /** Products of this event among `ids` (ids of other events are left out). */
-  productsOfEvent(eventId: string, ids: string[]): Promise<Product[]> {
+  /** Products of one of the organizer's events among `ids` (ids of other events are left out). */
+  productsOfEvent(organizerId: string, eventId: string, ids: string[]): Promise<Product[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.ds.getRepository(Product).findBy({ id: In(ids), eventId });
+    return this.ds.getRepository(Product).createQueryBuilder('p')
+      .innerJoin(Event, 'e', 'e.id = p.eventId AND e.organizerId = :organizerId', { organizerId })
+      .where('p.eventId = :eventId AND p.id IN (:...ids)', { eventId, ids })
+      .getMany();
   }
 
   /**

@@ -63,7 +63,8 @@ describe('CatalogStore', () => {
     expect(await catalog.slugTaken(shop.organizer.id, 'spring')).toBe(true);
     expect(await catalog.slugTaken((await h.shop()).organizer.id, 'spring')).toBe(false);
     const product = await catalog.createProduct(event.id, { name: 'Early', price: 900, active: true, position: 1 });
-    expect(await catalog.productsOfEvent(event.id, [product.id, shop.product.id])).toEqual([expect.objectContaining({ id: product.id })]);
+    expect(await catalog.productsOfEvent(shop.organizer.id, event.id, [product.id, shop.product.id])).toEqual([expect.objectContaining({ id: product.id })]);
+    expect(await catalog.productsOfEvent((await h.shop()).organizer.id, event.id, [product.id])).toEqual([]);
     const quota = await catalog.createQuota(event.id, { name: 'All', size: 10, products: [product] });
     quota.size = 12;
     await catalog.saveQuota(quota);

@@ -104,22 +104,22 @@ export class CatalogService {
 
   async createQuota(organizerId: string, eventId: string, input: QuotaInput): Promise<Quota> {
     await this.getEvent(organizerId, eventId);
-    const products = await this.productsOf(eventId, input.productIds);
+    const products = await this.productsOf(organizerId, eventId, input.productIds);
     return this.store.createQuota(eventId, { name: input.name, size: input.size, products });
   }
 
   async updateQuota(organizerId: string, eventId: string, quotaId: string, input: QuotaInput): Promise<Quota> {
     const quota = await this.getQuota(organizerId, eventId, quotaId);
-    quota.products = await this.productsOf(eventId, input.productIds);
+    quota.products = await this.productsOf(organizerId, eventId, input.productIds);
     quota.name = input.name;
     quota.size = input.size;
     return this.store.saveQuota(quota);
   }
 
   /** Products of this event only: an id from another event is refused, naming the field. */
-  private async productsOf(eventId: string, ids: string[]): Promise<Product[]> {
+  private async productsOf(organizerId: string, eventId: string, ids: string[]): Promise<Product[]> {
     if (ids.length === 0) return [];
-    const products = await this.store.productsOfEvent(eventId, ids);
+    const products = await this.store.productsOfEvent(organizerId, eventId, ids);
     if (products.length !== new Set(ids).size) throw new KassaError('VALIDATION_FAILED', { field: 'productIds', detail: 'productIds names a product that is not part of this event' });
     return products;
   }
