@@ -37,6 +37,7 @@ const config: Config = {
     'packages/stripe-emulator',
     'packages/jobs',
     'packages/server',
+    'packages/app',
     'plugins/stripe',
   ].map((p) => ({ ...project(p), rootDir: `${__dirname}/${p}` })),
 };
