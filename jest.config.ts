@@ -38,6 +38,7 @@ const config: Config = {
     'packages/jobs',
     'packages/server',
     'plugins/stripe',
+    'plugins/banktransfer',
   ].map((p) => ({ ...project(p), rootDir: `${__dirname}/${p}` })),
 };
 
