@@ -2,7 +2,7 @@ import { createAjv, describeAjvErrors, isCurrencyCode, type JsonSchema } from '@
 import { BankTransferError } from '../errors';
 
 /** How dates are written in a bank's CSV export. */
-export const csvDateFormats = ['YYYY-MM-DD', 'DD.MM.YYYY', 'DD.MM.YY', 'DD/MM/YYYY', 'MM/DD/YYYY'] as const;
+export const csvDateFormats = ['YYYY-MM-DD', 'YYYYMMDD', 'DD.MM.YYYY', 'DD.MM.YY', 'DD/MM/YYYY', 'MM/DD/YYYY'] as const;
 export type CsvDateFormat = (typeof csvDateFormats)[number];
 
 /**

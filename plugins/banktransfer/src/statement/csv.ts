@@ -83,6 +83,7 @@ function readAmount(m: CsvMapping, cell: (i: number | undefined, name: string) =
 function readDate(raw: string, format: CsvDateFormat, line: number): string {
   const patterns: Record<CsvDateFormat, RegExp> = {
     'YYYY-MM-DD': /^(?<y>\d{4})-(?<m>\d{2})-(?<d>\d{2})$/,
+    'YYYYMMDD': /^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})$/,
     'DD.MM.YYYY': /^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})$/,
     'DD.MM.YY': /^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{2})$/,
     'DD/MM/YYYY': /^(?<d>\d{1,2})\/(?<m>\d{1,2})\/(?<y>\d{4})$/,

@@ -69,8 +69,10 @@ function details86(t: Mt940Transaction): Pick<StatementTransaction, 'payerName' 
   const pick = (keys: string[]) => keys.map((k) => sd[k]).filter((v): v is string => !!v).join('');
   const german = Object.keys(sd).some((k) => /^\d\d$/.test(k));
   if (german) {
-    const reference = pick(['20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '60', '61', '62', '63']);
-    return { reference: reference.trim(), payerName: pick(['32', '33']).trim() || null, payerIban: sd['31']?.trim() || null };
+    // ?20–?29 continue each other (27 characters each); SEPA keywords (EREF+, SVWZ+ …) start a new part.
+    const reference = pick(['20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '60', '61', '62', '63'])
+      .replace(/(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT)\+/g, ' $1+ ').replace(/\s+/g, ' ');
+    return { reference: reference.trim(), payerName: pick(['32', '33']).trim() || null, payerIban: sd['31']?.replace(/\s/g, '') || null };
   }
   if (sd.REMI || sd.NAME || sd.ORDP) {
     return { reference: (sd.REMI ?? '').trim(), payerName: (sd.NAME ?? sd.ORDP ?? '').trim() || null, payerIban: sd.IBAN?.trim() || null };
@@ -88,6 +90,11 @@ function locate(lines: string[], message: string): string {
   const tag = /Cannot parse tag (\w+): ([^\n]*)/.exec(message);
   if (tag) {
     const at = lines.findIndex((l) => l.startsWith(`:${tag[1]}`) && l.includes(tag[2]!.slice(0, 20)));
+    if (at >= 0) return `line ${at + 1}`;
+  }
+  const unknown = /Unknown tag (\w+)/.exec(message);
+  if (unknown) {
+    const at = lines.findIndex((l) => l.startsWith(`:${unknown[1]}:`));
     if (at >= 0) return `line ${at + 1}`;
   }
   const group = /in group (\d+)/.exec(message);
