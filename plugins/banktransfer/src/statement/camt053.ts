@@ -82,6 +82,7 @@ function readAmount(node: unknown, where: string): { amount: number; currency: s
   const value = o ? text(o['#text']) : text(node);
   const currency = o ? text(o['@Ccy']) : undefined;
   if (!value || !currency) fail(where, 'amount or its Ccy attribute is missing');
+  if (!/^\d+(\.\d+)?$/.test(value)) fail(where, `"${value}" is not an ISO 20022 amount (digits with a decimal point)`);
   const parsed = decimalToMinorUnits(value, currency, '.');
   if (!parsed.ok) fail(where, parsed.reason);
   if (parsed.amount < 0) fail(where, 'amounts are unsigned; CdtDbtInd gives the direction');

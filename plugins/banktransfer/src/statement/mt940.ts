@@ -100,8 +100,9 @@ function locate(lines: string[], message: string): string {
   const group = /in group (\d+)/.exec(message);
   if (group) {
     const starts = lines.map((l, i) => (l.startsWith(':20:') ? i + 1 : 0)).filter((n) => n > 0);
-    const line = starts[Number(group[1])];
-    return line ? `statement starting at line ${line}` : `statement ${Number(group[1]) + 1}`;
+    // mt940js counts statements from 1.
+    const line = starts[Number(group[1]) - 1];
+    return line ? `statement starting at line ${line}` : `statement ${group[1]}`;
   }
   return 'file';
 }
