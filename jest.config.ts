@@ -37,6 +37,7 @@ const config: Config = {
     'packages/stripe-emulator',
     'packages/jobs',
     'packages/server',
+    'packages/app',
     'plugins/stripe',
     'plugins/banktransfer',
   ].map((p) => ({ ...project(p), rootDir: `${__dirname}/${p}` })),

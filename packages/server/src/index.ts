@@ -3,4 +3,8 @@ export type { AppDeps, ServerConfig } from './deps';
 /** The shop's own migration(s); a host or a test database runs them after core's. */
 export { shopMigrations } from './shop';
 export { hashPassword, verifyPassword, type HashOptions } from './auth/password';
-export { startKassa, composeKassa, bundledPlugins, type StartKassaOptions, type RunningKassa, type KassaComposition } from './bootstrap';
+/** For the distribution (@kassa/app): start-up warnings, the operator CLI, the demo seed's catalogue, API tokens. */
+export { startupWarnings } from './infra/trusted-proxies';
+export { listOperators, setOperator } from './auth/operators';
+export { createApiToken } from './auth/api-token';
+export { CatalogService, type EventInput, type ProductInput, type QuotaInput } from './control/catalog.service';

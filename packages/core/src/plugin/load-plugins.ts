@@ -47,7 +47,7 @@ export interface LoadedPlugins {
 
 const namePattern = /^[a-z][a-z0-9-]{0,63}$/;
 const jobNamePattern = /^[a-z][a-z0-9-]{0,63}$/;
-const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'entities', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views']);
+const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'entities', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'embeddedDefault']);
 
 /**
  * Validates every plugin at boot and fails fast: PLUGIN_INVALID naming the plugin and field,
@@ -168,6 +168,7 @@ function checkShape(value: unknown, index: number): Plugin {
   checkRoutes(label, p.routes);
   checkJobs(label, p.jobs);
   if (p.views !== undefined && (typeof p.views !== 'string' || !isAbsolute(p.views))) throw invalid(label, 'views must be an absolute directory path');
+  if (p.embeddedDefault !== undefined && typeof p.embeddedDefault !== 'function') throw invalid(label, 'embeddedDefault must be a function');
   return p;
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseConfig } from '@kassa/core/host';
 import type { JobsLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
-import { startKassa } from '../../src/bootstrap';
+import { startKassa } from '../../src/start-kassa';
 
 /*
  * An https BASE_URL with no trusted proxy: the Secure session cookie can never be set (Kassa serves
@@ -35,7 +35,7 @@ async function start(extra: Record<string, string>) {
     KASSA_DATA_DIR: dataDir, KASSA_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', ...extra,
   });
   const logger = capture();
-  const running = await startKassa(config, { inProcessJobs: false, stripeEmulator: false, passwordLogN: 10, jobsLogger: logger });
+  const running = await startKassa(config, { inProcessJobs: false, embeddedDefaults: false, passwordLogN: 10, jobsLogger: logger });
   await running.close();
   return logger.warnings;
 }

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { parseConfig } from '@kassa/core/host';
+import { globalSettings, parseConfig } from '@kassa/core/host';
 import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, launchChromium, type TestDatabase } from '@kassa/testing';
-import { startKassa, type RunningKassa } from '../../src/bootstrap';
+import { startKassa, type RunningKassa } from '../../src/start-kassa';
 
 /*
  * The critical attack, in a real browser against the whole stack (startKassa with the embedded
@@ -39,7 +39,7 @@ beforeAll(async () => {
     DATABASE_URL: db.url, KASSA_DB_SCHEMA: db.schema, KASSA_JOBS_SCHEMA: `${db.schema}_jobs`, HOST: '127.0.0.1', PORT: 0,
     KASSA_DATA_DIR: dataDir, KASSA_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
   });
-  kassa = await startKassa(config, { inProcessJobs: false, stripeEmulator: true, passwordLogN: 10, jobsLogger: silentLogger });
+  kassa = await startKassa(config, { inProcessJobs: false, embeddedDefaults: true, passwordLogN: 10, jobsLogger: silentLogger });
   browser = await launchChromium();
 });
 
@@ -107,13 +107,16 @@ it('an organizer cannot make the pay page load its script: refused in the contro
 
   const csp = response.headers()['content-security-policy'] ?? '';
   const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1]?.split(' ') ?? [];
-  const emulatorOrigin = new URL(kassa.emulator!.stripeJsUrl).origin;
+  // The instance's Stripe.js: the emulator's, written at the global level by the plugin's embedded default.
+  const emulatorJs = String((await kassa.kassa.settings.resolve(globalSettings, 'payment.stripe', { fresh: true })).stripeJsUrl);
+  expect(emulatorJs).not.toContain(hostileUrl);
+  const emulatorOrigin = new URL(emulatorJs).origin;
   expect(scriptSrc).toContain(emulatorOrigin);
   expect(csp).not.toContain(hostileUrl);
   const html = await response.text();
   // Every external script: no nonce on it, and its origin is in the CSP's host list.
   const external = [...html.matchAll(/<script\b([^>]*\bsrc="([^"]+)"[^>]*)>/g)].map((m) => ({ attrs: m[1] as string, src: m[2] as string }));
-  expect(external.map((s) => s.src)).toContain(kassa.emulator!.stripeJsUrl);
+  expect(external.map((s) => s.src)).toContain(emulatorJs);
   for (const s of external) {
     expect(s.attrs).not.toMatch(/\bnonce=/);
     const origin = new URL(s.src, kassa.url).origin;

@@ -1,6 +1,7 @@
 import { KassaError, loadConfig } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
-import { composeKassa, sessionPurgeTask } from './bootstrap';
+import { composeKassa } from './compose-kassa';
+import { sessionPurgeTask } from './session-purge-task';
 
 /**
  * The separate worker beside a server on DATABASE_URL (`pnpm worker`): the same composition as the
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     await runWorker({
       dataSource: kassa.dataSource, plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, services: kassa.core,
       onStop: () => kassa.close(), logger: consoleLogger,
-      maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see sessionPurgeTask in bootstrap.ts
+      maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
     });
   } catch (err) {
     await kassa.close();

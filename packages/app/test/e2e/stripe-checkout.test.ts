@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { parseConfig } from '@kassa/core/host';
 import { jobIds, silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase, launchChromium } from '@kassa/testing';
-import { startKassa, type RunningKassa } from '../../src/bootstrap';
+import { startKassa, type RunningKassa } from '../../src/start-kassa';
 
 /*
  * The "one command" bar, in-process: startKassa() wires the same stack as `pnpm start` (server,
@@ -25,7 +25,7 @@ beforeAll(async () => {
     DATABASE_URL: db.url, KASSA_DB_SCHEMA: db.schema, KASSA_JOBS_SCHEMA: `${db.schema}_jobs`, HOST: '127.0.0.1', PORT: 0,
     KASSA_DATA_DIR: dataDir, KASSA_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
   });
-  kassa = await startKassa(config, { inProcessJobs: true, stripeEmulator: true, passwordLogN: 10, jobsLogger: silentLogger });
+  kassa = await startKassa(config, { inProcessJobs: true, embeddedDefaults: true, passwordLogN: 10, jobsLogger: silentLogger });
   browser = await launchChromium();
 });
 

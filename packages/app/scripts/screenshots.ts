@@ -1,7 +1,7 @@
 /**
  * Screenshots of the control panel for docs/organizer-guide.md, written to docs/images/*.png.
  *
- *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/server/scripts/screenshots.ts
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/app/scripts/screenshots.ts
  *
  * Runs the real app on a fresh schema of the local PostgreSQL (DATABASE_URL, default the `test`
  * database), seeds the demo, places a few orders in interesting states, then drives Debian's
@@ -16,9 +16,8 @@ import { chromium, type Page } from 'playwright-core';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, runMigrations, SettingsStore, systemClock, type Order,
 } from '@kassa/core/host';
-import { buildApp } from '../src/app';
+import { buildApp, shopMigrations } from '@kassa/server';
 import { seedDemo } from '../src/seed/demo-seed';
-import { shopMigrations } from '../src/shop';
 
 const outDir = path.resolve(__dirname, '../../../docs/images');
 

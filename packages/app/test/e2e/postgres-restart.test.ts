@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig, type AppConfig } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, silentLogger, type JobsRuntime } from '@kassa/jobs';
-import { composeKassa, startKassa, type KassaComposition, type RunningKassa } from '../../src/bootstrap';
-import { createApiToken } from '../../src/auth/api-token';
-import { Buyer } from '../shop/buyer';
-import { PrivatePostgres } from '../infra/private-postgres';
+import { composeKassa, startKassa, type KassaComposition, type RunningKassa } from '../../src';
+import { createApiToken } from '@kassa/server';
+import { Buyer } from '../support/buyer';
+import { PrivatePostgres } from '../support/private-postgres';
 
 /*
  * A PostgreSQL restart under a running server and a running worker (its own composition and
@@ -29,7 +29,7 @@ beforeAll(async () => {
   config = parseConfig({
     DATABASE_URL: pg.url, HOST: '127.0.0.1', PORT: 0, KASSA_DATA_DIR: dataDir, KASSA_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent',
   });
-  server = await startKassa(config, { inProcessJobs: false, stripeEmulator: false, passwordLogN: 10, jobsLogger: silentLogger });
+  server = await startKassa(config, { inProcessJobs: false, embeddedDefaults: false, passwordLogN: 10, jobsLogger: silentLogger });
   // The worker: a composition of its own (as `pnpm worker` has), quick to poll and to retry.
   workerKassa = await composeKassa(config);
   worker = await createJobsRuntime({

@@ -1,6 +1,6 @@
 import { loadConfig } from '@kassa/core/host';
-import { listOperators, setOperator } from './auth/operators';
-import { composeKassa } from './bootstrap';
+import { listOperators, setOperator } from '@kassa/server';
+import { composeKassa } from './compose-kassa';
 
 const usage = 'usage: pnpm operator grant <email> | revoke <email> | list';
 

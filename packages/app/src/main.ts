@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { loadConfig } from '@kassa/core/host';
-import { startKassa, type RunningKassa } from './bootstrap';
+import { startKassa, type RunningKassa } from './start-kassa';
 
 /**
- * The process entry (`pnpm start`): everything is wired by startKassa (shared with the e2e test);
+ * The process entry (`pnpm start`): everything is wired by startKassa (shared with the e2e tests);
  * this file reads the environment, prints where things are and stops gracefully on a signal.
  */
 async function main(): Promise<void> {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     console.error(err);
     return shutdown(1);
   }
-  const { url, login, eventPath, emulator } = running;
+  const { url, login, eventPath, embeddedDefaults } = running;
   const embedded = running.kassa.embedded !== null;
   const lines = [
     '',
@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     login ? `  Demo login:     ${login.email} / ${login.password}` : '',
     `  API docs:       ${url}/api/docs`,
     embedded ? `  Data:           ${path.resolve(config.KASSA_DATA_DIR)} (embedded PostgreSQL; set DATABASE_URL to use your own)` : '',
-    emulator ? `  Stripe:         offline emulator at ${emulator.url} (test cards such as 4242 4242 4242 4242; no real money)` : '',
+    embeddedDefaults.length
+      ? `  Offline:        ${embeddedDefaults.join(', ')} (embedded defaults, no real accounts and no real money; Stripe test cards such as 4242 4242 4242 4242)`
+      : '',
     embedded ? '  Jobs:           running in this process' : '  Jobs:           run `pnpm worker` beside this server',
     '',
   ].filter((l, i, all) => l !== '' || i === 0 || i === all.length - 1);

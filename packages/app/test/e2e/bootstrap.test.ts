@@ -5,7 +5,7 @@ import path from 'node:path';
 import { globalSettings, parseConfig, type AppConfig } from '@kassa/core/host';
 import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
-import { startKassa } from '../../src/bootstrap';
+import { startKassa } from '../../src/start-kassa';
 
 /*
  * startKassa across restarts on one database: the embedded Stripe settings follow the fresh
@@ -14,7 +14,7 @@ import { startKassa } from '../../src/bootstrap';
 let db: TestDatabase;
 let config: AppConfig;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'kassa-boot-'));
-const opts = { inProcessJobs: false, stripeEmulator: true, passwordLogN: 10, jobsLogger: silentLogger };
+const opts = { inProcessJobs: false, embeddedDefaults: true, passwordLogN: 10, jobsLogger: silentLogger };
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 2 });
@@ -37,9 +37,11 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
   try {
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(first.url).not.toMatch(/:0$/);
-    expect(first.emulator).not.toBeNull();
-    firstEmulatorUrl = first.emulator!.url;
+    // The Stripe plugin's embeddedDefault hook ran and pointed the global settings at a fresh emulator.
+    expect(first.embeddedDefaults).toEqual(['stripe']);
     const stripe = await first.kassa.settings.resolve(globalSettings, 'payment.stripe');
+    firstEmulatorUrl = String(stripe.apiBase);
+    expect(firstEmulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stripe).toMatchObject({ _enabled: true, apiBase: firstEmulatorUrl, stripeJsUrl: `${firstEmulatorUrl}/v3/`, secretKey: expect.stringMatching(/^sk_test_/) });
     // The webhook endpoint was created at the emulator and its secret stored on its row, for its account only.
     expect(await first.kassa.dataSource.query('SELECT scope FROM stripe_webhook_endpoint WHERE secret IS NOT NULL')).toEqual([{ scope: 'global' }]);
@@ -50,12 +52,16 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
   } finally {
     await first.close();
   }
+  // Shutdown closed what the hook started: the emulator answers no more.
+  await expect(fetch(`${firstEmulatorUrl}/v3/`)).rejects.toThrow();
 
   const second = await startKassa(config, opts);
   try {
-    expect(second.emulator).not.toBeNull();
-    expect(second.emulator!.url).not.toBe(firstEmulatorUrl);
-    expect(await second.kassa.settings.resolve(globalSettings, 'payment.stripe')).toMatchObject({ apiBase: second.emulator!.url });
+    expect(second.embeddedDefaults).toEqual(['stripe']);
+    const { apiBase } = await second.kassa.settings.resolve(globalSettings, 'payment.stripe');
+    expect(apiBase).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(apiBase).not.toBe(firstEmulatorUrl);
+    expect((await fetch(`${String(apiBase)}/v3/`)).ok).toBe(true);
     expect(Number((await second.kassa.dataSource.query('SELECT count(*)::int AS n FROM organizer'))[0].n)).toBe(1);
     // The login printed on first start is read back from the data directory.
     expect(second.login).toEqual(first.login);
@@ -66,7 +72,7 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
 
   const third = await startKassa(config, opts);
   try {
-    expect(third.emulator).toBeNull();
+    expect(third.embeddedDefaults).toEqual([]);
     const stripe = await third.kassa.settings.resolve(globalSettings, 'payment.stripe');
     expect(stripe.secretKey).toBe('sk_test_configuredByAnAdmin');
     expect(stripe.apiBase || null).toBeNull();
@@ -81,7 +87,7 @@ it('points Stripe at each start\'s emulator, seeds once, and leaves keys configu
   });
   const fourth = await startKassa(configured, opts);
   try {
-    expect(fourth.emulator).toBeNull();
+    expect(fourth.embeddedDefaults).toEqual([]);
     expect(await fourth.kassa.settings.resolve(globalSettings, 'payment.stripe')).toMatchObject({
       secretKey: 'sk_test_fromTheConfiguration', publishableKey: 'pk_test_fromTheConfiguration', stripeJsUrl: 'https://js.stripe.com/v3/', apiBase: '',
     });
