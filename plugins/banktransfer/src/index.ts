@@ -21,3 +21,4 @@ export {
   type CandidateOrder, type OrderStanding, type MatchFlag, type Allocation, type UnmatchedReason, type MatchResult,
 } from './matching/match-transactions';
 export { buildPain001, messageIdFor, sepaText, PAIN001_NAMESPACE, type SepaRefund, type SepaExportInput, type SepaExport } from './sepa/pain001';
+export { planStatementImport, type ImportPlanInput, type ImportPlan, type PlannedTransaction } from './import/plan-import';

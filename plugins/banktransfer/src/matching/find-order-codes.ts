@@ -9,7 +9,8 @@ export interface CodedOrder {
  * banks do to a reference: upper/lower case, spaces and dashes inside it ("demo - abc 12"), line
  * breaks, and the event slug in front or not ("DEMO-ABC12", "ABC12").
  *
- * - With the slug: the text (spaces, dashes and underscores removed) holds slug + code.
+ * - With the slug: the text (spaces, dashes and underscores removed) holds slug + code, and the
+ *   code ends at a word boundary of the original text.
  * - Without it: the code stands as its own word, or split over at most three adjacent words
  *   ("ABC 12"), so a code-like run of letters inside a longer word is not taken for an order.
  *
@@ -23,7 +24,8 @@ export function findOrderCodes<T extends CodedOrder>(reference: string, orders: 
     const code = o.code.toUpperCase();
     byCode.set(code, [...(byCode.get(code) ?? []), o]);
   }
-  const lengths = [...new Set([...byCode.keys()].map((c) => c.length))];
+  // Longest first: at one place in the text the longest code that fits wins, as a greedy regex would.
+  const lengths = [...new Set([...byCode.keys()].map((c) => c.length))].sort((a, b) => b - a);
   const found: { at: number; order: T }[] = [];
 
   // Slug + code, wherever it stands.
@@ -37,9 +39,15 @@ export function findOrderCodes<T extends CodedOrder>(reference: string, orders: 
   for (const slug of new Set(orders.map((o) => compactSlug(o.eventSlug)))) {
     for (let at = compact.indexOf(slug); at >= 0; at = compact.indexOf(slug, at + 1)) {
       for (const len of lengths) {
-        const candidate = compact.slice(at + slug.length, at + slug.length + len);
+        const end = at + slug.length + len;
+        const candidate = compact.slice(at + slug.length, end);
+        // The code must end there: "DEMO-ABC123" is not order ABC12 (codes may differ in length).
+        if (end > compact.length || /[A-Z0-9]/.test(upper[positions[end - 1]! + 1] ?? '')) continue;
         const order = byCode.get(candidate)?.find((o) => compactSlug(o.eventSlug) === slug);
-        if (order) found.push({ at: positions[at]!, order });
+        if (order) {
+          found.push({ at: positions[at]!, order });
+          break;
+        }
       }
     }
   }

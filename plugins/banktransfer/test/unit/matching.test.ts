@@ -25,6 +25,13 @@ describe('finding order codes in reference text', () => {
     expect(findOrderCodes(text, orders)).toEqual([]);
   });
 
+  it('takes the code that ends at a word boundary when codes differ in length', () => {
+    const long: DemoOrder = { ...byCode('Q7ZRX'), code: 'Q7ZRX9' };
+    expect(findOrderCodes('DEMO-Q7ZRX9', [...orders, long])).toEqual([long]);
+    expect(findOrderCodes('DEMO-Q7ZRX, 9 tickets', [...orders, long])).toEqual([byCode('Q7ZRX')]);
+    expect(findOrderCodes('DEMO-Q7ZRX9', orders)).toEqual([]);
+  });
+
   it('finds several codes in order of appearance, each once', () => {
     expect(findOrderCodes('DEMO-V7EFG and DEMO-H9JCD, again V7EFG', orders).map((o) => o.code)).toEqual(['V7EFG', 'H9JCD']);
   });
