@@ -52,12 +52,14 @@ export interface Allocation<O extends CandidateOrder> {
 
 /**
  * - `not-a-credit`: money going out or a zero line (refunds, fees), not a buyer's payment;
+ * - `reversal`: the bank undid an earlier booking (a refund sent back): not a buyer's payment, so a
+ *   person decides, even when the text names an order;
  * - `no-order`: no order code found in the reference;
  * - `currency-mismatch`: the transfer's currency is not the order's;
  * - `split-not-possible`: several orders named, but their open amounts do not add up to the
  *   transfer (or one of them cannot take a share); a person decides, as in pretix.
  */
-export type UnmatchedReason = 'not-a-credit' | 'no-order' | 'currency-mismatch' | 'split-not-possible';
+export type UnmatchedReason = 'not-a-credit' | 'reversal' | 'no-order' | 'currency-mismatch' | 'split-not-possible';
 
 export type MatchResult<O extends CandidateOrder> =
   | { readonly kind: 'confirm'; readonly transaction: StatementTransaction; readonly allocations: readonly Allocation<O>[] }
@@ -76,6 +78,7 @@ export function matchTransactions<O extends CandidateOrder>(transactions: readon
     const unmatched = (reason: UnmatchedReason, found: readonly O[] = []): MatchResult<O> => ({ kind: 'unmatched', transaction, reason, orders: found });
     if (transaction.amount <= 0) return unmatched('not-a-credit');
     const found = findOrderCodes(transaction.reference, orders);
+    if (transaction.reversal) return unmatched('reversal', found);
     if (found.length === 0) return unmatched('no-order');
     if (found.some((o) => o.currency !== transaction.currency)) return unmatched('currency-mismatch', found);
 

@@ -46,8 +46,9 @@ export function parseCamt053(xml: string): ParsedStatement {
       const sign = creditDebit(entry, where);
       const bookingDate = readDate(obj(entry.BookgDt), `${where}/BookgDt`);
       const entryRef = text(entry.AcctSvcrRef);
+      const reversal = text(entry.RvslInd) === 'true';
       if (details.length <= 1) {
-        transactions.push({ ...counterparty(details[0] ?? {}, sign), amount: sign * entryAmount.amount, currency: entryAmount.currency, bookingDate, reference: remittance(details[0] ?? entry), bankReference: entryRef ?? txRef(details[0]), source: where });
+        transactions.push({ ...counterparty(details[0] ?? {}, sign), amount: sign * entryAmount.amount, currency: entryAmount.currency, bookingDate, reference: remittance(details[0] ?? entry), reversal, bankReference: entryRef ?? txRef(details[0]), source: where });
         return;
       }
       details.forEach((tx, ti) => {
@@ -57,7 +58,7 @@ export function parseCamt053(xml: string): ParsedStatement {
         const amount = readAmount(amt, `${txWhere}/Amt`);
         const txSign = text(tx.CdtDbtInd) ? creditDebit(tx, txWhere) : sign;
         const ref = txRef(tx) ?? (entryRef ? `${entryRef}/${ti + 1}` : null);
-        transactions.push({ ...counterparty(tx, txSign), amount: txSign * amount.amount, currency: amount.currency, bookingDate, reference: remittance(tx), bankReference: ref, source: txWhere });
+        transactions.push({ ...counterparty(tx, txSign), amount: txSign * amount.amount, currency: amount.currency, bookingDate, reference: remittance(tx), reversal, bankReference: ref, source: txWhere });
       });
     });
   });
@@ -72,9 +73,8 @@ function isBooked(sts: unknown): boolean {
 function creditDebit(node: Node, where: string): 1 | -1 {
   const ind = text(node.CdtDbtInd);
   if (ind !== 'CRDT' && ind !== 'DBIT') fail(`${where}/CdtDbtInd`, `expected CRDT or DBIT, got "${ind ?? ''}"`);
-  let sign: 1 | -1 = ind === 'CRDT' ? 1 : -1;
-  if (text(node.RvslInd) === 'true') sign = sign === 1 ? -1 : 1; // a reversal undoes the opposite booking
-  return sign;
+  // With RvslInd the indicator still gives this entry's own direction (CRDT: a debit came back).
+  return ind === 'CRDT' ? 1 : -1;
 }
 
 function readAmount(node: unknown, where: string): { amount: number; currency: string } {

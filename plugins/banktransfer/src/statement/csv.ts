@@ -53,6 +53,7 @@ export function parseCsvStatement(content: string, mapping: CsvMapping): ParsedS
       payerName: joined(mapping.columns.payer, 'payer') || null,
       payerIban: cell(mapping.columns.iban, 'IBAN', false).replace(/\s/g, '').toUpperCase() || null,
       reference: joined(mapping.columns.reference, 'reference'),
+      reversal: false,
       bankReference: cell(mapping.columns.bankReference, 'bank reference', false) || null,
       source: `line ${line}`,
     });

@@ -11,6 +11,7 @@ interface Mt940Transaction {
   details: string;
   reference: string;
   bankReference: string;
+  isReversal: boolean;
   structuredDetails?: Record<string, string>;
 }
 interface Mt940Statement {
@@ -56,6 +57,8 @@ export function parseMt940(content: string): ParsedStatement {
         currency: t.currency,
         bookingDate: t.date.toISOString().slice(0, 10),
         ...details86(t),
+        // RC/RD: mt940js has already turned the sign to this entry's direction.
+        reversal: t.isReversal === true,
         bankReference: bankReference(t.bankReference),
         source: where,
       });

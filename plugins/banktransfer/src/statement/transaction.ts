@@ -15,6 +15,11 @@ export interface StatementTransaction {
   readonly payerIban: string | null;
   /** Remittance information, the text a buyer typed (lines joined by a space). */
   readonly reference: string;
+  /**
+   * The entry undoes an earlier one (e.g. a refund the buyer's bank sent back). The amount's sign is
+   * already this entry's direction; matching leaves reversals to a person instead of taking them as payments.
+   */
+  readonly reversal: boolean;
   /** The bank's own reference for the entry, when it gives one; the idempotency key then. */
   readonly bankReference: string | null;
   /** Where in the file it came from ("line 12", "Stmt[1]/Ntry[3]"), for the organizer. */

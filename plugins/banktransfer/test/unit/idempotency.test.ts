@@ -24,7 +24,7 @@ describe('transaction idempotency keys', () => {
   });
 
   it('finds an overlapping statement: the lines both files hold get the same keys, the new ones new keys', () => {
-    const base: StatementTransaction = { amount: 1000, currency: 'EUR', bookingDate: '2026-12-02', payerName: 'A', payerIban: null, reference: 'X', bankReference: null, source: 'line 2' };
+    const base: StatementTransaction = { amount: 1000, currency: 'EUR', bookingDate: '2026-12-02', payerName: 'A', payerIban: null, reference: 'X', reversal: false, bankReference: null, source: 'line 2' };
     const [a] = transactionKeys([base]);
     const [b, c] = transactionKeys([{ ...base, source: 'line 9', reference: '  x ', payerName: 'a' }, { ...base, amount: 1001 }]);
     expect(b).toBe(a); // same transfer, spacing, case and position in the file differ

@@ -5,7 +5,7 @@ const orders = demoOrders();
 const byCode = (code: string) => orders.find((o) => o.code === code)!;
 
 function credit(reference: string, amount: number, currency = 'EUR'): StatementTransaction {
-  return { amount, currency, bookingDate: '2026-12-01', payerName: null, payerIban: null, reference, bankReference: null, source: 'line 2' };
+  return { amount, currency, bookingDate: '2026-12-01', payerName: null, payerIban: null, reference, reversal: false, bankReference: null, source: 'line 2' };
 }
 
 function summary(results: ReturnType<typeof matchTransactions<DemoOrder>>) {
@@ -88,6 +88,10 @@ describe('matching transfers to orders (pretix rules, money never dropped)', () 
       { unmatched: 'not-a-credit', codes: [] },
       { unmatched: 'not-a-credit', codes: [] },
     ]);
+  });
+
+  it('leaves a reversal (a refund sent back) to a person even when it names an order', () => {
+    expect(summary(matchTransactions([{ ...credit('Refund DEMO-Q7ZRX returned', 2350), reversal: true }], orders))).toEqual([{ unmatched: 'reversal', codes: ['Q7ZRX'] }]);
   });
 
   it('counts earlier transfers of the same statement: a second partial completes the order, a third overpays it', () => {

@@ -38,11 +38,11 @@ describe('CAMT.053', () => {
     const { format, transactions } = parseCamt053(sample('camt053-demo.xml'));
     expect(format).toBe('camt053');
     expect(transactions).toEqual([
-      { amount: 2350, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Jana Müller', payerIban: 'DE02120300000000202051', reference: 'DEMO-Q7ZRX', bankReference: '2026120100001', source: 'Stmt[1]/Ntry[1]' },
-      { amount: 2000, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Piet de Vries', payerIban: 'NL91ABNA0417164300', reference: 'Tickets demo k3lmn first part', bankReference: '2026120100002', source: 'Stmt[1]/Ntry[2]' },
-      { amount: 2000, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Anna Gruber', payerIban: 'AT611904300234573201', reference: 'P8TWA', bankReference: '2026120100003-1', source: 'Stmt[1]/Ntry[3]/NtryDtls/TxDtls[1]' },
-      { amount: 500, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Verein Freunde e.V.', payerIban: null, reference: 'Membership fee 2026', bankReference: '2026120100003-2', source: 'Stmt[1]/Ntry[3]/NtryDtls/TxDtls[2]' },
-      { amount: -490, currency: 'EUR', bookingDate: '2026-12-01', payerName: null, payerIban: null, reference: 'Account fee November', bankReference: '2026120100004', source: 'Stmt[1]/Ntry[4]' },
+      { amount: 2350, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Jana Müller', payerIban: 'DE02120300000000202051', reference: 'DEMO-Q7ZRX', reversal: false, bankReference: '2026120100001', source: 'Stmt[1]/Ntry[1]' },
+      { amount: 2000, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Piet de Vries', payerIban: 'NL91ABNA0417164300', reference: 'Tickets demo k3lmn first part', reversal: false, bankReference: '2026120100002', source: 'Stmt[1]/Ntry[2]' },
+      { amount: 2000, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Anna Gruber', payerIban: 'AT611904300234573201', reference: 'P8TWA', reversal: false, bankReference: '2026120100003-1', source: 'Stmt[1]/Ntry[3]/NtryDtls/TxDtls[1]' },
+      { amount: 500, currency: 'EUR', bookingDate: '2026-12-01', payerName: 'Verein Freunde e.V.', payerIban: null, reference: 'Membership fee 2026', reversal: false, bankReference: '2026120100003-2', source: 'Stmt[1]/Ntry[3]/NtryDtls/TxDtls[2]' },
+      { amount: -490, currency: 'EUR', bookingDate: '2026-12-01', payerName: null, payerIban: null, reference: 'Account fee November', reversal: false, bankReference: '2026120100004', source: 'Stmt[1]/Ntry[4]' },
     ]);
   });
 
@@ -50,6 +50,12 @@ describe('CAMT.053', () => {
     const r = refusal(() => parseCamt053(sample('camt053-bad-amount.xml')));
     expect(r.code).toBe('BANKTRANSFER_STATEMENT_INVALID');
     expect(r.message).toBe('CAMT.053 statement, Stmt[1]/Ntry[2]/Amt: "12,50" is not an ISO 20022 amount (digits with a decimal point)');
+  });
+
+  it('marks reversals and keeps the indicator as the entry\'s own direction', () => {
+    const entry = (ind: string) => `<Ntry><Amt Ccy="EUR">23.50</Amt><CdtDbtInd>${ind}</CdtDbtInd><RvslInd>true</RvslInd><Sts>BOOK</Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt></Ntry>`;
+    const xml = `<Document><BkToCstmrStmt><Stmt>${entry('CRDT')}${entry('DBIT')}</Stmt></BkToCstmrStmt></Document>`;
+    expect(parseCamt053(xml).transactions.map((t) => [t.amount, t.reversal])).toEqual([[2350, true], [-2350, true]]);
   });
 
   it('names the line of malformed XML, and refuses other XML documents', () => {
@@ -69,6 +75,11 @@ describe('MT940', () => {
       [-350, 'Kontofuehrung', null, null, '0000000000005', 'line 16'],
     ]);
     expect(transactions.every((t) => t.currency === 'EUR' && t.bookingDate === '2026-12-02')).toBe(true);
+  });
+
+  it('marks reversals (RC, RD) with the sign of the entry itself', () => {
+    const mt = [':20:X', ':25:X', ':28C:1', ':60F:C261201EUR100,00', ':61:2612031203RD23,50NTRFNONREF', ':86:Refund DEMO-Q7ZRX returned', ':61:2612031203C1,00NTRFNONREF', ':86:x', ':62F:C261203EUR124,50', '-'].join('\n');
+    expect(parseMt940(mt).transactions.map((t) => [t.amount, t.reversal])).toEqual([[2350, true], [100, false]]);
   });
 
   it('refuses a broken statement line, naming it', () => {
