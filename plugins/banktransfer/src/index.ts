@@ -13,7 +13,7 @@ export { parseCamt053 } from './statement/camt053';
 export { parseMt940 } from './statement/mt940';
 export { parseCsvStatement } from './statement/csv';
 export { csvMappingSchema, csvDateFormats, parseCsvMapping, type CsvMapping, type CsvDateFormat } from './statement/csv-mapping';
-export { parseStatement, detectStatementFormat } from './statement/parse-statement';
+export { parseStatement, detectStatementFormat, decodeStatementBytes } from './statement/parse-statement';
 export { transactionKeys } from './statement/idempotency';
 export { findOrderCodes, type CodedOrder } from './matching/find-order-codes';
 export {

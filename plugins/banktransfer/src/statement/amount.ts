@@ -12,7 +12,11 @@ export function decimalToMinorUnits(input: string, currency: string, decimalSepa
   let text = input.trim().replace(/[\s\u00a0\u202f']/g, '');
   let negative = false;
   if (/^[-\u2212]/.test(text)) { negative = true; text = text.slice(1); } else if (text.startsWith('+')) text = text.slice(1);
-  if (text.endsWith('-')) { negative = !negative; text = text.slice(0, -1); } // "12,50-": trailing minus, as some German banks write debits
+  if (text.endsWith('-')) {
+    if (negative) return { ok: false, reason: `"${input}" has two minus signs` };
+    negative = true;
+    text = text.slice(0, -1);
+  } // "12,50-": trailing minus, as some German banks write debits
   const group = decimalSeparator === ',' ? '.' : ',';
   const [whole = '', fraction = '', ...rest] = text.split(decimalSeparator);
   if (rest.length > 0) return { ok: false, reason: `"${input}" has more than one decimal separator "${decimalSeparator}"` };

@@ -1,4 +1,4 @@
-import { decimalToMinorUnits, detectStatementFormat, isBankTransferError, parseCamt053, parseCsvMapping, parseCsvStatement, parseMt940, parseStatement } from '../../src';
+import { decimalToMinorUnits, decodeStatementBytes, detectStatementFormat, isBankTransferError, parseCamt053, parseCsvMapping, parseCsvStatement, parseMt940, parseStatement } from '../../src';
 import { mappings, sample } from '../support/samples';
 
 function refusal(fn: () => unknown): { code: string; message: string; params: Record<string, unknown> } {
@@ -22,6 +22,10 @@ describe('amounts from statement text', () => {
   it('follows the currency exponent', () => {
     expect(decimalToMinorUnits('1500', 'JPY', '.')).toEqual({ ok: true, amount: 1500 });
     expect(decimalToMinorUnits('1.234', 'KWD', '.')).toEqual({ ok: true, amount: 1234 });
+  });
+
+  it('refuses two minus signs', () => {
+    expect(decimalToMinorUnits('-12,50-', 'EUR', ',').ok).toBe(false);
   });
 
   it.each(['zwanzig', '1,2,3', '12.34', '1.23.45', '', '-', '12.5.0'])('refuses "%s" (decimal comma)', (text) => {
@@ -139,6 +143,13 @@ describe('CSV with a saved column mapping', () => {
     expect(() => parseCsvMapping({ ...mappings.irish, sign: 'signed' })).toThrow(/columns\.amount is required when sign is "signed"/);
     expect(() => parseCsvMapping({ ...mappings.irish, columns: { date: 0 } })).toThrow(/columns\.reference is required/);
     expect(() => parseCsvMapping({ ...mappings.irish, currency: 'XYZ' })).toThrow(/currency XYZ is not a known currency/);
+  });
+});
+
+describe('uploaded bytes', () => {
+  it('reads UTF-8 (BOM dropped) and falls back to Windows-1252 for older bank exports', () => {
+    expect(decodeStatementBytes(Buffer.from('\uFEFFJana Müller €', 'utf8'))).toBe('Jana Müller €');
+    expect(decodeStatementBytes(Uint8Array.from([0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72, 0x20, 0x80]))).toBe('Müller €');
   });
 });
 
