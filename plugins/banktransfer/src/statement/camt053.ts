@@ -48,9 +48,10 @@ export function parseCamt053(xml: string): ParsedStatement {
       const entryRef = text(entry.AcctSvcrRef);
       const reversal = text(entry.RvslInd) === 'true';
       if (details.length <= 1) {
-        transactions.push({ ...counterparty(details[0] ?? {}, sign), amount: sign * entryAmount.amount, currency: entryAmount.currency, bookingDate, reference: remittance(details[0] ?? entry), reversal, bankReference: entryRef ?? txRef(details[0]), source: where });
+        transactions.push({ ...counterparty(details[0] ?? {}, sign), amount: sign * entryAmount.amount, currency: entryAmount.currency, bookingDate, reference: remittance(details[0] ?? entry) || (text(entry.AddtlNtryInf) ?? ''), reversal, bankReference: entryRef ?? txRef(details[0]), source: where });
         return;
       }
+      const batch: StatementTransaction[] = [];
       details.forEach((tx, ti) => {
         const txWhere = `${where}/NtryDtls/TxDtls[${ti + 1}]`;
         const amt = obj(tx.AmtDtls) ? obj(obj(obj(tx.AmtDtls)!.TxAmt))?.Amt : tx.Amt;
@@ -58,8 +59,13 @@ export function parseCamt053(xml: string): ParsedStatement {
         const amount = readAmount(amt, `${txWhere}/Amt`);
         const txSign = text(tx.CdtDbtInd) ? creditDebit(tx, txWhere) : sign;
         const ref = txRef(tx) ?? (entryRef ? `${entryRef}/${ti + 1}` : null);
-        transactions.push({ ...counterparty(tx, txSign), amount: txSign * amount.amount, currency: amount.currency, bookingDate, reference: remittance(tx), reversal, bankReference: ref, source: txWhere });
+        if (amount.currency !== entryAmount.currency) fail(`${txWhere}/Amt`, `currency ${amount.currency} differs from the entry's ${entryAmount.currency}`);
+        batch.push({ ...counterparty(tx, txSign), amount: txSign * amount.amount, currency: amount.currency, bookingDate, reference: remittance(tx), reversal, bankReference: ref, source: txWhere });
       });
+      // A batch whose parts do not add up to what was booked cannot be split safely.
+      const parts = batch.reduce((a, t) => a + t.amount, 0);
+      if (parts !== sign * entryAmount.amount) fail(where, `the batch's transactions add up to ${parts} minor units, but the entry books ${sign * entryAmount.amount}`);
+      transactions.push(...batch);
     });
   });
   return { format: 'camt053', transactions };

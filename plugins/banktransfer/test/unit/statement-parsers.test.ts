@@ -56,6 +56,11 @@ describe('CAMT.053', () => {
     expect(r.message).toBe('CAMT.053 statement, Stmt[1]/Ntry[2]/Amt: "12,50" is not an ISO 20022 amount (digits with a decimal point)');
   });
 
+  it('refuses a batch whose transactions do not add up to the entry', () => {
+    const xml = sample('camt053-demo.xml').replace('<Amt Ccy="EUR">5.00</Amt>', '<Amt Ccy="EUR">5.01</Amt>');
+    expect(refusal(() => parseCamt053(xml)).message).toBe("CAMT.053 statement, Stmt[1]/Ntry[3]: the batch's transactions add up to 2501 minor units, but the entry books 2500");
+  });
+
   it('marks reversals and keeps the indicator as the entry\'s own direction', () => {
     const entry = (ind: string) => `<Ntry><Amt Ccy="EUR">23.50</Amt><CdtDbtInd>${ind}</CdtDbtInd><RvslInd>true</RvslInd><Sts>BOOK</Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt></Ntry>`;
     const xml = `<Document><BkToCstmrStmt><Stmt>${entry('CRDT')}${entry('DBIT')}</Stmt></BkToCstmrStmt></Document>`;
