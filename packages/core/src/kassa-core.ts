@@ -1,7 +1,8 @@
 import { ActionKeyService } from './action-key/action-key.service';
 import { OrderService } from './order/order.service';
-import type { ServiceDeps } from './order/service-deps';
+import type { CoreDeps, ServiceDeps } from './order/service-deps';
 import { PaymentService } from './payment/payment.service';
+import { createPersistence } from './persistence/kernel';
 import { RefundService } from './refund/refund.service';
 
 /** The domain services of one Kassa instance. */
@@ -11,22 +12,30 @@ export interface KassaCore {
   readonly refunds: RefundService;
   /** One-time keys of control-panel forms that move money (double and replayed submits). */
   readonly actionKeys: ActionKeyService;
+  /**
+   * Closes what this instance holds besides the DataSource: the placement batcher stops taking
+   * orders and settles the queued ones, the catalogue cache is dropped. Call it on shutdown before
+   * destroying the DataSource; the DataSource itself stays the caller's.
+   */
+  close(): Promise<void>;
 }
 
 /**
  * Builds the order, payment and refund services over one data source, provider registry,
- * provider-context factory and clock. Nothing is module-global: two instances (tests, tenants)
- * never share state.
+ * provider-context factory and clock, with their persistence state (placement batcher, catalogue
+ * cache). Nothing is module-global: two instances (tests, tenants) never share state.
  */
 export function createKassaCore(deps: ServiceDeps): KassaCore {
-  const payments = new PaymentService(deps);
+  const persistence = createPersistence(deps.dataSource);
+  const core: CoreDeps = { ...deps, persistence };
+  const payments = new PaymentService(core);
   // The refund service cancels orders when an external refund is processed with "cancel";
   // the order service is created right after, so the call goes through a late-bound reference.
   const late: { orders?: OrderService } = {};
-  const refunds = new RefundService(deps, {
+  const refunds = new RefundService(core, {
     cancelOrder: (orderId, opts) => (late.orders as OrderService).cancelOrder(orderId, opts),
   });
-  const orders = new OrderService(deps, payments, refunds);
+  const orders = new OrderService(core, payments, refunds);
   late.orders = orders;
-  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps) });
+  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), close: () => persistence.close() });
 }

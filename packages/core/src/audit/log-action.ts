@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { LogEntry, type ActorType } from './log-entry.entity';
+import { writeLogAndEvent } from '../persistence/audit-outbox';
+import type { ActorType } from './log-entry.entity';
 
 export interface Actor {
   type: ActorType;
@@ -19,17 +20,7 @@ export interface LogActionInput {
   data?: Record<string, unknown>;
 }
 
-/** Writes an audit entry with the caller's transaction, so the log and the change commit together. */
+/** Writes an audit entry with the caller's transaction, so the log and the change commit together (through the persistence kernel). */
 export async function logAction(tx: EntityManager, input: LogActionInput): Promise<void> {
-  await tx.insert(LogEntry, {
-    organizerId: input.organizerId ?? null,
-    eventId: input.eventId ?? null,
-    orderId: input.orderId ?? null,
-    objectType: input.objectType,
-    objectId: input.objectId,
-    action: input.action,
-    actorType: input.actor.type,
-    actorId: input.actor.id ?? null,
-    data: (input.data ?? {}) as object,
-  });
+  await writeLogAndEvent(tx, input);
 }

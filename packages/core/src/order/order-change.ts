@@ -1,21 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { assertEnteredAmount, assertNonNegative } from '../money/money';
-import { OrderPayment } from '../payment/order-payment.entity';
-import { feeBase, openPaymentFees, recomputeTotal, replaceOpenFee } from '../payment/payment-method-change';
+import { paymentMachine } from '../payment/payment.machine';
+import { feeBase } from '../payment/payment-method-change';
+import { findOrder, getEvent, getOrder } from '../persistence/reads';
+import { openPaymentFees, recomputeTotal, replaceOpenFee } from '../persistence/order-fees';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import { calculateProviderFee } from '../provider/provider-fee';
 import type { ProviderContext } from '../provider/provider-types';
-import { loadOrderSums, lockOrderWithSums, type OrderSums } from './order-sums';
+import {
+  addPosition, cancelPosition, findLastOpenPayment, lockQuotasOf, readEventProducts, readFingerprintSource, readPositions, readQuotaUsage,
+  setPositionPrice, setPositionProduct, type LivePosition, type QuotaUse,
+} from '../persistence/order-change-rows';
+import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../persistence/order-sums';
+import { findOpenPayments, setPaymentAmount } from '../persistence/payment-rows';
+import { isUuid } from '../persistence/rows';
+import { changePayment, moveOrder, record } from '../persistence/state-change';
+import { withTransaction } from '../persistence/transaction';
 import { newPaymentDeadline } from './order-payability';
 import { Order } from './order.entity';
-import type { OrderStatus } from './order.machine';
+import { orderMachine, type OrderStatus } from './order.machine';
 import type { ServiceDeps } from './service-deps';
-import { isUuid, moveOrder, movePayment, record } from './state-writes';
 
 /*
  * pretix's OrderChangeManager for the operations organizers use most: cancel a position, change
@@ -57,19 +64,13 @@ export interface OrderChangeResult {
 const MAX_OPERATIONS = 50;
 
 /** What one position looks like to the fingerprint and the operations. */
-interface LivePosition { id: string; product_id: string; price: string; position_no: number; canceled: boolean }
 
 /**
  * A short digest of what an order change depends on: the positions (product, price, canceled),
  * the total and the status. Forms carry it so that a change prepared on an older state is refused.
  */
 export async function orderChangeFingerprint(db: Pick<EntityManager, 'query'>, orderId: string): Promise<string> {
-  const [row] = await db.query(
-    `SELECT o.total::text AS total, o.status,
-            coalesce(string_agg(p.id || ':' || p.product_id || ':' || p.price || ':' || p.canceled, ',' ORDER BY p.position_no, p.id), '') AS positions
-       FROM kassa_order o LEFT JOIN order_position p ON p.order_id = o.id WHERE o.id = $1 GROUP BY o.id`,
-    [orderId],
-  ) as { total: string; status: string; positions: string }[];
+  const row = await readFingerprintSource(db, orderId);
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   return createHash('sha256').update(`${row.status}|${row.total}|${row.positions}`).digest('hex').slice(0, 24);
 }
@@ -84,20 +85,20 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
   const ops = validateOperations(input.operations);
   const m = deps.dataSource.manager;
 
-  const current = await m.findOneBy(Order, { id: orderId });
+  const current = await findOrder(m, orderId);
   if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   // The open attempt's provider recomputes the open payment fee; its context is read before the
   // transaction (settings reads stay outside the order lock).
-  const lastOpen = await m.findOne(OrderPayment, { where: [{ orderId, state: 'created' }, { orderId, state: 'pending' }], order: { localId: 'DESC' } });
+  const lastOpen = await findLastOpenPayment(m, orderId);
   let feeProvider: { provider: BasePaymentProvider; ctx: ProviderContext } | null = null;
   if (lastOpen && deps.providers.has(lastOpen.provider)) {
-    const event = await m.findOneByOrFail(Event, { id: current.eventId });
+    const event = await getEvent(m, current.eventId);
     feeProvider = { provider: deps.providers.get(lastOpen.provider), ctx: await deps.providerContext(event, lastOpen.provider) };
   }
 
   const outcome = await withTransaction(deps.dataSource, async (tx) => {
     const { order, sums: before } = await lockOrderWithSums(tx, orderId);
-    if (order.status !== 'pending' && order.status !== 'paid') {
+    if (!orderMachine.is('changeable', order.status)) {
       throw new KassaError('ORDER_NOT_CHANGEABLE', { code: order.code, reason: `the order is ${order.status}` });
     }
     if (input.expectedFingerprint !== undefined && input.expectedFingerprint !== await orderChangeFingerprint(tx, orderId)) {
@@ -105,13 +106,10 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     }
     const previousTotal = order.total;
     const previousStatus = order.status;
-    const positions: LivePosition[] = await tx.query(
-      'SELECT id, product_id, price::text AS price, position_no, canceled FROM order_position WHERE order_id = $1 ORDER BY position_no', [orderId]);
+    const positions: LivePosition[] = await readPositions(tx, orderId);
     const byId = new Map(positions.map((p) => [p.id, p]));
     const productIds = [...new Set(ops.flatMap((op) => ('productId' in op ? [op.productId] : [])))];
-    const products: { id: string; price: string; name: string }[] = productIds.length
-      ? await tx.query('SELECT id, price::text AS price, name FROM product WHERE event_id = $1 AND id = ANY($2::uuid[])', [order.eventId, productIds])
-      : [];
+    const products = await readEventProducts(tx, order.eventId, productIds);
     const productOf = new Map(products.map((p) => [p.id, p]));
     ops.forEach((op, i) => {
       if ('positionId' in op) {
@@ -130,7 +128,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     // Quotas of every product involved, locked in quota id order (reserveQuota's order) before any
     // counter moves, with their usage before the change.
     const involved = [...new Set([...productIds, ...ops.flatMap((op) => ('positionId' in op ? [byId.get(op.positionId)!.product_id] : []))])];
-    const quotasBefore = await lockQuotas(tx, involved);
+    const quotasBefore = await lockQuotasOf(tx, involved);
     for (const id of productIds) {
       if (!quotasBefore.some((q) => q.products.includes(id))) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: id });
     }
@@ -140,30 +138,26 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     for (const op of ops) {
       switch (op.kind) {
         case 'cancel_position': {
-          await tx.query('UPDATE order_position SET canceled = true WHERE id = $1', [op.positionId]);
+          await cancelPosition(tx, op.positionId);
           logged.push({ kind: op.kind, positionId: op.positionId, price: Number(byId.get(op.positionId)!.price) });
           break;
         }
         case 'change_price': {
-          await tx.query('UPDATE order_position SET price = $2 WHERE id = $1', [op.positionId, op.price]);
+          await setPositionPrice(tx, op.positionId, op.price);
           logged.push({ kind: op.kind, positionId: op.positionId, from: Number(byId.get(op.positionId)!.price), to: op.price });
           break;
         }
         case 'change_product': {
           const old = byId.get(op.positionId)!;
           const price = op.price ?? Number(productOf.get(op.productId)!.price);
-          await tx.query('UPDATE order_position SET product_id = $2, price = $3 WHERE id = $1', [op.positionId, op.productId, price]);
+          await setPositionProduct(tx, op.positionId, op.productId, price);
           logged.push({ kind: op.kind, positionId: op.positionId, fromProduct: old.product_id, toProduct: op.productId, from: Number(old.price), to: price });
           break;
         }
         case 'add_position': {
           const price = op.price ?? Number(productOf.get(op.productId)!.price);
-          const [row] = await tx.query(
-            `INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
-             VALUES ($1, $2, $3, $4, $5, false) RETURNING id`,
-            [orderId, op.productId, nextNo, price, op.attendeeName ?? null],
-          ) as { id: string }[];
-          logged.push({ kind: op.kind, positionId: row!.id, positionNo: nextNo, productId: op.productId, price });
+          const positionId = await addPosition(tx, orderId, { productId: op.productId, positionNo: nextNo, price, attendeeName: op.attendeeName ?? null });
+          logged.push({ kind: op.kind, positionId, positionNo: nextNo, productId: op.productId, price });
           nextNo++;
           break;
         }
@@ -186,22 +180,20 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     // Open attempts: one never started is simply re-priced; any other (already at the gateway)
     // for a different amount is canceled after commit, and the buyer pays again from the order page.
     const toCancel: string[] = [];
-    const open: OrderPayment[] = await tx.getRepository(OrderPayment).find({ where: [{ orderId, state: 'created' }, { orderId, state: 'pending' }] });
+    const open = await findOpenPayments(tx, orderId);
     for (const p of open) {
       if (p.amount === sums.pendingSum) continue;
-      if (p.state === 'created' && !p.processInitiated) {
+      if (paymentMachine.is('executable', p.state) && !p.processInitiated) {
         if (sums.pendingSum > 0) {
-          await tx.query('UPDATE order_payment SET amount = $2 WHERE id = $1', [p.id, sums.pendingSum]);
+          await setPaymentAmount(tx, p.id, sums.pendingSum);
           await record(tx, {
             order, objectType: 'payment', objectId: p.id, action: 'kassa.order.payment.amount_changed', actor: input.actor,
             data: { localId: p.localId, provider: p.provider, from: p.amount, to: sums.pendingSum },
           });
         } else {
-          await movePayment(tx, p, 'cancel');
-          await record(tx, {
-            order, objectType: 'payment', objectId: p.id, action: 'kassa.order.payment.canceled', actor: input.actor,
-            data: { localId: p.localId, provider: p.provider, reason: 'nothing is owed after the order change' },
-            topic: 'payment.canceled', payload: { provider: p.provider },
+          await changePayment(tx, order, p, 'cancel', {
+            actor: input.actor, data: { localId: p.localId, provider: p.provider, reason: 'nothing is owed after the order change' },
+            payload: { provider: p.provider },
           });
         }
       } else {
@@ -211,10 +203,10 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
 
     // The paid state follows the money (pretix's _check_paid_price_change).
     const now = deps.clock.now();
-    if (order.status === 'paid' && sums.pendingSum > 0) {
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+    if (orderMachine.is('paid', order.status) && sums.pendingSum > 0) {
+      const event = await getEvent(tx, order.eventId);
       await moveOrder(tx, order, 'unpay', { expires: newPaymentDeadline(event, now) });
-    } else if (order.status === 'pending' && sums.pendingSum <= 0) {
+    } else if (orderMachine.is('awaitingPayment', order.status) && sums.pendingSum <= 0) {
       await moveOrder(tx, order, 'pay');
     }
     sums = await loadOrderSums(tx, orderId);
@@ -248,7 +240,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
     }
   }
   return {
-    order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), previousTotal: outcome.previousTotal, previousStatus: outcome.previousStatus,
+    order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), previousTotal: outcome.previousTotal, previousStatus: outcome.previousStatus,
     canceledPayments, paymentCancelFailures,
   };
 }
@@ -298,27 +290,11 @@ function validateOperations(value: unknown): OrderChangeOperation[] {
   });
 }
 
-interface QuotaUse { id: string; name: string; size: number | null; used: number; products: string[] }
-
-async function lockQuotas(tx: EntityManager, productIds: string[]): Promise<QuotaUse[]> {
-  if (productIds.length === 0) return [];
-  const rows: { id: string; name: string; size: number | null; used: number; products: string[] }[] = await tx.query(
-    `SELECT q.id, q.name, q.size, u.used,
-            array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
-       FROM quota q JOIN quota_usage u ON u.quota_id = q.id
-      WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
-      ORDER BY q.id
-        FOR NO KEY UPDATE OF q, u`,
-    [productIds],
-  );
-  return rows.map((r) => ({ ...r, used: Number(r.used) }));
-}
-
 /** A limited quota that grew past its size through this change refuses it (an already overbooked one may shrink). */
 async function assertWithinQuota(tx: EntityManager, before: QuotaUse[]): Promise<void> {
   const limited = before.filter((q) => q.size !== null);
   if (limited.length === 0) return;
-  const after: { quota_id: string; used: number }[] = await tx.query('SELECT quota_id, used FROM quota_usage WHERE quota_id = ANY($1::uuid[])', [limited.map((q) => q.id)]);
+  const after = await readQuotaUsage(tx, limited.map((q) => q.id));
   for (const q of limited) {
     const used = Number(after.find((a) => a.quota_id === q.id)?.used ?? q.used);
     if (used > q.used && used > (q.size as number)) {

@@ -1,9 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { prepared, queryPrepared } from '../db/prepared-query';
 import { KassaError } from '../errors';
 import type { Event } from '../event/event.entity';
 import type { Order } from './order.entity';
-import { livePositionProducts, quotaRefusal, reserveQuota, type LockedQuota } from './quota-check';
+import { orderMachine } from './order.machine';
+import { livePositionProducts, quotaRefusal, readQuotas, reserveQuota } from '../persistence/quota-check';
 
 /*
  * "Can this order still be paid?" — pretix's Order._can_be_paid, decided here and nowhere else.
@@ -50,11 +50,11 @@ export interface PayabilityInput {
 /** Why the order cannot be paid now, or null when it can. See the rules above. */
 export async function paymentRefusal(db: EntityManager, input: PayabilityInput): Promise<PaymentRefusal | null> {
   const { order, event, now, force = false } = input;
-  if (order.status === 'paid') return { code: 'order_paid', reason: 'the order is paid' };
-  if (order.status === 'canceled') return { code: 'order_canceled', reason: 'the order is canceled' };
+  if (orderMachine.is('paid', order.status)) return { code: 'order_paid', reason: 'the order is paid' };
+  if (orderMachine.is('canceled', order.status)) return { code: 'order_canceled', reason: 'the order is canceled' };
   if (!force && lastDatePassed(event, now)) return { code: 'last_date_passed', reason: 'the last date of payments has passed' };
   if (input.pendingSum !== undefined && input.pendingSum <= 0) return { code: 'nothing_owed', reason: 'nothing is owed' };
-  if (order.status === 'pending' || force) return null;
+  if (orderMachine.is('awaitingPayment', order.status) || force) return null;
   if (!event.paymentTermAcceptLate) return { code: 'late_not_accepted', reason: 'the payment term is over and late payments are not accepted' };
   const quota = await expiredQuotaRefusal(db, order.id, input.quota);
   return quota ? { code: 'quota_gone', reason: `the tickets are no longer available (${quota.message})` } : null;
@@ -93,13 +93,5 @@ async function expiredQuotaRefusal(db: EntityManager, orderId: string, mode: 're
     }
   }
   if (products.length === 0) return null;
-  const quotas = await queryPrepared<LockedQuota>(db, readQuotasSql, [[...new Set(products)]]);
-  return quotaRefusal(products, quotas);
+  return quotaRefusal(products, await readQuotas(db, products));
 }
-
-// reserveQuota's statement without the lock: a look, for deciding whether to offer a payment.
-const readQuotasSql = prepared('read_quotas', `SELECT q.id, q.name, q.size, u.used,
-       array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
-  FROM quota q JOIN quota_usage u ON u.quota_id = q.id
- WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
- ORDER BY q.id`);

@@ -1,26 +1,27 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
-import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
-import { Product } from '../event/product.entity';
+import type { Product } from '../event/product.entity';
 import { exactSum, money } from '../money/money';
 import { reserveExecution } from '../payment/execution-reservation';
-import { OrderPayment } from '../payment/order-payment.entity';
+import type { OrderPayment } from '../payment/order-payment.entity';
+import { paymentMachine } from '../payment/payment.machine';
+import type { Catalogue } from '../persistence/catalogue-cache';
+import { findPlacedByIdempotencyKey, idempotencyKeyTaken, insertOrderRows, readCatalogue } from '../persistence/order-insert';
+import type { OrderRows } from '../persistence/placement-batch';
+import { hydrate, isUuid } from '../persistence/rows';
+import { changeOrder, changePayment } from '../persistence/state-change';
+import { withTransaction } from '../persistence/transaction';
 import { assertAvailable } from '../provider/availability';
 import { calculateProviderFee } from '../provider/provider-fee';
 import type { ProviderContext } from '../provider/provider-types';
-import { OrderFee } from './order-fee.entity';
+import type { OrderFee } from './order-fee.entity';
 import { OrderPosition } from './order-position.entity';
-import { Order } from './order.entity';
-import { catalogueCacheFor, type Catalogue } from './catalogue-cache';
+import type { Order } from './order.entity';
 import { lastDatePassed, newPaymentDeadline } from './order-payability';
-import { placeInBatch, type OrderRows } from './placement-batch';
-import { insertPositionsWithinQuota, type NewPosition } from './quota-check';
-import type { ServiceDeps } from './service-deps';
-import { columnList, hydrate, isUuid, moveOrder, movePayment, prefixedColumns, record, unprefixed } from './state-writes';
+import { insertPositionsWithinQuota, type NewPosition } from '../persistence/quota-check';
+import type { CoreDeps } from './service-deps';
 
 export interface PlaceOrderInput {
   eventId: string;
@@ -85,11 +86,11 @@ const CODE_LENGTH = 5;
  * shared with the orders of the event queued meanwhile (placement-batch.ts), or, for free
  * orders and `onPlaced` callers, in one transaction.
  */
-export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Promise<PlacedOrder> {
+export async function placeOrder(deps: CoreDeps, input: PlaceOrderInput): Promise<PlacedOrder> {
   validateInput(deps, input);
   const key = idempotencyKeyOf(input);
   const actor = input.actor ?? { type: 'buyer' };
-  const cache = catalogueCacheFor(deps.dataSource);
+  const cache = deps.persistence.catalogue;
   const wanted = [...new Set(input.positions.map((p) => p.productId))];
   let catalogue = cache.get(input.eventId, wanted);
   const fromCache = catalogue !== null;
@@ -104,7 +105,7 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
     // queued meanwhile (placement-batch.ts), priced from the cached catalogue, which the statement
     // checks against the tables.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const placed = await placeInBatch(deps.dataSource, orderRows(priced.values, extra(priced), priced.positions), catalogue.event);
+      const placed = await deps.persistence.placements.place(orderRows(priced.values, extra(priced), priced.positions), catalogue.event);
       if (placed.kind === 'placed') {
         cache.put(catalogue);
         return withReservation({ ...placed, replayed: false }, input.startPayment === true);
@@ -118,7 +119,7 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
         continue;
       }
       // Nothing was written: the key names an order already, or the random code was taken.
-      const existing = key ? await findByIdempotencyKey(deps, input.eventId, key) : null;
+      const existing = key ? await findPlacedByIdempotencyKey(deps.dataSource.manager, input.eventId, key) : null;
       if (existing) return existing;
     }
     if (priced.values.total > 0) throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
@@ -145,7 +146,7 @@ export async function placeOrder(deps: ServiceDeps, input: PlaceOrderInput): Pro
     return { order, positions, fees, payment, replayed: false };
   });
   if (placed) return withReservation(placed, input.startPayment === true);
-  const existing = await findByIdempotencyKey(deps, input.eventId, key as string);
+  const existing = await findPlacedByIdempotencyKey(deps.dataSource.manager, input.eventId, key as string);
   if (!existing) throw new KassaError('VALIDATION_FAILED', { detail: 'the idempotency key was taken, but no order carries it' });
   return existing;
 }
@@ -161,21 +162,8 @@ function idempotencyKeyOf(input: PlaceOrderInput): string | null {
 }
 
 function withReservation(placed: PlacedOrder, startPayment: boolean): PlacedOrder {
-  if (startPayment && placed.payment && placed.payment.state === 'created') reserveExecution(placed.payment);
+  if (startPayment && placed.payment && paymentMachine.is('executable', placed.payment.state)) reserveExecution(placed.payment);
   return placed;
-}
-
-/** The order an earlier call placed with this key, with what placeOrder returns (its first payment). */
-async function findByIdempotencyKey(deps: ServiceDeps, eventId: string, key: string): Promise<PlacedOrder | null> {
-  const m = deps.dataSource.manager;
-  const order = await m.findOne(Order, { where: { eventId, idempotencyKey: key } });
-  if (!order) return null;
-  const [positions, fees, payment] = await Promise.all([
-    m.find(OrderPosition, { where: { orderId: order.id }, order: { positionNo: 'ASC' } }),
-    m.find(OrderFee, { where: { orderId: order.id } }),
-    m.findOne(OrderPayment, { where: { orderId: order.id, localId: 1 } }),
-  ]);
-  return { order, positions, fees, payment, replayed: true };
 }
 
 type PlacementExtra = { providerId: string | null; fee: number; actor: Actor; positions: number; key: string | null; startPayment: boolean };
@@ -197,17 +185,13 @@ function orderRows(values: NewOrder, extra: PlacementExtra, positions: NewPositi
 
 /** A zero-total order is paid at once by its `free` payment, inside the placing transaction. */
 async function confirmFree(tx: EntityManager, order: Order, payment: OrderPayment, now: Date, actor: Actor): Promise<void> {
-  await movePayment(tx, payment, 'confirm', { paymentDate: now });
-  await record(tx, {
-    order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.confirmed', actor,
-    data: { localId: payment.localId, provider: payment.provider, amount: 0 },
-    topic: 'payment.confirmed', payload: { provider: payment.provider, amount: 0, currency: order.currency },
-  });
-  await moveOrder(tx, order, 'pay');
-  await record(tx, {
-    order, objectType: 'order', objectId: order.id, action: 'kassa.order.paid', actor,
-    data: { provider: payment.provider, paymentId: payment.id, date: now.toISOString(), force: false },
-    topic: 'order.paid', payload: { total: 0, currency: order.currency },
+  await changePayment(tx, order, payment, 'confirm', {
+    actor, data: { localId: payment.localId, provider: payment.provider, amount: 0 },
+    payload: { provider: payment.provider, amount: 0, currency: order.currency },
+  }, { paymentDate: now });
+  await changeOrder(tx, order, 'pay', {
+    actor, data: { provider: payment.provider, paymentId: payment.id, date: now.toISOString(), force: false },
+    payload: { total: 0, currency: order.currency },
   });
 }
 
@@ -222,7 +206,7 @@ interface PricedOrder {
  * Prices the order from the catalogue: the products' prices (never the buyer's), the provider's
  * fee from its settings, and the expiry from the event's payment term.
  */
-async function priceOrder(deps: ServiceDeps, input: PlaceOrderInput, { event, products }: Catalogue): Promise<PricedOrder> {
+async function priceOrder(deps: CoreDeps, input: PlaceOrderInput, { event, products }: Catalogue): Promise<PricedOrder> {
   const missing = input.positions.find((p) => !products.has(p.productId));
   if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing.productId });
   // Checked at every step: a sum past the safe-integer range would be rounded, committed and then
@@ -272,7 +256,7 @@ function tooLarge(what: string): KassaError {
 }
 
 /** Refuses malformed input before anything is read. */
-function validateInput(deps: ServiceDeps, input: PlaceOrderInput): void {
+function validateInput(deps: CoreDeps, input: PlaceOrderInput): void {
   if (!Array.isArray(input.positions) || input.positions.length === 0) throw new KassaError('ORDER_EMPTY');
   if (input.email !== null && (typeof input.email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(input.email))) {
     throw new KassaError('VALIDATION_FAILED', { detail: `email is not an e-mail address: ${String(input.email)}` });
@@ -291,69 +275,18 @@ function validateInput(deps: ServiceDeps, input: PlaceOrderInput): void {
 }
 
 /** Reads the event and the (active, same-event) products the input names, and caches them. */
-async function loadCatalogue(deps: ServiceDeps, input: PlaceOrderInput): Promise<Catalogue> {
+async function loadCatalogue(deps: CoreDeps, input: PlaceOrderInput): Promise<Catalogue> {
   const ids = [...new Set(input.positions.map((p) => p.productId))];
-  const m = deps.dataSource.manager;
-  // The event and the wanted (active, same-event) products in one prepared statement: one row per
-  // product found, or one row with null product columns when none is.
-  catalogueSql ??= prepared('load_catalogue', `SELECT ${columnList(m, Event, 'e')}, ${prefixedColumns(m, Product, 'product__', 'p')}
-      FROM event e LEFT JOIN product p ON p.event_id = e.id AND p.id = ANY($2::uuid[]) AND p.active
-     WHERE e.id = $1`);
-  const rows = await queryPrepared(m, catalogueSql, [input.eventId, ids]);
-  if (!rows[0]) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
-  const event = hydrate(m, Event, rows[0]);
-  const products = new Map<string, Product>();
-  for (const row of rows) {
-    if (row.product__id === null) continue;
-    const product = hydrate(m, Product, unprefixed(row, 'product__'));
-    products.set(product.id, product);
-  }
-  const missing = ids.find((id) => !products.has(id));
+  const catalogue = await readCatalogue(deps.dataSource.manager, input.eventId, ids);
+  const missing = ids.find((id) => !catalogue.products.has(id));
   if (missing) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: missing });
-  const catalogue = { event, products };
-  catalogueCacheFor(deps.dataSource).put(catalogue);
+  deps.persistence.catalogue.put(catalogue);
   return catalogue;
 }
 
-let catalogueSql: PreparedStatement | undefined;
 
 
 type NewOrder = Pick<Order, 'organizerId' | 'eventId' | 'email' | 'locale' | 'total' | 'currency' | 'testmode' | 'expires' | 'country'>;
-
-/*
- * The order with its payment fee, its first payment (local id 1, state created) and the
- * 'kassa.order.placed' log entry and event, in one prepared statement: placeOrder runs for every
- * ticket sold, and each round trip costs CPU on both sides. Ids are made here so that the data of
- * the log entry and the event are known up front. A taken code (or secret) inserts nothing at all
- * (ON CONFLICT DO NOTHING on the order, and every other row is selected from it), and we retry.
- * The log/outbox columns are those of `record`; a change there must be mirrored here.
- */
-let insertOrderSql: PreparedStatement | undefined;
-
-function insertOrderStatement(tx: EntityManager): PreparedStatement {
-  insertOrderSql ??= prepared('insert_order', `WITH o AS (
-      INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key, country)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $20, $22)
-      ON CONFLICT DO NOTHING
-      RETURNING ${columnList(tx, Order)}),
-    fee AS (
-      INSERT INTO order_fee (id, order_id, fee_type, internal_type, value, description, canceled)
-      SELECT $12::uuid, o.id, 'payment', $13::text, $14::bigint, '', false FROM o WHERE $14::bigint > 0
-      RETURNING id),
-    pay AS (
-      INSERT INTO order_payment (id, order_id, local_id, state, amount, currency, provider, info, fee_id, process_initiated, payment_date)
-      SELECT $15::uuid, o.id, 1, 'created', o.total, o.currency, $13::text, '{}'::jsonb, (SELECT id FROM fee), $21::boolean, NULL
-        FROM o WHERE $13::text IS NOT NULL
-      RETURNING created_at),
-    entry AS (
-      INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
-      SELECT o.organizer_id, o.event_id, o.id, 'order', o.id, 'kassa.order.placed', $16::text, $17::text, $18::jsonb FROM o),
-    ev AS (
-      INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
-      SELECT 'order.placed', o.organizer_id, o.id, $19::jsonb FROM o)
-    SELECT o.*, (SELECT created_at FROM pay) AS payment_created_at FROM o`);
-  return insertOrderSql;
-}
 
 /**
  * Inserts the order (fresh short code and secret; retried on the rare collision) with its fee,
@@ -364,23 +297,10 @@ async function insertOrder(
 ): Promise<{ order: Order; payment: OrderPayment | null; fees: OrderFee[] } | null> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const r = orderRows(values, extra, []);
-    const [row] = await queryPrepared(tx, insertOrderStatement(tx), [
-      r.id, r.organizerId, r.eventId, r.code, r.secret, r.email, r.locale, r.total, r.currency, r.expires, r.testmode,
-      r.feeId, r.providerId, r.feeId ? r.fee : 0, r.paymentId, r.actor.type, r.actor.id ?? null,
-      JSON.stringify(r.logData), JSON.stringify(r.eventPayload), r.idempotencyKey, r.paymentInitiated, r.country,
-    ]);
-    if (!row) {
-      // ON CONFLICT waited for any concurrent holder of the key, so this read sees it if it exists.
-      if (r.idempotencyKey && (await tx.query('SELECT 1 FROM kassa_order WHERE event_id = $1 AND idempotency_key = $2', [r.eventId, r.idempotencyKey])).length) return null;
-      continue;
-    }
-    const order = hydrate(tx, Order, row);
-    const fees = r.feeId ? [tx.create(OrderFee, { id: r.feeId, orderId: r.id, feeType: 'payment', internalType: r.providerId as string, value: r.fee, description: '', canceled: false })] : [];
-    const payment = r.paymentId ? tx.create(OrderPayment, {
-      id: r.paymentId, orderId: r.id, localId: 1, state: 'created', amount: values.total, currency: order.currency, provider: r.providerId as string,
-      info: {}, feeId: r.feeId, processInitiated: r.paymentInitiated, paymentDate: null, createdAt: row.payment_created_at as Date,
-    }) : null;
-    return { order, payment, fees };
+    const inserted = await insertOrderRows(tx, r);
+    if (inserted) return inserted;
+    // ON CONFLICT waited for any concurrent holder of the key, so this read sees it if it exists.
+    if (r.idempotencyKey && await idempotencyKeyTaken(tx, r.eventId, r.idempotencyKey)) return null;
   }
   throw new KassaError('VALIDATION_FAILED', { detail: 'could not allocate a unique order code' });
 }

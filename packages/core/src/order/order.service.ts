@@ -1,27 +1,27 @@
 import type { Actor } from '../audit/log-action';
-import { LogEntry } from '../audit/log-entry.entity';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, money, type Money } from '../money/money';
-import { OutboxEvent } from '../outbox/outbox-event.entity';
 import { OrderPayment } from '../payment/order-payment.entity';
 import type { PaymentService } from '../payment/payment.service';
-import { OrderRefund } from '../refund/order-refund.entity';
 import type { RefundResult, RefundService } from '../refund/refund.service';
 import { changeOrder, orderChangeFingerprint, type OrderChangeInput, type OrderChangeResult } from './order-change';
-import { OrderFee } from './order-fee.entity';
-import { OrderPosition } from './order-position.entity';
 import { placeOrder, type PlacedOrder, type PlaceOrderInput } from './order-placement';
-import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from './order-search';
-import { loadOrderSums, lockOrderWithSums, type OrderSums } from './order-sums';
+import { findOrder, getEvent, getOrder, orderExists, paymentsOf, refundsOf } from '../persistence/reads';
+import { searchOrders, type OrderSearchQuery, type OrderSearchResult } from '../persistence/order-search';
+import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../persistence/order-sums';
+import { expireDueOrders } from '../persistence/order-expiry';
+import { reduceToCancellationFee } from '../persistence/order-fees';
+import { shredOrderRows } from '../persistence/order-shred';
+import { findOpenPayments } from '../persistence/payment-rows';
+import { isUuid, lockOrder } from '../persistence/rows';
+import { changeOrder as changeOrderState, edgeEffects, moveOrder, record } from '../persistence/state-change';
+import { withTransaction } from '../persistence/transaction';
 import { Order } from './order.entity';
-import { orderMachine, type OrderEvent, type OrderStatus } from './order.machine';
-import { livePositionProducts, reserveQuota } from './quota-check';
+import { orderMachine, type OrderEvent } from './order.machine';
+import { livePositionProducts, reserveQuota } from '../persistence/quota-check';
 import { newPaymentDeadline, paymentRefusal, type PaymentRefusal } from './order-payability';
 import { MANUAL_PROVIDER } from '../refund/refund.service';
-import type { ServiceDeps } from './service-deps';
-import { isUuid, lockOrder, moveOrder, record } from './state-writes';
+import type { CoreDeps } from './service-deps';
 
 export interface CancelOrderOptions {
   /** Keep this much (pretix's cancellation fee): the order stays paid, or pending if not covered. */
@@ -63,7 +63,7 @@ export interface MarkPaidResult {
 
 /** Orders: placing, reading sums, expiring, extending, canceling and shredding (pretix §1.1). */
 export class OrderService {
-  constructor(private readonly deps: ServiceDeps, private readonly payments: PaymentService, private readonly refunds: RefundService) {}
+  constructor(private readonly deps: CoreDeps, private readonly payments: PaymentService, private readonly refunds: RefundService) {}
 
   /** See order-placement.ts. */
   placeOrder(input: PlaceOrderInput): Promise<PlacedOrder> {
@@ -98,9 +98,9 @@ export class OrderService {
    */
   async paymentRefusal(orderId: string, opts: { owed?: boolean } = {}): Promise<PaymentRefusal | null> {
     const m = this.deps.dataSource.manager;
-    const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const order = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
-    const [event, sums] = await Promise.all([m.findOneByOrFail(Event, { id: order.eventId }), loadOrderSums(m, orderId)]);
+    const [event, sums] = await Promise.all([getEvent(m, order.eventId), loadOrderSums(m, orderId)]);
     return paymentRefusal(m, { order, event, now: this.deps.clock.now(), quota: 'read', ...(opts.owed === false ? {} : { pendingSum: sums.pendingSum }) });
   }
 
@@ -108,7 +108,7 @@ export class OrderService {
   async assertPayable(orderId: string): Promise<void> {
     const refusal = await this.paymentRefusal(orderId);
     if (refusal) {
-      const order = await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId });
+      const order = await getOrder(this.deps.dataSource.manager, orderId);
       throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: refusal.reason });
     }
   }
@@ -123,12 +123,12 @@ export class OrderService {
    */
   async markPaid(orderId: string, opts: MarkPaidOptions): Promise<MarkPaidResult> {
     const m = this.deps.dataSource.manager;
-    const current = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const current = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     orderMachine.transition(current.status, 'mark_paid');
     const owed = (await loadOrderSums(m, orderId)).pendingSum;
     if (owed > 0) {
-      const event = await m.findOneByOrFail(Event, { id: current.eventId });
+      const event = await getEvent(m, current.eventId);
       const now = this.deps.clock.now();
       // Without force, refused before a payment is booked; with force, known up front for the log.
       const refusal = await paymentRefusal(m, { order: current, event, now, quota: 'read' });
@@ -138,7 +138,7 @@ export class OrderService {
       const result = await this.payments.manualConfirm(payment.id, { actor: opts.actor, force: opts.force, info: { markedPaid: true } });
       // A second click found the payment the first one booked: nothing more to do.
       if (result.kind === 'already_confirmed') {
-        return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked: false };
+        return { order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked: false };
       }
       // The quota went between the look and the lock: the money is booked and flagged, as for a late payment.
       if (result.kind === 'quota_exceeded') throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: current.code, reason: `${result.reason}; the payment is recorded, mark it paid with force to overbook` });
@@ -148,25 +148,23 @@ export class OrderService {
           order: current, objectType: 'order', objectId: current.id, action: 'kassa.order.overbooked', actor: opts.actor, data: { reason: refusal.reason },
         }));
       }
-      const order = await m.findOneByOrFail(Order, { id: orderId });
+      const order = await getOrder(m, orderId);
       return { order, summary: await loadOrderSums(m, orderId), payment: result.payment, overbooked };
     }
     const overbooked = await withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
       orderMachine.transition(order.status, 'mark_paid');
       if (sums.pendingSum > 0) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: order.code, reason: 'a payment changed meanwhile; reload and try again' });
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const event = await getEvent(tx, order.eventId);
       const now = this.deps.clock.now();
       // Without force the order must pass pretix's _can_be_paid, quota reserved under the lock.
       const refusal = await paymentRefusal(tx, { order, event, now, quota: opts.force ? 'read' : 'lock' });
       if (refusal && !opts.force) throw new KassaError('ORDER_MARK_PAID_REFUSED', { code: order.code, reason: `${refusal.reason}; mark it paid with force to overbook` });
       const from = order.status;
       const overbooked = refusal?.code === 'quota_gone';
-      await moveOrder(tx, order, 'mark_paid');
-      await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.paid', actor: opts.actor,
-        data: { from, force: opts.force ?? false, markedPaid: true, overbooked, overridden: refusal?.code ?? null },
-        topic: 'order.paid', payload: { total: order.total, currency: order.currency, force: opts.force ?? false },
+      await changeOrderState(tx, order, 'mark_paid', {
+        actor: opts.actor, data: { from, force: opts.force ?? false, markedPaid: true, overbooked, overridden: refusal?.code ?? null },
+        payload: { total: order.total, currency: order.currency, force: opts.force ?? false },
       });
       if (overbooked) {
         await record(tx, {
@@ -176,7 +174,7 @@ export class OrderService {
       }
       return overbooked;
     });
-    return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), payment: null, overbooked };
+    return { order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), payment: null, overbooked };
   }
 
   /** The control panel's order list, filterable by status, provider and the reconciliation flags. */
@@ -191,45 +189,7 @@ export class OrderService {
    * Orders kept pending by a cancellation fee do not expire (as in pretix). Returns how many expired.
    */
   async expireOrders(now: Date = this.deps.clock.now(), batchSize = 500): Promise<number> {
-    const to = orderMachine.transition('pending', 'expire');
-    return withTransaction(this.deps.dataSource, async (tx) => {
-      const due: { id: string }[] = await tx.query(
-        `SELECT c.id FROM kassa_order c
-          WHERE c.status = 'pending' AND c.expires < $1
-            AND NOT EXISTS (SELECT 1 FROM order_fee f WHERE f.order_id = c.id AND f.fee_type = 'cancellation' AND NOT f.canceled)
-          ORDER BY c.expires LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [now, batchSize],
-      );
-      if (due.length === 0) return 0;
-      const ids = due.map((r) => r.id);
-      // Expiring frees seats: a trigger lowers each quota's usage counter, order by order. Taking
-      // those counter rows first, all at once in quota id order (reserveQuota's order), keeps a
-      // batch spanning several quotas from deadlocking with a buyer.
-      await tx.query(
-        `SELECT 1 FROM quota_usage WHERE quota_id IN (
-           SELECT qp.quota_id FROM order_position op JOIN quota_product qp ON qp.product_id = op.product_id
-            WHERE op.order_id = ANY($1::uuid[]) AND NOT op.canceled)
-          ORDER BY quota_id FOR NO KEY UPDATE`,
-        [ids],
-      );
-      const [rows] = await tx.query(
-        `UPDATE kassa_order o SET status = $1, updated_at = now()
-          WHERE o.id = ANY($2::uuid[]) AND o.status = 'pending'
-          RETURNING o.id, o.organizer_id, o.event_id, o.code, o.expires`,
-        [to, ids],
-      ) as [{ id: string; organizer_id: string; event_id: string; code: string; expires: Date }[], number];
-      if (rows.length === 0) return 0;
-      // One multi-row insert each for the audit entries and the events, not two per order.
-      await tx.insert(LogEntry, rows.map((r) => ({
-        organizerId: r.organizer_id, eventId: r.event_id, orderId: r.id, objectType: 'order', objectId: r.id,
-        action: 'kassa.order.expired', actorType: 'system' as const, actorId: null,
-        data: { expires: new Date(r.expires).toISOString(), now: now.toISOString() },
-      })));
-      await tx.insert(OutboxEvent, rows.map((r) => ({
-        topic: 'order.expired', organizerId: r.organizer_id, orderId: r.id, payload: { orderId: r.id, code: r.code },
-      })));
-      return rows.length;
-    });
+    return withTransaction(this.deps.dataSource, (tx) => expireDueOrders(tx, now, batchSize));
   }
 
   /** A new deadline. An expired order comes back to pending only while quota allows, unless forced. */
@@ -241,13 +201,11 @@ export class OrderService {
       const order = await lockOrder(tx, orderId);
       const from = order.status;
       orderMachine.transition(from, 'extend');
-      if (from === 'expired' && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
-      await moveOrder(tx, order, 'extend', { expires: newExpires });
-      await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.expirychanged', actor: opts.actor,
-        data: { from, expires: newExpires.toISOString(), force: opts.force ?? false },
-        topic: 'order.expiry_changed', payload: { from, expires: newExpires.toISOString() },
-      });
+      if (orderMachine.is('expired', from) && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      await changeOrderState(tx, order, 'extend', {
+        actor: opts.actor, data: { from, expires: newExpires.toISOString(), force: opts.force ?? false },
+        payload: { from, expires: newExpires.toISOString() },
+      }, { expires: newExpires });
       return order;
     });
   }
@@ -265,12 +223,12 @@ export class OrderService {
       assertCurrency(fee.currency);
     }
     const m = this.deps.dataSource.manager;
-    const current = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const current = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     this.assertCancelable(current, fee);
 
     const paymentCancelFailures: CancelOrderResult['paymentCancelFailures'] = [];
-    const open = await m.find(OrderPayment, { where: [{ orderId, state: 'created' }, { orderId, state: 'pending' }] });
+    const open = await findOpenPayments(m, orderId);
     for (const p of open) {
       try {
         await this.payments.cancelPayment(p.id, opts.actor);
@@ -285,17 +243,14 @@ export class OrderService {
       const from = order.status;
       const now = this.deps.clock.now();
       if (fee && fee.amount > 0) {
-        await tx.update(OrderPosition, { orderId }, { canceled: true });
-        await tx.update(OrderFee, { orderId, canceled: false }, { canceled: true });
-        await tx.save(tx.create(OrderFee, { orderId, feeType: 'cancellation', internalType: '', value: fee.amount, description: '', canceled: false }));
-        await tx.update(Order, { id: orderId }, { total: fee.amount });
+        await reduceToCancellationFee(tx, orderId, fee.amount);
         order.total = fee.amount;
+        // Kept paid when the payments cover the fee, otherwise pending with a new deadline.
         const covered = (await loadOrderSums(tx, orderId)).paymentRefundSum >= fee.amount;
-        const target: OrderStatus = covered ? 'paid' : 'pending';
-        if (target === 'pending') {
-          const event = await tx.findOneByOrFail(Event, { id: order.eventId });
-          await moveOrder(tx, order, from === 'pending' ? 'extend' : 'unpay', { expires: newPaymentDeadline(event, now) });
-        } else if (from !== 'paid') {
+        if (!covered) {
+          const event = await getEvent(tx, order.eventId);
+          await moveOrder(tx, order, orderMachine.is('awaitingPayment', from) ? 'extend' : 'unpay', { expires: newPaymentDeadline(event, now) });
+        } else if (!orderMachine.is('paid', from)) {
           await moveOrder(tx, order, 'pay');
         }
       } else {
@@ -304,10 +259,12 @@ export class OrderService {
       // What is owed back once canceled travels with the event, so the buyer's "order canceled"
       // email can name the refund; the refunds themselves are created after this commit.
       const owedBack = Math.max(0, -(await loadOrderSums(tx, orderId)).pendingSum);
+      // The cancel edge's effects, also when a cancellation fee keeps the order (pretix logs it as canceled).
+      const effects = edgeEffects(orderMachine, from, 'cancel');
       await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.canceled', actor: opts.actor,
+        order, objectType: 'order', objectId: order.id, action: effects.log, actor: opts.actor,
         data: { from, to: order.status, cancellationFee: fee?.amount ?? 0, paymentCancelFailures },
-        topic: 'order.canceled',
+        topic: effects.topic,
         payload: {
           from, to: order.status, cancellationFee: fee?.amount ?? 0, refundAmount: owedBack, autoRefund: opts.autoRefund === true,
           currency: order.currency, notifyBuyer: opts.notifyBuyer !== false,
@@ -335,7 +292,7 @@ export class OrderService {
         payload: { amount: refundRequested, currency: order.currency },
       }));
     }
-    return { order: await m.findOneByOrFail(Order, { id: orderId }), summary: await loadOrderSums(m, orderId), refunds, refundRequested, paymentCancelFailures };
+    return { order: await getOrder(m, orderId), summary: await loadOrderSums(m, orderId), refunds, refundRequested, paymentCancelFailures };
   }
 
   private assertCancelable(order: Order, fee: Money | undefined): void {
@@ -353,25 +310,22 @@ export class OrderService {
    */
   async shredOrder(orderId: string, actor: Actor): Promise<Order> {
     const m = this.deps.dataSource.manager;
-    if (!isUuid(orderId) || !(await m.existsBy(Order, { id: orderId }))) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    if (!isUuid(orderId) || !(await orderExists(m, orderId))) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     const shred = (provider: string, info: Record<string, unknown>) =>
       this.deps.providers.has(provider) ? this.deps.providers.get(provider).shredPaymentInfo(info) : {};
-    const payments = await m.findBy(OrderPayment, { orderId });
-    const refunds = await m.findBy(OrderRefund, { orderId });
+    const payments = await paymentsOf(m, orderId);
+    const refunds = await refundsOf(m, orderId);
     const kept = new Map([...payments, ...refunds].map((row) => [row.id, shred(row.provider, row.info)]));
     return withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, orderId);
       const now = this.deps.clock.now();
-      await tx.update(Order, { id: orderId }, { email: null, shreddedAt: now });
-      await tx.update(OrderPosition, { orderId }, { attendeeName: null });
       // Rows added since the read above keep nothing: shredding errs on the side of removal.
-      for (const p of await tx.findBy(OrderPayment, { orderId })) await tx.update(OrderPayment, { id: p.id }, { info: (kept.get(p.id) ?? {}) as never });
-      for (const r of await tx.findBy(OrderRefund, { orderId })) await tx.update(OrderRefund, { id: r.id }, { info: (kept.get(r.id) ?? {}) as never });
+      const shredded = await shredOrderRows(tx, orderId, kept, now);
       await record(tx, {
         order, objectType: 'order', objectId: order.id, action: 'kassa.order.shredded', actor,
         data: { payments: payments.length, refunds: refunds.length }, topic: 'order.shredded',
       });
-      return tx.findOneByOrFail(Order, { id: orderId });
+      return shredded;
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { OutboxEvent } from './outbox-event.entity';
+import { writeEvent } from '../persistence/audit-outbox';
 
 /** Domain event topics core emits. Plugins may emit their own, prefixed with their name. */
 export const outboxTopics = [
@@ -32,12 +32,7 @@ export interface EmitEventInput {
   payload?: Record<string, unknown>;
 }
 
-/** Writes the event with the caller's transaction: committed together with the change, or not at all. */
+/** Writes the event with the caller's transaction: committed together with the change, or not at all (through the persistence kernel). */
 export async function emitEvent(tx: EntityManager, input: EmitEventInput): Promise<void> {
-  await tx.insert(OutboxEvent, {
-    topic: input.topic,
-    organizerId: input.organizerId ?? null,
-    orderId: input.orderId ?? null,
-    payload: (input.payload ?? {}) as object,
-  });
+  await writeEvent(tx, input);
 }

@@ -1,15 +1,18 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { money, type Money } from '../money/money';
-import { OrderFee } from '../order/order-fee.entity';
-import { loadOrderSums, lockOrderWithSums } from '../order/order-sums';
 import { assertPayable } from '../order/order-payability';
 import { Order } from '../order/order.entity';
 import type { ServiceDeps } from '../order/service-deps';
-import { isUuid, record } from '../order/state-writes';
+import { findOrder, getEvent } from '../persistence/reads';
+import { hasOpenPayment, openPaymentFees, recomputeTotal, replaceOpenFee, setOrderCountry } from '../persistence/order-fees';
+import { loadOrderSums, lockOrderWithSums } from '../persistence/order-sums';
+import { findOpenPayments } from '../persistence/payment-rows';
+import { isUuid } from '../persistence/rows';
+import { record } from '../persistence/state-change';
+import { withTransaction } from '../persistence/transaction';
+import { orderMachine } from '../order/order.machine';
 import { assertAvailable } from '../provider/availability';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import { calculateProviderFee } from '../provider/provider-fee';
@@ -25,64 +28,12 @@ import { insertPayment, type PaymentService } from './payment.service';
  * a payment was confirmed with stays, as in pretix (the buyer paid it).
  */
 
-/** The open payment fees of an order (normally at most one), oldest first. */
-export async function openPaymentFees(db: Pick<EntityManager, 'query'>, orderId: string): Promise<{ id: string; value: number; internalType: string }[]> {
-  const rows: { id: string; value: string; internal_type: string }[] = await db.query(
-    `SELECT f.id, f.value::text AS value, f.internal_type FROM order_fee f
-      WHERE f.order_id = $1 AND f.fee_type = 'payment' AND NOT f.canceled
-        AND NOT EXISTS (SELECT 1 FROM order_payment p WHERE p.fee_id = f.id AND p.state IN ('confirmed', 'refunded'))
-      ORDER BY f.id`,
-    [orderId],
-  );
-  return rows.map((r) => ({ id: r.id, value: Number(r.value), internalType: r.internal_type }));
-}
-
 /**
  * What a new method's fee is computed on: what is still owed without the open payment fees
  * (pretix: `pending_sum - old_fee`). `pendingSum` comes from the order's sums.
  */
 export function feeBase(pendingSum: number, open: readonly { value: number }[], currency: string): Money {
   return money(pendingSum - open.reduce((s, f) => s + f.value, 0), currency);
-}
-
-/**
- * Replaces the open payment fees by one fee of `fee` for `provider` (or none when it is zero):
- * the first open fee is reused, any other is canceled. Returns the fee row's id, or null. The
- * caller holds the order lock and recomputes the total afterwards (recomputeTotal).
- */
-export async function replaceOpenFee(
-  tx: EntityManager, orderId: string, open: readonly { id: string }[], provider: string, fee: number,
-): Promise<string | null> {
-  const [keep, ...rest] = open;
-  const cancel = fee > 0 ? rest : open;
-  if (cancel.length > 0) await tx.query('UPDATE order_fee SET canceled = true WHERE id = ANY($1::uuid[])', [cancel.map((f) => f.id)]);
-  if (fee <= 0) return null;
-  if (keep) {
-    await tx.query('UPDATE order_fee SET value = $2, internal_type = $3 WHERE id = $1', [keep.id, fee, provider]);
-    return keep.id;
-  }
-  const row = await tx.save(tx.create(OrderFee, { orderId, feeType: 'payment', internalType: provider, value: fee, description: '', canceled: false }));
-  return row.id;
-}
-
-/**
- * Sets the order's total to its live positions plus its live fees (pretix recomputes it the same
- * way after every change), and returns it. The caller holds the order lock.
- */
-export async function recomputeTotal(tx: EntityManager, order: Order): Promise<number> {
-  // pg answers an UPDATE … RETURNING with [rows, affected].
-  const [rows] = await tx.query(
-    `UPDATE kassa_order o SET total =
-        (SELECT coalesce(sum(price), 0) FROM order_position WHERE order_id = o.id AND NOT canceled)
-      + (SELECT coalesce(sum(value), 0) FROM order_fee WHERE order_id = o.id AND NOT canceled),
-        updated_at = now()
-      WHERE o.id = $1 RETURNING o.total::text AS total`,
-    [order.id],
-  ) as [{ total: string }[], number];
-  const total = Number(rows[0]?.total);
-  if (!Number.isSafeInteger(total)) throw new KassaError('MONEY_NOT_SAFE_INTEGER', { field: 'total', value: String(rows[0]?.total) });
-  order.total = total;
-  return total;
 }
 
 /** What a switch to another payment method did. Amounts in minor units of the order's currency. */
@@ -129,10 +80,10 @@ export async function changePaymentMethod(
     throw new KassaError('VALIDATION_FAILED', { field: 'country', detail: `country must be an upper-case ISO 3166-1 alpha-2 code, got ${String(input.country)}` });
   }
   const m = deps.dataSource.manager;
-  const current = await m.findOneBy(Order, { id: orderId });
+  const current = await findOrder(m, orderId);
   if (!current) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
   assertOpen(current);
-  const event = await m.findOneByOrFail(Event, { id: current.eventId });
+  const event = await getEvent(m, current.eventId);
   // Can this order still be paid (last date of payments, late payments, quota)? Asked before the
   // open attempt is abandoned, and again under the lock below (order-payability.ts).
   await assertPayable(m, { order: current, event, now: deps.clock.now(), quota: 'read' });
@@ -147,22 +98,21 @@ export async function changePaymentMethod(
   if (quote.base.amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: current.code, reason: 'nothing is owed' });
   available(quote.base, current);
 
-  const open = await m.find(OrderPayment, { where: [{ orderId, state: 'created' }, { orderId, state: 'pending' }], order: { localId: 'ASC' } });
+  const open = await findOpenPayments(m, orderId);
   for (const p of open) await payments.cancelPayment(p.id, actor);
 
   return withTransaction(deps.dataSource, async (tx) => {
     const { order, sums } = await lockOrderWithSums(tx, orderId);
     assertOpen(order);
     await assertPayable(tx, { order, event, now: deps.clock.now(), quota: 'read' });
-    const still: unknown[] = await tx.query(`SELECT 1 FROM order_payment WHERE order_id = $1 AND state IN ('created', 'pending')`, [orderId]);
     // Another switch (a second tab, an API client) started an attempt meanwhile: it wins.
-    if (still.length > 0) throw new KassaError('STATE_CONFLICT', { machine: 'Order', id: order.id, expected: 'no open payment' });
+    if (await hasOpenPayment(tx, orderId)) throw new KassaError('STATE_CONFLICT', { machine: 'Order', id: order.id, expected: 'no open payment' });
     const fees = await openPaymentFees(tx, orderId);
     const base = feeBase(sums.pendingSum, fees, order.currency);
     if (base.amount <= 0) throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: 'nothing is owed' });
     available(base, order);
     if (order.country === null && input.country) {
-      await tx.query('UPDATE kassa_order SET country = $2 WHERE id = $1', [orderId, input.country]);
+      await setOrderCountry(tx, orderId, input.country);
       order.country = input.country;
     }
     const fee = calculateProviderFee(provider, ctx, base).amount;
@@ -188,7 +138,7 @@ export async function changePaymentMethod(
 }
 
 function assertOpen(order: Order): void {
-  if (order.status !== 'pending' && order.status !== 'expired') {
+  if (!orderMachine.is('payable', order.status)) {
     throw new KassaError('ORDER_NOT_PAYABLE', { code: order.code, reason: `the order is ${order.status}` });
   }
 }

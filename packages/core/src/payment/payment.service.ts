@@ -1,18 +1,22 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
+import type { Event } from '../event/event.entity';
 import { assertCurrency, assertNonNegative, assertSameCurrency, type Money } from '../money/money';
-import { Order } from '../order/order.entity';
-import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../order/order-sums';
+import type { Order } from '../order/order.entity';
 import { orderMachine } from '../order/order.machine';
 import { assertPayable, paymentRefusal } from '../order/order-payability';
-import type { ServiceDeps } from '../order/service-deps';
-import { isUuid, lockPayment, lockPaymentWithOrder, moveOrderRecorded, movePayment, nextLocalId, record, type OrderRef } from '../order/state-writes';
-import { confirmPaymentRow, lockOrderAndPayIfCovered } from './payment-confirm-row';
+import type { CoreDeps } from '../order/service-deps';
+import { loadOrderSums, lockOrderWithSums, type OrderSums } from '../persistence/order-sums';
+import { confirmPaymentRow, lockOrderAndPayIfCovered } from '../persistence/payment-confirm';
+import { loadPaymentOrderEvent, markPaymentInitiated, pendCreatedPayment } from '../persistence/payment-execute';
+import {
+  findOpenPayment, insertPaymentRow, readEvent, readOrderStatus, setPaymentAmount, setPaymentInfo,
+} from '../persistence/payment-rows';
+import { isUuid, lockPayment, lockPaymentWithOrder, type OrderRef } from '../persistence/rows';
+import { changeOrderPrepared, changePayment, record } from '../persistence/state-change';
+import { withSavepoint, withTransaction } from '../persistence/transaction';
 import { takeExecutionReservation } from './execution-reservation';
-import { loadPaymentOrderEvent, markPaymentInitiated, pendCreatedPayment } from './payment-execute-rows';
 import type { BasePaymentProvider } from '../provider/base-payment-provider';
 import type { PaymentOutcome, ProviderContext } from '../provider/provider-types';
 import { OrderPayment } from './order-payment.entity';
@@ -65,11 +69,12 @@ export interface ExecuteKnown {
   offSession?: boolean;
 }
 
-const payableStates: readonly PaymentState[] = ['created', 'pending'];
+/** What manualConfirm confirms from: payments not settled yet (pretix's API guard). */
+const manuallyConfirmable: readonly PaymentState[] = paymentMachine.statesOf('open');
 
 /** Payments: one row per attempt, after pretix §1.2. */
 export class PaymentService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: CoreDeps) {}
 
   /**
    * A new attempt in state `created` for an order that can still be paid (order-payability.ts;
@@ -81,7 +86,7 @@ export class PaymentService {
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      const event = await readEvent(tx, order.eventId);
       // An explicit amount may top up an order (the organizer's call); otherwise something must be owed.
       await assertPayable(tx, { order, event, now: this.deps.clock.now(), quota: 'read', force: input.force, ...(input.amount ? {} : { pendingSum: sums.pendingSum }) });
       if (input.amount) assertSameCurrency(input.amount.currency, order.currency);
@@ -89,9 +94,7 @@ export class PaymentService {
       if (input.reuseOpen) {
         // pretix's mark_paid: an open payment of this provider for exactly this amount is used
         // again, so two clicks (serialised by the order lock) book the money once.
-        const open = await tx.findOne(OrderPayment, { where: [
-          { orderId, provider: input.provider, amount, state: 'created' }, { orderId, provider: input.provider, amount, state: 'pending' },
-        ] });
+        const open = await findOpenPayment(tx, orderId, input.provider, amount);
         if (open) return open;
       }
       const payment = await insertPayment(tx, order, { provider: input.provider, amount, feeId: null });
@@ -132,7 +135,7 @@ export class PaymentService {
 
   /** Confirmation by an organizer or the API: only from created or pending (pretix's API guard). */
   async manualConfirm(paymentId: string, opts: ConfirmOptions): Promise<ConfirmResult> {
-    return this.confirm(paymentId, opts, payableStates);
+    return this.confirm(paymentId, opts, manuallyConfirmable);
   }
 
   private async confirm(paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined): Promise<ConfirmResult> {
@@ -140,13 +143,7 @@ export class PaymentService {
     const outcome = await withTransaction(this.deps.dataSource, async (tx) => {
       const step1 = await confirmPaymentRow(tx, paymentId, opts, onlyFrom, opts.paymentDate ?? this.deps.clock.now());
       if (step1.already) return { result: { kind: 'already_confirmed', payment: step1.payment } as ConfirmResult };
-      await tx.query('SAVEPOINT kassa_order_step');
-      try {
-        return { result: await this.decideOrder(tx, step1.payment, opts) };
-      } catch (err) {
-        await tx.query('ROLLBACK TO SAVEPOINT kassa_order_step');
-        return { error: err };
-      }
+      return withSavepoint(tx, 'kassa_order_step', () => this.decideOrder(tx, step1.payment, opts));
     });
     if ('error' in outcome) throw outcome.error;
     return outcome.result;
@@ -158,18 +155,18 @@ export class PaymentService {
     // The common case (pending, now covered) is decided and written by this one statement.
     const { order, sums, paid } = await lockOrderAndPayIfCovered(tx, payment.orderId, opts.actor, paidData, this.deps.clock.now());
     if (!paid) {
-      if (order.status === 'paid' || order.status === 'canceled') {
-        if (order.status === 'canceled') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
+      if (!orderMachine.is('payable', order.status)) {
+        if (orderMachine.is('canceled', order.status)) await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
         if (sums.isOverpaid) await recordOverpaid(tx, order, sums, opts.actor);
         return { kind: 'order_unchanged', payment, order: sums };
       }
       if (sums.paymentRefundSum < order.total) {
-        if (order.status === 'expired') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
+        if (orderMachine.is('expired', order.status)) await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, null);
         return { kind: 'partially_paid', payment, order: sums };
       }
       if (!opts.force) {
         // pretix's _can_be_paid under the lock: the last date of payments, late payments, quota.
-        const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+        const event = await readEvent(tx, order.eventId);
         const refusal = await paymentRefusal(tx, { order, event, now: this.deps.clock.now(), quota: 'lock' });
         const reason = refusal?.reason;
         if (reason) {
@@ -178,16 +175,14 @@ export class PaymentService {
             data: { message: reason, paymentId: payment.id }, topic: 'order.quota_exceeded', payload: { reason, paymentId: payment.id },
           });
           // A pending order past the last date of payments is not closed: order.quota_exceeded tells the organizer.
-          if (order.status === 'expired') await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, reason);
+          if (orderMachine.is('expired', order.status)) await recordPaymentOnClosedOrder(tx, order, payment, opts.actor, reason);
           return { kind: 'quota_exceeded', payment, order: sums, reason };
         }
       }
-      await moveOrderRecorded(tx, order, 'pay', {
-        action: 'kassa.order.paid', actor: opts.actor, data: paidData,
-        topic: 'order.paid', payload: { total: order.total, currency: order.currency },
-      });
+      await changeOrderPrepared(tx, order, 'pay', { actor: opts.actor, data: paidData, payload: { total: order.total, currency: order.currency } });
     } else {
-      order.status = orderMachine.transition('pending', 'pay');
+      // The statement moved it along `pay`; `order` is as read before that.
+      order.status = orderMachine.transition(order.status, 'pay').to;
     }
     // Paid for exactly the total, no flag can be set; only an over-payment needs the flags re-read.
     const after = sums.paymentRefundSum > order.total
@@ -201,12 +196,10 @@ export class PaymentService {
   async pendPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown> }): Promise<OrderPayment> {
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
-      if (payment.state === 'pending') return payment;
-      await movePayment(tx, payment, 'pend', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
-      await record(tx, {
-        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.pending', actor: opts.actor,
-        data: { localId: payment.localId, provider: payment.provider }, topic: 'payment.pending', payload: { provider: payment.provider },
-      });
+      if (paymentMachine.is('inTransit', payment.state)) return payment;
+      await changePayment(tx, order, payment, 'pend', {
+        actor: opts.actor, data: { localId: payment.localId, provider: payment.provider }, payload: { provider: payment.provider },
+      }, opts.info ? { info: { ...payment.info, ...opts.info } } : {});
       return payment;
     });
   }
@@ -223,9 +216,9 @@ export class PaymentService {
       if (amount > payment.amount) {
         throw new KassaError('PAYMENT_AMOUNT_INVALID', { amount, reason: `it may only be lowered (now ${payment.amount})` });
       }
-      if ((payment.state !== 'created' && payment.state !== 'pending') || amount === payment.amount) return { changed: false, payment };
+      if (!paymentMachine.is('open', payment.state) || amount === payment.amount) return { changed: false, payment };
       const previous = payment.amount;
-      await tx.query('UPDATE order_payment SET amount = $2 WHERE id = $1', [payment.id, amount]);
+      await setPaymentAmount(tx, payment.id, amount);
       payment.amount = amount;
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.amount_reduced', actor: opts.actor,
@@ -242,18 +235,16 @@ export class PaymentService {
   async failPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown>; message?: string }): Promise<{ changed: boolean; payment: OrderPayment }> {
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
-      if (payment.state === 'confirmed' || payment.state === 'failed' || payment.state === 'refunded') return { changed: false, payment };
-      const wasCanceled = payment.state === 'canceled';
-      const [current]: { status: string }[] = await tx.query('SELECT status FROM kassa_order WHERE id = $1', [order.id]);
-      await movePayment(tx, payment, 'fail', opts.info ? { info: { ...payment.info, ...opts.info } } : {});
+      if (paymentMachine.is('settled', payment.state)) return { changed: false, payment };
+      const wasAbandoned = paymentMachine.is('abandoned', payment.state);
+      const current = await readOrderStatus(tx, order.id);
       // pretix's fail(): the buyer hears of it only while the order still waits for money, and not
       // for an attempt that was already abandoned (e.g. canceled with its order).
-      const notifyBuyer = !wasCanceled && current?.status === 'pending';
-      await record(tx, {
-        order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.failed', actor: opts.actor,
-        data: { localId: payment.localId, provider: payment.provider, message: opts.message ?? null },
-        topic: 'payment.failed', payload: { provider: payment.provider, message: opts.message ?? null, notifyBuyer },
-      });
+      const notifyBuyer = !wasAbandoned && current !== undefined && orderMachine.is('awaitingPayment', current);
+      await changePayment(tx, order, payment, 'fail', {
+        actor: opts.actor, data: { localId: payment.localId, provider: payment.provider, message: opts.message ?? null },
+        payload: { provider: payment.provider, message: opts.message ?? null, notifyBuyer },
+      }, opts.info ? { info: { ...payment.info, ...opts.info } } : {});
       return { changed: true, payment };
     });
   }
@@ -266,7 +257,7 @@ export class PaymentService {
     const { payment, order, event } = await this.loadPayment(paymentId);
     paymentMachine.transition(payment.state, 'cancel');
     const provider = this.deps.providers.has(payment.provider) ? this.deps.providers.get(payment.provider) : null;
-    if (payment.state === 'pending' && !provider?.abortPendingAllowed) {
+    if (paymentMachine.is('inTransit', payment.state) && !provider?.abortPendingAllowed) {
       throw new KassaError('PAYMENT_ABORT_NOT_ALLOWED', { id: payment.id, provider: payment.provider });
     }
     if (provider) {
@@ -282,11 +273,9 @@ export class PaymentService {
     }
     return withTransaction(this.deps.dataSource, async (tx) => {
       const locked = await lockPayment(tx, paymentId);
-      await movePayment(tx, locked, 'cancel');
-      await record(tx, {
-        order, objectType: 'payment', objectId: locked.id, action: 'kassa.order.payment.canceled', actor,
-        data: { localId: locked.localId, provider: locked.provider, providerNotified: provider !== null },
-        topic: 'payment.canceled', payload: { provider: locked.provider },
+      await changePayment(tx, order, locked, 'cancel', {
+        actor, data: { localId: locked.localId, provider: locked.provider, providerNotified: provider !== null },
+        payload: { provider: locked.provider },
       });
       return locked;
     });
@@ -352,7 +341,7 @@ export class PaymentService {
   private async recordActionRequired(paymentId: string, redirectUrl: string, info: Record<string, unknown>, actor: Actor, offSession: boolean): Promise<void> {
     await withTransaction(this.deps.dataSource, async (tx) => {
       const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
-      await tx.update(OrderPayment, { id: paymentId }, { info: { ...payment.info, ...info, redirectUrl } });
+      await setPaymentInfo(tx, paymentId, { ...payment.info, ...info, redirectUrl });
       await record(tx, {
         order, objectType: 'payment', objectId: payment.id, action: 'kassa.order.payment.action_required', actor,
         data: { localId: payment.localId, provider: payment.provider, redirectUrl },
@@ -380,12 +369,7 @@ export class PaymentService {
 export async function insertPayment(
   tx: EntityManager, order: Order, input: { provider: string; amount: number; feeId: string | null; first?: boolean },
 ): Promise<OrderPayment> {
-  // The first payment of an order being placed is number 1; no need to ask.
-  const localId = input.first ? 1 : await nextLocalId(tx, 'order_payment', order.id);
-  return tx.save(tx.create(OrderPayment, {
-    orderId: order.id, localId, state: 'created', amount: input.amount, currency: order.currency,
-    provider: input.provider, info: {}, feeId: input.feeId, processInitiated: false, paymentDate: null,
-  }));
+  return insertPaymentRow(tx, order, input);
 }
 
 /** Refuses anything but a positive safe integer amount in a known currency. */

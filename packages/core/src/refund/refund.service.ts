@@ -1,21 +1,26 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
-import { withTransaction } from '../db/with-transaction';
 import { KassaError } from '../errors';
-import { Event } from '../event/event.entity';
 import { assertSameCurrency, money, type Money } from '../money/money';
 import { Order } from '../order/order.entity';
-import { loadOrderSums, lockOrderWithSums } from '../order/order-sums';
 import { newPaymentDeadline } from '../order/order-payability';
-import type { OrderStatus } from '../order/order.machine';
-import type { ServiceDeps } from '../order/service-deps';
-import { isUuid, lockOrder, lockPayment, lockRefund, moveOrder, movePayment, moveRefund, nextLocalId, record } from '../order/state-writes';
+import { orderMachine, type OrderStatus } from '../order/order.machine';
+import type { CoreDeps } from '../order/service-deps';
 import { OrderPayment } from '../payment/order-payment.entity';
+import { paymentMachine } from '../payment/payment.machine';
+import { findOrder, findPayment, findRefund, getEvent, getOrder } from '../persistence/reads';
+import { loadOrderSums, lockOrderWithSums } from '../persistence/order-sums';
+import { findRefundablePayments, findRefundByExternalId, insertRefundRow, lastRefundId, refundedOn } from '../persistence/refund-rows';
+import { isUuid, lockOrder, lockPayment, lockRefund } from '../persistence/rows';
+import { changeOrder, changePayment, changeRefund, record } from '../persistence/state-change';
+import { withTransaction } from '../persistence/transaction';
 import { assertPositiveMoney, errorMessage } from '../payment/payment.service';
 import type { RefundOutcome } from '../provider/provider-types';
 import { OrderRefund } from './order-refund.entity';
 import { proposeRefundAmounts } from './refund-proposals';
-import type { RefundEvent, RefundSource } from './refund.machine';
+import { refundMachine, type RefundEvent, type RefundSource } from './refund.machine';
+
+export { lastRefundId };
 
 export interface CreateRefundInput {
   paymentId: string;
@@ -62,11 +67,10 @@ export interface OrderCanceler {
 }
 
 export const MANUAL_PROVIDER = 'manual';
-const counted = `state IN ('created', 'transit', 'done')`;
 
 /** Refunds: one row per attempt, after pretix §1.3. Created, in-transit and done refunds count as refunded money. */
 export class RefundService {
-  constructor(private readonly deps: ServiceDeps, private readonly orders: OrderCanceler) {}
+  constructor(private readonly deps: CoreDeps, private readonly orders: OrderCanceler) {}
 
   /**
    * Stores a refund (state created) in one transaction, never more than the payment has left, then
@@ -79,7 +83,7 @@ export class RefundService {
     if (!refundOrderActions.includes(orderAction)) {
       throw new KassaError('VALIDATION_FAILED', { field: 'orderAction', detail: `orderAction must be one of ${refundOrderActions.join(', ')}` });
     }
-    const payment = isUuid(input.paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: input.paymentId, orderId }) : null;
+    const payment = isUuid(input.paymentId) ? await findPayment(this.deps.dataSource.manager, input.paymentId, orderId) : null;
     if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${input.paymentId} of order ${orderId}` });
     const providerId = input.provider ?? payment.provider;
     const manual = providerId === MANUAL_PROVIDER;
@@ -100,14 +104,14 @@ export class RefundService {
       }
       const locked = await lockPayment(tx, payment.id);
       assertSameCurrency(input.amount.currency, locked.currency);
-      if (locked.state !== 'confirmed') throw new KassaError('REFUND_PAYMENT_NOT_CONFIRMED', { payment: locked.id, state: locked.state });
+      if (!paymentMachine.is('refundable', locked.state)) throw new KassaError('REFUND_PAYMENT_NOT_CONFIRMED', { payment: locked.id, state: locked.state });
       const available = locked.amount - (await refundedOn(tx, locked.id));
       if (input.amount.amount > available) {
         throw new KassaError('REFUND_AMOUNT_EXCEEDS_AVAILABLE', { amount: input.amount.amount, available, payment: locked.id });
       }
       // "Keep paid" only where the payments still cover the order: refused before anything is written.
       const owedAfter = sums.pendingSum + input.amount.amount;
-      if (orderAction === 'keep_paid' && order.status === 'paid' && owedAfter > 0) {
+      if (orderAction === 'keep_paid' && orderMachine.is('paid', order.status) && owedAfter > 0) {
         throw new KassaError('REFUND_ORDER_ACTION_INVALID', { code: order.code, owed: owedAfter, field: 'orderAction' });
       }
       const refund = await insertRefund(tx, order, {
@@ -126,7 +130,7 @@ export class RefundService {
       return { refund, orderStatus: await this.applyOrderAction(order.id, orderAction, refund, input.actor) };
     }
 
-    const event = await this.deps.dataSource.manager.findOneByOrFail(Event, { id: order.eventId });
+    const event = await getEvent(this.deps.dataSource.manager, order.eventId);
     let outcome: RefundOutcome;
     try {
       outcome = await provider.executeRefund(await this.deps.providerContext(event, providerId), { order, payment, refund });
@@ -158,66 +162,64 @@ export class RefundService {
    */
   private async applyOrderAction(orderId: string, action: RefundOrderAction, refund: OrderRefund, actor: Actor): Promise<OrderStatus> {
     if (action === 'cancel') {
-      const current = await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId });
-      if (current.status === 'canceled') return current.status;
+      const current = await getOrder(this.deps.dataSource.manager, orderId);
+      if (orderMachine.is('canceled', current.status)) return current.status;
       // Canceling tells providers about open payments, which must happen outside a transaction.
       await this.orders.cancelOrder(orderId, { actor });
-      return (await this.deps.dataSource.manager.findOneByOrFail(Order, { id: orderId })).status;
+      return (await getOrder(this.deps.dataSource.manager, orderId)).status;
     }
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
-      if (order.status !== 'paid' || sums.pendingSum <= 0) return order.status;
-      const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+      if (!orderMachine.is('paid', order.status) || sums.pendingSum <= 0) return order.status;
+      const event = await getEvent(tx, order.eventId);
       const expires = newPaymentDeadline(event, this.deps.clock.now());
-      await moveOrder(tx, order, 'unpay', { expires });
-      await record(tx, {
-        order, objectType: 'order', objectId: order.id, action: 'kassa.order.unpaid', actor,
-        data: { from: 'paid', expires: expires.toISOString(), pendingSum: sums.pendingSum, refundId: refund.id, refundLocalId: refund.localId },
-        topic: 'order.unpaid', payload: { from: 'paid', expires: expires.toISOString(), refundId: refund.id },
-      });
+      const from = order.status;
+      await changeOrder(tx, order, 'unpay', {
+        actor, data: { from, expires: expires.toISOString(), pendingSum: sums.pendingSum, refundId: refund.id, refundLocalId: refund.localId },
+        payload: { from, expires: expires.toISOString(), refundId: refund.id },
+      }, { expires });
       return order.status;
     });
   }
 
   /** created/transit → done. Repeating it is a no-op. */
   async markRefundDone(refundId: string, opts: RefundUpdate): Promise<OrderRefund> {
-    return this.move(refundId, 'done', opts, 'kassa.order.refund.done', 'refund.done', (r) => r.state === 'done');
+    return this.move(refundId, 'done', opts, (r) => refundMachine.is('done', r.state));
   }
 
   /** created → transit: sent, not settled yet (still counts as refunded money). */
   async markRefundTransit(refundId: string, opts: RefundUpdate): Promise<OrderRefund> {
-    return this.move(refundId, 'send', opts, 'kassa.order.refund.transit', 'refund.transit', (r) => r.state === 'transit');
+    return this.move(refundId, 'send', opts, (r) => refundMachine.is('inTransit', r.state));
   }
 
   /** created/transit/done → failed. A refunded payment its refunds no longer cover goes back to confirmed. */
   async markRefundFailed(refundId: string, opts: RefundUpdate & { message?: string }): Promise<OrderRefund> {
-    return this.move(refundId, 'fail', opts, 'kassa.order.refund.failed', 'refund.failed', () => false, { message: opts.message ?? null });
+    return this.move(refundId, 'fail', opts, () => false, { message: opts.message ?? null });
   }
 
   /** created/transit/external → canceled (e.g. a dispute won). */
   async markRefundCanceled(refundId: string, actor: Actor): Promise<OrderRefund> {
-    return this.move(refundId, 'cancel', { actor }, 'kassa.order.refund.canceled', 'refund.canceled', () => false);
+    return this.move(refundId, 'cancel', { actor }, () => false);
   }
 
   private async move(
-    refundId: string, event: RefundEvent, opts: RefundUpdate, action: string, topic: `refund.${string}`,
+    refundId: string, event: RefundEvent, opts: RefundUpdate,
     alreadyThere: (r: OrderRefund) => boolean, data: Record<string, unknown> = {},
   ): Promise<OrderRefund> {
-    const found = isUuid(refundId) ? await this.deps.dataSource.manager.findOneBy(OrderRefund, { id: refundId }) : null;
+    const found = isUuid(refundId) ? await findRefund(this.deps.dataSource.manager, refundId) : null;
     if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
     return withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, found.orderId);
       const refund = await lockRefund(tx, refundId);
       if (alreadyThere(refund)) return refund;
-      await moveRefund(tx, refund, event, {
+      // The edge decides the action and topic (kassa.order.refund.done, refund.done, …).
+      await changeRefund(tx, order, refund, event, {
+        actor: opts.actor, data: { localId: refund.localId, provider: refund.provider, amount: refund.amount, ...data },
+        payload: { provider: refund.provider, amount: refund.amount, currency: refund.currency, ...data },
+      }, {
         ...(event === 'done' ? { executionDate: this.deps.clock.now() } : {}),
         ...(opts.info ? { info: { ...refund.info, ...opts.info } } : {}),
         ...(opts.externalId ? { externalId: opts.externalId } : {}),
-      });
-      await record(tx, {
-        order, objectType: 'refund', objectId: refund.id, action, actor: opts.actor,
-        data: { localId: refund.localId, provider: refund.provider, amount: refund.amount, ...data },
-        topic, payload: { provider: refund.provider, amount: refund.amount, currency: refund.currency, ...data },
       });
       await syncPaymentRefunded(tx, order, refund.paymentId, opts.actor);
       return refund;
@@ -233,17 +235,17 @@ export class RefundService {
     paymentId: string, input: { amount?: Money; externalId?: string; info?: Record<string, unknown>; comment?: string; actor?: Actor } = {},
   ): Promise<{ refund: OrderRefund; created: boolean }> {
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
-    const payment = isUuid(paymentId) ? await this.deps.dataSource.manager.findOneBy(OrderPayment, { id: paymentId }) : null;
+    const payment = isUuid(paymentId) ? await findPayment(this.deps.dataSource.manager, paymentId) : null;
     if (!payment) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
     const actor = input.actor ?? { type: 'provider', id: payment.provider };
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums: before } = await lockOrderWithSums(tx, payment.orderId);
       const locked = await lockPayment(tx, paymentId);
       if (input.externalId) {
-        const existing = await tx.findOneBy(OrderRefund, { provider: locked.provider, externalId: input.externalId });
+        const existing = await findRefundByExternalId(tx, locked.provider, input.externalId);
         if (existing) return { refund: existing, created: false };
       }
-      if (locked.state !== 'confirmed' && locked.state !== 'refunded') {
+      if (!paymentMachine.is('externallyRefundable', locked.state)) {
         throw new KassaError('REFUND_PAYMENT_NOT_CONFIRMED', { payment: locked.id, state: locked.state });
       }
       if (input.amount) assertSameCurrency(input.amount.currency, locked.currency);
@@ -259,12 +261,10 @@ export class RefundService {
       });
       // External refunds are not counted yet, so this holds exactly when the refund returns an overpayment.
       if (before.pendingSum + amount === 0) {
-        await moveRefund(tx, refund, 'process', { executionDate: this.deps.clock.now() });
-        await record(tx, {
-          order, objectType: 'refund', objectId: refund.id, action: 'kassa.order.refund.done', actor,
-          data: { localId: refund.localId, provider: refund.provider, amount, automatic: true },
-          topic: 'refund.done', payload: { provider: refund.provider, amount, currency: refund.currency, automatic: true },
-        });
+        await changeRefund(tx, order, refund, 'process', {
+          actor, data: { localId: refund.localId, provider: refund.provider, amount, automatic: true },
+          payload: { provider: refund.provider, amount, currency: refund.currency, automatic: true },
+        }, { executionDate: this.deps.clock.now() });
         await syncPaymentRefunded(tx, order, refund.paymentId, actor);
       }
       return { refund, created: true };
@@ -276,52 +276,48 @@ export class RefundService {
    * ("cancel"), or set back to pending with a new expiry unless it is still fully paid ("pending").
    */
   async processExternalRefund(refundId: string, input: { action: 'cancel' | 'pending'; actor: Actor }): Promise<OrderRefund> {
-    const found = isUuid(refundId) ? await this.deps.dataSource.manager.findOneBy(OrderRefund, { id: refundId }) : null;
+    const found = isUuid(refundId) ? await findRefund(this.deps.dataSource.manager, refundId) : null;
     if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
     if (input.action !== 'cancel' && input.action !== 'pending') throw new KassaError('VALIDATION_FAILED', { detail: `action must be cancel or pending, got ${String(input.action)}` });
     const { refund, order } = await withTransaction(this.deps.dataSource, async (tx) => {
       const order = await lockOrder(tx, found.orderId);
       const refund = await lockRefund(tx, refundId);
-      if (refund.state !== 'external') throw new KassaError('REFUND_NOT_EXTERNAL', { id: refund.id, state: refund.state });
-      await moveRefund(tx, refund, 'process', { executionDate: this.deps.clock.now() });
-      await record(tx, {
-        order, objectType: 'refund', objectId: refund.id, action: 'kassa.order.refund.done', actor: input.actor,
-        data: { localId: refund.localId, provider: refund.provider, amount: refund.amount, processed: input.action },
-        topic: 'refund.done', payload: { provider: refund.provider, amount: refund.amount, currency: refund.currency, processed: input.action },
-      });
+      if (!refundMachine.is('awaitingDecision', refund.state)) throw new KassaError('REFUND_NOT_EXTERNAL', { id: refund.id, state: refund.state });
+      await changeRefund(tx, order, refund, 'process', {
+        actor: input.actor, data: { localId: refund.localId, provider: refund.provider, amount: refund.amount, processed: input.action },
+        payload: { provider: refund.provider, amount: refund.amount, currency: refund.currency, processed: input.action },
+      }, { executionDate: this.deps.clock.now() });
       await syncPaymentRefunded(tx, order, refund.paymentId, input.actor);
       if (input.action === 'pending') await this.reopen(tx, order, input.actor);
       return { refund, order };
     });
     // Canceling tells providers about open payments, which must happen outside a transaction.
     // pretix's mark_order_refunded: canceled without the buyer email (the buyer made the refund happen).
-    if (input.action === 'cancel' && order.status !== 'canceled') await this.orders.cancelOrder(order.id, { actor: input.actor, notifyBuyer: false });
+    if (input.action === 'cancel' && !orderMachine.is('canceled', order.status)) await this.orders.cancelOrder(order.id, { actor: input.actor, notifyBuyer: false });
     return refund;
   }
 
   /** Back to pending with a new expiry, unless the order is paid and still fully covered. */
   private async reopen(tx: EntityManager, order: Order, actor: Actor): Promise<void> {
     const sums = await loadOrderSums(tx, order.id);
-    if (order.status === 'canceled' || (order.status === 'paid' && sums.pendingSum <= 0)) return;
-    const event = await tx.findOneByOrFail(Event, { id: order.eventId });
+    if (orderMachine.is('canceled', order.status) || (orderMachine.is('paid', order.status) && sums.pendingSum <= 0)) return;
+    const event = await getEvent(tx, order.eventId);
     const expires = newPaymentDeadline(event, this.deps.clock.now());
     const from = order.status;
-    await moveOrder(tx, order, order.status === 'pending' ? 'extend' : 'unpay', { expires });
-    await record(tx, {
-      order, objectType: 'order', objectId: order.id, action: from === 'pending' ? 'kassa.order.expirychanged' : 'kassa.order.unpaid',
-      actor, data: { from, expires: expires.toISOString(), pendingSum: sums.pendingSum },
-      topic: from === 'pending' ? 'order.expiry_changed' : 'order.unpaid', payload: { from, expires: expires.toISOString() },
-    });
+    // A pending order gets a new deadline (extend); a paid or expired one goes back to pending (unpay).
+    await changeOrder(tx, order, orderMachine.is('awaitingPayment', from) ? 'extend' : 'unpay', {
+      actor, data: { from, expires: expires.toISOString(), pendingSum: sums.pendingSum }, payload: { from, expires: expires.toISOString() },
+    }, { expires });
   }
 
   /** pretix §1.5: how to refund `amount` across the order's confirmed payments with automatic refunds. */
   async proposeRefunds(orderId: string, amount: Money): Promise<{ proposals: { payment: OrderPayment; amount: Money }[]; uncovered: number }> {
     assertPositiveMoney(amount, 'amount');
     const m = this.deps.dataSource.manager;
-    const order = isUuid(orderId) ? await m.findOneBy(Order, { id: orderId }) : null;
+    const order = isUuid(orderId) ? await findOrder(m, orderId) : null;
     if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
     assertSameCurrency(amount.currency, order.currency);
-    const payments = await m.find(OrderPayment, { where: { orderId, state: 'confirmed' }, order: { localId: 'ASC' } });
+    const payments = await findRefundablePayments(m, orderId);
     const candidates = [];
     for (const p of payments) {
       if (!this.deps.providers.has(p.provider)) continue;
@@ -348,26 +344,11 @@ export interface RefundUpdate {
   externalId?: string;
 }
 
-/** The id of the order's newest refund (highest local id), or null: what a refund form was built from. */
-export async function lastRefundId(db: Pick<EntityManager, 'query'>, orderId: string): Promise<string | null> {
-  const [row] = await db.query('SELECT id FROM order_refund WHERE order_id = $1 ORDER BY local_id DESC LIMIT 1', [orderId]);
-  return row ? String(row.id) : null;
-}
-
-/** Σ of a payment's refunds that count (created, transit, done). */
-async function refundedOn(db: Pick<EntityManager, 'query'>, paymentId: string): Promise<number> {
-  const [row] = await db.query(`SELECT coalesce(sum(amount), 0) AS s FROM order_refund WHERE payment_id = $1 AND ${counted}`, [paymentId]);
-  return Number(row.s);
-}
-
 async function insertRefund(
   tx: EntityManager, order: Order,
   input: Pick<OrderRefund, 'state' | 'source' | 'amount' | 'provider' | 'paymentId' | 'comment'> & Partial<Pick<OrderRefund, 'info' | 'externalId'>>,
 ): Promise<OrderRefund> {
-  const localId = await nextLocalId(tx, 'order_refund', order.id);
-  return tx.save(tx.create(OrderRefund, {
-    orderId: order.id, localId, currency: order.currency, info: {}, externalId: null, executionDate: null, ...input,
-  }));
+  return insertRefundRow(tx, order, input);
 }
 
 /**
@@ -379,13 +360,11 @@ async function syncPaymentRefunded(tx: EntityManager, order: Order, paymentId: s
   if (!paymentId) return;
   const payment = await lockPayment(tx, paymentId);
   const refunded = await refundedOn(tx, paymentId);
-  const event = payment.state === 'confirmed' && refunded >= payment.amount ? 'refund' as const
-    : payment.state === 'refunded' && refunded < payment.amount ? 'unrefund' as const : null;
+  const event = paymentMachine.can(payment.state, 'refund') && refunded >= payment.amount ? 'refund' as const
+    : paymentMachine.can(payment.state, 'unrefund') && refunded < payment.amount ? 'unrefund' as const : null;
   if (!event) return;
-  await movePayment(tx, payment, event);
-  await record(tx, {
-    order, objectType: 'payment', objectId: payment.id, action: `kassa.order.payment.${event}ed`, actor,
-    data: { localId: payment.localId, provider: payment.provider, refunded },
-    topic: `payment.${event}ed`, payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency },
+  await changePayment(tx, order, payment, event, {
+    actor, data: { localId: payment.localId, provider: payment.provider, refunded },
+    payload: { provider: payment.provider, amount: payment.amount, currency: payment.currency },
   });
 }

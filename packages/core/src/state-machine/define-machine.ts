@@ -7,6 +7,22 @@ export interface Edge<S extends string, E extends string> {
   readonly to: S;
   /** Why this edge exists; rendered into docs/state-machines.md. */
   readonly note?: string;
+  /** Audit log action written with this change, e.g. 'kassa.order.paid'. */
+  readonly log?: string;
+  /** Outbox topic emitted with this change, e.g. 'order.paid'. */
+  readonly topic?: string;
+}
+
+/** What a change along an edge writes besides the state: its audit action and outbox topic. */
+export interface EdgeEffects {
+  readonly log?: string;
+  readonly topic?: string;
+}
+
+/** The result of a transition: the next state and the effects the edge declares. */
+export interface Transition<S extends string> {
+  readonly to: S;
+  readonly effects: EdgeEffects;
 }
 
 /** A named set of states with what it means ("counts as paid", "holds quota"); code asks sets, never literal states. */
@@ -40,8 +56,10 @@ export interface Machine<S extends string, E extends string, K extends string = 
   /** Next state, or undefined when the table has no such edge. */
   next(from: S, event: E): S | undefined;
   can(from: S, event: E): boolean;
-  /** Pure transition: the next state, or a catalogued STATE_TRANSITION_NOT_ALLOWED error. */
-  transition(from: S, event: E): S;
+  /** Pure transition: the next state and the edge's effects, or a catalogued STATE_TRANSITION_NOT_ALLOWED error. */
+  transition(from: S, event: E): Transition<S>;
+  /** The effects of the edge (from, event); STATE_TRANSITION_NOT_ALLOWED when there is none. */
+  effectsOf(from: S, event: E): EdgeEffects;
   /** States from which `event` is allowed. */
   sourcesOf(event: E): readonly S[];
 }
@@ -51,7 +69,7 @@ export interface Machine<S extends string, E extends string, K extends string = 
  * no (from, event) pair may be ambiguous, and every state must be reachable from an initial one.
  */
 export function defineMachine<S extends string, E extends string, K extends string = string>(def: MachineDefinition<S, E, K>): Machine<S, E, K> {
-  const index = new Map<string, S>();
+  const index = new Map<string, Transition<S>>();
   for (const state of def.states) {
     // States end up inside generated SQL (sqlIn); only plain identifiers may be states.
     if (!/^[a-z_]+$/.test(state)) throw new Error(`${def.name}: state ${state} is not a plain identifier`);
@@ -76,7 +94,10 @@ export function defineMachine<S extends string, E extends string, K extends stri
     if (!def.events.includes(edge.event)) throw new Error(`${def.name}: unknown event ${edge.event}`);
     const key = `${edge.from}\u0000${edge.event}`;
     if (index.has(key)) throw new Error(`${def.name}: ${edge.from} on ${edge.event} is ambiguous`);
-    index.set(key, edge.to);
+    if (edge.log !== undefined && !/^[a-z_]+(\.[a-z_]+)+$/.test(edge.log)) throw new Error(`${def.name}: edge ${edge.from} -${edge.event}-> has a malformed log action`);
+    if (edge.topic !== undefined && !/^[a-z_]+\.[a-z_]+$/.test(edge.topic)) throw new Error(`${def.name}: edge ${edge.from} -${edge.event}-> has a malformed topic`);
+    const effects: EdgeEffects = Object.freeze({ ...(edge.log ? { log: edge.log } : {}), ...(edge.topic ? { topic: edge.topic } : {}) });
+    index.set(key, Object.freeze({ to: edge.to, effects }));
   }
   const reachable = new Set<S>(def.initial);
   for (let grew = true; grew; ) {
@@ -91,16 +112,18 @@ export function defineMachine<S extends string, E extends string, K extends stri
   const unreachable = def.states.filter((s) => !reachable.has(s));
   if (unreachable.length > 0) throw new Error(`${def.name}: unreachable states ${unreachable.join(', ')}`);
 
-  const next = (from: S, event: E) => index.get(`${from}\u0000${event}`);
+  const edgeOf = (from: S, event: E) => index.get(`${from}\u0000${event}`);
+  const transition = (from: S, event: E): Transition<S> => {
+    const found = edgeOf(from, event);
+    if (found === undefined) throw new KassaError('STATE_TRANSITION_NOT_ALLOWED', { machine: def.name, from, event });
+    return found;
+  };
   return Object.freeze({
     ...def,
-    next,
-    can: (from: S, event: E) => next(from, event) !== undefined,
-    transition(from: S, event: E): S {
-      const to = next(from, event);
-      if (to === undefined) throw new KassaError('STATE_TRANSITION_NOT_ALLOWED', { machine: def.name, from, event });
-      return to;
-    },
+    next: (from: S, event: E) => edgeOf(from, event)?.to,
+    can: (from: S, event: E) => edgeOf(from, event) !== undefined,
+    transition,
+    effectsOf: (from: S, event: E) => transition(from, event).effects,
     sourcesOf: (event: E) => def.edges.filter((e) => e.event === event).map((e) => e.from),
     is: (set: K, state: S) => setOf(set).has(state),
     statesOf: (set: K) => [...setOf(set)],

@@ -1,1 +1,1 @@
-export { defineMachine, type Edge, type Machine, type MachineDefinition, type StateSet } from './define-machine';
+export { defineMachine, type Edge, type EdgeEffects, type Machine, type MachineDefinition, type StateSet, type Transition } from './define-machine';

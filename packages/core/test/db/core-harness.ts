@@ -45,7 +45,10 @@ export async function createCoreHarness(extra: ScriptedProvider[] = []): Promise
       });
       return { order: placed.order, paymentId: placed.payment?.id ?? '' };
     },
-    destroy: () => db.destroy(),
+    async destroy() {
+      await core.close();
+      await db.destroy();
+    },
   };
 }
 

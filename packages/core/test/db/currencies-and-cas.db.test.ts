@@ -1,6 +1,6 @@
 import { Order, money, withTransaction } from '@kassa/core';
 import { snapshotRows } from '@kassa/testing';
-import { moveOrder } from '../../src/order/state-writes';
+import { moveOrder } from '../../src/persistence/state-change';
 import { admin, createCoreHarness, errorCode, type CoreHarness } from './core-harness';
 
 const card = { type: 'provider', id: 'card' } as const;

@@ -3,7 +3,7 @@ import {
   refundEvents, refundMachine, refundStates, withTransaction, type DataSource,
 } from '@kassa/core';
 import { snapshotRows } from '@kassa/testing';
-import { moveOrder, movePayment, moveRefund } from '../../src/order/state-writes';
+import { moveOrder, movePayment, moveRefund } from '../../src/persistence/state-change';
 import { admin, createCoreHarness, errorCode, type CoreHarness } from './core-harness';
 
 /*

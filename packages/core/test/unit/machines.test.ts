@@ -22,13 +22,21 @@ function pairs(m: AnyMachine) {
 describe.each(machines.map((m) => [m.name, m] as const))('%s machine, generated from its table', (_name, machine) => {
   const { allowed, forbidden } = pairs(machine);
 
+  it('declares the audit action and outbox topic of every edge (written by the persistence kernel with the change)', () => {
+    for (const edge of machine.edges) {
+      expect({ edge: `${edge.from} -${edge.event}->`, log: typeof edge.log, topic: typeof edge.topic })
+        .toEqual({ edge: `${edge.from} -${edge.event}->`, log: 'string', topic: 'string' });
+      expect(machine.transition(edge.from, edge.event).effects).toEqual({ log: edge.log, topic: edge.topic });
+    }
+  });
+
   it('covers every (state, event) pair exactly once', () => {
     expect(allowed.length + forbidden.length).toBe(machine.states.length * machine.events.length);
     expect(allowed).toHaveLength(machine.edges.length);
   });
 
   it.each(allowed)('allows %s --%s--> %s', (from, event, to) => {
-    expect(machine.transition(from, event)).toBe(to);
+    expect(machine.transition(from, event).to).toBe(to);
     expect(machine.next(from, event)).toBe(to);
     expect(machine.can(from, event)).toBe(true);
     expect(machine.sourcesOf(event)).toContain(from);
@@ -63,25 +71,25 @@ describe.each(machines.map((m) => [m.name, m] as const))('%s machine, generated 
 // because they would follow a wrong table faithfully.
 describe('pretix semantics the tables must keep', () => {
   it('never drops received money: failed and canceled payments can still be confirmed', () => {
-    expect(paymentMachine.transition('failed', 'confirm')).toBe('confirmed');
-    expect(paymentMachine.transition('canceled', 'confirm')).toBe('confirmed');
+    expect(paymentMachine.transition('failed', 'confirm').to).toBe('confirmed');
+    expect(paymentMachine.transition('canceled', 'confirm').to).toBe('confirmed');
   });
 
   it('a confirmed payment cannot fail or be canceled; only refunds take money back', () => {
     expect(paymentMachine.can('confirmed', 'fail')).toBe(false);
     expect(paymentMachine.can('confirmed', 'cancel')).toBe(false);
-    expect(paymentMachine.transition('confirmed', 'refund')).toBe('refunded');
+    expect(paymentMachine.transition('confirmed', 'refund').to).toBe('refunded');
   });
 
   it('an expired order can be revived by a late payment, a canceled one cannot', () => {
-    expect(orderMachine.transition('expired', 'pay')).toBe('paid');
+    expect(orderMachine.transition('expired', 'pay').to).toBe('paid');
     expect(orderMachine.can('canceled', 'pay')).toBe(false);
   });
 
   it('external refunds wait for the organizer: created as external, then processed or canceled', () => {
     expect(refundMachine.initial).toEqual(expect.arrayContaining(['external']));
-    expect(refundMachine.transition('external', 'process')).toBe('done');
-    expect(refundMachine.transition('external', 'cancel')).toBe('canceled');
+    expect(refundMachine.transition('external', 'process').to).toBe('done');
+    expect(refundMachine.transition('external', 'cancel').to).toBe('canceled');
     expect(refundMachine.can('external', 'send')).toBe(false);
   });
 });
@@ -119,7 +127,21 @@ describe('defineMachine validates a table when it is defined', () => {
   });
 
   it('accepts a valid table', () => {
-    expect(defineMachine(base).transition('a', 'go')).toBe('b');
+    expect(defineMachine(base).transition('a', 'go').to).toBe('b');
+  });
+
+  it('returns the effects an edge declares with its next state; next() still answers the state', () => {
+    const m = defineMachine({ ...base, edges: [{ from: 'a', event: 'go', to: 'b', log: 'test.went', topic: 'test.went' }, { from: 'b', event: 'go', to: 'c' }] });
+    expect(m.transition('a', 'go')).toEqual({ to: 'b', effects: { log: 'test.went', topic: 'test.went' } });
+    expect(m.transition('b', 'go')).toEqual({ to: 'c', effects: {} });
+    expect(m.effectsOf('a', 'go')).toEqual({ log: 'test.went', topic: 'test.went' });
+    expect(m.next('a', 'go')).toBe('b');
+    expect(() => m.effectsOf('c', 'go')).toThrow(KassaError);
+  });
+
+  it('refuses malformed log actions and topics (they are composed into SQL)', () => {
+    expect(() => defineMachine({ ...base, edges: [{ from: 'a', event: 'go', to: 'b', log: "x'; DROP" }, { from: 'b', event: 'go', to: 'c' }] })).toThrow(/malformed log action/);
+    expect(() => defineMachine({ ...base, edges: [{ from: 'a', event: 'go', to: 'b', topic: 'no-dot' }, { from: 'b', event: 'go', to: 'c' }] })).toThrow(/malformed topic/);
   });
 
   it('refuses an edge to an unknown state', () => {

@@ -10,10 +10,11 @@ import { EventPaymentTermLast1765400000000 } from './1765400000000-event-payment
 import { MoneyLimits1765500000000 } from './1765500000000-money-limits';
 import { ActionKeys1765500000001 } from './1765500000001-action-keys';
 import { OrderCountry1765600000000 } from './1765600000000-order-country';
+import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger-from-sets';
 
 /** Core's migrations in order. Never edit a committed one: add a new file. */
 export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema1763700000000, JobsAndEmails1763900000000, HttpSession1763950000000, QuotaUsage1764000000000,
   OrderIdempotencyKey1764100000000, QuotaTriggerPlans1764100000001, UserOperator1765300000000,
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
-  OrderCountry1765600000000,
+  OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,
 ];

@@ -1,13 +1,16 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
+import type { EntityManager } from 'typeorm';
 import { KassaError } from '../errors';
-import { OrderPayment } from '../payment/order-payment.entity';
-import { OrderFee } from './order-fee.entity';
-import { OrderPosition } from './order-position.entity';
-import { Order } from './order.entity';
 import type { Event } from '../event/event.entity';
+import { OrderFee } from '../order/order-fee.entity';
+import { OrderPosition } from '../order/order-position.entity';
+import { Order } from '../order/order.entity';
+import { orderMachine } from '../order/order.machine';
 import { quotaRefusal, type LockedQuota, type NewPosition } from './quota-check';
-import { columnList, hydrate, prefixedColumns, unprefixed } from './state-writes';
+import { OrderPayment } from '../payment/order-payment.entity';
+import { paymentMachine } from '../payment/payment.machine';
+import { logInsertCte, outboxInsertCte, sqlText } from './audit-outbox';
+import { prepared, queryPrepared } from './prepared-query';
+import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
 
 /*
  * Group placement: the orders of one event that arrive while a placement statement for that event
@@ -35,7 +38,12 @@ import { columnList, hydrate, prefixedColumns, unprefixed } from './state-writes
  * out of the same batch), and its seats still count for the orders behind it in that batch, which
  * can only refuse too early at the very edge of a sold-out quota, never oversell.
  */
-let batchSql: PreparedStatement | undefined;
+
+/** The state a placed order and its first payment start in, and what placing writes to the log and outbox. */
+export const placedStatus = orderMachine.initial[0]!;
+export const firstPaymentState = paymentMachine.initial[0]!;
+/** Placing an order is no edge (it creates the row); its log action and topic are named here, once. */
+export const placedEffects = { log: 'kassa.order.placed', topic: 'order.placed' } as const;
 
 /** Everything the placement writes for one order, worked out in Node beforehand. */
 export interface OrderRows {
@@ -73,9 +81,7 @@ export type PlacementOutcome =
   | { kind: 'conflict' }
   | { kind: 'stale' };
 
-function batchStatement(m: EntityManager): PreparedStatement {
-  if (batchSql) return batchSql;
-  batchSql = prepared('place_orders', `WITH ord AS MATERIALIZED (
+const batchSql = prepared('place_orders', () => `WITH ord AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
         currency text, expires timestamptz, testmode boolean, idempotency_key text, country text, fee_id uuid, fee bigint, provider text,
@@ -113,34 +119,32 @@ function batchStatement(m: EntityManager): PreparedStatement {
     cutoff AS MATERIALIZED (SELECT coalesce(min(idx) FILTER (WHERE fresh AND covered AND NOT fits), 2147483647) AS idx FROM fit),
     o AS (
       INSERT INTO kassa_order (id, organizer_id, event_id, code, secret, email, locale, total, currency, status, expires, testmode, idempotency_key, country)
-      SELECT ord.id, ord.organizer_id, ord.event_id, ord.code, ord.secret, ord.email, ord.locale, ord.total, ord.currency, 'pending',
+      SELECT ord.id, ord.organizer_id, ord.event_id, ord.code, ord.secret, ord.email, ord.locale, ord.total, ord.currency, ${sqlText(placedStatus)},
              ord.expires, ord.testmode, ord.idempotency_key, ord.country
         FROM ord JOIN fit ON fit.idx = ord.idx CROSS JOIN cutoff WHERE fit.fits AND fit.idx < cutoff.idx
        ORDER BY ord.idx
       ON CONFLICT DO NOTHING
-      RETURNING ${columnList(m, Order)}),
+      RETURNING ${columnList(Order)}),
     fee AS (
       INSERT INTO order_fee (id, order_id, fee_type, internal_type, value, description, canceled)
       SELECT ord.fee_id, o.id, 'payment', ord.provider, ord.fee, '', false FROM o JOIN ord ON ord.id = o.id WHERE ord.fee > 0
       RETURNING id, order_id),
     pay AS (
       INSERT INTO order_payment (id, order_id, local_id, state, amount, currency, provider, info, fee_id, process_initiated, payment_date)
-      SELECT ord.payment_id, o.id, 1, 'created', o.total, o.currency, ord.provider, '{}'::jsonb,
+      SELECT ord.payment_id, o.id, 1, ${sqlText(firstPaymentState)}, o.total, o.currency, ord.provider, '{}'::jsonb,
              (SELECT fee.id FROM fee WHERE fee.order_id = o.id), ord.payment_initiated, NULL
         FROM o JOIN ord ON ord.id = o.id WHERE ord.provider IS NOT NULL
       RETURNING order_id, created_at),
-    entry AS (
-      INSERT INTO log_entry (organizer_id, event_id, order_id, object_type, object_id, action, actor_type, actor_id, data)
-      SELECT o.organizer_id, o.event_id, o.id, 'order', o.id, 'kassa.order.placed', ord.actor_type, ord.actor_id, ord.log_data
-        FROM o JOIN ord ON ord.id = o.id),
-    ev AS (
-      INSERT INTO outbox_event (topic, organizer_id, order_id, payload)
-      SELECT 'order.placed', o.organizer_id, o.id, ord.payload FROM o JOIN ord ON ord.id = o.id),
+    ${logInsertCte('entry', {
+      organizerId: 'o.organizer_id', eventId: 'o.event_id', orderId: 'o.id', objectType: sqlText('order'), objectId: 'o.id',
+      action: sqlText(placedEffects.log), actorType: 'ord.actor_type', actorId: 'ord.actor_id', data: 'ord.log_data',
+    }, 'o JOIN ord ON ord.id = o.id')},
+    ${outboxInsertCte('ev', { topic: sqlText(placedEffects.topic), organizerId: 'o.organizer_id', orderId: 'o.id', payload: 'ord.payload' }, 'o JOIN ord ON ord.id = o.id')},
     ins AS (
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
       SELECT o.id, w.product_id, w.position_no, w.price, w.attendee_name, false
         FROM o JOIN ord ON ord.id = o.id JOIN want w ON w.idx = ord.idx
-      RETURNING ${prefixedColumns(m, OrderPosition, 'position__')})
+      RETURNING ${prefixedColumns(OrderPosition, 'position__')})
     SELECT fit.idx AS batch__idx, fit.fresh AS batch__fresh, fit.covered AS batch__covered, fit.fits AS batch__fits,
            sign(fit.idx - cutoff.idx)::integer AS batch__place,
            CASE WHEN fit.fits THEN NULL ELSE (
@@ -153,8 +157,6 @@ function batchStatement(m: EntityManager): PreparedStatement {
            o.*, ins.*
       FROM fit CROSS JOIN cutoff JOIN ord ON ord.idx = fit.idx
       LEFT JOIN o ON o.id = ord.id LEFT JOIN ins ON ins.position__order_id = o.id`);
-  return batchSql;
-}
 
 interface Waiting {
   rows: OrderRows;
@@ -167,13 +169,19 @@ interface Waiting {
 
 const MAX_BATCH = 64;
 
-/** One queue per event; at most one placement statement per event in flight from this process. */
-class PlacementBatcher {
+/**
+ * One queue per event; at most one placement statement per event in flight from this process.
+ * One batcher per core instance (createKassaCore makes it; KassaCore.close() closes it).
+ */
+export class PlacementBatcher {
   private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
+  private closed = false;
+  private readonly idle = new Set<() => void>();
 
   constructor(private readonly m: EntityManager) {}
 
   place(rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
+    if (this.closed) return Promise.reject(new Error('the placement batcher is closed'));
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(rows.eventId);
       if (!queue) this.queues.set(rows.eventId, (queue = { waiting: [], busy: false }));
@@ -187,6 +195,7 @@ class PlacementBatcher {
     if (!queue || queue.busy) return;
     if (queue.waiting.length === 0) {
       this.queues.delete(eventId);
+      if (this.queues.size === 0) for (const done of this.idle) done();
       return;
     }
     // Two submissions with one key never share a batch (the second becomes a replay of the first).
@@ -220,11 +229,24 @@ class PlacementBatcher {
     });
   }
 
+  /** Refuses new orders and resolves once every order already queued is settled. */
+  close(): Promise<void> {
+    this.closed = true;
+    if (this.queues.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.idle.delete(done);
+        resolve();
+      };
+      this.idle.add(done);
+    });
+  }
+
   /** Runs one batch; settles every order it decided and returns those to send again, in order. */
   private async run(batch: Waiting[]): Promise<Waiting[]> {
     // Only a failing statement rejects (and then nothing was written): the batch is tried again
     // order by order. Once it has committed, every order is settled from its own rows.
-    const rows = await queryPrepared(this.m, batchStatement(this.m), [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w)))]);
+    const rows = await queryPrepared(this.m, batchSql, [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w)))]);
     const deferred: Waiting[] = [];
     batch.forEach((w, idx) => {
       try {
@@ -286,18 +308,8 @@ function placedFrom(m: EntityManager, r: OrderRows, rows: Record<string, unknown
     id: r.feeId, orderId: r.id, feeType: 'payment', internalType: r.providerId as string, value: r.fee, description: '', canceled: false,
   })] : [];
   const payment = r.paymentId ? m.create(OrderPayment, {
-    id: r.paymentId, orderId: r.id, localId: 1, state: 'created', amount: r.total, currency: order.currency, provider: r.providerId as string,
+    id: r.paymentId, orderId: r.id, localId: 1, state: firstPaymentState, amount: r.total, currency: order.currency, provider: r.providerId as string,
     info: {}, feeId: r.feeId, processInitiated: r.paymentInitiated, paymentDate: null, createdAt: first.batch__payment_created_at as Date,
   }) : null;
   return { kind: 'placed', order, positions, fees, payment };
-}
-
-
-const batchers = new WeakMap<DataSource, PlacementBatcher>();
-
-/** Places one order through its event's batch (one batcher per database, i.e. per core instance). */
-export function placeInBatch(ds: DataSource, rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
-  let batcher = batchers.get(ds);
-  if (!batcher) batchers.set(ds, (batcher = new PlacementBatcher(ds.manager)));
-  return batcher.place(rows, pricedFrom);
 }

@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import type { Event } from '../event/event.entity';
 import type { Product } from '../event/product.entity';
 
@@ -17,6 +16,7 @@ const MAX_EVENTS = 1_000;
  * field it used against the tables in the same statement that writes the order, and a mismatch
  * writes nothing and makes placeOrder read afresh and price again (placement-batch.ts). So
  * the time to live only bounds how often that retry happens after an organizer's change.
+ * One cache per core instance (createKassaCore makes it, as part of the persistence kernel).
  */
 export class CatalogueCache {
   private readonly entries = new Map<string, { catalogue: Catalogue; at: number }>();
@@ -42,13 +42,8 @@ export class CatalogueCache {
   drop(eventId: string): void {
     this.entries.delete(eventId);
   }
-}
 
-const caches = new WeakMap<DataSource, CatalogueCache>();
-
-/** One cache per database (one per core instance in practice). */
-export function catalogueCacheFor(ds: DataSource): CatalogueCache {
-  let cache = caches.get(ds);
-  if (!cache) caches.set(ds, (cache = new CatalogueCache()));
-  return cache;
+  clear(): void {
+    this.entries.clear();
+  }
 }

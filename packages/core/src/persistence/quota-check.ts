@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { prepared, queryPrepared, type PreparedStatement } from '../db/prepared-query';
 import { KassaError } from '../errors';
-import { OrderPosition } from './order-position.entity';
-import { columnList } from './state-writes';
+import { OrderPosition } from '../order/order-position.entity';
+import { prepared, queryPrepared } from './prepared-query';
+import { columnList } from './rows';
 
 /**
  * Locks the quotas of the given products and refuses when adding the positions would overflow one.
@@ -57,6 +57,18 @@ const lockQuotasSql = prepared('lock_quotas', `SELECT q.id, q.name, q.size, u.us
  ORDER BY q.id
    FOR NO KEY UPDATE OF q, u`);
 
+// lockQuotasSql without the lock: a look, for deciding whether to offer a payment.
+const readQuotasSql = prepared('read_quotas', `SELECT q.id, q.name, q.size, u.used,
+       array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
+  FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+ WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
+ ORDER BY q.id`);
+
+/** The quotas of the products (one entry per position) with their usage, without locking them. */
+export async function readQuotas(db: EntityManager, productIds: readonly string[]): Promise<LockedQuota[]> {
+  return queryPrepared<LockedQuota>(db, readQuotasSql, [[...new Set(productIds)]]);
+}
+
 /** A position of an order being placed, numbered by its place in the list. */
 export interface NewPosition { productId: string; price: number; attendeeName: string | null }
 
@@ -72,7 +84,17 @@ export interface NewPosition { productId: string; price: number; attendeeName: s
  */
 export async function insertPositionsWithinQuota(tx: EntityManager, orderId: string, positions: readonly NewPosition[]): Promise<Record<string, unknown>[]> {
   const productIds = positions.map((p) => p.productId);
-  insertWithinQuotaSql ??= prepared('insert_positions_within_quota', `WITH want AS (
+  const rows = await queryPrepared(tx, insertWithinQuotaSql, [
+    orderId, productIds, positions.map((_, i) => i + 1), positions.map((p) => p.price), positions.map((p) => p.attendeeName),
+  ]);
+  const refusal = quotaRefusal(productIds, (rows[0]?.quotas ?? []) as LockedQuota[]);
+  if (refusal) throw refusal;
+  const inserted = rows.filter((r) => r.id !== null);
+  // The SQL and quotaRefusal apply the same rule; should they ever disagree, refuse rather than sell.
+  if (inserted.length !== positions.length) throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' });
+  return inserted;
+}
+const insertWithinQuotaSql = prepared('insert_positions_within_quota', () => `WITH want AS (
       SELECT t.product_id, t.position_no, t.price, t.attendee_name
         FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[]) AS t(product_id, position_no, price, attendee_name)),
     q AS (
@@ -89,21 +111,10 @@ export async function insertPositionsWithinQuota(tx: EntityManager, orderId: str
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
       SELECT $1::uuid, w.product_id, w.position_no, w.price, w.attendee_name, false FROM want w
        WHERE NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used)
-      RETURNING ${columnList(tx, OrderPosition)})
+      RETURNING ${columnList(OrderPosition)})
     SELECT n.quotas, ins.*
       FROM (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)), '[]') AS quotas FROM need) n
       LEFT JOIN ins ON true`);
-  const rows = await queryPrepared(tx, insertWithinQuotaSql, [
-    orderId, productIds, positions.map((_, i) => i + 1), positions.map((p) => p.price), positions.map((p) => p.attendeeName),
-  ]);
-  const refusal = quotaRefusal(productIds, (rows[0]?.quotas ?? []) as LockedQuota[]);
-  if (refusal) throw refusal;
-  const inserted = rows.filter((r) => r.id !== null);
-  // The SQL and quotaRefusal apply the same rule; should they ever disagree, refuse rather than sell.
-  if (inserted.length !== positions.length) throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' });
-  return inserted;
-}
-let insertWithinQuotaSql: PreparedStatement | undefined;
 
 /** The product of each live position of an order, for re-checking quota when reviving it. */
 export async function livePositionProducts(tx: EntityManager, orderId: string): Promise<string[]> {

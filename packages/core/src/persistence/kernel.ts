@@ -1,0 +1,32 @@
+import type { DataSource } from 'typeorm';
+import { CatalogueCache } from './catalogue-cache';
+import { PlacementBatcher } from './placement-batch';
+
+/**
+ * The per-database state of the persistence kernel: the placement batcher (one queue per event)
+ * and the catalogue cache. Made by createKassaCore for its DataSource and closed by
+ * KassaCore.close(); nothing per DataSource lives in module scope. Prepared statements are
+ * module constants: their texts depend only on the code, and PostgreSQL keeps the plans per
+ * connection.
+ */
+export interface Persistence {
+  readonly dataSource: DataSource;
+  readonly placements: PlacementBatcher;
+  readonly catalogue: CatalogueCache;
+  /** Refuses new placements, waits for the queued ones to settle and drops the cache. Does not close the DataSource. */
+  close(): Promise<void>;
+}
+
+export function createPersistence(dataSource: DataSource): Persistence {
+  const placements = new PlacementBatcher(dataSource.manager);
+  const catalogue = new CatalogueCache();
+  return Object.freeze({
+    dataSource,
+    placements,
+    catalogue,
+    async close(): Promise<void> {
+      await placements.close();
+      catalogue.clear();
+    },
+  });
+}
