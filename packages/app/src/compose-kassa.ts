@@ -74,22 +74,14 @@ export async function composeKassa(config: AppConfig, opts: { plugins?: readonly
     const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl: config.BASE_URL });
     const core = createKassaCore({ dataSource, providers: loaded.providers, providerContext, clock: systemClock });
     // Core's batchers and caches belong to this composition: they are flushed and dropped before the pool closes.
-    closers.push(() => closeCore(core));
+    // core owns the placement batcher and the catalogue cache of its DataSource: closed before the pool.
+    closers.push(() => core.close());
     const pluginHost: PluginHost = { core, dataSource, settings, providers: loaded.providers, clock: systemClock, config, baseUrl: config.BASE_URL };
     return { config, dataSource, loaded, settings, core, providerContext, pluginHost, embedded, secretKey, close: () => closers.close() };
   } catch (err) {
     await closers.close();
     throw err;
   }
-}
-
-/**
- * core.close() where core has it (it owns the placement batcher and the catalogue cache of its
- * DataSource); a core without it keeps nothing that needs closing.
- */
-async function closeCore(core: KassaCore): Promise<void> {
-  const closable = core as KassaCore & { close?: () => Promise<void> | void };
-  if (typeof closable.close === 'function') await closable.close();
 }
 
 /**
