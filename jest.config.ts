@@ -39,6 +39,7 @@ const config: Config = {
     'packages/server',
     'packages/app',
     'plugins/stripe',
+    'plugins/banktransfer',
   ].map((p) => ({ ...project(p), rootDir: `${__dirname}/${p}` })),
 };
 

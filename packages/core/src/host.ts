@@ -132,3 +132,6 @@ export {
   type OrderMailRow, type ReminderDueQuery,
 } from './persistence/mail-read.store';
 export { organizersOfEmails, organizersOfOutboxEvents, organizersOfOrders } from './persistence/job-scope.store';
+export { CatalogStore, type Availability, type LiveEventRow, type EventFields, type ProductFields } from './persistence/catalog.store';
+export { AuthStore, type MembershipRow, type ApiTokenRow } from './persistence/auth.store';
+export { OrderReadStore, type OrderParts, type DashboardFigures } from './persistence/order-read.store';

@@ -11,7 +11,7 @@ export type { ErrorParams, AnyErrorCode } from './errors/kassa-error';
 // Money: integer minor units plus an ISO 4217 code.
 export { type Money, money, assertMinorUnits, assertSameCurrency, add, subtract, sum, isZero, compare } from './money/money';
 export { type CurrencyCode, currencyExponent, isCurrencyCode } from './money/currencies';
-export { formatMoney } from './money/format';
+export { formatMoney, minorUnitsToDecimalString } from './money/format';
 export { type Clock, systemClock } from './clock';
 
 // The state machines: what a state means (sets) and which edges exist; core refuses the rest.
@@ -49,3 +49,5 @@ export type { PluginSettings } from './port/plugin-settings';
 export { globalSettings, organizerSettings, eventSettings, type SettingsTarget, type DisplaySettings } from './settings/settings-store';
 export type { SettingScope } from './settings/setting.entity';
 export type { SecretEnvelope } from './settings/secret-box';
+// JSON Schema validation as core does it (strict ajv, readable errors), for a plugin's own checks.
+export { createAjv, describeAjvErrors } from './settings/json-schema';

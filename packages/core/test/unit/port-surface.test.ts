@@ -8,8 +8,9 @@ import * as port from '../../src';
  */
 
 const values = [
-  'BasePaymentProvider', 'KassaError', 'add', 'assertMinorUnits', 'assertSameCurrency', 'compare', 'currencyExponent', 'defineErrors', 'defineJob',
-  'defineMigration', 'definePlugin', 'defineRoute', 'eventSettings', 'formatMoney', 'globalSettings', 'isCurrencyCode', 'isKassaError', 'isZero', 'money',
+  'BasePaymentProvider', 'KassaError', 'add', 'assertMinorUnits', 'assertSameCurrency', 'compare', 'createAjv', 'currencyExponent', 'defineErrors', 'defineJob',
+  'defineMigration', 'definePlugin', 'defineRoute', 'describeAjvErrors', 'eventSettings', 'formatMoney', 'globalSettings', 'isCurrencyCode', 'isKassaError',
+  'isZero', 'minorUnitsToDecimalString', 'money',
   'orderMachine', 'organizerSettings', 'paymentMachine', 'pluginError', 'refundMachine', 'subtract', 'sum', 'systemClock',
 ];
 
