@@ -72,3 +72,20 @@ function oneLine(text: string): string {
 function clip(text: string, max: number): string {
   return Array.from(text).slice(0, max).join('');
 }
+
+/**
+ * The same QR code as an SVG string, built synchronously (render hooks are synchronous): the
+ * library encodes the matrix, this draws one path of its dark modules.
+ */
+export function epcQrSvgSync(payload: string, margin = 4): string {
+  const { modules } = QRCode.create([{ data: Buffer.from(payload, 'utf8'), mode: 'byte' }], { errorCorrectionLevel: 'M' });
+  const size = modules.size;
+  let path = '';
+  for (let row = 0; row < size; row++) {
+    for (let col = 0; col < size; col++) {
+      if (modules.data[row * size + col]) path += `M${col + margin} ${row + margin}h1v1h-1z`;
+    }
+  }
+  const full = size + margin * 2;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${full} ${full}" shape-rendering="crispEdges" role="img" aria-label="EPC QR code for the transfer"><rect width="${full}" height="${full}" fill="#fff"/><path fill="#000" d="${path}"/></svg>`;
+}

@@ -1,48 +1,69 @@
+import { KassaError, defineErrors, type ErrorParams } from '@kassa/core';
+
 /**
- * The bank transfer plugin's error catalogue: stable codes, HTTP status and message templates with
- * `{name}` placeholders filled from the params. Every refusal names what was wrong (the settings
- * field, the statement line or XML element), so an organizer can fix the file and upload it again.
- *
- * Registered with core's error handling once the plugin port carries plugin catalogues (issue 12);
- * until then these errors stand alone and are plain `Error`s with a code.
+ * The bank transfer plugin's error catalogue (docs/errors.md, "Plugin banktransfer"): stable codes,
+ * HTTP status and message templates with `{name}` placeholders filled from the params. Every
+ * refusal names what was wrong (the settings field, the statement line or XML element), so an
+ * organizer can fix the file and upload it again. Codes never change meaning.
  */
-export const bankTransferErrorCodes = {
-  BANKTRANSFER_SETTINGS_INVALID: { status: 400, message: 'Bank transfer settings are invalid: {detail}' },
-  BANKTRANSFER_IBAN_INVALID: { status: 400, message: '{field}: "{value}" is not a valid IBAN ({reason})' },
-  BANKTRANSFER_BIC_INVALID: { status: 400, message: '{field}: "{value}" is not a valid BIC' },
-  BANKTRANSFER_STATEMENT_FORMAT_UNKNOWN: { status: 400, message: 'The file is not a statement Kassa can read: {reason}' },
-  BANKTRANSFER_STATEMENT_INVALID: { status: 400, message: '{format} statement, {where}: {reason}' },
-  BANKTRANSFER_CSV_MAPPING_INVALID: { status: 400, message: 'CSV column mapping is invalid: {detail}' },
-  BANKTRANSFER_QR_UNAVAILABLE: { status: 409, message: 'No transfer QR code: {reason}' },
-  BANKTRANSFER_SEPA_INVALID: { status: 400, message: 'Cannot build the SEPA transfer file: {detail}' },
-} as const;
+export const bankTransferErrors = defineErrors({
+  BANKTRANSFER_SETTINGS_INVALID: {
+    status: 400, message: 'Bank transfer settings are invalid: {detail}',
+    guidance: 'Correct the named field in the bank transfer settings and save again.',
+  },
+  BANKTRANSFER_IBAN_INVALID: {
+    status: 400, message: '{field}: "{value}" is not a valid IBAN ({reason})',
+    guidance: 'Copy the IBAN from the bank\'s documents; its check digits must be right.',
+  },
+  BANKTRANSFER_BIC_INVALID: {
+    status: 400, message: '{field}: "{value}" is not a valid BIC',
+    guidance: 'A BIC has 8 or 11 characters; leave it empty inside SEPA.',
+  },
+  BANKTRANSFER_STATEMENT_FORMAT_UNKNOWN: {
+    status: 400, message: 'The file is not a statement Kassa can read: {reason}',
+    guidance: 'Upload a CAMT.053 (XML), MT940 or CSV export of the bank account; a CSV needs its column mapping.',
+  },
+  BANKTRANSFER_STATEMENT_INVALID: {
+    status: 400, message: '{format} statement, {where}: {reason}',
+    guidance: 'Fix or remove the named line and upload the file again; nothing of it was booked.',
+  },
+  BANKTRANSFER_CSV_MAPPING_INVALID: {
+    status: 400, message: 'CSV column mapping is invalid: {detail}',
+    guidance: 'Correct the named field of the column mapping.',
+  },
+  BANKTRANSFER_QR_UNAVAILABLE: {
+    status: 409, message: 'No transfer QR code: {reason}',
+    guidance: 'EPC QR codes exist for euro transfers to SEPA accounts only; turn the QR code off otherwise.',
+  },
+  BANKTRANSFER_SEPA_INVALID: {
+    status: 400, message: 'Cannot build the SEPA transfer file: {detail}',
+    guidance: 'Check the named refund\'s IBAN and amount, and the organizer\'s account settings.',
+  },
+  BANKTRANSFER_TRANSACTION_CLOSED: {
+    status: 409, message: 'Transaction {transaction} was already {state}',
+    guidance: 'Reload the list of unmatched transactions; someone assigned or discarded it meanwhile.',
+  },
+});
 
-export type BankTransferErrorCode = keyof typeof bankTransferErrorCodes;
-export type BankTransferErrorParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
+/** The codes and their definitions (the docs table lists them). */
+export const bankTransferErrorCodes = bankTransferErrors;
 
-/** The one error class of this plugin. `code` is stable; `status` is the HTTP status to answer with. */
-export class BankTransferError extends Error {
-  readonly code: BankTransferErrorCode;
-  readonly status: number;
-  readonly params: BankTransferErrorParams;
+export type BankTransferErrorCode = keyof typeof bankTransferErrors;
+export type BankTransferErrorParams = ErrorParams;
+
+/**
+ * The plugin's refusal: a `KassaError` whose status and message come from this catalogue, so the
+ * server renders it like core's. `code` is stable; `status` is the HTTP status to answer with.
+ */
+export class BankTransferError extends KassaError {
+  declare readonly code: BankTransferErrorCode;
 
   constructor(code: BankTransferErrorCode, params: BankTransferErrorParams = {}, options?: { cause?: unknown }) {
-    super(fill(bankTransferErrorCodes[code].message, params), options);
+    super(code, params, { ...(options?.cause === undefined ? {} : { cause: options.cause }), definition: bankTransferErrors[code] });
     this.name = 'BankTransferError';
-    this.code = code;
-    this.status = bankTransferErrorCodes[code].status;
-    this.params = params;
-  }
-
-  toJSON(): { code: BankTransferErrorCode; message: string; params: BankTransferErrorParams } {
-    return { code: this.code, message: this.message, params: this.params };
   }
 }
 
 export function isBankTransferError(err: unknown, code?: BankTransferErrorCode): err is BankTransferError {
   return err instanceof BankTransferError && (code === undefined || err.code === code);
-}
-
-function fill(template: string, params: BankTransferErrorParams): string {
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => (key in params ? String(params[key]) : `{${key}}`));
 }

@@ -1,11 +1,19 @@
-// @kassa/plugin-banktransfer: the parts of the bank transfer provider that need nothing of core's
-// services yet (issue 16). The provider class, routes, jobs and tables join once the plugin port
-// (issue 12) has landed; then this file default-exports the plugin's definePlugin({...}).
+// @kassa/plugin-banktransfer: bank transfer on the plugin port (issue 16). The default export is the plugin.
+import { createBankTransferPlugin } from './banktransfer-plugin';
+
+export { createBankTransferPlugin, bankTransferViewsDir } from './banktransfer-plugin';
+export { BankTransferProvider, BANKTRANSFER_ROUTE_PREFIX, transferDetailsView, type BankTransferPaymentInfo } from './banktransfer-provider';
+export { BankTransferInit1766500000000 } from './migrations/1766500000000-banktransfer-init';
+export { importJob, runImport, createImport, bookTransaction, candidateOrders, organizerAccount, IMPORT_JOB, type ImportCandidate } from './import/import-job';
+export type { ImportRow, TransactionRow, StoredAllocation } from './import/import-store';
+export {
+  handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
+} from './routes/control-routes';
 export * from './errors';
 export { normalizeIban, formatIban, ibanProblem, assertIban, normalizeBic, isValidBic, assertBic, ibanCountry, isSepaIban } from './iban';
 export { bankTransferSettingsSchema, settingsProblems, parseBankTransferSettings, type BankTransferSettings, type LocalizedText, type SettingsProblem } from './settings-schema';
 export { orderReference } from './reference';
-export { epcQrPayload, epcQrProblem, epcQrSvg, type EpcTransfer } from './epc-qr';
+export { epcQrPayload, epcQrProblem, epcQrSvg, epcQrSvgSync, type EpcTransfer } from './epc-qr';
 export { buildTransferDetails, localized, type TransferDetails, type TransferDetailsInput } from './transfer-details';
 export type { StatementFormat, StatementTransaction, ParsedStatement } from './statement/transaction';
 export { decimalToMinorUnits } from './statement/amount';
@@ -17,8 +25,10 @@ export { parseStatement, detectStatementFormat, decodeStatementBytes } from './s
 export { transactionKeys } from './statement/idempotency';
 export { findOrderCodes, type CodedOrder } from './matching/find-order-codes';
 export {
-  matchTransactions, orderStanding,
+  matchTransactions, orderStanding, allocate,
   type CandidateOrder, type OrderStanding, type MatchFlag, type Allocation, type UnmatchedReason, type MatchResult,
 } from './matching/match-transactions';
 export { buildPain001, messageIdFor, sepaText, PAIN001_NAMESPACE, type SepaRefund, type SepaExportInput, type SepaExport } from './sepa/pain001';
 export { planStatementImport, type ImportPlanInput, type ImportPlan, type PlannedTransaction } from './import/plan-import';
+
+export default createBankTransferPlugin();

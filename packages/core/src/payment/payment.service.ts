@@ -79,16 +79,19 @@ export class PaymentService {
   /**
    * A new attempt in state `created` for an order that can still be paid (order-payability.ts;
    * `force`, the organizer's, skips the last date, late payments and quota). The amount defaults
-   * to what is still owed (pendingSum).
+   * to what is still owed (pendingSum). `received` (money that already arrived, e.g. a bank
+   * transfer on a statement, with its amount) skips the payability check: the money is recorded
+   * on any order and its confirmation decides and flags (pretix confirms it, never drops it).
    */
-  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor; force?: boolean; reuseOpen?: boolean }): Promise<OrderPayment> {
+  async createPayment(orderId: string, input: { provider: string; amount?: Money; actor?: Actor; force?: boolean; reuseOpen?: boolean; received?: boolean }): Promise<OrderPayment> {
     this.assertKnownProvider(input.provider);
     if (input.amount !== undefined) assertPositiveMoney(input.amount, 'amount');
     return withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
       const event = await readEvent(tx, order.eventId);
       // An explicit amount may top up an order (the organizer's call); otherwise something must be owed.
-      await assertPayable(tx, { order, event, now: this.deps.clock.now(), quota: 'read', force: input.force, ...(input.amount ? {} : { pendingSum: sums.pendingSum }) });
+      if (input.received && !input.amount) throw new KassaError('VALIDATION_FAILED', { field: 'amount', detail: 'received money needs its amount' });
+      if (!input.received) await assertPayable(tx, { order, event, now: this.deps.clock.now(), quota: 'read', force: input.force, ...(input.amount ? {} : { pendingSum: sums.pendingSum }) });
       if (input.amount) assertSameCurrency(input.amount.currency, order.currency);
       const amount = input.amount?.amount ?? sums.pendingSum;
       if (input.reuseOpen) {

@@ -4,6 +4,7 @@ import { KassaError } from '../errors';
 import { isUuid, record } from '../order/state-writes';
 import type { OutboxTopic } from '../outbox/emit-event';
 import { paymentMachine } from '../payment/payment.machine';
+import { orderSumsJoins, orderSumsSql } from './order-sums';
 import type { OrderStatus } from '../order/order.machine';
 import type { PaymentState } from '../payment/payment.machine';
 import type { RefundSource, RefundState } from '../refund/refund.machine';
@@ -172,4 +173,35 @@ export async function readEvent(m: EntityManager, eventId: string): Promise<Even
   if (!isUuid(eventId)) return null;
   const [r]: Record<string, unknown>[] = await m.query('SELECT id, organizer_id, slug, name, currency, locale FROM event WHERE id = $1', [eventId]);
   return r ? { id: String(r.id), organizerId: String(r.organizer_id), slug: String(r.slug), name: String(r.name), currency: String(r.currency).trim(), locale: String(r.locale) } : null;
+}
+
+/**
+ * The organizer's orders whose code appears in one of the texts (spaces, dashes, underscores and
+ * case ignored), with their event and what each still owes. At most 500 rows: a statement's
+ * references name a few orders each.
+ */
+export async function findOrdersInText(
+  m: EntityManager, organizerId: string, texts: readonly string[],
+): Promise<{ order: OrderRecord; event: EventRecord; pendingSum: number }[]> {
+  if (!isUuid(organizerId) || texts.length === 0) return [];
+  const compact = texts.map((t) => t.toUpperCase().replace(/[\s\-_]+/g, '')).filter((t) => t.length > 0);
+  if (compact.length === 0) return [];
+  const rows: Record<string, unknown>[] = await m.query(
+    `SELECT o.id, o.code, o.secret, o.status, o.organizer_id, o.event_id, o.email, o.total::text AS total, o.currency,
+            e.slug AS event_slug, e.name AS event_name, e.currency AS event_currency, e.locale AS event_locale,
+            (${orderSumsSql.pendingSum})::text AS pending_sum
+       FROM kassa_order o JOIN event e ON e.id = o.event_id ${orderSumsJoins}
+      WHERE o.organizer_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) t(text) WHERE strpos(t.text, upper(o.code)) > 0)
+      ORDER BY o.created_at LIMIT 500`, [organizerId, compact]);
+  return rows.map((r) => {
+    const s = (k: string) => String(r[k]);
+    return {
+      order: {
+        id: s('id'), code: s('code'), secret: s('secret'), status: r.status as OrderStatus, organizerId: s('organizer_id'), eventId: s('event_id'),
+        email: (r.email as string | null) ?? null, total: Number(r.total), currency: s('currency').trim(),
+      },
+      event: { id: s('event_id'), organizerId: s('organizer_id'), slug: s('event_slug'), name: s('event_name'), currency: s('event_currency').trim(), locale: s('event_locale') },
+      pendingSum: Number(r.pending_sum),
+    };
+  });
 }

@@ -5,8 +5,8 @@ import { orderPageUrl } from '../links/order-links';
 import type { Money } from '../money/money';
 import type { ConfirmResult } from '../payment/payment.service';
 import {
-  findOpenPayments, lockPaymentRow, mergePaymentInfo, readEvent, readPaymentWithOrder, readRefund, recordProviderEvent,
-  type EventRecord, type PaymentRecord, type PaymentWithOrder, type RefundRecord,
+  findOpenPayments, findOrdersInText, lockPaymentRow, mergePaymentInfo, readEvent, readPaymentWithOrder, readRefund, recordProviderEvent,
+  type EventRecord, type OrderRecord, type PaymentRecord, type PaymentWithOrder, type RefundRecord,
 } from '../persistence/payment-port-rows';
 import type { OrderRefund } from '../refund/order-refund.entity';
 import type { OrderPayment } from '../payment/order-payment.entity';
@@ -50,6 +50,20 @@ export interface PaymentsPort {
    * exist). Keep it short and free of network calls; `tx` reaches the plugin's own tables.
    */
   withLock<T>(paymentId: string, work: (tx: PluginDb) => Promise<T>): Promise<T>;
+  /**
+   * The organizer's orders whose code appears in one of `texts` (compared without spaces, dashes,
+   * underscores and case), each with its event and what it still owes (pendingSum, minor units).
+   * For matching a bank statement's references to orders; the plugin decides which code is meant.
+   */
+  ordersInText(organizerId: string, texts: readonly string[]): Promise<{ order: OrderRecord; event: EventRecord; pendingSum: number }[]>;
+  /**
+   * Money the provider already received for an order (a transfer found on a bank statement): the
+   * open attempt of `provider` for exactly `amount`, else a new attempt for it, also on an order
+   * that is paid, canceled or expired, since received money is never dropped (`confirm` then
+   * flags the order: overpaid, payment on a closed order). `provider` must be one of this
+   * plugin's providers. Confirm the returned payment afterwards.
+   */
+  receivedPayment(orderId: string, input: { provider: string; amount: Money }): Promise<PaymentRecord>;
   /** Confirms (also from failed or canceled: received money is never dropped); idempotent. */
   confirm(paymentId: string, opts?: { info?: Record<string, unknown> }): Promise<{ kind: ConfirmKind; payment: PaymentRecord }>;
   /** The money is on its way (created → pending); a repeat is a no-op. */
@@ -102,7 +116,7 @@ function refundRecord(r: OrderRefund): RefundRecord {
 }
 
 /** The host's side: one plugin's payments port. */
-export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string): PaymentsPort {
+export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, providerIds: readonly string[] = []): PaymentsPort {
   const actor: Actor = { type: 'provider', id: plugin };
   const m = deps.dataSource.manager;
   const { payments, refunds, orders } = deps.core;
@@ -116,6 +130,11 @@ export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string): Paym
       await lockPaymentRow(tx, paymentId);
       return work(createPluginDb(tx));
     }),
+    ordersInText: (organizerId, texts) => findOrdersInText(m, organizerId, texts),
+    async receivedPayment(orderId, input) {
+      if (!providerIds.includes(input.provider)) throw new Error(`receivedPayment: ${input.provider} is not a provider of plugin ${plugin}`);
+      return paymentRecord(await payments.createPayment(orderId, { provider: input.provider, amount: input.amount, actor, reuseOpen: true, received: true }));
+    },
     async confirm(paymentId, opts = {}) {
       const r = await payments.confirmPayment(paymentId, { actor, ...(opts.info ? { info: opts.info } : {}) });
       return { kind: r.kind, payment: paymentRecord(r.payment) };

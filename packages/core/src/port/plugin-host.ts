@@ -62,14 +62,15 @@ export function createPluginRuntimes(deps: PluginHostDeps, plugins: readonly Pic
     if (closed) throw new Error(`plugin host is closed (plugin ${name})`);
     const plugin = byName.get(name);
     if (!plugin) throw new Error(`plugin ${name} is not loaded in this host`);
-    const namespaces = [`plugin.${name}`, ...(plugin.providers ?? []).map((f) => providerNamespace(providerId(f)))];
+    const providerIds = (plugin.providers ?? []).map(providerId);
+    const namespaces = [`plugin.${name}`, ...providerIds.map(providerNamespace)];
     const ctx: PluginSetupContext = {
       plugin: name, db: createPluginDb(deps.dataSource), settings: createPluginSettings(deps.settings, name, namespaces),
       clock: deps.clock, baseUrl: deps.baseUrl.replace(/\/+$/, ''), log: quietLog,
     };
     const state: unknown = plugin.setup ? plugin.setup(ctx) : undefined;
     if (plugin.setup) made.push({ plugin: name, state });
-    const value = { ...ctx, payments: createPaymentsPort(deps, name), state };
+    const value = { ...ctx, payments: createPaymentsPort(deps, name, providerIds), state };
     parts.set(name, value);
     return value;
   };

@@ -100,7 +100,8 @@ export function matchTransactions<O extends CandidateOrder>(transactions: readon
   });
 }
 
-function allocate<O extends CandidateOrder>(order: O, amount: number, owed: number): Allocation<O> {
+/** What booking `amount` on an order that owes `owed` means (also for a transfer assigned by hand). */
+export function allocate<O extends CandidateOrder>(order: O, amount: number, owed: number): Allocation<O> {
   const flags: MatchFlag[] = [];
   if (order.standing.canceled) {
     return { order, amount, flags: ['order-canceled'], stillOwed: 0, overpaidBy: amount };

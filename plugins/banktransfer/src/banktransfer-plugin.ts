@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { definePlugin, defineRoute, type Plugin } from '@kassa/core';
+import { BankTransferProvider } from './banktransfer-provider';
+import { bankTransferErrors } from './errors';
+import { importJob } from './import/import-job';
+import { BankTransferInit1766500000000 } from './migrations/1766500000000-banktransfer-init';
+import {
+  handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
+} from './routes/control-routes';
+
+/** Folder of the plugin's Eta partials ("banktransfer/pending", "banktransfer/imports", …). */
+export const bankTransferViewsDir = path.resolve(__dirname, '..', 'views');
+
+/**
+ * The bank transfer plugin as plain data: the provider, its tables, its error codes, the control
+ * routes (statement upload, import status, unmatched list) and the import job. It keeps no state
+ * per host. Creating it sets nothing up.
+ */
+export function createBankTransferPlugin(): Plugin {
+  return definePlugin({
+    name: 'banktransfer',
+    version: '0.1.0',
+    coreRange: '^0.1.0',
+    description: 'Bank transfer: transfer details with an EPC QR code, statement import (CAMT.053, MT940, CSV) with automatic matching',
+    providers: [BankTransferProvider],
+    migrations: [BankTransferInit1766500000000],
+    errors: bankTransferErrors,
+    views: bankTransferViewsDir,
+    routes: [
+      defineRoute({ method: 'GET', path: '/control/imports', kind: 'control', handler: handleImportsPage }),
+      defineRoute({ method: 'POST', path: '/control/imports', kind: 'control', handler: handleUpload }),
+      defineRoute({ method: 'GET', path: '/control/imports/:importId', kind: 'control', handler: handleImportStatus }),
+      defineRoute({ method: 'GET', path: '/control/unmatched', kind: 'control', handler: handleUnmatched }),
+      defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/assign', kind: 'control', handler: handleAssign }),
+      defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/discard', kind: 'control', handler: handleDiscard }),
+      defineRoute({ method: 'POST', path: '/control/csv-mappings', kind: 'control', handler: handleSaveMapping }),
+      // The same upload and status for API tokens (the organizer is the token's).
+      defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
+      defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),
+    ],
+    jobs: [importJob],
+  });
+}
