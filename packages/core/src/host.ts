@@ -14,3 +14,5 @@ export {
   type OrderMailRow, type ReminderDueQuery,
 } from './persistence/mail-read.store';
 export { organizersOfEmails, organizersOfOutboxEvents, organizersOfOrders } from './persistence/job-scope.store';
+// The operator CLI (`pnpm kassa create-organizer|create-operator`): an organizer with its admin team, logins.
+export { createOrganizerWithAdminTeam, createUser, findUserByEmail, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
