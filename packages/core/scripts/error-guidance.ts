@@ -37,6 +37,7 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   REFUND_PAYMENT_NOT_CONFIRMED: 'Choose a confirmed payment; pending payments can be canceled instead.',
   REFUND_ORDER_ACTION_INVALID: 'Keep an order paid only when its payments still cover the total; otherwise mark it pending (the default) or cancel it.',
   REFUND_NOT_EXTERNAL: 'Only refunds in state external wait for a decision; this one is already handled.',
+  REFUND_NOT_RETRYABLE: 'Reload the order: only a failed refund can be retried (as a new attempt); one that is done, in flight or canceled needs no retry.',
   REFUND_PROVIDER_INVALID: "Refund through the payment's own provider, or as a manual refund.",
   REFUND_SOURCE_INVALID: 'Use source buyer or admin; report refunds made outside Kassa with createExternalRefund.',
   PROVIDER_ERROR: 'Retry later; nothing was changed on our side. If it persists, check the provider status and credentials.',

@@ -8,3 +8,5 @@ export { startupWarnings } from './infra/trusted-proxies';
 export { listOperators, setOperator } from './auth/operators';
 export { createApiToken } from './auth/api-token';
 export { CatalogService, type EventInput, type ProductInput, type QuotaInput } from './control/catalog.service';
+/** Deletes expired http sessions (the server's table); the distribution hands sessionPurgeTask to the jobs runtime. */
+export { purgeExpiredSessions, sessionPurgeTask } from './infra/session-store';

@@ -86,6 +86,7 @@ export const errorCodes = {
   PAYMENT_NOT_EXECUTABLE: { status: 409, message: 'Payment {id} cannot be executed: {reason}' },
   REFUND_PROVIDER_INVALID: { status: 400, message: 'A refund of payment {payment} must go through its provider {expected} or be a manual refund, not {provider}' },
   REFUND_SOURCE_INVALID: { status: 400, message: 'Refund source must be buyer or admin, got {source}; external refunds are reported with createExternalRefund' },
+  REFUND_NOT_RETRYABLE: { status: 409, message: 'Refund {refund} cannot be retried: it is {state}; only a failed refund of a payment can be retried ({reason})' },
 
   // Shop: the buyer order flow (server shop/)
   SHOP_CART_EMPTY: { status: 400, message: 'Your cart is empty: choose at least one ticket' },

@@ -13,7 +13,7 @@ import { orderStates, paymentStates, refundStates } from '@kassa/core';
 const repo = resolve(__dirname, '../../../..');
 
 /** Where the scan looks, relative to the repository root. The integrator extends this to every package. */
-export const scannedRoots = ['packages/core/src'];
+export const scannedRoots = ['packages/core/src', 'packages/server/src', 'packages/jobs/src', 'packages/app/src', 'plugins/banktransfer/src'];
 
 /** Migrations from before this guard keep their hand-written lists (a shipped migration never changes). */
 const firstGuardedMigration = 1766000000000;

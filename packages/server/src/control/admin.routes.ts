@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { KassaError } from '@kassa/core/host';
+import { AuthStore, KassaError } from '@kassa/core/host';
 import { getStoredEmail, listStoredEmails, queueNames, type JobViewer, type QueueKey } from '@kassa/jobs';
 import type { AppDeps } from '../deps';
 import { createApiToken, revokeApiToken } from '../auth/api-token';
@@ -26,6 +26,7 @@ function requireJobsViewer(req: FastifyRequest): void {
 /** Failed jobs (list, retry), the stored-emails reader and the organizer's API tokens. */
 export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const ds = deps.dataSource;
+  const authStore = new AuthStore(ds);
 
   app.get('/control/jobs', { onRequest: async (req) => requireJobsViewer(req) }, async (req, reply) => {
     const user = userOf(req);
@@ -61,10 +62,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   });
 
   const tokensPage = async (req: FastifyRequest, reply: Parameters<typeof renderPage>[1], created?: { name: string; token: string }) => {
-    const tokens = await ds.query(
-      'SELECT id, name, active, created_at AS "createdAt", last_used_at AS "lastUsedAt" FROM api_token WHERE organizer_id = $1 ORDER BY created_at DESC',
-      [userOf(req).organizerId],
-    );
+    const tokens = await authStore.listApiTokens(userOf(req).organizerId);
     return renderPage(req, reply, 'api-tokens', { title: 'API tokens', section: 'tokens', tokens, created });
   };
 

@@ -107,7 +107,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
 
   app.get<{ Params: { eventId: string } }>('/control/events/:eventId', { schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
-    const [products, quotas] = await Promise.all([catalog.listProducts(event.id), catalog.listQuotas(event.id)]);
+    const [products, quotas] = await Promise.all([catalog.listProducts(event.organizerId, event.id), catalog.listQuotas(event.organizerId, event.id)]);
     return renderPage(req, reply, 'event', { title: event.name, section: 'events', event, products, quotas });
   });
 
@@ -179,7 +179,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   // Quotas
   const showQuotaForm = async (req: FastifyRequest, reply: FastifyReply, event: Event, values: Record<string, unknown>, errors: Record<string, string>, quotaId?: string) =>
     renderPage(req, reply, 'quota-form', {
-      title: quotaId ? 'Edit quota' : 'New quota', section: 'events', event, values, errors, quotaId, products: await catalog.listProducts(event.id),
+      title: quotaId ? 'Edit quota' : 'New quota', section: 'events', event, values, errors, quotaId, products: await catalog.listProducts(event.organizerId, event.id),
     });
 
   app.get<{ Params: { eventId: string } }>('/control/events/:eventId/quotas/new', { schema: { params: idParams('eventId') } }, async (req, reply) => {

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, isKassaError, parseMoney, refundOrderActions, type Order, type RefundOrderAction } from '@kassa/core/host';
+import {
+  KassaError, isKassaError, orderMachine, parseMoney, paymentMachine, refundMachine, refundOrderActions, type Order, type OrderRefund, type RefundOrderAction,
+} from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';
@@ -106,7 +108,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     const order = await orderOf(req);
     const payment = await paymentOf(order, req.params.paymentId);
     // A double click lands here twice: the second one is told, not refused.
-    if (payment.state === 'confirmed') return redirectWithFlash(req, reply, back(order), 'The payment was already confirmed.');
+    if (paymentMachine.is('confirmed', payment.state)) return redirectWithFlash(req, reply, back(order), 'The payment was already confirmed.');
     const result = await core.payments.manualConfirm(payment.id, { actor: actorOf(req) });
     const message = {
       already_confirmed: 'The payment was already confirmed.',
@@ -131,7 +133,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   const showRefundForm = async (
     req: FastifyRequest, reply: FastifyReply, order: Order, lines: RefundLine[] | null, amountText: string | null, errors: Record<string, string>, orderAction?: string,
   ) => {
-    const detail = await loadOrderDetail(deps, order);
+    const detail = await loadOrderDetail(deps, scope.reads, order);
     const refundable = detail.payments.filter((p) => p.refundable > 0);
     let proposed = lines;
     if (!proposed) {
@@ -171,7 +173,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     schema: { params: idParams('orderId'), body: refundBody }, attachValidation: true, config: guarded,
   }, async (req, reply) => {
     const order = await orderOf(req);
-    const detail = await loadOrderDetail(deps, order);
+    const detail = await loadOrderDetail(deps, scope.reads, order);
     const body = req.body ?? {};
     const lines: RefundLine[] = detail.payments.filter((p) => p.refundable > 0).map((row) => ({
       row, amount: body[`amount_${row.payment.id}`] ?? '', manual: body[`manual_${row.payment.id}`] === 'on',
@@ -211,7 +213,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     if (Object.keys(errors).length === 0 && planned.length === 0) errors.form = 'Enter an amount to refund for at least one payment.';
     // "Keep paid" is checked for all lines together, before the first refund is written.
     const owedAfter = detail.summary.pendingSum + planned.reduce((a, p) => a + p.amount, 0);
-    if (Object.keys(errors).length === 0 && orderAction === 'keep_paid' && detail.order.status === 'paid' && owedAfter > 0) {
+    if (Object.keys(errors).length === 0 && orderAction === 'keep_paid' && orderMachine.is('paid', detail.order.status) && owedAfter > 0) {
       const refusal = formRefusal(new KassaError('REFUND_ORDER_ACTION_INVALID', { code: order.code, owed: toDecimalInput(owedAfter, order.currency), field: 'orderAction' }), 'orderAction');
       status = refusal.status;
       Object.assign(errors, refusal.errors);
@@ -262,10 +264,10 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
-    if (refund.state !== 'failed' || !refund.paymentId) throw new KassaError('STATE_TRANSITION_NOT_ALLOWED', { machine: 'Refund', from: refund.state, event: 'retry' });
+    const paymentId = retryablePaymentOf(refund, `${order.code}-R-${refund.localId}`);
     // A retry is a new attempt (one row per attempt), for the same payment, amount and provider.
     const { outcome } = await core.refunds.createRefund(order.id, {
-      paymentId: refund.paymentId, amount: { amount: refund.amount, currency: refund.currency }, source: 'admin',
+      paymentId, amount: { amount: refund.amount, currency: refund.currency }, source: 'admin',
       comment: refund.comment || undefined, provider: refund.provider, actor: actorOf(req),
       // Two tabs retrying the same failed refund: the second finds a newer refund and moves nothing.
       expectLastRefundId: req.body.lastKnownRefundId || null,
@@ -294,7 +296,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
       result.refundRequested > 0 ? `refund ${toDecimalInput(result.refundRequested, order.currency)} ${order.currency} by hand` : '',
       result.paymentCancelFailures.length ? `${result.paymentCancelFailures.length} open payment(s) could not be canceled` : '',
     ].filter(Boolean);
-    return redirectWithFlash(req, reply, back(order), `Order ${result.order.status === 'canceled' ? 'canceled' : 'reduced to the cancellation fee'}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+    return redirectWithFlash(req, reply, back(order), `Order ${orderMachine.is('canceled', result.order.status) ? 'canceled' : 'reduced to the cancellation fee'}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
       result.paymentCancelFailures.length ? 'warning' : 'success');
   });
 
@@ -319,3 +321,15 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     return redirectWithFlash(req, reply, back(order), `Order extended until ${req.body.expires.replace('T', ' ')} UTC.`);
   });
 };
+
+/**
+ * The payment a retry of this refund goes to: only a retryable (failed) refund of a payment may be
+ * retried, as a new attempt; anything else is REFUND_NOT_RETRYABLE, naming the refund and why.
+ */
+function retryablePaymentOf(refund: OrderRefund, label: string): string {
+  if (!refundMachine.is('retryable', refund.state)) {
+    throw new KassaError('REFUND_NOT_RETRYABLE', { refund: label, state: refund.state, reason: `retryable: ${refundMachine.statesOf('retryable').join(', ')}` });
+  }
+  if (!refund.paymentId) throw new KassaError('REFUND_NOT_RETRYABLE', { refund: label, state: refund.state, reason: 'it belongs to no payment' });
+  return refund.paymentId;
+}

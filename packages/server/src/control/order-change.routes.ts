@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, parseMoney, Product, type Order, type OrderChangeOperation } from '@kassa/core/host';
+import { KassaError, orderMachine, parseMoney, type Order, type OrderChangeOperation, type OrderReadStore } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';
@@ -41,8 +41,8 @@ export const orderChangeRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   const orderOf = (req: FastifyRequest<{ Params: { orderId: string } }>) => scope.order(userOf(req).organizerId, req.params.orderId);
 
   async function showForm(req: FastifyRequest, reply: FastifyReply, order: Order, posted: ChangeBody | null, errors: Record<string, string>) {
-    const detail = await loadOrderDetail(deps, order);
-    const products = await deps.dataSource.getRepository(Product).find({ where: { eventId: order.eventId }, order: { position: 'ASC', name: 'ASC' } });
+    const detail = await loadOrderDetail(deps, scope.reads, order);
+    const products = await scope.reads.productsOfEvent(order.organizerId, order.eventId);
     return renderPage(req, reply, 'order-change', {
       title: `Change ${order.code}`, section: 'orders', ...detail, products, errors, posted: posted ?? {},
       // A fresh fingerprint only on a fresh form: a re-shown form keeps what it was built from.
@@ -64,7 +64,7 @@ export const orderChangeRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     if (req.validationError) return showForm(req, reply.code(400), order, body, fieldErrors(req.validationError));
     let operations: OrderChangeOperation[];
     try {
-      operations = await operationsFrom(deps, order, body);
+      operations = await operationsFrom(deps, scope.reads, order, body);
     } catch (err) {
       const r = formRefusal(err);
       return showForm(req, reply.code(r.status), order, body, r.errors);
@@ -80,11 +80,11 @@ export const orderChangeRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     const { summary } = result;
     const notes = [
       `total ${toDecimalInput(result.previousTotal, order.currency)} → ${toDecimalInput(summary.total, order.currency)} ${order.currency}`,
-      result.previousStatus === 'paid' && summary.status === 'pending' ? `the order is pending again: ${toDecimalInput(summary.pendingSum, order.currency)} ${order.currency} to pay` : '',
+      orderMachine.is('paid', result.previousStatus) && orderMachine.is('awaitingPayment', summary.status) ? `the order is pending again: ${toDecimalInput(summary.pendingSum, order.currency)} ${order.currency} to pay` : '',
       result.paymentCancelFailures.length ? `${result.paymentCancelFailures.length} open payment(s) for the old amount could not be canceled` : '',
     ].filter(Boolean);
     const message = `Order changed (${operations.length} change${operations.length === 1 ? '' : 's'}): ${notes.join('; ')}.`;
-    if (summary.pendingSum < 0 && summary.status !== 'canceled') {
+    if (summary.pendingSum < 0 && !orderMachine.is('canceled', summary.status)) {
       // pretix shows the refund proposal for what is now owed back.
       const owed = toDecimalInput(-summary.pendingSum, order.currency);
       return redirectWithFlash(req, reply, `/control/orders/${order.id}/refund?amount=${encodeURIComponent(owed)}`,
@@ -99,8 +99,8 @@ function isStale(err: unknown): boolean {
 }
 
 /** The operations the form asks for: only what differs from the order's live positions. */
-async function operationsFrom(deps: AppDeps, order: Order, body: ChangeBody): Promise<OrderChangeOperation[]> {
-  const detail = await loadOrderDetail(deps, order);
+async function operationsFrom(deps: AppDeps, reads: OrderReadStore, order: Order, body: ChangeBody): Promise<OrderChangeOperation[]> {
+  const detail = await loadOrderDetail(deps, reads, order);
   const ops: OrderChangeOperation[] = [];
   const price = (text: string | undefined, field: string) => (text && text.trim() !== '' ? parseMoney(text, order.currency, { field }).amount : undefined);
   for (const p of detail.positions.filter((x) => !x.canceled)) {

@@ -1,5 +1,6 @@
 import {
-  Event, LogEntry, OrderFee, OrderPayment, OrderPosition, OrderRefund, Product, type DataSource, type Order, type OrderSums, type ViewModel,
+  paymentMachine, refundMachine, type Event, type LogEntry, type Order, type OrderFee, type OrderPayment, type OrderPosition,
+  type OrderReadStore, type OrderRefund, type OrderSums, type ViewModel,
 } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 
@@ -23,7 +24,8 @@ export interface OrderDetail {
   positions: (OrderPosition & { productName: string })[];
   fees: OrderFee[];
   payments: PaymentRow[];
-  refunds: (OrderRefund & { label: string })[];
+  /** With what the organizer may do with each refund, asked of the refund machine. */
+  refunds: (OrderRefund & { label: string; canProcess: boolean; canRetry: boolean; canMarkDone: boolean })[];
   log: LogEntry[];
 }
 
@@ -31,25 +33,20 @@ export interface OrderDetail {
  * Everything the order page shows, read outside any transaction. Provider render hooks
  * (paymentControlRender) are called here, after the reads, never inside a transaction.
  */
-export async function loadOrderDetail(deps: AppDeps, order: Order): Promise<OrderDetail> {
-  const ds: DataSource = deps.dataSource;
-  const [event, summary, positions, fees, payments, refunds, log] = await Promise.all([
-    ds.getRepository(Event).findOneByOrFail({ id: order.eventId }),
+export async function loadOrderDetail(deps: AppDeps, reads: OrderReadStore, order: Order): Promise<OrderDetail> {
+  const [event, summary, { positions, fees, payments, refunds }, log] = await Promise.all([
+    reads.event(order.organizerId, order.eventId),
     deps.core.orders.getSummary(order.id),
-    ds.getRepository(OrderPosition).find({ where: { orderId: order.id }, order: { positionNo: 'ASC' } }),
-    ds.getRepository(OrderFee).find({ where: { orderId: order.id } }),
-    ds.getRepository(OrderPayment).find({ where: { orderId: order.id }, order: { localId: 'ASC' } }),
-    ds.getRepository(OrderRefund).find({ where: { orderId: order.id }, order: { localId: 'ASC' } }),
-    ds.getRepository(LogEntry).find({ where: { orderId: order.id }, order: { id: 'DESC' }, take: 100 }),
+    reads.parts(order.organizerId, order.id),
+    reads.log(order.organizerId, order.id, 100),
   ]);
-  const productIds = [...new Set(positions.map((p) => p.productId))];
-  const products = productIds.length ? await ds.getRepository(Product).findBy(productIds.map((id) => ({ id }))) : [];
-  const productName = new Map(products.map((p) => [p.id, p.name]));
+  if (!event) throw new Error(`Order ${order.id} has no event of its organizer`);
+  const productName = await reads.productNames(order.organizerId, positions.map((p) => p.productId));
 
   const paymentRows: PaymentRow[] = [];
   for (const payment of payments) {
     const refunded = refunds
-      .filter((r) => r.paymentId === payment.id && ['created', 'transit', 'done'].includes(r.state))
+      .filter((r) => r.paymentId === payment.id && refundMachine.is('counting', r.state))
       .reduce((acc, r) => acc + r.amount, 0);
     const provider = deps.providers.has(payment.provider) ? deps.providers.get(payment.provider) : null;
     let control: ViewModel | null = null;
@@ -64,18 +61,24 @@ export async function loadOrderDetail(deps: AppDeps, order: Order): Promise<Orde
       payment,
       label: `${order.code}-P-${payment.localId}`,
       providerName: provider?.verboseName ?? payment.provider,
-      refundable: payment.state === 'confirmed' ? Math.max(0, payment.amount - refunded) : 0,
+      refundable: paymentMachine.is('refundable', payment.state) ? Math.max(0, payment.amount - refunded) : 0,
       automaticRefund: provider?.paymentRefundSupported(payment) ?? false,
       partialRefund: provider?.paymentPartialRefundSupported(payment) ?? false,
       control,
-      canConfirm: payment.state === 'created' || payment.state === 'pending',
-      canCancel: payment.state === 'created' || (payment.state === 'pending' && (provider?.abortPendingAllowed ?? false)),
+      canConfirm: paymentMachine.is('open', payment.state),
+      canCancel: paymentMachine.is('executable', payment.state) || (paymentMachine.is('inTransit', payment.state) && (provider?.abortPendingAllowed ?? false)),
     });
   }
   return {
     order, event, summary, fees, log,
     positions: positions.map((p) => Object.assign(p, { productName: productName.get(p.productId) ?? '—' })),
     payments: paymentRows,
-    refunds: refunds.map((r) => Object.assign(r, { label: `${order.code}-R-${r.localId}` })),
+    refunds: refunds.map((r) => Object.assign(r, {
+      label: `${order.code}-R-${r.localId}`,
+      canProcess: refundMachine.is('awaitingDecision', r.state),
+      canRetry: refundMachine.is('retryable', r.state),
+      // Only a manual refund is marked done by hand; a provider's reports its own outcome.
+      canMarkDone: r.provider === 'manual' && refundMachine.can(r.state, 'done'),
+    })),
   };
 }

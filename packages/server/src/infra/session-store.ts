@@ -1,5 +1,6 @@
 import type { Session } from 'fastify';
 import { prepared, queryPrepared, type DataSource } from '@kassa/core/host';
+import type { MaintenanceTask } from '@kassa/jobs';
 
 type Callback = (err?: unknown) => void;
 type GetCallback = (err: unknown, session?: Session | null) => void;
@@ -38,4 +39,30 @@ export class PgSessionStore {
   destroy(sessionId: string, callback: Callback): void {
     queryPrepared(this.dataSource.manager, destroySql, [sessionId]).then(() => callback(), (err: unknown) => callback(err));
   }
+}
+
+/**
+ * Deletes expired sessions (the jobs package's maintenance task calls it through the host's
+ * maintenance hook) and returns how many went. A database without the server's migrations (a
+ * worker-only test harness) has no sessions to purge.
+ */
+export async function purgeExpiredSessions(dataSource: DataSource, now: Date): Promise<number> {
+  const [exists]: { t: string | null }[] = await dataSource.query(`SELECT to_regclass('http_session')::text AS t`);
+  if (!exists?.t) return 0;
+  const [, count]: [unknown, number] = await dataSource.query('DELETE FROM http_session WHERE expires_at < $1', [now]);
+  return count;
+}
+
+/**
+ * The hourly purge as a jobs maintenance task, for the composition root to hand to the jobs
+ * runtime. Its name is the scheduler id of jobs' former purge-sessions job: never rename it.
+ */
+export function sessionPurgeTask(dataSource: DataSource): MaintenanceTask {
+  return {
+    name: 'purge-sessions',
+    everyMs: 3_600_000,
+    async run({ now }) {
+      return { purged: await purgeExpiredSessions(dataSource, now) };
+    },
+  };
 }

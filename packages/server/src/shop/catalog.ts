@@ -1,5 +1,5 @@
-import { KassaError, Event, Organizer, Product, money, type DataSource, type Money, type CurrencyCode } from '@kassa/core/host';
-import { loadAvailability, remainingOf, type Availability } from './availability';
+import { CatalogStore, KassaError, money, type CurrencyCode, type DataSource, type Event, type Money, type Organizer, type Product } from '@kassa/core/host';
+import { remainingOf, type Availability } from './availability';
 import type { CartLine } from './checkout-session';
 import { ShortCache } from './short-cache';
 
@@ -35,16 +35,15 @@ export class CatalogReader {
   private readonly events = new ShortCache<ShopEvent | null>(5_000);
   private readonly catalogs = new ShortCache<Catalog>(1_000);
 
-  constructor(private readonly ds: DataSource) {}
+  private readonly store: CatalogStore;
+
+  constructor(ds: DataSource) {
+    this.store = new CatalogStore(ds);
+  }
 
   /** The event for `/:organizer/:event/`, or NOT_FOUND (also for events of another organizer). */
   async event(organizerSlug: string, eventSlug: string): Promise<ShopEvent> {
-    const found = await this.events.get(`${organizerSlug}/${eventSlug}`, async () => {
-      const organizer = await this.ds.manager.findOneBy(Organizer, { slug: organizerSlug });
-      if (!organizer) return null;
-      const event = await this.ds.manager.findOneBy(Event, { organizerId: organizer.id, slug: eventSlug });
-      return event ? { organizer, event } : null;
-    });
+    const found = await this.events.get(`${organizerSlug}/${eventSlug}`, () => this.store.shopEvent(organizerSlug, eventSlug));
     if (!found) throw new KassaError('NOT_FOUND', { entity: 'Event' });
     return found;
   }
@@ -52,8 +51,8 @@ export class CatalogReader {
   /** Active products in display order, with their remaining availability. */
   catalog(eventId: string): Promise<Catalog> {
     return this.catalogs.get(eventId, async () => {
-      const products = await this.ds.manager.find(Product, { where: { eventId, active: true }, order: { position: 'ASC', name: 'ASC' } });
-      return { products, availability: await loadAvailability(this.ds, eventId) };
+      const products = await this.store.activeProducts(eventId);
+      return { products, availability: await this.store.availability(eventId) };
     });
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, KassaError } from '@kassa/core/host';
+import { formatMoney, KassaError, paymentMachine } from '@kassa/core/host';
 import { priceCart, type ShopEvent } from './catalog';
 import { liveCheckout, readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
@@ -216,8 +216,9 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     while (paymentId && Date.now() < deadline) {
       const { payment } = await shop.deps.core.payments.loadPayment(paymentId);
       const action = typeof payment.info.redirectUrl === 'string' ? payment.info.redirectUrl : null;
-      if (payment.state === 'created' && action) return action;
-      if (payment.state !== 'created') return orderPage;
+      const executable = paymentMachine.is('executable', payment.state);
+      if (executable && action) return action;
+      if (!executable) return orderPage;
       await sleep(shop.submissions.pollMs);
     }
     return orderPage;

@@ -4,15 +4,19 @@ import { checkoutRoutes } from './checkout.routes';
 import { eventPageRoutes } from './event-page.routes';
 import { frontPageRoutes } from './front-page.routes';
 import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-submission';
+import { HttpSession1763950000000 } from '../infra/migrations/1763950000000-http-session';
 import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
 import { orderPageRoutes } from './order-page.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
 
 /**
- * The server's own migrations (the shop's idempotency ledger, the rate-limit counters); main.ts and
- * test databases run them after core's. (Named for the first of them; every harness passes this list.)
+ * The server's own migrations (the shop's idempotency ledger, the http sessions, the rate-limit
+ * counters); the data source runs them with core's and the plugins', all ordered by timestamp.
+ * (Named for the first of them; every harness passes this list.) HttpSession1763950000000 was
+ * core's until the server took over its table: same class name, so a database that ran it there
+ * does not run it again.
  */
-export const shopMigrations = [ShopSubmission1763800000000, RateLimitCounter1765200000000];
+export const shopMigrations = [ShopSubmission1763800000000, HttpSession1763950000000, RateLimitCounter1765200000000];
 
 /**
  * The buyer order flow: event page → cart → contact → payment method → confirm → order placed and

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, isKassaError, KassaError, money, type CurrencyCode } from '@kassa/core/host';
+import { formatMoney, isKassaError, KassaError, money, orderMachine, paymentMachine, type CurrencyCode } from '@kassa/core/host';
 import type { ShopEvent } from './catalog';
 import { countryOptions, isCountryCode } from './countries';
 import { sessionOwner } from './checkout-session';
@@ -33,13 +33,13 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     const change = await paymentChange(ctx.loaded, shop);
     const flash = req.session.get('flash');
     if (flash) req.session.set('flash', undefined);
-    const hadAttempt = ctx.loaded.payments.some((p) => p.state !== 'canceled');
+    const hadAttempt = ctx.loaded.payments.some((p) => !paymentMachine.is('abandoned', p.state));
     return reply.view('shop/order', {
       ...view, flash, locale: ctx.event.locale, organizer: { name: ctx.organizer.name }, event: { name: ctx.event.name },
       eventUrl: eventUrl(ctx.organizer, ctx.event),
       changeUrl: change.allowed ? `${ctx.page}pay` : null,
-      changeLabel: ctx.loaded.payments.some((p) => p.state === 'pending') ? 'Use another payment method' : hadAttempt ? 'Try again' : 'Pay now',
-      changeBlockedReason: !change.allowed && ctx.loaded.order.status !== 'paid' && ctx.loaded.order.status !== 'canceled'
+      changeLabel: ctx.loaded.payments.some((p) => paymentMachine.is('inTransit', p.state)) ? 'Use another payment method' : hadAttempt ? 'Try again' : 'Pay now',
+      changeBlockedReason: !change.allowed && !orderMachine.is('paid', ctx.loaded.order.status) && !orderMachine.is('canceled', ctx.loaded.order.status)
         ? `The payment cannot be changed: ${change.reason}.` : null,
       error: null,
     });

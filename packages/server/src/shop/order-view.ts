@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
-  formatMoney, KassaError, lastDatePassed, money, Order, OrderFee, OrderPayment, OrderPosition, Product, In,
-  type BasePaymentProvider, type CurrencyCode, type Event, type OrderSums, type ProviderContext,
+  formatMoney, KassaError, lastDatePassed, money, orderMachine, paymentMachine,
+  type BasePaymentProvider, type CurrencyCode, type Event, type Order, type OrderFee, type OrderPayment, type OrderSums, type ProviderContext,
 } from '@kassa/core/host';
 import type { ShopEvent } from './catalog';
 import { publicNameOf, type ShopContext } from './shop-context';
@@ -18,12 +18,11 @@ export interface LoadedOrder {
  * (NOT_FOUND), and the secret is compared in constant time, so the link cannot be guessed or probed.
  */
 export async function loadOrderBySecret(shop: ShopContext, event: Event, code: string, secret: string): Promise<LoadedOrder> {
-  const m = shop.deps.dataSource.manager;
-  const order = await m.findOneBy(Order, { eventId: event.id, code });
+  const order = await shop.orders.orderOfEventByCode(event.id, code);
   if (!order || !sameSecret(order.secret, secret)) throw new KassaError('NOT_FOUND', { entity: 'Order' });
   const [sums, payments] = await Promise.all([
     shop.deps.core.orders.getSummary(order.id),
-    m.find(OrderPayment, { where: { orderId: order.id }, order: { localId: 'ASC' } }),
+    shop.orders.payments(order.organizerId, order.id),
   ]);
   return { order, sums, payments };
 }
@@ -44,7 +43,7 @@ export async function paymentChange(loaded: LoadedOrder, shop: ShopContext): Pro
   const refusal = await shop.deps.core.orders.paymentRefusal(loaded.order.id);
   if (refusal) return { allowed: false, reason: refusal.reason };
   for (const p of loaded.payments) {
-    if (p.state !== 'pending') continue;
+    if (!paymentMachine.is('inTransit', p.state)) continue;
     const provider = shop.deps.providers.has(p.provider) ? shop.deps.providers.get(p.provider) : null;
     // pretix's abort_pending_allowed: money may already be on its way (a bank transfer, a 3-D Secure check).
     if (!provider?.abortPendingAllowed) return { allowed: false, reason: 'a payment is on its way and cannot be replaced' };
@@ -61,16 +60,11 @@ const paymentLabels: Record<OrderPayment['state'], string> = {
 export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded: LoadedOrder) {
   const { event } = where;
   const { order, sums, payments } = loaded;
-  const m = shop.deps.dataSource.manager;
   const currency = order.currency.trim() as CurrencyCode;
   const locale = order.locale || event.locale;
   const fmt = (amount: number) => formatMoney(money(amount, currency), locale);
-  const [positions, fees] = await Promise.all([
-    m.find(OrderPosition, { where: { orderId: order.id }, order: { positionNo: 'ASC' } }),
-    m.find(OrderFee, { where: { orderId: order.id, canceled: false } }),
-  ]);
-  const products = positions.length ? await m.findBy(Product, { id: In([...new Set(positions.map((p) => p.productId))]) }) : [];
-  const productName = new Map(products.map((p) => [p.id, p.name]));
+  const { positions, fees } = await shop.orders.positionsAndFees(order.organizerId, order.id, { liveFees: true });
+  const productName = await shop.orders.productNames(order.organizerId, positions.map((p) => p.productId));
 
   const contexts = new Map<string, { provider: BasePaymentProvider; ctx: ProviderContext } | null>();
   async function providerFor(id: string) {
@@ -84,7 +78,7 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
   for (const p of payments) {
     const found = await providerFor(p.provider);
     let pendingHtml: string | null = null;
-    if (found && (p.state === 'created' || p.state === 'pending')) {
+    if (found && paymentMachine.is('open', p.state)) {
       pendingHtml = shop.views.render(found.provider.paymentPendingRender(found.ctx, { order, payment: p }));
     }
     paymentViews.push({
@@ -104,13 +98,14 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
     order: {
       code: order.code,
       status: order.status,
+      awaitingPayment: orderMachine.is('awaitingPayment', order.status),
       statusLabel: sums.isPendingWithFullPayment ? 'Paid, awaiting confirmation' : statusLabels[order.status],
       ...explain(order, sums, event, payments, fmt, shop.deps.clock.now()),
       total: fmt(order.total),
       paidSum: paid > 0 ? fmt(paid) : null,
       refundedSum: refunded > 0 ? fmt(refunded) : null,
       // Only an open order asks for money: a paid order with a partial refund is not "still to pay".
-      openSum: sums.pendingSum > 0 && (order.status === 'pending' || order.status === 'expired') ? fmt(sums.pendingSum) : null,
+      openSum: sums.pendingSum > 0 && orderMachine.is('payable', order.status) ? fmt(sums.pendingSum) : null,
       email: order.email ?? '',
       createdAt: formatDate(order.createdAt, event.timezone, locale),
       expires: formatDate(order.expires, event.timezone, locale),
@@ -122,7 +117,7 @@ export async function orderPageView(shop: ShopContext, where: ShopEvent, loaded:
 }
 
 function paidOf(payments: OrderPayment[]): number {
-  return payments.filter((p) => p.state === 'confirmed' || p.state === 'refunded').reduce((s, p) => s + p.amount, 0);
+  return payments.filter((p) => paymentMachine.is('counting', p.state)).reduce((s, p) => s + p.amount, 0);
 }
 
 function feeLabel(f: OrderFee): string {
@@ -134,39 +129,39 @@ function feeLabel(f: OrderFee): string {
 /** What the buyer should understand about the order's state, in one sentence or two. */
 function explain(order: Order, sums: OrderSums, event: Event, payments: OrderPayment[], fmt: (n: number) => string, now: Date): { explanation: string; explanationKind: string } {
   const deadline = formatDate(order.expires, event.timezone, order.locale || event.locale);
-  switch (order.status) {
-    case 'paid':
-      return { explanationKind: 'success', explanation: 'Your order is paid. Thank you! Your tickets are confirmed.' };
-    case 'canceled':
-      return {
-        explanationKind: 'error',
-        explanation: sums.paymentRefundSum > 0
-          ? `This order was canceled. ${fmt(sums.paymentRefundSum)} you paid has not been refunded yet; the organizer will take care of it.`
-          : 'This order was canceled. Its tickets are no longer valid.',
-      };
-    case 'expired':
-      return {
-        explanationKind: 'warning',
-        explanation: event.paymentTermAcceptLate && !lastDatePassed(event, now)
-          ? `The payment deadline (${deadline}) has passed, so your tickets are no longer reserved. You can still pay: if tickets are still available, your order becomes valid again.`
-          : `The payment deadline (${deadline}) has passed and your tickets were released. Please place a new order.`,
-      };
-    case 'pending': {
-      if (sums.isPendingWithFullPayment) {
-        return { explanationKind: 'warning', explanation: 'We received your payment, but the tickets could not be confirmed automatically. The organizer will get in touch.' };
-      }
-      if (lastDatePassed(event, now)) {
-        return { explanationKind: 'warning', explanation: 'The last date for payments of this event has passed, so this order can no longer be paid. Please contact the organizer.' };
-      }
-      const onItsWay = payments.some((p) => p.state === 'pending');
-      return {
-        explanationKind: 'info',
-        explanation: onItsWay
-          ? `Your tickets are reserved until ${deadline}. We are waiting for your payment of ${fmt(sums.pendingSum)}; see the instructions below.`
-          : `Your tickets are reserved until ${deadline}. Please pay ${fmt(sums.pendingSum)} before then.`,
-      };
-    }
+  if (orderMachine.is('paid', order.status)) {
+    return { explanationKind: 'success', explanation: 'Your order is paid. Thank you! Your tickets are confirmed.' };
   }
+  if (orderMachine.is('canceled', order.status)) {
+    return {
+      explanationKind: 'error',
+      explanation: sums.paymentRefundSum > 0
+        ? `This order was canceled. ${fmt(sums.paymentRefundSum)} you paid has not been refunded yet; the organizer will take care of it.`
+        : 'This order was canceled. Its tickets are no longer valid.',
+    };
+  }
+  if (orderMachine.is('expired', order.status)) {
+    return {
+      explanationKind: 'warning',
+      explanation: event.paymentTermAcceptLate && !lastDatePassed(event, now)
+        ? `The payment deadline (${deadline}) has passed, so your tickets are no longer reserved. You can still pay: if tickets are still available, your order becomes valid again.`
+        : `The payment deadline (${deadline}) has passed and your tickets were released. Please place a new order.`,
+    };
+  }
+  // Awaiting payment.
+  if (sums.isPendingWithFullPayment) {
+    return { explanationKind: 'warning', explanation: 'We received your payment, but the tickets could not be confirmed automatically. The organizer will get in touch.' };
+  }
+  if (lastDatePassed(event, now)) {
+    return { explanationKind: 'warning', explanation: 'The last date for payments of this event has passed, so this order can no longer be paid. Please contact the organizer.' };
+  }
+  const onItsWay = payments.some((p) => paymentMachine.is('inTransit', p.state));
+  return {
+    explanationKind: 'info',
+    explanation: onItsWay
+      ? `Your tickets are reserved until ${deadline}. We are waiting for your payment of ${fmt(sums.pendingSum)}; see the instructions below.`
+      : `Your tickets are reserved until ${deadline}. Please pay ${fmt(sums.pendingSum)} before then.`,
+  };
 }
 
 function formatDate(d: Date, timeZone: string, locale: string): string {

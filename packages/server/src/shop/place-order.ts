@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { isKassaError } from '@kassa/core/host';
+import { isKassaError, paymentMachine } from '@kassa/core/host';
 import type { PricedCart, ShopEvent } from './catalog';
 import type { ReadyCheckout } from './checkout-session';
 import type { ShopContext } from './shop-context';
@@ -32,7 +32,7 @@ export async function placeAndPay(
   const result = { orderId: placed.order.id, redirect: page, replayed: placed.replayed, paymentId: placed.payment?.id ?? null };
   const payment = placed.payment;
   // A replay is answered by the caller with the first submission's result; a free order is confirmed already.
-  if (placed.replayed || !payment || payment.state !== 'created') return result;
+  if (placed.replayed || !payment || !paymentMachine.is('executable', payment.state)) return result;
 
   try {
     const { outcome } = await shop.deps.core.payments.executePayment(payment.id, state.payment.session, {

@@ -1,13 +1,11 @@
 import {
-  calculateFee, checkAvailability, formatMoney, KassaError, money, prepared, queryPrepared, toCommonSettings, type BasePaymentProvider, type Clock,
+  calculateFee, checkAvailability, formatMoney, KassaError, money, OrderReadStore, toCommonSettings, type BasePaymentProvider, type Clock,
   type DataSource, type Event, type KassaCore, type Money, type ProviderContext, type ProviderContextFactory,
 } from '@kassa/core/host';
 import { CatalogReader, type PricedCart } from './catalog';
 import { ProviderViews } from './provider-views';
 import { SubmissionStore } from './submission-store';
 import { rateLimits } from '../infra/rate-limits';
-
-const placedWithKeySql = prepared('shop_placed_with_key', 'SELECT 1 FROM kassa_order WHERE event_id = $1 AND idempotency_key = $2');
 
 /** The provider registry as the shop sees it. */
 export interface ShopProviders {
@@ -48,6 +46,8 @@ export class ShopContext {
   readonly catalog: CatalogReader;
   readonly submissions: SubmissionStore;
   readonly views: ProviderViews;
+  /** Core's reads of orders (the order page, the confirm form's idempotency check). */
+  readonly orders: OrderReadStore;
 
   readonly placeOrderRateLimit: { max: number; timeWindow: string | number };
 
@@ -55,13 +55,13 @@ export class ShopContext {
     this.catalog = new CatalogReader(deps.dataSource);
     this.views = new ProviderViews(deps.pluginViews);
     this.submissions = new SubmissionStore(deps.dataSource);
+    this.orders = new OrderReadStore(deps.dataSource);
     this.placeOrderRateLimit = deps.placeOrderRateLimit ?? rateLimits.placeOrder;
   }
 
   /** Whether an order of the event carries this idempotency key (the shop's confirm-form key). */
-  async placedWithKey(eventId: string, key: string): Promise<boolean> {
-    const rows = await queryPrepared(this.deps.dataSource.manager, placedWithKeySql, [eventId, key]);
-    return rows.length > 0;
+  placedWithKey(eventId: string, key: string): Promise<boolean> {
+    return this.orders.placedWithKey(eventId, key);
   }
 
   /**

@@ -1,9 +1,14 @@
-/** The shop's URLs, spelled in one place. Slugs and codes are URL-safe by their patterns. */
+import { eventPageUrl, orderPageUrl } from '@kassa/core/host';
+
+// The shop's paths as core's order links spell them (links/order-links.ts, the one place), here
+// only adapted to the organizer and event rows the shop routes hold. Paths: no base URL.
+
+/** The event's shop page, `/:organizer/:event/`. */
 export function eventUrl(organizer: { slug: string }, event: { slug: string }): string {
-  return `/${organizer.slug}/${event.slug}/`;
+  return eventPageUrl('', { organizerSlug: organizer.slug, eventSlug: event.slug });
 }
 
 /** The buyer's order page: the secret makes the link unguessable. */
 export function orderUrl(organizer: { slug: string }, event: { slug: string }, order: { code: string; secret: string }): string {
-  return `${eventUrl(organizer, event)}order/${order.code}/${order.secret}/`;
+  return orderPageUrl('', { organizerSlug: organizer.slug, eventSlug: event.slug, code: order.code, secret: order.secret });
 }

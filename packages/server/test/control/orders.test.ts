@@ -140,6 +140,19 @@ describe('order actions', () => {
     expect(refunds.map((r) => [r.state, r.amount])).toEqual([['failed', 500], ['done', 500]]);
   });
 
+  it('refuses to retry a refund that did not fail, naming the refund and its state, and moves nothing', async () => {
+    const { order, payment } = await placePaidScriptedOrder(a);
+    await postFromPage(t, browserA, `/control/orders/${order.id}/refund`, { [`amount_${payment.id}`]: '5.00' });
+    const [done] = await refundsOf(order.id);
+    expect(done!.state).toBe('done');
+    const before = await snapshotRows(t.db.dataSource);
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/refunds/${done!.id}/retry`, { lastKnownRefundId: done!.id });
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain(`Refund ${order.code}-R-${done!.localId} cannot be retried: it is done`);
+    expect(res.body).not.toContain('cannot go from');
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+  });
+
   it('lists an external refund under its filter and lets the organizer set the order back to pending', async () => {
     const { order, payment } = await placePaidScriptedOrder(a);
     const { refund } = await t.core.refunds.createExternalRefund(payment.id, { externalId: `re_ext_${order.id}` });

@@ -1,7 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
 import { JobsAndEmails1763900000000 } from './1763900000000-jobs-and-emails';
-import { HttpSession1763950000000 } from './1763950000000-http-session';
 import { QuotaUsage1764000000000 } from './1764000000000-quota-usage';
 import { OrderIdempotencyKey1764100000000 } from './1764100000000-order-idempotency-key';
 import { QuotaTriggerPlans1764100000001 } from './1764100000001-quota-trigger-plans';
@@ -12,8 +11,11 @@ import { ActionKeys1765500000001 } from './1765500000001-action-keys';
 import { OrderCountry1765600000000 } from './1765600000000-order-country';
 import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger-from-sets';
 
-/** Core's migrations in order. Never edit a committed one: add a new file. */
-export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema1763700000000, JobsAndEmails1763900000000, HttpSession1763950000000, QuotaUsage1764000000000,
+/**
+ * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
+ * moved to the server, which owns the table, under the same name: databases that ran it keep it.)
+ */
+export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema1763700000000, JobsAndEmails1763900000000, QuotaUsage1764000000000,
   OrderIdempotencyKey1764100000000, QuotaTriggerPlans1764100000001, UserOperator1765300000000,
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,

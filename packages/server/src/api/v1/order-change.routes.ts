@@ -77,7 +77,7 @@ export const orderChangeApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Or
     const result = await deps.core.orders.changeOrder(order.id, { operations, actor: apiActor(req) });
     return {
       previousTotal: result.previousTotal, previousStatus: result.previousStatus, canceledPayments: result.canceledPayments,
-      order: await orderJson(deps.dataSource, result.order, result.summary, deps.providers),
+      order: await orderJson(scope.reads, result.order, result.summary, deps.providers),
     };
   });
 };

@@ -63,7 +63,7 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     },
   }, async (req) => {
     const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
-    return orderJson(deps.dataSource, order, await deps.core.orders.getSummary(order.id), deps.providers, await deps.core.orders.paymentRefusal(order.id));
+    return orderJson(scope.reads, order, await deps.core.orders.getSummary(order.id), deps.providers, await deps.core.orders.paymentRefusal(order.id));
   });
 
   app.post<{ Params: { orderId: string }; Body: { force?: boolean } }>('/orders/:orderId/mark_paid', {
@@ -86,7 +86,7 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     const result = await deps.core.orders.markPaid(order.id, { force: req.body?.force === true, actor: apiActor(req) });
     return {
       overbooked: result.overbooked, paymentId: result.payment?.id ?? null,
-      order: await orderJson(deps.dataSource, result.order, result.summary, deps.providers, await deps.core.orders.paymentRefusal(order.id)),
+      order: await orderJson(scope.reads, result.order, result.summary, deps.providers, await deps.core.orders.paymentRefusal(order.id)),
     };
   });
 

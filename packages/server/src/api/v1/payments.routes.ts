@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError, OrderPayment } from '@kassa/core/host';
+import { KassaError, paymentMachine } from '@kassa/core/host';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
 import { apiActor, principalOf } from '../principal';
@@ -27,7 +27,7 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     },
   }, async (req) => {
     const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
-    const payments = await deps.dataSource.getRepository(OrderPayment).find({ where: { orderId: order.id }, order: { localId: 'ASC' } });
+    const payments = await scope.reads.payments(order.organizerId, order.id);
     return { results: payments.map((p) => paymentJson(order, p, deps.providers)) };
   });
 
@@ -45,7 +45,7 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
       throw new KassaError('PAYMENT_CONFIRM_NOT_ALLOWED', { id: payment.id, state: `${payment.state} (provider ${payment.provider} confirms its own payments)` });
     }
     // A repeated call (a client retrying after a timeout) is answered, not refused.
-    if (payment.state === 'confirmed') return { result: 'already_confirmed', payment: paymentJson(order, payment, deps.providers) };
+    if (paymentMachine.is('confirmed', payment.state)) return { result: 'already_confirmed', payment: paymentJson(order, payment, deps.providers) };
     const result = await deps.core.payments.manualConfirm(payment.id, { actor: apiActor(req), force: req.body?.force });
     // As pretix's API: the money is kept, but "mark paid" did not happen, so the client is told so.
     if (result.kind === 'quota_exceeded') {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError, OrderRefund, refundOrderActions, type RefundOrderAction } from '@kassa/core/host';
+import { KassaError, refundOrderActions, type RefundOrderAction } from '@kassa/core/host';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
 import { apiActor, principalOf } from '../principal';
@@ -25,7 +25,7 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
     },
   }, async (req) => {
     const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
-    const refunds = await deps.dataSource.getRepository(OrderRefund).find({ where: { orderId: order.id }, order: { localId: 'ASC' } });
+    const refunds = await scope.reads.refunds(order.organizerId, order.id);
     return { results: refunds.map((r) => refundJson(order, r)) };
   });
 

@@ -1,6 +1,5 @@
-import {
-  OrderFee, OrderPayment, OrderPosition, OrderRefund, type BasePaymentProvider, type DataSource, type Event, type Order, type OrderSums,
-  type PaymentRefusal, type ProviderRegistry,
+import type {
+  BasePaymentProvider, Event, Order, OrderPayment, OrderReadStore, OrderRefund, OrderSums, PaymentRefusal, ProviderRegistry,
 } from '@kassa/core/host';
 
 /** A payment as the API shows it; provider details come from the provider's apiPaymentDetails. */
@@ -27,13 +26,8 @@ function summaryJson(s: OrderSums) {
 }
 
 /** The full order: positions, fees, payments, refunds and the derived sums. */
-export async function orderJson(ds: DataSource, order: Order, summary: OrderSums, providers: ProviderRegistry, paymentRefusal: PaymentRefusal | null = null) {
-  const [positions, fees, payments, refunds] = await Promise.all([
-    ds.getRepository(OrderPosition).find({ where: { orderId: order.id }, order: { positionNo: 'ASC' } }),
-    ds.getRepository(OrderFee).find({ where: { orderId: order.id } }),
-    ds.getRepository(OrderPayment).find({ where: { orderId: order.id }, order: { localId: 'ASC' } }),
-    ds.getRepository(OrderRefund).find({ where: { orderId: order.id }, order: { localId: 'ASC' } }),
-  ]);
+export async function orderJson(reads: OrderReadStore, order: Order, summary: OrderSums, providers: ProviderRegistry, paymentRefusal: PaymentRefusal | null = null) {
+  const { positions, fees, payments, refunds } = await reads.parts(order.organizerId, order.id);
   return {
     id: order.id, code: order.code, eventId: order.eventId, status: order.status, email: order.email, locale: order.locale,
     total: order.total, currency: order.currency, testmode: order.testmode, expires: order.expires, createdAt: order.createdAt,

@@ -2,7 +2,7 @@
  * JSON Schemas of the REST API v1: request validation and response serialization (fields not
  * declared here are never sent). Money is always integer minor units plus an ISO 4217 code.
  */
-import { orderStates } from '@kassa/core/host';
+import { orderStates, paymentStates, refundSources, refundStates } from '@kassa/core/host';
 
 export const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
@@ -33,7 +33,7 @@ export const paymentSchema = {
     id: uuidSchema,
     fullId: { type: 'string', description: 'Human id, ORDERCODE-P-n', example: 'K7XQ2-P-1' },
     localId: { type: 'integer' },
-    state: { type: 'string', enum: ['created', 'pending', 'confirmed', 'failed', 'canceled', 'refunded'] },
+    state: { type: 'string', enum: paymentStates },
     amount: { type: 'integer', description: 'Minor units of currency' },
     currency: { type: 'string' },
     provider: { type: 'string' },
@@ -51,8 +51,8 @@ export const refundSchema = {
     id: uuidSchema,
     fullId: { type: 'string', example: 'K7XQ2-R-1' },
     localId: { type: 'integer' },
-    state: { type: 'string', enum: ['created', 'transit', 'done', 'failed', 'canceled', 'external'] },
-    source: { type: 'string', enum: ['buyer', 'admin', 'external'] },
+    state: { type: 'string', enum: refundStates },
+    source: { type: 'string', enum: refundSources },
     amount: { type: 'integer' },
     currency: { type: 'string' },
     provider: { type: 'string' },

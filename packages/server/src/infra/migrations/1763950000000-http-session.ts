@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from '@kassa/core/host';
 
 /**
  * Control-panel and buyer sessions (the server's PostgreSQL-backed @fastify/session store).
