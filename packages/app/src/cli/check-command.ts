@@ -31,7 +31,9 @@ export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
       outcomes.push({ part, state: 'failed', detail: reason(err) });
     }
   };
-  await attempt('database', '', () => checkDatabase(config));
+  // The embedded database is not opened: PGlite serves one process, which may be the running server.
+  if (!config.DATABASE_URL) outcomes.push({ part: 'database', state: 'not configured', detail: `DATABASE_URL is unset: the embedded PostgreSQL in ${config.KASSA_DATA_DIR} is used (not opened here)` });
+  await attempt('database', config.DATABASE_URL ?? null, () => checkDatabase(config));
   if (!config.REDIS_URL) outcomes.push({ part: 'redis', state: 'not configured', detail: 'REDIS_URL is unset: jobs run on the database' });
   await attempt('redis', config.REDIS_URL ?? null, () => checkRedis(config.REDIS_URL!, timeoutMs));
   if (!config.SMTP_URL) outcomes.push({ part: 'smtp', state: 'not configured', detail: 'SMTP_URL is unset: emails are logged, not sent' });
@@ -44,7 +46,6 @@ export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
 }
 
 async function checkDatabase(config: AppConfig): Promise<string> {
-  if (!config.DATABASE_URL) return `embedded PostgreSQL in ${config.KASSA_DATA_DIR} (DATABASE_URL is unset), not opened: it serves one process`;
   const closers = closerStack();
   try {
     const { dataSource } = await openKassaDatabase(config, closers);
