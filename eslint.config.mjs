@@ -56,6 +56,20 @@ export default tseslint.config(
     },
   },
   {
+    // The Stripe plugin's embedded default starts the offline emulator: this one file may import it.
+    files: ['plugins/stripe/src/embedded.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          noDeepCore,
+          noCoreHost,
+          { group: ['@kassa/server', '@kassa/server/*', '@kassa/jobs', '@kassa/jobs/*', '@kassa/testing'], message: 'plugins import only @kassa/core (dependency rule).' },
+          { group: ['../../../packages/*', '../../packages/*'], message: 'plugins import only @kassa/core (dependency rule).' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['packages/stripe-emulator/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@kassa/*'], message: 'the emulator depends on no other Kassa package.' }] }],

@@ -5,7 +5,7 @@
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx bench/core-hot-quota.ts
  * Knobs: BENCH_ORDERS (default 2000), BENCH_CONCURRENCY (default 16).
  */
-import { Order } from '../packages/core/src/index';
+import { Order } from '../packages/core/src/host';
 import { benchTarget, createCoreBenchFixture, envInt } from './lib/core-fixture';
 import { probeBackendCpu } from './lib/pg-cpu';
 import { formatCpu, formatSummary, measure, type Summary } from './lib/stats';

@@ -17,7 +17,7 @@
  * and the machine's changing load fall on all of them alike.
  * Knobs: BENCH_ORDERS (per shape, default 1200), BENCH_ROUNDS (default 6), BENCH_CONCURRENCY (16).
  */
-import { orderSumsColumns, orderSumsJoins, type EntityManager } from '../../packages/core/src/index';
+import { orderSumsColumns, orderSumsJoins, type EntityManager } from '../../packages/core/src/host';
 import { createCoreBenchFixture, envInt, type CoreBenchFixture } from '../lib/core-fixture';
 import { probeBackendCpu } from '../lib/pg-cpu';
 import { formatCpu, formatSummary, measure, measureRaw, summarizeRuns, type RawRun, type Summary } from '../lib/stats';

@@ -2,7 +2,7 @@
 // `@kassa/core` does not resolve from here. Both paths are the packages' public indexes.
 import {
   createDataSource, createKassaCore, runMigrations, startEmbeddedPostgres, systemClock, type DataSource, type KassaCore,
-} from '../../packages/core/src/index';
+} from '../../packages/core/src/host';
 import {
   ScriptedProvider, createShop, createTestDatabase, providerContextFactory, providerLookup, type ShopFixture, type TestDatabase,
 } from '../../packages/testing/src/index';

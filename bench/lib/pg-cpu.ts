@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DataSource } from '../../packages/core/src/index';
+import type { DataSource } from '../../packages/core/src/host';
 
 /**
  * CPU time of the PostgreSQL backends serving one data source's pool, read from /proc (the

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { parseConfig, systemClock, type AppConfig, type PluginRuntime } from '@kassa/core/host';
+import { createPluginRuntimes, parseConfig, systemClock, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime } from '@kassa/jobs';
 import { buildApp, startupWarnings } from '@kassa/server';
 import type { FastifyInstance } from 'fastify';
@@ -106,7 +106,12 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     await app.listen({ host: config.HOST, port: config.PORT });
 
     // After listen: what needs this instance reachable (the emulator's webhook endpoint delivers to our route from now on).
-    if (defaults) await defaults.afterListen((plugin) => pluginRuntime(kassa, jobs, plugin, log));
+    if (defaults) {
+      // The plugin port at instance level (no request, no job): its per-host state closes with the app.
+      const runtimes = createPluginRuntimes(kassa.pluginHost, kassa.loaded.plugins);
+      closers.push(() => runtimes.close());
+      await defaults.afterListen((plugin) => pluginRuntime(runtimes, jobs, plugin, log));
+    }
 
     return {
       url: config.BASE_URL, config, app, kassa, jobs, embeddedDefaults: defaults?.started ?? [],
@@ -121,16 +126,15 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
 }
 
 /** A plugin's runtime outside a request or a job (instance level: no organizer). */
-function pluginRuntime(kassa: KassaComposition, jobs: JobsRuntime, plugin: string, log: JobsLogger): PluginRuntime {
-  return {
-    ...kassa.pluginHost,
+function pluginRuntime(runtimes: PluginRuntimes, jobs: JobsRuntime, plugin: string, log: JobsLogger): PluginRuntime {
+  return runtimes.runtime(plugin, {
     enqueue: (job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, { jobId: o?.jobId, delayMs: o?.delayMs, organizerId: null }),
     log: {
       info: (msg, data) => log.info(`${plugin}: ${msg}`, data),
       warn: (msg, data) => log.warn(`${plugin}: ${msg}`, data),
       error: (msg, data) => log.error(`${plugin}: ${msg}`, data),
     },
-  };
+  });
 }
 
 /** With Redis, the rate-limit counters live there (shared by every instance); without, in PostgreSQL. */

@@ -43,6 +43,7 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   PROVIDER_ERROR: 'Retry later; nothing was changed on our side. If it persists, check the provider status and credentials.',
   PLUGIN_INVALID: "Fix the plugin's definePlugin() value as the reason says; Kassa refuses to start with it.",
   PLUGIN_DUPLICATE: 'Remove one of the two plugins or rename the provider identifier.',
+  PLUGIN_ERROR_CODE_TAKEN: 'Rename the plugin\'s code with its own prefix (e.g. STRIPE_ for the Stripe plugin); codes are shared by core and every plugin.',
   PLUGIN_CORE_VERSION_MISMATCH: 'Install a plugin version built for this core, or upgrade Kassa.',
   SETTINGS_INVALID: 'Correct the setting named in the detail; the form shows which field failed its schema.',
   SETTINGS_INSTANCE_ONLY: 'Leave the field out: it decides where code is loaded from or requests are sent, so the operator sets it in KASSA_INSTANCE_SETTINGS (docs/security.md).',
@@ -70,14 +71,6 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   JOB_QUEUE_UNKNOWN: 'Use one of the queue names listed in the message.',
   JOB_NOT_FAILED: 'Only jobs in the failed list can be retried; reload the list.',
   DATABASE_UNAVAILABLE: 'The database is restarting or unreachable. Retry after Retry-After seconds; reload first to see whether the last change went through (a transaction commits whole or not at all). If it persists, the operator checks the database.',
-  STRIPE_NOT_CONFIGURED: 'Enter the Stripe keys in the payment provider settings (organizer or event level), or disable Stripe.',
-  STRIPE_ACCOUNT_UNKNOWN: 'Create the webhook endpoint again from the Stripe settings page; this URL belongs to no registered account.',
-  STRIPE_WEBHOOK_REFUSED: 'Check the endpoint\'s signing secret in the Stripe settings (several may be active during a rotation); forged or stale deliveries are refused on purpose.',
-  STRIPE_PAYMENT_LINK_INVALID: 'Open the payment from the order page; the link was changed or belongs to another payment.',
-  STRIPE_CAPTURE_NOT_ALLOWED: 'Only authorized, uncaptured card payments can be captured or released; reload the order.',
-  STRIPE_PAYMENT_BUSY: 'Retry in a moment; another worker is applying an update to this payment (Stripe retries webhooks by itself).',
-  STRIPE_API_ERROR: 'Read Stripe\'s message in the detail; fix the settings or retry later if Stripe was unavailable.',
-  STRIPE_SCOPE_NOT_ALLOWED: 'Create the endpoint for your organizer or one of its events; the host sets up the global one at start.',
 };
 
 /** The fallback when a code has no entry above, by HTTP status class. */

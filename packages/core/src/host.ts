@@ -2,6 +2,124 @@
 // test harness need besides the plugin port — services, persistence, configuration, start-up.
 // Plugins never import this (a lint rule keeps them out); they get `@kassa/core`.
 export * from './index';
+
+// Everything below is for hosts only: entities, TypeORM, SQL helpers, the audit/outbox writers, services.
+
+export { errorCodes } from './errors';
+export * from './money/money';
+export * from './money/currencies';
+export { allocate } from './money/allocate';
+export { formatMoney, minorUnitsToDecimalString, type FormatMoneyOptions } from './money/format';
+export { parseMoney, type ParseMoneyOptions } from './money/parse';
+export * from './state-machine';
+export { type Clock, systemClock } from './clock';
+
+export { orderMachine, orderStates, orderEvents, type OrderStatus, type OrderEvent, type OrderSet } from './order/order.machine';
+export { paymentMachine, paymentStates, paymentEvents, type PaymentState, type PaymentEvent, type PaymentSet } from './payment/payment.machine';
+export { refundMachine, refundStates, refundEvents, refundSources, type RefundState, type RefundEvent, type RefundSource, type RefundSet } from './refund/refund.machine';
+
+export { Organizer } from './organizer/organizer.entity';
+export { User } from './organizer/user.entity';
+export { Team } from './organizer/team.entity';
+export { ApiToken } from './organizer/api-token.entity';
+export { Event } from './event/event.entity';
+export { Product } from './event/product.entity';
+export { Quota } from './event/quota.entity';
+export { Order } from './order/order.entity';
+export { OrderPosition } from './order/order-position.entity';
+export { OrderFee, orderFeeTypes, type OrderFeeType } from './order/order-fee.entity';
+export { OrderPayment } from './payment/order-payment.entity';
+export { OrderRefund } from './refund/order-refund.entity';
+export { LogEntry, actorTypes, type ActorType } from './audit/log-entry.entity';
+export { logAction, systemActor, type Actor, type LogActionInput } from './audit/log-action';
+export { OutboxEvent } from './outbox/outbox-event.entity';
+export { OutboxEffect } from './outbox/outbox-effect.entity';
+export { OutboxDelivery, outboxDeliveryStates, type OutboxDeliveryState } from './outbox/outbox-delivery.entity';
+export { EmailMessage, emailTransports, type EmailTransport } from './email/email-message.entity';
+export { emitEvent, outboxTopics, type OutboxTopic, type EmitEventInput } from './outbox/emit-event';
+export { Setting, settingScopes, type SettingScope } from './settings/setting.entity';
+export type { SecretEnvelope } from './settings/secret-box';
+
+export { coreEntities } from './db/entities';
+export { coreMigrations } from './db/migrations';
+export { createDataSource, type DataSourceOptions, type EntityClass } from './db/data-source';
+export { runMigrations } from './db/migrate';
+export { withTransaction } from './db/with-transaction';
+export { isDatabaseUnavailable } from './db/database-errors';
+export { prepared, queryPrepared, type PreparedStatement } from './db/prepared-query';
+export { startEmbeddedPostgres, embeddedPgDataSubdir, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './db/embedded/embedded-postgres';
+export { minorUnits } from './db/column-types';
+
+// TypeORM, re-exported so that the hosts share exactly one TypeORM instance.
+export {
+  DataSource, EntityManager, Repository, In, IsNull, Not, LessThan, MoreThan,
+  Entity, Column, PrimaryGeneratedColumn, PrimaryColumn, CreateDateColumn, UpdateDateColumn, Index, Unique,
+  ManyToOne, OneToMany, JoinColumn,
+  type MigrationInterface, type QueryRunner, type ObjectLiteral,
+} from 'typeorm';
+
+export { BasePaymentProvider, type JsonSchema, type PrepareResult } from './provider/base-payment-provider';
+export type {
+  PaymentOutcome, RefundOutcome, ViewModel, ProviderContext, AvailabilityQuery, PaymentCallInput, RefundCallInput,
+} from './provider/provider-types';
+
+// Providers, plugins, settings and configuration.
+export { ProviderRegistry, providerIdentifierPattern } from './provider/provider-registry';
+export type { ProviderLookup, ProviderContextFactory } from './provider/provider-registry.types';
+export { createProviderContextFactory, providerSettingsNamespace, type ProviderContextDeps } from './provider/provider-context';
+export {
+  commonSettingsProperties, commonSettingKeys, toCommonSettings, providerNamespace, checkProviderSettingsSchema,
+  type ProviderCommonSettings, type CommonSettingKey,
+} from './provider/provider-settings';
+export { checkAvailability, assertAvailable, type AvailabilityResult, type AvailabilityRefusal } from './provider/availability';
+export { calculateProviderFee } from './provider/provider-fee';
+export { ManualProvider, type ManualSettings } from './provider/builtin/manual.provider';
+export { FreeProvider } from './provider/builtin/free.provider';
+export { definePlugin, isPlugin } from './plugin/define-plugin';
+export { loadPlugins, builtinPlugin, type LoadedPlugins, type LoadPluginsOptions } from './plugin/load-plugins';
+export { coreVersion } from './plugin/core-version';
+export type {
+  PluginRuntime, PluginLogger, PluginHttpRequest, PluginHttpResponse, PluginRouteHandler, PluginJobProcessor,
+} from './plugin/plugin-runtime';
+export type {
+  Plugin, PluginDefinition, PluginRoute, PluginJob, ProviderFactory, ProviderEnvironment, MigrationClass, AnyPaymentProvider,
+  EmbeddedDefaultHost, EmbeddedDefault,
+} from './plugin/plugin-manifest';
+export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
+export {
+  SettingsStore, globalSettings, organizerSettings, eventSettings,
+  type SettingsTarget, type SettingsStoreOptions, type ResolveOptions, type DisplaySettings, type RedactedSecret,
+} from './settings/settings-store';
+export { applyInstanceSettings } from './settings/instance-settings';
+export { createAjv, describeAjvErrors } from './settings/json-schema';
+export { findUnstorableInput, type UnstorableInput } from './validation/unstorable-input';
+export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';
+export { loadConfig, parseConfig, decodeSecretKey, parseInstanceSettings, type InstanceSettings } from './config/load-config';
+
+// Domain services: orders, payments, refunds (createKassaCore is the entry point).
+export { createKassaCore, type KassaCore } from './kassa-core';
+export type { ServiceDeps } from './order/service-deps';
+export { OrderService, type CancelOrderOptions, type CancelOrderResult, type MarkPaidOptions, type MarkPaidResult } from './order/order.service';
+export { paymentRefusal, assertPayable, lastDatePassed, newPaymentDeadline, type PaymentRefusal, type PaymentRefusalCode, type PayabilityInput } from './order/order-payability';
+export type { OrderChangeInput, OrderChangeOperation, OrderChangeResult } from './order/order-change';
+export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/order-placement';
+export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
+export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
+export { PaymentService, type ConfirmResult, type ConfirmOptions, type ExecuteResult } from './payment/payment.service';
+export type { PaymentMethodChangeResult, PaymentMethodQuote } from './payment/payment-method-change';
+export { RefundService, MANUAL_PROVIDER, lastRefundId, refundOrderActions, type RefundOrderAction, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
+export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
+export { calculateFee, type FeeRule } from './provider/payment-fee';
+export { ActionKeyService, ACTION_KEY_LIFETIME_MS, isRefusal, type ActionKeyScope } from './action-key/action-key.service';
+export { eventPageUrl, orderPageUrl, controlOrderUrl, type OrderLinkInput } from './links/order-links';
+
+// The plugin port's host side: builds each plugin's runtime over the services (server, worker).
+export { createPluginRuntimes, type PluginRuntimes, type PluginHostDeps, type PluginIo } from './port/plugin-host';
+export { createPaymentsPort, type PaymentsPortDeps } from './port/payments-port';
+export { createPluginDb } from './port/plugin-db';
+export { createPluginSettings } from './port/plugin-settings';
+export { pluginMark } from './plugin/plugin-manifest';
+
 // Persistence of the outbox, deliveries, effects and emails (jobs calls these; no SQL of core's tables in jobs).
 export { OutboxRelayStore, loadOutboxEvent, loadOutboxEventForDelivery, type OutboxEventRef, type OutboxEventRow } from './persistence/outbox-relay.store';
 export { claimOutboxEffect, recordOutboxDelivery, type OutboxDeliveryRecord } from './persistence/outbox-delivery.store';

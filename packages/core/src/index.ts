@@ -1,111 +1,53 @@
-// The public surface of @kassa/core. Server, jobs and plugins import from here only.
+// @kassa/core: the plugin port. Everything a plugin may use, and nothing else: plugins import only
+// from here (a lint rule keeps them out of `@kassa/core/host`, the server's and worker's surface).
+// A test pins this list (packages/core/test/unit/port-surface.test.ts): adding a name is a decision.
 import 'reflect-metadata';
 
-export * from './errors';
-export * from './money/money';
-export * from './money/currencies';
-export { allocate } from './money/allocate';
-export { formatMoney, minorUnitsToDecimalString, type FormatMoneyOptions } from './money/format';
-export { parseMoney, type ParseMoneyOptions } from './money/parse';
-export * from './state-machine';
+// Refusals: core's codes, and the plugin's own catalogue.
+export { KassaError, isKassaError, defineErrors, pluginError } from './errors/kassa-error';
+export type { ErrorCode, ErrorDefinition, ErrorCatalogue } from './errors/error-codes';
+export type { ErrorParams, AnyErrorCode } from './errors/kassa-error';
+
+// Money: integer minor units plus an ISO 4217 code.
+export { type Money, money, assertMinorUnits, assertSameCurrency, add, subtract, sum, isZero, compare } from './money/money';
+export { type CurrencyCode, currencyExponent, isCurrencyCode } from './money/currencies';
+export { formatMoney, minorUnitsToDecimalString } from './money/format';
 export { type Clock, systemClock } from './clock';
 
-export { orderMachine, orderStates, orderEvents, type OrderStatus, type OrderEvent, type OrderSet } from './order/order.machine';
-export { paymentMachine, paymentStates, paymentEvents, type PaymentState, type PaymentEvent, type PaymentSet } from './payment/payment.machine';
-export { refundMachine, refundStates, refundEvents, refundSources, type RefundState, type RefundEvent, type RefundSource, type RefundSet } from './refund/refund.machine';
+// The state machines: what a state means (sets) and which edges exist; core refuses the rest.
+export { orderMachine, type OrderStatus } from './order/order.machine';
+export { paymentMachine, type PaymentState } from './payment/payment.machine';
+export { refundMachine, type RefundState, type RefundSource } from './refund/refund.machine';
 
-export { Organizer } from './organizer/organizer.entity';
-export { User } from './organizer/user.entity';
-export { Team } from './organizer/team.entity';
-export { ApiToken } from './organizer/api-token.entity';
-export { Event } from './event/event.entity';
-export { Product } from './event/product.entity';
-export { Quota } from './event/quota.entity';
-export { Order } from './order/order.entity';
-export { OrderPosition } from './order/order-position.entity';
-export { OrderFee, orderFeeTypes, type OrderFeeType } from './order/order-fee.entity';
-export { OrderPayment } from './payment/order-payment.entity';
-export { OrderRefund } from './refund/order-refund.entity';
-export { LogEntry, actorTypes, type ActorType } from './audit/log-entry.entity';
-export { logAction, systemActor, type Actor, type LogActionInput } from './audit/log-action';
-export { OutboxEvent } from './outbox/outbox-event.entity';
-export { OutboxEffect } from './outbox/outbox-effect.entity';
-export { OutboxDelivery, outboxDeliveryStates, type OutboxDeliveryState } from './outbox/outbox-delivery.entity';
-export { EmailMessage, emailTransports, type EmailTransport } from './email/email-message.entity';
-export { emitEvent, outboxTopics, type OutboxTopic, type EmitEventInput } from './outbox/emit-event';
-export { Setting, settingScopes, type SettingScope } from './settings/setting.entity';
-export type { SecretEnvelope } from './settings/secret-box';
-
-export { coreEntities } from './db/entities';
-export { coreMigrations } from './db/migrations';
-export { createDataSource, type DataSourceOptions, type EntityClass } from './db/data-source';
-export { runMigrations } from './db/migrate';
-export { withTransaction } from './db/with-transaction';
-export { isDatabaseUnavailable } from './db/database-errors';
-export { prepared, queryPrepared, type PreparedStatement } from './db/prepared-query';
-export { startEmbeddedPostgres, embeddedPgDataSubdir, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './db/embedded/embedded-postgres';
-export { minorUnits } from './db/column-types';
-
-// Plugins import only @kassa/core: the persistence API they need (entities, migrations, queries)
-// is re-exported from here so that there is exactly one TypeORM instance.
-export {
-  DataSource, EntityManager, Repository, In, IsNull, Not, LessThan, MoreThan,
-  Entity, Column, PrimaryGeneratedColumn, PrimaryColumn, CreateDateColumn, UpdateDateColumn, Index, Unique,
-  ManyToOne, OneToMany, JoinColumn,
-  type MigrationInterface, type QueryRunner, type ObjectLiteral,
-} from 'typeorm';
-
+// The provider contract.
 export { BasePaymentProvider, type JsonSchema, type PrepareResult } from './provider/base-payment-provider';
 export type {
   PaymentOutcome, RefundOutcome, ViewModel, ProviderContext, AvailabilityQuery, PaymentCallInput, RefundCallInput,
 } from './provider/provider-types';
+export type { Actor } from './audit/log-action';
+// The rows core hands a provider's hooks, as types only (a plugin never queries them).
+export type { Order } from './order/order.entity';
+export type { OrderPayment } from './payment/order-payment.entity';
+export type { OrderRefund } from './refund/order-refund.entity';
+export type { Event } from './event/event.entity';
 
-// Providers, plugins, settings and configuration.
-export { ProviderRegistry, providerIdentifierPattern } from './provider/provider-registry';
-export type { ProviderLookup, ProviderContextFactory } from './provider/provider-registry.types';
-export { createProviderContextFactory, providerSettingsNamespace, type ProviderContextDeps } from './provider/provider-context';
-export {
-  commonSettingsProperties, commonSettingKeys, toCommonSettings, providerNamespace, checkProviderSettingsSchema,
-  type ProviderCommonSettings, type CommonSettingKey,
-} from './provider/provider-settings';
-export { checkAvailability, assertAvailable, type AvailabilityResult, type AvailabilityRefusal } from './provider/availability';
-export { calculateProviderFee } from './provider/provider-fee';
-export { ManualProvider, type ManualSettings } from './provider/builtin/manual.provider';
-export { FreeProvider } from './provider/builtin/free.provider';
-export { definePlugin, isPlugin } from './plugin/define-plugin';
-export { loadPlugins, builtinPlugin, type LoadedPlugins, type LoadPluginsOptions } from './plugin/load-plugins';
-export { coreVersion } from './plugin/core-version';
+// The plugin definition.
+export { definePlugin, defineRoute, defineJob, defineMigration } from './plugin/define-plugin';
 export type {
-  PluginRuntime, PluginLogger, PluginHttpRequest, PluginHttpResponse, PluginRouteHandler, PluginJobProcessor,
-} from './plugin/plugin-runtime';
-export type {
-  Plugin, PluginDefinition, PluginRoute, PluginJob, PluginHandler, ProviderFactory, ProviderEnvironment, MigrationClass, AnyPaymentProvider,
-  EmbeddedDefaultHost, EmbeddedDefault,
+  Plugin, PluginDefinition, PluginRoute, PluginJob, ProviderFactory, ProviderEnvironment, EmbeddedDefaultHost, EmbeddedDefault,
 } from './plugin/plugin-manifest';
-export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
-export {
-  SettingsStore, globalSettings, organizerSettings, eventSettings,
-  type SettingsTarget, type SettingsStoreOptions, type ResolveOptions, type DisplaySettings, type RedactedSecret,
-} from './settings/settings-store';
-export { applyInstanceSettings } from './settings/instance-settings';
-export { createAjv, describeAjvErrors } from './settings/json-schema';
-export { findUnstorableInput, type UnstorableInput } from './validation/unstorable-input';
-export { configSchema, logLevels, type AppConfig, type LogLevel } from './config/config.schema';
-export { loadConfig, parseConfig, decodeSecretKey, parseInstanceSettings, type InstanceSettings } from './config/load-config';
+export type {
+  PluginRuntime, PluginJobRuntime, PluginSetupContext, PluginLogger, PluginHttpRequest, PluginHttpResponse, PluginQuery,
+  PluginRouteHandler, PluginJobProcessor, PathParams,
+} from './plugin/plugin-runtime';
 
-// Domain services: orders, payments, refunds (createKassaCore is the entry point).
-export { createKassaCore, type KassaCore } from './kassa-core';
-export type { ServiceDeps } from './order/service-deps';
-export { OrderService, type CancelOrderOptions, type CancelOrderResult, type MarkPaidOptions, type MarkPaidResult } from './order/order.service';
-export { paymentRefusal, assertPayable, lastDatePassed, newPaymentDeadline, type PaymentRefusal, type PaymentRefusalCode, type PayabilityInput } from './order/order-payability';
-export type { OrderChangeInput, OrderChangeOperation, OrderChangeResult } from './order/order-change';
-export { FREE_PROVIDER, type PlaceOrderInput, type PlacedOrder } from './order/order-placement';
-export { orderSumsJoins, orderSumsSql, orderSumsColumns, loadOrderSums, type OrderSums, type OrderFlag } from './order/order-sums';
-export type { OrderSearchQuery, OrderSearchResult, OrderListRow } from './order/order-search';
-export { PaymentService, type ConfirmResult, type ConfirmOptions, type ExecuteResult } from './payment/payment.service';
-export type { PaymentMethodChangeResult, PaymentMethodQuote } from './payment/payment-method-change';
-export { RefundService, MANUAL_PROVIDER, lastRefundId, refundOrderActions, type RefundOrderAction, type CreateRefundInput, type RefundResult, type RefundUpdate } from './refund/refund.service';
-export { proposeRefundAmounts, type RefundCandidate, type RefundProposal } from './refund/refund-proposals';
-export { calculateFee, type FeeRule } from './provider/payment-fee';
-export { ActionKeyService, ACTION_KEY_LIFETIME_MS, isRefusal, type ActionKeyScope } from './action-key/action-key.service';
-export { eventPageUrl, orderPageUrl, controlOrderUrl, type OrderLinkInput } from './links/order-links';
+// The port: payments, the plugin's own tables, settings.
+export type { PaymentsPort, PaymentChange, ProviderEvent, RefundChange, ConfirmKind } from './port/payments-port';
+export type { PaymentRecord, OrderRecord, EventRecord, OrganizerRecord, PaymentWithOrder, RefundRecord } from './persistence/payment-port-rows';
+export type { PluginDb, PluginStatement, PluginMigration } from './port/plugin-db';
+export type { PluginSettings } from './port/plugin-settings';
+export { globalSettings, organizerSettings, eventSettings, type SettingsTarget, type DisplaySettings } from './settings/settings-store';
+export type { SettingScope } from './settings/setting.entity';
+export type { SecretEnvelope } from './settings/secret-box';
+// JSON Schema validation as core does it (strict ajv, readable errors), for a plugin's own checks.
+export { createAjv, describeAjvErrors } from './settings/json-schema';

@@ -1,18 +1,18 @@
-import { KassaError, type Plugin, type PluginJob, type PluginJobProcessor, type PluginRuntime } from '@kassa/core/host';
+import { KassaError, type Plugin, type PluginHostDeps, type PluginJob, type PluginJobProcessor, type PluginJobRuntime } from '@kassa/core/host';
 import type { EventHandler } from './outbox/event-handler';
 
 /**
- * What the host hands plugin jobs besides `enqueue` and `log`, which the jobs runtime adds: the
- * composition root (the server, or the worker CLI) has all of it.
+ * What the plugin port is built from (core's services, data source, settings, clock, base URL);
+ * the jobs runtime adds `enqueue` and `log`. The composition root (the server, or the worker CLI) has all of it.
  */
-export type PluginHost = Omit<PluginRuntime, 'enqueue' | 'log'>;
+export type PluginHost = PluginHostDeps;
 
 /**
  * Builds the PluginRuntime a plugin's job receives. `organizerId` is the organizer the running job
  * concerns (null: instance-wide); whatever the job enqueues inherits it, so a plugin cannot move
  * work into another organizer's scope.
  */
-export type PluginRuntimeFactory = (plugin: string, attempt: number, organizerId: string | null) => PluginRuntime & { readonly attempt: number };
+export type PluginRuntimeFactory = (plugin: string, attempt: number, organizerId: string | null) => PluginJobRuntime;
 
 /** One of a plugin's jobs as the worker runs it. */
 export interface RegisteredPluginJob {
@@ -53,7 +53,7 @@ export function interpretPluginJobs(plugins: readonly Plugin[]): RegisteredPlugi
       const repeat = job.repeat ? ('everyMs' in job.repeat ? { every: job.repeat.everyMs } : { pattern: job.repeat.cron }) : null;
       out.push({
         key: `${plugin.name}/${job.name}`, plugin: plugin.name, job: job.name, repeat, topics: topicsOf(plugin.name, job),
-        attempts: job.attempts, run: job.processor as unknown as PluginJobProcessor,
+        attempts: job.attempts, run: job.processor,
       });
     }
   }

@@ -1,4 +1,4 @@
-import { KassaError, systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core/host';
+import { KassaError, createPluginRuntimes, systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core/host';
 import type { Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
@@ -98,9 +98,14 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   // Late-bound: the runtimes plugin jobs receive enqueue through the queues created below.
   let enqueuePluginJob: JobsRuntime['enqueuePluginJob'] = async () => undefined;
   // What a running job enqueues inherits its organizer; the plugin's own options cannot name one.
+  // The plugin port of this process: each plugin's per-host state is created once and closed in stop().
+  const pluginRuntimes = opts.pluginHost ? createPluginRuntimes(opts.pluginHost, opts.plugins ?? []) : null;
   const runtimeFor: PluginRuntimeFactory = (plugin, attempt, organizerId) => ({
-    ...opts.pluginHost!, attempt, log: logger,
-    enqueue: (job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, { jobId: jobOpts?.jobId, delayMs: jobOpts?.delayMs, organizerId }),
+    ...pluginRuntimes!.runtime(plugin, {
+      log: logger,
+      enqueue: (job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, { jobId: jobOpts?.jobId, delayMs: jobOpts?.delayMs, organizerId }),
+    }),
+    attempt,
   });
   const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...pluginEventHandlers(pluginJobs, runtimeFor), ...(opts.handlers ?? [])];
   assertHandlers(handlers);
@@ -178,6 +183,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       // Worker.close() waits for the jobs in flight; a job it never got to stays in the queue.
       await Promise.all(workers.splice(0).map((w) => w.close()));
       await Promise.all(Object.values(queues).map((q) => q.close()));
+      await pluginRuntimes?.close();
       mailer?.close();
     },
     enqueuePluginJob: (plugin, job, payload, jobOpts) => enqueuePluginJob(plugin, job, payload, jobOpts),

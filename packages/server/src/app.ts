@@ -12,7 +12,7 @@ import { trustProxyOption } from './infra/trusted-proxies';
 import { shopRoutes } from './shop';
 import { controlRoutes } from './control';
 import { apiRoutes } from './api';
-import { pluginRoutesPlugin } from './infra/plugin-routes';
+import { pluginRoutesPlugin, pluginRuntimesOf } from './infra/plugin-routes';
 import { LoginService } from './auth/login.service';
 
 /**
@@ -41,8 +41,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const pluginRoutes = deps.pluginRoutes ?? [];
+  // One plugin port per app (the plugins' per-host state), shared by both route groups and closed with the app.
+  const runtimes = pluginRuntimesOf(deps, pluginRoutes);
+  app.addHook('onClose', () => runtimes.close());
   const pluginOpts = {
-    deps, enqueue: deps.enqueuePluginJob, login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
+    deps, runtimes, enqueue: deps.enqueuePluginJob, login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
   };
   // Provider webhooks live outside the site's scope: no cookie, no session read or written, no CSRF,
   // no CSP nonce (a provider's server calls them and proves itself by a signature on the raw body).

@@ -2,5 +2,9 @@ export { createTestDatabase, defaultDatabaseUrl, type TestDatabase, type TestDat
 export { TestClock } from './clock';
 export { createOrganizer, createEvent, createProduct, createQuota, createShop, snapshotRows, type ShopFixture } from './factories';
 export { ScriptedProvider, providerLookup, providerContextFactory, type ScriptedProviderOptions } from './test-providers';
-export { runProviderConformance, paymentOutcomeProblems, viewModelProblems, jsonProblems, type ProviderConformanceOptions, type ConformancePaymentPath } from './conformance';
+export {
+  runProviderConformance, runPluginConformance, paymentOutcomeProblems, viewModelProblems, jsonProblems, createSamplePlugin, AcmeProvider, acmeErrors,
+  type ProviderConformanceOptions, type ConformancePaymentPath, type PluginConformanceOptions, type PluginConformanceContext, type PluginRouteCheck,
+  type PluginJobCheck, type AcmeState,
+} from './conformance';
 export { chromiumArgs, launchChromium } from './browser';

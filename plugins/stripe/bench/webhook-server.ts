@@ -13,11 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import {
   SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, runMigrations, systemClock,
-  Organizer, type DataSource, type PluginRuntime,
-} from '@kassa/core';
+  Organizer, createPluginRuntimes,
+} from '@kassa/core/host';
 import { buildApp } from '@kassa/server';
 import { shopMigrations } from '../../../packages/server/src/shop';
-import { createStripePlugin, handleWebhook, storeEndpointSecret } from '../src';
+import { createStripePlugin, handleWebhook, storeEndpointSecret, type StripeRuntime } from '../src';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.destroy();
 
-  const loaded = loadPlugins([createStripePlugin()], { clock: systemClock });
-  const ds = createDataSource({ url, schema, entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: Number(process.env.BENCH_POOL ?? 20) });
+  const plugin = createStripePlugin();
+  const loaded = loadPlugins([plugin], { clock: systemClock });
+  const ds = createDataSource({ url, schema, migrations: [...loaded.migrations, ...shopMigrations], poolSize: Number(process.env.BENCH_POOL ?? 20) });
   await ds.initialize();
   await runMigrations(ds);
 
@@ -37,12 +38,15 @@ async function main(): Promise<void> {
   const secret = `whsec_${randomBytes(16).toString('hex')}`;
   const account = 'acct_bench0000000001';
   await ds.query(`INSERT INTO stripe_account (account_id, scope, organizer_id, livemode) VALUES ($1, 'organizer', $2, false)`, [account, organizer.id]);
-  // The account's endpoint with its own signing secret (what "Create webhook endpoint" stores).
-  await storeEndpointSecret({ dataSource: ds, settings }, { endpointId: 'we_bench', accountId: account, target: organizerSettings(organizer.id), secret });
-
   const baseUrl = 'http://127.0.0.1';
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock: systemClock, baseUrl });
   const core = createKassaCore({ dataSource: ds, providers: loaded.providers, providerContext, clock: systemClock });
+  // The plugin port, as the hosts build it; the bare host below uses its runtime directly.
+  const runtimes = createPluginRuntimes({ core, dataSource: ds, settings, clock: systemClock, baseUrl }, [plugin]);
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const rt = runtimes.runtime(plugin, { enqueue: async () => undefined, log: quiet });
+  // The account's endpoint with its own signing secret (what "Create webhook endpoint" stores).
+  await storeEndpointSecret(rt, { endpointId: 'we_bench', accountId: account, target: organizerSettings(organizer.id), secret });
   const app = await buildApp({
     dataSource: ds, clock: systemClock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
     config: { baseUrl, sessionSecret: randomBytes(32).toString('hex') },
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
   });
   // BENCH_HOST=bare: the same handler behind node:http alone, to separate the plugin's cost from
   // the server's request pipeline (sessions, CSRF, CSP nonces, rate limits).
-  const address = process.env.BENCH_HOST === 'bare' ? await bareHost(ds, settings) : await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = process.env.BENCH_HOST === 'bare' ? await bareHost(rt) : await app.listen({ host: '127.0.0.1', port: 0 });
   console.log(JSON.stringify({ url: address, account, secret }));
 
   createInterface({ input: process.stdin }).on('line', (line) => {
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     void (async () => {
       await app.close();
+      await runtimes.close();
       await ds.query(`DROP SCHEMA ${schema} CASCADE`);
       await ds.destroy();
       process.exit(0);
@@ -73,11 +78,7 @@ async function main(): Promise<void> {
   });
 }
 
-async function bareHost(ds: DataSource, settings: SettingsStore): Promise<string> {
-  const rt = {
-    dataSource: ds, settings, clock: systemClock, enqueue: async () => undefined,
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  } as unknown as PluginRuntime;
+async function bareHost(rt: StripeRuntime): Promise<string> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

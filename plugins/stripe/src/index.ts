@@ -8,7 +8,9 @@ export { STRIPE_API_VERSION, createStripeClient, idempotencyKeys } from './strip
 export { toStripeAmount, fromStripeAmount, isStripeRepresentable } from './amount';
 export { verifyWebhook } from './webhook-signature';
 export { intentVerdict, refundVerdict } from './status-map';
-export { StripeAccount, StripeWebhookEndpoint, StripeWebhookInbox, StripeObjectRef, StripeDispute, StripePaymentLock, stripeEntities } from './entities/stripe-entities';
+export { stripeErrors, stripeError, type StripeErrorCode } from './errors';
+export { createStripeState, type StripeState, type StripeRuntime, type StripeJobRuntime } from './stripe-state';
+export type { StripeAccount, StripeWebhookInbox, StripeObjectRef } from './db/stripe-rows';
 export { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 export { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 export { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
@@ -16,10 +18,10 @@ export { handleWebhook, storeEvent, eventJobId, eventProblem, PROCESS_EVENT_JOB 
 export { processInboxEvent, routeEvent, MAX_EVENT_ATTEMPTS, MAX_MISSING_OBJECT_ATTEMPTS } from './webhooks/event-processor';
 export { moveLegacySecrets, storeEndpointSecret, SECRETS_PER_LEVEL } from './webhooks/endpoint-secrets';
 export { syncPayment, applyIntent, applyRefunds, applyDispute } from './reconcile';
-export { pollAccountEvents, syncStuckPayments } from './jobs/stripe-jobs';
+export { pollAccountEvents, syncStuckPayments, sweepInbox } from './jobs/stripe-jobs';
 export { registerAccount, webhookSecretsFor, STRIPE_NAMESPACE } from './stripe-account-context';
 export { createWebhookEndpoint, WEBHOOK_EVENTS } from './routes/control-routes';
 export { paymentLinkToken } from './intents';
-export { embeddedStripeSettings } from './embedded';
+export { embeddedStripeSettings, stripeEmbeddedDefault, EMBEDDED_STRIPE_KEY } from './embedded';
 
 export default createStripePlugin();

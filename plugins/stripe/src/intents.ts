@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { KassaError, type Event, type Money, type Order, type OrderPayment } from '@kassa/core';
+import { KassaError, type Money } from '@kassa/core';
+import { stripeError } from './errors';
 import Stripe from 'stripe';
 import { toStripeAmount } from './amount';
 import type { StripeSettings } from './settings-schema';
 import { idempotencyKeys } from './stripe-client';
+import { intentVerdict } from './status-map';
 
 /*
  * The Stripe calls that move (or reserve) money, each with an idempotency key derived from our
@@ -19,7 +21,8 @@ export const OPEN_INTENT_STATES: readonly Stripe.PaymentIntent.Status[] = ['requ
  * is the payment id, so a double click or a retried request returns the same intent.
  */
 export async function createIntent(
-  stripe: Stripe, settings: StripeSettings, input: { payment: OrderPayment; order: Order; event: Event },
+  stripe: Stripe, settings: StripeSettings,
+  input: { payment: { id: string; amount: number; currency: string }; order: { id: string; code: string }; event: { id: string; slug: string } },
 ): Promise<Stripe.PaymentIntent> {
   const { payment, order, event } = input;
   const { amount, currency } = toStripeAmount({ amount: payment.amount, currency: payment.currency.trim() });
@@ -43,17 +46,17 @@ export function retrieveIntent(stripe: Stripe, intentId: string): Promise<Stripe
 }
 
 /** Captures an authorization, fully or partly (the rest is released by Stripe at once). */
-export async function captureIntent(stripe: Stripe, payment: OrderPayment, intentId: string, amount?: Money): Promise<Stripe.PaymentIntent> {
+export async function captureIntent(stripe: Stripe, payment: { id: string; currency: string }, intentId: string, amount?: Money): Promise<Stripe.PaymentIntent> {
   const pi = await retrieveIntent(stripe, intentId);
   if (pi.status !== 'requires_capture') {
-    throw new KassaError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `the authorization is ${pi.status}` });
+    throw stripeError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `the authorization is ${pi.status}` });
   }
   let toCapture = pi.amount_capturable;
   if (amount) {
     if (amount.currency !== payment.currency.trim()) throw new KassaError('MONEY_CURRENCY_MISMATCH', { left: amount.currency, right: payment.currency });
     toCapture = toStripeAmount(amount).amount;
     if (toCapture <= 0 || toCapture > pi.amount_capturable) {
-      throw new KassaError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `amount ${amount.amount} is not between 1 and the authorized amount` });
+      throw stripeError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `amount ${amount.amount} is not between 1 and the authorized amount` });
     }
   }
   return stripeCall('capture the payment', () => stripe.paymentIntents.capture(
@@ -65,11 +68,12 @@ export async function captureIntent(stripe: Stripe, payment: OrderPayment, inten
  * Cancels an intent that has not moved money (releases an authorization). Already canceled is
  * fine; a succeeded or processing intent is refused, since the money is (or may be) on its way.
  */
-export async function cancelIntent(stripe: Stripe, payment: OrderPayment, intentId: string, reason: 'abandoned' | 'requested_by_customer'): Promise<Stripe.PaymentIntent> {
+export async function cancelIntent(stripe: Stripe, payment: { id: string }, intentId: string, reason: 'abandoned' | 'requested_by_customer'): Promise<Stripe.PaymentIntent> {
   const pi = await retrieveIntent(stripe, intentId);
-  if (pi.status === 'canceled') return pi;
+  // Already canceled at Stripe (Stripe's own status, read through the one status table).
+  if (intentVerdict(pi).kind === 'canceled') return pi;
   if (pi.status !== 'requires_capture' && !OPEN_INTENT_STATES.includes(pi.status)) {
-    throw new KassaError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `the payment is ${pi.status} at Stripe and cannot be canceled` });
+    throw stripeError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: `the payment is ${pi.status} at Stripe and cannot be canceled` });
   }
   return stripeCall('cancel the payment', () => stripe.paymentIntents.cancel(
     intentId, { cancellation_reason: reason, expand: ['latest_charge'] }, { idempotencyKey: idempotencyKeys.cancelIntent(payment.id) },
@@ -100,7 +104,7 @@ export async function stripeCall<T>(operation: string, call: () => Promise<T>): 
   } catch (err) {
     if (err instanceof Stripe.errors.StripeCardError) throw err;
     if (err instanceof Stripe.errors.StripeError) {
-      throw new KassaError('STRIPE_API_ERROR', { operation, detail: `${err.type}${err.code ? ` ${err.code}` : ''}: ${err.message}` }, { cause: err });
+      throw stripeError('STRIPE_API_ERROR', { operation, detail: `${err.type}${err.code ? ` ${err.code}` : ''}: ${err.message}` }, { cause: err });
     }
     throw err;
   }
@@ -110,11 +114,11 @@ export async function stripeCall<T>(operation: string, call: () => Promise<T>): 
  * The token in the buyer's pay and return links: an HMAC of the payment id under the order's own
  * secret, so knowing a payment id is not enough to open its payment page.
  */
-export function paymentLinkToken(order: Pick<Order, 'secret'>, paymentId: string): string {
+export function paymentLinkToken(order: { readonly secret: string }, paymentId: string): string {
   return createHmac('sha256', order.secret).update(`kassa-stripe:${paymentId}`).digest('base64url').slice(0, 32);
 }
 
-export function checkPaymentLinkToken(order: Pick<Order, 'secret'>, paymentId: string, token: string): boolean {
+export function checkPaymentLinkToken(order: { readonly secret: string }, paymentId: string, token: string): boolean {
   const expected = Buffer.from(paymentLinkToken(order, paymentId));
   const got = Buffer.from(token);
   return got.length === expected.length && timingSafeEqual(got, expected);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { KassaError, type DataSource } from '@kassa/core';
+import type { PluginRuntime } from '@kassa/core';
+import { stripeError } from './errors';
 
 export interface PaymentLockOptions {
   /** How long a holder may keep the lease before another worker may take it over (crashed worker). */
@@ -14,32 +15,30 @@ export interface PaymentLockOptions {
  * same payment never apply an older fetch after a newer one.
  *
  * The lease is taken with a compare-and-set on `stripe_payment_lock` in its own short transaction
- * (the payment row is locked FOR UPDATE while taking it, so a lease can only be taken for a payment
- * that exists). No transaction stays open during `work`: it calls Stripe and core's services,
+ * under the payment's row lock (core's payments port: NOT_FOUND for a payment that does not exist,
+ * so a lease can only be taken for a real payment). No transaction stays open during `work`: it calls Stripe and core's services,
  * which open their own transactions.
  */
-export async function withPaymentLock<T>(ds: DataSource, paymentId: string, work: () => Promise<T>, opts: PaymentLockOptions = {}): Promise<T> {
+export async function withPaymentLock<T>(rt: Pick<PluginRuntime, 'payments' | 'db'>, paymentId: string, work: () => Promise<T>, opts: PaymentLockOptions = {}): Promise<T> {
   const holder = randomUUID();
   const leaseMs = opts.leaseMs ?? 60_000;
   const deadline = Date.now() + (opts.waitMs ?? 15_000);
   let delay = 5;
   for (;;) {
-    if (await tryAcquire(ds, paymentId, holder, leaseMs)) break;
-    if (Date.now() > deadline) throw new KassaError('STRIPE_PAYMENT_BUSY', { payment: paymentId });
+    if (await tryAcquire(rt, paymentId, holder, leaseMs)) break;
+    if (Date.now() > deadline) throw stripeError('STRIPE_PAYMENT_BUSY', { payment: paymentId });
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 100);
   }
   try {
     return await work();
   } finally {
-    await ds.query('DELETE FROM stripe_payment_lock WHERE payment_id = $1 AND holder = $2', [paymentId, holder]);
+    await rt.db.query('DELETE FROM stripe_payment_lock WHERE payment_id = $1 AND holder = $2', [paymentId, holder]);
   }
 }
 
-async function tryAcquire(ds: DataSource, paymentId: string, holder: string, leaseMs: number): Promise<boolean> {
-  return ds.transaction(async (tx) => {
-    const found = await tx.query('SELECT id FROM order_payment WHERE id = $1 FOR UPDATE', [paymentId]);
-    if (found.length === 0) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+async function tryAcquire(rt: Pick<PluginRuntime, 'payments'>, paymentId: string, holder: string, leaseMs: number): Promise<boolean> {
+  return rt.payments.withLock(paymentId, async (tx) => {
     const rows = await tx.query(
       `INSERT INTO stripe_payment_lock (payment_id, holder, expires_at)
        VALUES ($1, $2, now() + ($3::int * interval '1 millisecond'))

@@ -1,9 +1,8 @@
-import {
-  KassaError, Order, OrderPayment, OrderRefund, emitEvent, logAction, type Actor, type DataSource, type KassaCore,
-} from '@kassa/core';
+import { paymentMachine, refundMachine, type PluginRuntime, type RefundRecord } from '@kassa/core';
 import type Stripe from 'stripe';
 import { fromStripeAmount } from './amount';
-import { StripeDispute, StripeObjectRef } from './entities/stripe-entities';
+import type { StripeObjectRef } from './db/stripe-rows';
+import { stripeError } from './errors';
 import { listRefunds, retrieveIntent, stripeCall } from './intents';
 import { infoFromIntent } from './payment-info';
 import { withPaymentLock } from './payment-lock';
@@ -16,12 +15,8 @@ import { intentVerdict, refundVerdict } from './status-map';
  * delivery, and each money effect is keyed by a Stripe object id (refund id, dispute id).
  */
 
-export const stripeActor: Actor = { type: 'provider', id: 'stripe' };
-
-export interface ReconcileDeps {
-  readonly core: KassaCore;
-  readonly dataSource: DataSource;
-}
+/** What reconciling needs of the runtime: core's payments port and the plugin's own tables. */
+export type ReconcileDeps = Pick<PluginRuntime, 'payments' | 'db'>;
 
 /** What to look at beyond the intent itself. */
 export interface SyncScope {
@@ -33,10 +28,10 @@ export interface SyncScope {
 export async function syncPayment(
   deps: ReconcileDeps, stripe: Stripe, input: { paymentId: string; intentId: string; account: string }, scope: SyncScope = {},
 ): Promise<string> {
-  return withPaymentLock(deps.dataSource, input.paymentId, async () => {
+  return withPaymentLock(deps, input.paymentId, async () => {
     const pi = await retrieveIntent(stripe, input.intentId);
     if (pi.metadata?.kassa_payment_id !== input.paymentId) {
-      throw new KassaError('STRIPE_PAYMENT_LINK_INVALID', { payment: input.paymentId });
+      throw stripeError('STRIPE_PAYMENT_LINK_INVALID', { payment: input.paymentId });
     }
     const outcomes = [await applyIntent(deps, input.paymentId, pi, input.account)];
     if (scope.refunds) outcomes.push(await applyRefunds(deps, input.paymentId, await listRefunds(stripe, pi.id), input.account));
@@ -58,52 +53,54 @@ export async function syncPayment(
  * created: the buyer can still complete or retry it.
  */
 export async function applyIntent(deps: ReconcileDeps, paymentId: string, pi: Stripe.PaymentIntent, account: string): Promise<string> {
-  const m = deps.dataSource.manager;
-  const payment = await m.findOneByOrFail(OrderPayment, { id: paymentId });
-  const info = infoFromIntent(pi, account) as Record<string, unknown>;
-  await remember(deps.dataSource, [
+  const p = deps.payments;
+  const found = await p.get(paymentId);
+  if (!found) throw stripeError('STRIPE_PAYMENT_LINK_INVALID', { payment: paymentId });
+  const { payment } = found;
+  const info: Record<string, unknown> = { ...infoFromIntent(pi, account) };
+  await remember(deps, [
     { objectId: pi.id, kind: 'payment_intent', account, paymentId, refundId: null },
     ...(typeof info.chargeId === 'string' ? [{ objectId: info.chargeId, kind: 'charge' as const, account, paymentId, refundId: null }] : []),
   ]);
   const verdict = intentVerdict(pi);
-  const open = payment.state === 'created' || payment.state === 'pending';
+  const open = paymentMachine.is('open', payment.state);
   switch (verdict.kind) {
     case 'confirmed': {
-      if (payment.state === 'confirmed' || payment.state === 'refunded') {
-        await mergeInfo(deps.dataSource, paymentId, info);
+      if (paymentMachine.is('counting', payment.state)) {
+        await p.recordInfo(paymentId, info);
         return 'already confirmed';
       }
       const received = fromStripeAmount(verdict.amountReceived, pi.currency);
-      if (received.amount < payment.amount && open) await deps.core.payments.reduceOpenAmount(payment.id, received.amount, { actor: stripeActor, reason: 'partial capture' });
-      const result = await deps.core.payments.confirmPayment(paymentId, { actor: stripeActor, info });
+      if (received.amount < payment.amount && open) await p.reduceOpenAmount(payment.id, received.amount, 'partial capture');
+      const result = await p.confirm(paymentId, { info });
       return `confirmed (${result.kind})`;
     }
     case 'authorized':
     case 'processing':
-      if (payment.state === 'created') {
-        await deps.core.payments.pendPayment(paymentId, { actor: stripeActor, info });
+      if (paymentMachine.is('executable', payment.state)) {
+        await p.markPending(paymentId, { info });
         return verdict.kind === 'authorized' ? 'authorized: pending capture' : 'processing: pending';
       }
-      await mergeInfo(deps.dataSource, paymentId, info);
+      await p.recordInfo(paymentId, info);
       return `${verdict.kind} (payment ${payment.state})`;
     case 'failed':
       if (open) {
-        await deps.core.payments.failPayment(paymentId, { actor: stripeActor, info, message: verdict.message });
+        await p.fail(paymentId, { info, message: verdict.message });
         return `failed: ${verdict.code}`;
       }
-      await mergeInfo(deps.dataSource, paymentId, info);
+      await p.recordInfo(paymentId, info);
       return `failed at Stripe (payment ${payment.state})`;
     case 'canceled':
       if (open) {
         const message = verdict.reason === 'expired' || verdict.reason === 'automatic' ? 'the authorization expired' : `canceled at Stripe (${verdict.reason ?? 'no reason'})`;
-        await deps.core.payments.failPayment(paymentId, { actor: stripeActor, info, message });
+        await p.fail(paymentId, { info, message });
         return `canceled: ${verdict.reason ?? '-'}`;
       }
-      await mergeInfo(deps.dataSource, paymentId, info);
+      await p.recordInfo(paymentId, info);
       return `canceled (payment ${payment.state})`;
     case 'requires_action':
     case 'open':
-      await mergeInfo(deps.dataSource, paymentId, info);
+      await p.recordInfo(paymentId, info);
       return verdict.kind;
   }
 }
@@ -114,16 +111,15 @@ export async function applyIntent(deps: ReconcileDeps, paymentId: string, pi: St
  * failed or canceled one is never booked, and one that fails later is withdrawn again.
  */
 export async function applyRefunds(deps: ReconcileDeps, paymentId: string, refunds: readonly Stripe.Refund[], account: string): Promise<string> {
-  const m = deps.dataSource.manager;
   const notes: string[] = [];
   // Oldest first, so external refunds get local ids in the order they were made.
   for (const r of [...refunds].sort((a, b) => a.created - b.created || a.id.localeCompare(b.id))) {
     const verdict = refundVerdict(r.status);
     const info = { stripeRefundId: r.id, stripeStatus: r.status, failureReason: r.failure_reason ?? null };
     const ownId = r.metadata?.kassa_refund_id;
-    const ours = ownId ? await m.findOneBy(OrderRefund, { id: ownId, paymentId }) : await m.findOneBy(OrderRefund, { provider: 'stripe', externalId: r.id, paymentId });
+    const ours = await deps.payments.refund(paymentId, ownId ? { id: ownId } : { externalId: r.id });
     if (ours) {
-      await remember(deps.dataSource, [{ objectId: r.id, kind: 'refund', account, paymentId, refundId: ours.id }]);
+      await remember(deps, [{ objectId: r.id, kind: 'refund', account, paymentId, refundId: ours.id }]);
       notes.push(await followRefund(deps, ours, verdict, r.id, info));
       continue;
     }
@@ -131,23 +127,25 @@ export async function applyRefunds(deps: ReconcileDeps, paymentId: string, refun
       notes.push(`${r.id} ${r.status}: not booked`);
       continue;
     }
-    const { refund, created } = await deps.core.refunds.createExternalRefund(paymentId, {
-      amount: fromStripeAmount(r.amount, r.currency), externalId: r.id, info, actor: stripeActor, comment: 'Refunded in the Stripe dashboard',
+    const { refund, created } = await deps.payments.createExternalRefund(paymentId, {
+      amount: fromStripeAmount(r.amount, r.currency), externalId: r.id, info, comment: 'Refunded in the Stripe dashboard',
     });
-    await remember(deps.dataSource, [{ objectId: r.id, kind: 'refund', account, paymentId, refundId: refund.id }]);
+    await remember(deps, [{ objectId: r.id, kind: 'refund', account, paymentId, refundId: refund.id }]);
     notes.push(created ? `${r.id}: external refund booked` : `${r.id}: known`);
   }
   return notes.join(', ') || 'no refunds';
 }
 
-async function followRefund(deps: ReconcileDeps, refund: OrderRefund, verdict: ReturnType<typeof refundVerdict>, stripeId: string, info: Record<string, unknown>): Promise<string> {
-  const r = deps.core.refunds;
-  const update = { actor: stripeActor, info, externalId: stripeId };
-  if (verdict === 'done' && (refund.state === 'created' || refund.state === 'transit')) await r.markRefundDone(refund.id, update);
-  else if (verdict === 'transit' && refund.state === 'created') await r.markRefundTransit(refund.id, update);
-  else if ((verdict === 'failed' || verdict === 'canceled') && ['created', 'transit', 'done'].includes(refund.state)) {
-    await r.markRefundFailed(refund.id, { ...update, message: `Stripe reports the refund ${String(info.stripeStatus)}${info.failureReason ? ` (${String(info.failureReason)})` : ''}` });
-  } else if ((verdict === 'failed' || verdict === 'canceled') && refund.state === 'external') await r.markRefundCanceled(refund.id, stripeActor);
+/** Our refund follows Stripe's status; core's refund machine decides which moves exist. */
+async function followRefund(deps: ReconcileDeps, refund: RefundRecord, verdict: ReturnType<typeof refundVerdict>, stripeId: string, info: Record<string, unknown>): Promise<string> {
+  const p = deps.payments;
+  const update = { info, externalId: stripeId };
+  const gone = verdict === 'failed' || verdict === 'canceled';
+  if (verdict === 'done' && refundMachine.is('inFlight', refund.state)) await p.markRefundDone(refund.id, update);
+  else if (verdict === 'transit' && refundMachine.can(refund.state, 'send')) await p.markRefundTransit(refund.id, update);
+  else if (gone && refundMachine.is('counting', refund.state)) {
+    await p.markRefundFailed(refund.id, { ...update, message: `Stripe reports the refund ${String(info.stripeStatus)}${info.failureReason ? ` (${String(info.failureReason)})` : ''}` });
+  } else if (gone && refundMachine.is('awaitingDecision', refund.state)) await p.markRefundCanceled(refund.id);
   else return `${stripeId}: ${refund.state}`;
   return `${stripeId}: ${verdict}`;
 }
@@ -164,63 +162,68 @@ export async function applyDispute(deps: ReconcileDeps, paymentId: string, d: St
   const moneyOut = (withdrawn || d.status === 'lost') && !(reinstated || d.status === 'won');
   const amount = fromStripeAmount(d.amount, d.currency);
   const dueBy = d.evidence_details?.due_by ? new Date(d.evidence_details.due_by * 1000) : null;
-  await remember(deps.dataSource, [{ objectId: d.id, kind: 'dispute', account, paymentId, refundId: null }]);
+  await remember(deps, [{ objectId: d.id, kind: 'dispute', account, paymentId, refundId: null }]);
 
-  const row = await deps.dataSource.transaction(async (tx) => {
-    await tx.createQueryBuilder().insert().into(StripeDispute).values({
-      disputeId: d.id, paymentId, status: d.status, reason: d.reason, amount: amount.amount, currency: amount.currency, dueBy,
-    }).orIgnore().execute();
-    const locked = await tx.getRepository(StripeDispute).findOneOrFail({ where: { disputeId: d.id }, lock: { mode: 'pessimistic_write' } });
-    locked.status = d.status;
-    locked.dueBy = dueBy;
-    locked.amount = amount.amount;
-    locked.fundsWithdrawn = withdrawn;
-    locked.fundsReinstated = reinstated;
-    if (locked.notifiedStatus !== d.status) {
-      const payment = await tx.findOneByOrFail(OrderPayment, { id: paymentId });
-      const order = await tx.findOneByOrFail(Order, { id: payment.orderId });
+  // The dispute row and the organizer's notice change together.
+  const row = await deps.db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO stripe_dispute (dispute_id, payment_id, status, reason, amount, currency, due_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (dispute_id) DO NOTHING`,
+      [d.id, paymentId, d.status, d.reason, amount.amount, amount.currency, dueBy],
+    );
+    const [locked] = await tx.query<{ notified_status: string | null; refund_id: string | null }>(
+      'SELECT notified_status, refund_id FROM stripe_dispute WHERE dispute_id = $1 FOR UPDATE', [d.id]);
+    const notify = locked?.notified_status !== d.status;
+    if (notify) {
       const data = { disputeId: d.id, status: d.status, reason: d.reason, amount: amount.amount, currency: amount.currency, dueBy: dueBy?.toISOString() ?? null, inquiry: d.status.startsWith('warning_') };
-      await logAction(tx, { organizerId: order.organizerId, eventId: order.eventId, orderId: order.id, objectType: 'payment', objectId: paymentId, action: 'kassa.stripe.dispute.updated', actor: stripeActor, data });
-      await emitEvent(tx, { topic: 'stripe.dispute_updated', organizerId: order.organizerId, orderId: order.id, payload: { orderId: order.id, code: order.code, paymentId, ...data } });
-      locked.notifiedStatus = d.status;
+      await deps.payments.recordEvent(paymentId, { action: 'kassa.stripe.dispute.updated', data, outbox: { topic: 'stripe.dispute_updated', payload: data } }, tx);
     }
-    await tx.save(locked);
-    return locked;
+    await tx.query(
+      `UPDATE stripe_dispute SET status = $2, due_by = $3, amount = $4, funds_withdrawn = $5, funds_reinstated = $6, notified_status = CASE WHEN $7 THEN $2 ELSE notified_status END
+        WHERE dispute_id = $1`,
+      [d.id, d.status, dueBy, amount.amount, withdrawn, reinstated, notify],
+    );
+    return { refundId: locked?.refund_id ?? null };
   });
 
-  await mergeInfo(deps.dataSource, paymentId, { dispute: { id: d.id, status: d.status, dueBy: dueBy?.toISOString() ?? null, amount: amount.amount, currency: amount.currency } });
+  await deps.payments.recordInfo(paymentId, { dispute: { id: d.id, status: d.status, dueBy: dueBy?.toISOString() ?? null, amount: amount.amount, currency: amount.currency } });
   if (moneyOut && !row.refundId) {
-    const payment = await deps.dataSource.manager.findOneByOrFail(OrderPayment, { id: paymentId });
-    const booked = await deps.core.refunds.createExternalRefund(paymentId, {
-      amount: { amount: Math.min(amount.amount, payment.amount), currency: amount.currency },
-      externalId: d.id, actor: stripeActor, comment: `Chargeback (${d.reason}): funds withdrawn by Stripe`,
+    const found = await deps.payments.get(paymentId);
+    if (!found) throw stripeError('STRIPE_PAYMENT_LINK_INVALID', { payment: paymentId });
+    const booked = await deps.payments.createExternalRefund(paymentId, {
+      amount: { amount: Math.min(amount.amount, found.payment.amount), currency: amount.currency },
+      externalId: d.id, comment: `Chargeback (${d.reason}): funds withdrawn by Stripe`,
       info: { stripeDisputeId: d.id, reason: d.reason },
     });
-    await deps.dataSource.getRepository(StripeDispute).update({ disputeId: d.id }, { refundId: booked.refund.id });
+    await deps.db.query('UPDATE stripe_dispute SET refund_id = $2 WHERE dispute_id = $1', [d.id, booked.refund.id]);
     return `dispute ${d.id} ${d.status}: external refund booked`;
   }
   if (!moneyOut && row.refundId) {
-    const refund = await deps.dataSource.manager.findOneByOrFail(OrderRefund, { id: row.refundId });
-    if (refund.state === 'external') {
-      await deps.core.refunds.markRefundCanceled(refund.id, stripeActor);
+    const refund = await deps.payments.refund(paymentId, { id: row.refundId });
+    if (refund && refundMachine.is('awaitingDecision', refund.state)) {
+      await deps.payments.markRefundCanceled(refund.id);
       return `dispute ${d.id} ${d.status}: external refund canceled (funds reinstated)`;
     }
-    return `dispute ${d.id} ${d.status}: funds reinstated, but the refund is already ${refund.state}`;
+    return `dispute ${d.id} ${d.status}: funds reinstated, but the refund is already ${refund?.state ?? 'gone'}`;
   }
   return `dispute ${d.id} ${d.status}`;
 }
 
-/** Merges provider data into the payment's info (the provider's own field). */
-export async function mergeInfo(ds: DataSource, paymentId: string, patch: Record<string, unknown>): Promise<void> {
-  // A shredded payment never gets card or billing details back from a late event.
-  await ds.query(
-    `UPDATE order_payment SET info = CASE WHEN info ? '_shredded' THEN info || ($2::jsonb - 'card' - 'billing') ELSE info || $2::jsonb END WHERE id = $1`,
-    [paymentId, JSON.stringify(patch)],
+/** Records which payment (and refund) a Stripe object belongs to; first writer wins (a refund id is filled in later). */
+export async function remember(deps: Pick<PluginRuntime, 'db'>, refs: StripeObjectRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  await deps.db.query(
+    `INSERT INTO stripe_object_ref (object_id, kind, account, payment_id, refund_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::uuid[])
+     ON CONFLICT (object_id) DO UPDATE SET refund_id = EXCLUDED.refund_id
+       WHERE stripe_object_ref.refund_id IS DISTINCT FROM EXCLUDED.refund_id`,
+    [refs.map((r) => r.objectId), refs.map((r) => r.kind), refs.map((r) => r.account), refs.map((r) => r.paymentId), refs.map((r) => r.refundId)],
   );
 }
 
-/** Records which payment (and refund) a Stripe object belongs to; first writer wins. */
-export async function remember(ds: DataSource, refs: Omit<StripeObjectRef, 'createdAt'>[]): Promise<void> {
-  if (refs.length === 0) return;
-  await ds.createQueryBuilder().insert().into(StripeObjectRef).values(refs).orUpdate(['refund_id'], ['object_id'], { skipUpdateIfNoValuesChanged: true }).execute();
+/** The object ref of a Stripe object, or null. */
+export async function findRef(deps: Pick<PluginRuntime, 'db'>, objectId: string): Promise<StripeObjectRef | null> {
+  const [r] = await deps.db.query<{ object_id: string; kind: StripeObjectRef['kind']; account: string; payment_id: string; refund_id: string | null }>(
+    'SELECT object_id, kind, account, payment_id, refund_id FROM stripe_object_ref WHERE object_id = $1', [objectId]);
+  return r ? { objectId: r.object_id, kind: r.kind, account: r.account, paymentId: r.payment_id, refundId: r.refund_id } : null;
 }

@@ -1,10 +1,10 @@
-import {
-  KassaError, eventSettings, globalSettings, organizerSettings, type DataSource, type Event, type PluginRuntime, type SettingsTarget,
-} from '@kassa/core';
+import { eventSettings, globalSettings, organizerSettings, type EventRecord, type PluginRuntime, type SettingsTarget } from '@kassa/core';
 import type Stripe from 'stripe';
-import { StripeAccount } from './entities/stripe-entities';
+import { accountFrom, accountSelect, type StripeAccount } from './db/stripe-rows';
+import { stripeError } from './errors';
 import { settingsProblems, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { createStripeClient } from './stripe-client';
+import type { StripeState } from './stripe-state';
 import { forgetWebhookSecrets } from './webhooks/endpoint-secrets';
 
 export { webhookSecretsFor } from './webhooks/endpoint-secrets';
@@ -13,20 +13,21 @@ export { webhookSecretsFor } from './webhooks/endpoint-secrets';
 export const STRIPE_NAMESPACE = 'payment.stripe';
 
 /** Fills the schema defaults into resolved settings and drops core's framework keys (`_enabled`, fees…). */
-export function stripeSettingsFrom(values: Readonly<Record<string, unknown>>): StripeSettings {
+export function stripeSettingsFrom(resolved: object): StripeSettings {
+  const values = resolved as Readonly<Record<string, unknown>>;
   const out: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(stripeSettingsSchema.properties as Record<string, { default?: unknown }>)) {
     if (values[key] !== undefined) out[key] = values[key];
     else if (prop.default !== undefined) out[key] = structuredClone(prop.default);
   }
-  return out as unknown as StripeSettings;
+  return out as Partial<StripeSettings> as StripeSettings;
 }
 
 /** A stripe-node client for these settings; STRIPE_NOT_CONFIGURED names what is missing. */
 export function clientFor(settings: StripeSettings, scope: string): Stripe {
-  if (!settings.secretKey) throw new KassaError('STRIPE_NOT_CONFIGURED', { scope, detail: 'no secret key is set' });
+  if (!settings.secretKey) throw stripeError('STRIPE_NOT_CONFIGURED', { scope, detail: 'no secret key is set' });
   const problems = settingsProblems(settings);
-  if (problems.length > 0) throw new KassaError('STRIPE_NOT_CONFIGURED', { scope, detail: problems.join('; ') });
+  if (problems.length > 0) throw stripeError('STRIPE_NOT_CONFIGURED', { scope, detail: problems.join('; ') });
   return createStripeClient({
     secretKey: settings.secretKey,
     ...(settings.apiBase ? { apiBase: settings.apiBase } : {}),
@@ -49,26 +50,33 @@ export interface AccountContext {
 }
 
 /** Forgets cached secrets and settings of an account (after the control panel stored a new endpoint). */
-export function forgetAccount(ds: DataSource, accountId: string): void {
-  forgetWebhookSecrets(ds, accountId);
-  contextCaches.get(ds)?.delete(accountId);
+export function forgetAccount(state: StripeState, accountId: string): void {
+  forgetWebhookSecrets(state, accountId);
+  state.contexts.delete(accountId);
 }
 
 const CONTEXT_CACHE_MS = 5_000;
-const contextCaches = new WeakMap<DataSource, Map<string, { ctx: AccountContext; until: number }>>();
+
+/** What account lookups need of the runtime. */
+export type AccountRuntime = Pick<PluginRuntime<StripeState>, 'db' | 'settings' | 'state'>;
+
+/** A registered account's row, or null. */
+export async function findAccount(rt: Pick<AccountRuntime, 'db'>, accountId: string): Promise<StripeAccount | null> {
+  const [row] = await rt.db.query(`${accountSelect} WHERE account_id = $1`, [accountId]);
+  return row ? accountFrom(row) : null;
+}
 
 /**
  * Loads a registered account with its settings and a client; STRIPE_ACCOUNT_UNKNOWN otherwise.
  * Kept for a few seconds per host: every processed event needs it, and decrypting the settings
  * and building a client per event showed in the torture test.
  */
-export async function accountContext(rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, accountId: string): Promise<AccountContext> {
-  let cache = contextCaches.get(rt.dataSource);
-  if (!cache) contextCaches.set(rt.dataSource, (cache = new Map()));
+export async function accountContext(rt: AccountRuntime, accountId: string): Promise<AccountContext> {
+  const cache = rt.state.contexts;
   const hit = cache.get(accountId);
   if (hit && hit.until > Date.now()) return hit.ctx;
-  const account = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
-  if (!account) throw new KassaError('STRIPE_ACCOUNT_UNKNOWN', { account: accountId });
+  const account = await findAccount(rt, accountId);
+  if (!account) throw stripeError('STRIPE_ACCOUNT_UNKNOWN', { account: accountId });
   const settings = stripeSettingsFrom(await rt.settings.resolve(targetOf(account), STRIPE_NAMESPACE));
   const ctx = { account, settings, stripe: clientFor(settings, `account ${accountId}`) };
   cache.set(accountId, { ctx, until: Date.now() + CONTEXT_CACHE_MS });
@@ -79,23 +87,20 @@ export async function accountContext(rt: Pick<PluginRuntime, 'dataSource' | 'set
  * Makes sure the account behind these settings is registered, at the given level. Asks Stripe
  * which account the key belongs to (GET /v1/account) only when no row exists yet for that level.
  */
-export async function registerAccount(
-  rt: Pick<PluginRuntime, 'dataSource' | 'settings'>, target: SettingsTarget,
-): Promise<AccountContext> {
+export async function registerAccount(rt: Pick<AccountRuntime, 'db' | 'settings'>, target: SettingsTarget): Promise<AccountContext> {
   const settings = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE));
   const stripe = clientFor(settings, target.scope);
   const acct = await stripe.accounts.retrieveCurrent();
-  const repo = rt.dataSource.getRepository(StripeAccount);
-  await repo.createQueryBuilder().insert().into(StripeAccount).values({
-    accountId: acct.id, scope: target.scope,
-    organizerId: target.scope === 'global' ? null : target.organizerId,
-    eventId: target.scope === 'event' ? target.eventId : null,
-    livemode: /^(sk|rk)_live_/.test(settings.secretKey ?? ''),
-  }).orIgnore().execute();
-  return { account: await repo.findOneByOrFail({ accountId: acct.id }), settings, stripe };
+  await rt.db.query(
+    `INSERT INTO stripe_account (account_id, scope, organizer_id, event_id, livemode) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    [acct.id, target.scope, target.scope === 'global' ? null : target.organizerId, target.scope === 'event' ? target.eventId : null, /^(sk|rk)_live_/.test(settings.secretKey ?? '')],
+  );
+  const account = await findAccount(rt, acct.id);
+  if (!account) throw stripeError('STRIPE_ACCOUNT_UNKNOWN', { account: acct.id });
+  return { account, settings, stripe };
 }
 
 /** The settings level of an event, for registering its account from the checkout. */
-export function eventTarget(event: Pick<Event, 'id' | 'organizerId'>): SettingsTarget {
+export function eventTarget(event: Pick<EventRecord, 'id' | 'organizerId'>): SettingsTarget {
   return eventSettings(event);
 }

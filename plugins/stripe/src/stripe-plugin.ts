@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { definePlugin, type Plugin, type PluginHandler, type PluginRouteHandler } from '@kassa/core';
-import { stripeEntities } from './entities/stripe-entities';
+import { definePlugin, defineRoute, type Plugin } from '@kassa/core';
+import { stripeEmbeddedDefault } from './embedded';
+import { stripeErrors } from './errors';
 import { pollEventsJob, processEventJob, sweepInboxJob, syncPaymentsJob } from './jobs/stripe-jobs';
 import { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
@@ -8,41 +9,38 @@ import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-s
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
-import { PROCESS_EVENT_JOB, handleWebhook } from './webhooks/webhook-route';
-
-const route = (h: PluginRouteHandler): PluginHandler => h as unknown as PluginHandler;
+import { createStripeState, type StripeState } from './stripe-state';
+import { handleWebhook } from './webhooks/webhook-route';
 
 /** Folder of the plugin's Eta partials ("stripe/checkout", "stripe/control", …). */
 export const stripeViewsDir = path.resolve(__dirname, '..', 'views');
 
 /**
- * The Stripe plugin as plain data: the provider, its tables and migration, the routes (mounted by
- * the server under /plugins/stripe) and the jobs (run by the worker). Creating it sets nothing up.
+ * The Stripe plugin as plain data: the provider, its own tables' migrations, its error codes, the
+ * routes (mounted by the server under /plugins/stripe), the jobs (run by the worker), the per-host
+ * state (`setup`) and the embedded default (the offline emulator). Creating it sets nothing up.
  */
-export function createStripePlugin(): Plugin {
-  return definePlugin({
+export function createStripePlugin(): Plugin<StripeState> {
+  return definePlugin<StripeState>({
     name: 'stripe',
     version: '0.1.0',
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks and disputes',
     providers: [StripeProvider],
-    entities: stripeEntities,
     migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000],
+    errors: stripeErrors,
+    setup: createStripeState,
     views: stripeViewsDir,
     routes: [
-      { method: 'POST', path: '/webhook/:account', kind: 'webhook', handler: route(handleWebhook) },
-      { method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: route(handlePayPage) },
-      { method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: route(handleIntent) },
-      { method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: route(handleReturn) },
-      { method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: route(handleCapture), oneTime: { paymentParam: 'paymentId' } },
-      { method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: route(handleRelease), oneTime: { paymentParam: 'paymentId' } },
-      { method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: route(handleCreateWebhookEndpoint) },
+      defineRoute({ method: 'POST', path: '/webhook/:account', kind: 'webhook', handler: handleWebhook }),
+      defineRoute({ method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: handlePayPage }),
+      defineRoute({ method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: handleIntent }),
+      defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' } }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
+      defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
     ],
-    jobs: [
-      { name: PROCESS_EVENT_JOB, processor: processEventJob as unknown as PluginHandler, attempts: 8 },
-      { name: 'sweep-inbox', processor: sweepInboxJob as unknown as PluginHandler, repeat: { everyMs: 60_000 } },
-      { name: 'poll-events', processor: pollEventsJob as unknown as PluginHandler, repeat: { everyMs: 60_000 } },
-      { name: 'sync-payments', processor: syncPaymentsJob as unknown as PluginHandler, repeat: { everyMs: 5 * 60_000 } },
-    ],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob],
+    embeddedDefault: stripeEmbeddedDefault,
   });
 }

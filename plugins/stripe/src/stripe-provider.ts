@@ -1,11 +1,10 @@
 import {
-  BasePaymentProvider, KassaError, formatMoney, type AvailabilityQuery, type Money, type OrderPayment, type PaymentCallInput,
+  BasePaymentProvider, KassaError, formatMoney, paymentMachine, type AvailabilityQuery, type Money, type OrderPayment, type PaymentCallInput,
   type PaymentOutcome, type ProviderContext, type ProviderEnvironment, type RefundCallInput, type RefundOutcome, type ViewModel,
 } from '@kassa/core';
-import type Stripe from 'stripe';
 import { isStripeRepresentable, toStripeAmount } from './amount';
 import { clientFor, stripeSettingsFrom } from './stripe-account-context';
-import { cancelIntent, captureIntent, createIntent, createRefund, paymentLinkToken, retrieveIntent } from './intents';
+import { cancelIntent, createIntent, createRefund, paymentLinkToken } from './intents';
 import { shredInfo, type StripePaymentInfo } from './payment-info';
 import { STRIPE_JS_URL, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
@@ -55,13 +54,13 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
 
   /** Only with both keys set, and for amounts Stripe can represent (three-decimal currencies end in 0). */
   override isAllowed(ctx: ProviderContext<StripeSettings>, query: AvailabilityQuery): boolean {
-    const s = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
+    const s = stripeSettingsFrom(ctx.settings);
     return Boolean(s.secretKey && s.publishableKey) && isStripeRepresentable(query.total);
   }
 
   /** The method's panel at checkout: card entry follows on the pay page, once the order exists. */
   override paymentFormRender(ctx: ProviderContext<StripeSettings>, total: Money): ViewModel | null {
-    const s = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
+    const s = stripeSettingsFrom(ctx.settings);
     return {
       partial: 'stripe/checkout',
       data: {
@@ -77,7 +76,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
    * buyer to the pay page. Moves no money by itself: the buyer confirms in the browser.
    */
   async executePayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
-    const settings = stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>);
+    const settings = stripeSettingsFrom(ctx.settings);
     const stripe = clientFor(settings, `event ${ctx.event.slug}`);
     const pi = await createIntent(stripe, settings, { payment: call.payment, order: call.order, event: ctx.event });
     const token = paymentLinkToken(call.order, call.payment.id);
@@ -99,7 +98,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
         status,
         authorized: status === 'requires_capture',
         processing: status === 'processing',
-        payUrl: call.payment.state === 'created' ? payPageUrl(ctx.baseUrl, call.payment, paymentLinkToken(call.order, call.payment.id)) : null,
+        payUrl: paymentMachine.is('executable', call.payment.state) ? payPageUrl(ctx.baseUrl, call.payment, paymentLinkToken(call.order, call.payment.id)) : null,
         lastError: info.lastError?.message ?? null,
       },
     };
@@ -119,7 +118,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
         cardLast4: info.card?.last4 ?? null,
         threeDSecure: info.threeDSecure ?? null,
         dispute: info.dispute ?? null,
-        canCapture: info.status === 'requires_capture' && call.payment.state === 'pending',
+        canCapture: info.status === 'requires_capture' && paymentMachine.is('inTransit', call.payment.state),
         captureUrl: `${STRIPE_ROUTE_PREFIX}/control/payments/${call.payment.id}/capture`,
         releaseUrl: `${STRIPE_ROUTE_PREFIX}/control/payments/${call.payment.id}/release`,
         dashboardUrl: info.intentId ? `https://dashboard.stripe.com/${live ? '' : 'test/'}payments/${info.intentId}` : null,
@@ -145,7 +144,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   override async executeRefund(ctx: ProviderContext<StripeSettings>, call: RefundCallInput): Promise<RefundOutcome> {
     const intentId = (call.payment?.info as StripePaymentInfo | undefined)?.intentId;
     if (!call.payment || !intentId) throw new KassaError('REFUND_NOT_SUPPORTED', { provider: this.identifier, payment: call.payment?.id ?? '-' });
-    const stripe = clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`);
+    const stripe = clientFor(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
     const r = await createRefund(stripe, {
       intentId, refundId: call.refund.id, paymentId: call.payment.id, amount: { amount: call.refund.amount, currency: call.refund.currency.trim() },
     });
@@ -161,25 +160,8 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   override async cancelPayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): Promise<void> {
     const intentId = (call.payment.info as StripePaymentInfo).intentId;
     if (!intentId) return;
-    const stripe = clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`);
+    const stripe = clientFor(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
     await cancelIntent(stripe, call.payment, intentId, 'abandoned');
-  }
-
-  /** Manual capture, full (no amount) or partial; the caller applies the returned intent. */
-  async capture(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput, amount?: Money): Promise<Stripe.PaymentIntent> {
-    const intentId = this.intentOf(call.payment);
-    return captureIntent(clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`), call.payment, intentId, amount);
-  }
-
-  /** Releases an authorization without capturing; the caller applies the returned intent. */
-  async release(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): Promise<Stripe.PaymentIntent> {
-    const intentId = this.intentOf(call.payment);
-    return cancelIntent(clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`), call.payment, intentId, 'requested_by_customer');
-  }
-
-  /** The current intent, re-fetched (never taken from a browser's query string). */
-  async retrieve(ctx: ProviderContext<StripeSettings>, payment: OrderPayment): Promise<Stripe.PaymentIntent> {
-    return retrieveIntent(clientFor(stripeSettingsFrom(ctx.settings as unknown as Record<string, unknown>), `event ${ctx.event.slug}`), this.intentOf(payment));
   }
 
   /** GDPR: keep the intent and charge ids and the amounts; drop card and billing details. */
@@ -197,11 +179,5 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
 
   override matchingId(payment: OrderPayment): string | null {
     return (payment.info as StripePaymentInfo).intentId ?? null;
-  }
-
-  private intentOf(payment: OrderPayment): string {
-    const intentId = (payment.info as StripePaymentInfo).intentId;
-    if (!intentId) throw new KassaError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: payment.id, reason: 'no PaymentIntent belongs to this payment' });
-    return intentId;
   }
 }

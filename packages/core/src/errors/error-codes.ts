@@ -6,7 +6,12 @@
 export interface ErrorDefinition {
   readonly status: number;
   readonly message: string;
+  /** What the reader should do about it (docs/errors.md); plugins put it next to the code. */
+  readonly guidance?: string;
 }
+
+/** A package's error catalogue: stable code → status, message template, guidance. */
+export type ErrorCatalogue = Readonly<Record<string, ErrorDefinition>>;
 
 export const errorCodes = {
   // Input validation
@@ -64,6 +69,7 @@ export const errorCodes = {
   PROVIDER_ERROR: { status: 502, message: 'Payment provider {provider} failed: {detail}' },
   PLUGIN_INVALID: { status: 500, message: 'Plugin {plugin} is invalid: {reason}' },
   PLUGIN_DUPLICATE: { status: 500, message: 'Plugin or provider {name} is registered twice' },
+  PLUGIN_ERROR_CODE_TAKEN: { status: 500, message: 'Plugin {plugin} declares error code {code}, which {owner} already declares' },
   PLUGIN_CORE_VERSION_MISMATCH: { status: 500, message: 'Plugin {plugin} needs core {range}, this is core {version}' },
   SETTINGS_INVALID: { status: 400, message: 'Settings for {namespace} are invalid: {detail}' },
   SETTINGS_INSTANCE_ONLY: { status: 400, message: '{field} in {namespace} is an instance-only setting: only the operator sets it, in the configuration (KASSA_INSTANCE_SETTINGS)' },
@@ -107,16 +113,6 @@ export const errorCodes = {
   JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
   JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },
 
-  // Stripe plugin (plugins/stripe): webhooks, checkout links, capture, Stripe's own refusals
-  STRIPE_NOT_CONFIGURED: { status: 409, message: 'Stripe is not configured for {scope}: {detail}' },
-  STRIPE_ACCOUNT_UNKNOWN: { status: 404, message: 'No Stripe account {account} is registered for webhooks' },
-  STRIPE_WEBHOOK_REFUSED: { status: 400, message: 'Stripe webhook for account {account} refused: {reason}' },
-  STRIPE_PAYMENT_LINK_INVALID: { status: 404, message: 'This Stripe payment link is not valid for payment {payment}' },
-  STRIPE_CAPTURE_NOT_ALLOWED: { status: 409, message: 'Payment {payment} cannot be captured or released: {reason}' },
-  STRIPE_PAYMENT_BUSY: { status: 503, message: 'Payment {payment} is being updated by another worker; retry shortly' },
-  STRIPE_API_ERROR: { status: 502, message: 'Stripe refused {operation}: {detail}' },
-  // Stripe plugin, control actions: levels a signed-in organizer may not act on
-  STRIPE_SCOPE_NOT_ALLOWED: { status: 403, message: 'The {scope} Stripe settings cannot be changed from an organizer\'s control panel: {reason}' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

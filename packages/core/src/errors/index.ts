@@ -1,2 +1,2 @@
-export { errorCodes, type ErrorCode, type ErrorDefinition } from './error-codes';
-export { KassaError, isKassaError, type ErrorParams } from './kassa-error';
+export { errorCodes, type ErrorCode, type ErrorDefinition, type ErrorCatalogue } from './error-codes';
+export { KassaError, isKassaError, defineErrors, pluginError, type ErrorParams, type AnyErrorCode } from './kassa-error';

@@ -2,8 +2,10 @@ import { isAbsolute } from 'node:path';
 import semver from 'semver';
 import type { AppConfig } from '../config/config.schema';
 import { systemClock, type Clock } from '../clock';
+import type { QueryRunner } from 'typeorm';
 import type { EntityClass } from '../db/data-source';
-import { KassaError, isKassaError } from '../errors';
+import { KassaError, errorCodes, isKassaError, type ErrorCatalogue } from '../errors';
+import { pluginDbOfRunner, type PluginMigration } from '../port/plugin-db';
 import { BasePaymentProvider, type JsonSchema } from '../provider/base-payment-provider';
 import { FreeProvider } from '../provider/builtin/free.provider';
 import { ManualProvider } from '../provider/builtin/manual.provider';
@@ -38,16 +40,23 @@ export interface LoadedPlugins {
   readonly providers: ProviderRegistry;
   /** Every provider's namespace ("payment.<id>") and every plugin's ("plugin.<name>"), for the SettingsStore. */
   readonly settingsSchemas: SettingsSchemas;
+  /** Always empty since plugins keep their tables through the port's db handle; kept for hosts that pass it on. */
   readonly entities: readonly EntityClass[];
+  /** The plugins' plain migrations as the classes TypeORM runs (same names, so nothing runs twice). */
   readonly migrations: readonly MigrationClass[];
-  readonly routes: readonly { readonly plugin: string; readonly route: PluginRoute }[];
+  /** Each plugin's own error catalogue (docs/errors.md, the server's error handler). */
+  readonly errors: readonly { readonly plugin: string; readonly errors: ErrorCatalogue }[];
+  /** `owner` is the plugin declaring the route (the host builds its runtime from it). */
+  readonly routes: readonly { readonly plugin: string; readonly route: PluginRoute; readonly owner?: Plugin }[];
   readonly jobs: readonly { readonly plugin: string; readonly job: PluginJob }[];
   readonly views: readonly { readonly plugin: string; readonly dir: string }[];
 }
 
 const namePattern = /^[a-z][a-z0-9-]{0,63}$/;
 const jobNamePattern = /^[a-z][a-z0-9-]{0,63}$/;
-const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'entities', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'embeddedDefault']);
+const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'errors', 'setup', 'embeddedDefault']);
+const errorCodePattern = /^[A-Z][A-Z0-9_]{2,63}$/;
+const migrationNamePattern = /^[A-Za-z][A-Za-z0-9_]*\d{13}$/;
 
 /**
  * Validates every plugin at boot and fails fast: PLUGIN_INVALID naming the plugin and field,
@@ -67,9 +76,10 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
   const providers: AnyPaymentProvider[] = [];
   const settingsSchemas = new SettingsSchemas();
   const migrationNames = new Map<string, string>();
-  const entities: EntityClass[] = [];
   const migrations: MigrationClass[] = [];
-  const routes: { plugin: string; route: PluginRoute }[] = [];
+  const errorOwner = new Map<string, string>(Object.keys(errorCodes).map((code) => [code, 'core']));
+  const errors: { plugin: string; errors: ErrorCatalogue }[] = [];
+  const routes: { plugin: string; route: PluginRoute; owner: Plugin }[] = [];
   const jobs: { plugin: string; job: PluginJob }[] = [];
   const views: { plugin: string; dir: string }[] = [];
 
@@ -101,16 +111,23 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
       const other = migrationNames.get(migration.name);
       if (other !== undefined) throw new KassaError('PLUGIN_DUPLICATE', { name: `migration ${migration.name} (plugins ${other} and ${name})` });
       migrationNames.set(migration.name, name);
-      migrations.push(migration);
+      migrations.push(migrationClass(migration));
     });
-    entities.push(...(plugin.entities ?? []));
+    if (plugin.errors) {
+      for (const code of Object.keys(plugin.errors)) {
+        const owner = errorOwner.get(code);
+        if (owner !== undefined) throw new KassaError('PLUGIN_ERROR_CODE_TAKEN', { plugin: name, code, owner: owner === 'core' ? 'core' : `plugin ${owner}` });
+        errorOwner.set(code, name);
+      }
+      errors.push({ plugin: name, errors: plugin.errors });
+    }
 
     const routeKeys = new Set<string>();
     for (const route of plugin.routes ?? []) {
       const key = `${route.method} ${route.path}`;
       if (routeKeys.has(key)) throw new KassaError('PLUGIN_DUPLICATE', { name: `route ${key} in plugin ${name}` });
       routeKeys.add(key);
-      routes.push({ plugin: name, route });
+      routes.push({ plugin: name, route, owner: plugin });
     }
     const jobNames = new Set<string>();
     for (const job of plugin.jobs ?? []) {
@@ -126,8 +143,9 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
     plugins: Object.freeze(checked),
     providers: new ProviderRegistry(providers),
     settingsSchemas,
-    entities: Object.freeze(entities),
+    entities: Object.freeze([]),
     migrations: Object.freeze(migrations),
+    errors: Object.freeze(errors),
     routes: Object.freeze(routes),
     jobs: Object.freeze(jobs),
     views: Object.freeze(views),
@@ -158,11 +176,14 @@ function checkShape(value: unknown, index: number): Plugin {
   if (typeof p.version !== 'string' || semver.valid(p.version) === null) throw invalid(label, `version ${String(p.version)} is not a semver version`);
   if (typeof p.coreRange !== 'string' || semver.validRange(p.coreRange) === null) throw invalid(label, `coreRange ${String(p.coreRange)} is not a semver range`);
   if (p.description !== undefined && typeof p.description !== 'string') throw invalid(label, 'description must be a string');
-  for (const field of ['providers', 'entities', 'migrations'] as const) {
-    const list = p[field];
-    if (list === undefined) continue;
-    if (!Array.isArray(list)) throw invalid(label, `${field} must be an array`);
-    list.forEach((item, i) => { if (typeof item !== 'function') throw invalid(label, `${field}[${i}] must be a class or function`); });
+  if (p.providers !== undefined) {
+    if (!Array.isArray(p.providers)) throw invalid(label, 'providers must be an array');
+    p.providers.forEach((item, i) => { if (typeof item !== 'function') throw invalid(label, `providers[${i}] must be a class or function`); });
+  }
+  checkMigrations(label, p.migrations);
+  checkErrors(label, p.errors);
+  for (const hook of ['setup', 'embeddedDefault'] as const) {
+    if (p[hook] !== undefined && typeof p[hook] !== 'function') throw invalid(label, `${hook} must be a function`);
   }
   if (p.settingsSchema !== undefined && (typeof p.settingsSchema !== 'object' || p.settingsSchema === null)) throw invalid(label, 'settingsSchema must be a JSON Schema object');
   checkRoutes(label, p.routes);
@@ -189,6 +210,50 @@ function checkRoutes(label: string, routes: unknown): void {
       }
     }
   });
+}
+
+function checkMigrations(label: string, migrations: unknown): void {
+  if (migrations === undefined) return;
+  if (!Array.isArray(migrations)) throw invalid(label, 'migrations must be an array');
+  migrations.forEach((m: Partial<PluginMigration>, i) => {
+    if (typeof m !== 'object' || m === null || typeof m.up !== 'function' || typeof m.down !== 'function') {
+      throw invalid(label, `migrations[${i}] must be { name, up(db), down(db) }`);
+    }
+    if (typeof m.name !== 'string' || !migrationNamePattern.test(m.name)) throw invalid(label, `migrations[${i}].name must match ${migrationNamePattern.source}`);
+  });
+}
+
+function checkErrors(label: string, errors: unknown): void {
+  if (errors === undefined) return;
+  if (typeof errors !== 'object' || errors === null || Array.isArray(errors)) throw invalid(label, 'errors must be an object of code → { status, message }');
+  for (const [code, def] of Object.entries(errors as Record<string, { status?: unknown; message?: unknown; guidance?: unknown }>)) {
+    if (!errorCodePattern.test(code)) throw invalid(label, `errors.${code}: codes must match ${errorCodePattern.source}`);
+    if (typeof def !== 'object' || def === null || !Number.isInteger(def.status) || (def.status as number) < 400 || (def.status as number) > 599) {
+      throw invalid(label, `errors.${code}.status must be an HTTP error status (400-599)`);
+    }
+    if (typeof def.message !== 'string' || def.message === '') throw invalid(label, `errors.${code}.message must be a non-empty string`);
+    if (def.guidance !== undefined && typeof def.guidance !== 'string') throw invalid(label, `errors.${code}.guidance must be a string`);
+  }
+}
+
+/**
+ * The TypeORM migration class of a plain migration: named like it (TypeORM records migrations by
+ * name and orders them by the name's timestamp), its `up`/`down` getting a PluginDb on the
+ * migration's transaction.
+ */
+function migrationClass(m: PluginMigration): MigrationClass {
+  const holder = {
+    [m.name]: class {
+      readonly name = m.name;
+      async up(q: QueryRunner): Promise<void> {
+        await m.up(pluginDbOfRunner(q));
+      }
+      async down(q: QueryRunner): Promise<void> {
+        await m.down(pluginDbOfRunner(q));
+      }
+    },
+  };
+  return holder[m.name] as MigrationClass;
 }
 
 function checkJobs(label: string, jobs: unknown): void {

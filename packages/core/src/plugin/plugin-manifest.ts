@@ -1,9 +1,10 @@
 import type { MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/config.schema';
 import type { Clock } from '../clock';
-import type { EntityClass } from '../db/data-source';
+import type { ErrorCatalogue } from '../errors';
+import type { PluginMigration } from '../port/plugin-db';
 import type { BasePaymentProvider, JsonSchema } from '../provider/base-payment-provider';
-import type { PluginLogger, PluginRuntime } from './plugin-runtime';
+import type { PluginJobProcessor, PluginLogger, PluginRouteHandler, PluginRuntime, PluginSetupContext } from './plugin-runtime';
 
 /** What core hands a provider when it creates it at boot. */
 export interface ProviderEnvironment {
@@ -24,10 +25,8 @@ export type ProviderFactory =
   | (new (env: ProviderEnvironment) => AnyPaymentProvider)
   | ((env: ProviderEnvironment) => AnyPaymentProvider);
 
+/** A TypeORM migration class, as the host runs them (plugins declare plain PluginMigration objects). */
 export type MigrationClass = new () => MigrationInterface;
-
-/** Any function: core stores handlers and processors and never calls them, so their types stay generic here. */
-export type PluginHandler = (...args: never[]) => unknown;
 
 export const pluginRouteMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const pluginRouteKinds = ['webhook', 'shop', 'control', 'api'] as const;
@@ -37,13 +36,17 @@ export const pluginRouteKinds = ['webhook', 'shop', 'control', 'api'] as const;
  * what surrounds it: `webhook` gets the raw body and no session or CSRF check, `shop` the buyer's
  * session, `control` an authenticated organizer, `api` a token.
  */
-export interface PluginRoute {
+// Params and body differ per route (defineRoute checks them against the path); the host passes them through.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyParams = any;
+
+export interface PluginRoute<State = unknown> {
   readonly method: (typeof pluginRouteMethods)[number];
   /** Starts with "/", e.g. "/webhook" or "/return/:paymentId". */
   readonly path: string;
   readonly kind: (typeof pluginRouteKinds)[number];
-  /** Interpreted by the server (a fastify handler there); core only checks that it is a function. */
-  readonly handler: PluginHandler;
+  /** Called by the server with the request and the plugin's runtime (build it with defineRoute for typed params). */
+  readonly handler: PluginRouteHandler<State, AnyParams, AnyParams>;
   /** Extra data for the server (e.g. a JSON schema for the body), passed through untouched. */
   readonly options?: Readonly<Record<string, unknown>>;
   /**
@@ -60,11 +63,11 @@ export interface PluginRoute {
 }
 
 /** A background job as plain data; the jobs package creates its queue and worker. */
-export interface PluginJob {
+export interface PluginJob<State = unknown> {
   /** Unique within the plugin; the jobs package prefixes it with the plugin name. */
   readonly name: string;
-  /** Interpreted by the jobs package (a BullMQ processor there). */
-  readonly processor: PluginHandler;
+  /** Called by the worker with the stored payload (build it with defineJob for a typed, checked payload). */
+  readonly processor: PluginJobProcessor<State>;
   /** Run periodically: every N milliseconds or on a cron pattern. */
   readonly repeat?: { readonly everyMs: number } | { readonly cron: string };
   /**
@@ -76,7 +79,7 @@ export interface PluginJob {
 }
 
 /** The fields a plugin declares with definePlugin. */
-export interface PluginDefinition {
+export interface PluginDefinition<State = unknown> {
   /** Lowercase, e.g. "stripe"; also the settings namespace "plugin.<name>" and the route prefix. */
   readonly name: string;
   /** The plugin's own semver version. */
@@ -85,14 +88,28 @@ export interface PluginDefinition {
   readonly coreRange: string;
   readonly description?: string;
   readonly providers?: readonly ProviderFactory[];
-  /** TypeORM entity classes (decorated through @kassa/core's re-exports). */
-  readonly entities?: readonly EntityClass[];
-  /** Hand-written migrations for those entities; class names must be unique across plugins. */
-  readonly migrations?: readonly MigrationClass[];
+  /**
+   * Plain migrations of the plugin's own tables (`{ name, up(db), down(db) }`), in order. Names
+   * end with a 13-digit timestamp, are unique across plugins and never change (the database
+   * records them by name).
+   */
+  readonly migrations?: readonly PluginMigration[];
+  /**
+   * The plugin's own error codes (code → status, message, guidance), prefixed with its name in
+   * capitals (STRIPE_…); the loader refuses a code core or another plugin already declares.
+   * Throw them with `pluginError(catalogue, code, params)`; docs/errors.md lists them.
+   */
+  readonly errors?: ErrorCatalogue;
+  /**
+   * Creates what the plugin keeps per host (caches, batchers), once, when the host builds the
+   * plugin's runtime; handlers read it as `rt.state`. A `close()` on it is called when the host
+   * closes. No module-level state: two hosts in one process never share it.
+   */
+  readonly setup?: (ctx: PluginSetupContext) => State;
   /** JSON Schema (TypeBox is fine) of plugin-wide settings, stored in namespace "plugin.<name>". */
   readonly settingsSchema?: JsonSchema;
-  readonly routes?: readonly PluginRoute[];
-  readonly jobs?: readonly PluginJob[];
+  readonly routes?: readonly PluginRoute<State>[];
+  readonly jobs?: readonly PluginJob<State>[];
   /** Absolute path of the folder with the plugin's Eta partials (render hooks name them). */
   readonly views?: string;
   /**
@@ -101,29 +118,35 @@ export interface PluginDefinition {
    * production with real accounts). Answer null when the operator configured the plugin already
    * (nothing is started then). The Stripe plugin starts its offline emulator here.
    */
-  readonly embeddedDefault?: (host: EmbeddedDefaultHost) => Promise<EmbeddedDefault | null>;
+  readonly embeddedDefault?: (host: EmbeddedDefaultHost) => Promise<EmbeddedDefault<State> | null>;
 }
 
 /** What the distribution hands a plugin's embeddedDefault hook. */
 export interface EmbeddedDefaultHost {
   /** The plugin's instance-level (global) settings, which only the host may write. */
   readonly globalSettings: {
-    read(): Promise<Record<string, unknown>>;
-    write(values: Record<string, unknown>): Promise<void>;
+    /**
+     * `namespace` is the plugin's ("plugin.<name>", the default) or one of its providers'
+     * ("payment.<id>"); read fresh, never from a cache.
+     */
+    read(namespace?: string): Promise<Record<string, unknown>>;
+    write(values: Record<string, unknown>, namespace?: string): Promise<void>;
   };
   readonly log: PluginLogger;
 }
 
 /** What an embeddedDefault hook started. */
-export interface EmbeddedDefault {
+export interface EmbeddedDefault<State = unknown> {
   /** After the server listens (e.g. register a webhook endpoint that reaches it); failures are logged, never fatal. */
-  afterListen?(rt: PluginRuntime): Promise<void>;
+  afterListen?(rt: PluginRuntime<State>): Promise<void>;
   /** Stops what the hook started; called on shutdown, after the HTTP server and the jobs. */
   close(): Promise<void>;
 }
 
 /** A plugin as definePlugin returns it: the definition, frozen and marked. */
-export type Plugin = PluginDefinition & { readonly [pluginMark]: true };
+// A plugin list holds plugins of different State types; the host hands each its own state back.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Plugin<State = any> = PluginDefinition<State> & { readonly [pluginMark]: true };
 
 /** Marks values made by definePlugin, so the loader can tell them from a wrong default export. */
 export const pluginMark: unique symbol = Symbol.for('kassa.plugin');

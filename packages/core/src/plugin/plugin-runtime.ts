@@ -1,23 +1,25 @@
-import type { DataSource } from 'typeorm';
 import type { Clock } from '../clock';
-import type { AppConfig } from '../config/config.schema';
-import type { KassaCore } from '../kassa-core';
-import type { ProviderRegistry } from '../provider/provider-registry';
 import type { ViewModel } from '../provider/provider-types';
-import type { SettingsStore } from '../settings/settings-store';
+import type { PaymentsPort } from '../port/payments-port';
+import type { PluginDb } from '../port/plugin-db';
+import type { PluginSettings } from '../port/plugin-settings';
 
 /**
- * What a plugin's routes and jobs receive from the host (server or worker). Framework-neutral on
- * purpose: a plugin imports only @kassa/core, never fastify or bullmq, so the host adapts its own
- * request/job objects to these shapes.
+ * What a plugin's routes and jobs receive from the host (server or worker): the plugin port.
+ * Framework-neutral on purpose: a plugin imports only @kassa/core, never fastify, bullmq or
+ * TypeORM, so the host adapts its own request and job objects to these shapes. `State` is what
+ * the plugin's `setup` made for this host (caches, batchers), closed with the host.
  */
-export interface PluginRuntime {
-  readonly core: KassaCore;
-  readonly dataSource: DataSource;
-  readonly settings: SettingsStore;
-  readonly providers: ProviderRegistry;
+export interface PluginRuntime<State = unknown> {
+  /** The plugin's name. */
+  readonly plugin: string;
+  /** Core's payments and refunds: reads, the payment lock, changes through core's services, events. */
+  readonly payments: PaymentsPort;
+  /** The plugin's own tables (core's are reached through `payments`). */
+  readonly db: PluginDb;
+  /** The plugin's and its providers' settings namespaces. */
+  readonly settings: PluginSettings;
   readonly clock: Clock;
-  readonly config?: AppConfig;
   /** Absolute base URL of this instance, without trailing slash. */
   readonly baseUrl: string;
   /**
@@ -26,7 +28,15 @@ export interface PluginRuntime {
    */
   enqueue(job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number }): Promise<void>;
   readonly log: PluginLogger;
+  /** What the plugin's `setup` returned for this host. */
+  readonly state: State;
 }
+
+/** A job's runtime: the plugin port plus the attempt number (starting at 1; idempotency comes from ids, never from it). */
+export type PluginJobRuntime<State = unknown> = PluginRuntime<State> & { readonly attempt: number };
+
+/** What a plugin's `setup` receives: the parts of the port that exist before any request. */
+export type PluginSetupContext = Pick<PluginRuntime, 'plugin' | 'db' | 'settings' | 'clock' | 'baseUrl' | 'log'>;
 
 export interface PluginLogger {
   info(msg: string, data?: Record<string, unknown>): void;
@@ -34,18 +44,21 @@ export interface PluginLogger {
   error(msg: string, data?: Record<string, unknown>): void;
 }
 
-/** A request to a plugin route, as the server hands it over. */
-export interface PluginHttpRequest {
+/** Header and query values as node's http parser gives them. */
+export type PluginQuery = Readonly<Record<string, string | string[] | undefined>>;
+
+/** A request to a plugin route, as the server hands it over; `Params` come from the route's path. */
+export interface PluginHttpRequest<Params extends object = Readonly<Record<string, string>>, Body = unknown> {
   readonly method: string;
-  /** Path params of the route, e.g. { accountId } for "/webhook/:accountId". */
-  readonly params: Readonly<Record<string, string>>;
-  readonly query: Readonly<Record<string, string | string[] | undefined>>;
+  /** Path params of the route, e.g. { account } for "/webhook/:account". */
+  readonly params: Readonly<Params>;
+  readonly query: PluginQuery;
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Exact bytes received; for `webhook` routes the body is never parsed before the plugin sees it. */
   readonly rawBody: Buffer;
   /** Parsed body for non-webhook routes (JSON or form), validated by `options.bodySchema` when given. */
-  readonly body?: unknown;
+  readonly body?: Body;
   /** For `control` routes: the signed-in organizer. */
   readonly organizerId?: string;
   /**
@@ -61,7 +74,14 @@ export type PluginHttpResponse =
   | { status?: 302 | 303; redirect: string }
   | { status?: number; view: ViewModel; title?: string };
 
-export type PluginRouteHandler = (req: PluginHttpRequest, rt: PluginRuntime) => Promise<PluginHttpResponse>;
+/** The path parameters of a route path: "/pay/:paymentId/:token" → { paymentId: string; token: string }. */
+export type PathParams<Path extends string> =
+  Path extends `${string}:${infer Name}/${infer Rest}` ? { readonly [K in Name]: string } & PathParams<`/${Rest}`>
+    : Path extends `${string}:${infer Name}` ? { readonly [K in Name]: string }
+      : Record<never, string>;
 
-/** A plugin job's processor. `attempt` starts at 1; idempotency comes from ids, never from it. */
-export type PluginJobProcessor = (payload: Record<string, unknown>, rt: PluginRuntime & { readonly attempt: number }) => Promise<void>;
+export type PluginRouteHandler<State = unknown, Params extends object = Readonly<Record<string, string>>, Body = unknown> =
+  (req: PluginHttpRequest<Params, Body>, rt: PluginRuntime<State>) => Promise<PluginHttpResponse>;
+
+/** A plugin job's processor, with its payload type (checked by the job's `payload` parser). */
+export type PluginJobProcessor<State = unknown, Payload = Record<string, unknown>> = (payload: Payload, rt: PluginJobRuntime<State>) => Promise<void>;

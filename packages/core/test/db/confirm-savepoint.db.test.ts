@@ -1,4 +1,4 @@
-import { Order, OrderPayment, money } from '@kassa/core';
+import { Order, OrderPayment, money } from '@kassa/core/host';
 import { admin, createCoreHarness, logActions, outboxTopics, type CoreHarness } from './core-harness';
 
 const provider = { type: 'provider', id: 'card' } as const;

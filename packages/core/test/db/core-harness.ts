@@ -1,4 +1,4 @@
-import { createKassaCore, type DataSource, type KassaCore, type Order } from '@kassa/core';
+import { createKassaCore, type DataSource, type KassaCore, type Order } from '@kassa/core/host';
 import {
   ScriptedProvider, TestClock, createShop, createTestDatabase, providerContextFactory, providerLookup,
   type ShopFixture, type TestDatabase,

@@ -1,4 +1,4 @@
-import { Order, money, withTransaction } from '@kassa/core';
+import { Order, money, withTransaction } from '@kassa/core/host';
 import { snapshotRows } from '@kassa/testing';
 import { moveOrder } from '../../src/persistence/state-change';
 import { admin, createCoreHarness, errorCode, type CoreHarness } from './core-harness';

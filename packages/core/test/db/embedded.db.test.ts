@@ -9,7 +9,7 @@ import { ScriptedProvider, TestClock, createShop, providerContextFactory, provid
 import {
   coreMigrations, createDataSource, createKassaCore, Event, isKassaError, Order, OrderPayment, Organizer, Product, runMigrations, startEmbeddedPostgres,
   withTransaction, type DataSource, type EmbeddedPostgres,
-} from '@kassa/core';
+} from '@kassa/core/host';
 
 // The embedded database (PGlite over the wire protocol) must run the very same migrations and
 // TypeORM code as the real PostgreSQL. Starting PGlite takes a few seconds, so one in-memory

@@ -1,4 +1,4 @@
-import { OrderPayment, toCommonSettings, type ProviderContext } from '@kassa/core';
+import { OrderPayment, toCommonSettings, type ProviderContext } from '@kassa/core/host';
 import { snapshotRows } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, outboxTopics, type CoreHarness } from './core-harness';
 

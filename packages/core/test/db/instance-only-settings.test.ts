@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 import {
   BasePaymentProvider, KassaError, SettingsStore, applyInstanceSettings, definePlugin, eventSettings, globalSettings, loadPlugins,
   organizerSettings, parseInstanceSettings, type PaymentOutcome,
-} from '../../src';
+} from '../../src/host';
 import { sealSecret } from '../../src/settings/secret-box';
 
 /**

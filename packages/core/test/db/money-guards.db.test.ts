@@ -1,4 +1,4 @@
-import { MAX_ENTERED_AMOUNT, Order, OrderRefund, assertEnteredAmount } from '@kassa/core';
+import { MAX_ENTERED_AMOUNT, Order, OrderRefund, assertEnteredAmount } from '@kassa/core/host';
 import { createProduct, snapshotRows } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, type CoreHarness } from './core-harness';
 

@@ -1,4 +1,4 @@
-import { Order, OrderPayment, OrderPosition, money, type OrderChangeOperation } from '@kassa/core';
+import { Order, OrderPayment, OrderPosition, money, type OrderChangeOperation } from '@kassa/core/host';
 import { createProduct, createQuota, ScriptedProvider, snapshotRows, type ShopFixture } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, logActions, outboxTopics, type CoreHarness } from './core-harness';
 

@@ -1,4 +1,4 @@
-import { Order, OrderFee, OrderPayment, OrderPosition, OrderRefund, money } from '@kassa/core';
+import { Order, OrderFee, OrderPayment, OrderPosition, OrderRefund, money } from '@kassa/core/host';
 import { snapshotRows } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, logActions, outboxTopics, type CoreHarness } from './core-harness';
 

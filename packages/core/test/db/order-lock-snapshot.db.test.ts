@@ -1,4 +1,4 @@
-import { money } from '@kassa/core';
+import { money } from '@kassa/core/host';
 import { Client } from 'pg';
 import { admin, createCoreHarness, type CoreHarness } from './core-harness';
 

@@ -1,4 +1,4 @@
-import { KassaError, OrderPayment } from '@kassa/core';
+import { KassaError, OrderPayment } from '@kassa/core/host';
 import { snapshotRows } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, logActions, outboxTopics, type CoreHarness } from './core-harness';
 

@@ -1,4 +1,4 @@
-import { Order, OrderFee, OrderPayment, money } from '@kassa/core';
+import { Order, OrderFee, OrderPayment, money } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import { createCoreHarness, errorCode, logActions, outboxTopics, type CoreHarness } from './core-harness';
 

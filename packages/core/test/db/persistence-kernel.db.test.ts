@@ -1,7 +1,7 @@
 import {
   Event, Order, OrderFee, OrderPayment, OrderPosition, OrderRefund, Product, coreEntities, orderMachine, paymentEvents, paymentMachine,
   paymentStates, withTransaction,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { randomUUID } from 'node:crypto';
 import { snapshotRows } from '@kassa/testing';
 import { PlacementBatcher, type OrderRows } from '../../src/persistence/placement-batch';

@@ -1,4 +1,4 @@
-import { Order, OrderPayment, OrderPosition } from '@kassa/core';
+import { Order, OrderPayment, OrderPosition } from '@kassa/core/host';
 import { createProduct, snapshotRows } from '@kassa/testing';
 import { createCoreHarness, errorCode, logActions, type CoreHarness } from './core-harness';
 

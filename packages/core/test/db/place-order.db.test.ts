@@ -1,4 +1,4 @@
-import { OrderFee, OrderPayment, OrderPosition, type Order } from '@kassa/core';
+import { OrderFee, OrderPayment, OrderPosition, type Order } from '@kassa/core/host';
 import { createProduct, createQuota, snapshotRows } from '@kassa/testing';
 import { createCoreHarness, errorCode, logActions, outboxTopics, type CoreHarness } from './core-harness';
 

@@ -1,4 +1,4 @@
-import { money } from '@kassa/core';
+import { money } from '@kassa/core/host';
 import { admin, createCoreHarness, type CoreHarness } from './core-harness';
 
 /*

@@ -3,7 +3,7 @@ import { TestClock, createShop, createTestDatabase, snapshotRows, type ShopFixtu
 import {
   BasePaymentProvider, KassaError, SettingsStore, createKassaCore, createProviderContextFactory, definePlugin, eventSettings, globalSettings,
   loadPlugins, organizerSettings, type KassaCore, type PaymentOutcome, type ProviderContext, type ProviderContextFactory,
-} from '../../src';
+} from '../../src/host';
 
 /** A provider that reports what it saw, so the test can check the context core built for it. */
 class VaultProvider extends BasePaymentProvider<{ apiKey: string; account: string }> {

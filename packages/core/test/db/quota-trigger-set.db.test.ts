@@ -1,4 +1,4 @@
-import { orderMachine, orderStates } from '@kassa/core';
+import { orderMachine, orderStates } from '@kassa/core/host';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 
 /*

@@ -1,4 +1,4 @@
-import { OrderPosition, coreMigrations, money, type DataSource } from '@kassa/core';
+import { OrderPosition, coreMigrations, money, type DataSource } from '@kassa/core/host';
 import { createProduct, createQuota } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, type CoreHarness } from './core-harness';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TestClock, createTestDatabase, type TestDatabase } from '@kassa/testing';
-import { SettingsStore, eventSettings, loadPlugins, type DataSource, type SettingsTarget } from '../../src';
+import { SettingsStore, eventSettings, loadPlugins, type DataSource, type SettingsTarget } from '../../src/host';
 
 const loaded = loadPlugins([]);
 const ns = 'payment.manual';

@@ -3,7 +3,7 @@ import { createEvent, createTestDatabase, type TestDatabase } from '@kassa/testi
 import {
   BasePaymentProvider, KassaError, SettingsStore, definePlugin, eventSettings, globalSettings, loadPlugins, organizerSettings,
   type PaymentOutcome, type SettingsTarget,
-} from '../../src';
+} from '../../src/host';
 
 /** A provider with a secret, to exercise encryption through the real plugin loader. */
 class GatewayProvider extends BasePaymentProvider {

@@ -1,7 +1,7 @@
 import {
   Order, OrderPayment, OrderRefund, orderEvents, orderMachine, orderStates, paymentEvents, paymentMachine, paymentStates,
   refundEvents, refundMachine, refundStates, withTransaction, type DataSource,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { snapshotRows } from '@kassa/testing';
 import { moveOrder, movePayment, moveRefund } from '../../src/persistence/state-change';
 import { admin, createCoreHarness, errorCode, type CoreHarness } from './core-harness';

@@ -1,4 +1,4 @@
-import { isKassaError, loadConfig, parseConfig, parseInstanceSettings, decodeSecretKey, type AppConfig } from '../../src';
+import { isKassaError, loadConfig, parseConfig, parseInstanceSettings, decodeSecretKey, type AppConfig } from '../../src/host';
 
 const hexKey = 'ab'.repeat(32);
 const b64Key = Buffer.alloc(32, 7).toString('base64');

@@ -1,4 +1,4 @@
-import { KassaError, errorCodes, isKassaError, type ErrorCode } from '../../src';
+import { KassaError, errorCodes, isKassaError, type ErrorCode } from '../../src/host';
 
 const codes = Object.keys(errorCodes) as ErrorCode[];
 

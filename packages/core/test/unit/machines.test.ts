@@ -1,6 +1,6 @@
 import {
   KassaError, defineMachine, orderMachine, paymentMachine, refundMachine, type Edge, type Machine, type MachineDefinition,
-} from '../../src';
+} from '../../src/host';
 
 type AnyMachine = Machine<string, string>;
 const machines: readonly AnyMachine[] = [orderMachine, paymentMachine, refundMachine];

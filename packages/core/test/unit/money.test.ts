@@ -1,7 +1,7 @@
 import {
   KassaError, add, allocate, formatMoney, isKassaError, listCurrencies, minorUnitsToDecimalString, money, parseMoney, sum,
   type ErrorCode, type Money,
-} from '../../src';
+} from '../../src/host';
 
 function refusal(fn: () => unknown): KassaError {
   try {

@@ -1,5 +1,5 @@
 import { calculateFee } from '../../src/provider/payment-fee';
-import { isKassaError, money } from '../../src';
+import { isKassaError, money } from '../../src/host';
 
 const fee = (amount: number, currency: string, absolute: number, percent: string | number, reverse: boolean) =>
   calculateFee(money(amount, currency), { absolute, percent, reverse }).amount;

@@ -1,6 +1,6 @@
 import {
   BasePaymentProvider, FreeProvider, KassaError, ManualProvider, coreVersion, definePlugin, loadPlugins, type PaymentOutcome, type PluginDefinition,
-} from '../../src';
+} from '../../src/host';
 import corePackage from '../../package.json';
 
 class CardProvider extends BasePaymentProvider<{ apiKey: string }> {
@@ -22,7 +22,7 @@ class SchemaProvider extends BasePaymentProvider {
   }
 }
 
-class Migration1764000000000 { async up(): Promise<void> {} async down(): Promise<void> {} }
+const Migration1764000000000 = { name: 'Migration1764000000000', async up(): Promise<void> {}, async down(): Promise<void> {} };
 const handler = (): void => undefined;
 
 const base: PluginDefinition = { name: 'cards', version: '1.2.3', coreRange: '^0.1.0' };
@@ -54,8 +54,9 @@ describe('loadPlugins', () => {
     expect(loaded.providers.get('free')).toBeInstanceOf(FreeProvider);
     expect(loaded.settingsSchemas.names()).toEqual(['payment.card', 'payment.free', 'payment.manual', 'payment.other', 'plugin.cards']);
     expect([...loaded.settingsSchemas.get('payment.card').secretKeys]).toEqual(['apiKey']);
-    expect(loaded.migrations).toEqual([Migration1764000000000]);
-    expect(loaded.routes).toEqual([{ plugin: 'cards', route: { method: 'POST', path: '/webhook', kind: 'webhook', handler } }]);
+    // Plain migrations become classes of the same name: TypeORM records them by name, so nothing runs twice.
+    expect(loaded.migrations.map((m) => [m.name, new m().name])).toEqual([['Migration1764000000000', 'Migration1764000000000']]);
+    expect(loaded.routes).toEqual([{ plugin: 'cards', route: { method: 'POST', path: '/webhook', kind: 'webhook', handler }, owner: loaded.plugins[1] }]);
     expect(loaded.jobs.map((j) => `${j.plugin}:${j.job.name}`)).toEqual(['cards:poll']);
     expect(loaded.views).toEqual([{ plugin: 'cards', dir: '/opt/kassa/plugins/cards/views' }]);
   });
@@ -109,6 +110,12 @@ describe('loadPlugins', () => {
       ['a job with malformed topics', plugin({ jobs: [{ name: 'on-refund', processor: handler, topics: ['Refund External'] }] }), /jobs\[0\]\.topics must be/],
       ['a job with bad attempts', plugin({ jobs: [{ name: 'poll', processor: handler, attempts: 0 }] }), /jobs\[0\]\.attempts must be a positive integer/],
       ['a relative views folder', plugin({ views: 'views' }), /views must be an absolute directory path/],
+      ['a migration class instead of { name, up, down }', plugin({ migrations: [class Acme1764000000000 {}] }), /migrations\[0\] must be \{ name, up\(db\), down\(db\) \}/],
+      ['a migration name without its timestamp', plugin({ migrations: [{ name: 'AcmeInit', up: handler, down: handler }] }), /migrations\[0\]\.name must match/],
+      ['an error code in lower case', plugin({ errors: { acme_down: { status: 503, message: 'down' } } }), /errors\.acme_down: codes must match/],
+      ['an error code with a success status', plugin({ errors: { ACME_DOWN: { status: 200, message: 'down' } } }), /errors\.ACME_DOWN\.status must be an HTTP error status/],
+      ['an error code without a message', plugin({ errors: { ACME_DOWN: { status: 503 } } }), /errors\.ACME_DOWN\.message must be a non-empty string/],
+      ['a setup that is not a function', plugin({ setup: {} }), /setup must be a function/],
     ])('%s (PLUGIN_INVALID)', (_label, candidate, message) => {
       const err = refusal([candidate]);
       expect(err.code).toBe('PLUGIN_INVALID');
@@ -126,6 +133,15 @@ describe('loadPlugins', () => {
     ])('%s (PLUGIN_DUPLICATE)', (_label, plugins, message) => {
       const err = refusal(plugins);
       expect(err.code).toBe('PLUGIN_DUPLICATE');
+      expect(err.message).toMatch(message);
+    });
+
+    it.each<[string, unknown[], RegExp]>([
+      ['a plugin code that is core\'s', [plugin({ errors: { NOT_FOUND: { status: 404, message: 'mine' } } })], /Plugin cards declares error code NOT_FOUND, which core already declares/],
+      ['a code two plugins declare', [plugin({ errors: { CARDS_DOWN: { status: 503, message: 'a' } } }), plugin({ name: 'b', errors: { CARDS_DOWN: { status: 503, message: 'b' } } })], /Plugin b declares error code CARDS_DOWN, which plugin cards already declares/],
+    ])('%s (PLUGIN_ERROR_CODE_TAKEN)', (_label, plugins, message) => {
+      const err = refusal(plugins);
+      expect(err.code).toBe('PLUGIN_ERROR_CODE_TAKEN');
       expect(err.message).toMatch(message);
     });
 

@@ -1,7 +1,7 @@
 import {
   BasePaymentProvider, Event, FreeProvider, KassaError, ManualProvider, assertAvailable, checkAvailability, systemClock, toCommonSettings,
   type AvailabilityQuery, type PaymentOutcome, type ProviderContext,
-} from '../../src';
+} from '../../src/host';
 import { calculateProviderFee } from '../../src/provider/provider-fee';
 
 const event = Object.assign(new Event(), { id: 'e1', organizerId: 'o1', currency: 'EUR', timezone: 'Europe/Berlin' });

@@ -1,5 +1,5 @@
 import { runProviderConformance } from '@kassa/testing';
-import { FreeProvider, ManualProvider } from '../../src';
+import { FreeProvider, ManualProvider } from '../../src/host';
 
 // The built-in providers pass the same suite a plugin author runs against theirs.
 

@@ -1,6 +1,6 @@
 import {
   BasePaymentProvider, FreeProvider, KassaError, ManualProvider, ProviderRegistry, isKassaError, type PaymentOutcome,
-} from '../../src';
+} from '../../src/host';
 
 class TestProvider extends BasePaymentProvider {
   constructor(readonly identifier: string, readonly verboseName: string, override readonly priority = 100) {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { KassaError, SettingsSchemas } from '../../src';
+import { KassaError, SettingsSchemas } from '../../src/host';
 
 function refusal(fn: () => unknown): KassaError {
   try { fn(); } catch (err) { if (err instanceof KassaError) return err; throw err; }

@@ -127,7 +127,7 @@ describe('plugin jobs', () => {
 
   it('runs a plugin\'s periodic job, the jobs it enqueues (once per job id), and its event job for the topics it names', async () => {
     const record = (job: string, payload: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) =>
-      rt.dataSource.query(`INSERT INTO plugin_run (job, event_id) VALUES ($1, $2)`, [job, payload.eventId ?? payload.n ?? null]);
+      rt.db.query(`INSERT INTO plugin_run (job, event_id) VALUES ($1, $2)`, [job, payload.eventId ?? payload.n ?? null]);
     const jobs = [
       // The periodic job enqueues an on-demand job with a ':'-laden id (as Stripe's event ids are).
       { name: 'sync', repeat: { everyMs: 100 }, processor: async (_p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => {

@@ -35,7 +35,7 @@ function tickPlugin(): Plugin {
   const jobs = [{
     name: 'tick', repeat: { everyMs: 200 },
     processor: async (_p: Record<string, unknown>, rt: PluginRuntime & { attempt: number }) => {
-      await rt.dataSource.query('INSERT INTO tick_run DEFAULT VALUES');
+      await rt.db.query('INSERT INTO tick_run DEFAULT VALUES');
     },
   }] as unknown as PluginJob[];
   return definePlugin({ name: 'ticker', version: '1.0.0', coreRange: '^0.1.0', jobs });

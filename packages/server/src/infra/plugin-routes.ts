@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  KassaError, isRefusal, type PluginHttpRequest, type PluginHttpResponse, type PluginRoute, type PluginRouteHandler, type PluginRuntime,
+  KassaError, createPluginRuntimes, isRefusal, type Plugin, type PluginHttpRequest, type PluginHttpResponse, type PluginRoute, type PluginRuntime,
+  type PluginRuntimes,
 } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
@@ -18,7 +19,9 @@ export type PluginJobEnqueuer = (plugin: string, job: string, payload: Record<st
 
 export interface PluginRoutesOptions {
   deps: AppDeps;
-  routes: readonly { plugin: string; route: PluginRoute }[];
+  routes: readonly { plugin: string; route: PluginRoute; owner?: Plugin }[];
+  /** The plugin port of this app (pluginRuntimesOf): one per app, shared by every route group, closed with the app. */
+  runtimes: PluginRuntimes;
   login: LoginService;
   enqueue?: PluginJobEnqueuer;
 }
@@ -64,6 +67,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
   for (const { plugin, route } of opts.routes) {
     const url = `/plugins/${plugin}${route.path}`;
     const runtimeOf = runtimeFor(app, opts, plugin);
+    const handler = route.handler;
     app.route({
       method: route.method,
       url,
@@ -92,7 +96,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
         try {
           // Jobs enqueued from a control or API route belong to its organizer; from a shop or
           // webhook route to no organizer (instance-wide: only operators see them fail).
-          res = await (route.handler as unknown as PluginRouteHandler)(pluginReq, runtimeOf(organizerId ?? null));
+          res = await handler(pluginReq, runtimeOf(organizerId ?? null));
         } catch (err) {
           if (claimed && isRefusal(err)) await opts.deps.core.actionKeys.release(claimed);
           throw err;
@@ -165,18 +169,23 @@ async function sendPluginResponse(req: FastifyRequest, reply: FastifyReply, res:
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(res.body));
 }
 
+/**
+ * The plugin port of one app: each plugin's runtime over the app's services, its per-host state
+ * created once (the plugin's `setup`). The caller closes it with the app.
+ */
+export function pluginRuntimesOf(deps: AppDeps, routes: readonly { plugin: string; owner?: Plugin }[]): PluginRuntimes {
+  const owners = new Map<string, Pick<Plugin, 'name' | 'providers' | 'setup'>>();
+  for (const r of routes) if (!owners.has(r.plugin)) owners.set(r.plugin, r.owner ?? { name: r.plugin });
+  return createPluginRuntimes({ core: deps.core, dataSource: deps.dataSource, settings: deps.settings, clock: deps.clock, baseUrl: deps.config.baseUrl }, [...owners.values()]);
+}
+
 /** The plugin's runtime for one request, its `enqueue` bound to the request's organizer (null: none). */
 function runtimeFor(app: FastifyInstance, opts: PluginRoutesOptions, plugin: string): (organizerId: string | null) => PluginRuntime {
-  const { deps } = opts;
   const logger = app.log.child({ plugin });
   const log = (level: 'info' | 'warn' | 'error') => (msg: string, data?: Record<string, unknown>) => logger[level](data ?? {}, msg);
-  const base: Omit<PluginRuntime, 'enqueue'> = {
-    core: deps.core, dataSource: deps.dataSource, settings: deps.settings, providers: deps.providers, clock: deps.clock,
-    baseUrl: deps.config.baseUrl,
-    log: { info: log('info'), warn: log('warn'), error: log('error') },
-  };
-  return (organizerId) => ({
-    ...base,
+  const pluginLog = { info: log('info'), warn: log('warn'), error: log('error') };
+  return (organizerId) => opts.runtimes.runtime(plugin, {
+    log: pluginLog,
     async enqueue(job, payload, jobOpts) {
       if (!opts.enqueue) throw new KassaError('PROVIDER_ERROR', { provider: plugin, detail: `no job runtime to enqueue ${job}` });
       // Only the id and the delay come from the plugin; the organizer is the route's.

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PluginHandler } from '@kassa/core/host';
+import type { PluginRouteHandler } from '@kassa/core/host';
 import { scriptOrigins, withoutForeignScriptNonces } from '../../src/infra/script-nonces';
 import { createTestApp, type TestApp } from './test-app';
 
@@ -69,7 +69,7 @@ describe('the runtime guard: a nonce never vouches for a script from a host the 
         '<script src="<%= it.scriptUrl %>" nonce="<%= it.cspNonce %>"></script>',
         '<script nonce="<%= it.cspNonce %>">document.title = "inline"</script>',
       ].join('\n'));
-      const handler = (() => ({ status: 200, title: 'Rogue', view: { partial: 'rogue/page', data: { scriptUrl: 'https://evil.example/steal.js' } } })) as unknown as PluginHandler;
+      const handler: PluginRouteHandler = async () => ({ status: 200, title: 'Rogue', view: { partial: 'rogue/page', data: { scriptUrl: 'https://evil.example/steal.js' } } });
       t = await createTestApp({}, {
         pluginViews: { rogue: views },
         pluginRoutes: [{ plugin: 'rogue', route: { method: 'GET', path: '/page', kind: 'shop', handler } }],

@@ -1,22 +1,32 @@
-import { type PluginJobProcessor, type PluginRuntime } from '@kassa/core';
+import { defineJob, type PluginJob } from '@kassa/core';
 import type Stripe from 'stripe';
-import { StripeAccount, StripeObjectRef } from '../entities/stripe-entities';
+import { accountFrom, accountSelect } from '../db/stripe-rows';
 import { stripeCall } from '../intents';
-import { syncPayment } from '../reconcile';
+import { findRef, syncPayment } from '../reconcile';
 import { accountContext, webhookSecretsFor } from '../stripe-account-context';
+import type { StripeRuntime, StripeState } from '../stripe-state';
 import { processInboxEvent, staleInboxIds } from '../webhooks/event-processor';
-import { eventProblem, storeEvent } from '../webhooks/webhook-route';
+import { PROCESS_EVENT_JOB, eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
 
+type JobRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'log'>;
+const noPayload = (): Record<string, never> => ({});
+
 /** process-event: one stored event, enqueued by the webhook route with the event's id as job id. */
-export const processEventJob: PluginJobProcessor = async (payload, rt) => {
-  const inboxId = payload.inboxId;
-  if (typeof inboxId !== 'string') throw new Error('process-event needs { inboxId }');
-  await processInboxEvent(rt, inboxId);
-};
+export const processEventJob: PluginJob<StripeState> = defineJob({
+  name: PROCESS_EVENT_JOB,
+  attempts: 8,
+  payload: (raw): { inboxId: string } => {
+    if (typeof raw.inboxId !== 'string') throw new Error('process-event needs { inboxId }');
+    return { inboxId: raw.inboxId };
+  },
+  processor: async ({ inboxId }, rt: StripeRuntime) => {
+    await processInboxEvent(rt, inboxId);
+  },
+});
 
 /** sweep-inbox: events stored but never processed (a lost enqueue, or failures past their retries). */
-export const sweepInboxJob: PluginJobProcessor = async (_payload, rt) => {
+export async function sweepInbox(rt: JobRuntime): Promise<void> {
   for (const id of await staleInboxIds(rt, 60_000)) {
     try {
       await processInboxEvent(rt, id);
@@ -24,14 +34,18 @@ export const sweepInboxJob: PluginJobProcessor = async (_payload, rt) => {
       rt.log.warn('stripe: inbox event still failing', { inboxId: id, error: err instanceof Error ? err.message : String(err) });
     }
   }
-};
+}
+
+export const sweepInboxJob: PluginJob<StripeState> = defineJob({
+  name: 'sweep-inbox', repeat: { everyMs: 60_000 }, payload: noPayload, processor: (_p, rt: StripeRuntime) => sweepInbox(rt),
+});
 
 /**
  * poll-events: the fallback for accounts without a webhook secret. Lists the events created
  * since the last one seen (same second included, since `created` is not unique; the inbox's
  * unique key drops what we have), oldest first, and feeds them through the same pipeline.
  */
-export async function pollAccountEvents(rt: Pick<PluginRuntime, 'core' | 'dataSource' | 'settings' | 'log'>, accountId: string): Promise<{ stored: number; processed: number }> {
+export async function pollAccountEvents(rt: JobRuntime, accountId: string): Promise<{ stored: number; processed: number }> {
   const ctx = await accountContext(rt, accountId);
   // Any endpoint's secret means Stripe delivers this account's events (an endpoint gets them all).
   if (((await webhookSecretsFor(rt, accountId)) ?? []).length > 0) return { stored: 0, processed: 0 };
@@ -60,39 +74,39 @@ export async function pollAccountEvents(rt: Pick<PluginRuntime, 'core' | 'dataSo
     }
   }
   const newest = events.at(-1);
-  if (newest) await rt.dataSource.getRepository(StripeAccount).update({ accountId }, { lastEventId: newest.id, lastEventCreated: newest.created });
+  if (newest) await rt.db.query('UPDATE stripe_account SET last_event_id = $2, last_event_created = $3 WHERE account_id = $1', [accountId, newest.id, newest.created]);
   return { stored, processed };
 }
 
-export const pollEventsJob: PluginJobProcessor = async (_payload, rt) => {
-  for (const account of await rt.dataSource.getRepository(StripeAccount).find()) {
+async function pollEvents(rt: JobRuntime): Promise<void> {
+  for (const account of (await rt.db.query(accountSelect)).map(accountFrom)) {
     try {
       await pollAccountEvents(rt, account.accountId);
     } catch (err) {
       rt.log.warn('stripe: polling failed', { account: account.accountId, error: err instanceof Error ? err.message : String(err) });
     }
   }
-};
+}
+
+export const pollEventsJob: PluginJob<StripeState> = defineJob({
+  name: 'poll-events', repeat: { everyMs: 60_000 }, payload: noPayload, processor: (_p, rt: StripeRuntime) => pollEvents(rt),
+});
 
 /**
  * sync-payments: payments still created or pending with an intent, untouched for `olderThanMs`
  * (requires_action abandoned, processing, authorizations that may have expired), re-checked
  * against Stripe. A lost webhook thus costs minutes, never a stuck order.
  */
-export async function syncStuckPayments(rt: Pick<PluginRuntime, 'core' | 'dataSource' | 'settings' | 'log'>, olderThanMs: number, limit = 50): Promise<number> {
-  const rows: { id: string; intent: string }[] = await rt.dataSource.query(
-    `SELECT p.id, p.info->>'intentId' AS intent FROM order_payment p
-     WHERE p.provider = 'stripe' AND p.state IN ('created', 'pending') AND p.info ? 'intentId'
-       AND p.created_at < now() - ($1::int * interval '1 millisecond') AND p.created_at > now() - interval '30 days'
-     ORDER BY p.created_at LIMIT $2`, [olderThanMs, limit],
-  );
+export async function syncStuckPayments(rt: JobRuntime, olderThanMs: number, limit = 50): Promise<number> {
+  const open = await rt.payments.findOpen({ provider: 'stripe', infoKey: 'intentId', olderThanMs, maxAgeMs: 30 * 86_400_000, limit });
   let synced = 0;
-  for (const row of rows) {
-    const ref = await rt.dataSource.manager.findOneBy(StripeObjectRef, { objectId: row.intent });
+  for (const { id, info } of open) {
+    const row = { id, intent: String(info.intentId) };
+    const ref = await findRef(rt, row.intent);
     if (!ref) continue; // never reached the pay page: no account known yet, nothing can have happened at Stripe
     try {
       const ctx = await accountContext(rt, ref.account);
-      await syncPayment({ core: rt.core, dataSource: rt.dataSource }, ctx.stripe, { paymentId: row.id, intentId: row.intent, account: ref.account });
+      await syncPayment(rt, ctx.stripe, { paymentId: row.id, intentId: row.intent, account: ref.account });
       synced += 1;
     } catch (err) {
       rt.log.warn('stripe: sync failed', { paymentId: row.id, error: err instanceof Error ? err.message : String(err) });
@@ -101,6 +115,6 @@ export async function syncStuckPayments(rt: Pick<PluginRuntime, 'core' | 'dataSo
   return synced;
 }
 
-export const syncPaymentsJob: PluginJobProcessor = async (_payload, rt) => {
-  await syncStuckPayments(rt, 10 * 60_000);
-};
+export const syncPaymentsJob: PluginJob<StripeState> = defineJob({
+  name: 'sync-payments', repeat: { everyMs: 5 * 60_000 }, payload: noPayload, processor: async (_p, rt: StripeRuntime) => { await syncStuckPayments(rt, 10 * 60_000); },
+});

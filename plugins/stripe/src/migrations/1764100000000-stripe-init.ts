@@ -1,8 +1,9 @@
-import type { MigrationInterface, QueryRunner } from '@kassa/core';
+import { defineMigration } from '@kassa/core';
 
 /** The Stripe plugin's tables (hand-written, like core's; see entities/stripe-entities.ts). */
-export class StripeInit1764100000000 implements MigrationInterface {
-  async up(q: QueryRunner): Promise<void> {
+export const StripeInit1764100000000 = defineMigration({
+  name: 'StripeInit1764100000000',
+  async up(q) {
     await q.query(`
       CREATE TABLE stripe_account (
         account_id text PRIMARY KEY,
@@ -67,11 +68,11 @@ export class StripeInit1764100000000 implements MigrationInterface {
         holder text NOT NULL,
         expires_at timestamptz NOT NULL
       )`);
-  }
+  },
 
-  async down(q: QueryRunner): Promise<void> {
+  async down(q) {
     for (const t of ['stripe_payment_lock', 'stripe_dispute', 'stripe_object_ref', 'stripe_webhook_inbox', 'stripe_account']) {
       await q.query(`DROP TABLE ${t}`);
     }
   }
-}
+});

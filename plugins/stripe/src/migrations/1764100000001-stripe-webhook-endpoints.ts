@@ -1,12 +1,13 @@
-import type { MigrationInterface, QueryRunner } from '@kassa/core';
+import { defineMigration } from '@kassa/core';
 
 /**
  * The webhook endpoints Kassa created at Stripe, with the settings level each one's signing secret
  * is stored on. An account registered at one level (say global) may get an endpoint from another
  * (an organizer sharing those keys); verification reads the secrets of every such level.
  */
-export class StripeWebhookEndpoints1764100000001 implements MigrationInterface {
-  async up(q: QueryRunner): Promise<void> {
+export const StripeWebhookEndpoints1764100000001 = defineMigration({
+  name: 'StripeWebhookEndpoints1764100000001',
+  async up(q) {
     await q.query(`
       CREATE TABLE stripe_webhook_endpoint (
         endpoint_id text PRIMARY KEY,
@@ -21,9 +22,9 @@ export class StripeWebhookEndpoints1764100000001 implements MigrationInterface {
     await q.query(`
       INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id)
       SELECT webhook_endpoint_id, account_id, scope, organizer_id, event_id FROM stripe_account WHERE webhook_endpoint_id IS NOT NULL`);
-  }
+  },
 
-  async down(q: QueryRunner): Promise<void> {
+  async down(q) {
     await q.query(`DROP TABLE stripe_webhook_endpoint`);
   }
-}
+});

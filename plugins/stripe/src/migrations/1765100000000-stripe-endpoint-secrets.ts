@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from '@kassa/core';
+import { defineMigration } from '@kassa/core';
 
 /**
  * One signing secret per webhook endpoint row, and a bounded end for inbox events that keep failing.
@@ -9,14 +9,15 @@ import type { MigrationInterface, QueryRunner } from '@kassa/core';
  * an endpoint row of the account whose keys are set at the level it was stored on, never to
  * another account's endpoint.
  */
-export class StripeEndpointSecrets1765100000000 implements MigrationInterface {
-  async up(q: QueryRunner): Promise<void> {
+export const StripeEndpointSecrets1765100000000 = defineMigration({
+  name: 'StripeEndpointSecrets1765100000000',
+  async up(q) {
     await q.query(`ALTER TABLE stripe_webhook_endpoint ADD COLUMN secret jsonb NULL`);
     await q.query(`ALTER TABLE stripe_webhook_inbox ADD COLUMN failed_at timestamptz NULL`);
-  }
+  },
 
-  async down(q: QueryRunner): Promise<void> {
+  async down(q) {
     await q.query(`ALTER TABLE stripe_webhook_inbox DROP COLUMN failed_at`);
     await q.query(`ALTER TABLE stripe_webhook_endpoint DROP COLUMN secret`);
   }
-}
+});

@@ -1,16 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import {
-  Event, KassaError, Order, OrderPayment, eventSettings, globalSettings, organizerSettings,
-  type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
+  KassaError, eventSettings, globalSettings, organizerSettings,
+  type PaymentWithOrder, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
-import { StripeAccount } from '../entities/stripe-entities';
+import { stripeError } from '../errors';
+import { cancelIntent, captureIntent, stripeCall } from '../intents';
+import type { StripePaymentInfo } from '../payment-info';
 import { applyIntent } from '../reconcile';
-import { forgetAccount, registerAccount } from '../stripe-account-context';
-import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
+import { forgetAccount, registerAccount, type AccountRuntime } from '../stripe-account-context';
 import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
-import { STRIPE_ROUTE_PREFIX, type StripeProvider } from '../stripe-provider';
-import { stripeCall } from '../intents';
+import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
+import type { StripeRuntime } from '../stripe-state';
+import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { eventAccount } from './checkout-routes';
+
+/** Path params of the capture and release actions. */
+export type PaymentParams = { paymentId: string };
+/** Body of the capture action (a form or JSON): the amount in our minor units, or nothing for all. */
+export type CaptureBody = { amount?: string | number | null };
+/** Body of the webhook-endpoint action. */
+export type EndpointBody = { eventId?: unknown; scope?: unknown };
 
 /** The events our webhook endpoints subscribe to (reference/stripe-spec.md §5.7, payments part). */
 export const WEBHOOK_EVENTS = [
@@ -22,55 +31,53 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 
 /** A payment of the signed-in organizer; any other is "not found" (no probing of foreign ids). */
-async function ownPayment(req: PluginHttpRequest, rt: PluginRuntime): Promise<{ payment: OrderPayment; order: Order; event: Event }> {
-  const id = req.params.paymentId ?? '';
-  const m = rt.dataSource.manager;
-  const payment = /^[0-9a-f-]{36}$/i.test(id) ? await m.findOneBy(OrderPayment, { id }) : null;
-  const order = payment ? await m.findOneBy(Order, { id: payment.orderId }) : null;
-  if (!payment || !order || !req.organizerId || order.organizerId !== req.organizerId || payment.provider !== 'stripe') {
+async function ownPayment(req: PluginHttpRequest<PaymentParams>, rt: StripeRuntime): Promise<PaymentWithOrder> {
+  const id = req.params.paymentId;
+  const found = await rt.payments.get(id);
+  if (!found || !req.organizerId || found.order.organizerId !== req.organizerId || found.payment.provider !== 'stripe') {
     throw new KassaError('NOT_FOUND', { entity: `Payment ${id}` });
   }
-  return { payment, order, event: await m.findOneByOrFail(Event, { id: order.eventId }) };
+  return found;
 }
 
-function amountFrom(body: unknown, currency: string): { amount: number; currency: string } | undefined {
-  const raw = (body as { amount?: unknown } | undefined)?.amount;
+function amountFrom(body: CaptureBody | undefined, currency: string): { amount: number; currency: string } | undefined {
+  const raw = body?.amount;
   if (raw === undefined || raw === null || raw === '') return undefined;
   const n = typeof raw === 'number' ? raw : Number(raw);
   if (!Number.isSafeInteger(n) || n <= 0) throw new KassaError('VALIDATION_FAILED', { detail: 'amount must be a positive whole number of minor units' });
   return { amount: n, currency };
 }
 
-async function providerAndContext(rt: PluginRuntime, event: Event) {
-  const provider = rt.providers.get('stripe') as unknown as StripeProvider;
-  const { settings, account } = await eventAccount(rt, event);
-  const ctx = { event, settings, clock: rt.clock, baseUrl: rt.baseUrl };
-  return { provider, ctx, account };
+/** The intent of a payment, for capture and release. */
+function intentOf(p: PaymentWithOrder): string {
+  const intentId = (p.payment.info as StripePaymentInfo).intentId;
+  if (!intentId) throw stripeError('STRIPE_CAPTURE_NOT_ALLOWED', { payment: p.payment.id, reason: 'no PaymentIntent belongs to this payment' });
+  return intentId;
 }
 
 /** A form post from the order page goes back to it; an API-style JSON call gets JSON. */
-function answer(req: PluginHttpRequest, order: Order, body: Record<string, unknown>): PluginHttpResponse {
+function answer(req: PluginHttpRequest<PaymentParams, unknown>, order: { id: string }, body: Record<string, unknown>): PluginHttpResponse {
   const type = String(req.headers['content-type'] ?? '');
   return type.startsWith('application/x-www-form-urlencoded') ? { redirect: `/control/orders/${order.id}` } : { status: 200, body };
 }
 
 /** POST /plugins/stripe/control/payments/:paymentId/capture — body { amount? } in our minor units. */
-export async function handleCapture(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
-  const { payment, order, event } = await ownPayment(req, rt);
-  const amount = amountFrom(req.body, payment.currency.trim());
-  const { provider, ctx, account } = await providerAndContext(rt, event);
-  const pi = await provider.capture(ctx, { order, payment }, amount);
-  const outcome = await applyIntent({ core: rt.core, dataSource: rt.dataSource }, payment.id, pi, account.accountId);
-  return answer(req, order, { status: pi.status, outcome });
+export async function handleCapture(req: PluginHttpRequest<PaymentParams, CaptureBody>, rt: StripeRuntime): Promise<PluginHttpResponse> {
+  const p = await ownPayment(req, rt);
+  const amount = amountFrom(req.body, p.payment.currency);
+  const { stripe, account } = await eventAccount(rt, p.event);
+  const pi = await captureIntent(stripe, p.payment, intentOf(p), amount);
+  const outcome = await applyIntent(rt, p.payment.id, pi, account.accountId);
+  return answer(req, p.order, { status: pi.status, outcome });
 }
 
 /** POST /plugins/stripe/control/payments/:paymentId/release — cancels the authorization. */
-export async function handleRelease(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
-  const { payment, order, event } = await ownPayment(req, rt);
-  const { provider, ctx, account } = await providerAndContext(rt, event);
-  const pi = await provider.release(ctx, { order, payment });
-  const outcome = await applyIntent({ core: rt.core, dataSource: rt.dataSource }, payment.id, pi, account.accountId);
-  return answer(req, order, { status: pi.status, outcome });
+export async function handleRelease(req: PluginHttpRequest<PaymentParams>, rt: StripeRuntime): Promise<PluginHttpResponse> {
+  const p = await ownPayment(req, rt);
+  const { stripe, account } = await eventAccount(rt, p.event);
+  const pi = await cancelIntent(stripe, p.payment, intentOf(p), 'requested_by_customer');
+  const outcome = await applyIntent(rt, p.payment.id, pi, account.accountId);
+  return answer(req, p.order, { status: pi.status, outcome });
 }
 
 /**
@@ -81,15 +88,15 @@ export async function handleRelease(req: PluginHttpRequest, rt: PluginRuntime): 
  * `scope: 'global'` with an organizer is refused. Only a call without one (the host invoking this
  * handler itself at start, bootstrap.ts) reaches the global level.
  */
-async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<SettingsTarget> {
-  const body = (req.body ?? {}) as { eventId?: unknown; scope?: unknown };
+async function targetFrom(req: PluginHttpRequest<Record<never, string>, EndpointBody>, rt: StripeRuntime): Promise<SettingsTarget> {
+  const body: EndpointBody = req.body ?? {};
   const scope = body.scope === undefined || body.scope === '' ? undefined : body.scope;
   if (scope !== undefined && scope !== 'organizer' && scope !== 'event' && scope !== 'global') {
     throw new KassaError('VALIDATION_FAILED', { field: 'scope', detail: 'scope must be "organizer" or "event" (with eventId)' });
   }
   if (scope === 'global') {
     if (req.organizerId !== undefined) {
-      throw new KassaError('STRIPE_SCOPE_NOT_ALLOWED', { scope: 'instance-wide (global)', reason: 'only the host sets up the global webhook endpoint; act on your organizer or one of its events' });
+      throw stripeError('STRIPE_SCOPE_NOT_ALLOWED', { scope: 'instance-wide (global)', reason: 'only the host sets up the global webhook endpoint; act on your organizer or one of its events' });
     }
     return globalSettings;
   }
@@ -98,8 +105,8 @@ async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<Se
   // like every other admin page, the action does not exist for the others.
   if (req.isAdmin !== true) throw new KassaError('NOT_FOUND', { entity: 'Page' });
   if (typeof body.eventId === 'string' && body.eventId) {
-    const event = /^[0-9a-f-]{36}$/i.test(body.eventId) ? await rt.dataSource.manager.findOneBy(Event, { id: body.eventId, organizerId: req.organizerId }) : null;
-    if (!event) throw new KassaError('NOT_FOUND', { entity: `Event ${body.eventId}` });
+    const event = await rt.payments.event(body.eventId);
+    if (!event || event.organizerId !== req.organizerId) throw new KassaError('NOT_FOUND', { entity: `Event ${body.eventId}` });
     return eventSettings(event);
   }
   if (scope === 'event') throw new KassaError('VALIDATION_FAILED', { field: 'eventId', detail: 'eventId is required for scope "event"' });
@@ -112,7 +119,7 @@ async function targetFrom(req: PluginHttpRequest, rt: PluginRuntime): Promise<Se
  * row, next to the account's secrets already active, so a rotation never drops an event. Body: { eventId? } (an event of the
  * signed-in organizer; default: the organizer). See targetFrom for the global level.
  */
-export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
+export async function handleCreateWebhookEndpoint(req: PluginHttpRequest<Record<never, string>, EndpointBody>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const target = await targetFrom(req, rt);
   return { status: 201, body: await createWebhookEndpoint(rt, target) };
 }
@@ -124,16 +131,16 @@ export async function handleCreateWebhookEndpoint(req: PluginHttpRequest, rt: Pl
  * stripe-node's own retries of this call share it).
  */
 export async function createWebhookEndpoint(
-  rt: Pick<PluginRuntime, 'dataSource' | 'settings' | 'baseUrl'>, target: SettingsTarget,
+  rt: AccountRuntime & Pick<PluginRuntime, 'baseUrl'>, target: SettingsTarget,
 ): Promise<{ endpointId: string; url: string; apiVersion: string; account: string }> {
   const ctx = await registerAccount(rt, target);
   const url = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/webhook/${ctx.account.accountId}`;
   const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
     url, enabled_events: [...WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa',
   }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, randomUUID()) }));
-  await rt.dataSource.getRepository(StripeAccount).update({ accountId: ctx.account.accountId }, { webhookEndpointId: endpoint.id });
+  await rt.db.query('UPDATE stripe_account SET webhook_endpoint_id = $2 WHERE account_id = $1', [ctx.account.accountId, endpoint.id]);
   // The secret belongs to this endpoint and verifies only its account's events.
   await storeEndpointSecret(rt, { endpointId: endpoint.id, accountId: ctx.account.accountId, target, secret: endpoint.secret as string });
-  forgetAccount(rt.dataSource, ctx.account.accountId);
+  forgetAccount(rt.state, ctx.account.accountId);
   return { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { DataSource, PluginRuntime, SettingScope, SettingsTarget } from '@kassa/core';
-import { StripeAccount, StripeWebhookEndpoint } from '../entities/stripe-entities';
+import type { PluginRuntime, SettingScope, SettingsTarget } from '@kassa/core';
+import type { StripeState } from '../stripe-state';
 
-type SecretsRuntime = Pick<PluginRuntime, 'dataSource' | 'settings'>;
+type SecretsRuntime = Pick<PluginRuntime<StripeState>, 'db' | 'settings' | 'state'>;
 
 /** The settings key older versions kept webhook secrets in (one list per level, for any account). */
 const LEGACY_NAMESPACE = 'payment.stripe';
@@ -27,11 +27,11 @@ export async function storeEndpointSecret(
   const { target } = endpoint;
   const organizerId = target.scope === 'global' ? null : target.organizerId;
   const eventId = target.scope === 'event' ? target.eventId : null;
-  await rt.dataSource.transaction(async (tx) => {
-    await tx.getRepository(StripeWebhookEndpoint).insert({
-      endpointId: endpoint.endpointId, accountId: endpoint.accountId, scope: target.scope, organizerId, eventId,
-      secret: rt.settings.sealSecret(binding(endpoint.endpointId), endpoint.secret),
-    });
+  await rt.db.transaction(async (tx) => {
+    await tx.query(
+      'INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id, secret) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+      [endpoint.endpointId, endpoint.accountId, target.scope, organizerId, eventId, JSON.stringify(rt.settings.sealSecret(binding(endpoint.endpointId), endpoint.secret))],
+    );
     await tx.query(
       `UPDATE stripe_webhook_endpoint SET secret = NULL
         WHERE account_id = $1 AND scope = $2 AND organizer_id IS NOT DISTINCT FROM $3 AND event_id IS NOT DISTINCT FROM $4 AND secret IS NOT NULL
@@ -42,13 +42,8 @@ export async function storeEndpointSecret(
       [endpoint.accountId, target.scope, organizerId, eventId, SECRETS_PER_LEVEL],
     );
   });
-  forgetWebhookSecrets(rt.dataSource, endpoint.accountId);
+  forgetWebhookSecrets(rt.state, endpoint.accountId);
 }
-
-interface CachedSecrets { secrets: string[]; until: number }
-// Per host (keyed by its data source), never module-global state shared between two hosts.
-const secretCaches = new WeakMap<DataSource, Map<string, CachedSecrets>>();
-const legacyMoves = new WeakMap<DataSource, Promise<void>>();
 
 /**
  * The signing secrets that may verify an event of this account: those of the account's own
@@ -60,14 +55,14 @@ const legacyMoves = new WeakMap<DataSource, Promise<void>>();
  */
 export async function webhookSecretsFor(rt: SecretsRuntime, accountId: string): Promise<string[] | null> {
   await moveLegacySecretsOnce(rt);
-  let cache = secretCaches.get(rt.dataSource);
-  if (!cache) secretCaches.set(rt.dataSource, (cache = new Map()));
+  // Per host (the plugin's state), never module-global state shared between two hosts.
+  const cache = rt.state.secrets;
   const now = Date.now();
   const hit = cache.get(accountId);
   if (hit && hit.until > now) return hit.secrets;
-  const account = await rt.dataSource.manager.findOneBy(StripeAccount, { accountId });
+  const [account] = await rt.db.query('SELECT account_id FROM stripe_account WHERE account_id = $1', [accountId]);
   if (!account) return null;
-  const rows: { endpoint_id: string; secret: unknown }[] = await rt.dataSource.query(
+  const rows = await rt.db.query<{ endpoint_id: string; secret: unknown }>(
     'SELECT endpoint_id, secret FROM stripe_webhook_endpoint WHERE account_id = $1 AND secret IS NOT NULL ORDER BY created_at DESC, endpoint_id', [accountId],
   );
   const secrets = [...new Set(rows.map((r) => rt.settings.openSecret(binding(r.endpoint_id), r.secret) as string))];
@@ -76,8 +71,8 @@ export async function webhookSecretsFor(rt: SecretsRuntime, accountId: string): 
 }
 
 /** Forgets an account's cached secrets (after an endpoint was stored or retired). */
-export function forgetWebhookSecrets(ds: DataSource, accountId: string): void {
-  secretCaches.get(ds)?.delete(accountId);
+export function forgetWebhookSecrets(state: StripeState, accountId: string): void {
+  state.secrets.delete(accountId);
 }
 
 /**
@@ -86,12 +81,12 @@ export function forgetWebhookSecrets(ds: DataSource, accountId: string): void {
  * later rather than on every request.
  */
 function moveLegacySecretsOnce(rt: SecretsRuntime): Promise<void> {
-  let run = legacyMoves.get(rt.dataSource);
+  let run = rt.state.legacyMove;
   if (!run) {
     run = moveLegacySecrets(rt).then(() => undefined, () => {
-      setTimeout(() => legacyMoves.delete(rt.dataSource), 60_000).unref();
+      setTimeout(() => { rt.state.legacyMove = null; }, 60_000).unref();
     });
-    legacyMoves.set(rt.dataSource, run);
+    rt.state.legacyMove = run;
   }
   return run;
 }
@@ -111,16 +106,16 @@ export async function moveLegacySecrets(rt: SecretsRuntime): Promise<{ moved: nu
   let dropped = 0;
   for (const legacy of await rt.settings.retiredValues(LEGACY_NAMESPACE, LEGACY_KEY)) {
     const secrets = Array.isArray(legacy.value) ? legacy.value.filter((s): s is string => typeof s === 'string' && s.startsWith('whsec_')) : [];
-    await rt.dataSource.transaction(async (tx) => {
+    await rt.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['stripe:legacy-webhook-secrets']);
-      const own: { account_id: string; organizer_id: string | null; event_id: string | null }[] = await tx.query(
+      const own = await tx.query<{ account_id: string; organizer_id: string | null; event_id: string | null }>(
         'SELECT account_id, organizer_id, event_id FROM stripe_account WHERE scope = $1 AND ' + levelColumn(legacy.scope) + ' ORDER BY created_at LIMIT 1',
         legacy.scope === 'global' ? [legacy.scope] : [legacy.scope, legacy.scopeId],
       );
       const account = own[0];
       for (const secret of account ? secrets : []) {
         const endpointId = `legacy_${createHash('sha256').update(`${account!.account_id}:${secret}`).digest('hex').slice(0, 24)}`;
-        const inserted: unknown[] = await tx.query(
+        const inserted = await tx.query(
           `INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id, secret)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (endpoint_id) DO NOTHING RETURNING endpoint_id`,
           [endpointId, account!.account_id, legacy.scope, account!.organizer_id, account!.event_id, JSON.stringify(rt.settings.sealSecret(binding(endpointId), secret))],
@@ -130,7 +125,7 @@ export async function moveLegacySecrets(rt: SecretsRuntime): Promise<{ moved: nu
       if (!account) dropped += secrets.length;
       await rt.settings.dropRetired(LEGACY_NAMESPACE, LEGACY_KEY, legacy.scope, legacy.scopeId, tx);
     });
-    secretCaches.delete(rt.dataSource);
+    rt.state.secrets.clear();
   }
   return { moved, dropped };
 }

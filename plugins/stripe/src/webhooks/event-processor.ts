@@ -1,8 +1,9 @@
-import { KassaError, OrderPayment, isKassaError, type PluginRuntime } from '@kassa/core';
-import { StripeObjectRef, StripeWebhookInbox } from '../entities/stripe-entities';
+import { KassaError, isKassaError } from '@kassa/core';
+import { inboxFrom, inboxSelect, type StripeWebhookInbox } from '../db/stripe-rows';
 import { isResourceMissing, retrieveIntent } from '../intents';
-import { syncPayment, type ReconcileDeps, type SyncScope } from '../reconcile';
+import { findRef, syncPayment, type SyncScope } from '../reconcile';
 import { accountContext } from '../stripe-account-context';
+import type { StripeRuntime } from '../stripe-state';
 
 /** Which payment intent an event concerns and what to reconcile besides it. */
 export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | 'objectType' | 'intentId'>): { intentId: string | null; scope: SyncScope } {
@@ -13,7 +14,7 @@ export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | '
   return { intentId: null, scope: {} };
 }
 
-type ProcessRuntime = Pick<PluginRuntime, 'core' | 'dataSource' | 'settings'>;
+type ProcessRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state'>;
 
 /**
  * Attempts before an event whose processing keeps failing ends as failed. An object Stripe does
@@ -36,8 +37,8 @@ function isMissing(err: unknown): boolean {
  * outcome naming the reason), the sweep leaves it alone, and no further call reaches Stripe.
  */
 export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Promise<string> {
-  const repo = rt.dataSource.getRepository(StripeWebhookInbox);
-  const row = await repo.findOneBy({ id: inboxId });
+  const [found] = /^[0-9a-f-]{36}$/i.test(inboxId) ? await rt.db.query(`${inboxSelect} WHERE id = $1`, [inboxId]) : [];
+  const row = found ? inboxFrom(found) : null;
   if (!row) throw new KassaError('NOT_FOUND', { entity: `Stripe inbox event ${inboxId}` });
   if (row.processedAt) return row.outcome ?? 'processed';
   if (row.failedAt) return row.outcome ?? 'failed';
@@ -48,19 +49,17 @@ export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Pr
     const message = err instanceof Error ? err.message : String(err);
     const limit = isMissing(err) ? MAX_MISSING_OBJECT_ATTEMPTS : MAX_EVENT_ATTEMPTS;
     // Counted in SQL: the job and the sweep may both be at it.
-    const result: unknown[] = await rt.dataSource.query(
+    const [counted] = await rt.db.query<{ attempts: number }>(
       `UPDATE stripe_webhook_inbox SET attempts = attempts + 1, last_error = $2::text,
               failed_at = CASE WHEN attempts + 1 >= $3::int THEN now() ELSE NULL END,
               outcome = CASE WHEN attempts + 1 >= $3::int THEN $4::text || (attempts + 1)::text || ' attempts: ' || $2::text ELSE outcome END
         WHERE id = $1 AND processed_at IS NULL AND failed_at IS NULL RETURNING attempts`,
       [inboxId, message, limit, isMissing(err) ? 'failed (the object does not exist for this account) after ' : 'failed after '],
     );
-    // TypeORM answers an UPDATE … RETURNING with [rows, count].
-    const [counted] = (Array.isArray(result[0]) ? result[0] : result) as { attempts: number }[];
     if (counted && counted.attempts >= limit) return `failed: ${message}`;
     throw err;
   }
-  await repo.update({ id: inboxId }, { processedAt: new Date(), outcome, attempts: () => 'attempts + 1', lastError: null } as never);
+  await rt.db.query('UPDATE stripe_webhook_inbox SET processed_at = now(), outcome = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1', [inboxId, outcome]);
   return outcome;
 }
 
@@ -68,7 +67,7 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
   const { intentId, scope } = routeEvent(row);
   if (!intentId) return `ignored: ${row.type}`;
   const ctx = await accountContext(rt, row.account);
-  const ref = await rt.dataSource.manager.findOneBy(StripeObjectRef, { objectId: intentId });
+  const ref = await findRef(rt, intentId);
   // An event of one account naming another account's intent (a forged or foreign event): nothing
   // of this account's to update, and no call to Stripe with this account's key.
   if (ref && ref.account !== row.account) return `not ours: ${intentId} belongs to another account`;
@@ -83,12 +82,11 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
       throw err;
     }
   }
-  const payment = paymentId ? await rt.dataSource.manager.findOneBy(OrderPayment, { id: paymentId }) : null;
+  const payment = paymentId ? (await rt.payments.get(paymentId))?.payment : null;
   // Other applications may share the Stripe account: their objects are none of our business.
   if (!payment || payment.provider !== 'stripe') return `not ours: ${intentId}`;
-  const deps: ReconcileDeps = { core: rt.core, dataSource: rt.dataSource };
   try {
-    return await syncPayment(deps, ctx.stripe, { paymentId: payment.id, intentId, account: row.account }, scope);
+    return await syncPayment(rt, ctx.stripe, { paymentId: payment.id, intentId, account: row.account }, scope);
   } catch (err) {
     if (isKassaError(err, 'STRIPE_PAYMENT_LINK_INVALID')) return `not ours: ${intentId} names another payment`;
     throw err;
@@ -96,8 +94,8 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
 }
 
 /** Unprocessed inbox rows older than `olderThanMs` (their enqueue was lost, or they keep failing, short of their bound). */
-export async function staleInboxIds(rt: Pick<PluginRuntime, 'dataSource'>, olderThanMs: number, limit = 100): Promise<string[]> {
-  const rows: { id: string }[] = await rt.dataSource.query(
+export async function staleInboxIds(rt: Pick<StripeRuntime, 'db'>, olderThanMs: number, limit = 100): Promise<string[]> {
+  const rows = await rt.db.query<{ id: string }>(
     `SELECT id FROM stripe_webhook_inbox WHERE processed_at IS NULL AND failed_at IS NULL AND received_at < now() - ($1::int * interval '1 millisecond')
      ORDER BY received_at LIMIT $2`, [olderThanMs, limit],
   );

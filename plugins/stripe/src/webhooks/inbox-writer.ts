@@ -1,4 +1,4 @@
-import { prepared, queryPrepared, type DataSource } from '@kassa/core';
+import type { PluginDb, PluginStatement } from '@kassa/core';
 
 /** One event to store in stripe_webhook_inbox, already verified (or fetched by the poll job). */
 export interface InboxRow {
@@ -23,13 +23,13 @@ interface Pending {
 // connection. A single INSERT outside a transaction is its own commit: when it returns, every row
 // it inserted is durable. ON CONFLICT DO NOTHING skips events already stored; RETURNING names the
 // rows that are new, so each request learns whether it was a duplicate.
-const insertBatchSql = prepared('stripe_inbox_insert_batch', `INSERT INTO stripe_webhook_inbox
+const insertBatchSql: PluginStatement = { name: 'kassa_stripe_inbox_insert_batch', text: `INSERT INTO stripe_webhook_inbox
   (account, event_id, type, object_id, object_type, intent_id, source, payload)
   SELECT u.account, u.event_id, u.type, u.object_id, u.object_type, u.intent_id, u.source, u.payload::jsonb
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
     AS u(account, event_id, type, object_id, object_type, intent_id, source, payload)
   ON CONFLICT (account, event_id) DO NOTHING
-  RETURNING account, event_id, id`);
+  RETURNING account, event_id, id` };
 
 /** Statements in flight at once: the rest wait and go together in the next one (group commit). */
 const MAX_IN_FLIGHT = 4;
@@ -51,7 +51,15 @@ export class InboxWriter {
   private inFlight = 0;
   private scheduled = false;
 
-  constructor(private readonly ds: DataSource) {}
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly db: PluginDb) {}
+
+  /** Resolves once every stored row's statement has returned (the host closes after this). */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
 
   /** Stores the row; resolves with its inbox id, or null when (account, event id) was already stored. */
   store(row: InboxRow): Promise<string | null> {
@@ -78,6 +86,7 @@ export class InboxWriter {
       void this.write(batch).finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.schedule();
+        else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done();
       });
     }
   }
@@ -92,7 +101,7 @@ export class InboxWriter {
     const rows = [...first.values()].map((p) => p.row);
     let inserted: { account: string; event_id: string; id: string }[];
     try {
-      inserted = await queryPrepared(this.ds.manager, insertBatchSql, [
+      inserted = await this.db.queryPrepared<{ account: string; event_id: string; id: string }>(insertBatchSql, [
         rows.map((r) => r.account), rows.map((r) => r.eventId), rows.map((r) => r.type), rows.map((r) => r.objectId),
         rows.map((r) => r.objectType), rows.map((r) => r.intentId), rows.map((r) => r.source), rows.map((r) => r.payload),
       ]);
@@ -112,13 +121,4 @@ export class InboxWriter {
       p.resolve(first.get(key) === p ? ids.get(key) ?? null : null);
     }
   }
-}
-
-const writers = new WeakMap<DataSource, InboxWriter>();
-
-/** The inbox writer of a data source (one per host, so every request of that host can share it). */
-export function inboxWriterFor(ds: DataSource): InboxWriter {
-  let writer = writers.get(ds);
-  if (!writer) writers.set(ds, (writer = new InboxWriter(ds)));
-  return writer;
 }

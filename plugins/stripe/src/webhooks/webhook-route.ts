@@ -1,8 +1,9 @@
-import { KassaError, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime } from '@kassa/core';
+import type { KassaError, PluginHttpRequest, PluginHttpResponse } from '@kassa/core';
 import type Stripe from 'stripe';
+import { stripeError } from '../errors';
 import { webhookSecretsFor } from '../stripe-account-context';
+import type { StripeRuntime } from '../stripe-state';
 import { verifyWebhook } from '../webhook-signature';
-import { inboxWriterFor } from './inbox-writer';
 
 /** The job that processes one stored event. */
 export const PROCESS_EVENT_JOB = 'process-event';
@@ -23,16 +24,16 @@ function refusal(err: KassaError): PluginHttpResponse {
  * after the commit holding its row), answers at once and leaves the work to the process-event job,
  * enqueued without waiting for it. The sweep job picks up an event whose enqueue was lost.
  */
-export async function handleWebhook(req: PluginHttpRequest, rt: PluginRuntime): Promise<PluginHttpResponse> {
-  const account = req.params.account ?? '';
+export async function handleWebhook(req: PluginHttpRequest<{ account: string }>, rt: StripeRuntime): Promise<PluginHttpResponse> {
+  const account = req.params.account;
   const secrets = /^acct_[A-Za-z0-9]+$/.test(account) ? await webhookSecretsFor(rt, account) : null;
-  if (secrets === null) return refusal(new KassaError('STRIPE_ACCOUNT_UNKNOWN', { account }));
+  if (secrets === null) return refusal(stripeError('STRIPE_ACCOUNT_UNKNOWN', { account }));
   const header = req.headers['stripe-signature'];
   const verified = verifyWebhook(req.rawBody, Array.isArray(header) ? header[0] : header, secrets);
-  if (!verified.ok) return refusal(new KassaError('STRIPE_WEBHOOK_REFUSED', { account, reason: verified.reason }));
+  if (!verified.ok) return refusal(stripeError('STRIPE_WEBHOOK_REFUSED', { account, reason: verified.reason }));
   // Signed is not the same as well-formed: what the inbox cannot store is refused, never a 500.
   const malformed = eventProblem(verified.event);
-  if (malformed) return refusal(new KassaError('STRIPE_WEBHOOK_REFUSED', { account, reason: malformed }));
+  if (malformed) return refusal(stripeError('STRIPE_WEBHOOK_REFUSED', { account, reason: malformed }));
 
   const inboxId = await storeEvent(rt, account, verified.event, 'webhook', req.rawBody.toString('utf8'));
   if (inboxId === null) return { status: 200, body: { received: true, duplicate: true } };
@@ -92,21 +93,21 @@ function contentProblem(event: unknown): string | null {
  * re-fetches the object from Stripe before touching money.
  */
 export async function storeEvent(
-  rt: Pick<PluginRuntime, 'dataSource'>, account: string, event: Stripe.Event, source: 'webhook' | 'poll', rawJson?: string,
+  rt: Pick<StripeRuntime, 'state'>, account: string, event: Stripe.Event, source: 'webhook' | 'poll', rawJson?: string,
 ): Promise<string | null> {
   const raw = (event.data?.object ?? {}) as { id?: unknown; object?: unknown; payment_intent?: unknown };
   const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const obj = { id: text(raw.id), object: text(raw.object) };
   const intent = obj.object === 'payment_intent' ? obj.id : text(raw.payment_intent);
   // Concurrent callers share one INSERT and one commit; this resolves after the commit holding the row.
-  return inboxWriterFor(rt.dataSource).store({
+  return rt.state.inbox.store({
     account, eventId: event.id, type: event.type, objectId: obj.id ?? '', objectType: obj.object ?? '', intentId: intent ?? null, source,
     // The verified bytes are the JSON already: no second serialisation on the hot path.
     payload: rawJson ?? JSON.stringify(event),
   });
 }
 
-function enqueueEvent(rt: PluginRuntime, account: string, eventId: string, inboxId: string): void {
+function enqueueEvent(rt: StripeRuntime, account: string, eventId: string, inboxId: string): void {
   const warn = (err: unknown) => rt.log.warn('stripe: enqueue failed, left for the sweep', { inboxId, error: err instanceof Error ? err.message : String(err) });
   try {
     rt.enqueue(PROCESS_EVENT_JOB, { inboxId }, { jobId: eventJobId(account, eventId) }).catch(warn);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { OrderPayment } from '@kassa/core';
+import type { OrderPayment } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, jobIds, silentLogger, type JobsRuntime } from '@kassa/jobs';
 import { handleReturn } from '../../src/routes/checkout-routes';
 import { buyerConfirms, createStripeHarness, httpRequest, linkParams, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';

@@ -1,4 +1,4 @@
-import { KassaError } from '@kassa/core';
+import { KassaError } from '@kassa/core/host';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
 import {
   buyerConfirms, createStripeHarness, httpRequest, linkParams, orderStatus, paymentRow, placeStripeOrder, type StripeHarness,

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { globalSettings } from '@kassa/core';
+import { globalSettings } from '@kassa/core/host';
 import { STRIPE_API_VERSION, createWebhookEndpoint, handleWebhook } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
 import { forgetWebhookSecrets } from '../../src/webhooks/endpoint-secrets';
@@ -79,7 +79,7 @@ describe('an organizer-level webhook endpoint for an account registered globally
   it('the polling fallback stays off: the account has an endpoint secret, even though not at its own level', async () => {
     const { pollAccountEvents } = await import('../../src/jobs/stripe-jobs');
     await h.db.dataSource.query('UPDATE stripe_webhook_endpoint SET secret = NULL WHERE scope = $1', ['global']);
-    forgetWebhookSecrets(h.db.dataSource, account);
+    forgetWebhookSecrets(h.rt.state, account);
     expect(await accountSecrets(h)).toHaveLength(2);
     expect(await pollAccountEvents(h.rt, account)).toEqual({ stored: 0, processed: 0 });
   });

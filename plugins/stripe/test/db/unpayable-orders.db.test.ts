@@ -1,4 +1,4 @@
-import { Event, Order, OrderPayment } from '@kassa/core';
+import { Event, Order, OrderPayment } from '@kassa/core/host';
 import { paymentLinkToken } from '../../src/intents';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
 import { createStripeHarness, httpRequest, paymentRow, type StripeHarness } from '../support/stripe-harness';

@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { SettingsSchemas, SettingsStore, globalSettings, organizerSettings } from '@kassa/core';
+import { SettingsSchemas, SettingsStore, globalSettings, organizerSettings } from '@kassa/core/host';
 import {
   MAX_MISSING_OBJECT_ATTEMPTS, STRIPE_API_VERSION, STRIPE_NAMESPACE, handleWebhook, moveLegacySecrets, processInboxEvent, registerAccount,
 } from '../../src';
@@ -79,7 +79,7 @@ describe('Stripe events whose object does not exist end after bounded attempts',
     // The job running again, and the sweep every minute: no further call to Stripe.
     await expect(processInboxEvent(h.rt, inboxId)).resolves.toBe(ended.outcome);
     expect(await staleInboxIds(h.rt, 0)).not.toContain(inboxId);
-    await sweepInboxJob({}, { ...h.rt, attempt: 1 });
+    await sweepInboxJob.processor({}, { ...h.rt, attempt: 1 });
     expect(proxy.calls('/v1/disputes/du_doesNotExist')).toBe(MAX_MISSING_OBJECT_ATTEMPTS);
     expect((await paymentRow(h, payment.id)).state).toBe('confirmed');
   });

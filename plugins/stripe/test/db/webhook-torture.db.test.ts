@@ -1,11 +1,11 @@
 import Stripe from 'stripe';
 import {
-  SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, organizerSettings, type DataSource, type PluginRuntime,
-} from '@kassa/core';
+  SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, organizerSettings, type DataSource,
+} from '@kassa/core/host';
 import { buildApp } from '@kassa/server';
-import { handleWebhook, processInboxEvent, registerAccount } from '../../src';
+import { handleWebhook, processInboxEvent, registerAccount, type StripeRuntime } from '../../src';
 import { WEBHOOK_EVENTS } from '../../src/routes/control-routes';
-import { createStripeHarness, httpRequest, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
+import { createStripeHarness, httpRequest, placeStripeOrder, stripeRuntime, type StripeHarness } from '../support/stripe-harness';
 
 /** A seeded generator, so a failing shuffle can be replayed. */
 function rng(seed: number): () => number {
@@ -45,7 +45,7 @@ async function cloneSchema(ds: DataSource, from: string, to: string): Promise<vo
 describe('webhook torture: 1,000 deliveries over HTTP with duplicates, shuffled, 5% forged end where in-order delivery ends', () => {
   let h: StripeHarness;
   let copy: DataSource;
-  let rtB: PluginRuntime;
+  let rtB: StripeRuntime;
   let appB: Awaited<ReturnType<typeof buildApp>>;
   const enqueuedB: string[] = [];
   let events: Stripe.Event[] = [];
@@ -90,14 +90,13 @@ describe('webhook torture: 1,000 deliveries over HTTP with duplicates, shuffled,
     await copy.initialize();
     const settingsB = new SettingsStore(copy, { schemas: h.loaded.settingsSchemas, secretKey: h.settingsKey });
     const providerContext = createProviderContextFactory({ providers: h.loaded.providers, settings: settingsB, clock: h.clock, baseUrl: h.baseUrl });
-    rtB = {
-      ...h.rt, dataSource: copy, settings: settingsB,
-      core: createKassaCore({ dataSource: copy, providers: h.loaded.providers, providerContext, clock: h.clock }),
+    const coreB = createKassaCore({ dataSource: copy, providers: h.loaded.providers, providerContext, clock: h.clock });
+    rtB = stripeRuntime({ core: coreB, dataSource: copy, settings: settingsB, clock: h.clock, baseUrl: h.baseUrl }, {
       enqueue: async (_job, payload) => { enqueuedB.push(String(payload.inboxId)); },
-    };
+    });
     // B receives its deliveries over HTTP, through the real server's plugin mounting (raw body).
     appB = await buildApp({
-      dataSource: copy, clock: h.clock, core: rtB.core, providers: h.loaded.providers, providerContext, settings: settingsB,
+      dataSource: copy, clock: h.clock, core: coreB, providers: h.loaded.providers, providerContext, settings: settingsB,
       settingsSchemas: h.loaded.settingsSchemas, config: { baseUrl: h.baseUrl, sessionSecret: 'x'.repeat(64) },
       pluginRoutes: h.loaded.routes, enqueuePluginJob: async (_plugin, job, payload, o) => rtB.enqueue(job, payload, o),
     });
@@ -111,7 +110,7 @@ describe('webhook torture: 1,000 deliveries over HTTP with duplicates, shuffled,
 
   it('ends in the same state either way, with no forged event stored', async () => {
     expect(events.length).toBeGreaterThan(200);
-    const deliver = (rt: PluginRuntime, body: string, secret = SECRET) =>
+    const deliver = (rt: StripeRuntime, body: string, secret = SECRET) =>
       handleWebhook(httpRequest({ account }, { rawBody: Buffer.from(body), headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret }) } }), rt);
 
     // A: every event once, oldest first, processed as it arrives.

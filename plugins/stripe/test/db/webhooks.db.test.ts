@@ -114,7 +114,7 @@ describe('Stripe webhooks: verified on the raw body, stored once, processed from
     expect(res).toMatchObject({ status: 200 });
     await h.db.dataSource.query(`UPDATE stripe_webhook_inbox SET received_at = now() - interval '5 minutes' WHERE event_id = 'evt_lost_enqueue'`);
     const { sweepInboxJob } = await import('../../src/jobs/stripe-jobs');
-    await sweepInboxJob({}, { ...h.rt, attempt: 1 });
+    await sweepInboxJob.processor({}, { ...h.rt, attempt: 1 });
     const [row] = await h.db.dataSource.query(`SELECT processed_at IS NOT NULL AS done, outcome FROM stripe_webhook_inbox WHERE event_id = 'evt_lost_enqueue'`);
     expect(row).toEqual({ done: true, outcome: expect.stringMatching(/^not ours/) });
   });

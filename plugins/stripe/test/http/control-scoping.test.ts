@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   SettingsStore, Team, User, createKassaCore, createProviderContextFactory, globalSettings, loadPlugins, organizerSettings, type OrderPayment,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import { STRIPE_NAMESPACE, createStripeClient, createStripePlugin } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
+import { stripeRuntime } from '../support/stripe-harness';
 
 /*
  * Organizer scoping of the plugin's control routes, through the real server (session, CSRF):
@@ -194,7 +195,7 @@ describe('Stripe control routes: organizer scoping', () => {
   it('the host (no signed-in organizer: bootstrap calls the handler itself) creates the global endpoint', async () => {
     const res = await handleCreateWebhookEndpoint(
       { method: 'POST', params: {}, query: {}, headers: {}, rawBody: Buffer.alloc(0), body: { scope: 'global' } },
-      { core: deps.core, dataSource: db.dataSource, settings: deps.settings, providers: deps.providers, clock: deps.clock, baseUrl, enqueue: async () => undefined, log: { info: () => undefined, warn: () => undefined, error: () => undefined } },
+      stripeRuntime({ core: deps.core, dataSource: db.dataSource, settings: deps.settings, clock: deps.clock, baseUrl }),
     );
     expect(res).toMatchObject({ status: 201 });
     expect(await endpointsOf(GLOBAL_KEY)).toHaveLength(1);

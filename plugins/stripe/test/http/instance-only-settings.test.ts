@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OrderPayment } from '@kassa/core';
+import type { OrderPayment } from '@kassa/core/host';
 import { createServerHarness, type ServerHarness } from '../support/server-harness';
 
 /*

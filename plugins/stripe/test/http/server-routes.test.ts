@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   SettingsStore, Team, User, createKassaCore, createProviderContextFactory, eventSettings, globalSettings, loadPlugins, organizerSettings, type OrderPayment,
-} from '@kassa/core';
+} from '@kassa/core/host';
 import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
 import { STRIPE_NAMESPACE, createStripeClient, createStripePlugin, processInboxEvent, registerAccount, storeEndpointSecret } from '../../src';
+import { stripeRuntime } from '../support/stripe-harness';
 
 // HTTP tests through the real server's plugin mounting (raw body for webhooks, sessions, CSRF, views).
 describe('Stripe plugin routes through the server', () => {
@@ -45,9 +46,9 @@ describe('Stripe plugin routes through the server', () => {
       _enabled: true, secretKey, publishableKey: emulator.keysFor(secretKey).publishableKey, maxNetworkRetries: 0,
     });
     stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
-    const rt = { core, dataSource: db.dataSource, settings };
-    account = (await registerAccount(rt as never, organizerSettings(shop.organizer.id))).account.accountId;
-    await storeEndpointSecret(rt as never, { endpointId: 'we_httpRoutes', accountId: account, target: organizerSettings(shop.organizer.id), secret: SECRET });
+    const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
+    account = (await registerAccount(rt, organizerSettings(shop.organizer.id))).account.accountId;
+    await storeEndpointSecret(rt, { endpointId: 'we_httpRoutes', accountId: account, target: organizerSettings(shop.organizer.id), secret: SECRET });
   });
   afterAll(async () => {
     await app?.close();
@@ -182,7 +183,7 @@ describe('Stripe plugin routes through the server', () => {
     const res = await app.inject({ method: 'POST', url: `/plugins/stripe/webhook/${account}`, headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET }) }, payload: body });
     expect(res.statusCode).toBe(200);
     const job = jobs.at(-1) as unknown as { payload: { inboxId: string } };
-    await processInboxEvent({ core: deps.core, dataSource: db.dataSource, settings: deps.settings }, job.payload.inboxId);
+    await processInboxEvent(stripeRuntime({ core: deps.core, dataSource: db.dataSource, settings: deps.settings, clock: deps.clock, baseUrl }), job.payload.inboxId);
     expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('confirmed');
   });
 });

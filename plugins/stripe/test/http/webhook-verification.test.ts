@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { globalSettings } from '@kassa/core';
+import { globalSettings } from '@kassa/core/host';
 import { STRIPE_API_VERSION, createWebhookEndpoint } from '../../src';
 import { endpointSecret } from '../support/stripe-harness';
 import { createServerHarness, type ServerHarness } from '../support/server-harness';

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
-  SettingsStore, Team, User, createKassaCore, createProviderContextFactory, globalSettings, loadPlugins, type PluginRuntime,
-} from '@kassa/core';
+  SettingsStore, Team, User, createKassaCore, createProviderContextFactory, globalSettings, loadPlugins,
+} from '@kassa/core/host';
 import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
-import { STRIPE_NAMESPACE, createStripePlugin } from '../../src';
+import { STRIPE_NAMESPACE, createStripePlugin, type StripeRuntime } from '../../src';
+import { stripeRuntime } from './stripe-harness';
 
 /**
  * The real server (sessions, CSRF, CSP, plugin mounting) on a fresh database with the Stripe plugin
@@ -18,7 +19,7 @@ export interface ServerHarness {
   db: TestDatabase;
   deps: AppDeps;
   app: Awaited<ReturnType<typeof buildApp>>;
-  rt: PluginRuntime;
+  rt: StripeRuntime;
   shop: ShopFixture;
   instanceKey: string;
   baseUrl: string;
@@ -54,10 +55,7 @@ export async function createServerHarness(): Promise<ServerHarness> {
   };
   const app = await buildApp(deps);
   const shop = await createShop(db.dataSource, { price: 4200 });
-  const rt: PluginRuntime = {
-    core, dataSource: db.dataSource, settings, providers: loaded.providers, clock, baseUrl,
-    enqueue: async () => undefined, log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  };
+  const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
 
   async function signIn(organizerId: string): Promise<{ cookie: string; csrf: string }> {
     const ds = db.dataSource;

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  SettingsStore, createKassaCore, type PluginHttpResponse, createProviderContextFactory, loadPlugins, organizerSettings, globalSettings,
-  type KassaCore, type LoadedPlugins, type OrderPayment, type PluginRuntime,
-} from '@kassa/core';
+  SettingsStore, createKassaCore, type PluginHttpResponse, createPluginRuntimes, createProviderContextFactory, loadPlugins, organizerSettings, globalSettings,
+  type KassaCore, type LoadedPlugins, type OrderPayment, type PluginHostDeps, type PluginHttpRequest, type PluginIo, type PluginRuntimes,
+} from '@kassa/core/host';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
 import {
   createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, registerAccount, storeEndpointSecret, webhookSecretsFor, STRIPE_NAMESPACE,
+  type StripeRuntime,
 } from '../../src';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
 import { shopMigrations } from '../../../../packages/server/src/shop';
@@ -22,7 +23,10 @@ export interface StripeHarness {
   core: KassaCore;
   settings: SettingsStore;
   clock: TestClock;
-  rt: PluginRuntime;
+  /** The plugin's runtime, built by core's plugin port over this database (the plugin's state included). */
+  rt: StripeRuntime;
+  /** The plugin port the runtime comes from (a test can build a second runtime of the same host). */
+  runtimes: PluginRuntimes;
   /** Jobs the code under test enqueued, in order. */
   enqueued: { job: string; payload: Record<string, unknown>; jobId?: string }[];
   shop: ShopFixture;
@@ -78,7 +82,7 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
   /** A minimal host: the plugin's webhook and shop routes, and an order page showing the payment states. */
   async function serve(method: string, url: URL, headers: Record<string, string | string[] | undefined>, rawBody: Buffer): Promise<PluginHttpResponse> {
     const p = url.pathname;
-    const req = (params: Record<string, string>) => ({ method, params, query: Object.fromEntries(url.searchParams), headers, rawBody });
+    const req = <P extends Record<string, string>>(params: P) => ({ method, params, query: Object.fromEntries(url.searchParams), headers, rawBody });
     let m = /^\/plugins\/stripe\/webhook\/([^/]+)$/.exec(p);
     if (method === 'POST' && m) return handleWebhook(req({ account: m[1] as string }), rt);
     m = /^\/plugins\/stripe\/(pay|intent|return)\/([0-9a-f-]{36})\/([A-Za-z0-9_-]+)$/.exec(p);
@@ -98,9 +102,10 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
   }
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
-  const loaded = loadPlugins([createStripePlugin()]);
+  const plugin = createStripePlugin();
+  const loaded = loadPlugins([plugin]);
   // The shop's own table too, so a test can also mount the real server on this database.
-  const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 6 });
+  const db = await createTestDatabase({ migrations: [...loaded.migrations, ...shopMigrations], poolSize: 6 });
   const clock = new TestClock('2030-03-01T10:00:00Z');
   const settingsKey = randomBytes(32);
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: settingsKey });
@@ -120,11 +125,11 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
     maxNetworkRetries: 0,
   });
   const enqueued: StripeHarness['enqueued'] = [];
-  const rt: PluginRuntime = {
-    core, dataSource: db.dataSource, settings, providers: loaded.providers, clock, baseUrl,
+  const runtimes = createPluginRuntimes({ core, dataSource: db.dataSource, settings, clock, baseUrl }, [plugin]);
+  const rt = runtimes.runtime(plugin, {
     enqueue: async (job, payload, o) => { enqueued.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  };
+  });
   const stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
   // Signing secrets of endpoints made elsewhere (say, in Stripe's dashboard): one endpoint row each, for the shop's account.
   for (const [i, secret] of (opts.webhookSecrets ?? []).entries()) {
@@ -133,7 +138,7 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
   }
   let ran = 0;
   return {
-    emulator, db, loaded, core, settings, clock, rt, enqueued, shop, secretKey, settingsKey, stripe, baseUrl,
+    emulator, db, loaded, core, settings, clock, rt, runtimes, enqueued, shop, secretKey, settingsKey, stripe, baseUrl,
     async runJobs() {
       const outcomes: string[] = [];
       while (ran < enqueued.length) {
@@ -145,6 +150,7 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
     async destroy() {
       await emulator.close();
       await new Promise<void>((resolve) => (host as Server).close(() => resolve()));
+      await runtimes.close();
       await db.destroy();
     },
   };
@@ -193,12 +199,23 @@ export function linkParams(url: string): { paymentId: string; token: string } {
  * A request as the server hands it to a plugin route. With an organizerId it stands for a control
  * route called by a signed-in user, an admin of that organizer unless `isAdmin: false`.
  */
-export function httpRequest(params: Record<string, string>, extra: Partial<{ body: unknown; headers: Record<string, string>; rawBody: Buffer; organizerId: string; isAdmin: boolean; query: Record<string, string> }> = {}) {
+export function httpRequest<P extends object, B = never>(
+  params: P, extra: Partial<{ body: B; headers: Record<string, string>; rawBody: Buffer; organizerId: string; isAdmin: boolean; query: Record<string, string> }> = {},
+): PluginHttpRequest<P, B> {
   return {
     method: 'GET', params, query: extra.query ?? {}, headers: extra.headers ?? {}, rawBody: extra.rawBody ?? Buffer.alloc(0),
     ...(extra.body !== undefined ? { body: extra.body } : {}),
     ...(extra.organizerId ? { organizerId: extra.organizerId, isAdmin: extra.isAdmin ?? true } : {}),
   };
+}
+
+/** A Stripe runtime over other services (a second host, the server's deps), built by core's plugin port like the hosts build it. */
+export function stripeRuntime(deps: PluginHostDeps, io: Partial<PluginIo> = {}): StripeRuntime {
+  const plugin = createStripePlugin();
+  return createPluginRuntimes(deps, [plugin]).runtime(plugin, {
+    enqueue: io.enqueue ?? (async () => undefined),
+    log: io.log ?? { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
 }
 
 export async function paymentRow(h: StripeHarness, id: string): Promise<{ state: string; amount: number; info: Record<string, unknown> }> {

@@ -1,4 +1,4 @@
-import { isKassaError } from '@kassa/core';
+import { isKassaError } from '@kassa/core/host';
 import { fromStripeAmount, isStripeRepresentable, toStripeAmount } from '../../src/amount';
 
 describe('Stripe amount conversion', () => {

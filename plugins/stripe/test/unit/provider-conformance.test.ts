@@ -1,6 +1,6 @@
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { runProviderConformance } from '@kassa/testing';
-import type { BasePaymentProvider } from '@kassa/core';
+import type { BasePaymentProvider } from '@kassa/core/host';
 import { StripeProvider } from '../../src';
 
 // The suite core's contract relies on, run against the real provider and the emulator (never the network).

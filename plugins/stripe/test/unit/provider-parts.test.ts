@@ -1,4 +1,4 @@
-import type { ProviderContext } from '@kassa/core';
+import type { ProviderContext } from '@kassa/core/host';
 import type Stripe from 'stripe';
 import { StripeProvider, paymentLinkToken, routeEvent, settingsProblems } from '../../src';
 import { checkPaymentLinkToken } from '../../src/intents';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Eta } from 'eta';
-import type { ProviderContext } from '@kassa/core';
+import type { ProviderContext } from '@kassa/core/host';
 import { StripeProvider, stripeViewsDir } from '../../src';
 
 // Every partial the provider names exists and renders its view model (escaped), as the server would include it.
