@@ -136,4 +136,4 @@ export { CatalogStore, type Availability, type LiveEventRow, type EventFields, t
 export { AuthStore, type MembershipRow, type ApiTokenRow } from './persistence/auth.store';
 export { OrderReadStore, type OrderParts, type DashboardFigures } from './persistence/order-read.store';
 // The operator CLI (`pnpm kassa create-organizer|create-operator`): an organizer with its admin team, logins.
-export { createOrganizerWithAdminTeam, createUser, findUserByEmail, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
+export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';

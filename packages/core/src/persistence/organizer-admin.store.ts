@@ -68,3 +68,19 @@ export async function createUser(ds: DataSource, input: NewUser): Promise<User> 
     return tx.getRepository(User).save({ email, passwordHash: input.passwordHash, name: input.name ?? '', isActive: true, isOperator: input.isOperator ?? false });
   });
 }
+
+/** Whether the instance has any organizer yet (the demo seed writes only into an empty instance). */
+export async function hasAnyOrganizer(ds: DataSource): Promise<boolean> {
+  return (await ds.getRepository(Organizer).count({ take: 1 })) > 0;
+}
+
+/**
+ * Removes an organizer (its teams, events, products and quotas cascade) and, when given, a login:
+ * undoing a half-written setup (the demo seed), never for an organizer that has orders.
+ */
+export async function removeOrganizerAndUser(ds: DataSource, organizerId: string | null, userId?: string): Promise<void> {
+  await ds.transaction(async (tx) => {
+    if (organizerId) await tx.getRepository(Organizer).delete({ id: organizerId });
+    if (userId) await tx.getRepository(User).delete({ id: userId });
+  });
+}
