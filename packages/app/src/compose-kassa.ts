@@ -39,33 +39,50 @@ export function closerStack(): { push(close: () => Promise<unknown>): void; clos
   };
 }
 
+/** The database of a composition, connected but not migrated (the operator CLI's `migrate` and `check` stop here). */
+export interface KassaDatabase {
+  readonly dataSource: DataSource;
+  readonly loaded: LoadedPlugins;
+  readonly embedded: EmbeddedPostgres | null;
+}
+
+/**
+ * Opens the database (embedded PGlite when DATABASE_URL is unset) with core's, the shop's and the
+ * plugins' entities and migrations, without running them. Closers go on `closers`.
+ */
+export async function openKassaDatabase(config: AppConfig, closers: ReturnType<typeof closerStack>, opts: { plugins?: readonly Plugin[] } = {}): Promise<KassaDatabase> {
+  const dataDir = path.resolve(config.KASSA_DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  let embedded: EmbeddedPostgres | null = null;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const started = await startEmbeddedPostgres({ dataDir });
+    closers.push(() => started.close());
+    embedded = started;
+    databaseUrl = started.url;
+  }
+  const loaded = loadPlugins([...(opts.plugins ?? bundledPlugins)], { config, clock: systemClock });
+  const dataSource = createDataSource({
+    url: databaseUrl, schema: config.KASSA_DB_SCHEMA, entities: [...loaded.entities], migrations: [...shopMigrations, ...loaded.migrations],
+    // PGlite serves one connection at a time; a big pool would only queue.
+    poolSize: embedded ? 3 : 20,
+  });
+  await dataSource.initialize();
+  closers.push(() => dataSource.destroy());
+  if (config.KASSA_DB_SCHEMA) await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.KASSA_DB_SCHEMA}"`);
+  return { dataSource, loaded, embedded };
+}
+
 /**
  * Opens the database (embedded PGlite when DATABASE_URL is unset), runs core's, the shop's and the
  * plugins' migrations, and builds settings and core's services. No HTTP, no jobs.
  */
 export async function composeKassa(config: AppConfig, opts: { plugins?: readonly Plugin[] } = {}): Promise<KassaComposition> {
   const dataDir = path.resolve(config.KASSA_DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
   const closers = closerStack();
   try {
-    let embedded: EmbeddedPostgres | null = null;
-    let databaseUrl = config.DATABASE_URL;
-    if (!databaseUrl) {
-      const started = await startEmbeddedPostgres({ dataDir });
-      closers.push(() => started.close());
-      embedded = started;
-      databaseUrl = started.url;
-    }
+    const { dataSource, loaded, embedded } = await openKassaDatabase(config, closers, opts);
     const secretKey = await loadSecretKey(config, dataDir);
-    const loaded = loadPlugins([...(opts.plugins ?? bundledPlugins)], { config, clock: systemClock });
-    const dataSource = createDataSource({
-      url: databaseUrl, schema: config.KASSA_DB_SCHEMA, entities: [...loaded.entities], migrations: [...shopMigrations, ...loaded.migrations],
-      // PGlite serves one connection at a time; a big pool would only queue.
-      poolSize: embedded ? 3 : 20,
-    });
-    await dataSource.initialize();
-    closers.push(() => dataSource.destroy());
-    if (config.KASSA_DB_SCHEMA) await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.KASSA_DB_SCHEMA}"`);
     await runMigrations(dataSource);
     const settings = new SettingsStore(dataSource, { schemas: loaded.settingsSchemas, secretKey, cacheMs: config.KASSA_SETTINGS_CACHE_MS });
     // The operator's instance-level settings (the only way to set instance-only ones), before

@@ -135,3 +135,5 @@ export { organizersOfEmails, organizersOfOutboxEvents, organizersOfOrders } from
 export { CatalogStore, type Availability, type LiveEventRow, type EventFields, type ProductFields } from './persistence/catalog.store';
 export { AuthStore, type MembershipRow, type ApiTokenRow } from './persistence/auth.store';
 export { OrderReadStore, type OrderParts, type DashboardFigures } from './persistence/order-read.store';
+// The operator CLI (`pnpm kassa create-organizer|create-operator`): an organizer with its admin team, logins.
+export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Event, Organizer, Team, User, organizerSettings, type DataSource, type SettingsStore } from '@kassa/core/host';
+import {
+  CatalogStore, createOrganizerWithAdminTeam, createUser, hasAnyOrganizer, organizerSettings, removeOrganizerAndUser, type DataSource, type SettingsStore,
+} from '@kassa/core/host';
 import { CatalogService, hashPassword, type HashOptions } from '@kassa/server';
 
 export interface DemoLogin {
@@ -22,26 +24,26 @@ export interface SeedResult {
  * demo login is also the instance's operator.
  *
  * No SQL: the catalogue goes through the control panel's catalogue service (the same checks an
- * organizer's input gets), the organizer, its team and the login through their repositories.
+ * organizer's input gets), the organizer, its team and the login through core's organizer-admin store.
  */
 export async function seedDemo(ds: DataSource, settings: SettingsStore, hash: HashOptions = {}, opts: { operator?: boolean } = {}): Promise<SeedResult> {
-  if ((await ds.getRepository(Organizer).count()) > 0) return { created: false, login: null, eventUrlPath: null };
+  if (await hasAnyOrganizer(ds)) return { created: false, login: null, eventUrlPath: null };
   const password = randomBytes(9).toString('base64url');
   const login = { email: 'demo@kassa.local', password };
   const passwordHash = await hashPassword(password, hash);
-  const { organizer, user } = await ds.transaction(async (tx) => {
-    const organizer = await tx.getRepository(Organizer).save({ slug: 'demo', name: 'Demo Events' });
-    const user = await tx.getRepository(User).save({ email: login.email, passwordHash, name: 'Demo Organizer', isActive: true, isOperator: opts.operator ?? false });
-    await tx.getRepository(Team).save({ organizerId: organizer.id, name: 'Owners', isAdmin: true, members: [user] });
-    return { organizer, user };
-  });
+  const user = await createUser(ds, { email: login.email, passwordHash, name: 'Demo Organizer', isOperator: opts.operator ?? false });
+  let organizerId: string | null = null;
   try {
+    const { organizer } = await createOrganizerWithAdminTeam(ds, { name: 'Demo Events', slug: 'demo', adminEmail: login.email, teamName: 'Owners' });
+    organizerId = organizer.id;
     const catalog = new CatalogService(ds);
     const event = await catalog.createEvent(organizer.id, {
       slug: 'summer-fest', name: 'Summer Fest', currency: 'EUR', paymentTermDays: 7, paymentTermAcceptLate: true, paymentTermLast: null, live: true,
     });
     // The panel's event form has no time zone (new events take the default); the demo is in Berlin.
-    await ds.getRepository(Event).update({ id: event.id }, { timezone: 'Europe/Berlin' });
+    const store = new CatalogStore(ds);
+    const stored = await store.event(organizer.id, event.id);
+    if (stored) await store.saveEvent(Object.assign(stored, { timezone: 'Europe/Berlin' }));
     const products = [
       await catalog.createProduct(organizer.id, event.id, { name: 'Day ticket', price: 4500, active: true, position: 1 }),
       await catalog.createProduct(organizer.id, event.id, { name: 'Weekend pass', price: 8900, active: true, position: 2 }),
@@ -56,8 +58,7 @@ export async function seedDemo(ds: DataSource, settings: SettingsStore, hash: Ha
     return { created: true, login, eventUrlPath: `/${organizer.slug}/${event.slug}/` };
   } catch (err) {
     // A half-written demo would make the next start skip the seed: remove it (its event, products, quota and team cascade).
-    await ds.getRepository(Organizer).delete({ id: organizer.id });
-    await ds.getRepository(User).delete({ id: user.id });
+    await removeOrganizerAndUser(ds, organizerId, user.id);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KassaError } from '../errors';
 import type { ServiceDeps } from '../order/service-deps';
+import { claimActionKey, insertActionKey, releaseActionKey } from '../persistence/action-key.store';
 import { isUuid } from '../order/state-writes';
 
 /** Whose form a key belongs to: the organizer, and the order when the page is an order's. */
@@ -28,11 +29,7 @@ export class ActionKeyService {
   async issue(scope: ActionKeyScope): Promise<string> {
     const key = randomUUID();
     const now = this.deps.clock.now();
-    await this.deps.dataSource.query(
-      `WITH gone AS (DELETE FROM action_key WHERE created_at < $5)
-       INSERT INTO action_key (key, organizer_id, order_id, created_at) VALUES ($1, $2, $3, $4)`,
-      [key, scope.organizerId, scope.orderId ?? null, now, new Date(now.getTime() - ACTION_KEY_LIFETIME_MS)],
-    );
+    await insertActionKey(this.deps.dataSource, key, scope.organizerId, scope.orderId ?? null, now, new Date(now.getTime() - ACTION_KEY_LIFETIME_MS));
     return key;
   }
 
@@ -43,22 +40,14 @@ export class ActionKeyService {
   async claim(key: unknown, scope: ActionKeyScope): Promise<string> {
     if (typeof key !== 'string' || !isUuid(key)) throw new KassaError('ACTION_KEY_INVALID', { field: '_actionKey' });
     const now = this.deps.clock.now();
-    const rows: unknown[] = await this.deps.dataSource.query(
-      `UPDATE action_key SET used_at = $3
-        WHERE key = $1 AND organizer_id = $2 AND used_at IS NULL AND created_at >= $4
-          AND ($5::uuid IS NULL OR order_id IS NULL OR order_id = $5::uuid)
-       RETURNING key`,
-      [key, scope.organizerId, now, new Date(now.getTime() - ACTION_KEY_LIFETIME_MS), scope.orderId ?? null],
-    );
-    // pg answers an UPDATE … RETURNING as [rows, count] through TypeORM's query().
-    const returned = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-    if (returned.length === 0) throw new KassaError('ACTION_KEY_INVALID', { field: '_actionKey' });
+    const claimed = await claimActionKey(this.deps.dataSource, key, scope.organizerId, scope.orderId ?? null, now, new Date(now.getTime() - ACTION_KEY_LIFETIME_MS));
+    if (!claimed) throw new KassaError('ACTION_KEY_INVALID', { field: '_actionKey' });
     return key;
   }
 
   /** Gives a claimed key back: the action it guarded was refused and moved nothing. */
   async release(key: string): Promise<void> {
-    await this.deps.dataSource.query('UPDATE action_key SET used_at = NULL WHERE key = $1', [key]);
+    await releaseActionKey(this.deps.dataSource, key);
   }
 }
 

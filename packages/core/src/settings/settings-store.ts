@@ -7,6 +7,9 @@ import { openSecret, sealSecret, type SecretEnvelope } from './secret-box';
 import type { SettingScope } from './setting.entity';
 import type { CompiledNamespace, SettingsSchemas } from './settings-schemas';
 import { findUnstorableInput } from '../validation/unstorable-input';
+import {
+  deleteSetting, loadSettingRows, loadSettingRowsBelow, loadSettingRowsOfKey, lockSettingsNamespace, upsertSetting, type SettingRow,
+} from '../persistence/setting.store';
 
 /** Where in the hierarchy a value is read or written. Reads at a level see every level above it. */
 export type SettingsTarget =
@@ -56,13 +59,7 @@ export interface ResolveOptions {
   readonly fresh?: boolean;
 }
 
-interface Row {
-  scope: SettingScope;
-  scope_id: string;
-  key: string;
-  value: unknown;
-  encrypted: boolean;
-}
+type Row = SettingRow;
 
 interface CachedRows {
   readonly rows: readonly Row[];
@@ -168,7 +165,7 @@ export class SettingsStore {
     await this.dataSource.transaction(async (tx) => {
       // Serialise writers of one namespace (at any level), so two validations cannot both pass
       // against a state that neither write leaves behind. Settings writes are rare; one lock is enough.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`setting:${namespace}`]);
+      await lockSettingsNamespace(tx, namespace);
       const patched = (rows: Row[]): Row[] => [
         ...rows.filter((r) => !(r.scope === scope && r.scope_id === scopeId && (writes.has(r.key) || clears.includes(r.key)))),
         ...[...writes].map(([key, value]) => ({ scope, scope_id: scopeId, key, value, encrypted: false })),
@@ -186,18 +183,12 @@ export class SettingsStore {
       }
 
       for (const key of clears) {
-        await tx.query('DELETE FROM setting WHERE scope = $1 AND scope_id = $2 AND namespace = $3 AND key = $4', [scope, scopeId, namespace, key]);
+        await deleteSetting(tx, scope, scopeId, namespace, key);
       }
       for (const [key, value] of writes) {
         const secret = ns.secretKeys.has(key);
         const stored = secret ? sealSecret(this.options.secretKey as Buffer, value, aad(scope, scopeId, namespace, key)) : value;
-        await tx.query(
-          `INSERT INTO setting (scope, scope_id, namespace, key, value, encrypted, updated_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6, now())
-           ON CONFLICT (scope, scope_id, namespace, key)
-           DO UPDATE SET value = EXCLUDED.value, encrypted = EXCLUDED.encrypted, updated_at = now()`,
-          [scope, scopeId, namespace, key, JSON.stringify(stored), secret],
-        );
+        await upsertSetting(tx, scope, scopeId, namespace, key, stored, secret);
       }
       await logAction(tx, {
         organizerId: target.scope === 'global' ? null : target.organizerId,
@@ -271,16 +262,7 @@ export class SettingsStore {
   private async levelsBelow(manager: EntityManager, target: SettingsTarget, namespace: string): Promise<{ label: string; rows: Row[] }[]> {
     if (target.scope === 'event') return [];
     const organizerFilter = target.scope === 'organizer' ? target.organizerId : null;
-    const rows: (Row & { organizer_id: string | null })[] = await manager.query(
-      `SELECT s.scope, s.scope_id, s.key, s.value, s.encrypted,
-              CASE WHEN s.scope = 'organizer' THEN s.scope_id WHEN s.scope = 'event' THEN e.organizer_id::text END AS organizer_id
-         FROM setting s LEFT JOIN event e ON s.scope = 'event' AND e.id::text = s.scope_id
-        WHERE s.namespace = $1
-          AND (s.scope = 'global'
-            OR (s.scope = 'organizer' AND ($2::text IS NULL OR s.scope_id = $2))
-            OR (s.scope = 'event' AND e.id IS NOT NULL AND ($2::text IS NULL OR e.organizer_id::text = $2)))`,
-      [namespace, organizerFilter],
-    );
+    const rows = await loadSettingRowsBelow(manager, namespace, organizerFilter);
     const levels = new Map<string, { label: string; organizerId: string; eventId: string | null }>();
     for (const r of rows) {
       if (r.scope === 'organizer' && target.scope === 'global') levels.set(`o:${r.scope_id}`, { label: `organizer ${r.scope_id}`, organizerId: r.scope_id, eventId: null });
@@ -297,14 +279,7 @@ export class SettingsStore {
   private async load(manager: EntityManager, target: SettingsTarget, namespace: string): Promise<Row[]> {
     const organizerId = target.scope === 'global' ? null : target.organizerId;
     const eventId = target.scope === 'event' ? target.eventId : null;
-    return manager.query(
-      `SELECT scope, scope_id, key, value, encrypted FROM setting
-        WHERE namespace = $1
-          AND ((scope = 'global' AND scope_id = '')
-            OR (scope = 'organizer' AND scope_id = $2)
-            OR (scope = 'event' AND scope_id = $3))`,
-      [namespace, organizerId ?? '', eventId ?? ''],
-    );
+    return loadSettingRows(manager, namespace, organizerId, eventId);
   }
 
   /**
@@ -352,15 +327,13 @@ export class SettingsStore {
   async retiredValues(namespace: string, key: string): Promise<{ scope: SettingScope; scopeId: string; value: unknown }[]> {
     const ns = this.options.schemas.get(namespace);
     if (key in (ns.definition.schema.properties as Record<string, unknown>)) throw new KassaError('SETTINGS_INVALID', { namespace, detail: `${key} is still a setting, not a retired one` });
-    const rows: Row[] = await this.dataSource.query(
-      'SELECT scope, scope_id, key, value, encrypted FROM setting WHERE namespace = $1 AND key = $2 ORDER BY scope, scope_id', [namespace, key],
-    );
+    const rows = await loadSettingRowsOfKey(this.dataSource.manager, namespace, key);
     return rows.map((row) => ({ scope: row.scope, scopeId: row.scope_id, value: this.reveal(namespace, row) }));
   }
 
   /** Removes one stored value of a retired key (see `retiredValues`), in the caller's transaction when given. */
   async dropRetired(namespace: string, key: string, scope: SettingScope, scopeId: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource.manager).query('DELETE FROM setting WHERE namespace = $1 AND key = $2 AND scope = $3 AND scope_id = $4', [namespace, key, scope, scopeId]);
+    await deleteSetting(manager ?? this.dataSource.manager, scope, scopeId, namespace, key);
     this.forgetCached();
   }
 
