@@ -20,6 +20,7 @@ it('lists pending migrations with --dry-run and changes nothing, applies them, t
   expect(dry.stdout).toContain('pending  InitialSchema1763700000000');
   expect(dry.stdout).toContain('pending  ShopSubmission1763800000000');
   expect(dry.stdout).toContain('pending  StripeInit1764100000000');
+  expect(dry.stdout).toContain('pending  BankTransferInit1766500000000');
   expect(dry.stdout).toContain('dry run:');
   const [table] = await sandbox.query<{ exists: boolean }>("SELECT to_regclass('kassa_migrations') IS NOT NULL AS exists");
   expect(table?.exists).toBe(false);
