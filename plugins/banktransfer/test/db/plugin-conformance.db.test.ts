@@ -31,7 +31,7 @@ async function uploadThenImport(ctx: PluginConformanceContext, res: PluginHttpRe
     body: { statement: camt(`${order.slug}-${order.code}`, order.amount, `conf-${order.code}`) },
   }, rt);
   const importId = ((answered as { body: { id: string } }).body).id;
-  await importJob.processor(importJob.payload({ importId }), { ...rt, attempt: 1 });
+  await importJob.processor({ importId }, { ...rt, attempt: 1 });
   const { payment } = await ctx.core.payments.loadPayment(ctx.paymentId);
   expect(payment.state).toBe('confirmed');
 }

@@ -1,7 +1,8 @@
+import type { BasePaymentProvider } from '@kassa/core';
 import { runProviderConformance } from '@kassa/testing';
 import { BankTransferProvider } from '../../src';
 
-runProviderConformance(() => new BankTransferProvider(), {
+runProviderConformance(() => new BankTransferProvider() as unknown as BasePaymentProvider, {
   settings: { accountHolder: 'Winterfest e.V.', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX', freeText: { en: 'Thank you!' }, showQrCode: true, paymentTermDays: 14, reminderDaysBefore: [3] },
   currency: 'EUR', amount: 2350,
   happyPath: { input: {}, expect: ['pending'] },
