@@ -6,7 +6,7 @@ import { renderErrorsDoc, type PluginErrors } from './errors-doc';
 import { repoRoot, writeGeneratedDoc } from './generated-doc';
 
 /** The plugins the distribution bundles, by folder; core never imports them, this dev script loads them by path. */
-const bundledPluginDirs = ['plugins/stripe'];
+const bundledPluginDirs = ['plugins/stripe', 'plugins/banktransfer'];
 
 async function bundledPluginErrors(): Promise<PluginErrors[]> {
   const out: PluginErrors[] = [];
