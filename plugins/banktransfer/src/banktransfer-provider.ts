@@ -74,7 +74,7 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
     return {
       partial: 'banktransfer/control',
       data: {
-        reference: info.reference ?? orderReference(ctx.event.slug, call.order.code),
+        reference: orderReference(ctx.event.slug, call.order.code),
         transactionId: info.transactionId ?? null,
         bookingDate: info.bookingDate ?? null,
         payerName: info.payerName ?? null,
@@ -131,7 +131,8 @@ export function transferDetailsView(ctx: ProviderContext<BankTransferSettings>, 
   const s = ctx.settings as Partial<BankTransferSettings>;
   const locale = ctx.event?.locale ?? 'en';
   const amount: Money = { amount: call.payment.amount, currency: call.payment.currency.trim() };
-  const reference = (call.payment.info as BankTransferPaymentInfo).reference ?? orderReference(ctx.event.slug, call.order.code);
+  // From the order as it is now (matching reads the same code and slug), not from what was stored at placement.
+  const reference = orderReference(ctx.event.slug, call.order.code);
   let qrSvg: string | null = null;
   if (s.showQrCode !== false && s.iban && s.accountHolder && !epcQrProblem({ iban: s.iban, amount })) {
     qrSvg = epcQrSvgSync(epcQrPayload({ beneficiaryName: s.accountHolder, iban: s.iban, ...(s.bic ? { bic: s.bic } : {}), amount, remittance: reference }));

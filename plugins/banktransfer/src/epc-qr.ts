@@ -82,8 +82,13 @@ export function epcQrSvgSync(payload: string, margin = 4): string {
   const size = modules.size;
   let path = '';
   for (let row = 0; row < size; row++) {
+    // One rectangle per run of dark modules in a row.
     for (let col = 0; col < size; col++) {
-      if (modules.data[row * size + col]) path += `M${col + margin} ${row + margin}h1v1h-1z`;
+      if (!modules.data[row * size + col]) continue;
+      let run = 1;
+      while (col + run < size && modules.data[row * size + col + run]) run++;
+      path += `M${col + margin} ${row + margin}h${run}v1h-${run}z`;
+      col += run - 1;
     }
   }
   const full = size + margin * 2;

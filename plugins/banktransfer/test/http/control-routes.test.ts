@@ -32,6 +32,17 @@ describe('bank transfer control routes (HTTP)', () => {
   });
   const imports = async () => (await h.db.dataSource.query('SELECT count(*)::int AS n FROM banktransfer_import'))[0].n as number;
 
+  it('the buyer\'s order page shows the transfer details: reference, exact amount, IBAN, BIC and the EPC QR code', async () => {
+    const p = (await h.rt.payments.get(a.payments.K3LMN!))!;
+    const page = await h.app.inject({ method: 'GET', url: new URL(h.rt.payments.orderPageUrl(p)).pathname });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('DEMO-K3LMN');
+    expect(page.body).toMatch(/€\s?50\.00|50\.00\s?€/);
+    expect(page.body).toContain('DE89 3704 0044 0532 0130 00');
+    expect(page.body).toContain('COBADEFFXXX');
+    expect(page.body).toMatch(/<svg[^>]*aria-label="EPC QR code for the transfer"/);
+  });
+
   it('uploads a statement (JSON), enqueues its import once, and the job books it; the status page shows the progress', async () => {
     const res = await json(asA, 'POST', `${base}/imports`, { statement: sample('camt053-demo.xml'), fileName: 'dec.xml' });
     expect(res.statusCode).toBe(202);
