@@ -97,6 +97,12 @@ describe('bank statement import (job, real database)', () => {
     expect(await confirmed('Q7ZRX', other)).toEqual([expect.objectContaining({ id: other.payments.Q7ZRX })]);
   });
 
+  it('the port records received money only for the plugin\'s own providers', async () => {
+    await expect(h.rt.payments.receivedPayment(demo.orders.K3LMN!, { provider: 'manual', amount: { amount: 100, currency: 'EUR' } }))
+      .rejects.toThrow(/not a provider of plugin banktransfer/);
+    expect((await paymentsOf(h, demo.orders.K3LMN!)).filter((p) => p.provider === 'manual')).toEqual([]);
+  });
+
   it('a file that cannot be read is refused naming the line, and nothing is stored', async () => {
     const count = async () => (await h.db.dataSource.query('SELECT count(*)::int AS n FROM banktransfer_import'))[0].n;
     const before = await count();

@@ -61,6 +61,14 @@ describe('bank transfer control routes (HTTP)', () => {
     expect((await json(asB, 'GET', `${base}/imports/${body.id}`)).statusCode).toBe(404);
   });
 
+  it('the control panel\'s order page shows the transfer that booked a payment, with its flags', async () => {
+    const page = await h.app.inject({ method: 'GET', url: `/control/orders/${a.orders.K3LMN}`, headers: { cookie: asA.cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('banktransfer-control');
+    expect(page.body).toContain('DEMO-K3LMN');
+    expect(page.body).toMatch(/<span class="badge badge-pending">partial<\/span>/);
+  });
+
   it('a form upload needs the CSRF token', async () => {
     const before = await imports();
     const form = (fields: Record<string, string>) => h.app.inject({
