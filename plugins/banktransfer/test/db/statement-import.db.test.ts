@@ -97,6 +97,15 @@ describe('bank statement import (job, real database)', () => {
     expect(await confirmed('Q7ZRX', other)).toEqual([expect.objectContaining({ id: other.payments.Q7ZRX })]);
   });
 
+  it('refunds a booked transfer as a manual refund: it waits in transit with the payer\'s account until the organizer marks it done', async () => {
+    const [over] = await confirmed('P8TWA');
+    const r = await h.core.refunds.createRefund(demo.orders.P8TWA!, { paymentId: over!.id, amount: { amount: 500, currency: 'EUR' }, source: 'admin', actor: { type: 'system' } });
+    expect(r.outcome).toMatchObject({ kind: 'transit', info: { manual: true, payerIban: 'AT611904300234573201', sepaExported: false } });
+    expect(r.refund.state).toBe('transit');
+    const done = await h.rt.payments.markRefundDone(r.refund.id);
+    expect(done.state).toBe('done');
+  });
+
   it('the port records received money only for the plugin\'s own providers', async () => {
     await expect(h.rt.payments.receivedPayment(demo.orders.K3LMN!, { provider: 'manual', amount: { amount: 100, currency: 'EUR' } }))
       .rejects.toThrow(/not a provider of plugin banktransfer/);
