@@ -7,6 +7,7 @@ import { BankTransferInit1766500000000 } from './migrations/1766500000000-banktr
 import {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
 } from './routes/control-routes';
+import { handleRefundDone, handleSepaExport } from './routes/refund-routes';
 
 /** Folder of the plugin's Eta partials ("banktransfer/pending", "banktransfer/imports", …). */
 export const bankTransferViewsDir = path.resolve(__dirname, '..', 'views');
@@ -34,6 +35,8 @@ export function createBankTransferPlugin(): Plugin {
       defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/assign', kind: 'control', handler: handleAssign }),
       defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/discard', kind: 'control', handler: handleDiscard }),
       defineRoute({ method: 'POST', path: '/control/csv-mappings', kind: 'control', handler: handleSaveMapping }),
+      defineRoute({ method: 'GET', path: '/control/refunds/sepa.xml', kind: 'control', handler: handleSepaExport }),
+      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/done', kind: 'control', handler: handleRefundDone }),
       // The same upload and status for API tokens (the organizer is the token's).
       defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
       defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),

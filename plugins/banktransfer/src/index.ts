@@ -9,6 +9,7 @@ export type { ImportRow, TransactionRow, StoredAllocation } from './import/impor
 export {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
 } from './routes/control-routes';
+export { handleSepaExport, handleRefundDone, sepaRefundRef } from './routes/refund-routes';
 export * from './errors';
 export { normalizeIban, formatIban, ibanProblem, assertIban, normalizeBic, isValidBic, assertBic, ibanCountry, isSepaIban } from './iban';
 export { bankTransferSettingsSchema, settingsProblems, parseBankTransferSettings, type BankTransferSettings, type LocalizedText, type SettingsProblem } from './settings-schema';

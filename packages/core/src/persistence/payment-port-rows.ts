@@ -4,6 +4,7 @@ import { KassaError } from '../errors';
 import { isUuid, record } from '../order/state-writes';
 import type { OutboxTopic } from '../outbox/emit-event';
 import { paymentMachine } from '../payment/payment.machine';
+import { refundMachine } from '../refund/refund.machine';
 import { orderSumsJoins, orderSumsSql } from './order-sums';
 import type { OrderStatus } from '../order/order.machine';
 import type { PaymentState } from '../payment/payment.machine';
@@ -204,4 +205,26 @@ export async function findOrdersInText(
       pendingSum: Number(r.pending_sum),
     };
   });
+}
+
+/** Refunds of one provider for the organizer's orders that are sent but not settled (transit), oldest first. */
+export async function findRefundsInTransit(
+  m: EntityManager, q: { organizerId: string; provider: string; limit: number },
+): Promise<{ refund: RefundRecord; info: Record<string, unknown>; orderCode: string; eventSlug: string }[]> {
+  if (!isUuid(q.organizerId)) return [];
+  const rows: Record<string, unknown>[] = await m.query(
+    `SELECT r.id, r.order_id, r.payment_id, r.provider, r.state, r.source, r.amount::text AS amount, r.currency, r.external_id, r.info, o.code, e.slug
+       FROM order_refund r JOIN kassa_order o ON o.id = r.order_id JOIN event e ON e.id = o.event_id
+      WHERE o.organizer_id = $1 AND r.provider = $2 AND ${refundMachine.sqlIn('inTransit', 'r.state')}
+      ORDER BY r.created_at, r.id LIMIT $3`, [q.organizerId, q.provider, q.limit]);
+  return rows.map((r) => ({
+    refund: {
+      id: String(r.id), orderId: String(r.order_id), paymentId: (r.payment_id as string | null) ?? null, provider: String(r.provider),
+      state: r.state as RefundState, source: r.source as RefundSource, amount: Number(r.amount), currency: String(r.currency).trim(),
+      externalId: (r.external_id as string | null) ?? null,
+    },
+    info: (r.info ?? {}) as Record<string, unknown>,
+    orderCode: String(r.code),
+    eventSlug: String(r.slug),
+  }));
 }

@@ -5,7 +5,7 @@ import { orderPageUrl } from '../links/order-links';
 import type { Money } from '../money/money';
 import type { ConfirmResult } from '../payment/payment.service';
 import {
-  findOpenPayments, findOrdersInText, lockPaymentRow, mergePaymentInfo, readEvent, readPaymentWithOrder, readRefund, recordProviderEvent,
+  findOpenPayments, findOrdersInText, findRefundsInTransit, lockPaymentRow, mergePaymentInfo, readEvent, readPaymentWithOrder, readRefund, recordProviderEvent,
   type EventRecord, type OrderRecord, type PaymentRecord, type PaymentWithOrder, type RefundRecord,
 } from '../persistence/payment-port-rows';
 import type { OrderRefund } from '../refund/order-refund.entity';
@@ -78,6 +78,12 @@ export interface PaymentsPort {
   payability(orderId: string): Promise<{ code: 'ORDER_NOT_PAYABLE'; reason: string } | null>;
   /** A refund of this payment by our id or by the provider's id; null when there is none. */
   refund(paymentId: string, by: { id: string } | { externalId: string }): Promise<RefundRecord | null>;
+  /**
+   * The organizer's refunds of `provider` that were sent but are not settled (state in transit),
+   * oldest first, with their info and the order's code and event slug: for a plugin whose refunds
+   * the organizer pays out by hand (a SEPA file) and then marks done.
+   */
+  refundsInTransit(q: { organizerId: string; provider: string; limit?: number }): Promise<{ refund: RefundRecord; info: Record<string, unknown>; orderCode: string; eventSlug: string }[]>;
   markRefundDone(refundId: string, opts?: RefundChange): Promise<RefundRecord>;
   markRefundTransit(refundId: string, opts?: RefundChange): Promise<RefundRecord>;
   markRefundFailed(refundId: string, opts?: RefundChange & { message?: string }): Promise<RefundRecord>;
@@ -158,6 +164,7 @@ export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, provi
       return r ? { code: 'ORDER_NOT_PAYABLE', reason: r.reason } : null;
     },
     refund: (paymentId, by) => readRefund(m, paymentId, 'id' in by ? by : { provider: plugin, externalId: by.externalId }),
+    refundsInTransit: (q) => findRefundsInTransit(m, { organizerId: q.organizerId, provider: q.provider, limit: q.limit ?? 500 }),
     markRefundDone: async (id, opts = {}) => refundRecord(await refunds.markRefundDone(id, { actor, ...opts })),
     markRefundTransit: async (id, opts = {}) => refundRecord(await refunds.markRefundTransit(id, { actor, ...opts })),
     markRefundFailed: async (id, opts = {}) => refundRecord(await refunds.markRefundFailed(id, { actor, ...opts })),

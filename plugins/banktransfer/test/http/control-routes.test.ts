@@ -122,6 +122,28 @@ describe('bank transfer control routes (HTTP)', () => {
     expect((await json(asA, 'GET', `${base}/unmatched`)).json().transactions.map((t: { id: string }) => t.id)).not.toContain(debit.id);
   });
 
+  it('exports the refunds waiting to be paid out as a SEPA file, and marks one done, per organizer', async () => {
+    const [paid] = (await paymentsOf(h, a.orders.Q7ZRX!)).filter((p) => p.state === 'confirmed');
+    const { refund } = await h.core.refunds.createRefund(a.orders.Q7ZRX!, { paymentId: paid!.id, amount: { amount: 2350, currency: 'EUR' }, source: 'admin', actor: { type: 'system' } });
+    expect(refund.state).toBe('transit');
+
+    const file = await h.app.inject({ method: 'GET', url: `${base}/refunds/sepa.xml?executionDate=2026-12-10`, headers: { cookie: asA.cookie } });
+    expect(file.statusCode).toBe(200);
+    expect(file.headers['content-type']).toMatch(/^application\/xml/);
+    expect(file.body).toContain(`<EndToEndId>KASSA-REFUND-${refund.id.replace(/-/g, '').slice(0, 22).toUpperCase()}</EndToEndId>`);
+    expect(file.body).toContain('<InstdAmt Ccy="EUR">23.50</InstdAmt>');
+    expect(file.body).toContain('Refund DEMO-Q7ZRX');
+    expect(file.body).toContain('<ReqdExctnDt>2026-12-10</ReqdExctnDt>');
+    // B has no refunds to pay out, and cannot settle A's.
+    const none = await h.app.inject({ method: 'GET', url: `${base}/refunds/sepa.xml`, headers: { cookie: asB.cookie, accept: 'application/json' } });
+    expect([none.statusCode, none.json().error.code]).toEqual([400, 'BANKTRANSFER_SEPA_INVALID']);
+    expect((await json(asB, 'POST', `${base}/refunds/${refund.id}/done`, {})).statusCode).toBe(404);
+
+    const done = await json(asA, 'POST', `${base}/refunds/${refund.id}/done`, {});
+    expect(done.json()).toEqual({ id: refund.id, state: 'done' });
+    expect((await json(asA, 'POST', `${base}/refunds/${refund.id}/done`, {})).statusCode).toBe(404);
+  });
+
   it('a form post without the CSRF token changes nothing', async () => {
     const list = (await json(asA, 'GET', `${base}/unmatched`)).json().transactions as { id: string }[];
     expect(list.length).toBeGreaterThan(0);
