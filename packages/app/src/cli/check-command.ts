@@ -5,7 +5,7 @@ import { closerStack, openKassaDatabase } from '../compose-kassa';
 import { reason, withTimeout } from './cli-output';
 import { migrationStatus } from './migrate-command';
 
-export type CheckOutcome = { part: string; state: 'ok' | 'failed' | 'not configured'; detail: string };
+export type CheckOutcome = { part: string; verdict: 'ok' | 'failed' | 'not configured'; detail: string };
 
 /** Stripe's API; the emulator (or a proxy) when the operator set payment.stripe.apiBase. */
 const STRIPE_API = 'https://api.stripe.com';
@@ -20,27 +20,27 @@ export async function runChecks(env: NodeJS.ProcessEnv, timeoutMs: number): Prom
     config = loadConfig(env);
     parseInstanceSettings(config.KASSA_INSTANCE_SETTINGS);
   } catch (err) {
-    return [{ part: 'configuration', state: 'failed', detail: reason(err) }];
+    return [{ part: 'configuration', verdict: 'failed', detail: reason(err) }];
   }
-  const outcomes: CheckOutcome[] = [{ part: 'configuration', state: 'ok', detail: 'environment variables are valid' }];
+  const outcomes: CheckOutcome[] = [{ part: 'configuration', verdict: 'ok', detail: 'environment variables are valid' }];
   const attempt = async (part: string, configured: string | null, probe: () => Promise<string>) => {
     if (configured === null) return;
     try {
-      outcomes.push({ part, state: 'ok', detail: await withTimeout(probe(), timeoutMs, `no answer within ${timeoutMs} ms`) });
+      outcomes.push({ part, verdict: 'ok', detail: await withTimeout(probe(), timeoutMs, `no answer within ${timeoutMs} ms`) });
     } catch (err) {
-      outcomes.push({ part, state: 'failed', detail: reason(err) });
+      outcomes.push({ part, verdict: 'failed', detail: reason(err) });
     }
   };
   // The embedded database is not opened: PGlite serves one process, which may be the running server.
-  if (!config.DATABASE_URL) outcomes.push({ part: 'database', state: 'not configured', detail: `DATABASE_URL is unset: the embedded PostgreSQL in ${config.KASSA_DATA_DIR} is used (not opened here)` });
+  if (!config.DATABASE_URL) outcomes.push({ part: 'database', verdict: 'not configured', detail: `DATABASE_URL is unset: the embedded PostgreSQL in ${config.KASSA_DATA_DIR} is used (not opened here)` });
   await attempt('database', config.DATABASE_URL ?? null, () => checkDatabase(config));
-  if (!config.REDIS_URL) outcomes.push({ part: 'redis', state: 'not configured', detail: 'REDIS_URL is unset: jobs run on the database' });
+  if (!config.REDIS_URL) outcomes.push({ part: 'redis', verdict: 'not configured', detail: 'REDIS_URL is unset: jobs run on the database' });
   await attempt('redis', config.REDIS_URL ?? null, () => checkRedis(config.REDIS_URL!, timeoutMs));
-  if (!config.SMTP_URL) outcomes.push({ part: 'smtp', state: 'not configured', detail: 'SMTP_URL is unset: emails are logged, not sent' });
+  if (!config.SMTP_URL) outcomes.push({ part: 'smtp', verdict: 'not configured', detail: 'SMTP_URL is unset: emails are logged, not sent' });
   await attempt('smtp', config.SMTP_URL ?? null, () => checkSmtp(config.SMTP_URL!, timeoutMs));
   const stripe = parseInstanceSettings(config.KASSA_INSTANCE_SETTINGS)['payment.stripe'] ?? {};
   const secretKey = typeof stripe.secretKey === 'string' ? stripe.secretKey : null;
-  if (!secretKey) outcomes.push({ part: 'stripe', state: 'not configured', detail: 'no payment.stripe secretKey in KASSA_INSTANCE_SETTINGS' });
+  if (!secretKey) outcomes.push({ part: 'stripe', verdict: 'not configured', detail: 'no payment.stripe secretKey in KASSA_INSTANCE_SETTINGS' });
   await attempt('stripe', secretKey, () => checkStripe(secretKey!, typeof stripe.apiBase === 'string' && stripe.apiBase ? stripe.apiBase : STRIPE_API));
   return outcomes;
 }

@@ -71,8 +71,8 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .action(async (opts: { timeout: number }) => {
       const outcomes = await runChecks(env, opts.timeout);
       const width = Math.max(...outcomes.map((o) => o.part.length));
-      for (const o of outcomes) out(`${o.part.padEnd(width)}  ${o.state.padEnd(14)} ${o.detail}`);
-      const failed = outcomes.filter((o) => o.state === 'failed');
+      for (const o of outcomes) out(`${o.part.padEnd(width)}  ${o.verdict.padEnd(14)} ${o.detail}`);
+      const failed = outcomes.filter((o) => o.verdict === 'failed');
       if (failed.length > 0) throw new CliError(`${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((o) => o.part).join(', ')}`);
     });
 
