@@ -69,6 +69,15 @@ describe('bank transfer control routes (HTTP)', () => {
     expect(page.body).toMatch(/<span class="badge badge-pending">partial<\/span>/);
   });
 
+  it('the upload page reads a chosen file with a script the page\'s CSP allows (its nonce)', async () => {
+    const page = await h.app.inject({ method: 'GET', url: `${base}/imports`, headers: { cookie: asA.cookie } });
+    expect(page.statusCode).toBe(200);
+    const nonce = /<script nonce="([^"]+)">/.exec(page.body)?.[1];
+    expect(nonce).toBeTruthy();
+    expect(String(page.headers['content-security-policy'])).toContain(`'nonce-${nonce}'`);
+    expect(page.body).toContain('type="file"');
+  });
+
   it('a form upload needs the CSRF token', async () => {
     const before = await imports();
     const form = (fields: Record<string, string>) => h.app.inject({
