@@ -157,6 +157,12 @@ export async function handleAssign(req: PluginHttpRequest<{ transactionId: strin
   const organizerId = organizerOf(req);
   const code = text(req.body?.code)?.trim();
   if (!code) throw new KassaError('VALIDATION_FAILED', { field: 'code', detail: 'the order code is required' });
+  const found0 = await readTransaction(rt.db, req.params.transactionId, organizerId);
+  // Assigned before but its booking did not finish (an error half-way): book the rest, once.
+  if (found0 && found0.state === 'assigned' && !found0.bookedAt) {
+    await bookTransaction(rt, found0, 'organizer');
+    return isForm(req) ? { redirect: `${BANKTRANSFER_ROUTE_PREFIX}/control/unmatched` } : { status: 200, body: transactionView(found0) };
+  }
   const tx = await unmatchedOf(rt, req.params.transactionId, organizerId);
   const compact = code.toUpperCase().replace(/[\s\-_]+/g, '');
   const candidates = await candidateOrders(rt, organizerId, [code]);

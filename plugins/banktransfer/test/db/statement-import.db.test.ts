@@ -1,4 +1,4 @@
-import { createImport, runImport } from '../../src';
+import { createImport, handleAssign, runImport } from '../../src';
 import { createBankHarness, createDemoShop, orderRow, paymentsOf, type BankHarness, type DemoShop } from '../support/bank-harness';
 import { demoOrders, mappings, sample } from '../support/samples';
 
@@ -104,6 +104,18 @@ describe('bank statement import (job, real database)', () => {
     expect(r.refund.state).toBe('transit');
     const done = await h.rt.payments.markRefundDone(r.refund.id);
     expect(done.state).toBe('done');
+  });
+
+  it('an assignment whose booking stopped half-way is finished by assigning again, and booked once', async () => {
+    const [fee] = await h.db.dataSource.query(`SELECT id FROM banktransfer_transaction WHERE organizer_id = $1 AND state = 'unmatched' AND amount = 500`, [demo.shop.organizer.id]);
+    // As if the process died after the compare-and-set and before the booking.
+    await h.db.dataSource.query(`UPDATE banktransfer_transaction SET state = 'assigned', allocations = $2 WHERE id = $1`,
+      [fee.id, JSON.stringify([{ orderId: demo.orders.K3LMN, code: 'K3LMN', eventSlug: 'demo', amount: 500, flags: ['partial'] }])]);
+    const assign = () => handleAssign({ method: 'POST', params: { transactionId: fee.id }, query: {}, headers: {}, rawBody: Buffer.alloc(0), organizerId: demo.shop.organizer.id, body: { code: 'K3LMN' } }, h.rt);
+    expect(await assign()).toMatchObject({ status: 200 });
+    expect((await confirmed('K3LMN')).map((p) => p.amount)).toEqual([2000, 500]);
+    await expect(assign()).rejects.toMatchObject({ code: 'BANKTRANSFER_TRANSACTION_CLOSED', status: 409 });
+    expect((await confirmed('K3LMN')).map((p) => p.amount)).toEqual([2000, 500]);
   });
 
   it('the port records received money only for the plugin\'s own providers', async () => {
