@@ -74,7 +74,8 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
 
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
-      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log, maintenance: [sessionPurgeTask(kassa.dataSource)],
+      plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log,
+      providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource)],
     });
     closers.push(() => jobs.stop());
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   try {
     await runWorker({
       dataSource: kassa.dataSource, plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, services: kassa.core,
+      providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext },
       onStop: () => kassa.close(), logger: consoleLogger,
       maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
     });

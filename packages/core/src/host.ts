@@ -137,3 +137,5 @@ export { AuthStore, type MembershipRow, type ApiTokenRow } from './persistence/a
 export { OrderReadStore, type OrderParts, type DashboardFigures } from './persistence/order-read.store';
 // The operator CLI (`pnpm kassa create-organizer|create-operator`): an organizer with its admin team, logins.
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
+// The jobs runtime asks the open payment's provider for the order-placed email's payment text.
+export { loadOpenPaymentForMail } from './persistence/mail-read.store';

@@ -1,4 +1,4 @@
-import type { Clock, DataSource } from '@kassa/core/host';
+import type { Clock, DataSource, ProviderContextFactory, ProviderLookup } from '@kassa/core/host';
 import type { JobsConfig } from './config';
 import type { EmailOutbox } from './emails/email-outbox';
 
@@ -20,6 +20,15 @@ export interface JobsServices {
   };
 }
 
+/**
+ * The payment providers of this process and their context factory (the composition root's
+ * registry), so the emails can ask a provider for its text (`paymentPendingMailRender`).
+ */
+export interface JobsProviders {
+  readonly providers: ProviderLookup;
+  readonly providerContext: ProviderContextFactory;
+}
+
 /** What processors and event handlers receive. Built once per runtime; no module-level state. */
 export interface JobsContext {
   readonly dataSource: DataSource;
@@ -29,6 +38,8 @@ export interface JobsContext {
   readonly emails: EmailOutbox;
   /** Absent when the runtime was started without core services (some tests); expiry is then not scheduled. */
   readonly services: JobsServices | null;
+  /** Absent without providers (some tests): emails then carry no provider text. */
+  readonly providers: JobsProviders | null;
 }
 
 export const consoleLogger: JobsLogger = {

@@ -2,7 +2,7 @@ import { KassaError, createPluginRuntimes, systemClock, type Clock, type DataSou
 import type { Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
-import { consoleLogger, type JobsContext, type JobsLogger, type JobsServices } from './context';
+import { consoleLogger, type JobsContext, type JobsLogger, type JobsProviders, type JobsServices } from './context';
 import { emailHandlers } from './emails/email-handlers';
 import { EmailOutbox } from './emails/email-outbox';
 import { EmailRenderer } from './emails/email-templates';
@@ -28,6 +28,8 @@ export interface JobsRuntimeOptions {
   logger?: JobsLogger;
   /** Core's services (`createKassaCore()`); without them order expiry is not scheduled. */
   services?: JobsServices | null;
+  /** The payment providers and their context factory; without them emails carry no provider text. */
+  providers?: JobsProviders | null;
   /** Loaded plugins: their `jobs` can be enqueued, and become periodic jobs and event handlers. */
   plugins?: readonly Plugin[];
   /** What plugin jobs receive (core, settings, providers, baseUrl…); required when a plugin declares jobs. */
@@ -135,7 +137,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   }, async (check, delayMs) => {
     await queues.maintenance.add('send-action-required-email', check, { jobId: jobIds.actionRequiredCheck(check.eventId), delay: delayMs });
   });
-  const context: JobsContext = { dataSource, config, clock: opts.clock ?? systemClock, logger, emails, services: opts.services ?? null };
+  const context: JobsContext = { dataSource, config, clock: opts.clock ?? systemClock, logger, emails, services: opts.services ?? null, providers: opts.providers ?? null };
   const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs, config.worker.strandedAfterMs);
   const workers: Worker[] = [];
   let started = false;

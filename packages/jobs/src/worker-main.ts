@@ -13,7 +13,7 @@ import { loadJobsConfig } from './config';
 import { consoleLogger, type JobsLogger, type JobsServices } from './context';
 import type { MaintenanceTask } from './maintenance-task';
 import type { PluginHost } from './plugin-jobs';
-import { createJobsRuntime, type JobsRuntime } from './runtime';
+import { createJobsRuntime, type JobsRuntime, type JobsRuntimeOptions } from './runtime';
 import { stopOnSignals } from './shutdown';
 
 export interface WorkerMainOptions {
@@ -30,6 +30,8 @@ export interface WorkerMainOptions {
   entities?: EntityClass[];
   /** The host's periodic work on its own tables (the server's session purge). */
   maintenance?: readonly MaintenanceTask[];
+  /** The payment providers and their context factory, for the providers' email text. */
+  providers?: JobsRuntimeOptions['providers'];
   /** Called after the runtime stopped, e.g. to close the host's composition. */
   onStop?: () => Promise<void>;
   logger?: JobsLogger;
@@ -46,6 +48,7 @@ export async function runWorker(opts: WorkerMainOptions = {}): Promise<JobsRunti
   const dataSource = opts.dataSource ?? ownDataSource!;
   const runtime = await createJobsRuntime({
     dataSource, config, logger, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null,
+    providers: opts.providers ?? null,
     maintenance: opts.maintenance,
   });
   // Installed before start: a job can begin before start() returns, and a SIGTERM in that window

@@ -68,6 +68,29 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
     return { partial: 'banktransfer/pending', data: transferDetailsView(ctx, call) };
   }
 
+  /**
+   * The "order placed" email's transfer details, in the buyer's language: the same account,
+   * exact amount and reference as the order page (plain text; core escapes it for HTML).
+   */
+  override paymentPendingMailRender(ctx: ProviderContext<BankTransferSettings>, call: PaymentCallInput): string | null {
+    const locale = call.order.locale || ctx.event?.locale || 'en';
+    const d = transferDetailsView(ctx, call, locale);
+    if (!d.accountHolder || !d.iban) return null;
+    const l = mailLabels[locale.toLowerCase().split(/[-_]/)[0] === 'de' ? 'de' : 'en'];
+    const lines = [
+      l.intro,
+      '',
+      `${l.reference}: ${d.reference}`,
+      `${l.amount}: ${d.amountFormatted}`,
+      `${l.accountHolder}: ${d.accountHolder}`,
+      `IBAN: ${d.iban}`,
+      ...(d.bic ? [`BIC: ${d.bic}`] : []),
+      ...(d.bankName ? [`${l.bankName}: ${d.bankName}`] : []),
+    ];
+    if (d.freeText) lines.push('', d.freeText as string);
+    return lines.join('\n');
+  }
+
   /** Control panel: the reference and, once booked, the transaction and its flags. */
   override paymentControlRender(ctx: ProviderContext<BankTransferSettings>, call: PaymentCallInput): ViewModel | null {
     const info = call.payment.info as BankTransferPaymentInfo;
@@ -127,9 +150,10 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
 }
 
 /** The transfer details of one open payment: what the buyer must transfer, exactly. */
-export function transferDetailsView(ctx: ProviderContext<BankTransferSettings>, call: PaymentCallInput): Record<string, unknown> {
+export function transferDetailsView(
+  ctx: ProviderContext<BankTransferSettings>, call: PaymentCallInput, locale = ctx.event?.locale ?? 'en',
+): Record<string, unknown> {
   const s = ctx.settings as Partial<BankTransferSettings>;
-  const locale = ctx.event?.locale ?? 'en';
   const amount: Money = { amount: call.payment.amount, currency: call.payment.currency.trim() };
   // From the order as it is now (matching reads the same code and slug), not from what was stored at placement.
   const reference = orderReference(ctx.event.slug, call.order.code);
@@ -150,3 +174,9 @@ export function transferDetailsView(ctx: ProviderContext<BankTransferSettings>, 
     qrSvg,
   };
 }
+
+/** The email block's labels; other languages get English (the free text carries the organizer's words). */
+const mailLabels = {
+  en: { intro: 'Please transfer the exact amount with this reference:', reference: 'Reference', amount: 'Amount', accountHolder: 'Account holder', bankName: 'Bank' },
+  de: { intro: 'Bitte überweisen Sie genau diesen Betrag mit diesem Verwendungszweck:', reference: 'Verwendungszweck', amount: 'Betrag', accountHolder: 'Kontoinhaber', bankName: 'Bank' },
+} as const;

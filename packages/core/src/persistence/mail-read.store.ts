@@ -1,6 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import { orderMachine, type OrderStatus } from '../order/order.machine';
-import type { PaymentState } from '../payment/payment.machine';
+import { Event } from '../event/event.entity';
+import { Order } from '../order/order.entity';
+import { OrderPayment } from '../payment/order-payment.entity';
+import { paymentMachine, type PaymentState } from '../payment/payment.machine';
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -54,6 +57,22 @@ export async function loadPaymentAmount(db: Db, paymentId: string, orderId: stri
   const rows: { amount: string; currency: string }[] = await db.query(
     `SELECT amount::text AS amount, currency FROM order_payment WHERE id = $1 AND order_id = $2`, [paymentId, orderId]);
   return rows[0] ?? null;
+}
+
+/**
+ * The order's newest open payment with its order and event, as a provider's hooks receive them
+ * (the "payment pending" text of the order-placed email), or null when none is open.
+ */
+export async function loadOpenPaymentForMail(
+  db: Pick<EntityManager, 'query' | 'getRepository'>, orderId: string,
+): Promise<{ order: Order; payment: OrderPayment; event: Event } | null> {
+  const rows: { id: string }[] = await db.query(
+    `SELECT p.id FROM order_payment p WHERE p.order_id = $1 AND ${paymentMachine.sqlIn('open', 'p.state')} ORDER BY p.local_id DESC LIMIT 1`, [orderId]);
+  if (!rows[0]) return null;
+  const payment = await db.getRepository(OrderPayment).findOneBy({ id: rows[0].id });
+  const order = await db.getRepository(Order).findOneBy({ id: orderId });
+  const event = order ? await db.getRepository(Event).findOneBy({ id: order.eventId }) : null;
+  return payment && order && event ? { order, payment, event } : null;
 }
 
 /** A payment's state and its order's status, if the payment belongs to the order. */

@@ -84,6 +84,17 @@ export abstract class BasePaymentProvider<Settings extends object = Record<strin
     return null;
   }
 
+  /**
+   * Plain text (no HTML) for the buyer's "order placed, payment pending" email, after pretix's
+   * `order_pending_mail_render(order, payment)`: e.g. the account, amount and reference to
+   * transfer. The jobs runtime calls it outside any transaction for the order's open payment and
+   * puts the text in the email's text part and, escaped, in its HTML part. Null (the default):
+   * the email carries no payment block. Should it throw, the email goes out without the block.
+   */
+  paymentPendingMailRender(_ctx: ProviderContext<Settings>, _call: PaymentCallInput): string | null {
+    return null;
+  }
+
   /** Payment details in the control panel. */
   paymentControlRender(_ctx: ProviderContext<Settings>, _call: PaymentCallInput): ViewModel | null {
     return null;

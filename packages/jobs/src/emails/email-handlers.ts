@@ -5,6 +5,7 @@ import { actionRequiredHandler } from './action-required-email';
 import type { EmailTemplateName } from './email-templates';
 import { amountFromPayload, loadMailContext, loadRefund, minorFromPayload, orderStatusIn, paymentAmount, str, type MailContext } from './mail-context';
 import { organizerNotificationHandlers } from './organizer-notifications';
+import { pendingPaymentMailText } from './payment-mail-text';
 
 export { loadOrderMail } from './mail-context';
 
@@ -12,13 +13,20 @@ export { loadOrderMail } from './mail-context';
 interface BuyerEmailSpec {
   topic: string;
   template: EmailTemplateName;
-  model(tx: EntityManager, event: RelayedEvent, mail: MailContext, ctx: JobsContext): Promise<Record<string, string | boolean | null> | null>;
+  /** What to read before the email's transaction (a provider's text); passed to `model`. */
+  prepare?(event: RelayedEvent, ctx: JobsContext): Promise<unknown>;
+  model(tx: EntityManager, event: RelayedEvent, mail: MailContext, ctx: JobsContext, prepared: unknown): Promise<Record<string, string | boolean | null> | null>;
 }
 
 const buyerEmails: BuyerEmailSpec[] = [
   {
     topic: 'order.placed', template: 'order-placed',
-    model: async (_tx, _e, m) => ({ pending: orderMachine.is('awaitingPayment', m.order.status) }),
+    // The open payment's provider may add its instructions (bank transfer: account, amount, reference).
+    prepare: (e, ctx) => pendingPaymentMailText(e, ctx),
+    model: async (_tx, _e, m, _ctx, paymentText) => {
+      const pending = orderMachine.is('awaitingPayment', m.order.status);
+      return { pending, paymentText: pending && typeof paymentText === 'string' ? paymentText : null };
+    },
   },
   {
     topic: 'payment.failed', template: 'payment-failed',
@@ -91,10 +99,11 @@ export function emailHandlers(): EventHandler[] {
   const handlers: EventHandler[] = buyerEmails.map((spec) => ({
     name: `email.${spec.template}`,
     topics: [spec.topic],
-    async apply(tx, event, ctx) {
+    ...(spec.prepare ? { prepare: spec.prepare } : {}),
+    async apply(tx, event, ctx, prepared) {
       const mail = await loadMailContext(tx, event, ctx);
       if (!mail?.order.email) return; // no address (e.g. a box-office order): nothing to send
-      const extra = await spec.model(tx, event, mail, ctx);
+      const extra = await spec.model(tx, event, mail, ctx, prepared);
       if (!extra) return;
       const rendered = ctx.emails.renderer.render(spec.template, mail.locale, { ...mail.base, ...extra });
       await ctx.emails.write(tx, {

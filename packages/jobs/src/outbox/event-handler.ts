@@ -22,8 +22,14 @@ export interface EventHandler {
   readonly name: string;
   /** Topics this handler receives, e.g. ["order.paid"]; "*" for all. */
   readonly topics: readonly string[];
+  /**
+   * Reads what `apply` needs from outside the database (a provider's text), before its
+   * transaction opens; runs on every delivery, so it must not change anything. Its result is
+   * `apply`'s fourth argument.
+   */
+  prepare?(event: RelayedEvent, ctx: JobsContext): Promise<unknown>;
   /** The database effect. Never call a provider or the network here: this runs inside a transaction. */
-  apply?(tx: EntityManager, event: RelayedEvent, ctx: JobsContext): Promise<void>;
+  apply?(tx: EntityManager, event: RelayedEvent, ctx: JobsContext, prepared?: unknown): Promise<void>;
   /**
    * External side effects, after `apply` committed. Runs again on every redelivery, so it must be
    * idempotent on its own (e.g. an idempotency key derived from the event id).

@@ -60,8 +60,10 @@ async function runHandler(
   try {
     if (handler.apply) {
       const apply = handler.apply.bind(handler);
+      // Outside the transaction: a provider may be slow or talk to the network.
+      const prepared = handler.prepare ? await handler.prepare(event, ctx) : undefined;
       await ctx.dataSource.transaction(async (tx) => {
-        if (await claimOutboxEffect(tx, handler.name, event.id)) await apply(tx, event, ctx);
+        if (await claimOutboxEffect(tx, handler.name, event.id)) await apply(tx, event, ctx, prepared);
         if (alsoInTransaction) await alsoInTransaction(tx);
       });
     }
