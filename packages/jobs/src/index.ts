@@ -4,7 +4,7 @@ export { createJobsRuntime, type JobsRuntime, type JobsRuntimeOptions, type Plug
 export { startInProcessJobs } from './in-process';
 export { runWorker, type WorkerMainOptions } from './worker-main';
 export { stopOnSignals } from './shutdown';
-export { consoleLogger, silentLogger, type JobsContext, type JobsLogger, type JobsServices } from './context';
+export { consoleLogger, silentLogger, type JobsContext, type JobsLogger, type JobsProviders, type JobsServices } from './context';
 export { queueNames, jobIds, schedulerIds, type QueueKey, type QueueName, type QueuePayloads, type DeliverEventPayload, type SendEmailPayload, type PluginJobPayload } from './queues';
 export { PermanentJobError, isPermanentJobError } from './job-errors';
 export { defaultJobOptions } from './retry-policy';
