@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   SettingsStore, createKassaCore, createPluginRuntimes, createProviderContextFactory, loadPlugins, organizerSettings, type KassaCore, type OrderStatus,
-  type PluginRuntime, type Product,
+  type PluginRuntime, type Product, type ProviderContextFactory, type ProviderLookup,
 } from '@kassa/core/host';
 import { TestClock, createShop, createProduct, createQuota, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import { createBankTransferPlugin } from '../../src';
@@ -15,6 +15,9 @@ export interface BankHarness {
   settings: SettingsStore;
   clock: TestClock;
   rt: PluginRuntime;
+  /** The registry and context factory core uses (the jobs runtime gets them for the emails). */
+  providers: ProviderLookup;
+  providerContext: ProviderContextFactory;
   enqueued: { job: string; payload: Record<string, unknown>; jobId?: string }[];
   destroy(): Promise<void>;
 }
@@ -35,7 +38,7 @@ export async function createBankHarness(extraMigrations: readonly (new () => unk
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   return {
-    db, core, settings, clock, rt, enqueued,
+    db, core, settings, clock, rt, enqueued, providers: loaded.providers, providerContext,
     async destroy() {
       await runtimes.close();
       await db.destroy();
