@@ -64,7 +64,7 @@ export async function createServerHarness(): Promise<ServerHarness> {
   }
 
   return {
-    db, core, settings, clock, rt, enqueued, app, signIn,
+    db, core, settings, clock, rt, enqueued, app, signIn, providers: loaded.providers, providerContext,
     async destroy() {
       await app.close();
       await runtimes.close();
