@@ -223,6 +223,14 @@ export function runProviderConformance(makeProvider: () => BasePaymentProvider, 
         ]).toEqual([]);
       });
 
+      it('paymentPendingMailRender returns plain text or null (core escapes it for HTML)', () => {
+        const { provider, ctx, order, payment } = fixture();
+        const text = provider.paymentPendingMailRender(ctx, { order, payment });
+        expect(text === null || typeof text === 'string').toBe(true);
+        // Plain text: markup would show as literal tags once core escapes it.
+        if (typeof text === 'string') expect(text).not.toMatch(/<\/?[a-z][^>]*>/i);
+      });
+
       it('apiPaymentDetails is plain JSON and matchingId a string or null', () => {
         const { provider, paid } = fixture();
         expect(jsonProblems(provider.apiPaymentDetails(paid), 'apiPaymentDetails')).toEqual([]);
