@@ -18,7 +18,7 @@ beforeAll(async () => {
       for (const line of data.toString().split('\r\n').filter(Boolean)) {
         if (/^(EHLO|HELO)/i.test(line)) socket.write('250 localhost\r\n');
         else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
-        else socket.write('502 not implemented\r\n');
+        else socket.write('502 5.5.1 command not recognized\r\n'); // RFC 5321's answer to a command this test server does not take
       }
     });
     socket.on('error', () => undefined);

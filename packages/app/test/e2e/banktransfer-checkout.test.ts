@@ -7,6 +7,7 @@ import { organizerSettings, parseConfig } from '@kassa/core/host';
 import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase, launchChromium } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/start-kassa';
+import { checkoutToConfirm } from '../support/browser-checkout';
 
 /*
  * Bank transfer end to end, as `pnpm start` wires it (server, in-process jobs worker, demo seed):
@@ -54,18 +55,7 @@ function statement(reference: string, amount: string): string {
 }
 
 it('buyer chooses bank transfer, organizer uploads the statement, the order turns paid', async () => {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${kassa.url}${kassa.eventPath}`);
-  await page.locator('input[id^=qty_]').first().fill('1');
-  await page.getByRole('button', { name: 'Continue to checkout' }).click();
-  await page.waitForURL(/checkout\/contact$/);
-  await page.fill('#email', 'ada@example.org');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/checkout\/payment$/);
-  await page.check('input[name=provider][value=banktransfer]');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/checkout\/confirm$/);
+  const page = await checkoutToConfirm(browser, `${kassa.url}${kassa.eventPath}`, 'banktransfer');
   await page.getByTestId('place-order').click();
   await page.waitForURL(/\/order\/[A-Z0-9]+\/[^/]+\/$/);
   const orderUrl = page.url();

@@ -9,6 +9,7 @@ import { globalSettings, parseConfig } from '@kassa/core/host';
 import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, launchChromium, type TestDatabase } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/start-kassa';
+import { checkoutToConfirm } from '../support/browser-checkout';
 
 /*
  * The critical attack, in a real browser against the whole stack (startKassa with the embedded
@@ -88,18 +89,7 @@ it('an organizer cannot make the pay page load its script: refused in the contro
   }
 
   // 3. A buyer checks out: the pay page loads the emulator's Stripe.js (the instance's), and only it.
-  const page = await browser.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${kassa.url}${kassa.eventPath}`);
-  await page.locator('input[id^=qty_]').first().fill('1');
-  await page.getByRole('button', { name: 'Continue to checkout' }).click();
-  await page.waitForURL(/checkout\/contact$/);
-  await page.fill('#email', 'ada@example.org');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/checkout\/payment$/);
-  await page.check('input[name=provider][value=stripe]');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/checkout\/confirm$/);
+  const page = await checkoutToConfirm(browser, `${kassa.url}${kassa.eventPath}`, 'stripe');
   const payPage = page.waitForResponse((r) => r.url().includes('/plugins/stripe/pay/'));
   await page.getByTestId('place-order').click();
   const response = await payPage;

@@ -7,6 +7,7 @@ import { parseConfig } from '@kassa/core/host';
 import { jobIds, silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase, launchChromium } from '@kassa/testing';
 import { startKassa, type RunningKassa } from '../../src/start-kassa';
+import { checkoutToConfirm } from '../support/browser-checkout';
 
 /*
  * The "one command" bar, in-process: startKassa() wires the same stack as `pnpm start` (server,
@@ -39,18 +40,7 @@ afterAll(async () => {
 
 /** Event page → cart → email → Stripe → confirm → place order; resolves on the pay page with the card form ready. */
 async function checkoutToPayPage(): Promise<{ page: Page; paymentId: string }> {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${kassa.url}${kassa.eventPath}`);
-  await page.locator('input[id^=qty_]').first().fill('1');
-  await page.getByRole('button', { name: 'Continue to checkout' }).click();
-  await page.waitForURL(/checkout\/contact$/);
-  await page.fill('#email', 'ada@example.org');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/checkout\/payment$/);
-  await page.check('input[name=provider][value=stripe]');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(/checkout\/confirm$/);
+  const page = await checkoutToConfirm(browser, `${kassa.url}${kassa.eventPath}`, 'stripe');
   await page.getByTestId('place-order').click();
   await page.waitForURL(/\/plugins\/stripe\/pay\//);
   await page.waitForSelector('#kassa-card-number');
