@@ -6,8 +6,7 @@ import { parseConfig, type AppConfig } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, silentLogger, type JobsRuntime } from '@kassa/jobs';
 import { composeKassa, startKassa, type KassaComposition, type RunningKassa } from '../../src';
 import { createApiToken } from '@kassa/server';
-// The server's test buyer (one browser double for both packages' HTTP tests).
-import { Buyer } from '../../../server/test/shop/buyer';
+import { Buyer } from '../support/buyer';
 import { PrivatePostgres } from '../support/private-postgres';
 
 /*

@@ -7,8 +7,7 @@ import { silentLogger } from '@kassa/jobs';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
 import { seedDemo } from '../../src/seed/demo-seed';
 import { startKassa, type RunningKassa } from '../../src/start-kassa';
-// The server's test buyer (one browser double for both packages' HTTP tests).
-import { Buyer } from '../../../server/test/shop/buyer';
+import { Buyer } from '../support/buyer';
 
 /*
  * The first-start demo seed through the composition (a DATABASE_URL, no embedded defaults): the
