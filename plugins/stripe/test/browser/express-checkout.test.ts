@@ -20,7 +20,6 @@ declare global {
 
 let h: ServerHarness;
 let browser: Browser;
-let address = '';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,7 +35,7 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   const port = await freePort();
   h = await createServerHarness({ baseUrl: `http://${HOST}:${port}` });
-  address = await h.app.listen({ host: '127.0.0.1', port });
+  await h.app.listen({ host: '127.0.0.1', port });
   const { account } = await registerAccount(h.rt, globalSettings);
   const [registered] = await syncWalletDomains(h.rt, { accountIds: [account.accountId] });
   expect(registered).toMatchObject({ domain: HOST, pmdId: expect.stringMatching(/^pmd_/), wallets: { google_pay: { status: 'active' } } });

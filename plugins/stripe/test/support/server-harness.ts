@@ -39,8 +39,9 @@ export interface ServerHarnessOptions {
 }
 
 export async function createServerHarness(opts: ServerHarnessOptions = {}): Promise<ServerHarness> {
-  let built: ServerHarness['app'] | undefined;
-  const emulatorOptions = typeof opts.emulator === 'function' ? opts.emulator(() => built as ServerHarness['app']) : opts.emulator;
+  // The emulator starts before the app exists; its options may reach the app once built (Apple's verifier).
+  const built: { app?: ServerHarness['app'] } = {};
+  const emulatorOptions = typeof opts.emulator === 'function' ? opts.emulator(() => built.app as ServerHarness['app']) : opts.emulator;
   const emulator = await startEmulator(emulatorOptions);
   const loaded = loadPlugins([createStripePlugin()]);
   const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 5 });
@@ -63,7 +64,7 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
     enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
   };
   const app = await buildApp(deps);
-  built = app;
+  built.app = app;
   const shop = await createShop(db.dataSource, { price: 4200 });
   const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
 
