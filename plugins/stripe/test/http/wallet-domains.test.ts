@@ -53,6 +53,8 @@ const statusOf = (html: string, domain: string, wallet: string) =>
 
 it('check again registers the domains, shows each wallet\'s status with Stripe\'s message and the way out, then Apple Pay turns active', async () => {
   const { cookie, csrf } = await h.signIn(h.shop.organizer.id);
+  // The Stripe settings page links to it.
+  expect((await h.app.inject({ method: 'GET', url: '/control/settings/payment/stripe', headers: { cookie } })).body).toContain('href="/plugins/stripe/control/wallet-domains"');
   const before = await page(cookie);
   expect(before.statusCode).toBe(200);
   expect(before.body).toContain('Not registered yet');
