@@ -11,7 +11,7 @@ const WALLET_NAMES: Record<Wallet, string> = { apple_pay: 'Apple Pay', google_pa
 
 /** What the organizer can do about an inactive wallet (Stripe's own message is shown next to it). */
 const ADVICE: Record<Wallet, string> = {
-  apple_pay: 'Apple verifies the domain by fetching /.well-known/apple-developer-merchantid-domain-association from it. Ask your Kassa operator to configure that file (KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE), then press "Check again".',
+  apple_pay: 'Apple verifies the domain by fetching /.well-known/apple-developer-merchantid-domain-association from it: the domain must point at this Kassa, and your Kassa operator must configure that file (KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE). Then press "Check again".',
   google_pay: 'Turn Google Pay on in your Stripe Dashboard (Settings → Payment methods), then press "Check again".',
   link: 'Turn Link on in your Stripe Dashboard (Settings → Payment methods), then press "Check again".',
 };
