@@ -26,8 +26,7 @@ async function freePort(): Promise<number> {
 
 async function main(): Promise<void> {
   const port = await freePort();
-  let h: ServerHarness | undefined;
-  h = await createServerHarness({
+  const h: ServerHarness = await createServerHarness({
     baseUrl: `http://tickets.example-festival.test:${port}`,
     applePayDomainAssociation: 'association',
     emulator: (app) => ({
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(csrf)}`,
     });
     if (checked.statusCode !== 303) throw new Error(`check again answered ${checked.statusCode}`);
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 960, height: 800 } });
     await context.addCookies(cookie.split('; ').map((c) => {
       const [name, ...value] = c.split('=');
       return { name: name as string, value: value.join('='), domain: '127.0.0.1', path: '/' };
