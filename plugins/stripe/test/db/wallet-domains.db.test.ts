@@ -1,11 +1,12 @@
 import { eventSettings, globalSettings, organizerSettings } from '@kassa/core/host';
 import { STRIPE_NAMESPACE, registerAccount } from '../../src';
+import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
 import { chargeAccount } from '../../src/wallets/charge-account';
 import { registerWalletDomain } from '../../src/wallets/domain-registration';
 import { expressCheckoutView } from '../../src/wallets/express-checkout-view';
 import { findWalletDomain } from '../../src/wallets/wallet-domain-rows';
 import { syncWalletDomains } from '../../src/wallets/wallet-domain-sync';
-import { createStripeHarness, type StripeHarness } from '../support/stripe-harness';
+import { createStripeHarness, httpRequest, type StripeHarness } from '../support/stripe-harness';
 
 /**
  * Payment method domain registration against the emulator and the real database: list before
@@ -92,6 +93,13 @@ it('sync registers BASE_URL\'s host and the operator\'s domains for every accoun
   expect((await findWalletDomain(h.rt.db, ctx.account.accountId, 'custom.kassa-wallet.test'))?.checkedAt.getTime()).toBeGreaterThan(checkedAt?.getTime() ?? 0);
   expect(await atStripe('custom.kassa-wallet.test')).toHaveLength(1);
   await h.settings.set(globalSettings, STRIPE_NAMESPACE, { walletDomains: null });
+});
+
+it('creating the webhook endpoint after saving the keys enqueues the account\'s domain registration', async () => {
+  const before = h.enqueued.length;
+  const created = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+  const account = (created as { body: { account: string } }).body.account;
+  expect(h.enqueued.slice(before)).toEqual([{ job: 'sync-wallet-domains', payload: { accountId: account }, jobId: `wallet-domains-${account}` }]);
 });
 
 describe('the pay page\'s wallet decision', () => {
