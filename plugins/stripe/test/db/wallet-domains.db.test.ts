@@ -137,12 +137,20 @@ describe('the pay page\'s wallet decision', () => {
     await h.settings.set(globalSettings, STRIPE_NAMESPACE, { walletDomains: null });
   });
 
-  it('is switched off per event', async () => {
+  it('carries the amount in Stripe\'s exponent for the currency, and is switched off per event', async () => {
     const ctx = await platform();
     await h.settings.set(globalSettings, STRIPE_NAMESPACE, { walletDomains: ['event.kassa-wallet.test'] });
     await registerWalletDomain(h.rt, chargeAccount(ctx), 'event.kassa-wallet.test');
     const target = eventSettings({ id: h.shop.event.id, organizerId: h.shop.organizer.id });
     expect(await view('event.kassa-wallet.test', ctx.account.accountId, await settingsOf(target))).not.toBeNull();
+    // The sheet's amount in Stripe's exponent: zero-decimal JPY as is, three-decimal KWD as is (ending in 0), ISK ×100.
+    const money = async (amount: number, currency: string) => expressCheckoutView(h.rt, {
+      hostHeader: 'event.kassa-wallet.test', accountId: ctx.account.accountId, settings: await settingsOf(target), money: { amount, currency }, businessName: 'Kassa Fest',
+    });
+    expect(await money(4200, 'JPY')).toMatchObject({ amount: 4200, currency: 'jpy' });
+    expect(await money(12340, 'KWD')).toMatchObject({ amount: 12340, currency: 'kwd' });
+    expect(await money(49, 'ISK')).toMatchObject({ amount: 4900, currency: 'isk' });
+    await expect(money(12345, 'KWD')).rejects.toMatchObject({ code: 'PAYMENT_AMOUNT_INVALID' });
     await h.settings.set(target, STRIPE_NAMESPACE, { wallets: false });
     expect(await view('event.kassa-wallet.test', ctx.account.accountId, await settingsOf(target))).toBeNull();
     await h.settings.set(globalSettings, STRIPE_NAMESPACE, { walletDomains: null });
