@@ -172,3 +172,23 @@ it('declined: paymentFailed tells the sheet why, the page shows the decline, and
   await noViolations(tab);
   await tab.close();
 });
+
+it('paying by card hides the wallet button; a declined card brings it back', async () => {
+  await wallet('available[]=google_pay&card=4242424242424242');
+  const { tab, payment } = await openPayPage();
+  await tab.waitForSelector('#stripe-express:not([hidden]) #kassa-express-checkout-button');
+  await tab.fill('#kassa-card-number', '4000 0000 0000 0002');
+  await tab.fill('#kassa-card-expiry', '12/34');
+  await tab.fill('#kassa-card-cvc', '123');
+  await tab.click('#stripe-pay-button');
+  await tab.waitForSelector('#stripe-payment-error:not([hidden])');
+  await tab.waitForSelector('#stripe-express:not([hidden])');
+  await tab.fill('#kassa-card-number', '4000 0000 0000 3220');
+  await tab.click('#stripe-pay-button');
+  await tab.waitForSelector('iframe#kassa-3ds-frame');
+  expect(await tab.$eval('#stripe-express', (el) => (el as HTMLElement).hidden)).toBe(true);
+  await (await (await tab.waitForSelector('iframe#kassa-3ds-frame')).contentFrame())?.click('#kassa-3ds-complete');
+  await tab.waitForURL(/\/order\//);
+  expect(await paymentState(payment.id)).toBe('confirmed');
+  await tab.close();
+});
