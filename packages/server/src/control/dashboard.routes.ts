@@ -7,7 +7,7 @@ import { renderPage, userOf } from './page';
 export const dashboardRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const reads = new OrderReadStore(deps.dataSource);
   const catalog = new CatalogStore(deps.dataSource);
-  app.get('/control', async (req, reply) => {
+  app.get('/control', { config: { permission: 'member' } }, async (req, reply) => {
     const { organizerId } = userOf(req);
     const [{ byStatus, revenue }, attention, events] = await Promise.all([
       reads.dashboard(organizerId),

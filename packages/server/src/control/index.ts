@@ -12,17 +12,23 @@ import { orderActionRoutes } from './order-actions.routes';
 import { orderChangeRoutes } from './order-change.routes';
 import { settingsRoutes } from './settings.routes';
 import { adminRoutes } from './admin.routes';
+import { checkPermission } from '../auth/permissions';
+import { teamRoutes } from './teams.routes';
+import { inviteRoutes } from './invite.routes';
+import { operatorRoutes } from './operator.routes';
 
 /**
  * The organizer control panel under /control. Login and logout are public; everything else is
  * registered in a child context whose onRequest hook loads the session's user (per request, so
  * a deactivated user or a removed team membership takes effect at once) and sends anonymous
- * browsers to the login page.
+ * browsers to the login page, then checks the permission the route declares (auth/permissions.ts):
+ * every route declares one, and one outside the user's rights answers 404.
  */
 export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const login = new LoginService(deps.dataSource, { logN: deps.config.passwordLogN });
   const scope = new OrganizerScope(deps.dataSource);
   await app.register(authRoutes, { login, loginRateLimit: deps.config.rateLimits?.login, loginAccountRateLimit: deps.config.rateLimits?.loginAccount });
+  await app.register(inviteRoutes, { deps, login });
 
   await app.register(async (panel) => {
     panel.addHook('onRequest', async (req, reply) => {
@@ -32,6 +38,9 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
         throw new KassaError('AUTH_REQUIRED');
       }
       req.kassaUser = user;
+      // An operator outside any team has only the admin area.
+      if (!user.organizerId && req.method === 'GET' && req.url === '/control') return reply.redirect('/control/admin', 303);
+      await checkPermission(req, scope);
     });
     await panel.register(dashboardRoutes, { deps });
     await panel.register(eventRoutes, { catalog: new CatalogService(deps.dataSource) });
@@ -40,5 +49,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(orderChangeRoutes, { deps, scope });
     await panel.register(settingsRoutes, { deps, scope });
     await panel.register(adminRoutes, { deps });
+    await panel.register(teamRoutes, { deps });
+    await panel.register(operatorRoutes, { deps });
   });
 };
