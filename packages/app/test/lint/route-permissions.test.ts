@@ -24,7 +24,7 @@ beforeAll(async () => {
   const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
   app = await buildApp({
     dataSource: db.dataSource, clock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
-    config: { baseUrl, sessionSecret: randomBytes(32).toString('hex') }, pluginRoutes: loaded.routes, pluginViews: loaded.views,
+    config: { baseUrl, sessionSecret: randomBytes(32).toString('hex') }, pluginRoutes: loaded.routes, pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
   });
   await app.ready();
 });
