@@ -49,7 +49,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   });
 
   app.get<{ Querystring: { page?: number } }>('/control/emails', {
-    config: { permission: 'event.orders.view' },
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: { querystring: { type: 'object', properties: { page: { type: 'integer', minimum: 1, maximum: 10000, default: 1 } }, additionalProperties: false } },
   }, async (req, reply) => {
     const page = req.query.page ?? 1;
@@ -57,7 +57,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     return renderPage(req, reply, 'emails', { title: 'Emails', section: 'emails', emails, page, enabled: deps.config.storedEmails ?? true });
   });
 
-  app.get<{ Params: { emailId: string } }>('/control/emails/:emailId', { config: { permission: 'event.orders.view' }, schema: { params: idParams('emailId') } }, async (req, reply) => {
+  app.get<{ Params: { emailId: string } }>('/control/emails/:emailId', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { params: idParams('emailId') } }, async (req, reply) => {
     const email = await getStoredEmail(ds, req.params.emailId, userOf(req).organizerId);
     if (!email) throw new KassaError('NOT_FOUND', { entity: 'Email' });
     return renderPage(req, reply, 'email', { title: email.subject, section: 'emails', email });

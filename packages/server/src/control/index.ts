@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError } from '@kassa/core/host';
+import { KassaError, hasPermission, isKassaError } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { LoginService } from '../auth/login.service';
 import { OrganizerScope } from '../auth/scope';
@@ -38,9 +38,14 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
         throw new KassaError('AUTH_REQUIRED');
       }
       req.kassaUser = user;
-      // An operator outside any team has only the admin area.
-      if (!user.organizerId && req.method === 'GET' && req.url === '/control') return reply.redirect('/control/admin', 303);
-      await checkPermission(req, scope);
+      try {
+        await checkPermission(req, scope);
+      } catch (err) {
+        // The landing page shows organizer-wide figures; whoever may not see them starts where they can.
+        if (req.method !== 'GET' || req.url !== '/control' || !isKassaError(err, 'NOT_FOUND')) throw err;
+        const start = !user.organizerId ? '/control/admin' : hasPermission(user.permissions, 'event.orders.view') ? '/control/orders' : '/control/account';
+        return reply.redirect(start, 303);
+      }
     });
     await panel.register(dashboardRoutes, { deps });
     await panel.register(eventRoutes, { catalog: new CatalogService(deps.dataSource) });

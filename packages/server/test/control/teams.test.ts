@@ -46,8 +46,9 @@ async function register(link: string, password = 'a long enough password'): Prom
   });
   expect(res.statusCode).toBe(303);
   const next = cookieOf(res, cookie);
-  const dash = await t.app.inject({ method: 'GET', url: '/control', headers: { cookie: next } });
-  return { cookie: next, csrf: csrfOf(dash.body) };
+  // Their own teams' page: the dashboard is only for teams that view every event's orders.
+  const page2 = await t.app.inject({ method: 'GET', url: '/control/account', headers: { cookie: next } });
+  return { cookie: next, csrf: csrfOf(page2.body) };
 }
 
 describe('teams and permissions', () => {
