@@ -80,11 +80,11 @@ async function holdsOnEvent(
   req: FastifyRequest, organizerId: string, rights: NonNullable<FastifyRequest['kassaUser']>['permissions'], p: EventPermission, scope: OrganizerScope, allEvents: boolean,
 ): Promise<boolean> {
   const held = rights.events[p];
-  if (held === 'all') return true;
-  if (held.size === 0) return false;
+  if (held !== 'all' && held.size === 0) return false;
+  // Loaded also for teams on all events: another organizer's id is NOT_FOUND here, before any handler.
   const eventId = await eventOfRequest(req, organizerId, scope);
-  if (eventId) return held.has(eventId);
-  return !allEvents;
+  if (eventId) return held === 'all' || held.has(eventId);
+  return held === 'all' || !allEvents;
 }
 
 /** The events a list may show for an event-level permission: undefined for all, else the ids. */
