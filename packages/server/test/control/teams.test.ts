@@ -79,12 +79,24 @@ describe('teams and permissions', () => {
     expect(list.body).not.toContain(inFirst.order.code);
     expect((await getPage(t, member, `/control/orders/${inSecond.order.id}`)).statusCode).toBe(200);
     expect(list.body).toContain(inSecond.order.code);
+    // Organizer-wide pages (dashboard figures, every event's emails) are for teams on all events.
+    expect((await getPage(t, member, '/control')).headers.location).toBe('/control/orders');
+    expect((await getPage(t, member, '/control/emails')).statusCode).toBe(404);
+    expect((await getPage(t, member, `/control/orders?eventId=${a.event.id}`)).statusCode).toBe(404);
     // A second team with all events for viewing: the union lets them see the first event's order, not change it.
     const viewers = await newTeam(adminA, { name: 'All viewers', all_events: 'on', can_view_orders: 'on' });
     const user = await t.db.dataSource.query("SELECT id FROM app_user WHERE email = 'limited@example.test'");
     expect(await new TeamStore(t.db.dataSource).addMember(a.organizer.id, viewers, user[0].id)).toBe(true);
     expect((await getPage(t, member, `/control/orders/${inFirst.order.id}`)).statusCode).toBe(200);
     expect((await postForm(t, member, `/control/orders/${inFirst.order.id}/payments/${inFirst.payment.id}/confirm`)).statusCode).toBe(404);
+  });
+
+  it('a team that may only change teams starts on its own teams page and sees no orders', async () => {
+    const teamId = await newTeam(adminA, { name: 'HR', all_events: 'on', can_change_teams: 'on' });
+    const hr = await register(await invite(teamId, 'hr@example.test'));
+    expect((await getPage(t, hr, '/control')).headers.location).toBe('/control/account');
+    expect((await getPage(t, hr, '/control/teams')).statusCode).toBe(200);
+    expect((await getPage(t, hr, '/control/orders')).statusCode).toBe(404);
   });
 
   it('another organizer’s team, member or invitation is 404 for every team route', async () => {
