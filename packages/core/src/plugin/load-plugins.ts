@@ -1,8 +1,8 @@
-import { teamPermissions } from '../organizer/team-permissions';
 import { isAbsolute } from 'node:path';
 import semver from 'semver';
 import type { AppConfig } from '../config/config.schema';
 import { systemClock, type Clock } from '../clock';
+import { teamPermissions } from '../organizer/team-permissions';
 import type { QueryRunner } from 'typeorm';
 import type { EntityClass } from '../db/data-source';
 import { KassaError, errorCodes, isKassaError, type ErrorCatalogue } from '../errors';

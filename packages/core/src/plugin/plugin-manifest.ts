@@ -1,8 +1,8 @@
-import type { TeamPermission } from '../organizer/team-permissions';
 import type { MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/config.schema';
 import type { Clock } from '../clock';
 import type { ErrorCatalogue } from '../errors';
+import type { TeamPermission } from '../organizer/team-permissions';
 import type { PluginMigration } from '../port/plugin-db';
 import type { BasePaymentProvider, JsonSchema } from '../provider/base-payment-provider';
 import type { PluginJobProcessor, PluginLogger, PluginRouteHandler, PluginRuntime, PluginSetupContext } from './plugin-runtime';

@@ -112,6 +112,8 @@ describe('teams and permissions', () => {
       expect([url, (await postForm(t, adminB, url, fields)).statusCode]).toEqual([url, 404]);
     }
     expect((await t.db.dataSource.getRepository(Team).findOneByOrFail({ id: teamId })).name).toBe('Secret');
+    // Switching into an organizer one is not in is as absent as anything else of it.
+    expect((await postForm(t, adminB, '/control/organizer', { organizerId: a.organizer.id })).statusCode).toBe(404);
     expect(await t.db.dataSource.query('SELECT 1 FROM team_invite WHERE id = $1', [inviteId])).toHaveLength(1);
   });
 
