@@ -35,8 +35,9 @@ type CreateBody = { name: string; slug: string; adminEmail?: string };
  * The instance operator's admin area under /control/admin (route permission 'operator'; for
  * anyone else it does not exist): every organizer (create, rename, deactivate and reactivate),
  * their teams (with an invitation into any of them, e.g. the first admin of a new organizer) and
- * the instance-level defaults of the payment providers. Instance-only settings (URLs, hosts: where
- * code is loaded from and requests go) are not offered here: they stay in KASSA_INSTANCE_SETTINGS.
+ * the instance-level settings of the payment providers: the defaults every organizer inherits,
+ * and the instance-only ones (URLs, hosts: where code is loaded from and requests go), which no
+ * organizer can set. KASSA_INSTANCE_SETTINGS, applied at every start, wins for the keys it names.
  */
 export const operatorRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const ds = deps.dataSource;
@@ -126,7 +127,7 @@ export const operatorRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app,
     const display = await deps.settings.getForDisplay(globalSettings, providerNamespace(providerId));
     return renderPage(req, reply, 'settings-form', {
       title: `${provider.verboseName} instance settings`, section: 'admin', provider, event: instanceLevel, errors,
-      fields: fields ?? settingsFields(schemaOf(providerId), display), action: `/control/admin/settings/${providerId}`, level: 'global', webhookEndpointAction: null,
+      fields: fields ?? settingsFields(schemaOf(providerId), display, { instanceLevel: true }), action: `/control/admin/settings/${providerId}`, level: 'global', webhookEndpointAction: null,
     });
   };
 
@@ -147,7 +148,7 @@ export const operatorRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app,
   }, async (req, reply) => {
     providerOf(req.params.provider);
     const namespace = providerNamespace(req.params.provider);
-    const fields = settingsFields(schemaOf(req.params.provider), await deps.settings.getForDisplay(globalSettings, namespace));
+    const fields = settingsFields(schemaOf(req.params.provider), await deps.settings.getForDisplay(globalSettings, namespace), { instanceLevel: true });
     try {
       await deps.settings.set(globalSettings, namespace, settingsPatch(fields, req.body ?? {}), { actor: { type: 'user', id: userOf(req).id } });
     } catch (err) {

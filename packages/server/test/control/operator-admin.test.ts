@@ -1,6 +1,18 @@
-import { AuthStore, createUser as createLogin } from '@kassa/core/host';
+import { AuthStore, BasePaymentProvider, createUser as createLogin, globalSettings, type JsonSchema, type PaymentOutcome } from '@kassa/core/host';
 import { hashPassword } from '../../src/auth/password';
 import { cookieOf, createOrganizerFixture, csrfOf, createTestApp, getPage, login, postForm, type Browser, type OrganizerFixture, type TestApp } from '../infra/test-app';
+
+/** A provider with an instance-only setting (where its requests go). */
+class RoutedProvider extends BasePaymentProvider {
+  readonly identifier = 'routed';
+  readonly verboseName = 'Routed';
+  override readonly settingsSchema: JsonSchema = {
+    type: 'object', properties: { apiBase: { type: 'string', format: 'uri', 'x-instance-only': true }, label: { type: 'string', maxLength: 50 } }, additionalProperties: false,
+  };
+  executePayment(): Promise<PaymentOutcome> {
+    return Promise.resolve({ kind: 'pending' });
+  }
+}
 
 let t: TestApp;
 let a: OrganizerFixture;
@@ -8,7 +20,7 @@ let operator: Browser;
 let adminA: Browser;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({}, {}, [new RoutedProvider()]);
   a = await createOrganizerFixture(t);
   // An operator in no team: the admin area is all they have.
   await createLogin(t.db.dataSource, { email: 'op@example.test', passwordHash: await hashPassword('operator password', { logN: 10 }), isOperator: true });
@@ -88,5 +100,16 @@ describe('the operator admin area', () => {
     expect(form.body).toContain('Instance transfer');
     expect((await postForm(t, operator, '/control/admin/organizers', { name: 'Forged', slug: 'forged' }, { csrf: 'forged' })).statusCode).toBe(403);
     expect(await t.db.dataSource.query("SELECT 1 FROM organizer WHERE slug = 'forged'")).toHaveLength(0);
+  });
+
+  it('sets instance-only settings at the global level, which organizers can neither see nor set', async () => {
+    const form = await getPage(t, operator, '/control/admin/settings/routed');
+    expect(form.body).toContain('name="apiBase"');
+    expect(form.body).toContain('instance-only');
+    expect((await postForm(t, operator, '/control/admin/settings/routed', { apiBase: 'not a url' })).statusCode).toBe(400);
+    expect((await postForm(t, operator, '/control/admin/settings/routed', { apiBase: 'https://egress.internal' })).statusCode).toBe(303);
+    expect((await t.deps.settings.getForDisplay(globalSettings, 'payment.routed')).values.apiBase).toBe('https://egress.internal');
+    expect((await getPage(t, adminA, '/control/settings/payment/routed')).body).not.toContain('name="apiBase"');
+    expect((await postForm(t, adminA, '/control/settings/payment/routed', { apiBase: 'https://evil.example' })).statusCode).toBe(400);
   });
 });
