@@ -23,5 +23,11 @@ export { registerAccount, webhookSecretsFor, STRIPE_NAMESPACE } from './stripe-a
 export { createWebhookEndpoint, WEBHOOK_EVENTS } from './routes/control-routes';
 export { paymentLinkToken } from './intents';
 export { embeddedStripeSettings, stripeEmbeddedDefault, EMBEDDED_STRIPE_KEY } from './embedded';
+export { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
+export { platformFee } from './connect/platform-fee';
+export { CHARGE_MODELS, chargeModelFor, feeRuleFor, type ChargeModel, type PlatformFeeRule, type ConnectSettings } from './connect/connect-settings';
+export { saveConnection, clearConnection, connectionFor, platformContext, type ConnectedAccount } from './connect/connected-accounts';
+export { connectChargeFor, connectRefundFlags, type ConnectCharge, type ConnectPaymentInfo } from './connect/connect-charge';
+export { transferSeparateCharge, CONNECT_TRANSFER_JOB } from './connect/connect-transfer-job';
 
 export default createStripePlugin();

@@ -1,10 +1,11 @@
 import type { JsonSchema } from '@kassa/core';
+import { connectSettingsProblems, connectSettingsProperties, type ConnectSettings } from './connect/connect-settings';
 
 /** Stripe's own Stripe.js; the embedded default points at the emulator's double instead. */
 export const STRIPE_JS_URL = 'https://js.stripe.com/v3/';
 
 /** The provider's own settings (namespace "payment.stripe"), resolved per event by core. */
-export interface StripeSettings {
+export interface StripeSettings extends ConnectSettings {
   /** sk_test_… / sk_live_… (or a restricted rk_ key). Secret: encrypted, write-only. */
   secretKey?: string;
   publishableKey?: string;
@@ -45,6 +46,8 @@ export const stripeSettingsSchema: JsonSchema = {
     apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', 'x-instance-only': true, title: 'API base (emulator or proxy; empty = Stripe)' },
     maxNetworkRetries: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
+    // Stripe Connect (connect/connect-settings.ts): the platform's, set by the operator.
+    ...connectSettingsProperties,
   },
   required: ['secretKey', 'publishableKey'],
   additionalProperties: false,
@@ -61,6 +64,7 @@ export function settingsProblems(s: Partial<StripeSettings>): string[] {
   // at an emulator is refused rather than sent there.
   if (sk === 'live' && s.apiBase) problems.push(`a live secretKey must talk to Stripe itself, but this instance sends Stripe requests to ${s.apiBase} (apiBase, set by the operator)`);
   if (sk === 'live' && s.stripeJsUrl && s.stripeJsUrl !== STRIPE_JS_URL) problems.push(`a live secretKey needs Stripe's own Stripe.js (${STRIPE_JS_URL}), but this instance loads ${s.stripeJsUrl} (stripeJsUrl, set by the operator)`);
+  problems.push(...connectSettingsProblems(s));
   return problems;
 }
 

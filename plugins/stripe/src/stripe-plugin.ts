@@ -6,6 +6,8 @@ import { pollEventsJob, processEventJob, sweepInboxJob, syncPaymentsJob } from '
 import { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
+import { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
+import { connectTransferJob } from './connect/connect-transfer-job';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -27,7 +29,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks and disputes',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeConnectedAccounts1767200000000],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
@@ -40,7 +42,7 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, connectTransferJob],
     embeddedDefault: stripeEmbeddedDefault,
   });
 }

@@ -13,6 +13,7 @@ import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { eventAccount } from './checkout-routes';
+import { connectPaymentContext } from '../connect/connect-context';
 
 /** Path params of the capture and release actions. */
 export type PaymentParams = { paymentId: string };
@@ -65,7 +66,7 @@ function answer(req: PluginHttpRequest<PaymentParams, unknown>, order: { id: str
 export async function handleCapture(req: PluginHttpRequest<PaymentParams, CaptureBody>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const p = await ownPayment(req, rt);
   const amount = amountFrom(req.body, p.payment.currency);
-  const { stripe, account } = await eventAccount(rt, p.event);
+  const { stripe, account } = (await connectPaymentContext(rt, p.event, p.payment.info as StripePaymentInfo)) ?? await eventAccount(rt, p.event);
   const pi = await captureIntent(stripe, p.payment, intentOf(p), amount);
   const outcome = await applyIntent(rt, p.payment.id, pi, account.accountId);
   return answer(req, p.order, { status: pi.status, outcome });
@@ -74,7 +75,7 @@ export async function handleCapture(req: PluginHttpRequest<PaymentParams, Captur
 /** POST /plugins/stripe/control/payments/:paymentId/release — cancels the authorization. */
 export async function handleRelease(req: PluginHttpRequest<PaymentParams>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const p = await ownPayment(req, rt);
-  const { stripe, account } = await eventAccount(rt, p.event);
+  const { stripe, account } = (await connectPaymentContext(rt, p.event, p.payment.info as StripePaymentInfo)) ?? await eventAccount(rt, p.event);
   const pi = await cancelIntent(stripe, p.payment, intentOf(p), 'requested_by_customer');
   const outcome = await applyIntent(rt, p.payment.id, pi, account.accountId);
   return answer(req, p.order, { status: pi.status, outcome });
