@@ -49,7 +49,7 @@ export const stripeSettingsSchema: JsonSchema = {
     // Stripe Connect (connect/connect-settings.ts): the platform's, set by the operator.
     ...connectSettingsProperties,
   },
-  required: ['secretKey', 'publishableKey'],
+  // No `required`: enabled, the provider needs its own keys or a Connect connection (stripeSettingsCheck).
   additionalProperties: false,
 };
 
@@ -71,4 +71,14 @@ export function settingsProblems(s: Partial<StripeSettings>): string[] {
 /** The mode of the configured secret key. */
 export function isLiveMode(s: Pick<StripeSettings, 'secretKey'>): boolean {
   return /^(sk|rk)_live_/.test(s.secretKey ?? '');
+}
+
+/**
+ * While enabled, a level needs both keys (its own or inherited), or a Stripe Connect connection,
+ * whose charges are made with the platform's keys. Names the missing key, like a `required` would.
+ */
+export function stripeSettingsCheck(values: Readonly<Record<string, unknown>>): string | null {
+  if (values._enabled !== true || values.connectAccount) return null;
+  const missing = ['secretKey', 'publishableKey'].filter((k) => !values[k]);
+  return missing.length > 0 ? missing.map((k) => `${k} is required`).join('; ') : null;
 }

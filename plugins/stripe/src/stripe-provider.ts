@@ -7,7 +7,7 @@ import { stripeError } from './errors';
 import { clientFor, stripeSettingsFrom } from './stripe-account-context';
 import { cancelIntent, createIntent, createRefund, paymentLinkToken } from './intents';
 import { shredInfo, type StripePaymentInfo } from './payment-info';
-import { STRIPE_JS_URL, stripeSettingsSchema, type StripeSettings } from './settings-schema';
+import { STRIPE_JS_URL, stripeSettingsCheck, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
 import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient } from './connect/connect-charge';
 
@@ -34,6 +34,9 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** An open intent (requires action, authorized) can be abandoned: the buyer may retry or switch. */
   override readonly abortPendingAllowed = true;
   override readonly settingsSchema = stripeSettingsSchema;
+  override settingsCheck(values: Readonly<Record<string, unknown>>): string | null {
+    return stripeSettingsCheck(values);
+  }
 
   constructor(_env?: ProviderEnvironment) {
     super();
@@ -189,7 +192,8 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     return {
       intentId: info.intentId ?? null, chargeId: info.chargeId ?? null, status: info.status ?? null,
       cardBrand: info.card?.brand ?? null, cardLast4: info.card?.last4 ?? null, dispute: info.dispute ?? null,
-      connect: info.connect ? { model: info.connect.model, account: info.connect.account, applicationFee: info.connect.applicationFee, transferId: info.connect.transferId ?? null } : null,
+      // Payments charged through Stripe Connect only: model, connected account, platform fee.
+      ...(info.connect ? { connect: { model: info.connect.model, account: info.connect.account, applicationFee: info.connect.applicationFee, transferId: info.connect.transferId ?? null } } : {}),
     };
   }
 
