@@ -8,6 +8,9 @@ import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
 import { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
 import { connectTransferJob } from './connect/connect-transfer-job';
+import {
+  handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
+} from './connect/connect-routes';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -41,6 +44,14 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' } }),
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
+      // Stripe Connect (connect/connect-routes.ts)
+      defineRoute({ method: 'GET', path: '/control/connect', kind: 'control', handler: handleConnectPage }),
+      defineRoute({ method: 'POST', path: '/control/connect/oauth', kind: 'control', handler: handleOAuthStart }),
+      defineRoute({ method: 'GET', path: '/control/connect/oauth/return', kind: 'control', handler: handleOAuthReturn }),
+      defineRoute({ method: 'POST', path: '/control/connect/onboard', kind: 'control', handler: handleOnboardStart }),
+      defineRoute({ method: 'GET', path: '/control/connect/onboard/refresh', kind: 'control', handler: handleOnboardRefresh }),
+      defineRoute({ method: 'GET', path: '/control/connect/onboard/return', kind: 'control', handler: handleOnboardReturn }),
+      defineRoute({ method: 'POST', path: '/control/connect/disconnect', kind: 'control', handler: handleDisconnect }),
     ],
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, connectTransferJob],
     embeddedDefault: stripeEmbeddedDefault,

@@ -32,6 +32,8 @@ export interface ConnectSettings {
   /** Signing secrets of the platform's Connect webhook endpoint(s), for endpoints made outside Kassa. */
   connectWebhookSecrets: string[];
   connectChargeModel: ChargeModel;
+  /** The type of the accounts Kassa creates for onboarding (Standard accounts connect through OAuth). */
+  connectAccountType: 'express' | 'custom';
   /** Currency code (upper case) → the platform fee in that currency. */
   connectFees: Record<string, PlatformFeeRule>;
   /** Organizer id → the operator's override of charge model and fees. */
@@ -69,6 +71,7 @@ export const connectSettingsProperties: Record<string, JsonSchema> = {
   connectClientId: { type: 'string', pattern: '^ca_[A-Za-z0-9_]+$', 'x-instance-only': true, title: 'Connect client id' },
   connectWebhookSecrets: { type: 'array', items: { type: 'string', pattern: '^whsec_[A-Za-z0-9_]+$' }, default: [], 'x-secret': true, 'x-instance-only': true, title: 'Connect webhook signing secrets' },
   connectChargeModel: { type: 'string', enum: [...CHARGE_MODELS], default: 'destination', 'x-instance-only': true, title: 'Connect charge model' },
+  connectAccountType: { type: 'string', enum: ['express', 'custom'], default: 'express', 'x-instance-only': true, title: 'Type of accounts created for onboarding' },
   connectFees: { ...feesSchema, default: {}, 'x-instance-only': true, title: 'Connect platform fee per currency' },
   connectOrganizers: {
     type: 'object',

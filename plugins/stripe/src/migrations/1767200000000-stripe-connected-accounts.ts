@@ -39,9 +39,20 @@ export const StripeConnectedAccounts1767200000000 = defineMigration({
         created_at timestamptz NOT NULL DEFAULT now(),
         transferred_at timestamptz NULL
       )`);
+    // OAuth `state` values in flight: single use, short-lived, bound to the organizer and to the
+    // browser that started (its cookie holds the same random value; only its hash is stored).
+    await q.query(`
+      CREATE TABLE stripe_connect_state (
+        state_hash text PRIMARY KEY,
+        organizer_id uuid NOT NULL,
+        event_id uuid NULL,
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz NULL
+      )`);
   },
 
   async down(q) {
+    await q.query('DROP TABLE stripe_connect_state');
     await q.query('DROP TABLE stripe_connect_transfer');
     await q.query('DROP TABLE stripe_connected_account');
   },
