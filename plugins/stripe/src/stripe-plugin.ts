@@ -46,7 +46,7 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
       // Stripe Connect (connect/connect-routes.ts)
       defineRoute({ method: 'GET', path: '/control/connect', kind: 'control', handler: handleConnectPage }),
-      defineRoute({ method: 'POST', path: '/control/connect/oauth', kind: 'control', handler: handleOAuthStart }),
+      defineRoute({ method: 'GET', path: '/control/connect/oauth', kind: 'control', handler: handleOAuthStart }),
       defineRoute({ method: 'GET', path: '/control/connect/oauth/return', kind: 'control', handler: handleOAuthReturn }),
       defineRoute({ method: 'POST', path: '/control/connect/onboard', kind: 'control', handler: handleOnboardStart }),
       defineRoute({ method: 'GET', path: '/control/connect/onboard/refresh', kind: 'control', handler: handleOnboardRefresh }),

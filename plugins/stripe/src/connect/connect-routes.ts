@@ -81,6 +81,7 @@ export async function handleConnectPage(req: Req, rt: StripeRuntime): Promise<Pl
         error: query1(req, 'error_description'),
         oauthUrl: `${CONNECT_PAGE}/oauth`,
         onboardUrl: `${CONNECT_PAGE}/onboard`,
+        continueUrl: `${CONNECT_PAGE}/onboard/refresh`,
         disconnectUrl: `${CONNECT_PAGE}/disconnect`,
       },
     },
@@ -89,6 +90,7 @@ export async function handleConnectPage(req: Req, rt: StripeRuntime): Promise<Pl
 
 const NOTICES: Record<string, string> = {
   connected: 'Your Stripe account is connected.',
+  created: 'Your Stripe account is created. Continue at Stripe to give the information it needs.',
   onboarded: 'Onboarding is finished: Stripe accepts payments for your account.',
   incomplete: 'Stripe still needs information before your account can take payments (see below).',
   denied: 'You declined the connection at Stripe. Nothing was connected.',
@@ -96,9 +98,11 @@ const NOTICES: Record<string, string> = {
 };
 
 /**
- * POST /plugins/stripe/control/connect/oauth — to Stripe's authorize page (Standard accounts), with
+ * GET /plugins/stripe/control/connect/oauth — to Stripe's authorize page (Standard accounts), with
  * a fresh `state` that is stored (hashed) for this organizer and set in a cookie of this browser,
- * so only the browser that started can finish, once.
+ * so only the browser that started can finish, once. A link, not a form: the site's CSP allows
+ * forms to post to our origin only, and browsers apply that to the redirect after a post too. It
+ * changes nothing but a single-use state; the connection is made on the verified return alone.
  */
 export async function handleOAuthStart(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
@@ -175,12 +179,13 @@ async function pastConnections(rt: StripeRuntime, organizerId: string): Promise<
 /**
  * POST /plugins/stripe/control/connect/onboard — Express or Custom (the operator's choice): creates
  * the account once (keyed by the organizer, so a double click makes one account) and sends the
- * organizer to a fresh onboarding link.
+ * organizer on to a fresh onboarding link through the refresh route (a GET of our own: the CSP's
+ * form-action would stop a post that redirects to Stripe).
  */
 export async function handleOnboardStart(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
   const { settings, stripe } = await platformContext(rt);
-  let c: ConnectedAccount | null = await connectionAt(rt, organizerId, null);
+  const c: ConnectedAccount | null = await connectionAt(rt, organizerId, null);
   if (c && c.accountType === 'standard') throw stripeError('STRIPE_CONNECT_REFUSED', { reason: 'a Standard account is connected; disconnect it first' });
   if (!c) {
     const attempt = await pastConnections(rt, organizerId);
@@ -189,12 +194,12 @@ export async function handleOnboardStart(req: Req, rt: StripeRuntime): Promise<P
       capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
       metadata: { kassa_organizer_id: organizerId },
     }, { idempotencyKey: `kassa-connect-account-${organizerId}-${attempt}` }));
-    c = await saveConnection(rt, { organizerId, eventId: null, account });
+    await saveConnection(rt, { organizerId, eventId: null, account });
   }
-  return { redirect: await onboardingLink(rt, stripe, c.accountId), status: 303 };
+  return { redirect: `${CONNECT_PAGE}?notice=created`, status: 303 };
 }
 
-/** GET …/onboard/refresh — the link expired or was used: the signed-in organizer gets a new one. */
+/** GET …/onboard/refresh — a new onboarding link for the signed-in organizer (also Stripe's refresh_url, when a link expired or was used). */
 export async function handleOnboardRefresh(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
   const c = await connectionAt(rt, organizerId, null);

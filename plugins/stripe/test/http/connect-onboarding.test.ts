@@ -72,7 +72,7 @@ describe('Stripe Connect: connecting an organizer', () => {
 
   it('Standard via OAuth: the state round-trips, the code is exchanged, the account is stored and offered', async () => {
     const b = await browser(h.shop.organizer.id);
-    const start = await b.post(`${PAGE}/oauth`);
+    const start = await b.get(`${PAGE}/oauth`);
     expect(start.statusCode).toBe(303);
     const location = String(start.headers.location);
     expect(location).toMatch(/\/oauth\/authorize\?/);
@@ -99,7 +99,7 @@ describe('Stripe Connect: connecting an organizer', () => {
     const victim = await browser(other.organizer.id);
     const attacker = await browser(h.shop.organizer.id);
     // The attacker starts a flow of its own and sends its answer to the victim.
-    const start = await attacker.post(`${PAGE}/oauth`);
+    const start = await attacker.get(`${PAGE}/oauth`);
     const back = await authorize(String(start.headers.location), 'allow');
     const res = await victim.get(back);
     expect(res.statusCode).toBe(400);
@@ -114,7 +114,7 @@ describe('Stripe Connect: connecting an organizer', () => {
 
   it('a state that expired is refused', async () => {
     const b = await browser(other.organizer.id);
-    const start = await b.post(`${PAGE}/oauth`);
+    const start = await b.get(`${PAGE}/oauth`);
     const back = await authorize(String(start.headers.location), 'allow');
     (h.deps.clock as TestClock).advance({ minutes: 16 });
     expect((await b.get(back)).statusCode).toBe(400);
@@ -123,7 +123,7 @@ describe('Stripe Connect: connecting an organizer', () => {
 
   it('denied at Stripe: explained, nothing stored', async () => {
     const b = await browser(other.organizer.id);
-    const start = await b.post(`${PAGE}/oauth`);
+    const start = await b.get(`${PAGE}/oauth`);
     const back = await authorize(String(start.headers.location), 'deny');
     const res = await b.get(back);
     expect(res.headers.location).toBe(`${PAGE}?notice=denied`);
@@ -133,7 +133,7 @@ describe('Stripe Connect: connecting an organizer', () => {
 
   it('a code that was used already is explained, and nothing is stored', async () => {
     const b = await browser(other.organizer.id);
-    const first = await b.post(`${PAGE}/oauth`);
+    const first = await b.get(`${PAGE}/oauth`);
     const back = new URL(await authorize(String(first.headers.location), 'allow'));
     // The code is exchanged by someone else first (a second tab), then this browser returns with it.
     await platform().oauth.token({ grant_type: 'authorization_code', code: back.searchParams.get('code') as string });
@@ -148,7 +148,7 @@ describe('Stripe Connect: connecting an organizer', () => {
     const b = await browser(other.organizer.id);
     await h.db.dataSource.query('UPDATE team SET is_admin = false WHERE organizer_id = $1', [other.organizer.id]);
     try {
-      expect((await b.post(`${PAGE}/oauth`)).statusCode).toBe(404);
+      expect((await b.get(`${PAGE}/oauth`)).statusCode).toBe(404);
       expect((await b.post(`${PAGE}/onboard`)).statusCode).toBe(404);
     } finally {
       await h.db.dataSource.query('UPDATE team SET is_admin = true WHERE organizer_id = $1', [other.organizer.id]);
@@ -161,8 +161,10 @@ describe('Stripe Connect: connecting an organizer', () => {
   it('Express via account links: a requirement left out keeps charges off; the refresh URL mints a new link; finished once all is provided', async () => {
     const b = await browser(other.organizer.id);
     const start = await b.post(`${PAGE}/onboard`);
-    expect(start.statusCode).toBe(303);
-    const link = String(start.headers.location);
+    expect(start.headers.location).toBe(`${PAGE}?notice=created`);
+    const go = await b.get(`${PAGE}/onboard/refresh`);
+    expect(go.statusCode).toBe(303);
+    const link = String(go.headers.location);
     expect(link).toMatch(/\/_emulator\/connect\/onboarding\//);
     const [created] = await rows(other.organizer.id);
     expect(created).toMatchObject({ account_type: 'express', charges_enabled: false });
