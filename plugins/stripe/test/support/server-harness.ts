@@ -31,13 +31,23 @@ export interface ServerHarness {
 
 let users = 0;
 
-export async function createServerHarness(): Promise<ServerHarness> {
+/** Listens on a free loopback port (browser tests); baseUrl is then that address. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
+  });
+}
+
+export async function createServerHarness(opts: { listen?: boolean } = {}): Promise<ServerHarness> {
   const emulator = await startEmulator();
   const loaded = loadPlugins([createStripePlugin()]);
   const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 5 });
   const clock = new TestClock(new Date());
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
-  const baseUrl = 'http://127.0.0.1:3000';
+  const port = opts.listen ? await freePort() : 3000;
+  const baseUrl = `http://127.0.0.1:${port}`;
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
   const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
   const instanceKey = `sk_test_instance${process.pid}`;
@@ -54,6 +64,7 @@ export async function createServerHarness(): Promise<ServerHarness> {
     enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
   };
   const app = await buildApp(deps);
+  if (opts.listen) await app.listen({ port, host: '127.0.0.1' });
   const shop = await createShop(db.dataSource, { price: 4200 });
   const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
 
