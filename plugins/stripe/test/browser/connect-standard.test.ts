@@ -1,5 +1,5 @@
 import { globalSettings } from '@kassa/core/host';
-import { launchChromium } from '@kassa/testing';
+import { createShop, launchChromium } from '@kassa/testing';
 import type { Browser, BrowserContext } from 'playwright-core';
 import path from 'node:path';
 import { STRIPE_NAMESPACE } from '../../src';
@@ -73,5 +73,34 @@ describe('Stripe Connect in the browser: Standard via OAuth, a direct charge, th
     expect(await tab.textContent('.stripe-platform-fee')).toContain('1.35');
     expect(await tab.textContent('.stripe-connect')).toContain(account);
     await tab.locator('.stripe-control').screenshot({ path: path.join(images, 'stripe-connect-order-fee.png') });
+  });
+
+  it('Express onboarding: a requirement left out keeps payments off and is shown; completing it enables them', async () => {
+    await h.deps.settings.set(globalSettings, STRIPE_NAMESPACE, { connectChargeModel: 'destination', connectAccountType: 'express' });
+    const shop = await createShop(h.db.dataSource, { price: 1000 });
+    const ctx = await browser.newContext();
+    const { cookie } = await h.signIn(shop.organizer.id);
+    await ctx.addCookies(cookie.split('; ').map((c) => {
+      const [name, ...v] = c.split('=');
+      return { name: name as string, value: v.join('='), url: h.baseUrl };
+    }));
+    const tab = await ctx.newPage();
+    tab.setDefaultTimeout(20_000);
+    await tab.goto(`${h.baseUrl}/plugins/stripe/control/connect`);
+    await tab.click('#stripe-connect-onboard');
+    await tab.click('#stripe-connect-continue');
+    // Stripe's hosted onboarding (the emulator's): everything but the bank account.
+    await tab.uncheck('input[data-requirement="external_account"]');
+    await tab.click('#kassa-onboarding-complete');
+    await tab.waitForSelector('#stripe-connect-due');
+    expect(await tab.textContent('#stripe-connect-charges')).toContain('not enabled yet');
+    expect(await tab.textContent('#stripe-connect-due')).toContain('external_account');
+    await tab.screenshot({ path: path.join(images, 'stripe-connect-requirements.png') });
+    await tab.click('#stripe-connect-continue');
+    await tab.click('#kassa-onboarding-complete');
+    await tab.waitForSelector('#stripe-connect-notice');
+    expect(await tab.textContent('#stripe-connect-notice')).toContain('Onboarding is finished');
+    expect(await tab.textContent('#stripe-connect-charges')).toContain('enabled');
+    await ctx.close();
   });
 });
