@@ -29,5 +29,6 @@ export { CHARGE_MODELS, chargeModelFor, feeRuleFor, type ChargeModel, type Platf
 export { saveConnection, clearConnection, connectionFor, platformContext, type ConnectedAccount } from './connect/connected-accounts';
 export { connectChargeFor, connectRefundFlags, type ConnectCharge, type ConnectPaymentInfo } from './connect/connect-charge';
 export { transferSeparateCharge, CONNECT_TRANSFER_JOB } from './connect/connect-transfer-job';
+export { createConnectWebhookEndpoint, handleConnectWebhook, CONNECT_WEBHOOK_EVENTS } from './connect/connect-webhook';
 
 export default createStripePlugin();

@@ -8,6 +8,7 @@ import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
 import { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
 import { connectTransferJob } from './connect/connect-transfer-job';
+import { CONNECT_WEBHOOK_PATH, handleConnectWebhook } from './connect/connect-webhook';
 import {
   handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
 } from './connect/connect-routes';
@@ -38,6 +39,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     views: stripeViewsDir,
     routes: [
       defineRoute({ method: 'POST', path: '/webhook/:account', kind: 'webhook', handler: handleWebhook }),
+      defineRoute({ method: 'POST', path: CONNECT_WEBHOOK_PATH, kind: 'webhook', handler: handleConnectWebhook }),
       defineRoute({ method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: handlePayPage }),
       defineRoute({ method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: handleIntent }),
       defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),

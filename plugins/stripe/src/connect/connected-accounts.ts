@@ -116,11 +116,15 @@ export async function publishConnection(rt: Pick<StripeRuntime, 'settings'>, c: 
   await rt.settings.set(targetOfLevel(c.organizerId, c.eventId), STRIPE_NAMESPACE, { connectAccount: token });
 }
 
-/** Ends a level's connection in Kassa (the row stays, marked) and removes it from checkout. */
+/**
+ * Ends a level's connection in Kassa (the row stays, marked) and disables the provider at that
+ * level: without the connection its charges would have nowhere to go (and a level without keys of
+ * its own would no longer be valid enabled). The organizer enables it again after reconnecting.
+ */
 export async function clearConnection(rt: Pick<StripeRuntime, 'db' | 'settings'>, c: Pick<ConnectedAccount, 'organizerId' | 'eventId' | 'accountId'>): Promise<void> {
   await rt.db.query(
     `UPDATE stripe_connected_account SET disconnected_at = now() WHERE organizer_id = $1 AND event_id IS NOT DISTINCT FROM $2 AND account_id = $3 AND disconnected_at IS NULL`,
     [c.organizerId, c.eventId, c.accountId],
   );
-  await rt.settings.set(targetOfLevel(c.organizerId, c.eventId), STRIPE_NAMESPACE, { connectAccount: null });
+  await rt.settings.set(targetOfLevel(c.organizerId, c.eventId), STRIPE_NAMESPACE, { connectAccount: null, _enabled: false });
 }

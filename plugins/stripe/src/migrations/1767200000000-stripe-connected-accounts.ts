@@ -49,9 +49,18 @@ export const StripeConnectedAccounts1767200000000 = defineMigration({
         expires_at timestamptz NOT NULL,
         used_at timestamptz NULL
       )`);
+    // The platform's Connect webhook endpoints Kassa created (connect=true), each with its own
+    // signing secret (sealed with the instance's key): they verify Connect events and nothing else.
+    await q.query(`
+      CREATE TABLE stripe_connect_endpoint (
+        endpoint_id text PRIMARY KEY,
+        secret jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
   },
 
   async down(q) {
+    await q.query('DROP TABLE stripe_connect_endpoint');
     await q.query('DROP TABLE stripe_connect_state');
     await q.query('DROP TABLE stripe_connect_transfer');
     await q.query('DROP TABLE stripe_connected_account');
