@@ -9,7 +9,7 @@ import { cancelIntent, createIntent, createRefund, paymentLinkToken } from './in
 import { shredInfo, type StripePaymentInfo } from './payment-info';
 import { STRIPE_JS_URL, stripeSettingsCheck, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
-import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient } from './connect/connect-charge';
+import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient, reverseSeparateTransfer } from './connect/connect-charge';
 
 /** Where the plugin's routes live (the server mounts plugin routes under /plugins/<name>). */
 export const STRIPE_ROUTE_PREFIX = '/plugins/stripe';
@@ -164,7 +164,10 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
       intentId, refundId: call.refund.id, paymentId: call.payment.id, amount: { amount: call.refund.amount, currency: call.refund.currency.trim() },
       ...(info.connect ? { connect: connectRefundFlags(info.connect) } : {}),
     });
-    const refundInfo = { stripeRefundId: r.id, stripeStatus: r.status };
+    const reversal = info.connect && ['done', 'transit'].includes(refundVerdict(r.status))
+      ? await reverseSeparateTransfer(stripeSettingsFrom(ctx.settings), info.connect, { id: call.refund.id, amount: call.refund.amount }, call.payment)
+      : null;
+    const refundInfo = { stripeRefundId: r.id, stripeStatus: r.status, ...reversal };
     switch (refundVerdict(r.status)) {
       case 'done': return { kind: 'done', externalId: r.id, info: refundInfo };
       case 'transit': return { kind: 'transit', externalId: r.id, info: refundInfo };

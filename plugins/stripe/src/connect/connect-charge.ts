@@ -120,3 +120,26 @@ export function connectRefundFlags(c: Pick<ConnectPaymentInfo, 'model'>): Pick<S
     case 'separate': return {};
   }
 }
+
+/**
+ * Separate charges and transfers: a refund does not pull the transfer back by itself (§9.5), so the
+ * platform reverses the refunded share of it, keyed by the refund row. Its failure never undoes
+ * the refund (the money already went back to the buyer): it is returned for the refund's info.
+ */
+export async function reverseSeparateTransfer(
+  settings: StripeSettings, c: ConnectPaymentInfo, refund: { id: string; amount: number }, payment: { amount: number; currency: string },
+): Promise<{ transferReversalId: string } | { transferReversalError: string } | null> {
+  if (c.model !== 'separate' || !c.transferId || payment.amount <= 0) return null;
+  const stripe = platformClient(settings);
+  try {
+    const transfer = await stripe.transfers.retrieve(c.transferId);
+    // The refunded share of what was transferred, in Stripe's units, rounded down (never more than is left).
+    const share = Math.floor((transfer.amount * refund.amount) / payment.amount);
+    const amount = Math.min(share, transfer.amount - transfer.amount_reversed);
+    if (amount <= 0) return null;
+    const reversal = await stripe.transfers.createReversal(c.transferId, { amount, metadata: { kassa_refund_id: refund.id } }, { idempotencyKey: `kassa-refund-${refund.id}-reversal` });
+    return { transferReversalId: reversal.id };
+  } catch (err) {
+    return { transferReversalError: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -128,6 +128,20 @@ describe('Stripe Connect charges: direct, destination, separate, with the platfo
     expect(fee?.amount_refunded).toBe(280);
   });
 
+  it('separate refund: refunded by the platform, and the refunded share of the transfer is reversed, once', async () => {
+    await setModel(h, 'separate');
+    const { orderId, payment, intentId } = await paid(() => platform.stripe);
+    await transferSeparateCharge(h.rt, payment.id);
+    const { refund, outcome } = await h.core.refunds.createRefund(orderId, { paymentId: payment.id, amount: { amount: 1000, currency: 'EUR' }, source: 'admin', actor: { type: 'system' } });
+    expect(outcome).toMatchObject({ kind: 'done' });
+    expect((await platform.stripe.refunds.list({ payment_intent: intentId })).data.map((r) => r.amount)).toEqual([1000]);
+    const transferId = String(((await paymentRow(h, payment.id)).info.connect as { transferId: string }).transferId);
+    const reversals = await platform.stripe.transfers.listReversals(transferId);
+    // 2220 transferred for 2500 paid: 1000 refunded takes back 888.
+    expect(reversals.data.map((r) => r.amount)).toEqual([888]);
+    expect(reversals.data[0]?.metadata).toEqual({ kassa_refund_id: refund.id });
+  });
+
   it('the fee is shown in the control panel and the API', async () => {
     await setModel(h, 'destination');
     const { row } = await paid(() => platform.stripe);

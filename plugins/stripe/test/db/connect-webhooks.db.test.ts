@@ -58,6 +58,20 @@ describe('Stripe Connect webhooks', () => {
     expect(await refundRows(h, payment.id)).toEqual([expect.objectContaining({ state: 'external', amount: 500 })]);
   });
 
+  it('a lost chargeback on a direct charge (on the connected account) books one external refund, even with its events repeated', async () => {
+    await setModel(h, 'direct');
+    const c = await connectAccount(h, platform);
+    const { payment, intentId } = await placeStripeOrder(h);
+    const pi = await buyerConfirmsOn(platform.on(c.accountId), intentId);
+    await deliver();
+    const dispute = await control(`/charges/${String(pi.latest_charge)}/dispute`, { kind: 'chargeback' });
+    await control(`/disputes/${String(dispute.id)}/advance`, { to: 'lost' });
+    h.emulator.configureWebhooks({ duplicateRate: 1 });
+    await deliver();
+    h.emulator.configureWebhooks({ duplicateRate: 0 });
+    expect(await refundRows(h, payment.id)).toEqual([expect.objectContaining({ state: 'external', amount: 2500, external_id: dispute.id })]);
+  });
+
   it('account.application.deauthorized (or a call refused with account_invalid) clears the connection, disables the provider, and stops offering Stripe', async () => {
     const c = await connectAccount(h, platform, { type: 'standard' });
     expect(await stripeOffered(h)).toBe(true);
