@@ -36,6 +36,15 @@ export const stripeErrors = defineErrors({
     status: 403, message: 'The {scope} Stripe settings cannot be changed from an organizer\'s control panel: {reason}',
     guidance: 'Create the endpoint for your organizer or one of its events; the host sets up the global one at start.',
   },
+  // Stripe Connect
+  STRIPE_CONNECT_STATE_INVALID: {
+    status: 400, message: 'This Stripe Connect answer cannot be used: {reason}',
+    guidance: 'Start "Connect with Stripe" again from the Stripe Connect page, in the same browser; the link is single-use and expires after 15 minutes.',
+  },
+  STRIPE_CONNECT_REFUSED: {
+    status: 409, message: 'Stripe Connect refused: {reason}',
+    guidance: 'Read the reason; connect again, or ask the instance operator to finish the platform set-up.',
+  },
 });
 
 export type StripeErrorCode = keyof typeof stripeErrors;

@@ -23,6 +23,7 @@ export const OPEN_INTENT_STATES: readonly Stripe.PaymentIntent.Status[] = ['requ
 export async function createIntent(
   stripe: Stripe, settings: StripeSettings,
   input: { payment: { id: string; amount: number; currency: string }; order: { id: string; code: string }; event: { id: string; slug: string } },
+  connect?: { params: Partial<Stripe.PaymentIntentCreateParams>; stripeAccount?: string },
 ): Promise<Stripe.PaymentIntent> {
   const { payment, order, event } = input;
   const { amount, currency } = toStripeAmount({ amount: payment.amount, currency: payment.currency.trim() });
@@ -36,8 +37,11 @@ export async function createIntent(
     ...(settings.paymentMethods.length > 0
       ? { allowed_payment_method_types: settings.paymentMethods as Stripe.PaymentIntentCreateParams.AllowedPaymentMethodType[] }
       : { automatic_payment_methods: { enabled: true } }),
+    // Stripe Connect: fee, destination or transfer group (connect/connect-charge.ts).
+    ...connect?.params,
   };
-  return stripeCall('create the payment', () => stripe.paymentIntents.create(params, { idempotencyKey: idempotencyKeys.createIntent(payment.id) }));
+  const options = { idempotencyKey: idempotencyKeys.createIntent(payment.id), ...(connect?.stripeAccount ? { stripeAccount: connect.stripeAccount } : {}) };
+  return stripeCall('create the payment', () => stripe.paymentIntents.create(params, options));
 }
 
 /** Retrieves an intent with its latest charge expanded (card details, 3DS outcome). */
@@ -81,10 +85,12 @@ export async function cancelIntent(stripe: Stripe, payment: { id: string }, inte
 }
 
 /** A refund of part or all of a captured payment; keyed by our refund row. */
-export function createRefund(stripe: Stripe, input: { intentId: string; refundId: string; paymentId: string; amount: Money }): Promise<Stripe.Refund> {
+export function createRefund(
+  stripe: Stripe, input: { intentId: string; refundId: string; paymentId: string; amount: Money; connect?: Pick<Stripe.RefundCreateParams, 'reverse_transfer' | 'refund_application_fee'> },
+): Promise<Stripe.Refund> {
   const { amount } = toStripeAmount(input.amount);
   return stripeCall('refund the payment', () => stripe.refunds.create(
-    { payment_intent: input.intentId, amount, metadata: { kassa_refund_id: input.refundId, kassa_payment_id: input.paymentId } },
+    { payment_intent: input.intentId, amount, metadata: { kassa_refund_id: input.refundId, kassa_payment_id: input.paymentId }, ...input.connect },
     { idempotencyKey: idempotencyKeys.refund(input.refundId) },
   ));
 }

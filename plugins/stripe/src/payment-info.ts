@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { ConnectPaymentInfo } from './connect/connect-charge';
 
 /**
  * What the Stripe provider keeps in `OrderPayment.info`. Card and billing details are personal
@@ -21,6 +22,8 @@ export interface StripePaymentInfo {
   cancellationReason?: string | null;
   /** The latest dispute on this payment, for the control panel. */
   dispute?: { id: string; status: string; dueBy: string | null; amount: number; currency: string } | null;
+  /** Stripe Connect: the charge model, the connected account and the platform fee (our minor units). */
+  connect?: ConnectPaymentInfo;
   _shredded?: boolean;
 }
 
@@ -47,7 +50,7 @@ export function infoFromIntent(pi: Stripe.PaymentIntent, account: string): Strip
 }
 
 /** Keys that survive shredding: references and amounts, nothing about the buyer or the card. */
-const KEEP: readonly (keyof StripePaymentInfo)[] = ['intentId', 'account', 'status', 'captureMethod', 'chargeId', 'amountCapturable', 'amountReceived', 'cancellationReason', 'dispute'];
+const KEEP: readonly (keyof StripePaymentInfo)[] = ['intentId', 'account', 'status', 'captureMethod', 'chargeId', 'amountCapturable', 'amountReceived', 'cancellationReason', 'dispute', 'connect'];
 
 export function shredInfo(info: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { _shredded: true };

@@ -1,10 +1,11 @@
 import type { JsonSchema } from '@kassa/core';
+import { connectSettingsProblems, connectSettingsProperties, type ConnectSettings } from './connect/connect-settings';
 
 /** Stripe's own Stripe.js; the embedded default points at the emulator's double instead. */
 export const STRIPE_JS_URL = 'https://js.stripe.com/v3/';
 
 /** The provider's own settings (namespace "payment.stripe"), resolved per event by core. */
-export interface StripeSettings {
+export interface StripeSettings extends ConnectSettings {
   /** sk_test_… / sk_live_… (or a restricted rk_ key). Secret: encrypted, write-only. */
   secretKey?: string;
   publishableKey?: string;
@@ -58,8 +59,10 @@ export const stripeSettingsSchema: JsonSchema = {
       type: 'array', items: { type: 'string', maxLength: 253, pattern: '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' },
       uniqueItems: true, maxItems: 50, default: [], 'x-instance-only': true, title: 'Custom shop domains for wallets',
     },
+    // Stripe Connect (connect/connect-settings.ts): the platform's, set by the operator.
+    ...connectSettingsProperties,
   },
-  required: ['secretKey', 'publishableKey'],
+  // No `required`: enabled, the provider needs its own keys or a Connect connection (stripeSettingsCheck).
   additionalProperties: false,
 };
 
@@ -74,10 +77,21 @@ export function settingsProblems(s: Partial<StripeSettings>): string[] {
   // at an emulator is refused rather than sent there.
   if (sk === 'live' && s.apiBase) problems.push(`a live secretKey must talk to Stripe itself, but this instance sends Stripe requests to ${s.apiBase} (apiBase, set by the operator)`);
   if (sk === 'live' && s.stripeJsUrl && s.stripeJsUrl !== STRIPE_JS_URL) problems.push(`a live secretKey needs Stripe's own Stripe.js (${STRIPE_JS_URL}), but this instance loads ${s.stripeJsUrl} (stripeJsUrl, set by the operator)`);
+  problems.push(...connectSettingsProblems(s));
   return problems;
 }
 
 /** The mode of the configured secret key. */
 export function isLiveMode(s: Pick<StripeSettings, 'secretKey'>): boolean {
   return /^(sk|rk)_live_/.test(s.secretKey ?? '');
+}
+
+/**
+ * While enabled, a level needs both keys (its own or inherited), or a Stripe Connect connection,
+ * whose charges are made with the platform's keys. Names the missing key, like a `required` would.
+ */
+export function stripeSettingsCheck(values: Readonly<Record<string, unknown>>): string | null {
+  if (values._enabled !== true || values.connectAccount) return null;
+  const missing = ['secretKey', 'publishableKey'].filter((k) => !values[k]);
+  return missing.length > 0 ? missing.map((k) => `${k} is required`).join('; ') : null;
 }

@@ -6,6 +6,12 @@ import { pollEventsJob, processEventJob, sweepInboxJob, syncPaymentsJob } from '
 import { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
+import { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
+import { connectTransferJob } from './connect/connect-transfer-job';
+import { CONNECT_WEBHOOK_PATH, handleConnectWebhook } from './connect/connect-webhook';
+import {
+  handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
+} from './connect/connect-routes';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -30,12 +36,13 @@ export function createStripePlugin(): Plugin<StripeState> {
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks, disputes, and express wallets with payment method domains',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
     routes: [
       defineRoute({ method: 'POST', path: '/webhook/:account', kind: 'webhook', handler: handleWebhook }),
+      defineRoute({ method: 'POST', path: CONNECT_WEBHOOK_PATH, kind: 'webhook', handler: handleConnectWebhook }),
       defineRoute({ method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: handlePayPage }),
       defineRoute({ method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: handleIntent }),
       defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),
@@ -44,8 +51,16 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
       defineRoute({ method: 'GET', path: '/control/wallet-domains', kind: 'control', handler: handleWalletDomainsPage, permission: 'organizer.settings' }),
       defineRoute({ method: 'POST', path: '/control/wallet-domains/check', kind: 'control', handler: handleWalletDomainsCheck, permission: 'organizer.settings' }),
+      // Stripe Connect (connect/connect-routes.ts)
+      defineRoute({ method: 'GET', path: '/control/connect', kind: 'control', handler: handleConnectPage }),
+      defineRoute({ method: 'GET', path: '/control/connect/oauth', kind: 'control', handler: handleOAuthStart }),
+      defineRoute({ method: 'GET', path: '/control/connect/oauth/return', kind: 'control', handler: handleOAuthReturn }),
+      defineRoute({ method: 'POST', path: '/control/connect/onboard', kind: 'control', handler: handleOnboardStart }),
+      defineRoute({ method: 'GET', path: '/control/connect/onboard/refresh', kind: 'control', handler: handleOnboardRefresh }),
+      defineRoute({ method: 'GET', path: '/control/connect/onboard/return', kind: 'control', handler: handleOnboardReturn }),
+      defineRoute({ method: 'POST', path: '/control/connect/disconnect', kind: 'control', handler: handleDisconnect }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob],
     embeddedDefault: stripeEmbeddedDefault,
   });
 }

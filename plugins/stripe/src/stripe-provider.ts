@@ -3,11 +3,13 @@ import {
   type PaymentOutcome, type ProviderContext, type ProviderEnvironment, type RefundCallInput, type RefundOutcome, type ViewModel,
 } from '@kassa/core';
 import { isStripeRepresentable, toStripeAmount } from './amount';
+import { stripeError } from './errors';
 import { clientFor, stripeSettingsFrom } from './stripe-account-context';
 import { cancelIntent, createIntent, createRefund, paymentLinkToken } from './intents';
 import { shredInfo, type StripePaymentInfo } from './payment-info';
-import { STRIPE_JS_URL, stripeSettingsSchema, type StripeSettings } from './settings-schema';
+import { STRIPE_JS_URL, stripeSettingsCheck, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
+import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient, reverseSeparateTransfer } from './connect/connect-charge';
 
 /** Where the plugin's routes live (the server mounts plugin routes under /plugins/<name>). */
 export const STRIPE_ROUTE_PREFIX = '/plugins/stripe';
@@ -32,6 +34,9 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** An open intent (requires action, authorized) can be abandoned: the buyer may retry or switch. */
   override readonly abortPendingAllowed = true;
   override readonly settingsSchema = stripeSettingsSchema;
+  override settingsCheck(values: Readonly<Record<string, unknown>>): string | null {
+    return stripeSettingsCheck(values);
+  }
 
   constructor(_env?: ProviderEnvironment) {
     super();
@@ -55,6 +60,9 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** Only with both keys set, and for amounts Stripe can represent (three-decimal currencies end in 0). */
   override isAllowed(ctx: ProviderContext<StripeSettings>, query: AvailabilityQuery): boolean {
     const s = stripeSettingsFrom(ctx.settings);
+    // A connected organizer (or event) is charged through the platform, only while Stripe lets the
+    // account take charges; a connection that does not verify is no connection, never a fallback.
+    if (s.connectAccount) return hasPlatform(s) && connectionOf(s, ctx.event)?.chargesEnabled === true && isStripeRepresentable(query.total);
     return Boolean(s.secretKey && s.publishableKey) && isStripeRepresentable(query.total);
   }
 
@@ -77,13 +85,15 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
    */
   async executePayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
     const settings = stripeSettingsFrom(ctx.settings);
-    const stripe = clientFor(settings, `event ${ctx.event.slug}`);
-    const pi = await createIntent(stripe, settings, { payment: call.payment, order: call.order, event: ctx.event });
+    const charge = settings.connectAccount ? connectChargeFor(settings, ctx.event, { amount: call.payment.amount, currency: call.payment.currency.trim() }) : null;
+    if (settings.connectAccount && !charge) throw stripeError('STRIPE_NOT_CONFIGURED', { scope: `event ${ctx.event.slug}`, detail: 'the Stripe Connect connection does not verify (connect the account again)' });
+    const stripe = charge ? platformClient(settings, charge.model === 'direct' ? charge.account : undefined) : clientFor(settings, `event ${ctx.event.slug}`);
+    const pi = await createIntent(stripe, settings, { payment: call.payment, order: call.order, event: ctx.event }, charge ? connectIntentExtras(charge, call.order) : undefined);
     const token = paymentLinkToken(call.order, call.payment.id);
     return {
       kind: 'requires_action',
       redirectUrl: payPageUrl(ctx.baseUrl, call.payment, token),
-      info: { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method },
+      info: { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method, ...(charge ? { connect: connectInfo(charge, call.order) } : {}) },
     };
   }
 
@@ -123,6 +133,10 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
         releaseUrl: `${STRIPE_ROUTE_PREFIX}/control/payments/${call.payment.id}/release`,
         dashboardUrl: info.intentId ? `https://dashboard.stripe.com/${live ? '' : 'test/'}payments/${info.intentId}` : null,
         shredded: info._shredded === true,
+        connect: info.connect ? {
+          model: info.connect.model, account: info.connect.account, transferId: info.connect.transferId ?? null,
+          fee: formatMoney(info.connect.applicationFee, ctx.event?.locale ?? 'en'),
+        } : null,
       },
     };
   }
@@ -144,23 +158,30 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   override async executeRefund(ctx: ProviderContext<StripeSettings>, call: RefundCallInput): Promise<RefundOutcome> {
     const intentId = (call.payment?.info as StripePaymentInfo | undefined)?.intentId;
     if (!call.payment || !intentId) throw new KassaError('REFUND_NOT_SUPPORTED', { provider: this.identifier, payment: call.payment?.id ?? '-' });
-    const stripe = clientFor(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
+    const info = call.payment.info as StripePaymentInfo;
+    const stripe = connectClientFor(stripeSettingsFrom(ctx.settings), info) ?? clientFor(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
     const r = await createRefund(stripe, {
       intentId, refundId: call.refund.id, paymentId: call.payment.id, amount: { amount: call.refund.amount, currency: call.refund.currency.trim() },
+      ...(info.connect ? { connect: connectRefundFlags(info.connect) } : {}),
     });
-    const info = { stripeRefundId: r.id, stripeStatus: r.status };
+    const reversal = info.connect && ['done', 'transit'].includes(refundVerdict(r.status))
+      ? await reverseSeparateTransfer(stripeSettingsFrom(ctx.settings), info.connect, { id: call.refund.id, amount: call.refund.amount }, call.payment)
+      : null;
+    const refundInfo = { stripeRefundId: r.id, stripeStatus: r.status, ...reversal };
     switch (refundVerdict(r.status)) {
-      case 'done': return { kind: 'done', externalId: r.id, info };
-      case 'transit': return { kind: 'transit', externalId: r.id, info };
-      default: return { kind: 'failed', message: `Stripe reports the refund ${r.status ?? 'failed'}${r.failure_reason ? ` (${r.failure_reason})` : ''}`, code: r.failure_reason ?? 'refund_failed', info };
+      case 'done': return { kind: 'done', externalId: r.id, info: refundInfo };
+      case 'transit': return { kind: 'transit', externalId: r.id, info: refundInfo };
+      default: return { kind: 'failed', message: `Stripe reports the refund ${r.status ?? 'failed'}${r.failure_reason ? ` (${r.failure_reason})` : ''}`, code: r.failure_reason ?? 'refund_failed', info: refundInfo };
     }
   }
 
   /** Before core cancels an open attempt: cancel its intent (releases an authorization). */
   override async cancelPayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): Promise<void> {
-    const intentId = (call.payment.info as StripePaymentInfo).intentId;
+    const info = call.payment.info as StripePaymentInfo;
+    const intentId = info.intentId;
     if (!intentId) return;
-    const stripe = clientFor(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
+    const settings = stripeSettingsFrom(ctx.settings);
+    const stripe = connectClientFor(settings, info) ?? clientFor(settings, `event ${ctx.event.slug}`);
     await cancelIntent(stripe, call.payment, intentId, 'abandoned');
   }
 
@@ -174,6 +195,8 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     return {
       intentId: info.intentId ?? null, chargeId: info.chargeId ?? null, status: info.status ?? null,
       cardBrand: info.card?.brand ?? null, cardLast4: info.card?.last4 ?? null, dispute: info.dispute ?? null,
+      // Payments charged through Stripe Connect only: model, connected account, platform fee.
+      ...(info.connect ? { connect: { model: info.connect.model, account: info.connect.account, applicationFee: info.connect.applicationFee, transferId: info.connect.transferId ?? null } } : {}),
     };
   }
 

@@ -38,6 +38,14 @@ export abstract class BasePaymentProvider<Settings extends object = Record<strin
   readonly abortPendingAllowed: boolean = false;
   /** JSON Schema of this provider's own settings; secrets are marked with `"x-secret": true`. */
   readonly settingsSchema: JsonSchema = { type: 'object', properties: {}, additionalProperties: false };
+  /**
+   * Rules across this provider's settings that a flat schema cannot express (e.g. "these keys, or a
+   * connection, while enabled"), checked with the schema on every write at every level: the
+   * effective values in, a message naming the field out (null = fine).
+   */
+  settingsCheck(_values: Readonly<Record<string, unknown>>): string | null {
+    return null;
+  }
   /** Origins the buyer's page must be allowed to load scripts/frames from (CSP), e.g. Stripe.js. */
   contentSecurityPolicy(_ctx: ProviderContext<Settings>): { scriptSrc?: string[]; frameSrc?: string[]; connectSrc?: string[] } {
     return {};

@@ -19,7 +19,7 @@ export function providerSettingsNamespace(provider: BasePaymentProvider): Settin
     schema: composeProviderSettingsSchema(provider.settingsSchema),
     requiredWhen: '_enabled',
     defaults: commonSettingDefaults(provider.enabledByDefault),
-    check: checkCommonSettings,
+    check: (values) => checkCommonSettings(values) ?? provider.settingsCheck(values),
   };
 }
 

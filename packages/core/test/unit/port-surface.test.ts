@@ -8,7 +8,7 @@ import * as port from '../../src';
  */
 
 const values = [
-  'BasePaymentProvider', 'KassaError', 'add', 'assertMinorUnits', 'assertSameCurrency', 'compare', 'createAjv', 'currencyExponent', 'defineErrors', 'defineJob',
+  'BasePaymentProvider', 'KassaError', 'add', 'assertMinorUnits', 'assertSameCurrency', 'calculateFee', 'compare', 'createAjv', 'currencyExponent', 'defineErrors', 'defineJob',
   'defineMigration', 'definePlugin', 'defineRoute', 'describeAjvErrors', 'eventSettings', 'formatMoney', 'globalSettings', 'isCurrencyCode', 'isKassaError',
   'isZero', 'minorUnitsToDecimalString', 'money',
   'orderMachine', 'organizerSettings', 'paymentMachine', 'pluginError', 'refundMachine', 'subtract', 'sum', 'systemClock',
@@ -16,7 +16,7 @@ const values = [
 
 const types = [
   'Actor', 'AnyErrorCode', 'AvailabilityQuery', 'Clock', 'ConfirmKind', 'CurrencyCode', 'DisplaySettings', 'EmbeddedDefault', 'EmbeddedDefaultHost',
-  'ErrorCatalogue', 'ErrorCode', 'ErrorDefinition', 'ErrorParams', 'Event', 'EventRecord', 'JsonSchema', 'Money', 'Order', 'OrderPayment', 'OrderRecord',
+  'ErrorCatalogue', 'ErrorCode', 'ErrorDefinition', 'ErrorParams', 'Event', 'EventRecord', 'FeeRule', 'JsonSchema', 'Money', 'Order', 'OrderPayment', 'OrderRecord',
   'OrderRefund', 'OrderStatus', 'OrganizerRecord', 'PathParams', 'PaymentCallInput', 'PaymentChange', 'PaymentOutcome', 'PaymentRecord', 'PaymentState',
   'PaymentWithOrder', 'PaymentsPort', 'Plugin', 'PluginDb', 'PluginDefinition', 'PluginHttpRequest', 'PluginHttpResponse', 'PluginJob', 'PluginJobProcessor',
   'PluginJobRuntime', 'PluginLogger', 'PluginMigration', 'PluginQuery', 'PluginRoute', 'PluginRouteHandler', 'PluginRuntime', 'PluginSettings',

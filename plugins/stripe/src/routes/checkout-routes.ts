@@ -10,6 +10,7 @@ import { STRIPE_NAMESPACE, clientFor, registerAccount, stripeSettingsFrom, type 
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { expressCheckoutView } from '../wallets/express-checkout-view';
+import { connectPaymentContext, createConnectIntent } from '../connect/connect-context';
 
 /** Path params of the buyer's pay, intent and return links. */
 export type LinkParams = { paymentId: string; token: string };
@@ -63,8 +64,11 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
   if (!paymentMachine.is('executable', l.payment.state)) return { redirect: rt.payments.orderPageUrl(l) };
   // The order page says why it cannot be paid.
   if (await refusal(rt, l)) return { redirect: rt.payments.orderPageUrl(l) };
-  const { settings, account } = await eventAccount(rt, l.event);
-  const intentId = (l.payment.info as StripePaymentInfo).intentId;
+  const info = l.payment.info as StripePaymentInfo;
+  // A Connect payment: the platform's publishable key, and the connected account for direct charges.
+  const connect = await connectPaymentContext(rt, l.event, info);
+  const { settings, account } = connect ?? await eventAccount(rt, l.event);
+  const intentId = info.intentId;
   // From here on the sync job and webhooks can find this payment's account without the buyer.
   if (intentId) await remember(rt, [{ objectId: intentId, kind: 'payment_intent', account: account.accountId, paymentId: l.payment.id, refundId: null }]);
   const base = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}`;
@@ -78,6 +82,7 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
       partial: 'stripe/payment-element', // plugin pages resolve "<plugin>/<name>"
       data: {
         publishableKey: settings.publishableKey ?? '',
+        stripeAccount: connect?.stripeAccount ?? '',
         stripeJsUrl: settings.stripeJsUrl,
         intentUrl: `${base}/intent/${l.payment.id}/${l.token}`,
         returnUrl: `${base}/return/${l.payment.id}/${l.token}`,
@@ -100,11 +105,13 @@ export async function handleIntent(req: PluginHttpRequest<LinkParams>, rt: Strip
   // Before Stripe is asked for anything: no intent is created and no client secret handed out.
   const refused = await refusal(rt, l);
   if (refused) return { status: 409, body: { error: refused, orderUrl: rt.payments.orderPageUrl(l) } };
-  const ctx = await eventAccount(rt, l.event);
-  const info = l.payment.info as StripePaymentInfo;
-  const pi = info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l);
+  let info = l.payment.info as StripePaymentInfo;
+  const created = info.intentId ? null : await createConnectIntent(rt, l);
+  if (created) info = { ...info, connect: created.connect };
+  const ctx = (await connectPaymentContext(rt, l.event, info)) ?? await eventAccount(rt, l.event);
+  const pi = created?.pi ?? (info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l));
   await remember(rt, [{ objectId: pi.id, kind: 'payment_intent', account: ctx.account.accountId, paymentId: l.payment.id, refundId: null }]);
-  if (!info.intentId) await rt.payments.recordInfo(l.payment.id, { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method });
+  if (!info.intentId) await rt.payments.recordInfo(l.payment.id, { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method, ...(created ? { connect: created.connect } : {}) });
   if (!OPEN_INTENT_STATES.includes(pi.status)) {
     // Already decided at Stripe: apply it, and send the buyer to the order page.
     await syncPayment(rt, ctx.stripe, { paymentId: l.payment.id, intentId: pi.id, account: ctx.account.accountId });
@@ -122,7 +129,7 @@ export async function handleReturn(req: PluginHttpRequest<LinkParams>, rt: Strip
   const l = await linked(req, rt);
   const intentId = (l.payment.info as StripePaymentInfo).intentId;
   if (intentId) {
-    const ctx = await eventAccount(rt, l.event);
+    const ctx = (await connectPaymentContext(rt, l.event, l.payment.info as StripePaymentInfo)) ?? await eventAccount(rt, l.event);
     await syncPayment(rt, ctx.stripe, { paymentId: l.payment.id, intentId, account: ctx.account.accountId });
     const after = (await rt.payments.get(l.payment.id))?.payment ?? l.payment;
     // requires_action or an abandoned authentication: back to the pay page to complete or retry,

@@ -14,6 +14,7 @@ import type { StripeRuntime } from '../stripe-state';
 import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { eventAccount } from './checkout-routes';
 import { SYNC_WALLET_DOMAINS_JOB, walletDomainsJobId } from '../wallets/wallet-domain-jobs';
+import { connectPaymentContext } from '../connect/connect-context';
 
 /** Path params of the capture and release actions. */
 export type PaymentParams = { paymentId: string };
@@ -66,7 +67,7 @@ function answer(req: PluginHttpRequest<PaymentParams, unknown>, order: { id: str
 export async function handleCapture(req: PluginHttpRequest<PaymentParams, CaptureBody>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const p = await ownPayment(req, rt);
   const amount = amountFrom(req.body, p.payment.currency);
-  const { stripe, account } = await eventAccount(rt, p.event);
+  const { stripe, account } = (await connectPaymentContext(rt, p.event, p.payment.info as StripePaymentInfo)) ?? await eventAccount(rt, p.event);
   const pi = await captureIntent(stripe, p.payment, intentOf(p), amount);
   const outcome = await applyIntent(rt, p.payment.id, pi, account.accountId);
   return answer(req, p.order, { status: pi.status, outcome });
@@ -75,7 +76,7 @@ export async function handleCapture(req: PluginHttpRequest<PaymentParams, Captur
 /** POST /plugins/stripe/control/payments/:paymentId/release — cancels the authorization. */
 export async function handleRelease(req: PluginHttpRequest<PaymentParams>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const p = await ownPayment(req, rt);
-  const { stripe, account } = await eventAccount(rt, p.event);
+  const { stripe, account } = (await connectPaymentContext(rt, p.event, p.payment.info as StripePaymentInfo)) ?? await eventAccount(rt, p.event);
   const pi = await cancelIntent(stripe, p.payment, intentOf(p), 'requested_by_customer');
   const outcome = await applyIntent(rt, p.payment.id, pi, account.accountId);
   return answer(req, p.order, { status: pi.status, outcome });

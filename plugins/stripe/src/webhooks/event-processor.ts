@@ -4,6 +4,7 @@ import { isResourceMissing, retrieveIntent } from '../intents';
 import { findRef, syncPayment, type SyncScope } from '../reconcile';
 import { accountContext } from '../stripe-account-context';
 import type { StripeRuntime } from '../stripe-state';
+import { applyConnectAccountEvent, connectedAccountContext } from '../connect/connect-webhook';
 
 /** Which payment intent an event concerns and what to reconcile besides it. */
 export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | 'objectType' | 'intentId'>): { intentId: string | null; scope: SyncScope } {
@@ -64,9 +65,12 @@ export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Pr
 }
 
 async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<string> {
+  // Stripe Connect: a connected account's own events, and its objects re-fetched with the platform's key.
+  const accountEvent = await applyConnectAccountEvent(rt, row);
+  if (accountEvent) return accountEvent;
   const { intentId, scope } = routeEvent(row);
   if (!intentId) return `ignored: ${row.type}`;
-  const ctx = await accountContext(rt, row.account);
+  const ctx = (await connectedAccountContext(rt, row.account)) ?? await accountContext(rt, row.account);
   const ref = await findRef(rt, intentId);
   // An event of one account naming another account's intent (a forged or foreign event): nothing
   // of this account's to update, and no call to Stripe with this account's key.

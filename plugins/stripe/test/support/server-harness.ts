@@ -31,11 +31,21 @@ export interface ServerHarness {
 
 let users = 0;
 
-/** Wallet tests: the emulator's options (Apple's verifier), the operator's association file, another BASE_URL. */
+/** Wallet tests: the emulator's options (Apple's verifier), the operator's association file, another BASE_URL; browser tests: listen. */
 export interface ServerHarnessOptions {
   emulator?: EmulatorOptions | ((app: () => ServerHarness['app']) => EmulatorOptions);
   applePayDomainAssociation?: string;
   baseUrl?: string;
+  /** Listens on a free loopback port (browser tests); baseUrl is then that address. */
+  listen?: boolean;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
+  });
 }
 
 export async function createServerHarness(opts: ServerHarnessOptions = {}): Promise<ServerHarness> {
@@ -47,7 +57,8 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
   const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 5 });
   const clock = new TestClock(new Date());
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
-  const baseUrl = opts.baseUrl ?? 'http://127.0.0.1:3000';
+  const port = opts.listen ? await freePort() : 3000;
+  const baseUrl = opts.listen ? `http://127.0.0.1:${port}` : (opts.baseUrl ?? 'http://127.0.0.1:3000');
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
   const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
   const instanceKey = `sk_test_instance${process.pid}`;
@@ -65,6 +76,7 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
   };
   const app = await buildApp(deps);
   built.app = app;
+  if (opts.listen) await app.listen({ port, host: '127.0.0.1' });
   const shop = await createShop(db.dataSource, { price: 4200 });
   const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
 

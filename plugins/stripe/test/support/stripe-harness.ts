@@ -9,7 +9,7 @@ import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
 import {
-  createStripePlugin, createStripeClient, handleWebhook, processInboxEvent, registerAccount, storeEndpointSecret, webhookSecretsFor, STRIPE_NAMESPACE,
+  createStripePlugin, createStripeClient, handleConnectWebhook, handleWebhook, processInboxEvent, registerAccount, storeEndpointSecret, webhookSecretsFor, STRIPE_NAMESPACE,
   type StripeRuntime,
 } from '../../src';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
@@ -85,6 +85,7 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
     const req = <P extends Record<string, string>>(params: P) => ({ method, params, query: Object.fromEntries(url.searchParams), headers, rawBody });
     let m = /^\/plugins\/stripe\/webhook\/([^/]+)$/.exec(p);
     if (method === 'POST' && m) return handleWebhook(req({ account: m[1] as string }), rt);
+    if (method === 'POST' && p === '/plugins/stripe/webhook-connect') return handleConnectWebhook(req({}), rt);
     m = /^\/plugins\/stripe\/(pay|intent|return)\/([0-9a-f-]{36})\/([A-Za-z0-9_-]+)$/.exec(p);
     if (m) {
       const params = { paymentId: m[2] as string, token: m[3] as string };
