@@ -7,11 +7,13 @@ import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
-import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
+import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, productSchema, quotaSchema, refundSchema } from './v1/schemas';
 import { orderApiRoutes } from './v1/orders.routes';
 import { orderChangeApiRoutes } from './v1/order-change.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
 import { refundApiRoutes } from './v1/refunds.routes';
+import { orderActionApiRoutes } from './v1/order-actions.routes';
+import { catalogApiRoutes } from './v1/catalog.routes';
 
 /**
  * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
@@ -33,11 +35,11 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }],
+      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }, { name: 'webhooks' }, { name: 'log' }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema]) app.addSchema(schema);
+  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema, productSchema, quotaSchema]) app.addSchema(schema);
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);
@@ -56,7 +58,12 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     await v1.register(orderChangeApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });
     await v1.register(refundApiRoutes, { deps, scope });
+    await v1.register(orderActionApiRoutes, { deps, scope });
+    await v1.register(catalogApiRoutes, { deps, scope });
   }, { prefix: '/api/v1' });
+
+  // The OpenAPI document next to the API it describes, readable without a token (it holds no data).
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await registerDocsUi(app);
 };

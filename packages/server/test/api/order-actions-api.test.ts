@@ -1,0 +1,242 @@
+import { LogEntry, Order, OrderPayment } from '@kassa/core/host';
+import { ScriptedProvider, snapshotRows } from '@kassa/testing';
+import { createOrganizerFixture, createTestApp, placeManualOrder, type OrganizerFixture, type TestApp } from '../infra/test-app';
+
+let t: TestApp;
+let a: OrganizerFixture;
+let b: OrganizerFixture;
+const scripted = new ScriptedProvider({ identifier: 'scripted', refund: true, partialRefund: true });
+
+beforeAll(async () => {
+  t = await createTestApp({}, {}, [scripted]);
+  a = await createOrganizerFixture(t);
+  b = await createOrganizerFixture(t);
+});
+afterAll(async () => t.close());
+
+function api(token: string, method: 'GET' | 'POST', url: string, payload?: unknown) {
+  return t.app.inject({
+    method, url, headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+    payload: payload === undefined ? undefined : typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+}
+
+const orderRow = (id: string) => t.db.dataSource.getRepository(Order).findOneByOrFail({ id });
+const actions = async (orderId: string) => (await t.db.dataSource.getRepository(LogEntry).findBy({ orderId })).map((e) => e.action);
+
+async function paidOrder(f: OrganizerFixture) {
+  const { order } = await placeManualOrder(t, f);
+  await t.core.orders.markPaid(order.id, { actor: { type: 'system' } });
+  return order;
+}
+
+describe('every new order route is scoped to the token\'s organizer', () => {
+  it.each([
+    ['/payments', { provider: 'manual' }],
+    ['/mark_pending', {}],
+    ['/mark_expired', {}],
+    ['/mark_canceled', {}],
+    ['/extend', { expires: '2099-01-01' }],
+  ])('POST …%s on another organizer\'s order is 404 and changes nothing', async (path, body) => {
+    const { order } = await placeManualOrder(t, b);
+    const before = await snapshotRows(t.db.dataSource);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}${path}`, body);
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('NOT_FOUND');
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+    expect((await api('kassa_nope', 'POST', `/api/v1/orders/${order.id}${path}`, body)).statusCode).toBe(401);
+  });
+});
+
+describe('POST /orders/:id/payments', () => {
+  it('creates a manual payment for what is owed, and confirms it at once when asked', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'manual', amount: 1000, confirm: true });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ result: 'partially_paid', payment: { provider: 'manual', amount: 1000, state: 'confirmed' } });
+    const rest = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'manual', confirm: true });
+    expect(rest.json()).toMatchObject({ result: 'order_paid', payment: { amount: 1500, state: 'confirmed' } });
+    expect((await orderRow(order.id)).status).toBe('paid');
+  });
+
+  it('creates an open attempt of another provider, and refuses to confirm it (400 naming confirm)', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const open = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'scripted' });
+    expect(open.statusCode).toBe(201);
+    expect(open.json()).toMatchObject({ result: null, payment: { provider: 'scripted', state: 'created', amount: 2500 } });
+    const before = await snapshotRows(t.db.dataSource);
+    const refused = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'scripted', confirm: true });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.params.field).toBe('confirm');
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+  });
+
+  it.each([
+    [{ provider: 'nope' }, 'provider'],
+    [{ provider: 'manual', amount: '7.00' }, 'amount'],
+    [{ provider: 'manual', amount: 0 }, 'amount'],
+    [{ amount: 100 }, 'provider'],
+    [{ provider: 'manual', colour: 'red' }, 'colour'],
+  ])('refuses bad input %j with 400 naming %s', async (body, field) => {
+    const { order } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.params.field).toBe(field);
+  });
+
+  it('refuses a payment on a canceled order (409) and writes nothing', async () => {
+    const { order } = await placeManualOrder(t, a);
+    await t.core.orders.cancelOrder(order.id, { actor: { type: 'system' } });
+    const before = await snapshotRows(t.db.dataSource);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'manual', amount: 100 });
+    expect(res.statusCode).toBe(409);
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+  });
+});
+
+describe('mark_pending and mark_expired', () => {
+  it('marks a paid order pending (logged as unpaid), and refuses a pending one with 409', async () => {
+    const order = await paidOrder(a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_pending`, {});
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: order.id, status: 'pending' });
+    expect(await actions(order.id)).toContain('kassa.order.unpaid');
+    const again = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_pending`, {});
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('STATE_TRANSITION_NOT_ALLOWED');
+  });
+
+  it('expires a pending order now and releases its payment rules; an expired one cannot expire again', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_expired`, {});
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('expired');
+    expect(await actions(order.id)).toContain('kassa.order.expired');
+    expect((await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_expired`, {})).statusCode).toBe(409);
+    const paid = await paidOrder(a);
+    expect((await api(a.token, 'POST', `/api/v1/orders/${paid.id}/mark_expired`, {})).statusCode).toBe(409);
+    expect((await orderRow(paid.id)).status).toBe('paid');
+  });
+
+  it('refuses a body on these routes (400 naming the field)', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_expired`, { force: true });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.params.field).toBe('force');
+    expect((await orderRow(order.id)).status).toBe('pending');
+  });
+});
+
+describe('mark_canceled', () => {
+  it('cancels a pending order; a second call is 409', async () => {
+    const { order, payment } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, {});
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ order: { status: 'canceled' }, refunds: [], refundRequested: 0 });
+    expect((await t.db.dataSource.getRepository(OrderPayment).findOneByOrFail({ id: payment.id })).state).toBe('canceled');
+    expect((await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, {})).statusCode).toBe(409);
+  });
+
+  it('keeps a cancellation fee and refunds the rest automatically through the provider', async () => {
+    const placed = await t.core.orders.placeOrder({ eventId: a.event.id, email: 'c@example.test', positions: [{ productId: a.product.id }], provider: 'scripted' });
+    await t.core.payments.executePayment(placed.payment!.id, {});
+    const res = await api(a.token, 'POST', `/api/v1/orders/${placed.order.id}/mark_canceled`, { cancellationFee: 500, autoRefund: true });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.order).toMatchObject({ status: 'paid', total: 500 });
+    expect(body.refunds).toEqual([expect.objectContaining({ amount: 2000, provider: 'scripted' })]);
+    expect(body.refundRequested).toBe(0);
+  });
+
+  it('without autoRefund reports what is owed back as refundRequested', async () => {
+    const order = await paidOrder(a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { sendEmail: false });
+    expect(res.json()).toMatchObject({ order: { status: 'canceled' }, refunds: [], refundRequested: 2500 });
+    expect(await actions(order.id)).toContain('kassa.order.refund.requested');
+  });
+
+  it('refuses a fee above the total, or as text, writing nothing', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const before = await snapshotRows(t.db.dataSource);
+    expect((await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { cancellationFee: 999999 })).statusCode).toBe(400);
+    const text = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { cancellationFee: '5.00' });
+    expect(text.statusCode).toBe(400);
+    expect(text.json().error.params.field).toBe('cancellationFee');
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+  });
+});
+
+describe('extend', () => {
+  it('sets a new deadline, a date meaning the end of that day', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/extend`, { expires: '2099-03-04' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().expires).toBe('2099-03-04T23:59:59.999Z');
+    expect((await orderRow(order.id)).expires.toISOString()).toBe('2099-03-04T23:59:59.999Z');
+  });
+
+  it('revives an expired order', async () => {
+    const { order } = await placeManualOrder(t, a);
+    await t.core.orders.markExpired(order.id, { type: 'system' });
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/extend`, { expires: '2099-01-01T10:00:00Z' });
+    expect(res.json()).toMatchObject({ status: 'pending', expires: '2099-01-01T10:00:00.000Z' });
+  });
+
+  it.each([{ expires: 'tomorrow' }, { expires: '2000-01-01' }, {}])('refuses %j with 400 naming expires', async (body) => {
+    const { order } = await placeManualOrder(t, a);
+    const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/extend`, body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.params.field).toBe('expires');
+  });
+
+  it('cannot extend a paid order (409)', async () => {
+    const order = await paidOrder(a);
+    expect((await api(a.token, 'POST', `/api/v1/orders/${order.id}/extend`, { expires: '2099-01-01' })).statusCode).toBe(409);
+  });
+});
+
+describe('events, products and quotas', () => {
+  it('lists only the organizer\'s events, paginated', async () => {
+    const res = await api(a.token, 'GET', '/api/v1/events?pageSize=1');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ count: 1, page: 1, next: null, results: [{ id: a.event.id, currency: 'EUR' }] });
+    expect((await api(a.token, 'GET', '/api/v1/events?pageSize=500')).statusCode).toBe(400);
+  });
+
+  it('lists and retrieves products and quotas with their use; another organizer\'s are 404', async () => {
+    await placeManualOrder(t, a);
+    const products = await api(a.token, 'GET', `/api/v1/events/${a.event.id}/products`);
+    expect(products.json().results).toEqual([expect.objectContaining({ id: a.product.id, price: 2500, active: true })]);
+    expect((await api(a.token, 'GET', `/api/v1/events/${a.event.id}/products/${a.product.id}`)).json()).toMatchObject({ id: a.product.id });
+    const quotas = (await api(a.token, 'GET', `/api/v1/events/${a.event.id}/quotas`)).json().results;
+    expect(quotas).toHaveLength(1);
+    expect(quotas[0]).toMatchObject({ size: 100, products: [a.product.id] });
+    expect(quotas[0].used).toBeGreaterThan(0);
+    expect(quotas[0].available).toBe(100 - quotas[0].used);
+    const one = await api(a.token, 'GET', `/api/v1/events/${a.event.id}/quotas/${quotas[0].id}`);
+    expect(one.json()).toEqual(quotas[0]);
+
+    for (const url of [
+      `/api/v1/events/${b.event.id}/products`, `/api/v1/events/${b.event.id}/products/${b.product.id}`, `/api/v1/events/${a.event.id}/products/${b.product.id}`,
+      `/api/v1/events/${b.event.id}/quotas`, `/api/v1/events/${b.event.id}/quotas/${quotas[0].id}`, `/api/v1/events/${b.event.id}`,
+    ]) {
+      const res = await api(a.token, 'GET', url);
+      expect([url, res.statusCode]).toEqual([url, 404]);
+    }
+    expect((await api(a.token, 'GET', `/api/v1/events/${a.event.id}/quotas/not-a-uuid`)).statusCode).toBe(400);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('is served at /api/v1/openapi.json without a token and documents every new route', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    for (const path of ['/api/v1/orders/{orderId}/payments', '/api/v1/orders/{orderId}/mark_pending', '/api/v1/orders/{orderId}/mark_expired',
+      '/api/v1/orders/{orderId}/mark_canceled', '/api/v1/orders/{orderId}/extend', '/api/v1/events', '/api/v1/events/{eventId}/products',
+      '/api/v1/events/{eventId}/products/{productId}', '/api/v1/events/{eventId}/quotas', '/api/v1/events/{eventId}/quotas/{quotaId}']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    expect(doc.paths['/api/v1/orders/{orderId}/payments'].post.requestBody.content['application/json'].schema.required).toEqual(['provider']);
+  });
+});
