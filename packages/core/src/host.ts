@@ -139,3 +139,13 @@ export { OrderReadStore, type OrderParts, type DashboardFigures } from './persis
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
 // The jobs runtime asks the open payment's provider for the order-placed email's payment text.
 export { loadOpenPaymentForMail } from './persistence/mail-read.store';
+// Organizer webhooks: endpoints and their delivery log (server), deliveries from outbox events and their attempts (jobs).
+export { WebhookService, type WebhookServiceOptions, type WebhookEndpointInput, type WebhookEndpointWithSecret } from './webhook/webhook.service';
+export {
+  webhookEventTypes, webhookDeliveryStates, type WebhookEventType, type WebhookDeliveryState, type WebhookEndpoint, type WebhookDelivery,
+  type WebhookDeliverySummary, type WebhookDeliveryJobRow,
+} from './webhook/webhook-types';
+export { signWebhook, verifyWebhookSignature, webhookSignatureHeader } from './webhook/webhook-signature';
+export { isPrivateAddress, webhookUrlProblem, guardedLookup } from './webhook/webhook-address';
+export { createWebhookDeliveries, queuedWebhookDeliveries, isWebhookTopic, type WebhookSourceEvent } from './webhook/webhook-deliveries';
+export { loadWebhookDeliveryForJob, recordWebhookAttempt } from './persistence/webhook.store';

@@ -66,6 +66,13 @@ export const configSchema = Type.Object(
      * finishes in the browser gets no such email. Off-session payments are emailed at once.
      */
     KASSA_ACTION_EMAIL_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 900 }),
+    /**
+     * Let organizers' webhooks reach private, loopback and link-local addresses (10.0.0.0/8,
+     * 127.0.0.1, 169.254.169.254, fc00::/7…). Off by default: on a shared instance an organizer
+     * could otherwise make Kassa call its internal network (SSRF). Turn on for a single-tenant
+     * instance whose receivers live on the private network.
+     */
+    KASSA_WEBHOOKS_ALLOW_PRIVATE: Type.Boolean({ default: false }),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },
