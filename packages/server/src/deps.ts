@@ -1,5 +1,5 @@
 import type {
-  Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
+  Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore, WebhookService,
 } from '@kassa/core/host';
 import type { JobsRuntime } from '@kassa/jobs';
 import type { Redis } from 'ioredis';
@@ -65,4 +65,12 @@ export interface AppDeps {
   readonly rateLimitPrefix?: string;
   /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
   readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
+  /**
+   * Organizer webhooks: the endpoints and their delivery log, and how a retry is enqueued (the jobs
+   * runtime's enqueueWebhookDeliveries). Absent: no webhook pages or API routes.
+   */
+  readonly webhooks?: {
+    readonly service: WebhookService;
+    readonly enqueue?: JobsRuntime['enqueueWebhookDeliveries'];
+  } | null;
 }

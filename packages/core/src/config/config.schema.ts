@@ -72,7 +72,7 @@ export const configSchema = Type.Object(
      * could otherwise make Kassa call its internal network (SSRF). Turn on for a single-tenant
      * instance whose receivers live on the private network.
      */
-    KASSA_WEBHOOKS_ALLOW_PRIVATE: Type.Boolean({ default: false }),
+    KASSA_WEBHOOKS_ALLOW_PRIVATE: Type.Optional(Type.Boolean()),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },
