@@ -99,6 +99,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       settings: kassa.settings, settingsSchemas: kassa.loaded.settingsSchemas,
       pluginViews: Object.fromEntries(kassa.loaded.views.map((v) => [v.plugin, v.dir])),
       pluginRoutes: kassa.loaded.routes,
+      logSentences: kassa.loaded.logSentences,
       enqueuePluginJob: (plugin, job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, o),
       jobs,
       webhooks: { service: webhooks, enqueue: (deliveries, retryAfterAttempts) => jobs.enqueueWebhookDeliveries(deliveries, retryAfterAttempts) },

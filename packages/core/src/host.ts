@@ -149,3 +149,8 @@ export { signWebhook, verifyWebhookSignature, webhookSignatureHeader } from './w
 export { isPrivateAddress, webhookUrlProblem, guardedLookup } from './webhook/webhook-address';
 export { createWebhookDeliveries, queuedWebhookDeliveries, isWebhookTopic, type WebhookSourceEvent } from './webhook/webhook-deliveries';
 export { loadWebhookDeliveryForJob, recordWebhookAttempt } from './persistence/webhook.store';
+// Readable logs: a sentence (en, de) per log action code, core's and the plugins'.
+export {
+  coreLogSentences, describeLogEntry, checkLogSentences, logLocales, type LogSentence, type LogLocale, type LogSentenceContext, type LogObjectRef, type LogEntryLike,
+} from './audit/log-sentences';
+export { readableOrderLog, type ReadableLogEntry, type ReadableOrderLogOptions } from './audit/order-log';

@@ -51,3 +51,5 @@ export type { SettingScope } from './settings/setting.entity';
 export type { SecretEnvelope } from './settings/secret-box';
 // JSON Schema validation as core does it (strict ajv, readable errors), for a plugin's own checks.
 export { createAjv, describeAjvErrors } from './settings/json-schema';
+// Human sentences for a plugin's own log action codes (PluginDefinition.logSentences).
+export type { LogSentence } from './audit/log-sentences';

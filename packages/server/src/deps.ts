@@ -1,5 +1,5 @@
 import type {
-  Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore, WebhookService,
+  Clock, DataSource, KassaCore, LoadedPlugins, LogSentence, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore, WebhookService,
 } from '@kassa/core/host';
 import type { JobsRuntime } from '@kassa/jobs';
 import type { Redis } from 'ioredis';
@@ -52,6 +52,8 @@ export interface AppDeps {
   readonly settingsSchemas: SettingsSchemas;
   /** Plugin name → folder of its Eta partials (LoadedPlugins.views). */
   readonly pluginViews?: Readonly<Record<string, string>>;
+  /** Log sentences of core and the plugins (LoadedPlugins.logSentences); core's alone when absent. */
+  readonly logSentences?: Readonly<Record<string, LogSentence>>;
   /** Plugin routes (LoadedPlugins.routes), mounted under /plugins/<name>. */
   readonly pluginRoutes?: LoadedPlugins['routes'];
   /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */

@@ -15,6 +15,7 @@ import { refundApiRoutes } from './v1/refunds.routes';
 import { orderActionApiRoutes } from './v1/order-actions.routes';
 import { catalogApiRoutes } from './v1/catalog.routes';
 import { webhookApiRoutes, webhookDeliverySchema, webhookSchema } from './v1/webhooks.routes';
+import { logEntrySchema, orderLogApiRoutes } from './v1/order-log.routes';
 
 /**
  * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
@@ -40,7 +41,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema, productSchema, quotaSchema, webhookSchema, webhookDeliverySchema]) app.addSchema(schema);
+  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema, productSchema, quotaSchema, webhookSchema, webhookDeliverySchema, logEntrySchema]) app.addSchema(schema);
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);
@@ -62,6 +63,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     await v1.register(orderActionApiRoutes, { deps, scope });
     await v1.register(catalogApiRoutes, { deps, scope });
     await v1.register(webhookApiRoutes, { deps });
+    await v1.register(orderLogApiRoutes, { deps, scope });
   }, { prefix: '/api/v1' });
 
   // The OpenAPI document next to the API it describes, readable without a token (it holds no data).

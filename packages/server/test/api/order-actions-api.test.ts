@@ -1,6 +1,6 @@
 import { LogEntry, Order, OrderPayment } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
-import { createOrganizerFixture, createTestApp, placeManualOrder, type OrganizerFixture, type TestApp } from '../infra/test-app';
+import { createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, type OrganizerFixture, type TestApp } from '../infra/test-app';
 
 let t: TestApp;
 let a: OrganizerFixture;
@@ -224,6 +224,37 @@ describe('events, products and quotas', () => {
       expect([url, res.statusCode]).toEqual([url, 404]);
     }
     expect((await api(a.token, 'GET', `/api/v1/events/${a.event.id}/quotas/not-a-uuid`)).statusCode).toBe(400);
+  });
+});
+
+describe('the order log in people\'s language', () => {
+  it('answers each entry with its sentence (en, de) and keeps the code and details', async () => {
+    const { order, payment } = await placeManualOrder(t, a);
+    expect((await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments/${payment.id}/confirm`, {})).statusCode).toBe(200);
+    const res = await api(a.token, 'GET', `/api/v1/orders/${order.id}/log`);
+    expect(res.statusCode).toBe(200);
+    const confirmed = res.json().results.find((e: { action: string }) => e.action === 'kassa.order.payment.confirmed');
+    expect(confirmed).toMatchObject({ sentence: 'Payment P-1 of €25.00 confirmed by API token “test”', actor: { type: 'api_token', label: 'API token “test”' }, objectId: payment.id });
+    expect(res.json().results.map((e: { sentence: string }) => e.sentence)).toContain('Order placed by the buyer');
+    const de = (await api(a.token, 'GET', `/api/v1/orders/${order.id}/log?locale=de`)).json().results;
+    expect(de.find((e: { action: string }) => e.action === 'kassa.order.payment.confirmed').sentence).toBe('Zahlung P-1 über 25,00\u00a0€ bestätigt von API-Token „test“');
+    const negotiated = await t.app.inject({ method: 'GET', url: `/api/v1/orders/${order.id}/log`, headers: { authorization: `Bearer ${a.token}`, 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' } });
+    expect(negotiated.json().results[0].sentence).toMatch(/^Bestellung|^Zahlung/);
+    const bad = await api(a.token, 'GET', `/api/v1/orders/${order.id}/log?locale=fr`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.params.field).toBe('locale');
+    expect((await api(b.token, 'GET', `/api/v1/orders/${order.id}/log`)).statusCode).toBe(404);
+  });
+
+  it('shows the sentences on the control panel\'s order page, with the code beside them', async () => {
+    const { order } = await placeManualOrder(t, a);
+    await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { cancellationFee: 0 });
+    const browser = await login(t, a.email, a.password);
+    const page = await getPage(t, browser, `/control/orders/${order.id}`);
+    expect(page.body).toContain('Order canceled by API token “test”');
+    expect(page.body).toContain('<code class="small muted" title="Log action code">kassa.order.canceled</code>');
+    const de = await t.app.inject({ method: 'GET', url: `/control/orders/${order.id}`, headers: { cookie: browser.cookie, 'accept-language': 'de' } });
+    expect(de.body).toContain('Bestellung storniert von API-Token „test“');
   });
 });
 
