@@ -148,6 +148,18 @@ describe('webhooks over the API', () => {
   });
 });
 
+describe('webhooks in the OpenAPI document', () => {
+  it('documents every webhook route', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/webhooks')).sort()).toEqual([
+      '/api/v1/webhooks', '/api/v1/webhooks/{webhookId}', '/api/v1/webhooks/{webhookId}/deliveries', '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}',
+      '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry', '/api/v1/webhooks/{webhookId}/rotate_secret',
+    ]);
+    expect(Object.keys(doc.paths['/api/v1/webhooks/{webhookId}']).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(doc.components.schemas).toHaveProperty('WebhookDelivery');
+  });
+});
+
 describe('webhooks in the control panel', () => {
   let browser: Browser;
   beforeAll(async () => {
