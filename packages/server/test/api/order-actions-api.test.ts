@@ -158,7 +158,9 @@ describe('mark_canceled', () => {
   it('refuses a fee above the total, or as text, writing nothing', async () => {
     const { order } = await placeManualOrder(t, a);
     const before = await snapshotRows(t.db.dataSource);
-    expect((await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { cancellationFee: 999999 })).statusCode).toBe(400);
+    const high = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { cancellationFee: 999999 });
+    expect(high.statusCode).toBe(400);
+    expect(high.json().error).toMatchObject({ code: 'ORDER_CANCELLATION_FEE_TOO_HIGH', params: { field: 'cancellationFee' } });
     const text = await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_canceled`, { cancellationFee: '5.00' });
     expect(text.statusCode).toBe(400);
     expect(text.json().error.params.field).toBe('cancellationFee');

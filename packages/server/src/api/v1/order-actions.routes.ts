@@ -117,6 +117,10 @@ export const orderActionApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Or
   }, async (req) => {
     const order = await scope.order(principalOf(req).organizerId, req.params.orderId);
     const body = req.body ?? {};
+    // Core refuses it too (under the lock); checked here first so that the answer names the field.
+    if (body.cancellationFee !== undefined && body.cancellationFee > order.total) {
+      throw new KassaError('ORDER_CANCELLATION_FEE_TOO_HIGH', { fee: body.cancellationFee, total: order.total, field: 'cancellationFee', in: 'body' });
+    }
     const result = await deps.core.orders.cancelOrder(order.id, {
       cancellationFee: body.cancellationFee === undefined ? undefined : money(body.cancellationFee, order.currency),
       autoRefund: body.autoRefund === true, notifyBuyer: body.sendEmail !== false, actor: apiActor(req),
