@@ -19,7 +19,7 @@ export type LogLocale = (typeof logLocales)[number];
 /** Core's sentences, by action code. */
 export const coreLogSentences: Readonly<Record<string, LogSentence>> = {
   'kassa.order.placed': { en: 'Order placed by {actor}', de: 'Bestellung aufgegeben von {actor}' },
-  'kassa.order.paid': { en: 'Order marked as paid by {actor}', de: 'Bestellung als bezahlt markiert von {actor}' },
+  'kassa.order.paid': { en: 'Order paid in full, recorded by {actor}', de: 'Bestellung vollständig bezahlt, erfasst von {actor}' },
   'kassa.order.expired': { en: 'Order marked as expired by {actor}', de: 'Bestellung als abgelaufen markiert von {actor}' },
   'kassa.order.expirychanged': { en: 'Payment deadline set to {expires} by {actor}', de: 'Zahlungsfrist auf {expires} gesetzt von {actor}' },
   'kassa.order.unpaid': { en: 'Order set back to pending by {actor}', de: 'Bestellung auf unbezahlt zurückgesetzt von {actor}' },
