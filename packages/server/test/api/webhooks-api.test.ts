@@ -158,6 +158,18 @@ describe('webhooks in the OpenAPI document', () => {
     expect(Object.keys(doc.paths['/api/v1/webhooks/{webhookId}']).sort()).toEqual(['delete', 'get', 'patch']);
     expect(doc.components.schemas).toHaveProperty('WebhookDelivery');
   });
+
+  it('gives every operation a summary, a tag, a success answer and the error answers', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    const operations = Object.entries(doc.paths as Record<string, Record<string, { summary?: string; tags?: string[]; responses?: Record<string, unknown> }>>)
+      .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, op })));
+    expect(operations.length).toBeGreaterThan(25);
+    for (const { at, op } of operations) {
+      expect([at, typeof op.summary, op.tags?.length]).toEqual([at, 'string', 1]);
+      const codes = Object.keys(op.responses ?? {});
+      expect([at, codes.some((c) => /^2\d\d$/.test(c)), codes.includes('404'), codes.includes('401')]).toEqual([at, true, true, true]);
+    }
+  });
 });
 
 describe('webhooks in the control panel', () => {
