@@ -16,6 +16,7 @@ import { orderActionApiRoutes } from './v1/order-actions.routes';
 import { catalogApiRoutes } from './v1/catalog.routes';
 import { webhookApiRoutes, webhookDeliverySchema, webhookSchema } from './v1/webhooks.routes';
 import { logEntrySchema, orderLogApiRoutes } from './v1/order-log.routes';
+import { registerIdempotency } from './idempotency';
 
 /**
  * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
@@ -56,6 +57,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
     });
     v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
+    registerIdempotency(v1, deps);
     await v1.register(orderApiRoutes, { deps, scope });
     await v1.register(orderChangeApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });

@@ -273,3 +273,53 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/api/v1/orders/{orderId}/payments'].post.requestBody.content['application/json'].schema.required).toEqual(['provider']);
   });
 });
+
+describe('X-Idempotency-Key', () => {
+  const post = (token: string, url: string, body: unknown, key?: string) => t.app.inject({
+    method: 'POST', url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key ? { 'x-idempotency-key': key } : {}) },
+    payload: JSON.stringify(body),
+  });
+
+  it('answers a repeated request with the first answer and changes nothing the second time', async () => {
+    const { order } = await placeManualOrder(t, a);
+    const url = `/api/v1/orders/${order.id}/payments`;
+    const first = await post(a.token, url, { provider: 'manual', amount: 500 }, 'pay-500-once');
+    expect(first.statusCode).toBe(201);
+    const before = await snapshotRows(t.db.dataSource);
+    const again = await post(a.token, url, { provider: 'manual', amount: 500 }, 'pay-500-once');
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['x-idempotency-replayed']).toBe('true');
+    expect(again.json()).toEqual(first.json());
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+    // Without a key, the same request is a new attempt (pretix's payment creation is not idempotent by itself).
+    expect((await post(a.token, url, { provider: 'manual', amount: 500 })).json().payment.id).not.toBe(first.json().payment.id);
+  });
+
+  it('replays refusals too, refuses a key reused for another request (422), and keeps keys per token', async () => {
+    const order = await paidOrder(a);
+    const url = `/api/v1/orders/${order.id}/mark_expired`;
+    const refused = await post(a.token, url, {}, 'expire-1');
+    expect(refused.statusCode).toBe(409);
+    expect((await post(a.token, url, {}, 'expire-1')).statusCode).toBe(409);
+    const reused = await post(a.token, `/api/v1/orders/${order.id}/mark_pending`, {}, 'expire-1');
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().error.code).toBe('API_IDEMPOTENCY_KEY_REUSED');
+    expect((await orderRow(order.id)).status).toBe('paid');
+    // Another organizer's token with the same key is its own request (and finds no such order).
+    expect((await post(b.token, url, {}, 'expire-1')).statusCode).toBe(404);
+  });
+
+  it('answers 409 while the first request with the key is still running, and refuses a malformed key', async () => {
+    const { order } = await placeManualOrder(t, a);
+    await t.db.dataSource.query(
+      `INSERT INTO api_idempotency_key (token_id, key, fingerprint, created_at) SELECT id, 'running', 'x', now() FROM api_token WHERE organizer_id = $1`, [a.organizer.id],
+    );
+    const busy = await post(a.token, `/api/v1/orders/${order.id}/mark_expired`, {}, 'running');
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json().error.code).toBe('API_IDEMPOTENCY_IN_PROGRESS');
+    expect((await orderRow(order.id)).status).toBe('pending');
+    const bad = await post(a.token, `/api/v1/orders/${order.id}/mark_expired`, {}, 'spaces are not allowed');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.params.field).toBe('X-Idempotency-Key');
+  });
+});
