@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from '@kassa/core/host';
 
 /**
  * The REST API's X-Idempotency-Key (api/idempotency.ts): per token and key, what the request was
