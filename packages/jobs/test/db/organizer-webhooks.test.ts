@@ -43,9 +43,9 @@ async function emit(o: OrderFixture, topic: 'order.paid' | 'order.placed' | 'ord
   await withTransaction(db.dataSource, (tx) => emitEvent(tx, { topic, organizerId: o.organizerId, orderId: o.orderId, payload: { total: 4250, currency: 'EUR', notifyBuyer: true, ...payload } }));
 }
 
-async function runtime(webhooks: WebhookService, attempts = 3) {
+async function runtime(webhooks: WebhookService, attempts = 3, kind: 'redis' | 'postgres' = 'redis') {
   const rt = await tracker.create({
-    dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url), { retry: { attempts, backoffMs: 20 } }),
+    dataSource: db.dataSource, config: testConfig(isolatedBackend(kind, db.url), { retry: { attempts, backoffMs: 20 } }),
     withoutEmailHandlers: true, webhooks: { service: webhooks, timeoutMs: 2000 },
   });
   await rt.start({ schedulers: false });
@@ -117,6 +117,16 @@ describe('organizer webhooks through the outbox', () => {
     expect(received).toEqual([]);
     expect((await strict.deliveries(o.organizerId, endpoint.id))[0]!.error).toMatch(/private, loopback or link-local/);
     expect((await strict.deliveries(o.organizerId, named.endpoint.id))[0]!.error).toMatch(/resolves to a private address/);
+  });
+
+  it('delivers on BullMQ\'s PostgreSQL backend too (no Redis)', async () => {
+    const service = new WebhookService({ dataSource: db.dataSource, secretKey, allowPrivateAddresses: true });
+    const o = await createOrderFixture(db.dataSource);
+    const { endpoint } = await service.create(o.organizerId, { url: `${base}/pg`, eventTypes: ['order.placed'] });
+    await runtime(service, 3, 'postgres');
+    await emit(o, 'order.placed');
+    await waitFor('delivered', async () => (await service.deliveries(o.organizerId, endpoint.id))[0]?.state === 'delivered');
+    expect(JSON.parse(received[0]!.body)).toMatchObject({ type: 'order.placed', data: { orderCode: o.code } });
   });
 
   it('a disabled endpoint gets no delivery', async () => {
