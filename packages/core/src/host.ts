@@ -154,3 +154,10 @@ export {
   coreLogSentences, describeLogEntry, checkLogSentences, logLocales, type LogSentence, type LogLocale, type LogSentenceContext, type LogObjectRef, type LogEntryLike,
 } from './audit/log-sentences';
 export { readableOrderLog, type ReadableLogEntry, type ReadableOrderLogOptions } from './audit/order-log';
+// Teams and permissions (control panel), the operator's organizer admin area.
+export {
+  organizerPermissions, eventPermissions, teamPermissions, permissionColumns, permissionLabels, hasPermission, isEventPermission, noPermissions,
+  type OrganizerPermission, type EventPermission, type TeamPermission, type UserPermissions,
+} from './organizer/team-permissions';
+export { TeamStore, type TeamRow, type TeamInput, type InviteRow } from './persistence/team.store';
+export { listOrganizers, findOrganizer, renameOrganizer, setOrganizerActive, type OrganizerSummary } from './persistence/organizer-admin.store';

@@ -53,3 +53,5 @@ export type { SecretEnvelope } from './settings/secret-box';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
 // Human sentences for a plugin's own log action codes (PluginDefinition.logSentences).
 export type { LogSentence } from './audit/log-sentences';
+// Team permissions a plugin's control route may require (PluginRoute.permission).
+export type { TeamPermission } from './organizer/team-permissions';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { KassaError, webhookEventTypes, type WebhookEndpoint } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
-import { fieldErrors, formRefusal, idParams, redirectWithFlash, renderPage, requireAdmin, userOf } from './page';
+import { fieldErrors, formRefusal, idParams, redirectWithFlash, renderPage, userOf } from './page';
 
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
 const endpointBody = {
@@ -25,7 +25,7 @@ const eventTypeLabels: Record<string, string> = {
 };
 
 /**
- * Organizer webhooks in the control panel (admins only, like API tokens): endpoints (create,
+ * Organizer webhooks in the control panel (permission organizer.settings, like API tokens): endpoints (create,
  * change, delete, rotate the secret), each endpoint's delivery log, one delivery's payload and
  * answer, and a retry. Another organizer's endpoint or delivery is NOT_FOUND.
  */
@@ -33,7 +33,6 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
   const webhooks = deps.webhooks;
   if (!webhooks) return;
   const { service } = webhooks;
-  app.addHook('onRequest', async (req) => requireAdmin(req));
 
   const listPage = async (req: FastifyRequest, reply: FastifyReply, extra: { values?: Record<string, unknown>; errors?: Record<string, string>; created?: { endpoint: WebhookEndpoint; secret: string } } = {}) => {
     const endpoints = await service.list(userOf(req).organizerId);
@@ -44,9 +43,9 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
   };
   const input = (b: EndpointForm) => ({ url: b.url, eventTypes: b.eventTypes ?? [], enabled: b.enabled === 'on', comment: b.comment ?? '' });
 
-  app.get('/control/webhooks', async (req, reply) => listPage(req, reply));
+  app.get('/control/webhooks', { config: { permission: 'organizer.settings' } }, async (req, reply) => listPage(req, reply));
 
-  app.post<{ Body: EndpointForm }>('/control/webhooks', { schema: { body: endpointBody }, attachValidation: true }, async (req, reply) => {
+  app.post<{ Body: EndpointForm }>('/control/webhooks', { config: { permission: 'organizer.settings' }, schema: { body: endpointBody }, attachValidation: true }, async (req, reply) => {
     if (req.validationError) return listPage(req, reply.code(400), { values: req.body ?? {}, errors: fieldErrors(req.validationError) });
     try {
       const created = await service.create(userOf(req).organizerId, input(req.body));
@@ -70,10 +69,10 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
     });
   };
 
-  app.get<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId', { schema: { params: idParams('webhookId') } }, async (req, reply) =>
+  app.get<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId', { config: { permission: 'organizer.settings' }, schema: { params: idParams('webhookId') } }, async (req, reply) =>
     detailPage(req, reply, req.params.webhookId));
 
-  app.post<{ Params: { webhookId: string }; Body: EndpointForm }>('/control/webhooks/:webhookId', {
+  app.post<{ Params: { webhookId: string }; Body: EndpointForm }>('/control/webhooks/:webhookId', { config: { permission: 'organizer.settings' },
     schema: { params: idParams('webhookId'), body: endpointBody }, attachValidation: true,
   }, async (req, reply) => {
     const { organizerId } = userOf(req);
@@ -88,13 +87,13 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
     }
   });
 
-  app.post<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId/rotate', { schema: { params: idParams('webhookId'), body: csrfOnly } }, async (req, reply) => {
+  app.post<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId/rotate', { config: { permission: 'organizer.settings' }, schema: { params: idParams('webhookId'), body: csrfOnly } }, async (req, reply) => {
     const { secret } = await service.rotateSecret(userOf(req).organizerId, req.params.webhookId);
     reply.header('cache-control', 'no-store');
     return detailPage(req, reply, req.params.webhookId, { secret });
   });
 
-  app.post<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId/delete', { schema: { params: idParams('webhookId'), body: csrfOnly } }, async (req, reply) => {
+  app.post<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId/delete', { config: { permission: 'organizer.settings' }, schema: { params: idParams('webhookId'), body: csrfOnly } }, async (req, reply) => {
     await service.remove(userOf(req).organizerId, req.params.webhookId);
     return redirectWithFlash(req, reply, '/control/webhooks', 'Webhook deleted.');
   });
@@ -105,7 +104,7 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
     return delivery;
   };
 
-  app.get<{ Params: { webhookId: string; deliveryId: string } }>('/control/webhooks/:webhookId/deliveries/:deliveryId', {
+  app.get<{ Params: { webhookId: string; deliveryId: string } }>('/control/webhooks/:webhookId/deliveries/:deliveryId', { config: { permission: 'organizer.settings' },
     schema: { params: idParams('webhookId', 'deliveryId') },
   }, async (req, reply) => {
     const delivery = await ownDelivery(req);
@@ -115,7 +114,7 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
     });
   });
 
-  app.post<{ Params: { webhookId: string; deliveryId: string } }>('/control/webhooks/:webhookId/deliveries/:deliveryId/retry', {
+  app.post<{ Params: { webhookId: string; deliveryId: string } }>('/control/webhooks/:webhookId/deliveries/:deliveryId/retry', { config: { permission: 'organizer.settings' },
     schema: { params: idParams('webhookId', 'deliveryId'), body: csrfOnly },
   }, async (req, reply) => {
     const delivery = await ownDelivery(req);

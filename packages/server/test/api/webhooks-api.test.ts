@@ -222,7 +222,7 @@ describe('webhooks in the control panel', () => {
     expect((await api(b.token, 'GET', `/api/v1/webhooks/${theirs.id}`)).json().url).toBe(`${base}/b`);
   });
 
-  it('is for admins only', async () => {
+  it("needs the organizer-settings permission (a member without it gets 404)", async () => {
     const { createUser } = await import('../infra/test-app');
     const member = await createUser(t, a.organizer, { isAdmin: false });
     const m = await login(t, member.email, member.password);

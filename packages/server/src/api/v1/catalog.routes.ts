@@ -23,7 +23,7 @@ function quotaJson(q: Quota, used: number | null) {
 export const catalogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
   const catalog = new CatalogStore(deps.dataSource);
 
-  app.get<{ Querystring: { page?: number; pageSize?: number } }>('/events', {
+  app.get<{ Querystring: { page?: number; pageSize?: number } }>('/events', { config: { permission: 'member' },
     schema: {
       summary: 'List events', tags: ['events'],
       querystring: {
@@ -40,7 +40,7 @@ export const catalogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     return { count: total, page, pageSize, next, results: items.map(eventJson) };
   });
 
-  app.get<{ Params: { eventId: string } }>('/events/:eventId/products', {
+  app.get<{ Params: { eventId: string } }>('/events/:eventId/products', { config: { permission: 'member' },
     schema: {
       summary: "List an event's products", tags: ['events'], params: eventParams,
       response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'Product#' } } }, required: ['results'] }, ...errorResponses },
@@ -50,7 +50,7 @@ export const catalogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     return { results: (await catalog.listProducts(event.organizerId, event.id)).map(productJson) };
   });
 
-  app.get<{ Params: { eventId: string; productId: string } }>('/events/:eventId/products/:productId', {
+  app.get<{ Params: { eventId: string; productId: string } }>('/events/:eventId/products/:productId', { config: { permission: 'member' },
     schema: {
       summary: 'Retrieve a product', tags: ['events'],
       params: { type: 'object', required: ['eventId', 'productId'], properties: { eventId: uuidSchema, productId: uuidSchema } },
@@ -62,7 +62,7 @@ export const catalogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     return productJson(product);
   });
 
-  app.get<{ Params: { eventId: string } }>('/events/:eventId/quotas', {
+  app.get<{ Params: { eventId: string } }>('/events/:eventId/quotas', { config: { permission: 'member' },
     schema: {
       summary: "List an event's quotas with their use", tags: ['events'], params: eventParams,
       response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'Quota#' } } }, required: ['results'] }, ...errorResponses },
@@ -72,7 +72,7 @@ export const catalogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
     return { results: (await catalog.listQuotas(event.organizerId, event.id)).map((q) => quotaJson(q, q.used)) };
   });
 
-  app.get<{ Params: { eventId: string; quotaId: string } }>('/events/:eventId/quotas/:quotaId', {
+  app.get<{ Params: { eventId: string; quotaId: string } }>('/events/:eventId/quotas/:quotaId', { config: { permission: 'member' },
     schema: {
       summary: 'Retrieve a quota with its use', tags: ['events'],
       params: { type: 'object', required: ['eventId', 'quotaId'], properties: { eventId: uuidSchema, quotaId: uuidSchema } },

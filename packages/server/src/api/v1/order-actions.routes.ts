@@ -19,7 +19,7 @@ interface CancelBody { cancellationFee?: number; autoRefund?: boolean; sendEmail
  * machine refuses a state it has no edge for (409 STATE_TRANSITION_NOT_ALLOWED).
  */
 export const orderActionApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
-  app.post<{ Params: { orderId: string }; Body: CreatePaymentBody }>('/orders/:orderId/payments', {
+  app.post<{ Params: { orderId: string }; Body: CreatePaymentBody }>('/orders/:orderId/payments', { config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Create a payment on an order', tags: ['payments'],
       description: "pretix's payment creation. A new attempt of `provider` for `amount` (default: what is still owed), in state `created`. "
@@ -60,7 +60,7 @@ export const orderActionApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Or
     return reply.code(201).send({ payment: paymentJson(order, result.payment, deps.providers), result: result.kind });
   });
 
-  app.post<{ Params: { orderId: string } }>('/orders/:orderId/mark_pending', {
+  app.post<{ Params: { orderId: string } }>('/orders/:orderId/mark_pending', { config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Mark a paid order as unpaid', tags: ['orders'],
       description: "pretix's mark_pending: the order goes back to pending (its payments are left as they are; a passed deadline is renewed). Only paid orders.",
@@ -73,7 +73,7 @@ export const orderActionApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Or
     return orderJson(scope.reads, updated, await deps.core.orders.getSummary(order.id), deps.providers, await deps.core.orders.paymentRefusal(order.id));
   });
 
-  app.post<{ Params: { orderId: string } }>('/orders/:orderId/mark_expired', {
+  app.post<{ Params: { orderId: string } }>('/orders/:orderId/mark_expired', { config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Expire a pending order now', tags: ['orders'],
       description: "pretix's mark_expired: a pending order expires before its deadline and releases its quota. A late payment may still revive it while quota allows.",
@@ -86,7 +86,7 @@ export const orderActionApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Or
     return orderJson(scope.reads, updated, await deps.core.orders.getSummary(order.id), deps.providers, await deps.core.orders.paymentRefusal(order.id));
   });
 
-  app.post<{ Params: { orderId: string }; Body: CancelBody }>('/orders/:orderId/mark_canceled', {
+  app.post<{ Params: { orderId: string }; Body: CancelBody }>('/orders/:orderId/mark_canceled', { config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Cancel an order', tags: ['orders'],
       description: "pretix's mark_canceled. Open payments are canceled through their providers first. With `cancellationFee` (minor units, at most the total) "
@@ -133,7 +133,7 @@ export const orderActionApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Or
     };
   });
 
-  app.post<{ Params: { orderId: string }; Body: { expires: string; force?: boolean } }>('/orders/:orderId/extend', {
+  app.post<{ Params: { orderId: string }; Body: { expires: string; force?: boolean } }>('/orders/:orderId/extend', { config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Extend the payment deadline', tags: ['orders'],
       description: "pretix's extend: a new deadline for a pending or expired order. An expired order comes back to pending only while quota allows, unless `force` is set. "

@@ -27,7 +27,7 @@ export const logEntrySchema = {
 
 /** GET /api/v1/orders/:orderId/log: the order's log in people's language (en or de), the codes kept. */
 export const orderLogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
-  app.get<{ Params: { orderId: string }; Querystring: { locale?: LogLocale; limit?: number } }>('/orders/:orderId/log', {
+  app.get<{ Params: { orderId: string }; Querystring: { locale?: LogLocale; limit?: number } }>('/orders/:orderId/log', { config: { permission: 'event.orders.view' },
     schema: {
       summary: "An order's log, newest first, with a sentence per entry", tags: ['log'],
       description: 'The sentence is in `locale` (`en` or `de`; without it, the Accept-Language header decides, English by default). The action code and its details stay beside it.',

@@ -65,11 +65,11 @@ export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (ap
   if (!webhooks) return;
   const { service } = webhooks;
 
-  app.get('/webhooks', {
+  app.get('/webhooks', { config: { permission: 'organizer.settings' },
     schema: { summary: 'List webhooks', tags: ['webhooks'], response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'Webhook#' } } }, required: ['results'] }, ...errorResponses } },
   }, async (req) => ({ results: (await service.list(principalOf(req).organizerId)).map(webhookJson) }));
 
-  app.post<{ Body: EndpointBody }>('/webhooks', {
+  app.post<{ Body: EndpointBody }>('/webhooks', { config: { permission: 'organizer.settings' },
     schema: {
       summary: 'Create a webhook', tags: ['webhooks'],
       description: 'Answers the signing secret once. Every delivery is a POST of JSON `{ id, type, createdAt, organizerId, data }` with the header '
@@ -85,11 +85,11 @@ export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (ap
     return reply.code(201).send({ webhook: webhookJson(endpoint), secret });
   });
 
-  app.get<{ Params: { webhookId: string } }>('/webhooks/:webhookId', {
+  app.get<{ Params: { webhookId: string } }>('/webhooks/:webhookId', { config: { permission: 'organizer.settings' },
     schema: { summary: 'Retrieve a webhook', tags: ['webhooks'], params: endpointParams, response: { 200: { $ref: 'Webhook#' }, ...errorResponses } },
   }, async (req) => webhookJson(await service.get(principalOf(req).organizerId, req.params.webhookId)));
 
-  app.patch<{ Params: { webhookId: string }; Body: Partial<EndpointBody> }>('/webhooks/:webhookId', {
+  app.patch<{ Params: { webhookId: string }; Body: Partial<EndpointBody> }>('/webhooks/:webhookId', { config: { permission: 'organizer.settings' },
     schema: {
       summary: 'Change a webhook', tags: ['webhooks'], params: endpointParams,
       body: { type: 'object', minProperties: 1, additionalProperties: false, properties: { url, eventTypes, enabled: { type: 'boolean' }, comment: { type: 'string', maxLength: 200 } } },
@@ -97,14 +97,14 @@ export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (ap
     },
   }, async (req) => webhookJson(await service.update(principalOf(req).organizerId, req.params.webhookId, req.body)));
 
-  app.delete<{ Params: { webhookId: string } }>('/webhooks/:webhookId', {
+  app.delete<{ Params: { webhookId: string } }>('/webhooks/:webhookId', { config: { permission: 'organizer.settings' },
     schema: { summary: 'Delete a webhook and its delivery log', tags: ['webhooks'], params: endpointParams, response: { 204: { type: 'null' }, ...errorResponses } },
   }, async (req, reply) => {
     await service.remove(principalOf(req).organizerId, req.params.webhookId);
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { webhookId: string } }>('/webhooks/:webhookId/rotate_secret', {
+  app.post<{ Params: { webhookId: string } }>('/webhooks/:webhookId/rotate_secret', { config: { permission: 'organizer.settings' },
     schema: {
       summary: 'Replace the signing secret', tags: ['webhooks'], description: 'The old secret stops working at once; the new one is answered once.',
       params: endpointParams, body: { type: 'object', properties: {}, additionalProperties: false }, response: { 200: withSecret, ...errorResponses },
@@ -114,7 +114,7 @@ export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (ap
     return { webhook: webhookJson(endpoint), secret };
   });
 
-  app.get<{ Params: { webhookId: string }; Querystring: { page?: number } }>('/webhooks/:webhookId/deliveries', {
+  app.get<{ Params: { webhookId: string }; Querystring: { page?: number } }>('/webhooks/:webhookId/deliveries', { config: { permission: 'organizer.settings' },
     schema: {
       summary: "A webhook's delivery log, newest first", tags: ['webhooks'], params: endpointParams,
       querystring: { type: 'object', additionalProperties: false, properties: { page: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 } } },
@@ -122,11 +122,11 @@ export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (ap
     },
   }, async (req) => ({ results: (await service.deliveries(principalOf(req).organizerId, req.params.webhookId, req.query.page ?? 1)).map(deliveryJson) }));
 
-  app.get<{ Params: { webhookId: string; deliveryId: string } }>('/webhooks/:webhookId/deliveries/:deliveryId', {
+  app.get<{ Params: { webhookId: string; deliveryId: string } }>('/webhooks/:webhookId/deliveries/:deliveryId', { config: { permission: 'organizer.settings' },
     schema: { summary: 'One delivery with its payload and the answer', tags: ['webhooks'], params: deliveryParams, response: { 200: { $ref: 'WebhookDelivery#' }, ...errorResponses } },
   }, async (req) => deliveryJson(await ownDelivery(req.params, principalOf(req).organizerId)));
 
-  app.post<{ Params: { webhookId: string; deliveryId: string } }>('/webhooks/:webhookId/deliveries/:deliveryId/retry', {
+  app.post<{ Params: { webhookId: string; deliveryId: string } }>('/webhooks/:webhookId/deliveries/:deliveryId/retry', { config: { permission: 'organizer.settings' },
     schema: {
       summary: 'Send a delivery again', tags: ['webhooks'], description: 'Queues the delivery again (also a delivered one: receivers deduplicate by the event `id`). Answers 202.',
       params: deliveryParams, body: { type: 'object', properties: {}, additionalProperties: false }, response: { 202: { $ref: 'WebhookDelivery#' }, ...errorResponses },
