@@ -75,7 +75,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
   }, { prefix: '/api/v1' });
 
   // The OpenAPI document next to the API it describes, readable without a token (it holds no data).
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { permission: 'public' } }, async () => app.swagger());
 
   await registerDocsUi(app);
 };
