@@ -67,6 +67,12 @@ export const configSchema = Type.Object(
      */
     KASSA_ACTION_EMAIL_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 900 }),
     /**
+     * Path of Apple Pay's domain association file (download it from the Stripe Dashboard, Settings →
+     * Payment method domains). Served at /.well-known/apple-developer-merchantid-domain-association
+     * on every host, so Apple Pay can verify the domains Kassa registers. Unset: that path is a 404.
+     */
+    KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    /**
      * Let organizers' webhooks reach private, loopback and link-local addresses (10.0.0.0/8,
      * 127.0.0.1, 169.254.169.254, fc00::/7…). Off by default: on a shared instance an organizer
      * could otherwise make Kassa call its internal network (SSRF). Turn on for a single-tenant
