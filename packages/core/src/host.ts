@@ -139,3 +139,13 @@ export { OrderReadStore, type OrderParts, type DashboardFigures } from './persis
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
 // The jobs runtime asks the open payment's provider for the order-placed email's payment text.
 export { loadOpenPaymentForMail } from './persistence/mail-read.store';
+// Stored payment methods, payment plans and charge runs (docs/payment-plans.md).
+export { StoredMethodService } from './customer/stored-method.service';
+export { PaymentPlanService, type PlanView } from './plan/payment-plan.service';
+export { ChargeRunService, defaultRetryDelaysMs, type ChargeRunOptions, type ChargeRunResult } from './plan/charge-run.service';
+export { instalmentMachine, instalmentStates, instalmentEvents, type InstalmentState, type InstalmentEvent, type InstalmentSet } from './plan/instalment.machine';
+export { planMachine, planStates, planEvents, type PlanState, type PlanEvent, type PlanSet } from './plan/payment-plan.machine';
+export { planSchedule, planRefusal, validatePlanSettings, type ScheduledInstalment } from './plan/plan-schedule';
+export type { PlanSettingsRow, PlanRow, InstalmentRow } from './persistence/payment-plan.store';
+export type { CustomerRow, StoredMethodRow } from './persistence/stored-method.store';
+export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSessionOutcome, ActionReason } from './provider/stored-method-types';

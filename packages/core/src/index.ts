@@ -25,6 +25,8 @@ export type {
   PaymentOutcome, RefundOutcome, ViewModel, ProviderContext, AvailabilityQuery, PaymentCallInput, RefundCallInput,
 } from './provider/provider-types';
 export type { Actor } from './audit/log-action';
+// The stored-method capability of the provider contract (docs/payment-plans.md).
+export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSessionOutcome, ActionReason } from './provider/stored-method-types';
 // The rows core hands a provider's hooks, as types only (a plugin never queries them).
 export type { Order } from './order/order.entity';
 export type { OrderPayment } from './payment/order-payment.entity';

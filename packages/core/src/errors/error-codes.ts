@@ -113,6 +113,12 @@ export const errorCodes = {
   JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
   JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },
 
+  // Stored payment methods and payment plans (customer/, plan/; docs/payment-plans.md)
+  STORED_METHODS_NOT_SUPPORTED: { status: 409, message: 'Provider {provider} cannot save methods or charge them off-session (payment {payment})' },
+  PLAN_NOT_OFFERED: { status: 409, message: 'Order {code} cannot be paid in instalments: {reason}' },
+  PLAN_SETTINGS_INVALID: { status: 400, message: 'Payment plan settings: {field} {reason}' },
+  PLAN_ACTION_NOT_ALLOWED: { status: 409, message: 'Instalment {seq} of order {code} cannot be changed: {reason}' },
+
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -22,6 +22,8 @@ const types = [
   'PluginJobRuntime', 'PluginLogger', 'PluginMigration', 'PluginQuery', 'PluginRoute', 'PluginRouteHandler', 'PluginRuntime', 'PluginSettings',
   'PluginSetupContext', 'PluginStatement', 'PrepareResult', 'ProviderContext', 'ProviderEnvironment', 'ProviderEvent', 'ProviderFactory', 'RefundCallInput',
   'RefundChange', 'RefundOutcome', 'RefundRecord', 'RefundSource', 'RefundState', 'SecretEnvelope', 'SettingScope', 'SettingsTarget', 'ViewModel',
+  // The stored-method capability (docs/payment-plans.md).
+  'ActionReason', 'OffSessionChargeInput', 'OffSessionOutcome', 'SavedMethodDetails', 'StoredMethodRef',
 ];
 
 /** Every name the index declares, values and types, read from its export lists. */
