@@ -7,6 +7,13 @@ import { planMachine, type PlanEvent, type PlanState } from '../plan/payment-pla
 import { isUuid, type OrderRef } from './rows';
 import { paymentMachine } from '../payment/payment.machine';
 
+
+/** The rows of an UPDATE … RETURNING (TypeORM's pg driver answers [rows, count] for updates). */
+function updatedRows<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (Array.isArray(r[0]) ? r[0] : r) as T[];
+}
+
 /*
  * Payment plans, their instalments and the organizer's per-event plan settings. Every state
  * change is a compare-and-set with its audit entry (and outbox event, where the edge has a topic)
@@ -174,7 +181,7 @@ export async function changeInstalment(
   if (set.actionReason !== undefined) add('action_reason', set.actionReason);
   if (set.actionSince !== undefined) add('action_since', set.actionSince);
   if (set.lastError !== undefined) add('last_error', set.lastError);
-  const rows: unknown[] = await tx.query(`UPDATE plan_instalment SET ${cols.join(', ')} WHERE id = $1 AND state = $2 RETURNING id`, values);
+  const rows = updatedRows(await tx.query(`UPDATE plan_instalment SET ${cols.join(', ')} WHERE id = $1 AND state = $2 RETURNING id`, values));
   if (rows.length !== 1) throw new KassaError('STATE_CONFLICT', { machine: instalmentMachine.name, id: row.id, expected: row.state });
   row.state = to;
   if (effects.log) {
@@ -191,7 +198,7 @@ export async function changeInstalment(
 /** Moves a plan along `event` (compare-and-set) with its audit entry and outbox event. */
 export async function changePlan(tx: EntityManager, order: OrderRef, plan: PlanRow, event: PlanEvent, rec: { actor: ActorRef; data?: Record<string, unknown> }): Promise<void> {
   const { to, effects } = planMachine.transition(plan.state, event);
-  const rows: unknown[] = await tx.query('UPDATE payment_plan SET state = $3 WHERE id = $1 AND state = $2 RETURNING id', [plan.id, plan.state, to]);
+  const rows = updatedRows(await tx.query('UPDATE payment_plan SET state = $3 WHERE id = $1 AND state = $2 RETURNING id', [plan.id, plan.state, to]));
   if (rows.length !== 1) throw new KassaError('STATE_CONFLICT', { machine: planMachine.name, id: plan.id, expected: plan.state });
   plan.state = to;
   if (effects.log) {
@@ -222,28 +229,28 @@ export interface ClaimedInstalment {
 }
 
 /**
- * Claims up to `limit` instalments for one charge run: due ones (next_attempt_at reached) of
- * running plans, and charging ones whose lease ran out (their worker died). One statement with
- * FOR UPDATE SKIP LOCKED, so two runs never claim the same row; the claim is the `charging`
- * state with `lease_until` and the run's token in `claimed_by`.
+ * Claims up to `limit` due instalments (next_attempt_at reached) of running plans for one charge
+ * run, in one statement with FOR UPDATE SKIP LOCKED, so two runs never claim the same row. The
+ * claim is a lease (`lease_until`, the run's token in `claimed_by`), not a state: an instalment
+ * whose run died is claimed again once its lease ran out. Nothing is charged off-session before
+ * the deposit was paid in the checkout.
  */
 export async function claimDueInstalments(m: EntityManager, q: { now: Date; leaseMs: number; limit: number; token: string; onlyIds?: readonly string[] }): Promise<ClaimedInstalment[]> {
-  const charging = instalmentMachine.transition('scheduled', 'claim').to;
-  const rows: Record<string, unknown>[] = await m.query(
+  const rows = updatedRows<Record<string, unknown>>(await m.query(
     `WITH due AS (
        SELECT i.id FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id
-        WHERE ${planMachine.sqlIn('running', 'p.state')}
-          AND ((${instalmentMachine.sqlIn('due', 'i.state')} AND i.next_attempt_at <= $1)
-            OR (${instalmentMachine.sqlIn('inFlight', 'i.state')} AND i.lease_until < $1))
+        WHERE ${planMachine.sqlIn('running', 'p.state')} AND ${instalmentMachine.sqlIn('due', 'i.state')}
+          AND i.next_attempt_at <= $1 AND (i.lease_until IS NULL OR i.lease_until < $1)
+          AND NOT EXISTS (SELECT 1 FROM plan_instalment d WHERE d.plan_id = i.plan_id AND ${instalmentMachine.sqlIn('onSession', 'd.state')})
           AND ($5::uuid[] IS NULL OR i.id = ANY($5::uuid[]))
         ORDER BY i.next_attempt_at, i.id
         LIMIT $2
         FOR UPDATE OF i SKIP LOCKED)
-     UPDATE plan_instalment i SET state = $6, lease_until = $1::timestamptz + ($3::int * interval '1 millisecond'), claimed_by = $4
+     UPDATE plan_instalment i SET lease_until = $1::timestamptz + ($3::int * interval '1 millisecond'), claimed_by = $4
        FROM due, payment_plan p
       WHERE i.id = due.id AND p.id = i.plan_id
       RETURNING i.id, i.payment_id, i.attempt, p.provider, p.stored_method_id, i.claimed_by`,
-    [q.now, q.limit, q.leaseMs, q.token, q.onlyIds ? [...q.onlyIds] : null, charging]);
+    [q.now, q.limit, q.leaseMs, q.token, q.onlyIds ? [...q.onlyIds] : null]));
   return rows.map((r) => ({
     id: String(r.id), paymentId: String(r.payment_id), attempt: Number(r.attempt), provider: String(r.provider),
     storedMethodId: (r.stored_method_id as string | null) ?? null, claimedBy: String(r.claimed_by),
@@ -281,6 +288,12 @@ export async function setInstalmentNextAttempt(tx: EntityManager, instalmentId: 
 /** Remembers an unknown outcome (network error, 5xx): the claim stays, and runs out at `retryAt`. */
 export async function noteChargeError(m: EntityManager, instalmentId: string, token: string, message: string, retryAt: Date): Promise<void> {
   await m.query(
-    `UPDATE plan_instalment SET last_error = $3, lease_until = least(lease_until, $4) WHERE id = $1 AND claimed_by = $2 AND ${instalmentMachine.sqlIn('inFlight', 'state')}`,
+    `UPDATE plan_instalment SET last_error = $3, lease_until = least(lease_until, $4) WHERE id = $1 AND claimed_by = $2 AND ${instalmentMachine.sqlIn('due', 'state')}`,
     [instalmentId, token, message.slice(0, 500), retryAt]);
+}
+
+/** The plan's last due date (the order is kept open until it, plus the grace period). */
+export async function lastDueAt(m: EntityManager, planId: string): Promise<Date> {
+  const [r]: { last: string }[] = await m.query('SELECT max(due_at) AS last FROM plan_instalment WHERE plan_id = $1', [planId]);
+  return new Date(r!.last);
 }

@@ -1,6 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import { isUuid } from './rows';
 
+
+/** The rows of an UPDATE … RETURNING (TypeORM's pg driver answers [rows, count] for updates). */
+function updatedRows<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (Array.isArray(r[0]) ? r[0] : r) as T[];
+}
+
 /*
  * Customers (one per organizer and buyer e-mail) and their stored payment methods: the
  * provider's reference and display details only, never card data (docs/payment-plans.md).
@@ -63,9 +70,9 @@ export async function readCustomer(m: EntityManager, customerId: string): Promis
  * (two checkouts racing keep the first, the loser's provider customer stays unused).
  */
 export async function setCustomerProviderRef(m: EntityManager, customerId: string, provider: string, reference: string): Promise<string> {
-  const [r]: { ref: string }[] = await m.query(
+  const [r] = updatedRows<{ ref: string }>(await m.query(
     `UPDATE customer SET provider_refs = CASE WHEN provider_refs ? $2 THEN provider_refs ELSE provider_refs || jsonb_build_object($2::text, $3::text) END
-      WHERE id = $1 RETURNING provider_refs ->> $2 AS ref`, [customerId, provider, reference]);
+      WHERE id = $1 RETURNING provider_refs ->> $2 AS ref`, [customerId, provider, reference]));
   return r?.ref ?? reference;
 }
 
@@ -108,17 +115,17 @@ export async function listMethodsOfOrder(m: EntityManager, orderId: string): Pro
 
 /** Marks a method removed (by the buyer, or detached at the provider); false when it was already. */
 export async function markMethodRemoved(m: EntityManager, id: string, now: Date): Promise<boolean> {
-  const rows: unknown[] = await m.query('UPDATE stored_payment_method SET removed_at = $2, updated_at = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id', [id, now]);
+  const rows = updatedRows(await m.query('UPDATE stored_payment_method SET removed_at = $2, updated_at = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id', [id, now]));
   return rows.length === 1;
 }
 
 /** New display details from the provider (e.g. Stripe's payment_method.automatically_updated). */
 export async function updateMethodDetails(m: EntityManager, provider: string, reference: string, d: { brand?: string | null; last4?: string | null; expMonth?: number | null; expYear?: number | null }): Promise<boolean> {
-  const rows: unknown[] = await m.query(
+  const rows = updatedRows(await m.query(
     `UPDATE stored_payment_method SET brand = coalesce($3, brand), last4 = coalesce($4, last4), exp_month = coalesce($5, exp_month),
             exp_year = coalesce($6, exp_year), updated_at = now()
       WHERE provider = $1 AND reference = $2 AND removed_at IS NULL RETURNING id`,
-    [provider, reference, d.brand ?? null, d.last4 ?? null, d.expMonth ?? null, d.expYear ?? null]);
+    [provider, reference, d.brand ?? null, d.last4 ?? null, d.expMonth ?? null, d.expYear ?? null]));
   return rows.length === 1;
 }
 

@@ -127,7 +127,7 @@ export class ChargeRunService {
     const now = this.deps.clock.now();
     await withTransaction(this.deps.dataSource, async (tx) => {
       const { instalment, plan, order } = await lockInstalment(tx, item.id);
-      if (!instalmentMachine.is('inFlight', instalment.state) || instalment.claimedBy !== item.claimedBy) return;
+      if (!instalmentMachine.is('due', instalment.state) || instalment.claimedBy !== item.claimedBy) return;
       const data = { attempt: instalment.attempt, ...('message' in outcome ? { message: outcome.message, code: outcome.code ?? null } : {}) };
       const release = { leaseUntil: null, claimedBy: null };
       switch (outcome.kind) {

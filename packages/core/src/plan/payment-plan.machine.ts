@@ -24,8 +24,8 @@ export const planMachine = defineMachine<PlanState, PlanEvent, PlanSet>({
     needsAttention: { states: ['attention'], meaning: 'shown to the organizer as needing a decision or the buyer' },
   },
   edges: [
-    { from: 'active', event: 'flag', to: 'attention', log: 'kassa.plan.attention' },
-    { from: 'attention', event: 'resume', to: 'active', log: 'kassa.plan.resumed' },
+    { from: 'active', event: 'flag', to: 'attention', log: 'kassa.plan.attention', topic: 'plan.attention' },
+    { from: 'attention', event: 'resume', to: 'active', log: 'kassa.plan.resumed', topic: 'plan.resumed' },
     { from: 'active', event: 'complete', to: 'completed', log: 'kassa.plan.completed', topic: 'plan.completed' },
     { from: 'attention', event: 'complete', to: 'completed', log: 'kassa.plan.completed', topic: 'plan.completed' },
     { from: 'active', event: 'cancel', to: 'canceled', log: 'kassa.plan.canceled', topic: 'plan.canceled' },

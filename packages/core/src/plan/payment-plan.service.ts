@@ -8,7 +8,7 @@ import { writeLogAndEvent } from '../persistence/audit-outbox';
 import { lockOrderWithSums } from '../persistence/order-sums';
 import {
   changeInstalment, changePlan, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
-  readPlanOfOrder, readPlanSettings, setInstalmentNextAttempt, setPlanStoredMethod, writePlanSettings, type InstalmentRow, type PlanRow, type PlanSettingsRow,
+  lastDueAt, readPlanOfOrder, readPlanSettings, setInstalmentNextAttempt, setPlanStoredMethod, writePlanSettings, type InstalmentRow, type PlanRow, type PlanSettingsRow,
 } from '../persistence/payment-plan.store';
 import { findOpenPayments, insertPaymentRow, setPaymentAmount } from '../persistence/payment-rows';
 import { extendOrderExpiry, readOrderOwner } from '../persistence/stored-method.store';
@@ -67,8 +67,8 @@ export class PaymentPlanService {
   /**
    * Turns a pending, unpaid order into a plan: its open attempt of `provider` becomes the first
    * instalment (the deposit, paid in the checkout; its amount lowered to the deposit) and one
-   * `created` payment per further instalment is added, amounts by core's allocation rules. The
-   * order is kept open until the last due date plus the grace period.
+   * `created` payment per further instalment is added, amounts by core's allocation rules. Once
+   * the deposit is paid, the order is kept open until the last due date plus the grace period.
    */
   async createPlan(orderId: string, input: { provider: string; storedMethodId?: string | null; actor: Actor }): Promise<PlanView> {
     if (!this.deps.providers.has(input.provider) || !this.deps.providers.get(input.provider).storesMethods) {
@@ -108,8 +108,6 @@ export class PaymentPlanService {
           state: part.seq === 1 ? instalmentMachine.initial[0]! : instalmentMachine.initial[1]!,
         });
       }
-      const last = schedule[schedule.length - 1]!.dueAt;
-      await extendOrderExpiry(tx, orderId, new Date(last.getTime() + (settings.graceDays + 1) * dayMs));
       await writeLogAndEvent(tx, {
         organizerId: ref.organizerId, eventId: ref.eventId, orderId, objectType: 'plan', objectId: plan.id, action: 'kassa.plan.created', actor: input.actor,
         data: { instalments: schedule.map((p) => ({ seq: p.seq, amount: p.amount.amount, dueAt: p.dueAt.toISOString() })) },
@@ -165,7 +163,10 @@ export class PaymentPlanService {
         if (!instalmentMachine.is('settledElsewhere', instalment.state)) return false;
         const payment = await lockPayment(tx, instalment.paymentId);
         if (!paymentMachine.is('counting', payment.state)) return false;
+        const wasDeposit = instalmentMachine.is('onSession', instalment.state);
         await changeInstalment(tx, order, instalment, 'succeed', { actor: { type: 'system' }, data: { via: 'payment confirmed' } });
+        // With the deposit paid the plan runs: the order stays open until its last date plus the grace period.
+        if (wasDeposit) await extendOrderExpiry(tx, order.id, new Date((await lastDueAt(tx, plan.id)).getTime() + (plan.graceDays + 1) * dayMs));
         await this.afterInstalmentChange(tx, order, plan);
         return true;
       });
@@ -243,6 +244,23 @@ export class PaymentPlanService {
   }
 
   /**
+   * The organizer gives up on an instalment the buyer did not complete: it fails (its payment
+   * too) and the plan is canceled, its other open instalments with it. The order stays pending
+   * and partly paid; the organizer cancels it or takes the rest another way.
+   */
+  async giveUp(orderId: string, instalmentId: string, actor: Actor): Promise<void> {
+    await this.instalmentOfOrder(orderId, instalmentId);
+    const paymentId = await withTransaction(this.deps.dataSource, async (tx) => {
+      const { instalment, order } = await lockInstalment(tx, instalmentId);
+      if (!instalmentMachine.can(instalment.state, 'give_up')) throw new KassaError('PLAN_ACTION_NOT_ALLOWED', { seq: instalment.seq, code: order.code, reason: `it is ${instalment.state}` });
+      await changeInstalment(tx, order, instalment, 'give_up', { actor });
+      return instalment.paymentId;
+    });
+    await this.payments.failPayment(paymentId, { actor, message: 'the organizer gave up on this instalment' });
+    await this.cancelPlan(orderId, actor);
+  }
+
+  /**
    * The organizer cancels the plan: open instalments that are not being charged are canceled,
    * with their payments. The order itself stays as it is (pending, partly paid): the organizer
    * then cancels it or takes the rest another way.
@@ -256,7 +274,8 @@ export class PaymentPlanService {
       const ids: string[] = [];
       for (const row of found.instalments) {
         const { instalment } = await lockInstalment(tx, row.id);
-        if (instalmentMachine.is('inFlight', instalment.state) || instalmentMachine.is('awaitingProvider', instalment.state)) {
+        const leased = instalment.leaseUntil !== null && instalment.leaseUntil.getTime() > this.deps.clock.now().getTime();
+        if ((instalmentMachine.is('due', instalment.state) && leased) || instalmentMachine.is('awaitingProvider', instalment.state)) {
           throw new KassaError('PLAN_ACTION_NOT_ALLOWED', { seq: instalment.seq, code: order.code, reason: 'a charge is in flight; try again in a minute' });
         }
         if (!instalmentMachine.is('cancelable', instalment.state)) continue;
