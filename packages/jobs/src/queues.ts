@@ -61,6 +61,7 @@ export interface QueuePayloads {
     'expire-orders': MaintenancePayload;
     'send-payment-reminders': MaintenancePayload;
     'send-action-required-email': ActionRequiredCheckPayload;
+    'charge-instalments': MaintenancePayload;
   };
   plugins: { 'plugin-job': PluginJobPayload };
 }
@@ -83,5 +84,6 @@ export const jobIds = {
 export const schedulerIds = {
   expireOrders: 'expire-orders',
   paymentReminders: 'send-payment-reminders',
+  chargeInstalments: 'charge-instalments',
   plugin: (plugin: string, job: string): string => `plugin-${plugin}-${job}`,
 };
