@@ -45,6 +45,7 @@ export type {
 
 // The port: payments, the plugin's own tables, settings.
 export type { PaymentsPort, PaymentChange, ProviderEvent, RefundChange, ConfirmKind } from './port/payments-port';
+export type { StoredMethodsPort, StoredMethodRecord, PlanRecord } from './port/stored-methods-port';
 export type { PaymentRecord, OrderRecord, EventRecord, OrganizerRecord, PaymentWithOrder, RefundRecord } from './persistence/payment-port-rows';
 export type { PluginDb, PluginStatement, PluginMigration } from './port/plugin-db';
 export type { PluginSettings } from './port/plugin-settings';

@@ -218,6 +218,18 @@ export class PaymentPlanService {
     });
   }
 
+  /** After the buyer fixed their card: the instalments waiting for them are charged at the next run. */
+  async retryAwaitingBuyer(orderId: string, actor: Actor): Promise<number> {
+    const found = await readPlanOfOrder(this.deps.dataSource.manager, orderId);
+    if (!found || !planMachine.is('running', found.plan.state)) return 0;
+    let n = 0;
+    for (const i of found.instalments.filter((x) => instalmentMachine.is('awaitingBuyer', x.state))) {
+      await this.makeDueNow(orderId, i.id, actor);
+      n++;
+    }
+    return n;
+  }
+
   /** The organizer extends an instalment waiting for the buyer (or retrying) to a new date. */
   async extend(orderId: string, instalmentId: string, until: Date, actor: Actor): Promise<void> {
     await this.instalmentOfOrder(orderId, instalmentId);
