@@ -18,6 +18,11 @@ export interface StripeSettings {
   apiBase: string;
   maxNetworkRetries: number;
   timeoutMs: number;
+  /**
+   * The account's Stripe rate limit in requests per second, which off-session charge runs stay
+   * under (docs/payment-plans.md); unset: Stripe's defaults, 25 in test mode and 100 in live mode.
+   */
+  requestsPerSecond?: number;
 }
 
 /**
@@ -45,6 +50,7 @@ export const stripeSettingsSchema: JsonSchema = {
     apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', 'x-instance-only': true, title: 'API base (emulator or proxy; empty = Stripe)' },
     maxNetworkRetries: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
+    requestsPerSecond: { type: 'integer', minimum: 1, maximum: 10000, title: 'Stripe rate limit (requests per second; empty = 25 test, 100 live)' },
   },
   required: ['secretKey', 'publishableKey'],
   additionalProperties: false,
