@@ -6,6 +6,9 @@ import { pollEventsJob, processEventJob, sweepInboxJob, syncPaymentsJob } from '
 import { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
+import { StripeSetupIntents1767300000001 } from './migrations/1767300000001-stripe-setup-intents';
+import { handleCardRefreshPage, handleCardReturn, handleCardSetup } from './routes/card-refresh-routes';
+import { auditSetupsJob } from './saved-methods/setup-audit-job';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -27,7 +30,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks and disputes',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeSetupIntents1767300000001],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
@@ -39,8 +42,12 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' } }),
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
+      // Saved cards: the card refresh page of a payment plan (docs/payment-plans.md)
+      defineRoute({ method: 'GET', path: '/card/:paymentId/:token', kind: 'shop', handler: handleCardRefreshPage }),
+      defineRoute({ method: 'POST', path: '/card-setup/:paymentId/:token', kind: 'shop', handler: handleCardSetup }),
+      defineRoute({ method: 'GET', path: '/card-return/:paymentId/:token', kind: 'shop', handler: handleCardReturn }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,
   });
 }

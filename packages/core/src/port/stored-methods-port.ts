@@ -20,7 +20,7 @@ export interface PlanRecord {
   readonly id: string;
   readonly state: string;
   readonly storedMethodId: string | null;
-  readonly instalments: readonly { id: string; seq: number; paymentId: string; amount: number; state: string; dueAt: Date; actionReason: string | null; awaitingBuyer: boolean }[];
+  readonly instalments: readonly { id: string; seq: number; paymentId: string; amount: number; state: string; dueAt: Date; actionReason: string | null; awaitingBuyer: boolean; settled: boolean }[];
 }
 
 /**
@@ -84,7 +84,7 @@ export function createStoredMethodsPort(core: KassaCore, plugin: string, provide
         id: view.plan.id, state: view.plan.state, storedMethodId: view.plan.storedMethodId,
         instalments: view.instalments.map((i) => ({
           id: i.id, seq: i.seq, paymentId: i.paymentId, amount: i.amount, state: i.state, dueAt: i.dueAt, actionReason: i.actionReason,
-          awaitingBuyer: instalmentMachine.is('awaitingBuyer', i.state),
+          awaitingBuyer: instalmentMachine.is('awaitingBuyer', i.state), settled: instalmentMachine.is('settled', i.state),
         })),
       };
     },

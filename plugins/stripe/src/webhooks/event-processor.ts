@@ -4,6 +4,7 @@ import { isResourceMissing, retrieveIntent } from '../intents';
 import { findRef, syncPayment, type SyncScope } from '../reconcile';
 import { accountContext } from '../stripe-account-context';
 import type { StripeRuntime } from '../stripe-state';
+import { applyMethodEvent, isMethodEvent } from '../saved-methods/method-events';
 
 /** Which payment intent an event concerns and what to reconcile besides it. */
 export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | 'objectType' | 'intentId'>): { intentId: string | null; scope: SyncScope } {
@@ -64,6 +65,7 @@ export async function processInboxEvent(rt: ProcessRuntime, inboxId: string): Pr
 }
 
 async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<string> {
+  if (isMethodEvent(row.type)) return applyMethodEvent(rt, (await accountContext(rt, row.account)).stripe, row);
   const { intentId, scope } = routeEvent(row);
   if (!intentId) return `ignored: ${row.type}`;
   const ctx = await accountContext(rt, row.account);
