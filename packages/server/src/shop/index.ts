@@ -7,6 +7,7 @@ import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-sub
 import { HttpSession1763950000000 } from '../infra/migrations/1763950000000-http-session';
 import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
 import { orderPageRoutes } from './order-page.routes';
+import { savedMethodsRoutes } from './saved-methods.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
 
 /**
@@ -29,6 +30,7 @@ export const shopRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { d
   await app.register(eventPageRoutes, { shop });
   await app.register(checkoutRoutes, { shop });
   await app.register(orderPageRoutes, { shop });
+  await app.register(savedMethodsRoutes, { shop });
 };
 
 function shopDepsFrom(deps: AppDeps): ShopDeps {
