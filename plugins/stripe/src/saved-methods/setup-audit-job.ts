@@ -1,8 +1,12 @@
 import { defineJob, type PluginJob } from '@kassa/core';
+import type Stripe from 'stripe';
 import { stripeCall } from '../intents';
 import { accountContext } from '../stripe-account-context';
 import type { StripeRuntime, StripeState } from '../stripe-state';
 import { completeSetup, staleSetups } from './setup-intents';
+
+/** Stripe's SetupIntent states that cannot (or need not) be canceled any more. */
+const SETUP_DONE_AT_STRIPE: readonly Stripe.SetupIntent.Status[] = ['canceled', 'succeeded', 'processing'];
 
 /** A SetupIntent not completed within this long is abandoned (the SCA app's audit). */
 export const SETUP_ABANDON_AFTER_MS = 3_600_000;
@@ -22,7 +26,7 @@ export async function auditSetups(rt: Pick<StripeRuntime, 'payments' | 'db' | 's
       const outcome = await completeSetup(rt, ctx.stripe, s.setupIntentId);
       if (outcome.startsWith('saved') || outcome === 'already completed') { completed++; continue; }
       const si = await stripeCall('read the card setup', () => ctx.stripe.setupIntents.retrieve(s.setupIntentId));
-      if (si.status !== 'canceled' && si.status !== 'succeeded' && si.status !== 'processing') {
+      if (!SETUP_DONE_AT_STRIPE.includes(si.status)) {
         await stripeCall('cancel the card setup', () => ctx.stripe.setupIntents.cancel(s.setupIntentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: `kassa-setup-cancel-${s.setupIntentId}` }));
       }
       const marked = await rt.db.query('UPDATE stripe_setup_intent SET abandoned_at = now() WHERE setup_intent_id = $1 AND completed_at IS NULL AND abandoned_at IS NULL RETURNING setup_intent_id', [s.setupIntentId]);
