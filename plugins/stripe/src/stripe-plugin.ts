@@ -39,8 +39,8 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: handlePayPage }),
       defineRoute({ method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: handleIntent }),
       defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),
-      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' } }),
-      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
       // Saved cards: the card refresh page of a payment plan (docs/payment-plans.md)
       defineRoute({ method: 'GET', path: '/card/:paymentId/:token', kind: 'shop', handler: handleCardRefreshPage }),

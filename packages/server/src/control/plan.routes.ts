@@ -12,7 +12,9 @@ import { actorOf, formRefusal, idParams, redirectWithFlash, renderPage, userOf }
  * action form carries the order page's one-time key, so a double click acts once.
  */
 
-const guarded = { actionKey: true } as const;
+// Every action form carries the order page's one-time key; the permissions are the order actions' and the event settings'.
+const guarded = { actionKey: true, permission: 'event.orders.change' } as const;
+const eventSettings = { permission: 'event.settings' } as const;
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' }, ...actionKeyProperty }, additionalProperties: false } as const;
 const extendBody = {
   type: 'object', required: ['until'],
@@ -90,14 +92,14 @@ export const planRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSco
     return renderPage(req, reply, 'plan-settings', { title: `Payment plans · ${event.name}`, section: 'events', event, values, errors });
   };
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/plans', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/plans', { config: eventSettings, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
     const s = await core.plans.settings(event.id);
     return showSettings(req, reply, event.id, { ...s, fixedDates: (s.fixedDates ?? []).join(', ') }, {});
   });
 
   app.post<{ Params: { eventId: string }; Body: Record<string, string> }>('/control/events/:eventId/plans', {
-    schema: { params: idParams('eventId'), body: settingsBody },
+    config: eventSettings, schema: { params: idParams('eventId'), body: settingsBody },
   }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
     const { _csrf: _ignored, ...values } = req.body ?? {};
