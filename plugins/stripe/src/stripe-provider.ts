@@ -12,6 +12,7 @@ import { refundVerdict } from './status-map';
 import { chargeOffSession } from './saved-methods/off-session';
 import { RequestPacer } from './saved-methods/request-pacer';
 import { savedMethodKeys } from './saved-methods/customers';
+import { cardRefreshUrl } from './routes/card-refresh-routes';
 import { isLiveMode } from './settings-schema';
 import type Stripe from 'stripe';
 
@@ -128,6 +129,17 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** On the order page: a link back to the pay page while the intent can still be completed. */
   override paymentPendingRender(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): ViewModel | null {
     const info = call.payment.info as StripePaymentInfo;
+    // A plan's instalment that needs the buyer (docs/payment-plans.md): the card refresh page.
+    const planAction = (call.payment.info as { planAction?: string }).planAction;
+    if (planAction && paymentMachine.is('executable', call.payment.state)) {
+      return {
+        partial: 'stripe/pending',
+        data: {
+          status: 'requires_payment_method', authorized: false, processing: false, payUrl: cardRefreshUrl(ctx.baseUrl, call.order, call.payment.id),
+          lastError: planAction === 'authentication' ? 'Your bank asks you to confirm this instalment: update or confirm your card.' : 'This instalment could not be charged: please enter a card.',
+        },
+      };
+    }
     if (!info.intentId) return null;
     const status = info.status ?? 'requires_payment_method';
     return {

@@ -3,6 +3,7 @@ import type { Actor } from '../audit/log-action';
 import type { CoreDeps } from '../order/service-deps';
 import { claimDueInstalments, changeInstalment, lockInstalment, noteChargeError, type ClaimedInstalment } from '../persistence/payment-plan.store';
 import { record } from '../persistence/state-change';
+import { mergePaymentInfo } from '../persistence/payment-port-rows';
 import { withTransaction } from '../persistence/transaction';
 import { paymentMachine } from '../payment/payment.machine';
 import type { PaymentService } from '../payment/payment.service';
@@ -169,6 +170,8 @@ export class ChargeRunService {
     await changeInstalment(tx, order, instalment, 'need_action', { actor, data: { reason, message }, payload: { reason } }, {
       leaseUntil: null, claimedBy: null, attempt: instalment.attempt + 1, actionReason: reason, actionSince: now, lastError: message,
     });
+    // The provider's render hooks see it on the payment (e.g. Stripe links its card refresh page).
+    await mergePaymentInfo(tx, instalment.paymentId, { planAction: reason });
     await record(tx, {
       order, objectType: 'payment', objectId: instalment.paymentId, action: 'kassa.order.payment.action_required', actor,
       data: { instalment: instalment.seq, reason }, topic: 'payment.action_required',
