@@ -18,6 +18,14 @@ export interface StripeSettings {
   apiBase: string;
   maxNetworkRetries: number;
   timeoutMs: number;
+  /** Express wallets (Apple Pay, Google Pay, Link) on the pay page; on by default, switchable per event. */
+  wallets: boolean;
+  /**
+   * Instance-only: custom shop domains (hostnames) that show the wallet, besides BASE_URL's host;
+   * each is registered as a payment method domain. A hostname decides where Stripe verifies, so
+   * only the operator sets it (KASSA_INSTANCE_SETTINGS).
+   */
+  walletDomains: string[];
   /**
    * The account's Stripe rate limit in requests per second, which off-session charge runs stay
    * under (docs/payment-plans.md); unset: Stripe's defaults, 25 in test mode and 100 in live mode.
@@ -50,6 +58,11 @@ export const stripeSettingsSchema: JsonSchema = {
     apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', 'x-instance-only': true, title: 'API base (emulator or proxy; empty = Stripe)' },
     maxNetworkRetries: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
+    wallets: { type: 'boolean', default: true, title: 'Express wallets (Apple Pay, Google Pay, Link) where the domain is active' },
+    walletDomains: {
+      type: 'array', items: { type: 'string', maxLength: 253, pattern: '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' },
+      uniqueItems: true, maxItems: 50, default: [], 'x-instance-only': true, title: 'Custom shop domains for wallets',
+    },
     requestsPerSecond: { type: 'integer', minimum: 1, maximum: 10000, title: 'Stripe rate limit (requests per second; empty = 25 test, 100 live)' },
   },
   required: ['secretKey', 'publishableKey'],

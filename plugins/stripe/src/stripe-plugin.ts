@@ -14,6 +14,9 @@ import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-rou
 import { StripeProvider } from './stripe-provider';
 import { createStripeState, type StripeState } from './stripe-state';
 import { handleWebhook } from './webhooks/webhook-route';
+import { StripeWalletDomains1767100000000 } from './migrations/1767100000000-stripe-wallet-domains';
+import { syncWalletDomainsJob } from './wallets/wallet-domain-jobs';
+import { handleWalletDomainsCheck, handleWalletDomainsPage } from './wallets/wallet-domain-routes';
 
 /** Folder of the plugin's Eta partials ("stripe/checkout", "stripe/control", …). */
 export const stripeViewsDir = path.resolve(__dirname, '..', 'views');
@@ -28,9 +31,9 @@ export function createStripePlugin(): Plugin<StripeState> {
     name: 'stripe',
     version: '0.1.0',
     coreRange: '^0.1.0',
-    description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks and disputes',
+    description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks, disputes, and express wallets with payment method domains',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeSetupIntents1767300000001],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeSetupIntents1767300000001],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
@@ -42,12 +45,14 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
+      defineRoute({ method: 'GET', path: '/control/wallet-domains', kind: 'control', handler: handleWalletDomainsPage, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/wallet-domains/check', kind: 'control', handler: handleWalletDomainsCheck, permission: 'organizer.settings' }),
       // Saved cards: the card refresh page of a payment plan (docs/payment-plans.md)
       defineRoute({ method: 'GET', path: '/card/:paymentId/:token', kind: 'shop', handler: handleCardRefreshPage }),
       defineRoute({ method: 'POST', path: '/card-setup/:paymentId/:token', kind: 'shop', handler: handleCardSetup }),
       defineRoute({ method: 'GET', path: '/card-return/:paymentId/:token', kind: 'shop', handler: handleCardReturn }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, auditSetupsJob],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,
   });
 }

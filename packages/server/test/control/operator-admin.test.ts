@@ -75,6 +75,13 @@ describe('the operator admin area', () => {
     expect((await postForm(t, operator, `/control/admin/organizers/${id}/rename`, { name: 'Renamed Org' })).statusCode).toBe(303);
     expect((await t.db.dataSource.query('SELECT name FROM organizer WHERE id = $1', [id]))[0].name).toBe('Renamed Org');
     expect((await postForm(t, operator, `/control/admin/organizers/${id}/rename`, { name: '' })).statusCode).toBe(400);
+    // Unknown organizers, and a team of another organizer than the path's, are 404.
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect((await getPage(t, operator, `/control/admin/organizers/${unknown}`)).statusCode).toBe(404);
+    expect((await postForm(t, operator, `/control/admin/organizers/${unknown}/active`, { active: 'false' })).statusCode).toBe(404);
+    const teamOfA = (await t.db.dataSource.query('SELECT id FROM team WHERE organizer_id = $1', [a.organizer.id]))[0].id;
+    expect((await postForm(t, operator, `/control/admin/organizers/${id}/teams/${teamOfA}/invites`, { email: 'cross@example.test' })).statusCode).toBe(404);
+    expect(await t.db.dataSource.query("SELECT 1 FROM team_invite WHERE email = 'cross@example.test'")).toHaveLength(0);
   });
 
   it('a deactivated organizer’s shop, control panel and API stop answering; its data stays; reactivation restores them', async () => {
