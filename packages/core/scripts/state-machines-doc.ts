@@ -1,6 +1,8 @@
 import { orderMachine } from '../src/order/order.machine';
 import { paymentMachine } from '../src/payment/payment.machine';
 import { refundMachine } from '../src/refund/refund.machine';
+import { planMachine } from '../src/plan/payment-plan.machine';
+import { instalmentMachine } from '../src/plan/instalment.machine';
 import type { Machine } from '../src/state-machine';
 import { cell, generatedBanner } from './generated-doc';
 
@@ -8,7 +10,7 @@ import { cell, generatedBanner } from './generated-doc';
 export type AnyMachine = Machine<string, string>;
 
 /** The tables docs/state-machines.md is generated from, in reading order. */
-export const documentedMachines: readonly AnyMachine[] = [orderMachine, paymentMachine, refundMachine];
+export const documentedMachines: readonly AnyMachine[] = [orderMachine, paymentMachine, refundMachine, planMachine, instalmentMachine];
 
 /** The root script that regenerates docs/state-machines.md; named in the banner and in the stale-doc test. */
 export const stateMachinesDocCommand = 'pnpm docs:state-machines';

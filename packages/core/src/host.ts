@@ -161,3 +161,13 @@ export {
 } from './organizer/team-permissions';
 export { TeamStore, type TeamRow, type TeamInput, type InviteRow } from './persistence/team.store';
 export { listOrganizers, findOrganizer, renameOrganizer, setOrganizerActive, type OrganizerSummary } from './persistence/organizer-admin.store';
+// Stored payment methods, payment plans and charge runs (docs/payment-plans.md).
+export { StoredMethodService } from './customer/stored-method.service';
+export { PaymentPlanService, type PlanView } from './plan/payment-plan.service';
+export { ChargeRunService, defaultRetryDelaysMs, type ChargeRunOptions, type ChargeRunResult } from './plan/charge-run.service';
+export { instalmentMachine, instalmentStates, instalmentEvents, type InstalmentState, type InstalmentEvent, type InstalmentSet } from './plan/instalment.machine';
+export { planMachine, planStates, planEvents, type PlanState, type PlanEvent, type PlanSet } from './plan/payment-plan.machine';
+export { planSchedule, planRefusal, validatePlanSettings, type ScheduledInstalment } from './plan/plan-schedule';
+export type { PlanSettingsRow, PlanRow, InstalmentRow } from './persistence/payment-plan.store';
+export type { CustomerRow, StoredMethodRow } from './persistence/stored-method.store';
+export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSessionOutcome, ActionReason } from './provider/stored-method-types';

@@ -25,6 +25,8 @@ export type {
   PaymentOutcome, RefundOutcome, ViewModel, ProviderContext, AvailabilityQuery, PaymentCallInput, RefundCallInput,
 } from './provider/provider-types';
 export type { Actor } from './audit/log-action';
+// The stored-method capability of the provider contract (docs/payment-plans.md).
+export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSessionOutcome, ActionReason } from './provider/stored-method-types';
 // The rows core hands a provider's hooks, as types only (a plugin never queries them).
 export type { Order } from './order/order.entity';
 export type { OrderPayment } from './payment/order-payment.entity';
@@ -43,6 +45,7 @@ export type {
 
 // The port: payments, the plugin's own tables, settings.
 export type { PaymentsPort, PaymentChange, ProviderEvent, RefundChange, ConfirmKind } from './port/payments-port';
+export type { StoredMethodsPort, StoredMethodRecord, PlanRecord } from './port/stored-methods-port';
 export type { PaymentRecord, OrderRecord, EventRecord, OrganizerRecord, PaymentWithOrder, RefundRecord } from './persistence/payment-port-rows';
 export type { PluginDb, PluginStatement, PluginMigration } from './port/plugin-db';
 export type { PluginSettings } from './port/plugin-settings';

@@ -4,6 +4,9 @@ import type { CoreDeps, ServiceDeps } from './order/service-deps';
 import { PaymentService } from './payment/payment.service';
 import { createPersistence } from './persistence/kernel';
 import { RefundService } from './refund/refund.service';
+import { StoredMethodService } from './customer/stored-method.service';
+import { PaymentPlanService } from './plan/payment-plan.service';
+import { ChargeRunService } from './plan/charge-run.service';
 
 /** The domain services of one Kassa instance. */
 export interface KassaCore {
@@ -12,6 +15,12 @@ export interface KassaCore {
   readonly refunds: RefundService;
   /** One-time keys of control-panel forms that move money (double and replayed submits). */
   readonly actionKeys: ActionKeyService;
+  /** Customers and their stored payment methods (docs/payment-plans.md). */
+  readonly storedMethods: StoredMethodService;
+  /** Payment plans: orders paid in instalments. */
+  readonly plans: PaymentPlanService;
+  /** The charge run: charges due instalments off-session. */
+  readonly chargeRuns: ChargeRunService;
   /**
    * Closes what this instance holds besides the DataSource: the placement batcher stops taking
    * orders and settles the queued ones, the catalogue cache is dropped. Call it on shutdown before
@@ -37,5 +46,8 @@ export function createKassaCore(deps: ServiceDeps): KassaCore {
   });
   const orders = new OrderService(core, payments, refunds);
   late.orders = orders;
-  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), close: () => persistence.close() });
+  const storedMethods = new StoredMethodService(core);
+  const plans = new PaymentPlanService(core, payments);
+  const chargeRuns = new ChargeRunService(core, payments, plans, storedMethods);
+  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), storedMethods, plans, chargeRuns, close: () => persistence.close() });
 }

@@ -18,6 +18,10 @@ export interface JobsServices {
     /** Expires pending orders whose deadline has passed; returns what it expired. */
     expireOrders(now: Date): Promise<unknown>;
   };
+  /** The charge run of payment plans (docs/payment-plans.md); without it, instalments are not charged. */
+  readonly chargeRuns?: {
+    run(opts?: { limit?: number }): Promise<{ claimed: number }>;
+  };
 }
 
 /**

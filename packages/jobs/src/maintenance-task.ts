@@ -26,7 +26,7 @@ export interface MaintenanceTaskContext {
 }
 
 /** The maintenance queue's own job names, which a host task cannot take. */
-const builtinNames: readonly JobName<'maintenance'>[] = ['expire-orders', 'send-payment-reminders', 'send-action-required-email'];
+const builtinNames: readonly JobName<'maintenance'>[] = ['expire-orders', 'send-payment-reminders', 'send-action-required-email', 'charge-instalments'];
 
 /** Checks the tasks once at start, so a mistake fails the boot, not the first run. */
 export function assertMaintenanceTasks(tasks: readonly MaintenanceTask[]): void {

@@ -70,6 +70,7 @@ export interface QueuePayloads {
     'expire-orders': MaintenancePayload;
     'send-payment-reminders': MaintenancePayload;
     'send-action-required-email': ActionRequiredCheckPayload;
+    'charge-instalments': MaintenancePayload;
   };
   plugins: { 'plugin-job': PluginJobPayload };
   webhooks: { 'deliver-webhook': DeliverWebhookPayload };
@@ -96,5 +97,6 @@ export const jobIds = {
 export const schedulerIds = {
   expireOrders: 'expire-orders',
   paymentReminders: 'send-payment-reminders',
+  chargeInstalments: 'charge-instalments',
   plugin: (plugin: string, job: string): string => `plugin-${plugin}-${job}`,
 };

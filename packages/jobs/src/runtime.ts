@@ -165,7 +165,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const workers: Worker[] = [];
   let started = false;
   const schedules = [
-    { queue: queues.maintenance, entries: maintenanceSchedule({ withExpiry: context.services !== null, tasks: maintenanceTasks }) },
+    { queue: queues.maintenance, entries: maintenanceSchedule({ withExpiry: context.services !== null, tasks: maintenanceTasks, withChargeRuns: context.services?.chargeRuns !== undefined }) },
     { queue: queues.plugins, entries: pluginSchedule(pluginJobs) },
   ];
   const watcher = new SchedulerWatcher(backend, schedules, logger, config.worker.schedulerCheckMs);

@@ -17,12 +17,14 @@ export interface ScheduleEntry {
  * The maintenance queue's periodic jobs: the built-in ones and the host's tasks. Expiry needs
  * core's services, so it is left out without them.
  */
-export function maintenanceSchedule(opts: { withExpiry: boolean; tasks: readonly MaintenanceTask[] }): ScheduleEntry[] {
+export function maintenanceSchedule(opts: { withExpiry: boolean; tasks: readonly MaintenanceTask[]; withChargeRuns?: boolean }): ScheduleEntry[] {
   const entries: ScheduleEntry[] = [
     { id: schedulerIds.paymentReminders, repeat: { every: 3_600_000 }, name: 'send-payment-reminders', data: {} },
     ...opts.tasks.map((t): ScheduleEntry => ({ id: t.name, repeat: { every: t.everyMs }, name: t.name, data: {} })),
   ];
   if (opts.withExpiry) entries.unshift({ id: schedulerIds.expireOrders, repeat: { every: 60_000 }, name: 'expire-orders', data: {} });
+  // Every 15 minutes, as Tryton's Stripe cron charges its off-session payments.
+  if (opts.withChargeRuns) entries.push({ id: schedulerIds.chargeInstalments, repeat: { every: 900_000 }, name: 'charge-instalments', data: {} });
   return entries;
 }
 

@@ -8,3 +8,4 @@ export {
   type PluginJobCheck, type AcmeState,
 } from './conformance';
 export { chromiumArgs, launchChromium } from './browser';
+export { StoredMethodProvider, MemoryChargeLedger, type ChargeLedger } from './stored-method-provider';

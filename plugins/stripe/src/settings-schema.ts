@@ -27,6 +27,11 @@ export interface StripeSettings extends ConnectSettings {
    * only the operator sets it (KASSA_INSTANCE_SETTINGS).
    */
   walletDomains: string[];
+  /**
+   * The account's Stripe rate limit in requests per second, which off-session charge runs stay
+   * under (docs/payment-plans.md); unset: Stripe's defaults, 25 in test mode and 100 in live mode.
+   */
+  requestsPerSecond?: number;
 }
 
 /**
@@ -61,6 +66,7 @@ export const stripeSettingsSchema: JsonSchema = {
     },
     // Stripe Connect (connect/connect-settings.ts): the platform's, set by the operator.
     ...connectSettingsProperties,
+    requestsPerSecond: { type: 'integer', minimum: 1, maximum: 10000, title: 'Stripe rate limit (requests per second; empty = 25 test, 100 live)' },
   },
   // No `required`: enabled, the provider needs its own keys or a Connect connection (stripeSettingsCheck).
   additionalProperties: false,

@@ -12,6 +12,9 @@ import { CONNECT_WEBHOOK_PATH, handleConnectWebhook } from './connect/connect-we
 import {
   handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
 } from './connect/connect-routes';
+import { StripeSetupIntents1767300000001 } from './migrations/1767300000001-stripe-setup-intents';
+import { handleCardRefreshPage, handleCardReturn, handleCardSetup } from './routes/card-refresh-routes';
+import { auditSetupsJob } from './saved-methods/setup-audit-job';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -36,7 +39,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks, disputes, and express wallets with payment method domains',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000, StripeSetupIntents1767300000001],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
@@ -59,8 +62,12 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/control/connect/onboard/refresh', kind: 'control', handler: handleOnboardRefresh }),
       defineRoute({ method: 'GET', path: '/control/connect/onboard/return', kind: 'control', handler: handleOnboardReturn }),
       defineRoute({ method: 'POST', path: '/control/connect/disconnect', kind: 'control', handler: handleDisconnect }),
+      // Saved cards: the card refresh page of a payment plan (docs/payment-plans.md)
+      defineRoute({ method: 'GET', path: '/card/:paymentId/:token', kind: 'shop', handler: handleCardRefreshPage }),
+      defineRoute({ method: 'POST', path: '/card-setup/:paymentId/:token', kind: 'shop', handler: handleCardSetup }),
+      defineRoute({ method: 'GET', path: '/card-return/:paymentId/:token', kind: 'shop', handler: handleCardReturn }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,
     logSentences: {
       'kassa.stripe.dispute.updated': {

@@ -1,6 +1,7 @@
 import {
   BasePaymentProvider, KassaError, formatMoney, paymentMachine, type AvailabilityQuery, type Money, type OrderPayment, type PaymentCallInput,
   type PaymentOutcome, type ProviderContext, type ProviderEnvironment, type RefundCallInput, type RefundOutcome, type ViewModel,
+  type OffSessionChargeInput, type OffSessionOutcome, type StoredMethodRef,
 } from '@kassa/core';
 import { isStripeRepresentable, toStripeAmount } from './amount';
 import { stripeError } from './errors';
@@ -10,6 +11,12 @@ import { shredInfo, type StripePaymentInfo } from './payment-info';
 import { STRIPE_JS_URL, stripeSettingsCheck, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
 import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient, reverseSeparateTransfer } from './connect/connect-charge';
+import { chargeOffSession } from './saved-methods/off-session';
+import { RequestPacer } from './saved-methods/request-pacer';
+import { savedMethodKeys } from './saved-methods/customers';
+import { cardRefreshUrl } from './routes/card-refresh-routes';
+import { isLiveMode } from './settings-schema';
+import type Stripe from 'stripe';
 
 /** Where the plugin's routes live (the server mounts plugin routes under /plugins/<name>). */
 export const STRIPE_ROUTE_PREFIX = '/plugins/stripe';
@@ -38,8 +45,40 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     return stripeSettingsCheck(values);
   }
 
+  /** Saved cards and off-session charges (docs/payment-plans.md). */
+  override readonly storesMethods = true;
+  /**
+   * Per account key: one pacer (the account's rate limit holds for every request of this
+   * process) and one client (off-session runs make thousands of calls).
+   */
+  private readonly offSession = new Map<string, { pacer: RequestPacer; stripe: Stripe }>();
+
   constructor(_env?: ProviderEnvironment) {
     super();
+  }
+
+  /** The pacer and client of the account behind these settings. */
+  accountPacer(settings: StripeSettings, scope: string): { pacer: RequestPacer; stripe: Stripe } {
+    const key = `${settings.secretKey ?? ''}|${settings.apiBase}`;
+    let hit = this.offSession.get(key);
+    const limit = settings.requestsPerSecond ?? (isLiveMode(settings) ? 100 : 25);
+    if (!hit || hit.pacer.limit !== limit) {
+      hit = { pacer: new RequestPacer(limit), stripe: clientFor(settings, scope) };
+      this.offSession.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** An instalment charged off-session with the saved card: Stripe's recipe, paced to the account's rate limit. */
+  override async chargeStoredMethod(ctx: ProviderContext<StripeSettings>, call: OffSessionChargeInput): Promise<OffSessionOutcome> {
+    const { pacer, stripe } = this.accountPacer(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
+    return chargeOffSession(stripe, pacer, call, ctx.event);
+  }
+
+  /** The buyer removed the card: detach it from the customer, so it can never be charged again. */
+  override async removeStoredMethod(ctx: ProviderContext<StripeSettings>, method: StoredMethodRef): Promise<void> {
+    const { pacer, stripe } = this.accountPacer(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
+    await pacer.run(() => stripe.paymentMethods.detach(method.reference, {}, { idempotencyKey: savedMethodKeys.detach(method.id) }));
   }
 
   /**
@@ -100,6 +139,17 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** On the order page: a link back to the pay page while the intent can still be completed. */
   override paymentPendingRender(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput): ViewModel | null {
     const info = call.payment.info as StripePaymentInfo;
+    // A plan's instalment that needs the buyer (docs/payment-plans.md): the card refresh page.
+    const planAction = (call.payment.info as { planAction?: string }).planAction;
+    if (planAction && paymentMachine.is('executable', call.payment.state)) {
+      return {
+        partial: 'stripe/pending',
+        data: {
+          status: 'requires_payment_method', authorized: false, processing: false, payUrl: cardRefreshUrl(ctx.baseUrl, call.order, call.payment.id),
+          lastError: planAction === 'authentication' ? 'Your bank asks you to confirm this instalment: update or confirm your card.' : 'This instalment could not be charged: please enter a card.',
+        },
+      };
+    }
     if (!info.intentId) return null;
     const status = info.status ?? 'requires_payment_method';
     return {

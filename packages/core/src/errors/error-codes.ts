@@ -124,6 +124,11 @@ export const errorCodes = {
   // REST API: X-Idempotency-Key (server api/idempotency.ts)
   API_IDEMPOTENCY_IN_PROGRESS: { status: 409, message: 'A request with idempotency key {key} is still being processed; retry in a moment' },
   API_IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'Idempotency key {key} was used for a different request ({was}); use a new key for a new request' },
+  // Stored payment methods and payment plans (customer/, plan/; docs/payment-plans.md)
+  STORED_METHODS_NOT_SUPPORTED: { status: 409, message: 'Provider {provider} cannot save methods or charge them off-session (payment {payment})' },
+  PLAN_NOT_OFFERED: { status: 409, message: 'Order {code} cannot be paid in instalments: {reason}' },
+  PLAN_SETTINGS_INVALID: { status: 400, message: 'Payment plan settings: {field} {reason}' },
+  PLAN_ACTION_NOT_ALLOWED: { status: 409, message: 'Instalment {seq} of order {code} cannot be changed: {reason}' },
 
 } as const satisfies Record<string, ErrorDefinition>;
 

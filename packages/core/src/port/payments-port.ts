@@ -11,6 +11,7 @@ import {
 import type { OrderRefund } from '../refund/order-refund.entity';
 import type { OrderPayment } from '../payment/order-payment.entity';
 import { createPluginDb, managerOf, type PluginDb } from './plugin-db';
+import { createStoredMethodsPort, type StoredMethodsPort } from './stored-methods-port';
 
 /** What a payments-port change reports: whether it changed the row, and the row afterwards. */
 export interface PaymentChange {
@@ -94,6 +95,8 @@ export interface PaymentsPort {
   recordEvent(paymentId: string, event: ProviderEvent, tx?: PluginDb): Promise<void>;
   /** The buyer's order page of a payment read with `get`. */
   orderPageUrl(p: Pick<PaymentWithOrder, 'order' | 'event' | 'organizer'>): string;
+  /** Stored payment methods and plans, for a provider with the stored-method capability (docs/payment-plans.md). */
+  readonly storedMethods: StoredMethodsPort;
 }
 
 export interface RefundChange {
@@ -122,7 +125,7 @@ function refundRecord(r: OrderRefund): RefundRecord {
 }
 
 /** The host's side: one plugin's payments port. */
-export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, providerIds: readonly string[] = []): PaymentsPort {
+export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, providerIds: readonly string[] = [], storingProvider: string | null = null): PaymentsPort {
   const actor: Actor = { type: 'provider', id: plugin };
   const m = deps.dataSource.manager;
   const { payments, refunds, orders } = deps.core;
@@ -183,5 +186,6 @@ export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, provi
       await (joined ? write(joined) : deps.dataSource.transaction(write));
     },
     orderPageUrl: (p) => orderPageUrl(base, { organizerSlug: p.organizer.slug, eventSlug: p.event.slug, code: p.order.code, secret: p.order.secret }),
+    storedMethods: createStoredMethodsPort(deps.core, plugin, storingProvider),
   };
 }

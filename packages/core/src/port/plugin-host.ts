@@ -62,7 +62,9 @@ export function createPluginRuntimes(deps: PluginHostDeps, plugins: readonly Pic
     if (closed) throw new Error(`plugin host is closed (plugin ${name})`);
     const plugin = byName.get(name);
     if (!plugin) throw new Error(`plugin ${name} is not loaded in this host`);
-    const providerIds = (plugin.providers ?? []).map(providerId);
+    const instances = (plugin.providers ?? []).map(providerOf);
+    const providerIds = instances.map((p) => p.identifier);
+    const storing = instances.find((p) => p.storesMethods)?.identifier ?? null;
     const namespaces = [`plugin.${name}`, ...providerIds.map(providerNamespace)];
     const ctx: PluginSetupContext = {
       plugin: name, db: createPluginDb(deps.dataSource), settings: createPluginSettings(deps.settings, name, namespaces),
@@ -70,7 +72,7 @@ export function createPluginRuntimes(deps: PluginHostDeps, plugins: readonly Pic
     };
     const state: unknown = plugin.setup ? plugin.setup(ctx) : undefined;
     if (plugin.setup) made.push({ plugin: name, state });
-    const value = { ...ctx, payments: createPaymentsPort(deps, name, providerIds), state };
+    const value = { ...ctx, payments: createPaymentsPort(deps, name, providerIds, storing), state };
     parts.set(name, value);
     return value;
   };
@@ -91,11 +93,10 @@ export function createPluginRuntimes(deps: PluginHostDeps, plugins: readonly Pic
   };
 }
 
-/** A provider factory's identifier (a throwaway instance; providers do no work when created). */
-function providerId(factory: NonNullable<Plugin['providers']>[number]): string {
+/** A throwaway instance of a provider factory, for its identifier and capabilities (providers do no work when created). */
+function providerOf(factory: NonNullable<Plugin['providers']>[number]): AnyPaymentProvider {
   const env = { clock: systemClock };
-  const made = factory.prototype instanceof BasePaymentProvider
+  return factory.prototype instanceof BasePaymentProvider
     ? new (factory as new (e: typeof env) => AnyPaymentProvider)(env)
     : (factory as (e: typeof env) => AnyPaymentProvider)(env);
-  return made.identifier;
 }

@@ -4,6 +4,7 @@ import type { OrderPayment } from '../payment/order-payment.entity';
 import type {
   AvailabilityQuery, PaymentCallInput, PaymentOutcome, ProviderContext, RefundCallInput, RefundOutcome, ViewModel,
 } from './provider-types';
+import type { OffSessionChargeInput, OffSessionOutcome, StoredMethodRef } from './stored-method-types';
 
 /** JSON Schema (TypeBox schemas are JSON Schema) for a provider's own settings. */
 export type JsonSchema = Record<string, unknown>;
@@ -149,6 +150,22 @@ export abstract class BasePaymentProvider<Settings extends object = Record<strin
   /** The gateway's transaction id, for reconciliation. */
   matchingId(_payment: OrderPayment): string | null {
     return null;
+  }
+
+  /**
+   * Capability: the provider can save a buyer's method and charge it later without the buyer
+   * (docs/payment-plans.md). When true, implement `chargeStoredMethod` and `removeStoredMethod`.
+   */
+  readonly storesMethods: boolean = false;
+
+  /** Charges a stored method off-session (a plan's instalment). Called outside any transaction. */
+  chargeStoredMethod(_ctx: ProviderContext<Settings>, call: OffSessionChargeInput): Promise<OffSessionOutcome> {
+    return Promise.reject(new KassaError('STORED_METHODS_NOT_SUPPORTED', { provider: this.identifier, payment: call.payment.id }));
+  }
+
+  /** The buyer removed the method (or its order was shredded): detach it at the gateway. */
+  removeStoredMethod(_ctx: ProviderContext<Settings>, _method: StoredMethodRef): Promise<void> {
+    return Promise.resolve();
   }
 }
 

@@ -47,7 +47,7 @@ describe('generated docs', () => {
 
   it('renders every edge, every state description and a Mermaid diagram per machine', () => {
     const doc = renderStateMachinesDoc();
-    expect(doc.match(/```mermaid\nstateDiagram-v2/g)).toHaveLength(3);
+    expect(doc.match(/```mermaid\nstateDiagram-v2/g)).toHaveLength(5);
     for (const edge of orderMachine.edges) {
       expect(doc).toContain(`| \`${edge.from}\` | \`${edge.event}\` | \`${edge.to}\` |`);
       expect(doc).toContain(`  ${edge.from} --> ${edge.to}: ${edge.event}`);

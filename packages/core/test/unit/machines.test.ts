@@ -1,9 +1,9 @@
 import {
-  KassaError, defineMachine, orderMachine, paymentMachine, refundMachine, type Edge, type Machine, type MachineDefinition,
+  KassaError, defineMachine, orderMachine, paymentMachine, refundMachine, planMachine, instalmentMachine, type Edge, type Machine, type MachineDefinition,
 } from '../../src/host';
 
 type AnyMachine = Machine<string, string>;
-const machines: readonly AnyMachine[] = [orderMachine, paymentMachine, refundMachine];
+const machines: readonly AnyMachine[] = [orderMachine, paymentMachine, refundMachine, planMachine, instalmentMachine];
 
 /** Every (state, event) pair of a table, split into the edges it allows and the pairs it forbids. */
 function pairs(m: AnyMachine) {

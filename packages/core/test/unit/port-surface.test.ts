@@ -23,6 +23,8 @@ const types = [
   'PluginSetupContext', 'PluginStatement', 'PrepareResult', 'ProviderContext', 'ProviderEnvironment', 'ProviderEvent', 'ProviderFactory', 'RefundCallInput',
   'RefundChange', 'RefundOutcome', 'RefundRecord', 'RefundSource', 'RefundState', 'SecretEnvelope', 'SettingScope', 'SettingsTarget', 'ViewModel',
   'TeamPermission',
+  // The stored-method capability (docs/payment-plans.md).
+  'ActionReason', 'OffSessionChargeInput', 'OffSessionOutcome', 'SavedMethodDetails', 'StoredMethodRef', 'StoredMethodsPort', 'StoredMethodRecord', 'PlanRecord',
 ];
 
 /** Every name the index declares, values and types, read from its export lists. */

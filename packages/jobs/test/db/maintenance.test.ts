@@ -59,11 +59,13 @@ describe('job schedulers', () => {
     const schedulers = await withCore.queues.maintenance.getJobSchedulers();
     expect(schedulers.map((s) => [s.key, s.every]).sort()).toEqual([
       [schedulerIds.expireOrders, 60_000], [purgeTask.name, 3_600_000], [schedulerIds.paymentReminders, 3_600_000],
+      [schedulerIds.chargeInstalments, 900_000],
     ].sort());
 
     const without = await tracker.create({ dataSource: db.dataSource, config: testConfig(isolatedBackend('redis', db.url)), clock });
     await without.start({ workers: false, relay: false });
     expect((await without.queues.maintenance.getJobSchedulers()).map((s) => s.key)).not.toContain(schedulerIds.expireOrders);
+    expect((await without.queues.maintenance.getJobSchedulers()).map((s) => s.key)).not.toContain(schedulerIds.chargeInstalments);
   });
 
   it('expires pending orders past their deadline through core\'s order service', async () => {

@@ -53,7 +53,7 @@ function hostFor(plugin: Plugin): PluginHost {
 
 /** A host's maintenance task (the server contributes its session purge this way). */
 const hostTask: MaintenanceTask = { name: 'purge-sessions', everyMs: 3_600_000, run: async () => ({ purged: 0 }) };
-const expected = [schedulerIds.expireOrders, schedulerIds.paymentReminders, hostTask.name, schedulerIds.plugin('ticker', 'tick')].sort();
+const expected = [schedulerIds.expireOrders, schedulerIds.paymentReminders, schedulerIds.chargeInstalments, hostTask.name, schedulerIds.plugin('ticker', 'tick')].sort();
 const ticks = () => count(db.dataSource, 'SELECT count(*) n FROM tick_run');
 
 async function schedulerKeys(rt: Awaited<ReturnType<RuntimeTracker['create']>>): Promise<string[]> {

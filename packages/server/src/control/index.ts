@@ -17,6 +17,7 @@ import { teamRoutes } from './teams.routes';
 import { inviteRoutes } from './invite.routes';
 import { operatorRoutes } from './operator.routes';
 import { webhookControlRoutes } from './webhooks.routes';
+import { planRoutes } from './plan.routes';
 
 /**
  * The organizer control panel under /control. Login and logout are public; everything else is
@@ -58,5 +59,6 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(teamRoutes, { deps });
     await panel.register(operatorRoutes, { deps });
     await panel.register(webhookControlRoutes, { deps });
+    await panel.register(planRoutes, { deps, scope });
   });
 };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { CatalogStore, orderMachine, orderStates, type OrderStatus } from '@kassa/core/host';
+import { CatalogStore, instalmentMachine, orderMachine, orderStates, planMachine, type OrderStatus } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { loadOrderDetail, logLocaleOf } from './order-detail';
@@ -81,6 +81,27 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
       // An expired order is revived by an extension, which checks quota unless forced.
       revive: orderMachine.is('expired', order.status),
     };
-    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal, actionKey, lastKnownRefundId, can });
+    const plan = await planViewModel(deps, order.id);
+    return renderPage(req, reply, 'order', { title: `Order ${order.code}`, section: 'orders', ...detail, minExtend, payRefusal, actionKey, lastKnownRefundId, can, plan });
   });
 };
+
+/** The order's payment plan with what each instalment allows, asked of the machines (docs/payment-plans.md). */
+async function planViewModel(deps: AppDeps, orderId: string) {
+  const view = await deps.core.plans.view(orderId);
+  if (!view) return null;
+  const running = planMachine.is('running', view.plan.state);
+  return {
+    ...view,
+    canCancel: running,
+    instalments: view.instalments.map((i) => ({
+      ...i,
+      can: {
+        chargeNow: running && instalmentMachine.is('chargeableNow', i.state),
+        markPaid: instalmentMachine.is('settledElsewhere', i.state),
+        extend: running && instalmentMachine.can(i.state, 'reschedule'),
+        giveUp: running && instalmentMachine.can(i.state, 'give_up'),
+      },
+    })),
+  };
+}

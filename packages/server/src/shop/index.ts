@@ -8,6 +8,7 @@ import { HttpSession1763950000000 } from '../infra/migrations/1763950000000-http
 import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
 import { ApiIdempotencyKey1767700000001 } from '../infra/migrations/1767700000001-api-idempotency-key';
 import { orderPageRoutes } from './order-page.routes';
+import { savedMethodsRoutes } from './saved-methods.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
 
 /**
@@ -30,6 +31,7 @@ export const shopRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { d
   await app.register(eventPageRoutes, { shop });
   await app.register(checkoutRoutes, { shop });
   await app.register(orderPageRoutes, { shop });
+  await app.register(savedMethodsRoutes, { shop });
 };
 
 function shopDepsFrom(deps: AppDeps): ShopDeps {

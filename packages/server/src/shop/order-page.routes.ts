@@ -9,6 +9,7 @@ import { loadOrderBySecret, orderPageView, paymentChange, type LoadedOrder } fro
 import { orderParams, paymentBody, type OrderParams, type PaymentBody } from './schemas';
 import type { ShopContext } from './shop-context';
 import { eventUrl, orderUrl } from './urls';
+import { savedMethodsView } from './saved-methods.routes';
 
 /** An order page request: the event, the order found through its secret, and the page's URL. */
 interface OrderPageContext extends ShopEvent {
@@ -42,6 +43,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       changeBlockedReason: !change.allowed && !orderMachine.is('paid', ctx.loaded.order.status) && !orderMachine.is('canceled', ctx.loaded.order.status)
         ? `The payment cannot be changed: ${change.reason}.` : null,
       error: null,
+      savedMethods: await savedMethodsView(shop, ctx.loaded.order.id, ctx.page), csrfToken: reply.generateCsrf(),
     });
   });
 

@@ -30,6 +30,8 @@ export const WEBHOOK_EVENTS = [
   'charge.succeeded', 'charge.failed', 'charge.captured', 'charge.expired', 'charge.refunded', 'charge.refund.updated',
   'refund.created', 'refund.updated', 'refund.failed',
   'charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated',
+  // Saved cards (docs/payment-plans.md)
+  'setup_intent.succeeded', 'setup_intent.setup_failed', 'setup_intent.canceled', 'payment_method.detached', 'payment_method.automatically_updated', 'payment_method.updated',
 ] as const;
 
 /** A payment of the signed-in organizer; any other is "not found" (no probing of foreign ids). */

@@ -5,6 +5,7 @@ import { findRef, syncPayment, type SyncScope } from '../reconcile';
 import { accountContext } from '../stripe-account-context';
 import type { StripeRuntime } from '../stripe-state';
 import { applyConnectAccountEvent, connectedAccountContext } from '../connect/connect-webhook';
+import { applyMethodEvent, isMethodEvent } from '../saved-methods/method-events';
 
 /** Which payment intent an event concerns and what to reconcile besides it. */
 export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | 'objectType' | 'intentId'>): { intentId: string | null; scope: SyncScope } {
@@ -68,6 +69,7 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
   // Stripe Connect: a connected account's own events, and its objects re-fetched with the platform's key.
   const accountEvent = await applyConnectAccountEvent(rt, row);
   if (accountEvent) return accountEvent;
+  if (isMethodEvent(row.type)) return applyMethodEvent(rt, ((await connectedAccountContext(rt, row.account)) ?? await accountContext(rt, row.account)).stripe, row);
   const { intentId, scope } = routeEvent(row);
   if (!intentId) return `ignored: ${row.type}`;
   const ctx = (await connectedAccountContext(rt, row.account)) ?? await accountContext(rt, row.account);

@@ -1,0 +1,133 @@
+/**
+ * A charge run of 10,000 due instalments through the Stripe plugin against the emulator with its
+ * rate limit on (docs/performance.md, "Charge runs"): throughput as a share of the configured
+ * rate, 429s received, double charges (from the emulator's own charges, grouped by our payment
+ * id), then the same with injected 500s and timeouts. Setup (not measured): ORDERS orders of one
+ * buyer, each a plan of a deposit and INSTALMENTS-1 daily instalments, the deposit paid. Run:
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx bench/charge-run.ts
+ * Knobs: BENCH_ORDERS (default 1000), BENCH_INSTALMENTS (default 11), BENCH_RATE (requests/s,
+ * default 100), BENCH_CONCURRENCY (charges in flight, default 16), BENCH_CHAOS (default 0.2).
+ */
+import { randomBytes } from 'node:crypto';
+import { cpuUsage } from 'node:process';
+import {
+  SettingsStore, createKassaCore, createPluginRuntimes, createProviderContextFactory, globalSettings, loadPlugins, organizerSettings, type ChargeRunResult,
+} from '../packages/core/src/host';
+import { startEmulator } from '../packages/stripe-emulator/src';
+import { TestClock, createShop, createTestDatabase } from '../packages/testing/src';
+import { STRIPE_NAMESPACE, createStripeClient, createStripePlugin } from '../plugins/stripe/src';
+import { ensureStripeCustomer, methodDetails } from '../plugins/stripe/src/saved-methods/customers';
+import type { StripeProvider } from '../plugins/stripe/src/stripe-provider';
+import { stripeSettingsFrom } from '../plugins/stripe/src/stripe-account-context';
+import { envInt } from './lib/core-fixture';
+
+const orders = envInt('BENCH_ORDERS', 1000);
+const instalments = envInt('BENCH_INSTALMENTS', 11);
+const rate = envInt('BENCH_RATE', 100);
+const concurrency = envInt('BENCH_CONCURRENCY', 16);
+const chaosShare = Number(process.env.BENCH_CHAOS ?? '0.2');
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator({ rateLimit: { enabled: false, mode: 'live', ratePerSecond: rate } });
+  const plugin = createStripePlugin();
+  const loaded = loadPlugins([plugin]);
+  const db = await createTestDatabase({ migrations: [...loaded.migrations], poolSize: concurrency + 4 });
+  const clock = new TestClock('2030-03-01T10:00:00Z');
+  const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
+  const baseUrl = 'http://127.0.0.1:1';
+  const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
+  const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
+  const shop = await createShop(db.dataSource, { price: 11_000, quotaSize: null });
+  const secretKey = `sk_test_bench${process.pid}`;
+  await settings.set(globalSettings, STRIPE_NAMESPACE, { apiBase: emulator.url, stripeJsUrl: emulator.stripeJsUrl });
+  await settings.set(organizerSettings(shop.organizer.id), STRIPE_NAMESPACE, {
+    _enabled: true, secretKey, publishableKey: emulator.keysFor(secretKey).publishableKey, maxNetworkRetries: 0, timeoutMs: 2000, requestsPerSecond: rate,
+  });
+  const runtimes = createPluginRuntimes({ core, dataSource: db.dataSource, settings, clock, baseUrl }, [plugin]);
+  const rt = runtimes.runtime(plugin, { enqueue: async () => undefined, log: { info() {}, warn() {}, error() {} } });
+  const stripe = createStripeClient({ secretKey, apiBase: emulator.url, maxNetworkRetries: 0 });
+  await core.plans.updateSettings(shop.event.id, { enabled: true, instalments, intervalDays: 1, graceDays: 7 });
+
+  // Setup: one buyer, one saved card, ORDERS plans with their deposits paid.
+  let methodId = '';
+  for (let i = 0; i < orders; i++) {
+    const placed = await core.orders.placeOrder({ eventId: shop.event.id, email: 'bench@example.org', positions: [{ productId: shop.product.id }], provider: 'stripe' });
+    await core.plans.createPlan(placed.order.id, { provider: 'stripe', actor: { type: 'system' } });
+    if (!methodId) {
+      const customer = await ensureStripeCustomer(rt, stripe, placed.order.id);
+      const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer });
+      methodId = (await rt.payments.storedMethods.save(placed.order.id, { reference: pm.id, customerReference: customer, ...methodDetails(pm) })).id;
+    }
+    await core.plans.useMethod(placed.order.id, methodId, { type: 'system' });
+    await core.payments.confirmPayment(placed.payment!.id, { actor: { type: 'provider', id: 'stripe' } });
+  }
+  const due = orders * (instalments - 1);
+  console.log(`setup: ${orders} plans, ${due} instalments due; Stripe rate limit ${rate}/s (emulator and client), concurrency ${concurrency}`);
+
+  const provider = loaded.providers.get('stripe') as unknown as StripeProvider;
+  const run = async (label: string, paymentIds: Set<string>) => {
+    emulator.configureRateLimit({ enabled: true, ratePerSecond: rate, burst: rate });
+    const statsBefore = emulator.stats() as { rate_limited?: number; by_status?: Record<string, number> };
+    const pacer = provider.accountPacer(stripeSettingsFrom(await settings.resolve(organizerSettings(shop.organizer.id), STRIPE_NAMESPACE)), 'bench').pacer;
+    const pacerBefore = { ...pacer.stats };
+    const cpu0 = cpuUsage();
+    const t0 = performance.now();
+    const totals: ChargeRunResult = { claimed: 0, succeeded: 0, processing: 0, softDeclined: 0, actionRequired: 0, unknown: 0, settledElsewhere: 0 };
+    let passes = 0;
+    for (;;) {
+      const tp = performance.now();
+      const r = await core.chargeRuns.run({ limit: 2000, concurrency, unknownRetryMs: 60_000 });
+      if (process.env.BENCH_DEBUG) console.log(`pass ${passes}: ${JSON.stringify(r)} in ${(performance.now() - tp).toFixed(0)} ms`);
+      passes++;
+      for (const k of Object.keys(totals) as (keyof ChargeRunResult)[]) totals[k] += r[k];
+      if (r.claimed === 0) {
+        const [left] = await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id
+            WHERE i.state IN ('scheduled', 'retrying') AND i.next_attempt_at <= $2 AND p.organizer_id = $1`, [shop.organizer.id, clock.now()]);
+        if (left.n === 0 || passes > 50) break;
+        // Unknown outcomes wait out their short retry: move the clock past it.
+        clock.advance({ minutes: 2 });
+      }
+    }
+    const elapsedS = (performance.now() - t0) / 1000;
+    const cpu = cpuUsage(cpu0);
+    const statsAfter = emulator.stats() as { rate_limited?: number; by_status?: Record<string, number> };
+    const got429 = (statsAfter.by_status?.['429'] ?? 0) - (statsBefore.by_status?.['429'] ?? 0);
+    const report = emulator.chargeReport(secretKey, 'kassa_payment_id') as { double_charges: number; succeeded: number };
+    const [states] = await db.dataSource.query(
+      `SELECT count(*) FILTER (WHERE i.state = 'paid')::int AS paid, count(*) FILTER (WHERE i.state NOT IN ('paid'))::int AS other
+         FROM plan_instalment i WHERE i.seq > 1 AND i.payment_id = ANY($1::uuid[])`, [[...paymentIds]]);
+    const requests = pacer.stats.requests - pacerBefore.requests;
+    const charged = totals.succeeded;
+    console.log(`${label}: ${charged} instalments charged in ${elapsedS.toFixed(1)} s = ${(charged / elapsedS).toFixed(1)}/s, ${(requests / elapsedS).toFixed(1)} Stripe requests/s `
+      + `= ${((100 * requests) / elapsedS / rate).toFixed(1)} % of the ${rate}/s limit; 429s received ${got429} (pacer retried ${pacer.stats.rateLimited - pacerBefore.rateLimited}); `
+      + `unknown outcomes ${totals.unknown}; passes ${passes}; instalments paid ${states.paid}, not paid ${states.other}; `
+      + `emulator: ${report.succeeded} successful charges in total, double charges ${report.double_charges}; `
+      + `CPU of this process (bench + emulator + Kassa) ${((cpu.user + cpu.system) / 1000 / Math.max(1, charged)).toFixed(2)} ms per instalment`);
+  };
+
+  const allPayments = async (days: number): Promise<Set<string>> => {
+    const rows: { payment_id: string }[] = await db.dataSource.query(
+      `SELECT i.payment_id FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id WHERE p.organizer_id = $1 AND i.seq > 1 AND i.seq <= $2`, [shop.organizer.id, days + 1]);
+    return new Set(rows.map((r) => r.payment_id));
+  };
+  // First half of the instalments: clean run. Second half: with injected 500s and timeouts.
+  const half = Math.floor((instalments - 1) / 2);
+  clock.advance({ days: half, minutes: 1 });
+  await run(`clean run (${half} of ${instalments - 1} instalments per plan)`, await allPayments(half));
+  emulator.chaos({ error500: chaosShare / 2, timeout: chaosShare / 4, timeoutAfterCommit: chaosShare / 4 });
+  clock.advance({ days: instalments - 1 - half });
+  const second = await allPayments(instalments - 1);
+  for (const id of await allPayments(half)) second.delete(id);
+  await run(`with ${Math.round(chaosShare * 100)} % injected faults (500s, timeouts before and after executing)`, second);
+  emulator.chaos({});
+  await runtimes.close();
+  await core.close();
+  await db.destroy();
+  await emulator.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
