@@ -139,3 +139,6 @@ export { OrderReadStore, type OrderParts, type DashboardFigures } from './persis
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
 // The jobs runtime asks the open payment's provider for the order-placed email's payment text.
 export { loadOpenPaymentForMail } from './persistence/mail-read.store';
+// Cart reservations (issue 17): the shop holds a buyer's tickets while they check out.
+export { CartService, type CartLine, type CartHold, type ReserveOutcome } from './cart/cart.service';
+export { type AvailabilityDetail } from './persistence/catalog.store';

@@ -1,4 +1,5 @@
 import { ActionKeyService } from './action-key/action-key.service';
+import { CartService } from './cart/cart.service';
 import { OrderService } from './order/order.service';
 import type { CoreDeps, ServiceDeps } from './order/service-deps';
 import { PaymentService } from './payment/payment.service';
@@ -12,6 +13,8 @@ export interface KassaCore {
   readonly refunds: RefundService;
   /** One-time keys of control-panel forms that move money (double and replayed submits). */
   readonly actionKeys: ActionKeyService;
+  /** Cart reservations: tickets held for a buyer while they check out (pretix's cart positions). */
+  readonly carts: CartService;
   /**
    * Closes what this instance holds besides the DataSource: the placement batcher stops taking
    * orders and settles the queued ones, the catalogue cache is dropped. Call it on shutdown before
@@ -26,7 +29,7 @@ export interface KassaCore {
  * cache). Nothing is module-global: two instances (tests, tenants) never share state.
  */
 export function createKassaCore(deps: ServiceDeps): KassaCore {
-  const persistence = createPersistence(deps.dataSource);
+  const persistence = createPersistence(deps.dataSource, deps.clock);
   const core: CoreDeps = { ...deps, persistence };
   const payments = new PaymentService(core);
   // The refund service cancels orders when an external refund is processed with "cancel";
@@ -37,5 +40,5 @@ export function createKassaCore(deps: ServiceDeps): KassaCore {
   });
   const orders = new OrderService(core, payments, refunds);
   late.orders = orders;
-  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), close: () => persistence.close() });
+  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), carts: new CartService(deps), close: () => persistence.close() });
 }

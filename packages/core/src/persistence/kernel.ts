@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { Clock } from '../clock';
 import { CatalogueCache } from './catalogue-cache';
 import { PlacementBatcher } from './placement-batch';
 
@@ -17,8 +18,9 @@ export interface Persistence {
   close(): Promise<void>;
 }
 
-export function createPersistence(dataSource: DataSource): Persistence {
-  const placements = new PlacementBatcher(dataSource.manager);
+export function createPersistence(dataSource: DataSource, clock?: Clock): Persistence {
+  // The clock decides which cart reservations have run out when a batch of orders is placed.
+  const placements = new PlacementBatcher(dataSource.manager, () => clock?.now() ?? new Date());
   const catalogue = new CatalogueCache();
   return Object.freeze({
     dataSource,
