@@ -5,7 +5,8 @@ import { prepared, queryPrepared } from './prepared-query';
 /*
  * Cart reservations (migration 1767500000000): pretix's cart positions. A reservation is written
  * only while the quotas of its products are locked (FOR NO KEY UPDATE, quota id order: the same
- * locks, in the same order, as the placement statement and reserveQuota), and it fits only when
+ * locks, in the same order, as the placement statement and reserveQuota; the holds are then read
+ * through kassa_cart_held, with a snapshot taken after the lock), and it fits only when
  * every limited quota keeps usage + unexpired reservations of other carts + this cart's wish within
  * its size. Expiry needs no job: every reader counts only rows with `expires > now`. Expired rows
  * of the same products are deleted by the next reservation, under the same lock, so the table
@@ -30,11 +31,7 @@ const reserveSql = prepared('cart_reserve', `WITH want AS MATERIALIZED (
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
-    held AS MATERIALIZED (
-      SELECT qp.quota_id, sum(r.quantity)::integer AS n
-        FROM cart_reservation r JOIN qp ON qp.product_id = r.product_id
-       WHERE r.expires > $5 AND r.cart_id <> $1
-       GROUP BY qp.quota_id),
+    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $5::timestamptz, $1::uuid) h),
     need AS MATERIALIZED (
       SELECT q.id, q.name, q.size, q.used + coalesce(h.n, 0) AS used,
              array(SELECT qp.product_id::text FROM qp WHERE qp.quota_id = q.id AND qp.product_id IN (SELECT product_id FROM want)) AS products,

@@ -42,7 +42,9 @@ import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
  * used, and an order placed with its cart id turns its own hold (`mine`) into positions: per quota it
  * takes only what it wants beyond its hold (`t` = max(wanted − held by its cart, 0)), and its cart's
  * rows are deleted by the same statement (`freed`). So an order never takes more than its hold plus
- * what is free, and usage plus holds never exceed a quota. Counting a hold larger than the order as
+ * what is free, and usage plus holds never exceed a quota. Both are read through functions
+ * (kassa_cart_held, migration 1767500000000) that take their snapshot after the quota lock: a plain
+ * subquery would see the holds as of the statement's start, before it waited for the lock. Counting a hold larger than the order as
  * freed only from the next batch on keeps this true even for an order whose insert conflicts.
  */
 
@@ -105,13 +107,11 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
-    held AS MATERIALIZED (
-      SELECT qp.quota_id, sum(r.quantity)::integer AS n FROM cart_reservation r JOIN qp ON qp.product_id = r.product_id
-       WHERE r.expires > $2::timestamptz GROUP BY qp.quota_id),
+    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $2::timestamptz, NULL) h),
     mine AS MATERIALIZED (
-      SELECT ord.idx, qp.quota_id, sum(r.quantity)::integer AS n
-        FROM ord JOIN cart_reservation r ON r.cart_id = ord.cart_id AND r.expires > $2::timestamptz JOIN qp ON qp.product_id = r.product_id
-       GROUP BY ord.idx, qp.quota_id),
+      SELECT ord.idx, b.quota_id, b.n
+        FROM kassa_cart_held_by((SELECT array_agg(id) FROM q), $2::timestamptz, (SELECT array_agg(cart_id) FROM ord WHERE cart_id IS NOT NULL)) b
+        JOIN ord ON ord.cart_id = b.cart_id),
     checked AS MATERIALIZED (
       SELECT ord.idx,
              EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency

@@ -51,15 +51,17 @@ export function quotaRefusal(productIds: readonly string[], quotas: LockedQuota[
   return null;
 }
 
-const lockQuotasSql = prepared('lock_quotas_held', `SELECT q.id, q.name, q.size,
-       u.used + coalesce((SELECT sum(r.quantity) FROM cart_reservation r JOIN quota_product qh ON qh.product_id = r.product_id
-                    WHERE qh.quota_id = q.id AND r.expires > $2), 0)::integer AS used,
+const lockQuotasSql = prepared('lock_quotas_held', `WITH q AS MATERIALIZED (
+  SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+   WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
+   ORDER BY q.id
+     FOR NO KEY UPDATE OF q, u),
+  -- Read after the lock, with a fresh snapshot (kassa_cart_held).
+  held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $2::timestamptz, NULL) h)
+SELECT q.id, q.name, q.size, q.used + coalesce(h.n, 0) AS used,
        array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
-  FROM quota q JOIN quota_usage u ON u.quota_id = q.id
- WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
- ORDER BY q.id
-   FOR NO KEY UPDATE OF q, u`);
-
+  FROM q LEFT JOIN held h ON h.quota_id = q.id
+ ORDER BY q.id`);
 // lockQuotasSql without the lock: a look, for deciding whether to offer a payment.
 const readQuotasSql = prepared('read_quotas_held', `SELECT q.id, q.name, q.size,
        u.used + coalesce((SELECT sum(r.quantity) FROM cart_reservation r JOIN quota_product qh ON qh.product_id = r.product_id
@@ -106,15 +108,16 @@ export async function insertPositionsWithinQuota(
 const insertWithinQuotaSql = prepared('insert_positions_within_quota_held', () => `WITH want AS (
       SELECT t.product_id, t.position_no, t.price, t.attendee_name
         FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[]) AS t(product_id, position_no, price, attendee_name)),
-    q AS (
+    q AS MATERIALIZED (
       SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
        WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($2::uuid[]))
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
+    -- Other carts' holds, read after the lock with a fresh snapshot (kassa_cart_held).
+    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $6::timestamptz, $7::uuid) h),
     need AS (
       SELECT q.id, q.name, q.size,
-             q.used + coalesce((SELECT sum(r.quantity) FROM cart_reservation r JOIN quota_product qh ON qh.product_id = r.product_id
-                                 WHERE qh.quota_id = q.id AND r.expires > $6::timestamptz AND r.cart_id IS DISTINCT FROM $7::uuid), 0)::integer AS used,
+             q.used + coalesce((SELECT h.n FROM held h WHERE h.quota_id = q.id), 0) AS used,
              array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($2::uuid[])) AS products,
              (SELECT count(*)::integer FROM want w JOIN quota_product qp ON qp.product_id = w.product_id AND qp.quota_id = q.id) AS wanted
         FROM q),
