@@ -23,7 +23,8 @@ export interface LiveEventRow {
 }
 
 /** What an event's form may set. */
-export type EventFields = Pick<Event, 'name' | 'slug' | 'currency' | 'paymentTermDays' | 'paymentTermAcceptLate' | 'paymentTermLast' | 'live'>;
+export type EventFields = Pick<Event, 'name' | 'slug' | 'currency' | 'paymentTermDays' | 'paymentTermAcceptLate' | 'paymentTermLast' | 'live'>
+  & Partial<Pick<Event, 'reservationMinutes'>>;
 /** What a product's form may set. */
 export type ProductFields = Pick<Product, 'name' | 'price' | 'active' | 'position'>;
 
