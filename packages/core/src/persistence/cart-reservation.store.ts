@@ -22,12 +22,25 @@ export type ReserveRow =
   | { ok: false; reason: 'unavailable'; product: string }
   | { ok: false; reason: 'full'; quotas: LockedQuota[] };
 
-const reserveSql = prepared('cart_reserve', `WITH want AS MATERIALIZED (
+const reserveSql = prepared('cart_reserve_look', `WITH want AS MATERIALIZED (
       SELECT t.product_id, t.quantity FROM unnest($3::uuid[], $4::integer[]) AS t(product_id, quantity)),
     ev AS MATERIALIZED (SELECT e.id, $5::timestamptz + make_interval(mins => e.reservation_minutes) AS expires FROM event e WHERE e.id = $2),
+    qp0 AS MATERIALIZED (
+      SELECT qp.quota_id, qp.product_id FROM quota_product qp
+       WHERE qp.quota_id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))),
+    -- A look without the lock first: when the quotas are full already (most buyers of a sold-out
+    -- rush), the answer is no without queueing for the lock and without a commit to flush.
+    look AS MATERIALIZED (
+      SELECT q.id, q.name, q.size, u.used + coalesce(h.n, 0) AS used,
+             array(SELECT qp0.product_id::text FROM qp0 WHERE qp0.quota_id = q.id AND qp0.product_id IN (SELECT product_id FROM want)) AS products,
+             (SELECT coalesce(sum(w.quantity), 0)::integer FROM want w JOIN qp0 ON qp0.product_id = w.product_id AND qp0.quota_id = q.id) AS wanted
+        FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+        LEFT JOIN kassa_cart_held((SELECT array_agg(DISTINCT quota_id) FROM qp0), $5::timestamptz, $1::uuid) h ON h.quota_id = q.id
+       WHERE q.id IN (SELECT quota_id FROM qp0)),
+    room AS MATERIALIZED (SELECT NOT EXISTS (SELECT 1 FROM look WHERE size IS NOT NULL AND wanted > size - used) AS room),
     q AS MATERIALIZED (
       SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
-       WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))
+       WHERE (SELECT room FROM room) AND q.id IN (SELECT quota_id FROM qp0)
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
@@ -40,9 +53,14 @@ const reserveSql = prepared('cart_reserve', `WITH want AS MATERIALIZED (
     bad AS MATERIALIZED (
       SELECT min(w.product_id::text) AS product FROM want w
        WHERE NOT EXISTS (SELECT 1 FROM product p JOIN ev ON ev.id = p.event_id WHERE p.id = w.product_id AND p.active)
-          OR NOT EXISTS (SELECT 1 FROM qp WHERE qp.product_id = w.product_id)),
+          OR NOT EXISTS (SELECT 1 FROM qp0 WHERE qp0.product_id = w.product_id)),
     ok AS MATERIALIZED (
-      SELECT (SELECT product FROM bad) IS NULL AND NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used) AS ok),
+      SELECT (SELECT product FROM bad) IS NULL AND (SELECT room FROM room)
+             AND NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used) AS ok),
+    -- A hold is not money: its commit does not wait for the WAL flush (the lock is then held
+    -- shorter). A crash may lose the last holds written; the seats are then simply free, and the
+    -- placement still takes no more than the buyer's hold plus what is free.
+    quick AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS v WHERE (SELECT ok FROM ok)),
     gone AS (
       DELETE FROM cart_reservation r
        WHERE (SELECT ok FROM ok)
@@ -55,8 +73,9 @@ const reserveSql = prepared('cart_reserve', `WITH want AS MATERIALIZED (
       ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity, expires = excluded.expires
       RETURNING 1)
     SELECT (SELECT ok FROM ok) AS ok, (SELECT expires FROM ev) AS expires, (SELECT product FROM bad) AS bad,
-           (SELECT count(*) FROM put)::integer AS written, (SELECT count(*) FROM gone)::integer AS tidied,
-           coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)) FROM need), '[]') AS quotas`);
+           (SELECT count(*) FROM put)::integer AS written, (SELECT count(*) FROM gone)::integer AS tidied, (SELECT count(*) FROM quick)::integer AS quick,
+           coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products))
+                       FROM (SELECT * FROM need WHERE (SELECT room FROM room) UNION ALL SELECT * FROM look WHERE NOT (SELECT room FROM room)) x), '[]') AS quotas`);
 
 /**
  * Holds exactly `lines` for the cart (replacing what it held before) until now + the event's
