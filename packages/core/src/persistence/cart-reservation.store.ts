@@ -22,9 +22,12 @@ export type ReserveRow =
   | { ok: false; reason: 'unavailable'; product: string }
   | { ok: false; reason: 'full'; quotas: LockedQuota[] };
 
-const reserveSql = prepared('cart_reserve_look', `WITH want AS MATERIALIZED (
+const reserveSql = prepared('cart_reserve_minute', `WITH want AS MATERIALIZED (
       SELECT t.product_id, t.quantity FROM unnest($3::uuid[], $4::integer[]) AS t(product_id, quantity)),
-    ev AS MATERIALIZED (SELECT e.id, $5::timestamptz + make_interval(mins => e.reservation_minutes) AS expires FROM event e WHERE e.id = $2),
+    -- Rounded up to the minute: the holds are counted per quota and minute of expiry (quota_hold).
+    ev AS MATERIALIZED (
+      SELECT e.id, date_trunc('minute', x.t) + CASE WHEN date_trunc('minute', x.t) = x.t THEN interval '0' ELSE interval '1 minute' END AS expires
+        FROM event e CROSS JOIN LATERAL (SELECT $5::timestamptz + make_interval(mins => e.reservation_minutes) AS t) x WHERE e.id = $2),
     qp0 AS MATERIALIZED (
       SELECT qp.quota_id, qp.product_id FROM quota_product qp
        WHERE qp.quota_id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))),

@@ -138,4 +138,38 @@ describe('cart reservations (core)', () => {
     await h.core.carts.release(a);
     expect(await h.core.carts.held(a)).toBeNull();
   });
+
+  it('keeps the per-quota hold counter equal to the holds themselves, also when a product joins a quota', async () => {
+    const shop = await h.shop({ quotaSize: 50 });
+    const other = await createProduct(h.ds, shop.event.id, { price: 500 });
+    const second = await createQuota(h.ds, shop.event.id, [other], 10);
+    const counted = async () => h.ds.query(
+      `SELECT c.quota_id::text AS quota, c.n, r.n AS rows FROM
+         (SELECT quota_id, sum(n)::int AS n FROM quota_hold WHERE quota_id = ANY($1::uuid[]) AND expires > $2 GROUP BY quota_id) c
+         FULL JOIN (SELECT qp.quota_id, sum(r.quantity)::int AS n FROM cart_reservation r JOIN quota_product qp ON qp.product_id = r.product_id
+                     WHERE qp.quota_id = ANY($1::uuid[]) AND r.expires > $2 GROUP BY qp.quota_id) r ON r.quota_id = c.quota_id
+        ORDER BY 1`, [[shop.quota.id, second.id], h.clock.now().toISOString()]) as Promise<{ quota: string; n: number; rows: number }[]>;
+    const carts = [randomUUID(), randomUUID(), randomUUID()];
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: carts[0]!, lines: [{ productId: shop.product.id, quantity: 3 }] });
+    h.clock.advance({ seconds: 20 });
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: carts[1]!, lines: [{ productId: shop.product.id, quantity: 2 }, { productId: other.id, quantity: 4 }] });
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: carts[0]!, lines: [{ productId: other.id, quantity: 1 }] });
+    await h.core.orders.placeOrder({ eventId: shop.event.id, email: null, provider: 'card', cartId: carts[1], positions: [{ productId: shop.product.id }] });
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: carts[2]!, lines: [{ productId: shop.product.id, quantity: 1 }] });
+    await h.core.carts.release(carts[2]!);
+    for (const row of await counted()) expect(row.n).toBe(row.rows);
+    expect((await counted()).map((r) => r.n).sort()).toEqual([1]);
+    // The product joins the first quota too: that quota is recounted.
+    await h.ds.query('INSERT INTO quota_product (quota_id, product_id) VALUES ($1, $2)', [shop.quota.id, other.id]);
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: randomUUID(), lines: [{ productId: other.id, quantity: 2 }] });
+    const after = await counted();
+    expect(after).toEqual([{ quota: expect.any(String), n: 3, rows: 3 }, { quota: expect.any(String), n: 3, rows: 3 }]);
+    // Expired, nothing counts; the next reservation of the product tidies rows and buckets away.
+    h.clock.advance({ minutes: 40 });
+    expect(await counted()).toEqual([]);
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: randomUUID(), lines: [{ productId: other.id, quantity: 1 }] });
+    const [left] = await h.ds.query('SELECT count(*)::int AS n FROM quota_hold WHERE quota_id = ANY($1::uuid[]) AND expires <= $2',
+      [[shop.quota.id, second.id], h.clock.now().toISOString()]);
+    expect(left.n).toBe(0);
+  });
 });

@@ -30,6 +30,12 @@ async function heldRows(eventId: string): Promise<number> {
   return row.n;
 }
 
+/** A hold's end as the shop shows it: now + minutes, rounded up to the minute (holds are counted per minute). */
+function expectedUntil(minutes: number, timeZone: string): string {
+  const ms = t.clock.now().getTime() + minutes * 60_000;
+  return new Intl.DateTimeFormat('en', { timeStyle: 'short', timeZone }).format(new Date(Math.ceil(ms / 60_000) * 60_000));
+}
+
 /** The "held until" line of a checkout page, or null. */
 function heldUntil(body: string): string | null {
   return /data-testid="held-until">[^<]*<strong>([^<]+)<\/strong>/.exec(body)?.[1] ?? null;
@@ -43,7 +49,7 @@ describe('cart reservations in the shop', () => {
     const { buyer, res } = await addToCart(shop, 3);
     expect(res.statusCode).toBe(303);
     expect(await heldRows(shop.event.id)).toBe(3);
-    const until = new Intl.DateTimeFormat('en', { timeStyle: 'short', timeZone: 'UTC' }).format(new Date(t.clock.now().getTime() + 20 * 60_000));
+    const until = expectedUntil(20, 'UTC');
 
     const contact = await buyer.follow(res);
     expect(heldUntil(contact.body)).toBe(until);
@@ -97,7 +103,7 @@ describe('cart reservations in the shop', () => {
     const contact = await buyer.get(`${base}checkout/contact`);
     expect(contact.statusCode).toBe(200);
     expect(await heldRows(shop.event.id)).toBe(2);
-    const until = new Intl.DateTimeFormat('en', { timeStyle: 'short', timeZone: shop.event.timezone }).format(new Date(t.clock.now().getTime() + 10 * 60_000));
+    const until = expectedUntil(10, shop.event.timezone);
     expect(heldUntil(contact.body)).toBe(until);
     await buyer.follow(await buyer.post(`${base}checkout/contact`, { email: 'ada@example.org' }));
     await buyer.follow(await buyer.post(`${base}checkout/payment`, { provider: 'manual' }));
