@@ -40,8 +40,8 @@ export async function benchRushReservations(): Promise<void> {
     // The monitor has a connection of its own, whose CPU is taken out of the figures.
     const watcher = db.dataSource.createQueryRunner();
     await watcher.connect();
-    const [{ pid: watcherPid }] = await watcher.query('SELECT pg_backend_pid() AS pid') as { pid: number }[];
-    const watcherStart = backendCpuMs(watcherPid!);
+    const [{ pid: watcherPid }] = await watcher.query('SELECT pg_backend_pid() AS pid') as [{ pid: number }];
+    const watcherStart = backendCpuMs(watcherPid);
     const pgCpu = await probeBackendCpu(db.dataSource);
     const nodeStart = process.cpuUsage();
     const started = process.hrtime.bigint();
@@ -110,7 +110,7 @@ export async function benchRushReservations(): Promise<void> {
     const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
     const node = process.cpuUsage(nodeStart);
     const nodeMs = (node.user + node.system) / 1000;
-    const pgMs = pgCpu.elapsedCpuMs() - (backendCpuMs(watcherPid!) - watcherStart);
+    const pgMs = pgCpu.elapsedCpuMs() - (backendCpuMs(watcherPid) - watcherStart);
     await watcher.release();
 
     const [final] = await db.dataSource.query(
