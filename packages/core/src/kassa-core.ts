@@ -40,5 +40,5 @@ export function createKassaCore(deps: ServiceDeps): KassaCore {
   });
   const orders = new OrderService(core, payments, refunds);
   late.orders = orders;
-  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), carts: new CartService(deps), close: () => persistence.close() });
+  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), carts: new CartService(core), close: () => persistence.close() });
 }

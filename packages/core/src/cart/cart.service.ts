@@ -1,6 +1,6 @@
 import { KassaError } from '../errors';
-import type { ServiceDeps } from '../order/service-deps';
-import { cartHolds, releaseCart, reserveCart, type CartLineRow } from '../persistence/cart-reservation.store';
+import type { CoreDeps } from '../order/service-deps';
+import { cartHolds, releaseCart, type CartLineRow } from '../persistence/cart-reservation.store';
 import type { LockedQuota } from '../persistence/quota-check';
 import { isUuid } from '../persistence/rows';
 
@@ -33,7 +33,7 @@ const MAX_QUANTITY = 1000;
  * stay secret to the buyer, as anyone who knows it can release the hold.
  */
 export class CartService {
-  constructor(private readonly deps: Pick<ServiceDeps, 'dataSource' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'dataSource' | 'clock' | 'persistence'>) {}
 
   /**
    * Holds exactly `lines` for the cart (replacing what it held) from now for the event's
@@ -41,7 +41,7 @@ export class CartService {
    */
   async reserve(input: { eventId: string; cartId: string; lines: readonly CartLine[] }): Promise<ReserveOutcome> {
     const lines = mergedLines(input);
-    const row = await reserveCart(this.deps.dataSource.manager, input.cartId, input.eventId, lines, this.deps.clock.now());
+    const row = await this.deps.persistence.reservations.reserve(input.cartId, input.eventId, lines, this.deps.clock.now());
     if (row.ok) return { ok: true, hold: { lines, expires: row.expires } };
     if (row.reason === 'unavailable') return row;
     return { ok: false, reason: 'full', left: leftPerProduct(lines, row.quotas) };

@@ -22,76 +22,117 @@ export type ReserveRow =
   | { ok: false; reason: 'unavailable'; product: string }
   | { ok: false; reason: 'full'; quotas: LockedQuota[] };
 
-const reserveSql = prepared('cart_reserve_minute', `WITH want AS MATERIALIZED (
-      SELECT t.product_id, t.quantity FROM unnest($3::uuid[], $4::integer[]) AS t(product_id, quantity)),
-    -- Rounded up to the minute: the holds are counted per quota and minute of expiry (quota_hold).
-    ev AS MATERIALIZED (
-      SELECT e.id, date_trunc('minute', x.t) + CASE WHEN date_trunc('minute', x.t) = x.t THEN interval '0' ELSE interval '1 minute' END AS expires
-        FROM event e CROSS JOIN LATERAL (SELECT $5::timestamptz + make_interval(mins => e.reservation_minutes) AS t) x WHERE e.id = $2),
-    qp0 AS MATERIALIZED (
-      SELECT qp.quota_id, qp.product_id FROM quota_product qp
-       WHERE qp.quota_id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))),
-    -- A look without the lock first: when the quotas are full already (most buyers of a sold-out
-    -- rush), the answer is no without queueing for the lock and without a commit to flush.
-    look AS MATERIALIZED (
+const reserveBatchSql = prepared('cart_reserve_batch', 'SELECT r.idx, r.ok, r.expires, r.bad, r.quotas FROM kassa_cart_reserve($1::jsonb, $2::timestamptz) r');
+
+/** A look without lock: most buyers of a sold-out rush get their answer here, without queueing for the lock. */
+const lookSql = prepared('cart_reserve_look_only', `WITH want AS (
+      SELECT t.product_id, t.quantity FROM unnest($2::uuid[], $3::integer[]) AS t(product_id, quantity)),
+    qs AS (SELECT DISTINCT qp.quota_id FROM quota_product qp WHERE qp.product_id IN (SELECT product_id FROM want)),
+    need AS (
       SELECT q.id, q.name, q.size, u.used + coalesce(h.n, 0) AS used,
-             array(SELECT qp0.product_id::text FROM qp0 WHERE qp0.quota_id = q.id AND qp0.product_id IN (SELECT product_id FROM want)) AS products,
-             (SELECT coalesce(sum(w.quantity), 0)::integer FROM want w JOIN qp0 ON qp0.product_id = w.product_id AND qp0.quota_id = q.id) AS wanted
+             array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id IN (SELECT product_id FROM want)) AS products,
+             (SELECT coalesce(sum(w.quantity), 0)::integer FROM want w JOIN quota_product qp ON qp.product_id = w.product_id AND qp.quota_id = q.id) AS wanted
         FROM quota q JOIN quota_usage u ON u.quota_id = q.id
-        LEFT JOIN kassa_cart_held((SELECT array_agg(DISTINCT quota_id) FROM qp0), $5::timestamptz, $1::uuid) h ON h.quota_id = q.id
-       WHERE q.id IN (SELECT quota_id FROM qp0)),
-    room AS MATERIALIZED (SELECT NOT EXISTS (SELECT 1 FROM look WHERE size IS NOT NULL AND wanted > size - used) AS room),
-    q AS MATERIALIZED (
-      SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
-       WHERE (SELECT room FROM room) AND q.id IN (SELECT quota_id FROM qp0)
-       ORDER BY q.id
-         FOR NO KEY UPDATE OF q, u),
-    qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
-    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $5::timestamptz, $1::uuid) h),
-    need AS MATERIALIZED (
-      SELECT q.id, q.name, q.size, q.used + coalesce(h.n, 0) AS used,
-             array(SELECT qp.product_id::text FROM qp WHERE qp.quota_id = q.id AND qp.product_id IN (SELECT product_id FROM want)) AS products,
-             (SELECT coalesce(sum(w.quantity), 0)::integer FROM want w JOIN qp ON qp.product_id = w.product_id AND qp.quota_id = q.id) AS wanted
-        FROM q LEFT JOIN held h ON h.quota_id = q.id),
-    bad AS MATERIALIZED (
-      SELECT min(w.product_id::text) AS product FROM want w
-       WHERE NOT EXISTS (SELECT 1 FROM product p JOIN ev ON ev.id = p.event_id WHERE p.id = w.product_id AND p.active)
-          OR NOT EXISTS (SELECT 1 FROM qp0 WHERE qp0.product_id = w.product_id)),
-    ok AS MATERIALIZED (
-      SELECT (SELECT product FROM bad) IS NULL AND (SELECT room FROM room)
-             AND NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used) AS ok),
-    -- A hold is not money: its commit does not wait for the WAL flush (the lock is then held
-    -- shorter). A crash may lose the last holds written; the seats are then simply free, and the
-    -- placement still takes no more than the buyer's hold plus what is free.
-    quick AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS v WHERE (SELECT ok FROM ok)),
-    gone AS (
-      DELETE FROM cart_reservation r
-       WHERE (SELECT ok FROM ok)
-         AND ((r.cart_id = $1 AND r.product_id <> ALL($3::uuid[]))
-              OR (r.cart_id <> $1 AND r.expires <= $5 AND r.product_id IN (SELECT product_id FROM qp)))
-      RETURNING 1),
-    put AS (
-      INSERT INTO cart_reservation (cart_id, product_id, event_id, quantity, expires)
-      SELECT $1, w.product_id, ev.id, w.quantity, ev.expires FROM want w CROSS JOIN ev WHERE (SELECT ok FROM ok)
-      ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity, expires = excluded.expires
-      RETURNING 1)
-    SELECT (SELECT ok FROM ok) AS ok, (SELECT expires FROM ev) AS expires, (SELECT product FROM bad) AS bad,
-           (SELECT count(*) FROM put)::integer AS written, (SELECT count(*) FROM gone)::integer AS tidied, (SELECT count(*) FROM quick)::integer AS quick,
-           coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products))
-                       FROM (SELECT * FROM need WHERE (SELECT room FROM room) UNION ALL SELECT * FROM look WHERE NOT (SELECT room FROM room)) x), '[]') AS quotas`);
+        LEFT JOIN kassa_cart_held((SELECT array_agg(quota_id) FROM qs), $4::timestamptz, $1::uuid) h ON h.quota_id = q.id
+       WHERE q.id IN (SELECT quota_id FROM qs))
+    SELECT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used) AS full,
+           coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)) FROM need), '[]') AS quotas`);
+
+interface WaitingHold {
+  cartId: string;
+  eventId: string;
+  lines: readonly CartLineRow[];
+  now: Date;
+  resolve: (row: ReserveRow) => void;
+  reject: (err: unknown) => void;
+  /** Sent in a batch of its own (after a batch it was in failed). */
+  alone?: boolean;
+}
+
+const MAX_BATCH = 64;
 
 /**
- * Holds exactly `lines` for the cart (replacing what it held before) until now + the event's
- * reservation time, if every quota has room; otherwise nothing changes. One self-committing statement.
+ * Reservations go to PostgreSQL in batches per event, like orders (placement-batch.ts): on a hot
+ * quota every hold needs the same row lock, and a queue of single statements pays a lock handover
+ * per hold. While a reservation statement for an event is in flight, the next requests of that
+ * event wait in Node and then go together to kassa_cart_reserve (migration 1767500000002), which
+ * locks the quotas once and decides them in queue order, each as if it had come alone. A lone
+ * buyer's request goes at once. A request whose look (without lock) finds a quota full is answered
+ * from the look: a refusal on a slightly old reading is what the buyer would have got a moment
+ * earlier, and it writes nothing.
  */
-export async function reserveCart(m: EntityManager, cartId: string, eventId: string, lines: readonly CartLineRow[], now: Date): Promise<ReserveRow> {
-  const [row] = await queryPrepared(m, reserveSql, [
-    cartId, eventId, lines.map((l) => l.productId), lines.map((l) => l.quantity), now.toISOString(),
-  ]);
-  if (!row || row.expires === null) return { ok: false, reason: 'unavailable', product: lines[0]?.productId ?? '' };
-  if (typeof row.bad === 'string') return { ok: false, reason: 'unavailable', product: row.bad };
-  if (!row.ok) return { ok: false, reason: 'full', quotas: row.quotas as LockedQuota[] };
-  return { ok: true, expires: row.expires as Date };
+export class ReservationBatcher {
+  private readonly queues = new Map<string, { waiting: WaitingHold[]; busy: boolean }>();
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(private readonly m: EntityManager) {}
+
+  async reserve(cartId: string, eventId: string, lines: readonly CartLineRow[], now: Date): Promise<ReserveRow> {
+    if (this.closed) throw new Error('the reservation batcher is closed');
+    const [look] = await queryPrepared(this.m, lookSql, [cartId, lines.map((l) => l.productId), lines.map((l) => l.quantity), now.toISOString()]);
+    if (look?.full) return { ok: false, reason: 'full', quotas: look.quotas as LockedQuota[] };
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(eventId);
+      if (!queue) this.queues.set(eventId, (queue = { waiting: [], busy: false }));
+      queue.waiting.push({ cartId, eventId, lines, now, resolve, reject });
+      if (!queue.busy) this.drain(eventId);
+    });
+  }
+
+  private drain(eventId: string): void {
+    const queue = this.queues.get(eventId);
+    if (!queue || queue.busy) return;
+    if (queue.waiting.length === 0) {
+      this.queues.delete(eventId);
+      if (this.queues.size === 0) for (const done of this.idle) done();
+      return;
+    }
+    let size = 1;
+    if (!queue.waiting[0]!.alone) while (size < queue.waiting.length && size < MAX_BATCH && !queue.waiting[size]!.alone) size++;
+    const batch = queue.waiting.splice(0, size);
+    queue.busy = true;
+    this.run(batch).then(() => {
+      queue.busy = false;
+      this.drain(eventId);
+    }, (err: unknown) => {
+      // One request PostgreSQL refuses must not fail the others: each is sent again on its own.
+      if (batch.length === 1) batch[0]!.reject(err);
+      else queue.waiting = [...batch.map((w) => ({ ...w, alone: true })), ...queue.waiting];
+      queue.busy = false;
+      this.drain(eventId);
+    });
+  }
+
+  private async run(batch: WaitingHold[]): Promise<void> {
+    // The batch's time is its latest request's.
+    const now = new Date(Math.max(...batch.map((w) => w.now.getTime())));
+    const requests = batch.map((w, idx) => ({
+      idx, cart_id: w.cartId, event_id: w.eventId, products: w.lines.map((l) => l.productId), quantities: w.lines.map((l) => l.quantity),
+    }));
+    const rows = await queryPrepared(this.m, reserveBatchSql, [JSON.stringify(requests), now.toISOString()]);
+    batch.forEach((w, idx) => {
+      const row = rows.find((r) => r.idx === idx);
+      if (!row) w.reject(new Error(`reservation batch returned no row for request ${idx}`));
+      else if (row.expires === null) w.resolve({ ok: false, reason: 'unavailable', product: w.lines[0]?.productId ?? '' });
+      else if (typeof row.bad === 'string') w.resolve({ ok: false, reason: 'unavailable', product: row.bad });
+      else if (!row.ok) w.resolve({ ok: false, reason: 'full', quotas: row.quotas as LockedQuota[] });
+      else w.resolve({ ok: true, expires: new Date(row.expires as string | Date) });
+    });
+  }
+
+  /** Refuses new requests and resolves once every queued one is settled. */
+  close(): Promise<void> {
+    this.closed = true;
+    if (this.queues.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.idle.delete(done);
+        resolve();
+      };
+      this.idle.add(done);
+    });
+  }
 }
 
 const releaseSql = prepared('cart_release', 'DELETE FROM cart_reservation WHERE cart_id = $1');

@@ -12,6 +12,7 @@ import { OrderCountry1765600000000 } from './1765600000000-order-country';
 import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger-from-sets';
 import { CartReservation1767500000000 } from './1767500000000-cart-reservation';
 import { QuotaHoldCounter1767500000001 } from './1767500000001-quota-hold-counter';
+import { CartReserveBatch1767500000002 } from './1767500000002-cart-reserve-batch';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -21,5 +22,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   OrderIdempotencyKey1764100000000, QuotaTriggerPlans1764100000001, UserOperator1765300000000,
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,
-  CartReservation1767500000000, QuotaHoldCounter1767500000001,
+  CartReservation1767500000000, QuotaHoldCounter1767500000001, CartReserveBatch1767500000002,
 ];
