@@ -13,6 +13,7 @@ import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger
 import { CartReservation1767500000000 } from './1767500000000-cart-reservation';
 import { QuotaHoldCounter1767500000001 } from './1767500000001-quota-hold-counter';
 import { CartReserveBatch1767500000002 } from './1767500000002-cart-reserve-batch';
+import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -23,4 +24,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,
   CartReservation1767500000000, QuotaHoldCounter1767500000001, CartReserveBatch1767500000002,
+  TeamsAndInvites1767600000000,
 ];
