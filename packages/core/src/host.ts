@@ -171,3 +171,6 @@ export { planSchedule, planRefusal, validatePlanSettings, type ScheduledInstalme
 export type { PlanSettingsRow, PlanRow, InstalmentRow } from './persistence/payment-plan.store';
 export type { CustomerRow, StoredMethodRow } from './persistence/stored-method.store';
 export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSessionOutcome, ActionReason } from './provider/stored-method-types';
+// Cart reservations (issue 17): the shop holds a buyer's tickets while they check out.
+export { CartService, type CartLine, type CartHold, type ReserveOutcome } from './cart/cart.service';
+export { type AvailabilityDetail } from './persistence/catalog.store';

@@ -1,4 +1,5 @@
 import { ActionKeyService } from './action-key/action-key.service';
+import { CartService } from './cart/cart.service';
 import { OrderService } from './order/order.service';
 import type { CoreDeps, ServiceDeps } from './order/service-deps';
 import { PaymentService } from './payment/payment.service';
@@ -21,6 +22,8 @@ export interface KassaCore {
   readonly plans: PaymentPlanService;
   /** The charge run: charges due instalments off-session. */
   readonly chargeRuns: ChargeRunService;
+  /** Cart reservations: tickets held for a buyer while they check out (pretix's cart positions). */
+  readonly carts: CartService;
   /**
    * Closes what this instance holds besides the DataSource: the placement batcher stops taking
    * orders and settles the queued ones, the catalogue cache is dropped. Call it on shutdown before
@@ -35,7 +38,7 @@ export interface KassaCore {
  * cache). Nothing is module-global: two instances (tests, tenants) never share state.
  */
 export function createKassaCore(deps: ServiceDeps): KassaCore {
-  const persistence = createPersistence(deps.dataSource);
+  const persistence = createPersistence(deps.dataSource, deps.clock);
   const core: CoreDeps = { ...deps, persistence };
   const payments = new PaymentService(core);
   // The refund service cancels orders when an external refund is processed with "cancel";
@@ -49,5 +52,5 @@ export function createKassaCore(deps: ServiceDeps): KassaCore {
   const storedMethods = new StoredMethodService(core);
   const plans = new PaymentPlanService(core, payments);
   const chargeRuns = new ChargeRunService(core, payments, plans, storedMethods);
-  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), storedMethods, plans, chargeRuns, close: () => persistence.close() });
+  return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), storedMethods, plans, chargeRuns, carts: new CartService(core), close: () => persistence.close() });
 }

@@ -20,5 +20,7 @@ export class Event {
    */
   @Column({ type: 'timestamptz', name: 'payment_term_last', nullable: true, default: null }) paymentTermLast!: Date | null;
   @Column({ type: 'boolean', default: true }) live!: boolean;
+  /** Minutes the tickets in a buyer's cart are held for them (pretix's reservation time; default 30). */
+  @Column({ type: 'integer', name: 'reservation_minutes', default: 30 }) reservationMinutes!: number;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }

@@ -56,7 +56,7 @@ export async function paymentRefusal(db: EntityManager, input: PayabilityInput):
   if (input.pendingSum !== undefined && input.pendingSum <= 0) return { code: 'nothing_owed', reason: 'nothing is owed' };
   if (orderMachine.is('awaitingPayment', order.status) || force) return null;
   if (!event.paymentTermAcceptLate) return { code: 'late_not_accepted', reason: 'the payment term is over and late payments are not accepted' };
-  const quota = await expiredQuotaRefusal(db, order.id, input.quota);
+  const quota = await expiredQuotaRefusal(db, order.id, input.quota, now);
   return quota ? { code: 'quota_gone', reason: `the tickets are no longer available (${quota.message})` } : null;
 }
 
@@ -81,11 +81,11 @@ export function newPaymentDeadline(event: Pick<Event, 'paymentTermDays' | 'payme
 }
 
 /** The quota refusal an expired order would meet if revived now, or null. */
-async function expiredQuotaRefusal(db: EntityManager, orderId: string, mode: 'read' | 'lock'): Promise<KassaError | null> {
+async function expiredQuotaRefusal(db: EntityManager, orderId: string, mode: 'read' | 'lock', now: Date): Promise<KassaError | null> {
   const products = await livePositionProducts(db, orderId);
   if (mode === 'lock') {
     try {
-      await reserveQuota(db, products);
+      await reserveQuota(db, products, now);
       return null;
     } catch (err) {
       if (err instanceof KassaError && (err.code === 'ORDER_QUOTA_EXCEEDED' || err.code === 'ORDER_PRODUCT_UNAVAILABLE')) return err;
@@ -93,5 +93,5 @@ async function expiredQuotaRefusal(db: EntityManager, orderId: string, mode: 're
     }
   }
   if (products.length === 0) return null;
-  return quotaRefusal(products, await readQuotas(db, products));
+  return quotaRefusal(products, await readQuotas(db, products, now));
 }

@@ -62,6 +62,12 @@ export interface PlaceOrderInput {
    * initiate statement. Only the returned object carries that right, once (payment/execution-reservation.ts).
    */
   startPayment?: boolean;
+  /**
+   * The buyer's cart (CartService): its unexpired hold becomes this order's quota use in the
+   * placing statement, and is gone once the order is placed. Without it (or after the hold ran out)
+   * the order takes only what is free: seats held in other carts are never sold.
+   */
+  cartId?: string;
 }
 
 export interface PlacedOrder {
@@ -98,7 +104,10 @@ export async function placeOrder(deps: CoreDeps, input: PlaceOrderInput): Promis
   // A last date of payments seen in a cached event may have moved since: refuse only on a fresh read.
   if (fromCache && lastDatePassed(catalogue.event, deps.clock.now())) catalogue = await loadCatalogue(deps, input);
   let priced = await priceOrder(deps, input, catalogue);
-  const extra = (p: PricedOrder) => ({ providerId: p.providerId, fee: p.fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true });
+  const cartId = input.cartId ?? null;
+  const extra = (p: PricedOrder) => ({
+    providerId: p.providerId, fee: p.fee, actor, positions: input.positions.length, key, startPayment: input.startPayment === true, cartId,
+  });
 
   if (priced.values.total > 0 && !input.onPlaced) {
     // The common case: one statement that commits by itself, shared with the orders of the event
@@ -141,7 +150,7 @@ export async function placeOrder(deps: CoreDeps, input: PlaceOrderInput): Promis
     if (input.onPlaced) await input.onPlaced(tx, order);
     // Last, so the quota lock is held only for one statement (check and positions) and the commit;
     // a refusal rolls all back. Inserting the positions is what counts them in the quota's usage.
-    const rows = await insertPositionsWithinQuota(tx, order.id, newPositions);
+    const rows = await insertPositionsWithinQuota(tx, order.id, newPositions, { now, cartId });
     const positions = rows.map((r) => hydrate(tx, OrderPosition, r)).sort((a, b) => a.positionNo - b.positionNo);
     return { order, positions, fees, payment, replayed: false };
   });
@@ -166,7 +175,9 @@ function withReservation(placed: PlacedOrder, startPayment: boolean): PlacedOrde
   return placed;
 }
 
-type PlacementExtra = { providerId: string | null; fee: number; actor: Actor; positions: number; key: string | null; startPayment: boolean };
+type PlacementExtra = {
+  providerId: string | null; fee: number; actor: Actor; positions: number; key: string | null; startPayment: boolean; cartId: string | null;
+};
 
 /** The rows of a new order, with fresh ids, code and secret (a retry after a taken code calls it again). */
 function orderRows(values: NewOrder, extra: PlacementExtra, positions: NewPosition[]): OrderRows {
@@ -177,7 +188,7 @@ function orderRows(values: NewOrder, extra: PlacementExtra, positions: NewPositi
   return {
     ...values, id, code, secret: randomBytes(24).toString('base64url'), idempotencyKey: extra.key,
     feeId, fee, providerId, paymentId: providerId ? randomUUID() : null, paymentInitiated: extra.startPayment && providerId !== null,
-    actor: extra.actor, positions,
+    actor: extra.actor, positions, cartId: extra.cartId,
     logData: { total: values.total, currency: values.currency, positions: extra.positions, provider: providerId, fee },
     eventPayload: { orderId: id, code, total: values.total, currency: values.currency, provider: providerId },
   };
@@ -265,6 +276,7 @@ function validateInput(deps: CoreDeps, input: PlaceOrderInput): void {
     throw new KassaError('PAYMENT_PROVIDER_UNKNOWN', { provider: String(input.provider) });
   }
   if (!isUuid(input.eventId)) throw new KassaError('NOT_FOUND', { entity: `Event ${input.eventId}` });
+  if (input.cartId !== undefined && !isUuid(input.cartId)) throw new KassaError('VALIDATION_FAILED', { field: 'cartId', detail: 'cartId must be a UUID' });
   if (input.country !== undefined && input.country !== null) {
     if (typeof input.country !== 'string' || !/^[A-Z]{2}$/.test(input.country)) {
       throw new KassaError('VALIDATION_FAILED', { field: 'country', detail: `country must be an upper-case ISO 3166-1 alpha-2 code, got ${String(input.country)}` });

@@ -202,7 +202,7 @@ export class OrderService {
       const order = await lockOrder(tx, orderId);
       const from = order.status;
       orderMachine.transition(from, 'extend');
-      if (orderMachine.is('expired', from) && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id));
+      if (orderMachine.is('expired', from) && !opts.force) await reserveQuota(tx, await livePositionProducts(tx, order.id), this.deps.clock.now());
       await changeOrderState(tx, order, 'extend', {
         actor: opts.actor, data: { from, expires: newExpires.toISOString(), force: opts.force ?? false },
         payload: { from, expires: newExpires.toISOString() },

@@ -8,6 +8,12 @@ import { orderMachine } from '../order/order.machine';
 /** Remaining tickets per product id: a count, or null when no quota of the product limits it. */
 export type Availability = ReadonlyMap<string, number | null>;
 
+/** What is left per product, and which products are gone only into other buyers' carts. */
+export interface AvailabilityDetail {
+  left: Availability;
+  reserved: ReadonlySet<string>;
+}
+
 /** A live event as the site's front page lists it. */
 export interface LiveEventRow {
   name: string;
@@ -17,7 +23,8 @@ export interface LiveEventRow {
 }
 
 /** What an event's form may set. */
-export type EventFields = Pick<Event, 'name' | 'slug' | 'currency' | 'paymentTermDays' | 'paymentTermAcceptLate' | 'paymentTermLast' | 'live'>;
+export type EventFields = Pick<Event, 'name' | 'slug' | 'currency' | 'paymentTermDays' | 'paymentTermAcceptLate' | 'paymentTermLast' | 'live'>
+  & Partial<Pick<Event, 'reservationMinutes'>>;
 /** What a product's form may set. */
 export type ProductFields = Pick<Product, 'name' | 'price' | 'active' | 'position'>;
 
@@ -48,31 +55,47 @@ export class CatalogStore {
   /**
    * What is still on sale, per product. The rules are core's (quota-check.ts): a product in no
    * quota is absent (not for sale); a quota's usage counts the live positions of quota-holding
-   * orders; the tightest quota wins. The binding check is reserveQuota when the order is placed;
-   * this read takes no lock.
+   * orders and the cart reservations unexpired at `now`; the tightest quota wins. The binding check
+   * is under lock when a cart is reserved or the order placed; this read takes no lock.
    */
-  async availability(eventId: string): Promise<Availability> {
+  async availability(eventId: string, now: Date = new Date()): Promise<Availability> {
+    return (await this.availabilityDetail(eventId, now)).left;
+  }
+
+  /**
+   * availability() and, besides, the products that are gone only because other buyers hold them in
+   * their carts (pretix's "reserved": they may come back when those carts run out).
+   */
+  async availabilityDetail(eventId: string, now: Date = new Date()): Promise<AvailabilityDetail> {
     const rows = await this.ds.query(
       `WITH q AS (
          SELECT q.id, q.size,
                 (SELECT count(*) FROM quota_product qp2
                    JOIN order_position op ON op.product_id = qp2.product_id AND NOT op.canceled
                    JOIN kassa_order o ON o.id = op.order_id AND ${orderMachine.sqlIn('quotaHolding', 'o.status')}
-                  WHERE qp2.quota_id = q.id) AS used
+                  WHERE qp2.quota_id = q.id) AS used,
+                (SELECT coalesce(sum(r.quantity), 0) FROM quota_product qp3
+                   JOIN cart_reservation r ON r.product_id = qp3.product_id AND r.expires > $2
+                  WHERE qp3.quota_id = q.id) AS held
            FROM quota q WHERE q.event_id = $1
        )
-       SELECT qp.product_id, q.size, q.used FROM q JOIN quota_product qp ON qp.quota_id = q.id`,
-      [eventId],
-    ) as { product_id: string; size: number | null; used: string }[];
-    const result = new Map<string, number | null>();
-    for (const r of rows) {
-      const left = r.size === null ? null : Math.max(0, r.size - Number(r.used));
-      const prev = result.get(r.product_id);
+       SELECT qp.product_id, q.size, q.used, q.held FROM q JOIN quota_product qp ON qp.quota_id = q.id`,
+      [eventId, now.toISOString()],
+    ) as { product_id: string; size: number | null; used: string; held: string }[];
+    const left = new Map<string, number | null>();
+    const unheld = new Map<string, number | null>();
+    const tighten = (map: Map<string, number | null>, id: string, value: number | null) => {
+      const prev = map.get(id);
       // An unlimited quota never loosens a limited one.
-      if (prev === undefined) result.set(r.product_id, left);
-      else if (left !== null) result.set(r.product_id, prev === null ? left : Math.min(prev, left));
+      if (prev === undefined) map.set(id, value);
+      else if (value !== null) map.set(id, prev === null ? value : Math.min(prev, value));
+    };
+    for (const r of rows) {
+      tighten(left, r.product_id, r.size === null ? null : Math.max(0, r.size - Number(r.used) - Number(r.held)));
+      tighten(unheld, r.product_id, r.size === null ? null : Math.max(0, r.size - Number(r.used)));
     }
-    return result;
+    const reserved = new Set([...left].filter(([id, n]) => n === 0 && (unheld.get(id) ?? 0) !== 0).map(([id]) => id));
+    return { left, reserved };
   }
 
   /** Live events of every organizer, newest first (the site's front page). */

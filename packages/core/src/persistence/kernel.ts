@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
+import type { Clock } from '../clock';
 import { CatalogueCache } from './catalogue-cache';
 import { PlacementBatcher } from './placement-batch';
+import { ReservationBatcher } from './cart-reservation.store';
 
 /**
  * The per-database state of the persistence kernel: the placement batcher (one queue per event)
@@ -12,20 +14,25 @@ import { PlacementBatcher } from './placement-batch';
 export interface Persistence {
   readonly dataSource: DataSource;
   readonly placements: PlacementBatcher;
+  /** Cart reservations, batched per event like placements. */
+  readonly reservations: ReservationBatcher;
   readonly catalogue: CatalogueCache;
   /** Refuses new placements, waits for the queued ones to settle and drops the cache. Does not close the DataSource. */
   close(): Promise<void>;
 }
 
-export function createPersistence(dataSource: DataSource): Persistence {
-  const placements = new PlacementBatcher(dataSource.manager);
+export function createPersistence(dataSource: DataSource, clock?: Clock): Persistence {
+  // The clock decides which cart reservations have run out when a batch of orders is placed.
+  const placements = new PlacementBatcher(dataSource.manager, () => clock?.now() ?? new Date());
+  const reservations = new ReservationBatcher(dataSource.manager);
   const catalogue = new CatalogueCache();
   return Object.freeze({
     dataSource,
     placements,
+    reservations,
     catalogue,
     async close(): Promise<void> {
-      await placements.close();
+      await Promise.all([placements.close(), reservations.close()]);
       catalogue.clear();
     },
   });

@@ -37,6 +37,15 @@ import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
  * code). A conflict is rare (codes are drawn from 28 million; two submissions with one key are kept
  * out of the same batch), and its seats still count for the orders behind it in that batch, which
  * can only refuse too early at the very edge of a sold-out quota, never oversell.
+ *
+ * Cart reservations (cart-reservation.store.ts): the unexpired holds of all carts (`held`) count as
+ * used, and an order placed with its cart id turns its own hold (`mine`) into positions: per quota it
+ * takes only what it wants beyond its hold (`t` = max(wanted − held by its cart, 0)), and its cart's
+ * rows are deleted by the same statement (`freed`). So an order never takes more than its hold plus
+ * what is free, and usage plus holds never exceed a quota. Both are read through functions
+ * (kassa_cart_held, migration 1767500000000) that take their snapshot after the quota lock: a plain
+ * subquery would see the holds as of the statement's start, before it waited for the lock. Counting a hold larger than the order as
+ * freed only from the next batch on keeps this true even for an order whose insert conflicts.
  */
 
 /** The state a placed order and its first payment start in, and what placing writes to the log and outbox. */
@@ -70,6 +79,8 @@ export interface OrderRows {
   logData: Record<string, unknown>;
   eventPayload: Record<string, unknown>;
   positions: readonly NewPosition[];
+  /** The buyer's cart: its unexpired hold becomes this order's quota use in the placement statement. */
+  cartId: string | null;
 }
 
 /** The event fields the order was priced with, besides organizer and currency (checked too). */
@@ -81,12 +92,12 @@ export type PlacementOutcome =
   | { kind: 'conflict' }
   | { kind: 'stale' };
 
-const batchSql = prepared('place_orders', () => `WITH ord AS MATERIALIZED (
+const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
         currency text, expires timestamptz, testmode boolean, idempotency_key text, country text, fee_id uuid, fee bigint, provider text,
         payment_id uuid, payment_initiated boolean, actor_type text, actor_id text, log_data jsonb, payload jsonb,
-        term_days integer, event_locale text, term_last timestamptz, positions jsonb)),
+        term_days integer, event_locale text, term_last timestamptz, positions jsonb, cart_id uuid)),
     want AS MATERIALIZED (
       SELECT ord.idx, p.product_id, p.position_no, p.price, p.attendee_name
         FROM ord CROSS JOIN LATERAL jsonb_to_recordset(ord.positions) AS p(product_id uuid, position_no integer, price bigint, attendee_name text)),
@@ -96,6 +107,11 @@ const batchSql = prepared('place_orders', () => `WITH ord AS MATERIALIZED (
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
+    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $2::timestamptz, NULL) h),
+    mine AS MATERIALIZED (
+      SELECT ord.idx, b.quota_id, b.n
+        FROM kassa_cart_held_by((SELECT array_agg(id) FROM q), $2::timestamptz, (SELECT array_agg(cart_id) FROM ord WHERE cart_id IS NOT NULL)) b
+        JOIN ord ON ord.cart_id = b.cart_id),
     checked AS MATERIALIZED (
       SELECT ord.idx,
              EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency
@@ -109,12 +125,16 @@ const batchSql = prepared('place_orders', () => `WITH ord AS MATERIALIZED (
       SELECT w.idx, qp.quota_id, count(*)::integer AS n
         FROM want w JOIN qp ON qp.product_id = w.product_id JOIN checked c ON c.idx = w.idx AND c.fresh AND c.covered
        GROUP BY w.idx, qp.quota_id),
+    takes AS MATERIALIZED (
+      SELECT wd.idx, wd.quota_id, wd.n, greatest(wd.n - coalesce(mi.n, 0), 0) AS t
+        FROM wanted wd LEFT JOIN mine mi ON mi.idx = wd.idx AND mi.quota_id = wd.quota_id),
     cum AS MATERIALIZED (
-      SELECT wd.idx, wd.quota_id, wd.n, sum(wd.n) OVER (PARTITION BY wd.quota_id ORDER BY wd.idx)::integer AS upto FROM wanted wd),
+      SELECT tk.idx, tk.quota_id, tk.n, tk.t, sum(tk.t) OVER (PARTITION BY tk.quota_id ORDER BY tk.idx)::integer AS upto FROM takes tk),
     fit AS MATERIALIZED (
       SELECT c.idx, c.fresh, c.covered,
              c.fresh AND c.covered AND NOT EXISTS (
-               SELECT 1 FROM cum JOIN q ON q.id = cum.quota_id WHERE cum.idx = c.idx AND q.size IS NOT NULL AND q.used + cum.upto > q.size) AS fits
+               SELECT 1 FROM cum JOIN q ON q.id = cum.quota_id LEFT JOIN held h ON h.quota_id = q.id
+                WHERE cum.idx = c.idx AND q.size IS NOT NULL AND q.used + coalesce(h.n, 0) + cum.upto > q.size) AS fits
         FROM checked c),
     cutoff AS MATERIALIZED (SELECT coalesce(min(idx) FILTER (WHERE fresh AND covered AND NOT fits), 2147483647) AS idx FROM fit),
     o AS (
@@ -140,6 +160,9 @@ const batchSql = prepared('place_orders', () => `WITH ord AS MATERIALIZED (
       action: sqlText(placedEffects.log), actorType: 'ord.actor_type', actorId: 'ord.actor_id', data: 'ord.log_data',
     }, 'o JOIN ord ON ord.id = o.id')},
     ${outboxInsertCte('ev', { topic: sqlText(placedEffects.topic), organizerId: 'o.organizer_id', orderId: 'o.id', payload: 'ord.payload' }, 'o JOIN ord ON ord.id = o.id')},
+    freed AS (
+      DELETE FROM cart_reservation r USING o JOIN ord ON ord.id = o.id WHERE r.cart_id = ord.cart_id
+      RETURNING 1),
     ins AS (
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
       SELECT o.id, w.product_id, w.position_no, w.price, w.attendee_name, false
@@ -149,7 +172,8 @@ const batchSql = prepared('place_orders', () => `WITH ord AS MATERIALIZED (
            sign(fit.idx - cutoff.idx)::integer AS batch__place,
            CASE WHEN fit.fits THEN NULL ELSE (
              SELECT coalesce(json_agg(json_build_object('id', q.id, 'name', q.name, 'size', q.size,
-                      'used', q.used + coalesce((SELECT cum.upto - cum.n FROM cum WHERE cum.idx = fit.idx AND cum.quota_id = q.id), 0),
+                      'used', q.used + coalesce((SELECT h.n FROM held h WHERE h.quota_id = q.id), 0)
+                              + coalesce((SELECT cum.upto - cum.n FROM cum WHERE cum.idx = fit.idx AND cum.quota_id = q.id), 0),
                       'products', array(SELECT qp.product_id::text FROM qp JOIN want w ON w.product_id = qp.product_id AND w.idx = fit.idx
                                          WHERE qp.quota_id = q.id GROUP BY qp.product_id))), '[]')
                FROM q) END AS batch__quotas,
@@ -178,7 +202,7 @@ export class PlacementBatcher {
   private closed = false;
   private readonly idle = new Set<() => void>();
 
-  constructor(private readonly m: EntityManager) {}
+  constructor(private readonly m: EntityManager, private readonly now: () => Date = () => new Date()) {}
 
   place(rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
     if (this.closed) return Promise.reject(new Error('the placement batcher is closed'));
@@ -203,13 +227,17 @@ export class PlacementBatcher {
     const later: Waiting[] = [];
     const keys = new Set<string>();
     const codes = new Set<string>();
+    // Nor do two orders of one cart: the first uses up the cart's hold, the second must not count it too.
+    const carts = new Set<string>();
     for (const w of queue.waiting) {
       const key = w.rows.idempotencyKey;
+      const cart = w.rows.cartId;
       const full = batch.length >= MAX_BATCH || (batch.length > 0 && (w.alone || batch[0]!.alone));
-      if (full || (key !== null && keys.has(key)) || codes.has(w.rows.code)) later.push(w);
+      if (full || (key !== null && keys.has(key)) || codes.has(w.rows.code) || (cart !== null && carts.has(cart))) later.push(w);
       else {
         batch.push(w);
         if (key !== null) keys.add(key);
+        if (cart !== null) carts.add(cart);
         codes.add(w.rows.code);
       }
     }
@@ -246,7 +274,7 @@ export class PlacementBatcher {
   private async run(batch: Waiting[]): Promise<Waiting[]> {
     // Only a failing statement rejects (and then nothing was written): the batch is tried again
     // order by order. Once it has committed, every order is settled from its own rows.
-    const rows = await queryPrepared(this.m, batchSql, [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w)))]);
+    const rows = await queryPrepared(this.m, batchSql, [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w))), this.now().toISOString()]);
     const deferred: Waiting[] = [];
     batch.forEach((w, idx) => {
       try {
@@ -297,6 +325,7 @@ function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
     term_days: w.pricedFrom.paymentTermDays, event_locale: w.pricedFrom.locale,
     term_last: w.pricedFrom.paymentTermLast ? new Date(w.pricedFrom.paymentTermLast).toISOString() : null,
     positions: r.positions.map((p, i) => ({ product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName })),
+    cart_id: r.cartId,
   };
 }
 

@@ -24,10 +24,11 @@ import { columnList } from './rows';
  * (pretix's rule): the lock is held until commit, and on a hot quota that hold time is what limits
  * throughput.
  */
-export async function reserveQuota(tx: EntityManager, productIds: readonly string[]): Promise<void> {
+export async function reserveQuota(tx: EntityManager, productIds: readonly string[], now: Date): Promise<void> {
   if (productIds.length === 0) return;
-  // One statement finds and locks the quotas, reads their usage and says which of our products each covers.
-  const quotas = await queryPrepared<LockedQuota>(tx, lockQuotasSql, [[...new Set(productIds)]]);
+  // One statement finds and locks the quotas, reads their usage (cart reservations unexpired at
+  // `now` included: held tickets are not free) and says which of our products each covers.
+  const quotas = await queryPrepared<LockedQuota>(tx, lockQuotasSql, [[...new Set(productIds)], now.toISOString()]);
   const refusal = quotaRefusal(productIds, quotas);
   if (refusal) throw refusal;
 }
@@ -50,23 +51,29 @@ export function quotaRefusal(productIds: readonly string[], quotas: LockedQuota[
   return null;
 }
 
-const lockQuotasSql = prepared('lock_quotas', `SELECT q.id, q.name, q.size, u.used,
+const lockQuotasSql = prepared('lock_quotas_held', `WITH q AS MATERIALIZED (
+  SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
+   WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
+   ORDER BY q.id
+     FOR NO KEY UPDATE OF q, u),
+  -- Read after the lock, with a fresh snapshot (kassa_cart_held).
+  held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $2::timestamptz, NULL) h)
+SELECT q.id, q.name, q.size, q.used + coalesce(h.n, 0) AS used,
        array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
-  FROM quota q JOIN quota_usage u ON u.quota_id = q.id
- WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
- ORDER BY q.id
-   FOR NO KEY UPDATE OF q, u`);
-
+  FROM q LEFT JOIN held h ON h.quota_id = q.id
+ ORDER BY q.id`);
 // lockQuotasSql without the lock: a look, for deciding whether to offer a payment.
-const readQuotasSql = prepared('read_quotas', `SELECT q.id, q.name, q.size, u.used,
+const readQuotasSql = prepared('read_quotas_held', `SELECT q.id, q.name, q.size,
+       u.used + coalesce((SELECT sum(r.quantity) FROM cart_reservation r JOIN quota_product qh ON qh.product_id = r.product_id
+                    WHERE qh.quota_id = q.id AND r.expires > $2), 0)::integer AS used,
        array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($1::uuid[])) AS products
   FROM quota q JOIN quota_usage u ON u.quota_id = q.id
  WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($1::uuid[]))
  ORDER BY q.id`);
 
-/** The quotas of the products (one entry per position) with their usage, without locking them. */
-export async function readQuotas(db: EntityManager, productIds: readonly string[]): Promise<LockedQuota[]> {
-  return queryPrepared<LockedQuota>(db, readQuotasSql, [[...new Set(productIds)]]);
+/** The quotas of the products (one entry per position) with their usage and unexpired cart holds, without locking them. */
+export async function readQuotas(db: EntityManager, productIds: readonly string[], now: Date): Promise<LockedQuota[]> {
+  return queryPrepared<LockedQuota>(db, readQuotasSql, [[...new Set(productIds)], now.toISOString()]);
 }
 
 /** A position of an order being placed, numbered by its place in the list. */
@@ -78,14 +85,18 @@ export interface NewPosition { productId: string; price: number; attendeeName: s
  * is paid by every buyer in the queue. The CTE `q` takes the same locks in the same order as
  * reserveQuota; the usage it returns is the latest committed (a locked row is re-read), and the
  * positions count in it only once the statement is done (the trigger is statement-level), so the
- * check compares with the usage before this order. The positions are inserted only when every
+ * check compares with the usage before this order, plus the unexpired cart holds of other carts (the
+ * order's own cart, `hold.cartId`, gives its hold up in the same statement). The positions are inserted only when every
  * limited quota has room; the refusal itself is worked out here from the returned quotas, by the
  * same rules as reserveQuota, and throwing rolls back whatever was written. Returns the raw rows.
  */
-export async function insertPositionsWithinQuota(tx: EntityManager, orderId: string, positions: readonly NewPosition[]): Promise<Record<string, unknown>[]> {
+export async function insertPositionsWithinQuota(
+  tx: EntityManager, orderId: string, positions: readonly NewPosition[], hold: { now: Date; cartId: string | null },
+): Promise<Record<string, unknown>[]> {
   const productIds = positions.map((p) => p.productId);
   const rows = await queryPrepared(tx, insertWithinQuotaSql, [
     orderId, productIds, positions.map((_, i) => i + 1), positions.map((p) => p.price), positions.map((p) => p.attendeeName),
+    hold.now.toISOString(), hold.cartId,
   ]);
   const refusal = quotaRefusal(productIds, (rows[0]?.quotas ?? []) as LockedQuota[]);
   if (refusal) throw refusal;
@@ -94,16 +105,19 @@ export async function insertPositionsWithinQuota(tx: EntityManager, orderId: str
   if (inserted.length !== positions.length) throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: 'no quota left for these positions' });
   return inserted;
 }
-const insertWithinQuotaSql = prepared('insert_positions_within_quota', () => `WITH want AS (
+const insertWithinQuotaSql = prepared('insert_positions_within_quota_held', () => `WITH want AS (
       SELECT t.product_id, t.position_no, t.price, t.attendee_name
         FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[]) AS t(product_id, position_no, price, attendee_name)),
-    q AS (
+    q AS MATERIALIZED (
       SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
        WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id = ANY($2::uuid[]))
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
+    -- Other carts' holds, read after the lock with a fresh snapshot (kassa_cart_held).
+    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $6::timestamptz, $7::uuid) h),
     need AS (
-      SELECT q.id, q.name, q.size, q.used,
+      SELECT q.id, q.name, q.size,
+             q.used + coalesce((SELECT h.n FROM held h WHERE h.quota_id = q.id), 0) AS used,
              array(SELECT qp.product_id::text FROM quota_product qp WHERE qp.quota_id = q.id AND qp.product_id = ANY($2::uuid[])) AS products,
              (SELECT count(*)::integer FROM want w JOIN quota_product qp ON qp.product_id = w.product_id AND qp.quota_id = q.id) AS wanted
         FROM q),
@@ -111,7 +125,11 @@ const insertWithinQuotaSql = prepared('insert_positions_within_quota', () => `WI
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
       SELECT $1::uuid, w.product_id, w.position_no, w.price, w.attendee_name, false FROM want w
        WHERE NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used)
-      RETURNING ${columnList(OrderPosition)})
+      RETURNING ${columnList(OrderPosition)}),
+    -- The cart's hold becomes the order's quota use: released in the same statement, under the same locks.
+    freed AS (
+      DELETE FROM cart_reservation WHERE cart_id = $7::uuid AND NOT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used)
+      RETURNING 1)
     SELECT n.quotas, ins.*
       FROM (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)), '[]') AS quotas FROM need) n
       LEFT JOIN ins ON true`);

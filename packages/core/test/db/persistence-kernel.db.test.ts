@@ -87,7 +87,7 @@ describe('persistence kernel', () => {
     const rows: OrderRows = {
       id: randomUUID(), organizerId: randomUUID(), eventId: randomUUID(), code: 'CLOSE1', secret: randomUUID(), email: null, locale: 'en',
       total: 100, currency: 'EUR', expires: new Date('2031-01-01T00:00:00Z'), testmode: false, idempotencyKey: null, country: null,
-      feeId: null, fee: 0, providerId: null, paymentId: null, paymentInitiated: false, actor: admin, logData: {}, eventPayload: {}, positions: [],
+      feeId: null, fee: 0, providerId: null, paymentId: null, paymentInitiated: false, actor: admin, logData: {}, eventPayload: {}, positions: [], cartId: null,
     };
     const pricedFrom = { paymentTermDays: 14, locale: 'en', paymentTermLast: null };
     const queued = [batcher.place(rows, pricedFrom), batcher.place({ ...rows, id: randomUUID(), code: 'CLOSE2' }, pricedFrom)];

@@ -10,6 +10,8 @@ export interface EventInput {
   /** Last date of payments (pretix's payment_term_last); null: none. */
   paymentTermLast: Date | null;
   live: boolean;
+  /** Minutes a buyer's cart holds the tickets (1 to 10,080; pretix's default: 30). */
+  reservationMinutes?: number;
 }
 
 export interface ProductInput {

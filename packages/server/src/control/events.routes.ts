@@ -17,6 +17,8 @@ const eventBody = {
     // datetime-local, read as UTC like the order deadlines; empty: no last date.
     paymentTermLast: { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2})?$' },
     live: { type: 'string', enum: ['on'] },
+    // How long a buyer's cart holds the tickets (pretix's reservation time); absent: 30.
+    reservationMinutes: { type: 'integer', minimum: 1, maximum: 10080 },
   },
   additionalProperties: false,
 } as const;
@@ -54,6 +56,7 @@ function eventInput(body: Body): EventInput {
     paymentTermDays: Number(body.paymentTermDays), live: body.live === 'on',
     paymentTermAcceptLate: body.paymentTermAcceptLate === 'on',
     paymentTermLast: body.paymentTermLast ? new Date(`${String(body.paymentTermLast)}:00Z`) : null,
+    reservationMinutes: body.reservationMinutes === undefined ? undefined : Number(body.reservationMinutes),
   };
 }
 
@@ -92,7 +95,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   });
 
   app.get('/control/events/new', { config: { permission: 'organizer.events.create' } }, async (req, reply) =>
-    showEventForm(req, reply, { currency: 'EUR', paymentTermDays: 14, paymentTermAcceptLate: true, paymentTermLast: '', live: true }, {}));
+    showEventForm(req, reply, { currency: 'EUR', paymentTermDays: 14, paymentTermAcceptLate: true, paymentTermLast: '', live: true, reservationMinutes: 30 }, {}));
 
   app.post<{ Body: Body }>('/control/events', { config: { permission: 'organizer.events.create' }, schema: { body: eventBody }, attachValidation: true }, async (req, reply) => {
     if (req.validationError) return showEventForm(req, reply.code(400), req.body ?? {}, fieldErrors(req.validationError));

@@ -1,4 +1,4 @@
-import { CatalogStore, KassaError, money, type CurrencyCode, type DataSource, type Event, type Money, type Organizer, type Product } from '@kassa/core/host';
+import { CatalogStore, KassaError, money, type Clock, type CurrencyCode, type DataSource, type Event, type Money, type Organizer, type Product } from '@kassa/core/host';
 import { remainingOf, type Availability } from './availability';
 import type { CartLine } from './checkout-session';
 import { ShortCache } from './short-cache';
@@ -13,6 +13,8 @@ export interface ShopEvent {
 export interface Catalog {
   products: Product[];
   availability: Availability;
+  /** Products with nothing left only because other buyers hold them in their carts (they may come back). */
+  reserved: ReadonlySet<string>;
 }
 
 /** A cart priced from the products as they are now: the only source of amounts in the shop. */
@@ -37,7 +39,7 @@ export class CatalogReader {
 
   private readonly store: CatalogStore;
 
-  constructor(ds: DataSource) {
+  constructor(ds: DataSource, private readonly clock: Clock) {
     this.store = new CatalogStore(ds);
   }
 
@@ -52,7 +54,8 @@ export class CatalogReader {
   catalog(eventId: string): Promise<Catalog> {
     return this.catalogs.get(eventId, async () => {
       const products = await this.store.activeProducts(eventId);
-      return { products, availability: await this.store.availability(eventId) };
+      const { left, reserved } = await this.store.availabilityDetail(eventId, this.clock.now());
+      return { products, availability: left, reserved };
     });
   }
 }

@@ -17,6 +17,10 @@ export interface CheckoutState {
   payment?: { provider: string; session: Record<string, unknown> };
   /** The idempotency token of the confirm form currently shown. */
   token?: string;
+  /** The cart's id in core's cart reservations (a UUID kept only here, so only this buyer can release the hold). */
+  cartId?: string;
+  /** When the hold on the cart's tickets runs out (ISO 8601); a step before then needs no database read. */
+  heldUntil?: string;
 }
 
 declare module 'fastify' {

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, KassaError, paymentMachine } from '@kassa/core/host';
 import { priceCart, type ShopEvent } from './catalog';
 import { liveCheckout, readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
+import { checkHold, heldUntilView } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
 import { placeAndPay } from './place-order';
 import { placementKey } from './submission-store';
@@ -26,7 +27,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   async function load(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, needs: Step) {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const base = eventUrl(where.organizer, where.event);
-    const state = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
+    let state = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
     let missing: string | null = null;
     if (!state || state.lines.length === 0) missing = base;
     else if (needs !== 'contact' && !state.email) missing = `${base}checkout/contact`;
@@ -40,17 +41,31 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const kept = state.lines.filter((l) => catalog.products.some((p) => p.id === l.productId));
     if (kept.length !== state.lines.length) {
       // A product was withdrawn while the buyer was checking out: back to the event page, saying so.
-      writeCheckout(req, where.event.id, kept.length ? { lines: kept, email: state.email } : undefined);
+      // The same cart id, held again at the next step (heldUntil dropped), so the old hold is replaced, not left behind.
+      writeCheckout(req, where.event.id, kept.length ? { lines: kept, email: state.email, cartId: state.cartId } : undefined);
       req.session.set('flash', { kind: 'warning', message: 'Some tickets in your cart are no longer on sale and were removed. Please check your cart.' });
       reply.redirect(base, 303);
       return null;
     }
+    // The tickets are held for a while; once that ran out, they are held again if still there,
+    // and otherwise the buyer goes back to the event page with the cart cut to what is left.
+    const hold = await checkHold(shop, where.event, state);
+    if (hold.kind === 'adjusted') {
+      writeCheckout(req, where.event.id, hold.state);
+      req.session.set('flash', { kind: 'warning', message: hold.message });
+      reply.redirect(base, 303);
+      return null;
+    }
+    if (hold.kind === 'renewed') writeCheckout(req, where.event.id, (state = hold.state));
     const cart = priceCart(where.event, catalog, state.lines, { checkAvailability: false });
     return { ...where, base, state, cart };
   }
 
-  function common(where: ShopEvent & { base: string }, csrfToken: string) {
-    return { locale: where.event.locale, organizer: { name: where.organizer.name }, event: { name: where.event.name }, eventUrl: where.base, csrfToken };
+  function common(where: ShopEvent & { base: string; state?: CheckoutState }, csrfToken: string) {
+    return {
+      locale: where.event.locale, organizer: { name: where.organizer.name }, event: { name: where.event.name }, eventUrl: where.base, csrfToken,
+      heldUntil: heldUntilView(where.state, where.event),
+    };
   }
 
   // --- contact -------------------------------------------------------------------------------

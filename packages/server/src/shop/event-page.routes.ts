@@ -3,6 +3,7 @@ import { formatMoney, KassaError, money } from '@kassa/core/host';
 import { remainingOf } from './availability';
 import { maxQuantityPerProduct, priceCart, type ShopEvent } from './catalog';
 import { liveCheckout, readCheckout, writeCheckout, type CartLine } from './checkout-session';
+import { holdCart } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
 import { cartBody, eventParams, type CartBody, type EventParams } from './schemas';
 import type { ShopContext } from './shop-context';
@@ -17,18 +18,25 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   // second (the catalog's own cache period), it costs a lookup instead of a template run.
   const anonymousPages = new ShortCache<string>(1_000);
 
-  async function eventModel(where: ShopEvent, inCart: ReadonlyMap<string, number>, error?: KassaError, posted?: Record<string, number>) {
+  async function eventModel(
+    where: ShopEvent, inCart: ReadonlyMap<string, number>, error?: KassaError, posted?: Record<string, number>, ownHold = false,
+  ) {
     const { organizer, event } = where;
     const catalog = await shop.catalog.catalog(event.id);
     const locale = event.locale;
     const products = catalog.products.map((p) => {
-      const available = remainingOf(catalog.availability, p.id);
+      const left = remainingOf(catalog.availability, p.id);
+      // The buyer's own held tickets are theirs: shown as available to them, not as taken.
+      const own = ownHold ? inCart.get(p.id) ?? 0 : 0;
+      const available = left === null ? null : left + own;
       return {
         id: p.id,
         name: p.name,
         price: formatMoney(money(p.price, event.currency), locale),
         available,
         soldOut: available === 0,
+        // Gone only into other buyers' carts: pretix's "reserved", which may come back when they run out.
+        reserved: available === 0 && catalog.reserved.has(p.id),
         maxQuantity: Math.min(maxQuantityPerProduct, available ?? maxQuantityPerProduct),
         quantity: posted?.[p.id] ?? inCart.get(p.id) ?? 0,
       };
@@ -42,10 +50,11 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   async function renderEvent(req: FastifyRequest, reply: FastifyReply, where: ShopEvent, error?: KassaError, posted?: Record<string, number>) {
     const checkout = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
     const inCart = new Map((checkout?.lines ?? []).map((l) => [l.productId, l.quantity]));
+    const ownHold = checkout?.heldUntil !== undefined && new Date(checkout.heldUntil) > shop.deps.clock.now();
     const flash = req.session.get('flash');
     if (flash) req.session.set('flash', undefined);
     if (error) reply.status(error.status);
-    return reply.view('shop/event', { ...await eventModel(where, inCart, error, posted), flash });
+    return reply.view('shop/event', { ...await eventModel(where, inCart, error, posted, ownHold), flash });
   }
 
   app.get<{ Params: EventParams }>('/:organizer/:event/', { schema: { params: eventParams } }, async (req, reply) => {
@@ -73,18 +82,21 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       posted[m[1]!] = value;
       if (value > 0) lines.push({ productId: m[1]!, quantity: value });
     }
+    const previous = readCheckout(req, where.event.id);
+    let hold;
     try {
       if (!where.event.live) throw new KassaError('SHOP_NOT_ON_SALE');
       if (lines.length === 0) throw new KassaError('SHOP_CART_EMPTY');
-      // Advisory: availability up to a second old. The binding check is core's, under lock, when
-      // the order is placed (a sold-out there is refused with its own clear message).
-      priceCart(where.event, await shop.catalog.catalog(where.event.id), lines, { checkAvailability: true });
+      const catalog = await shop.catalog.catalog(where.event.id);
+      priceCart(where.event, catalog, lines, { checkAvailability: false });
+      // Adding to the cart holds the tickets (core's check under the quota lock; the page's
+      // availability is up to a second old and counts this buyer's own earlier hold as taken).
+      hold = await holdCart(shop, where.event, catalog, previous, lines);
     } catch (err) {
       return renderEvent(req, reply, where, asRefusal(req, err), posted);
     }
-    const previous = readCheckout(req, where.event.id);
     // A new cart keeps the email but not the payment choice: the fee depends on the total.
-    writeCheckout(req, where.event.id, { lines, email: previous?.email });
+    writeCheckout(req, where.event.id, { lines, email: previous?.email, ...hold });
     return reply.redirect(`${eventUrl(where.organizer, where.event)}checkout/contact`, 303);
   });
 };

@@ -26,7 +26,7 @@ export async function placeAndPay(
   // request executes the first payment right below, so core writes it already initiated.
   const placed = await shop.deps.core.orders.placeOrder({
     eventId: event.id, email: state.email, locale: event.locale, positions, provider: state.payment.provider, country: state.country ?? null,
-    providerContext: method.ctx, idempotencyKey, startPayment: true,
+    providerContext: method.ctx, idempotencyKey, startPayment: true, cartId: state.cartId,
   });
   const page = orderUrl(organizer, event, placed.order);
   const result = { orderId: placed.order.id, redirect: page, replayed: placed.replayed, paymentId: placed.payment?.id ?? null };

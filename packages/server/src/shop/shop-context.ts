@@ -52,7 +52,7 @@ export class ShopContext {
   readonly placeOrderRateLimit: { max: number; timeWindow: string | number };
 
   constructor(readonly deps: ShopDeps) {
-    this.catalog = new CatalogReader(deps.dataSource);
+    this.catalog = new CatalogReader(deps.dataSource, deps.clock);
     this.views = new ProviderViews(deps.pluginViews);
     this.submissions = new SubmissionStore(deps.dataSource);
     this.orders = new OrderReadStore(deps.dataSource);

@@ -1,6 +1,10 @@
 import { OrderPayment, Order } from '@kassa/core/host';
 import { createProduct, createQuota, createShop, type ShopFixture } from '@kassa/testing';
 import { Buyer } from './buyer';
+
+async function errorCode(promise: Promise<unknown>): Promise<string | undefined> {
+  return promise.then(() => undefined, (err: { code?: string }) => err.code);
+}
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
 
 let t: ShopTestApp;
@@ -283,11 +287,17 @@ describe('sold out', () => {
     const { buyer, base } = await checkoutUpToConfirm(shop, 1);
     await buyer.post(`${base}checkout/payment`, { provider: 'manual' });
     await buyer.get(`${base}checkout/confirm`);
+    // While the buyer's cart holds the ticket nobody else gets it; once the hold ran out, someone may.
+    expect(await errorCode(t.core.orders.placeOrder({ eventId: shop.event.id, email: 'quick@example.org', positions: [{ productId: shop.product.id }], provider: 'manual' })))
+      .toBe('ORDER_QUOTA_EXCEEDED');
+    t.clock.advance({ minutes: shop.event.reservationMinutes + 1 });
     await t.core.orders.placeOrder({ eventId: shop.event.id, email: 'quick@example.org', positions: [{ productId: shop.product.id }], provider: 'manual' });
 
     const res = await buyer.post(`${base}checkout/confirm`, { token: buyer.field('token')! });
-    expect(res.statusCode).toBe(409);
-    expect(res.body).toContain('Not enough quota left');
+    // Refused; the buyer is sent back to the event page, told that the reservation ran out and the cart is empty.
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(base);
+    expect((await buyer.follow(res)).body).toContain('Your reservation ran out and the tickets in your cart are no longer available');
     expect(await t.db.dataSource.manager.countBy(Order, { eventId: shop.event.id })).toBe(1);
     // The token was released: once the buyer changes the cart they can try again.
     expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM shop_submission WHERE order_id IS NULL')).toEqual([{ n: 0 }]);

@@ -11,6 +11,9 @@ import { ActionKeys1765500000001 } from './1765500000001-action-keys';
 import { OrderCountry1765600000000 } from './1765600000000-order-country';
 import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger-from-sets';
 import { PaymentPlans1767300000000 } from './1767300000000-payment-plans';
+import { CartReservation1767500000000 } from './1767500000000-cart-reservation';
+import { QuotaHoldCounter1767500000001 } from './1767500000001-quota-hold-counter';
+import { CartReserveBatch1767500000002 } from './1767500000002-cart-reserve-batch';
 import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites';
 import { OrganizerWebhooks1767700000000 } from './1767700000000-organizer-webhooks';
 
@@ -23,6 +26,7 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,
   PaymentPlans1767300000000,
+  CartReservation1767500000000, QuotaHoldCounter1767500000001, CartReserveBatch1767500000002,
   TeamsAndInvites1767600000000,
   OrganizerWebhooks1767700000000,
 ];
