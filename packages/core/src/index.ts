@@ -53,3 +53,5 @@ export type { SecretEnvelope } from './settings/secret-box';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
 // pretix's fee arithmetic (percent + absolute, integer minor units), for fees a plugin computes itself (Stripe Connect's platform fee).
 export { calculateFee, type FeeRule } from './provider/payment-fee';
+// Team permissions a plugin's control route may require (PluginRoute.permission).
+export type { TeamPermission } from './organizer/team-permissions';

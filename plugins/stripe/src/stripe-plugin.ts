@@ -43,8 +43,8 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: handlePayPage }),
       defineRoute({ method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: handleIntent }),
       defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),
-      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' } }),
-      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
       // Stripe Connect (connect/connect-routes.ts)
       defineRoute({ method: 'GET', path: '/control/connect', kind: 'control', handler: handleConnectPage }),
