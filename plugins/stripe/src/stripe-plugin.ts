@@ -12,6 +12,7 @@ import { CONNECT_WEBHOOK_PATH, handleConnectWebhook } from './connect/connect-we
 import {
   handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
 } from './connect/connect-routes';
+import { handleBankAdd, handleBankDefault, handleBankDelete, handleCustomPage, handleRequirementsSubmit, handleUpdateLink } from './connect/custom/custom-routes';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -54,6 +55,13 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/control/connect/onboard/refresh', kind: 'control', handler: handleOnboardRefresh }),
       defineRoute({ method: 'GET', path: '/control/connect/onboard/return', kind: 'control', handler: handleOnboardReturn }),
       defineRoute({ method: 'POST', path: '/control/connect/disconnect', kind: 'control', handler: handleDisconnect }),
+      // Custom accounts kept inside Kassa (connect/custom/custom-routes.ts)
+      defineRoute({ method: 'GET', path: '/control/connect/custom', kind: 'control', handler: handleCustomPage, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/requirements', kind: 'control', handler: handleRequirementsSubmit, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts', kind: 'control', handler: handleBankAdd, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts/:bankAccountId/default', kind: 'control', handler: handleBankDefault, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts/:bankAccountId/delete', kind: 'control', handler: handleBankDelete, permission: 'organizer.settings' }),
+      defineRoute({ method: 'GET', path: '/control/connect/custom/update', kind: 'control', handler: handleUpdateLink, permission: 'organizer.settings' }),
     ],
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, connectTransferJob],
     embeddedDefault: stripeEmbeddedDefault,
