@@ -36,7 +36,7 @@ describe('Custom account requirement fields', () => {
 
   it('refuses bad values naming the field', () => {
     const f = requirementFields(r);
-    const field = (body: Record<string, unknown>, c = ctx) => {
+    const field = (body: Record<string, unknown>, c: { now: Date; clientIp: string | undefined; currency: string } = ctx) => {
       try { accountUpdateFrom(f, body, c); return null; } catch (e) { return e instanceof KassaError ? (e.params as { field?: string }).field : 'other'; }
     };
     expect(field({ 'individual.dob': '1990-02-30' })).toBe('individual.dob');
