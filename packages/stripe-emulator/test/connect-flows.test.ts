@@ -268,7 +268,7 @@ describe('Custom accounts: bank accounts managed by the platform', () => {
   it('adding a bank account clears external_account; another becomes the default; the default cannot be deleted', async () => {
     const acct = await stripe.accounts.create({ type: 'custom', country: 'DE', capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
     expect(acct.requirements?.past_due).toContain('external_account');
-    const first = await stripe.accounts.createExternalAccount(acct.id, { external_account: { object: 'bank_account', country: 'DE', currency: 'eur', account_number: 'DE89370400440532013000' } } as unknown as Stripe.ExternalAccountCreateParams) as Stripe.BankAccount;
+    const first = await stripe.accounts.createExternalAccount(acct.id, { external_account: { object: 'bank_account', country: 'DE', currency: 'eur', account_number: 'DE89370400440532013000' } } as unknown as Stripe.AccountCreateExternalAccountParams) as Stripe.BankAccount;
     const after = await stripe.accounts.retrieve(acct.id);
     expect(after.requirements?.past_due).not.toContain('external_account');
     expect(after.requirements?.currently_due).not.toContain('external_account');
