@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { createPluginRuntimes, parseConfig, systemClock, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
+import { createPluginRuntimes, parseConfig, systemClock, WebhookService, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime } from '@kassa/jobs';
 import { buildApp, startupWarnings } from '@kassa/server';
 import type { FastifyInstance } from 'fastify';
@@ -73,10 +73,12 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       : null;
     if (defaults) closers.push(() => defaults.close());
 
+    const webhooks = new WebhookService({ dataSource: kassa.dataSource, secretKey: kassa.secretKey, allowPrivateAddresses: config.KASSA_WEBHOOKS_ALLOW_PRIVATE === true });
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
       plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log,
       providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource)],
+      webhooks: { service: webhooks },
     });
     closers.push(() => jobs.stop());
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.
@@ -99,8 +101,10 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       settings: kassa.settings, settingsSchemas: kassa.loaded.settingsSchemas,
       pluginViews: Object.fromEntries(kassa.loaded.views.map((v) => [v.plugin, v.dir])),
       pluginRoutes: kassa.loaded.routes,
+      logSentences: kassa.loaded.logSentences,
       enqueuePluginJob: (plugin, job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, o),
       jobs,
+      webhooks: { service: webhooks, enqueue: (deliveries, retryAfterAttempts) => jobs.enqueueWebhookDeliveries(deliveries, retryAfterAttempts) },
       rateLimitRedis,
       rateLimitPrefix: `${config.KASSA_JOBS_PREFIX ?? 'kassa'}-rate-limit:`,
       config: serverConfig,

@@ -1,4 +1,4 @@
-import { KassaError, loadConfig } from '@kassa/core/host';
+import { KassaError, loadConfig, WebhookService } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
 import { composeKassa } from './compose-kassa';
 import { sessionPurgeTask } from './session-purge-task';
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       dataSource: kassa.dataSource, plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, services: kassa.core,
       providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext },
       onStop: () => kassa.close(), logger: consoleLogger,
+      webhooks: { service: new WebhookService({ dataSource: kassa.dataSource, secretKey: kassa.secretKey, allowPrivateAddresses: config.KASSA_WEBHOOKS_ALLOW_PRIVATE === true }) },
       maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
     });
   } catch (err) {

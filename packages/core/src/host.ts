@@ -139,6 +139,21 @@ export { OrderReadStore, type OrderParts, type DashboardFigures } from './persis
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
 // The jobs runtime asks the open payment's provider for the order-placed email's payment text.
 export { loadOpenPaymentForMail } from './persistence/mail-read.store';
+// Organizer webhooks: endpoints and their delivery log (server), deliveries from outbox events and their attempts (jobs).
+export { WebhookService, type WebhookServiceOptions, type WebhookEndpointInput, type WebhookEndpointWithSecret } from './webhook/webhook.service';
+export {
+  webhookEventTypes, webhookDeliveryStates, type WebhookEventType, type WebhookDeliveryState, type WebhookEndpoint, type WebhookDelivery,
+  type WebhookDeliverySummary, type WebhookDeliveryJobRow,
+} from './webhook/webhook-types';
+export { signWebhook, verifyWebhookSignature, webhookSignatureHeader } from './webhook/webhook-signature';
+export { isPrivateAddress, webhookUrlProblem, guardedLookup } from './webhook/webhook-address';
+export { createWebhookDeliveries, queuedWebhookDeliveries, isWebhookTopic, type WebhookSourceEvent } from './webhook/webhook-deliveries';
+export { loadWebhookDeliveryForJob, recordWebhookAttempt } from './persistence/webhook.store';
+// Readable logs: a sentence (en, de) per log action code, core's and the plugins'.
+export {
+  coreLogSentences, describeLogEntry, checkLogSentences, logLocales, type LogSentence, type LogLocale, type LogSentenceContext, type LogObjectRef, type LogEntryLike,
+} from './audit/log-sentences';
+export { readableOrderLog, type ReadableLogEntry, type ReadableOrderLogOptions } from './audit/order-log';
 // Teams and permissions (control panel), the operator's organizer admin area.
 export {
   organizerPermissions, eventPermissions, teamPermissions, permissionColumns, permissionLabels, hasPermission, isEventPermission, noPermissions,

@@ -53,5 +53,7 @@ export type { SecretEnvelope } from './settings/secret-box';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
 // pretix's fee arithmetic (percent + absolute, integer minor units), for fees a plugin computes itself (Stripe Connect's platform fee).
 export { calculateFee, type FeeRule } from './provider/payment-fee';
+// Human sentences for a plugin's own log action codes (PluginDefinition.logSentences).
+export type { LogSentence } from './audit/log-sentences';
 // Team permissions a plugin's control route may require (PluginRoute.permission).
 export type { TeamPermission } from './organizer/team-permissions';

@@ -5,7 +5,7 @@ export { startInProcessJobs } from './in-process';
 export { runWorker, type WorkerMainOptions } from './worker-main';
 export { stopOnSignals } from './shutdown';
 export { consoleLogger, silentLogger, type JobsContext, type JobsLogger, type JobsProviders, type JobsServices } from './context';
-export { queueNames, jobIds, schedulerIds, type QueueKey, type QueueName, type QueuePayloads, type DeliverEventPayload, type SendEmailPayload, type PluginJobPayload } from './queues';
+export { queueNames, jobIds, schedulerIds, type QueueKey, type QueueName, type QueuePayloads, type DeliverEventPayload, type SendEmailPayload, type PluginJobPayload, type DeliverWebhookPayload } from './queues';
 export { PermanentJobError, isPermanentJobError } from './job-errors';
 export { defaultJobOptions } from './retry-policy';
 export { type EventHandler, type RelayedEvent } from './outbox/event-handler';
@@ -15,3 +15,4 @@ export { listStoredEmails, getStoredEmail, type StoredEmailQuery, type StoredEma
 export { EmailRenderer, emailTemplateNames, emailLocales, emailLocale, type EmailTemplateName, type RenderedEmail } from './emails/email-templates';
 export { pluginJobId, type PluginHost, type PluginEventPayload } from './plugin-jobs';
 export { type MaintenanceTask, type MaintenanceTaskContext } from './maintenance-task';
+export { postWebhook, type WebhookPostResult } from './webhooks/post-webhook';

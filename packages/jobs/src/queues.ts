@@ -12,6 +12,8 @@ export const queueNames = {
   maintenance: 'kassa-maintenance',
   /** Plugins' jobs: enqueued by the plugin (e.g. a webhook's processing) or by their schedulers. */
   plugins: 'kassa-plugins',
+  /** One job per organizer-webhook delivery (an HTTP POST to the organizer's own system). */
+  webhooks: 'kassa-webhooks',
 } as const;
 
 export type QueueKey = keyof typeof queueNames;
@@ -53,6 +55,13 @@ export interface PluginJobPayload {
   organizerId: string | null;
 }
 
+export interface DeliverWebhookPayload {
+  /** webhook_delivery.id */
+  deliveryId: string;
+  /** Whose it is, copied from the delivery row when enqueued (the failed-jobs list scopes by it). */
+  organizerId: string;
+}
+
 /** Job names per queue and the payload each carries. */
 export interface QueuePayloads {
   events: { 'deliver-event': DeliverEventPayload };
@@ -63,6 +72,7 @@ export interface QueuePayloads {
     'send-action-required-email': ActionRequiredCheckPayload;
   };
   plugins: { 'plugin-job': PluginJobPayload };
+  webhooks: { 'deliver-webhook': DeliverWebhookPayload };
 }
 
 export type JobName<Q extends QueueKey> = keyof QueuePayloads[Q] & string;
@@ -77,6 +87,9 @@ export const jobIds = {
   deliverEvent: (eventId: string): string => `event-${eventId}`,
   sendEmail: (emailId: string): string => `email-${emailId}`,
   actionRequiredCheck: (eventId: string): string => `action-required-${eventId}`,
+  /** The first delivery of a webhook; a retry asked for by the organizer adds the attempts made so far. */
+  deliverWebhook: (deliveryId: string, retryAfterAttempts?: number): string =>
+    (retryAfterAttempts === undefined ? `webhook-${deliveryId}` : `webhook-${deliveryId}-retry-${retryAfterAttempts}`),
 };
 
 /** Scheduler ids of the built-in periodic jobs (a host's maintenance task is scheduled under its name). */

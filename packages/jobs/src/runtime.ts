@@ -1,4 +1,4 @@
-import { KassaError, createPluginRuntimes, systemClock, type Clock, type DataSource, type Plugin } from '@kassa/core/host';
+import { KassaError, createPluginRuntimes, systemClock, type Clock, type DataSource, type Plugin, type WebhookService } from '@kassa/core/host';
 import type { Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
@@ -16,6 +16,8 @@ import { deliverEventProcessor } from './processors/deliver-event';
 import { maintenanceProcessor } from './processors/run-maintenance';
 import { runPluginJobProcessor } from './processors/run-plugin-job';
 import { sendEmailProcessor } from './processors/send-email';
+import { deliverWebhookProcessor } from './processors/deliver-webhook';
+import { organizerWebhookHandler } from './webhooks/webhook-handler';
 import { jobIds, queueNames, type PluginJobPayload, type QueueKey } from './queues';
 import { SchedulerWatcher } from './scheduler-watcher';
 import { defaultJobOptions } from './retry-policy';
@@ -43,6 +45,11 @@ export interface JobsRuntimeOptions {
    * maintenance queue on a scheduler of its own; jobs never sees the tables.
    */
   maintenance?: readonly MaintenanceTask[];
+  /**
+   * Organizer webhooks: with it, outbox events become deliveries and this process's workers send
+   * them (the service opens the endpoints' sealed secrets and knows the operator's address policy).
+   */
+  webhooks?: { service: Pick<WebhookService, 'openSecret' | 'allowPrivateAddresses'>; timeoutMs?: number } | null;
 }
 
 export interface StartOptions {
@@ -77,6 +84,11 @@ export interface JobsRuntime {
   ensureSchedulers(): Promise<string[]>;
   /** Drops everything the backend stored (tests and benchmarks only). */
   destroyBackend(): Promise<void>;
+  /**
+   * Enqueues webhook deliveries: their first job, or with `retryAfterAttempts` a retry the
+   * organizer asked for (a job id of its own, so it does not collide with the failed one).
+   */
+  enqueueWebhookDeliveries(deliveries: readonly { id: string; organizerId: string }[], retryAfterAttempts?: number): Promise<void>;
 }
 
 export interface PluginEnqueueOptions {
@@ -109,7 +121,12 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     }),
     attempt,
   });
-  const handlers = [...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...pluginEventHandlers(pluginJobs, runtimeFor), ...(opts.handlers ?? [])];
+  // Late-bound like enqueuePluginJob: the webhook handler enqueues through the queue created below.
+  let enqueueWebhookDeliveries: JobsRuntime['enqueueWebhookDeliveries'] = async () => undefined;
+  const handlers = [
+    ...(opts.withoutEmailHandlers ? [] : emailHandlers()), ...pluginEventHandlers(pluginJobs, runtimeFor),
+    ...(opts.webhooks ? [organizerWebhookHandler((d) => enqueueWebhookDeliveries(d))] : []), ...(opts.handlers ?? []),
+  ];
   assertHandlers(handlers);
   const backend: JobsBackend = createJobsBackend(config.backend);
   await backend.prepare();
@@ -119,6 +136,12 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     emails: backend.createQueue(queueNames.emails, { defaultJobOptions: jobOptions }),
     maintenance: backend.createQueue(queueNames.maintenance, { defaultJobOptions: jobOptions }),
     plugins: backend.createQueue(queueNames.plugins, { defaultJobOptions: jobOptions }),
+    webhooks: backend.createQueue(queueNames.webhooks, { defaultJobOptions: jobOptions }),
+  };
+  enqueueWebhookDeliveries = async (deliveries, retryAfterAttempts) => {
+    await queues.webhooks.addBulk(deliveries.map((d) => ({
+      name: 'deliver-webhook', data: { deliveryId: d.id, organizerId: d.organizerId }, opts: { jobId: jobIds.deliverWebhook(d.id, retryAfterAttempts) },
+    })));
   };
   enqueuePluginJob = async (plugin, job, payload, jobOpts = {}) => {
     const declared = findPluginJob(pluginJobs, plugin, job);
@@ -166,6 +189,10 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
         if (pluginJobs.length > 0) {
           workers.push(backend.createWorker(queueNames.plugins, runPluginJobProcessor(pluginJobs, runtimeFor) as never, { ...workerOptions, concurrency: 4 }));
         }
+        if (opts.webhooks) {
+          const webhookOptions = { webhooks: opts.webhooks.service, timeoutMs: opts.webhooks.timeoutMs ?? 10_000 };
+          workers.push(backend.createWorker(queueNames.webhooks, deliverWebhookProcessor(context, webhookOptions) as never, { ...workerOptions, concurrency: 4 }));
+        }
         if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));
         for (const w of workers) {
           w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
@@ -193,5 +220,6 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     retryJob: (queue, id, viewer) => retryJob(queues, dataSource, queue, id, viewer),
     ensureSchedulers: () => watcher.check(),
     destroyBackend: () => backend.destroyAll(),
+    enqueueWebhookDeliveries: (deliveries, retryAfterAttempts) => enqueueWebhookDeliveries(deliveries, retryAfterAttempts),
   };
 }

@@ -26,6 +26,8 @@ export interface WorkerMainOptions {
   pluginHost?: PluginHost;
   /** Core's services (createKassaCore); without them pending orders are not expired. */
   services?: JobsServices | null;
+  /** Organizer webhooks (see JobsRuntimeOptions.webhooks); without them no webhook is delivered. */
+  webhooks?: JobsRuntimeOptions['webhooks'];
   /** Plugins' entities, when this file opens the data source itself. */
   entities?: EntityClass[];
   /** The host's periodic work on its own tables (the server's session purge). */
@@ -49,7 +51,7 @@ export async function runWorker(opts: WorkerMainOptions = {}): Promise<JobsRunti
   const runtime = await createJobsRuntime({
     dataSource, config, logger, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null,
     providers: opts.providers ?? null,
-    maintenance: opts.maintenance,
+    maintenance: opts.maintenance, webhooks: opts.webhooks ?? null,
   });
   // Installed before start: a job can begin before start() returns, and a SIGTERM in that window
   // must stop gracefully too, not kill the process under it.

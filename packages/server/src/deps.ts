@@ -1,5 +1,5 @@
 import type {
-  Clock, DataSource, KassaCore, LoadedPlugins, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore,
+  Clock, DataSource, KassaCore, LoadedPlugins, LogSentence, ProviderContextFactory, ProviderRegistry, SettingsSchemas, SettingsStore, WebhookService,
 } from '@kassa/core/host';
 import type { JobsRuntime } from '@kassa/jobs';
 import type { Redis } from 'ioredis';
@@ -54,6 +54,8 @@ export interface AppDeps {
   readonly settingsSchemas: SettingsSchemas;
   /** Plugin name → folder of its Eta partials (LoadedPlugins.views). */
   readonly pluginViews?: Readonly<Record<string, string>>;
+  /** Log sentences of core and the plugins (LoadedPlugins.logSentences); core's alone when absent. */
+  readonly logSentences?: Readonly<Record<string, LogSentence>>;
   /** Plugin routes (LoadedPlugins.routes), mounted under /plugins/<name>. */
   readonly pluginRoutes?: LoadedPlugins['routes'];
   /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */
@@ -67,4 +69,12 @@ export interface AppDeps {
   readonly rateLimitPrefix?: string;
   /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
   readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
+  /**
+   * Organizer webhooks: the endpoints and their delivery log, and how a retry is enqueued (the jobs
+   * runtime's enqueueWebhookDeliveries). Absent: no webhook pages or API routes.
+   */
+  readonly webhooks?: {
+    readonly service: WebhookService;
+    readonly enqueue?: JobsRuntime['enqueueWebhookDeliveries'];
+  } | null;
 }

@@ -70,5 +70,11 @@ export function createStripePlugin(): Plugin<StripeState> {
     ],
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob],
     embeddedDefault: stripeEmbeddedDefault,
+    logSentences: {
+      'kassa.stripe.dispute.updated': {
+        en: 'Stripe dispute on payment {payment} of {amount}: {status}[ (reason: {reason})]',
+        de: 'Stripe-Zahlungsanfechtung zu Zahlung {payment} über {amount}: {status}[ (Grund: {reason})]',
+      },
+    },
   });
 }

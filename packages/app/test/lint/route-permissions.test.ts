@@ -50,12 +50,12 @@ describe('route permissions', () => {
     expect(undeclared).toEqual([]);
   });
 
-  it('only login, logout and the invitation pages are public among them', () => {
+  it('only login, logout, the invitation pages and the OpenAPI document (no data) are public among them', () => {
     const publicOnes = routesOf(app)
       .filter((r) => r.method !== 'HEAD' && guarded(r.url) && ([] as unknown[]).concat((r.config as { permission?: unknown }).permission).includes('public'))
       .map((r) => `${String(r.method)} ${r.url}`).sort();
     expect(publicOnes).toEqual([
-      'GET /control/invite/:token', 'GET /control/login', 'POST /control/invite/:token/accept', 'POST /control/invite/:token/register', 'POST /control/login', 'POST /control/logout',
+      'GET /api/v1/openapi.json', 'GET /control/invite/:token', 'GET /control/login', 'POST /control/invite/:token/accept', 'POST /control/invite/:token/register', 'POST /control/login', 'POST /control/logout',
     ]);
   });
 });

@@ -72,6 +72,13 @@ export const configSchema = Type.Object(
      * on every host, so Apple Pay can verify the domains Kassa registers. Unset: that path is a 404.
      */
     KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    /**
+     * Let organizers' webhooks reach private, loopback and link-local addresses (10.0.0.0/8,
+     * 127.0.0.1, 169.254.169.254, fc00::/7…). Off by default: on a shared instance an organizer
+     * could otherwise make Kassa call its internal network (SSRF). Turn on for a single-tenant
+     * instance whose receivers live on the private network.
+     */
+    KASSA_WEBHOOKS_ALLOW_PRIVATE: Type.Optional(Type.Boolean()),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },

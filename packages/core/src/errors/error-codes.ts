@@ -121,6 +121,10 @@ export const errorCodes = {
   JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
   JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },
 
+  // REST API: X-Idempotency-Key (server api/idempotency.ts)
+  API_IDEMPOTENCY_IN_PROGRESS: { status: 409, message: 'A request with idempotency key {key} is still being processed; retry in a moment' },
+  API_IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'Idempotency key {key} was used for a different request ({was}); use a new key for a new request' },
+
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -22,6 +22,7 @@ import { livePositionProducts, reserveQuota } from '../persistence/quota-check';
 import { newPaymentDeadline, paymentRefusal, type PaymentRefusal } from './order-payability';
 import { MANUAL_PROVIDER } from '../refund/refund.service';
 import type { CoreDeps } from './service-deps';
+import { markOrderExpired, markOrderPending } from './order-status-marks';
 
 export interface CancelOrderOptions {
   /** Keep this much (pretix's cancellation fee): the order stays paid, or pending if not covered. */
@@ -208,6 +209,16 @@ export class OrderService {
       }, { expires: newExpires });
       return order;
     });
+  }
+
+  /** pretix's mark_pending: a paid order is marked unpaid (order-status-marks.ts). */
+  markPending(orderId: string, actor: Actor): Promise<Order> {
+    return markOrderPending(this.deps, orderId, actor);
+  }
+
+  /** pretix's mark_expired: a pending order expires now (order-status-marks.ts). */
+  markExpired(orderId: string, actor: Actor): Promise<Order> {
+    return markOrderExpired(this.deps, orderId, actor);
   }
 
   /**

@@ -90,6 +90,14 @@ export class CatalogStore {
     return this.ds.getRepository(Event).find({ where: { organizerId }, order: { createdAt: 'DESC' }, take: opts.limit });
   }
 
+  /** One page of the organizer's events, newest first, and how many there are (the REST API's list). */
+  async pageEvents(organizerId: string, page: number, pageSize: number): Promise<{ items: Event[]; total: number }> {
+    const [items, total] = await this.ds.getRepository(Event).findAndCount({
+      where: { organizerId }, order: { createdAt: 'DESC', id: 'ASC' }, skip: (page - 1) * pageSize, take: pageSize,
+    });
+    return { items, total };
+  }
+
   /** Id and name of the organizer's events, by name (filters). */
   async eventNames(organizerId: string): Promise<{ id: string; name: string }[]> {
     return this.ds.getRepository(Event).find({ select: { id: true, name: true }, where: { organizerId }, order: { name: 'ASC' } });

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { checkLogSentences, coreLogSentences, type LogSentence } from '../audit/log-sentences';
 import semver from 'semver';
 import type { AppConfig } from '../config/config.schema';
 import { systemClock, type Clock } from '../clock';
@@ -51,11 +52,13 @@ export interface LoadedPlugins {
   readonly routes: readonly { readonly plugin: string; readonly route: PluginRoute; readonly owner?: Plugin }[];
   readonly jobs: readonly { readonly plugin: string; readonly job: PluginJob }[];
   readonly views: readonly { readonly plugin: string; readonly dir: string }[];
+  /** Core's log sentences and every plugin's (`logSentences`), by action code. */
+  readonly logSentences: Readonly<Record<string, LogSentence>>;
 }
 
 const namePattern = /^[a-z][a-z0-9-]{0,63}$/;
 const jobNamePattern = /^[a-z][a-z0-9-]{0,63}$/;
-const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'errors', 'setup', 'embeddedDefault']);
+const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'errors', 'setup', 'embeddedDefault', 'logSentences']);
 const errorCodePattern = /^[A-Z][A-Z0-9_]{2,63}$/;
 const migrationNamePattern = /^[A-Za-z][A-Za-z0-9_]*\d{13}$/;
 
@@ -83,6 +86,7 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
   const routes: { plugin: string; route: PluginRoute; owner: Plugin }[] = [];
   const jobs: { plugin: string; job: PluginJob }[] = [];
   const views: { plugin: string; dir: string }[] = [];
+  const logSentences: Record<string, LogSentence> = { ...coreLogSentences };
 
   all.forEach((candidate, index) => {
     const plugin = checkShape(candidate, index);
@@ -137,6 +141,14 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
       jobs.push({ plugin: name, job });
     }
     if (plugin.views) views.push({ plugin: name, dir: plugin.views });
+    if (plugin.logSentences) {
+      const problem = checkLogSentences(plugin.logSentences, `plugin ${name}`);
+      if (problem) throw invalid(name, `logSentences: ${problem}`);
+      // A plugin speaks for its own codes only, so it cannot reword core's or another plugin's.
+      const foreign = Object.keys(plugin.logSentences).find((code) => !code.startsWith(`kassa.${name}.`));
+      if (foreign) throw invalid(name, `logSentences: "${foreign}" is not one of the plugin's own codes (kassa.${name}.…)`);
+      Object.assign(logSentences, plugin.logSentences);
+    }
     checked.push(plugin);
   });
 
@@ -150,6 +162,7 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
     routes: Object.freeze(routes),
     jobs: Object.freeze(jobs),
     views: Object.freeze(views),
+    logSentences: Object.freeze(logSentences),
   });
 }
 

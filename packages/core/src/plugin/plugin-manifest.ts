@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import type { LogSentence } from '../audit/log-sentences';
 import type { AppConfig } from '../config/config.schema';
 import type { Clock } from '../clock';
 import type { ErrorCatalogue } from '../errors';
@@ -128,6 +129,11 @@ export interface PluginDefinition<State = unknown> {
    * (nothing is started then). The Stripe plugin starts its offline emulator here.
    */
   readonly embeddedDefault?: (host: EmbeddedDefaultHost) => Promise<EmbeddedDefault<State> | null>;
+  /**
+   * Human sentences (en, de) for the plugin's own log action codes (`kassa.<name>.…`), shown in the
+   * order log and the API instead of the code; see LogSentence for the placeholders.
+   */
+  readonly logSentences?: Readonly<Record<string, LogSentence>>;
 }
 
 /** What the distribution hands a plugin's embeddedDefault hook. */

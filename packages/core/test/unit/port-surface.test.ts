@@ -16,7 +16,7 @@ const values = [
 
 const types = [
   'Actor', 'AnyErrorCode', 'AvailabilityQuery', 'Clock', 'ConfirmKind', 'CurrencyCode', 'DisplaySettings', 'EmbeddedDefault', 'EmbeddedDefaultHost',
-  'ErrorCatalogue', 'ErrorCode', 'ErrorDefinition', 'ErrorParams', 'Event', 'EventRecord', 'FeeRule', 'JsonSchema', 'Money', 'Order', 'OrderPayment', 'OrderRecord',
+  'ErrorCatalogue', 'ErrorCode', 'ErrorDefinition', 'ErrorParams', 'Event', 'EventRecord', 'FeeRule', 'JsonSchema', 'LogSentence', 'Money', 'Order', 'OrderPayment', 'OrderRecord',
   'OrderRefund', 'OrderStatus', 'OrganizerRecord', 'PathParams', 'PaymentCallInput', 'PaymentChange', 'PaymentOutcome', 'PaymentRecord', 'PaymentState',
   'PaymentWithOrder', 'PaymentsPort', 'Plugin', 'PluginDb', 'PluginDefinition', 'PluginHttpRequest', 'PluginHttpResponse', 'PluginJob', 'PluginJobProcessor',
   'PluginJobRuntime', 'PluginLogger', 'PluginMigration', 'PluginQuery', 'PluginRoute', 'PluginRouteHandler', 'PluginRuntime', 'PluginSettings',

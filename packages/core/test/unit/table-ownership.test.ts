@@ -14,7 +14,7 @@ const repo = resolve(__dirname, '../../../..');
 export const coreTables = [
   'organizer', 'app_user', 'team', 'team_members', 'api_token', 'event', 'product', 'quota', 'quota_products', 'quota_usage',
   'kassa_order', 'order_position', 'order_fee', 'order_payment', 'order_refund', 'log_entry',
-  'outbox_event', 'outbox_effect', 'outbox_delivery', 'email_message', 'setting', 'action_key',
+  'outbox_event', 'outbox_effect', 'outbox_delivery', 'email_message', 'setting', 'action_key', 'webhook_endpoint', 'webhook_delivery',
 ];
 const coreEntities = [
   'Organizer', 'User', 'Team', 'ApiToken', 'Event', 'Product', 'Quota', 'Order', 'OrderPosition', 'OrderFee', 'OrderPayment',

@@ -8,11 +8,16 @@ import { authenticateApiToken } from '../auth/api-token';
 import { declaredPermissions } from '../auth/permissions';
 import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
-import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
+import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, productSchema, quotaSchema, refundSchema } from './v1/schemas';
 import { orderApiRoutes } from './v1/orders.routes';
 import { orderChangeApiRoutes } from './v1/order-change.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
 import { refundApiRoutes } from './v1/refunds.routes';
+import { orderActionApiRoutes } from './v1/order-actions.routes';
+import { catalogApiRoutes } from './v1/catalog.routes';
+import { webhookApiRoutes, webhookDeliverySchema, webhookSchema } from './v1/webhooks.routes';
+import { logEntrySchema, orderLogApiRoutes } from './v1/order-log.routes';
+import { registerIdempotency } from './idempotency';
 
 /**
  * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
@@ -34,11 +39,11 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }],
+      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }, { name: 'webhooks' }, { name: 'log' }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema]) app.addSchema(schema);
+  for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema, productSchema, quotaSchema, webhookSchema, webhookDeliverySchema, logEntrySchema]) app.addSchema(schema);
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);
@@ -58,11 +63,19 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       if (!declaredPermissions(req.routeOptions.config)) throw new KassaError('NOT_FOUND', { entity: 'Page' });
     });
     v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
+    registerIdempotency(v1, deps);
     await v1.register(orderApiRoutes, { deps, scope });
     await v1.register(orderChangeApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });
     await v1.register(refundApiRoutes, { deps, scope });
+    await v1.register(orderActionApiRoutes, { deps, scope });
+    await v1.register(catalogApiRoutes, { deps, scope });
+    await v1.register(webhookApiRoutes, { deps });
+    await v1.register(orderLogApiRoutes, { deps, scope });
   }, { prefix: '/api/v1' });
+
+  // The OpenAPI document next to the API it describes, readable without a token (it holds no data).
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { permission: 'public' } }, async () => app.swagger());
 
   await registerDocsUi(app);
 };

@@ -16,6 +16,7 @@ import { checkPermission } from '../auth/permissions';
 import { teamRoutes } from './teams.routes';
 import { inviteRoutes } from './invite.routes';
 import { operatorRoutes } from './operator.routes';
+import { webhookControlRoutes } from './webhooks.routes';
 
 /**
  * The organizer control panel under /control. Login and logout are public; everything else is
@@ -56,5 +57,6 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(adminRoutes, { deps });
     await panel.register(teamRoutes, { deps });
     await panel.register(operatorRoutes, { deps });
+    await panel.register(webhookControlRoutes, { deps });
   });
 };

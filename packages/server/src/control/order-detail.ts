@@ -1,8 +1,11 @@
 import {
-  paymentMachine, refundMachine, type Event, type LogEntry, type Order, type OrderFee, type OrderPayment, type OrderPosition,
+  paymentMachine, readableOrderLog, refundMachine, type Event, type LogLocale, type ReadableLogEntry, type Order, type OrderFee, type OrderPayment, type OrderPosition,
   type OrderReadStore, type OrderRefund, type OrderSums, type ViewModel,
 } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
+import { providerName } from '../infra/readable-log';
+
+export { logLocaleOf } from '../infra/readable-log';
 
 export interface PaymentRow {
   payment: OrderPayment;
@@ -26,19 +29,22 @@ export interface OrderDetail {
   payments: PaymentRow[];
   /** With what the organizer may do with each refund, asked of the refund machine. */
   refunds: (OrderRefund & { label: string; canProcess: boolean; canRetry: boolean; canMarkDone: boolean })[];
-  log: LogEntry[];
+  /** Newest first, each with its sentence in the viewer's language (the code stays beside it). */
+  log: ReadableLogEntry[];
 }
 
 /**
  * Everything the order page shows, read outside any transaction. Provider render hooks
  * (paymentControlRender) are called here, after the reads, never inside a transaction.
  */
-export async function loadOrderDetail(deps: AppDeps, reads: OrderReadStore, order: Order): Promise<OrderDetail> {
+export async function loadOrderDetail(deps: AppDeps, reads: OrderReadStore, order: Order, locale: LogLocale = 'en'): Promise<OrderDetail> {
   const [event, summary, { positions, fees, payments, refunds }, log] = await Promise.all([
     reads.event(order.organizerId, order.eventId),
     deps.core.orders.getSummary(order.id),
     reads.parts(order.organizerId, order.id),
-    reads.log(order.organizerId, order.id, 100),
+    readableOrderLog(deps.dataSource, {
+      organizerId: order.organizerId, orderId: order.id, locale, sentences: deps.logSentences, providerName: (id) => providerName(deps, id), limit: 100,
+    }),
   ]);
   if (!event) throw new Error(`Order ${order.id} has no event of its organizer`);
   const productName = await reads.productNames(order.organizerId, positions.map((p) => p.productId));
@@ -82,3 +88,4 @@ export async function loadOrderDetail(deps: AppDeps, reads: OrderReadStore, orde
     })),
   };
 }
+

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { CatalogStore, orderMachine, orderStates, type OrderStatus } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
-import { loadOrderDetail } from './order-detail';
+import { loadOrderDetail, logLocaleOf } from './order-detail';
 import { idParams, renderPage, userOf, uuid } from './page';
 import { visibleEvents } from '../auth/permissions';
 
@@ -66,7 +66,7 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
 
   app.get<{ Params: { orderId: string } }>('/control/orders/:orderId', { config: { permission: 'event.orders.view' }, schema: { params: idParams('orderId') } }, async (req, reply) => {
     const order = await scope.order(userOf(req).organizerId, req.params.orderId);
-    const detail = await loadOrderDetail(deps, scope.reads, order);
+    const detail = await loadOrderDetail(deps, scope.reads, order, logLocaleOf(req.headers['accept-language']));
     const minExtend = new Date(deps.clock.now().getTime() + 86_400_000).toISOString().slice(0, 16);
     // Why the order cannot be paid as it is (shown beside "mark as paid", whose force overrides it).
     const payRefusal = orderMachine.is('payable', order.status) ? await deps.core.orders.paymentRefusal(order.id, { owed: false }) : null;

@@ -21,6 +21,7 @@ const nav = [
   { href: '/control/teams', label: 'Teams', key: 'teams', admin: false, permission: 'organizer.teams' },
   { href: '/control/account', label: 'Your teams', key: 'account', admin: false },
   { href: '/control/admin', label: 'Admin', key: 'admin', admin: true, operator: true, operatorOnly: true },
+  { href: '/control/webhooks', label: 'Webhooks', key: 'webhooks', admin: false, permission: 'organizer.settings' },
 ];
 
 /** Whether the user sees a navigation entry: the admin area for operators only, the rest for members with the rights. */

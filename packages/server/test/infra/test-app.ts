@@ -25,7 +25,9 @@ export interface TestApp {
 export const testSecretKey = randomBytes(32);
 
 /** buildApp over a fresh schema with the built-in providers (manual, free) and real core services. */
-export async function createTestApp(config: Partial<ServerConfig> = {}, extra: Partial<AppDeps> = {}, providers: BasePaymentProvider[] = []): Promise<TestApp> {
+export async function createTestApp(
+  config: Partial<ServerConfig> = {}, extra: Partial<AppDeps> | ((db: TestDatabase) => Partial<AppDeps>) = {}, providers: BasePaymentProvider[] = [],
+): Promise<TestApp> {
   const db = await createTestDatabase({ migrations: [...shopMigrations], poolSize: 5 });
   const clock = new TestClock(new Date());
   const plugins = providers.length
@@ -39,7 +41,7 @@ export async function createTestApp(config: Partial<ServerConfig> = {}, extra: P
   const deps: AppDeps = {
     dataSource: db.dataSource, clock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
     config: { baseUrl, sessionSecret: randomBytes(32).toString('hex'), passwordLogN: 10, ...config },
-    ...extra,
+    ...(typeof extra === 'function' ? extra(db) : extra),
   };
   const app = await buildApp(deps);
   return {

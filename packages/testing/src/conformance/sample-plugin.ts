@@ -87,5 +87,6 @@ export function createSamplePlugin(): Plugin<AcmeState> {
     },
     routes: [defineRoute({ method: 'POST', path: '/notify/:paymentId', kind: 'webhook', handler: handleNotify })],
     jobs: [sweepJob],
+    logSentences: { 'kassa.acme.notified': { en: 'Acme reported payment {payment} as {kind}', de: 'Acme hat Zahlung {payment} als {kind} gemeldet' } },
   });
 }

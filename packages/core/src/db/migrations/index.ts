@@ -11,6 +11,7 @@ import { ActionKeys1765500000001 } from './1765500000001-action-keys';
 import { OrderCountry1765600000000 } from './1765600000000-order-country';
 import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger-from-sets';
 import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites';
+import { OrganizerWebhooks1767700000000 } from './1767700000000-organizer-webhooks';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -21,4 +22,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,
   TeamsAndInvites1767600000000,
+  OrganizerWebhooks1767700000000,
 ];

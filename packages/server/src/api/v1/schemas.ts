@@ -171,3 +171,32 @@ export const errorResponses = {
   409: { $ref: 'Error#' },
   429: { $ref: 'Error#' },
 } as const;
+
+export const productSchema = {
+  $id: 'Product',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    eventId: uuidSchema,
+    name: { type: 'string' },
+    price: { type: 'integer', description: "Minor units of the event's currency" },
+    active: { type: 'boolean' },
+    position: { type: 'integer' },
+  },
+  required: ['id', 'eventId', 'name', 'price', 'active', 'position'],
+} as const;
+
+export const quotaSchema = {
+  $id: 'Quota',
+  type: 'object',
+  properties: {
+    id: uuidSchema,
+    eventId: uuidSchema,
+    name: { type: 'string' },
+    size: { type: ['integer', 'null'], description: 'null: unlimited' },
+    products: { type: 'array', items: uuidSchema },
+    used: { type: ['integer', 'null'], description: 'Live positions of pending and paid orders' },
+    available: { type: ['integer', 'null'], description: 'size - used (never below 0); null when unlimited' },
+  },
+  required: ['id', 'eventId', 'name', 'size', 'products', 'used', 'available'],
+} as const;
