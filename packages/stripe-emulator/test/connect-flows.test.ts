@@ -263,3 +263,22 @@ describe('payouts and reconciliation (§9.6)', () => {
     expect((await stripe.accounts.retrieve(acct.id)).external_accounts?.data.map((b) => b.id)).toEqual([second.id]);
   });
 });
+
+describe('Custom accounts: bank accounts managed by the platform', () => {
+  it('adding a bank account clears external_account; another becomes the default; the default cannot be deleted', async () => {
+    const acct = await stripe.accounts.create({ type: 'custom', country: 'DE', capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
+    expect(acct.requirements?.past_due).toContain('external_account');
+    const first = await stripe.accounts.createExternalAccount(acct.id, { external_account: { object: 'bank_account', country: 'DE', currency: 'eur', account_number: 'DE89370400440532013000' } } as unknown as Stripe.AccountCreateExternalAccountParams) as Stripe.BankAccount;
+    const after = await stripe.accounts.retrieve(acct.id);
+    expect(after.requirements?.past_due).not.toContain('external_account');
+    expect(after.requirements?.currently_due).not.toContain('external_account');
+    const second = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' }) as Stripe.BankAccount;
+    expect(second.default_for_currency).toBe(true);
+    await expect(stripe.accounts.deleteExternalAccount(acct.id, second.id)).rejects.toThrow(/default external account/);
+    const made = await stripe.accounts.updateExternalAccount(acct.id, first.id, { default_for_currency: true }) as Stripe.BankAccount;
+    expect(made.default_for_currency).toBe(true);
+    const list = (await stripe.accounts.listExternalAccounts(acct.id, { object: 'bank_account' })).data as Stripe.BankAccount[];
+    expect(list.filter((b) => b.default_for_currency).map((b) => b.id)).toEqual([first.id]);
+    expect((await stripe.accounts.deleteExternalAccount(acct.id, second.id)).deleted).toBe(true);
+  });
+});

@@ -15,6 +15,7 @@ import {
 import { StripeSetupIntents1767300000001 } from './migrations/1767300000001-stripe-setup-intents';
 import { handleCardRefreshPage, handleCardReturn, handleCardSetup } from './routes/card-refresh-routes';
 import { auditSetupsJob } from './saved-methods/setup-audit-job';
+import { handleBankAdd, handleBankDefault, handleBankDelete, handleCustomPage, handleRequirementsSubmit, handleUpdateLink } from './connect/custom/custom-routes';
 import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
@@ -66,6 +67,13 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/card/:paymentId/:token', kind: 'shop', handler: handleCardRefreshPage }),
       defineRoute({ method: 'POST', path: '/card-setup/:paymentId/:token', kind: 'shop', handler: handleCardSetup }),
       defineRoute({ method: 'GET', path: '/card-return/:paymentId/:token', kind: 'shop', handler: handleCardReturn }),
+      // Custom accounts kept inside Kassa (connect/custom/custom-routes.ts)
+      defineRoute({ method: 'GET', path: '/control/connect/custom', kind: 'control', handler: handleCustomPage, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/requirements', kind: 'control', handler: handleRequirementsSubmit, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts', kind: 'control', handler: handleBankAdd, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts/:bankAccountId/default', kind: 'control', handler: handleBankDefault, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts/:bankAccountId/delete', kind: 'control', handler: handleBankDelete, permission: 'organizer.settings' }),
+      defineRoute({ method: 'GET', path: '/control/connect/custom/update', kind: 'control', handler: handleUpdateLink, permission: 'organizer.settings' }),
     ],
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,

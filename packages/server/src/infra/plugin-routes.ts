@@ -96,6 +96,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           body,
           organizerId,
           ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
+          clientIp: req.ip,
         };
         // A `oneTime` route acts once per page key: a double or replayed submit stops here.
         const claimed = route.oneTime && organizerId ? await claimFor(route, pluginReq, organizerId) : undefined;

@@ -5,6 +5,7 @@ import { Params } from '../params';
 import type { Router } from '../router';
 import type { AccountState } from '../store';
 import { getConnected } from './accounts';
+import { clearRequirements, refreshAccount } from './requirements';
 
 /** A connected account's bank account (`ba_…`), where its payouts go. */
 export interface BankAccount {
@@ -94,6 +95,24 @@ export function registerExternalAccounts(r: Router): void {
     const ba = addExternalAccount(ctx.emu, state, typeof raw === 'string' ? { account_number: '000123456789' } : (p.loose('external_account') ?? {}));
     ba.metadata = p.metadata();
     ctx.emu.emit(state, 'account.external_account.created', ba);
+    // A bank account provides the `external_account` requirement (Stripe clears it at once).
+    const previous = { requirements: structuredClone(state.account.requirements) };
+    clearRequirements(state.account.requirements, (req) => req === 'external_account');
+    refreshAccount(ctx.emu, state, previous);
+    return ba;
+  });
+  r.add('POST', '/v1/accounts/:id/external_accounts/:ba', (ctx, [id, baId]) => {
+    const p = new Params(ctx.params, ['default_for_currency', 'account_holder_name', 'metadata']);
+    const state = getConnected(ctx, id as string);
+    const ba = get(state, baId as string);
+    if (p.bool('default_for_currency') === true) {
+      for (const other of state.coll<BankAccount>('bank_account').values()) if (other.currency === ba.currency) other.default_for_currency = false;
+      ba.default_for_currency = true;
+    }
+    if (p.has('account_holder_name')) ba.account_holder_name = p.str('account_holder_name') ?? null;
+    if (p.has('metadata')) ba.metadata = p.metadata(ba.metadata);
+    syncList(state);
+    ctx.emu.emit(state, 'account.external_account.updated', ba);
     return ba;
   });
   r.add('GET', '/v1/accounts/:id/external_accounts', (ctx, [id]) => {

@@ -83,6 +83,7 @@ export async function handleConnectPage(req: Req, rt: StripeRuntime): Promise<Pl
         onboardUrl: `${CONNECT_PAGE}/onboard`,
         continueUrl: `${CONNECT_PAGE}/onboard/refresh`,
         disconnectUrl: `${CONNECT_PAGE}/disconnect`,
+        customUrl: `${CONNECT_PAGE}/custom`,
       },
     },
   };
