@@ -51,3 +51,5 @@ export type { SettingScope } from './settings/setting.entity';
 export type { SecretEnvelope } from './settings/secret-box';
 // JSON Schema validation as core does it (strict ajv, readable errors), for a plugin's own checks.
 export { createAjv, describeAjvErrors } from './settings/json-schema';
+// A plugin's payment reminders: its open payments with what a buyer email needs (PaymentsPort.openPayments).
+export type { OpenPaymentRecord } from './persistence/plugin-mail.store';

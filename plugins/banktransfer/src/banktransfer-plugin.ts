@@ -3,6 +3,7 @@ import { definePlugin, defineRoute, type Plugin } from '@kassa/core';
 import { BankTransferProvider } from './banktransfer-provider';
 import { bankTransferErrors } from './errors';
 import { importJob } from './import/import-job';
+import { reminderJob } from './reminders/reminder-job';
 import { BankTransferInit1766500000000 } from './migrations/1766500000000-banktransfer-init';
 import {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
@@ -41,6 +42,6 @@ export function createBankTransferPlugin(): Plugin {
       defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
       defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),
     ],
-    jobs: [importJob],
+    jobs: [importJob, reminderJob],
   });
 }

@@ -31,5 +31,8 @@ export {
 } from './matching/match-transactions';
 export { buildPain001, messageIdFor, sepaText, PAIN001_NAMESPACE, type SepaRefund, type SepaExportInput, type SepaExport } from './sepa/pain001';
 export { planStatementImport, type ImportPlanInput, type ImportPlan, type PlannedTransaction } from './import/plan-import';
+export { sendReminders, reminderEmail, reminderJob, REMINDER_JOB, type ReminderRun } from './reminders/reminder-job';
+export { dueReminderStep, transferDeadline, type ReminderInput } from './reminders/reminder-schedule';
+export { transferMailText, mailLanguage, type TransferMailDetails } from './transfer-mail-text';
 
 export default createBankTransferPlugin();
