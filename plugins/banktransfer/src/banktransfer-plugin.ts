@@ -8,7 +8,7 @@ import { BankTransferInit1766500000000 } from './migrations/1766500000000-banktr
 import {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
 } from './routes/control-routes';
-import { handleRefundDone, handleSepaExport } from './routes/refund-routes';
+import { handleRefundCancel, handleRefundDone, handleRefundsPage, handleSepaExport } from './routes/refund-routes';
 
 /** Folder of the plugin's Eta partials ("banktransfer/pending", "banktransfer/imports", …). */
 export const bankTransferViewsDir = path.resolve(__dirname, '..', 'views');
@@ -38,6 +38,8 @@ export function createBankTransferPlugin(): Plugin {
       defineRoute({ method: 'POST', path: '/control/csv-mappings', kind: 'control', handler: handleSaveMapping }),
       defineRoute({ method: 'GET', path: '/control/refunds/sepa.xml', kind: 'control', handler: handleSepaExport }),
       defineRoute({ method: 'POST', path: '/control/refunds/:refundId/done', kind: 'control', handler: handleRefundDone }),
+      defineRoute({ method: 'GET', path: '/control/refunds', kind: 'control', handler: handleRefundsPage }),
+      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/cancel', kind: 'control', handler: handleRefundCancel }),
       // The same upload and status for API tokens (the organizer is the token's).
       defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
       defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),

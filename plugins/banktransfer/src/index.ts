@@ -9,7 +9,7 @@ export type { ImportRow, TransactionRow, StoredAllocation } from './import/impor
 export {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
 } from './routes/control-routes';
-export { handleSepaExport, handleRefundDone, sepaRefundRef } from './routes/refund-routes';
+export { handleSepaExport, handleRefundDone, handleRefundCancel, handleRefundsPage, sepaRefundRef } from './routes/refund-routes';
 export * from './errors';
 export { normalizeIban, formatIban, ibanProblem, assertIban, normalizeBic, isValidBic, assertBic, ibanCountry, isSepaIban } from './iban';
 export { bankTransferSettingsSchema, settingsProblems, parseBankTransferSettings, type BankTransferSettings, type LocalizedText, type SettingsProblem } from './settings-schema';
@@ -34,5 +34,6 @@ export { planStatementImport, type ImportPlanInput, type ImportPlan, type Planne
 export { sendReminders, reminderEmail, reminderJob, REMINDER_JOB, type ReminderRun } from './reminders/reminder-job';
 export { dueReminderStep, transferDeadline, type ReminderInput } from './reminders/reminder-schedule';
 export { transferMailText, mailLanguage, type TransferMailDetails } from './transfer-mail-text';
+export { pain001SchemaErrors, PAIN001_SCHEMA_FILE } from './sepa/pain001-schema';
 
 export default createBankTransferPlugin();

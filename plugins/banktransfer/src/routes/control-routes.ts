@@ -95,6 +95,7 @@ export async function handleImportsPage(req: PluginHttpRequest<Record<never, str
       partial: 'banktransfer/imports',
       data: {
         uploadUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/imports`, unmatchedUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/unmatched`,
+        refundsUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/refunds`,
         imports: imports.map(importView), mappings: mappings.map((m) => m.name), unmatchedCount: unmatched.length,
       },
     },
