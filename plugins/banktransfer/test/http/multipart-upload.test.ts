@@ -46,6 +46,12 @@ describe('bank statement upload as multipart (HTTP)', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ format: 'csv', phase: 'queued', fileName: 'umsaetze-dez.csv', total: 4 });
     expect(h.enqueued.at(-1)).toMatchObject({ job: 'import', payload: { importId: res.json().id } });
+    // Its page shows the progress and, while the job has not finished, updates itself (a script under the page's nonce).
+    const status = await h.app.inject({ method: 'GET', url: res.json().url, headers: { cookie: asA.cookie } });
+    expect(status.body).toContain('<span class="badge banktransfer-phase">queued</span>');
+    expect(status.body).toContain(`data-status-url="${res.json().url}"`);
+    const nonce = /<script nonce="([^"]+)">/.exec(status.body)?.[1];
+    expect(String(status.headers['content-security-policy'])).toContain(`'nonce-${nonce}'`);
     const saved = await h.db.dataSource.query('SELECT name FROM banktransfer_csv_mapping WHERE organizer_id = $1', [a.shop.organizer.id]);
     expect(saved).toEqual([{ name: 'Sparkasse' }]);
 
