@@ -5,6 +5,7 @@ import { bankTransferErrors } from './errors';
 import { importJob } from './import/import-job';
 import { reminderJob } from './reminders/reminder-job';
 import { BankTransferInit1766500000000 } from './migrations/1766500000000-banktransfer-init';
+import { BankTransferKeyIndex1767400000000 } from './migrations/1767400000000-banktransfer-key-index';
 import {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
 } from './routes/control-routes';
@@ -25,7 +26,7 @@ export function createBankTransferPlugin(): Plugin {
     coreRange: '^0.1.0',
     description: 'Bank transfer: transfer details with an EPC QR code, statement import (CAMT.053, MT940, CSV) with automatic matching',
     providers: [BankTransferProvider],
-    migrations: [BankTransferInit1766500000000],
+    migrations: [BankTransferInit1766500000000, BankTransferKeyIndex1767400000000],
     errors: bankTransferErrors,
     views: bankTransferViewsDir,
     routes: [

@@ -4,6 +4,7 @@ import { createBankTransferPlugin } from './banktransfer-plugin';
 export { createBankTransferPlugin, bankTransferViewsDir } from './banktransfer-plugin';
 export { BankTransferProvider, BANKTRANSFER_ROUTE_PREFIX, transferDetailsView, type BankTransferPaymentInfo } from './banktransfer-provider';
 export { BankTransferInit1766500000000 } from './migrations/1766500000000-banktransfer-init';
+export { BankTransferKeyIndex1767400000000 } from './migrations/1767400000000-banktransfer-key-index';
 export { importJob, runImport, createImport, bookTransaction, candidateOrders, organizerAccount, IMPORT_JOB, type ImportCandidate } from './import/import-job';
 export type { ImportRow, TransactionRow, StoredAllocation } from './import/import-store';
 export {
