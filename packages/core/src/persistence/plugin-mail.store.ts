@@ -26,7 +26,11 @@ export interface OpenPaymentRecord {
   readonly pendingSum: number;
 }
 
-/** Open payments of `providers` on orders awaiting payment, created after `createdAfter`, oldest first, after the keyset `after`. */
+/**
+ * Open payments of `providers` on orders awaiting payment, created after `createdAfter`, oldest
+ * first, after the keyset `after`. The keyset compares milliseconds: the cursor comes back as a JS
+ * Date, and PostgreSQL's microseconds would otherwise hand the last row out again.
+ */
 export async function findOpenPaymentsOfOrders(
   m: Pick<EntityManager, 'query'>,
   q: { providers: readonly string[]; createdAfter: Date; after?: { createdAt: Date; id: string }; limit: number },
@@ -40,8 +44,8 @@ export async function findOpenPaymentsOfOrders(
        FROM order_payment p JOIN kassa_order o ON o.id = p.order_id JOIN event e ON e.id = o.event_id JOIN organizer g ON g.id = o.organizer_id
             ${orderSumsJoins}
       WHERE p.provider = ANY($1::text[]) AND ${paymentMachine.sqlIn('open', 'p.state')} AND ${orderMachine.sqlIn('awaitingPayment', 'o.status')}
-        AND p.created_at > $2 AND (p.created_at, p.id) > ($3::timestamptz, $4::uuid)
-      ORDER BY p.created_at, p.id LIMIT $5`,
+        AND p.created_at > $2 AND (date_trunc('milliseconds', p.created_at), p.id) > ($3::timestamptz, $4::uuid)
+      ORDER BY date_trunc('milliseconds', p.created_at), p.id LIMIT $5`,
     [[...q.providers], q.createdAfter, after.createdAt, after.id, q.limit]);
   return rows.map((r) => {
     const s = (k: string) => String(r[k]);

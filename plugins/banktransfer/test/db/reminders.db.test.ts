@@ -113,6 +113,25 @@ describe('bank transfer payment reminders (job, real database)', () => {
     }
   });
 
+  it('the port pages open payments by (created, id) without gaps or repeats, and leaves out paid orders', async () => {
+    const paid = await placeOrder();
+    await h.rt.payments.confirm(paid.paymentId);
+    for (let i = 0; i < 3; i++) await placeOrder();
+    const createdAfter = new Date(Date.now() - 3_600_000);
+    const all = (await h.rt.payments.openPayments({ provider: 'banktransfer', createdAfter, limit: 1000 })).map((p) => p.payment.id);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect(all).not.toContain(paid.paymentId);
+    const paged: string[] = [];
+    let after: { createdAt: Date; id: string } | undefined;
+    for (;;) {
+      const page = await h.rt.payments.openPayments({ provider: 'banktransfer', createdAfter, limit: 2, ...(after ? { after } : {}) });
+      paged.push(...page.map((p) => p.payment.id));
+      if (page.length < 2) break;
+      after = { createdAt: page[1]!.payment.createdAt, id: page[1]!.payment.id };
+    }
+    expect(paged).toEqual(all);
+  });
+
   it('escapes the text in the HTML part, and the port keeps a plugin to its own providers', async () => {
     const p = await placeOrder();
     h.clock.set(p.createdAt);
