@@ -94,6 +94,7 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
         flags: info.flags ?? [],
         open: paymentMachine.is('open', call.payment.state),
         importUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/imports`,
+        refundsUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/refunds`,
         shredded: info._shredded === true,
       },
     };
