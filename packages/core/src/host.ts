@@ -139,3 +139,10 @@ export { OrderReadStore, type OrderParts, type DashboardFigures } from './persis
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
 // The jobs runtime asks the open payment's provider for the order-placed email's payment text.
 export { loadOpenPaymentForMail } from './persistence/mail-read.store';
+// Teams and permissions (control panel), the operator's organizer admin area.
+export {
+  organizerPermissions, eventPermissions, teamPermissions, permissionColumns, permissionLabels, hasPermission, isEventPermission, noPermissions,
+  type OrganizerPermission, type EventPermission, type TeamPermission, type UserPermissions,
+} from './organizer/team-permissions';
+export { TeamStore, type TeamRow, type TeamInput, type InviteRow } from './persistence/team.store';
+export { listOrganizers, findOrganizer, renameOrganizer, setOrganizerActive, type OrganizerSummary } from './persistence/organizer-admin.store';

@@ -53,3 +53,5 @@ export type { SecretEnvelope } from './settings/secret-box';
 export { createAjv, describeAjvErrors } from './settings/json-schema';
 // A plugin's payment reminders: its open payments with what a buyer email needs (PaymentsPort.openPayments).
 export type { OpenPaymentRecord } from './persistence/plugin-mail.store';
+// Team permissions a plugin's control route may require (PluginRoute.permission).
+export type { TeamPermission } from './organizer/team-permissions';

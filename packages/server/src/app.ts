@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
@@ -26,6 +26,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(deps.config),
     // Coercion lets form posts and query strings carry numbers; the first error is reported with its field.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
+  const routes: RouteOptions[] = [];
+  registeredRoutes.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
   });
 
   await app.register(fastifyFormbody);
@@ -63,6 +68,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+const registeredRoutes = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/** Every route of an app built by buildApp, with its final config (a test checks that each declares its permission). */
+export function routesOf(app: FastifyInstance): readonly RouteOptions[] {
+  return registeredRoutes.get(app) ?? [];
 }
 
 /**

@@ -23,6 +23,7 @@ const types = [
   'PluginSetupContext', 'PluginStatement', 'PrepareResult', 'ProviderContext', 'ProviderEnvironment', 'ProviderEvent', 'ProviderFactory', 'RefundCallInput',
   'RefundChange', 'RefundOutcome', 'RefundRecord', 'RefundSource', 'RefundState', 'SecretEnvelope', 'SettingScope', 'SettingsTarget', 'ViewModel',
   'OpenPaymentRecord',
+  'TeamPermission',
 ];
 
 /** Every name the index declares, values and types, read from its export lists. */

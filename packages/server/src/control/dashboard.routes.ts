@@ -7,7 +7,8 @@ import { renderPage, userOf } from './page';
 export const dashboardRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const reads = new OrderReadStore(deps.dataSource);
   const catalog = new CatalogStore(deps.dataSource);
-  app.get('/control', async (req, reply) => {
+  // Organizer-wide order figures: for teams that view the orders of all events (others are sent on by control/index.ts).
+  app.get('/control', { config: { permission: 'event.orders.view', permissionOnAllEvents: true } }, async (req, reply) => {
     const { organizerId } = userOf(req);
     const [{ byStatus, revenue }, attention, events] = await Promise.all([
       reads.dashboard(organizerId),

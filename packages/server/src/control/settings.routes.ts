@@ -82,17 +82,19 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     return redirectWithFlash(req, reply, back, 'Settings saved.');
   };
 
-  app.get('/control/settings/payment', async (req, reply) => overview(req, reply, organizerSettings(userOf(req).organizerId), null));
+  app.get('/control/settings/payment', { config: { permission: 'organizer.settings' } }, async (req, reply) => overview(req, reply, organizerSettings(userOf(req).organizerId), null));
 
   app.get<{ Params: { provider: string } }>('/control/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: { type: 'object', required: ['provider'], properties: { provider: providerParam } } },
   }, async (req, reply) => form(req, reply, organizerSettings(userOf(req).organizerId), null, req.params.provider, {}));
 
   app.post<{ Params: { provider: string }; Body: Body }>('/control/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: { type: 'object', required: ['provider'], properties: { provider: providerParam } }, body: settingsBody },
   }, async (req, reply) => save(req, reply, organizerSettings(userOf(req).organizerId), null, req.params.provider));
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/settings/payment', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/settings/payment', { config: { permission: 'organizer.settings' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
     return overview(req, reply, eventSettings(event), event);
   });
@@ -100,6 +102,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   const eventProviderParams = { type: 'object', required: ['eventId', 'provider'], properties: { eventId: uuid, provider: providerParam } } as const;
 
   app.get<{ Params: { eventId: string; provider: string } }>('/control/events/:eventId/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: eventProviderParams },
   }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
@@ -107,6 +110,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   });
 
   app.post<{ Params: { eventId: string; provider: string }; Body: Body }>('/control/events/:eventId/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: eventProviderParams, body: settingsBody },
   }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
