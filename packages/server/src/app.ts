@@ -14,6 +14,7 @@ import { controlRoutes } from './control';
 import { apiRoutes } from './api';
 import { pluginRoutesPlugin, pluginRuntimesOf } from './infra/plugin-routes';
 import { LoginService } from './auth/login.service';
+import { wellKnownPlugin } from './infra/well-known';
 
 /**
  * Builds the Kassa HTTP app: infrastructure first (body parsers, views, static files, errors,
@@ -52,6 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const pluginOpts = {
     deps, runtimes, enqueue: deps.enqueuePluginJob, login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
   };
+  await app.register(wellKnownPlugin, { applePayDomainAssociation: deps.config.applePayDomainAssociation });
+
   // Provider webhooks live outside the site's scope: no cookie, no session read or written, no CSRF,
   // no CSP nonce (a provider's server calls them and proves itself by a signature on the raw body).
   const webhooks = pluginRoutes.filter((r) => r.route.kind === 'webhook');

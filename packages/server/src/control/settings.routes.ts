@@ -36,6 +36,12 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       ? `/plugins/${id}/control/webhook-endpoint`
       : null;
 
+  // A provider whose plugin shows its wallet domains (Stripe) gets a link to that page.
+  const walletDomainsPage = (id: string): string | null =>
+    deps.pluginRoutes?.some((r) => r.plugin === id && r.route.kind === 'control' && r.route.method === 'GET' && r.route.path === '/control/wallet-domains')
+      ? `/plugins/${id}/control/wallet-domains`
+      : null;
+
   const overview = async (req: FastifyRequest, reply: FastifyReply, target: SettingsTarget, event: Event | null) => {
     const rows = await Promise.all(deps.providers.list().filter((p) => !p.isImplicit).map(async (p) => {
       const display = await deps.settings.getForDisplay(target, providerNamespace(p.identifier));
@@ -53,6 +59,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       action: event ? `/control/events/${event.id}/settings/payment/${providerId}` : `/control/settings/payment/${providerId}`,
       level: target.scope,
       webhookEndpointAction: webhookEndpointAction(providerId),
+      walletDomainsPage: walletDomainsPage(providerId),
     });
   };
 
