@@ -58,5 +58,7 @@ export { createAjv, describeAjvErrors } from './settings/json-schema';
 export { calculateFee, type FeeRule } from './provider/payment-fee';
 // Human sentences for a plugin's own log action codes (PluginDefinition.logSentences).
 export type { LogSentence } from './audit/log-sentences';
+// A plugin's payment reminders: its open payments with what a buyer email needs (PaymentsPort.openPayments).
+export type { OpenPaymentRecord } from './persistence/plugin-mail.store';
 // Team permissions a plugin's control route may require (PluginRoute.permission).
 export type { TeamPermission } from './organizer/team-permissions';

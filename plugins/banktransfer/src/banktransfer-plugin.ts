@@ -3,11 +3,13 @@ import { definePlugin, defineRoute, type Plugin } from '@kassa/core';
 import { BankTransferProvider } from './banktransfer-provider';
 import { bankTransferErrors } from './errors';
 import { importJob } from './import/import-job';
+import { reminderJob } from './reminders/reminder-job';
 import { BankTransferInit1766500000000 } from './migrations/1766500000000-banktransfer-init';
+import { BankTransferKeyIndex1767400000000 } from './migrations/1767400000000-banktransfer-key-index';
 import {
   handleAssign, handleDiscard, handleImportStatus, handleImportsPage, handleSaveMapping, handleUnmatched, handleUpload,
 } from './routes/control-routes';
-import { handleRefundDone, handleSepaExport } from './routes/refund-routes';
+import { handleRefundCancel, handleRefundDone, handleRefundsPage, handleSepaExport } from './routes/refund-routes';
 
 /** Folder of the plugin's Eta partials ("banktransfer/pending", "banktransfer/imports", …). */
 export const bankTransferViewsDir = path.resolve(__dirname, '..', 'views');
@@ -24,7 +26,7 @@ export function createBankTransferPlugin(): Plugin {
     coreRange: '^0.1.0',
     description: 'Bank transfer: transfer details with an EPC QR code, statement import (CAMT.053, MT940, CSV) with automatic matching',
     providers: [BankTransferProvider],
-    migrations: [BankTransferInit1766500000000],
+    migrations: [BankTransferInit1766500000000, BankTransferKeyIndex1767400000000],
     errors: bankTransferErrors,
     views: bankTransferViewsDir,
     routes: [
@@ -37,10 +39,12 @@ export function createBankTransferPlugin(): Plugin {
       defineRoute({ method: 'POST', path: '/control/csv-mappings', kind: 'control', handler: handleSaveMapping }),
       defineRoute({ method: 'GET', path: '/control/refunds/sepa.xml', kind: 'control', handler: handleSepaExport, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/refunds/:refundId/done', kind: 'control', handler: handleRefundDone, permission: 'event.orders.change' }),
+      defineRoute({ method: 'GET', path: '/control/refunds', kind: 'control', handler: handleRefundsPage, permission: 'event.orders.view' }),
+      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/cancel', kind: 'control', handler: handleRefundCancel, permission: 'event.orders.change' }),
       // The same upload and status for API tokens (the organizer is the token's).
       defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
       defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),
     ],
-    jobs: [importJob],
+    jobs: [importJob, reminderJob],
   });
 }

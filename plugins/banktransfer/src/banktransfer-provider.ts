@@ -7,6 +7,7 @@ import { formatIban, ibanProblem } from './iban';
 import { orderReference } from './reference';
 import { bankTransferSettingsSchema, type BankTransferSettings } from './settings-schema';
 import { localized } from './transfer-details';
+import { transferMailText, type TransferMailDetails } from './transfer-mail-text';
 
 /** Where the plugin's routes live (the server mounts plugin routes under /plugins/<name>). */
 export const BANKTRANSFER_ROUTE_PREFIX = '/plugins/banktransfer';
@@ -65,7 +66,7 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
 
   /** On the order page while the transfer is awaited: account, exact amount, reference, QR code. */
   override paymentPendingRender(ctx: ProviderContext<BankTransferSettings>, call: PaymentCallInput): ViewModel | null {
-    return { partial: 'banktransfer/pending', data: transferDetailsView(ctx, call) };
+    return { partial: 'banktransfer/pending', data: { ...transferDetailsView(ctx, call) } };
   }
 
   /**
@@ -76,19 +77,7 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
     const locale = call.order.locale || ctx.event?.locale || 'en';
     const d = transferDetailsView(ctx, call, locale);
     if (!d.accountHolder || !d.iban) return null;
-    const l = mailLabels[locale.toLowerCase().split(/[-_]/)[0] === 'de' ? 'de' : 'en'];
-    const lines = [
-      l.intro,
-      '',
-      `${l.reference}: ${d.reference}`,
-      `${l.amount}: ${d.amountFormatted}`,
-      `${l.accountHolder}: ${d.accountHolder}`,
-      `IBAN: ${d.iban}`,
-      ...(d.bic ? [`BIC: ${d.bic}`] : []),
-      ...(d.bankName ? [`${l.bankName}: ${d.bankName}`] : []),
-    ];
-    if (d.freeText) lines.push('', d.freeText as string);
-    return lines.join('\n');
+    return transferMailText(d, locale);
   }
 
   /** Control panel: the reference and, once booked, the transaction and its flags. */
@@ -105,6 +94,7 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
         flags: info.flags ?? [],
         open: paymentMachine.is('open', call.payment.state),
         importUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/imports`,
+        refundsUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/refunds`,
         shredded: info._shredded === true,
       },
     };
@@ -152,7 +142,7 @@ export class BankTransferProvider extends BasePaymentProvider<BankTransferSettin
 /** The transfer details of one open payment: what the buyer must transfer, exactly. */
 export function transferDetailsView(
   ctx: ProviderContext<BankTransferSettings>, call: PaymentCallInput, locale = ctx.event?.locale ?? 'en',
-): Record<string, unknown> {
+): TransferMailDetails & { readonly amount: number; readonly currency: string; readonly qrSvg: string | null } {
   const s = ctx.settings as Partial<BankTransferSettings>;
   const amount: Money = { amount: call.payment.amount, currency: call.payment.currency.trim() };
   // From the order as it is now (matching reads the same code and slug), not from what was stored at placement.
@@ -174,9 +164,3 @@ export function transferDetailsView(
     qrSvg,
   };
 }
-
-/** The email block's labels; other languages get English (the free text carries the organizer's words). */
-const mailLabels = {
-  en: { intro: 'Please transfer the exact amount with this reference:', reference: 'Reference', amount: 'Amount', accountHolder: 'Account holder', bankName: 'Bank' },
-  de: { intro: 'Bitte überweisen Sie genau diesen Betrag mit diesem Verwendungszweck:', reference: 'Verwendungszweck', amount: 'Betrag', accountHolder: 'Kontoinhaber', bankName: 'Bank' },
-} as const;

@@ -12,6 +12,8 @@ import type { OrderRefund } from '../refund/order-refund.entity';
 import type { OrderPayment } from '../payment/order-payment.entity';
 import { createPluginDb, managerOf, type PluginDb } from './plugin-db';
 import { createStoredMethodsPort, type StoredMethodsPort } from './stored-methods-port';
+import type { AppConfig } from '../config/config.schema';
+import { findOpenPaymentsOfOrders, insertPluginBuyerEmail, type OpenPaymentRecord } from '../persistence/plugin-mail.store';
 
 /** What a payments-port change reports: whether it changed the row, and the row afterwards. */
 export interface PaymentChange {
@@ -97,6 +99,22 @@ export interface PaymentsPort {
   orderPageUrl(p: Pick<PaymentWithOrder, 'order' | 'event' | 'organizer'>): string;
   /** Stored payment methods and plans, for a provider with the stored-method capability (docs/payment-plans.md). */
   readonly storedMethods: StoredMethodsPort;
+  /**
+   * Open payments (created or pending) of this plugin's `provider` whose order awaits payment,
+   * created after `createdAfter`, oldest first, with the order's language, expiry and what it
+   * still owes: for a plugin's payment reminders. Page on with `after` (the last row's payment).
+   */
+  openPayments(q: { provider: string; createdAfter: Date; after?: { createdAt: Date; id: string }; limit?: number }): Promise<OpenPaymentRecord[]>;
+  /**
+   * Writes a plain-text email to the buyer of the payment's order (HTML part: the text escaped),
+   * once per `key` within the plugin: a second call with the same key (a retry, a second worker)
+   * writes nothing. Written only while the payment (of one of this plugin's providers) is open and
+   * its order awaits payment and has an address; returns the email's id, or null when nothing was
+   * written. One statement, no external call: build the text before (nothing in a transaction).
+   * Delivery as for core's emails: kept for the control panel without SMTP; with SMTP, the jobs'
+   * hourly sweep of unsent emails sends it.
+   */
+  emailBuyer(paymentId: string, email: { key: string; subject: string; text: string }): Promise<{ emailId: string } | null>;
 }
 
 export interface RefundChange {
@@ -108,6 +126,8 @@ export interface PaymentsPortDeps {
   readonly dataSource: DataSource;
   readonly core: KassaCore;
   readonly baseUrl: string;
+  /** SMTP_URL decides whether plugin emails are sent or only stored; MAIL_FROM their Message-ID domain. */
+  readonly config?: Pick<AppConfig, 'SMTP_URL' | 'MAIL_FROM'>;
 }
 
 function paymentRecord(p: OrderPayment): PaymentRecord {
@@ -187,5 +207,17 @@ export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, provi
     },
     orderPageUrl: (p) => orderPageUrl(base, { organizerSlug: p.organizer.slug, eventSlug: p.event.slug, code: p.order.code, secret: p.order.secret }),
     storedMethods: createStoredMethodsPort(deps.core, plugin, storingProvider),
+    async openPayments(q) {
+      if (!providerIds.includes(q.provider)) throw new Error(`openPayments: ${q.provider} is not a provider of plugin ${plugin}`);
+      return findOpenPaymentsOfOrders(m, { providers: [q.provider], createdAfter: q.createdAfter, ...(q.after ? { after: q.after } : {}), limit: Math.min(q.limit ?? 200, 1000) });
+    },
+    async emailBuyer(paymentId, email) {
+      if (!email.key || email.key.length > 200) throw new Error('emailBuyer: key must be 1 to 200 characters');
+      const emailId = await insertPluginBuyerEmail(m, {
+        plugin, providers: providerIds, paymentId, key: email.key, subject: email.subject.replace(/[\r\n]+/g, ' ').slice(0, 250), text: email.text,
+        transport: deps.config?.SMTP_URL ? 'smtp' : 'stored', mailFrom: deps.config?.MAIL_FROM ?? 'Kassa <noreply@kassa.invalid>',
+      });
+      return emailId ? { emailId } : null;
+    },
   };
 }

@@ -22,6 +22,7 @@ const types = [
   'PluginJobRuntime', 'PluginLogger', 'PluginMigration', 'PluginQuery', 'PluginRoute', 'PluginRouteHandler', 'PluginRuntime', 'PluginSettings',
   'PluginSetupContext', 'PluginStatement', 'PrepareResult', 'ProviderContext', 'ProviderEnvironment', 'ProviderEvent', 'ProviderFactory', 'RefundCallInput',
   'RefundChange', 'RefundOutcome', 'RefundRecord', 'RefundSource', 'RefundState', 'SecretEnvelope', 'SettingScope', 'SettingsTarget', 'ViewModel',
+  'OpenPaymentRecord',
   'TeamPermission',
   // The stored-method capability (docs/payment-plans.md).
   'ActionReason', 'OffSessionChargeInput', 'OffSessionOutcome', 'SavedMethodDetails', 'StoredMethodRef', 'StoredMethodsPort', 'StoredMethodRecord', 'PlanRecord',

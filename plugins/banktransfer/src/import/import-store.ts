@@ -115,11 +115,17 @@ export async function updateImport(db: PluginDb, id: string, patch: Partial<Reco
   await db.query(`UPDATE banktransfer_import SET ${sets.join(', ')} WHERE id = $1`, [id, ...entries.map(([, v]) => v)]);
 }
 
-/** The keys of these transactions another import of the organizer's account already stored. */
-export async function knownKeys(db: PluginDb, imp: Pick<ImportRow, 'id' | 'organizerId' | 'account'>, keys: readonly string[]): Promise<Set<string>> {
+/**
+ * The keys of these transactions another import of the organizer already stored, whatever account
+ * the settings named then: an organizer who changed the IBAN in the settings and uploads an old
+ * statement again must not book it twice (a key is the bank's reference or a hash of the line, so
+ * two accounts of one organizer practically never share one; if they did, the line shows as
+ * "already imported", counted on the import, not booked twice).
+ */
+export async function knownKeys(db: PluginDb, imp: Pick<ImportRow, 'id' | 'organizerId'>, keys: readonly string[]): Promise<Set<string>> {
   const rows = await db.query<{ tx_key: string }>(
-    'SELECT tx_key FROM banktransfer_transaction WHERE organizer_id = $1 AND account = $2 AND tx_key = ANY($3::text[]) AND import_id <> $4',
-    [imp.organizerId, imp.account, [...keys], imp.id]);
+    'SELECT tx_key FROM banktransfer_transaction WHERE organizer_id = $1 AND tx_key = ANY($2::text[]) AND import_id <> $3',
+    [imp.organizerId, [...keys], imp.id]);
   return new Set(rows.map((r) => r.tx_key));
 }
 

@@ -10,6 +10,7 @@ import {
 import { parseCsvMapping, type CsvMapping } from '../statement/csv-mapping';
 import { decodeStatementBytes } from '../statement/parse-statement';
 import type { StatementFormat } from '../statement/transaction';
+import { isMultipart, readMultipart } from './multipart-upload';
 
 type Runtime = PluginRuntime;
 
@@ -62,20 +63,18 @@ function transactionView(t: TransactionRow): Record<string, unknown> {
   };
 }
 
-/** The CSV mapping of an upload: a saved one by name, or a new one (checked, and saved when named). */
-async function mappingOf(rt: Runtime, organizerId: string, body: UploadBody): Promise<CsvMapping | null> {
+/** The CSV mapping of an upload: a saved one by name, or a new one (checked; `saveAs` when it is to be remembered). */
+async function mappingOf(rt: Runtime, organizerId: string, body: UploadBody): Promise<{ mapping: CsvMapping | null; saveAs?: string }> {
   const raw = typeof body.csvMapping === 'string' && body.csvMapping.trim() ? parseJson(body.csvMapping, 'csvMapping') : body.csvMapping;
   if (raw !== undefined && raw !== null && raw !== '') {
-    const mapping = parseCsvMapping(raw);
-    const name = text(body.saveMappingAs);
-    if (name) await saveCsvMapping(rt.db, organizerId, name.slice(0, 100), mapping);
-    return mapping;
+    const name = text(body.saveMappingAs)?.trim();
+    return { mapping: parseCsvMapping(raw), ...(name ? { saveAs: name.slice(0, 100) } : {}) };
   }
   const name = text(body.mapping);
-  if (!name) return null;
+  if (!name) return { mapping: null };
   const saved = (await csvMappings(rt.db, organizerId)).find((m) => m.name === name);
   if (!saved) throw new KassaError('NOT_FOUND', { entity: `CSV mapping ${name}` });
-  return saved.mapping;
+  return { mapping: saved.mapping };
 }
 
 function parseJson(value: string, field: string): unknown {
@@ -96,6 +95,7 @@ export async function handleImportsPage(req: PluginHttpRequest<Record<never, str
       partial: 'banktransfer/imports',
       data: {
         uploadUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/imports`, unmatchedUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/unmatched`,
+        refundsUrl: `${BANKTRANSFER_ROUTE_PREFIX}/control/refunds`,
         imports: imports.map(importView), mappings: mappings.map((m) => m.name), unmatchedCount: unmatched.length,
       },
     },
@@ -103,7 +103,8 @@ export async function handleImportsPage(req: PluginHttpRequest<Record<never, str
 }
 
 /**
- * POST /plugins/banktransfer/control/imports — uploads a statement. The body is JSON or a form
+ * POST /plugins/banktransfer/control/imports — uploads a statement. The body is a multipart form
+ * (the file, with the fields below), JSON or a url-encoded form
  * ({ statement, fileName?, format?, mapping? | csvMapping + saveMappingAs? }) or the file's bytes
  * (any other content type; `?mapping=` names a saved CSV mapping). The format is detected from the
  * content. A file that cannot be read is refused (400, naming the line) and nothing is stored;
@@ -111,21 +112,41 @@ export async function handleImportsPage(req: PluginHttpRequest<Record<never, str
  */
 export async function handleUpload(req: PluginHttpRequest<Record<never, string>, UploadBody>, rt: Runtime): Promise<PluginHttpResponse> {
   const organizerId = organizerOf(req);
-  const structured = req.body !== undefined && req.body !== null && typeof req.body === 'object';
-  const body: UploadBody = structured ? req.body! : { mapping: req.query.mapping, fileName: req.query.fileName, format: req.query.format };
-  const content = structured ? text(body.statement) : (req.rawBody.length > 0 ? decodeStatementBytes(req.rawBody) : undefined);
+  const { body, content } = await uploadOf(req);
   if (!content) throw new KassaError('VALIDATION_FAILED', { field: 'statement', detail: 'the statement file is empty' });
   const format = text(body.format);
   if (format !== undefined && !formats.includes(format as StatementFormat)) {
     throw new KassaError('VALIDATION_FAILED', { field: 'format', detail: `format must be one of ${formats.join(', ')}` });
   }
-  const csvMapping = await mappingOf(rt, organizerId, body);
+  const { mapping: csvMapping, saveAs } = await mappingOf(rt, organizerId, body);
   const imp = await createImport(rt, {
     organizerId, content, fileName: text(body.fileName)?.slice(0, 255) ?? null, csvMapping, ...(format ? { format: format as StatementFormat } : {}),
   });
+  // Remembered once the file read with it (a mapping that fails on the bank's file is not kept); as the mapping page, admins only.
+  if (saveAs && csvMapping && req.isAdmin !== false) await saveCsvMapping(rt.db, organizerId, saveAs, csvMapping);
   await rt.enqueue(IMPORT_JOB, { importId: imp.id }, { jobId: `import-${imp.id}` });
   const view = importView(imp);
   return isForm(req) ? { redirect: String(view.url) } : { status: 202, body: view };
+}
+
+/**
+ * The upload's fields and statement text: from a multipart form (the file part, else the
+ * `statement` field), a JSON or url-encoded body (`statement`), or the bytes themselves.
+ */
+async function uploadOf(req: PluginHttpRequest<Record<never, string>, UploadBody>): Promise<{ body: UploadBody; content: string | undefined }> {
+  const contentType = String(req.headers['content-type'] ?? '');
+  if (isMultipart(contentType)) {
+    const upload = await readMultipart(contentType, req.rawBody);
+    const body: UploadBody = { ...req.query, ...upload.fields };
+    // An empty file part is a form sent with no file chosen: the pasted `statement` then counts.
+    if (upload.file && upload.file.bytes.length > 0) {
+      return { body: { ...body, fileName: text(upload.fields.fileName) ?? upload.file.fileName ?? undefined }, content: decodeStatementBytes(upload.file.bytes) };
+    }
+    return { body, content: text(body.statement) };
+  }
+  if (req.body !== undefined && req.body !== null && typeof req.body === 'object') return { body: req.body, content: text(req.body.statement) };
+  const body: UploadBody = { mapping: req.query.mapping, fileName: req.query.fileName, format: req.query.format };
+  return { body, content: req.rawBody.length > 0 ? decodeStatementBytes(req.rawBody) : undefined };
 }
 
 /** GET /plugins/banktransfer/control/imports/:importId — the import's progress (JSON with `Accept: application/json`). */

@@ -29,7 +29,15 @@ function fail(where: string, reason: string): never {
 export function parseCamt053(xml: string): ParsedStatement {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) fail(`line ${valid.err.line}`, `not well-formed XML: ${valid.err.msg}`);
-  const doc = parser.parse(xml) as Node;
+  // ISO 20022 messages carry no DTD; one here could only define entities to blow the file up.
+  const doctype = /<!DOCTYPE/i.exec(xml);
+  if (doctype) fail(`line ${xml.slice(0, doctype.index).split('\n').length}`, 'a DOCTYPE declaration is not allowed in a camt.053 statement');
+  let doc: Node;
+  try {
+    doc = parser.parse(xml) as Node;
+  } catch (err) {
+    fail('Document', `the XML cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const root = obj(doc.Document);
   const statements = root && arr(obj(root.BkToCstmrStmt)?.Stmt);
   if (!statements) fail('Document', 'no BkToCstmrStmt/Stmt element: this is not a camt.053 statement');

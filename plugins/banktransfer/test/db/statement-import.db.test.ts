@@ -1,5 +1,6 @@
 import { createImport, handleAssign, runImport } from '../../src';
-import { createBankHarness, createDemoShop, orderRow, paymentsOf, type BankHarness, type DemoShop } from '../support/bank-harness';
+import { organizerSettings } from '@kassa/core/host';
+import { ACCOUNT, createBankHarness, createDemoShop, orderRow, paymentsOf, type BankHarness, type DemoShop } from '../support/bank-harness';
 import { demoOrders, mappings, sample } from '../support/samples';
 
 /*
@@ -59,6 +60,19 @@ describe('bank statement import (job, real database)', () => {
     expect(again).toMatchObject({ phase: 'finished', total: 5, alreadyImported: 5, booked: 0, processed: 0 });
     expect(await h.db.dataSource.query('SELECT count(*)::int AS n FROM order_payment')).toEqual(before);
     expect(await confirmed('K3LMN')).toHaveLength(1);
+  });
+
+  it('re-importing after the organizer changed the account in the settings books nothing twice either', async () => {
+    const target = organizerSettings(demo.shop.organizer.id);
+    await h.settings.set(target, 'payment.banktransfer', { iban: 'NL91ABNA0417164300', bic: 'ABNANL2A' });
+    try {
+      const before = await h.db.dataSource.query('SELECT count(*)::int AS n FROM order_payment');
+      const again = await importFile(demo.shop.organizer.id, sample('camt053-demo.xml'));
+      expect(again).toMatchObject({ phase: 'finished', total: 5, alreadyImported: 5, booked: 0 });
+      expect(await h.db.dataSource.query('SELECT count(*)::int AS n FROM order_payment')).toEqual(before);
+    } finally {
+      await h.settings.set(target, 'payment.banktransfer', { iban: ACCOUNT.iban, bic: ACCOUNT.bic });
+    }
   });
 
   it('MT940: one transfer for two orders whose amounts add up; money for a paid or canceled order is confirmed and flagged', async () => {

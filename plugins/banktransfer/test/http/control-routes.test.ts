@@ -67,6 +67,7 @@ describe('bank transfer control routes (HTTP)', () => {
     expect(page.body).toContain('banktransfer-control');
     expect(page.body).toContain('DEMO-K3LMN');
     expect(page.body).toMatch(/<span class="badge badge-pending">partial<\/span>/);
+    expect(page.body).toContain('href="/plugins/banktransfer/control/refunds"');
   });
 
   it('the upload page reads a chosen file with a script the page\'s CSP allows (its nonce)', async () => {

@@ -71,6 +71,15 @@ describe('CAMT.053', () => {
     expect(refusal(() => parseCamt053('<?xml version="1.0"?>\n<Document>\n<BkToCstmrStmt>\n</Document>')).params.where).toBe('line 4');
     expect(refusal(() => parseCamt053('<Document><CstmrCdtTrfInitn/></Document>')).message).toMatch(/not a camt\.053 statement/);
   });
+
+  it('refuses a DTD (an entity bomb in an upload), naming its line, before any entity is expanded', () => {
+    const entity = 'x'.repeat(9000);
+    const bomb = `<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY a "${entity}">]>\n<Document><BkToCstmrStmt><Stmt>${'&a;'.repeat(5000)}</Stmt></BkToCstmrStmt></Document>`;
+    const r = refusal(() => parseCamt053(bomb));
+    expect(r.code).toBe('BANKTRANSFER_STATEMENT_INVALID');
+    expect(r.params.where).toBe('line 2');
+    expect(r.message).toMatch(/DOCTYPE declaration is not allowed/);
+  });
 });
 
 describe('MT940', () => {
