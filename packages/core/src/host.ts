@@ -139,3 +139,7 @@ export { OrderReadStore, type OrderParts, type DashboardFigures } from './persis
 export { createOrganizerWithAdminTeam, createUser, findUserByEmail, hasAnyOrganizer, removeOrganizerAndUser, organizerSlugPattern, type NewOrganizer, type CreatedOrganizer, type NewUser } from './persistence/organizer-admin.store';
 // The jobs runtime asks the open payment's provider for the order-placed email's payment text.
 export { loadOpenPaymentForMail } from './persistence/mail-read.store';
+// Exports, the data shredder and the dashboard chart (the server's control panel, API and their jobs).
+export { streamExportRows, countExportRows, exportDatasets, type ExportDataset, type ExportScope, type ExportRowTypes, type OrderExportRow, type PaymentExportRow, type RefundExportRow } from './persistence/export-rows';
+export { shredPreview, ordersToShred, type ShredScope, type ShredPreview } from './persistence/shred-preview';
+export { eventChart, attentionFigures, type EventChart, type ChartDay, type AttentionFigures } from './persistence/dashboard-chart';

@@ -15,3 +15,5 @@ export { listStoredEmails, getStoredEmail, type StoredEmailQuery, type StoredEma
 export { EmailRenderer, emailTemplateNames, emailLocales, emailLocale, type EmailTemplateName, type RenderedEmail } from './emails/email-templates';
 export { pluginJobId, type PluginHost, type PluginEventPayload } from './plugin-jobs';
 export { type MaintenanceTask, type MaintenanceTaskContext } from './maintenance-task';
+export { type HostJob, type HostJobContext } from './host-job';
+export { type HostJobPayload } from './queues';

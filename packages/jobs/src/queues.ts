@@ -12,6 +12,8 @@ export const queueNames = {
   maintenance: 'kassa-maintenance',
   /** Plugins' jobs: enqueued by the plugin (e.g. a webhook's processing) or by their schedulers. */
   plugins: 'kassa-plugins',
+  /** The host's on-demand work for an organizer (exports, the data shredder): one job per task row. */
+  tasks: 'kassa-tasks',
 } as const;
 
 export type QueueKey = keyof typeof queueNames;
@@ -53,6 +55,14 @@ export interface PluginJobPayload {
   organizerId: string | null;
 }
 
+/** One of the host's declared jobs (JobsRuntimeOptions.hostJobs), enqueued by the host for an organizer. */
+export interface HostJobPayload {
+  job: string;
+  payload: Record<string, unknown>;
+  /** Whose work it is (the failed-jobs list scopes by it); null for the instance's. */
+  organizerId: string | null;
+}
+
 /** Job names per queue and the payload each carries. */
 export interface QueuePayloads {
   events: { 'deliver-event': DeliverEventPayload };
@@ -63,6 +73,7 @@ export interface QueuePayloads {
     'send-action-required-email': ActionRequiredCheckPayload;
   };
   plugins: { 'plugin-job': PluginJobPayload };
+  tasks: { 'host-job': HostJobPayload };
 }
 
 export type JobName<Q extends QueueKey> = keyof QueuePayloads[Q] & string;

@@ -8,6 +8,7 @@ import { EmailOutbox } from './emails/email-outbox';
 import { EmailRenderer } from './emails/email-templates';
 import { createSmtpMailer, type Mailer } from './emails/mailer';
 import { assertMaintenanceTasks, type MaintenanceTask } from './maintenance-task';
+import { assertHostJobs, hostJobProcessor, type HostJob } from './host-job';
 import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery, type JobViewer } from './failed-jobs';
 import { assertHandlers, type EventHandler } from './outbox/event-handler';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -16,7 +17,7 @@ import { deliverEventProcessor } from './processors/deliver-event';
 import { maintenanceProcessor } from './processors/run-maintenance';
 import { runPluginJobProcessor } from './processors/run-plugin-job';
 import { sendEmailProcessor } from './processors/send-email';
-import { jobIds, queueNames, type PluginJobPayload, type QueueKey } from './queues';
+import { jobIds, queueNames, type HostJobPayload, type PluginJobPayload, type QueueKey } from './queues';
 import { SchedulerWatcher } from './scheduler-watcher';
 import { defaultJobOptions } from './retry-policy';
 import { maintenanceSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
@@ -43,6 +44,8 @@ export interface JobsRuntimeOptions {
    * maintenance queue on a scheduler of its own; jobs never sees the tables.
    */
   maintenance?: readonly MaintenanceTask[];
+  /** The host's on-demand jobs (the server's exports and data shredder), run from the tasks queue. */
+  hostJobs?: readonly HostJob[];
 }
 
 export interface StartOptions {
@@ -75,6 +78,11 @@ export interface JobsRuntime {
   retryJob(queue: QueueKey, id: string, viewer?: JobViewer): Promise<void>;
   /** Re-creates missing job schedulers now (also done on every Redis reconnect and periodically); returns their ids. */
   ensureSchedulers(): Promise<string[]>;
+  /**
+   * Enqueues one of the host's jobs (JobsRuntimeOptions.hostJobs) for `organizerId` (null: the
+   * instance's); the same `jobId` enqueued twice is one job.
+   */
+  enqueueHostJob(job: string, payload: Record<string, unknown>, opts: { jobId: string; organizerId: string | null }): Promise<void>;
   /** Drops everything the backend stored (tests and benchmarks only). */
   destroyBackend(): Promise<void>;
 }
@@ -94,6 +102,8 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const pluginJobs = interpretPluginJobs(opts.plugins ?? []);
   const maintenanceTasks = opts.maintenance ?? [];
   assertMaintenanceTasks(maintenanceTasks);
+  const hostJobs = opts.hostJobs ?? [];
+  assertHostJobs(hostJobs);
   if (pluginJobs.length > 0 && !opts.pluginHost) {
     throw new KassaError('CONFIG_INVALID', { detail: `plugin jobs (${pluginJobs.map((j) => j.key).join(', ')}) need the jobs runtime's pluginHost option` });
   }
@@ -119,6 +129,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     emails: backend.createQueue(queueNames.emails, { defaultJobOptions: jobOptions }),
     maintenance: backend.createQueue(queueNames.maintenance, { defaultJobOptions: jobOptions }),
     plugins: backend.createQueue(queueNames.plugins, { defaultJobOptions: jobOptions }),
+    tasks: backend.createQueue(queueNames.tasks, { defaultJobOptions: jobOptions }),
   };
   enqueuePluginJob = async (plugin, job, payload, jobOpts = {}) => {
     const declared = findPluginJob(pluginJobs, plugin, job);
@@ -166,6 +177,9 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
         if (pluginJobs.length > 0) {
           workers.push(backend.createWorker(queueNames.plugins, runPluginJobProcessor(pluginJobs, runtimeFor) as never, { ...workerOptions, concurrency: 4 }));
         }
+        if (hostJobs.length > 0) {
+          workers.push(backend.createWorker(queueNames.tasks, hostJobProcessor(hostJobs, logger) as never, { ...workerOptions, concurrency: 2 }));
+        }
         if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));
         for (const w of workers) {
           w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
@@ -192,6 +206,15 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     listFailedJobs: (q) => listFailedJobs(queues, dataSource, q),
     retryJob: (queue, id, viewer) => retryJob(queues, dataSource, queue, id, viewer),
     ensureSchedulers: () => watcher.check(),
+    async enqueueHostJob(job, payload, jobOpts) {
+      const declared = hostJobs.find((j) => j.name === job);
+      if (!declared) throw new KassaError('CONFIG_INVALID', { detail: `host job "${job}" is not registered in the jobs runtime (hostJobs)` });
+      // BullMQ refuses ':' in custom ids; the prefix keeps host job ids apart from every other kind.
+      await queues.tasks.add('host-job', { job, payload, organizerId: jobOpts.organizerId } satisfies HostJobPayload, {
+        jobId: `host-${job}-${jobOpts.jobId}`,
+        ...(declared.attempts ? { attempts: declared.attempts } : {}),
+      });
+    },
     destroyBackend: () => backend.destroyAll(),
   };
 }

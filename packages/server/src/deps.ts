@@ -65,4 +65,6 @@ export interface AppDeps {
   readonly rateLimitPrefix?: string;
   /** Failed-jobs list and retry for the control panel; absent when no job runtime is wired. */
   readonly jobs?: Pick<JobsRuntime, 'listFailedJobs' | 'retryJob'> | null;
+  /** Enqueues one of the host's jobs (exports, the data shredder: bulk/bulk-jobs.ts); without it they answer 503. */
+  readonly enqueueHostJob?: JobsRuntime['enqueueHostJob'];
 }

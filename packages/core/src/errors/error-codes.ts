@@ -113,6 +113,10 @@ export const errorCodes = {
   JOB_QUEUE_UNKNOWN: { status: 400, message: 'Unknown job queue {queue}; known queues: {known}' },
   JOB_NOT_FAILED: { status: 409, message: 'Job {id} in queue {queue} is {state}; only failed jobs can be retried' },
 
+  // Exports and the data shredder (server bulk/): tasks run by the jobs runtime
+  BULK_TASK_NOT_READY: { status: 409, message: 'Export {id} is {status}: its file can be downloaded once it has finished' },
+  BULK_TASKS_UNAVAILABLE: { status: 503, message: 'Exports and the data shredder need the jobs runtime, which this server was started without' },
+
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorCodes;
