@@ -12,6 +12,10 @@ import { orderApiRoutes } from './v1/orders.routes';
 import { orderChangeApiRoutes } from './v1/order-change.routes';
 import { paymentApiRoutes } from './v1/payments.routes';
 import { refundApiRoutes } from './v1/refunds.routes';
+import { exportApiRoutes } from './v1/exports.routes';
+import { dashboardApiRoutes } from './v1/dashboard.routes';
+import { taskSchema } from '../bulk/task-json';
+import { chartSchema } from '../bulk/dashboard-data';
 
 /**
  * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
@@ -33,11 +37,12 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }],
+      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }, { name: 'exports' }, { name: 'shredder' }, { name: 'dashboard' }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema]) app.addSchema(schema);
+  for (const schema of [taskSchema, chartSchema]) app.addSchema(schema);
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);
@@ -56,6 +61,8 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     await v1.register(orderChangeApiRoutes, { deps, scope });
     await v1.register(paymentApiRoutes, { deps, scope });
     await v1.register(refundApiRoutes, { deps, scope });
+    await v1.register(exportApiRoutes, { deps, scope });
+    await v1.register(dashboardApiRoutes, { deps });
   }, { prefix: '/api/v1' });
 
   await registerDocsUi(app);

@@ -12,6 +12,8 @@ import { orderActionRoutes } from './order-actions.routes';
 import { orderChangeRoutes } from './order-change.routes';
 import { settingsRoutes } from './settings.routes';
 import { adminRoutes } from './admin.routes';
+import { exportRoutes } from './exports.routes';
+import { shredderRoutes } from './shredder.routes';
 
 /**
  * The organizer control panel under /control. Login and logout are public; everything else is
@@ -40,5 +42,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(orderChangeRoutes, { deps, scope });
     await panel.register(settingsRoutes, { deps, scope });
     await panel.register(adminRoutes, { deps });
+    await panel.register(exportRoutes, { deps, scope });
+    await panel.register(shredderRoutes, { deps, scope });
   });
 };

@@ -18,6 +18,8 @@ const nav = [
   { href: '/control/jobs', label: 'Jobs', key: 'jobs', admin: true, operator: true },
   { href: '/control/emails', label: 'Emails', key: 'emails', admin: false },
   { href: '/control/api-tokens', label: 'API tokens', key: 'tokens', admin: true },
+  { href: '/control/exports', label: 'Exports', key: 'exports', admin: false },
+  { href: '/control/shredder', label: 'Data shredder', key: 'shredder', admin: true },
 ];
 
 /** The authenticated user; throws AUTH_REQUIRED if a route forgot the auth hook (never silently unscoped). */
