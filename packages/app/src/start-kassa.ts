@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createPluginRuntimes, parseConfig, systemClock, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime } from '@kassa/jobs';
-import { buildApp, startupWarnings } from '@kassa/server';
+import { buildApp, bulkTaskJobs, startupWarnings } from '@kassa/server';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { closerStack, composeKassa, type KassaComposition } from './compose-kassa';
@@ -76,6 +76,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
       plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log,
       providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource)],
+      hostJobs: bulkTaskJobs({ dataSource: kassa.dataSource, core: kassa.core, providers: kassa.loaded.providers, clock: systemClock }),
     });
     closers.push(() => jobs.stop());
     // Embedded: nobody else can reach the database, so this process is the worker. Otherwise `pnpm worker` is.
@@ -98,6 +99,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       pluginViews: Object.fromEntries(kassa.loaded.views.map((v) => [v.plugin, v.dir])),
       pluginRoutes: kassa.loaded.routes,
       enqueuePluginJob: (plugin, job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, o),
+      enqueueHostJob: (job, payload, o) => jobs.enqueueHostJob(job, payload, o),
       jobs,
       rateLimitRedis,
       rateLimitPrefix: `${config.KASSA_JOBS_PREFIX ?? 'kassa'}-rate-limit:`,
