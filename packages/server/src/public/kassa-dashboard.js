@@ -1,3 +1,4 @@
+/* global document, window, fetch */
 // The dashboard chart: an event's orders per day (stacked bars: paid, pending, expired/canceled)
 // and money received and refunded per day (lines, right axis), drawn by Chart.js from the JSON
 // route. Served from our origin; Chart.js needs neither eval nor inline styles, so the CSP holds.

@@ -1,3 +1,4 @@
+/* global document, window, fetch, setTimeout */
 // Progress of an export or a data shredder run: polls the task's status and reloads the page once it
 // has finished (to show the download) or failed. Served from our origin: no inline script under the CSP.
 (function () {
