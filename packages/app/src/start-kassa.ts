@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createPluginRuntimes, parseConfig, systemClock, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime } from '@kassa/jobs';
-import { buildApp, bulkTaskJobs, startupWarnings } from '@kassa/server';
+import { buildApp, bulkTaskJobs, exportFilePurgeTask, startupWarnings } from '@kassa/server';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { closerStack, composeKassa, type KassaComposition } from './compose-kassa';
@@ -75,7 +75,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
       plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log,
-      providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource)],
+      providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource), exportFilePurgeTask(kassa.dataSource)],
       hostJobs: bulkTaskJobs({ dataSource: kassa.dataSource, core: kassa.core, providers: kassa.loaded.providers, clock: systemClock }),
     });
     closers.push(() => jobs.stop());

@@ -1,6 +1,6 @@
 import { KassaError, loadConfig, systemClock } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
-import { bulkTaskJobs } from '@kassa/server';
+import { bulkTaskJobs, exportFilePurgeTask } from '@kassa/server';
 import { composeKassa } from './compose-kassa';
 import { sessionPurgeTask } from './session-purge-task';
 
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
       dataSource: kassa.dataSource, plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, services: kassa.core,
       providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext },
       onStop: () => kassa.close(), logger: consoleLogger,
-      maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
+      maintenance: [sessionPurgeTask(kassa.dataSource), exportFilePurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
       hostJobs: bulkTaskJobs({ dataSource: kassa.dataSource, core: kassa.core, providers: kassa.loaded.providers, clock: systemClock }),
     });
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Clock, DataSource, KassaCore, ProviderRegistry } from '@kassa/core/host';
-import type { HostJob } from '@kassa/jobs';
+import type { HostJob, MaintenanceTask } from '@kassa/jobs';
 import { BulkTaskStore } from './bulk-task.store';
 import { runExport } from './export-runner';
 import { runShred } from './shred-runner';
@@ -37,4 +37,20 @@ export function bulkTaskJobs(deps: BulkJobDeps): HostJob[] {
     job(bulkJobNames.export, (id) => runExport({ ...deps, store }, id)),
     job(bulkJobNames.shred, (id) => runShred({ ...deps, store }, id)),
   ];
+}
+
+/** How long an export's file is kept: long enough to fetch it, short enough that personal data does not linger. */
+export const EXPORT_FILE_DAYS = 7;
+
+/** The periodic removal of export files older than EXPORT_FILE_DAYS, for the jobs runtime's maintenance. */
+export function exportFilePurgeTask(dataSource: DataSource): MaintenanceTask {
+  const store = new BulkTaskStore(dataSource);
+  return {
+    name: 'purge-export-files',
+    everyMs: 3_600_000,
+    async run({ now }) {
+      const before = new Date(now.getTime() - EXPORT_FILE_DAYS * 86_400_000);
+      return { removed: await store.removeFiles(before, null, `kept ${EXPORT_FILE_DAYS} days`) };
+    },
+  };
 }

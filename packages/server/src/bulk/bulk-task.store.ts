@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import type { Actor, DataSource } from '@kassa/core/host';
 
 export type BulkTaskKind = 'export' | 'shred';
-/** queued → running → finished | error (a retried job goes back to running). */
-export type BulkTaskStatus = 'queued' | 'running' | 'finished' | 'error';
+/** queued → running → finished | error (a retried job goes back to running); an export's file may then be removed. */
+export type BulkTaskStatus = 'queued' | 'running' | 'finished' | 'error' | 'removed';
 
 export interface BulkTask {
   id: string;
@@ -98,6 +98,22 @@ export class BulkTaskStore {
 
   async writeChunk(id: string, seq: number, data: Buffer): Promise<void> {
     await this.ds.query('INSERT INTO bulk_task_chunk (task_id, seq, data) VALUES ($1, $2, $3)', [id, seq, data]);
+  }
+
+  /**
+   * Removes the files of finished exports: the organizer's ones made before `before` (the shredder:
+   * they may hold data it removed), or everyone's made at or before `before` (the weekly purge). Returns
+   * how many files were removed.
+   */
+  async removeFiles(before: Date, organizerId: string | null, reason: string): Promise<number> {
+    return this.ds.transaction(async (tx) => {
+      const [rows]: [{ id: string }[], number] = await tx.query(
+        `UPDATE bulk_task SET status = 'removed', error = $3
+          WHERE kind = 'export' AND status = 'finished' AND created_at <= $1 AND ($2::uuid IS NULL OR organizer_id = $2) RETURNING id`,
+        [before, organizerId, reason]);
+      if (rows.length > 0) await tx.query('DELETE FROM bulk_task_chunk WHERE task_id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
+      return rows.length;
+    });
   }
 
   /** The task's file, read one chunk at a time as the client takes it. */

@@ -43,6 +43,8 @@ export async function runShred(deps: ShredRunnerDeps, taskId: string): Promise<B
     after = ids[ids.length - 1]!;
     await store.progress(taskId, done);
   }
+  // Earlier exports may hold what was just removed: their files go too.
+  await store.removeFiles(deps.clock.now(), task.organizerId, 'removed by the data shredder');
   await store.finish(taskId, deps.clock.now());
   return store.byId(taskId);
 }

@@ -26,7 +26,7 @@ export const taskSchema = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     kind: { type: 'string', enum: ['export', 'shred'] },
-    status: { type: 'string', enum: ['queued', 'running', 'finished', 'error'] },
+    status: { type: 'string', enum: ['queued', 'running', 'finished', 'error', 'removed'], description: '`removed`: the export\'s file was removed (kept 7 days; removed at once by the data shredder)' },
     done: { type: 'integer', description: 'Rows written (export) or orders shredded so far' },
     total: { type: ['integer', 'null'], description: 'Rows or orders in all, once the job has counted them' },
     params: { type: 'object', additionalProperties: true },

@@ -85,6 +85,7 @@ export const exportRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerS
 
 /** Streams an export's stored file as a download; 409 until it has finished. */
 export function sendTaskFile(reply: FastifyReply, tasks: BulkTasks, task: BulkTask): FastifyReply {
+  if (task.status === 'removed') throw new KassaError('BULK_TASK_FILE_REMOVED', { id: task.id, reason: task.error ?? 'expired' });
   if (task.status !== 'finished' || !task.fileName) throw new KassaError('BULK_TASK_NOT_READY', { id: task.id, status: task.status });
   return reply
     .header('content-disposition', `attachment; filename="${task.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`)

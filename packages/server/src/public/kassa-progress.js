@@ -8,7 +8,7 @@
     if (!box) return;
     var url = box.getAttribute('data-task-status-url');
     var status = box.getAttribute('data-task-status');
-    if (status === 'finished' || status === 'error') return;
+    if (status !== 'queued' && status !== 'running') return;
     var bar = document.getElementById('task-progress');
     var count = document.getElementById('task-count');
     var badge = document.getElementById('task-status');

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { ScriptedProvider } from '@kassa/testing';
 import { createJobsRuntime, defineJobsConfig, silentLogger, type JobsRuntime } from '@kassa/jobs';
-import { bulkTaskJobs } from '../../src/bulk/bulk-jobs';
+import { bulkTaskJobs, exportFilePurgeTask } from '../../src/bulk/bulk-jobs';
 import {
   createOrganizerFixture, createTestApp, createUser, getPage, login, placeManualOrder, postForm,
   type Browser, type OrganizerFixture, type TestApp,
@@ -22,6 +22,8 @@ let b: OrganizerFixture;
 let browserA: Browser;
 let browserB: Browser;
 let memberA: Browser;
+/** A's CSV export (made before the shredder runs, so the shredder removes its file). */
+let csvTask: string;
 const scripted = new ScriptedProvider({ identifier: 'scripted' });
 
 async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -79,7 +81,6 @@ afterAll(async () => {
 describe('exports', () => {
   let paidCode: string;
   let pendingCode: string;
-  let csvTask: string;
 
   beforeAll(async () => {
     const paid = await placeManualOrder(t, a, 'paid@example.test');
@@ -254,6 +255,12 @@ describe('data shredder', () => {
     const log = await t.db.dataSource.query(`SELECT actor_type, actor_id FROM log_entry WHERE order_id = $1 AND action = 'kassa.order.shredded'`, [order.id]);
     const [user] = await t.db.dataSource.query('SELECT id FROM app_user WHERE email = $1', [a.email]);
     expect(log).toEqual([{ actor_type: 'user', actor_id: user.id }]);
+    // An earlier export of the organizer may hold the removed data: its file is gone too.
+    const gone = await getPage(t, browserA, `/control/exports/${csvTask}/download`);
+    expect(gone.statusCode).toBe(410);
+    expect(gone.body).toContain('removed by the data shredder');
+    const [chunks] = await t.db.dataSource.query('SELECT count(*)::int AS n FROM bulk_task_chunk WHERE task_id = $1', [csvTask]);
+    expect(chunks.n).toBe(0);
   });
 
   it("shreds a whole event through the API and leaves other organizers' orders alone", async () => {
@@ -271,6 +278,21 @@ describe('data shredder', () => {
     expect(tok.n).toBeGreaterThanOrEqual(2);
     const preview = await api(a.token, 'GET', `/api/v1/shredder/preview?eventId=${a.event.id}`);
     expect((preview.json() as { orders: number }).orders).toBe(0);
+  });
+});
+
+describe('export files', () => {
+  it('are removed after a week by the maintenance task, not before', async () => {
+    const res = await postForm(t, browserB, '/control/exports', { dataset: 'refunds', format: 'csv', eventId: '' });
+    const id = taskIdOf(res.headers.location as string);
+    await finished(browserB, id);
+    const purge = exportFilePurgeTask(t.db.dataSource);
+    const at = (days: number) => ({ now: new Date(t.clock.now().getTime() + days * 86_400_000), logger: silentLogger });
+    expect(await purge.run(at(6))).toEqual({ removed: 0 });
+    expect((await getPage(t, browserB, `/control/exports/${id}/download`)).statusCode).toBe(200);
+    expect(await purge.run(at(8))).toMatchObject({ removed: expect.any(Number) });
+    expect((await getPage(t, browserB, `/control/exports/${id}/download`)).statusCode).toBe(410);
+    expect((await getPage(t, browserB, `/control/exports/${id}`)).body).toContain('id="task-removed"');
   });
 });
 

@@ -16,7 +16,7 @@ export class BulkTask1767800000000 implements MigrationInterface {
         organizer_id uuid NOT NULL REFERENCES organizer(id) ON DELETE CASCADE,
         kind text NOT NULL CHECK (kind IN ('export', 'shred')),
         params jsonb NOT NULL,
-        status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'finished', 'error')),
+        status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'finished', 'error', 'removed')),
         done integer NOT NULL DEFAULT 0 CHECK (done >= 0),
         total integer CHECK (total IS NULL OR total >= 0),
         file_name text,
