@@ -214,6 +214,9 @@ describe('data shredder', () => {
   });
 
   it('previews what would be removed', async () => {
+    // The order page links admins to it; members see no link.
+    expect((await getPage(t, browserA, `/control/orders/${order.id}`)).body).toContain(`href="/control/shredder?orderId=${order.id}" id="shred-order"`);
+    expect((await getPage(t, memberA, `/control/orders/${order.id}`)).body).not.toContain('id="shred-order"');
     const page = await getPage(t, browserA, `/control/shredder?orderId=${order.id}`);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain(order.code);
