@@ -150,6 +150,9 @@ describe('exports', () => {
     expect(bad.body).toMatch(/What: |Format: |Event: /);
     const apiForeign = await api(a.token, 'POST', '/api/v1/exports', { dataset: 'orders', format: 'csv', eventId: b.event.id });
     expect(apiForeign.statusCode).toBe(404);
+    const apiNotUuid = await api(a.token, 'POST', '/api/v1/exports', { dataset: 'orders', format: 'csv', eventId: 'abc' });
+    expect(apiNotUuid.statusCode).toBe(400);
+    expect(apiNotUuid.body).toContain('eventId');
     const apiBad = await api(a.token, 'POST', '/api/v1/exports', { dataset: 'orders', format: 'pdf' });
     expect(apiBad.statusCode).toBe(400);
     expect(apiBad.body).toContain('format');
@@ -165,7 +168,7 @@ describe('exports', () => {
   });
 
   it('exports all payments of the organizer as xlsx through the API', async () => {
-    const start = await api(a.token, 'POST', '/api/v1/exports', { dataset: 'payments', format: 'xlsx' });
+    const start = await api(a.token, 'POST', '/api/v1/exports', { dataset: 'payments', format: 'xlsx', eventId: null });
     expect(start.statusCode).toBe(202);
     const id = (start.json() as { task: { id: string } }).task.id;
     let task: { status: string; file: { url: string } | null } = { status: 'queued', file: null };
