@@ -46,7 +46,13 @@ export class BulkTasks {
     const enqueue = this.deps.enqueueHostJob;
     if (!enqueue) throw new KassaError('BULK_TASKS_UNAVAILABLE');
     const task = await this.store.create(organizerId, kind, params, actor, this.deps.clock.now());
-    await enqueue(bulkJobNames[kind], { taskId: task.id }, { jobId: task.id, organizerId });
+    try {
+      await enqueue(bulkJobNames[kind], { taskId: task.id }, { jobId: task.id, organizerId });
+    } catch (err) {
+      // Not left "queued" for ever: the page shows why, and the organizer starts it again.
+      await this.store.fail(task.id, this.deps.clock.now(), `could not be queued: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
     return task;
   }
 }
