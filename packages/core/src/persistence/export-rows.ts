@@ -1,4 +1,3 @@
-import Cursor from 'pg-cursor';
 import type { DataSource } from 'typeorm';
 import { paymentMachine } from '../payment/payment.machine';
 import { refundMachine } from '../refund/refund.machine';
@@ -6,8 +5,16 @@ import { orderSumsJoins, orderSumsSql } from './order-sums';
 
 /*
  * The rows of the accountants' exports (orders, payments, refunds of one event or of all the
- * organizer's events), read through a PostgreSQL cursor a batch at a time, so an export of any size
- * holds one batch in memory. Amounts stay integers in minor units here; the writer formats them.
+ * organizer's events), read a page of orders at a time (keyset pagination on created_at, id), so an
+ * export of any size holds one page in memory. Amounts stay integers in minor units here; the
+ * writer formats them.
+ *
+ * Why pages and not one server-side cursor: a cursor keeps its connection inside an open
+ * (implicit) transaction until it is closed, and the export writes its file and progress on other
+ * connections meanwhile. On the embedded database (PGlite, one backend shared by all connections)
+ * that connection would hold the database for the whole export and the writes would wait for it
+ * for ever (see db/embedded/session-server.ts); on PostgreSQL it would hold back vacuum for as long.
+ * Each page is one short statement instead, and only its rows' sums are computed.
  */
 
 export type ExportDataset = 'orders' | 'payments' | 'refunds';
@@ -39,6 +46,18 @@ export interface ExportRowTypes { orders: OrderExportRow; payments: PaymentExpor
 
 const where = (alias: string) => `${alias}.organizer_id = $1 AND ($2::uuid IS NULL OR ${alias}.event_id = $2)`;
 
+/**
+ * The next page of the scope's orders after the key (created_at as text keeps its microseconds).
+ * Two statements, not one with `$2 IS NULL OR …`, so each reads its own index range.
+ */
+const pageSql = (byEvent: boolean) => `
+  SELECT o.id, o.created_at::text AS k FROM kassa_order o
+   WHERE o.organizer_id = $1 AND ${byEvent ? 'o.event_id = $2' : '$2::uuid IS NULL'}
+     AND ($3::text IS NULL OR (o.created_at, o.id) > ($3::timestamptz, $4::uuid))
+   ORDER BY o.created_at, o.id LIMIT $5`;
+const pageOfOrganizer = pageSql(false);
+const pageOfEvent = pageSql(true);
+
 const sql: Record<ExportDataset, string> = {
   orders: `
     SELECT o.code, e.slug AS "eventSlug", o.created_at AS "createdAt", o.expires, o.cancellation_date AS "cancellationDate",
@@ -50,7 +69,7 @@ const sql: Record<ExportDataset, string> = {
            (SELECT max(p.payment_date) FROM order_payment p WHERE p.order_id = o.id AND ${paymentMachine.sqlIn('counting', 'p.state')}) AS "lastPaymentDate",
            o.testmode, o.shredded_at IS NOT NULL AS shredded
       FROM kassa_order o JOIN event e ON e.id = o.event_id ${orderSumsJoins}
-     WHERE ${where('o')}
+     WHERE o.id = ANY($1::uuid[])
      ORDER BY o.created_at, o.id`,
   payments: `
     SELECT o.code AS "orderCode", e.slug AS "eventSlug", p.local_id AS "localId", p.created_at AS "createdAt", p.payment_date AS "paymentDate",
@@ -58,7 +77,7 @@ const sql: Record<ExportDataset, string> = {
            (SELECT coalesce(sum(r.amount), 0) FROM order_refund r WHERE r.payment_id = p.id AND ${refundMachine.sqlIn('counting', 'r.state')})::text AS refunded,
            p.info, o.email AS "orderEmail"
       FROM order_payment p JOIN kassa_order o ON o.id = p.order_id JOIN event e ON e.id = o.event_id
-     WHERE ${where('o')}
+     WHERE o.id = ANY($1::uuid[])
      ORDER BY o.created_at, o.id, p.local_id`,
   refunds: `
     SELECT o.code AS "orderCode", e.slug AS "eventSlug", r.local_id AS "localId", p.local_id AS "paymentLocalId", r.created_at AS "createdAt",
@@ -66,7 +85,7 @@ const sql: Record<ExportDataset, string> = {
            r.external_id AS "externalId", r.comment, o.email AS "orderEmail"
       FROM order_refund r JOIN kassa_order o ON o.id = r.order_id JOIN event e ON e.id = o.event_id
       LEFT JOIN order_payment p ON p.id = r.payment_id
-     WHERE ${where('o')}
+     WHERE o.id = ANY($1::uuid[])
      ORDER BY o.created_at, o.id, r.local_id`,
 };
 
@@ -89,30 +108,24 @@ export async function countExportRows(ds: DataSource, dataset: ExportDataset, sc
 }
 
 /**
- * The export's rows, `batchSize` at a time, from a cursor on a connection of its own (the snapshot
- * of one statement: rows changed while the export runs are seen as they were when it started).
- * Stopping the iteration early closes the cursor and returns the connection.
+ * The export's rows, page by page: the rows of the next `ordersPerPage` orders of the scope (in
+ * order of placement) each time, until none are left. Rows placed after the export started are
+ * included when they sort after the page being read; every order appears once.
  */
 export async function* streamExportRows<D extends ExportDataset>(
-  ds: DataSource, dataset: D, scope: ExportScope, batchSize = 500,
+  ds: DataSource, dataset: D, scope: ExportScope, ordersPerPage = 500,
 ): AsyncGenerator<ExportRowTypes[D][]> {
-  const runner = ds.createQueryRunner();
-  const client = (await runner.connect()) as { query(c: Cursor): Cursor };
-  const cursor = client.query(new Cursor(sql[dataset], [scope.organizerId, scope.eventId ?? null]));
-  try {
-    for (;;) {
-      const rows: Record<string, unknown>[] = await cursor.read(batchSize);
-      if (rows.length === 0) return;
-      for (const row of rows) {
-        // bigint sums arrive as text; every amount fits a safe integer (money-limits migration).
-        for (const c of moneyColumns[dataset]) row[c] = Number(row[c]);
-        if ('currency' in row) row.currency = String(row.currency).trim();
-      }
-      yield rows as unknown as ExportRowTypes[D][];
+  let after: { k: string; id: string } | null = null;
+  for (;;) {
+    const page: { id: string; k: string }[] = await ds.query(scope.eventId ? pageOfEvent : pageOfOrganizer, [scope.organizerId, scope.eventId ?? null, after?.k ?? null, after?.id ?? null, ordersPerPage]);
+    if (page.length === 0) return;
+    after = page[page.length - 1]!;
+    const rows: Record<string, unknown>[] = await ds.query(sql[dataset], [page.map((p) => p.id)]);
+    for (const row of rows) {
+      // bigint sums arrive as text; every amount fits a safe integer (money-limits migration).
+      for (const c of moneyColumns[dataset]) row[c] = Number(row[c]);
+      if ('currency' in row) row.currency = String(row.currency).trim();
     }
-  } finally {
-    await cursor.close().catch(() => undefined);
-    await runner.release();
+    if (rows.length > 0) yield rows as unknown as ExportRowTypes[D][];
   }
 }
-

@@ -18,7 +18,7 @@ export interface ExportRunnerDeps {
   providers: ProviderRegistry;
   clock: Clock;
   store: BulkTaskStore;
-  /** Rows per cursor read (and per progress update). */
+  /** Orders per page read (and per progress update). */
   batchSize?: number;
 }
 
@@ -28,7 +28,7 @@ export function exportFileName(p: ExportParams, now: Date): string {
 }
 
 /**
- * Runs one export task: rows from a cursor, a batch at a time, into the task's stored file, with
+ * Runs one export task: rows a page of orders at a time (streamExportRows), into the task's stored file, with
  * the progress written after every batch. A retry starts the file over.
  */
 export async function runExport(deps: ExportRunnerDeps, taskId: string): Promise<BulkTask | null> {

@@ -6,7 +6,7 @@ import { frontPageRoutes } from './front-page.routes';
 import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-submission';
 import { HttpSession1763950000000 } from '../infra/migrations/1763950000000-http-session';
 import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
-import { BulkTask1767800000000 } from '../bulk/migrations/1767800000000-bulk-task';
+import { BulkTask1767800000001 } from '../bulk/migrations/1767800000001-bulk-task';
 import { orderPageRoutes } from './order-page.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
 
@@ -17,7 +17,7 @@ import { ShopContext, type ShopDeps } from './shop-context';
  * core's until the server took over its table: same class name, so a database that ran it there
  * does not run it again.
  */
-export const shopMigrations = [ShopSubmission1763800000000, HttpSession1763950000000, RateLimitCounter1765200000000, BulkTask1767800000000];
+export const shopMigrations = [ShopSubmission1763800000000, HttpSession1763950000000, RateLimitCounter1765200000000, BulkTask1767800000001];
 
 /**
  * The buyer order flow: event page → cart → contact → payment method → confirm → order placed and

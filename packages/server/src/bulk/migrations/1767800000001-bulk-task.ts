@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from '@kassa/core/host';
  * neither writing nor downloading a file of any size holds it in memory, and every server and
  * worker process on the database sees it (no shared file system needed).
  */
-export class BulkTask1767800000000 implements MigrationInterface {
-  name = 'BulkTask1767800000000';
+export class BulkTask1767800000001 implements MigrationInterface {
+  name = 'BulkTask1767800000001';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
