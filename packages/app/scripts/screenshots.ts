@@ -14,7 +14,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import {
-  createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, runMigrations, SettingsStore, systemClock, type Order,
+  AuthStore, createDataSource, createKassaCore, createOrganizerWithAdminTeam, createProviderContextFactory, loadPlugins, runMigrations, SettingsStore,
+  setOrganizerActive, systemClock, type Order,
 } from '@kassa/core/host';
 import { buildApp, shopMigrations } from '@kassa/server';
 import { seedDemo } from '../src/seed/demo-seed';
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     await shot(page, `${address}/control/orders/${orders.external.id}`, 'control-order-external-refund');
     await shot(page, `${address}/control/settings/payment/manual`, 'control-settings-manual');
     await shot(page, `${address}/control/api-tokens`, 'control-api-tokens');
+    // Teams (organizer-guide.md) and the operator's admin area (operations.md).
+    await teamAndAdminShots(page, address, dataSource);
     await app.close();
     process.stdout.write(`Screenshots written to ${outDir}\n`);
   } finally {
@@ -86,6 +89,23 @@ async function placeDemoOrders(core: ReturnType<typeof createKassaCore>, ds: Ret
   return { paid: paid.order, external: external.order };
 }
 
+/** A second team with a member and an open invitation, then the admin area (the demo login as operator). */
+async function teamAndAdminShots(page: Page, address: string, ds: ReturnType<typeof createDataSource>): Promise<void> {
+  await page.goto(`${address}/control/teams/new`);
+  await page.fill('#f-name', 'Box office');
+  await page.check('input[name=can_view_orders]');
+  await page.check('input[name=can_change_orders]');
+  await Promise.all([page.waitForURL(/\/control\/teams\/[0-9a-f-]{36}$/), page.click('form.stack button[type=submit]')]);
+  await page.fill('#f-email', 'kim@example.com');
+  await Promise.all([page.waitForURL(/\/control\/teams\/[0-9a-f-]{36}$/), page.click('form.row button[type=submit]')]);
+  await shot(page, page.url(), 'control-team');
+  const organizer = await createOrganizerWithAdminTeam(ds, { name: 'Autumn Concerts', slug: 'autumn-concerts' });
+  await setOrganizerActive(ds, organizer.organizer.id, false);
+  const email = (await ds.query("SELECT email FROM app_user WHERE name = 'Demo Organizer'"))[0].email as string;
+  await new AuthStore(ds).setOperator(email, true);
+  await shot(page, `${address}/control/admin`, 'admin-organizers');
+}
+
 async function shot(page: Page, url: string, name: string): Promise<void> {
   const res = await page.goto(url, { waitUntil: 'load' });
   if (!res || res.status() >= 400) throw new Error(`${url} answered ${res?.status()}`);
@@ -93,7 +113,9 @@ async function shot(page: Page, url: string, name: string): Promise<void> {
   const styled = await page.evaluate(() => getComputedStyle(document.querySelector('.topbar')!).backgroundColor !== 'rgba(0, 0, 0, 0)');
   const errorPage = await page.locator('.error-page').count();
   if (!styled || errorPage > 0) throw new Error(`${url} did not render properly (styled=${styled}, error page=${errorPage > 0})`);
-  await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
+  // SHOTS=name,name writes only those (the others stay as committed).
+  const only = process.env.SHOTS?.split(',');
+  if (!only || only.includes(name)) await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
 }
 
 main().catch((err: unknown) => {

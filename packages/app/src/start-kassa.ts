@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createPluginRuntimes, parseConfig, systemClock, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
@@ -89,6 +90,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       sessionSecret: createHmac('sha256', kassa.secretKey).update('kassa:session-cookie:v1').digest('hex'),
       logger: config.LOG_LEVEL === 'silent' ? false as const : { level: config.LOG_LEVEL },
       storedEmails: !config.SMTP_URL,
+      ...(config.KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE ? { applePayDomainAssociation: associationFile(config.KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE) } : {}),
       ...(config.KASSA_TRUSTED_PROXIES ? { trustProxy: config.KASSA_TRUSTED_PROXIES } : {}),
       ...(opts.passwordLogN ? { passwordLogN: opts.passwordLogN } : {}),
     };
@@ -175,4 +177,13 @@ async function withFreePort(config: AppConfig): Promise<AppConfig> {
   const raw: Record<string, unknown> = { ...config, PORT: port };
   if (derived) delete raw.BASE_URL;
   return parseConfig(raw);
+}
+
+/** The operator's Apple Pay association file; a path that cannot be read stops the start with the variable named. */
+function associationFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE: cannot read ${file} (${(err as Error).message})`);
+  }
 }

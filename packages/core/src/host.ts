@@ -143,3 +143,10 @@ export { loadOpenPaymentForMail } from './persistence/mail-read.store';
 export { streamExportRows, countExportRows, exportDatasets, type ExportDataset, type ExportScope, type ExportRowTypes, type OrderExportRow, type PaymentExportRow, type RefundExportRow } from './persistence/export-rows';
 export { shredPreview, ordersToShred, type ShredScope, type ShredPreview } from './persistence/shred-preview';
 export { eventChart, attentionFigures, type EventChart, type ChartDay, type AttentionFigures } from './persistence/dashboard-chart';
+// Teams and permissions (control panel), the operator's organizer admin area.
+export {
+  organizerPermissions, eventPermissions, teamPermissions, permissionColumns, permissionLabels, hasPermission, isEventPermission, noPermissions,
+  type OrganizerPermission, type EventPermission, type TeamPermission, type UserPermissions,
+} from './organizer/team-permissions';
+export { TeamStore, type TeamRow, type TeamInput, type InviteRow } from './persistence/team.store';
+export { listOrganizers, findOrganizer, renameOrganizer, setOrganizerActive, type OrganizerSummary } from './persistence/organizer-admin.store';

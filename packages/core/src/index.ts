@@ -51,3 +51,5 @@ export type { SettingScope } from './settings/setting.entity';
 export type { SecretEnvelope } from './settings/secret-box';
 // JSON Schema validation as core does it (strict ajv, readable errors), for a plugin's own checks.
 export { createAjv, describeAjvErrors } from './settings/json-schema';
+// Team permissions a plugin's control route may require (PluginRoute.permission).
+export type { TeamPermission } from './organizer/team-permissions';

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
@@ -15,6 +15,7 @@ import { controlRoutes } from './control';
 import { apiRoutes } from './api';
 import { pluginRoutesPlugin, pluginRuntimesOf } from './infra/plugin-routes';
 import { LoginService } from './auth/login.service';
+import { wellKnownPlugin } from './infra/well-known';
 
 /**
  * Builds the Kassa HTTP app: infrastructure first (body parsers, views, static files, errors,
@@ -27,6 +28,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(deps.config),
     // Coercion lets form posts and query strings carry numbers; the first error is reported with its field.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
+  const routes: RouteOptions[] = [];
+  registeredRoutes.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
   });
 
   await app.register(fastifyFormbody);
@@ -49,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const pluginOpts = {
     deps, runtimes, enqueue: deps.enqueuePluginJob, login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
   };
+  await app.register(wellKnownPlugin, { applePayDomainAssociation: deps.config.applePayDomainAssociation });
+
   // Provider webhooks live outside the site's scope: no cookie, no session read or written, no CSRF,
   // no CSP nonce (a provider's server calls them and proves itself by a signature on the raw body).
   const webhooks = pluginRoutes.filter((r) => r.route.kind === 'webhook');
@@ -65,6 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+const registeredRoutes = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/** Every route of an app built by buildApp, with its final config (a test checks that each declares its permission). */
+export function routesOf(app: FastifyInstance): readonly RouteOptions[] {
+  return registeredRoutes.get(app) ?? [];
 }
 
 /**

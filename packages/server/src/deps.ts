@@ -29,6 +29,8 @@ export interface ServerConfig {
   readonly trustProxy?: string;
   /** Show the stored-emails reader (the embedded default keeps emails in the database). */
   readonly storedEmails?: boolean;
+  /** Apple Pay's domain association file, served at /.well-known/… on every host (KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE). */
+  readonly applePayDomainAssociation?: string;
 }
 
 export interface RateLimit {

@@ -1,4 +1,4 @@
-export { buildApp } from './app';
+export { buildApp, routesOf } from './app';
 export type { AppDeps, ServerConfig } from './deps';
 /** The shop's own migration(s); a host or a test database runs them after core's. */
 export { shopMigrations } from './shop';

@@ -23,5 +23,9 @@ export { registerAccount, webhookSecretsFor, STRIPE_NAMESPACE } from './stripe-a
 export { createWebhookEndpoint, WEBHOOK_EVENTS } from './routes/control-routes';
 export { paymentLinkToken } from './intents';
 export { embeddedStripeSettings, stripeEmbeddedDefault, EMBEDDED_STRIPE_KEY } from './embedded';
+export { chargeAccount, type ChargeAccount } from './wallets/charge-account';
+export { registerWalletDomain, registerWalletDomains, walletDomains } from './wallets/domain-registration';
+export { syncWalletDomains } from './wallets/wallet-domain-sync';
+export { StripeWalletDomains1767100000000 } from './migrations/1767100000000-stripe-wallet-domains';
 
 export default createStripePlugin();

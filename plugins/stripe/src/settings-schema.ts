@@ -18,6 +18,14 @@ export interface StripeSettings {
   apiBase: string;
   maxNetworkRetries: number;
   timeoutMs: number;
+  /** Express wallets (Apple Pay, Google Pay, Link) on the pay page; on by default, switchable per event. */
+  wallets: boolean;
+  /**
+   * Instance-only: custom shop domains (hostnames) that show the wallet, besides BASE_URL's host;
+   * each is registered as a payment method domain. A hostname decides where Stripe verifies, so
+   * only the operator sets it (KASSA_INSTANCE_SETTINGS).
+   */
+  walletDomains: string[];
 }
 
 /**
@@ -45,6 +53,11 @@ export const stripeSettingsSchema: JsonSchema = {
     apiBase: { type: 'string', pattern: '^(https?://[^\\s/?#]+)?$', default: '', 'x-instance-only': true, title: 'API base (emulator or proxy; empty = Stripe)' },
     maxNetworkRetries: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
     timeoutMs: { type: 'integer', minimum: 1000, maximum: 120000, default: 30000 },
+    wallets: { type: 'boolean', default: true, title: 'Express wallets (Apple Pay, Google Pay, Link) where the domain is active' },
+    walletDomains: {
+      type: 'array', items: { type: 'string', maxLength: 253, pattern: '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' },
+      uniqueItems: true, maxItems: 50, default: [], 'x-instance-only': true, title: 'Custom shop domains for wallets',
+    },
   },
   required: ['secretKey', 'publishableKey'],
   additionalProperties: false,

@@ -11,6 +11,9 @@ import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-rou
 import { StripeProvider } from './stripe-provider';
 import { createStripeState, type StripeState } from './stripe-state';
 import { handleWebhook } from './webhooks/webhook-route';
+import { StripeWalletDomains1767100000000 } from './migrations/1767100000000-stripe-wallet-domains';
+import { syncWalletDomainsJob } from './wallets/wallet-domain-jobs';
+import { handleWalletDomainsCheck, handleWalletDomainsPage } from './wallets/wallet-domain-routes';
 
 /** Folder of the plugin's Eta partials ("stripe/checkout", "stripe/control", …). */
 export const stripeViewsDir = path.resolve(__dirname, '..', 'views');
@@ -25,9 +28,9 @@ export function createStripePlugin(): Plugin<StripeState> {
     name: 'stripe',
     version: '0.1.0',
     coreRange: '^0.1.0',
-    description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks and disputes',
+    description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks, disputes, and express wallets with payment method domains',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
@@ -36,11 +39,13 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/pay/:paymentId/:token', kind: 'shop', handler: handlePayPage }),
       defineRoute({ method: 'POST', path: '/intent/:paymentId/:token', kind: 'shop', handler: handleIntent }),
       defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),
-      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' } }),
-      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' } }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
+      defineRoute({ method: 'GET', path: '/control/wallet-domains', kind: 'control', handler: handleWalletDomainsPage, permission: 'organizer.settings' }),
+      defineRoute({ method: 'POST', path: '/control/wallet-domains/check', kind: 'control', handler: handleWalletDomainsCheck, permission: 'organizer.settings' }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob],
+    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob],
     embeddedDefault: stripeEmbeddedDefault,
   });
 }

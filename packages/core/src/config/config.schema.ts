@@ -66,6 +66,12 @@ export const configSchema = Type.Object(
      * finishes in the browser gets no such email. Off-session payments are emailed at once.
      */
     KASSA_ACTION_EMAIL_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 86_400, default: 900 }),
+    /**
+     * Path of Apple Pay's domain association file (download it from the Stripe Dashboard, Settings →
+     * Payment method domains). Served at /.well-known/apple-developer-merchantid-domain-association
+     * on every host, so Apple Pay can verify the domains Kassa registers. Unset: that path is a 404.
+     */
+    KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...logLevels], default: 'info' }),
   },
   { additionalProperties: false },

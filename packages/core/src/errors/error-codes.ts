@@ -86,6 +86,14 @@ export const errorCodes = {
   CSRF_INVALID: { status: 403, message: 'The form has expired or was not sent from this site; reload and try again' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry in {retryAfter}' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No page at {method} {url}' },
+  TEAM_LAST_ADMIN: {
+    status: 409, message: 'This would leave the organizer without anyone who can change teams',
+    guidance: 'Give another member the "can change teams" permission first, then remove, leave or change this one.',
+  },
+  INVITE_INVALID: {
+    status: 404, message: 'This invitation link is unknown, already used or expired',
+    guidance: 'Ask a team administrator of the organizer for a new invitation.',
+  },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side (reference {requestId})' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database cannot be reached right now; retry in a few seconds' },
   // Domain services: orders, payments, refunds (order/, payment/, refund/ services)

@@ -8,7 +8,7 @@ export interface MembershipRow {
   organizerId: string;
   organizerName: string;
   organizerSlug: string;
-  /** Member of an admin team of this organizer. */
+  /** May change the organizer's settings (an admin team, or a team with that permission). */
   isAdmin: boolean;
   isOperator: boolean;
 }
@@ -42,16 +42,16 @@ export class AuthStore {
     await this.ds.query('UPDATE app_user SET password_hash = $2 WHERE id = $1', [userId, passwordHash]);
   }
 
-  /** An active user's organizers (through their teams), by organizer name; [] for an inactive or unknown user. */
+  /** An active user's active organizers (through their teams), by organizer name; [] for an inactive or unknown user. */
   async memberships(userId: string): Promise<MembershipRow[]> {
     return this.ds.query(
       `SELECT u.id AS "userId", u.email, u.name, o.id AS "organizerId", o.name AS "organizerName", o.slug AS "organizerSlug",
-              bool_or(t.is_admin) AS "isAdmin", u.is_operator AS "isOperator"
+              bool_or(t.is_admin OR t.can_change_organizer_settings) AS "isAdmin", u.is_operator AS "isOperator"
          FROM app_user u
          JOIN team_member m ON m.user_id = u.id
          JOIN team t ON t.id = m.team_id
          JOIN organizer o ON o.id = t.organizer_id
-        WHERE u.id = $1 AND u.is_active
+        WHERE u.id = $1 AND u.is_active AND o.is_active
         GROUP BY u.id, o.id
         ORDER BY o.name, o.id`,
       [userId],
@@ -64,6 +64,13 @@ export class AuthStore {
     const rows: unknown[] = await this.ds.query(
       'WITH u AS (UPDATE app_user SET is_operator = $2 WHERE lower(email) = lower($1) RETURNING id) SELECT id FROM u', [email.trim(), operator]);
     return rows.length > 0;
+  }
+
+  /** An active operator's id, email and name, or null (operators outside any team log in to the admin area only). */
+  async activeOperator(userId: string): Promise<{ id: string; email: string; name: string } | null> {
+    const rows: { id: string; email: string; name: string }[] = await this.ds.query(
+      'SELECT id, email, name FROM app_user WHERE id = $1 AND is_active AND is_operator', [userId]);
+    return rows[0] ?? null;
   }
 
   /** E-mail addresses of the instance's operators. */
@@ -102,7 +109,8 @@ export class AuthStore {
   async activeApiToken(tokenHash: string): Promise<{ id: string; organizerId: string; stale: boolean } | null> {
     const rows: { id: string; organizer_id: string; stale: boolean }[] = await this.ds.query(
       `SELECT id, organizer_id, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
-         FROM api_token WHERE token_hash = $1 AND active`, [tokenHash],
+         FROM api_token WHERE token_hash = $1 AND active
+          AND organizer_id IN (SELECT id FROM organizer WHERE is_active)`, [tokenHash],
     );
     const row = rows[0];
     return row ? { id: row.id, organizerId: row.organizer_id, stale: row.stale } : null;

@@ -34,7 +34,7 @@ export class CatalogStore {
 
   /** The organizer and event behind `/:organizer/:event/` (two indexed lookups), or null. */
   async shopEvent(organizerSlug: string, eventSlug: string): Promise<{ organizer: Organizer; event: Event } | null> {
-    const organizer = await this.ds.manager.findOneBy(Organizer, { slug: organizerSlug });
+    const organizer = await this.ds.manager.findOneBy(Organizer, { slug: organizerSlug, isActive: true });
     if (!organizer) return null;
     const event = await this.ds.manager.findOneBy(Event, { organizerId: organizer.id, slug: eventSlug });
     return event ? { organizer, event } : null;
@@ -80,7 +80,7 @@ export class CatalogStore {
     return this.ds.query(
       `SELECT e.name, e.slug, o.name AS "organizerName", o.slug AS "organizerSlug"
          FROM event e JOIN organizer o ON o.id = e.organizer_id
-        WHERE e.live ORDER BY e.created_at DESC LIMIT $1`, [limit],
+        WHERE e.live AND o.is_active ORDER BY e.created_at DESC LIMIT $1`, [limit],
     );
   }
 

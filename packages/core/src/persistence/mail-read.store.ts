@@ -96,7 +96,7 @@ export async function organizerAdminEmails(db: Db, organizerId: string): Promise
   const rows: { email: string }[] = await db.query(
     `SELECT DISTINCT u.email FROM team t
        JOIN team_member tm ON tm.team_id = t.id JOIN app_user u ON u.id = tm.user_id
-      WHERE t.organizer_id = $1 AND t.is_admin AND u.is_active ORDER BY u.email`,
+      WHERE t.organizer_id = $1 AND (t.is_admin OR t.can_change_organizer_settings) AND u.is_active ORDER BY u.email`,
     [organizerId],
   );
   return rows.map((r) => r.email);

@@ -7,6 +7,8 @@ import { orderSumsColumns, orderSumsJoins, orderSumsSql, toOrderSums, type Order
 export interface OrderSearchQuery {
   organizerId: string;
   eventId?: string;
+  /** Only orders of these events (a team limited to chosen events); undefined: every event. */
+  eventIds?: readonly string[];
   status?: OrderStatus;
   /** Orders with at least one payment through this provider. */
   provider?: string;
@@ -56,6 +58,7 @@ export async function searchOrders(db: Pick<EntityManager, 'query'>, query: Orde
   const where = ['o.organizer_id = $1'];
   const bind = (v: unknown) => `$${params.push(v)}`;
   if (query.eventId) where.push(`o.event_id = ${bind(query.eventId)}`);
+  if (query.eventIds) where.push(`o.event_id = ANY(${bind([...query.eventIds])}::uuid[])`);
   if (query.status) {
     if (!orderStates.includes(query.status)) throw new KassaError('VALIDATION_FAILED', { detail: `unknown order status ${query.status}` });
     where.push(`o.status = ${bind(query.status)}`);

@@ -84,3 +84,48 @@ export async function removeOrganizerAndUser(ds: DataSource, organizerId: string
     if (userId) await tx.getRepository(User).delete({ id: userId });
   });
 }
+
+/** An organizer as the operator's admin area lists it. */
+export interface OrganizerSummary {
+  id: string;
+  name: string;
+  slug: string;
+  isActive: boolean;
+  createdAt: Date;
+  teams: number;
+  members: number;
+}
+
+/** Every organizer of the instance with its team and member counts, by name (the operator's admin area). */
+export function listOrganizers(ds: DataSource): Promise<OrganizerSummary[]> {
+  return ds.query(
+    `SELECT o.id, o.name, o.slug, o.is_active AS "isActive", o.created_at AS "createdAt",
+            (SELECT count(*)::int FROM team t WHERE t.organizer_id = o.id) AS teams,
+            (SELECT count(DISTINCT m.user_id)::int FROM team t JOIN team_member m ON m.team_id = t.id WHERE t.organizer_id = o.id) AS members
+       FROM organizer o ORDER BY o.name, o.id`,
+  );
+}
+
+/** One organizer by id (active or not), or null. */
+export async function findOrganizer(ds: DataSource, organizerId: string): Promise<OrganizerSummary | null> {
+  const all: OrganizerSummary[] = await ds.query(
+    `SELECT o.id, o.name, o.slug, o.is_active AS "isActive", o.created_at AS "createdAt", 0 AS teams, 0 AS members FROM organizer o WHERE o.id = $1`, [organizerId]);
+  return all[0] ?? null;
+}
+
+/** Renames an organizer (its slug, part of every shop URL, stays); false when there is none with that id. */
+export async function renameOrganizer(ds: DataSource, organizerId: string, name: string): Promise<boolean> {
+  const trimmed = name.trim();
+  if (!trimmed) throw new KassaError('VALIDATION_FAILED', { field: 'name', detail: 'the organizer needs a name' });
+  const rows: unknown[] = await ds.query('WITH o AS (UPDATE organizer SET name = $2 WHERE id = $1 RETURNING id) SELECT id FROM o', [organizerId, trimmed]);
+  return rows.length > 0;
+}
+
+/**
+ * Deactivates or reactivates an organizer. A deactivated organizer's shop, control panel and API
+ * answer as if it did not exist; nothing of its data is removed.
+ */
+export async function setOrganizerActive(ds: DataSource, organizerId: string, active: boolean): Promise<boolean> {
+  const rows: unknown[] = await ds.query('WITH o AS (UPDATE organizer SET is_active = $2 WHERE id = $1 RETURNING id) SELECT id FROM o', [organizerId, active]);
+  return rows.length > 0;
+}

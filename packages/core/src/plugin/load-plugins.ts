@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import semver from 'semver';
 import type { AppConfig } from '../config/config.schema';
 import { systemClock, type Clock } from '../clock';
+import { teamPermissions } from '../organizer/team-permissions';
 import type { QueryRunner } from 'typeorm';
 import type { EntityClass } from '../db/data-source';
 import { KassaError, errorCodes, isKassaError, type ErrorCatalogue } from '../errors';
@@ -202,6 +203,9 @@ function checkRoutes(label: string, routes: unknown): void {
     if (typeof r.path !== 'string' || !/^\/[A-Za-z0-9_\-/:.]*$/.test(r.path)) throw invalid(label, `routes[${i}].path must start with "/" and contain only URL path characters`);
     if (!pluginRouteKinds.includes(r.kind as never)) throw invalid(label, `routes[${i}].kind must be one of ${pluginRouteKinds.join(', ')}`);
     if (typeof r.handler !== 'function') throw invalid(label, `routes[${i}].handler must be a function`);
+    if (r.permission !== undefined && (r.kind !== 'control' || !(r.permission === 'member' || (teamPermissions as readonly unknown[]).includes(r.permission)))) {
+      throw invalid(label, `routes[${i}].permission may only be set on a control route, to 'member' or one of ${teamPermissions.join(', ')}`);
+    }
     if (r.oneTime !== undefined) {
       const param = typeof r.oneTime === 'object' && r.oneTime !== null ? (r.oneTime as { paymentParam?: unknown }).paymentParam : undefined;
       const shapeOk = r.oneTime === true || (typeof param === 'string' && r.path.split('/').includes(`:${param}`));

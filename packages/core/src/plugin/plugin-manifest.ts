@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/config.schema';
 import type { Clock } from '../clock';
 import type { ErrorCatalogue } from '../errors';
+import type { TeamPermission } from '../organizer/team-permissions';
 import type { PluginMigration } from '../port/plugin-db';
 import type { BasePaymentProvider, JsonSchema } from '../provider/base-payment-provider';
 import type { PluginJobProcessor, PluginLogger, PluginRouteHandler, PluginRuntime, PluginSetupContext } from './plugin-runtime';
@@ -60,6 +61,14 @@ export interface PluginRoute<State = unknown> {
    * a key issued for that payment's order.
    */
   readonly oneTime?: true | { readonly paymentParam: string };
+  /**
+   * `control` routes: the team permission the signed-in user needs (docs/writing-a-plugin.md);
+   * without it the host answers 404 before the handler runs. Default: 'organizer.settings'. An
+   * event-level permission ('event.orders.view', 'event.orders.change', 'event.settings') is
+   * checked against the event of the route's `:eventId`, `:orderId` or `:paymentId` parameter
+   * when the path has one; 'member' lets in anyone in one of the organizer's teams.
+   */
+  readonly permission?: TeamPermission | 'member';
 }
 
 /** A background job as plain data; the jobs package creates its queue and worker. */

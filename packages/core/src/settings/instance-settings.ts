@@ -10,8 +10,10 @@ import { globalSettings, type SettingsStore } from './settings-store';
  * unknown namespace or an invalid value stops the start with CONFIG_INVALID naming it: an
  * instance must not run on settings its operator did not mean.
  *
- * This is the one way to set instance-only settings (`"x-instance-only": true`), which decide where
- * code is loaded from and where requests are sent: no HTTP route writes the global level.
+ * Instance-only settings (`"x-instance-only": true`), which decide where code is loaded from and
+ * where requests are sent, are set here or by an instance operator in the control panel's admin
+ * area (the only HTTP route that writes the global level); at every start, this configuration
+ * wins for the keys it names.
  */
 export async function applyInstanceSettings(settings: SettingsStore, input: InstanceSettings): Promise<{ namespace: string; changed: string[] }[]> {
   const applied: { namespace: string; changed: string[] }[] = [];

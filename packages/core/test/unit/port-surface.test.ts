@@ -22,6 +22,7 @@ const types = [
   'PluginJobRuntime', 'PluginLogger', 'PluginMigration', 'PluginQuery', 'PluginRoute', 'PluginRouteHandler', 'PluginRuntime', 'PluginSettings',
   'PluginSetupContext', 'PluginStatement', 'PrepareResult', 'ProviderContext', 'ProviderEnvironment', 'ProviderEvent', 'ProviderFactory', 'RefundCallInput',
   'RefundChange', 'RefundOutcome', 'RefundRecord', 'RefundSource', 'RefundState', 'SecretEnvelope', 'SettingScope', 'SettingsTarget', 'ViewModel',
+  'TeamPermission',
 ];
 
 /** Every name the index declares, values and types, read from its export lists. */

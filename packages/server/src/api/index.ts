@@ -2,9 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { coreVersion } from '@kassa/core/host';
+import { KassaError, coreVersion } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
+import { declaredPermissions } from '../auth/permissions';
 import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
 import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, refundSchema } from './v1/schemas';
@@ -55,6 +56,11 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     v1.addHook('onRequest', limiter(v1, 'api-address', deps.config.rateLimits?.apiAddress ?? rateLimits.apiAddress, (req) => req.ip));
     v1.addHook('onRequest', async (req) => {
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
+    });
+    // Every API route declares its permission like the control panel's (auth/permissions.ts); a
+    // token holds all of its organizer's, so the check here is that the declaration is there.
+    v1.addHook('onRequest', async (req) => {
+      if (!declaredPermissions(req.routeOptions.config)) throw new KassaError('NOT_FOUND', { entity: 'Page' });
     });
     v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
     await v1.register(orderApiRoutes, { deps, scope });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AuthStore, KassaError, type DataSource } from '@kassa/core/host';
+import { AuthStore, KassaError, TeamStore, noPermissions, type DataSource, type UserPermissions } from '@kassa/core/host';
 import { hashPassword, needsRehash, verifyPassword, type HashOptions } from './password';
 
 /** Who is logged in, and for which organizer. Loaded per request, so deactivation takes effect at once. */
@@ -10,10 +10,14 @@ export interface SessionUser {
   organizerId: string;
   organizerName: string;
   organizerSlug: string;
-  /** Member of an admin team of this organizer: may change settings and manage jobs. */
+  /** May change the organizer's settings (and so manage jobs and API tokens): the 'organizer.settings' permission. */
   isAdmin: boolean;
-  /** Instance operator (`app_user.is_operator`): also sees the instance-wide jobs. Not tied to an organizer. */
+  /** The union of the user's teams in this organizer (auth/permissions.ts checks routes against it). */
+  permissions: UserPermissions;
+  /** Instance operator (`app_user.is_operator`): the admin area, the instance-wide jobs. Not tied to an organizer. */
   isOperator: boolean;
+  /** Every organizer the user is in (to switch between them). */
+  organizers: { id: string; name: string }[];
 }
 
 /**
@@ -23,9 +27,11 @@ export interface SessionUser {
 export class LoginService {
   private dummyHash: Promise<string> | undefined;
   private readonly store: AuthStore;
+  private readonly teams: TeamStore;
 
   constructor(dataSource: DataSource, private readonly hashOptions: HashOptions = {}) {
     this.store = new AuthStore(dataSource);
+    this.teams = new TeamStore(dataSource);
   }
 
   /** Refuses with AUTH_INVALID_CREDENTIALS without saying whether the email or the password was wrong. */
@@ -43,15 +49,25 @@ export class LoginService {
     return user;
   }
 
-  /** The user in their organizer (the given one if they are a member of it, else their first). */
+  /**
+   * The user in their organizer (the given one if they are a member of it, else their first). An
+   * operator in no team gets a session without an organizer (organizerId ''): every route needs
+   * a permission, so such a session reaches only the operator's admin area.
+   */
   async load(userId: string, organizerId?: string): Promise<SessionUser | null> {
     const rows = await this.store.memberships(userId);
     const row = rows.find((r) => r.organizerId === organizerId) ?? rows[0];
-    if (!row) return null;
+    if (!row) {
+      const op = await this.store.activeOperator(userId);
+      if (!op) return null;
+      return { ...op, organizerId: '', organizerName: '', organizerSlug: '', isAdmin: false, permissions: noPermissions, isOperator: true, organizers: [] };
+    }
     return {
       id: row.userId, email: row.email, name: row.name,
       organizerId: row.organizerId, organizerName: row.organizerName, organizerSlug: row.organizerSlug, isAdmin: row.isAdmin,
+      permissions: await this.teams.permissionsOf(row.userId, row.organizerId),
       isOperator: row.isOperator,
+      organizers: rows.map((r) => ({ id: r.organizerId, name: r.organizerName })),
     };
   }
 }

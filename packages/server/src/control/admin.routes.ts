@@ -28,13 +28,14 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   const ds = deps.dataSource;
   const authStore = new AuthStore(ds);
 
-  app.get('/control/jobs', { onRequest: async (req) => requireJobsViewer(req) }, async (req, reply) => {
+  app.get('/control/jobs', { config: { permission: ['organizer.settings', 'operator'] }, onRequest: async (req) => requireJobsViewer(req) }, async (req, reply) => {
     const user = userOf(req);
     const jobs = deps.jobs ? await deps.jobs.listFailedJobs({ limit: 100, viewer: viewerOf(user) }) : [];
     return renderPage(req, reply, 'jobs', { title: 'Failed jobs', section: 'jobs', jobs, available: !!deps.jobs, operator: user.isOperator });
   });
 
   app.post<{ Params: { queue: QueueKey; id: string } }>('/control/jobs/:queue/:id/retry', {
+    config: { permission: ['organizer.settings', 'operator'] },
     schema: {
       params: { type: 'object', required: ['queue', 'id'], properties: { queue: { type: 'string', enum: Object.keys(queueNames) }, id: { type: 'string', minLength: 1, maxLength: 300 } } },
       body: csrfOnly,
@@ -48,6 +49,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   });
 
   app.get<{ Querystring: { page?: number } }>('/control/emails', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: { querystring: { type: 'object', properties: { page: { type: 'integer', minimum: 1, maximum: 10000, default: 1 } }, additionalProperties: false } },
   }, async (req, reply) => {
     const page = req.query.page ?? 1;
@@ -55,7 +57,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     return renderPage(req, reply, 'emails', { title: 'Emails', section: 'emails', emails, page, enabled: deps.config.storedEmails ?? true });
   });
 
-  app.get<{ Params: { emailId: string } }>('/control/emails/:emailId', { schema: { params: idParams('emailId') } }, async (req, reply) => {
+  app.get<{ Params: { emailId: string } }>('/control/emails/:emailId', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { params: idParams('emailId') } }, async (req, reply) => {
     const email = await getStoredEmail(ds, req.params.emailId, userOf(req).organizerId);
     if (!email) throw new KassaError('NOT_FOUND', { entity: 'Email' });
     return renderPage(req, reply, 'email', { title: email.subject, section: 'emails', email });
@@ -66,9 +68,10 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     return renderPage(req, reply, 'api-tokens', { title: 'API tokens', section: 'tokens', tokens, created });
   };
 
-  app.get('/control/api-tokens', { onRequest: async (req) => requireAdmin(req) }, async (req, reply) => tokensPage(req, reply));
+  app.get('/control/api-tokens', { config: { permission: 'organizer.settings' }, onRequest: async (req) => requireAdmin(req) }, async (req, reply) => tokensPage(req, reply));
 
   app.post<{ Body: { name: string } }>('/control/api-tokens', {
+    config: { permission: 'organizer.settings' },
     schema: { body: { type: 'object', required: ['name'], properties: { _csrf: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 100 } }, additionalProperties: false } },
     onRequest: async (req) => requireAdmin(req),
   }, async (req, reply) => {
@@ -79,6 +82,7 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
   });
 
   app.post<{ Params: { tokenId: string } }>('/control/api-tokens/:tokenId/revoke', {
+    config: { permission: 'organizer.settings' },
     schema: { params: idParams('tokenId'), body: csrfOnly },
     onRequest: async (req) => requireAdmin(req),
   }, async (req, reply) => {

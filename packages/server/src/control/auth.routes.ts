@@ -33,6 +33,7 @@ export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimi
     (req) => String((req.body as { email?: unknown }).email ?? '').trim().toLowerCase());
 
   app.get<{ Querystring: { next?: string } }>('/control/login', {
+    config: { permission: 'public' },
     schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 } } } },
   }, async (req, reply) => {
     if (req.session.userId) return reply.redirect(safeNext(req.query.next), 303);
@@ -42,7 +43,7 @@ export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimi
   app.post<{ Body: { email: string; password: string; next?: string } }>('/control/login', {
     schema: { body: loginBody },
     attachValidation: true,
-    config: { rateLimit: opts.loginRateLimit ?? rateLimits.login },
+    config: { permission: 'public', rateLimit: opts.loginRateLimit ?? rateLimits.login },
   }, async (req, reply) => {
     if (req.validationError) {
       const errors = fieldErrors(req.validationError);
@@ -66,7 +67,7 @@ export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimi
     }
   });
 
-  app.post('/control/logout', async (req, reply) => {
+  app.post('/control/logout', { config: { permission: 'public' } }, async (req, reply) => {
     await req.session.destroy();
     return reply.redirect('/control/login', 303);
   });

@@ -14,7 +14,9 @@ import { idParams, renderPage, userOf, uuid } from './page';
 export const dashboardRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const reads = new OrderReadStore(deps.dataSource);
   const catalog = new CatalogStore(deps.dataSource);
+  // Organizer-wide order figures: for teams that view the orders of all events (others are sent on by control/index.ts).
   app.get<{ Querystring: { eventId?: string } }>('/control', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: { querystring: { type: 'object', properties: { eventId: uuid } } },
   }, async (req, reply) => {
     const { organizerId } = userOf(req);
@@ -37,7 +39,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app
     });
   });
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/chart.json', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/chart.json', { config: { permission: 'event.orders.view' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const chart = await chartData(deps, userOf(req).organizerId, req.params.eventId);
     if (!chart) throw new KassaError('NOT_FOUND', { entity: 'Event' });
     return reply.header('cache-control', 'no-store').send(chart);

@@ -86,15 +86,15 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   const showEventForm = (req: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: Record<string, string>, eventId?: string) =>
     renderPage(req, reply, 'event-form', { title: eventId ? 'Edit event' : 'New event', section: 'events', values, errors, eventId });
 
-  app.get('/control/events', async (req, reply) => {
+  app.get('/control/events', { config: { permission: 'member' } }, async (req, reply) => {
     const events = await catalog.listEvents(userOf(req).organizerId);
     return renderPage(req, reply, 'events', { title: 'Events', section: 'events', events });
   });
 
-  app.get('/control/events/new', async (req, reply) =>
+  app.get('/control/events/new', { config: { permission: 'organizer.events.create' } }, async (req, reply) =>
     showEventForm(req, reply, { currency: 'EUR', paymentTermDays: 14, paymentTermAcceptLate: true, paymentTermLast: '', live: true }, {}));
 
-  app.post<{ Body: Body }>('/control/events', { schema: { body: eventBody }, attachValidation: true }, async (req, reply) => {
+  app.post<{ Body: Body }>('/control/events', { config: { permission: 'organizer.events.create' }, schema: { body: eventBody }, attachValidation: true }, async (req, reply) => {
     if (req.validationError) return showEventForm(req, reply.code(400), req.body ?? {}, fieldErrors(req.validationError));
     try {
       const event = await catalog.createEvent(userOf(req).organizerId, eventInput(req.body));
@@ -105,18 +105,19 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
     }
   });
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId', { config: { permission: 'event.settings' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
     const [products, quotas] = await Promise.all([catalog.listProducts(event.organizerId, event.id), catalog.listQuotas(event.organizerId, event.id)]);
     return renderPage(req, reply, 'event', { title: event.name, section: 'events', event, products, quotas });
   });
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/edit', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/edit', { config: { permission: 'event.settings' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
     return showEventForm(req, reply, eventFormValues(event), {}, event.id);
   });
 
   app.post<{ Params: { eventId: string }; Body: Body }>('/control/events/:eventId', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId'), body: eventBody }, attachValidation: true,
   }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
@@ -134,12 +135,13 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   const showProductForm = (req: FastifyRequest, reply: FastifyReply, event: Event, values: Record<string, unknown>, errors: Record<string, string>, productId?: string) =>
     renderPage(req, reply, 'product-form', { title: productId ? 'Edit product' : 'New product', section: 'events', event, values, errors, productId });
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/products/new', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/products/new', { config: { permission: 'event.settings' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
     return showProductForm(req, reply, event, { active: true, position: 0, price: '' }, {});
   });
 
   app.post<{ Params: { eventId: string }; Body: Body }>('/control/events/:eventId/products', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId'), body: productBody }, attachValidation: true,
   }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
@@ -154,6 +156,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   });
 
   app.get<{ Params: { eventId: string; productId: string } }>('/control/events/:eventId/products/:productId/edit', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId', 'productId') },
   }, async (req, reply) => {
     const product = await catalog.getProduct(userOf(req).organizerId, req.params.eventId, req.params.productId);
@@ -162,6 +165,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   });
 
   app.post<{ Params: { eventId: string; productId: string }; Body: Body }>('/control/events/:eventId/products/:productId', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId', 'productId'), body: productBody }, attachValidation: true,
   }, async (req, reply) => {
     const product = await catalog.getProduct(userOf(req).organizerId, req.params.eventId, req.params.productId);
@@ -182,12 +186,13 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
       title: quotaId ? 'Edit quota' : 'New quota', section: 'events', event, values, errors, quotaId, products: await catalog.listProducts(event.organizerId, event.id),
     });
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/quotas/new', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/quotas/new', { config: { permission: 'event.settings' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
     return showQuotaForm(req, reply, event, { productIds: [] }, {});
   });
 
   app.post<{ Params: { eventId: string }; Body: Body }>('/control/events/:eventId/quotas', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId'), body: quotaBody }, attachValidation: true,
   }, async (req, reply) => {
     const event = await catalog.getEvent(userOf(req).organizerId, req.params.eventId);
@@ -202,6 +207,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   });
 
   app.get<{ Params: { eventId: string; quotaId: string } }>('/control/events/:eventId/quotas/:quotaId/edit', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId', 'quotaId') },
   }, async (req, reply) => {
     const quota = await catalog.getQuota(userOf(req).organizerId, req.params.eventId, req.params.quotaId);
@@ -210,6 +216,7 @@ export const eventRoutes: FastifyPluginAsync<{ catalog: CatalogService }> = asyn
   });
 
   app.post<{ Params: { eventId: string; quotaId: string }; Body: Body }>('/control/events/:eventId/quotas/:quotaId', {
+    config: { permission: 'event.settings' },
     schema: { params: idParams('eventId', 'quotaId'), body: quotaBody }, attachValidation: true,
   }, async (req, reply) => {
     const quota = await catalog.getQuota(userOf(req).organizerId, req.params.eventId, req.params.quotaId);

@@ -44,10 +44,11 @@ export const exportRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerS
   };
 
   app.get<{ Querystring: { eventId?: string } }>('/control/exports', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: { querystring: { type: 'object', properties: { eventId: exportBody.properties.eventId } } },
   }, async (req, reply) => showForm(req, reply, { dataset: 'orders', format: 'xlsx', eventId: req.query.eventId ?? '' }, {}));
 
-  app.post<{ Body: ExportBody }>('/control/exports', { schema: { body: exportBody }, attachValidation: true }, async (req, reply) => {
+  app.post<{ Body: ExportBody }>('/control/exports', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { body: exportBody }, attachValidation: true }, async (req, reply) => {
     if (req.validationError) return showForm(req, reply.code(400), req.body ?? {}, fieldErrors(req.validationError));
     try {
       const task = await tasks.startExport(userOf(req).organizerId, { ...req.body, eventId: req.body.eventId || null }, actorOf(req));
@@ -67,17 +68,17 @@ export const exportRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerS
     return task;
   };
 
-  app.get<{ Params: { taskId: string } }>('/control/exports/:taskId', { schema: { params: idParams('taskId') } }, async (req, reply) => {
+  app.get<{ Params: { taskId: string } }>('/control/exports/:taskId', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { params: idParams('taskId') } }, async (req, reply) => {
     const task = await taskOr404(req, req.params.taskId, 'export');
     return renderPage(req, reply, 'task', { title: 'Export', section: 'exports', task, headScripts: progressScripts });
   });
 
-  app.get<{ Params: { taskId: string } }>('/control/exports/:taskId/download', { schema: { params: idParams('taskId') } }, async (req, reply) => {
+  app.get<{ Params: { taskId: string } }>('/control/exports/:taskId/download', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { params: idParams('taskId') } }, async (req, reply) => {
     const task = await taskOr404(req, req.params.taskId, 'export');
     return sendTaskFile(reply, tasks, task);
   });
 
-  app.get<{ Params: { taskId: string } }>('/control/tasks/:taskId/status', { schema: { params: idParams('taskId') } }, async (req, reply) => {
+  app.get<{ Params: { taskId: string } }>('/control/tasks/:taskId/status', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { params: idParams('taskId') } }, async (req, reply) => {
     const task = await taskOr404(req, req.params.taskId);
     return reply.header('cache-control', 'no-store').send(taskJson(task, '/control'));
   });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { KassaError } from '@kassa/core/host';
+import { KassaError, hasPermission, isKassaError } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { LoginService } from '../auth/login.service';
 import { OrganizerScope } from '../auth/scope';
@@ -12,6 +12,10 @@ import { orderActionRoutes } from './order-actions.routes';
 import { orderChangeRoutes } from './order-change.routes';
 import { settingsRoutes } from './settings.routes';
 import { adminRoutes } from './admin.routes';
+import { checkPermission } from '../auth/permissions';
+import { teamRoutes } from './teams.routes';
+import { inviteRoutes } from './invite.routes';
+import { operatorRoutes } from './operator.routes';
 import { exportRoutes } from './exports.routes';
 import { shredderRoutes } from './shredder.routes';
 
@@ -19,12 +23,14 @@ import { shredderRoutes } from './shredder.routes';
  * The organizer control panel under /control. Login and logout are public; everything else is
  * registered in a child context whose onRequest hook loads the session's user (per request, so
  * a deactivated user or a removed team membership takes effect at once) and sends anonymous
- * browsers to the login page.
+ * browsers to the login page, then checks the permission the route declares (auth/permissions.ts):
+ * every route declares one, and one outside the user's rights answers 404.
  */
 export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const login = new LoginService(deps.dataSource, { logN: deps.config.passwordLogN });
   const scope = new OrganizerScope(deps.dataSource);
   await app.register(authRoutes, { login, loginRateLimit: deps.config.rateLimits?.login, loginAccountRateLimit: deps.config.rateLimits?.loginAccount });
+  await app.register(inviteRoutes, { deps, login });
 
   await app.register(async (panel) => {
     panel.addHook('onRequest', async (req, reply) => {
@@ -34,6 +40,14 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
         throw new KassaError('AUTH_REQUIRED');
       }
       req.kassaUser = user;
+      try {
+        await checkPermission(req, scope);
+      } catch (err) {
+        // The landing page shows organizer-wide figures; whoever may not see them starts where they can.
+        if (req.method !== 'GET' || req.url !== '/control' || !isKassaError(err, 'NOT_FOUND')) throw err;
+        const start = !user.organizerId ? '/control/admin' : hasPermission(user.permissions, 'event.orders.view') ? '/control/orders' : '/control/account';
+        return reply.redirect(start, 303);
+      }
     });
     await panel.register(dashboardRoutes, { deps });
     await panel.register(eventRoutes, { catalog: new CatalogService(deps.dataSource) });
@@ -42,6 +56,8 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(orderChangeRoutes, { deps, scope });
     await panel.register(settingsRoutes, { deps, scope });
     await panel.register(adminRoutes, { deps });
+    await panel.register(teamRoutes, { deps });
+    await panel.register(operatorRoutes, { deps });
     await panel.register(exportRoutes, { deps, scope });
     await panel.register(shredderRoutes, { deps, scope });
   });

@@ -12,6 +12,8 @@ import { actorOf, fieldErrors, formRefusal, idParams, redirectWithFlash, renderP
 // Every action below moves money or changes an order: `guarded` makes its form carry the page's
 // one-time key (infra/action-guard.ts), so a double click or a replayed form acts once.
 const guarded = { actionKey: true } as const;
+/** The one permission every action here needs (auth/permissions.ts), with the action key. */
+const changeOrders = { ...guarded, permission: 'event.orders.change' } as const;
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' }, ...actionKeyProperty }, additionalProperties: false } as const;
 /** What a refund form was built from: the order's newest refund ('' for none), as pretix's last_known_refund_id. */
 const lastKnownRefundId = { type: 'string', pattern: `^(${'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'})?$` } as const;
@@ -103,7 +105,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string; paymentId: string } }>('/control/orders/:orderId/payments/:paymentId/confirm', {
-    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly }, config: guarded,
+    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const payment = await paymentOf(order, req.params.paymentId);
@@ -121,7 +123,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string; paymentId: string } }>('/control/orders/:orderId/payments/:paymentId/cancel', {
-    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly }, config: guarded,
+    schema: { params: idParams('orderId', 'paymentId'), body: csrfOnly }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const payment = await paymentOf(order, req.params.paymentId);
@@ -158,6 +160,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   };
 
   app.get<{ Params: { orderId: string }; Querystring: { amount?: string } }>('/control/orders/:orderId/refund', {
+    config: { permission: 'event.orders.change' },
     schema: { params: idParams('orderId'), querystring: { type: 'object', properties: { amount: { type: 'string', maxLength: 32 } }, additionalProperties: false } },
   }, async (req, reply) => {
     const order = await orderOf(req);
@@ -170,7 +173,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string }; Body: Record<string, string | undefined> }>('/control/orders/:orderId/refund', {
-    schema: { params: idParams('orderId'), body: refundBody }, attachValidation: true, config: guarded,
+    schema: { params: idParams('orderId'), body: refundBody }, attachValidation: true, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const detail = await loadOrderDetail(deps, scope.reads, order);
@@ -251,7 +254,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/control/orders/:orderId/refunds/:refundId/process', {
-    schema: { params: idParams('orderId', 'refundId'), body: processBody }, config: guarded,
+    schema: { params: idParams('orderId', 'refundId'), body: processBody }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
@@ -260,7 +263,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { lastKnownRefundId: string } }>('/control/orders/:orderId/refunds/:refundId/retry', {
-    schema: { params: idParams('orderId', 'refundId'), body: retryBody }, config: guarded,
+    schema: { params: idParams('orderId', 'refundId'), body: retryBody }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
@@ -276,7 +279,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string; refundId: string } }>('/control/orders/:orderId/refunds/:refundId/done', {
-    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly }, config: guarded,
+    schema: { params: idParams('orderId', 'refundId'), body: csrfOnly }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const refund = await refundOf(order, req.params.refundId);
@@ -285,7 +288,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string }; Body: { cancellationFee?: string; autoRefund?: 'on' } }>('/control/orders/:orderId/cancel', {
-    schema: { params: idParams('orderId'), body: cancelBody }, config: guarded,
+    schema: { params: idParams('orderId'), body: cancelBody }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const feeText = req.body.cancellationFee?.trim();
@@ -302,7 +305,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
 
   // pretix's "mark as paid"; with force the quota may be overbooked (the form says so).
   app.post<{ Params: { orderId: string }; Body: { force?: 'on' } }>('/control/orders/:orderId/mark-paid', {
-    schema: { params: idParams('orderId'), body: markPaidBody }, config: guarded,
+    schema: { params: idParams('orderId'), body: markPaidBody }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     const result = await core.orders.markPaid(order.id, { force: req.body?.force === 'on', actor: actorOf(req) });
@@ -312,7 +315,7 @@ export const orderActionRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
   });
 
   app.post<{ Params: { orderId: string }; Body: { expires: string; force?: 'on' } }>('/control/orders/:orderId/extend', {
-    schema: { params: idParams('orderId'), body: extendBody }, config: guarded,
+    schema: { params: idParams('orderId'), body: extendBody }, config: changeOrders,
   }, async (req, reply) => {
     const order = await orderOf(req);
     // The control panel shows times in UTC, so the form's local date-time is read as UTC.

@@ -51,12 +51,13 @@ export const orderChangeRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organ
     });
   }
 
-  app.get<{ Params: { orderId: string } }>('/control/orders/:orderId/change', { schema: { params: idParams('orderId') } }, async (req, reply) => {
+  app.get<{ Params: { orderId: string } }>('/control/orders/:orderId/change', { config: { permission: 'event.orders.change' }, schema: { params: idParams('orderId') } }, async (req, reply) => {
     const order = await orderOf(req);
     return showForm(req, reply, order, null, {});
   });
 
   app.post<{ Params: { orderId: string }; Body: ChangeBody }>('/control/orders/:orderId/change', {
+    config: { permission: 'event.orders.change' },
     schema: { params: idParams('orderId'), body: changeBody }, attachValidation: true,
   }, async (req, reply) => {
     const order = await orderOf(req);

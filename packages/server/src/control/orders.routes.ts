@@ -4,6 +4,7 @@ import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { loadOrderDetail } from './order-detail';
 import { idParams, renderPage, userOf, uuid } from './page';
+import { visibleEvents } from '../auth/permissions';
 
 interface ListQuery {
   q?: string;
@@ -37,7 +38,7 @@ export const pageSize = 25;
 /** The order list (search and reconciliation filters, paginated) and the order page. */
 export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
   const catalog = new CatalogStore(deps.dataSource);
-  app.get<{ Querystring: ListQuery }>('/control/orders', { schema: { querystring: listQuery } }, async (req, reply) => {
+  app.get<{ Querystring: ListQuery }>('/control/orders', { config: { permission: 'event.orders.view' }, schema: { querystring: listQuery } }, async (req, reply) => {
     const user = userOf(req);
     const q = req.query;
     const result = await deps.core.orders.search({
@@ -46,6 +47,7 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
       status: q.status || undefined,
       provider: q.provider || undefined,
       eventId: q.eventId || undefined,
+      eventIds: visibleEvents(req, 'event.orders.view'),
       overpaid: q.overpaid === '1' ? true : undefined,
       pendingRefund: q.pendingRefund === '1' ? true : undefined,
       externalRefund: q.externalRefund === '1' ? true : undefined,
@@ -62,7 +64,7 @@ export const orderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerSc
     });
   });
 
-  app.get<{ Params: { orderId: string } }>('/control/orders/:orderId', { schema: { params: idParams('orderId') } }, async (req, reply) => {
+  app.get<{ Params: { orderId: string } }>('/control/orders/:orderId', { config: { permission: 'event.orders.view' }, schema: { params: idParams('orderId') } }, async (req, reply) => {
     const order = await scope.order(userOf(req).organizerId, req.params.orderId);
     const detail = await loadOrderDetail(deps, scope.reads, order);
     const minExtend = new Date(deps.clock.now().getTime() + 86_400_000).toISOString().slice(0, 16);

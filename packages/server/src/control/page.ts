@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError } from '@kassa/core/host';
+import { KassaError, hasPermission, type TeamPermission } from '@kassa/core/host';
 import type { SessionUser } from '../auth/login.service';
 
 declare module 'fastify' {
@@ -18,9 +18,20 @@ const nav = [
   { href: '/control/jobs', label: 'Jobs', key: 'jobs', admin: true, operator: true },
   { href: '/control/emails', label: 'Emails', key: 'emails', admin: false },
   { href: '/control/api-tokens', label: 'API tokens', key: 'tokens', admin: true },
+  { href: '/control/teams', label: 'Teams', key: 'teams', admin: false, permission: 'organizer.teams' },
+  { href: '/control/account', label: 'Your teams', key: 'account', admin: false },
+  { href: '/control/admin', label: 'Admin', key: 'admin', admin: true, operator: true, operatorOnly: true },
   { href: '/control/exports', label: 'Exports', key: 'exports', admin: false },
   { href: '/control/shredder', label: 'Data shredder', key: 'shredder', admin: true },
 ];
+
+/** Whether the user sees a navigation entry: the admin area for operators only, the rest for members with the rights. */
+function navVisible(n: (typeof nav)[number], user: SessionUser): boolean {
+  if ('operatorOnly' in n) return user.isOperator;
+  if (!user.organizerId) return false;
+  if ('permission' in n) return hasPermission(user.permissions, n.permission as TeamPermission);
+  return !n.admin || user.isAdmin || ('operator' in n && user.isOperator);
+}
 
 /** The authenticated user; throws AUTH_REQUIRED if a route forgot the auth hook (never silently unscoped). */
 export function userOf(req: FastifyRequest): SessionUser {
@@ -58,8 +69,8 @@ export async function renderPage(
     csrfToken,
     flash,
     brandHref: '/control',
-    brandName: user ? `Kassa · ${user.organizerName}` : 'Kassa',
-    nav: user ? nav.filter((n) => !n.admin || user.isAdmin || ('operator' in n && user.isOperator)).map((n) => ({ ...n, active: n.key === data.section })) : undefined,
+    brandName: user ? (user.organizerId ? `Kassa · ${user.organizerName}` : 'Kassa · Admin') : 'Kassa',
+    nav: user ? nav.filter((n) => navVisible(n, user)).map((n) => ({ ...n, active: n.key === data.section })) : undefined,
     bodyClass: 'control',
     cspNonce: reply.cspNonce?.script,
   });

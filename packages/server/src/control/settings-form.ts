@@ -12,6 +12,8 @@ export interface SettingsField {
   secretSet?: boolean;
   /** Which level the effective value comes from ("default" when none stores it). */
   source: string;
+  /** Instance-only (only on the operator's form). */
+  instanceOnly?: boolean;
 }
 
 type Prop = {
@@ -38,9 +40,10 @@ export function instanceOnlyKeys(schema: Record<string, unknown>): string[] {
  * The form's fields in schema order, for an organizer or event level: secrets are shown as
  * "stored" / "not set", never their value; instance-only settings are not shown at all.
  */
-export function settingsFields(schema: Record<string, unknown>, display: DisplaySettings): SettingsField[] {
+export function settingsFields(schema: Record<string, unknown>, display: DisplaySettings, opts: { instanceLevel?: boolean } = {}): SettingsField[] {
   const props = (schema.properties ?? {}) as Record<string, Prop>;
-  return Object.entries(props).filter(([, p]) => p['x-instance-only'] !== true).map(([key, p]) => {
+  // The operator's instance-level form (control/operator.routes.ts) shows them too.
+  return Object.entries(props).filter(([, p]) => opts.instanceLevel === true || p['x-instance-only'] !== true).map(([key, p]) => {
     const kind = kindOf(p);
     const raw = display.values[key];
     let value: string | boolean = '';
@@ -54,6 +57,7 @@ export function settingsFields(schema: Record<string, unknown>, display: Display
       options: p.enum?.map((v) => ({ value: String(v), label: String(v) })),
       secretSet: kind === 'secret' ? (raw as { set?: boolean } | undefined)?.set === true : undefined,
       source: display.sources[key] ?? 'default',
+      ...(p['x-instance-only'] === true ? { instanceOnly: true } : {}),
     };
   });
 }

@@ -36,6 +36,12 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       ? `/plugins/${id}/control/webhook-endpoint`
       : null;
 
+  // A provider whose plugin shows its wallet domains (Stripe) gets a link to that page.
+  const walletDomainsPage = (id: string): string | null =>
+    deps.pluginRoutes?.some((r) => r.plugin === id && r.route.kind === 'control' && r.route.method === 'GET' && r.route.path === '/control/wallet-domains')
+      ? `/plugins/${id}/control/wallet-domains`
+      : null;
+
   const overview = async (req: FastifyRequest, reply: FastifyReply, target: SettingsTarget, event: Event | null) => {
     const rows = await Promise.all(deps.providers.list().filter((p) => !p.isImplicit).map(async (p) => {
       const display = await deps.settings.getForDisplay(target, providerNamespace(p.identifier));
@@ -53,6 +59,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       action: event ? `/control/events/${event.id}/settings/payment/${providerId}` : `/control/settings/payment/${providerId}`,
       level: target.scope,
       webhookEndpointAction: webhookEndpointAction(providerId),
+      walletDomainsPage: walletDomainsPage(providerId),
     });
   };
 
@@ -82,17 +89,19 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     return redirectWithFlash(req, reply, back, 'Settings saved.');
   };
 
-  app.get('/control/settings/payment', async (req, reply) => overview(req, reply, organizerSettings(userOf(req).organizerId), null));
+  app.get('/control/settings/payment', { config: { permission: 'organizer.settings' } }, async (req, reply) => overview(req, reply, organizerSettings(userOf(req).organizerId), null));
 
   app.get<{ Params: { provider: string } }>('/control/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: { type: 'object', required: ['provider'], properties: { provider: providerParam } } },
   }, async (req, reply) => form(req, reply, organizerSettings(userOf(req).organizerId), null, req.params.provider, {}));
 
   app.post<{ Params: { provider: string }; Body: Body }>('/control/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: { type: 'object', required: ['provider'], properties: { provider: providerParam } }, body: settingsBody },
   }, async (req, reply) => save(req, reply, organizerSettings(userOf(req).organizerId), null, req.params.provider));
 
-  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/settings/payment', { schema: { params: idParams('eventId') } }, async (req, reply) => {
+  app.get<{ Params: { eventId: string } }>('/control/events/:eventId/settings/payment', { config: { permission: 'organizer.settings' }, schema: { params: idParams('eventId') } }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
     return overview(req, reply, eventSettings(event), event);
   });
@@ -100,6 +109,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   const eventProviderParams = { type: 'object', required: ['eventId', 'provider'], properties: { eventId: uuid, provider: providerParam } } as const;
 
   app.get<{ Params: { eventId: string; provider: string } }>('/control/events/:eventId/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: eventProviderParams },
   }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);
@@ -107,6 +117,7 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   });
 
   app.post<{ Params: { eventId: string; provider: string }; Body: Body }>('/control/events/:eventId/settings/payment/:provider', {
+    config: { permission: 'organizer.settings' },
     schema: { params: eventProviderParams, body: settingsBody },
   }, async (req, reply) => {
     const event = await scope.event(userOf(req).organizerId, req.params.eventId);

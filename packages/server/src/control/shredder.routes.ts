@@ -29,7 +29,7 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   const catalog = new CatalogStore(deps.dataSource);
   app.addHook('preHandler', async (req) => requireAdmin(req));
 
-  app.get<{ Querystring: Target }>('/control/shredder', { schema: { querystring: target } }, async (req, reply) => {
+  app.get<{ Querystring: Target }>('/control/shredder', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { querystring: target } }, async (req, reply) => {
     const { organizerId } = userOf(req);
     const [events, recent] = await Promise.all([catalog.listEvents(organizerId), tasks.store.list(organizerId, 'shred', 10)]);
     const chosen = req.query.orderId || req.query.eventId ? await tasks.shredTarget(organizerId, req.query) : null;
@@ -37,7 +37,7 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     return renderPage(req, reply, 'shredder', { title: 'Data shredder', section: 'shredder', events, recent, chosen, preview, errors: {} });
   });
 
-  app.post<{ Body: Target & { confirm: string } }>('/control/shredder', { schema: { body: confirmBody }, attachValidation: true }, async (req, reply) => {
+  app.post<{ Body: Target & { confirm: string } }>('/control/shredder', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { body: confirmBody }, attachValidation: true }, async (req, reply) => {
     const { organizerId } = userOf(req);
     const body = (req.body ?? {}) as Target;
     if (req.validationError) {
@@ -54,7 +54,7 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     return redirectWithFlash(req, reply, `/control/shredder/${task.id}`, 'Data shredder started.');
   });
 
-  app.get<{ Params: { taskId: string } }>('/control/shredder/:taskId', { schema: { params: idParams('taskId') } }, async (req, reply) => {
+  app.get<{ Params: { taskId: string } }>('/control/shredder/:taskId', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { params: idParams('taskId') } }, async (req, reply) => {
     const task = await tasks.store.get(userOf(req).organizerId, req.params.taskId, 'shred');
     if (!task) throw new KassaError('NOT_FOUND', { entity: 'Shred' });
     return renderPage(req, reply, 'task', { title: 'Data shredder', section: 'shredder', task, headScripts: ['/static/kassa-progress.js'] });

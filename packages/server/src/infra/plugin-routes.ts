@@ -10,6 +10,7 @@ import { checkInput } from './input-guard';
 import { limiter, rateLimits } from './rate-limits';
 import { OrganizerScope } from '../auth/scope';
 import { actionKeyOf, releaseIfRefused } from './action-guard';
+import { checkPermission } from '../auth/permissions';
 
 /**
  * Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches
@@ -73,10 +74,16 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
       url,
       // A webhook answers a provider's server, never a browser: no headers or nonce to compute.
       ...(route.kind === 'webhook' ? { helmet: false } : {}),
+      // Control routes: the plugin's permission (default: organizer settings), checked in authorize();
+      // event-level ones hold on the event of the path's payment, else only for teams on all events.
+      config: {
+        permission: route.kind === 'control' ? route.permission ?? 'organizer.settings' : route.kind === 'api' ? 'member' : 'public',
+        permissionOnAllEvents: true,
+      },
       handler: async (req, reply) => {
         // Taken before authorize(): the CSRF check swaps req.body for the token it reads.
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const organizerId = await authorize(app, opts, route, req, reply, raw, apiLimits);
+        const organizerId = await authorize(app, opts, route, req, reply, raw, apiLimits, scope);
         const body = route.kind === 'webhook' ? undefined : parseBody(req.headers['content-type'], raw);
         // Parsed here, not by fastify, so the input guard's body check runs here (webhooks: the plugin judges its raw body).
         checkInput('body', body);
@@ -112,7 +119,7 @@ type Limit = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 async function authorize(
   app: FastifyInstance, opts: PluginRoutesOptions, route: PluginRoute, req: FastifyRequest, reply: FastifyReply, raw: Buffer,
-  apiLimits: { address: Limit; token: Limit },
+  apiLimits: { address: Limit; token: Limit }, scope: OrganizerScope,
 ): Promise<string | undefined> {
   if (route.kind === 'webhook') return undefined;
   if (route.kind === 'api') {
@@ -136,6 +143,7 @@ async function authorize(
   const user = req.session.userId ? await opts.login.load(req.session.userId, req.session.organizerId) : null;
   if (!user) throw new KassaError('AUTH_REQUIRED');
   req.kassaUser = user;
+  await checkPermission(req, scope);
   return user.organizerId;
 }
 

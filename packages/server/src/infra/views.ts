@@ -31,6 +31,15 @@ class KassaEta extends Eta {
         if (!file.startsWith(path.resolve(dir) + path.sep)) throw new Error(`Partial ${template} escapes its plugin folder`);
         return file;
       }
+      // "./name" inside a plugin's partial: a sibling in that plugin's folder (Eta's own check would
+      // refuse any file outside the server's views folder).
+      const from = options?.filepath;
+      const home = from && template.startsWith('./') ? Object.values(pluginViews).find((d) => from.startsWith(path.resolve(d) + path.sep)) : undefined;
+      if (home) {
+        const file = path.resolve(path.dirname(from as string), template.endsWith('.eta') ? template : `${template}.eta`);
+        if (!file.startsWith(path.resolve(home) + path.sep)) throw new Error(`Partial ${template} escapes its plugin folder`);
+        return file;
+      }
       return base.call(this, template, options);
     };
   }

@@ -56,7 +56,7 @@ async function exportMeasured(params: ExportParams): Promise<{ taskId: string; h
     const m = retained();
     peakHeap = Math.max(peakHeap, m.heap);
     peakRss = Math.max(peakRss, m.rss);
-  }, 1000);
+  }, 500);
   try {
     const done = await runExport({ dataSource: t.db.dataSource, providers: t.deps.providers, clock: t.clock, store, batchSize: 500 }, task.id);
     expect(done?.status).toBe('finished');

@@ -57,7 +57,9 @@ export async function createUser(t: TestApp, organizer: Organizer, opts: { email
   const password = opts.password ?? 'correct horse battery staple';
   const ds = t.db.dataSource;
   const user = await ds.getRepository(User).save({ email, passwordHash: await hashPassword(password, { logN: 10 }), name: 'Test User', isActive: true });
-  const team = await ds.getRepository(Team).save({ organizerId: organizer.id, name: 'Admins', isAdmin: opts.isAdmin ?? true });
+  // A non-admin gets what members had before team permissions: events and orders, no settings, no teams.
+  const member = { canCreateEvents: true, canChangeEventSettings: true, canViewOrders: true, canChangeOrders: true };
+  const team = await ds.getRepository(Team).save({ organizerId: organizer.id, name: 'Admins', isAdmin: opts.isAdmin ?? true, ...(opts.isAdmin === false ? member : {}) });
   await ds.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
   return { user, email, password };
 }

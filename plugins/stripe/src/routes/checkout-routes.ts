@@ -9,6 +9,7 @@ import { remember, syncPayment } from '../reconcile';
 import { STRIPE_NAMESPACE, clientFor, registerAccount, stripeSettingsFrom, type AccountContext } from '../stripe-account-context';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
+import { expressCheckoutView } from '../wallets/express-checkout-view';
 
 /** Path params of the buyer's pay, intent and return links. */
 export type LinkParams = { paymentId: string; token: string };
@@ -67,6 +68,9 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
   // From here on the sync job and webhooks can find this payment's account without the buyer.
   if (intentId) await remember(rt, [{ objectId: intentId, kind: 'payment_intent', account: account.accountId, paymentId: l.payment.id, refundId: null }]);
   const base = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}`;
+  const wallet = await expressCheckoutView(rt, {
+    hostHeader: req.headers.host, accountId: account.accountId, settings, money: { amount: l.payment.amount, currency: l.payment.currency }, businessName: l.event.name,
+  });
   return {
     status: 200,
     title: 'Pay by card',
@@ -80,6 +84,7 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
         orderUrl: rt.payments.orderPageUrl(l),
         amount: formatMoney({ amount: l.payment.amount, currency: l.payment.currency }, l.event.locale),
         orderCode: l.order.code,
+        wallet,
       },
     },
   };

@@ -13,6 +13,7 @@ import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { eventAccount } from './checkout-routes';
+import { SYNC_WALLET_DOMAINS_JOB, walletDomainsJobId } from '../wallets/wallet-domain-jobs';
 
 /** Path params of the capture and release actions. */
 export type PaymentParams = { paymentId: string };
@@ -121,7 +122,10 @@ async function targetFrom(req: PluginHttpRequest<Record<never, string>, Endpoint
  */
 export async function handleCreateWebhookEndpoint(req: PluginHttpRequest<Record<never, string>, EndpointBody>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const target = await targetFrom(req, rt);
-  return { status: 201, body: await createWebhookEndpoint(rt, target) };
+  const created = await createWebhookEndpoint(rt, target);
+  // Keys just saved and now in use: their account's wallet domains are registered right away too.
+  await rt.enqueue(SYNC_WALLET_DOMAINS_JOB, { accountId: created.account }, { jobId: walletDomainsJobId(created.account) });
+  return { status: 201, body: created };
 }
 
 /**

@@ -3,7 +3,7 @@ import {
   SettingsStore, Team, User, createKassaCore, createProviderContextFactory, globalSettings, loadPlugins,
 } from '@kassa/core/host';
 import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
-import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import { STRIPE_NAMESPACE, createStripePlugin, type StripeRuntime } from '../../src';
 import { stripeRuntime } from './stripe-harness';
@@ -31,13 +31,23 @@ export interface ServerHarness {
 
 let users = 0;
 
-export async function createServerHarness(): Promise<ServerHarness> {
-  const emulator = await startEmulator();
+/** Wallet tests: the emulator's options (Apple's verifier), the operator's association file, another BASE_URL. */
+export interface ServerHarnessOptions {
+  emulator?: EmulatorOptions | ((app: () => ServerHarness['app']) => EmulatorOptions);
+  applePayDomainAssociation?: string;
+  baseUrl?: string;
+}
+
+export async function createServerHarness(opts: ServerHarnessOptions = {}): Promise<ServerHarness> {
+  // The emulator starts before the app exists; its options may reach the app once built (Apple's verifier).
+  const built: { app?: ServerHarness['app'] } = {};
+  const emulatorOptions = typeof opts.emulator === 'function' ? opts.emulator(() => built.app as ServerHarness['app']) : opts.emulator;
+  const emulator = await startEmulator(emulatorOptions);
   const loaded = loadPlugins([createStripePlugin()]);
   const db = await createTestDatabase({ entities: [...loaded.entities], migrations: [...loaded.migrations, ...shopMigrations], poolSize: 5 });
   const clock = new TestClock(new Date());
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
-  const baseUrl = 'http://127.0.0.1:3000';
+  const baseUrl = opts.baseUrl ?? 'http://127.0.0.1:3000';
   const providerContext = createProviderContextFactory({ providers: loaded.providers, settings, clock, baseUrl });
   const core = createKassaCore({ dataSource: db.dataSource, providers: loaded.providers, providerContext, clock });
   const instanceKey = `sk_test_instance${process.pid}`;
@@ -48,12 +58,13 @@ export async function createServerHarness(): Promise<ServerHarness> {
   const jobs: ServerHarness['jobs'] = [];
   const deps: AppDeps = {
     dataSource: db.dataSource, clock, core, providers: loaded.providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
-    config: { baseUrl, sessionSecret: randomBytes(32).toString('hex'), passwordLogN: 10 },
+    config: { baseUrl, sessionSecret: randomBytes(32).toString('hex'), passwordLogN: 10, ...(opts.applePayDomainAssociation ? { applePayDomainAssociation: opts.applePayDomainAssociation } : {}) },
     pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
     pluginRoutes: loaded.routes,
     enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
   };
   const app = await buildApp(deps);
+  built.app = app;
   const shop = await createShop(db.dataSource, { price: 4200 });
   const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
 

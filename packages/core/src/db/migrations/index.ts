@@ -10,6 +10,7 @@ import { MoneyLimits1765500000000 } from './1765500000000-money-limits';
 import { ActionKeys1765500000001 } from './1765500000001-action-keys';
 import { OrderCountry1765600000000 } from './1765600000000-order-country';
 import { QuotaTriggerFromSets1766000000000 } from './1766000000000-quota-trigger-from-sets';
+import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites';
 import { ExportKeysetIndexes1767800000000 } from './1767800000000-export-keyset-indexes';
 
 /**
@@ -20,5 +21,6 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   OrderIdempotencyKey1764100000000, QuotaTriggerPlans1764100000001, UserOperator1765300000000,
   EventPaymentTermLast1765400000000, MoneyLimits1765500000000, ActionKeys1765500000001,
   OrderCountry1765600000000, QuotaTriggerFromSets1766000000000,
+  TeamsAndInvites1767600000000,
   ExportKeysetIndexes1767800000000,
 ];

@@ -8,6 +8,7 @@ import { errorResponses, uuidSchema } from './schemas';
 /** The dashboard's data: an event's chart and the figures to act on (the control panel's chart reads the same). */
 export const dashboardApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   app.get<{ Params: { eventId: string }; Querystring: { days: number } }>('/events/:eventId/chart', {
+    config: { permission: 'event.orders.view' },
     schema: {
       summary: "An event's orders and revenue per day (paid, pending, refunded)", tags: ['dashboard'],
       params: { type: 'object', required: ['eventId'], properties: { eventId: uuidSchema } },
@@ -21,6 +22,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (
   });
 
   app.get('/dashboard', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: {
       summary: 'What needs attention: open amount, overpaid orders, refunds waiting', tags: ['dashboard'],
       response: {

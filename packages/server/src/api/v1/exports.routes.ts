@@ -28,6 +28,7 @@ export const exportApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   const tasks = new BulkTasks(deps, scope);
 
   app.post<{ Body: { dataset: ExportDataset; format: ExportFormat; eventId?: string | null } }>('/exports', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: {
       summary: 'Start an export of orders, payments or refunds', tags: ['exports'],
       description: 'Runs as a job; poll `GET /api/v1/tasks/{id}` until `status` is `finished`, then download `task.file.url`. '
@@ -48,6 +49,7 @@ export const exportApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   });
 
   app.get<{ Params: { taskId: string } }>('/tasks/:taskId', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: { summary: 'An export or shred task with its progress', tags: ['exports'], params: taskParams, response: { 200: taskResponse, ...errorResponses } },
   }, async (req) => {
     const task = await tasks.store.get(principalOf(req).organizerId, req.params.taskId);
@@ -56,6 +58,7 @@ export const exportApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   });
 
   app.get<{ Params: { taskId: string } }>('/exports/:taskId/download', {
+    config: { permission: 'event.orders.view', permissionOnAllEvents: true },
     schema: {
       summary: "Download a finished export's file", tags: ['exports'], params: taskParams,
       description: 'CSV (UTF-8 with BOM) or xlsx; 409 BULK_TASK_NOT_READY while the export runs.',
@@ -68,6 +71,7 @@ export const exportApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   });
 
   app.get<{ Querystring: { eventId?: string; orderId?: string } }>('/shredder/preview', {
+    config: { permission: 'event.orders.change', permissionOnAllEvents: true },
     schema: {
       summary: 'What the data shredder would remove', tags: ['shredder'], querystring: shredTarget,
       response: {
@@ -88,6 +92,7 @@ export const exportApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   });
 
   app.post<{ Body: { eventId?: string; orderId?: string; confirm: boolean } }>('/shredder', {
+    config: { permission: 'event.orders.change', permissionOnAllEvents: true },
     schema: {
       summary: "Shred an order's or an event's personal data", tags: ['shredder'],
       description: 'pretix\'s data shredder. Removes buyer emails, attendee names and what each payment provider marks as personal in payment and refund details; '

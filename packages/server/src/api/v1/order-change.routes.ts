@@ -21,6 +21,7 @@ interface ChangeBody {
  */
 export const orderChangeApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
   app.post<{ Params: { orderId: string }; Body: ChangeBody }>('/orders/:orderId/change', {
+    config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Change an order: patch, cancel and add positions', tags: ['orders'],
       description: 'Applied together under the order lock and within quota, or not at all. The total, the open payment fee and the paid state follow: '

@@ -21,6 +21,7 @@ interface ListQuery {
 /** GET /api/v1/orders (filtered, paginated) and GET /api/v1/orders/:orderId. */
 export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
   app.get<{ Querystring: ListQuery }>('/orders', {
+    config: { permission: 'event.orders.view' },
     schema: {
       summary: 'List orders',
       tags: ['orders'],
@@ -55,6 +56,7 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   });
 
   app.get<{ Params: { orderId: string } }>('/orders/:orderId', {
+    config: { permission: 'event.orders.view' },
     schema: {
       summary: 'Retrieve an order with its positions, fees, payments and refunds',
       tags: ['orders'],
@@ -67,6 +69,7 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   });
 
   app.post<{ Params: { orderId: string }; Body: { force?: boolean } }>('/orders/:orderId/mark_paid', {
+    config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Mark a pending or expired order as paid',
       tags: ['orders'],
@@ -91,6 +94,7 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   });
 
   app.get<{ Params: { eventId: string } }>('/events/:eventId', {
+    config: { permission: 'member' },
     schema: {
       summary: 'Retrieve an event with its payment terms', tags: ['events'],
       params: { type: 'object', required: ['eventId'], properties: { eventId: uuidSchema } },

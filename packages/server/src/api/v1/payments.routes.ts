@@ -20,6 +20,7 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
   };
 
   app.get<{ Params: { orderId: string } }>('/orders/:orderId/payments', {
+    config: { permission: 'event.orders.view' },
     schema: {
       summary: "List an order's payments", tags: ['payments'],
       params: { type: 'object', required: ['orderId'], properties: { orderId: uuidSchema } },
@@ -32,6 +33,7 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
   });
 
   app.post<{ Params: { orderId: string; paymentId: string }; Body: { force?: boolean } }>('/orders/:orderId/payments/:paymentId/confirm', {
+    config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Confirm a manual payment (money received)', tags: ['payments'],
       description: 'Only payments of the manual provider in state created or pending. Idempotent: confirming a confirmed payment answers 200 with `result: already_confirmed`, also when several confirmations arrive at once (one confirms, the others answer already_confirmed). When the payment covers an expired order that cannot be revived (quota gone, late payments off), the payment stays confirmed, the order stays expired and flagged, and the answer is 409 PAYMENT_CONFIRMED_QUOTA_EXCEEDED; send `force: true` to overbook.',
@@ -55,6 +57,7 @@ export const paymentApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
   });
 
   app.post<{ Params: { orderId: string; paymentId: string } }>('/orders/:orderId/payments/:paymentId/cancel', {
+    config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Cancel an open payment', tags: ['payments'],
       params: paymentParams,

@@ -19,6 +19,7 @@ interface CreateBody {
 /** Refunds of an order: list, create (automatic through the provider, or manual), process an external one. */
 export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerScope }> = async (app, { deps, scope }) => {
   app.get<{ Params: { orderId: string } }>('/orders/:orderId/refunds', {
+    config: { permission: 'event.orders.view' },
     schema: {
       summary: "List an order's refunds", tags: ['refunds'], params: orderParams,
       response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'Refund#' } } } }, ...errorResponses },
@@ -30,6 +31,7 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   });
 
   app.post<{ Params: { orderId: string }; Body: CreateBody }>('/orders/:orderId/refunds', {
+    config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Refund (part of) a confirmed payment', tags: ['refunds'],
       description: 'Automatic through the payment\'s provider when it supports refunds; with `manual: true` the refund is only booked and you pay it out yourself. '
@@ -74,6 +76,7 @@ export const refundApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organiz
   });
 
   app.post<{ Params: { orderId: string; refundId: string }; Body: { action: 'cancel' | 'pending' } }>('/orders/:orderId/refunds/:refundId/process', {
+    config: { permission: 'event.orders.change' },
     schema: {
       summary: 'Decide an external refund', tags: ['refunds'],
       description: 'Accept a refund made outside Kassa (provider dashboard, lost dispute): cancel the order, or set it back to pending.',
