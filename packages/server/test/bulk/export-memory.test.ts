@@ -29,7 +29,7 @@ beforeAll(async () => {
   await t.db.dataSource.query(`
     INSERT INTO order_payment (order_id, local_id, state, amount, currency, provider, info, payment_date)
     SELECT o.id, 1, 'confirmed', 2500, 'EUR', 'manual', '{}'::jsonb, o.created_at FROM kassa_order o WHERE o.event_id = $1`, [f.event.id]);
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await t?.close();
@@ -97,7 +97,7 @@ it('exports 100,000 orders as CSV in bounded memory, every order once, money as 
   // A formula-like e-mail is quoted so a spreadsheet shows it as text.
   expect(lines[7]).toContain(`"'=HYPERLINK(""x"")@example.test"`);
   expect(new Set(lines.slice(1).map((l) => l.split(',')[0])).size).toBe(ORDERS);
-}, 300_000);
+}, 600_000);
 
 it('exports 100,000 payments as an xlsx workbook in bounded memory', async () => {
   const { taskId, heapGrowth, rssGrowth, cpuMsPer1000 } = await exportMeasured({ dataset: 'payments', format: 'xlsx', eventId: null, eventSlug: null });
@@ -120,4 +120,4 @@ it('exports 100,000 payments as an xlsx workbook in bounded memory', async () =>
   expect(header).toEqual(['Order code', 'Event', 'Payment', 'Created', 'Payment date', 'Payment method', 'State', 'Currency', 'Amount', 'Refunded', 'Provider reference', 'Email']);
   expect(first.slice(0, 3)).toEqual(['B000001', f.event.slug, 'B000001-P-1']);
   expect(first.slice(5, 10)).toEqual(['manual', 'confirmed', 'EUR', '25.00', '0.00']);
-}, 300_000);
+}, 600_000);
