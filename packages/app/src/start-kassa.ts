@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createPluginRuntimes, parseConfig, systemClock, WebhookService, type AppConfig, type PluginRuntime, type PluginRuntimes } from '@kassa/core/host';
 import { consoleLogger, createJobsRuntime, loadJobsConfig, type JobsLogger, type JobsRuntime } from '@kassa/jobs';
-import { buildApp, startupWarnings } from '@kassa/server';
+import { buildApp, bulkTaskJobs, exportFilePurgeTask, startupWarnings } from '@kassa/server';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { closerStack, composeKassa, type KassaComposition } from './compose-kassa';
@@ -77,7 +77,8 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
     const jobs = await createJobsRuntime({
       dataSource: kassa.dataSource, config: loadJobsConfig(envOf(config), kassa.embedded?.url), services: kassa.core, clock: systemClock,
       plugins: kassa.loaded.plugins, pluginHost: kassa.pluginHost, logger: log,
-      providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource)],
+      providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext }, maintenance: [sessionPurgeTask(kassa.dataSource), exportFilePurgeTask(kassa.dataSource)],
+      hostJobs: bulkTaskJobs({ dataSource: kassa.dataSource, core: kassa.core, providers: kassa.loaded.providers, clock: systemClock }),
       webhooks: { service: webhooks },
     });
     closers.push(() => jobs.stop());
@@ -103,6 +104,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       pluginRoutes: kassa.loaded.routes,
       logSentences: kassa.loaded.logSentences,
       enqueuePluginJob: (plugin, job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, o),
+      enqueueHostJob: (job, payload, o) => jobs.enqueueHostJob(job, payload, o),
       jobs,
       webhooks: { service: webhooks, enqueue: (deliveries, retryAfterAttempts) => jobs.enqueueWebhookDeliveries(deliveries, retryAfterAttempts) },
       rateLimitRedis,

@@ -1,5 +1,6 @@
-import { KassaError, loadConfig, WebhookService } from '@kassa/core/host';
+import { KassaError, loadConfig, systemClock, WebhookService } from '@kassa/core/host';
 import { consoleLogger, runWorker } from '@kassa/jobs';
+import { bulkTaskJobs, exportFilePurgeTask } from '@kassa/server';
 import { composeKassa } from './compose-kassa';
 import { sessionPurgeTask } from './session-purge-task';
 
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
       providers: { providers: kassa.loaded.providers, providerContext: kassa.providerContext },
       onStop: () => kassa.close(), logger: consoleLogger,
       webhooks: { service: new WebhookService({ dataSource: kassa.dataSource, secretKey: kassa.secretKey, allowPrivateAddresses: config.KASSA_WEBHOOKS_ALLOW_PRIVATE === true }) },
-      maintenance: [sessionPurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
+      maintenance: [sessionPurgeTask(kassa.dataSource), exportFilePurgeTask(kassa.dataSource)], // TEMPORARY (issue 12, h-jobs): see session-purge-task.ts
+      hostJobs: bulkTaskJobs({ dataSource: kassa.dataSource, core: kassa.core, providers: kassa.loaded.providers, clock: systemClock }),
     });
   } catch (err) {
     await kassa.close();

@@ -154,6 +154,10 @@ export {
   coreLogSentences, describeLogEntry, checkLogSentences, logLocales, type LogSentence, type LogLocale, type LogSentenceContext, type LogObjectRef, type LogEntryLike,
 } from './audit/log-sentences';
 export { readableOrderLog, type ReadableLogEntry, type ReadableOrderLogOptions } from './audit/order-log';
+// Exports, the data shredder and the dashboard chart (the server's control panel, API and their jobs).
+export { streamExportRows, countExportRows, exportDatasets, type ExportDataset, type ExportScope, type ExportRowTypes, type OrderExportRow, type PaymentExportRow, type RefundExportRow } from './persistence/export-rows';
+export { shredPreview, ordersToShred, type ShredScope, type ShredPreview } from './persistence/shred-preview';
+export { eventChart, attentionFigures, type EventChart, type ChartDay, type AttentionFigures } from './persistence/dashboard-chart';
 // Teams and permissions (control panel), the operator's organizer admin area.
 export {
   organizerPermissions, eventPermissions, teamPermissions, permissionColumns, permissionLabels, hasPermission, isEventPermission, noPermissions,

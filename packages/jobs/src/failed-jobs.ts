@@ -98,7 +98,7 @@ async function withScopes(ds: DataSource, queue: QueueKey, jobs: readonly Job[])
 
 async function ownersOf(ds: DataSource, queue: QueueKey, data: readonly Record<string, unknown>[]): Promise<(string | null)[]> {
   const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 100 ? v : null);
-  if (queue === 'plugins') return data.map((d) => str(d.organizerId));
+  if (queue === 'plugins' || queue === 'tasks') return data.map((d) => str(d.organizerId));
   // A webhook delivery carries its organizer, copied from the delivery row when it was enqueued.
   if (queue === 'webhooks') return data.map((d) => str(d.organizerId));
   // Maintenance jobs are the instance's, except one that names an outbox event (the delayed

@@ -16,3 +16,5 @@ export { EmailRenderer, emailTemplateNames, emailLocales, emailLocale, type Emai
 export { pluginJobId, type PluginHost, type PluginEventPayload } from './plugin-jobs';
 export { type MaintenanceTask, type MaintenanceTaskContext } from './maintenance-task';
 export { postWebhook, type WebhookPostResult } from './webhooks/post-webhook';
+export { type HostJob, type HostJobContext } from './host-job';
+export { type HostJobPayload } from './queues';

@@ -14,6 +14,8 @@ export const queueNames = {
   plugins: 'kassa-plugins',
   /** One job per organizer-webhook delivery (an HTTP POST to the organizer's own system). */
   webhooks: 'kassa-webhooks',
+  /** The host's on-demand work for an organizer (exports, the data shredder): one job per task row. */
+  tasks: 'kassa-tasks',
 } as const;
 
 export type QueueKey = keyof typeof queueNames;
@@ -62,6 +64,14 @@ export interface DeliverWebhookPayload {
   organizerId: string;
 }
 
+/** One of the host's declared jobs (JobsRuntimeOptions.hostJobs), enqueued by the host for an organizer. */
+export interface HostJobPayload {
+  job: string;
+  payload: Record<string, unknown>;
+  /** Whose work it is (the failed-jobs list scopes by it); null for the instance's. */
+  organizerId: string | null;
+}
+
 /** Job names per queue and the payload each carries. */
 export interface QueuePayloads {
   events: { 'deliver-event': DeliverEventPayload };
@@ -74,6 +84,7 @@ export interface QueuePayloads {
   };
   plugins: { 'plugin-job': PluginJobPayload };
   webhooks: { 'deliver-webhook': DeliverWebhookPayload };
+  tasks: { 'host-job': HostJobPayload };
 }
 
 export type JobName<Q extends QueueKey> = keyof QueuePayloads[Q] & string;

@@ -8,6 +8,7 @@ import { EmailOutbox } from './emails/email-outbox';
 import { EmailRenderer } from './emails/email-templates';
 import { createSmtpMailer, type Mailer } from './emails/mailer';
 import { assertMaintenanceTasks, type MaintenanceTask } from './maintenance-task';
+import { assertHostJobs, hostJobProcessor, type HostJob } from './host-job';
 import { listFailedJobs, retryJob, type FailedJob, type FailedJobsQuery, type JobViewer } from './failed-jobs';
 import { assertHandlers, type EventHandler } from './outbox/event-handler';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -18,7 +19,7 @@ import { runPluginJobProcessor } from './processors/run-plugin-job';
 import { sendEmailProcessor } from './processors/send-email';
 import { deliverWebhookProcessor } from './processors/deliver-webhook';
 import { organizerWebhookHandler } from './webhooks/webhook-handler';
-import { jobIds, queueNames, type PluginJobPayload, type QueueKey } from './queues';
+import { jobIds, queueNames, type HostJobPayload, type PluginJobPayload, type QueueKey } from './queues';
 import { SchedulerWatcher } from './scheduler-watcher';
 import { defaultJobOptions } from './retry-policy';
 import { maintenanceSchedule, pluginSchedule, upsertSchedulers } from './schedulers';
@@ -50,6 +51,8 @@ export interface JobsRuntimeOptions {
    * them (the service opens the endpoints' sealed secrets and knows the operator's address policy).
    */
   webhooks?: { service: Pick<WebhookService, 'openSecret' | 'allowPrivateAddresses'>; timeoutMs?: number } | null;
+  /** The host's on-demand jobs (the server's exports and data shredder), run from the tasks queue. */
+  hostJobs?: readonly HostJob[];
 }
 
 export interface StartOptions {
@@ -82,6 +85,11 @@ export interface JobsRuntime {
   retryJob(queue: QueueKey, id: string, viewer?: JobViewer): Promise<void>;
   /** Re-creates missing job schedulers now (also done on every Redis reconnect and periodically); returns their ids. */
   ensureSchedulers(): Promise<string[]>;
+  /**
+   * Enqueues one of the host's jobs (JobsRuntimeOptions.hostJobs) for `organizerId` (null: the
+   * instance's); the same `jobId` enqueued twice is one job.
+   */
+  enqueueHostJob(job: string, payload: Record<string, unknown>, opts: { jobId: string; organizerId: string | null }): Promise<void>;
   /** Drops everything the backend stored (tests and benchmarks only). */
   destroyBackend(): Promise<void>;
   /**
@@ -106,6 +114,8 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const pluginJobs = interpretPluginJobs(opts.plugins ?? []);
   const maintenanceTasks = opts.maintenance ?? [];
   assertMaintenanceTasks(maintenanceTasks);
+  const hostJobs = opts.hostJobs ?? [];
+  assertHostJobs(hostJobs);
   if (pluginJobs.length > 0 && !opts.pluginHost) {
     throw new KassaError('CONFIG_INVALID', { detail: `plugin jobs (${pluginJobs.map((j) => j.key).join(', ')}) need the jobs runtime's pluginHost option` });
   }
@@ -136,6 +146,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     emails: backend.createQueue(queueNames.emails, { defaultJobOptions: jobOptions }),
     maintenance: backend.createQueue(queueNames.maintenance, { defaultJobOptions: jobOptions }),
     plugins: backend.createQueue(queueNames.plugins, { defaultJobOptions: jobOptions }),
+    tasks: backend.createQueue(queueNames.tasks, { defaultJobOptions: jobOptions }),
     webhooks: backend.createQueue(queueNames.webhooks, { defaultJobOptions: jobOptions }),
   };
   enqueueWebhookDeliveries = async (deliveries, retryAfterAttempts) => {
@@ -193,6 +204,9 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
           const webhookOptions = { webhooks: opts.webhooks.service, timeoutMs: opts.webhooks.timeoutMs ?? 10_000 };
           workers.push(backend.createWorker(queueNames.webhooks, deliverWebhookProcessor(context, webhookOptions) as never, { ...workerOptions, concurrency: 4 }));
         }
+        if (hostJobs.length > 0) {
+          workers.push(backend.createWorker(queueNames.tasks, hostJobProcessor(hostJobs, logger) as never, { ...workerOptions, concurrency: 2 }));
+        }
         if (mailer) workers.push(backend.createWorker(queueNames.emails, sendEmailProcessor(context, mailer) as never, { ...workerOptions, concurrency: 4 }));
         for (const w of workers) {
           w.on('error', (err) => logger.error('worker error', { queue: w.name, error: err.message }));
@@ -219,6 +233,15 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
     listFailedJobs: (q) => listFailedJobs(queues, dataSource, q),
     retryJob: (queue, id, viewer) => retryJob(queues, dataSource, queue, id, viewer),
     ensureSchedulers: () => watcher.check(),
+    async enqueueHostJob(job, payload, jobOpts) {
+      const declared = hostJobs.find((j) => j.name === job);
+      if (!declared) throw new KassaError('CONFIG_INVALID', { detail: `host job "${job}" is not registered in the jobs runtime (hostJobs)` });
+      // BullMQ refuses ':' in custom ids; the prefix keeps host job ids apart from every other kind.
+      await queues.tasks.add('host-job', { job, payload, organizerId: jobOpts.organizerId } satisfies HostJobPayload, {
+        jobId: `host-${job}-${jobOpts.jobId}`,
+        ...(declared.attempts ? { attempts: declared.attempts } : {}),
+      });
+    },
     destroyBackend: () => backend.destroyAll(),
     enqueueWebhookDeliveries: (deliveries, retryAfterAttempts) => enqueueWebhookDeliveries(deliveries, retryAfterAttempts),
   };

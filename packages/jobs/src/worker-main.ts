@@ -32,6 +32,8 @@ export interface WorkerMainOptions {
   entities?: EntityClass[];
   /** The host's periodic work on its own tables (the server's session purge). */
   maintenance?: readonly MaintenanceTask[];
+  /** The host's on-demand jobs (the server's exports and data shredder). */
+  hostJobs?: JobsRuntimeOptions['hostJobs'];
   /** The payment providers and their context factory, for the providers' email text. */
   providers?: JobsRuntimeOptions['providers'];
   /** Called after the runtime stopped, e.g. to close the host's composition. */
@@ -52,6 +54,7 @@ export async function runWorker(opts: WorkerMainOptions = {}): Promise<JobsRunti
     dataSource, config, logger, plugins: opts.plugins ?? [], pluginHost: opts.pluginHost, services: opts.services ?? null,
     providers: opts.providers ?? null,
     maintenance: opts.maintenance, webhooks: opts.webhooks ?? null,
+    hostJobs: opts.hostJobs,
   });
   // Installed before start: a job can begin before start() returns, and a SIGTERM in that window
   // must stop gracefully too, not kill the process under it.

@@ -4,6 +4,7 @@ import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/
 import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
+import { vendorScriptsPlugin } from './infra/vendor-scripts';
 import { errorHandlerPlugin } from './infra/error-handler';
 import { mergeCsp, securityHeadersPlugin, sessionPlugin, type CspAdditions } from './infra/security';
 import { rateLimitPlugin } from './infra/rate-limits';
@@ -37,6 +38,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyFormbody);
   await app.register(viewsPlugin, { devTemplates: deps.config.devTemplates, pluginViews: deps.pluginViews });
   await app.register(staticPlugin);
+  await app.register(vendorScriptsPlugin);
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin, { baseUrl: deps.config.baseUrl, csp: await providerCsp(deps) });
   await app.register(rateLimitPlugin, { dataSource: deps.dataSource, redis: deps.rateLimitRedis, prefix: deps.rateLimitPrefix });

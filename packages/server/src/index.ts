@@ -10,3 +10,5 @@ export { createApiToken } from './auth/api-token';
 export { CatalogService, type EventInput, type ProductInput, type QuotaInput } from './control/catalog.service';
 /** Deletes expired http sessions (the server's table); the distribution hands sessionPurgeTask to the jobs runtime. */
 export { purgeExpiredSessions, sessionPurgeTask } from './infra/session-store';
+/** The exports' and the data shredder's jobs, for the jobs runtime of the process that runs workers (hostJobs). */
+export { bulkTaskJobs, bulkJobNames, exportFilePurgeTask, EXPORT_FILE_DAYS, type BulkJobDeps } from './bulk/bulk-jobs';

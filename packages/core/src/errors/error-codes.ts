@@ -129,6 +129,10 @@ export const errorCodes = {
   PLAN_NOT_OFFERED: { status: 409, message: 'Order {code} cannot be paid in instalments: {reason}' },
   PLAN_SETTINGS_INVALID: { status: 400, message: 'Payment plan settings: {field} {reason}' },
   PLAN_ACTION_NOT_ALLOWED: { status: 409, message: 'Instalment {seq} of order {code} cannot be changed: {reason}' },
+  // Exports and the data shredder (server bulk/): tasks run by the jobs runtime
+  BULK_TASK_NOT_READY: { status: 409, message: 'Export {id} is {status}: its file can be downloaded once it has finished' },
+  BULK_TASK_FILE_REMOVED: { status: 410, message: 'The file of export {id} was removed ({reason}); start a new export' },
+  BULK_TASKS_UNAVAILABLE: { status: 503, message: 'Exports and the data shredder need the jobs runtime, which this server was started without' },
 
 } as const satisfies Record<string, ErrorDefinition>;
 

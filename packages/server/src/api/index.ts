@@ -18,6 +18,10 @@ import { catalogApiRoutes } from './v1/catalog.routes';
 import { webhookApiRoutes, webhookDeliverySchema, webhookSchema } from './v1/webhooks.routes';
 import { logEntrySchema, orderLogApiRoutes } from './v1/order-log.routes';
 import { registerIdempotency } from './idempotency';
+import { exportApiRoutes } from './v1/exports.routes';
+import { dashboardApiRoutes } from './v1/dashboard.routes';
+import { taskSchema } from '../bulk/task-json';
+import { chartSchema } from '../bulk/dashboard-data';
 
 /**
  * The REST API: /api/v1 (Bearer tokens per organizer, no cookies, so no CSRF) and its OpenAPI
@@ -39,11 +43,12 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       servers: [{ url: deps.config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }, { name: 'webhooks' }, { name: 'log' }],
+      tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }, { name: 'webhooks' }, { name: 'log' }, { name: 'exports' }, { name: 'shredder' }, { name: 'dashboard' }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   for (const schema of [errorBody, paymentSchema, refundSchema, orderListItemSchema, orderSchema, eventSchema, productSchema, quotaSchema, webhookSchema, webhookDeliverySchema, logEntrySchema]) app.addSchema(schema);
+  for (const schema of [taskSchema, chartSchema]) app.addSchema(schema);
 
   await app.register(async (v1) => {
     const scope = new OrganizerScope(deps.dataSource);
@@ -72,6 +77,8 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     await v1.register(catalogApiRoutes, { deps, scope });
     await v1.register(webhookApiRoutes, { deps });
     await v1.register(orderLogApiRoutes, { deps, scope });
+    await v1.register(exportApiRoutes, { deps, scope });
+    await v1.register(dashboardApiRoutes, { deps });
   }, { prefix: '/api/v1' });
 
   // The OpenAPI document next to the API it describes, readable without a token (it holds no data).

@@ -18,6 +18,8 @@ import { inviteRoutes } from './invite.routes';
 import { operatorRoutes } from './operator.routes';
 import { webhookControlRoutes } from './webhooks.routes';
 import { planRoutes } from './plan.routes';
+import { exportRoutes } from './exports.routes';
+import { shredderRoutes } from './shredder.routes';
 
 /**
  * The organizer control panel under /control. Login and logout are public; everything else is
@@ -60,5 +62,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(operatorRoutes, { deps });
     await panel.register(webhookControlRoutes, { deps });
     await panel.register(planRoutes, { deps, scope });
+    await panel.register(exportRoutes, { deps, scope });
+    await panel.register(shredderRoutes, { deps, scope });
   });
 };

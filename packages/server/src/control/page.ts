@@ -22,6 +22,8 @@ const nav = [
   { href: '/control/account', label: 'Your teams', key: 'account', admin: false },
   { href: '/control/admin', label: 'Admin', key: 'admin', admin: true, operator: true, operatorOnly: true },
   { href: '/control/webhooks', label: 'Webhooks', key: 'webhooks', admin: false, permission: 'organizer.settings' },
+  { href: '/control/exports', label: 'Exports', key: 'exports', admin: false },
+  { href: '/control/shredder', label: 'Data shredder', key: 'shredder', admin: true },
 ];
 
 /** Whether the user sees a navigation entry: the admin area for operators only, the rest for members with the rights. */

@@ -184,12 +184,9 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toMatch(/^3\./);
     // Without the webhooks dependency (this app has none) the webhook routes are not registered.
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/events', '/api/v1/events/{eventId}', '/api/v1/events/{eventId}/products', '/api/v1/events/{eventId}/products/{productId}',
-      '/api/v1/events/{eventId}/quotas', '/api/v1/events/{eventId}/quotas/{quotaId}',
-      '/api/v1/orders', '/api/v1/orders/{orderId}', '/api/v1/orders/{orderId}/change', '/api/v1/orders/{orderId}/extend', '/api/v1/orders/{orderId}/log',
-      '/api/v1/orders/{orderId}/mark_canceled', '/api/v1/orders/{orderId}/mark_expired', '/api/v1/orders/{orderId}/mark_paid', '/api/v1/orders/{orderId}/mark_pending',
-      '/api/v1/orders/{orderId}/payments', '/api/v1/orders/{orderId}/payments/{paymentId}/cancel', '/api/v1/orders/{orderId}/payments/{paymentId}/confirm',
+      '/api/v1/dashboard', '/api/v1/events', '/api/v1/events/{eventId}', '/api/v1/events/{eventId}/chart', '/api/v1/events/{eventId}/products', '/api/v1/events/{eventId}/products/{productId}', '/api/v1/events/{eventId}/quotas', '/api/v1/events/{eventId}/quotas/{quotaId}', '/api/v1/exports', '/api/v1/exports/{taskId}/download', '/api/v1/orders', '/api/v1/orders/{orderId}', '/api/v1/orders/{orderId}/change', '/api/v1/orders/{orderId}/extend', '/api/v1/orders/{orderId}/log', '/api/v1/orders/{orderId}/mark_canceled', '/api/v1/orders/{orderId}/mark_expired', '/api/v1/orders/{orderId}/mark_paid', '/api/v1/orders/{orderId}/mark_pending', '/api/v1/orders/{orderId}/payments', '/api/v1/orders/{orderId}/payments/{paymentId}/cancel', '/api/v1/orders/{orderId}/payments/{paymentId}/confirm',
       '/api/v1/orders/{orderId}/refunds', '/api/v1/orders/{orderId}/refunds/{refundId}/process',
+      '/api/v1/shredder', '/api/v1/shredder/preview', '/api/v1/tasks/{taskId}',
     ]);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect((await t.app.inject({ method: 'GET', url: '/api/docs' })).statusCode).toBeLessThan(400);

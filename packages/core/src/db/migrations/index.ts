@@ -16,6 +16,7 @@ import { QuotaHoldCounter1767500000001 } from './1767500000001-quota-hold-counte
 import { CartReserveBatch1767500000002 } from './1767500000002-cart-reserve-batch';
 import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites';
 import { OrganizerWebhooks1767700000000 } from './1767700000000-organizer-webhooks';
+import { ExportKeysetIndexes1767800000000 } from './1767800000000-export-keyset-indexes';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -29,4 +30,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   CartReservation1767500000000, QuotaHoldCounter1767500000001, CartReserveBatch1767500000002,
   TeamsAndInvites1767600000000,
   OrganizerWebhooks1767700000000,
+  ExportKeysetIndexes1767800000000,
 ];
