@@ -79,9 +79,4 @@ export interface AppDeps {
   } | null;
   /** Enqueues one of the host's jobs (exports, the data shredder: bulk/bulk-jobs.ts); without it they answer 503. */
   readonly enqueueHostJob?: JobsRuntime['enqueueHostJob'];
-  /**
-   * The dashboard's "failed instalments" figure, once payment plans exist (another package builds
-   * them): the organizer's instalments that failed and wait for action. Absent: the figure is not shown.
-   */
-  readonly countFailedInstalments?: (organizerId: string) => Promise<number>;
 }

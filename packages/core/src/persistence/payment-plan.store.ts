@@ -218,6 +218,14 @@ export async function countOpenInstalments(tx: EntityManager, planId: string): P
   return { open: Number(r?.open ?? 0), awaitingBuyer: Number(r?.awaiting ?? 0) };
 }
 
+/** The organizer's instalments waiting for the buyer (authentication, a new card): the dashboard's "failed instalments". */
+export async function countInstalmentsAwaitingBuyer(m: EntityManager, organizerId: string): Promise<number> {
+  const [r]: { n: string }[] = await m.query(
+    `SELECT count(*)::text AS n FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id
+      WHERE p.organizer_id = $1 AND ${instalmentMachine.sqlIn('awaitingBuyer', 'i.state')}`, [organizerId]);
+  return Number(r?.n ?? 0);
+}
+
 /** A claimed instalment, with what the charge needs to find its payment and method. */
 export interface ClaimedInstalment {
   readonly id: string;

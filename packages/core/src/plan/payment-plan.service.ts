@@ -7,7 +7,7 @@ import type { CoreDeps } from '../order/service-deps';
 import { writeLogAndEvent } from '../persistence/audit-outbox';
 import { lockOrderWithSums } from '../persistence/order-sums';
 import {
-  changeInstalment, changePlan, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
+  changeInstalment, changePlan, countInstalmentsAwaitingBuyer, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
   lastDueAt, readPlanOfOrder, readPlanSettings, setInstalmentNextAttempt, setPlanStoredMethod, writePlanSettings, type InstalmentRow, type PlanRow, type PlanSettingsRow,
 } from '../persistence/payment-plan.store';
 import { findOpenPayments, insertPaymentRow, setPaymentAmount } from '../persistence/payment-rows';
@@ -143,6 +143,11 @@ export class PaymentPlanService {
       .filter((i) => instalmentMachine.is('organizerDecides', i.state) && i.actionSince && i.actionSince.getTime() + found.plan.graceDays * dayMs < now)
       .map((i) => i.seq);
     return { ...found, nextCharge: next ? { seq: next.seq, at: next.nextAttemptAt } : null, pastGrace };
+  }
+
+  /** How many of the organizer's instalments wait for the buyer (failed off-session): the dashboard's figure. */
+  countAwaitingBuyer(organizerId: string): Promise<number> {
+    return countInstalmentsAwaitingBuyer(this.deps.dataSource.manager, organizerId);
   }
 
   /** The organizer's instalments that waited for the buyer longer than the grace period. */

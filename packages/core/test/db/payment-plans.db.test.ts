@@ -120,11 +120,15 @@ describe('payment plans', () => {
     let p = await plan(order.id);
     expect(p.instalments[1]).toMatchObject({ state: 'action_required', actionReason: 'authentication', attempt: 2 });
     expect(await topics(order.id, 'plan.action_required')).toHaveLength(1);
+    const [{ organizer_id: organizerId }] = await h.ds.query('SELECT organizer_id FROM kassa_order WHERE id = $1', [order.id]);
+    expect(await h.core.plans.countAwaitingBuyer(organizerId)).toBe(1);
+    expect(await h.core.plans.countAwaitingBuyer('00000000-0000-4000-8000-000000000000')).toBe(0);
     await h.core.plans.makeDueNow(order.id, p.instalments[1]!.id, { type: 'user', id: 'admin' });
     expect(await h.core.chargeRuns.run({ onlyIds: [p.instalments[1]!.id] })).toMatchObject({ succeeded: 1 });
     p = await plan(order.id);
     expect(p.plan.state).toBe('completed');
     expect(await orderStatus(order.id)).toBe('paid');
+    expect(await h.core.plans.countAwaitingBuyer(organizerId)).toBe(0);
   });
 
   it('processing: the payment is pending until the provider confirms it, then the instalment is paid', async () => {

@@ -1,11 +1,11 @@
 import { attentionFigures, eventChart, MANUAL_PROVIDER, type EventChart } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 
-/** The figures the dashboard shows and the API serves; `failedInstalments` is null until payment plans exist. */
+/** The figures the dashboard shows and the API serves; `failedInstalments`: instalments of payment plans waiting for the buyer. */
 export async function dashboardFigures(deps: AppDeps, organizerId: string) {
   const [figures, failedInstalments] = await Promise.all([
     attentionFigures(deps.dataSource, organizerId, MANUAL_PROVIDER),
-    deps.countFailedInstalments ? deps.countFailedInstalments(organizerId) : Promise.resolve(null),
+    deps.core.plans.countAwaitingBuyer(organizerId),
   ]);
   return { ...figures, failedInstalments };
 }

@@ -33,7 +33,7 @@ export const dashboardApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (
             overpaidOrders: { type: 'integer' },
             refundsWaiting: { type: 'integer', description: 'Manual refunds to pay out, and failed refunds to retry or settle' },
             externalRefundsWaiting: { type: 'integer', description: 'Refunds made outside Kassa waiting for a decision' },
-            failedInstalments: { type: ['integer', 'null'], description: 'Failed instalments of payment plans; null where plans are not available' },
+            failedInstalments: { type: 'integer', description: 'Instalments of payment plans that failed off-session and wait for the buyer (authentication, a new card)' },
           },
         },
         ...errorResponses,
