@@ -73,7 +73,7 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
   if (intentId) await remember(rt, [{ objectId: intentId, kind: 'payment_intent', account: account.accountId, paymentId: l.payment.id, refundId: null }]);
   const base = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}`;
   const wallet = await expressCheckoutView(rt, {
-    hostHeader: req.headers.host, accountId: account.accountId, settings, money: { amount: l.payment.amount, currency: l.payment.currency }, businessName: l.event.name,
+    hostHeader: req.headers.host, accountId: connect?.stripeAccount || account.accountId, settings, money: { amount: l.payment.amount, currency: l.payment.currency }, businessName: l.event.name,
   });
   return {
     status: 200,

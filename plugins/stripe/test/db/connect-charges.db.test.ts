@@ -1,8 +1,9 @@
 import { createShop, type ShopFixture } from '@kassa/testing';
-import { organizerSettings } from '@kassa/core/host';
+import { globalSettings, organizerSettings } from '@kassa/core/host';
 import type Stripe from 'stripe';
 import { STRIPE_NAMESPACE, transferSeparateCharge, type ConnectedAccount } from '../../src';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
+import { syncWalletDomains } from '../../src/wallets/wallet-domain-sync';
 import { StripeProvider } from '../../src/stripe-provider';
 import { buyerConfirmsOn, connectAccount, enableConnect, setModel, stripeOffered, type ConnectPlatform } from '../support/connect-support';
 import { createStripeHarness, httpRequest, linkParams, paymentRow, placeStripeOrder, refundRows, type StripeHarness } from '../support/stripe-harness';
@@ -77,6 +78,26 @@ describe('Stripe Connect charges: direct, destination, separate, with the platfo
     expect(page).toMatchObject({ view: { data: { publishableKey: platform.publishableKey, stripeAccount: conn.accountId } } });
     const intent = await handleIntent(httpRequest(linkParams(placed.payUrl)), h.rt);
     expect(intent).toMatchObject({ status: 200, body: { clientSecret: expect.stringContaining(placed.intentId) } });
+  });
+
+  it('direct: wallet domains are registered on the connected account (Stripe-Account), not only on the platform', async () => {
+    await setModel(h, 'direct');
+    // The operator's shop domain (an IP such as BASE_URL's 127.0.0.1 is refused by Stripe, and stored with its error).
+    await h.settings.set(globalSettings, STRIPE_NAMESPACE, { walletDomains: ['tickets.example.org'] });
+    const rows = await syncWalletDomains(h.rt, { accountIds: [conn.accountId] });
+    const shopDomain = rows.find((r) => r.domain === 'tickets.example.org');
+    expect(shopDomain).toMatchObject({ accountId: conn.accountId, error: null, pmdId: expect.stringMatching(/^pmd_/) });
+    const onAccount = await platform.stripe.paymentMethodDomains.list({}, { stripeAccount: conn.accountId });
+    expect(onAccount.data.map((d) => d.domain_name)).toEqual(['tickets.example.org']);
+    const onPlatform = await platform.stripe.paymentMethodDomains.list({});
+    expect(onPlatform.data.map((d) => d.id)).not.toContain(shopDomain!.pmdId);
+    // A second sync asks Stripe nothing new: still one domain on the account.
+    await syncWalletDomains(h.rt, { accountIds: [conn.accountId], force: true });
+    expect((await platform.stripe.paymentMethodDomains.list({}, { stripeAccount: conn.accountId })).data).toHaveLength(1);
+    // Destination charges run on the platform: nothing is registered on the account for them.
+    await setModel(h, 'destination');
+    expect(await syncWalletDomains(h.rt, { accountIds: [conn.accountId] })).toEqual([]);
+    await h.settings.set(globalSettings, STRIPE_NAMESPACE, { walletDomains: [] });
   });
 
   it('separate: a transfer group per order; after success one transfer of amount less fee, tied to the charge, made once', async () => {
