@@ -78,6 +78,10 @@ export function createStripePlugin(): Plugin<StripeState> {
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,
     logSentences: {
+      'kassa.stripe.setup.abandoned': {
+        en: 'Card setup[ {setupIntentId}] not completed within an hour, abandoned',
+        de: 'Karteneinrichtung[ {setupIntentId}] nicht innerhalb einer Stunde abgeschlossen, aufgegeben',
+      },
       'kassa.stripe.dispute.updated': {
         en: 'Stripe dispute on payment {payment} of {amount}: {status}[ (reason: {reason})]',
         de: 'Stripe-Zahlungsanfechtung zu Zahlung {payment} über {amount}: {status}[ (Grund: {reason})]',

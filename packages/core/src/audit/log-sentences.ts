@@ -98,6 +98,25 @@ export const coreLogSentences: Readonly<Record<string, LogSentence>> = {
   'kassa.order.refund.failed': { en: 'Refund {refund} of {amount} failed[: {message}]', de: 'Erstattung {refund} über {amount} fehlgeschlagen[: {message}]' },
   'kassa.order.refund.canceled': { en: 'Refund {refund} of {amount} canceled by {actor}', de: 'Erstattung {refund} über {amount} abgebrochen von {actor}' },
   'kassa.settings.changed': { en: 'Settings changed by {actor}', de: 'Einstellungen geändert von {actor}' },
+  // Stored payment methods and payment plans (docs/payment-plans.md)
+  'kassa.order.stored_method.saved': { en: 'Card[ {brand}][ ending {last4}] saved for later payments by {actor}', de: 'Karte[ {brand}][ mit Endziffern {last4}] für spätere Zahlungen gespeichert von {actor}' },
+  'kassa.order.stored_method.removed': { en: 'Saved payment method removed by {actor}', de: 'Gespeicherte Zahlungsart entfernt von {actor}' },
+  'kassa.plan.created': { en: 'Payment plan created by {actor}', de: 'Ratenplan angelegt von {actor}' },
+  'kassa.plan.method_changed': { en: 'Payment method of the plan changed by {actor}', de: 'Zahlungsart des Ratenplans geändert von {actor}' },
+  'kassa.plan.attention': { en: 'Payment plan needs attention: an instalment waits for the buyer', de: 'Ratenplan braucht Aufmerksamkeit: eine Rate wartet auf die Kundschaft' },
+  'kassa.plan.resumed': { en: 'Payment plan running again', de: 'Ratenplan läuft wieder' },
+  'kassa.plan.completed': { en: 'Payment plan completed: every instalment paid', de: 'Ratenplan abgeschlossen: alle Raten bezahlt' },
+  'kassa.plan.canceled': { en: 'Payment plan canceled by {actor}', de: 'Ratenplan abgebrochen von {actor}' },
+  'kassa.plan.instalment.paid': { en: 'Instalment[ {seq}][ ({amount})] paid', de: 'Rate[ {seq}][ ({amount})] bezahlt' },
+  'kassa.plan.instalment.processing': { en: 'Instalment[ {seq}][ ({amount})] charged, the money is on its way', de: 'Rate[ {seq}][ ({amount})] belastet, das Geld ist unterwegs' },
+  'kassa.plan.instalment.retrying': { en: 'Instalment[ {seq}][ ({amount})] declined[: {reason}], charged again later', de: 'Rate[ {seq}][ ({amount})] abgelehnt[: {reason}], wird später erneut belastet' },
+  'kassa.plan.instalment.action_required': {
+    en: 'Instalment[ {seq}][ ({amount})] needs the buyer[: {reason}]', de: 'Rate[ {seq}][ ({amount})] braucht die Kundschaft[: {reason}]',
+  },
+  'kassa.plan.instalment.rescheduled': { en: 'Instalment[ {seq}] scheduled again by {actor}', de: 'Rate[ {seq}] neu eingeplant von {actor}' },
+  'kassa.plan.instalment.failed': { en: 'Instalment[ {seq}][ ({amount})] given up by {actor}', de: 'Rate[ {seq}][ ({amount})] aufgegeben von {actor}' },
+  'kassa.plan.instalment.canceled': { en: 'Instalment[ {seq}] canceled by {actor}', de: 'Rate[ {seq}] storniert von {actor}' },
+  'kassa.plan.instalment.charge_now': { en: 'Instalment[ {seq}] to be charged now, asked by {actor}', de: 'Rate[ {seq}] sofort belasten, veranlasst von {actor}' },
 };
 
 /** A payment or refund row as a sentence names it. */

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { KassaError, hasPermission, isEventPermission, type EventPermission, type TeamPermission } from '@kassa/core/host';
-import type { OrganizerScope } from './scope';
+import { uuidPattern, type OrganizerScope } from './scope';
 
 /**
  * What a control-panel or API route needs, declared in its route config (`config.permission`):
@@ -38,6 +38,11 @@ const notFound = () => new KassaError('NOT_FOUND', { entity: 'Page' });
  */
 async function eventOfRequest(req: FastifyRequest, organizerId: string, scope: OrganizerScope): Promise<string | null> {
   const params = (req.params ?? {}) as Record<string, string | undefined>;
+  // Runs before the route's schema: a malformed id is bad input (400 naming it), as the schema would say.
+  for (const name of ['eventId', 'orderId', 'paymentId', 'refundId'] as const) {
+    const value = params[name];
+    if (value !== undefined && !uuidPattern.test(value)) throw new KassaError('VALIDATION_FAILED', { detail: `params/${name} must be a UUID` });
+  }
   if (params.eventId) return (await scope.event(organizerId, params.eventId)).id;
   if (params.orderId) return (await scope.order(organizerId, params.orderId)).eventId;
   if (params.paymentId) return (await scope.payment(organizerId, params.paymentId)).order.eventId;

@@ -1,6 +1,6 @@
 import { KassaError, OrderReadStore, type DataSource, type Event, type Order, type OrderPayment, type OrderRefund } from '@kassa/core/host';
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Organizer scoping for every route that takes an id: the object is loaded only together with the
