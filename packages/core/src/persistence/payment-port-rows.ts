@@ -85,7 +85,11 @@ export async function readPaymentWithOrder(m: EntityManager, paymentId: string):
             e.slug AS event_slug, e.name AS event_name, e.currency AS event_currency, e.locale AS event_locale, g.slug AS organizer_slug
        FROM order_payment p JOIN kassa_order o ON o.id = p.order_id JOIN event e ON e.id = o.event_id JOIN organizer g ON g.id = o.organizer_id
       WHERE p.id = $1`, [paymentId]);
-  if (!r) return null;
+  return r ? paymentWithOrderFrom(r) : null;
+}
+
+/** A row of the payment/order/event/organizer columns above (also the port's open-payments pages) as a PaymentWithOrder. */
+export function paymentWithOrderFrom(r: Record<string, unknown>): PaymentWithOrder {
   const s = (k: string) => String(r[k]);
   return {
     payment: {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { EmailTransport } from '../email/email-message.entity';
-import { orderMachine, type OrderStatus } from '../order/order.machine';
-import { paymentMachine, type PaymentState } from '../payment/payment.machine';
+import { orderMachine } from '../order/order.machine';
+import { paymentMachine } from '../payment/payment.machine';
 import { orderSumsJoins, orderSumsSql } from './order-sums';
-import type { EventRecord, OrderRecord, OrganizerRecord, PaymentRecord } from './payment-port-rows';
+import { paymentWithOrderFrom, type EventRecord, type OrderRecord, type OrganizerRecord, type PaymentRecord } from './payment-port-rows';
 import { isUuid } from './rows';
 
 /*
@@ -50,16 +50,7 @@ export async function findOpenPaymentsOfOrders(
   return rows.map((r) => {
     const s = (k: string) => String(r[k]);
     return {
-      payment: {
-        id: s('id'), orderId: s('order_id'), localId: Number(r.local_id), provider: s('provider'), state: r.state as PaymentState,
-        amount: Number(r.amount), currency: s('currency').trim(), info: (r.info ?? {}) as Record<string, unknown>, createdAt: new Date(r.created_at as string),
-      },
-      order: {
-        id: s('order_id'), code: s('code'), secret: s('secret'), status: r.status as OrderStatus, organizerId: s('organizer_id'), eventId: s('event_id'),
-        email: (r.email as string | null) ?? null, total: Number(r.total), currency: s('order_currency').trim(),
-      },
-      event: { id: s('event_id'), organizerId: s('organizer_id'), slug: s('event_slug'), name: s('event_name'), currency: s('event_currency').trim(), locale: s('event_locale') },
-      organizer: { id: s('organizer_id'), slug: s('organizer_slug') },
+      ...paymentWithOrderFrom(r),
       locale: s('order_locale'),
       expires: new Date(r.expires as string),
       pendingSum: Number(r.pending_sum),
