@@ -3,9 +3,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
-import type { DataSource } from '@kassa/core/host';
+import { KassaError, type DataSource } from '@kassa/core/host';
 import { scriptOrigins, withoutForeignScriptNonces } from './script-nonces';
 import { PgSessionStore } from './session-store';
+import { buyerCsrfValid, buyerSessionPlugin } from './buyer-session';
 
 declare module 'fastify' {
   interface Session {
@@ -17,8 +18,11 @@ declare module 'fastify' {
     flash?: { kind: 'success' | 'error' | 'warning' | 'info'; message: string };
   }
   interface FastifyContextConfig {
-    /** Set to false on routes that are not cookie-authenticated (API with Bearer tokens, webhooks). */
-    csrf?: boolean;
+    /**
+     * Set to false on routes that are not cookie-authenticated (API with Bearer tokens, webhooks);
+     * 'buyer' on the checkout's forms, whose CSRF secret is in the buyer's cookie (buyer-session.ts).
+     */
+    csrf?: boolean | 'buyer';
   }
 }
 
@@ -45,8 +49,8 @@ export const sessionMaxAgeMs = 12 * 60 * 60 * 1000;
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Cookies, PostgreSQL-backed sessions and CSRF on every state-changing request that is
- * cookie-authenticated. Registered inside the site's scope (app.ts), so routes outside it
+ * Cookies, PostgreSQL-backed sessions (logins), the buyer's sealed checkout cookie, and CSRF on
+ * every state-changing request that is cookie-authenticated. Registered inside the site's scope (app.ts), so routes outside it
  * (provider webhooks) neither read nor write a session.
  */
 export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' | 'sessionSecret' | 'now'>>(async (app, opts) => {
@@ -61,10 +65,13 @@ export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' |
     cookie: { secure, httpOnly: true, sameSite: 'lax', path: '/', maxAge: sessionMaxAgeMs },
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
+  await app.register(buyerSessionPlugin, { secret: opts.sessionSecret, secure, maxAgeMs: sessionMaxAgeMs, now: opts.now });
 
   // Checked before schema validation, so a forged form is refused as such and never reaches a handler.
   app.addHook('preValidation', (req, reply, done) => {
-    if (!stateChanging.has(req.method) || req.routeOptions.config?.csrf === false) return done();
+    const csrf = req.routeOptions.config?.csrf;
+    if (!stateChanging.has(req.method) || csrf === false) return done();
+    if (csrf === 'buyer') return done(buyerCsrfValid(req) ? undefined : new KassaError('CSRF_INVALID'));
     app.csrfProtection(req, reply, done);
   });
 }, { name: 'kassa-session' });
