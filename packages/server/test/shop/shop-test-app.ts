@@ -10,6 +10,7 @@ import { shopMigrations } from '../../src/shop';
 import { buyerCookieName, type BuyerSessionData } from '../../src/infra/buyer-session';
 import { SealedCookie } from '../../src/infra/sealed-cookie';
 import { sessionMaxAgeMs } from '../../src/infra/security';
+import type { CheckoutState } from '../../src/shop/checkout-session';
 import type { Buyer } from './buyer';
 
 /** The test app's session secret (tests open the buyer's sealed cookie with it). */
@@ -69,6 +70,6 @@ export async function enableManual(t: ShopTestApp, event: Event, extra: Record<s
 }
 
 /** What the buyer's sealed checkout cookie holds now, opened with the test app's secret (null without one). */
-export function buyerCookie(buyer: Buyer): BuyerSessionData | null {
+export function buyerCookie(buyer: Buyer): (BuyerSessionData & { shop?: Record<string, CheckoutState> }) | null {
   return new SealedCookie<BuyerSessionData>(buyerCookieName, sessionSecret, sessionMaxAgeMs).open(buyer.cookie(buyerCookieName), new Date());
 }

@@ -82,7 +82,7 @@ describe('confirm token and order', () => {
     const again = await buyer.post(`${base}checkout/confirm`, { token });
     expect(again.headers.location).toBe(placed.headers.location);
     await buyer.get(base);
-    expect((await session()).shop?.[eventId]).toBeUndefined();
+    expect((await session())?.shop?.[eventId]).toBeUndefined();
     const contact = await buyer.get(`${base}checkout/contact`);
     expect(contact.statusCode).toBe(303);
     expect(contact.headers.location).toBe(base);
