@@ -68,10 +68,13 @@ export function assertCheckoutFits(req: FastifyRequest, eventId: string, state: 
 }
 
 function withCheckout(req: FastifyRequest, eventId: string, state: CheckoutState | undefined): Record<string, CheckoutState> {
-  const all = { ...(req.buyer.data.shop ?? {}) };
+  let all = { ...(req.buyer.data.shop ?? {}) };
   if (state) all[eventId] = state;
   else delete all[eventId];
-  if (state && buyerDataBytes({ ...req.buyer.data, shop: all }) > maxBuyerDataBytes) {
+  const fits = () => buyerDataBytes({ ...req.buyer.data, shop: all }) <= maxBuyerDataBytes;
+  // Checkouts of other events left behind make room first (their holds run out by themselves).
+  if (state && !fits()) all = { [eventId]: state };
+  if (state && !fits()) {
     throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
   }
   return all;
