@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { globalSettings, KassaError, providerNamespace, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
@@ -32,7 +32,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // the router takes) is bad input like any other: Kassa's 400 naming the url, not fastify's bare
     // answer. The router answers before any hook or error handler exists for the request, so the
     // JSON body and the headers a cache and a browser need are written here.
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, _req, frameworkReply) => {
+      const reply = frameworkReply as unknown as FastifyReply;
       const problem = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'has a segment that is too long' : 'is not valid percent-encoded UTF-8';
       const refusal = new KassaError('VALIDATION_FAILED', { field: 'url', in: 'path', detail: `the path ${problem}` });
       return reply.code(refusal.status)

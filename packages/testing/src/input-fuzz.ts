@@ -28,6 +28,12 @@ export interface FuzzAnswer {
   readonly headers: Record<string, unknown>;
 }
 
+/** Who asks: the cookie or bearer header, and the CSRF token to send (null: none). */
+export interface FuzzIdentity {
+  headers: Record<string, string>;
+  csrf: string | null;
+}
+
 export interface InputFuzzOptions {
   readonly seed: number;
   readonly requests: number;
@@ -37,7 +43,7 @@ export interface InputFuzzOptions {
   /** Real values for one route's parameter instead of `valid`'s (undefined: `valid`'s). */
   readonly validFor?: (route: FuzzRoute, param: string) => readonly string[] | undefined;
   /** Who asks: the cookie or bearer header and the CSRF token to send (null: none), per route. */
-  readonly identity: (route: FuzzRoute) => { headers: Record<string, string>; csrf: string | null };
+  readonly identity: (route: FuzzRoute) => FuzzIdentity;
   /** Extra form fields a route's forms need to get anywhere (e.g. the cart's quantity field). */
   readonly extraForm?: (route: FuzzRoute, form: URLSearchParams, nasty: () => string) => void;
   /** A different client address per request, so per-address rate limits do not turn the fuzz away at the door. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { organizerSettings, parseConfig } from '@kassa/core/host';
 import { silentLogger } from '@kassa/jobs';
 import { createApiToken } from '@kassa/server';
-import { createTestDatabase, routesOfTree, runInputFuzz, stateDigestSql, type FuzzRoute, type TestDatabase } from '@kassa/testing';
+import { createTestDatabase, routesOfTree, runInputFuzz, stateDigestSql, type FuzzIdentity, type FuzzRoute, type TestDatabase } from '@kassa/testing';
 import type { LightMyRequestResponse } from 'fastify';
 import { startKassa, type RunningKassa } from '../../src/start-kassa';
 
@@ -180,7 +180,7 @@ it(`answers ${requestCount} malformed requests across every route of the distrib
     state: async () => (await q<{ digest: string }>(stateSql))[0]!.digest,
     inject: (req) => app.inject({ ...req, method: req.method as 'GET' }),
     remoteAddress: nextAddress,
-    identity: (route) => {
+    identity: (route): FuzzIdentity => {
       if (route.path.startsWith('/api/') || /^\/plugins\/[^/]+\/api\//.test(route.path)) return { headers: { authorization: `Bearer ${tokens[turn++ % tokens.length]}` }, csrf: null };
       if (route.path.startsWith('/control') || /^\/plugins\/[^/]+\/control\//.test(route.path)) return { headers: { cookie: admin.cookie }, csrf: admin.csrf };
       return { headers: { cookie: buyerCookie }, csrf: buyerCsrf };

@@ -1,4 +1,4 @@
-import { routesOfTree, runInputFuzz, stateDigestSql } from '@kassa/testing';
+import { routesOfTree, runInputFuzz, stateDigestSql, type FuzzIdentity } from '@kassa/testing';
 import { createApiToken } from '../../src/auth/api-token';
 import { Buyer } from '../shop/buyer';
 import {
@@ -68,7 +68,7 @@ it(`answers ${requestCount} malformed requests without a 5xx, and refused ones c
   const { serverErrors, changedOnRefusal, statuses, checkedBatches } = await runInputFuzz({
     seed, requests: requestCount, batchSize, routes, valid, state,
     inject: (req) => t.app.inject({ ...req, method: req.method as 'GET' }),
-    identity: (route) => {
+    identity: (route): FuzzIdentity => {
       if (route.path.startsWith('/api/')) return { headers: { authorization: `Bearer ${f.token}` }, csrf: null };
       if (route.path.startsWith('/control')) return { headers: { cookie: admin.cookie }, csrf: admin.csrf };
       const cookie = buyerCookie(buyer);
