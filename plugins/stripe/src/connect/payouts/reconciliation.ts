@@ -58,7 +58,7 @@ const idOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && ty
 
 /** Follows sources to Kassa's ids; every lookup is cached for the one reconciliation. */
 class SourceResolver {
-  private readonly charges = new Map<string, Promise<{ paymentId: string | null }>>();
+  private readonly charges = new Map<string, Promise<{ paymentId: string | null; feeId: string | null }>>();
   private transfers: Promise<Map<string, { charge: string | null; refundId: string | null }>> | null = null;
 
   constructor(private readonly platform: Stripe, private readonly accountId: string) {}
@@ -68,15 +68,30 @@ class SourceResolver {
   }
 
   /** A charge's Kassa payment (the intent's metadata is copied to the charge). */
-  charge(chargeId: string, onAccount: boolean): Promise<{ paymentId: string | null }> {
+  charge(chargeId: string, onAccount: boolean): Promise<{ paymentId: string | null; feeId: string | null }> {
     const key = `${onAccount ? 'a' : 'p'}:${chargeId}`;
     let found = this.charges.get(key);
     if (!found) {
       found = stripeCall('read a charge', () => this.platform.charges.retrieve(chargeId, {}, onAccount ? this.onAccount : {}))
-        .then((ch) => ({ paymentId: ch.metadata?.kassa_payment_id ?? null }));
+        .then((ch) => ({ paymentId: ch.metadata?.kassa_payment_id ?? null, feeId: idOf(ch.application_fee) }));
       this.charges.set(key, found);
     }
     return found;
+  }
+
+  /**
+   * Application fee refunds (`fr_…`) name only their fee: they are found among the refunds of the
+   * fees of the charges met so far (a fee refunded in a later payout than its charge stays unmatched).
+   */
+  async feeRefunds(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const pending of this.charges.values()) {
+      const c = await pending.catch(() => null);
+      if (!c?.feeId || !c.paymentId) continue;
+      const fee = await stripeCall('read an application fee', () => this.platform.applicationFees.retrieve(c.feeId as string));
+      for (const r of fee.refunds?.data ?? []) out.set(r.id, c.paymentId);
+    }
+    return out;
   }
 
   /** The platform's transfers to this account: the payment (py_) and each reversal (trr_) → the platform's source charge. */
@@ -99,11 +114,11 @@ class SourceResolver {
     const source = idOf(t.source);
     if (!source) return { paymentId: null, refundId: null };
     const none = { paymentId: null, refundId: null };
-    if (source.startsWith('ch_')) return { ...(await this.charge(source, true)), refundId: null };
+    if (source.startsWith('ch_')) return { paymentId: (await this.charge(source, true)).paymentId, refundId: null };
     if (source.startsWith('py_') || source.startsWith('trr_')) {
       const hit = (await this.transferMap()).get(source);
       if (!hit?.charge) return none;
-      return { ...(await this.charge(hit.charge, false)), refundId: hit.refundId };
+      return { paymentId: (await this.charge(hit.charge, false)).paymentId, refundId: hit.refundId };
     }
     if (source.startsWith('re_') || source.startsWith('pyr_')) {
       const re = await stripeCall('read a refund', () => this.platform.refunds.retrieve(source, {}, this.onAccount));
@@ -114,18 +129,18 @@ class SourceResolver {
     if (source.startsWith('dp_') || source.startsWith('du_')) {
       const dp = await stripeCall('read a dispute', () => this.platform.disputes.retrieve(source, {}, this.onAccount));
       const charge = idOf(dp.charge);
-      return charge ? { ...(await this.charge(charge, true)), refundId: null } : none;
+      return charge ? { paymentId: (await this.charge(charge, true)).paymentId, refundId: null } : none;
     }
     if (source.startsWith('fee_')) {
       const fee = await stripeCall('read an application fee', () => this.platform.applicationFees.retrieve(source));
       const charge = idOf(fee.charge);
-      return charge ? { ...(await this.chargeAnywhere(charge)), refundId: null } : none;
+      return charge ? { paymentId: (await this.chargeAnywhere(charge)).paymentId, refundId: null } : none;
     }
     return none;
   }
 
   /** A fee's charge: the platform's (destination and separate charges) or the account's (direct charges). */
-  private async chargeAnywhere(chargeId: string): Promise<{ paymentId: string | null }> {
+  private async chargeAnywhere(chargeId: string): Promise<{ paymentId: string | null; feeId: string | null }> {
     try {
       return await this.charge(chargeId, false);
     } catch {
@@ -155,9 +170,17 @@ export async function reconcilePayout(rt: Pick<StripeRuntime, 'payments'>, platf
     }
     return p;
   };
+  const found: { t: Stripe.BalanceTransaction; paymentId: string | null; refundId: string | null }[] = [];
   for await (const t of platform.balanceTransactions.list({ payout: payout.payoutId, limit: 100 }, { stripeAccount: payout.accountId })) {
+    found.push({ t, ...(await resolver.resolve(t)) });
+  }
+  const unresolvedFeeRefunds = found.filter((f) => !f.paymentId && idOf(f.t.source)?.startsWith('fr_'));
+  if (unresolvedFeeRefunds.length > 0) {
+    const byRefund = await resolver.feeRefunds();
+    for (const f of unresolvedFeeRefunds) f.paymentId = byRefund.get(idOf(f.t.source) as string) ?? null;
+  }
+  for (const { t, paymentId, refundId } of found) {
     const m = (n: number) => fromStripeAmount(n, t.currency).amount;
-    const { paymentId, refundId } = await resolver.resolve(t);
     const own = paymentId && /^[0-9a-f-]{36}$/i.test(paymentId) ? await ownPayment(paymentId) : null;
     lines.push({
       transactionId: t.id, kind: kindOf(t), type: t.type, source: idOf(t.source), created: new Date(t.created * 1000), currency: t.currency.toUpperCase(),
