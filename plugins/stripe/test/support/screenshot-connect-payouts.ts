@@ -4,8 +4,8 @@
  *
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx plugins/stripe/test/support/screenshot-connect-payouts.ts
  *
- * The real server with the emulator as Stripe: an organizer's Express account with two destination
- * charges, a refund, a paid automatic payout and a failed one.
+ * The real server with the emulator as Stripe: an organizer's Express account with Kassa orders paid
+ * by destination charges, a refund, a paid automatic payout and a failed one.
  */
 import path from 'node:path';
 import { globalSettings } from '@kassa/core/host';
@@ -26,18 +26,23 @@ async function main(): Promise<void> {
     const a = await platform.accounts.create({ type: 'express', country: 'DE', capabilities: { card_payments: { requested: true }, transfers: { requested: true } } });
     await control(`/accounts/${a.id}/complete_onboarding`);
     await saveConnection(h.rt, { organizerId: h.shop.organizer.id, eventId: null, account: await platform.accounts.retrieve(a.id) });
-    const charge = (amount: number) => platform.paymentIntents.create({
-      amount, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, return_url: 'https://shop.invalid/return', transfer_data: { destination: a.id }, application_fee_amount: Math.round(amount * 0.05),
-    });
-    const first = await charge(4200);
-    await charge(8400);
+    await h.deps.settings.set(globalSettings, STRIPE_NAMESPACE, { connectFees: { EUR: { percent: '5', fixed: 0, min: 0, max: null } } });
+    // Kassa's own orders, charged through Connect (destination), paid by the buyer with a test card.
+    const charge = async (quantity: number) => {
+      const placed = await h.deps.core.orders.placeOrder({ eventId: h.shop.event.id, email: 'buyer@example.org', positions: Array.from({ length: quantity }, () => ({ productId: h.shop.product.id })), provider: 'stripe' });
+      await h.deps.core.payments.executePayment(placed.payment!.id, {});
+      const { payment } = await h.deps.core.payments.loadPayment(placed.payment!.id);
+      return platform.paymentIntents.confirm(String(payment.info.intentId), { payment_method: 'pm_card_visa', return_url: 'https://shop.invalid/return' });
+    };
+    const first = await charge(1);
+    await charge(2);
     await platform.refunds.create({ payment_intent: first.id, amount: 1200, reverse_transfer: true, refund_application_fee: true });
     const paid = await control(`/accounts/${a.id}/payout`);
     await control(`/payouts/${paid.id}/paid`);
-    await charge(4200);
+    await charge(1);
     const failed = await control(`/accounts/${a.id}/payout`);
     await control(`/payouts/${failed.id}/fail`, { failure_code: 'account_closed' });
-    await charge(2500);
+    await charge(1);
     await h.emulator.flushWebhooks();
     for (const job of h.jobs) if (job.job === 'process-event') await processInboxEvent(h.rt, String(job.payload.inboxId));
 
