@@ -199,6 +199,14 @@ describe('Stripe Connect payouts: pages, CSV, operator actions', () => {
     expect((await orgA.get(PAYOUTS)).body).not.toContain(String(po.id));
   });
 
+  it('when Stripe refuses the account (access revoked), the page still lists Kassa\'s copy of the payouts', async () => {
+    await control(`/accounts/${b.accountId}/deauthorize`);
+    const page = await orgB.get(PAYOUTS);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('id="stripe-payouts-error"');
+    expect(page.body).toContain('id="stripe-payouts-list"');
+  });
+
   it('teams without organizer settings do not see the payout pages', async () => {
     const member = await browser(h.shop.organizer.id, { admin: false });
     expect((await member.get(PAYOUTS)).statusCode).toBe(404);

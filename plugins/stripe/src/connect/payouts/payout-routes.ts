@@ -1,4 +1,4 @@
-import { KassaError, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core';
+import { KassaError, isKassaError, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core';
 import { stringify } from 'csv-stringify/sync';
 import type Stripe from 'stripe';
 import { fromStripeAmount } from '../../amount';
@@ -77,11 +77,21 @@ export async function handlePayoutsPage(req: Req, rt: StripeRuntime): Promise<Pl
   const organizerId = organizerOf(req);
   const c = await connectionAt(rt, organizerId, null);
   const payouts = (await payoutsOf(rt, organizerId)).map((p) => payoutView(p, PAYOUTS_PAGE));
-  const money = c ? await accountMoney(rt, c) : null;
+  // Kassa's copy of the payouts is shown even when Stripe cannot be asked for the balance right now.
+  let money: Awaited<ReturnType<typeof accountMoney>> | null = null;
+  let moneyError: string | null = null;
+  if (c) {
+    try {
+      money = await accountMoney(rt, c);
+    } catch (err) {
+      if (!isKassaError(err)) throw err;
+      moneyError = err.message;
+    }
+  }
   return {
     status: 200,
     title: 'Stripe payouts',
-    view: { partial: 'stripe/connect-payouts', data: { connectUrl: CONNECT_PAGE, accountId: c?.accountId ?? null, accountType: c?.accountType ?? null, money, payouts } },
+    view: { partial: 'stripe/connect-payouts', data: { connectUrl: CONNECT_PAGE, accountId: c?.accountId ?? null, accountType: c?.accountType ?? null, money, moneyError, payouts } },
   };
 }
 
