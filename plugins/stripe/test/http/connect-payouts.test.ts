@@ -162,6 +162,9 @@ describe('Stripe Connect payouts: pages, CSV, operator actions', () => {
     expect(tooMuch.headers.location).toMatch(/\?error=/);
     expect((await operator.get(String(tooMuch.headers.location))).body).toContain('insufficient');
     expect((await platform(a.accountId).payouts.list()).data).toHaveLength(1);
+    // The refused request stays on the operator's page; the organizer sees payouts only.
+    expect((await operator.get(`${OPERATOR}/accounts/${a.connectionId}`)).body).toContain('1000.00 EUR');
+    expect((await orgA.get(PAYOUTS)).body).not.toContain('1000.00 EUR');
   });
 
   it('automatic payouts arrive by the Connect endpoint: paid, and failed with Stripe\'s reason', async () => {

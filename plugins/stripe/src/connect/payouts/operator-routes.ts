@@ -108,7 +108,7 @@ export async function handleOperatorAccount(req: Req, rt: StripeRuntime): Promis
   const money = await accountMoney(rt, c);
   const { settings } = await platformContext(rt);
   const base = `${OPERATOR_PAGE}/accounts/${c.id}`;
-  const payouts = (await payoutsOf(rt, c.organizerId, { accountId: c.accountId })).map((p) => payoutView(p, `${CONNECT_PAGE}/payouts`));
+  const payouts = (await payoutsOf(rt, c.organizerId, { accountId: c.accountId, includeRequests: true })).map((p) => payoutView(p, `${CONNECT_PAGE}/payouts`));
   return {
     status: 200,
     title: 'Stripe connected account (operator)',

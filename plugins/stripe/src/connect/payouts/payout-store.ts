@@ -82,12 +82,17 @@ export async function savePayout(rt: Pick<StripeRuntime, 'db'>, organizerId: str
   return rowFrom(row as Record<string, unknown>);
 }
 
-/** The organizer's payouts, newest first (at most `limit`). */
-export async function payoutsOf(rt: Pick<StripeRuntime, 'db'>, organizerId: string, opts: { accountId?: string; limit?: number } = {}): Promise<PayoutRow[]> {
+/**
+ * The organizer's payouts, newest first (at most `limit`). The operator's requests Stripe has not
+ * turned into a payout (refused: not enough available) only with `includeRequests` (the operator's page).
+ */
+export async function payoutsOf(
+  rt: Pick<StripeRuntime, 'db'>, organizerId: string, opts: { accountId?: string; limit?: number; includeRequests?: boolean } = {},
+): Promise<PayoutRow[]> {
   const rows = await rt.db.query(
-    `SELECT ${columns} FROM stripe_connect_payout WHERE organizer_id = $1 AND ($2::text IS NULL OR account_id = $2)
+    `SELECT ${columns} FROM stripe_connect_payout WHERE organizer_id = $1 AND ($2::text IS NULL OR account_id = $2) AND ($4::boolean OR payout_id IS NOT NULL)
       ORDER BY COALESCE(stripe_created, created_at) DESC, id LIMIT $3`,
-    [organizerId, opts.accountId ?? null, Math.min(opts.limit ?? 100, 500)],
+    [organizerId, opts.accountId ?? null, Math.min(opts.limit ?? 100, 500), opts.includeRequests === true],
   );
   return rows.map(rowFrom);
 }
