@@ -102,7 +102,9 @@ class SourceResolver {
         const charge = idOf(tr.source_transaction);
         const py = idOf(tr.destination_payment);
         if (py) map.set(py, { charge, refundId: null });
-        for (const rev of tr.reversals?.data ?? []) map.set(rev.id, { charge, refundId: rev.metadata?.kassa_refund_id ?? null });
+        // A transfer carries its first reversals only: the rest are listed when there are more.
+        const reversals = tr.reversals?.has_more ? this.platform.transfers.listReversals(tr.id, { limit: 100 }) : tr.reversals?.data ?? [];
+        for await (const rev of reversals) map.set(rev.id, { charge, refundId: rev.metadata?.kassa_refund_id ?? null });
       }
       return map;
     })();
