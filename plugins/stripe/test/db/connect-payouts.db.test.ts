@@ -1,6 +1,6 @@
 import { globalSettings } from '@kassa/core/host';
 import type Stripe from 'stripe';
-import { STRIPE_NAMESPACE, createConnectWebhookEndpoint, type ConnectedAccount, type RefundFeePolicy } from '../../src';
+import { STRIPE_NAMESPACE, createConnectWebhookEndpoint, transferSeparateCharge, type ConnectedAccount, type RefundFeePolicy } from '../../src';
 import { payoutOf } from '../../src/connect/payouts/payout-store';
 import { reconcilePayout } from '../../src/connect/payouts/reconciliation';
 import { handleReturn } from '../../src/routes/checkout-routes';
@@ -122,6 +122,24 @@ describe('Stripe Connect: payouts, reconciliation, refund fee policy, requiremen
       expect(payments.every((l) => l.amount === 2500 && l.fee > 0 && l.net === 2500 - l.fee)).toBe(true);
       expect(r.lines.filter((l) => l.kind === 'application_fee').map((l) => l.paymentId).sort()).toEqual(orders.map((o) => o.paymentId).sort());
       expect(r.lines.filter((l) => l.kind === 'dispute')).toEqual([expect.objectContaining({ amount: -2500, paymentId: orders[0]!.paymentId })]);
+      expect(r.totals?.net).toBe(Number(po.amount));
+    });
+
+    it('separate charges and transfers: the transfer\'s payment and the reversal of a refund, with the Kassa refund', async () => {
+      await setModel(h, 'separate');
+      const c = await connectAccount(h, platform);
+      const o = await paidOrder(platform.stripe);
+      expect(await transferSeparateCharge(h.rt, o.paymentId)).toMatch(/^transferred 2250 EUR/);
+      const { refund } = await h.core.refunds.createRefund(o.orderId, { paymentId: o.paymentId, amount: { amount: 1000, currency: 'EUR' }, source: 'admin', actor: { type: 'system' } });
+      const po = await control(`/accounts/${c.accountId}/payout`);
+      await deliver();
+      const [row] = await h.db.dataSource.query('SELECT id FROM stripe_connect_payout WHERE payout_id = $1', [po.id]);
+      const r = await reconcilePayout(h.rt, platform.stripe, (await payoutOf(h.rt, h.shop.organizer.id, row.id))!);
+      expect(r.lines.filter((l) => l.kind !== 'payout').map((l) => [l.kind, l.amount, l.paymentId, l.refundId])).toEqual(expect.arrayContaining([
+        ['payment', 2250, o.paymentId, null],
+        // 2250 transferred for 2500 paid: 1000 refunded takes back 900.
+        ['refund', -900, o.paymentId, refund.id],
+      ]));
       expect(r.totals?.net).toBe(Number(po.amount));
     });
 
