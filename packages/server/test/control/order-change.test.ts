@@ -90,6 +90,17 @@ describe('changing an order in the control panel', () => {
     expect(await snapshotRows(t.db.dataSource)).toEqual(afterAdd);
   });
 
+  it('the same change form submitted three times at once changes the order once', async () => {
+    const { order } = await place(a, 1, true);
+    const { fingerprint } = await formOf(order.id);
+    const fields = { fingerprint, add_product: a.product.id, add_price: '10.00' };
+    const answers = await Promise.all([1, 2, 3].map(() => postForm(t, browserA, `/control/orders/${order.id}/change`, fields)));
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([303, 409, 409]);
+    const live = await t.db.dataSource.getRepository(OrderPosition).countBy({ orderId: order.id, canceled: false });
+    expect(live).toBe(2);
+    expect(await orderOf(order.id)).toMatchObject({ total: 3500, status: 'pending' });
+  });
+
   it('names the field of a bad price and refuses an empty change', async () => {
     const { order, positions } = await place(a, 1, false);
     const { fingerprint } = await formOf(order.id);
