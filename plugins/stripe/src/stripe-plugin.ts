@@ -26,6 +26,7 @@ import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-rou
 import { StripeProvider } from './stripe-provider';
 import { createStripeState, type StripeState } from './stripe-state';
 import { handleWebhook } from './webhooks/webhook-route';
+import { handleInstanceEndpoint, handleInstancePage } from './routes/instance-routes';
 import { StripeWalletDomains1767100000000 } from './migrations/1767100000000-stripe-wallet-domains';
 import { syncWalletDomainsJob } from './wallets/wallet-domain-jobs';
 import { handleWalletDomainsCheck, handleWalletDomainsPage } from './wallets/wallet-domain-routes';
@@ -88,6 +89,9 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/control/connect/operator/accounts/:connectionId', kind: 'control', handler: handleOperatorAccount, permission: 'operator' }),
       defineRoute({ method: 'POST', path: '/control/connect/operator/accounts/:connectionId/schedule', kind: 'control', handler: handleOperatorSchedule, permission: 'operator' }),
       defineRoute({ method: 'POST', path: '/control/connect/operator/accounts/:connectionId/payouts', kind: 'control', handler: handleOperatorPayout, permission: 'operator' }),
+      // The instance-level account's webhook endpoint (routes/instance-routes.ts), operators only
+      defineRoute({ method: 'GET', path: '/control/instance', kind: 'control', handler: handleInstancePage, permission: 'operator' }),
+      defineRoute({ method: 'POST', path: '/control/instance/webhook-endpoint', kind: 'control', handler: handleInstanceEndpoint, permission: 'operator' }),
     ],
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,
