@@ -18,7 +18,7 @@ const instanceOnly = Object.fromEntries(loaded.settingsSchemas.names()
 it('pins the instance-only settings of the bundled plugins', () => {
   expect(instanceOnly).toEqual({
     'payment.stripe': [
-      'apiBase', 'connectAccountType', 'connectChargeModel', 'connectClientId', 'connectFees', 'connectOrganizers', 'connectWebhookSecrets',
+      'apiBase', 'connectAccountType', 'connectChargeModel', 'connectClientId', 'connectFees', 'connectOrganizers', 'connectRefundFeePolicy', 'connectWebhookSecrets',
       'platformPublishableKey', 'platformSecretKey', 'stripeJsUrl', 'walletDomains',
     ].sort(),
   });
