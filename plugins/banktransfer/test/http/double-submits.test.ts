@@ -104,7 +104,8 @@ describe('bank transfer control forms: double submits (HTTP)', () => {
     const line = await credit();
     const theirs = await h.pageKey(asB, `/control/orders/${b.orders.BBBB5}`);
     const before = await written();
-    for (const fields of [{}, { _actionKey: '00000000-0000-4000-8000-000000000000' }, { _actionKey: 'not-a-key' }, { _actionKey: theirs }]) {
+    const attempts: Record<string, string>[] = [{}, { _actionKey: '00000000-0000-4000-8000-000000000000' }, { _actionKey: 'not-a-key' }, { _actionKey: theirs }];
+    for (const fields of attempts) {
       const res = await form(asA, `${base}/transactions/${line.id}/assign`, { code: 'K3LMN', ...fields });
       expect([fields, res.statusCode]).toEqual([fields, 409]);
       expect(res.body).toContain(replayed);
