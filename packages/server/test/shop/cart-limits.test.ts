@@ -57,3 +57,48 @@ describe('a cart beyond what one order can hold', () => {
     expect(fewer.statusCode).toBe(303);
   });
 });
+
+describe('a cart that only the payment fee takes past the limit', () => {
+  it('sends the buyer back to the cart with a clear message, placing nothing', async () => {
+    // A price stored exactly before the entry cap existed: the cart alone is fine, with the fee it is not.
+    const shop = await createShop(t.db.dataSource, { price: Number.MAX_SAFE_INTEGER - 100, quotaSize: null });
+    await enableManual(t, shop.event, { _feeAbs: 500 });
+    const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+    const buyer = new Buyer(t.app);
+    await buyer.get(base);
+    await buyer.follow(await buyer.post(`${base}cart`, { [`qty_${shop.product.id}`]: 1 }));
+    const csrf = buyer.field('_csrf')!;
+    const before = await snapshotRows(t.db.dataSource);
+    const toPayment = await buyer.post(`${base}checkout/contact`, { email: 'ada@example.org' });
+    expect(toPayment.headers.location).toBe(`${base}checkout/payment`);
+    // The payment step finds no method that can take the total with its fee: back to the cart, saying why.
+    const payment = await buyer.get(`${base}checkout/payment`);
+    expect([payment.statusCode, payment.headers.location]).toEqual([303, base]);
+    const cart = await buyer.follow(payment);
+    expect(cart.statusCode).toBe(200);
+    expect(cart.body).toContain('With the payment fee, your order&#39;s total would be more than one order can hold. Please choose fewer tickets');
+    expect(cart.body).not.toMatch(/safe integer|minor units|contact the organizer/);
+    expect(cart.body).toMatch(new RegExp(`name="qty_${shop.product.id}"[^>]*value="1"`));
+    // Choosing the method anyway (a form from before) places nothing either.
+    const chosen = await buyer.post(`${base}checkout/payment`, { provider: 'manual', _csrf: csrf });
+    expect([chosen.statusCode, chosen.headers.location]).toEqual([303, base]);
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+  });
+});
+
+describe('a cart that a price rise takes past the limit', () => {
+  it('sends the buyer back to the cart from the checkout, saying which quantity', async () => {
+    const shop = await createShop(t.db.dataSource, { price: 4_000_000_000_000_000, quotaSize: null }); // stored before the entry cap
+    await enableManual(t, shop.event);
+    const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+    const buyer = new Buyer(t.app);
+    await buyer.get(base);
+    expect((await buyer.post(`${base}cart`, { [`qty_${shop.product.id}`]: 2 })).statusCode).toBe(303);
+    await t.db.dataSource.query('UPDATE product SET price = $2 WHERE id = $1', [shop.product.id, 5_000_000_000_000_000]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the shop's one-second catalog cache (wall-clock)
+    const contact = await buyer.get(`${base}checkout/contact`);
+    expect([contact.statusCode, contact.headers.location]).toEqual([303, base]);
+    const cart = await buyer.follow(contact);
+    expect(cart.body).toContain('Your cart is more than one order can hold: with 2 × Ticket its total would be too large to take');
+  });
+});
