@@ -71,6 +71,11 @@ describe('loadPlugins', () => {
     expect(seen).toEqual([{ clock, config: undefined }, { clock, config: undefined }]);
   });
 
+  it('accepts control routes for the instance\'s operators alone', () => {
+    const route = { method: 'GET', path: '/operator', kind: 'control', handler, permission: 'operator' } as const;
+    expect(loadPlugins([plugin({ routes: [route] })]).routes.map((r) => r.route.permission)).toEqual(['operator']);
+  });
+
   it('can leave the built-ins out', () => {
     expect(loadPlugins([], { builtins: false }).providers.list()).toEqual([]);
   });
@@ -106,6 +111,8 @@ describe('loadPlugins', () => {
       ['a oneTime paymentParam not in the path', plugin({ routes: [{ method: 'POST', path: '/p/:paymentId', kind: 'control', handler, oneTime: { paymentParam: 'id' } }] }), /routes\[0\]\.oneTime may only be true/],
       ['a oneTime refundParam not in the path', plugin({ routes: [{ method: 'POST', path: '/r/:refundId', kind: 'control', handler, oneTime: { refundParam: 'id' } }] }), /routes\[0\]\.oneTime may only be true/],
       ['a oneTime naming both a payment and a refund', plugin({ routes: [{ method: 'POST', path: '/p/:paymentId/:refundId', kind: 'control', handler, oneTime: { paymentParam: 'paymentId', refundParam: 'refundId' } as never }] }), /routes\[0\]\.oneTime may only be true/],
+      ['an operator-only route that is not a control route', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'shop', handler, permission: 'operator' }] }), /routes\[0\]\.permission may only be set on a control route, to 'member', 'operator' or one of/],
+      ['a permission that does not exist', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'control', handler, permission: 'superuser' }] }), /routes\[0\]\.permission may only be set on a control route/],
       ['a job with a bad name', plugin({ jobs: [{ name: 'Poll Now', processor: handler }] }), /jobs\[0\]\.name must match/],
       ['a job without a processor', plugin({ jobs: [{ name: 'poll' }] }), /jobs\[0\]\.processor must be a function/],
       ['a job with a bad repeat', plugin({ jobs: [{ name: 'poll', processor: handler, repeat: { everyMs: 0 } }] }), /jobs\[0\]\.repeat must be/],
