@@ -178,3 +178,4 @@ export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSes
 // Cart reservations (issue 17): the shop holds a buyer's tickets while they check out.
 export { CartService, type CartLine, type CartHold, type ReserveOutcome } from './cart/cart.service';
 export { type AvailabilityDetail } from './persistence/catalog.store';
+export type { ApiTokenScope, ActiveApiToken } from './persistence/auth.store';

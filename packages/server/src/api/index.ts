@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { KassaError, coreVersion } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
-import { declaredPermissions } from '../auth/permissions';
+import { checkTokenPermission } from '../auth/permissions';
 import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
 import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, productSchema, quotaSchema, refundSchema } from './v1/schemas';
@@ -62,12 +62,10 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     v1.addHook('onRequest', async (req) => {
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
     });
-    // Every API route declares its permission like the control panel's (auth/permissions.ts); a
-    // token holds all of its organizer's, so the check here is that the declaration is there.
-    v1.addHook('onRequest', async (req) => {
-      if (!declaredPermissions(req.routeOptions.config)) throw new KassaError('NOT_FOUND', { entity: 'Page' });
-    });
     v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
+    // Every API route declares its permission like the control panel's; the token must hold it
+    // (on the event the request acts on), else 404 as for a missing object (auth/permissions.ts).
+    v1.addHook('onRequest', async (req) => checkTokenPermission(req, req.apiPrincipal!, scope));
     registerIdempotency(v1, deps);
     await v1.register(orderApiRoutes, { deps, scope });
     await v1.register(orderChangeApiRoutes, { deps, scope });
