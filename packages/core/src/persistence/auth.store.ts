@@ -14,6 +14,8 @@ export interface MembershipRow {
   /** May change the organizer's settings (an admin team, or a team with that permission). */
   isAdmin: boolean;
   isOperator: boolean;
+  /** The organizer the user last worked in (app_user.last_organizer_id), the same on every row. */
+  lastOrganizerId: string | null;
 }
 
 /** An API token as the control panel lists it (never its hash). */
@@ -66,11 +68,12 @@ export class AuthStore {
     await this.ds.query('UPDATE app_user SET password_hash = $2 WHERE id = $1', [userId, passwordHash]);
   }
 
-  /** An active user's active organizers (through their teams), by organizer name; [] for an inactive or unknown user. */
+  /** An active user's active organizers (through their teams), by organizer name then id; [] for an inactive or unknown user. */
   async memberships(userId: string): Promise<MembershipRow[]> {
     return this.ds.query(
       `SELECT u.id AS "userId", u.email, u.name, o.id AS "organizerId", o.name AS "organizerName", o.slug AS "organizerSlug",
-              bool_or(t.is_admin OR t.can_change_organizer_settings) AS "isAdmin", u.is_operator AS "isOperator"
+              bool_or(t.is_admin OR t.can_change_organizer_settings) AS "isAdmin", u.is_operator AS "isOperator",
+              u.last_organizer_id AS "lastOrganizerId"
          FROM app_user u
          JOIN team_member m ON m.user_id = u.id
          JOIN team t ON t.id = m.team_id
@@ -80,12 +83,6 @@ export class AuthStore {
         ORDER BY o.name, o.id`,
       [userId],
     );
-  }
-
-  /** The organizer the user last worked in (null when none is recorded or it was deleted). */
-  async lastOrganizer(userId: string): Promise<string | null> {
-    const rows: { last_organizer_id: string | null }[] = await this.ds.query('SELECT last_organizer_id FROM app_user WHERE id = $1', [userId]);
-    return rows[0]?.last_organizer_id ?? null;
   }
 
   /** Records the organizer a user now works in (login, switching, accepting an invitation). */
