@@ -284,6 +284,23 @@ describe('data shredder', () => {
     expect(tok.n).toBeGreaterThanOrEqual(2);
     const preview = await api(a.token, 'GET', `/api/v1/shredder/preview?eventId=${a.event.id}`);
     expect((preview.json() as { orders: number }).orders).toBe(0);
+
+    // One entry in the event's own log: who, when, how many orders (besides each order's entry).
+    const task = (await api(a.token, 'GET', `/api/v1/tasks/${id}`)).json() as { task: { done: number } };
+    const own = await t.db.dataSource.query(`SELECT actor_type, data FROM log_entry WHERE event_id = $1 AND order_id IS NULL AND action = 'kassa.event.shredded'`, [a.event.id]);
+    expect(own).toEqual([{ actor_type: 'api_token', data: { orders: task.task.done, taskId: id } }]);
+    expect(task.task.done).toBeGreaterThanOrEqual(2);
+    const log = await api(a.token, 'GET', `/api/v1/events/${a.event.id}/log`);
+    expect(log.statusCode).toBe(200);
+    const [entry] = (log.json() as { results: { action: string; sentence: string; createdAt: string }[] }).results.filter((e) => e.action === 'kassa.event.shredded');
+    expect(entry!.sentence).toBe(`Personal data of ${task.task.done} orders of this event removed by API token “test”`);
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/events/${a.event.id}/log?locale=de`, headers: { authorization: `Bearer ${a.token}` } })).json().results[0].sentence)
+      .toBe(`Personenbezogene Daten von ${task.task.done} Bestellungen dieser Veranstaltung entfernt von API-Token „test“`);
+    expect((await api(b.token, 'GET', `/api/v1/events/${a.event.id}/log`)).statusCode).toBe(404);
+    // The control panel shows it with the event in the shredder.
+    const page = await getPage(t, browserA, `/control/shredder?eventId=${a.event.id}`);
+    expect(page.body).toContain('id="event-log"');
+    expect(page.body).toContain(`Personal data of ${task.task.done} orders of this event removed by API token “test”`);
   });
 });
 

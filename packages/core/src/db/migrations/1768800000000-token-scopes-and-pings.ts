@@ -7,6 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   what they could do (every permission on all events).
  * - The organizer a user last worked in (app_user.last_organizer_id), so a login opens it again.
  * - Test pings of organizer webhooks: a delivery without an outbox event.
+ * - The event's own log (entries of no order, e.g. "personal data of 120 orders removed"), read by
+ *   event without scanning every order's entries.
  */
 export class TokenScopesAndPings1768800000000 implements MigrationInterface {
   name = 'TokenScopesAndPings1768800000000';
@@ -25,11 +27,13 @@ export class TokenScopesAndPings1768800000000 implements MigrationInterface {
       );
       ALTER TABLE app_user ADD COLUMN last_organizer_id uuid REFERENCES organizer(id) ON DELETE SET NULL;
       ALTER TABLE webhook_delivery ALTER COLUMN outbox_event_id DROP NOT NULL;
+      CREATE INDEX log_entry_event_own ON log_entry (event_id, id) WHERE order_id IS NULL;
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
+      DROP INDEX log_entry_event_own;
       DELETE FROM webhook_delivery WHERE outbox_event_id IS NULL;
       ALTER TABLE webhook_delivery ALTER COLUMN outbox_event_id SET NOT NULL;
       ALTER TABLE app_user DROP COLUMN last_organizer_id;
