@@ -4,7 +4,7 @@ import { logLocaleOf } from '../infra/readable-log';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { BulkTasks } from '../bulk/bulk-tasks.service';
-import { actorOf, idParams, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
+import { actorOf, formKeyProperty, idParams, newFormKey, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
 
 const target = {
   type: 'object',
@@ -15,7 +15,7 @@ const target = {
 const confirmBody = {
   type: 'object',
   required: ['confirm'],
-  properties: { _csrf: { type: 'string' }, eventId: uuid, orderId: uuid, confirm: { type: 'string', enum: ['yes'] } },
+  properties: { _csrf: { type: 'string' }, ...formKeyProperty, eventId: uuid, orderId: uuid, confirm: { type: 'string', enum: ['yes'] } },
   additionalProperties: false,
 } as const;
 
@@ -40,7 +40,7 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     const eventLog = event
       ? await readableEventLog(deps.dataSource, { organizerId, eventId: event.id, currency: event.currency, locale: logLocaleOf(req.headers['accept-language']) })
       : [];
-    return renderPage(req, reply, 'shredder', { title: 'Data shredder', section: 'shredder', events, recent, chosen, preview, eventLog, errors: {} });
+    return renderPage(req, reply, 'shredder', { title: 'Data shredder', section: 'shredder', events, recent, chosen, preview, eventLog, errors: {}, formKey: newFormKey() });
   });
 
   app.post<{ Body: Target & { confirm: string } }>('/control/shredder', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { body: confirmBody }, attachValidation: true }, async (req, reply) => {
@@ -52,11 +52,12 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       const preview = chosen ? await shredPreview(deps.dataSource, { organizerId, ...chosen }) : null;
       const events = await catalog.listEvents(organizerId);
       return renderPage(req, reply.code(400), 'shredder', {
-        title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview, eventLog: [],
+        title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview, eventLog: [], formKey: newFormKey(),
         errors: { confirm: 'Tick the box to confirm that the personal data shall be removed for good' },
       });
     }
-    const task = await tasks.startShred(organizerId, body, actorOf(req));
+    const { _formKey: formKey, ...target } = req.body as Target & { _formKey?: string };
+    const task = await tasks.startShred(organizerId, { eventId: target.eventId, orderId: target.orderId }, actorOf(req), formKey);
     return redirectWithFlash(req, reply, `/control/shredder/${task.id}`, 'Data shredder started.');
   });
 
