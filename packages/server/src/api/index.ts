@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { KassaError, coreVersion } from '@kassa/core/host';
+import { coreVersion } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import { checkTokenPermission } from '../auth/permissions';
