@@ -63,8 +63,9 @@ export interface PluginRoute<State = unknown> {
    */
   readonly oneTime?: true | { readonly paymentParam: string };
   /**
-   * `control` routes: the team permission the signed-in user needs (docs/writing-a-plugin.md);
-   * without it the host answers 404 before the handler runs. Default: 'organizer.settings'. An
+   * `control` and `api` routes: the team permission the signed-in user (or the API token) needs
+   * (docs/writing-a-plugin.md); without it the host answers 404 before the handler runs. Default:
+   * 'organizer.settings'. An
    * event-level permission ('event.orders.view', 'event.orders.change', 'event.settings') is
    * checked against the event of the route's `:eventId`, `:orderId` or `:paymentId` parameter
    * when the path has one; 'member' lets in anyone in one of the organizer's teams.

@@ -1,10 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { TeamStore, WebhookService } from '@kassa/core/host';
+import { TeamStore, WebhookService, definePlugin, loadPlugins } from '@kassa/core/host';
 import { createEvent, createProduct, createQuota } from '@kassa/testing';
 import { hashApiToken } from '../../src/auth/api-token';
 import {
   createOrganizerFixture, createTestApp, createUser, getPage, login, placeManualOrder, postForm, type Browser, type OrganizerFixture, type TestApp,
 } from '../infra/test-app';
+
+/** A plugin's API routes: one that reads, one that changes orders, one without a declaration (organizer settings). */
+const echo = async (req: { organizerId?: string }) => ({ status: 200, body: { organizerId: req.organizerId } });
+const probe = definePlugin({
+  name: 'tokenprobe', version: '0.0.0', coreRange: '*',
+  routes: [
+    { method: 'GET', path: '/api/read', kind: 'api', handler: echo as never, permission: 'event.orders.view' },
+    { method: 'POST', path: '/api/payments/:paymentId/change', kind: 'api', handler: echo as never, permission: 'event.orders.change' },
+    { method: 'GET', path: '/api/settings', kind: 'api', handler: echo as never },
+  ],
+});
 
 let t: TestApp;
 let a: OrganizerFixture;
@@ -15,7 +26,10 @@ let adminB: Browser;
 let second: { eventId: string; productId: string };
 
 beforeAll(async () => {
-  t = await createTestApp({}, (db) => ({ webhooks: { service: new WebhookService({ dataSource: db.dataSource, secretKey: randomBytes(32) }) } }));
+  t = await createTestApp({}, (db) => ({
+    webhooks: { service: new WebhookService({ dataSource: db.dataSource, secretKey: randomBytes(32) }) },
+    pluginRoutes: loadPlugins([probe]).routes,
+  }));
   a = await createOrganizerFixture(t);
   b = await createOrganizerFixture(t);
   adminA = await login(t, a.email, a.password);
@@ -157,5 +171,19 @@ describe('API tokens with permissions', () => {
     expect((await api(a.token, 'GET', `/api/v1/orders/${order.id}`)).statusCode).toBe(200);
     expect((await api(a.token, 'GET', '/api/v1/webhooks')).statusCode).toBe(200);
     expect((await api(a.token, 'GET', '/api/v1/dashboard')).statusCode).toBe(200);
+  });
+
+  it("enforces a plugin's API route permissions for tokens, the event of a path's payment included", async () => {
+    const reader = await tokenFromForm(adminA, { name: 'Plugin reader', can_view_orders: 'on', all_events: 'on' });
+    const changer = await tokenFromForm(adminA, { name: 'Plugin changer', can_view_orders: 'on', can_change_orders: 'on', events: [second.eventId] });
+    const call = (token: string, method: 'GET' | 'POST', url: string) => api(token, method, url, method === 'POST' ? {} : undefined);
+    const inSecond = await placeIn(second.eventId, second.productId);
+    const inFirst = await placeManualOrder(t, a);
+    expect((await call(reader, 'GET', '/plugins/tokenprobe/api/read')).json()).toEqual({ organizerId: a.organizer.id });
+    expect((await call(reader, 'POST', `/plugins/tokenprobe/api/payments/${inSecond.payment!.id}/change`)).statusCode).toBe(404);
+    expect((await call(reader, 'GET', '/plugins/tokenprobe/api/settings')).statusCode).toBe(404);
+    expect((await call(changer, 'POST', `/plugins/tokenprobe/api/payments/${inSecond.payment!.id}/change`)).statusCode).toBe(200);
+    expect((await call(changer, 'POST', `/plugins/tokenprobe/api/payments/${inFirst.payment.id}/change`)).statusCode).toBe(404);
+    expect((await call(a.token, 'GET', '/plugins/tokenprobe/api/settings')).statusCode).toBe(200);
   });
 });
