@@ -24,7 +24,7 @@ const methodsOf = (r: RouteOptions) => ([] as string[]).concat(r.method as strin
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 it('documents every /api/v1 route in the OpenAPI document, with a summary, a tag and the error answers', async () => {
-  const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as { paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses?: Record<string, unknown> }>> };
+  const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as { paths: Record<string, Record<string, { summary?: string; description?: string; tags?: string[]; responses?: Record<string, unknown> }>> };
   const registered = routesOf(t.app).filter((r) => r.url.startsWith('/api/v1/') && r.url !== '/api/v1/openapi.json')
     .flatMap((r) => methodsOf(r).map((m) => `${m} ${r.url.replace(/:(\w+)/g, '{$1}')}`));
   expect(registered.length).toBeGreaterThanOrEqual(40);
@@ -34,6 +34,10 @@ it('documents every /api/v1 route in the OpenAPI document, with a summary, a tag
     return !op || !op.summary || op.tags?.length !== 1 || !op.responses?.['401'] || !op.responses?.['404'];
   });
   expect(missing).toEqual([]);
+  // Each operation names the token permission it needs.
+  expect(doc.paths['/api/v1/orders/{orderId}/mark_expired']!.post!).toMatchObject({ description: expect.stringContaining('Token permission: `event.orders.change`.') });
+  expect(doc.paths['/api/v1/exports']!.post!).toMatchObject({ description: expect.stringContaining('Token permission: `event.orders.view` on all events.') });
+  expect(doc.paths['/api/v1/webhooks']!.get!).toMatchObject({ description: expect.stringContaining('Token permission: `organizer.settings`.') });
   // Among them the routes this issue added last.
   for (const key of ['POST /api/v1/webhooks/{webhookId}/ping', 'GET /api/v1/events/{eventId}/log', 'POST /api/v1/shredder', 'POST /api/v1/exports']) expect(registered).toContain(key);
 });
