@@ -200,6 +200,14 @@ describe('event filter and test ping', () => {
     await waitFor('delivered', async () => (await getPage(t, browser, deliveryUrl)).body.includes('delivered'));
     expect((await getPage(t, browser, `/control/webhooks/${webhook.id}`)).body).toContain('Test ping');
     expect((await t.db.dataSource.query("SELECT count(*)::int AS n FROM webhook_delivery WHERE endpoint_id = $1 AND event_type = 'ping'", [webhook.id]))[0].n).toBe(2);
+
+    // A disabled webhook's ping is logged, not sent.
+    await api(a.token, 'PATCH', `/api/v1/webhooks/${webhook.id}`, { enabled: false });
+    const sentBefore = received.length;
+    const off = (await api(a.token, 'POST', `/api/v1/webhooks/${webhook.id}/ping`, {})).json();
+    await waitFor('the disabled ping', async () => (await api(a.token, 'GET', `/api/v1/webhooks/${webhook.id}/deliveries/${off.id}`)).json().state === 'undeliverable');
+    expect((await api(a.token, 'GET', `/api/v1/webhooks/${webhook.id}/deliveries/${off.id}`)).json().error).toBe('the endpoint is disabled');
+    expect(received.length).toBe(sentBefore);
   });
 });
 
