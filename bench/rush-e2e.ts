@@ -146,10 +146,11 @@ async function createInstanceWebhookEndpoint(base: string, login: { email: strin
     body: new URLSearchParams({ _csrf: csrfOf(loginPage), email: login.email, password: login.password, next: '' }).toString(),
   }));
   if (signedIn.status !== 303) throw new Error(`operator login: ${signedIn.status}`);
-  const admin = await keep(await fetch(`${base}/control/admin/settings`, { headers: { cookie: cookie() } })).text();
+  const page = await keep(await fetch(`${base}/plugins/stripe/control/instance`, { headers: { cookie: cookie() } })).text();
+  const requestId = /name="requestId" value="([^"]*)"/.exec(page)?.[1] ?? '';
   const res = await fetch(`${base}/plugins/stripe/control/instance/webhook-endpoint`, {
     method: 'POST', redirect: 'manual', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrfOf(admin) }).toString(),
+    body: new URLSearchParams({ _csrf: csrfOf(page), requestId }).toString(),
   });
   if (res.status >= 400) throw new Error(`instance webhook endpoint: ${res.status} ${await res.text()}`);
 }
@@ -241,6 +242,9 @@ async function rush(rig: Rig, serverCount: number): Promise<void> {
   }
   const per = Math.max(paid.length, 1);
   console.log(`  CPU per paid order (everything the run did, turned-away buyers included): servers ${(serverMs / per).toFixed(2)} ms · worker ${(workerMs / per).toFixed(2)} ms · PostgreSQL ${(pgMs / per).toFixed(2)} ms`);
+  const [inbox] = (await rig.pool.query(
+    `SELECT count(*)::int AS n, count(processed_at)::int AS done FROM stripe_webhook_inbox WHERE source = 'webhook'`).catch(() => [{ n: -1, done: -1 }])) as { n: number; done: number }[];
+  console.log(`  signed webhooks stored ${inbox!.n}, processed by the worker ${inbox!.done}`);
   console.log(`  "order paid" emails stored ${mails.count} of ${paid.length} · last one ${mails.last ? ((mails.last - lastPaidWall) / 1000).toFixed(1) : '—'} s after the last payment`);
   const bench = await pgbenchSingleRowInsert(dbUrl, { clients: 32, durationSeconds: 10, protocol: 'extended' });
   console.log(`  pgbench single-row insert (32 clients, same run): ${bench.tps.toFixed(0)} tps · paid orders per second (first wave) = ${(paidRate / bench.tps * 100).toFixed(2)} % of it`);
