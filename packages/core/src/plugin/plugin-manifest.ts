@@ -49,7 +49,11 @@ export interface PluginRoute<State = unknown> {
   readonly kind: (typeof pluginRouteKinds)[number];
   /** Called by the server with the request and the plugin's runtime (build it with defineRoute for typed params). */
   readonly handler: PluginRouteHandler<State, AnyParams, AnyParams>;
-  /** Extra data for the server (e.g. a JSON schema for the body), passed through untouched. */
+  /**
+   * Extra data for the server (e.g. a JSON schema for the body), passed through untouched. The
+   * payment settings page reads `keysSetting` of a `POST /control/webhook-endpoint` route
+   * (docs/writing-a-plugin.md).
+   */
   readonly options?: Readonly<Record<string, unknown>>;
   /**
    * `control` routes that move money or change an order (capture, release): the request must carry
