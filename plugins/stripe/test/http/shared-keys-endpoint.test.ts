@@ -45,7 +45,8 @@ describe('"Create webhook endpoint" on the instance\'s shared keys', () => {
   it('is refused at the organizer and at its event, every time, as JSON and as a form: nothing at Stripe, nothing stored', async () => {
     const requestsBefore = h.emulator.stats().requests;
     for (let i = 0; i < 8; i++) {
-      for (const body of [{}, { scope: 'organizer' }, { eventId: h.shop.event.id }, { scope: 'event', eventId: h.shop.event.id }]) {
+      const bodies: Record<string, string>[] = [{}, { scope: 'organizer' }, { eventId: h.shop.event.id }, { scope: 'event', eventId: h.shop.event.id }];
+      for (const body of bodies) {
         for (const as of ['json', 'form'] as const) {
           const res = await press(body, as);
           expect([res.statusCode, res.json().error.code]).toEqual([409, 'STRIPE_INSTANCE_KEYS_IN_USE']);
