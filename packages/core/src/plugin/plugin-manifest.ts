@@ -49,7 +49,11 @@ export interface PluginRoute<State = unknown> {
   readonly kind: (typeof pluginRouteKinds)[number];
   /** Called by the server with the request and the plugin's runtime (build it with defineRoute for typed params). */
   readonly handler: PluginRouteHandler<State, AnyParams, AnyParams>;
-  /** Extra data for the server (e.g. a JSON schema for the body), passed through untouched. */
+  /**
+   * Extra data for the server (e.g. a JSON schema for the body), passed through untouched. The
+   * payment settings page reads `keysSetting` of a `POST /control/webhook-endpoint` route
+   * (docs/writing-a-plugin.md).
+   */
   readonly options?: Readonly<Record<string, unknown>>;
   /**
    * `control` routes that move money or change an order (capture, release): the request must carry
@@ -59,9 +63,11 @@ export interface PluginRoute<State = unknown> {
    * click or a replayed form never reaches the handler twice (ActionKeyService).
    * `{ paymentParam }` names the path parameter holding the payment acted on: the host then
    * answers NOT_FOUND for another organizer's payment before it looks at the key, and takes only
-   * a key issued for that payment's order.
+   * a key issued for that payment's order. `{ refundParam }` does the same for a refund (e.g. a
+   * manual refund marked done). Every control page a plugin renders (a `view` answer) gets a key
+   * of the signed-in organizer as `actionKey` too, for its own forms.
    */
-  readonly oneTime?: true | { readonly paymentParam: string };
+  readonly oneTime?: true | { readonly paymentParam: string } | { readonly refundParam: string };
   /**
    * `control` and `api` routes: the team permission the signed-in user (or the API token) needs
    * (docs/writing-a-plugin.md); without it the host answers 404 before the handler runs. Default:
