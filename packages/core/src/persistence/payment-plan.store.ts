@@ -305,3 +305,26 @@ export async function lastDueAt(m: EntityManager, planId: string): Promise<Date>
   const [r]: { last: string }[] = await m.query('SELECT max(due_at) AS last FROM plan_instalment WHERE plan_id = $1', [planId]);
   return new Date(r!.last);
 }
+
+/** The claim token of a buyer paying an instalment on-session (run tokens are uuids). */
+export const buyerHoldToken = 'buyer';
+
+/**
+ * The buyer's hold on an instalment they pay on-session: under the instalment's row lock, refused
+ * ('busy') while a charge run holds it or its last charge's outcome is unknown (the run's token is
+ * still on the row); otherwise the row is leased to the buyer until `until`, so no run claims it
+ * meanwhile. 'settled': nothing to pay. null: the payment is no instalment.
+ */
+export async function holdInstalmentForBuyer(tx: EntityManager, paymentId: string, until: Date): Promise<'held' | 'busy' | 'settled' | null> {
+  const found = await instalmentOfPayment(tx, paymentId);
+  if (!found) return null;
+  const { instalment } = await lockInstalment(tx, found.id);
+  if (instalmentMachine.is('settled', instalment.state)) return 'settled';
+  if (instalmentMachine.is('awaitingProvider', instalment.state)) return 'busy';
+  if (instalment.claimedBy !== null && instalment.claimedBy !== buyerHoldToken) return 'busy';
+  // The deposit is never claimed by a run: nothing to hold it against.
+  if (instalmentMachine.is('onSession', instalment.state)) return 'held';
+  const lease = instalment.leaseUntil && instalment.leaseUntil.getTime() > until.getTime() ? instalment.leaseUntil : until;
+  await tx.query('UPDATE plan_instalment SET claimed_by = $2, lease_until = $3 WHERE id = $1', [instalment.id, buyerHoldToken, lease]);
+  return 'held';
+}

@@ -7,7 +7,7 @@ import type { CoreDeps } from '../order/service-deps';
 import { writeLogAndEvent } from '../persistence/audit-outbox';
 import { lockOrderWithSums } from '../persistence/order-sums';
 import {
-  changeInstalment, changePlan, countInstalmentsAwaitingBuyer, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
+  changeInstalment, changePlan, countInstalmentsAwaitingBuyer, holdInstalmentForBuyer, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
   lastDueAt, readPlanOfOrder, readPlanSettings, setInstalmentNextAttempt, setPlanStoredMethod, writePlanSettings, type InstalmentRow, type PlanRow, type PlanSettingsRow,
 } from '../persistence/payment-plan.store';
 import { findOpenPayments, insertPaymentRow, setPaymentAmount } from '../persistence/payment-rows';
@@ -188,6 +188,19 @@ export class PaymentPlanService {
     if (open === 0) await changePlan(tx, order, plan, 'complete', { actor });
     else if (awaitingBuyer > 0 && planMachine.can(plan.state, 'flag')) await changePlan(tx, order, plan, 'flag', { actor });
     else if (awaitingBuyer === 0 && planMachine.can(plan.state, 'resume')) await changePlan(tx, order, plan, 'resume', { actor });
+  }
+
+  /**
+   * The buyer is about to pay an instalment on-session (docs/payment-plans.md, "one charge per
+   * instalment"): the instalment is held for them (`holdMs`, default 30 minutes) so no charge run
+   * claims it meanwhile, unless a run holds it now or its last outcome is unknown ('busy': the
+   * buyer tries again in a few minutes). Together with one gateway object per instalment payment
+   * (the provider completes the same PaymentIntent on both paths), only one path can take money.
+   * null: the payment is no instalment.
+   */
+  async holdForBuyer(paymentId: string, holdMs = 30 * 60_000): Promise<'held' | 'busy' | 'settled' | null> {
+    const until = new Date(this.deps.clock.now().getTime() + holdMs);
+    return withTransaction(this.deps.dataSource, (tx) => holdInstalmentForBuyer(tx, paymentId, until));
   }
 
   /** Scoped read for the control panel and buyer pages: the instalment must belong to this order. */

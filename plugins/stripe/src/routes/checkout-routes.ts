@@ -11,6 +11,7 @@ import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { expressCheckoutView } from '../wallets/express-checkout-view';
 import { connectPaymentContext, createConnectIntent } from '../connect/connect-context';
+import { ensureStripeCustomer } from '../saved-methods/customers';
 
 /** Path params of the buyer's pay, intent and return links. */
 export type LinkParams = { paymentId: string; token: string };
@@ -105,11 +106,18 @@ export async function handleIntent(req: PluginHttpRequest<LinkParams>, rt: Strip
   // Before Stripe is asked for anything: no intent is created and no client secret handed out.
   const refused = await refusal(rt, l);
   if (refused) return { status: 409, body: { error: refused, orderUrl: rt.payments.orderPageUrl(l) } };
-  let info = l.payment.info as StripePaymentInfo;
+  // An instalment of a plan: held against charge runs while the buyer pays it here, and paid with
+  // the payment's one PaymentIntent (the run's, if it tried), so only one of the two can take money.
+  const hold = await rt.payments.storedMethods.holdInstalment(l.payment.id);
+  if (hold === 'settled') return { status: 409, body: { error: { code: 'PAYMENT_NOT_EXECUTABLE', message: 'This instalment is settled.' }, orderUrl: rt.payments.orderPageUrl(l) } };
+  if (hold === 'busy') return { status: 409, body: { error: { code: 'INSTALMENT_BUSY', message: 'This instalment is being charged right now. Please reload this page in a few minutes.' } } };
+  // Re-read after the hold: a charge run may have recorded its intent just before.
+  let info = ((await rt.payments.get(l.payment.id))?.payment.info ?? l.payment.info) as StripePaymentInfo;
   const created = info.intentId ? null : await createConnectIntent(rt, l);
   if (created) info = { ...info, connect: created.connect };
   const ctx = (await connectPaymentContext(rt, l.event, info)) ?? await eventAccount(rt, l.event);
-  const pi = created?.pi ?? (info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l));
+  const save = info.saveMethod === true && !created ? { customer: await ensureStripeCustomer(rt, ctx.stripe, l.order.id), instalment: hold !== null } : { customer: null, instalment: hold !== null };
+  const pi = created?.pi ?? (info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l, undefined, save));
   await remember(rt, [{ objectId: pi.id, kind: 'payment_intent', account: ctx.account.accountId, paymentId: l.payment.id, refundId: null }]);
   if (!info.intentId) await rt.payments.recordInfo(l.payment.id, { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method, ...(created ? { connect: created.connect } : {}) });
   if (!OPEN_INTENT_STATES.includes(pi.status)) {

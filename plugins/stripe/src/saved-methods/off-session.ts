@@ -28,11 +28,38 @@ export async function chargeOffSession(stripe: Stripe, pacer: RequestPacer, call
     description: `${event.slug}-${call.order.code}`,
     metadata: { kassa_payment_id: call.payment.id, kassa_order_id: call.order.id, order_code: call.order.code, event: event.slug, event_id: event.id, kassa_off_session: 'true' },
   };
+  const existing = (call.payment.info as { intentId?: unknown }).intentId;
   try {
+    if (typeof existing === 'string' && existing) {
+      // One PaymentIntent per instalment payment: an earlier attempt's intent, or the one the buyer
+      // was given on the pay page, is completed, never a second one started (at most one succeeds).
+      const pi = await pacer.run(() => stripe.paymentIntents.retrieve(existing));
+      if (pi.status !== 'canceled') return await completeExisting(stripe, pacer, pi, call);
+    }
     const pi = await pacer.run(() => stripe.paymentIntents.create(params, { idempotencyKey: call.idempotencyKey }));
     return intentOutcome(pi);
   } catch (err) {
     if (err instanceof Stripe.errors.StripeCardError) return declineOutcome(err);
+    throw err;
+  }
+}
+
+/**
+ * An intent of this payment that exists already: its outcome when it is decided (the buyer paid
+ * it on-session meanwhile), else confirmed off-session with the saved method and core's key.
+ * Stripe refuses to confirm an intent that has succeeded meanwhile: then its outcome counts.
+ */
+async function completeExisting(stripe: Stripe, pacer: RequestPacer, pi: Stripe.PaymentIntent, call: OffSessionChargeInput): Promise<OffSessionOutcome> {
+  const open: Stripe.PaymentIntent.Status[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+  if (!open.includes(pi.status)) return intentOutcome(pi);
+  try {
+    return intentOutcome(await pacer.run(() => stripe.paymentIntents.confirm(pi.id, {
+      payment_method: call.method.reference, off_session: true,
+    }, { idempotencyKey: call.idempotencyKey })));
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state') {
+      return intentOutcome(await pacer.run(() => stripe.paymentIntents.retrieve(pi.id)));
+    }
     throw err;
   }
 }
