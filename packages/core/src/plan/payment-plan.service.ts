@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { money } from '../money/money';
+import { money, type Money } from '../money/money';
 import { orderMachine } from '../order/order.machine';
 import type { CoreDeps } from '../order/service-deps';
 import { writeLogAndEvent } from '../persistence/audit-outbox';
@@ -62,6 +62,17 @@ export class PaymentPlanService {
       const refusal = planRefusal(money(o.total, o.currency.trim()), s, now);
       return refusal ? { refusal } : { schedule: planSchedule(money(o.total, o.currency.trim()), s, now) };
     });
+  }
+
+  /**
+   * The plan the checkout would offer for a cart of `total` (before the order exists), or why
+   * there is none: the buyer sees the schedule, dates and amounts, before placing the order.
+   */
+  async preview(eventId: string, total: Money): Promise<{ schedule: ScheduledInstalment[] } | { refusal: string }> {
+    const s = await readPlanSettings(this.deps.dataSource.manager, eventId);
+    const now = this.deps.clock.now();
+    const refusal = planRefusal(total, s, now);
+    return refusal ? { refusal } : { schedule: planSchedule(total, s, now) };
   }
 
   /**

@@ -2,6 +2,7 @@ import type { OffSessionChargeInput, OffSessionOutcome } from '@kassa/core';
 import Stripe from 'stripe';
 import { toStripeAmount } from '../amount';
 import type { RequestPacer } from './request-pacer';
+import { intentVerdict } from '../status-map';
 
 /**
  * Decline codes worth trying again later without the buyer (reference/stripe-spec.md §10: the
@@ -34,7 +35,8 @@ export async function chargeOffSession(stripe: Stripe, pacer: RequestPacer, call
       // One PaymentIntent per instalment payment: an earlier attempt's intent, or the one the buyer
       // was given on the pay page, is completed, never a second one started (at most one succeeds).
       const pi = await pacer.run(() => stripe.paymentIntents.retrieve(existing));
-      if (pi.status !== 'canceled') return await completeExisting(stripe, pacer, pi, call);
+      // A canceled one (Stripe's status, read through the one status table) cannot take money: a new intent.
+      if (intentVerdict(pi).kind !== 'canceled') return await completeExisting(stripe, pacer, pi, call);
     }
     const pi = await pacer.run(() => stripe.paymentIntents.create(params, { idempotencyKey: call.idempotencyKey }));
     return intentOutcome(pi);

@@ -37,8 +37,8 @@ describe('on-session payment and charge run of the same instalment', () => {
   async function buyerOpens(o: { paymentId: string; secret: string }): Promise<string | null> {
     const params = { paymentId: o.paymentId, token: paymentLinkToken({ secret: o.secret }, o.paymentId) };
     const res = await handleIntent(httpRequest(params, { body: {} as never }), h.rt);
-    if (res.status !== 200) return null;
-    return String((res.body as { clientSecret: string }).clientSecret).split('_secret_')[0]!;
+    if (!('status' in res) || res.status !== 200) return null;
+    return String(((res as { body: unknown }).body as { clientSecret: string }).clientSecret).split('_secret_')[0]!;
   }
 
   /** The buyer confirms (what Stripe.js does) and comes back to the return route. */
@@ -112,7 +112,7 @@ describe('on-session payment and charge run of the same instalment', () => {
     const params = { paymentId: o.paymentId, token: paymentLinkToken({ secret: o.secret }, o.paymentId) };
     const res = await handleIntent(httpRequest(params, { body: {} as never }), h.rt);
     expect(res.status).toBe(409);
-    expect((res.body as { error: { code: string } }).error.code).toBe('INSTALMENT_BUSY');
+    expect(((res as { body: unknown }).body as { error: { code: string } }).error.code).toBe('INSTALMENT_BUSY');
     expect((await h.stripe.paymentIntents.list({ limit: 100 })).data.filter((pi) => pi.metadata.kassa_payment_id === o.paymentId)).toHaveLength(0);
   });
 });
