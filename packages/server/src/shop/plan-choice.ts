@@ -43,11 +43,11 @@ export async function checkoutChoice(shop: ShopContext, eventId: string, method:
   const saveMethod = body.saveMethod !== undefined;
   if (!plan && !saveMethod) return { plan, saveMethod };
   if (!method.provider.storesMethods) {
-    throw new KassaError('VALIDATION_FAILED', { field: plan ? 'plan' : 'saveMethod', detail: `${method.name} cannot save a card` });
+    throw new KassaError('VALIDATION_FAILED', { field: plan ? 'plan' : 'saveMethod', detail: `body.${plan ? 'plan' : 'saveMethod'}: ${method.name} cannot save a card` });
   }
   if (plan) {
     const offer = await shop.deps.core.plans.preview(eventId, total);
-    if ('refusal' in offer) throw new KassaError('VALIDATION_FAILED', { field: 'plan', detail: `no payment plan for this order: ${offer.refusal}` });
+    if ('refusal' in offer) throw new KassaError('VALIDATION_FAILED', { field: 'plan', detail: `body.plan: no payment plan for this order (${offer.refusal})` });
   }
   return { plan, saveMethod };
 }
