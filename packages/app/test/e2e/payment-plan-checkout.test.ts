@@ -157,3 +157,36 @@ it('an instalment charged off-session with 4000 0027 6000 3184 needs authenticat
   expect(payment.info).toMatchObject({ status: 'succeeded', card: expect.objectContaining({ last4: '3184' }) });
   await buyer.close();
 });
+
+it('a plan without a deposit: the pay page saves the card in setup mode (SetupIntent), and the first instalment is charged off-session with it', async () => {
+  const [event] = await db.dataSource.query(`SELECT id FROM event ORDER BY created_at LIMIT 1`);
+  await kassa.kassa.core.plans.updateSettings(event.id, { enabled: true, instalments: 3, intervalDays: 30, noDeposit: true });
+  const page = await checkoutToConfirm(browser, `${kassa.url}${kassa.eventPath}`, 'stripe', 'plan-c@example.org');
+  expect(await page.getByTestId('plan-schedule').textContent()).not.toContain('today');
+  await page.getByTestId('plan-instalments').check();
+  await page.getByTestId('place-order').click();
+  await page.waitForURL(/\/plugins\/stripe\/pay\//);
+  expect(await page.locator('h1').textContent()).toContain('Save your card');
+  await page.waitForSelector('#stripe-pay-button:not([disabled])');
+  await fillCard(page, '4242 4242 4242 4242');
+  await page.click('#stripe-pay-button');
+  await page.waitForURL(/\/order\/[A-Z0-9]+\/[^/]+\/$/);
+  const code = /\/order\/([A-Z0-9]+)\//.exec(page.url())![1]!;
+  const [order] = await db.dataSource.query(`SELECT id, status FROM kassa_order WHERE code = $1`, [code]);
+  expect(order.status).toBe('pending');
+  const plan = await instalments(order.id);
+  expect(plan.map((i) => i.state)).toEqual(['scheduled', 'scheduled', 'scheduled']);
+  // The checkout's attempt took no money and is done; the card came from a SetupIntent, never a charge.
+  const attempts = await db.dataSource.query(`SELECT state, amount::int AS amount, info FROM order_payment WHERE order_id = $1 AND id <> ALL($2::uuid[])`, [order.id, plan.map((i) => i.paymentId)]);
+  expect(attempts).toEqual([expect.objectContaining({ state: 'confirmed', amount: 0, info: expect.objectContaining({ setupIntentId: expect.stringMatching(/^seti_/) }) })]);
+  const methods = await kassa.kassa.core.storedMethods.listForOrder(order.id);
+  expect(methods).toEqual([expect.objectContaining({ brand: 'visa', last4: '4242' })]);
+  expect((await kassa.kassa.core.plans.view(order.id))!.plan.storedMethodId).toBe(methods[0]!.id);
+  expect(await page.getByTestId('plan-schedule').textContent()).toContain('Visa ····4242');
+
+  // The first instalment's date comes (charged now here): off-session with the saved card, paid.
+  await kassa.kassa.core.plans.makeDueNow(order.id, plan[0]!.id, { type: 'system' });
+  expect(await kassa.kassa.core.chargeRuns.run({ onlyIds: [plan[0]!.id] })).toMatchObject({ claimed: 1, succeeded: 1 });
+  expect((await instalments(order.id)).map((i) => i.state)).toEqual(['paid', 'scheduled', 'scheduled']);
+  await page.close();
+});

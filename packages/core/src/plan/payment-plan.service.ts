@@ -105,9 +105,18 @@ export class PaymentPlanService {
         orderId, organizerId: order.organizerId, provider: input.provider, storedMethodId: input.storedMethodId ?? null,
         graceDays: settings.graceDays, validIfPending: settings.validIfPending,
       });
+      // No deposit: the checkout's attempt takes no money (amount 0; the provider only saves the
+      // card, e.g. a Stripe SetupIntent) and every instalment has a payment of its own. The order is
+      // kept open at once until the last date plus the grace period.
+      const deposit = !settings.noDeposit;
+      if (!deposit && first) {
+        await lockPayment(tx, first.id);
+        await setPaymentAmount(tx, first.id, 0);
+      }
+      if (!deposit) await extendOrderExpiry(tx, order.id, new Date(schedule[schedule.length - 1]!.dueAt.getTime() + (settings.graceDays + 1) * dayMs));
       for (const part of schedule) {
         let paymentId: string;
-        if (part.seq === 1 && first) {
+        if (deposit && part.seq === 1 && first) {
           await lockPayment(tx, first.id);
           await setPaymentAmount(tx, first.id, part.amount.amount);
           paymentId = first.id;
@@ -116,7 +125,7 @@ export class PaymentPlanService {
         }
         await insertInstalment(tx, {
           planId: plan.id, seq: part.seq, paymentId, amount: part.amount.amount, dueAt: part.dueAt,
-          state: part.seq === 1 ? instalmentMachine.initial[0]! : instalmentMachine.initial[1]!,
+          state: deposit && part.seq === 1 ? instalmentMachine.initial[0]! : instalmentMachine.initial[1]!,
         });
       }
       await writeLogAndEvent(tx, {

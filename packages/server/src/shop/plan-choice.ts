@@ -12,7 +12,8 @@ import type { OfferedMethod, ShopContext } from './shop-context';
 
 /** What the confirm page shows of the choice; null parts are not offered. */
 export interface PlanChoiceView {
-  plan: { count: number; schedule: { seq: number; amount: string; due: string }[] } | null;
+  /** `noDeposit`: nothing is charged at checkout, the card is only saved. */
+  plan: { count: number; noDeposit: boolean; schedule: { seq: number; amount: string; due: string }[] } | null;
   saveCard: boolean;
 }
 
@@ -28,10 +29,13 @@ export async function planChoiceView(shop: ShopContext, eventId: string, method:
   const offer = await shop.deps.core.plans.preview(eventId, total);
   if (!('schedule' in offer)) return { plan: null, saveCard: true };
   const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  const now = shop.deps.clock.now().getTime();
+  const dueNow = (d: Date) => d.getTime() <= now;
   return {
     plan: {
       count: offer.schedule.length,
-      schedule: offer.schedule.map((p) => ({ seq: p.seq, amount: formatMoney(p.amount, locale), due: p.seq === 1 ? 'today' : day.format(p.dueAt) })),
+      noDeposit: !offer.schedule.some((p) => dueNow(p.dueAt)),
+      schedule: offer.schedule.map((p) => ({ seq: p.seq, amount: formatMoney(p.amount, locale), due: dueNow(p.dueAt) ? 'today' : day.format(p.dueAt) })),
     },
     saveCard: true,
   };

@@ -100,3 +100,29 @@ it('refuses a plan that is not on offer (total below the minimum, or a method th
   expect(odd.statusCode).toBe(400);
   expect(odd.body).toContain('plan');
 });
+
+it('a plan without a deposit: nothing is charged at checkout (the attempt is 0, the card saved), every instalment on its date', async () => {
+  const shop = await createShop(t.db.dataSource, { price: 9000 });
+  await t.core.plans.updateSettings(shop.event.id, { enabled: true, instalments: 3, intervalDays: 30, noDeposit: true });
+  const { buyer, base, page } = await toConfirm(shop, 'saved', 'nodeposit@example.org');
+  expect(page).toContain('nothing is charged now');
+  const rows = [...page.matchAll(/<tr><td>(\d)<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map((m) => m[2]);
+  expect(rows).toHaveLength(3);
+  expect(rows).not.toContain('today');
+  const placed = await buyer.post(`${base}checkout/confirm`, { token: buyer.field('token')!, plan: 'instalments' });
+  expect(placed.statusCode).toBe(303);
+  const [order] = await ordersOf('nodeposit@example.org');
+  const view = (await t.core.plans.view(order.id))!;
+  expect(view.instalments.map((i) => [i.amount, i.state])).toEqual([[3000, 'scheduled'], [3000, 'scheduled'], [3000, 'scheduled']]);
+  expect(view.instalments[0]!.dueAt.getTime()).toBe(t.clock.now().getTime() + 30 * 86_400_000);
+  // The checkout's attempt moved no money and asked the provider to save the card.
+  const attempts = await t.db.dataSource.query(`SELECT id, amount::int AS amount FROM order_payment WHERE order_id = $1 AND id <> ALL($2::uuid[])`, [order.id, view.instalments.map((i) => i.paymentId)]);
+  expect(attempts).toEqual([{ id: expect.any(String), amount: 0 }]);
+  expect(saved.executed.find((e) => e.paymentId === attempts[0].id)).toMatchObject({ amount: 0, session: { saveMethod: true } });
+  // The order is kept open until the last date plus the grace period, not its usual payment term.
+  const [o] = await t.db.dataSource.query(`SELECT status, expires FROM kassa_order WHERE id = $1`, [order.id]);
+  expect(o.status).toBe('pending');
+  expect(new Date(o.expires).getTime()).toBeGreaterThan(view.instalments[2]!.dueAt.getTime());
+  // Nothing is charged before the first date.
+  expect((await t.core.chargeRuns.run({ onlyIds: [view.instalments[0]!.id] })).claimed).toBe(0);
+});

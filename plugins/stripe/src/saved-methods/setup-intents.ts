@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { PaymentWithOrder } from '@kassa/core';
+import { paymentMachine, type PaymentWithOrder } from '@kassa/core';
 import type Stripe from 'stripe';
 import { stripeCall } from '../intents';
 import type { StripeRuntime } from '../stripe-state';
@@ -52,8 +52,8 @@ export async function startSetup(rt: Pick<StripeRuntime, 'payments' | 'db'>, str
  * the next run. Returns what it did.
  */
 export async function completeSetup(rt: Pick<StripeRuntime, 'payments' | 'db'>, stripe: Stripe, setupIntentId: string): Promise<string> {
-  const [row] = await rt.db.query<{ order_id: string; purpose: SetupPurpose; completed_at: Date | null }>(
-    'SELECT order_id, purpose, completed_at FROM stripe_setup_intent WHERE setup_intent_id = $1', [setupIntentId]);
+  const [row] = await rt.db.query<{ order_id: string; payment_id: string; purpose: SetupPurpose; completed_at: Date | null }>(
+    'SELECT order_id, payment_id, purpose, completed_at FROM stripe_setup_intent WHERE setup_intent_id = $1', [setupIntentId]);
   if (!row) return `not ours: ${setupIntentId}`;
   if (row.completed_at) return 'already completed';
   const si = await stripeCall('read the card setup', () => stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }));
@@ -65,7 +65,19 @@ export async function completeSetup(rt: Pick<StripeRuntime, 'payments' | 'db'>, 
     'UPDATE stripe_setup_intent SET completed_at = now(), stored_method_id = $2 WHERE setup_intent_id = $1 AND completed_at IS NULL RETURNING setup_intent_id', [setupIntentId, method.id]);
   if (claimed.length === 0) return 'already completed';
   if (row.purpose !== 'save' && (await rt.payments.storedMethods.planOf(row.order_id))) await rt.payments.storedMethods.replacePlanMethod(row.order_id, method.id);
+  // A plan without a deposit: the checkout's attempt took no money; with the card saved it is done.
+  if (row.purpose === 'plan') {
+    const attempt = (await rt.payments.get(row.payment_id))?.payment;
+    if (attempt && attempt.amount === 0 && paymentMachine.is('open', attempt.state)) await rt.payments.confirm(attempt.id, { info: { setupIntentId: si.id, cardSaved: true } });
+  }
   return `saved ${method.brand ?? 'card'} ${method.last4 ?? ''}`.trim();
+}
+
+/** The SetupIntents of a payment and purpose that are neither completed nor abandoned, newest first. */
+export async function openSetups(rt: Pick<StripeRuntime, 'db'>, paymentId: string, purpose: SetupPurpose): Promise<string[]> {
+  const rows = await rt.db.query<{ setup_intent_id: string }>(
+    `SELECT setup_intent_id FROM stripe_setup_intent WHERE payment_id = $1 AND purpose = $2 AND completed_at IS NULL AND abandoned_at IS NULL ORDER BY created_at DESC`, [paymentId, purpose]);
+  return rows.map((r) => r.setup_intent_id);
 }
 
 /** SetupIntents started more than `olderThanMs` ago and neither completed nor abandoned. */
