@@ -72,7 +72,8 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** An instalment charged off-session with the saved card: Stripe's recipe, paced to the account's rate limit. */
   override async chargeStoredMethod(ctx: ProviderContext<StripeSettings>, call: OffSessionChargeInput): Promise<OffSessionOutcome> {
     const { pacer, stripe } = this.accountPacer(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
-    return chargeOffSession(stripe, pacer, call, ctx.event);
+    const returnUrl = `${ctx.baseUrl}${STRIPE_ROUTE_PREFIX}/return/${call.payment.id}/${paymentLinkToken(call.order, call.payment.id)}`;
+    return chargeOffSession(stripe, pacer, call, ctx.event, returnUrl);
   }
 
   /** The buyer removed the card: detach it from the customer, so it can never be charged again. */
