@@ -67,9 +67,10 @@ export interface PluginRoute<State = unknown> {
    * without it the host answers 404 before the handler runs. Default: 'organizer.settings'. An
    * event-level permission ('event.orders.view', 'event.orders.change', 'event.settings') is
    * checked against the event of the route's `:eventId`, `:orderId` or `:paymentId` parameter
-   * when the path has one; 'member' lets in anyone in one of the organizer's teams.
+   * when the path has one; 'member' lets in anyone in one of the organizer's teams; 'operator'
+   * only the instance's operators (users marked as operators; the request then has `isOperator`).
    */
-  readonly permission?: TeamPermission | 'member';
+  readonly permission?: TeamPermission | 'member' | 'operator';
 }
 
 /** A background job as plain data; the jobs package creates its queue and worker. */

@@ -95,7 +95,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           rawBody: raw,
           body,
           organizerId,
-          ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
+          ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true, isOperator: req.kassaUser?.isOperator === true } : {}),
           clientIp: req.ip,
         };
         // A `oneTime` route acts once per page key: a double or replayed submit stops here.

@@ -29,7 +29,9 @@ export async function storeEndpointSecret(
   const eventId = target.scope === 'event' ? target.eventId : null;
   await rt.db.transaction(async (tx) => {
     await tx.query(
-      'INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id, secret) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+      // A replayed creation (same idempotency key) answers the same endpoint: it is stored once.
+      `INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id, secret) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+       ON CONFLICT (endpoint_id) DO NOTHING`,
       [endpoint.endpointId, endpoint.accountId, target.scope, organizerId, eventId, JSON.stringify(rt.settings.sealSecret(binding(endpoint.endpointId), endpoint.secret))],
     );
     await tx.query(
