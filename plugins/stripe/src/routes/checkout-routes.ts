@@ -126,7 +126,9 @@ export async function handleIntent(req: PluginHttpRequest<LinkParams>, rt: Strip
   const created = info.intentId ? null : await createConnectIntent(rt, l);
   if (created) info = { ...info, connect: created.connect };
   const ctx = (await connectPaymentContext(rt, l.event, info)) ?? await eventAccount(rt, l.event);
-  const save = info.saveMethod === true && !created ? { customer: await ensureStripeCustomer(rt, ctx.stripe, l.order.id), instalment: hold !== null } : { customer: null, instalment: hold !== null };
+  // Saving the card (plan deposit, "save this card"): the buyer's customer, asked for only when the intent is created.
+  const customer = info.saveMethod === true && !created && !info.intentId ? await ensureStripeCustomer(rt, ctx.stripe, l.order.id) : null;
+  const save = { customer, instalment: hold !== null };
   const pi = created?.pi ?? (info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l, undefined, save));
   await remember(rt, [{ objectId: pi.id, kind: 'payment_intent', account: ctx.account.accountId, paymentId: l.payment.id, refundId: null }]);
   if (!info.intentId) await rt.payments.recordInfo(l.payment.id, { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method, ...(created ? { connect: created.connect } : {}) });
