@@ -4,14 +4,14 @@ import {
   type PaymentWithOrder, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
 import { stripeError } from '../errors';
-import { cancelIntent, captureIntent, stripeCall } from '../intents';
+import { cancelIntent, captureIntent, isResourceMissing, stripeCall } from '../intents';
 import type { StripePaymentInfo } from '../payment-info';
 import { applyIntent } from '../reconcile';
 import { forgetAccount, registerAccount, type AccountRuntime } from '../stripe-account-context';
 import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
-import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
+import { forgetRetiredEndpoint, retiredEndpoints, storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { eventAccount } from './checkout-routes';
 import { SYNC_WALLET_DOMAINS_JOB, walletDomainsJobId } from '../wallets/wallet-domain-jobs';
 import { connectPaymentContext } from '../connect/connect-context';
@@ -150,5 +150,15 @@ export async function createWebhookEndpoint(
   // The secret belongs to this endpoint and verifies only its account's events.
   await storeEndpointSecret(rt, { endpointId: endpoint.id, accountId: ctx.account.accountId, target, secret: endpoint.secret as string });
   forgetAccount(rt.state, ctx.account.accountId);
+  // Endpoints whose secrets this rotation retired are deleted at Stripe, after the new one is stored
+  // (never inside the transaction); one Stripe cannot delete now is tried again at the next rotation.
+  for (const retired of await retiredEndpoints(rt, ctx.account.accountId, target)) {
+    try {
+      await stripeCall('delete a retired webhook endpoint', () => ctx.stripe.webhookEndpoints.del(retired));
+    } catch (err) {
+      if (!isResourceMissing(err)) break;
+    }
+    await forgetRetiredEndpoint(rt, retired);
+  }
   return { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId };
 }
