@@ -12,7 +12,7 @@ import type { StripeRuntime } from '../stripe-state';
 import { expressCheckoutView } from '../wallets/express-checkout-view';
 import { connectPaymentContext, createConnectIntent } from '../connect/connect-context';
 import { ensureStripeCustomer } from '../saved-methods/customers';
-import { completeSetup, openSetups, startSetup } from '../saved-methods/setup-intents';
+import { completeSetup, completedSetup, finishZeroAttempt, openSetups, startSetup } from '../saved-methods/setup-intents';
 
 /** Path params of the buyer's pay, intent and return links. */
 export type LinkParams = { paymentId: string; token: string };
@@ -151,6 +151,9 @@ export async function handleReturn(req: PluginHttpRequest<LinkParams>, rt: Strip
     // The card setup of a plan without a deposit: decided from the SetupIntents re-fetched on the server.
     const ctx = await eventAccount(rt, l.event);
     for (const id of await openSetups(rt, l.payment.id, 'plan')) await completeSetup(rt, ctx.stripe, id);
+    // Saved (here, or by the webhook a moment ago): the attempt of 0 is done.
+    const done = await completedSetup(rt, l.payment.id, 'plan');
+    if (done) await finishZeroAttempt(rt, l.payment.id, done);
     const after = (await rt.payments.get(l.payment.id))?.payment ?? l.payment;
     if (paymentMachine.is('executable', after.state) && !(await refusal(rt, l))) return { redirect: `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/pay/${l.payment.id}/${l.token}` };
     return { redirect: rt.payments.orderPageUrl(l) };
