@@ -51,7 +51,7 @@ export async function placeAndPay(
       loaded = { payment, order: fresh.order, event: method.ctx.event };
     } catch (err) {
       req.log.warn({ err }, 'the payment plan could not be set up after the order was placed');
-      req.session.set('flash', { kind: 'error', message: 'Your order is saved, but the instalments could not be set up. You can pay in full below.' });
+      setBuyerFlash(req, { kind: 'error', message: 'Your order is saved, but the instalments could not be set up. You can pay in full below.' });
       return result;
     }
   }
