@@ -6,10 +6,12 @@
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/jobs/bench/relay-throughput.bench.ts [events] [concurrency]
  */
 import { createTestDatabase } from '@kassa/testing';
+import { loadavg } from 'node:os';
 import { createJobsBackend } from '../src/backend';
 import { defineJobsConfig, type JobsBackendConfig } from '../src/config';
 import { silentLogger } from '../src/context';
 import { createJobsRuntime } from '../src/runtime';
+import { BackendCpu } from './backend-cpu';
 
 const events = Number(process.argv[2] ?? 5000);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -29,16 +31,26 @@ async function run(kind: JobsBackendConfig['kind']): Promise<void> {
   try {
     await db.dataSource.query(
       `INSERT INTO outbox_event (topic, order_id) SELECT 'bench.event', md5((i % 500)::text)::uuid FROM generate_series(1, $1) i`, [events]);
+    const pg = new BackendCpu(db.dataSource);
+    await pg.start();
+    const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     await rt.start({ schedulers: false });
     for (;;) {
+      await pg.track();
       const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM outbox_delivery`);
       if (n >= events) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
+    await pg.track();
     const [{ n: effects }] = await db.dataSource.query(`SELECT count(DISTINCT event_id)::int AS n FROM bench_effect`);
     console.log(`${kind.padEnd(8)} ${events} events, concurrency ${concurrency}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s (distinct effects: ${effects})`);
+    // CPU per event hardly depends on how busy the shared machine is; Redis's own CPU is not included.
+    const nodeMs = (used.user + used.system) / 1000 / events;
+    const pgMs = pg.elapsedMs() / events;
+    console.log(`${kind.padEnd(8)} CPU per event: ${nodeMs.toFixed(3)} ms node + ${pgMs.toFixed(3)} ms PostgreSQL = ${(nodeMs + pgMs).toFixed(3)} ms · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`${kind.padEnd(8)} baseline, BullMQ alone (no-op jobs, no database work): ${await bullmqBaseline(backend, events)} jobs/s`);
   } finally {
     await rt.stop();

@@ -32,16 +32,28 @@ export class OutboxRelayStore {
    * are reached as the events before them get relayed.
    */
   async heads(limit: number, window: number): Promise<OutboxEventRef[]> {
+    // Only the first unrelayed event of each order in the window can head its line, so the
+    // anti-join runs once per order, not once per waiting event: a backlog of many events per
+    // order (a rush) would otherwise cost a probe per waiting event on every poll.
     const rows: RefRow[] = await this.db.query(
       `WITH candidate AS (
-         SELECT id, topic, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $2
+         SELECT id, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $2
+       ), first_per_order AS (
+         SELECT min(id) AS id, order_id FROM candidate WHERE order_id IS NOT NULL GROUP BY order_id
        )
-       SELECT c.id::text AS id, c.topic, c.order_id FROM candidate c
-        WHERE c.order_id IS NULL OR NOT EXISTS (
-          SELECT 1 FROM outbox_event p
-           WHERE p.order_id = c.order_id AND p.id < c.id
-             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id))
-        ORDER BY c.id LIMIT $1`,
+       SELECT h.id::text AS id, e.topic, h.order_id FROM (
+         SELECT c.id, c.order_id FROM first_per_order c
+           LEFT JOIN LATERAL (
+             SELECT 1 AS found FROM outbox_event p
+              WHERE p.order_id = c.order_id AND p.id < c.id
+                AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)
+              ORDER BY p.id DESC LIMIT 1
+           ) blocker ON true
+          WHERE blocker.found IS NULL
+         UNION ALL
+         SELECT c.id, c.order_id FROM candidate c WHERE c.order_id IS NULL
+       ) h JOIN outbox_event e ON e.id = h.id
+       ORDER BY h.id LIMIT $1`,
       [limit, window],
     );
     return rows.map(refOf);
@@ -106,4 +118,21 @@ export async function loadOutboxEventForDelivery(db: Db, id: string): Promise<{ 
   );
   const row = rows[0];
   return row ? { event: rowOf(row), blocked: row.blocked } : null;
+}
+
+/**
+ * {@link loadOutboxEventForDelivery} for many events in one round trip (the event jobs running at
+ * once share it); events that do not exist are missing from the map.
+ */
+export async function loadOutboxEventsForDelivery(db: Db, ids: readonly string[]): Promise<Map<string, { event: OutboxEventRow; blocked: boolean }>> {
+  const rows: (EventRowSql & { blocked: boolean })[] = await db.query(
+    `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
+            e.order_id IS NOT NULL AND EXISTS (
+              SELECT 1 FROM outbox_event p
+               WHERE p.order_id = e.order_id AND p.id < e.id
+                 AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
+       FROM outbox_event e WHERE e.id = ANY($1::bigint[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, { event: rowOf(r), blocked: r.blocked }]));
 }
