@@ -178,3 +178,6 @@ export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSes
 // Cart reservations (issue 17): the shop holds a buyer's tickets while they check out.
 export { CartService, type CartLine, type CartHold, type ReserveOutcome } from './cart/cart.service';
 export { type AvailabilityDetail } from './persistence/catalog.store';
+// Outbox delivery in batches (issue 17): the event jobs running at once share their round trips.
+export { loadOutboxEventsForDelivery } from './persistence/outbox-relay.store';
+export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim } from './persistence/outbox-delivery.store';

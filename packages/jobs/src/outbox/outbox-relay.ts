@@ -50,11 +50,11 @@ export class OutboxRelay {
 
   /**
    * Enqueues events the caller has already marked relayed in its own transaction (the event job
-   * relays its order's next event that way, see deliver-event). Racing the poll is harmless (same
-   * job id); a crash before this call is repaired by {@link sweepStranded}.
+   * relays its order's next event that way, see deliver-event), after `delayMs` if given. Racing
+   * the poll is harmless (same job id); a crash before this call is repaired by {@link sweepStranded}.
    */
-  async enqueueClaimed(rows: readonly OutboxEventRef[]): Promise<void> {
-    if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
+  async enqueueClaimed(rows: readonly OutboxEventRef[], delayMs?: number): Promise<void> {
+    if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r, delayMs)));
   }
 
   /**
@@ -80,11 +80,11 @@ export class OutboxRelay {
     return stale.length;
   }
 
-  private jobFor(r: OutboxEventRef) {
+  private jobFor(r: OutboxEventRef, delayMs?: number) {
     return {
       name: 'deliver-event',
       data: { eventId: r.id, topic: r.topic, orderId: r.orderId } satisfies DeliverEventPayload,
-      opts: { jobId: jobIds.deliverEvent(r.id) },
+      opts: { jobId: jobIds.deliverEvent(r.id), ...(delayMs ? { delay: delayMs } : {}) },
     };
   }
 
