@@ -56,6 +56,24 @@ describe('the relay store', () => {
     expect(await db.dataSource.query('SELECT count(*)::int AS n FROM outbox_event WHERE relayed_at IS NULL')).toEqual([{ n: 0 }]);
   });
 
+  it('tells the next poll where to start: after the events found waiting, but never past recent ones or past a cut-short scan', async () => {
+    const [a1, a2, b1, a3] = await insert(
+      { topic: 'x', orderId: orderA }, { topic: 'x', orderId: orderA }, { topic: 'x', orderId: orderB }, { topic: 'x', orderId: orderA });
+    const settled = new Date('2100-01-01T00:00:00Z'); // every event counts as old enough
+    expect(await store.headsAfter('0', 1, 400, settled)).toEqual({ heads: [{ id: a1, topic: 'x', orderId: orderA }], scannedUpTo: a1 });
+    expect(await store.headsAfter('0', 10, 400, settled)).toEqual({
+      heads: [{ id: a1, topic: 'x', orderId: orderA }, { id: b1, topic: 'x', orderId: orderB }], scannedUpTo: a3,
+    });
+    // Events this recent may still be joined by a lower id: the mark stays below the first of them.
+    expect((await store.headsAfter('0', 10, 400, new Date(0))).scannedUpTo).toBe((BigInt(a1!) - 1n).toString());
+    await store.markRelayed([a1!, b1!]);
+    // a2 and a3 wait behind a1; scanning on from a1 finds them and moves past them.
+    expect(await store.headsAfter(a1!, 10, 400, settled)).toEqual({ heads: [], scannedUpTo: a3 });
+    expect(await store.headsAfter(a3!, 10, 400, settled)).toEqual({ heads: [], scannedUpTo: null });
+    // The delivery of a1 hands the line to a2, not the poll.
+    expect(await finish(a1!, orderA)).toEqual([{ id: a2, topic: 'x', orderId: orderA }]);
+  });
+
   it('limits each call to the batch, and a second mark changes nothing', async () => {
     const ids = await insert(...Array.from({ length: 5 }, () => ({ topic: 't', orderId: null })));
     expect((await store.heads(2, 80)).map((e) => e.id)).toEqual(ids.slice(0, 2));
