@@ -1,4 +1,5 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { prepared, queryPrepared } from '../db/prepared-query';
 
 /** What the relay and the event job need of an outbox event to enqueue it. */
 export interface OutboxEventRef {
@@ -148,15 +149,15 @@ export async function loadOutboxEventForDelivery(db: Db, id: string): Promise<{ 
  * {@link loadOutboxEventForDelivery} for many events in one round trip (the event jobs running at
  * once share it); events that do not exist are missing from the map.
  */
-export async function loadOutboxEventsForDelivery(db: Db, ids: readonly string[]): Promise<Map<string, { event: OutboxEventRow; blocked: boolean }>> {
-  const rows: (EventRowSql & { blocked: boolean })[] = await db.query(
-    `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
-            e.order_id IS NOT NULL AND EXISTS (
-              SELECT 1 FROM outbox_event p
-               WHERE p.order_id = e.order_id AND p.id < e.id
-                 AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
-       FROM outbox_event e WHERE e.id = ANY($1::bigint[])`,
-    [ids],
-  );
+export async function loadOutboxEventsForDelivery(db: DataSource | EntityManager, ids: readonly string[]): Promise<Map<string, { event: OutboxEventRow; blocked: boolean }>> {
+  const rows = await queryPrepared<EventRowSql & { blocked: boolean }>('manager' in db ? db.manager : db, loadForDeliverySql, [ids]);
   return new Map(rows.map((r) => [r.id, { event: rowOf(r), blocked: r.blocked }]));
 }
+
+// Prepared: every event job runs it (shared by the jobs running at once), so it is parsed and planned once per connection.
+const loadForDeliverySql = prepared('outbox_load_for_delivery', `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
+        e.order_id IS NOT NULL AND EXISTS (
+          SELECT 1 FROM outbox_event p
+           WHERE p.order_id = e.order_id AND p.id < e.id
+             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
+   FROM outbox_event e WHERE e.id = ANY($1::bigint[])`);

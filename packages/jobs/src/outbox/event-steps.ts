@@ -66,10 +66,6 @@ export class EventSteps {
   }
 
   private async runBatch(batch: BatchEntry<EventStep, OutboxEventRef[]>[]): Promise<void> {
-    if (batch.length === 1) {
-      await this.runAlone(batch[0]!.item).then(batch[0]!.resolve, batch[0]!.reject);
-      return;
-    }
     let settled: { next: OutboxEventRef[]; deliveries: Map<string, EventStep> };
     try {
       settled = await this.ctx.dataSource.transaction(async (tx) => {
@@ -94,7 +90,11 @@ export class EventSteps {
         }
         return { next, deliveries };
       });
-    } catch {
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
       // Which step failed is not known: each runs again alone, and only its own error fails its job.
       await Promise.all(batch.map((p) => this.runAlone(p.item).then(p.resolve, p.reject)));
       return;
