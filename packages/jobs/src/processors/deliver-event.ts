@@ -30,6 +30,8 @@ const MAX_INLINE_SUCCESSORS = 32;
  */
 export function deliverEventProcessor(
   ctx: JobsContext, handlers: readonly EventHandler[], relay: Pick<OutboxRelay, 'enqueueClaimed'>, steps = new EventSteps(ctx),
+  /** True once the worker is closing: a job then hands its order's next event to a job of its own instead of running it. */
+  stopping: () => boolean = () => false,
 ) {
   return async (job: Job<DeliverEventPayload>, token?: string): Promise<{ handlers: string[] }> => {
     const found = await steps.load(job.data.eventId);
@@ -48,7 +50,7 @@ export function deliverEventProcessor(
       }
       throw err;
     }
-    await relay.enqueueClaimed(await runSuccessors(ctx, handlers, steps, relay, outcome.next));
+    await relay.enqueueClaimed(await runSuccessors(ctx, handlers, steps, relay, outcome.next, stopping));
     return { handlers: outcome.ran };
   };
 }
@@ -96,9 +98,11 @@ async function deliver(
  */
 async function runSuccessors(
   ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, relay: Pick<OutboxRelay, 'enqueueClaimed'>, first: OutboxEventRef[],
+  stopping: () => boolean,
 ): Promise<OutboxEventRef[]> {
   let next = first;
-  for (let n = 0; n < MAX_INLINE_SUCCESSORS && next.length === 1; n += 1) {
+  // A closing worker waits for its jobs: it should not wait for a whole line of events.
+  for (let n = 0; n < MAX_INLINE_SUCCESSORS && next.length === 1 && !stopping(); n += 1) {
     const ref = next[0]!;
     const loaded = await steps.load(ref.id);
     if (!loaded || loaded.blocked) return next;
