@@ -180,4 +180,4 @@ export { CartService, type CartLine, type CartHold, type ReserveOutcome } from '
 export { type AvailabilityDetail } from './persistence/catalog.store';
 // Outbox delivery in batches (issue 17): the event jobs running at once share their round trips.
 export { loadOutboxEventsForDelivery } from './persistence/outbox-relay.store';
-export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim } from './persistence/outbox-delivery.store';
+export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim, type SettledSuccessor } from './persistence/outbox-delivery.store';

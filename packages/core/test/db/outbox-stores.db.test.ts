@@ -164,7 +164,11 @@ describe('the delivery store', () => {
       ],
     ));
     expect([...settled.claimed].sort()).toEqual([outboxEffectKey('h.one', a1!), outboxEffectKey('h.one', free!), outboxEffectKey('h.two', a1!)].sort());
-    expect(settled.next.sort((x, y) => Number(x.id) - Number(y.id))).toEqual([{ id: a2, topic: 'y', orderId: orderA }, { id: b2, topic: 'y', orderId: orderB }]);
+    // Each line's next event, marked relayed and loaded: not waiting, since the events before it were settled in the same statement.
+    expect(settled.next.sort((x, y) => Number(x.id) - Number(y.id))).toMatchObject([
+      { id: a2, topic: 'y', orderId: orderA, loaded: { event: { id: a2, topic: 'y', orderId: orderA, organizerId: null, payload: { n: 1 } }, blocked: false } },
+      { id: b2, topic: 'y', orderId: orderB, loaded: { blocked: false } },
+    ]);
     expect(await db.dataSource.query('SELECT event_id::text AS id, state, error FROM outbox_delivery ORDER BY event_id')).toEqual([
       { id: a1, state: 'done', error: null }, { id: b1, state: 'failed', error: 'gave up' }, { id: free, state: 'done', error: null },
     ]);

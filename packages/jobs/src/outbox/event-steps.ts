@@ -12,6 +12,9 @@ export interface LoadedEvent {
   readonly blocked: boolean;
 }
 
+/** An order's next event, marked relayed by a delivery record; loaded already when the shared statement returned it. */
+export type NextEvent = OutboxEventRef & { readonly loaded?: LoadedEvent };
+
 /** One transaction's worth of an event job: a handler's effect (with its ledger claim), the event's delivery record, or both. */
 export interface EventStep {
   /** The handler whose `apply` runs, once per event thanks to the ledger; absent: only the delivery record. */
@@ -38,7 +41,7 @@ const MAX_BATCH = 64;
  */
 export class EventSteps {
   private readonly loads: GroupBatcher<string, LoadedEvent | null>;
-  private readonly steps: GroupBatcher<EventStep, OutboxEventRef[]>;
+  private readonly steps: GroupBatcher<EventStep, NextEvent[]>;
 
   constructor(private readonly ctx: JobsContext) {
     this.loads = new GroupBatcher((batch) => this.loadBatch(batch), MAX_IN_FLIGHT, MAX_BATCH * 4);
@@ -56,7 +59,7 @@ export class EventSteps {
    * Runs the step in a transaction shared with other jobs' steps; resolves after the commit with
    * the events the delivery record marked relayed (the order's next event), for the caller to run or enqueue.
    */
-  run(step: EventStep): Promise<OutboxEventRef[]> {
+  run(step: EventStep): Promise<NextEvent[]> {
     return this.steps.submit(step);
   }
 
@@ -65,8 +68,8 @@ export class EventSteps {
     for (const p of batch) p.resolve(found.get(p.item) ?? null);
   }
 
-  private async runBatch(batch: BatchEntry<EventStep, OutboxEventRef[]>[]): Promise<void> {
-    let settled: { next: OutboxEventRef[]; deliveries: Map<string, EventStep> };
+  private async runBatch(batch: BatchEntry<EventStep, NextEvent[]>[]): Promise<void> {
+    let settled: { next: NextEvent[]; deliveries: Map<string, EventStep> };
     try {
       settled = await this.ctx.dataSource.transaction(async (tx) => {
         // The same event twice at once (a redelivery racing its first job): the first step claims
@@ -107,7 +110,7 @@ export class EventSteps {
       const current = order ? owner.get(order) : undefined;
       if (order && (!current || BigInt(step.event.id) > BigInt(current.event.id))) owner.set(order, step);
     }
-    const handed = new Map<EventStep, OutboxEventRef[]>();
+    const handed = new Map<EventStep, NextEvent[]>();
     for (const n of settled.next) {
       const step = (n.orderId ? owner.get(n.orderId) : undefined) ?? batch[0]!.item;
       handed.set(step, [...(handed.get(step) ?? []), n]);

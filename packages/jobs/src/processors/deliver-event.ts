@@ -3,7 +3,7 @@ import type { OutboxEventRef } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import { describeError, isPermanentJobError, PermanentJobError } from '../job-errors';
 import { handlersFor, type EventHandler, type RelayedEvent } from '../outbox/event-handler';
-import { EventSteps } from '../outbox/event-steps';
+import { EventSteps, type NextEvent } from '../outbox/event-steps';
 import type { OutboxRelay } from '../outbox/outbox-relay';
 import type { DeliverEventPayload } from '../queues';
 import { isLastAttempt } from '../retry-policy';
@@ -40,7 +40,7 @@ export function deliverEventProcessor(
       await job.moveToDelayed(Date.now() + ctx.config.worker.orderWaitMs, token);
       throw new DelayedError();
     }
-    let outcome: { ran: string[]; next: OutboxEventRef[] };
+    let outcome: { ran: string[]; next: NextEvent[] };
     try {
       outcome = await deliver(ctx, handlers, steps, found.event);
     } catch (err) {
@@ -62,10 +62,10 @@ export function deliverEventProcessor(
  */
 async function deliver(
   ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, event: RelayedEvent,
-): Promise<{ ran: string[]; next: OutboxEventRef[] }> {
+): Promise<{ ran: string[]; next: NextEvent[] }> {
   const subscribed = handlersFor(handlers, event.topic);
   const ran: string[] = [];
-  let next: OutboxEventRef[] | null = null;
+  let next: NextEvent[] | null = null;
   for (const [i, handler] of subscribed.entries()) {
     // The delivery record rides in the last handler's transaction when nothing runs after it:
     // "done" commits together with the last effect, and no extra commit is paid.
@@ -97,14 +97,14 @@ async function deliver(
  * which the relay's sweep enqueues again, as for any relayed event.
  */
 async function runSuccessors(
-  ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, relay: Pick<OutboxRelay, 'enqueueClaimed'>, first: OutboxEventRef[],
+  ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, relay: Pick<OutboxRelay, 'enqueueClaimed'>, first: NextEvent[],
   stopping: () => boolean,
 ): Promise<OutboxEventRef[]> {
   let next = first;
   // A closing worker waits for its jobs: it should not wait for a whole line of events.
   for (let n = 0; n < MAX_INLINE_SUCCESSORS && next.length === 1 && !stopping(); n += 1) {
     const ref = next[0]!;
-    const loaded = await steps.load(ref.id);
+    const loaded = ref.loaded ?? (await steps.load(ref.id));
     if (!loaded || loaded.blocked) return next;
     try {
       next = (await deliver(ctx, handlers, steps, loaded.event)).next;
