@@ -5,6 +5,7 @@ import type { ReadyCheckout } from './checkout-session';
 import type { ShopContext } from './shop-context';
 import type { SubmissionResult } from './submission-store';
 import { orderUrl } from './urls';
+import { setBuyerFlash } from '../infra/buyer-session';
 
 /**
  * Places the order from a finished checkout and runs its payment, pretix's perform_order followed
@@ -40,11 +41,11 @@ export async function placeAndPay(
     });
     if (outcome.kind === 'requires_action' && outcome.redirectUrl) return { ...result, redirect: outcome.redirectUrl };
     if (outcome.kind === 'declined' || outcome.kind === 'failed') {
-      req.session.set('flash', { kind: 'error', message: `Your payment did not go through: ${outcome.message ?? 'declined'}. You can try again below.` });
+      setBuyerFlash(req, { kind: 'error', message: `Your payment did not go through: ${outcome.message ?? 'declined'}. You can try again below.` });
     }
   } catch (err) {
     if (!isKassaError(err)) req.log.error({ err }, 'payment execution failed after the order was placed');
-    req.session.set('flash', { kind: 'error', message: 'We could not start your payment. Your order is saved; you can try again below.' });
+    setBuyerFlash(req, { kind: 'error', message: 'We could not start your payment. Your order is saved; you can try again below.' });
   }
   return result;
 }
