@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     await shot(page, `${address}/control`, 'control-dashboard');
     const eventId = (await dataSource.query("SELECT id FROM event WHERE slug = 'summer-fest'"))[0].id as string;
     await shot(page, `${address}/control/events/${eventId}`, 'control-event');
+    // The event's payment plan settings (docs/payment-plans.md).
+    await core.plans.updateSettings(eventId, { enabled: true, instalments: 3, intervalDays: 30, minTotal: 5000, graceDays: 7 });
+    await shot(page, `${address}/control/events/${eventId}/plans`, 'control-plan-settings');
     await shot(page, `${address}/control/orders`, 'control-orders');
     await shot(page, `${address}/control/orders/${orders.paid.id}`, 'control-order-paid');
     await shot(page, `${address}/control/orders/${orders.paid.id}/refund?amount=20.00`, 'control-refund');

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
+import { add, formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
 import { priceCart, type PricedCart, type ShopEvent } from './catalog';
 import { checkoutOwner, liveCheckout, readCheckout, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { checkHold, heldUntilView } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
 import { placeAndPay } from './place-order';
+import { planChoiceView } from './plan-choice';
 import { placementKey } from './submission-store';
 import {
   confirmBody, contactBody, eventParams, paymentBody, type ConfirmBody, type ContactBody, type EventParams, type PaymentBody,
@@ -205,8 +206,9 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const token = ctx.state.token ?? randomUUID();
     if (token !== ctx.state.token) writeCheckout(req, ctx.event.id, { ...ctx.state, token });
     if (error) reply.status(error.status);
+    const choice = await planChoiceView(shop, ctx.event.id, method, add(ctx.cart.subtotal, method.fee), ctx.event.locale);
     return reply.view('shop/confirm', {
-      ...common(ctx, buyerCsrfToken(req)), token, email: ctx.state.email, paymentName: method.name,
+      ...common(ctx, buyerCsrfToken(req)), token, email: ctx.state.email, paymentName: method.name, choice,
       cart: cartView(ctx.cart, ctx.event.locale, { label: `${method.name} fee`, amount: method.fee }),
       confirmHtml: shop.views.render(method.provider.checkoutConfirmRender(method.ctx, chosen.session)),
       error: errorView(error),
@@ -223,7 +225,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const token = req.body.token;
     let redirect: string;
     try {
-      redirect = await placeFromCheckout(req, where, token);
+      redirect = await placeFromCheckout(req, where, token, req.body);
     } catch (err) {
       return renderConfirm(req, reply, asRefusal(req, err));
     }
@@ -238,13 +240,13 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
    * (a double submit, or a resubmit of the form), this answers as the first submission did, once
    * its payment has run.
    */
-  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string): Promise<string> {
+  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string, body: ConfirmBody): Promise<string> {
     const state = readCheckout(req, where.event.id);
     assertReady(state, token);
     // Core prices the order from the products again and checks quota under lock; this total only
     // re-checks the payment method's limits, so the shortly cached catalog is good enough.
     const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
-    const placed = await placeAndPay(shop, req, where, state, cart, placementKey(checkoutOwner(req), token));
+    const placed = await placeAndPay(shop, req, where, state, cart, placementKey(checkoutOwner(req), token), body);
     if (!placed.replayed) return placed.redirect;
     return awaitFirstPayment(placed.paymentId, placed.redirect);
   }

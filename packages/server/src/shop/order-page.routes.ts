@@ -11,6 +11,7 @@ import type { ShopContext } from './shop-context';
 import { eventUrl, orderUrl } from './urls';
 import { savedMethodsView } from './saved-methods.routes';
 import { buyerCsrfToken, setBuyerFlash, takeBuyerFlash } from '../infra/buyer-session';
+import { buyerPlanView } from './plan-view';
 
 /** An order page request: the event, the order found through its secret, and the page's URL. */
 interface OrderPageContext extends ShopEvent {
@@ -44,6 +45,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
         ? `The payment cannot be changed: ${change.reason}.` : null,
       error: null,
       savedMethods: await savedMethodsView(shop, ctx.loaded.order.id, ctx.page), csrfToken: buyerCsrfToken(req),
+      plan: await buyerPlanView(shop, ctx.loaded.order, ctx.loaded.order.locale || ctx.event.locale),
     });
   });
 
