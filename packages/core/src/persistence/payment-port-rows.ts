@@ -180,6 +180,13 @@ export async function readEvent(m: EntityManager, eventId: string): Promise<Even
   return r ? { id: String(r.id), organizerId: String(r.organizer_id), slug: String(r.slug), name: String(r.name), currency: String(r.currency).trim(), locale: String(r.locale) } : null;
 }
 
+/** The organizer's events, by name (a plugin's per-event settings pages list them); at most 500. */
+export async function readOrganizerEvents(m: EntityManager, organizerId: string): Promise<EventRecord[]> {
+  if (!isUuid(organizerId)) return [];
+  const rows: Record<string, unknown>[] = await m.query('SELECT id, organizer_id, slug, name, currency, locale FROM event WHERE organizer_id = $1 ORDER BY name, slug LIMIT 500', [organizerId]);
+  return rows.map((r) => ({ id: String(r.id), organizerId: String(r.organizer_id), slug: String(r.slug), name: String(r.name), currency: String(r.currency).trim(), locale: String(r.locale) }));
+}
+
 /**
  * The organizer's orders whose code appears in one of the texts (spaces, dashes, underscores and
  * case ignored), with their event and what each still owes. At most 500 rows: a statement's

@@ -5,7 +5,7 @@ import { orderPageUrl } from '../links/order-links';
 import type { Money } from '../money/money';
 import type { ConfirmResult } from '../payment/payment.service';
 import {
-  findOpenPayments, findOrdersInText, findRefundsInTransit, lockPaymentRow, mergePaymentInfo, readEvent, readPaymentWithOrder, readRefund, recordProviderEvent,
+  findOpenPayments, findOrdersInText, findRefundsInTransit, lockPaymentRow, mergePaymentInfo, readEvent, readOrganizerEvents, readPaymentWithOrder, readRefund, recordProviderEvent,
   type EventRecord, type OrderRecord, type PaymentRecord, type PaymentWithOrder, type RefundRecord,
 } from '../persistence/payment-port-rows';
 import type { OrderRefund } from '../refund/order-refund.entity';
@@ -44,6 +44,8 @@ export interface PaymentsPort {
   get(paymentId: string): Promise<PaymentWithOrder | null>;
   /** An event by id (check its organizerId before acting for an organizer); null when there is none. */
   event(eventId: string): Promise<EventRecord | null>;
+  /** The organizer's events, by name (at most 500): for a plugin's per-event choices on organizer pages. */
+  eventsOf(organizerId: string): Promise<EventRecord[]>;
   /** Open payments (created or pending) of a provider carrying `infoKey` in their info, untouched for `olderThanMs`, oldest first. */
   findOpen(q: { provider: string; infoKey: string; olderThanMs: number; maxAgeMs?: number; limit?: number }): Promise<{ id: string; info: Record<string, unknown> }[]>;
   /** Merges provider data into the payment's info (a shredded payment gets no card or billing details back). */
@@ -159,6 +161,7 @@ export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, provi
   return {
     get: (paymentId) => readPaymentWithOrder(m, paymentId),
     event: (eventId) => readEvent(m, eventId),
+    eventsOf: (organizerId) => readOrganizerEvents(m, organizerId),
     findOpen: (q) => findOpenPayments(m, { provider: q.provider, infoKey: q.infoKey, olderThanMs: q.olderThanMs, maxAgeMs: q.maxAgeMs ?? 30 * 86_400_000, limit: q.limit ?? 50 }),
     recordInfo: (paymentId, patch) => mergePaymentInfo(m, paymentId, patch),
     withLock: (paymentId, work) => deps.dataSource.transaction(async (tx) => {

@@ -11,7 +11,10 @@ import { clearConnection, connectionAt, platformContext, saveConnection, type Co
  * The organizer's side of Stripe Connect (reference/stripe-spec.md §9.2, §9.3): Standard accounts
  * through OAuth, Express and Custom accounts through Account Links, and disconnecting. Every route
  * acts on the signed-in organizer only; changing the connection is for admin teams (like every
- * settings change), and the others get "not found".
+ * settings change), and the others get "not found". Each action is for the organizer or, with an
+ * `event` parameter, for one of its events (an event's own account wins over the organizer's at
+ * checkout); the event id travels in the OAuth state row and the onboarding links' URLs, and is
+ * checked against the organizer every time it arrives.
  */
 
 export const CONNECT_PAGE = `${STRIPE_ROUTE_PREFIX}/control/connect`;
@@ -53,12 +56,54 @@ const query1 = (req: Req, key: string): string | null => {
   return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
 };
 
+/**
+ * The level an action is for: the organizer (no `event` in the query or form), or one of its
+ * events. An event of another organizer, or none at all, is "not found": nothing tells apart
+ * another organizer's event from a mistyped id.
+ */
+async function levelOf(req: Req, rt: StripeRuntime, organizerId: string): Promise<string | null> {
+  const fromBody = req.body?.event;
+  const raw = query1(req, 'event') ?? (typeof fromBody === 'string' ? fromBody : null);
+  if (!raw) return null;
+  const event = await rt.payments.event(raw);
+  if (!event || event.organizerId !== organizerId) throw new KassaError('NOT_FOUND', { entity: 'Event' });
+  return event.id;
+}
+
+/** A Connect URL for a level: the event's carries `event=<id>`. */
+const atLevel = (path: string, eventId: string | null, extra = ''): string => {
+  const q = [eventId ? `event=${encodeURIComponent(eventId)}` : '', extra].filter(Boolean).join('&');
+  return q ? `${path}?${q}` : path;
+};
+
+type Requirements = { currently_due?: string[]; past_due?: string[]; current_deadline?: number | null; errors?: { requirement: string; reason: string }[]; disabled_reason?: string | null };
+
+/** What the page shows of a connection. */
+function connectionView(c: ConnectedAccount) {
+  const r = c.requirements as Requirements;
+  return {
+    accountId: c.accountId, type: c.accountType, chargesEnabled: c.chargesEnabled, payoutsEnabled: c.payoutsEnabled, detailsSubmitted: c.detailsSubmitted,
+    finished: c.detailsSubmitted && c.chargesEnabled,
+    due: [...new Set([...(r.past_due ?? []), ...(r.currently_due ?? [])])],
+    deadline: r.current_deadline ? new Date(r.current_deadline * 1000).toISOString() : null,
+    errors: (r.errors ?? []).map((e) => ({ requirement: e.requirement, reason: e.reason })),
+    disabledReason: r.disabled_reason ?? null,
+  };
+}
+
 /** GET /plugins/stripe/control/connect — the connection, what Stripe still needs, and the actions. */
 export async function handleConnectPage(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = organizerOf(req);
   const { settings } = await platformContext(rt);
   const c = await connectionAt(rt, organizerId, null);
-  const r = (c?.requirements ?? {}) as { currently_due?: string[]; past_due?: string[]; current_deadline?: number | null; errors?: { requirement: string; reason: string }[]; disabled_reason?: string | null };
+  // Each event: its own connection, or the organizer's (checkout's order: connectionFor).
+  const events = await Promise.all((await rt.payments.eventsOf(organizerId)).map(async (e) => {
+    const own = await connectionAt(rt, organizerId, e.id);
+    return {
+      id: e.id, name: e.name, slug: e.slug, connection: own ? connectionView(own) : null,
+      oauthUrl: atLevel(`${CONNECT_PAGE}/oauth`, e.id), continueUrl: atLevel(`${CONNECT_PAGE}/onboard/refresh`, e.id),
+    };
+  }));
   const notice = query1(req, 'notice');
   return {
     status: 200,
@@ -70,14 +115,8 @@ export async function handleConnectPage(req: Req, rt: StripeRuntime): Promise<Pl
         isOperator: req.isOperator === true,
         payoutsUrl: `${CONNECT_PAGE}/payouts`,
         operatorUrl: `${CONNECT_PAGE}/operator`,
-        connection: c ? {
-          accountId: c.accountId, type: c.accountType, chargesEnabled: c.chargesEnabled, payoutsEnabled: c.payoutsEnabled, detailsSubmitted: c.detailsSubmitted,
-          finished: c.detailsSubmitted && c.chargesEnabled,
-          due: [...new Set([...(r.past_due ?? []), ...(r.currently_due ?? [])])],
-          deadline: r.current_deadline ? new Date(r.current_deadline * 1000).toISOString() : null,
-          errors: (r.errors ?? []).map((e) => ({ requirement: e.requirement, reason: e.reason })),
-          disabledReason: r.disabled_reason ?? null,
-        } : null,
+        connection: c ? connectionView(c) : null,
+        events,
         oauthAvailable: Boolean(settings.connectClientId),
         onboardType: settings.connectAccountType,
         notice: notice ? NOTICES[notice] ?? null : null,
@@ -110,12 +149,14 @@ const NOTICES: Record<string, string> = {
  */
 export async function handleOAuthStart(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
+  const eventId = await levelOf(req, rt, organizerId);
   const { settings, stripe } = await platformContext(rt);
   if (!settings.connectClientId) throw stripeError('STRIPE_NOT_CONFIGURED', { scope: 'Connect', detail: 'the operator has set no Connect client id (connectClientId)' });
   const state = randomBytes(24).toString('base64url');
+  // The level rides in the state's row, not in the URL: Stripe's redirect_uri must match exactly.
   await rt.db.query(
-    'INSERT INTO stripe_connect_state (state_hash, organizer_id, event_id, expires_at) VALUES ($1, $2, NULL, $3)',
-    [hash(state), organizerId, new Date(rt.clock.now().getTime() + STATE_TTL_MS)],
+    'INSERT INTO stripe_connect_state (state_hash, organizer_id, event_id, expires_at) VALUES ($1, $2, $3, $4)',
+    [hash(state), organizerId, eventId, new Date(rt.clock.now().getTime() + STATE_TTL_MS)],
   );
   const params = { response_type: 'code' as const, client_id: settings.connectClientId, scope: 'read_write' as const, state, redirect_uri: `${rt.baseUrl}${CONNECT_PAGE}/oauth/return` };
   // stripe-node builds https://connect.stripe.com/…; an emulator (apiBase, instance-only) serves the same path.
@@ -138,6 +179,12 @@ export async function handleOAuthReturn(req: Req, rt: StripeRuntime): Promise<Pl
     [hash(state), organizerId, rt.clock.now()],
   );
   if (claimed.length === 0) throw stripeError('STRIPE_CONNECT_STATE_INVALID', { reason: 'the request is unknown, expired, already used, or belongs to another organizer' });
+  const eventId = (claimed[0]?.event_id as string | null) ?? null;
+  // The event was the organizer's when the flow started; it is checked again (moved or deleted since).
+  if (eventId) {
+    const event = await rt.payments.event(eventId);
+    if (!event || event.organizerId !== organizerId) throw new KassaError('NOT_FOUND', { entity: 'Event' });
+  }
   const clear = { 'set-cookie': stateCookie(rt, '', 0), 'cache-control': 'no-store' };
   const error = query1(req, 'error');
   if (error) {
@@ -160,23 +207,23 @@ export async function handleOAuthReturn(req: Req, rt: StripeRuntime): Promise<Pl
     throw err;
   }
   const account = await stripeCall('read the connected account', () => stripe.accounts.retrieve(accountId));
-  await saveConnection(rt, { organizerId, eventId: null, account });
+  await saveConnection(rt, { organizerId, eventId, account });
   return { status: 303, headers: { location: `${CONNECT_PAGE}?notice=connected`, ...clear } };
 }
 
 /** An account link to Stripe's hosted onboarding for the account (single use, short-lived). */
-async function onboardingLink(rt: StripeRuntime, stripe: Stripe, accountId: string): Promise<string> {
+async function onboardingLink(rt: StripeRuntime, stripe: Stripe, accountId: string, eventId: string | null): Promise<string> {
   const link = await stripeCall('create the onboarding link', () => stripe.accountLinks.create({
     account: accountId, type: 'account_onboarding',
-    refresh_url: `${rt.baseUrl}${CONNECT_PAGE}/onboard/refresh`, return_url: `${rt.baseUrl}${CONNECT_PAGE}/onboard/return`,
+    refresh_url: `${rt.baseUrl}${atLevel(`${CONNECT_PAGE}/onboard/refresh`, eventId)}`, return_url: `${rt.baseUrl}${atLevel(`${CONNECT_PAGE}/onboard/return`, eventId)}`,
     collection_options: { fields: 'currently_due' },
   }));
   return link.url;
 }
 
-/** How many connections this organizer had: a new account after a disconnect gets a new key. */
-async function pastConnections(rt: StripeRuntime, organizerId: string): Promise<number> {
-  const [row] = await rt.db.query('SELECT count(*)::int AS n FROM stripe_connected_account WHERE organizer_id = $1 AND event_id IS NULL', [organizerId]);
+/** How many connections this level had: a new account after a disconnect gets a new key. */
+async function pastConnections(rt: StripeRuntime, organizerId: string, eventId: string | null): Promise<number> {
+  const [row] = await rt.db.query('SELECT count(*)::int AS n FROM stripe_connected_account WHERE organizer_id = $1 AND event_id IS NOT DISTINCT FROM $2', [organizerId, eventId]);
   return Number(row?.n ?? 0);
 }
 
@@ -188,17 +235,18 @@ async function pastConnections(rt: StripeRuntime, organizerId: string): Promise<
  */
 export async function handleOnboardStart(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
+  const eventId = await levelOf(req, rt, organizerId);
   const { settings, stripe } = await platformContext(rt);
-  const c: ConnectedAccount | null = await connectionAt(rt, organizerId, null);
+  const c: ConnectedAccount | null = await connectionAt(rt, organizerId, eventId);
   if (c && c.accountType === 'standard') throw stripeError('STRIPE_CONNECT_REFUSED', { reason: 'a Standard account is connected; disconnect it first' });
   if (!c) {
-    const attempt = await pastConnections(rt, organizerId);
+    const attempt = await pastConnections(rt, organizerId, eventId);
     const account = await stripeCall('create the connected account', () => stripe.accounts.create({
       type: settings.connectAccountType,
       capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
-      metadata: { kassa_organizer_id: organizerId },
-    }, { idempotencyKey: `kassa-connect-account-${organizerId}-${attempt}` }));
-    await saveConnection(rt, { organizerId, eventId: null, account });
+      metadata: { kassa_organizer_id: organizerId, ...(eventId ? { kassa_event_id: eventId } : {}) },
+    }, { idempotencyKey: eventId ? `kassa-connect-account-${organizerId}-event-${eventId}-${attempt}` : `kassa-connect-account-${organizerId}-${attempt}` }));
+    await saveConnection(rt, { organizerId, eventId, account });
   }
   return { redirect: `${CONNECT_PAGE}?notice=created`, status: 303 };
 }
@@ -206,10 +254,11 @@ export async function handleOnboardStart(req: Req, rt: StripeRuntime): Promise<P
 /** GET …/onboard/refresh — a new onboarding link for the signed-in organizer (also Stripe's refresh_url, when a link expired or was used). */
 export async function handleOnboardRefresh(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
-  const c = await connectionAt(rt, organizerId, null);
+  const eventId = await levelOf(req, rt, organizerId);
+  const c = await connectionAt(rt, organizerId, eventId);
   if (!c) return { redirect: CONNECT_PAGE, status: 303 };
   const { stripe } = await platformContext(rt);
-  return { redirect: await onboardingLink(rt, stripe, c.accountId), status: 303 };
+  return { redirect: await onboardingLink(rt, stripe, c.accountId, eventId), status: 303 };
 }
 
 /**
@@ -218,11 +267,12 @@ export async function handleOnboardRefresh(req: Req, rt: StripeRuntime): Promise
  */
 export async function handleOnboardReturn(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
-  const c = await connectionAt(rt, organizerId, null);
+  const eventId = await levelOf(req, rt, organizerId);
+  const c = await connectionAt(rt, organizerId, eventId);
   if (!c) return { redirect: CONNECT_PAGE, status: 303 };
   const { stripe } = await platformContext(rt);
   const account = await stripeCall('read the connected account', () => stripe.accounts.retrieve(c.accountId));
-  const saved = await saveConnection(rt, { organizerId, eventId: null, account });
+  const saved = await saveConnection(rt, { organizerId, eventId, account });
   return { redirect: `${CONNECT_PAGE}?notice=${saved.detailsSubmitted && saved.chargesEnabled ? 'onboarded' : 'incomplete'}`, status: 303 };
 }
 
@@ -232,7 +282,8 @@ export async function handleOnboardReturn(req: Req, rt: StripeRuntime): Promise<
  */
 export async function handleDisconnect(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const organizerId = adminOf(req);
-  const c = await connectionAt(rt, organizerId, null);
+  const eventId = await levelOf(req, rt, organizerId);
+  const c = await connectionAt(rt, organizerId, eventId);
   if (!c) return { redirect: CONNECT_PAGE, status: 303 };
   const { settings, stripe } = await platformContext(rt);
   if (c.accountType === 'standard' && settings.connectClientId) {

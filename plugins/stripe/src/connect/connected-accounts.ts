@@ -117,14 +117,16 @@ export async function publishConnection(rt: Pick<StripeRuntime, 'settings'>, c: 
 }
 
 /**
- * Ends a level's connection in Kassa (the row stays, marked) and disables the provider at that
- * level: without the connection its charges would have nowhere to go (and a level without keys of
- * its own would no longer be valid enabled). The organizer enables it again after reconnecting.
+ * Ends a level's connection in Kassa (the row stays, marked). At the organizer's level the
+ * provider is disabled too: without the connection its charges would have nowhere to go (and a
+ * level without keys of its own would no longer be valid enabled); the organizer enables it again
+ * after reconnecting. An event's own connection just goes: the event falls back to the organizer's
+ * (as it did before it had its own), and whether Stripe is offered stays the organizer's choice.
  */
 export async function clearConnection(rt: Pick<StripeRuntime, 'db' | 'settings'>, c: Pick<ConnectedAccount, 'organizerId' | 'eventId' | 'accountId'>): Promise<void> {
   await rt.db.query(
     `UPDATE stripe_connected_account SET disconnected_at = now() WHERE organizer_id = $1 AND event_id IS NOT DISTINCT FROM $2 AND account_id = $3 AND disconnected_at IS NULL`,
     [c.organizerId, c.eventId, c.accountId],
   );
-  await rt.settings.set(targetOfLevel(c.organizerId, c.eventId), STRIPE_NAMESPACE, { connectAccount: null, _enabled: false });
+  await rt.settings.set(targetOfLevel(c.organizerId, c.eventId), STRIPE_NAMESPACE, c.eventId ? { connectAccount: null } : { connectAccount: null, _enabled: false });
 }
