@@ -15,6 +15,7 @@ import {
 } from './connect/connect-routes';
 import { StripeSetupIntents1767300000001 } from './migrations/1767300000001-stripe-setup-intents';
 import { StripeConnectPayouts1768300000000 } from './migrations/1768300000000-stripe-connect-payouts';
+import { StripeConnectTestAccess1769100000000 } from './migrations/1769100000000-stripe-connect-test-access';
 import { handlePayoutCsv, handlePayoutPage, handlePayoutsPage } from './connect/payouts/payout-routes';
 import {
   handleOperatorAccount, handleOperatorEndpoint, handleOperatorPage, handleOperatorPayout, handleOperatorSchedule,
@@ -47,7 +48,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks, disputes, and express wallets with payment method domains',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000, StripeSetupIntents1767300000001, StripeConnectPayouts1768300000000],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000, StripeSetupIntents1767300000001, StripeConnectPayouts1768300000000, StripeConnectTestAccess1769100000000],
     errors: stripeErrors,
     setup: createStripeState,
     dashboardNotices: connectDashboardNotices,

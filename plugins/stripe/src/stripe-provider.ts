@@ -11,7 +11,7 @@ import { shredInfo, type StripePaymentInfo } from './payment-info';
 import { STRIPE_JS_URL, stripeSettingsCheck, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
 import { refundFeePolicyFor } from './connect/connect-settings';
-import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient, reverseSeparateTransfer } from './connect/connect-charge';
+import { connectClientFor, connectRefundFlags, connectionModeProblem, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient, reverseSeparateTransfer } from './connect/connect-charge';
 import { chargeOffSession } from './saved-methods/off-session';
 import { RequestPacer } from './saved-methods/request-pacer';
 import { savedMethodKeys } from './saved-methods/customers';
@@ -103,7 +103,10 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     const s = stripeSettingsFrom(ctx.settings);
     // A connected organizer (or event) is charged through the platform, only while Stripe lets the
     // account take charges; a connection that does not verify is no connection, never a fallback.
-    if (s.connectAccount) return hasPlatform(s) && connectionOf(s, ctx.event)?.chargesEnabled === true && isStripeRepresentable(query.total);
+    if (s.connectAccount) {
+      const claim = connectionOf(s, ctx.event);
+      return hasPlatform(s) && claim?.chargesEnabled === true && connectionModeProblem(s, claim) === null && isStripeRepresentable(query.total);
+    }
     return Boolean(s.secretKey && s.publishableKey) && isStripeRepresentable(query.total);
   }
 

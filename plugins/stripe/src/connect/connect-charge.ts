@@ -42,13 +42,39 @@ export function hasPlatform(settings: Pick<StripeSettings, 'platformSecretKey' |
   return Boolean(settings.platformSecretKey && settings.platformPublishableKey);
 }
 
+/** Whether the platform charges in live mode (its secret key is a live one). */
+export function platformLive(settings: Pick<StripeSettings, 'platformSecretKey'>): boolean {
+  return /^(sk|rk)_live_/.test(settings.platformSecretKey ?? '');
+}
+
+/**
+ * Why the platform cannot charge on this connection in its own mode, or null when it can. The
+ * platform charges in the mode of its secret key. A live platform key cannot charge an account
+ * connected in test mode. A test platform key reaches a live-connected account only when Kassa got
+ * test-mode access to it (its refresh token redeemed with the platform's test key at connect
+ * time); Stripe would refuse otherwise, so Kassa refuses first, before any money moves. Claims
+ * published before the mode was recorded carry none and are not checked.
+ */
+export function connectionModeProblem(settings: Pick<StripeSettings, 'platformSecretKey'>, claim: Pick<ConnectionClaim, 'livemode' | 'testAccess'>): string | null {
+  if (claim.livemode === undefined) return null;
+  const live = platformLive(settings);
+  if (live && !claim.livemode) return 'the account was connected in test mode but the platform charges in live mode; connect the account again';
+  if (!live && claim.livemode && claim.testAccess !== true) {
+    return 'the account was connected in live mode and Kassa has no test-mode access to it (the operator sets platformTestSecretKey and platformTestPublishableKey, then the organizer connects again)';
+  }
+  return null;
+}
+
 /**
  * The Connect charge for a payment of this event, or null when the event has no (valid) connection.
  * The charge model and fee are the operator's (instance settings, with the organizer's override).
+ * STRIPE_CONNECT_REFUSED (409) when the connection is of the other mode (connectionModeProblem).
  */
 export function connectChargeFor(settings: StripeSettings, event: { id: string; organizerId: string }, amount: Money): ConnectCharge | null {
   const claim = connectionOf(settings, event);
   if (!claim || !hasPlatform(settings)) return null;
+  const problem = connectionModeProblem(settings, claim);
+  if (problem) throw stripeError('STRIPE_CONNECT_REFUSED', { reason: problem });
   const model = chargeModelFor(settings, event.organizerId);
   return {
     model,

@@ -5,6 +5,8 @@ import { stripeError } from '../errors';
 import { stripeCall } from '../intents';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
+import type { StripeSettings } from '../settings-schema';
+import { createStripeClient } from '../stripe-client';
 import { clearConnection, connectionAt, platformContext, saveConnection, type ConnectedAccount } from './connected-accounts';
 
 /*
@@ -82,7 +84,7 @@ type Requirements = { currently_due?: string[]; past_due?: string[]; current_dea
 function connectionView(c: ConnectedAccount) {
   const r = c.requirements as Requirements;
   return {
-    accountId: c.accountId, type: c.accountType, chargesEnabled: c.chargesEnabled, payoutsEnabled: c.payoutsEnabled, detailsSubmitted: c.detailsSubmitted,
+    accountId: c.accountId, type: c.accountType, livemode: c.livemode, testAccess: c.livemode && c.testPublishableKey !== null, chargesEnabled: c.chargesEnabled, payoutsEnabled: c.payoutsEnabled, detailsSubmitted: c.detailsSubmitted,
     finished: c.detailsSubmitted && c.chargesEnabled,
     due: [...new Set([...(r.past_due ?? []), ...(r.currently_due ?? [])])],
     deadline: r.current_deadline ? new Date(r.current_deadline * 1000).toISOString() : null,
@@ -193,11 +195,15 @@ export async function handleOAuthReturn(req: Req, rt: StripeRuntime): Promise<Pl
   }
   const code = query1(req, 'code');
   if (!code) throw new KassaError('VALIDATION_FAILED', { field: 'code', detail: 'Stripe sent neither a code nor an error' });
-  const { stripe } = await platformContext(rt);
+  const { settings, stripe } = await platformContext(rt);
   let accountId: string;
+  let livemode: boolean;
+  let refreshToken: string | undefined;
   try {
     const token = await stripe.oauth.token({ grant_type: 'authorization_code', code });
     accountId = token.stripe_user_id as string;
+    livemode = token.livemode === true;
+    refreshToken = token.refresh_token;
   } catch (err) {
     if (err instanceof Stripe.errors.StripeError) {
       // invalid_grant: the code expired (a few minutes) or was used already.
@@ -207,8 +213,30 @@ export async function handleOAuthReturn(req: Req, rt: StripeRuntime): Promise<Pl
     throw err;
   }
   const account = await stripeCall('read the connected account', () => stripe.accounts.retrieve(accountId));
-  await saveConnection(rt, { organizerId, eventId, account });
+  const testPublishableKey = livemode && refreshToken ? await testModeKey(rt, settings, refreshToken, accountId) : null;
+  await saveConnection(rt, { organizerId, eventId, account, livemode, testPublishableKey });
   return { status: 303, headers: { location: `${CONNECT_PAGE}?notice=connected`, ...clear } };
+}
+
+/**
+ * A live connection's test-mode publishable key (pretix's way, reference/stripe-spec.md §9.2): the
+ * refresh token redeemed with the platform's test key mints test-mode tokens for the same account.
+ * Null when the operator set no test key, or Stripe refused (the live connection stands; test-mode
+ * payments on it stay refused until the organizer connects again).
+ */
+export async function testModeKey(rt: Pick<StripeRuntime, 'log'>, settings: StripeSettings, refreshToken: string, accountId: string): Promise<string | null> {
+  if (!settings.platformTestSecretKey) return null;
+  const test = createStripeClient({
+    secretKey: settings.platformTestSecretKey, ...(settings.apiBase ? { apiBase: settings.apiBase } : {}), maxNetworkRetries: settings.maxNetworkRetries, timeoutMs: settings.timeoutMs,
+  });
+  try {
+    const token = await test.oauth.token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    return token.stripe_publishable_key ?? null;
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeError)) throw err;
+    rt.log.warn('Stripe Connect: no test-mode access to the live connection', { account: accountId, detail: err.message });
+    return null;
+  }
 }
 
 /** An account link to Stripe's hosted onboarding for the account (single use, short-lived). */

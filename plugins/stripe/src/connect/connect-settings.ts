@@ -45,6 +45,12 @@ export interface ConnectSettings {
   /** The platform's keys (sk_/rk_ and pk_): every Connect call is made with them. Secret: encrypted. */
   platformSecretKey?: string;
   platformPublishableKey?: string;
+  /**
+   * With live platform keys: the platform's test-mode keys. Standard accounts connected in live
+   * mode then also get test-mode access (their refresh token redeemed with the test key).
+   */
+  platformTestSecretKey?: string;
+  platformTestPublishableKey?: string;
   /** ca_…: the platform's Connect client id (Standard accounts via OAuth). */
   connectClientId?: string;
   /** Signing secrets of the platform's Connect webhook endpoint(s), for endpoints made outside Kassa. */
@@ -88,6 +94,8 @@ const feesSchema: JsonSchema = { type: 'object', propertyNames: { type: 'string'
 export const connectSettingsProperties: Record<string, JsonSchema> = {
   platformSecretKey: { type: 'string', pattern: '^(sk|rk)_(test|live)_[A-Za-z0-9_]+$', 'x-secret': true, 'x-instance-only': true, title: 'Connect platform secret key' },
   platformPublishableKey: { type: 'string', pattern: '^pk_(test|live)_[A-Za-z0-9_]+$', 'x-instance-only': true, title: 'Connect platform publishable key' },
+  platformTestSecretKey: { type: 'string', pattern: '^(sk|rk)_test_[A-Za-z0-9_]+$', 'x-secret': true, 'x-instance-only': true, title: 'Connect platform test-mode secret key (with live platform keys)' },
+  platformTestPublishableKey: { type: 'string', pattern: '^pk_test_[A-Za-z0-9_]+$', 'x-instance-only': true, title: 'Connect platform test-mode publishable key (with live platform keys)' },
   connectClientId: { type: 'string', pattern: '^ca_[A-Za-z0-9_]+$', 'x-instance-only': true, title: 'Connect client id' },
   connectWebhookSecrets: { type: 'array', items: { type: 'string', pattern: '^whsec_[A-Za-z0-9_]+$' }, default: [], 'x-secret': true, 'x-instance-only': true, title: 'Connect webhook signing secrets' },
   connectChargeModel: { type: 'string', enum: [...CHARGE_MODELS], default: 'destination', 'x-instance-only': true, title: 'Connect charge model' },
@@ -118,6 +126,10 @@ export function connectSettingsProblems(s: Partial<ConnectSettings>): string[] {
   if (Boolean(s.platformSecretKey) !== Boolean(s.platformPublishableKey) && (s.platformSecretKey || s.platformPublishableKey)) {
     problems.push('platformSecretKey and platformPublishableKey are set together');
   }
+  if (Boolean(s.platformTestSecretKey) !== Boolean(s.platformTestPublishableKey)) {
+    problems.push('platformTestSecretKey and platformTestPublishableKey are set together');
+  }
+  if (s.platformTestSecretKey && !s.platformSecretKey) problems.push('platformTestSecretKey needs platformSecretKey (the live platform key) too');
   const rules: [string, PlatformFeeRule][] = [
     ...Object.entries(s.connectFees ?? {}).map(([c, r]) => [`connectFees.${c}`, r] as [string, PlatformFeeRule]),
     ...Object.entries(s.connectOrganizers ?? {}).flatMap(([o, v]) => Object.entries(v.fees ?? {}).map(([c, r]) => [`connectOrganizers.${o}.fees.${c}`, r] as [string, PlatformFeeRule])),

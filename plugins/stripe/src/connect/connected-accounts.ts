@@ -16,7 +16,10 @@ export interface ConnectedAccount {
   readonly accountId: string;
   readonly accountType: string;
   readonly country: string | null;
+  /** The mode the account was connected in (a live-mode OAuth token, or a live account). */
   readonly livemode: boolean;
+  /** For a live Standard connection: the test-mode publishable key Stripe gave for it, when the platform has test keys. */
+  readonly testPublishableKey: string | null;
   readonly chargesEnabled: boolean;
   readonly payoutsEnabled: boolean;
   readonly detailsSubmitted: boolean;
@@ -24,12 +27,13 @@ export interface ConnectedAccount {
   readonly requirements: Record<string, unknown>;
 }
 
-const columns = 'id, organizer_id, event_id, account_id, account_type, country, livemode, charges_enabled, payouts_enabled, details_submitted, requirements';
+const columns = 'id, organizer_id, event_id, account_id, account_type, country, livemode, test_publishable_key, charges_enabled, payouts_enabled, details_submitted, requirements';
 
 function rowFrom(r: Record<string, unknown>): ConnectedAccount {
   return {
     id: String(r.id), organizerId: String(r.organizer_id), eventId: (r.event_id as string | null) ?? null, accountId: String(r.account_id),
     accountType: String(r.account_type), country: (r.country as string | null) ?? null, livemode: r.livemode === true,
+    testPublishableKey: (r.test_publishable_key as string | null) ?? null,
     chargesEnabled: r.charges_enabled === true, payoutsEnabled: r.payouts_enabled === true, detailsSubmitted: r.details_submitted === true,
     requirements: (r.requirements as Record<string, unknown>) ?? {},
   };
@@ -73,9 +77,11 @@ function targetOfLevel(organizerId: string, eventId: string | null): SettingsTar
  */
 export async function saveConnection(
   rt: Pick<StripeRuntime, 'db' | 'settings'>,
-  input: { organizerId: string; eventId: string | null; account: Stripe.Account },
+  input: { organizerId: string; eventId: string | null; account: Stripe.Account; livemode?: boolean; testPublishableKey?: string | null },
 ): Promise<ConnectedAccount> {
   const { organizerId, eventId, account: a } = input;
+  // OAuth says in which mode the connection was made; otherwise the account object does.
+  const livemode = input.livemode ?? (a as { livemode?: boolean }).livemode === true;
   const requirements = a.requirements ?? {};
   await rt.db.transaction(async (tx) => {
     await tx.query(
@@ -83,15 +89,18 @@ export async function saveConnection(
       [organizerId, eventId, a.id],
     );
     const updated = await tx.query(
-      `UPDATE stripe_connected_account SET account_type = $4, country = $5, charges_enabled = $6, payouts_enabled = $7, details_submitted = $8, requirements = $9, updated_at = now()
+      `UPDATE stripe_connected_account SET account_type = $4, country = $5, charges_enabled = $6, payouts_enabled = $7, details_submitted = $8, requirements = $9, updated_at = now(),
+              livemode = COALESCE($10, livemode), test_publishable_key = COALESCE($11, test_publishable_key)
         WHERE organizer_id = $1 AND event_id IS NOT DISTINCT FROM $2 AND account_id = $3 AND disconnected_at IS NULL RETURNING id`,
-      [organizerId, eventId, a.id, a.type ?? 'none', a.country ?? null, a.charges_enabled === true, a.payouts_enabled === true, a.details_submitted === true, JSON.stringify(requirements)],
+      [organizerId, eventId, a.id, a.type ?? 'none', a.country ?? null, a.charges_enabled === true, a.payouts_enabled === true, a.details_submitted === true, JSON.stringify(requirements),
+        input.livemode ?? null, input.testPublishableKey ?? null],
     );
     if (updated.length === 0) {
       await tx.query(
-        `INSERT INTO stripe_connected_account (organizer_id, event_id, account_id, account_type, country, livemode, charges_enabled, payouts_enabled, details_submitted, requirements)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [organizerId, eventId, a.id, a.type ?? 'none', a.country ?? null, (a as { livemode?: boolean }).livemode === true, a.charges_enabled === true, a.payouts_enabled === true, a.details_submitted === true, JSON.stringify(requirements)],
+        `INSERT INTO stripe_connected_account (organizer_id, event_id, account_id, account_type, country, livemode, charges_enabled, payouts_enabled, details_submitted, requirements, test_publishable_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [organizerId, eventId, a.id, a.type ?? 'none', a.country ?? null, livemode, a.charges_enabled === true, a.payouts_enabled === true, a.details_submitted === true, JSON.stringify(requirements),
+          input.testPublishableKey ?? null],
       );
     }
   });
@@ -112,6 +121,7 @@ export async function publishConnection(rt: Pick<StripeRuntime, 'settings'>, c: 
   const token = signConnection(settings.platformSecretKey as string, {
     level: levelOf(c.organizerId, c.eventId), accountId: c.accountId, accountType: c.accountType, chargesEnabled: c.chargesEnabled,
     country: c.country, crossBorder: Boolean(platform.country && c.country && platform.country !== c.country), platformAccount: platform.id,
+    livemode: c.livemode, testAccess: c.livemode && c.testPublishableKey !== null,
   });
   await rt.settings.set(targetOfLevel(c.organizerId, c.eventId), STRIPE_NAMESPACE, { connectAccount: token });
 }

@@ -18,6 +18,10 @@ export interface ConnectionClaim {
   readonly crossBorder: boolean;
   /** The platform's own account (acct_…), where destination and separate charges live. */
   readonly platformAccount: string;
+  /** The mode the account was connected in (absent in connections published before it was recorded). */
+  readonly livemode?: boolean;
+  /** A live connection Kassa may also use in test mode (a test-mode key was obtained for it). */
+  readonly testAccess?: boolean;
 }
 
 const PREFIX = 'kc1';

@@ -42,7 +42,7 @@ function requestIdOf(req: Req): string {
   return id;
 }
 
-const columns = 'id, organizer_id, event_id, account_id, account_type, country, livemode, charges_enabled, payouts_enabled, details_submitted, requirements';
+const columns = 'id, organizer_id, event_id, account_id, account_type, country, livemode, test_publishable_key, charges_enabled, payouts_enabled, details_submitted, requirements';
 
 /** A live connection by our row id (any organizer: this is the operator's view). */
 async function connectionById(rt: StripeRuntime, id: string): Promise<ConnectedAccount> {
@@ -52,7 +52,7 @@ async function connectionById(rt: StripeRuntime, id: string): Promise<ConnectedA
   return {
     id: String(r.id), organizerId: String(r.organizer_id), eventId: (r.event_id as string | null) ?? null, accountId: String(r.account_id),
     accountType: String(r.account_type), country: (r.country as string | null) ?? null, livemode: r.livemode === true,
-    chargesEnabled: r.charges_enabled === true, payoutsEnabled: r.payouts_enabled === true, detailsSubmitted: r.details_submitted === true,
+    testPublishableKey: (r.test_publishable_key as string | null) ?? null, chargesEnabled: r.charges_enabled === true, payoutsEnabled: r.payouts_enabled === true, detailsSubmitted: r.details_submitted === true,
     requirements: (r.requirements as Record<string, unknown>) ?? {},
   };
 }
