@@ -6,7 +6,7 @@
  * buyer, each a plan of a deposit and INSTALMENTS-1 daily instalments, the deposit paid. Run:
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx bench/charge-run.ts
  * Knobs: BENCH_ORDERS (default 1000), BENCH_INSTALMENTS (default 11), BENCH_RATE (requests/s,
- * default 100), BENCH_CONCURRENCY (charges in flight, default 16), BENCH_CHAOS (default 0.2).
+ * default 100), BENCH_CONCURRENCY (charges in flight, default 64), BENCH_CHAOS (default 0.2).
  */
 import { randomBytes } from 'node:crypto';
 import { cpuUsage } from 'node:process';
@@ -20,18 +20,24 @@ import { ensureStripeCustomer, methodDetails } from '../plugins/stripe/src/saved
 import type { StripeProvider } from '../plugins/stripe/src/stripe-provider';
 import { stripeSettingsFrom } from '../plugins/stripe/src/stripe-account-context';
 import { envInt } from './lib/core-fixture';
+import { probeBackendCpu } from './lib/pg-cpu';
+import { countStatements } from './lib/statement-count';
 
 const orders = envInt('BENCH_ORDERS', 1000);
 const instalments = envInt('BENCH_INSTALMENTS', 11);
 const rate = envInt('BENCH_RATE', 100);
-const concurrency = envInt('BENCH_CONCURRENCY', 16);
+const concurrency = envInt('BENCH_CONCURRENCY', 64);
 const chaosShare = Number(process.env.BENCH_CHAOS ?? '0.2');
+// A charge in flight holds no connection: the run needs one for its claims and one for its writes.
+const poolSize = 8;
 
 async function main(): Promise<void> {
   const emulator = await startEmulator({ rateLimit: { enabled: false, mode: 'live', ratePerSecond: rate } });
   const plugin = createStripePlugin();
   const loaded = loadPlugins([plugin]);
-  const db = await createTestDatabase({ migrations: [...loaded.migrations], poolSize: concurrency + 4 });
+  const db = await createTestDatabase({ migrations: [...loaded.migrations], poolSize });
+  // Idle connections stay open, so the CPU probe follows the same backends for the whole run.
+  (db.dataSource.driver as unknown as { master: { options: { idleTimeoutMillis: number } } }).master.options.idleTimeoutMillis = 0;
   const clock = new TestClock('2030-03-01T10:00:00Z');
   const settings = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32) });
   const baseUrl = 'http://127.0.0.1:1';
@@ -61,15 +67,22 @@ async function main(): Promise<void> {
     await core.plans.useMethod(placed.order.id, methodId, { type: 'system' });
     await core.payments.confirmPayment(placed.payment!.id, { actor: { type: 'provider', id: 'stripe' } });
   }
+  // The deposits' instalments follow their confirmed payments here, not in the measured runs.
+  await core.plans.settlePaidElsewhere({ limit: orders });
   const due = orders * (instalments - 1);
   console.log(`setup: ${orders} plans, ${due} instalments due; Stripe rate limit ${rate}/s (emulator and client), concurrency ${concurrency}`);
 
   const provider = loaded.providers.get('stripe') as unknown as StripeProvider;
+  const statements = countStatements(db.dataSource);
   const run = async (label: string, paymentIds: Set<string>) => {
     emulator.configureRateLimit({ enabled: true, ratePerSecond: rate, burst: rate });
     const statsBefore = emulator.stats() as { rate_limited?: number; by_status?: Record<string, number> };
     const pacer = provider.accountPacer(stripeSettingsFrom(await settings.resolve(organizerSettings(shop.organizer.id), STRIPE_NAMESPACE)), 'bench').pacer;
     const pacerBefore = { ...pacer.stats };
+    // Every pooled connection open before the probe, so that its backends are all followed.
+    await Promise.all(Array.from({ length: poolSize }, () => db.dataSource.query('SELECT pg_sleep(0.05)')));
+    const pgCpu = await probeBackendCpu(db.dataSource);
+    statements.reset();
     const cpu0 = cpuUsage();
     const t0 = performance.now();
     const totals: ChargeRunResult = { claimed: 0, succeeded: 0, processing: 0, softDeclined: 0, actionRequired: 0, unknown: 0, settledElsewhere: 0 };
@@ -91,6 +104,8 @@ async function main(): Promise<void> {
     }
     const elapsedS = (performance.now() - t0) / 1000;
     const cpu = cpuUsage(cpu0);
+    const pgMs = pgCpu.elapsedCpuMs();
+    const sent = statements.total();
     const statsAfter = emulator.stats() as { rate_limited?: number; by_status?: Record<string, number> };
     const got429 = (statsAfter.by_status?.['429'] ?? 0) - (statsBefore.by_status?.['429'] ?? 0);
     const report = emulator.chargeReport(secretKey, 'kassa_payment_id') as { double_charges: number; succeeded: number };
@@ -103,7 +118,9 @@ async function main(): Promise<void> {
       + `= ${((100 * requests) / elapsedS / rate).toFixed(1)} % of the ${rate}/s limit; 429s received ${got429} (pacer retried ${pacer.stats.rateLimited - pacerBefore.rateLimited}); `
       + `unknown outcomes ${totals.unknown}; passes ${passes}; instalments paid ${states.paid}, not paid ${states.other}; `
       + `emulator: ${report.succeeded} successful charges in total, double charges ${report.double_charges}; `
-      + `CPU of this process (bench + emulator + Kassa) ${((cpu.user + cpu.system) / 1000 / Math.max(1, charged)).toFixed(2)} ms per instalment`);
+      + `CPU of this process (bench + emulator + Kassa) ${((cpu.user + cpu.system) / 1000 / Math.max(1, charged)).toFixed(2)} ms per instalment, `
+      + `of PostgreSQL (${pgCpu.backends} backends) ${(pgMs / Math.max(1, charged)).toFixed(2)} ms; ${(sent / Math.max(1, charged)).toFixed(1)} statements per instalment`);
+    if (process.env.BENCH_DEBUG) for (const [shape, n] of statements.top(25)) console.log(`  ${(n / Math.max(1, charged)).toFixed(2)}  ${shape}`);
   };
 
   const allPayments = async (days: number): Promise<Set<string>> => {

@@ -226,45 +226,6 @@ export async function countInstalmentsAwaitingBuyer(m: EntityManager, organizerI
   return Number(r?.n ?? 0);
 }
 
-/** A claimed instalment, with what the charge needs to find its payment and method. */
-export interface ClaimedInstalment {
-  readonly id: string;
-  readonly paymentId: string;
-  readonly attempt: number;
-  readonly provider: string;
-  readonly storedMethodId: string | null;
-  readonly claimedBy: string;
-}
-
-/**
- * Claims up to `limit` due instalments (next_attempt_at reached) of running plans for one charge
- * run, in one statement with FOR UPDATE SKIP LOCKED, so two runs never claim the same row. The
- * claim is a lease (`lease_until`, the run's token in `claimed_by`), not a state: an instalment
- * whose run died is claimed again once its lease ran out. Nothing is charged off-session before
- * the deposit was paid in the checkout.
- */
-export async function claimDueInstalments(m: EntityManager, q: { now: Date; leaseMs: number; limit: number; token: string; onlyIds?: readonly string[] }): Promise<ClaimedInstalment[]> {
-  const rows = updatedRows<Record<string, unknown>>(await m.query(
-    `WITH due AS (
-       SELECT i.id FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id
-        WHERE ${planMachine.sqlIn('running', 'p.state')} AND ${instalmentMachine.sqlIn('due', 'i.state')}
-          AND i.next_attempt_at <= $1 AND (i.lease_until IS NULL OR i.lease_until < $1)
-          AND NOT EXISTS (SELECT 1 FROM plan_instalment d WHERE d.plan_id = i.plan_id AND ${instalmentMachine.sqlIn('onSession', 'd.state')})
-          AND ($5::uuid[] IS NULL OR i.id = ANY($5::uuid[]))
-        ORDER BY i.next_attempt_at, i.id
-        LIMIT $2
-        FOR UPDATE OF i SKIP LOCKED)
-     UPDATE plan_instalment i SET lease_until = $1::timestamptz + ($3::int * interval '1 millisecond'), claimed_by = $4
-       FROM due, payment_plan p
-      WHERE i.id = due.id AND p.id = i.plan_id
-      RETURNING i.id, i.payment_id, i.attempt, p.provider, p.stored_method_id, i.claimed_by`,
-    [q.now, q.limit, q.leaseMs, q.token, q.onlyIds ? [...q.onlyIds] : null]));
-  return rows.map((r) => ({
-    id: String(r.id), paymentId: String(r.payment_id), attempt: Number(r.attempt), provider: String(r.provider),
-    storedMethodId: (r.stored_method_id as string | null) ?? null, claimedBy: String(r.claimed_by),
-  }));
-}
-
 /** Instalments whose payment was confirmed outside a charge run (checkout, webhook, on-session page, marked paid). */
 export async function instalmentsPaidElsewhere(m: EntityManager, limit: number, orderId?: string): Promise<string[]> {
   const rows: { id: string }[] = await m.query(
