@@ -20,6 +20,8 @@ export const defaultRetryDelaysMs: readonly number[] = [1, 3, 5].map((d) => d * 
 
 /** Outcomes written in one transaction at most. */
 const maxWriteBatch = 32;
+/** Transactions writing outcomes at once (each holds a connection). */
+const maxWriters = 8;
 
 export interface ChargeRunOptions {
   /** At most this many instalments per run (default 200). */
@@ -103,18 +105,19 @@ export class ChargeRunService {
       return claiming;
     };
 
+    // A few writers, each one transaction at a time: the statements of one transaction run one
+    // after another, so a single writer would cap the run at its round trips.
     const pending: ChargeWrite[] = [];
     const failures: unknown[] = [];
-    let writing: Promise<void> | null = null;
+    const writers = new Set<Promise<void>>();
     const flush = (): Promise<void> => {
-      writing ??= (async () => {
-        try {
+      if (pending.length && writers.size < maxWriters) {
+        const writer = (async () => {
           while (pending.length) await this.writeBatch(pending.splice(0, maxWriteBatch), opts, failures);
-        } finally {
-          writing = null;
-        }
-      })();
-      return writing;
+        })().finally(() => writers.delete(writer));
+        writers.add(writer);
+      }
+      return writers.size ? Promise.race(writers) : Promise.resolve();
     };
     const contexts = new Map<string, Promise<ProviderContext>>();
     const contextFor = (event: Event, provider: string): Promise<ProviderContext> => {
@@ -141,7 +144,7 @@ export class ChargeRunService {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
-    while (pending.length || writing) await flush();
+    while (pending.length || writers.size) await flush();
     if (failures.length) throw failures[0];
     return result;
   }
