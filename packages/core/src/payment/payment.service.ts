@@ -150,19 +150,23 @@ export class PaymentService {
 
   /**
    * confirmPayment inside the caller's transaction, for core's batched writers (the charge run
-   * applies many outcomes in one transaction). An error of the order step is thrown here, and the
-   * caller must roll its transaction back (the payment's confirmation with it) and try again alone.
+   * applies many outcomes in one transaction). Unlike confirmPayment, an error of the order step
+   * is thrown without keeping the payment's confirmation: the caller rolls back and confirms that
+   * payment alone with confirmPayment (a batch saves the savepoint's round trip per payment).
    */
   async confirmPaymentWithin(tx: EntityManager, paymentId: string, opts: ConfirmOptions): Promise<ConfirmResult> {
     if (!isUuid(paymentId)) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
-    const outcome = await this.confirmSteps(tx, paymentId, opts, undefined);
+    const outcome = await this.confirmSteps(tx, paymentId, opts, undefined, false);
     if ('error' in outcome) throw outcome.error;
     return outcome.result;
   }
 
-  private async confirmSteps(tx: EntityManager, paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined): Promise<{ result: ConfirmResult } | { error: unknown }> {
+  private async confirmSteps(
+    tx: EntityManager, paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined, savepoint = true,
+  ): Promise<{ result: ConfirmResult } | { error: unknown }> {
     const step1 = await confirmPaymentRow(tx, paymentId, opts, onlyFrom, opts.paymentDate ?? this.deps.clock.now());
     if (step1.already) return { result: { kind: 'already_confirmed', payment: step1.payment } };
+    if (!savepoint) return { result: await this.decideOrder(tx, step1.payment, opts) };
     return withSavepoint(tx, 'kassa_order_step', () => this.decideOrder(tx, step1.payment, opts));
   }
 

@@ -197,6 +197,10 @@ export class ChargeRunService {
     }
     for (const w of sorted) {
       try {
+        // Alone, as confirmPayment always does: the payment's confirmation survives an error of its order step.
+        if ('outcome' in w && w.outcome.kind === 'succeeded') {
+          await this.payments.confirmPayment(w.item.paymentId, { actor: { type: 'provider', id: w.item.provider }, ...(w.outcome.info ? { info: w.outcome.info } : {}) });
+        }
         await withTransaction(this.deps.dataSource, (tx) => this.write(tx, w, opts));
       } catch (err) {
         failures.push(err);
