@@ -185,15 +185,13 @@ export class ChargeRunService {
    */
   private async writeBatch(batch: ChargeWrite[], opts: ChargeRunOptions, failures: unknown[]): Promise<void> {
     const sorted = [...batch].sort((a, b) => (a.item.order.id < b.item.order.id ? -1 : a.item.order.id > b.item.order.id ? 1 : 0));
-    if (sorted.length > 1) {
-      try {
-        await withTransaction(this.deps.dataSource, async (tx) => {
-          for (const w of sorted) await this.write(tx, w, opts);
-        });
-        return;
-      } catch {
-        // Written again one by one below, where an error belongs to one outcome.
-      }
+    try {
+      await withTransaction(this.deps.dataSource, async (tx) => {
+        for (const w of sorted) await this.write(tx, w, opts);
+      });
+      return;
+    } catch {
+      // Written again one by one below, where an error belongs to one outcome.
     }
     for (const w of sorted) {
       try {
