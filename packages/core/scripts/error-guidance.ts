@@ -58,6 +58,8 @@ export const errorGuidance: Partial<Record<ErrorCode, string>> = {
   ROUTE_NOT_FOUND: 'Check the URL and method against the API reference.',
   INTERNAL_ERROR: 'Retry; if it persists, report the reference to the operator, who finds it in the logs.',
   SHOP_CART_EMPTY: 'Choose at least one ticket, then continue.',
+  SHOP_TOTAL_TOO_LARGE: 'Lower the quantities in the cart, or place several orders.',
+  SHOP_CART_TOO_LARGE: 'Lower the quantity of the named product (or of others in the cart), or place several orders.',
   SHOP_NOT_ENOUGH_LEFT: 'Lower the quantity to what is left, or choose another product.',
   SHOP_NOT_ON_SALE: 'Come back when the presale opens; the organizer controls the sale period.',
   SHOP_CHECKOUT_STEP_MISSING: 'Go back to the named step and complete it.',

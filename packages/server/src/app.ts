@@ -1,6 +1,6 @@
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
-import { globalSettings, providerNamespace, type ProviderContext } from '@kassa/core/host';
+import { globalSettings, KassaError, providerNamespace, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
@@ -28,6 +28,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(deps.config),
     // Coercion lets form posts and query strings carry numbers; the first error is reported with its field.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+    // A path the router cannot read (a percent-encoding that is not UTF-8, a parameter longer than
+    // the router takes) is bad input like any other: Kassa's 400 naming the url, not fastify's bare
+    // answer. The router answers before any hook or error handler exists for the request, so the
+    // JSON body and the headers a cache and a browser need are written here.
+    frameworkErrors: (err, _req, frameworkReply) => {
+      const reply = frameworkReply as unknown as FastifyReply;
+      const problem = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'has a segment that is too long' : 'is not valid percent-encoded UTF-8';
+      const refusal = new KassaError('VALIDATION_FAILED', { field: 'url', in: 'path', detail: `the path ${problem}` });
+      return reply.code(refusal.status)
+        .headers({ 'cache-control': 'private, no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" })
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ error: { code: refusal.code, message: refusal.message, params: { ...refusal.params } } }));
+    },
   });
   const routes: RouteOptions[] = [];
   registeredRoutes.set(app, routes);

@@ -9,3 +9,7 @@ export {
 } from './conformance';
 export { chromiumArgs, launchChromium } from './browser';
 export { StoredMethodProvider, MemoryChargeLedger, type ChargeLedger } from './stored-method-provider';
+export {
+  runInputFuzz, routesOfTree, prng, nastyText, nastyJson, fuzzFieldNames, encodePart, stateDigestSql,
+  type FuzzRoute, type FuzzRequest, type FuzzIdentity, type FuzzAnswer, type InputFuzzOptions, type InputFuzzReport,
+} from './input-fuzz';

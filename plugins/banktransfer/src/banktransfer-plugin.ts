@@ -29,18 +29,21 @@ export function createBankTransferPlugin(): Plugin {
     migrations: [BankTransferInit1766500000000, BankTransferKeyIndex1767400000000],
     errors: bankTransferErrors,
     views: bankTransferViewsDir,
+    // The posts that book a transfer on an order or settle a refund carry the page's one-time key
+    // (`oneTime`), so a double click or a replayed form acts once; the refund ones bind it to the
+    // refund's order. The upload is not one: importing a statement twice books nothing twice.
     routes: [
       defineRoute({ method: 'GET', path: '/control/imports', kind: 'control', handler: handleImportsPage, permission: 'event.orders.view' }),
       defineRoute({ method: 'POST', path: '/control/imports', kind: 'control', handler: handleUpload, permission: 'event.orders.change' }),
       defineRoute({ method: 'GET', path: '/control/imports/:importId', kind: 'control', handler: handleImportStatus, permission: 'event.orders.view' }),
       defineRoute({ method: 'GET', path: '/control/unmatched', kind: 'control', handler: handleUnmatched, permission: 'event.orders.view' }),
-      defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/assign', kind: 'control', handler: handleAssign, permission: 'event.orders.change' }),
-      defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/discard', kind: 'control', handler: handleDiscard, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/assign', kind: 'control', handler: handleAssign, oneTime: true, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/transactions/:transactionId/discard', kind: 'control', handler: handleDiscard, oneTime: true, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/csv-mappings', kind: 'control', handler: handleSaveMapping }),
       defineRoute({ method: 'GET', path: '/control/refunds/sepa.xml', kind: 'control', handler: handleSepaExport, permission: 'event.orders.change' }),
-      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/done', kind: 'control', handler: handleRefundDone, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/done', kind: 'control', handler: handleRefundDone, oneTime: { refundParam: 'refundId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'GET', path: '/control/refunds', kind: 'control', handler: handleRefundsPage, permission: 'event.orders.view' }),
-      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/cancel', kind: 'control', handler: handleRefundCancel, permission: 'event.orders.change' }),
+      defineRoute({ method: 'POST', path: '/control/refunds/:refundId/cancel', kind: 'control', handler: handleRefundCancel, oneTime: { refundParam: 'refundId' }, permission: 'event.orders.change' }),
       // The same upload and status for API tokens (the organizer is the token's).
       defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
       defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),

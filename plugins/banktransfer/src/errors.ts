@@ -40,8 +40,12 @@ export const bankTransferErrors = defineErrors({
     guidance: 'Check the named refund\'s IBAN and amount, and the organizer\'s account settings.',
   },
   BANKTRANSFER_TRANSACTION_CLOSED: {
-    status: 409, message: 'Transaction {transaction} was already {state}',
+    status: 409, message: 'Transaction {transaction} was already {state}: nothing was changed',
     guidance: 'Reload the list of unmatched transactions; someone assigned or discarded it meanwhile.',
+  },
+  BANKTRANSFER_REFUND_SETTLED: {
+    status: 409, message: 'Refund {refund} no longer waits to be paid out by bank transfer (marked done or canceled meanwhile): nothing was changed',
+    guidance: 'Reload the refunds page; it lists the refunds still waiting. The order page shows what became of this one.',
   },
 });
 

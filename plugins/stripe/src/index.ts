@@ -29,7 +29,7 @@ export { syncWalletDomains } from './wallets/wallet-domain-sync';
 export { StripeWalletDomains1767100000000 } from './migrations/1767100000000-stripe-wallet-domains';
 export { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
 export { platformFee } from './connect/platform-fee';
-export { CHARGE_MODELS, chargeModelFor, feeRuleFor, type ChargeModel, type PlatformFeeRule, type ConnectSettings } from './connect/connect-settings';
+export { CHARGE_MODELS, REFUND_FEE_POLICIES, chargeModelFor, feeRuleFor, refundFeePolicyFor, type ChargeModel, type PlatformFeeRule, type ConnectSettings, type RefundFeePolicy } from './connect/connect-settings';
 export { saveConnection, clearConnection, connectionFor, platformContext, type ConnectedAccount } from './connect/connected-accounts';
 export { connectChargeFor, connectRefundFlags, type ConnectCharge, type ConnectPaymentInfo } from './connect/connect-charge';
 export { transferSeparateCharge, CONNECT_TRANSFER_JOB } from './connect/connect-transfer-job';

@@ -2,6 +2,7 @@ import { eventSettings, globalSettings, organizerSettings, type EventRecord, typ
 import type Stripe from 'stripe';
 import { accountFrom, accountSelect, type StripeAccount } from './db/stripe-rows';
 import { stripeError } from './errors';
+import { stripeCall } from './intents';
 import { settingsProblems, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { createStripeClient } from './stripe-client';
 import type { StripeState } from './stripe-state';
@@ -90,7 +91,9 @@ export async function accountContext(rt: AccountRuntime, accountId: string): Pro
 export async function registerAccount(rt: Pick<AccountRuntime, 'db' | 'settings'>, target: SettingsTarget): Promise<AccountContext> {
   const settings = stripeSettingsFrom(await rt.settings.resolve(target, STRIPE_NAMESPACE));
   const stripe = clientFor(settings, target.scope);
-  const acct = await stripe.accounts.retrieveCurrent();
+  // Through stripeCall: a key Stripe refuses, or a Stripe that cannot be reached, is STRIPE_API_ERROR
+  // (502, naming the call), not an unexplained 500 to the organizer who pressed the button.
+  const acct = await stripeCall('identify the account of the keys', () => stripe.accounts.retrieveCurrent());
   await rt.db.query(
     `INSERT INTO stripe_account (account_id, scope, organizer_id, event_id, livemode) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
     [acct.id, target.scope, target.scope === 'global' ? null : target.organizerId, target.scope === 'event' ? target.eventId : null, /^(sk|rk)_live_/.test(settings.secretKey ?? '')],

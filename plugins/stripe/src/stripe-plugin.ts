@@ -13,6 +13,11 @@ import {
   handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
 } from './connect/connect-routes';
 import { StripeSetupIntents1767300000001 } from './migrations/1767300000001-stripe-setup-intents';
+import { StripeConnectPayouts1768300000000 } from './migrations/1768300000000-stripe-connect-payouts';
+import { handlePayoutCsv, handlePayoutPage, handlePayoutsPage } from './connect/payouts/payout-routes';
+import {
+  handleOperatorAccount, handleOperatorEndpoint, handleOperatorPage, handleOperatorPayout, handleOperatorSchedule,
+} from './connect/payouts/operator-routes';
 import { handleCardRefreshPage, handleCardReturn, handleCardSetup } from './routes/card-refresh-routes';
 import { auditSetupsJob } from './saved-methods/setup-audit-job';
 import { handleBankAdd, handleBankDefault, handleBankDelete, handleCustomPage, handleRequirementsSubmit, handleUpdateLink } from './connect/custom/custom-routes';
@@ -21,6 +26,7 @@ import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-rou
 import { StripeProvider } from './stripe-provider';
 import { createStripeState, type StripeState } from './stripe-state';
 import { handleWebhook } from './webhooks/webhook-route';
+import { handleInstanceEndpoint, handleInstancePage } from './routes/instance-routes';
 import { StripeWalletDomains1767100000000 } from './migrations/1767100000000-stripe-wallet-domains';
 import { syncWalletDomainsJob } from './wallets/wallet-domain-jobs';
 import { handleWalletDomainsCheck, handleWalletDomainsPage } from './wallets/wallet-domain-routes';
@@ -40,7 +46,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     coreRange: '^0.1.0',
     description: 'Stripe: Payment Element checkout with SCA, manual capture, refunds, verified webhooks, disputes, and express wallets with payment method domains',
     providers: [StripeProvider],
-    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000, StripeSetupIntents1767300000001],
+    migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000, StripeSetupIntents1767300000001, StripeConnectPayouts1768300000000],
     errors: stripeErrors,
     setup: createStripeState,
     views: stripeViewsDir,
@@ -74,6 +80,18 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts/:bankAccountId/default', kind: 'control', handler: handleBankDefault, permission: 'organizer.settings' }),
       defineRoute({ method: 'POST', path: '/control/connect/custom/bank-accounts/:bankAccountId/delete', kind: 'control', handler: handleBankDelete, permission: 'organizer.settings' }),
       defineRoute({ method: 'GET', path: '/control/connect/custom/update', kind: 'control', handler: handleUpdateLink, permission: 'organizer.settings' }),
+      // Connect payouts and reconciliation (connect/payouts/): the organizer's pages, then the operator's
+      defineRoute({ method: 'GET', path: '/control/connect/payouts', kind: 'control', handler: handlePayoutsPage, permission: 'organizer.settings' }),
+      defineRoute({ method: 'GET', path: '/control/connect/payouts/:payoutId', kind: 'control', handler: handlePayoutPage, permission: 'organizer.settings' }),
+      defineRoute({ method: 'GET', path: '/control/connect/payouts/:payoutId/csv', kind: 'control', handler: handlePayoutCsv, permission: 'organizer.settings' }),
+      defineRoute({ method: 'GET', path: '/control/connect/operator', kind: 'control', handler: handleOperatorPage, permission: 'operator' }),
+      defineRoute({ method: 'POST', path: '/control/connect/operator/webhook-endpoint', kind: 'control', handler: handleOperatorEndpoint, permission: 'operator' }),
+      defineRoute({ method: 'GET', path: '/control/connect/operator/accounts/:connectionId', kind: 'control', handler: handleOperatorAccount, permission: 'operator' }),
+      defineRoute({ method: 'POST', path: '/control/connect/operator/accounts/:connectionId/schedule', kind: 'control', handler: handleOperatorSchedule, permission: 'operator' }),
+      defineRoute({ method: 'POST', path: '/control/connect/operator/accounts/:connectionId/payouts', kind: 'control', handler: handleOperatorPayout, permission: 'operator' }),
+      // The instance-level account's webhook endpoint (routes/instance-routes.ts), operators only
+      defineRoute({ method: 'GET', path: '/control/instance', kind: 'control', handler: handleInstancePage, permission: 'operator' }),
+      defineRoute({ method: 'POST', path: '/control/instance/webhook-endpoint', kind: 'control', handler: handleInstanceEndpoint, permission: 'operator' }),
     ],
     jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,

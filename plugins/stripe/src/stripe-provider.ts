@@ -10,6 +10,7 @@ import { cancelIntent, createIntent, createRefund, paymentLinkToken } from './in
 import { shredInfo, type StripePaymentInfo } from './payment-info';
 import { STRIPE_JS_URL, stripeSettingsCheck, stripeSettingsSchema, type StripeSettings } from './settings-schema';
 import { refundVerdict } from './status-map';
+import { refundFeePolicyFor } from './connect/connect-settings';
 import { connectClientFor, connectRefundFlags, connectionOf, connectChargeFor, connectInfo, connectIntentExtras, hasPlatform, platformClient, reverseSeparateTransfer } from './connect/connect-charge';
 import { chargeOffSession } from './saved-methods/off-session';
 import { RequestPacer } from './saved-methods/request-pacer';
@@ -212,7 +213,7 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     const stripe = connectClientFor(stripeSettingsFrom(ctx.settings), info) ?? clientFor(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
     const r = await createRefund(stripe, {
       intentId, refundId: call.refund.id, paymentId: call.payment.id, amount: { amount: call.refund.amount, currency: call.refund.currency.trim() },
-      ...(info.connect ? { connect: connectRefundFlags(info.connect) } : {}),
+      ...(info.connect ? { connect: connectRefundFlags(info.connect, refundFeePolicyFor(stripeSettingsFrom(ctx.settings), ctx.event.organizerId)) } : {}),
     });
     const reversal = info.connect && ['done', 'transit'].includes(refundVerdict(r.status))
       ? await reverseSeparateTransfer(stripeSettingsFrom(ctx.settings), info.connect, { id: call.refund.id, amount: call.refund.amount }, call.payment)

@@ -104,6 +104,8 @@ export const errorCodes = {
 
   // Shop: the buyer order flow (server shop/)
   SHOP_CART_EMPTY: { status: 400, message: 'Your cart is empty: choose at least one ticket' },
+  SHOP_TOTAL_TOO_LARGE: { status: 400, message: 'With the payment fee, your order\'s total would be more than one order can hold. Please choose fewer tickets, or split them over several orders' },
+  SHOP_CART_TOO_LARGE: { status: 400, message: 'Your cart is more than one order can hold: with {quantity} × {product} its total would be too large to take. Please choose fewer tickets, or split them over several orders' },
   SHOP_NOT_ENOUGH_LEFT: { status: 409, message: '{product}: only {available} left, you asked for {requested}' },
   SHOP_NOT_ON_SALE: { status: 409, message: 'This event is not on sale' },
   SHOP_CHECKOUT_STEP_MISSING: { status: 409, message: 'Please complete the {step} step first' },

@@ -93,6 +93,40 @@ export async function insertPluginBuyerEmail(m: Pick<EntityManager, 'query'>, e:
   return rows[0]?.id ?? null;
 }
 
+/** A plugin's email to the people who manage an organizer's settings. */
+export interface PluginOrganizerEmail {
+  readonly plugin: string;
+  readonly organizerId: string;
+  /** Unique per plugin and organizer: the dedup key is "plugin:<plugin>:org:<organizer>:<key>:<user>". */
+  readonly key: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly transport: EmailTransport;
+  readonly mailFrom: string;
+}
+
+/**
+ * Writes the email, in one statement, to every active user in one of the organizer's teams that
+ * may change its settings (admin teams and teams with organizer settings), once per user and
+ * dedup key (a retry or a replayed event writes nothing new). Returns the ids written.
+ */
+export async function insertPluginOrganizerEmail(m: Pick<EntityManager, 'query'>, e: PluginOrganizerEmail): Promise<string[]> {
+  if (!isUuid(e.organizerId)) return [];
+  const dedupBase = `plugin:${e.plugin}:org:${e.organizerId}:${e.key}:`;
+  const domain = /@([^>\s]+)/.exec(e.mailFrom)?.[1] ?? 'kassa.invalid';
+  const rows: { id: string }[] = await m.query(
+    `INSERT INTO email_message
+       (dedup_key, organizer_id, order_id, cause_event_id, template, locale, recipient, subject, body_text, body_html, message_id, transport)
+     SELECT $1 || u.id, $2::uuid, NULL, NULL, $3, 'en', u.email, $4, $5, $6, '<' || md5($1 || u.id) || '@' || $7 || '>', $8
+       FROM app_user u
+      WHERE u.is_active AND u.email <> '' AND EXISTS (
+              SELECT 1 FROM team_member tm JOIN team t ON t.id = tm.team_id
+               WHERE tm.user_id = u.id AND t.organizer_id = $2::uuid AND (t.is_admin OR t.can_change_organizer_settings))
+     ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+    [dedupBase, e.organizerId, `plugin:${e.plugin}`, e.subject, e.text, textToHtml(e.text), domain, e.transport]);
+  return rows.map((r) => r.id);
+}
+
 /** The HTML part: the text escaped, its line breaks kept. */
 function textToHtml(text: string): string {
   const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');

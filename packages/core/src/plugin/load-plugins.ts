@@ -216,14 +216,16 @@ function checkRoutes(label: string, routes: unknown): void {
     if (typeof r.path !== 'string' || !/^\/[A-Za-z0-9_\-/:.]*$/.test(r.path)) throw invalid(label, `routes[${i}].path must start with "/" and contain only URL path characters`);
     if (!pluginRouteKinds.includes(r.kind as never)) throw invalid(label, `routes[${i}].kind must be one of ${pluginRouteKinds.join(', ')}`);
     if (typeof r.handler !== 'function') throw invalid(label, `routes[${i}].handler must be a function`);
-    if (r.permission !== undefined && (r.kind !== 'control' || !(r.permission === 'member' || (teamPermissions as readonly unknown[]).includes(r.permission)))) {
-      throw invalid(label, `routes[${i}].permission may only be set on a control route, to 'member' or one of ${teamPermissions.join(', ')}`);
+    if (r.permission !== undefined && (r.kind !== 'control' || !(r.permission === 'member' || r.permission === 'operator' || (teamPermissions as readonly unknown[]).includes(r.permission)))) {
+      throw invalid(label, `routes[${i}].permission may only be set on a control route, to 'member', 'operator' or one of ${teamPermissions.join(', ')}`);
     }
     if (r.oneTime !== undefined) {
-      const param = typeof r.oneTime === 'object' && r.oneTime !== null ? (r.oneTime as { paymentParam?: unknown }).paymentParam : undefined;
+      const shape = typeof r.oneTime === 'object' && r.oneTime !== null ? r.oneTime as { paymentParam?: unknown; refundParam?: unknown } : undefined;
+      const keys = shape ? Object.keys(shape) : [];
+      const param = keys.length === 1 ? shape!.paymentParam ?? shape!.refundParam : undefined;
       const shapeOk = r.oneTime === true || (typeof param === 'string' && r.path.split('/').includes(`:${param}`));
       if (!shapeOk || r.kind !== 'control') {
-        throw invalid(label, `routes[${i}].oneTime may only be true or { paymentParam } naming a parameter of its path, on a control route`);
+        throw invalid(label, `routes[${i}].oneTime may only be true, { paymentParam } or { refundParam } naming a parameter of its path, on a control route`);
       }
     }
   });

@@ -59,17 +59,20 @@ export interface PluginRoute<State = unknown> {
    * click or a replayed form never reaches the handler twice (ActionKeyService).
    * `{ paymentParam }` names the path parameter holding the payment acted on: the host then
    * answers NOT_FOUND for another organizer's payment before it looks at the key, and takes only
-   * a key issued for that payment's order.
+   * a key issued for that payment's order. `{ refundParam }` does the same for a refund (e.g. a
+   * manual refund marked done). Every control page a plugin renders (a `view` answer) gets a key
+   * of the signed-in organizer as `actionKey` too, for its own forms.
    */
-  readonly oneTime?: true | { readonly paymentParam: string };
+  readonly oneTime?: true | { readonly paymentParam: string } | { readonly refundParam: string };
   /**
    * `control` routes: the team permission the signed-in user needs (docs/writing-a-plugin.md);
    * without it the host answers 404 before the handler runs. Default: 'organizer.settings'. An
    * event-level permission ('event.orders.view', 'event.orders.change', 'event.settings') is
    * checked against the event of the route's `:eventId`, `:orderId` or `:paymentId` parameter
-   * when the path has one; 'member' lets in anyone in one of the organizer's teams.
+   * when the path has one; 'member' lets in anyone in one of the organizer's teams; 'operator'
+   * only the instance's operators (users marked as operators; the request then has `isOperator`).
    */
-  readonly permission?: TeamPermission | 'member';
+  readonly permission?: TeamPermission | 'member' | 'operator';
 }
 
 /** A background job as plain data; the jobs package creates its queue and worker. */

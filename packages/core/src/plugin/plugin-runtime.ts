@@ -66,6 +66,8 @@ export interface PluginHttpRequest<Params extends object = Readonly<Record<strin
    * (may change settings). Plugins answer 404 to non-admins for settings-changing actions.
    */
   readonly isAdmin?: boolean;
+  /** For `control` routes: whether the signed-in user is an instance operator (routes with permission 'operator' are theirs alone). */
+  readonly isOperator?: boolean;
   /** The client's IP address as the server sees it (behind a trusted proxy: the forwarded one); e.g. for Stripe's tos_acceptance.ip. */
   readonly clientIp?: string;
 }

@@ -13,7 +13,7 @@ import type { OrderPayment } from '../payment/order-payment.entity';
 import { createPluginDb, managerOf, type PluginDb } from './plugin-db';
 import { createStoredMethodsPort, type StoredMethodsPort } from './stored-methods-port';
 import type { AppConfig } from '../config/config.schema';
-import { findOpenPaymentsOfOrders, insertPluginBuyerEmail, type OpenPaymentRecord } from '../persistence/plugin-mail.store';
+import { findOpenPaymentsOfOrders, insertPluginBuyerEmail, insertPluginOrganizerEmail, type OpenPaymentRecord } from '../persistence/plugin-mail.store';
 
 /** What a payments-port change reports: whether it changed the row, and the row afterwards. */
 export interface PaymentChange {
@@ -115,6 +115,12 @@ export interface PaymentsPort {
    * hourly sweep of unsent emails sends it.
    */
   emailBuyer(paymentId: string, email: { key: string; subject: string; text: string }): Promise<{ emailId: string } | null>;
+  /**
+   * Writes a plain-text email to the organizer: to each active user of its teams that may change
+   * its settings, once per `key` within the plugin and organizer (a repeat writes nothing).
+   * Returns how many were written. One statement, no external call; delivery as for `emailBuyer`.
+   */
+  emailOrganizer(organizerId: string, email: { key: string; subject: string; text: string }): Promise<{ written: number }>;
 }
 
 export interface RefundChange {
@@ -218,6 +224,14 @@ export function createPaymentsPort(deps: PaymentsPortDeps, plugin: string, provi
         transport: deps.config?.SMTP_URL ? 'smtp' : 'stored', mailFrom: deps.config?.MAIL_FROM ?? 'Kassa <noreply@kassa.invalid>',
       });
       return emailId ? { emailId } : null;
+    },
+    async emailOrganizer(organizerId, email) {
+      if (!email.key || email.key.length > 200) throw new Error('emailOrganizer: key must be 1 to 200 characters');
+      const ids = await insertPluginOrganizerEmail(m, {
+        plugin, organizerId, key: email.key, subject: email.subject.replace(/[\r\n]+/g, ' ').slice(0, 250), text: email.text,
+        transport: deps.config?.SMTP_URL ? 'smtp' : 'stored', mailFrom: deps.config?.MAIL_FROM ?? 'Kassa <noreply@kassa.invalid>',
+      });
+      return { written: ids.length };
     },
   };
 }

@@ -103,15 +103,17 @@ function schemaProblem(schema: JsonSchema): string | null {
 
 /**
  * A property that may name where code is loaded from or where requests go: a URL or host format,
- * a pattern for one, or a name that says so. Such a property must declare `x-instance-only`
- * explicitly, so no plugin lets organizers point the instance somewhere by accident.
+ * a pattern for one, or a name that says so (a list of them too: the items' format and pattern, a
+ * plural name, domains and origins, as wallet domains are). Such a property must declare
+ * `x-instance-only` explicitly, so no plugin lets organizers point the instance somewhere by accident.
  */
 function looksLikeDestination(key: string, prop: JsonSchema): boolean {
-  const format = typeof prop.format === 'string' ? prop.format : '';
-  const pattern = typeof prop.pattern === 'string' ? prop.pattern : '';
-  return ['uri', 'url', 'uri-reference', 'iri', 'iri-reference', 'uri-template', 'hostname', 'ipv4', 'ipv6'].includes(format)
-    || /https?|wss?:|:\/\//i.test(pattern)
-    || /(url|uri|host|endpoint|apibase|baseurl)$/i.test(key);
+  const items = typeof prop.items === 'object' && prop.items !== null && !Array.isArray(prop.items) ? prop.items as JsonSchema : {};
+  const formats = [prop.format, items.format].filter((f): f is string => typeof f === 'string');
+  const patterns = [prop.pattern, items.pattern].filter((p): p is string => typeof p === 'string');
+  return formats.some((f) => ['uri', 'url', 'uri-reference', 'iri', 'iri-reference', 'uri-template', 'hostname', 'idn-hostname', 'ipv4', 'ipv6'].includes(f))
+    || patterns.some((p) => /https?|wss?:|:\/\//i.test(p))
+    || /(url|uri|host|hostname|endpoint|apibase|baseurl|domain|origin)s?$/i.test(key);
 }
 
 function hasNested(node: unknown, mark: string, nested: boolean): boolean {

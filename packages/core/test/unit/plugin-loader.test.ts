@@ -71,6 +71,11 @@ describe('loadPlugins', () => {
     expect(seen).toEqual([{ clock, config: undefined }, { clock, config: undefined }]);
   });
 
+  it('accepts control routes for the instance\'s operators alone', () => {
+    const route = { method: 'GET', path: '/operator', kind: 'control', handler, permission: 'operator' } as const;
+    expect(loadPlugins([plugin({ routes: [route] })]).routes.map((r) => r.route.permission)).toEqual(['operator']);
+  });
+
   it('can leave the built-ins out', () => {
     expect(loadPlugins([], { builtins: false }).providers.list()).toEqual([]);
   });
@@ -101,9 +106,13 @@ describe('loadPlugins', () => {
       ['a route path without a leading slash', plugin({ routes: [{ method: 'GET', path: 'x', kind: 'shop', handler }] }), /routes\[0\]\.path must start with "\/"/],
       ['a route of an unknown kind', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'admin', handler }] }), /routes\[0\]\.kind must be one of/],
       ['a route without a handler', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'shop' }] }), /routes\[0\]\.handler must be a function/],
-      ['a oneTime route that is not a control route', plugin({ routes: [{ method: 'POST', path: '/x', kind: 'shop', handler, oneTime: true }] }), /routes\[0\]\.oneTime may only be true or \{ paymentParam \} naming a parameter of its path, on a control route/],
+      ['a oneTime route that is not a control route', plugin({ routes: [{ method: 'POST', path: '/x', kind: 'shop', handler, oneTime: true }] }), /routes\[0\]\.oneTime may only be true, \{ paymentParam \} or \{ refundParam \} naming a parameter of its path, on a control route/],
       ['a oneTime flag that is not true', plugin({ routes: [{ method: 'POST', path: '/x', kind: 'control', handler, oneTime: 'yes' }] }), /routes\[0\]\.oneTime may only be true/],
       ['a oneTime paymentParam not in the path', plugin({ routes: [{ method: 'POST', path: '/p/:paymentId', kind: 'control', handler, oneTime: { paymentParam: 'id' } }] }), /routes\[0\]\.oneTime may only be true/],
+      ['a oneTime refundParam not in the path', plugin({ routes: [{ method: 'POST', path: '/r/:refundId', kind: 'control', handler, oneTime: { refundParam: 'id' } }] }), /routes\[0\]\.oneTime may only be true/],
+      ['a oneTime naming both a payment and a refund', plugin({ routes: [{ method: 'POST', path: '/p/:paymentId/:refundId', kind: 'control', handler, oneTime: { paymentParam: 'paymentId', refundParam: 'refundId' } as never }] }), /routes\[0\]\.oneTime may only be true/],
+      ['an operator-only route that is not a control route', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'shop', handler, permission: 'operator' }] }), /routes\[0\]\.permission may only be set on a control route, to 'member', 'operator' or one of/],
+      ['a permission that does not exist', plugin({ routes: [{ method: 'GET', path: '/x', kind: 'control', handler, permission: 'superuser' }] }), /routes\[0\]\.permission may only be set on a control route/],
       ['a job with a bad name', plugin({ jobs: [{ name: 'Poll Now', processor: handler }] }), /jobs\[0\]\.name must match/],
       ['a job without a processor', plugin({ jobs: [{ name: 'poll' }] }), /jobs\[0\]\.processor must be a function/],
       ['a job with a bad repeat', plugin({ jobs: [{ name: 'poll', processor: handler, repeat: { everyMs: 0 } }] }), /jobs\[0\]\.repeat must be/],

@@ -46,6 +46,12 @@ describe('the plugin port (@kassa/core)', () => {
     expect(declaredNames()).toEqual([...values, ...types].sort());
   });
 
+  it('pins the payments port\'s email methods and the operator flag of control requests (a rename fails to compile here)', () => {
+    const methods: (keyof import('../../src').PaymentsPort)[] = ['emailBuyer', 'emailOrganizer', 'openPayments'];
+    const request: (keyof import('../../src').PluginHttpRequest)[] = ['isAdmin', 'isOperator', 'clientIp'];
+    expect([...methods, ...request]).toHaveLength(6);
+  });
+
   it('exports no entity, TypeORM, SQL helper or raw audit/outbox writer', () => {
     for (const name of ['DataSource', 'Repository', 'Entity', 'Column', 'logAction', 'emitEvent', 'prepared', 'queryPrepared', 'orderSumsSql', 'withTransaction', 'createKassaCore', 'errorCodes']) {
       expect(Object.keys(port)).not.toContain(name);

@@ -43,6 +43,11 @@ describe('SettingsSchemas', () => {
     ['a name ending in Url', { scriptUrl: { type: 'string' } }],
     ['a name ending in Host', { smtpHost: { type: 'string' } }],
     ['an apiBase', { apiBase: { type: 'string' } }],
+    ['a list of URLs by format', { callbacks: { type: 'array', items: { type: 'string', format: 'uri' } } }],
+    ['a list of URLs by pattern', { targets: { type: 'array', items: { type: 'string', pattern: '^https://' } } }],
+    ['a list of hostnames by format', { mirrors: { type: 'array', items: { type: 'string', format: 'hostname' } } }],
+    ['a plural name (domains, as wallet domains are)', { shopDomains: { type: 'array', items: { type: 'string' } } }],
+    ['an origin', { allowedOrigin: { type: 'string' } }],
   ])('refuses a property that looks like a destination without an explicit x-instance-only (%s)', (_label, properties) => {
     const err = refusal(() => new SettingsSchemas().register({ name: 'plugin.dest', schema: { type: 'object', properties, additionalProperties: false } }));
     expect(err.code).toBe('PLUGIN_INVALID');

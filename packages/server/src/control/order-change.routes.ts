@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KassaError, orderMachine, parseMoney, type Order, type OrderChangeOperation, type OrderReadStore } from '@kassa/core/host';
+import { KassaError, assertEnteredAmount, orderMachine, parseMoney, type Order, type OrderChangeOperation, type OrderReadStore } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { toDecimalInput } from '../infra/format';
@@ -103,7 +103,13 @@ function isStale(err: unknown): boolean {
 async function operationsFrom(deps: AppDeps, reads: OrderReadStore, order: Order, body: ChangeBody): Promise<OrderChangeOperation[]> {
   const detail = await loadOrderDetail(deps, reads, order);
   const ops: OrderChangeOperation[] = [];
-  const price = (text: string | undefined, field: string) => (text && text.trim() !== '' ? parseMoney(text, order.currency, { field }).amount : undefined);
+  // Checked against the entry cap here too, so a refusal names the form's own field (core names `operations[i].price`).
+  const price = (text: string | undefined, field: string) => {
+    if (!text || text.trim() === '') return undefined;
+    const amount = parseMoney(text, order.currency, { field }).amount;
+    assertEnteredAmount(amount, field);
+    return amount;
+  };
   for (const p of detail.positions.filter((x) => !x.canceled)) {
     if (body[`cancel_${p.id}`] === 'on') {
       ops.push({ kind: 'cancel_position', positionId: p.id });

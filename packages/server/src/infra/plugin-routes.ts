@@ -38,7 +38,8 @@ const simpleContentTypes = ['application/x-www-form-urlencoded', 'multipart/form
  *   nonce; app.ts mounts these outside the site's scope, so no session and no CSRF either;
  * - `shop`: the buyer's session; a form post needs the CSRF token;
  * - `control`: a logged-in organizer user (its organizerId is passed on), CSRF as for shop; a
- *   `oneTime` route also needs the page's one-time action key (infra/action-guard.ts);
+ *   `oneTime` route also needs the page's one-time action key (infra/action-guard.ts), and a
+ *   control `view` is handed a fresh key of the organizer as `actionKey`;
  * - `api`: a Bearer token (its organizerId is passed on), no CSRF.
  * A `view` answer is rendered in the site layout with the plugin's partial.
  */
@@ -51,10 +52,15 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
   });
 
   const scope = new OrganizerScope(opts.deps.dataSource);
-  /** The payment named by the route (NOT_FOUND for another organizer's) first, then the key, bound to its order. */
+  /**
+   * The payment or refund named by the route (NOT_FOUND for another organizer's) first, then the
+   * key, bound to its order; a plain `oneTime: true` takes any key of the organizer's pages.
+   */
   const claimFor = async (route: PluginRoute, req: PluginHttpRequest, organizerId: string): Promise<string> => {
-    const param = typeof route.oneTime === 'object' ? route.oneTime.paymentParam : undefined;
-    const orderId = param ? (await scope.payment(organizerId, req.params[param] ?? '')).order.id : undefined;
+    const oneTime = typeof route.oneTime === 'object' ? route.oneTime : undefined;
+    const orderId = !oneTime ? undefined
+      : 'paymentParam' in oneTime ? (await scope.payment(organizerId, req.params[oneTime.paymentParam] ?? '')).order.id
+        : (await scope.refund(organizerId, req.params[oneTime.refundParam] ?? '')).order.id;
     return opts.deps.core.actionKeys.claim(actionKeyOf(req), { organizerId, orderId });
   };
 
@@ -95,7 +101,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           rawBody: raw,
           body,
           organizerId,
-          ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true } : {}),
+          ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true, isOperator: req.kassaUser?.isOperator === true } : {}),
           clientIp: req.ip,
         };
         // A `oneTime` route acts once per page key: a double or replayed submit stops here.
@@ -110,7 +116,9 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           throw err;
         }
         await releaseIfRefused(opts.deps.core.actionKeys, claimed, 'status' in res && res.status !== undefined ? res.status : 200);
-        return sendPluginResponse(req, reply, res, route.kind === 'control');
+        // A control page gets a one-time key of its organizer for its own forms (`oneTime` routes).
+        const actionKey = route.kind === 'control' && organizerId && 'view' in res ? await opts.deps.core.actionKeys.issue({ organizerId }) : undefined;
+        return sendPluginResponse(req, reply, res, route.kind === 'control', actionKey);
       },
     });
   }
@@ -162,11 +170,13 @@ function parseBody(contentType: string | undefined, raw: Buffer): unknown {
   return undefined;
 }
 
-async function sendPluginResponse(req: FastifyRequest, reply: FastifyReply, res: PluginHttpResponse, control: boolean): Promise<FastifyReply> {
+async function sendPluginResponse(
+  req: FastifyRequest, reply: FastifyReply, res: PluginHttpResponse, control: boolean, actionKey?: string,
+): Promise<FastifyReply> {
   if ('redirect' in res) return reply.redirect(res.redirect, res.status ?? 303);
   if ('view' in res) {
     const html = await reply.viewAsync('layouts/plugin-page', {
-      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: reply.generateCsrf?.(),
+      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: reply.generateCsrf?.(), actionKey,
       user: control ? req.kassaUser : undefined, brandHref: control ? '/control' : '/',
     });
     return reply.code(res.status ?? 200).type('text/html; charset=utf-8').send(html);

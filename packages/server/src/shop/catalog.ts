@@ -1,4 +1,4 @@
-import { CatalogStore, KassaError, money, type Clock, type CurrencyCode, type DataSource, type Event, type Money, type Organizer, type Product } from '@kassa/core/host';
+import { CatalogStore, KassaError, exactSum, money, type Clock, type CurrencyCode, type DataSource, type Event, type Money, type Organizer, type Product } from '@kassa/core/host';
 import { remainingOf, type Availability } from './availability';
 import type { CartLine } from './checkout-session';
 import { ShortCache } from './short-cache';
@@ -62,10 +62,13 @@ export class CatalogReader {
 
 /**
  * Prices cart lines from the catalog. A product that is gone or inactive is refused with
- * ORDER_PRODUCT_UNAVAILABLE naming it; a line over the remaining quota with SHOP_NOT_ENOUGH_LEFT.
+ * ORDER_PRODUCT_UNAVAILABLE naming it; a line over the remaining quota with SHOP_NOT_ENOUGH_LEFT;
+ * a cart whose total is beyond what Kassa stores exactly with SHOP_CART_TOO_LARGE, naming the
+ * line that took it there (a buyer's words, not the money layer's; placeOrder would refuse it too).
  */
 export function priceCart(event: Event, catalog: Catalog, lines: readonly CartLine[], opts: { checkAvailability: boolean }): PricedCart {
   const currency = event.currency as CurrencyCode;
+  let subtotal = 0;
   const priced = lines.map((line) => {
     const product = catalog.products.find((p) => p.id === line.productId);
     if (!product) throw new KassaError('ORDER_PRODUCT_UNAVAILABLE', { product: line.productId });
@@ -76,8 +79,13 @@ export function priceCart(event: Event, catalog: Catalog, lines: readonly CartLi
       }
     }
     const unitPrice = money(product.price, currency);
-    return { product, quantity: line.quantity, unitPrice, sum: money(product.price * line.quantity, currency) };
+    const sum = product.price * line.quantity;
+    const next = Number.isSafeInteger(sum) ? exactSum(subtotal, sum) : null;
+    if (next === null) {
+      throw new KassaError('SHOP_CART_TOO_LARGE', { field: `qty_${product.id}`, product: product.name, quantity: line.quantity });
+    }
+    subtotal = next;
+    return { product, quantity: line.quantity, unitPrice, sum: money(sum, currency) };
   });
-  const subtotal = money(priced.reduce((acc, l) => acc + l.sum.amount, 0), currency);
-  return { currency, lines: priced, subtotal };
+  return { currency, lines: priced, subtotal: money(subtotal, currency) };
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, KassaError, paymentMachine } from '@kassa/core/host';
-import { priceCart, type ShopEvent } from './catalog';
+import { formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
+import { priceCart, type PricedCart, type ShopEvent } from './catalog';
 import { liveCheckout, readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { checkHold, heldUntilView } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
@@ -57,8 +57,32 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       return null;
     }
     if (hold.kind === 'renewed') writeCheckout(req, where.event.id, (state = hold.state));
-    const cart = priceCart(where.event, catalog, state.lines, { checkAvailability: false });
+    let cart;
+    try {
+      cart = priceCart(where.event, catalog, state.lines, { checkAvailability: false });
+    } catch (err) {
+      // Prices rose since the cart was filled, past what one order can hold: back to the cart, saying so.
+      if (isKassaError(err, 'SHOP_CART_TOO_LARGE')) return backToCart(req, reply, base, err);
+      throw err;
+    }
     return { ...where, base, state, cart };
+  }
+
+  /** The event page (the buyer's cart) with the refusal as a warning: the cart is what must change. */
+  function backToCart(req: FastifyRequest, reply: FastifyReply, base: string, err: KassaError): null {
+    req.session.set('flash', { kind: 'warning', message: err.message });
+    reply.redirect(base, 303);
+    return null;
+  }
+
+  /** The methods offered for the cart, or null (answered) when only the fees take it past what one order can hold. */
+  async function methodsFor(req: FastifyRequest, reply: FastifyReply, ctx: { event: ShopEvent['event']; base: string; cart: PricedCart; state: CheckoutState }) {
+    try {
+      return await shop.offeredMethods(ctx.event, ctx.cart.subtotal, ctx.state.country);
+    } catch (err) {
+      if (isKassaError(err, 'SHOP_TOTAL_TOO_LARGE')) return backToCart(req, reply, ctx.base, err);
+      throw err;
+    }
   }
 
   function common(where: ShopEvent & { base: string; state?: CheckoutState }, csrfToken: string) {
@@ -115,7 +139,8 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   ) {
     const ctx = await load(req, reply, 'payment');
     if (!ctx) return reply;
-    const methods = await shop.offeredMethods(ctx.event, ctx.cart.subtotal, ctx.state.country);
+    const methods = await methodsFor(req, reply, ctx);
+    if (!methods) return reply;
     const implicit = methods.find((m) => m.implicit);
     if (implicit && !error) {
       // pretix's implicit providers (free orders): nothing to choose, go straight to confirm.
@@ -166,7 +191,9 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const ctx = await load(req, reply, 'confirm');
     if (!ctx) return reply;
     const chosen = ctx.state.payment!;
-    const method = (await shop.offeredMethods(ctx.event, ctx.cart.subtotal, ctx.state.country)).find((m) => m.identifier === chosen.provider);
+    const methods = await methodsFor(req, reply, ctx);
+    if (!methods) return reply;
+    const method = methods.find((m) => m.identifier === chosen.provider);
     if (!method || !method.provider.paymentIsValidSession(method.ctx, chosen.session)) {
       // The method became unavailable (total, window) or its data expired: choose again.
       writeCheckout(req, ctx.event.id, { ...ctx.state, payment: undefined, token: undefined });

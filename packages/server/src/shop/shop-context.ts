@@ -1,5 +1,5 @@
 import {
-  calculateFee, checkAvailability, formatMoney, KassaError, money, OrderReadStore, toCommonSettings, type BasePaymentProvider, type Clock,
+  calculateFee, checkAvailability, exactSum, formatMoney, KassaError, money, OrderReadStore, toCommonSettings, type BasePaymentProvider, type Clock,
   type DataSource, type Event, type KassaCore, type Money, type ProviderContext, type ProviderContextFactory,
 } from '@kassa/core/host';
 import { CatalogReader, type PricedCart } from './catalog';
@@ -70,10 +70,14 @@ export class ShopContext {
    */
   async offeredMethods(event: Event, total: Money, country?: string | null): Promise<OfferedMethod[]> {
     const offered: OfferedMethod[] = [];
+    let tooLarge = false;
     for (const provider of this.deps.providers.list()) {
       const method = await this.offer(provider, event, total, country);
-      if (method) offered.push(method);
+      if (method === 'too-large') tooLarge = true;
+      else if (method) offered.push(method);
     }
+    // Only fees kept every method away: the cart is what is wrong, so say that (not "contact the organizer").
+    if (offered.length === 0 && tooLarge) throw new KassaError('SHOP_TOTAL_TOO_LARGE');
     return offered;
   }
 
@@ -81,6 +85,7 @@ export class ShopContext {
   async offeredMethod(event: Event, total: Money, identifier: string, country?: string | null): Promise<OfferedMethod> {
     const provider = this.deps.providers.has(identifier) ? this.deps.providers.get(identifier) : null;
     const found = provider ? await this.offer(provider, event, total, country) : null;
+    if (found === 'too-large') throw new KassaError('SHOP_TOTAL_TOO_LARGE');
     if (!found) throw new KassaError('SHOP_PAYMENT_METHOD_UNAVAILABLE', { provider: identifier });
     return found;
   }
@@ -99,11 +104,14 @@ export class ShopContext {
     return false;
   }
 
-  private async offer(provider: BasePaymentProvider, event: Event, total: Money, country?: string | null): Promise<OfferedMethod | null> {
+  /** The method as offered for `total`; 'too-large' when its fee would take the total past what Kassa stores exactly. */
+  private async offer(provider: BasePaymentProvider, event: Event, total: Money, country?: string | null): Promise<OfferedMethod | null | 'too-large'> {
     const ctx = await this.deps.providerContext(event, provider.identifier);
     if (!checkAvailability(provider, ctx, { total, now: this.deps.clock.now(), country: country ?? undefined }).allowed) return null;
     const fee = total.amount === 0 ? money(0, total.currency) : feeOf(provider, ctx, total);
-    const withFee = money(total.amount + fee.amount, total.currency);
+    const exact = Number.isSafeInteger(fee.amount) ? exactSum(total.amount, fee.amount) : null;
+    if (exact === null) return 'too-large';
+    const withFee = money(exact, total.currency);
     return {
       identifier: provider.identifier,
       name: publicNameOf(provider, ctx),

@@ -1,4 +1,4 @@
-import { LogEntry, Order, OrderPayment } from '@kassa/core/host';
+import { Event, LogEntry, Order, OrderPayment } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import { createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, type OrganizerFixture, type TestApp } from '../infra/test-app';
 
@@ -82,6 +82,36 @@ describe('POST /orders/:id/payments', () => {
     const res = await api(a.token, 'POST', `/api/v1/orders/${order.id}/payments`, body);
     expect(res.statusCode).toBe(400);
     expect(res.json().error.params.field).toBe(field);
+  });
+
+  it('refuses a payment for an order that cannot end up paid (409 ORDER_NOT_PAYABLE, nothing written); force is the organizer\'s override', async () => {
+    // After the event's last date of payments.
+    const f = await createOrganizerFixture(t);
+    const { order } = await placeManualOrder(t, f);
+    await t.db.dataSource.getRepository(Event).update({ id: f.event.id }, { paymentTermLast: new Date(t.clock.now().getTime() - 60_000) });
+    let before = await snapshotRows(t.db.dataSource);
+    const late = await api(f.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'scripted' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error).toMatchObject({ code: 'ORDER_NOT_PAYABLE', message: expect.stringMatching(/last date of payments/) });
+    const confirmed = await api(f.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'manual', confirm: true });
+    expect(confirmed.statusCode).toBe(409);
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
+    const forced = await api(f.token, 'POST', `/api/v1/orders/${order.id}/payments`, { provider: 'manual', confirm: true, force: true });
+    expect(forced.statusCode).toBe(201);
+    expect(forced.json()).toMatchObject({ result: 'order_paid', payment: { state: 'confirmed' } });
+
+    // Expired, and its last seat was sold meanwhile.
+    const g = await createOrganizerFixture(t);
+    await t.db.dataSource.query('UPDATE quota SET size = 1 WHERE id IN (SELECT quota_id FROM quota_product WHERE product_id = $1)', [g.product.id]);
+    const expired = await placeManualOrder(t, g);
+    await t.db.dataSource.query("UPDATE kassa_order SET expires = now() - interval '1 day' WHERE id = $1", [expired.order.id]);
+    await t.core.orders.expireOrders(t.clock.now());
+    await placeManualOrder(t, g);
+    before = await snapshotRows(t.db.dataSource);
+    const gone = await api(g.token, 'POST', `/api/v1/orders/${expired.order.id}/payments`, { provider: 'scripted' });
+    expect(gone.statusCode).toBe(409);
+    expect(gone.json().error).toMatchObject({ code: 'ORDER_NOT_PAYABLE', message: expect.stringMatching(/no longer available/) });
+    expect(await snapshotRows(t.db.dataSource)).toEqual(before);
   });
 
   it('refuses a payment on a canceled order (409) and writes nothing', async () => {

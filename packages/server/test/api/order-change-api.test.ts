@@ -64,6 +64,13 @@ describe('POST /api/v1/orders/:orderId/change', () => {
     expect((await change(a.token, order.id, { cancelPositions: [{ position: positions[0]!.id }] })).json().error).toMatchObject({ code: 'ORDER_CHANGE_INVALID', params: { field: 'operations' } });
     const theirs = await change(b.token, order.id, { cancelPositions: [{ position: positions[0]!.id }] });
     expect(theirs.statusCode).toBe(404);
+    // A price beyond what an organizer may enter (13 digits of minor units) is refused, naming it.
+    const absurd = await change(a.token, order.id, { patchPositions: [{ position: positions[0]!.id, body: { price: 10_000_000_000_000 } }] });
+    expect(absurd.statusCode).toBe(400);
+    expect(absurd.json().error).toMatchObject({ code: 'ORDER_CHANGE_INVALID', params: { field: 'operations[0].price' }, message: expect.stringContaining('at most 9999999999999 minor units') });
+    const absurdAdd = await change(a.token, order.id, { createPositions: [{ productId: a.product.id, price: Number.MAX_SAFE_INTEGER }] });
+    expect(absurdAdd.statusCode).toBe(400);
+    expect(absurdAdd.json().error).toMatchObject({ code: 'ORDER_CHANGE_INVALID', params: { field: 'operations[0].price' }, message: expect.stringContaining('at most 9999999999999 minor units') });
     // Another organizer's product cannot be added.
     const foreign = await change(a.token, order.id, { createPositions: [{ productId: b.product.id }] });
     expect(foreign.statusCode).toBe(400);

@@ -275,6 +275,23 @@ describe('parallel confirmations', () => {
   });
 });
 
+describe('parallel confirmations through both doors', () => {
+  it('5 from the control panel and 5 through the API at once: every one answered as promised, the payment confirmed once', async () => {
+    const { order, payment } = await placeManualOrder(t, a);
+    const keys = await Promise.all(Array.from({ length: 5 }, async () => (await hidden(`/control/orders/${order.id}`))._actionKey!));
+    const [panel, rest] = await Promise.all([
+      Promise.all(keys.map((k) => postForm(t, browserA, `/control/orders/${order.id}/payments/${payment.id}/confirm`, { _actionKey: k }))),
+      Promise.all(Array.from({ length: 5 }, () => api(a.token, `/api/v1/orders/${order.id}/payments/${payment.id}/confirm`, {}))),
+    ]);
+    expect(panel.map((r) => r.statusCode)).toEqual(Array(5).fill(303));
+    expect(rest.map((r) => r.statusCode)).toEqual(Array(5).fill(200));
+    expect(rest.every((r) => ['order_paid', 'already_confirmed'].includes(r.json().result))).toBe(true);
+    const [row] = await t.db.dataSource.query(`SELECT count(*)::int AS n FROM log_entry WHERE order_id = $1 AND action = 'kassa.order.payment.confirmed'`, [order.id]);
+    expect(row.n).toBe(1);
+    expect((await t.db.dataSource.getRepository(Order).findOneByOrFail({ id: order.id })).status).toBe('paid');
+  });
+});
+
 describe('API answers', () => {
   it('a refund the gateway refuses answers 400 with its reason; the attempt is kept as failed', async () => {
     const { order, payment } = await paidScriptedOrder();

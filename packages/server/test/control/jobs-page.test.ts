@@ -70,10 +70,15 @@ beforeAll(async () => {
   jobs = await createJobsRuntime({
     dataSource: t.db.dataSource, logger: silentLogger, clock: t.clock, withoutEmailHandlers: true, handlers: [failingHandler],
     plugins: [plugin],
+    // An export that fails (the tasks queue), and a webhook delivery worker (the webhooks queue).
+    hostJobs: [{ name: 'export', attempts: 1, run: async (p) => { throw new Error(`export ${String(p.taskId)} failed`); } }],
+    webhooks: { service: { openSecret: () => 'whsec_test', allowPrivateAddresses: false } },
     pluginHost: { core: t.core, dataSource: t.db.dataSource, settings: t.deps.settings, providers: t.deps.providers, clock: t.clock, baseUrl: t.deps.config.baseUrl },
     config: defineJobsConfig({
       backend: { kind: 'redis', url: 'redis://127.0.0.1:6379', prefix: `kassa-test-${randomBytes(4).toString('hex')}` },
       retry: { attempts: 1, backoffMs: 10 },
+      // Nothing listens there: every email job fails, and the list shows it to the email's organizer.
+      smtpUrl: 'smtp://127.0.0.1:1',
     }),
   });
   (t.deps as { jobs?: unknown }).jobs = jobs;
@@ -189,6 +194,37 @@ describe('failed jobs across organizers', () => {
       expect((await postForm(t, browser, retryUrl('plugins', id))).statusCode).toBe(409);
     }
     expect((await getPage(t, browserA, '/control/jobs')).body).not.toContain(retryUrl('plugins', pluginA));
+  });
+
+  // The queues added since: exports and the shredder (tasks), organizer webhooks, and emails. Each
+  // job carries its organizer (tasks, webhooks: set by the host when enqueued) or is read from its
+  // row (emails), and the page shows it to that organizer only.
+  it('shows a failed export, webhook delivery and email to their organizer only', async () => {
+    const failedOn = async (queue: QueueKey, id: string) => {
+      await waitFor(`${queue} job ${id} to fail`, async () => (await failedIds(queue)).includes(id));
+      return retryUrl(queue, id);
+    };
+    const task = randomBytes(4).toString('hex');
+    await jobs.enqueueHostJob('export', { taskId: task }, { jobId: `export-${task}`, organizerId: b.organizer.id });
+    const exportOfB = await failedOn('tasks', `host-export-export-${task}`);
+    // A delivery job whose row cannot be read fails (its organizer was copied onto it when enqueued).
+    await jobs.queues.webhooks.add('deliver-webhook', { deliveryId: 'not-a-uuid', organizerId: b.organizer.id }, { jobId: `webhook-${task}` });
+    const webhookOfB = await failedOn('webhooks', `webhook-${task}`);
+    const [email] = await t.db.dataSource.query(
+      `INSERT INTO email_message (dedup_key, organizer_id, template, locale, recipient, subject, body_text, body_html, message_id, transport)
+       VALUES ($1, $2, 'test', 'en', 'buyer@example.org', 'Your order', 'text', '<p>html</p>', $1, 'smtp') RETURNING id::text AS id`,
+      [`jobs-page-${task}`, b.organizer.id]);
+    await jobs.queues.emails.add('send-email', { emailId: email.id }, { jobId: `email-${email.id}` });
+    const emailOfB = await failedOn('emails', `email-${email.id}`);
+
+    const pageA = (await getPage(t, browserA, '/control/jobs')).body;
+    const pageB = (await getPage(t, browserB, '/control/jobs')).body;
+    for (const url of [exportOfB, webhookOfB, emailOfB]) {
+      expect(pageB).toContain(url);
+      expect(pageA).not.toContain(url);
+      expect((await postForm(t, browserA, url)).statusCode).toBe(404);
+    }
+    expect(pageA).not.toContain(`export ${task} failed`);
   });
 
   it('keeps the page from organizer members who are neither admins nor operators', async () => {

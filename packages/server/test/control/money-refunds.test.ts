@@ -1,4 +1,4 @@
-import { Event, Order, OrderRefund } from '@kassa/core/host';
+import { Event, Order, OrderPayment, OrderRefund } from '@kassa/core/host';
 import { ScriptedProvider, snapshotRows } from '@kassa/testing';
 import {
   createOrganizerFixture, createTestApp, getPage, login, placeManualOrder, postForm, postFromPage, type Browser, type OrganizerFixture, type TestApp,
@@ -130,6 +130,22 @@ describe('control panel: mark as paid with force', () => {
     const after = await getPage(t, browserA, forced.headers.location as string);
     expect(after.body).toContain('the quota is overbooked');
     expect(after.body).toContain('kassa.order.overbooked');
+  });
+
+  it('confirming the open manual payment of an expired order whose seat is gone: money booked, order stays expired and flagged, the page says so', async () => {
+    const { order, payment } = await placeManualOrder(t, a);
+    t.clock.advance({ days: 30 });
+    await t.core.orders.expireOrders();
+    await t.db.dataSource.query('UPDATE quota SET size = (SELECT used FROM quota_usage WHERE quota_id = quota.id) WHERE event_id = $1', [a.event.id]);
+    const res = await postFromPage(t, browserA, `/control/orders/${order.id}/payments/${payment.id}/confirm`);
+    expect(res.statusCode).toBe(303);
+    const page = await getPage(t, browserA, res.headers.location as string);
+    expect(page.body).toContain('Payment confirmed, but the expired order could not be revived: no quota left.');
+    expect((await t.db.dataSource.getRepository(OrderPayment).findOneByOrFail({ id: payment.id })).state).toBe('confirmed');
+    expect(await t.core.orders.getSummary(order.id)).toMatchObject({ status: 'expired', isPendingWithFullPayment: true });
+    // The flagged order offers the forced mark as paid, with its warning.
+    expect(page.body).toContain(`action="/control/orders/${order.id}/mark-paid"`);
+    expect(page.body).toContain('kassa.order.quotaexceeded');
   });
 
   it('another organizer\'s order is 404 and a post without CSRF is 403; nothing changes', async () => {

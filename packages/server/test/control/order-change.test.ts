@@ -90,6 +90,17 @@ describe('changing an order in the control panel', () => {
     expect(await snapshotRows(t.db.dataSource)).toEqual(afterAdd);
   });
 
+  it('the same change form submitted three times at once changes the order once', async () => {
+    const { order } = await place(a, 1, true);
+    const { fingerprint } = await formOf(order.id);
+    const fields = { fingerprint, add_product: a.product.id, add_price: '10.00' };
+    const answers = await Promise.all([1, 2, 3].map(() => postForm(t, browserA, `/control/orders/${order.id}/change`, fields)));
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([303, 409, 409]);
+    const live = await t.db.dataSource.getRepository(OrderPosition).countBy({ orderId: order.id, canceled: false });
+    expect(live).toBe(2);
+    expect(await orderOf(order.id)).toMatchObject({ total: 3500, status: 'pending' });
+  });
+
   it('names the field of a bad price and refuses an empty change', async () => {
     const { order, positions } = await place(a, 1, false);
     const { fingerprint } = await formOf(order.id);
@@ -97,6 +108,13 @@ describe('changing an order in the control panel', () => {
     const bad = await postForm(t, browserA, `/control/orders/${order.id}/change`, { fingerprint, [`price_${positions[0]!.id}`]: 'lots' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain(`price_${positions[0]!.id}`);
+    // A price past what Kassa stores exactly is refused beside the form's own field, as on the product form.
+    for (const [field, text] of [[`price_${positions[0]!.id}`, '100000000000.00'], ['add_price', '90071992547409.91']] as const) {
+      const fields = field === 'add_price' ? { fingerprint, add_product: a.product.id, add_price: text } : { fingerprint, [field]: text };
+      const absurd = await postForm(t, browserA, `/control/orders/${order.id}/change`, fields);
+      expect([field, absurd.statusCode]).toEqual([field, 400]);
+      expect(absurd.body).toContain(`${field}: ${field} must be at most 9999999999999 minor units`);
+    }
     const nothing = await postForm(t, browserA, `/control/orders/${order.id}/change`, { fingerprint });
     expect(nothing.statusCode).toBe(400);
     expect(nothing.body).toContain('Nothing to change');

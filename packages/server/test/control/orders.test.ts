@@ -92,9 +92,12 @@ describe('order actions', () => {
     expect(res.statusCode).toBe(303);
     const [refund] = await refundsOf(order.id);
     expect(refund).toMatchObject({ amount: 1000, provider: 'manual', state: 'created', comment: 'goodwill' });
+    // An open manual refund counts at once: 10.00 of 25.00 is owed again, so the order is pending (pretix).
+    expect(await statusOf(order.id)).toBe('pending');
     const done = await postFromPage(t, browserA, `/control/orders/${order.id}/refunds/${refund!.id}/done`);
     expect(done.statusCode).toBe(303);
     expect((await refundsOf(order.id))[0]!.state).toBe('done');
+    expect(await statusOf(order.id)).toBe('pending');
   });
 
   it('refunds automatically over two payments, as the proposal splits it', async () => {

@@ -8,8 +8,10 @@ import { createOrganizerFixture, createTestApp, createUser, getPage, login, plac
  * event-level one on the event of the path's payment (or on all events when the path names none).
  */
 const reached: string[] = [];
+const operatorFlags: unknown[] = [];
 const handler = async (req: PluginHttpRequest) => {
   reached.push(String(req.params.paymentId ?? 'none'));
+  operatorFlags.push(req.isOperator);
   return { status: 200, body: { ok: true } };
 };
 const probe = definePlugin({
@@ -19,6 +21,7 @@ const probe = definePlugin({
     { method: 'GET', path: '/control/payments/:paymentId', kind: 'control', handler: handler as never, permission: 'event.orders.view' },
     { method: 'GET', path: '/control/everything', kind: 'control', handler: handler as never, permission: 'event.orders.view' },
     { method: 'GET', path: '/control/anyone', kind: 'control', handler: handler as never, permission: 'member' },
+    { method: 'GET', path: '/control/operator', kind: 'control', handler: handler as never, permission: 'operator' },
   ],
 });
 
@@ -27,6 +30,7 @@ let a: OrganizerFixture;
 let b: OrganizerFixture;
 let admin: Browser;
 let limited: Browser;
+let operator: Browser;
 let otherAdmin: Browser;
 let limitedEventPayment: string;
 let firstEventPayment: string;
@@ -50,6 +54,10 @@ beforeAll(async () => {
   expect(switched.statusCode).toBe(303);
   limitedEventPayment = (await t.core.orders.placeOrder({ eventId: event.id, email: 'x@example.test', positions: [{ productId: product.id }], provider: 'manual' })).payment!.id;
   firstEventPayment = (await placeManualOrder(t, a)).payment.id;
+  // An instance operator is a user of some organizer (here B, not an admin there), flagged in app_user.
+  const op = await createUser(t, b.organizer, { isAdmin: false });
+  await t.db.dataSource.query('UPDATE app_user SET is_operator = true WHERE id = $1', [op.user.id]);
+  operator = await login(t, op.email, op.password);
 });
 afterAll(async () => t.close());
 
@@ -73,6 +81,15 @@ describe('plugin control route permissions', () => {
     expect(await status(admin, '/control/everything')).toBe(200);
     expect(await status(limited, '/control/everything')).toBe(404);
     expect(await status(limited, '/control/anyone')).toBe(200);
+  });
+
+  it('\'operator\' lets in the instance\'s operators alone, and tells the handler', async () => {
+    operatorFlags.length = 0;
+    expect(await status(admin, '/control/operator')).toBe(404);
+    expect(await status(otherAdmin, '/control/operator')).toBe(404);
+    expect(await status(operator, '/control/operator')).toBe(200);
+    expect(await status(admin, '/control/default')).toBe(200);
+    expect(operatorFlags).toEqual([true, false]);
   });
 
   it('are refused on other kinds of route by the loader', () => {

@@ -58,6 +58,21 @@ describe('the API', () => {
   });
 });
 
+describe('a path the router cannot read', () => {
+  // Answered by the router before any route (fastify's frameworkErrors): still Kassa's 400 naming
+  // the path, with the site's headers, so not even this answer is kept by a cache.
+  it.each([
+    ['percent-encoding that is not UTF-8 (a lone surrogate)', '/api/v1/orders/%ED%A0%80', 'is not valid percent-encoded UTF-8'],
+    ['a path parameter longer than the router takes', `/control/orders/${'x'.repeat(500)}`, 'has a segment that is too long'],
+  ])('%s: 400 VALIDATION_FAILED naming the url, not private', async (_what, url, problem) => {
+    const res = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${f.token}`, cookie: admin.cookie, accept: 'application/json' } });
+    expect([res.statusCode, res.json().error.code, res.json().error.params.field]).toEqual([400, 'VALIDATION_FAILED', 'url']);
+    expect(res.json().error.params.detail).toContain(problem);
+    expect(res.headers['cache-control']).toBe('private, no-store');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
 describe('the control panel', () => {
   it('refuses a NUL in a form field naming it, and creates nothing', async () => {
     const events = await count('event');

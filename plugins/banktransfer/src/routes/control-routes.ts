@@ -172,7 +172,9 @@ export async function handleUnmatched(req: PluginHttpRequest<Record<never, strin
 /**
  * POST /plugins/banktransfer/control/transactions/:transactionId/assign — body { code }: the order
  * code or the full reference ("DEMO-ABC12"), an order of the signed-in organizer. Books the whole
- * transfer on that order (flagged partial, overpaid or closed as the import would).
+ * transfer on that order (flagged partial, overpaid or closed as the import would). A `oneTime`
+ * route: the host has claimed the page's key, so a repeat of this form never gets here; a page
+ * shown before the line was settled finds it closed (409) and the host gives the key back.
  */
 export async function handleAssign(req: PluginHttpRequest<{ transactionId: string }, AssignBody>, rt: Runtime): Promise<PluginHttpResponse> {
   const organizerId = organizerOf(req);

@@ -107,14 +107,18 @@ export async function handleSepaExport(req: PluginHttpRequest<Record<never, stri
   };
 }
 
-/** A refund of this organizer that waits to be paid out (another organizer's, or a settled one, is "not found"). */
+/**
+ * A refund of this organizer that waits to be paid out. The host has answered NOT_FOUND for
+ * another organizer's refund before the handler runs (the routes' `oneTime: { refundParam }`), so
+ * one that is not waiting was settled meanwhile (another tab, the order page): refused, clearly.
+ */
 async function openRefundOf(rt: PluginRuntime, organizerId: string, refundId: string): Promise<InTransit> {
   const found = (await openRefunds(rt, organizerId)).find((r) => r.refund.id === refundId);
-  if (!found) throw new KassaError('NOT_FOUND', { entity: `Refund ${refundId}` });
+  if (!found) throw new BankTransferError('BANKTRANSFER_REFUND_SETTLED', { refund: refundId });
   return found;
 }
 
-/** POST /plugins/banktransfer/control/refunds/:refundId/done — the bank executed it: the refund is done. */
+/** POST /plugins/banktransfer/control/refunds/:refundId/done — the bank executed it: the refund is done (once per page key: `oneTime`). */
 export async function handleRefundDone(req: PluginHttpRequest<{ refundId: string }>, rt: PluginRuntime): Promise<PluginHttpResponse> {
   const found = await openRefundOf(rt, organizerOf(req), req.params.refundId);
   const done = await rt.payments.markRefundDone(found.refund.id, { info: { sepaExported: true } });

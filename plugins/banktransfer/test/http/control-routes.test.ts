@@ -26,10 +26,16 @@ describe('bank transfer control routes (HTTP)', () => {
   }, 30_000);
   afterAll(async () => { await h?.destroy(); });
 
-  const json = (who: { cookie: string }, method: 'GET' | 'POST', url: string, body?: unknown) => h.app.inject({
-    method, url, headers: { cookie: who.cookie, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+  const json = (who: { cookie: string }, method: 'GET' | 'POST', url: string, body?: unknown, key?: string) => h.app.inject({
+    method, url, headers: {
+      cookie: who.cookie, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { 'x-kassa-action-key': key } : {}),
+    },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
   });
+  // A money-moving post carries a one-time key of a page its user saw (the header, for a JSON call).
+  const keyOfA = () => h.pageKey(asA, `${base}/unmatched`);
+  const keyOfB = () => h.pageKey(asB, `/control/orders/${b.orders.BBBB5}`);
+  const act = async (who: 'A' | 'B', url: string, body: unknown) => json(who === 'A' ? asA : asB, 'POST', url, body, await (who === 'A' ? keyOfA() : keyOfB()));
   const imports = async () => (await h.db.dataSource.query('SELECT count(*)::int AS n FROM banktransfer_import'))[0].n as number;
 
   it('the buyer\'s order page shows the transfer details: reference, exact amount, IBAN, BIC and the EPC QR code', async () => {
@@ -112,22 +118,23 @@ describe('bank transfer control routes (HTTP)', () => {
     expect(fee.reason).toBe('no-order');
     // Organizer B sees none of A's, and cannot act on them.
     expect((await json(asB, 'GET', `${base}/unmatched`)).json().transactions).toEqual([]);
-    expect((await json(asB, 'POST', `${base}/transactions/${fee.id}/assign`, { code: 'BBBB5' })).statusCode).toBe(404);
-    expect((await json(asB, 'POST', `${base}/transactions/${fee.id}/discard`, { reason: 'mine' })).statusCode).toBe(404);
+    expect((await act('B', `${base}/transactions/${fee.id}/assign`, { code: 'BBBB5' })).statusCode).toBe(404);
+    expect((await act('B', `${base}/transactions/${fee.id}/discard`, { reason: 'mine' })).statusCode).toBe(404);
     // A cannot book its transfer on B's order.
-    expect((await json(asA, 'POST', `${base}/transactions/${fee.id}/assign`, { code: 'BBBB5' })).statusCode).toBe(404);
+    expect((await act('A', `${base}/transactions/${fee.id}/assign`, { code: 'BBBB5' })).statusCode).toBe(404);
     expect((await paymentsOf(h, b.orders.BBBB5!)).filter((p) => p.state === 'confirmed')).toEqual([]);
 
-    const assigned = await json(asA, 'POST', `${base}/transactions/${fee.id}/assign`, { code: 'demo-k3lmn' });
+    const assigned = await act('A', `${base}/transactions/${fee.id}/assign`, { code: 'demo-k3lmn' });
     expect(assigned.statusCode).toBe(200);
     expect(assigned.json()).toMatchObject({ state: 'assigned', flags: ['partial'] });
     const booked = (await paymentsOf(h, a.orders.K3LMN!)).filter((p) => p.state === 'confirmed');
     expect(booked.map((p) => [p.amount, p.info.assignedBy])).toEqual([[2000, 'import'], [500, 'organizer']]);
-    // A second click finds it closed.
-    expect((await json(asA, 'POST', `${base}/transactions/${fee.id}/assign`, { code: 'K3LMN' })).statusCode).toBe(409);
+    // A second click (a fresh key: another tab) finds it closed.
+    const again = await act('A', `${base}/transactions/${fee.id}/assign`, { code: 'K3LMN' });
+    expect([again.statusCode, again.json().error.code]).toEqual([409, 'BANKTRANSFER_TRANSACTION_CLOSED']);
 
-    expect((await json(asA, 'POST', `${base}/transactions/${debit.id}/discard`, {})).statusCode).toBe(400);
-    const discarded = await json(asA, 'POST', `${base}/transactions/${debit.id}/discard`, { reason: 'bank fee' });
+    expect((await act('A', `${base}/transactions/${debit.id}/discard`, {})).statusCode).toBe(400);
+    const discarded = await act('A', `${base}/transactions/${debit.id}/discard`, { reason: 'bank fee' });
     expect(discarded.json()).toMatchObject({ state: 'discarded', reason: 'bank fee' });
     expect((await json(asA, 'GET', `${base}/unmatched`)).json().transactions.map((t: { id: string }) => t.id)).not.toContain(debit.id);
   });
@@ -147,11 +154,12 @@ describe('bank transfer control routes (HTTP)', () => {
     // B has no refunds to pay out, and cannot settle A's.
     const none = await h.app.inject({ method: 'GET', url: `${base}/refunds/sepa.xml`, headers: { cookie: asB.cookie, accept: 'application/json' } });
     expect([none.statusCode, none.json().error.code]).toEqual([400, 'BANKTRANSFER_SEPA_INVALID']);
-    expect((await json(asB, 'POST', `${base}/refunds/${refund.id}/done`, {})).statusCode).toBe(404);
+    expect((await act('B', `${base}/refunds/${refund.id}/done`, {})).statusCode).toBe(404);
 
-    const done = await json(asA, 'POST', `${base}/refunds/${refund.id}/done`, {});
+    const done = await act('A', `${base}/refunds/${refund.id}/done`, {});
     expect(done.json()).toEqual({ id: refund.id, state: 'done' });
-    expect((await json(asA, 'POST', `${base}/refunds/${refund.id}/done`, {})).statusCode).toBe(404);
+    const again = await act('A', `${base}/refunds/${refund.id}/done`, {});
+    expect([again.statusCode, again.json().error.code]).toEqual([409, 'BANKTRANSFER_REFUND_SETTLED']);
   });
 
   it('a form post without the CSRF token changes nothing', async () => {

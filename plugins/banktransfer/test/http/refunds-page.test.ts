@@ -6,7 +6,7 @@ import { createServerHarness, type ServerHarness } from '../support/server-harne
 /*
  * The control panel's page for bank transfer refunds: the organizer's refunds waiting to be paid
  * out, a SEPA file of the selected ones (valid against the pain.001.001.03 profile), mark done and
- * cancel, each scoped to the organizer and guarded by CSRF.
+ * cancel, each scoped to the organizer and guarded by CSRF and the page's one-time key.
  */
 describe('bank transfer refunds page (HTTP)', () => {
   let h: ServerHarness;
@@ -47,13 +47,16 @@ describe('bank transfer refunds page (HTTP)', () => {
   });
   const stateOf = async (id: string) => (await h.db.dataSource.query('SELECT state FROM order_refund WHERE id = $1', [id]))[0].state as string;
 
-  it('lists the organizer\'s refunds waiting to be paid out, with payee, IBAN and the forms (CSRF), never another organizer\'s', async () => {
+  it('lists the organizer\'s refunds waiting to be paid out, with payee, IBAN and the forms (CSRF, one-time key), never another organizer\'s', async () => {
     const page = await get(asA, base);
     expect(page.statusCode).toBe(200);
     for (const text of ['DEMO-Q7ZRX', 'DEMO-K3LMN', 'DEMO-P8TWA', 'Jana Müller', 'NL91 ABNA 0417 1643 00', '€50.00', 'form="banktransfer-export"', `${base}/${refundsOf.Q7ZRX}/done`, `${base}/${refundsOf.Q7ZRX}/cancel`]) {
       expect(page.body).toContain(text);
     }
     expect(page.body.match(/name="_csrf" value="[^"]+"/g)!.length).toBeGreaterThanOrEqual(6);
+    // One key for the page, in each of its forms.
+    const keys = page.body.match(/name="_actionKey" value="([0-9a-f-]{36})"/g)!;
+    expect([keys.length, new Set(keys).size]).toEqual([6, 1]);
     expect(page.body).not.toContain(refundsOf.BBBB5);
     const listed = (await get(asB, base, 'application/json')).json().refunds.map((r: { id: string }) => r.id);
     expect(listed).toEqual([refundsOf.BBBB5]);
@@ -81,22 +84,24 @@ describe('bank transfer refunds page (HTTP)', () => {
     expect(badDate.json().error.params).toMatchObject({ field: 'executionDate' });
   });
 
-  it('marks a refund done and cancels another (forms with CSRF, back to the page); forged, foreign or repeated posts change nothing', async () => {
-    expect((await form(asA, `${base}/${refundsOf.Q7ZRX}/done`, {})).statusCode).toBe(403);
-    expect((await form(asB, `${base}/${refundsOf.Q7ZRX}/done`, { _csrf: asB.csrf })).statusCode).toBe(404);
-    expect((await form(asB, `${base}/${refundsOf.K3LMN}/cancel`, { _csrf: asB.csrf })).statusCode).toBe(404);
+  it('marks a refund done and cancels another (forms with CSRF and the page\'s one-time key, back to the page); forged, foreign or repeated posts change nothing', async () => {
+    const key = await h.pageKey(asA, base);
+    expect((await form(asA, `${base}/${refundsOf.Q7ZRX}/done`, { _actionKey: key })).statusCode).toBe(403);
+    expect((await form(asB, `${base}/${refundsOf.Q7ZRX}/done`, { _csrf: asB.csrf, _actionKey: key })).statusCode).toBe(404);
+    expect((await form(asB, `${base}/${refundsOf.K3LMN}/cancel`, { _csrf: asB.csrf, _actionKey: key })).statusCode).toBe(404);
     expect(await stateOf(refundsOf.Q7ZRX!)).toBe('transit');
 
-    const done = await form(asA, `${base}/${refundsOf.Q7ZRX}/done`, { _csrf: asA.csrf });
+    const done = await form(asA, `${base}/${refundsOf.Q7ZRX}/done`, { _csrf: asA.csrf, _actionKey: key });
     expect([done.statusCode, done.headers.location]).toEqual([303, base]);
     expect(await stateOf(refundsOf.Q7ZRX!)).toBe('done');
-    expect((await form(asA, `${base}/${refundsOf.Q7ZRX}/done`, { _csrf: asA.csrf })).statusCode).toBe(404);
+    expect((await form(asA, `${base}/${refundsOf.Q7ZRX}/done`, { _csrf: asA.csrf, _actionKey: key })).statusCode).toBe(409);
 
-    expect((await form(asA, `${base}/${refundsOf.K3LMN}/cancel`, {})).statusCode).toBe(403);
-    const canceled = await form(asA, `${base}/${refundsOf.K3LMN}/cancel`, { _csrf: asA.csrf });
+    const next = await h.pageKey(asA, base);
+    expect((await form(asA, `${base}/${refundsOf.K3LMN}/cancel`, { _actionKey: next })).statusCode).toBe(403);
+    const canceled = await form(asA, `${base}/${refundsOf.K3LMN}/cancel`, { _csrf: asA.csrf, _actionKey: next });
     expect([canceled.statusCode, canceled.headers.location]).toEqual([303, base]);
     expect(await stateOf(refundsOf.K3LMN!)).toBe('canceled');
-    expect((await form(asA, `${base}/${refundsOf.K3LMN}/cancel`, { _csrf: asA.csrf })).statusCode).toBe(404);
+    expect((await form(asA, `${base}/${refundsOf.K3LMN}/cancel`, { _csrf: asA.csrf, _actionKey: next })).statusCode).toBe(409);
 
     const left = (await get(asA, base, 'application/json')).json().refunds.map((r: { id: string }) => r.id);
     expect(left).toEqual([refundsOf.P8TWA]);

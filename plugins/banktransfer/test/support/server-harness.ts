@@ -12,6 +12,8 @@ export interface ServerHarness extends BankHarness {
   app: Awaited<ReturnType<typeof buildApp>>;
   /** Signs in an admin of the organizer: the session cookie and a CSRF token for form posts. */
   signIn(organizerId: string): Promise<{ cookie: string; csrf: string }>;
+  /** The one-time action key (`_actionKey`) a control page hands its forms, as a browser would read it. */
+  pageKey(who: { cookie: string }, url: string): Promise<string>;
 }
 
 let users = 0;
@@ -63,8 +65,15 @@ export async function createServerHarness(): Promise<ServerHarness> {
     return { cookie: cookie(), csrf };
   }
 
+  async function pageKey(who: { cookie: string }, url: string): Promise<string> {
+    const page = await app.inject({ method: 'GET', url, headers: { cookie: who.cookie, accept: 'text/html' } });
+    const key = /name="_actionKey" value="([^"]+)"/.exec(page.body)?.[1];
+    if (page.statusCode !== 200 || !key) throw new Error(`no action key on ${url}: ${page.statusCode} ${page.body.slice(0, 300)}`);
+    return key;
+  }
+
   return {
-    db, core, settings, clock, rt, enqueued, app, signIn, providers: loaded.providers, providerContext,
+    db, core, settings, clock, rt, enqueued, app, signIn, pageKey, providers: loaded.providers, providerContext,
     async destroy() {
       await app.close();
       await runtimes.close();

@@ -23,7 +23,7 @@ describe('the bank transfer plugin\'s own error codes', () => {
     const err = new BankTransferError('BANKTRANSFER_TRANSACTION_CLOSED', { transaction: 't1', state: 'discarded' });
     expect(err).toBeInstanceOf(KassaError);
     expect(isKassaError(err, 'BANKTRANSFER_TRANSACTION_CLOSED') && isBankTransferError(err, 'BANKTRANSFER_TRANSACTION_CLOSED')).toBe(true);
-    expect(err.toJSON()).toEqual({ code: 'BANKTRANSFER_TRANSACTION_CLOSED', message: 'Transaction t1 was already discarded', params: { transaction: 't1', state: 'discarded' } });
+    expect(err.toJSON()).toEqual({ code: 'BANKTRANSFER_TRANSACTION_CLOSED', message: 'Transaction t1 was already discarded: nothing was changed', params: { transaction: 't1', state: 'discarded' } });
     expect(err.status).toBe(409);
   });
 

@@ -4,7 +4,7 @@ import { toStripeAmount } from '../amount';
 import { stripeError } from '../errors';
 import type { StripeSettings } from '../settings-schema';
 import { createStripeClient } from '../stripe-client';
-import { chargeModelFor, feeRuleFor, type ChargeModel } from './connect-settings';
+import { chargeModelFor, feeRuleFor, type ChargeModel, type RefundFeePolicy } from './connect-settings';
 import { verifyConnection, type ConnectionClaim } from './connection-token';
 import { platformFee } from './platform-fee';
 
@@ -108,15 +108,17 @@ export function connectClientFor(settings: StripeSettings, info: { connect?: Con
 }
 
 /**
- * Refund flags per charge model (reference/stripe-spec.md §9.5): a destination charge pulls the
- * transfer back proportionally and returns the platform's fee proportionally (Stripe allows the
- * fee back only with the transfer); a direct charge is refunded from the connected account and
- * returns the fee; separate charges are refunded by the platform and their transfer reversed apart.
+ * Refund flags per charge model and the organizer's fee policy (reference/stripe-spec.md §9.5,
+ * connect-settings.ts REFUND_FEE_POLICIES). Stripe returns a destination charge's fee only together
+ * with the transfer, so "fee back, transfer kept" does not exist. Separate charges are refunded by
+ * the platform and their transfer reversed apart, whatever the policy.
  */
-export function connectRefundFlags(c: Pick<ConnectPaymentInfo, 'model'>): Pick<Stripe.RefundCreateParams, 'reverse_transfer' | 'refund_application_fee'> {
+export function connectRefundFlags(c: Pick<ConnectPaymentInfo, 'model'>, policy: RefundFeePolicy = 'reverse_both'): Pick<Stripe.RefundCreateParams, 'reverse_transfer' | 'refund_application_fee'> {
   switch (c.model) {
-    case 'destination': return { reverse_transfer: true, refund_application_fee: true };
-    case 'direct': return { refund_application_fee: true };
+    case 'destination':
+      if (policy === 'keep_fee') return {};
+      return policy === 'reverse_both' ? { reverse_transfer: true, refund_application_fee: true } : { reverse_transfer: true };
+    case 'direct': return policy === 'reverse_both' ? { refund_application_fee: true } : {};
     case 'separate': return {};
   }
 }

@@ -67,6 +67,9 @@ export async function handleConnectPage(req: Req, rt: StripeRuntime): Promise<Pl
       partial: 'stripe/connect',
       data: {
         isAdmin: req.isAdmin === true,
+        isOperator: req.isOperator === true,
+        payoutsUrl: `${CONNECT_PAGE}/payouts`,
+        operatorUrl: `${CONNECT_PAGE}/operator`,
         connection: c ? {
           accountId: c.accountId, type: c.accountType, chargesEnabled: c.chargesEnabled, payoutsEnabled: c.payoutsEnabled, detailsSubmitted: c.detailsSubmitted,
           finished: c.detailsSubmitted && c.chargesEnabled,

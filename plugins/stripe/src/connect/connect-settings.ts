@@ -15,9 +15,27 @@ export interface PlatformFeeRule {
   readonly max: number | null;
 }
 
+/**
+ * Who gives back what when an organizer's Connect payment is refunded (reference/stripe-spec.md
+ * §9.5), for destination and direct charges:
+ * - `reverse_both` (the default): the organizer's share is pulled back (destination: the transfer
+ *   reversed proportionally) and the platform returns its fee proportionally;
+ * - `keep_fee`: the platform keeps its fee. Destination: no flag at all, so the platform's balance
+ *   pays the refund and the organizer keeps the transfer (Stripe's default). Direct: the connected
+ *   account pays the refund, the fee stays with the platform;
+ * - `reverse_transfer_only`: destination: the transfer is reversed proportionally, the fee stays
+ *   with the platform (the organizer returns the whole refunded share). Direct: as `keep_fee` (a
+ *   direct charge has no transfer).
+ * Separate charges and transfers are not governed by it: their transfer is reversed apart.
+ */
+export const REFUND_FEE_POLICIES = ['reverse_both', 'keep_fee', 'reverse_transfer_only'] as const;
+export type RefundFeePolicy = (typeof REFUND_FEE_POLICIES)[number];
+
 /** What the operator may set for one organizer (and only the operator: the key is instance-only). */
 export interface OrganizerConnectOverride {
   readonly chargeModel?: ChargeModel;
+  /** The refund fee policy for this organizer (REFUND_FEE_POLICIES). */
+  readonly refundFeePolicy?: RefundFeePolicy;
   /** Replaces the instance's rule for each currency it names. */
   readonly fees?: Readonly<Record<string, PlatformFeeRule>>;
 }
@@ -36,7 +54,9 @@ export interface ConnectSettings {
   connectAccountType: 'express' | 'custom';
   /** Currency code (upper case) → the platform fee in that currency. */
   connectFees: Record<string, PlatformFeeRule>;
-  /** Organizer id → the operator's override of charge model and fees. */
+  /** The refund fee policy of every organizer without its own (REFUND_FEE_POLICIES); default reverse_both. */
+  connectRefundFeePolicy: RefundFeePolicy;
+  /** Organizer id → the operator's override of charge model, fees and refund fee policy. */
   connectOrganizers: Record<string, OrganizerConnectOverride>;
   /** The organizer's (or event's) connection, signed by Kassa with the platform key (connection-token.ts). */
   connectAccount?: string;
@@ -73,11 +93,12 @@ export const connectSettingsProperties: Record<string, JsonSchema> = {
   connectChargeModel: { type: 'string', enum: [...CHARGE_MODELS], default: 'destination', 'x-instance-only': true, title: 'Connect charge model' },
   connectAccountType: { type: 'string', enum: ['express', 'custom'], default: 'express', 'x-instance-only': true, title: 'Type of accounts created for onboarding' },
   connectFees: { ...feesSchema, default: {}, 'x-instance-only': true, title: 'Connect platform fee per currency' },
+  connectRefundFeePolicy: { type: 'string', enum: [...REFUND_FEE_POLICIES], default: 'reverse_both', 'x-instance-only': true, title: 'Connect refund fee policy' },
   connectOrganizers: {
     type: 'object',
     additionalProperties: {
       type: 'object',
-      properties: { chargeModel: { type: 'string', enum: [...CHARGE_MODELS] }, fees: feesSchema },
+      properties: { chargeModel: { type: 'string', enum: [...CHARGE_MODELS] }, fees: feesSchema, refundFeePolicy: { type: 'string', enum: [...REFUND_FEE_POLICIES] } },
       additionalProperties: false,
     },
     default: {},
@@ -116,4 +137,9 @@ export function chargeModelFor(s: Pick<ConnectSettings, 'connectChargeModel' | '
 /** The fee rule for this organizer and currency: the operator's override, else the instance's, else none. */
 export function feeRuleFor(s: Pick<ConnectSettings, 'connectFees' | 'connectOrganizers'>, organizerId: string, currency: string): PlatformFeeRule | null {
   return s.connectOrganizers?.[organizerId]?.fees?.[currency] ?? s.connectFees?.[currency] ?? null;
+}
+
+/** The refund fee policy the operator chose for this organizer (its own, else the instance's, else reverse_both). */
+export function refundFeePolicyFor(s: Pick<ConnectSettings, 'connectRefundFeePolicy' | 'connectOrganizers'>, organizerId: string): RefundFeePolicy {
+  return s.connectOrganizers?.[organizerId]?.refundFeePolicy ?? s.connectRefundFeePolicy ?? 'reverse_both';
 }

@@ -13,6 +13,8 @@ import { WEBHOOK_EVENTS } from '../routes/control-routes';
 import { PROCESS_EVENT_JOB, eventJobId, eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { platformClient } from './connect-charge';
 import { clearConnection, connectionsOfAccount, platformContext, saveConnection } from './connected-accounts';
+import { applyPayoutEvent } from './payouts/payout-events';
+import { emailNewRequirements } from './requirements-email';
 
 /** What the platform's Connect endpoint subscribes to: the payment events (direct charges) and the accounts' own. */
 export const CONNECT_WEBHOOK_EVENTS = [
@@ -33,16 +35,20 @@ export async function connectSecrets(rt: Pick<StripeRuntime, 'db' | 'settings'>)
 
 /**
  * Creates the platform's Connect endpoint at Stripe (connect=true, the pinned API version, like the
- * account endpoints) and keeps its secret for Connect events only. For the host or operator tooling:
- * it does no authorization of its own.
+ * account endpoints) and keeps its secret for Connect events only. For the host, operator tooling and
+ * the operator's page (whose form's request id makes a double click create one endpoint): it does no
+ * authorization of its own.
  */
-export async function createConnectWebhookEndpoint(rt: Pick<StripeRuntime, 'db' | 'settings' | 'baseUrl'>): Promise<{ endpointId: string; url: string }> {
+export async function createConnectWebhookEndpoint(
+  rt: Pick<StripeRuntime, 'db' | 'settings' | 'baseUrl'>, opts: { requestId?: string } = {},
+): Promise<{ endpointId: string; url: string }> {
   const { stripe } = await platformContext(rt);
   const url = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}${CONNECT_WEBHOOK_PATH}`;
   const endpoint = await stripeCall('create the Connect webhook endpoint', () => stripe.webhookEndpoints.create({
     url, connect: true, enabled_events: [...CONNECT_WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa (Connect)',
-  }, { idempotencyKey: `kassa-connect-webhook-endpoint-${randomUUID()}` }));
-  await rt.db.query('INSERT INTO stripe_connect_endpoint (endpoint_id, secret) VALUES ($1, $2)', [
+  }, { idempotencyKey: `kassa-connect-webhook-endpoint-${opts.requestId ?? randomUUID()}` }));
+  // A replayed request (the operator's double click) answers the same endpoint: one row.
+  await rt.db.query('INSERT INTO stripe_connect_endpoint (endpoint_id, secret) VALUES ($1, $2) ON CONFLICT (endpoint_id) DO NOTHING', [
     endpoint.id, JSON.stringify(rt.settings.sealSecret(`stripe-connect-endpoint:${endpoint.id}`, endpoint.secret)),
   ]);
   return { endpointId: endpoint.id, url };
@@ -98,7 +104,11 @@ export async function connectedAccountContext(rt: Pick<StripeRuntime, 'db' | 'se
  * while charges are enabled); `account.application.deauthorized` clears the connection without
  * asking Stripe (calls for the account already fail with account_invalid). Null: not such an event.
  */
-export async function applyConnectAccountEvent(rt: Pick<StripeRuntime, 'db' | 'settings'>, row: Pick<StripeWebhookInbox, 'type' | 'account'>): Promise<string | null> {
+export async function applyConnectAccountEvent(
+  rt: Pick<StripeRuntime, 'db' | 'settings' | 'payments' | 'baseUrl'>, row: Pick<StripeWebhookInbox, 'type' | 'account' | 'objectId'>,
+): Promise<string | null> {
+  const payout = await applyPayoutEvent(rt, row);
+  if (payout) return payout;
   if (row.type === 'account.application.deauthorized') {
     const live = await connectionsOfAccount(rt, row.account);
     for (const c of live) await clearConnection(rt, c);
@@ -117,8 +127,14 @@ export async function applyConnectAccountEvent(rt: Pick<StripeRuntime, 'db' | 's
       for (const c of live) await clearConnection(rt, c);
       return `access revoked: ${live.length} connection(s) cleared`;
     }
-    for (const c of live) await saveConnection(rt, { organizerId: c.organizerId, eventId: c.eventId, account });
-    return `account refreshed: charges ${account.charges_enabled ? 'enabled' : 'disabled'}`;
+    let emails = 0;
+    for (const c of live) {
+      // Before the copy is saved (it is what "before" is read from): the email is keyed by the
+      // requirement set, so a retry after a failed save writes it once all the same.
+      if (row.type === 'account.updated') emails += await emailNewRequirements(rt, c, account);
+      await saveConnection(rt, { organizerId: c.organizerId, eventId: c.eventId, account });
+    }
+    return `account refreshed: charges ${account.charges_enabled ? 'enabled' : 'disabled'}${emails > 0 ? `; requirements email to ${emails}` : ''}`;
   }
   return null;
 }

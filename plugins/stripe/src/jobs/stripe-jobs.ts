@@ -9,7 +9,7 @@ import { processInboxEvent, staleInboxIds } from '../webhooks/event-processor';
 import { PROCESS_EVENT_JOB, eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
 
-type JobRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'log'>;
+type JobRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'log' | 'baseUrl'>;
 const noPayload = (): Record<string, never> => ({});
 
 /** process-event: one stored event, enqueued by the webhook route with the event's id as job id. */

@@ -4,14 +4,14 @@ import {
   type PaymentWithOrder, type PluginHttpRequest, type PluginHttpResponse, type PluginRuntime, type SettingsTarget,
 } from '@kassa/core';
 import { stripeError } from '../errors';
-import { cancelIntent, captureIntent, stripeCall } from '../intents';
+import { cancelIntent, captureIntent, isResourceMissing, stripeCall } from '../intents';
 import type { StripePaymentInfo } from '../payment-info';
 import { applyIntent } from '../reconcile';
 import { forgetAccount, registerAccount, type AccountRuntime } from '../stripe-account-context';
 import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
-import { storeEndpointSecret } from '../webhooks/endpoint-secrets';
+import { forgetRetiredEndpoint, retiredEndpoints, storeEndpointSecret } from '../webhooks/endpoint-secrets';
 import { eventAccount } from './checkout-routes';
 import { SYNC_WALLET_DOMAINS_JOB, walletDomainsJobId } from '../wallets/wallet-domain-jobs';
 import { connectPaymentContext } from '../connect/connect-context';
@@ -134,20 +134,31 @@ export async function handleCreateWebhookEndpoint(req: PluginHttpRequest<Record<
 /**
  * Creates a webhook endpoint at Stripe for the account of these settings and stores its signing
  * secret on the endpoint's own row, for that account only. For hosts (the global endpoint at
- * start) and the control action; it does no authorization of its own. Each call is a new endpoint, so its idempotency key is random (only
- * stripe-node's own retries of this call share it).
+ * start) and the control actions; it does no authorization of its own. Each call is a new endpoint, so its idempotency key is random (only
+ * stripe-node's own retries of this call share it) unless the caller passes a nonce: the operator's
+ * form passes the id it was drawn with, so a double submit gets Stripe's first answer back.
  */
 export async function createWebhookEndpoint(
-  rt: AccountRuntime & Pick<PluginRuntime, 'baseUrl'>, target: SettingsTarget,
+  rt: AccountRuntime & Pick<PluginRuntime, 'baseUrl'>, target: SettingsTarget, nonce: string = randomUUID(),
 ): Promise<{ endpointId: string; url: string; apiVersion: string; account: string }> {
   const ctx = await registerAccount(rt, target);
   const url = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/webhook/${ctx.account.accountId}`;
   const endpoint = await stripeCall('create the webhook endpoint', () => ctx.stripe.webhookEndpoints.create({
     url, enabled_events: [...WEBHOOK_EVENTS], api_version: STRIPE_API_VERSION as never, description: 'Kassa',
-  }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, randomUUID()) }));
+  }, { idempotencyKey: idempotencyKeys.webhookEndpoint(ctx.account.accountId, nonce) }));
   await rt.db.query('UPDATE stripe_account SET webhook_endpoint_id = $2 WHERE account_id = $1', [ctx.account.accountId, endpoint.id]);
   // The secret belongs to this endpoint and verifies only its account's events.
   await storeEndpointSecret(rt, { endpointId: endpoint.id, accountId: ctx.account.accountId, target, secret: endpoint.secret as string });
   forgetAccount(rt.state, ctx.account.accountId);
+  // Endpoints whose secrets this rotation retired are deleted at Stripe, after the new one is stored
+  // (never inside the transaction); one Stripe cannot delete now is tried again at the next rotation.
+  for (const retired of await retiredEndpoints(rt, ctx.account.accountId, target)) {
+    try {
+      await stripeCall('delete a retired webhook endpoint', () => ctx.stripe.webhookEndpoints.del(retired));
+    } catch (err) {
+      if (!isResourceMissing(err)) break;
+    }
+    await forgetRetiredEndpoint(rt, retired);
+  }
   return { endpointId: endpoint.id, url, apiVersion: STRIPE_API_VERSION, account: ctx.account.accountId };
 }

@@ -19,7 +19,8 @@ function binding(endpointId: string): string {
 /**
  * Stores a webhook endpoint with its signing secret (sealed) for one account and level. Older
  * secrets of the same account and level beyond SECRETS_PER_LEVEL are retired (kept as rows, without
- * secret), so repeated rotations never widen what verifies.
+ * secret, until `retiredEndpoints` / `forgetRetiredEndpoint` remove them once Stripe deleted them),
+ * so repeated rotations never widen what verifies.
  */
 export async function storeEndpointSecret(
   rt: SecretsRuntime, endpoint: { endpointId: string; accountId: string; target: SettingsTarget; secret: string },
@@ -29,7 +30,9 @@ export async function storeEndpointSecret(
   const eventId = target.scope === 'event' ? target.eventId : null;
   await rt.db.transaction(async (tx) => {
     await tx.query(
-      'INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id, secret) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+      // A replayed creation (same idempotency key) answers the same endpoint: it is stored once.
+      `INSERT INTO stripe_webhook_endpoint (endpoint_id, account_id, scope, organizer_id, event_id, secret) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+       ON CONFLICT (endpoint_id) DO NOTHING`,
       [endpoint.endpointId, endpoint.accountId, target.scope, organizerId, eventId, JSON.stringify(rt.settings.sealSecret(binding(endpoint.endpointId), endpoint.secret))],
     );
     await tx.query(
@@ -43,6 +46,28 @@ export async function storeEndpointSecret(
     );
   });
   forgetWebhookSecrets(rt.state, endpoint.accountId);
+}
+
+/**
+ * The retired endpoints (no secret any more) of an account at one level: still registered at Stripe
+ * until deleted there. Deleting them keeps an organizer that presses "Create webhook endpoint" again
+ * and again from filling the account's endpoints at Stripe (16 at most in test mode): on the
+ * instance's shared account that would leave the operator no room for its own, and every endpoint
+ * gets every event of the account, which its retired secret no longer verifies.
+ */
+export async function retiredEndpoints(rt: SecretsRuntime, accountId: string, target: SettingsTarget): Promise<string[]> {
+  const rows: { endpoint_id: string }[] = await rt.db.query(
+    `SELECT endpoint_id FROM stripe_webhook_endpoint
+      WHERE account_id = $1 AND scope = $2 AND organizer_id IS NOT DISTINCT FROM $3 AND event_id IS NOT DISTINCT FROM $4 AND secret IS NULL
+      ORDER BY created_at, endpoint_id`,
+    [accountId, target.scope, target.scope === 'global' ? null : target.organizerId, target.scope === 'event' ? target.eventId : null],
+  );
+  return rows.map((r) => r.endpoint_id);
+}
+
+/** Removes a retired endpoint's row once Stripe deleted the endpoint (or never knew it). */
+export async function forgetRetiredEndpoint(rt: SecretsRuntime, endpointId: string): Promise<void> {
+  await rt.db.query('DELETE FROM stripe_webhook_endpoint WHERE endpoint_id = $1 AND secret IS NULL', [endpointId]);
 }
 
 /**

@@ -16,7 +16,7 @@ export function routeEvent(row: Pick<StripeWebhookInbox, 'type' | 'objectId' | '
   return { intentId: null, scope: {} };
 }
 
-type ProcessRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state'>;
+type ProcessRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'baseUrl'>;
 
 /**
  * Attempts before an event whose processing keeps failing ends as failed. An object Stripe does

@@ -97,4 +97,19 @@ describe('Stripe Connect webhooks', () => {
     expect(res).toMatchObject({ status: 400 });
     expect((await h.db.dataSource.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox'))[0].n).toBe(before);
   });
+
+  // The same shape check as an account endpoint's: a correctly signed body that the inbox cannot
+  // store is refused with 400, never a 500 from PostgreSQL.
+  it.each([
+    ['an array', '[]'],
+    ['an event id with a NUL character', JSON.stringify({ id: 'evt_c_nul', object: 'event', type: 'account.updated', account: 'acct_1x', data: { object: { id: 'acct_1x', object: 'account' } } }).replace('evt_c_nul', 'evt_\\u0000nul')],
+    ['a NUL character deep in the object', JSON.stringify({ id: 'evt_c_deep', object: 'event', type: 'account.updated', account: 'acct_1x', data: { object: { id: 'acct_1x', object: 'account', business_profile: { name: 'a\u0000b' } } } })],
+  ])('refuses a correctly signed Connect event with %s: 400, nothing stored', async (_what, body) => {
+    const before = (await h.db.dataSource.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox'))[0].n;
+    const [row] = await h.db.dataSource.query('SELECT endpoint_id, secret FROM stripe_connect_endpoint LIMIT 1');
+    const secret = h.settings.openSecret(`stripe-connect-endpoint:${row.endpoint_id}`, row.secret) as string;
+    const res = await handleConnectWebhook(httpRequest({}, { rawBody: Buffer.from(body), headers: { 'stripe-signature': generateTestHeader(body, secret) } }), h.rt);
+    expect(res).toMatchObject({ status: 400 });
+    expect((await h.db.dataSource.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox'))[0].n).toBe(before);
+  });
 });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
-  SettingsStore, Team, User, createKassaCore, createProviderContextFactory, eventSettings, globalSettings, loadPlugins, organizerSettings, type OrderPayment,
+  Event, SettingsStore, Team, User, createKassaCore, createProviderContextFactory, eventSettings, globalSettings, loadPlugins, organizerSettings, type OrderPayment,
 } from '@kassa/core/host';
 import { buildApp, hashPassword, shopMigrations, type AppDeps } from '@kassa/server';
 import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
-import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
+import { TestClock, createShop, createTestDatabase, snapshotRows, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
 import { STRIPE_NAMESPACE, createStripeClient, createStripePlugin, processInboxEvent, registerAccount, storeEndpointSecret } from '../../src';
 import { stripeRuntime } from '../support/stripe-harness';
@@ -62,6 +62,27 @@ describe('Stripe plugin routes through the server', () => {
     const payment = (await deps.core.payments.loadPayment((placed.payment as OrderPayment).id)).payment;
     return { order: placed.order, payment, payUrl: (outcome as { redirectUrl: string }).redirectUrl.replace(baseUrl, '') };
   };
+
+  /** A new admin of the shop's organizer, signed in: the session cookie. */
+  async function signIn(email: string): Promise<string> {
+    const ds = db.dataSource;
+    const user = await ds.getRepository(User).save({ email, passwordHash: await hashPassword('correct horse battery', { logN: 10 }), name: 'Org', isActive: true });
+    const team = await ds.getRepository(Team).save({ organizerId: shop.organizer.id, name: 'Admins', isAdmin: true });
+    await ds.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
+    const cookieOf = (res: { cookies: { name: string; value: string }[] }, prev = '') => {
+      const jar = new Map(prev.split('; ').filter(Boolean).map((c) => [c.split('=')[0] as string, c] as const));
+      for (const c of res.cookies) jar.set(c.name, `${c.name}=${c.value}`);
+      return [...jar.values()].join('; ');
+    };
+    const loginPage = await app.inject({ method: 'GET', url: '/control/login' });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(loginPage.body)?.[1] as string;
+    const loggedIn = await app.inject({
+      method: 'POST', url: '/control/login', headers: { cookie: cookieOf(loginPage), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email, password: 'correct horse battery', _csrf: csrf }).toString(),
+    });
+    expect(loggedIn.statusCode).toBe(303);
+    return cookieOf(loggedIn, cookieOf(loginPage));
+  }
 
   it('accepts a signed webhook on the exact bytes (pretty-printed JSON kept as sent), refuses a forged one with 400', async () => {
     const body = JSON.stringify({ id: 'evt_http_1', object: 'event', type: 'charge.updated', created: 1, data: { object: { id: 'ch_x', object: 'charge', payment_intent: null } } }, null, 2);
@@ -127,23 +148,7 @@ describe('Stripe plugin routes through the server', () => {
     const anonymous = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{}' });
     expect(anonymous.statusCode).toBe(401);
 
-    const ds = db.dataSource;
-    const user = await ds.getRepository(User).save({ email: 'org@example.org', passwordHash: await hashPassword('correct horse battery', { logN: 10 }), name: 'Org', isActive: true });
-    const team = await ds.getRepository(Team).save({ organizerId: shop.organizer.id, name: 'Admins', isAdmin: true });
-    await ds.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
-    const cookieOf = (res: { cookies: { name: string; value: string }[] }, prev = '') => {
-      const jar = new Map(prev.split('; ').filter(Boolean).map((c) => [c.split('=')[0] as string, c] as const));
-      for (const c of res.cookies) jar.set(c.name, `${c.name}=${c.value}`);
-      return [...jar.values()].join('; ');
-    };
-    const loginPage = await app.inject({ method: 'GET', url: '/control/login' });
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(loginPage.body)?.[1] as string;
-    const loggedIn = await app.inject({
-      method: 'POST', url: '/control/login', headers: { cookie: cookieOf(loginPage), 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ email: 'org@example.org', password: 'correct horse battery', _csrf: csrf }).toString(),
-    });
-    expect(loggedIn.statusCode).toBe(303);
-    const cookie = cookieOf(loggedIn, cookieOf(loginPage));
+    const cookie = await signIn('org@example.org');
     // A form post without the CSRF token is refused; a JSON call from our own pages needs none.
     const noCsrf = await app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'amount=4200' });
     expect(noCsrf.statusCode).toBe(403);
@@ -169,6 +174,57 @@ describe('Stripe plugin routes through the server', () => {
     expect(replay.statusCode).toBe(409);
     expect(replay.json()).toMatchObject({ error: { code: 'ACTION_KEY_INVALID' } });
     expect((await stripe.paymentIntents.retrieve(intentId)).amount_received).toBe(capturesBefore);
+  });
+
+  it('release moves money too: without the order page\'s one-time key it is refused, and a replayed release is refused before Stripe is asked', async () => {
+    await deps.settings.set(eventSettings(shop.event), STRIPE_NAMESPACE, { captureMethod: 'manual' });
+    const { order, payment, payUrl } = await placeAndExecute();
+    await deps.settings.set(eventSettings(shop.event), STRIPE_NAMESPACE, { captureMethod: null });
+    const intentId = String(payment.info.intentId);
+    await stripe.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: `${baseUrl}/x` });
+    expect((await app.inject({ method: 'GET', url: payUrl.replace('/pay/', '/return/') })).statusCode).toBe(303);
+    expect((await stripe.paymentIntents.retrieve(intentId)).status).toBe('requires_capture');
+    const cookie = await signIn('release@example.org');
+    const url = `/plugins/stripe/control/payments/${payment.id}/release`;
+    const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/json', ...headers }, payload: '{}' });
+
+    const noKey = await post({});
+    expect(noKey.statusCode).toBe(409);
+    expect(noKey.json()).toMatchObject({ error: { code: 'ACTION_KEY_INVALID' } });
+    expect((await stripe.paymentIntents.retrieve(intentId)).status).toBe('requires_capture');
+
+    const orderPage = await app.inject({ method: 'GET', url: `/control/orders/${order.id}`, headers: { cookie, accept: 'text/html' } });
+    const releaseForm = /<form method="post" action="[^"]*\/release"[\s\S]*?<\/form>/.exec(orderPage.body)?.[0] ?? '';
+    const key = /name="_actionKey" value="([0-9a-f-]{36})"/.exec(releaseForm)?.[1] as string;
+    expect(key).toBeTruthy();
+    const released = await post({ 'x-kassa-action-key': key });
+    expect(released.statusCode).toBe(200);
+    expect(released.json()).toMatchObject({ status: 'canceled' });
+    expect((await deps.core.payments.loadPayment(payment.id)).payment.state).toBe('failed'); // "released" (docs/stripe.md)
+    const before = await snapshotRows(db.dataSource);
+    const replay = await post({ 'x-kassa-action-key': key });
+    expect(replay.statusCode).toBe(409);
+    expect(replay.json()).toMatchObject({ error: { code: 'ACTION_KEY_INVALID' } });
+    expect(await snapshotRows(db.dataSource)).toEqual(before);
+  });
+
+  it('after the last date of payments the pay, intent and return routes refuse over HTTP: no client secret, back to the order page', async () => {
+    const { order, payment, payUrl } = await placeAndExecute(); // the intent was created in time
+    const orderUrl = `${baseUrl}/${shop.organizer.slug}/${shop.event.slug}/order/${order.code}/${order.secret}/`;
+    await db.dataSource.getRepository(Event).update({ id: shop.event.id }, { paymentTermLast: new Date(deps.clock.now().getTime() - 60_000) });
+    try {
+      const intent = await app.inject({ method: 'POST', url: payUrl.replace('/pay/', '/intent/'), headers: { 'content-type': 'application/json' }, payload: '{}' });
+      expect(intent.statusCode).toBe(409);
+      expect(intent.json()).toMatchObject({ error: { code: 'ORDER_NOT_PAYABLE', message: expect.stringMatching(/last date of payments/) } });
+      expect(intent.body).not.toContain('_secret_');
+      const page = await app.inject({ method: 'GET', url: payUrl, headers: { accept: 'text/html' } });
+      expect([page.statusCode, page.headers.location]).toEqual([303, orderUrl]);
+      const back = await app.inject({ method: 'GET', url: payUrl.replace('/pay/', '/return/') });
+      expect([back.statusCode, back.headers.location]).toEqual([303, orderUrl]);
+      expect((await deps.core.payments.loadPayment(payment.id)).payment.state).not.toBe('confirmed');
+    } finally {
+      await db.dataSource.getRepository(Event).update({ id: shop.event.id }, { paymentTermLast: null });
+    }
   });
 
   it('the process-event job applies an event delivered over HTTP', async () => {

@@ -111,3 +111,32 @@ describe('Stripe webhooks: an account\'s events verify only with its own endpoin
     expect(await inbox()).toEqual(before);
   });
 });
+
+describe('"Create webhook endpoint" pressed again and again', () => {
+  let h: ServerHarness;
+
+  beforeAll(async () => { h = await createServerHarness(); });
+  afterAll(async () => { await h.destroy(); });
+
+  // On the instance's shared account, an organizer that pressed the button 20 times used to fill
+  // the account's endpoints at Stripe (16 at most in test mode): no room left for the operator's,
+  // and every event of the account was sent to each of them. Retired endpoints are deleted at Stripe.
+  it("keeps the organizer's endpoints at Stripe to the secrets that still verify, and never fills the account", async () => {
+    const host = await createWebhookEndpoint(h.rt, globalSettings);
+    const admin = await h.signIn(h.shop.organizer.id);
+    const press = () => h.app.inject({
+      method: 'POST', url: '/plugins/stripe/control/webhook-endpoint',
+      headers: { cookie: admin.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': admin.csrf }, payload: {},
+    });
+    for (let i = 0; i < 20; i++) expect((await press()).statusCode).toBe(201);
+    const atStripe = await fetch(`${h.emulator.url}/v1/webhook_endpoints?limit=100`, { headers: { authorization: `Bearer ${h.instanceKey}` } });
+    const endpoints = ((await atStripe.json()) as { data: { id: string }[] }).data.map((e) => e.id).sort();
+    const rows = (await h.db.dataSource.query(`SELECT endpoint_id FROM stripe_webhook_endpoint WHERE account_id = $1 ORDER BY endpoint_id`, [host.account])) as { endpoint_id: string }[];
+    // The host's endpoint and the organizer's last five (SECRETS_PER_LEVEL); the same at Stripe and in our rows.
+    expect(endpoints).toHaveLength(6);
+    expect(endpoints).toContain(host.endpointId);
+    expect(rows.map((r) => r.endpoint_id)).toEqual(endpoints);
+    // The operator can still create one.
+    expect((await createWebhookEndpoint(h.rt, globalSettings)).account).toBe(host.account);
+  });
+});

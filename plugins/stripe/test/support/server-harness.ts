@@ -24,8 +24,11 @@ export interface ServerHarness {
   instanceKey: string;
   baseUrl: string;
   jobs: { job: string; payload: Record<string, unknown>; jobId?: string }[];
-  /** Signs in an admin of the organizer; cookie and a CSRF token for form posts. */
-  signIn(organizerId: string): Promise<{ cookie: string; csrf: string }>;
+  /**
+   * Signs in an admin of the organizer (or, with `operator`, an instance operator in one of its
+   * teams; with `admin: false`, a member of a team without rights); cookie and a CSRF token for form posts.
+   */
+  signIn(organizerId: string, opts?: { operator?: boolean; admin?: boolean }): Promise<{ cookie: string; csrf: string }>;
   destroy(): Promise<void>;
 }
 
@@ -80,12 +83,12 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
   const shop = await createShop(db.dataSource, { price: 4200 });
   const rt = stripeRuntime({ core, dataSource: db.dataSource, settings, clock, baseUrl });
 
-  async function signIn(organizerId: string): Promise<{ cookie: string; csrf: string }> {
+  async function signIn(organizerId: string, opts: { operator?: boolean; admin?: boolean } = {}): Promise<{ cookie: string; csrf: string }> {
     const ds = db.dataSource;
     users += 1;
     const email = `admin${users}@example.org`;
-    const user = await ds.getRepository(User).save({ email, passwordHash: await hashPassword('correct horse battery', { logN: 10 }), name: 'Admin', isActive: true });
-    const team = await ds.getRepository(Team).save({ organizerId, name: `Admins ${users}`, isAdmin: true });
+    const user = await ds.getRepository(User).save({ email, passwordHash: await hashPassword('correct horse battery', { logN: 10 }), name: 'Admin', isActive: true, isOperator: opts.operator === true });
+    const team = await ds.getRepository(Team).save({ organizerId, name: `Admins ${users}`, isAdmin: opts.admin !== false });
     await ds.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, user.id]);
     const jar = new Map<string, string>();
     const keep = (res: { cookies: { name: string; value: string }[] }) => { for (const c of res.cookies) jar.set(c.name, `${c.name}=${c.value}`); };
@@ -99,7 +102,8 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
     });
     if (loggedIn.statusCode !== 303) throw new Error(`login failed: ${loggedIn.statusCode}`);
     keep(loggedIn);
-    const page = await app.inject({ method: 'GET', url: '/control/settings/payment/stripe', headers: { cookie: cookie() } });
+    // A page every signed-in user may open carries the session's CSRF token.
+    const page = await app.inject({ method: 'GET', url: opts.admin === false ? '/control' : '/control/settings/payment/stripe', headers: { cookie: cookie() } });
     keep(page);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
     return { cookie: cookie(), csrf };

@@ -54,11 +54,13 @@ export interface HarnessOptions {
   keysAt?: 'organizer' | 'global';
   /** Renders a plugin page's view model to a full HTML page (browser tests); without it the host serves no pages. */
   renderPage?: (view: { partial: string; data: Record<string, unknown> }) => string | { html: string; headers: Record<string, string> };
+  /** Payouts are paid only when a test says so (the emulator's control), not by its 1 s timer. */
+  holdPayouts?: boolean;
 }
 
 export async function createStripeHarness(opts: HarnessOptions = {}): Promise<StripeHarness> {
   // Refunds that "fail later" fail only when a test says so (a timer raced slow runs).
-  const emulator = await startEmulator({ delays: { refundFailMs: 3_600_000 } });
+  const emulator = await startEmulator({ delays: { refundFailMs: 3_600_000, ...(opts.holdPayouts ? { payoutPaidMs: 3_600_000 } : {}) } });
   // A minimal host on loopback: the emulator delivers webhooks here, straight into the plugin's handler.
   const host = createServer((req, res) => {
     const chunks: Buffer[] = [];

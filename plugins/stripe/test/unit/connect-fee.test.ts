@@ -1,6 +1,6 @@
 import { money } from '@kassa/core';
 import { createAjv } from '@kassa/core';
-import { chargeModelFor, feeRuleFor, type PlatformFeeRule } from '../../src/connect/connect-settings';
+import { chargeModelFor, feeRuleFor, refundFeePolicyFor, type PlatformFeeRule } from '../../src/connect/connect-settings';
 import { levelOf, signConnection, verifyConnection } from '../../src/connect/connection-token';
 import { connectChargeFor, connectIntentExtras, connectRefundFlags } from '../../src/connect/connect-charge';
 import { platformFee } from '../../src/connect/platform-fee';
@@ -60,11 +60,21 @@ describe('the Connect settings', () => {
     expect(validate({ ...base, connectFees: { EUR: rule({ fixed: -1 }) } })).toBe(false);
     expect(validate({ ...base, connectFees: { EUR: rule({ percent: '100' }) } })).toBe(false);
     expect(validate({ ...base, connectChargeModel: 'magic' })).toBe(false);
+    expect(validate({ ...base, connectRefundFeePolicy: 'keep_fee', connectOrganizers: { 'a-b': { refundFeePolicy: 'reverse_transfer_only' } } })).toBe(true);
+    expect(validate({ ...base, connectRefundFeePolicy: 'keep_everything' })).toBe(false);
+    expect(validate({ ...base, connectOrganizers: { 'a-b': { refundFeePolicy: 'nope' } } })).toBe(false);
+  });
+
+  it('the refund fee policy: the organizer\'s own, else the instance\'s, else reverse both', () => {
+    expect(refundFeePolicyFor({ connectRefundFeePolicy: undefined as never, connectOrganizers: {} }, 'o1')).toBe('reverse_both');
+    expect(refundFeePolicyFor({ connectRefundFeePolicy: 'keep_fee', connectOrganizers: {} }, 'o1')).toBe('keep_fee');
+    expect(refundFeePolicyFor({ connectRefundFeePolicy: 'keep_fee', connectOrganizers: { o1: { refundFeePolicy: 'reverse_transfer_only' } } }, 'o1')).toBe('reverse_transfer_only');
+    expect(refundFeePolicyFor({ connectRefundFeePolicy: 'keep_fee', connectOrganizers: { o1: { refundFeePolicy: 'reverse_transfer_only' } } }, 'o2')).toBe('keep_fee');
   });
 
   it('mark everything the operator decides instance-only, and the connection secret', () => {
     const props = stripeSettingsSchema.properties as Record<string, Record<string, unknown>>;
-    for (const key of ['platformSecretKey', 'platformPublishableKey', 'connectClientId', 'connectWebhookSecrets', 'connectChargeModel', 'connectFees', 'connectOrganizers']) {
+    for (const key of ['platformSecretKey', 'platformPublishableKey', 'connectClientId', 'connectWebhookSecrets', 'connectChargeModel', 'connectFees', 'connectOrganizers', 'connectRefundFeePolicy']) {
       expect([key, props[key]?.['x-instance-only']]).toEqual([key, true]);
     }
     expect(props.connectAccount?.['x-instance-only']).toBeUndefined();
@@ -138,5 +148,18 @@ describe('the charge per model', () => {
     expect(connectRefundFlags({ model: 'destination' })).toEqual({ reverse_transfer: true, refund_application_fee: true });
     expect(connectRefundFlags({ model: 'direct' })).toEqual({ refund_application_fee: true });
     expect(connectRefundFlags({ model: 'separate' })).toEqual({});
+  });
+
+  it.each([
+    ['destination', 'reverse_both', { reverse_transfer: true, refund_application_fee: true }],
+    ['destination', 'keep_fee', {}],
+    ['destination', 'reverse_transfer_only', { reverse_transfer: true }],
+    ['direct', 'reverse_both', { refund_application_fee: true }],
+    ['direct', 'keep_fee', {}],
+    ['direct', 'reverse_transfer_only', {}],
+    ['separate', 'reverse_both', {}],
+    ['separate', 'keep_fee', {}],
+  ] as const)('refund flags of a %s charge under %s', (model, policy, flags) => {
+    expect(connectRefundFlags({ model }, policy)).toEqual(flags);
   });
 });
