@@ -255,6 +255,11 @@ describe('payment plans', () => {
       expect((await plan(o.order.id)).plan.state).toBe('completed');
       expect(await topics(o.order.id, 'plan.completed')).toHaveLength(1);
       expect(await topics(o.order.id, 'order.paid')).toHaveLength(1);
+      // Each instalment's move wrote its audit entry and its event (the deposit's included).
+      expect((await topics(o.order.id, 'plan.instalment_paid')).map((p) => p.seq)).toEqual([1, 2, 3, 4]);
+      const [logged]: { n: number }[] = await h.ds.query(
+        `SELECT count(*)::int AS n FROM log_entry WHERE order_id = $1 AND object_type = 'instalment' AND action = 'kassa.plan.instalment.paid'`, [o.order.id]);
+      expect(logged!.n).toBe(4);
       for (const i of (await plan(o.order.id)).instalments.slice(1)) expect(h.ledger.successesPerPayment().get(i.paymentId)).toBe(1);
     }
     const [claims]: { n: number }[] = await h.ds.query(
