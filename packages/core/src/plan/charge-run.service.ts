@@ -132,7 +132,15 @@ export class ChargeRunService {
 
     const lane = async (): Promise<void> => {
       for (;;) {
-        if (queue.length === 0 && !exhausted) await refill();
+        if (queue.length === 0 && !exhausted) {
+          // A failed claim ends the claiming, not the run: what is in flight is still written.
+          try {
+            await refill();
+          } catch (err) {
+            exhausted = true;
+            failures.push(err);
+          }
+        }
         const item = queue.shift();
         if (!item) return;
         const { kind, write } = await this.chargeOne(item, contextFor);
