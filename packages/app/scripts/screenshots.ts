@@ -17,7 +17,7 @@ import {
   AuthStore, createDataSource, createKassaCore, createOrganizerWithAdminTeam, createProviderContextFactory, loadPlugins, runMigrations, SettingsStore,
   setOrganizerActive, systemClock, type Order,
 } from '@kassa/core/host';
-import { buildApp, shopMigrations } from '@kassa/server';
+import { buildApp, createApiToken, shopMigrations } from '@kassa/server';
 import { seedDemo } from '../src/seed/demo-seed';
 
 const outDir = path.resolve(__dirname, '../../../docs/images');
@@ -54,11 +54,18 @@ async function main(): Promise<void> {
     await shot(page, `${address}/control`, 'control-dashboard');
     const eventId = (await dataSource.query("SELECT id FROM event WHERE slug = 'summer-fest'"))[0].id as string;
     await shot(page, `${address}/control/events/${eventId}`, 'control-event');
+    // The event's payment plan settings (docs/payment-plans.md).
+    await core.plans.updateSettings(eventId, { enabled: true, instalments: 3, intervalDays: 30, minTotal: 5000, graceDays: 7 });
+    await shot(page, `${address}/control/events/${eventId}/plans`, 'control-plan-settings');
     await shot(page, `${address}/control/orders`, 'control-orders');
     await shot(page, `${address}/control/orders/${orders.paid.id}`, 'control-order-paid');
     await shot(page, `${address}/control/orders/${orders.paid.id}/refund?amount=20.00`, 'control-refund');
     await shot(page, `${address}/control/orders/${orders.external.id}`, 'control-order-external-refund');
     await shot(page, `${address}/control/settings/payment/manual`, 'control-settings-manual');
+    // Two tokens with their permissions: a read-only one on all events, one for one event's box office.
+    const demoOrganizer = (await dataSource.query("SELECT organizer_id FROM event WHERE slug = 'summer-fest'"))[0].organizer_id as string;
+    await createApiToken(dataSource, demoOrganizer, 'Accounting sync', { permissions: ['event.orders.view'], allEvents: true, eventIds: [] });
+    await createApiToken(dataSource, demoOrganizer, 'Box office', { permissions: ['event.orders.view', 'event.orders.change'], allEvents: false, eventIds: [eventId] });
     await shot(page, `${address}/control/api-tokens`, 'control-api-tokens');
     // Teams (organizer-guide.md) and the operator's admin area (operations.md).
     await teamAndAdminShots(page, address, dataSource);
@@ -104,6 +111,9 @@ async function teamAndAdminShots(page: Page, address: string, ds: ReturnType<typ
   const email = (await ds.query("SELECT email FROM app_user WHERE name = 'Demo Organizer'"))[0].email as string;
   await new AuthStore(ds).setOperator(email, true);
   await shot(page, `${address}/control/admin`, 'admin-organizers');
+  // One organizer in the admin area: its teams with their members (Invite, Remove).
+  const demo = (await ds.query("SELECT organizer_id FROM event WHERE slug = 'summer-fest'"))[0].organizer_id as string;
+  await shot(page, `${address}/control/admin/organizers/${demo}`, 'admin-organizer');
 }
 
 async function shot(page: Page, url: string, name: string): Promise<void> {

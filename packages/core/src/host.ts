@@ -178,3 +178,10 @@ export type { StoredMethodRef, SavedMethodDetails, OffSessionChargeInput, OffSes
 // Cart reservations (issue 17): the shop holds a buyer's tickets while they check out.
 export { CartService, type CartLine, type CartHold, type ReserveOutcome } from './cart/cart.service';
 export { type AvailabilityDetail } from './persistence/catalog.store';
+export type { ApiTokenScope, ActiveApiToken } from './persistence/auth.store';
+// Issue 18: the event's own log (the data shredder's run over an event)
+export { readableEventLog, type ReadableEventLogOptions } from './audit/order-log';
+export { writeEventTaskLog } from './persistence/event-log.store';
+// Outbox delivery in batches (issue 17): the event jobs running at once share their round trips.
+export { loadOutboxEventsForDelivery } from './persistence/outbox-relay.store';
+export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim, type SettledSuccessor } from './persistence/outbox-delivery.store';

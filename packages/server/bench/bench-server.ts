@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   // backends would escape the CPU accounting below. Keep them (a benchmark-only setting).
   (ds.driver as unknown as { master: { options: { idleTimeoutMillis: number } } }).master.options.idleTimeoutMillis = 0;
   await runMigrations(ds);
+  const statements = countStatements(ds);
 
   const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench Organizer' });
   const event = await ds.getRepository(Event).save({
@@ -125,13 +126,40 @@ async function main(): Promise<void> {
       });
       return;
     }
+    if (command.startsWith('sql')) {
+      process.stdout.write(`${JSON.stringify(Object.fromEntries(statements))}\n`);
+      return;
+    }
     if (!command.includes('count')) return;
     void orders().then(({ n, first, last }) => {
       const cpu = process.cpuUsage();
-      process.stdout.write(`${JSON.stringify({ orders: n, firstAt: first, lastAt: last, cpuMicros: cpu.user + cpu.system, sysMicros: cpu.system, pgCpuMicros: pgCpuMicros() })}\n`);
+      process.stdout.write(`${JSON.stringify({ orders: n, firstAt: first, lastAt: last, cpuMicros: cpu.user + cpu.system, sysMicros: cpu.system, pgCpuMicros: pgCpuMicros(), statements: [...statements.values()].reduce((a, b) => a + b, 0) })}\n`);
     });
   });
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, base: '/bench/conf/', productIds: products.map((p) => p.id) })}\n`);
+}
+
+/**
+ * Counts the SQL statements the pool's connections send, by statement (the prepared name or the
+ * first line of the text): pg_stat_statements needs a server restart to load, this does not.
+ */
+function countStatements(ds: { driver: unknown }): Map<string, number> {
+  const counts = new Map<string, number>();
+  type Client = { query: (...args: unknown[]) => unknown; kassaCounted?: boolean };
+  const pool = (ds.driver as { master: { on(event: 'acquire', fn: (client: Client) => void): void } }).master;
+  pool.on('acquire', (client) => {
+    if (client.kassaCounted) return;
+    client.kassaCounted = true;
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => {
+      const first = args[0] as string | { name?: string; text?: string };
+      const key = typeof first === 'string' ? first : first.name ?? first.text ?? '?';
+      const label = key.replace(/\s+/g, ' ').slice(0, 120);
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+      return query(...args);
+    };
+  });
+  return counts;
 }
 
 main().catch((err: unknown) => {

@@ -6,7 +6,7 @@
  *
  * Env: BENCH_SECONDS (default 10), BENCH_ORDERS (place-order requests, default 4000), BENCH_PHASES
  * (page,place,flow), BENCH_PROFILE (a directory: V8 CPU profiles of the server per phase, for
- * Chrome DevTools), DATABASE_URL.
+ * Chrome DevTools), BENCH_SQL=1 (the checkout's statements per order, by statement), DATABASE_URL.
  * Targets (issue 4): event page ≥ 3,000 req/s with p99 < 30 ms; ≥ 500 orders placed per second.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -24,7 +24,7 @@ const phases = (process.env.BENCH_PHASES ?? 'page,place,flow').split(',');
 interface ServerInfo { url: string; base: string; productIds: string[] }
 interface Session { cookie: string; csrf: string; token: string }
 
-interface Sample { orders: number; firstAt: number | null; lastAt: number | null; cpuMicros: number; sysMicros: number; pgCpuMicros: number }
+interface Sample { orders: number; firstAt: number | null; lastAt: number | null; cpuMicros: number; sysMicros: number; pgCpuMicros: number; statements: number }
 
 async function main(): Promise<void> {
   const { child, info, ask } = await startServer();
@@ -40,6 +40,15 @@ async function main(): Promise<void> {
 }
 
 type Ask = () => Promise<Sample>;
+
+/** Statements sent so far, by statement (set by startServer). */
+let askSql: () => Promise<Record<string, number>> = async () => ({});
+
+/** BENCH_SQL=1: the statements of a phase per order, most frequent first. */
+function printSql(before: Record<string, number>, after: Record<string, number>, units: number): void {
+  const rows = Object.entries(after).map(([k, n]) => [k, (n - (before[k] ?? 0)) / Math.max(units, 1)] as const).filter(([, n]) => n > 0);
+  for (const [k, n] of rows.sort((a, b) => b[1] - a[1])) console.log(`    ${n.toFixed(2)} × ${k}`);
+}
 
 /** Sends profile-start / profile-stop <file> to the server (set by startServer). */
 let profileCommand: (command: string) => Promise<void> = async () => {};
@@ -89,9 +98,11 @@ async function benchPlaceOrder(info: ServerInfo, ask: Ask): Promise<void> {
 /** The whole buyer flow, a new buyer per loop on every connection. */
 async function benchCheckout(info: ServerInfo, ask: Ask): Promise<void> {
   const before = await ask();
-  const flow = await run({ url: info.url, connections, duration: seconds, requests: checkoutSequence(info) });
+  const sqlBefore = process.env.BENCH_SQL ? await askSql() : {};
+  const flow = await profiled('checkout', () => run({ url: info.url, connections, duration: seconds, requests: checkoutSequence(info) }));
   const after = await ask();
   report('whole checkout (6 requests per order)', flow, flow['2xx'] + flow['3xx'], before, after, after.orders - before.orders);
+  if (process.env.BENCH_SQL) printSql(sqlBefore, await askSql(), after.orders - before.orders);
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -114,6 +125,7 @@ function report(name: string, r: autocannon.Result, ok: number, before: Sample, 
   console.log(`${name}: ${(ok / r.duration).toFixed(0)} req/s · p50 ${r.latency.p50} ms · p99 ${r.latency.p99} ms · max ${r.latency.max} ms · wrong status ${wrong} · errors ${r.errors} · timeouts ${r.timeouts}`);
   console.log(`  ${ok} answered in ${r.duration.toFixed(2)} s · orders placed ${orders} (${(orders / r.duration).toFixed(0)}/s)`);
   const sys = (after.sysMicros - before.sysMicros) / Math.max(units, 1) / 1000;
+  console.log(`  SQL statements per ${per}: ${((after.statements - before.statements) / Math.max(units, 1)).toFixed(2)}`);
   console.log(`  CPU per ${per}: node ${node.toFixed(3)} ms (of which kernel ${sys.toFixed(3)} ms) + PostgreSQL ${pg.toFixed(3)} ms → at most ~${(2000 / (node + pg)).toFixed(0)} ${per}s/s on 2 idle cores`);
 }
 
@@ -143,6 +155,11 @@ async function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; i
     child.stdin.write(`${command}\n`);
     await answer;
   };
+  askSql = async () => {
+    const answer = nextLine();
+    child.stdin.write('sql\n');
+    return JSON.parse(await answer) as Record<string, number>;
+  };
   return { child, info, ask };
 }
 
@@ -162,17 +179,27 @@ async function prepareSessions(info: ServerInfo, n: number): Promise<Session[]> 
 
 async function oneBuyer(info: ServerInfo): Promise<Session> {
   const base = info.url + info.base;
-  const post = (url: string, cookie: string, body: Record<string, string>) => fetch(url, {
-    method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: form(body),
-  });
-  const cart = await post(`${base}cart`, '', { [`qty_${info.productIds[0]}`]: '1', [`qty_${info.productIds[1]}`]: '1' });
-  const cookie = cart.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const contact = await (await fetch(`${base}checkout/contact`, { headers: { cookie, accept: 'text/html' } })).text();
-  const csrf = hidden(contact, '_csrf');
-  await post(`${base}checkout/contact`, cookie, { _csrf: csrf, email: 'bench@example.org' });
-  await post(`${base}checkout/payment`, cookie, { _csrf: csrf, provider: 'manual' });
-  const confirm = await (await fetch(`${base}checkout/confirm`, { headers: { cookie, accept: 'text/html' } })).text();
-  return { cookie, csrf, token: hidden(confirm, 'token') };
+  const jar = new Map<string, string>();
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  // As a browser does: every answer may set cookies.
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const pair = c.split(';')[0]!;
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return res;
+  };
+  const post = async (url: string, body: Record<string, string>) => keep(await fetch(url, {
+    method: 'POST', redirect: 'manual', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: form(body),
+  }));
+  const get = async (url: string) => (keep(await fetch(url, { headers: { cookie: cookie(), accept: 'text/html' }, redirect: 'manual' }))).text();
+  await post(`${base}cart`, { [`qty_${info.productIds[0]}`]: '1', [`qty_${info.productIds[1]}`]: '1' });
+  const csrf = hidden(await get(`${base}checkout/contact`), '_csrf');
+  await post(`${base}checkout/contact`, { _csrf: csrf, email: 'bench@example.org' });
+  await post(`${base}checkout/payment`, { _csrf: csrf, provider: 'manual' });
+  const confirm = await get(`${base}checkout/confirm`);
+  return { cookie: cookie(), csrf, token: hidden(confirm, 'token') };
 }
 
 function hidden(html: string, name: string): string {
@@ -183,35 +210,47 @@ function hidden(html: string, name: string): string {
 
 /** The whole buyer flow as one autocannon request sequence per connection (a new buyer per loop). */
 function checkoutSequence(info: ServerInfo): autocannon.Request[] {
-  type Ctx = { cookie?: string; csrf?: string; token?: string };
+  type Ctx = { cookies?: Map<string, string>; cookie?: string; csrf?: string; token?: string };
   const html = { accept: 'text/html' };
   const formHeaders = (c: Ctx) => ({ ...html, cookie: c.cookie ?? '', 'content-type': 'application/x-www-form-urlencoded' });
+  // As a browser does: every answer may set cookies, and the next request sends what is kept.
+  const keep = (ctx: Ctx, headers: unknown) => {
+    const raw = (headers as Record<string, string | string[] | undefined>)['set-cookie'];
+    for (const c of Array.isArray(raw) ? raw : raw ? [raw] : []) {
+      const pair = c.split(';')[0]!;
+      const eq = pair.indexOf('=');
+      ctx.cookies!.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    ctx.cookie = [...ctx.cookies!].map(([k, v]) => `${k}=${v}`).join('; ');
+  };
   return [
     {
       method: 'POST', path: `${info.base}cart`,
-      setupRequest: (req) => ({ ...req, headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: form({ [`qty_${info.productIds[0]}`]: '1' }) }),
-      onResponse: (_status, _body, ctx: Ctx, headers) => {
-        const raw = (headers as Record<string, string | string[]>)['set-cookie'];
-        ctx.cookie = (Array.isArray(raw) ? raw : [raw ?? '']).map((c) => c.split(';')[0]).join('; ');
+      setupRequest: (req, ctx: Ctx) => {
+        ctx.cookies = new Map();
+        return { ...req, headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: form({ [`qty_${info.productIds[0]}`]: '1' }) };
       },
+      onResponse: (_status, _body, ctx: Ctx, headers) => keep(ctx, headers),
     },
     {
       method: 'GET', path: `${info.base}checkout/contact`,
       setupRequest: (req, ctx: Ctx) => ({ ...req, headers: { ...html, cookie: ctx.cookie ?? '' } }),
-      onResponse: (_s, body, ctx: Ctx) => { ctx.csrf = hidden(body, '_csrf'); },
+      onResponse: (_s, body, ctx: Ctx, headers) => { keep(ctx, headers); ctx.csrf = hidden(body, '_csrf'); },
     },
     {
       method: 'POST', path: `${info.base}checkout/contact`,
       setupRequest: (req, ctx: Ctx) => ({ ...req, headers: formHeaders(ctx), body: form({ _csrf: ctx.csrf ?? '', email: 'flow@example.org' }) }),
+      onResponse: (_s, _body, ctx: Ctx, headers) => keep(ctx, headers),
     },
     {
       method: 'POST', path: `${info.base}checkout/payment`,
       setupRequest: (req, ctx: Ctx) => ({ ...req, headers: formHeaders(ctx), body: form({ _csrf: ctx.csrf ?? '', provider: 'manual' }) }),
+      onResponse: (_s, _body, ctx: Ctx, headers) => keep(ctx, headers),
     },
     {
       method: 'GET', path: `${info.base}checkout/confirm`,
       setupRequest: (req, ctx: Ctx) => ({ ...req, headers: { ...html, cookie: ctx.cookie ?? '' } }),
-      onResponse: (_s, body, ctx: Ctx) => { ctx.token = hidden(body, 'token'); },
+      onResponse: (_s, body, ctx: Ctx, headers) => { keep(ctx, headers); ctx.token = hidden(body, 'token'); },
     },
     {
       method: 'POST', path: `${info.base}checkout/confirm`,

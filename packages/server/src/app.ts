@@ -6,7 +6,7 @@ import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
 import { vendorScriptsPlugin } from './infra/vendor-scripts';
 import { errorHandlerPlugin } from './infra/error-handler';
-import { mergeCsp, securityHeadersPlugin, sessionPlugin, type CspAdditions } from './infra/security';
+import { buyerScopePlugin, mergeCsp, securityHeadersPlugin, sessionPlugin, type CspAdditions } from './infra/security';
 import { rateLimitPlugin } from './infra/rate-limits';
 import { inputGuardPlugin } from './infra/input-guard';
 import { trustProxyOption } from './infra/trusted-proxies';
@@ -77,12 +77,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (site) => {
     await site.register(inputGuardPlugin);
-    await site.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
+    await site.register(buyerScopePlugin, { baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
+    // The buyer's shop keeps its state in the buyer's sealed cookie: no server session is created,
+    // read or written for it (a checkout step then costs no session statement).
     await site.register(shopRoutes, { deps });
-    await site.register(controlRoutes, { deps });
-    await site.register(apiRoutes, { deps });
-    const pages = pluginRoutes.filter((r) => r.route.kind !== 'webhook');
-    if (pages.length) await site.register(pluginRoutesPlugin, { ...pluginOpts, routes: pages });
+    await site.register(async (panel) => {
+      await panel.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
+      await panel.register(controlRoutes, { deps });
+      await panel.register(apiRoutes, { deps });
+      const pages = pluginRoutes.filter((r) => r.route.kind !== 'webhook');
+      if (pages.length) await panel.register(pluginRoutesPlugin, { ...pluginOpts, routes: pages });
+    });
   });
 
   return app;

@@ -51,7 +51,11 @@ export class StoredMethodProvider extends BasePaymentProvider {
     this.verboseName = `Stored ${opts.identifier}`;
   }
 
-  async executePayment(_ctx: ProviderContext, _call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
+  /** The on-session payments executed: payment id, amount and the session the shop passed (e.g. `saveMethod`). */
+  readonly executed: { paymentId: string; amount: number; session: Record<string, unknown> }[] = [];
+
+  async executePayment(_ctx: ProviderContext, call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
+    this.executed.push({ paymentId: call.payment.id, amount: call.payment.amount, session: call.session });
     return { kind: 'confirmed', info: { onSession: true } };
   }
 

@@ -45,8 +45,8 @@ export function createBankTransferPlugin(): Plugin {
       defineRoute({ method: 'GET', path: '/control/refunds', kind: 'control', handler: handleRefundsPage, permission: 'event.orders.view' }),
       defineRoute({ method: 'POST', path: '/control/refunds/:refundId/cancel', kind: 'control', handler: handleRefundCancel, oneTime: { refundParam: 'refundId' }, permission: 'event.orders.change' }),
       // The same upload and status for API tokens (the organizer is the token's).
-      defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload }),
-      defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus }),
+      defineRoute({ method: 'POST', path: '/api/imports', kind: 'api', handler: handleUpload, permission: 'event.orders.change' }),
+      defineRoute({ method: 'GET', path: '/api/imports/:importId', kind: 'api', handler: handleImportStatus, permission: 'event.orders.view' }),
     ],
     jobs: [importJob, reminderJob],
   });

@@ -36,6 +36,10 @@ export const stripeErrors = defineErrors({
     status: 403, message: 'The {scope} Stripe settings cannot be changed from an organizer\'s control panel: {reason}',
     guidance: 'Create the endpoint for your organizer or one of its events; the host sets up the global one at start.',
   },
+  STRIPE_INSTANCE_KEYS_IN_USE: {
+    status: 409, message: 'The {scope} Stripe settings use the instance\'s keys: the instance\'s operator creates their webhook endpoint, which delivers that account\'s events',
+    guidance: 'Nothing to create here: the operator\'s endpoint (Stripe (operator) page) delivers the events of the instance\'s account. For an endpoint of your own, save your own Stripe keys at this level first.',
+  },
   // Stripe Connect
   STRIPE_CONNECT_STATE_INVALID: {
     status: 400, message: 'This Stripe Connect answer cannot be used: {reason}',

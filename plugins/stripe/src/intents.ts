@@ -24,6 +24,7 @@ export async function createIntent(
   stripe: Stripe, settings: StripeSettings,
   input: { payment: { id: string; amount: number; currency: string }; order: { id: string; code: string }; event: { id: string; slug: string } },
   connect?: { params: Partial<Stripe.PaymentIntentCreateParams>; stripeAccount?: string },
+  save?: { customer: string | null; instalment: boolean },
 ): Promise<Stripe.PaymentIntent> {
   const { payment, order, event } = input;
   const { amount, currency } = toStripeAmount({ amount: payment.amount, currency: payment.currency.trim() });
@@ -32,7 +33,13 @@ export async function createIntent(
     currency,
     capture_method: settings.captureMethod === 'manual' ? 'manual' : 'automatic',
     description: `${event.slug}-${order.code}`,
-    metadata: { kassa_payment_id: payment.id, kassa_order_id: order.id, order_code: order.code, event: event.slug, event_id: event.id },
+    metadata: {
+      kassa_payment_id: payment.id, kassa_order_id: order.id, order_code: order.code, event: event.slug, event_id: event.id,
+      // An instalment of a plan: a failed attempt leaves it to the plan (the buyer may still pay), it does not fail the payment.
+      ...(save?.instalment ? { kassa_instalment: 'true' } : {}),
+    },
+    // The buyer saves the card (a plan's deposit, or "save this card"): Stripe's recipe for paying now and off-session later.
+    ...(save?.customer ? { customer: save.customer, setup_future_usage: 'off_session' as const } : {}),
     ...(settings.statementDescriptorSuffix ? { statement_descriptor_suffix: settings.statementDescriptorSuffix } : {}),
     ...(settings.paymentMethods.length > 0
       ? { allowed_payment_method_types: settings.paymentMethods as Stripe.PaymentIntentCreateParams.AllowedPaymentMethodType[] }

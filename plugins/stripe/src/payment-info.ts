@@ -24,6 +24,8 @@ export interface StripePaymentInfo {
   dispute?: { id: string; status: string; dueBy: string | null; amount: number; currency: string } | null;
   /** Stripe Connect: the charge model, the connected account and the platform fee (our minor units). */
   connect?: ConnectPaymentInfo;
+  /** The buyer chose a payment plan or "save this card": the intent saves the card (setup_future_usage=off_session). */
+  saveMethod?: boolean;
   _shredded?: boolean;
 }
 

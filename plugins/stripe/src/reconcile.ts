@@ -6,6 +6,7 @@ import { stripeError } from './errors';
 import { listRefunds, retrieveIntent, stripeCall } from './intents';
 import { infoFromIntent } from './payment-info';
 import { withPaymentLock } from './payment-lock';
+import { methodDetails } from './saved-methods/customers';
 import { intentVerdict, refundVerdict } from './status-map';
 
 /*
@@ -34,6 +35,7 @@ export async function syncPayment(
       throw stripeError('STRIPE_PAYMENT_LINK_INVALID', { payment: input.paymentId });
     }
     const outcomes = [await applyIntent(deps, input.paymentId, pi, input.account)];
+    if (pi.setup_future_usage === 'off_session') outcomes.push(await saveIntentMethod(deps, stripe, input.paymentId, pi));
     if (scope.refunds) outcomes.push(await applyRefunds(deps, input.paymentId, await listRefunds(stripe, pi.id), input.account));
     if (scope.disputeId) {
       const dispute = await stripeCall('read the dispute', () => stripe.disputes.retrieve(scope.disputeId as string));
@@ -84,7 +86,9 @@ export async function applyIntent(deps: ReconcileDeps, paymentId: string, pi: St
       await p.recordInfo(paymentId, info);
       return `${verdict.kind} (payment ${payment.state})`;
     case 'failed':
-      if (open) {
+      // An instalment's failed attempt (off-session, or the buyer's on the pay page) is the plan's to
+      // handle: the payment stays open, so the buyer can still complete it.
+      if (open && pi.metadata?.kassa_off_session !== 'true' && pi.metadata?.kassa_instalment !== 'true') {
         await p.fail(paymentId, { info, message: verdict.message });
         return `failed: ${verdict.code}`;
       }
@@ -103,6 +107,28 @@ export async function applyIntent(deps: ReconcileDeps, paymentId: string, pi: St
       await p.recordInfo(paymentId, info);
       return verdict.kind;
   }
+}
+
+/**
+ * The card of an intent created with setup_future_usage=off_session (a plan's deposit, or "save
+ * this card"), saved for the buyer once it went through: brand, last four and expiry only. Return
+ * page and webhook both come here under the payment's lock; the first saves it, the rest find it.
+ * A plan without a method gets it for its later instalments.
+ */
+export async function saveIntentMethod(deps: ReconcileDeps, stripe: Stripe, paymentId: string, pi: Stripe.PaymentIntent): Promise<string> {
+  if (pi.status !== 'succeeded' && pi.status !== 'requires_capture' && pi.status !== 'processing') return 'card not saved yet';
+  const pmId = typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method?.id;
+  const customer = typeof pi.customer === 'string' ? pi.customer : pi.customer?.id ?? null;
+  if (!pmId || !customer) return 'no card to save';
+  const sm = deps.payments.storedMethods;
+  if (await sm.byReference(pmId)) return 'card saved already';
+  const found = await deps.payments.get(paymentId);
+  if (!found) throw stripeError('STRIPE_PAYMENT_LINK_INVALID', { payment: paymentId });
+  const pm = await stripeCall('read the payment method', () => stripe.paymentMethods.retrieve(pmId));
+  const method = await sm.save(found.order.id, { reference: pm.id, customerReference: customer, ...methodDetails(pm) });
+  const plan = await sm.planOf(found.order.id);
+  if (plan && plan.storedMethodId === null) await sm.replacePlanMethod(found.order.id, method.id);
+  return `saved ${method.brand ?? 'card'} ${method.last4 ?? ''}`.trim();
 }
 
 /**

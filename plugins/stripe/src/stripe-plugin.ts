@@ -21,7 +21,7 @@ import {
 import { handleCardRefreshPage, handleCardReturn, handleCardSetup } from './routes/card-refresh-routes';
 import { auditSetupsJob } from './saved-methods/setup-audit-job';
 import { handleBankAdd, handleBankDefault, handleBankDelete, handleCustomPage, handleRequirementsSubmit, handleUpdateLink } from './connect/custom/custom-routes';
-import { handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
+import { ENDPOINT_KEYS_SETTING, handleCapture, handleCreateWebhookEndpoint, handleRelease } from './routes/control-routes';
 import { handleIntent, handlePayPage, handleReturn } from './routes/checkout-routes';
 import { StripeProvider } from './stripe-provider';
 import { createStripeState, type StripeState } from './stripe-state';
@@ -58,7 +58,8 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/return/:paymentId/:token', kind: 'shop', handler: handleReturn }),
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/capture', kind: 'control', handler: handleCapture, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
       defineRoute({ method: 'POST', path: '/control/payments/:paymentId/release', kind: 'control', handler: handleRelease, oneTime: { paymentParam: 'paymentId' }, permission: 'event.orders.change' }),
-      defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint }),
+      // The settings page offers the button only where the keys are set below the instance (`keysSetting`).
+      defineRoute({ method: 'POST', path: '/control/webhook-endpoint', kind: 'control', handler: handleCreateWebhookEndpoint, options: { keysSetting: ENDPOINT_KEYS_SETTING } }),
       defineRoute({ method: 'GET', path: '/control/wallet-domains', kind: 'control', handler: handleWalletDomainsPage, permission: 'organizer.settings' }),
       defineRoute({ method: 'POST', path: '/control/wallet-domains/check', kind: 'control', handler: handleWalletDomainsCheck, permission: 'organizer.settings' }),
       // Stripe Connect (connect/connect-routes.ts)

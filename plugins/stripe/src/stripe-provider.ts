@@ -73,7 +73,8 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
   /** An instalment charged off-session with the saved card: Stripe's recipe, paced to the account's rate limit. */
   override async chargeStoredMethod(ctx: ProviderContext<StripeSettings>, call: OffSessionChargeInput): Promise<OffSessionOutcome> {
     const { pacer, stripe } = this.accountPacer(stripeSettingsFrom(ctx.settings), `event ${ctx.event.slug}`);
-    return chargeOffSession(stripe, pacer, call, ctx.event);
+    const returnUrl = `${ctx.baseUrl}${STRIPE_ROUTE_PREFIX}/return/${call.payment.id}/${paymentLinkToken(call.order, call.payment.id)}`;
+    return chargeOffSession(stripe, pacer, call, ctx.event, returnUrl);
   }
 
   /** The buyer removed the card: detach it from the customer, so it can never be charged again. */
@@ -125,6 +126,11 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
    */
   async executePayment(ctx: ProviderContext<StripeSettings>, call: PaymentCallInput & { session: Record<string, unknown> }): Promise<PaymentOutcome> {
     const settings = stripeSettingsFrom(ctx.settings);
+    // Saving the card needs the buyer's Stripe customer (core's port, on the pay page): the intent is created there.
+    if (call.session.saveMethod === true && !settings.connectAccount) {
+      const token = paymentLinkToken(call.order, call.payment.id);
+      return { kind: 'requires_action', redirectUrl: payPageUrl(ctx.baseUrl, call.payment, token), info: { saveMethod: true } };
+    }
     const charge = settings.connectAccount ? connectChargeFor(settings, ctx.event, { amount: call.payment.amount, currency: call.payment.currency.trim() }) : null;
     if (settings.connectAccount && !charge) throw stripeError('STRIPE_NOT_CONFIGURED', { scope: `event ${ctx.event.slug}`, detail: 'the Stripe Connect connection does not verify (connect the account again)' });
     const stripe = charge ? platformClient(settings, charge.model === 'direct' ? charge.account : undefined) : clientFor(settings, `event ${ctx.event.slug}`);
@@ -143,11 +149,15 @@ export class StripeProvider extends BasePaymentProvider<StripeSettings, StripePa
     // A plan's instalment that needs the buyer (docs/payment-plans.md): the card refresh page.
     const planAction = (call.payment.info as { planAction?: string }).planAction;
     if (planAction && paymentMachine.is('executable', call.payment.state)) {
+      // Pay the instalment now (the same PaymentIntent the charge run tried: Stripe's on-session recipe),
+      // or save another card for it and the rest of the plan.
       return {
         partial: 'stripe/pending',
         data: {
-          status: 'requires_payment_method', authorized: false, processing: false, payUrl: cardRefreshUrl(ctx.baseUrl, call.order, call.payment.id),
-          lastError: planAction === 'authentication' ? 'Your bank asks you to confirm this instalment: update or confirm your card.' : 'This instalment could not be charged: please enter a card.',
+          status: 'requires_payment_method', authorized: false, processing: false,
+          payUrl: payPageUrl(ctx.baseUrl, call.payment, paymentLinkToken(call.order, call.payment.id)),
+          refreshUrl: cardRefreshUrl(ctx.baseUrl, call.order, call.payment.id),
+          lastError: planAction === 'authentication' ? 'Your bank asks you to confirm this instalment: complete the payment, or use another card.' : 'This instalment could not be charged: please pay it or enter another card.',
         },
       };
     }

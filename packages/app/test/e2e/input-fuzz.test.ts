@@ -159,13 +159,14 @@ it(`answers ${requestCount} malformed requests across every route of the distrib
   };
   expect(valid.taskId!.length).toBeGreaterThan(0);
 
-  // A buyer with a cart, so the checkout steps have a session (and its CSRF secret) to check against.
+  // A buyer with a cart, so the checkout steps have a checkout cookie (and its CSRF secret) to check against.
   const cart = await app.inject({
     method: 'POST', url: `/demo/${event!.slug}/cart`, remoteAddress: nextAddress(),
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: `qty_${products[0]!.id}=1`,
   });
-  const buyerCookie = cookieOf(cart);
-  const step = await app.inject({ method: 'GET', url: String(cart.headers.location), headers: { cookie: buyerCookie, accept: 'text/html' } });
+  const step = await app.inject({ method: 'GET', url: String(cart.headers.location), headers: { cookie: cookieOf(cart), accept: 'text/html' } });
+  // The first form's page adds the CSRF secret to the buyer's cookie.
+  const buyerCookie = cookieOf(step, cookieOf(cart));
   const buyerCsrf = csrfOf(step.body)!;
   expect(buyerCsrf).toMatch(/^[\w-]{20,}$/);
 

@@ -171,7 +171,7 @@ it('a declined card (4000 0000 0000 0002) is shown on the pay page; a retry with
   await page.close();
 });
 
-it('the Stripe settings page creates a webhook endpoint at Stripe (the emulator) with a CSRF-protected post', async () => {
+it('the Stripe settings page: on the instance\'s keys it explains the operator\'s endpoint; with keys of its own it creates one with a CSRF-protected post', async () => {
   const control = await browser.newPage();
   control.setDefaultTimeout(20_000);
   await control.goto(`${kassa.url}/control/login`);
@@ -180,16 +180,29 @@ it('the Stripe settings page creates a webhook endpoint at Stripe (the emulator)
   await control.getByRole('button', { name: /log in/i }).click();
   await control.waitForURL(/\/control$/);
   await control.goto(`${kassa.url}/control/settings/payment/stripe`);
+  // The demo organizer uses the embedded default's keys, set for the instance: the endpoint the host
+  // created at start delivers that account's events, and the page offers no button of its own.
+  expect(await control.getByTestId('webhook-endpoint-by-operator').textContent()).toContain('the instance\'s operator creates their webhook endpoint');
+  expect(await control.getByTestId('create-webhook-endpoint').count()).toBe(0);
+  // The organizer enters keys of its own (another account at the emulator); then the button is there.
+  await control.fill('#f-secretKey', 'sk_test_demoOrganizersOwn');
+  await control.fill('#f-publishableKey', 'pk_test_demoOrganizersOwn');
+  await control.getByRole('button', { name: 'Save' }).click();
+  await control.waitForURL(/\/control\/settings\/payment$/);
+  await control.goto(`${kassa.url}/control/settings/payment/stripe`);
   await control.getByTestId('create-webhook-endpoint').click();
   const result = control.locator('#webhook-endpoint-result.flash-success');
   await result.waitFor();
   const endpointId = /(we_\w+)/.exec((await result.textContent()) ?? '')![1]!;
+  const url = /\/plugins\/stripe\/webhook\/(acct_\w+)/.exec((await result.textContent()) ?? '');
   expect(await result.textContent()).toContain(`${kassa.url}/plugins/stripe/webhook/acct_`);
-  const [account] = await db.dataSource.query(`SELECT webhook_endpoint_id FROM stripe_account`);
-  expect(account.webhook_endpoint_id).toBe(endpointId);
-  // The new signing secret is stored on the new endpoint's row (of the instance's account, at the organizer's level).
+  const [account] = await db.dataSource.query(`SELECT scope, webhook_endpoint_id FROM stripe_account WHERE account_id = $1`, [url![1]]);
+  expect(account).toEqual({ scope: 'organizer', webhook_endpoint_id: endpointId });
+  // The new signing secret is stored on the new endpoint's row (of the organizer's own account, at its level).
   const [organizer] = await db.dataSource.query(`SELECT id FROM organizer WHERE slug = 'demo'`);
   const rows = await db.dataSource.query(`SELECT scope, organizer_id, secret IS NOT NULL AS has_secret FROM stripe_webhook_endpoint WHERE endpoint_id = $1`, [endpointId]);
   expect(rows).toEqual([{ scope: 'organizer', organizer_id: organizer.id, has_secret: true }]);
+  // The instance's account keeps the host's endpoint alone.
+  expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM stripe_webhook_endpoint WHERE scope = 'global'`)).toEqual([{ n: 1 }]);
   await control.close();
 });

@@ -41,6 +41,10 @@ export const coreLogSentences: Readonly<Record<string, LogSentence>> = {
     de: 'Erstattung von {amount} an die Kundschaft offen, wartet auf eine Entscheidung des Veranstalters',
   },
   'kassa.order.shredded': { en: 'Personal data removed by {actor}', de: 'Personenbezogene Daten entfernt von {actor}' },
+  'kassa.event.shredded': {
+    en: 'Personal data of {orders} orders of this event removed by {actor}',
+    de: 'Personenbezogene Daten von {orders} Bestellungen dieser Veranstaltung entfernt von {actor}',
+  },
   'kassa.order.changed': {
     en: 'Order changed by {actor}[: total {previousTotal} → {total}]',
     de: 'Bestellung geändert von {actor}[: Summe {previousTotal} → {total}]',

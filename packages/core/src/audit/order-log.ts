@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { formatMoney } from '../money/format';
 import { money } from '../money/money';
 import { actorNames } from '../persistence/log-read.store';
+import { eventLogEntries } from '../persistence/event-log.store';
 import { OrderReadStore } from '../persistence/order-read.store';
 import type { ActorType } from './log-entry.entity';
 import { coreLogSentences, describeLogEntry, type LogLocale, type LogObjectRef, type LogSentence } from './log-sentences';
@@ -52,22 +53,9 @@ export async function readableOrderLog(ds: DataSource, opts: ReadableOrderLogOpt
   const refunds = new Map(parts.refunds.map(ref));
   const positions = new Map(parts.positions.map((p) => [p.id, p.positionNo]));
   const locale = intlLocale[opts.locale];
-  const fixed = fixedActors[opts.locale];
   const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
   const providerName = opts.providerName ?? ((id: string) => id);
-  const actorLabel = (type: ActorType, id: string | null): string => {
-    switch (type) {
-      case 'user': return names.get(`user:${id}`) ?? fixed.unknownUser!;
-      case 'api_token': {
-        const name = names.get(`api_token:${id}`);
-        if (!name) return fixed.unknownToken!;
-        return opts.locale === 'de' ? `API-Token „${name}“` : `API token “${name}”`;
-      }
-      case 'provider': return id ? providerName(id) : fixed.system!;
-      case 'buyer': return fixed.buyer!;
-      default: return fixed.system!;
-    }
-  };
+  const actorLabel = actorLabeller(opts.locale, names, providerName);
   return entries.map((e) => {
     const label = actorLabel(e.actorType, e.actorId);
     return {
@@ -75,6 +63,58 @@ export async function readableOrderLog(ds: DataSource, opts: ReadableOrderLogOpt
       actor: { type: e.actorType, id: e.actorId, label },
       sentence: describeLogEntry(e, {
         locale: opts.locale, currency: order.currency, actor: label, payments, refunds, positions, providerName,
+        formatMoney: (amount, currency) => formatMoney(money(amount, currency), locale),
+        formatDate: (d) => `${dates.format(d)} UTC`,
+      }, opts.sentences ?? coreLogSentences),
+    };
+  });
+}
+
+/** How an entry names its actor in `locale`: an email, an API token's name, a provider's name, "Kassa". */
+function actorLabeller(loc: LogLocale, names: ReadonlyMap<string, string>, providerName: (id: string) => string) {
+  const fixed = fixedActors[loc];
+  return (type: ActorType, id: string | null): string => {
+    switch (type) {
+      case 'user': return names.get(`user:${id}`) ?? fixed.unknownUser!;
+      case 'api_token': {
+        const name = names.get(`api_token:${id}`);
+        if (!name) return fixed.unknownToken!;
+        return loc === 'de' ? `API-Token „${name}“` : `API token “${name}”`;
+      }
+      case 'provider': return id ? providerName(id) : fixed.system!;
+      case 'buyer': return fixed.buyer!;
+      default: return fixed.system!;
+    }
+  };
+}
+
+export interface ReadableEventLogOptions {
+  organizerId: string;
+  eventId: string;
+  /** The event's currency (for money in sentences). */
+  currency: string;
+  locale: LogLocale;
+  sentences?: Readonly<Record<string, LogSentence>>;
+  limit?: number;
+}
+
+/**
+ * The event's own log (entries that concern no single order, e.g. the data shredder's run over the
+ * event), newest first, with a sentence per entry like the order log.
+ */
+export async function readableEventLog(ds: DataSource, opts: ReadableEventLogOptions): Promise<ReadableLogEntry[]> {
+  const entries = await eventLogEntries(ds, opts.organizerId, opts.eventId, opts.limit ?? 50);
+  const names = await actorNames(ds, opts.organizerId, entries.map((e) => ({ type: e.actorType, id: e.actorId })));
+  const locale = intlLocale[opts.locale];
+  const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  const actorLabel = actorLabeller(opts.locale, names, (id) => id);
+  return entries.map((e) => {
+    const label = actorLabel(e.actorType, e.actorId);
+    return {
+      id: e.id, action: e.action, objectType: e.objectType, objectId: e.objectId, data: e.data, createdAt: e.createdAt,
+      actor: { type: e.actorType, id: e.actorId, label },
+      sentence: describeLogEntry(e, {
+        locale: opts.locale, currency: opts.currency, actor: label,
         formatMoney: (amount, currency) => formatMoney(money(amount, currency), locale),
         formatDate: (d) => `${dates.format(d)} UTC`,
       }, opts.sentences ?? coreLogSentences),

@@ -164,7 +164,7 @@ export async function changeOrder(deps: ServiceDeps, payments: OrderChangeCollab
       }
     }
     // The triggers moved the counters; a quota that grew past its size refuses the whole change.
-    await assertWithinQuota(tx, quotasBefore);
+    await assertWithinQuota(tx, quotasBefore, deps.clock.now());
 
     // Total, then the open payment fee on what is now owed (as a method switch computes it).
     await recomputeTotal(tx, order);
@@ -290,15 +290,22 @@ function validateOperations(value: unknown): OrderChangeOperation[] {
   });
 }
 
-/** A limited quota that grew past its size through this change refuses it (an already overbooked one may shrink). */
-async function assertWithinQuota(tx: EntityManager, before: QuotaUse[]): Promise<void> {
+/**
+ * A limited quota that grew past its size through this change refuses it (an already overbooked one
+ * may shrink). As when an order is placed, tickets held in buyers' carts (unexpired at `now`) are
+ * not free: an added position never takes a seat a cart holds.
+ */
+async function assertWithinQuota(tx: EntityManager, before: QuotaUse[], now: Date): Promise<void> {
   const limited = before.filter((q) => q.size !== null);
   if (limited.length === 0) return;
-  const after = await readQuotaUsage(tx, limited.map((q) => q.id));
+  const after = await readQuotaUsage(tx, limited.map((q) => q.id), now);
   for (const q of limited) {
-    const used = Number(after.find((a) => a.quota_id === q.id)?.used ?? q.used);
-    if (used > q.used && used > (q.size as number)) {
-      throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: `quota "${q.name}" has ${Math.max((q.size as number) - q.used, 0)} left, ${used - q.used} more requested` });
+    const row = after.find((a) => a.quota_id === q.id);
+    const used = row?.used ?? q.used;
+    const held = row?.held ?? 0;
+    if (used > q.used && used + held > (q.size as number)) {
+      const left = Math.max((q.size as number) - q.used - held, 0);
+      throw new KassaError('ORDER_QUOTA_EXCEEDED', { detail: `quota "${q.name}" has ${left} left, ${used - q.used} more requested` });
     }
   }
 }

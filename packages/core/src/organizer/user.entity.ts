@@ -10,5 +10,7 @@ export class User {
   @Column({ type: 'boolean', name: 'is_active', default: true }) isActive!: boolean;
   /** Instance operator: sees instance-wide jobs; set from the command line only (`pnpm operator`). */
   @Column({ type: 'boolean', name: 'is_operator', default: false }) isOperator!: boolean;
+  /** The organizer the user last worked in: a login opens it again (unless they left it). */
+  @Column({ type: 'uuid', name: 'last_organizer_id', nullable: true }) lastOrganizerId!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }

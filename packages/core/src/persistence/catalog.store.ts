@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { Event } from '../event/event.entity';
 import { Product } from '../event/product.entity';
 import { Quota } from '../event/quota.entity';
@@ -114,9 +114,9 @@ export class CatalogStore {
   }
 
   /** One page of the organizer's events, newest first, and how many there are (the REST API's list). */
-  async pageEvents(organizerId: string, page: number, pageSize: number): Promise<{ items: Event[]; total: number }> {
+  async pageEvents(organizerId: string, page: number, pageSize: number, eventIds?: readonly string[]): Promise<{ items: Event[]; total: number }> {
     const [items, total] = await this.ds.getRepository(Event).findAndCount({
-      where: { organizerId }, order: { createdAt: 'DESC', id: 'ASC' }, skip: (page - 1) * pageSize, take: pageSize,
+      where: eventIds ? { organizerId, id: In([...eventIds]) } : { organizerId }, order: { createdAt: 'DESC', id: 'ASC' }, skip: (page - 1) * pageSize, take: pageSize,
     });
     return { items, total };
   }

@@ -79,7 +79,16 @@ export async function lockQuotasOf(tx: EntityManager, productIds: string[]): Pro
   return rows.map((r) => ({ ...r, used: Number(r.used) }));
 }
 
-/** The current usage counters of the quotas. */
-export async function readQuotaUsage(tx: EntityManager, quotaIds: string[]): Promise<{ quota_id: string; used: number }[]> {
-  return tx.query('SELECT quota_id, used FROM quota_usage WHERE quota_id = ANY($1::uuid[])', [quotaIds]);
+/**
+ * The current usage counters of the quotas, and the tickets carts hold in each unexpired at `now`
+ * (kassa_cart_held: read with a fresh snapshot, so call it with the quotas locked).
+ */
+export async function readQuotaUsage(tx: EntityManager, quotaIds: string[], now: Date): Promise<{ quota_id: string; used: number; held: number }[]> {
+  const rows: { quota_id: string; used: string | number; held: string | number }[] = await tx.query(
+    `SELECT u.quota_id, u.used, coalesce(h.n, 0) AS held
+       FROM quota_usage u LEFT JOIN kassa_cart_held($1::uuid[], $2::timestamptz, NULL) h ON h.quota_id = u.quota_id
+      WHERE u.quota_id = ANY($1::uuid[])`,
+    [quotaIds, now.toISOString()],
+  );
+  return rows.map((r) => ({ quota_id: r.quota_id, used: Number(r.used), held: Number(r.held) }));
 }

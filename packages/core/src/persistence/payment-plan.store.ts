@@ -29,10 +29,12 @@ export interface PlanSettingsRow {
   readonly minTotal: number;
   readonly graceDays: number;
   readonly validIfPending: boolean;
+  /** No deposit: nothing is charged at checkout (the card is only saved); the first instalment is due after the interval or on the first date. */
+  readonly noDeposit: boolean;
 }
 
 export const defaultPlanSettings: PlanSettingsRow = Object.freeze({
-  enabled: false, instalments: 3, intervalDays: 30, fixedDates: null, minTotal: 0, graceDays: 7, validIfPending: false,
+  enabled: false, instalments: 3, intervalDays: 30, fixedDates: null, minTotal: 0, graceDays: 7, validIfPending: false, noDeposit: false,
 });
 
 export async function readPlanSettings(m: EntityManager, eventId: string): Promise<PlanSettingsRow> {
@@ -41,16 +43,18 @@ export async function readPlanSettings(m: EntityManager, eventId: string): Promi
   return {
     enabled: Boolean(r.enabled), instalments: Number(r.instalments), intervalDays: r.interval_days === null ? null : Number(r.interval_days),
     fixedDates: (r.fixed_dates as string[] | null) ?? null, minTotal: Number(r.min_total), graceDays: Number(r.grace_days), validIfPending: Boolean(r.valid_if_pending),
+    noDeposit: Boolean(r.no_deposit),
   };
 }
 
 export async function writePlanSettings(m: EntityManager, eventId: string, s: PlanSettingsRow): Promise<void> {
   await m.query(
-    `INSERT INTO payment_plan_settings (event_id, enabled, instalments, interval_days, fixed_dates, min_total, grace_days, valid_if_pending)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
+    `INSERT INTO payment_plan_settings (event_id, enabled, instalments, interval_days, fixed_dates, min_total, grace_days, valid_if_pending, no_deposit)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
      ON CONFLICT (event_id) DO UPDATE SET enabled = EXCLUDED.enabled, instalments = EXCLUDED.instalments, interval_days = EXCLUDED.interval_days,
-       fixed_dates = EXCLUDED.fixed_dates, min_total = EXCLUDED.min_total, grace_days = EXCLUDED.grace_days, valid_if_pending = EXCLUDED.valid_if_pending`,
-    [eventId, s.enabled, s.instalments, s.intervalDays, s.fixedDates === null ? null : JSON.stringify(s.fixedDates), s.minTotal, s.graceDays, s.validIfPending]);
+       fixed_dates = EXCLUDED.fixed_dates, min_total = EXCLUDED.min_total, grace_days = EXCLUDED.grace_days, valid_if_pending = EXCLUDED.valid_if_pending,
+       no_deposit = EXCLUDED.no_deposit`,
+    [eventId, s.enabled, s.instalments, s.intervalDays, s.fixedDates === null ? null : JSON.stringify(s.fixedDates), s.minTotal, s.graceDays, s.validIfPending, s.noDeposit]);
 }
 
 export interface PlanRow {
@@ -273,4 +277,27 @@ export async function noteChargeError(m: EntityManager, instalmentId: string, to
 export async function lastDueAt(m: EntityManager, planId: string): Promise<Date> {
   const [r]: { last: string }[] = await m.query('SELECT max(due_at) AS last FROM plan_instalment WHERE plan_id = $1', [planId]);
   return new Date(r!.last);
+}
+
+/** The claim token of a buyer paying an instalment on-session (run tokens are uuids). */
+export const buyerHoldToken = 'buyer';
+
+/**
+ * The buyer's hold on an instalment they pay on-session: under the instalment's row lock, refused
+ * ('busy') while a charge run holds it or its last charge's outcome is unknown (the run's token is
+ * still on the row); otherwise the row is leased to the buyer until `until`, so no run claims it
+ * meanwhile. 'settled': nothing to pay. null: the payment is no instalment.
+ */
+export async function holdInstalmentForBuyer(tx: EntityManager, paymentId: string, until: Date): Promise<'held' | 'busy' | 'settled' | null> {
+  const found = await instalmentOfPayment(tx, paymentId);
+  if (!found) return null;
+  const { instalment } = await lockInstalment(tx, found.id);
+  if (instalmentMachine.is('settled', instalment.state)) return 'settled';
+  if (instalmentMachine.is('awaitingProvider', instalment.state)) return 'busy';
+  if (instalment.claimedBy !== null && instalment.claimedBy !== buyerHoldToken) return 'busy';
+  // The deposit is never claimed by a run: nothing to hold it against.
+  if (instalmentMachine.is('onSession', instalment.state)) return 'held';
+  const lease = instalment.leaseUntil && instalment.leaseUntil.getTime() > until.getTime() ? instalment.leaseUntil : until;
+  await tx.query('UPDATE plan_instalment SET claimed_by = $2, lease_until = $3 WHERE id = $1', [instalment.id, buyerHoldToken, lease]);
+  return 'held';
 }

@@ -15,7 +15,7 @@ interface EndpointRow {
   id: string; organizer_id: string; url: string; event_types: string[]; enabled: boolean; comment: string; created_at: Date; updated_at: Date;
 }
 interface DeliveryRow {
-  id: string; endpoint_id: string; outbox_event_id: string; event_type: string; state: WebhookDeliveryState; attempts: number;
+  id: string; endpoint_id: string; outbox_event_id: string | null; event_type: string; state: WebhookDeliveryState; attempts: number;
   response_status: number | null; error: string | null; created_at: Date; last_attempt_at: Date | null;
   payload?: Record<string, unknown>; response_body?: string | null;
 }
@@ -102,6 +102,25 @@ export async function insertWebhookDeliveries(tx: Db, event: {
     [event.id, event.type, event.createdAt, JSON.stringify(event.data), event.state, event.orderId, event.organizerId],
   );
   return returned(result).length;
+}
+
+/**
+ * A test ping for one of the organizer's endpoints: a delivery with no outbox event behind it,
+ * sent, signed and logged like any other (whatever event types the endpoint subscribed to). Null
+ * when the endpoint is not the organizer's.
+ */
+export async function insertWebhookPing(db: Db, p: { id: string; organizerId: string; endpointId: string; createdAt: Date; state: WebhookDeliveryState }): Promise<WebhookDeliverySummary | null> {
+  const result: unknown = await db.query(
+    `INSERT INTO webhook_delivery (id, endpoint_id, organizer_id, outbox_event_id, event_type, payload, state, created_at)
+     SELECT $1::uuid, e.id, e.organizer_id, NULL, 'ping',
+            jsonb_build_object('id', 'ping_' || $1::text, 'type', 'ping', 'createdAt', $4::text, 'organizerId', e.organizer_id, 'data', jsonb_build_object('webhookId', e.id)),
+            $5::text, $6::timestamptz
+       FROM webhook_endpoint e WHERE e.organizer_id = $2 AND e.id = $3
+     RETURNING ${deliveryColumns}`,
+    [p.id, p.organizerId, p.endpointId, p.createdAt.toISOString(), p.state, p.createdAt],
+  );
+  const rows = returned<DeliveryRow>(result);
+  return rows[0] ? deliveryOf(rows[0]) : null;
 }
 
 /** The deliveries of an outbox event still in `state` (to enqueue after the handler's commit). */

@@ -59,6 +59,17 @@ export interface ChargeRunResult {
 type ChargeWrite = { item: ClaimedCharge; outcome: OffSessionOutcome } | { item: ClaimedCharge; unknown: string };
 
 /**
+ * What the gateway said about a charge that did not go through (e.g. its PaymentIntent id), kept
+ * on the instalment's payment before the claim is released: the buyer's on-session page and the
+ * next run then complete that same gateway object instead of starting a second one (at most one
+ * can take the money). Unknown values never overwrite known ones.
+ */
+async function rememberGatewayInfo(tx: Parameters<typeof mergePaymentInfo>[0], paymentId: string, info: Record<string, unknown> | undefined): Promise<void> {
+  const known = Object.fromEntries(Object.entries(info ?? {}).filter(([, v]) => v !== null && v !== undefined));
+  if (Object.keys(known).length > 0) await mergePaymentInfo(tx, paymentId, known);
+}
+
+/**
  * The charge run (docs/payment-plans.md): claims due instalments in chunks (SKIP LOCKED, with a
  * lease; the claim reads the charges' inputs too), charges each stored method off-session through
  * its provider outside any transaction, keeping up to `concurrency` charges in flight, and writes
@@ -243,6 +254,7 @@ export class ChargeRunService {
         await changeInstalment(tx, order, instalment, 'process', { actor, data }, release);
         break;
       case 'soft_decline': {
+        await rememberGatewayInfo(tx, instalment.paymentId, outcome.info);
         const delays = opts.retryDelaysMs ?? defaultRetryDelaysMs;
         const delay = delays[instalment.attempt - 1];
         if (delay !== undefined) {
@@ -255,6 +267,7 @@ export class ChargeRunService {
         break;
       }
       case 'action_required':
+        await rememberGatewayInfo(tx, instalment.paymentId, outcome.info);
         await this.needAction(tx, order, instalment, outcome.reason, outcome.message, actor, now);
         break;
     }

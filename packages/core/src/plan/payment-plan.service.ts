@@ -1,13 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { money } from '../money/money';
+import { money, type Money } from '../money/money';
 import { orderMachine } from '../order/order.machine';
 import type { CoreDeps } from '../order/service-deps';
 import { writeLogAndEvent } from '../persistence/audit-outbox';
 import { lockOrderWithSums } from '../persistence/order-sums';
 import {
-  changeInstalment, changePlan, countInstalmentsAwaitingBuyer, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
+  changeInstalment, changePlan, countInstalmentsAwaitingBuyer, holdInstalmentForBuyer, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
   lastDueAt, readPlanOfOrder, readPlanSettings, setInstalmentNextAttempt, setPlanStoredMethod, writePlanSettings, type InstalmentRow, type PlanRow, type PlanSettingsRow,
 } from '../persistence/payment-plan.store';
 import { findOpenPayments, insertPaymentRow, setPaymentAmount } from '../persistence/payment-rows';
@@ -65,6 +65,17 @@ export class PaymentPlanService {
   }
 
   /**
+   * The plan the checkout would offer for a cart of `total` (before the order exists), or why
+   * there is none: the buyer sees the schedule, dates and amounts, before placing the order.
+   */
+  async preview(eventId: string, total: Money): Promise<{ schedule: ScheduledInstalment[] } | { refusal: string }> {
+    const s = await readPlanSettings(this.deps.dataSource.manager, eventId);
+    const now = this.deps.clock.now();
+    const refusal = planRefusal(total, s, now);
+    return refusal ? { refusal } : { schedule: planSchedule(total, s, now) };
+  }
+
+  /**
    * Turns a pending, unpaid order into a plan: its open attempt of `provider` becomes the first
    * instalment (the deposit, paid in the checkout; its amount lowered to the deposit) and one
    * `created` payment per further instalment is added, amounts by core's allocation rules. Once
@@ -94,9 +105,18 @@ export class PaymentPlanService {
         orderId, organizerId: order.organizerId, provider: input.provider, storedMethodId: input.storedMethodId ?? null,
         graceDays: settings.graceDays, validIfPending: settings.validIfPending,
       });
+      // No deposit: the checkout's attempt takes no money (amount 0; the provider only saves the
+      // card, e.g. a Stripe SetupIntent) and every instalment has a payment of its own. The order is
+      // kept open at once until the last date plus the grace period.
+      const deposit = !settings.noDeposit;
+      if (!deposit && first) {
+        await lockPayment(tx, first.id);
+        await setPaymentAmount(tx, first.id, 0);
+      }
+      if (!deposit) await extendOrderExpiry(tx, order.id, new Date(schedule[schedule.length - 1]!.dueAt.getTime() + (settings.graceDays + 1) * dayMs));
       for (const part of schedule) {
         let paymentId: string;
-        if (part.seq === 1 && first) {
+        if (deposit && part.seq === 1 && first) {
           await lockPayment(tx, first.id);
           await setPaymentAmount(tx, first.id, part.amount.amount);
           paymentId = first.id;
@@ -105,7 +125,7 @@ export class PaymentPlanService {
         }
         await insertInstalment(tx, {
           planId: plan.id, seq: part.seq, paymentId, amount: part.amount.amount, dueAt: part.dueAt,
-          state: part.seq === 1 ? instalmentMachine.initial[0]! : instalmentMachine.initial[1]!,
+          state: deposit && part.seq === 1 ? instalmentMachine.initial[0]! : instalmentMachine.initial[1]!,
         });
       }
       await writeLogAndEvent(tx, {
@@ -188,6 +208,19 @@ export class PaymentPlanService {
     if (open === 0) await changePlan(tx, order, plan, 'complete', { actor });
     else if (awaitingBuyer > 0 && planMachine.can(plan.state, 'flag')) await changePlan(tx, order, plan, 'flag', { actor });
     else if (awaitingBuyer === 0 && planMachine.can(plan.state, 'resume')) await changePlan(tx, order, plan, 'resume', { actor });
+  }
+
+  /**
+   * The buyer is about to pay an instalment on-session (docs/payment-plans.md, "one charge per
+   * instalment"): the instalment is held for them (`holdMs`, default 30 minutes) so no charge run
+   * claims it meanwhile, unless a run holds it now or its last outcome is unknown ('busy': the
+   * buyer tries again in a few minutes). Together with one gateway object per instalment payment
+   * (the provider completes the same PaymentIntent on both paths), only one path can take money.
+   * null: the payment is no instalment.
+   */
+  async holdForBuyer(paymentId: string, holdMs = 30 * 60_000): Promise<'held' | 'busy' | 'settled' | null> {
+    const until = new Date(this.deps.clock.now().getTime() + holdMs);
+    return withTransaction(this.deps.dataSource, (tx) => holdInstalmentForBuyer(tx, paymentId, until));
   }
 
   /** Scoped read for the control panel and buyer pages: the instalment must belong to this order. */

@@ -3,7 +3,7 @@ import { allocate } from '../money/allocate';
 import type { Money } from '../money/money';
 import type { PlanSettingsRow } from '../persistence/payment-plan.store';
 
-/** One instalment of a computed schedule: the first is the deposit, paid in the checkout. */
+/** One instalment of a computed schedule: the first is the deposit, paid in the checkout (unless the plan has none). */
 export interface ScheduledInstalment {
   readonly seq: number;
   readonly amount: Money;
@@ -18,11 +18,12 @@ const dayMs = 86_400_000;
  * every `intervalDays` or on the fixed dates (at 00:00 UTC).
  */
 export function planSchedule(total: Money, s: PlanSettingsRow, now: Date): ScheduledInstalment[] {
-  const dates: Date[] = [now];
+  // Without a deposit nothing is due now: the first instalment comes after the interval (or on the first date).
+  const dates: Date[] = s.noDeposit ? [] : [now];
   if (s.fixedDates) {
     for (const d of s.fixedDates) dates.push(new Date(`${d}T00:00:00Z`));
   } else {
-    for (let k = 1; k < s.instalments; k++) dates.push(new Date(now.getTime() + k * (s.intervalDays ?? 30) * dayMs));
+    for (let k = 1; dates.length < s.instalments; k++) dates.push(new Date(now.getTime() + k * (s.intervalDays ?? 30) * dayMs));
   }
   const parts = allocate(total, dates.map(() => 1));
   return parts.map((amount, i) => ({ seq: i + 1, amount, dueAt: dates[i]! }));
@@ -32,7 +33,7 @@ export function planSchedule(total: Money, s: PlanSettingsRow, now: Date): Sched
 export function planRefusal(total: Money, s: PlanSettingsRow, now: Date): string | null {
   if (!s.enabled) return 'the event offers no payment plans';
   if (total.amount < s.minTotal) return `plans start at a total of ${s.minTotal} minor units`;
-  const count = s.fixedDates ? s.fixedDates.length + 1 : s.instalments;
+  const count = s.fixedDates ? s.fixedDates.length + (s.noDeposit ? 0 : 1) : s.instalments;
   if (total.amount < count) return 'the total is too small to split';
   if (s.fixedDates?.some((d) => new Date(`${d}T00:00:00Z`).getTime() <= now.getTime())) return 'a fixed instalment date has passed';
   return null;
@@ -68,8 +69,10 @@ export function validatePlanSettings(input: Record<string, unknown>): PlanSettin
   }
   const instalments = int('instalments', 2, 24, 3)!;
   const intervalDays = fixedDates ? null : int('intervalDays', 1, 366, 30);
+  const noDeposit = bool('noDeposit');
+  if (noDeposit && fixedDates && fixedDates.length < 2) bad('fixedDates', 'must name at least 2 dates when there is no deposit');
   return {
-    enabled: bool('enabled'), instalments: fixedDates ? fixedDates.length + 1 : instalments, intervalDays, fixedDates,
-    minTotal: int('minTotal', 0, 9_999_999_999_999, 0)!, graceDays: int('graceDays', 0, 90, 7)!, validIfPending: bool('validIfPending'),
+    enabled: bool('enabled'), instalments: fixedDates ? fixedDates.length + (noDeposit ? 0 : 1) : instalments, intervalDays, fixedDates,
+    minTotal: int('minTotal', 0, 9_999_999_999_999, 0)!, graceDays: int('graceDays', 0, 90, 7)!, validIfPending: bool('validIfPending'), noDeposit,
   };
 }

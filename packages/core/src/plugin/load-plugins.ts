@@ -216,8 +216,10 @@ function checkRoutes(label: string, routes: unknown): void {
     if (typeof r.path !== 'string' || !/^\/[A-Za-z0-9_\-/:.]*$/.test(r.path)) throw invalid(label, `routes[${i}].path must start with "/" and contain only URL path characters`);
     if (!pluginRouteKinds.includes(r.kind as never)) throw invalid(label, `routes[${i}].kind must be one of ${pluginRouteKinds.join(', ')}`);
     if (typeof r.handler !== 'function') throw invalid(label, `routes[${i}].handler must be a function`);
-    if (r.permission !== undefined && (r.kind !== 'control' || !(r.permission === 'member' || r.permission === 'operator' || (teamPermissions as readonly unknown[]).includes(r.permission)))) {
-      throw invalid(label, `routes[${i}].permission may only be set on a control route, to 'member', 'operator' or one of ${teamPermissions.join(', ')}`);
+    // 'operator' only on control routes: an API token is never an instance operator.
+    const permissionOk = r.permission === 'member' || (teamPermissions as readonly unknown[]).includes(r.permission) || (r.kind === 'control' && r.permission === 'operator');
+    if (r.permission !== undefined && ((r.kind !== 'control' && r.kind !== 'api') || !permissionOk)) {
+      throw invalid(label, `routes[${i}].permission may only be set on a control route, to 'member', 'operator' or one of ${teamPermissions.join(', ')}, or on an api route, to 'member' or one of them`);
     }
     if (r.oneTime !== undefined) {
       const shape = typeof r.oneTime === 'object' && r.oneTime !== null ? r.oneTime as { paymentParam?: unknown; refundParam?: unknown } : undefined;

@@ -49,7 +49,11 @@ export interface PluginRoute<State = unknown> {
   readonly kind: (typeof pluginRouteKinds)[number];
   /** Called by the server with the request and the plugin's runtime (build it with defineRoute for typed params). */
   readonly handler: PluginRouteHandler<State, AnyParams, AnyParams>;
-  /** Extra data for the server (e.g. a JSON schema for the body), passed through untouched. */
+  /**
+   * Extra data for the server (e.g. a JSON schema for the body), passed through untouched. The
+   * payment settings page reads `keysSetting` of a `POST /control/webhook-endpoint` route
+   * (docs/writing-a-plugin.md).
+   */
   readonly options?: Readonly<Record<string, unknown>>;
   /**
    * `control` routes that move money or change an order (capture, release): the request must carry
@@ -65,8 +69,9 @@ export interface PluginRoute<State = unknown> {
    */
   readonly oneTime?: true | { readonly paymentParam: string } | { readonly refundParam: string };
   /**
-   * `control` routes: the team permission the signed-in user needs (docs/writing-a-plugin.md);
-   * without it the host answers 404 before the handler runs. Default: 'organizer.settings'. An
+   * `control` and `api` routes: the team permission the signed-in user (or the API token) needs
+   * (docs/writing-a-plugin.md); without it the host answers 404 before the handler runs. Default:
+   * 'organizer.settings'. An
    * event-level permission ('event.orders.view', 'event.orders.change', 'event.settings') is
    * checked against the event of the route's `:eventId`, `:orderId` or `:paymentId` parameter
    * when the path has one; 'member' lets in anyone in one of the organizer's teams; 'operator'

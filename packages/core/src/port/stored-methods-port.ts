@@ -50,6 +50,13 @@ export interface StoredMethodsPort {
    * instalments, and the instalments waiting for the buyer are charged with it at the next run.
    */
   replacePlanMethod(orderId: string, methodId: string): Promise<void>;
+  /**
+   * Before the buyer pays an instalment on-session: holds it against charge runs ('held'), or
+   * says a run is charging it right now or its outcome is not known yet ('busy'), or that it is
+   * settled. null: the payment is no instalment. The provider must then complete the payment's
+   * existing gateway object (one per instalment payment), never start a second one.
+   */
+  holdInstalment(paymentId: string): Promise<'held' | 'busy' | 'settled' | null>;
 }
 
 function record(m: StoredMethodRow): StoredMethodRecord {
@@ -94,5 +101,6 @@ export function createStoredMethodsPort(core: KassaCore, plugin: string, provide
       await core.plans.useMethod(orderId, methodId, actor);
       await core.plans.retryAwaitingBuyer(orderId, actor);
     },
+    holdInstalment: (paymentId) => core.plans.holdForBuyer(paymentId),
   };
 }

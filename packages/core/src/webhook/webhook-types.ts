@@ -25,7 +25,8 @@ export interface WebhookEndpoint {
 export interface WebhookDeliverySummary {
   id: string;
   endpointId: string;
-  outboxEventId: string;
+  /** The outbox event it announces; null for a test ping. */
+  outboxEventId: string | null;
   eventType: string;
   state: WebhookDeliveryState;
   attempts: number;

@@ -5,7 +5,7 @@ import { KassaError } from '../errors';
 import { isUuid } from '../persistence/rows';
 import {
   deleteWebhookEndpoint, findWebhookDelivery, findWebhookEndpoint, insertWebhookEndpoint, listWebhookDeliveries, listWebhookEndpoints,
-  requeueWebhookDelivery, updateWebhookEndpoint,
+  insertWebhookPing, requeueWebhookDelivery, updateWebhookEndpoint,
 } from '../persistence/webhook.store';
 import { openSecret, sealSecret } from '../settings/secret-box';
 import { webhookUrlProblem } from './webhook-address';
@@ -116,6 +116,16 @@ export class WebhookService {
   async requeue(organizerId: string, deliveryId: string): Promise<{ id: string; attempts: number }> {
     const found = isUuid(deliveryId) ? await requeueWebhookDelivery(this.ds, organizerId, deliveryId, 'queued') : null;
     if (!found) throw new KassaError('NOT_FOUND', { entity: 'Webhook delivery' });
+    return found;
+  }
+
+  /**
+   * A test ping: a queued delivery of type `ping` to this endpoint, which the caller enqueues. It is
+   * signed, sent and logged like a real delivery, so the receiver's signature check can be tried.
+   */
+  async ping(organizerId: string, endpointId: string): Promise<WebhookDeliverySummary> {
+    const found = isUuid(endpointId) ? await insertWebhookPing(this.ds, { id: randomUUID(), organizerId, endpointId, createdAt: this.clock.now(), state: 'queued' }) : null;
+    if (!found) throw new KassaError('NOT_FOUND', { entity: 'Webhook' });
     return found;
   }
 

@@ -1,5 +1,5 @@
 import { AuthStore, Team, User } from '@kassa/core/host';
-import { createOrganizer } from '@kassa/testing';
+import { createEvent, createOrganizer } from '@kassa/testing';
 import { createCoreHarness, type CoreHarness } from './core-harness';
 
 /** Users, memberships, API tokens and operators; tokens are scoped by organizer. */
@@ -48,7 +48,7 @@ describe('AuthStore', () => {
     const a = await createOrganizer(h.ds);
     const b = await createOrganizer(h.ds);
     const id = await auth.createApiToken(a.id, 'Sync', 'hash-a');
-    expect(await auth.activeApiToken('hash-a')).toEqual({ id, organizerId: a.id, stale: true });
+    expect(await auth.activeApiToken('hash-a')).toMatchObject({ id, organizerId: a.id, stale: true });
     await auth.touchApiToken(id);
     expect((await auth.activeApiToken('hash-a'))?.stale).toBe(false);
     expect(await auth.listApiTokens(b.id)).toEqual([]);
@@ -57,5 +57,20 @@ describe('AuthStore', () => {
     expect((await auth.listApiTokens(a.id)).map((t) => [t.name, t.active])).toEqual([['Sync', true]]);
     expect(await auth.revokeApiToken(a.id, id)).toBe(true);
     expect(await auth.activeApiToken('hash-a')).toBeNull();
+  });
+
+  it('stores a token\'s permissions and chosen events (only its organizer\'s), and answers them as rights', async () => {
+    const org = await createOrganizer(h.ds);
+    const other = await createOrganizer(h.ds);
+    const mine = await createEvent(h.ds, { organizerId: org.id });
+    const theirs = await createEvent(h.ds, { organizerId: other.id });
+    await auth.createApiToken(org.id, 'Box office', 'hash-scoped', { permissions: ['event.orders.change', 'event.orders.view'], allEvents: false, eventIds: [mine.id, theirs.id] });
+    const active = await auth.activeApiToken('hash-scoped');
+    expect(active!.rights.organizer.size).toBe(0);
+    expect(active!.rights.events['event.orders.view']).toEqual(new Set([mine.id]));
+    expect(active!.rights.events['event.orders.change']).toEqual(new Set([mine.id]));
+    expect(active!.rights.events['event.settings']).toEqual(new Set());
+    const [listed] = (await auth.listApiTokens(org.id)).filter((t) => t.name === 'Box office');
+    expect(listed).toMatchObject({ permissions: ['event.orders.view', 'event.orders.change'], allEvents: false, events: [{ id: mine.id, name: mine.name }] });
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Order, OrderPayment, OrderPosition, money, type OrderChangeOperation } from '@kassa/core/host';
 import { createProduct, createQuota, ScriptedProvider, snapshotRows, type ShopFixture } from '@kassa/testing';
 import { admin, createCoreHarness, errorCode, logActions, outboxTopics, type CoreHarness } from './core-harness';
@@ -108,6 +109,28 @@ describe('changing a placed order', () => {
     const swapped = await change(order.id, [{ kind: 'cancel_position', positionId: pos!.id }, { kind: 'add_position', productId: shop.product.id }]);
     expect(swapped.order.total).toBe(1000);
     expect(await used(shop.quota.id)).toBe(1);
+  });
+
+  it('never adds a position on a seat a buyer\'s cart holds (as placing an order would not), until the hold runs out', async () => {
+    const shop = await h.shop({ quotaSize: 3 });
+    const { order } = await h.order(shop);
+    const [pos] = await positions(order.id);
+    // A buyer's cart holds the two seats left.
+    const held = await h.core.carts.reserve({ eventId: shop.event.id, cartId: randomUUID(), lines: [{ productId: shop.product.id, quantity: 2 }] });
+    expect(held.ok).toBe(true);
+    const before = await snapshot();
+    expect(await errorCode(change(order.id, [{ kind: 'add_position', productId: shop.product.id }]))).toBe('ORDER_QUOTA_EXCEEDED');
+    expect(await snapshot()).toEqual(before);
+    // A change that takes no new seat still goes through: a new price, or a seat given up and taken again.
+    await change(order.id, [{ kind: 'change_price', positionId: pos!.id, price: 900 }]);
+    const swapped = await change(order.id, [{ kind: 'cancel_position', positionId: pos!.id }, { kind: 'add_position', productId: shop.product.id }]);
+    expect(swapped.order.total).toBe(1000);
+    expect(await used(shop.quota.id)).toBe(1);
+    // Once the hold has run out, the seats are free for the change.
+    h.clock.advance({ minutes: 31 });
+    const added = await change(order.id, [{ kind: 'add_position', productId: shop.product.id }, { kind: 'add_position', productId: shop.product.id }]);
+    expect(added.order.total).toBe(3000);
+    expect(await used(shop.quota.id)).toBe(3);
   });
 
   it('moves a position to another product of the same full quota (the seat is reused) at that product\'s price', async () => {

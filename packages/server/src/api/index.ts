@@ -2,10 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { KassaError, coreVersion } from '@kassa/core/host';
+import { coreVersion } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
-import { declaredPermissions } from '../auth/permissions';
+import { checkTokenPermission, declaredPermissions } from '../auth/permissions';
 import { OrganizerScope } from '../auth/scope';
 import { limiter, rateLimits } from '../infra/rate-limits';
 import { errorBody, eventSchema, orderListItemSchema, orderSchema, paymentSchema, productSchema, quotaSchema, refundSchema } from './v1/schemas';
@@ -31,6 +31,13 @@ import { chartSchema } from '../bulk/dashboard-data';
 export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   app.addHook('onRoute', (route) => {
     route.config = { ...(route.config ?? {}), csrf: false };
+    // The OpenAPI document says which token permission each operation needs (docs/api.md).
+    const needed = declaredPermissions(route.config);
+    if (route.schema && needed && !needed.includes('public')) {
+      const on = route.config.permissionOnAllEvents ? ' on all events' : '';
+      const text = needed.includes('member') ? 'Token permission: any.' : `Token permission: ${needed.map((p) => `\`${p}\``).join(' or ')}${on}.`;
+      route.schema = { ...route.schema, description: route.schema.description ? `${route.schema.description}\n\n${text}` : text };
+    }
   });
   await app.register(fastifySwagger, {
     openapi: {
@@ -41,7 +48,7 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
         description: 'Orders, payments and refunds of one organizer. Amounts are integers in minor units of the order currency. Every error has the body `{ "error": { "code", "message", "params" } }` with a catalogued code. Rate limits: 300 requests a minute per token and 600 per client address; over them, `429 RATE_LIMITED` with `Retry-After` in seconds.',
       },
       servers: [{ url: deps.config.baseUrl }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens).' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token created in the control panel (Control → API tokens). It holds the team permissions chosen there, on all events or on chosen ones; each operation names the one it needs, and a route outside them answers 404.' } } },
       security: [{ bearer: [] }],
       tags: [{ name: 'orders' }, { name: 'payments' }, { name: 'refunds' }, { name: 'events' }, { name: 'webhooks' }, { name: 'log' }, { name: 'exports' }, { name: 'shredder' }, { name: 'dashboard' }],
     },
@@ -62,12 +69,10 @@ export const apiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     v1.addHook('onRequest', async (req) => {
       req.apiPrincipal = await authenticateApiToken(deps.dataSource, req.headers.authorization);
     });
-    // Every API route declares its permission like the control panel's (auth/permissions.ts); a
-    // token holds all of its organizer's, so the check here is that the declaration is there.
-    v1.addHook('onRequest', async (req) => {
-      if (!declaredPermissions(req.routeOptions.config)) throw new KassaError('NOT_FOUND', { entity: 'Page' });
-    });
     v1.addHook('onRequest', limiter(v1, 'api-token', deps.config.rateLimits?.api ?? rateLimits.api, (req) => req.apiPrincipal!.tokenId));
+    // Every API route declares its permission like the control panel's; the token must hold it
+    // (on the event the request acts on), else 404 as for a missing object (auth/permissions.ts).
+    v1.addHook('onRequest', async (req) => checkTokenPermission(req, req.apiPrincipal!, scope));
     registerIdempotency(v1, deps);
     await v1.register(orderApiRoutes, { deps, scope });
     await v1.register(orderChangeApiRoutes, { deps, scope });

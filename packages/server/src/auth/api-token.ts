@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AuthStore, KassaError, type DataSource } from '@kassa/core/host';
+import { AuthStore, KassaError, type ApiTokenScope, type DataSource, type UserPermissions } from '@kassa/core/host';
 
-/** What a valid Bearer token grants: one organizer's API. */
+/** What a valid Bearer token grants: one organizer's API, within the token's permissions. */
 export interface TokenPrincipal {
   tokenId: string;
   organizerId: string;
+  /** The token's permissions, shaped like a user's (auth/permissions.ts checks routes against them). */
+  permissions: UserPermissions;
 }
 
 const prefix = 'kassa_';
@@ -15,12 +17,13 @@ export function hashApiToken(token: string): string {
 }
 
 /**
- * Creates a token for an organizer and returns its plaintext once; only the hash is stored.
- * @example const { token } = await createApiToken(ds, organizer.id, 'Box office sync');
+ * Creates a token for an organizer and returns its plaintext once; only the hash is stored. Without
+ * a scope it holds every permission on all events.
+ * @example const { token } = await createApiToken(ds, organizer.id, 'Box office sync', { permissions: ['event.orders.view'], allEvents: true, eventIds: [] });
  */
-export async function createApiToken(ds: DataSource, organizerId: string, name: string): Promise<{ id: string; token: string }> {
+export async function createApiToken(ds: DataSource, organizerId: string, name: string, scope?: ApiTokenScope): Promise<{ id: string; token: string }> {
   const token = `${prefix}${randomBytes(32).toString('base64url')}`;
-  const id = await new AuthStore(ds).createApiToken(organizerId, name, hashApiToken(token));
+  const id = await new AuthStore(ds).createApiToken(organizerId, name, hashApiToken(token), scope);
   return { id, token };
 }
 
@@ -38,5 +41,5 @@ export async function authenticateApiToken(ds: DataSource, authorization: string
   if (!row) throw new KassaError('AUTH_TOKEN_INVALID');
   // At most one write a minute per token: an API client's reads should not each write a row.
   if (row.stale) await store.touchApiToken(row.id);
-  return { tokenId: row.id, organizerId: row.organizerId };
+  return { tokenId: row.id, organizerId: row.organizerId, permissions: row.rights };
 }

@@ -50,13 +50,20 @@ export class LoginService {
   }
 
   /**
-   * The user in their organizer (the given one if they are a member of it, else their first). An
+   * The user in their organizer: the given one (the session's) if they are a member of it, else the
+   * one they last worked in, else their first by name and id, so a login always lands in the same
+   * place. An
    * operator in no team gets a session without an organizer (organizerId ''): every route needs
    * a permission, so such a session reaches only the operator's admin area.
    */
+  /** Records the organizer the user now works in (login, switching, an accepted invitation): the next login opens it. */
+  async remember(user: { id: string; organizerId: string }): Promise<void> {
+    if (user.organizerId) await this.store.setLastOrganizer(user.id, user.organizerId);
+  }
+
   async load(userId: string, organizerId?: string): Promise<SessionUser | null> {
     const rows = await this.store.memberships(userId);
-    const row = rows.find((r) => r.organizerId === organizerId) ?? rows[0];
+    const row = rows.find((r) => r.organizerId === organizerId) ?? rows.find((r) => r.organizerId === rows[0]?.lastOrganizerId) ?? rows[0];
     if (!row) {
       const op = await this.store.activeOperator(userId);
       if (!op) return null;

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { KassaError, hasPermission, isEventPermission, type EventPermission, type TeamPermission } from '@kassa/core/host';
+import { KassaError, eventPermissions, hasPermission, isEventPermission, type EventPermission, type TeamPermission, type UserPermissions } from '@kassa/core/host';
+import type { TokenPrincipal } from './api-token';
 import { uuidPattern, type OrganizerScope } from './scope';
 
 /**
@@ -65,24 +66,54 @@ export async function checkPermission(req: FastifyRequest, scope: OrganizerScope
   if (needed.includes('public')) return;
   const user = req.kassaUser;
   if (!user) throw new KassaError('AUTH_REQUIRED');
-  for (const p of needed) {
-    if (p === 'operator') {
-      if (user.isOperator) return;
-      continue;
-    }
-    if (!user.organizerId) continue;
-    if (p === 'member') return;
-    if (!isEventPermission(p)) {
-      if (p !== 'public' && hasPermission(user.permissions, p)) return;
-      continue;
-    }
-    if (await holdsOnEvent(req, user.organizerId, user.permissions, p, scope, config.permissionOnAllEvents === true)) return;
-  }
+  if (needed.includes('operator') && user.isOperator) return;
+  if (!user.organizerId) throw notFound();
+  if (await holdsAny(req, needed, user.organizerId, user.permissions, scope, config.permissionOnAllEvents === true)) return;
   throw notFound();
 }
 
+/**
+ * The same check for an API token (api/index.ts): the token holds what it was created with (team
+ * permissions on all events or on chosen ones). A token limited to chosen events also sees no
+ * other event, whatever the route's permission: a path naming another event, or its order, payment
+ * or refund, is NOT_FOUND.
+ */
+export async function checkTokenPermission(req: FastifyRequest, token: TokenPrincipal, scope: OrganizerScope): Promise<void> {
+  const config = req.routeOptions.config;
+  const needed = declaredPermissions(config);
+  if (!needed) throw notFound();
+  if (needed.includes('public')) return;
+  if (!(await holdsAny(req, needed, token.organizerId, token.permissions, scope, config.permissionOnAllEvents === true))) throw notFound();
+  const events = tokenEvents(token.permissions);
+  if (events === 'all') return;
+  const eventId = await eventOfRequest(req, token.organizerId, scope);
+  if (eventId && !events.has(eventId)) throw notFound();
+}
+
+/** The events a token's event permissions hold on (the same for each: a token has one event choice). */
+function tokenEvents(rights: UserPermissions): 'all' | ReadonlySet<string> {
+  const held = eventPermissions.map((p) => rights.events[p]);
+  if (held.includes('all')) return 'all';
+  return new Set(held.flatMap((s) => [...(s as ReadonlySet<string>)]));
+}
+
+async function holdsAny(
+  req: FastifyRequest, needed: readonly RoutePermission[], organizerId: string, rights: UserPermissions, scope: OrganizerScope, allEvents: boolean,
+): Promise<boolean> {
+  for (const p of needed) {
+    if (p === 'operator' || p === 'public') continue;
+    if (p === 'member') return true;
+    if (!isEventPermission(p)) {
+      if (hasPermission(rights, p)) return true;
+      continue;
+    }
+    if (await holdsOnEvent(req, organizerId, rights, p, scope, allEvents)) return true;
+  }
+  return false;
+}
+
 async function holdsOnEvent(
-  req: FastifyRequest, organizerId: string, rights: NonNullable<FastifyRequest['kassaUser']>['permissions'], p: EventPermission, scope: OrganizerScope, allEvents: boolean,
+  req: FastifyRequest, organizerId: string, rights: UserPermissions, p: EventPermission, scope: OrganizerScope, allEvents: boolean,
 ): Promise<boolean> {
   const held = rights.events[p];
   if (held !== 'all' && held.size === 0) return false;
@@ -92,9 +123,15 @@ async function holdsOnEvent(
   return held === 'all' || !allEvents;
 }
 
-/** The events a list may show for an event-level permission: undefined for all, else the ids. */
+/** The events a list may show for an event-level permission (of the user, or the API token): undefined for all, else the ids. */
 export function visibleEvents(req: FastifyRequest, p: EventPermission): string[] | undefined {
-  const held = req.kassaUser?.permissions.events[p];
+  const held = (req.kassaUser ?? req.apiPrincipal)?.permissions.events[p];
   if (!held || held === 'all') return undefined;
   return [...held];
+}
+
+/** The events an API token sees at all (lists of events): undefined for all, else the ids. */
+export function tokenVisibleEvents(token: TokenPrincipal): string[] | undefined {
+  const events = tokenEvents(token.permissions);
+  return events === 'all' ? undefined : [...events];
 }

@@ -38,12 +38,22 @@ function toTask(row: Record<string, unknown>): BulkTask {
 export class BulkTaskStore {
   constructor(private readonly ds: DataSource) {}
 
-  async create(organizerId: string, kind: BulkTaskKind, params: Record<string, unknown>, actor: Actor, now: Date): Promise<BulkTask> {
+  /**
+   * Stores a new task; with a form key (the control panel's one-time form key), a second create
+   * with the same key finds the first task instead (`created: false`), also when both race.
+   */
+  async create(
+    organizerId: string, kind: BulkTaskKind, params: Record<string, unknown>, actor: Actor, now: Date, formKey?: string,
+  ): Promise<{ task: BulkTask; created: boolean }> {
     const rows: Record<string, unknown>[] = await this.ds.query(
-      `INSERT INTO bulk_task (organizer_id, kind, params, actor_type, actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${columns}`,
-      [organizerId, kind, JSON.stringify(params), actor.type, 'id' in actor ? actor.id ?? null : null, now],
+      `INSERT INTO bulk_task (organizer_id, kind, params, actor_type, actor_id, created_at, form_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (organizer_id, form_key) WHERE form_key IS NOT NULL DO NOTHING RETURNING ${columns}`,
+      [organizerId, kind, JSON.stringify(params), actor.type, 'id' in actor ? actor.id ?? null : null, now, formKey ?? null],
     );
-    return toTask(rows[0]!);
+    if (rows[0]) return { task: toTask(rows[0]), created: true };
+    const existing: Record<string, unknown>[] = await this.ds.query(
+      `SELECT ${columns} FROM bulk_task WHERE organizer_id = $1 AND form_key = $2`, [organizerId, formKey]);
+    return { task: toTask(existing[0]!), created: false };
   }
 
   /** One of the organizer's tasks, or null. */

@@ -19,14 +19,15 @@ export class BulkTasks {
     this.store = new BulkTaskStore(deps.dataSource);
   }
 
-  async startExport(organizerId: string, input: { dataset: ExportDataset; format: ExportFormat; eventId?: string | null }, actor: Actor): Promise<BulkTask> {
+  /** `formKey`: the control panel's one-time form key; the same key again answers the task it started. */
+  async startExport(organizerId: string, input: { dataset: ExportDataset; format: ExportFormat; eventId?: string | null }, actor: Actor, formKey?: string): Promise<BulkTask> {
     const event = input.eventId ? await this.scope.event(organizerId, input.eventId) : null;
     const params: ExportParams = { dataset: input.dataset, format: input.format, eventId: event?.id ?? null, eventSlug: event?.slug ?? null };
-    return this.enqueue(organizerId, 'export', params as unknown as Record<string, unknown>, actor);
+    return this.enqueue(organizerId, 'export', params as unknown as Record<string, unknown>, actor, formKey);
   }
 
-  async startShred(organizerId: string, target: { eventId?: string | null; orderId?: string | null }, actor: Actor): Promise<BulkTask> {
-    return this.enqueue(organizerId, 'shred', (await this.shredTarget(organizerId, target)) as unknown as Record<string, unknown>, actor);
+  async startShred(organizerId: string, target: { eventId?: string | null; orderId?: string | null }, actor: Actor, formKey?: string): Promise<BulkTask> {
+    return this.enqueue(organizerId, 'shred', (await this.shredTarget(organizerId, target)) as unknown as Record<string, unknown>, actor, formKey);
   }
 
   /** The order or event a shred names, checked to be the organizer's; exactly one of them. */
@@ -42,10 +43,15 @@ export class BulkTasks {
     throw new KassaError('VALIDATION_FAILED', { field: 'eventId', detail: 'eventId or orderId is required' });
   }
 
-  private async enqueue(organizerId: string, kind: 'export' | 'shred', params: Record<string, unknown>, actor: Actor): Promise<BulkTask> {
+  private async enqueue(organizerId: string, kind: 'export' | 'shred', params: Record<string, unknown>, actor: Actor, formKey?: string): Promise<BulkTask> {
     const enqueue = this.deps.enqueueHostJob;
     if (!enqueue) throw new KassaError('BULK_TASKS_UNAVAILABLE');
-    const task = await this.store.create(organizerId, kind, params, actor, this.deps.clock.now());
+    const { task, created } = await this.store.create(organizerId, kind, params, actor, this.deps.clock.now(), formKey);
+    // A double-clicked form: the first submit's task, enqueued once (its job id is the task id anyway).
+    if (!created) {
+      if (task.kind !== kind) throw new KassaError('VALIDATION_FAILED', { field: '_formKey', detail: '_formKey was used by another form' });
+      return task;
+    }
     try {
       await enqueue(bulkJobNames[kind], { taskId: task.id }, { jobId: task.id, organizerId });
     } catch (err) {

@@ -1,4 +1,4 @@
-import { ordersToShred, shredPreview, type Actor, type ActorType, type Clock, type DataSource, type KassaCore } from '@kassa/core/host';
+import { ordersToShred, shredPreview, writeEventTaskLog, type Actor, type ActorType, type Clock, type DataSource, type KassaCore } from '@kassa/core/host';
 import type { BulkTask, BulkTaskStore } from './bulk-task.store';
 
 /** What a shred task's params hold: one order, or every order of one event. */
@@ -19,7 +19,8 @@ export interface ShredRunnerDeps {
 /**
  * Runs one shred task: the orders still holding personal data, a page at a time, each through
  * core's shredOrder (which asks each payment's and refund's provider what to keep, and writes the
- * order log entry with the task's actor). Amounts, states and provider references stay. A retried
+ * order log entry with the task's actor), then, for an event, one entry in the event's own log.
+ * Amounts, states and provider references stay. A retried
  * job goes on where the last attempt stopped: shredded orders are no longer in the list.
  */
 export async function runShred(deps: ShredRunnerDeps, taskId: string): Promise<BulkTask | null> {
@@ -42,6 +43,10 @@ export async function runShred(deps: ShredRunnerDeps, taskId: string): Promise<B
     }
     after = ids[ids.length - 1]!;
     await store.progress(taskId, done);
+  }
+  // The event's own log keeps that its orders were shredded, by whom and how many (each order's log has its own entry).
+  if (p.eventId) {
+    await writeEventTaskLog(deps.dataSource, { organizerId: task.organizerId, eventId: p.eventId, action: 'kassa.event.shredded', actor, taskId, data: { orders: done } });
   }
   // Earlier exports may hold what was just removed: their files go too.
   await store.removeFiles(deps.clock.now(), task.organizerId, 'removed by the data shredder');

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { AuthStore, KassaError } from '@kassa/core/host';
+import { KassaError } from '@kassa/core/host';
 import { getStoredEmail, listStoredEmails, queueNames, type JobViewer, type QueueKey } from '@kassa/jobs';
 import type { AppDeps } from '../deps';
-import { createApiToken, revokeApiToken } from '../auth/api-token';
 import type { SessionUser } from '../auth/login.service';
-import { idParams, redirectWithFlash, renderPage, requireAdmin, userOf } from './page';
+import { idParams, redirectWithFlash, renderPage, userOf } from './page';
 
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
 
@@ -23,10 +22,9 @@ function requireJobsViewer(req: FastifyRequest): void {
   if (!user.isAdmin && !user.isOperator) throw new KassaError('NOT_FOUND', { entity: 'Page' });
 }
 
-/** Failed jobs (list, retry), the stored-emails reader and the organizer's API tokens. */
+/** Failed jobs (list, retry) and the stored-emails reader (API tokens: api-tokens.routes.ts). */
 export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const ds = deps.dataSource;
-  const authStore = new AuthStore(ds);
 
   app.get('/control/jobs', { config: { permission: ['organizer.settings', 'operator'] }, onRequest: async (req) => requireJobsViewer(req) }, async (req, reply) => {
     const user = userOf(req);
@@ -61,32 +59,5 @@ export const adminRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { 
     const email = await getStoredEmail(ds, req.params.emailId, userOf(req).organizerId);
     if (!email) throw new KassaError('NOT_FOUND', { entity: 'Email' });
     return renderPage(req, reply, 'email', { title: email.subject, section: 'emails', email });
-  });
-
-  const tokensPage = async (req: FastifyRequest, reply: Parameters<typeof renderPage>[1], created?: { name: string; token: string }) => {
-    const tokens = await authStore.listApiTokens(userOf(req).organizerId);
-    return renderPage(req, reply, 'api-tokens', { title: 'API tokens', section: 'tokens', tokens, created });
-  };
-
-  app.get('/control/api-tokens', { config: { permission: 'organizer.settings' }, onRequest: async (req) => requireAdmin(req) }, async (req, reply) => tokensPage(req, reply));
-
-  app.post<{ Body: { name: string } }>('/control/api-tokens', {
-    config: { permission: 'organizer.settings' },
-    schema: { body: { type: 'object', required: ['name'], properties: { _csrf: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 100 } }, additionalProperties: false } },
-    onRequest: async (req) => requireAdmin(req),
-  }, async (req, reply) => {
-    const { token } = await createApiToken(ds, userOf(req).organizerId, req.body.name);
-    // Shown once, on this response only: only its hash is stored.
-    reply.header('cache-control', 'no-store');
-    return tokensPage(req, reply, { name: req.body.name, token });
-  });
-
-  app.post<{ Params: { tokenId: string } }>('/control/api-tokens/:tokenId/revoke', {
-    config: { permission: 'organizer.settings' },
-    schema: { params: idParams('tokenId'), body: csrfOnly },
-    onRequest: async (req) => requireAdmin(req),
-  }, async (req, reply) => {
-    if (!(await revokeApiToken(ds, userOf(req).organizerId, req.params.tokenId))) throw new KassaError('NOT_FOUND', { entity: 'API token' });
-    return redirectWithFlash(req, reply, '/control/api-tokens', 'Token revoked.');
   });
 };

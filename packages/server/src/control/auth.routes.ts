@@ -56,6 +56,7 @@ export const authRoutes: FastifyPluginAsync<{ login: LoginService; loginRateLimi
       await req.session.regenerate();
       req.session.userId = user.id;
       req.session.organizerId = user.organizerId;
+      await opts.login.remember(user);
       // The new session's CSRF secret now, not on the first page: pages opened at once in several
       // tabs would otherwise each create one, and only the last one saved would verify.
       reply.generateCsrf();

@@ -6,13 +6,14 @@ import { BulkTasks } from '../bulk/bulk-tasks.service';
 import type { BulkTask, BulkTaskKind } from '../bulk/bulk-task.store';
 import { exportFormats, type ExportFormat } from '../bulk/export-writer';
 import { taskJson } from '../bulk/task-json';
-import { actorOf, fieldErrors, formRefusal, idParams, redirectWithFlash, renderPage, requireAdmin, userOf } from './page';
+import { actorOf, fieldErrors, formKeyProperty, formRefusal, idParams, newFormKey, redirectWithFlash, renderPage, requireAdmin, userOf } from './page';
 
 const exportBody = {
   type: 'object',
   required: ['dataset', 'format'],
   properties: {
     _csrf: { type: 'string' },
+    ...formKeyProperty,
     dataset: { type: 'string', enum: [...exportDatasets] },
     format: { type: 'string', enum: [...exportFormats] },
     // Empty: all of the organizer's events.
@@ -21,7 +22,7 @@ const exportBody = {
   additionalProperties: false,
 } as const;
 
-type ExportBody = { dataset: ExportDataset; format: ExportFormat; eventId?: string };
+type ExportBody = { dataset: ExportDataset; format: ExportFormat; eventId?: string; _formKey?: string };
 
 /** The progress script polls the task's status and reloads the page once it has finished. */
 const progressScripts = ['/static/kassa-progress.js'];
@@ -39,7 +40,7 @@ export const exportRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerS
     const { organizerId } = userOf(req);
     const [events, recent] = await Promise.all([catalog.listEvents(organizerId), tasks.store.list(organizerId, 'export')]);
     return renderPage(req, reply, 'exports', {
-      title: 'Exports', section: 'exports', events, recent, values, errors, datasets: exportDatasets, formats: exportFormats,
+      title: 'Exports', section: 'exports', events, recent, values, errors, datasets: exportDatasets, formats: exportFormats, formKey: newFormKey(),
     });
   };
 
@@ -51,7 +52,8 @@ export const exportRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: OrganizerS
   app.post<{ Body: ExportBody }>('/control/exports', { config: { permission: 'event.orders.view', permissionOnAllEvents: true }, schema: { body: exportBody }, attachValidation: true }, async (req, reply) => {
     if (req.validationError) return showForm(req, reply.code(400), req.body ?? {}, fieldErrors(req.validationError));
     try {
-      const task = await tasks.startExport(userOf(req).organizerId, { ...req.body, eventId: req.body.eventId || null }, actorOf(req));
+      const { _formKey: formKey, ...input } = req.body;
+      const task = await tasks.startExport(userOf(req).organizerId, { ...input, eventId: input.eventId || null }, actorOf(req), formKey);
       return redirectWithFlash(req, reply, `/control/exports/${task.id}`, 'Export started.');
     } catch (err) {
       if (err instanceof KassaError && err.code === 'NOT_FOUND') return showForm(req, reply.code(400), req.body, { eventId: 'is not one of your events' });

@@ -12,6 +12,7 @@ import { orderActionRoutes } from './order-actions.routes';
 import { orderChangeRoutes } from './order-change.routes';
 import { settingsRoutes } from './settings.routes';
 import { adminRoutes } from './admin.routes';
+import { apiTokenRoutes } from './api-tokens.routes';
 import { checkPermission } from '../auth/permissions';
 import { teamRoutes } from './teams.routes';
 import { inviteRoutes } from './invite.routes';
@@ -58,6 +59,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
     await panel.register(orderChangeRoutes, { deps, scope });
     await panel.register(settingsRoutes, { deps, scope });
     await panel.register(adminRoutes, { deps });
+    await panel.register(apiTokenRoutes, { deps });
     await panel.register(teamRoutes, { deps });
     await panel.register(operatorRoutes, { deps });
     await panel.register(webhookControlRoutes, { deps });

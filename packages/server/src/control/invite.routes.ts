@@ -47,6 +47,7 @@ export const inviteRoutes: FastifyPluginAsync<{ deps: AppDeps; login: LoginServi
     const accepted = await store.acceptInvite(hashInviteToken(req.params.token), user.id, deps.clock.now());
     if (!accepted) throw new KassaError('INVITE_INVALID');
     req.session.organizerId = accepted.organizerId;
+    await login.remember({ id: user.id, organizerId: accepted.organizerId });
     req.session.flash = { kind: 'success', message: 'Invitation accepted: welcome to the team.' };
     return reply.redirect('/control', 303);
   });
@@ -71,6 +72,7 @@ export const inviteRoutes: FastifyPluginAsync<{ deps: AppDeps; login: LoginServi
     await req.session.regenerate();
     req.session.userId = userId;
     req.session.organizerId = invite.organizerId;
+    await login.remember({ id: userId, organizerId: invite.organizerId });
     reply.generateCsrf();
     req.session.flash = { kind: 'success', message: 'Your login is ready: welcome to the team.' };
     return reply.redirect('/control', 303);

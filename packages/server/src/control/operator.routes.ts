@@ -22,6 +22,7 @@ const createBody = {
 } as const;
 const renameBody = { type: 'object', required: ['name'], properties: { _csrf: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } }, additionalProperties: false } as const;
 const activeBody = { type: 'object', required: ['active'], properties: { _csrf: { type: 'string' }, active: { type: 'string', enum: ['true', 'false'] } }, additionalProperties: false } as const;
+const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string' } }, additionalProperties: false } as const;
 const inviteBody = { type: 'object', required: ['email'], properties: { _csrf: { type: 'string' }, email: { type: 'string', format: 'email', maxLength: 320 } }, additionalProperties: false } as const;
 const settingsBody = {
   type: 'object',
@@ -34,7 +35,8 @@ type CreateBody = { name: string; slug: string; adminEmail?: string };
 /**
  * The instance operator's admin area under /control/admin (route permission 'operator'; for
  * anyone else it does not exist): every organizer (create, rename, deactivate and reactivate),
- * their teams (with an invitation into any of them, e.g. the first admin of a new organizer) and
+ * their teams (an invitation into any of them, e.g. the first admin of a new organizer; removing a
+ * member, never the organizer's last admin) and
  * the instance-level settings of the payment providers: the defaults every organizer inherits,
  * and the instance-only ones (URLs, hosts: where code is loaded from and requests go), which no
  * organizer can set. KASSA_INSTANCE_SETTINGS, applied at every start, wins for the keys it names.
@@ -51,6 +53,12 @@ export const operatorRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app,
     if (!organizer) throw new KassaError('NOT_FOUND', { entity: 'Organizer' });
     return organizer;
   };
+
+  const organizerPage = async (
+    req: FastifyRequest, reply: FastifyReply, organizer: Awaited<ReturnType<typeof organizerOf>>, errors: Record<string, string>, invite?: { email: string; link: string },
+  ) => renderPage(req, reply, 'admin-organizer', {
+    title: organizer.name, section: 'admin', organizer, teams: await teams.listTeams(organizer.id), labels: permissionLabels, invite, errors,
+  });
 
   app.get('/control/admin', { config: operator }, async (req, reply) => overview(req, reply, {}, {}));
 
@@ -81,9 +89,7 @@ export const operatorRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app,
     const invite = req.session.inviteLink;
     if (invite) delete req.session.inviteLink;
     reply.header('cache-control', 'no-store');
-    return renderPage(req, reply, 'admin-organizer', {
-      title: organizer.name, section: 'admin', organizer, teams: await teams.listTeams(organizer.id), labels: permissionLabels, invite, errors: {},
-    });
+    return organizerPage(req, reply, organizer, {}, invite);
   });
 
   app.post<{ Params: { organizerId: string }; Body: { name: string } }>('/control/admin/organizers/:organizerId/rename', {
@@ -111,6 +117,23 @@ export const operatorRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app,
     const { link } = await inviteToTeam(deps, { organizerId: organizer.id, teamId: team.id, email: req.body.email, invitedBy: userOf(req).id, teamName: team.name, organizerName: organizer.name });
     req.session.inviteLink = { email: req.body.email.trim(), link };
     return redirectWithFlash(req, reply, `/control/admin/organizers/${organizer.id}`, `Invitation sent to ${req.body.email.trim()}.`);
+  });
+
+  app.post<{ Params: { organizerId: string; teamId: string; userId: string } }>('/control/admin/organizers/:organizerId/teams/:teamId/members/:userId/remove', {
+    config: operator, schema: { params: idParams('organizerId', 'teamId', 'userId'), body: csrfOnly },
+  }, async (req, reply) => {
+    const organizer = await organizerOf(req.params.organizerId);
+    const team = await teams.team(organizer.id, req.params.teamId);
+    const member = team?.members.find((m) => m.id === req.params.userId);
+    if (!team || !member) throw new KassaError('NOT_FOUND', { entity: 'Member' });
+    try {
+      await teams.removeMember(organizer.id, team.id, member.id);
+    } catch (err) {
+      // The organizer's last admin stays, for the operator too: someone must be able to invite the next one.
+      if (!isKassaError(err, 'TEAM_LAST_ADMIN')) throw err;
+      return organizerPage(req, reply.code(409), organizer, { [`member-${team.id}-${member.id}`]: err.message });
+    }
+    return redirectWithFlash(req, reply, `/control/admin/organizers/${organizer.id}`, `${member.email} removed from ${team.name}.`);
   });
 
   // ——— instance-level defaults of the payment providers ———

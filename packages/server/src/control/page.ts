@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KassaError, hasPermission, type TeamPermission } from '@kassa/core/host';
 import type { SessionUser } from '../auth/login.service';
@@ -119,3 +120,13 @@ export function formRefusal(err: unknown, fallbackField = 'form'): { status: num
   const field = typeof err.params.field === 'string' ? err.params.field : fallbackField;
   return { status: err.status, errors: { [field]: err.message } };
 }
+
+/**
+ * A one-time key for a form that starts a task (field `_formKey`): a double-clicked submit sends it
+ * twice and the second finds the task the first started (bulk/bulk-task.store.ts).
+ */
+export function newFormKey(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export const formKeyProperty = { _formKey: { type: 'string', minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } } as const;

@@ -26,6 +26,7 @@ const settingsBody = {
   properties: {
     _csrf: { type: 'string' }, enabled: { type: 'string', enum: ['on'] }, instalments: { type: 'string', maxLength: 3 }, intervalDays: { type: 'string', maxLength: 4 },
     fixedDates: { type: 'string', maxLength: 400 }, minTotal: { type: 'string', maxLength: 16 }, graceDays: { type: 'string', maxLength: 3 }, validIfPending: { type: 'string', enum: ['on'] },
+    noDeposit: { type: 'string', enum: ['on'] },
   },
   additionalProperties: false,
 } as const;

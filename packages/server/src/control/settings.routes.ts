@@ -31,10 +31,15 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   };
   const schemaOf = (id: string) => deps.settingsSchemas.get(providerNamespace(id)).definition.schema;
   // A provider whose plugin offers "create the webhook endpoint at the provider" (Stripe) gets a button for it.
-  const webhookEndpointAction = (id: string): string | null =>
-    deps.pluginRoutes?.some((r) => r.plugin === id && r.route.kind === 'control' && r.route.method === 'POST' && r.route.path === '/control/webhook-endpoint')
-      ? `/plugins/${id}/control/webhook-endpoint`
-      : null;
+  // The route's `options.keysSetting` names the setting holding the account's keys: where that value
+  // comes from the instance (global level), the endpoint is the operator's to create, and the plugin
+  // refuses it at this level, so the page explains that instead of offering the button.
+  const webhookEndpointAction = (id: string): { url: string; keysSetting: string | null } | null => {
+    const found = deps.pluginRoutes?.find((r) => r.plugin === id && r.route.kind === 'control' && r.route.method === 'POST' && r.route.path === '/control/webhook-endpoint');
+    if (!found) return null;
+    const keysSetting = found.route.options?.keysSetting;
+    return { url: `/plugins/${id}/control/webhook-endpoint`, keysSetting: typeof keysSetting === 'string' ? keysSetting : null };
+  };
 
   // A provider whose plugin shows its wallet domains (Stripe) gets a link to that page.
   const walletDomainsPage = (id: string): string | null =>
@@ -53,12 +58,14 @@ export const settingsRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   const form = async (req: FastifyRequest, reply: FastifyReply, target: SettingsTarget, event: Event | null, providerId: string, errors: Record<string, string>, fields?: SettingsField[]) => {
     const provider = providerOf(providerId);
     const display = await deps.settings.getForDisplay(target, providerNamespace(providerId));
+    const endpoint = webhookEndpointAction(providerId);
     return renderPage(req, reply, 'settings-form', {
       title: `${provider.verboseName} settings`, section: 'settings', provider, event, errors,
       fields: fields ?? settingsFields(schemaOf(providerId), display),
       action: event ? `/control/events/${event.id}/settings/payment/${providerId}` : `/control/settings/payment/${providerId}`,
       level: target.scope,
-      webhookEndpointAction: webhookEndpointAction(providerId),
+      webhookEndpointAction: endpoint?.url ?? null,
+      webhookEndpointByOperator: endpoint?.keysSetting != null && target.scope !== 'global' && display.sources[endpoint.keysSetting] === 'global',
       walletDomainsPage: walletDomainsPage(providerId),
     });
   };

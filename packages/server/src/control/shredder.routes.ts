@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { CatalogStore, KassaError, shredPreview } from '@kassa/core/host';
+import { CatalogStore, KassaError, readableEventLog, shredPreview } from '@kassa/core/host';
+import { logLocaleOf } from '../infra/readable-log';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { BulkTasks } from '../bulk/bulk-tasks.service';
-import { actorOf, idParams, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
+import { actorOf, formKeyProperty, idParams, newFormKey, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
 
 const target = {
   type: 'object',
@@ -14,7 +15,7 @@ const target = {
 const confirmBody = {
   type: 'object',
   required: ['confirm'],
-  properties: { _csrf: { type: 'string' }, eventId: uuid, orderId: uuid, confirm: { type: 'string', enum: ['yes'] } },
+  properties: { _csrf: { type: 'string' }, ...formKeyProperty, eventId: uuid, orderId: uuid, confirm: { type: 'string', enum: ['yes'] } },
   additionalProperties: false,
 } as const;
 
@@ -34,7 +35,12 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     const [events, recent] = await Promise.all([catalog.listEvents(organizerId), tasks.store.list(organizerId, 'shred', 10)]);
     const chosen = req.query.orderId || req.query.eventId ? await tasks.shredTarget(organizerId, req.query) : null;
     const preview = chosen ? await shredPreview(deps.dataSource, { organizerId, ...chosen }) : null;
-    return renderPage(req, reply, 'shredder', { title: 'Data shredder', section: 'shredder', events, recent, chosen, preview, errors: {} });
+    // An event's own log: earlier shredder runs over it (who, when, how many orders).
+    const event = chosen?.eventId ? events.find((e) => e.id === chosen.eventId) : undefined;
+    const eventLog = event
+      ? await readableEventLog(deps.dataSource, { organizerId, eventId: event.id, currency: event.currency, locale: logLocaleOf(req.headers['accept-language']) })
+      : [];
+    return renderPage(req, reply, 'shredder', { title: 'Data shredder', section: 'shredder', events, recent, chosen, preview, eventLog, errors: {}, formKey: newFormKey() });
   });
 
   app.post<{ Body: Target & { confirm: string } }>('/control/shredder', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { body: confirmBody }, attachValidation: true }, async (req, reply) => {
@@ -46,11 +52,12 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       const preview = chosen ? await shredPreview(deps.dataSource, { organizerId, ...chosen }) : null;
       const events = await catalog.listEvents(organizerId);
       return renderPage(req, reply.code(400), 'shredder', {
-        title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview,
+        title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview, eventLog: [], formKey: newFormKey(),
         errors: { confirm: 'Tick the box to confirm that the personal data shall be removed for good' },
       });
     }
-    const task = await tasks.startShred(organizerId, body, actorOf(req));
+    const { _formKey: formKey, ...target } = req.body as Target & { _formKey?: string };
+    const task = await tasks.startShred(organizerId, { eventId: target.eventId, orderId: target.orderId }, actorOf(req), formKey);
     return redirectWithFlash(req, reply, `/control/shredder/${task.id}`, 'Data shredder started.');
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { CatalogStore, KassaError, TeamStore, isKassaError, permissionColumns, permissionLabels, teamPermissions, type TeamInput } from '@kassa/core/host';
+import { AuthStore, CatalogStore, KassaError, TeamStore, isKassaError, permissionColumns, permissionLabels, teamPermissions, type TeamInput } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
 import { inviteToTeam } from '../auth/invitations';
 import { fieldErrors, idParams, redirectWithFlash, renderPage, userOf, uuid } from './page';
@@ -144,6 +144,7 @@ export const teamRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { d
     // Switching only to an organizer the user is in; anything else is as absent as any other.
     if (!userOf(req).organizers.some((o) => o.id === req.body.organizerId)) throw new KassaError('NOT_FOUND', { entity: 'Organizer' });
     req.session.organizerId = req.body.organizerId;
+    await new AuthStore(deps.dataSource).setLastOrganizer(userOf(req).id, req.body.organizerId);
     return redirectWithFlash(req, reply, '/control', 'Organizer switched.');
   });
 };

@@ -21,13 +21,13 @@ type EndpointForm = { url: string; eventTypes?: string[]; enabled?: 'on'; commen
 
 /** Human names of the event types, for the form and the lists. */
 const eventTypeLabels: Record<string, string> = {
-  'order.placed': 'Order placed', 'order.paid': 'Order paid', 'order.canceled': 'Order canceled', 'refund.done': 'Refund done',
+  'order.placed': 'Order placed', 'order.paid': 'Order paid', 'order.canceled': 'Order canceled', 'refund.done': 'Refund done', ping: 'Test ping',
 };
 
 /**
  * Organizer webhooks in the control panel (permission organizer.settings, like API tokens): endpoints (create,
- * change, delete, rotate the secret), each endpoint's delivery log, one delivery's payload and
- * answer, and a retry. Another organizer's endpoint or delivery is NOT_FOUND.
+ * change, delete, rotate the secret, send a test ping), each endpoint's delivery log, one delivery's
+ * payload and answer, and a retry. Another organizer's endpoint or delivery is NOT_FOUND.
  */
 export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const webhooks = deps.webhooks;
@@ -96,6 +96,15 @@ export const webhookControlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async
   app.post<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId/delete', { config: { permission: 'organizer.settings' }, schema: { params: idParams('webhookId'), body: csrfOnly } }, async (req, reply) => {
     await service.remove(userOf(req).organizerId, req.params.webhookId);
     return redirectWithFlash(req, reply, '/control/webhooks', 'Webhook deleted.');
+  });
+
+  app.post<{ Params: { webhookId: string } }>('/control/webhooks/:webhookId/ping', { config: { permission: 'organizer.settings' }, schema: { params: idParams('webhookId'), body: csrfOnly } }, async (req, reply) => {
+    const { organizerId } = userOf(req);
+    await service.get(organizerId, req.params.webhookId);
+    if (!webhooks.enqueue) throw new KassaError('NOT_FOUND', { entity: 'Job runtime' });
+    const ping = await service.ping(organizerId, req.params.webhookId);
+    await webhooks.enqueue([{ id: ping.id, organizerId }]);
+    return redirectWithFlash(req, reply, `/control/webhooks/${req.params.webhookId}/deliveries/${ping.id}`, 'Test ping queued: this page shows the answer once it is sent.');
   });
 
   const ownDelivery = async (req: FastifyRequest<{ Params: { webhookId: string; deliveryId: string } }>) => {

@@ -10,7 +10,7 @@ import { checkInput } from './input-guard';
 import { limiter, rateLimits } from './rate-limits';
 import { OrganizerScope } from '../auth/scope';
 import { actionKeyOf, releaseIfRefused } from './action-guard';
-import { checkPermission } from '../auth/permissions';
+import { checkPermission, checkTokenPermission } from '../auth/permissions';
 
 /**
  * Enqueues a plugin's job; the jobs package provides it (absent: the plugin's own sweeper catches
@@ -80,10 +80,11 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
       url,
       // A webhook answers a provider's server, never a browser: no headers or nonce to compute.
       ...(route.kind === 'webhook' ? { helmet: false } : {}),
-      // Control routes: the plugin's permission (default: organizer settings), checked in authorize();
-      // event-level ones hold on the event of the path's payment, else only for teams on all events.
+      // Control and API routes: the plugin's permission (default: organizer settings), checked in
+      // authorize() against the user's teams or the API token's permissions; event-level ones hold
+      // on the event of the path's payment, else only on all events.
       config: {
-        permission: route.kind === 'control' ? route.permission ?? 'organizer.settings' : route.kind === 'api' ? 'member' : 'public',
+        permission: route.kind === 'control' || route.kind === 'api' ? route.permission ?? 'organizer.settings' : 'public',
         permissionOnAllEvents: true,
       },
       handler: async (req, reply) => {
@@ -135,6 +136,7 @@ async function authorize(
     await apiLimits.address(req, reply);
     req.apiPrincipal = await authenticateApiToken(opts.deps.dataSource, req.headers.authorization);
     await apiLimits.token(req, reply);
+    await checkTokenPermission(req, req.apiPrincipal, scope);
     return req.apiPrincipal.organizerId;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -3,9 +3,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyHelmet from '@fastify/helmet';
-import type { DataSource } from '@kassa/core/host';
+import { KassaError, type DataSource } from '@kassa/core/host';
 import { scriptOrigins, withoutForeignScriptNonces } from './script-nonces';
 import { PgSessionStore } from './session-store';
+import { buyerCsrfValid, buyerSessionPlugin } from './buyer-session';
 
 declare module 'fastify' {
   interface Session {
@@ -17,8 +18,11 @@ declare module 'fastify' {
     flash?: { kind: 'success' | 'error' | 'warning' | 'info'; message: string };
   }
   interface FastifyContextConfig {
-    /** Set to false on routes that are not cookie-authenticated (API with Bearer tokens, webhooks). */
-    csrf?: boolean;
+    /**
+     * Set to false on routes that are not cookie-authenticated (API with Bearer tokens, webhooks);
+     * 'buyer' on the checkout's forms, whose CSRF secret is in the buyer's cookie (buyer-session.ts).
+     */
+    csrf?: boolean | 'buyer';
   }
 }
 
@@ -45,13 +49,34 @@ export const sessionMaxAgeMs = 12 * 60 * 60 * 1000;
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Cookies, PostgreSQL-backed sessions and CSRF on every state-changing request that is
- * cookie-authenticated. Registered inside the site's scope (app.ts), so routes outside it
- * (provider webhooks) neither read nor write a session.
+ * Cookies, the buyer's sealed checkout cookie (buyer-session.ts) and the CSRF check of the routes
+ * that use it (`config.csrf: 'buyer'`), for the whole site scope. The shop is registered at this
+ * level: a buyer's request never creates, reads or writes a server session. A state-changing route
+ * here that names neither its CSRF check nor `csrf: false`, and has no server session (sessionPlugin)
+ * to check against, is refused: a forgotten declaration fails closed.
+ */
+export const buyerScopePlugin = fp<Pick<SecurityOptions, 'baseUrl' | 'sessionSecret' | 'now'>>(async (app, opts) => {
+  const secure = opts.baseUrl.startsWith('https://');
+  await app.register(fastifyCookie);
+  await app.register(buyerSessionPlugin, { secret: opts.sessionSecret, secure, maxAgeMs: sessionMaxAgeMs, now: opts.now });
+  // Checked before schema validation, so a forged form is refused as such and never reaches a handler.
+  app.addHook('preValidation', (req, _reply, done) => {
+    const csrf = req.routeOptions.config?.csrf;
+    if (!stateChanging.has(req.method) || csrf === false) return done();
+    if (csrf === 'buyer') return done(buyerCsrfValid(req) ? undefined : new KassaError('CSRF_INVALID'));
+    if (!req.server.hasDecorator('csrfProtection')) return done(new KassaError('CSRF_INVALID'));
+    done();
+  });
+}, { name: 'kassa-buyer-scope' });
+
+/**
+ * PostgreSQL-backed server sessions (logins of the control panel, plugin pages) and CSRF on every
+ * state-changing request that is cookie-authenticated through them. Registered inside the site's
+ * scope, below buyerScopePlugin and beside the shop (app.ts), so routes outside it (the shop,
+ * provider webhooks) neither read nor write a server session.
  */
 export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' | 'sessionSecret' | 'now'>>(async (app, opts) => {
   const secure = opts.baseUrl.startsWith('https://');
-  await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret: opts.sessionSecret,
     cookieName: 'kassa_session',
@@ -62,12 +87,13 @@ export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' |
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
 
-  // Checked before schema validation, so a forged form is refused as such and never reaches a handler.
+  // After buyerScopePlugin's hook, which has checked the routes that declare `csrf: 'buyer'`.
   app.addHook('preValidation', (req, reply, done) => {
-    if (!stateChanging.has(req.method) || req.routeOptions.config?.csrf === false) return done();
+    const csrf = req.routeOptions.config?.csrf;
+    if (!stateChanging.has(req.method) || csrf === false || csrf === 'buyer') return done();
     app.csrfProtection(req, reply, done);
   });
-}, { name: 'kassa-session' });
+}, { name: 'kassa-session', dependencies: ['kassa-buyer-scope'] });
 
 /**
  * Security headers for the whole app (error and not-found pages included) with a CSP of our origin

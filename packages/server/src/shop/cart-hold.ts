@@ -62,10 +62,24 @@ export function heldUntilView(state: CheckoutState | undefined, event: Pick<Even
   if (!state?.heldUntil) return null;
   const d = new Date(state.heldUntil);
   try {
-    return new Intl.DateTimeFormat(event.locale, { timeStyle: 'short', timeZone: event.timezone }).format(d);
+    return timeFormat(event.locale, event.timezone).format(d);
   } catch {
     return d.toISOString();
   }
+}
+
+// Building an Intl.DateTimeFormat costs far more than formatting with one: kept per locale and zone.
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+function timeFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale} ${timeZone}`;
+  let format = timeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { timeStyle: 'short', timeZone });
+    if (timeFormats.size >= 1000) timeFormats.clear();
+    timeFormats.set(key, format);
+  }
+  return format;
 }
 
 function nameOf(catalog: Catalog, productId: string): string {

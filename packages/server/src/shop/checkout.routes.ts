@@ -1,18 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
+import { add, formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
 import { priceCart, type PricedCart, type ShopEvent } from './catalog';
-import { liveCheckout, readCheckout, sessionOwner, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
+import { checkoutOwner, liveCheckout, readCheckout, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { checkHold, heldUntilView } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
 import { placeAndPay } from './place-order';
+import { planChoiceView } from './plan-choice';
 import { placementKey } from './submission-store';
 import {
   confirmBody, contactBody, eventParams, paymentBody, type ConfirmBody, type ContactBody, type EventParams, type PaymentBody,
 } from './schemas';
 import { countryOptions, isCountryCode } from './countries';
 import { cartView, type ShopContext } from './shop-context';
+import { buyerCsrfToken, setBuyerFlash } from '../infra/buyer-session';
 import { eventUrl } from './urls';
 
 type Step = 'contact' | 'payment' | 'confirm';
@@ -43,7 +45,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       // A product was withdrawn while the buyer was checking out: back to the event page, saying so.
       // The same cart id, held again at the next step (heldUntil dropped), so the old hold is replaced, not left behind.
       writeCheckout(req, where.event.id, kept.length ? { lines: kept, email: state.email, cartId: state.cartId } : undefined);
-      req.session.set('flash', { kind: 'warning', message: 'Some tickets in your cart are no longer on sale and were removed. Please check your cart.' });
+      setBuyerFlash(req, { kind: 'warning', message: 'Some tickets in your cart are no longer on sale and were removed. Please check your cart.' });
       reply.redirect(base, 303);
       return null;
     }
@@ -52,7 +54,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const hold = await checkHold(shop, where.event, state);
     if (hold.kind === 'adjusted') {
       writeCheckout(req, where.event.id, hold.state);
-      req.session.set('flash', { kind: 'warning', message: hold.message });
+      setBuyerFlash(req, { kind: 'warning', message: hold.message });
       reply.redirect(base, 303);
       return null;
     }
@@ -70,7 +72,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
 
   /** The event page (the buyer's cart) with the refusal as a warning: the cart is what must change. */
   function backToCart(req: FastifyRequest, reply: FastifyReply, base: string, err: KassaError): null {
-    req.session.set('flash', { kind: 'warning', message: err.message });
+    setBuyerFlash(req, { kind: 'warning', message: err.message });
     reply.redirect(base, 303);
     return null;
   }
@@ -101,7 +103,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     // The country is asked only when it decides something: a method of this event restricted by country.
     const countries = await shop.needsCountry(ctx.event) ? countryOptions(ctx.event.locale) : null;
     return reply.view('shop/contact', {
-      ...common(ctx, reply.generateCsrf()), cart: cartView(ctx.cart, ctx.event.locale), email: email ?? ctx.state.email ?? '',
+      ...common(ctx, buyerCsrfToken(req)), cart: cartView(ctx.cart, ctx.event.locale), email: email ?? ctx.state.email ?? '',
       countries, country: country ?? ctx.state.country ?? '', error: errorView(error),
     });
   }
@@ -109,7 +111,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   app.get<{ Params: EventParams }>('/:organizer/:event/checkout/contact', { schema: { params: eventParams } }, (req, reply) => renderContact(req, reply));
 
   app.post<{ Params: EventParams; Body: ContactBody }>('/:organizer/:event/checkout/contact', {
-    schema: { params: eventParams, body: contactBody }, attachValidation: true,
+    schema: { params: eventParams, body: contactBody }, attachValidation: true, config: { csrf: 'buyer' },
   }, async (req, reply) => {
     const posted = req.body as { email?: unknown; country?: unknown } | undefined;
     const postedEmail = typeof posted?.email === 'string' ? posted.email : undefined;
@@ -150,7 +152,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     if (error) reply.status(error.status);
     const visible = methods.filter((m) => !m.implicit);
     return reply.view('shop/payment', {
-      ...common(ctx, reply.generateCsrf()),
+      ...common(ctx, buyerCsrfToken(req)),
       heading: 'How would you like to pay?', showSteps: true, action: `${ctx.base}checkout/payment`, backUrl: `${ctx.base}checkout/contact`,
       submitLabel: 'Continue', summaryHeading: 'Your cart', token: null,
       methods: visible.map((m) => ({ identifier: m.identifier, name: m.name, fee: m.fee.amount > 0 ? formatMoney(m.fee, ctx.event.locale) : null, formHtml: m.renderForm() })),
@@ -161,7 +163,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   app.get<{ Params: EventParams }>('/:organizer/:event/checkout/payment', { schema: { params: eventParams } }, (req, reply) => renderPayment(req, reply));
 
   app.post<{ Params: EventParams; Body: PaymentBody }>('/:organizer/:event/checkout/payment', {
-    schema: { params: eventParams, body: paymentBody }, attachValidation: true,
+    schema: { params: eventParams, body: paymentBody }, attachValidation: true, config: { csrf: 'buyer' },
   }, async (req, reply) => {
     if (req.validationError) return renderPayment(req, reply, asRefusal(req, req.validationError));
     const ctx = await load(req, reply, 'payment');
@@ -204,8 +206,9 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const token = ctx.state.token ?? randomUUID();
     if (token !== ctx.state.token) writeCheckout(req, ctx.event.id, { ...ctx.state, token });
     if (error) reply.status(error.status);
+    const choice = await planChoiceView(shop, ctx.event.id, method, add(ctx.cart.subtotal, method.fee), ctx.event.locale);
     return reply.view('shop/confirm', {
-      ...common(ctx, reply.generateCsrf()), token, email: ctx.state.email, paymentName: method.name,
+      ...common(ctx, buyerCsrfToken(req)), token, email: ctx.state.email, paymentName: method.name, choice,
       cart: cartView(ctx.cart, ctx.event.locale, { label: `${method.name} fee`, amount: method.fee }),
       confirmHtml: shop.views.render(method.provider.checkoutConfirmRender(method.ctx, chosen.session)),
       error: errorView(error),
@@ -216,13 +219,13 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
 
   app.post<{ Params: EventParams; Body: ConfirmBody }>('/:organizer/:event/checkout/confirm', {
     schema: { params: eventParams, body: confirmBody },
-    config: { rateLimit: shop.placeOrderRateLimit },
+    config: { rateLimit: shop.placeOrderRateLimit, csrf: 'buyer' },
   }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const token = req.body.token;
     let redirect: string;
     try {
-      redirect = await placeFromCheckout(req, where, token);
+      redirect = await placeFromCheckout(req, where, token, req.body);
     } catch (err) {
       return renderConfirm(req, reply, asRefusal(req, err));
     }
@@ -237,13 +240,13 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
    * (a double submit, or a resubmit of the form), this answers as the first submission did, once
    * its payment has run.
    */
-  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string): Promise<string> {
+  async function placeFromCheckout(req: FastifyRequest<{ Params: EventParams }>, where: ShopEvent, token: string, body: ConfirmBody): Promise<string> {
     const state = readCheckout(req, where.event.id);
     assertReady(state, token);
     // Core prices the order from the products again and checks quota under lock; this total only
     // re-checks the payment method's limits, so the shortly cached catalog is good enough.
     const cart = priceCart(where.event, await shop.catalog.catalog(where.event.id), state.lines, { checkAvailability: false });
-    const placed = await placeAndPay(shop, req, where, state, cart, placementKey(sessionOwner(req), token));
+    const placed = await placeAndPay(shop, req, where, state, cart, placementKey(checkoutOwner(req), token), body);
     if (!placed.replayed) return placed.redirect;
     return awaitFirstPayment(placed.paymentId, placed.redirect);
   }

@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, KassaError, money } from '@kassa/core/host';
 import { remainingOf } from './availability';
 import { maxQuantityPerProduct, priceCart, type ShopEvent } from './catalog';
-import { liveCheckout, readCheckout, writeCheckout, type CartLine } from './checkout-session';
+import { assertCheckoutFits, liveCheckout, readCheckout, writeCheckout, type CartLine } from './checkout-session';
 import { holdCart } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
 import { cartBody, eventParams, type CartBody, type EventParams } from './schemas';
 import type { ShopContext } from './shop-context';
 import { ShortCache } from './short-cache';
 import { eventUrl } from './urls';
+import { takeBuyerFlash } from '../infra/buyer-session';
 
 const qtyKey = /^qty_(.+)$/;
 
@@ -51,15 +53,14 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     const checkout = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
     const inCart = new Map((checkout?.lines ?? []).map((l) => [l.productId, l.quantity]));
     const ownHold = checkout?.heldUntil !== undefined && new Date(checkout.heldUntil) > shop.deps.clock.now();
-    const flash = req.session.get('flash');
-    if (flash) req.session.set('flash', undefined);
+    const flash = takeBuyerFlash(req);
     if (error) reply.status(error.status);
     return reply.view('shop/event', { ...await eventModel(where, inCart, error, posted, ownHold), flash });
   }
 
   app.get<{ Params: EventParams }>('/:organizer/:event/', { schema: { params: eventParams } }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
-    if (readCheckout(req, where.event.id) || req.session.get('flash')) return renderEvent(req, reply, where);
+    if (readCheckout(req, where.event.id) || req.buyer.data.flash) return renderEvent(req, reply, where);
     const html = await anonymousPages.get(where.event.id, async () => app.view('shop/event', await eventModel(where, new Map())));
     return reply.type('text/html; charset=utf-8').send(html);
   });
@@ -67,9 +68,9 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   app.post<{ Params: EventParams; Body: CartBody }>('/:organizer/:event/cart', {
     schema: { params: eventParams, body: cartBody },
     attachValidation: true,
-    // The event page is served to anonymous visitors without creating a session (no row per page
-    // view), so it carries no CSRF token. The session cookie is SameSite=Lax, so a cross-site form
-    // cannot post into a buyer's cart anyway, and every later step is CSRF-checked.
+    // The event page is served to anonymous visitors from a cache shared by all of them, so it
+    // carries no CSRF token. The buyer's cookie is SameSite=Lax, so a cross-site form cannot post
+    // into a buyer's cart anyway, and every later step is CSRF-checked.
     config: { csrf: false },
   }, async (req, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
@@ -83,7 +84,6 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       if (value > 0) lines.push({ productId: m[1]!, quantity: value });
     }
     const previous = readCheckout(req, where.event.id);
-    let hold;
     try {
       if (!where.event.live) throw new KassaError('SHOP_NOT_ON_SALE');
       if (lines.length === 0) throw new KassaError('SHOP_CART_EMPTY');
@@ -91,12 +91,14 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       priceCart(where.event, catalog, lines, { checkAvailability: false });
       // Adding to the cart holds the tickets (core's check under the quota lock; the page's
       // availability is up to a second old and counts this buyer's own earlier hold as taken).
-      hold = await holdCart(shop, where.event, catalog, previous, lines);
+      // The cookie must have room for the cart (a cart id and an expiry included) before anything is held.
+      assertCheckoutFits(req, where.event.id, { lines, email: previous?.email, cartId: randomUUID(), heldUntil: new Date(0).toISOString() });
+      const hold = await holdCart(shop, where.event, catalog, previous, lines);
+      // A new cart keeps the email but not the payment choice: the fee depends on the total.
+      writeCheckout(req, where.event.id, { lines, email: previous?.email, ...hold });
     } catch (err) {
       return renderEvent(req, reply, where, asRefusal(req, err), posted);
     }
-    // A new cart keeps the email but not the payment choice: the fee depends on the total.
-    writeCheckout(req, where.event.id, { lines, email: previous?.email, ...hold });
     return reply.redirect(`${eventUrl(where.organizer, where.event)}checkout/contact`, 303);
   });
 };

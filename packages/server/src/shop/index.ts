@@ -8,6 +8,7 @@ import { HttpSession1763950000000 } from '../infra/migrations/1763950000000-http
 import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
 import { ApiIdempotencyKey1767700000001 } from '../infra/migrations/1767700000001-api-idempotency-key';
 import { BulkTask1767800000001 } from '../bulk/migrations/1767800000001-bulk-task';
+import { BulkTaskFormKey1768800000001 } from '../bulk/migrations/1768800000001-bulk-task-form-key';
 import { orderPageRoutes } from './order-page.routes';
 import { savedMethodsRoutes } from './saved-methods.routes';
 import { ShopContext, type ShopDeps } from './shop-context';
@@ -19,7 +20,8 @@ import { ShopContext, type ShopDeps } from './shop-context';
  * core's until the server took over its table: same class name, so a database that ran it there
  * does not run it again.
  */
-export const shopMigrations = [ShopSubmission1763800000000, HttpSession1763950000000, RateLimitCounter1765200000000, ApiIdempotencyKey1767700000001, BulkTask1767800000001];
+export const shopMigrations = [ShopSubmission1763800000000, HttpSession1763950000000, RateLimitCounter1765200000000, ApiIdempotencyKey1767700000001, BulkTask1767800000001,
+  BulkTaskFormKey1768800000001];
 
 /**
  * The buyer order flow: event page → cart → contact → payment method → confirm → order placed and

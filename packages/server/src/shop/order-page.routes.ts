@@ -3,13 +3,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, isKassaError, KassaError, money, orderMachine, paymentMachine, type CurrencyCode } from '@kassa/core/host';
 import type { ShopEvent } from './catalog';
 import { countryOptions, isCountryCode } from './countries';
-import { sessionOwner } from './checkout-session';
+import { checkoutOwner } from './checkout-session';
 import { asRefusal, errorView } from './html-refusal';
 import { loadOrderBySecret, orderPageView, paymentChange, type LoadedOrder } from './order-view';
 import { orderParams, paymentBody, type OrderParams, type PaymentBody } from './schemas';
 import type { ShopContext } from './shop-context';
 import { eventUrl, orderUrl } from './urls';
 import { savedMethodsView } from './saved-methods.routes';
+import { buyerCsrfToken, setBuyerFlash, takeBuyerFlash } from '../infra/buyer-session';
+import { buyerPlanView } from './plan-view';
 
 /** An order page request: the event, the order found through its secret, and the page's URL. */
 interface OrderPageContext extends ShopEvent {
@@ -32,8 +34,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     const ctx = await load(req);
     const view = await orderPageView(shop, ctx, ctx.loaded);
     const change = await paymentChange(ctx.loaded, shop);
-    const flash = req.session.get('flash');
-    if (flash) req.session.set('flash', undefined);
+    const flash = takeBuyerFlash(req);
     const hadAttempt = ctx.loaded.payments.some((p) => !paymentMachine.is('abandoned', p.state));
     return reply.view('shop/order', {
       ...view, flash, locale: ctx.event.locale, organizer: { name: ctx.organizer.name }, event: { name: ctx.event.name },
@@ -43,7 +44,8 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       changeBlockedReason: !change.allowed && !orderMachine.is('paid', ctx.loaded.order.status) && !orderMachine.is('canceled', ctx.loaded.order.status)
         ? `The payment cannot be changed: ${change.reason}.` : null,
       error: null,
-      savedMethods: await savedMethodsView(shop, ctx.loaded.order.id, ctx.page), csrfToken: reply.generateCsrf(),
+      savedMethods: await savedMethodsView(shop, ctx.loaded.order.id, ctx.page), csrfToken: buyerCsrfToken(req),
+      plan: await buyerPlanView(shop, ctx.loaded.order, ctx.loaded.order.locale || ctx.event.locale),
     });
   });
 
@@ -68,7 +70,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     const base = fmt(quote.base.amount);
     return reply.view('shop/payment', {
       locale: ctx.event.locale, organizer: { name: ctx.organizer.name }, event: { name: ctx.event.name }, eventUrl: eventUrl(ctx.organizer, ctx.event),
-      csrfToken: reply.generateCsrf(), heading: `Pay for order ${order.code}`, showSteps: false,
+      csrfToken: buyerCsrfToken(req), heading: `Pay for order ${order.code}`, showSteps: false,
       action: `${ctx.page}pay`, backUrl: ctx.page, submitLabel: 'Pay now',
       summaryHeading: quote.openFee > 0 ? 'Still to pay, before the payment fee' : 'Still to pay',
       // A fresh token per form: a double submit starts one payment, a later visit may start another.
@@ -90,7 +92,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
   app.post<{ Params: OrderParams; Body: PaymentBody }>('/:organizer/:event/order/:code/:secret/pay', {
     schema: { params: orderParams, body: paymentBody }, attachValidation: true,
     // Starting a payment calls the provider (a PaymentIntent, say): limited like placing an order.
-    config: { rateLimit: shop.placeOrderRateLimit },
+    config: { rateLimit: shop.placeOrderRateLimit, csrf: 'buyer' },
   }, async (req, reply) => {
     if (req.validationError) return renderPay(req, reply, asRefusal(req, req.validationError));
     const { provider: identifier, token, country: givenCountry, ...fields } = req.body;
@@ -99,7 +101,7 @@ export const orderPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
     if (!token) return renderPay(req, reply, asRefusal(req, new KassaError('VALIDATION_FAILED', { field: 'token', detail: 'body.token is required' })));
     let redirect: string;
     try {
-      const result = await shop.submissions.run(token, 'pay', sessionOwner(req), async () => {
+      const result = await shop.submissions.run(token, 'pay', checkoutOwner(req), async () => {
         const ctx = await load(req);
         await assertChangeable(ctx.loaded, shop);
         return { orderId: ctx.loaded.order.id, redirect: await payAgain(shop, req, ctx, identifier, fields as Record<string, unknown>, country) };
@@ -156,11 +158,11 @@ async function payAgain(
     const { outcome } = await shop.deps.core.payments.executePayment(payment.id, prepared.session);
     if (outcome.kind === 'requires_action') return outcome.redirectUrl;
     if (outcome.kind === 'declined' || outcome.kind === 'failed') {
-      req.session.set('flash', { kind: 'error', message: `Your payment did not go through: ${outcome.message}. You can try again.` });
+      setBuyerFlash(req, { kind: 'error', message: `Your payment did not go through: ${outcome.message}. You can try again.` });
     }
   } catch (err) {
     if (!isKassaError(err)) req.log.error({ err }, 'payment execution failed');
-    req.session.set('flash', { kind: 'error', message: 'We could not start your payment; please try again.' });
+    setBuyerFlash(req, { kind: 'error', message: 'We could not start your payment; please try again.' });
   }
   return ctx.page;
 }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
-  formatMoney, KassaError, lastDatePassed, money, orderMachine, paymentMachine,
+  formatMoney, KassaError, lastDatePassed, money, orderMachine, paymentMachine, planMachine,
   type BasePaymentProvider, type CurrencyCode, type Event, type Order, type OrderFee, type OrderPayment, type OrderSums, type ProviderContext,
 } from '@kassa/core/host';
 import type { ShopEvent } from './catalog';
@@ -42,6 +42,9 @@ function sameSecret(stored: string, given: string): boolean {
 export async function paymentChange(loaded: LoadedOrder, shop: ShopContext): Promise<{ allowed: true } | { allowed: false; reason: string }> {
   const refusal = await shop.deps.core.orders.paymentRefusal(loaded.order.id);
   if (refusal) return { allowed: false, reason: refusal.reason };
+  // A running plan: each instalment is paid from its own payment (a new attempt would abandon them all).
+  const plan = await shop.deps.core.plans.view(loaded.order.id);
+  if (plan && planMachine.is('running', plan.plan.state)) return { allowed: false, reason: 'it is paid in instalments (each one from its own payment)' };
   for (const p of loaded.payments) {
     if (!paymentMachine.is('inTransit', p.state)) continue;
     const provider = shop.deps.providers.has(p.provider) ? shop.deps.providers.get(p.provider) : null;

@@ -4,6 +4,7 @@ import { loadOrderBySecret } from './order-view';
 import { orderParams, type OrderParams } from './schemas';
 import type { ShopContext } from './shop-context';
 import { orderUrl } from './urls';
+import { setBuyerFlash } from '../infra/buyer-session';
 
 /*
  * The buyer's saved cards on their order page (docs/payment-plans.md): listed with brand, last
@@ -30,7 +31,7 @@ export async function savedMethodsView(shop: ShopContext, orderId: string, page:
 
 export const savedMethodsRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (app, { shop }) => {
   app.post<{ Params: OrderParams & { methodId: string } }>('/:organizer/:event/order/:code/:secret/methods/:methodId/remove', {
-    schema: { params: removeParams, body: csrfOnly },
+    schema: { params: removeParams, body: csrfOnly }, config: { csrf: 'buyer' },
   }, async (req: FastifyRequest<{ Params: OrderParams & { methodId: string } }>, reply) => {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const { order } = await loadOrderBySecret(shop, where.event, req.params.code, req.params.secret);
@@ -40,7 +41,7 @@ export const savedMethodsRoutes: FastifyPluginAsync<{ shop: ShopContext }> = asy
       if (!(err instanceof KassaError && err.code === 'NOT_FOUND')) throw err;
       // Removed already (a double click) or not this buyer's: either way it is not on the page.
     }
-    req.session.set('flash', { kind: 'success', message: 'The card was removed. It will not be charged again.' });
+    setBuyerFlash(req, { kind: 'success', message: 'The card was removed. It will not be charged again.' });
     return reply.redirect(orderUrl(where.organizer, where.event, order), 303);
   });
 };

@@ -54,7 +54,12 @@ export const paymentBody = {
 
 export const confirmBody = {
   type: 'object',
-  properties: { _csrf: csrf, token },
+  properties: {
+    _csrf: csrf, token,
+    // Payment plans (docs/payment-plans.md): pay in full or in instalments, and "save this card".
+    plan: { type: 'string', enum: ['full', 'instalments'] },
+    saveMethod: { type: 'string', enum: ['1', 'on', 'true'] },
+  },
   required: ['token'],
   additionalProperties: false,
 } as const;
@@ -64,4 +69,4 @@ export interface OrderParams extends EventParams { code: string; secret: string 
 export type CartBody = Record<string, string | number | undefined>;
 export interface ContactBody { email: string; country?: string; _csrf?: string }
 export type PaymentBody = { provider: string; token?: string; _csrf?: string } & Record<string, string | undefined>;
-export interface ConfirmBody { token: string; _csrf?: string }
+export interface ConfirmBody { token: string; _csrf?: string; plan?: 'full' | 'instalments'; saveMethod?: string }

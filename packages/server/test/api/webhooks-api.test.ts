@@ -148,12 +148,75 @@ describe('webhooks over the API', () => {
   });
 });
 
+describe('event filter and test ping', () => {
+  it('delivers to each endpoint only the event types it chose', async () => {
+    const all = (await api(a.token, 'POST', '/api/v1/webhooks', { url: `${base}/all`, eventTypes: ['order.placed', 'order.paid', 'order.canceled', 'refund.done'] })).json().webhook;
+    const canceledOnly = (await api(a.token, 'POST', '/api/v1/webhooks', { url: `${base}/canceled-only`, eventTypes: ['order.canceled'] })).json().webhook;
+    const { order } = await placeManualOrder(t, a);
+    await api(a.token, 'POST', `/api/v1/orders/${order.id}/mark_paid`, {});
+    const types = async (id: string) => (await api(a.token, 'GET', `/api/v1/webhooks/${id}/deliveries`)).json().results.map((d: { eventType: string }) => d.eventType).sort();
+    // Both events were handled (the deliveries of every endpoint are written together per event).
+    await waitFor('both events at the endpoint for all types', async () => (await types(all.id)).join() === 'order.paid,order.placed');
+    expect(await types(canceledOnly.id)).toEqual([]);
+    // The filter can be changed; from then on the new choice counts.
+    expect((await api(a.token, 'PATCH', `/api/v1/webhooks/${canceledOnly.id}`, { eventTypes: ['order.canceled', 'order.placed'] })).json().eventTypes).toEqual(['order.canceled', 'order.placed']);
+    await placeManualOrder(t, a);
+    await waitFor('the placed order', async () => (await types(canceledOnly.id)).join() === 'order.placed');
+    for (const id of [all.id, canceledOnly.id]) await api(a.token, 'DELETE', `/api/v1/webhooks/${id}`);
+  });
+
+  it('sends a signed test ping over the API and from the control panel, logged as a delivery, to any endpoint of the organizer only', async () => {
+    const created = (await api(a.token, 'POST', '/api/v1/webhooks', { url: `${base}/ping`, eventTypes: ['refund.done'] })).json();
+    const { webhook, secret } = created;
+    const res = await api(a.token, 'POST', `/api/v1/webhooks/${webhook.id}/ping`, {});
+    expect(res.statusCode).toBe(202);
+    const queued = res.json();
+    expect(queued).toMatchObject({ webhookId: webhook.id, eventType: 'ping', eventId: `ping_${queued.id}` });
+    await waitFor('the ping', async () => received.some((r) => JSON.parse(r.body).type === 'ping'));
+    const sent = received.find((r) => JSON.parse(r.body).type === 'ping')!;
+    expect(JSON.parse(sent.body)).toMatchObject({ id: `ping_${queued.id}`, type: 'ping', organizerId: a.organizer.id, data: { webhookId: webhook.id } });
+    expect(verifyWebhookSignature(secret, sent.body, String(sent.headers['kassa-signature']), new Date())).toBe(true);
+    expect(sent.headers['kassa-delivery']).toBe(queued.id);
+    await waitFor('the ping in the delivery log', async () => (await api(a.token, 'GET', `/api/v1/webhooks/${webhook.id}/deliveries/${queued.id}`)).json().state === 'delivered');
+    expect((await api(a.token, 'GET', `/api/v1/webhooks/${webhook.id}/deliveries/${queued.id}`)).json()).toMatchObject({ responseStatus: 200, attempts: 1, responseBody: 'ok' });
+
+    // Another organizer's token: 404, nothing queued.
+    const before = received.length;
+    expect((await api(b.token, 'POST', `/api/v1/webhooks/${webhook.id}/ping`, {})).statusCode).toBe(404);
+    expect((await t.db.dataSource.query("SELECT count(*)::int AS n FROM webhook_delivery WHERE endpoint_id = $1 AND event_type = 'ping'", [webhook.id]))[0].n).toBe(1);
+
+    // The control panel's button: CSRF needed, 404 for another organizer, then the delivery page.
+    const browser = await login(t, a.email, a.password);
+    const page = await getPage(t, browser, `/control/webhooks/${webhook.id}`);
+    expect(page.body).toContain(`action="/control/webhooks/${webhook.id}/ping"`);
+    expect((await postForm(t, browser, `/control/webhooks/${webhook.id}/ping`, {}, { csrf: null })).statusCode).toBe(403);
+    const other = await login(t, b.email, b.password);
+    expect((await postForm(t, other, `/control/webhooks/${webhook.id}/ping`)).statusCode).toBe(404);
+    const pinged = await postForm(t, browser, `/control/webhooks/${webhook.id}/ping`);
+    expect(pinged.statusCode).toBe(303);
+    const deliveryUrl = String(pinged.headers.location);
+    expect(deliveryUrl).toMatch(new RegExp(`^/control/webhooks/${webhook.id}/deliveries/[0-9a-f-]{36}$`));
+    await waitFor('the second ping', async () => received.length === before + 1);
+    await waitFor('delivered', async () => (await getPage(t, browser, deliveryUrl)).body.includes('delivered'));
+    expect((await getPage(t, browser, `/control/webhooks/${webhook.id}`)).body).toContain('Test ping');
+    expect((await t.db.dataSource.query("SELECT count(*)::int AS n FROM webhook_delivery WHERE endpoint_id = $1 AND event_type = 'ping'", [webhook.id]))[0].n).toBe(2);
+
+    // A disabled webhook's ping is logged, not sent.
+    await api(a.token, 'PATCH', `/api/v1/webhooks/${webhook.id}`, { enabled: false });
+    const sentBefore = received.length;
+    const off = (await api(a.token, 'POST', `/api/v1/webhooks/${webhook.id}/ping`, {})).json();
+    await waitFor('the disabled ping', async () => (await api(a.token, 'GET', `/api/v1/webhooks/${webhook.id}/deliveries/${off.id}`)).json().state === 'undeliverable');
+    expect((await api(a.token, 'GET', `/api/v1/webhooks/${webhook.id}/deliveries/${off.id}`)).json().error).toBe('the endpoint is disabled');
+    expect(received.length).toBe(sentBefore);
+  });
+});
+
 describe('webhooks in the OpenAPI document', () => {
   it('documents every webhook route', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
     expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/webhooks')).sort()).toEqual([
       '/api/v1/webhooks', '/api/v1/webhooks/{webhookId}', '/api/v1/webhooks/{webhookId}/deliveries', '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}',
-      '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry', '/api/v1/webhooks/{webhookId}/rotate_secret',
+      '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry', '/api/v1/webhooks/{webhookId}/ping', '/api/v1/webhooks/{webhookId}/rotate_secret',
     ]);
     expect(Object.keys(doc.paths['/api/v1/webhooks/{webhookId}']).sort()).toEqual(['delete', 'get', 'patch']);
     expect(doc.components.schemas).toHaveProperty('WebhookDelivery');

@@ -35,7 +35,7 @@ it('keeps the forms of tabs opened at once after login all working, and still re
   });
 
   for (const [i, token] of tokens.entries()) {
-    const created = await post(cookie, '/control/api-tokens', { name: `tab ${i}`, _csrf: token });
+    const created = await post(cookie, '/control/api-tokens', { name: `tab ${i}`, can_view_orders: 'on', all_events: 'on', _csrf: token });
     expect([i, created.statusCode]).toEqual([i, 200]);
   }
   const names = (await t.db.dataSource.query('SELECT name FROM api_token WHERE organizer_id = $1 ORDER BY name', [f.organizer.id])) as { name: string }[];

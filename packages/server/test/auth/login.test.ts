@@ -128,3 +128,43 @@ describe('control panel login', () => {
     expect(dash.statusCode).toBe(303);
   });
 });
+
+describe("the session's organizer", () => {
+  it('is the one the user last worked in, else the first by name and id, the same at every login', async () => {
+    const zeta = await createOrganizer(t.db.dataSource, { name: 'Zeta Konzerte' });
+    const alphas = [await createOrganizer(t.db.dataSource, { name: 'Alpha Events' }), await createOrganizer(t.db.dataSource, { name: 'Alpha Events' })];
+    const first = [...alphas].sort((x, y) => (x.id < y.id ? -1 : 1))[0]!;
+    const multi = await createUser(t, zeta);
+    for (const o of alphas) {
+      const [team] = await t.db.dataSource.query('INSERT INTO team (organizer_id, name, is_admin) VALUES ($1, $2, true) RETURNING id', [o.id, 'Admins']);
+      await t.db.dataSource.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [team.id, multi.user.id]);
+    }
+    const lastOrganizer = async () => (await t.db.dataSource.query('SELECT last_organizer_id FROM app_user WHERE id = $1', [multi.user.id]))[0].last_organizer_id;
+    let ip = 20;
+    const logIn = async () => {
+      const { cookie, csrf } = await loginPage();
+      const res = await postLogin(cookie, { email: multi.email, password: multi.password, _csrf: csrf }, `10.0.1.${ip++}`);
+      expect(res.statusCode).toBe(303);
+      const next = cookieOf(res, cookie);
+      return { cookie: next, csrf: csrfOf((await t.app.inject({ method: 'GET', url: '/control', headers: { cookie: next } })).body) };
+    };
+
+    // Nothing recorded yet: the first by name, and between equal names the first by id; twice the same.
+    await logIn();
+    expect(await lastOrganizer()).toBe(first.id);
+    await logIn();
+    expect(await lastOrganizer()).toBe(first.id);
+
+    // Switching records the choice; the next login opens it again.
+    const b = await logIn();
+    expect((await postForm(t, b, '/control/organizer', { organizerId: zeta.id })).statusCode).toBe(303);
+    expect(await lastOrganizer()).toBe(zeta.id);
+    const again = await logIn();
+    expect((await t.app.inject({ method: 'GET', url: '/control', headers: { cookie: again.cookie } })).body).toContain('Kassa · Zeta Konzerte');
+
+    // Once they are no longer in it, the first by name again.
+    await t.db.dataSource.query('DELETE FROM team_member WHERE user_id = $1 AND team_id IN (SELECT id FROM team WHERE organizer_id = $2)', [multi.user.id, zeta.id]);
+    await logIn();
+    expect(await lastOrganizer()).toBe(first.id);
+  });
+});

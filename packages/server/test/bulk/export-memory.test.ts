@@ -47,7 +47,7 @@ const retained = (): { heap: number; rss: number } => {
 
 /** Runs the export while sampling retained memory; returns the task and the peak growth over the start. */
 async function exportMeasured(params: ExportParams): Promise<{ taskId: string; heapGrowth: number; rssGrowth: number; cpuMsPer1000: number }> {
-  const task = await store.create(f.organizer.id, 'export', params as unknown as Record<string, unknown>, { type: 'user', id: null }, t.clock.now());
+  const { task } = await store.create(f.organizer.id, 'export', params as unknown as Record<string, unknown>, { type: 'user', id: null }, t.clock.now());
   const start = retained();
   const cpu = process.cpuUsage();
   let peakHeap = start.heap;

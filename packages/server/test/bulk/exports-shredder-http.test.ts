@@ -284,6 +284,75 @@ describe('data shredder', () => {
     expect(tok.n).toBeGreaterThanOrEqual(2);
     const preview = await api(a.token, 'GET', `/api/v1/shredder/preview?eventId=${a.event.id}`);
     expect((preview.json() as { orders: number }).orders).toBe(0);
+
+    // One entry in the event's own log: who, when, how many orders (besides each order's entry).
+    const task = (await api(a.token, 'GET', `/api/v1/tasks/${id}`)).json() as { task: { done: number } };
+    const own = await t.db.dataSource.query(`SELECT actor_type, data FROM log_entry WHERE event_id = $1 AND order_id IS NULL AND action = 'kassa.event.shredded'`, [a.event.id]);
+    expect(own).toEqual([{ actor_type: 'api_token', data: { orders: task.task.done, taskId: id } }]);
+    expect(task.task.done).toBeGreaterThanOrEqual(2);
+    const log = await api(a.token, 'GET', `/api/v1/events/${a.event.id}/log`);
+    expect(log.statusCode).toBe(200);
+    const [entry] = (log.json() as { results: { action: string; sentence: string; createdAt: string }[] }).results.filter((e) => e.action === 'kassa.event.shredded');
+    expect(entry!.sentence).toBe(`Personal data of ${task.task.done} orders of this event removed by API token “test”`);
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/events/${a.event.id}/log?locale=de`, headers: { authorization: `Bearer ${a.token}` } })).json().results[0].sentence)
+      .toBe(`Personenbezogene Daten von ${task.task.done} Bestellungen dieser Veranstaltung entfernt von API-Token „test“`);
+    expect((await api(b.token, 'GET', `/api/v1/events/${a.event.id}/log`)).statusCode).toBe(404);
+    // The control panel shows it with the event in the shredder.
+    const page = await getPage(t, browserA, `/control/shredder?eventId=${a.event.id}`);
+    expect(page.body).toContain('id="event-log"');
+    expect(page.body).toContain(`Personal data of ${task.task.done} orders of this event removed by API token “test”`);
+  });
+});
+
+describe('double-clicked forms', () => {
+  const formKeyOf = (html: string) => /name="_formKey" value="([^"]+)"/.exec(html)![1]!;
+
+  it('an export form sent twice (also at once) starts one task, and both answers lead to it', async () => {
+    const page = await getPage(t, browserA, '/control/exports');
+    const key = formKeyOf(page.body);
+    expect(formKeyOf((await getPage(t, browserA, '/control/exports')).body)).not.toBe(key);
+    const before = await taskCount();
+    const fields = { dataset: 'payments', format: 'csv', eventId: a.event.id, _formKey: key };
+    const [one, two] = await Promise.all([postForm(t, browserA, '/control/exports', fields), postForm(t, browserA, '/control/exports', fields)]);
+    const third = await postForm(t, browserA, '/control/exports', fields);
+    expect([one.statusCode, two.statusCode, third.statusCode]).toEqual([303, 303, 303]);
+    expect(new Set([one.headers.location, two.headers.location, third.headers.location]).size).toBe(1);
+    expect(await taskCount()).toBe(before + 1);
+    await finished(browserA, taskIdOf(one.headers.location as string));
+    // A new page, a new key: a new export. Without a key (older pages, scripts) every submit is one.
+    expect((await postForm(t, browserA, '/control/exports', { ...fields, _formKey: formKeyOf((await getPage(t, browserA, '/control/exports')).body) })).statusCode).toBe(303);
+    expect(await taskCount()).toBe(before + 2);
+    // Another organizer's admin with the same key starts their own task, never sees A's.
+    const theirs = await postForm(t, browserB, '/control/exports', { dataset: 'payments', format: 'csv', eventId: '', _formKey: key });
+    expect(theirs.statusCode).toBe(303);
+    expect(theirs.headers.location).not.toBe(one.headers.location);
+    expect(await taskCount()).toBe(before + 3);
+    // A malformed key is bad input, named.
+    const bad = await postForm(t, browserA, '/control/exports', { ...fields, _formKey: 'short' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('_formKey');
+  });
+
+  it('a shredder confirmation sent twice starts one shred', async () => {
+    const { order } = await placeManualOrder(t, a, 'double-shred@example.test');
+    const page = await getPage(t, browserA, `/control/shredder?orderId=${order.id}`);
+    const key = formKeyOf(page.body);
+    const before = await taskCount();
+    const fields = { orderId: order.id, confirm: 'yes', _formKey: key };
+    const [one, two] = await Promise.all([postForm(t, browserA, '/control/shredder', fields), postForm(t, browserA, '/control/shredder', fields)]);
+    expect([one.statusCode, two.statusCode]).toEqual([303, 303]);
+    expect(two.headers.location).toBe(one.headers.location);
+    expect(await taskCount()).toBe(before + 1);
+    await finished(browserA, taskIdOf(one.headers.location as string));
+    const log = await t.db.dataSource.query(`SELECT count(*)::int AS n FROM log_entry WHERE order_id = $1 AND action = 'kassa.order.shredded'`, [order.id]);
+    expect(log[0].n).toBe(1);
+    // The export form's key cannot start a shred: 400 naming it, nothing started.
+    const exportKey = formKeyOf((await getPage(t, browserA, '/control/exports')).body);
+    expect((await postForm(t, browserA, '/control/exports', { dataset: 'orders', format: 'csv', eventId: '', _formKey: exportKey })).statusCode).toBe(303);
+    const { order: other } = await placeManualOrder(t, a, 'other-shred@example.test');
+    const mixed = await postForm(t, browserA, '/control/shredder', { orderId: other.id, confirm: 'yes', _formKey: exportKey });
+    expect(mixed.statusCode).toBe(400);
+    expect((await t.db.dataSource.query('SELECT email FROM kassa_order WHERE id = $1', [other.id]))[0].email).toBe('other-shred@example.test');
   });
 });
 

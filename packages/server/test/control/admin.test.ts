@@ -83,7 +83,7 @@ describe('failed jobs', () => {
 
 describe('API tokens', () => {
   it('shows a new token once, stores only its hash, and revokes it; another organizer gets 404', async () => {
-    const res = await postForm(t, browserA, '/control/api-tokens', { name: 'Accounting' });
+    const res = await postForm(t, browserA, '/control/api-tokens', { name: 'Accounting', can_view_orders: 'on', all_events: 'on' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const token = /id="new-token">(kassa_[\w-]+)</.exec(res.body)![1]!;

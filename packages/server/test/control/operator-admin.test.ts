@@ -120,3 +120,34 @@ describe('the operator admin area', () => {
     expect((await postForm(t, adminA, '/control/settings/payment/routed', { apiBase: 'https://evil.example' })).statusCode).toBe(400);
   });
 });
+
+describe("the operator and an organizer's team members", () => {
+  it('removes a member from any organizer\'s team, never the last admin; 404 for others, CSRF needed', async () => {
+    const f = await createOrganizerFixture(t);
+    const other = await createOrganizerFixture(t);
+    const [admins] = await t.db.dataSource.query('SELECT id FROM team WHERE organizer_id = $1', [f.organizer.id]);
+    const [firstAdmin] = await t.db.dataSource.query('SELECT id FROM app_user WHERE email = $1', [f.email]);
+    const second = await createLogin(t.db.dataSource, { email: `second-${f.organizer.slug}@example.test`, passwordHash: await hashPassword('x'.repeat(12), { logN: 10 }) });
+    await t.db.dataSource.query('INSERT INTO team_member (team_id, user_id) VALUES ($1, $2)', [admins.id, second.id]);
+    const removeUrl = (userId: string, org = f.organizer.id, team = admins.id) => `/control/admin/organizers/${org}/teams/${team}/members/${userId}/remove`;
+    const members = async () => (await t.db.dataSource.query('SELECT user_id FROM team_member WHERE team_id = $1 ORDER BY user_id', [admins.id])).map((r: { user_id: string }) => r.user_id);
+
+    const page = await getPage(t, operator, `/control/admin/organizers/${f.organizer.id}`);
+    expect(page.body).toContain(removeUrl(second.id));
+    // Not for organizer admins (the admin area does not exist for them), not without CSRF, not across organizers.
+    expect((await postForm(t, adminA, removeUrl(second.id))).statusCode).toBe(404);
+    expect((await postForm(t, operator, removeUrl(second.id), {}, { csrf: null })).statusCode).toBe(403);
+    expect((await postForm(t, operator, removeUrl(second.id, other.organizer.id))).statusCode).toBe(404);
+    expect((await postForm(t, operator, removeUrl(other.organizer.id))).statusCode).toBe(404);
+    expect((await members()).sort()).toEqual([firstAdmin.id, second.id].sort());
+
+    const removed = await postForm(t, operator, removeUrl(second.id));
+    expect(removed.statusCode).toBe(303);
+    expect(await members()).toEqual([firstAdmin.id]);
+    // The last one who can change teams stays, also when the operator asks.
+    const last = await postForm(t, operator, removeUrl(firstAdmin.id));
+    expect(last.statusCode).toBe(409);
+    expect(last.body).toContain('This would leave the organizer without anyone who can change teams');
+    expect(await members()).toEqual([firstAdmin.id]);
+  });
+});

@@ -108,6 +108,12 @@ describe('the plan on the order page', () => {
 });
 
 describe('the event\'s plan settings', () => {
+  it('are linked from the event\'s page', async () => {
+    const page = await getPage(t, browserA, `/control/events/${a.event.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(new RegExp(`href="/control/events/${a.event.id}/plans"[^>]*>Payment plans<`));
+  });
+
   it('saves valid settings and answers 400 naming the field for bad ones', async () => {
     const page = await getPage(t, browserA, `/control/events/${a.event.id}/plans`);
     expect(page.statusCode).toBe(200);

@@ -58,7 +58,7 @@ it(`answers ${requestCount} malformed requests without a 5xx, and refused ones c
   };
 
   let admin: Browser = await login(t, f.email, f.password);
-  // A buyer with a cart, so the checkout steps have a session (and its CSRF secret) to check against.
+  // A buyer with a cart, so the checkout steps have a checkout cookie (and its CSRF secret) to check against.
   const buyer = new Buyer(t.app);
   await buyer.follow(await buyer.post(`/${f.organizer.slug}/${f.event.slug}/cart`, { [`qty_${f.product.id}`]: 1 }));
   const buyerCsrf = buyer.field('_csrf')!;
@@ -90,7 +90,10 @@ it(`answers ${requestCount} malformed requests without a 5xx, and refused ones c
   expect(checkedBatches).toBeGreaterThan(requestCount / batchSize / 3);
 }, 180_000); // usually 10–40 s; the margin is for a busy shared machine
 
+/** The buyer's cookies: the sealed checkout cookie (the shop's state and CSRF secret) and a server session if one was made. */
 function buyerCookie(buyer: Buyer): string {
-  const session = buyer.cookie('kassa_session');
-  return session ? `kassa_session=${session}` : '';
+  return ['kassa_checkout', 'kassa_session'].flatMap((name) => {
+    const value = buyer.cookie(name);
+    return value ? [`${name}=${value}`] : [];
+  }).join('; ');
 }

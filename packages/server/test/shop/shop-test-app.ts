@@ -7,6 +7,14 @@ import { createTestDatabase, TestClock, type TestDatabase } from '@kassa/testing
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { shopMigrations } from '../../src/shop';
+import { buyerCookieName, type BuyerSessionData } from '../../src/infra/buyer-session';
+import { SealedCookie } from '../../src/infra/sealed-cookie';
+import { sessionMaxAgeMs } from '../../src/infra/security';
+import type { CheckoutState } from '../../src/shop/checkout-session';
+import type { Buyer } from './buyer';
+
+/** The test app's session secret (tests open the buyer's sealed cookie with it). */
+const sessionSecret = 's'.repeat(40);
 
 export interface ShopTestApp {
   db: TestDatabase;
@@ -41,7 +49,7 @@ export async function createShopTestApp(opts: { providers?: BasePaymentProvider[
     dataSource: db.dataSource, clock, core, providers, providerContext, settings, settingsSchemas: loaded.settingsSchemas,
     pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
     config: {
-      baseUrl: 'http://localhost', sessionSecret: 's'.repeat(40), logger: false, passwordLogN: opts.passwordLogN,
+      baseUrl: 'http://localhost', sessionSecret, logger: false, passwordLogN: opts.passwordLogN,
       rateLimits: { placeOrder: { max: opts.placeOrderLimit ?? 1000, timeWindow: '1 minute' } },
     },
   });
@@ -59,4 +67,9 @@ export async function enableManual(t: ShopTestApp, event: Event, extra: Record<s
   await t.settings.set(eventSettings(event), 'payment.manual', {
     _enabled: true, publicName: 'Pay at the box office', pendingInstructions: 'Bring cash to the box office, quoting your order code.', ...extra,
   });
+}
+
+/** What the buyer's sealed checkout cookie holds now, opened with the test app's secret (null without one). */
+export function buyerCookie(buyer: Buyer): (BuyerSessionData & { shop?: Record<string, CheckoutState> }) | null {
+  return new SealedCookie<BuyerSessionData>(buyerCookieName, sessionSecret, sessionMaxAgeMs).open(buyer.cookie(buyerCookieName), new Date());
 }

@@ -2,13 +2,13 @@ import { Order, OrderPayment } from '@kassa/core/host';
 import { createShop } from '@kassa/testing';
 import { placementKey } from '../../src/shop/submission-store';
 import { Buyer } from './buyer';
-import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
+import { buyerCookie, createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
 
 /*
  * A confirm token is bound to its order by core's idempotency key, written by the order's own
  * insert: an order never exists without it, so whatever fails after placing (the payment, the
  * session write, the process), a resubmit of the same form finds that order and never places a
- * second one. The result (where the buyer was sent) is kept in the session.
+ * second one. The checkout lives in the buyer's sealed cookie, which the confirm POST leaves as it is.
  */
 let t: ShopTestApp;
 
@@ -32,9 +32,9 @@ async function upToConfirm(): Promise<{ buyer: Buyer; base: string; eventId: str
   return { buyer, base, eventId: shop.event.id, productId: shop.product.id };
 }
 
-/** The session id inside the signed cookie (`<id>.<signature>`). */
-function sessionId(buyer: Buyer): string {
-  return decodeURIComponent(buyer.cookie('kassa_session')!).split('.')[0]!;
+/** The buyer's id inside the sealed checkout cookie: the owner of its confirm tokens. */
+function buyerId(buyer: Buyer): string {
+  return buyerCookie(buyer)!.id!;
 }
 
 describe('confirm token and order', () => {
@@ -44,7 +44,7 @@ describe('confirm token and order', () => {
     // The first submission placed the order (with its key) and died before running the payment.
     const first = await t.core.orders.placeOrder({
       eventId, email: 'buyer@example.org', positions: [{ productId }], provider: 'manual',
-      idempotencyKey: placementKey(sessionId(buyer), token),
+      idempotencyKey: placementKey(buyerId(buyer), token),
     });
     expect(first.replayed).toBe(false);
     // The resubmit finds it through the key and waits for its payment to have run; here it is
@@ -66,19 +66,23 @@ describe('confirm token and order', () => {
   it('writes only the order on the confirm POST, and clears the checkout on the next visit', async () => {
     const { buyer, base, eventId } = await upToConfirm();
     const token = buyer.field('token')!;
-    const session = async () => (await t.db.dataSource.query('SELECT data FROM http_session WHERE id = $1', [sessionId(buyer)]))[0]?.data;
+    const session = async () => buyerCookie(buyer);
     const before = await session();
+    expect(before?.shop?.[eventId]?.token).toBe(token);
     const placed = await buyer.post(`${base}checkout/confirm`, { token });
     expect(placed.statusCode).toBe(303);
     const [order] = await t.db.dataSource.manager.findBy(Order, { eventId });
-    expect(order!.idempotencyKey).toBe(placementKey(sessionId(buyer), token));
+    expect(order!.idempotencyKey).toBe(placementKey(buyerId(buyer), token));
     expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM shop_submission WHERE token = $1', [token])).toEqual([{ n: 0 }]);
+    expect(placed.headers['set-cookie']).toBeUndefined();
     expect(await session()).toEqual(before);
+    // Buyers never get a server-side session row: the checkout is all in the cookie.
+    expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM http_session')).toEqual([{ n: 0 }]);
     // The next visit notices the order and empties the cart (and a resubmit still gets the same order).
     const again = await buyer.post(`${base}checkout/confirm`, { token });
     expect(again.headers.location).toBe(placed.headers.location);
     await buyer.get(base);
-    expect((await session()).shop?.[eventId]).toBeUndefined();
+    expect((await session())?.shop?.[eventId]).toBeUndefined();
     const contact = await buyer.get(`${base}checkout/contact`);
     expect(contact.statusCode).toBe(303);
     expect(contact.headers.location).toBe(base);

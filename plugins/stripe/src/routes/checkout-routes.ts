@@ -11,6 +11,8 @@ import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { expressCheckoutView } from '../wallets/express-checkout-view';
 import { connectPaymentContext, createConnectIntent } from '../connect/connect-context';
+import { ensureStripeCustomer } from '../saved-methods/customers';
+import { completeSetup, completedSetup, finishZeroAttempt, openSetups, startSetup } from '../saved-methods/setup-intents';
 
 /** Path params of the buyer's pay, intent and return links. */
 export type LinkParams = { paymentId: string; token: string };
@@ -72,12 +74,14 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
   // From here on the sync job and webhooks can find this payment's account without the buyer.
   if (intentId) await remember(rt, [{ objectId: intentId, kind: 'payment_intent', account: account.accountId, paymentId: l.payment.id, refundId: null }]);
   const base = `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}`;
-  const wallet = await expressCheckoutView(rt, {
+  // Nothing to charge (a plan without a deposit): the Payment Element in setup mode only saves the card.
+  const setupMode = l.payment.amount === 0;
+  const wallet = setupMode ? null : await expressCheckoutView(rt, {
     hostHeader: req.headers.host, accountId: connect?.stripeAccount || account.accountId, settings, money: { amount: l.payment.amount, currency: l.payment.currency }, businessName: l.event.name,
   });
   return {
     status: 200,
-    title: 'Pay by card',
+    title: setupMode ? 'Save your card' : 'Pay by card',
     view: {
       partial: 'stripe/payment-element', // plugin pages resolve "<plugin>/<name>"
       data: {
@@ -89,6 +93,7 @@ export async function handlePayPage(req: PluginHttpRequest<LinkParams>, rt: Stri
         orderUrl: rt.payments.orderPageUrl(l),
         amount: formatMoney({ amount: l.payment.amount, currency: l.payment.currency }, l.event.locale),
         orderCode: l.order.code,
+        setupMode,
         wallet,
       },
     },
@@ -105,11 +110,26 @@ export async function handleIntent(req: PluginHttpRequest<LinkParams>, rt: Strip
   // Before Stripe is asked for anything: no intent is created and no client secret handed out.
   const refused = await refusal(rt, l);
   if (refused) return { status: 409, body: { error: refused, orderUrl: rt.payments.orderPageUrl(l) } };
-  let info = l.payment.info as StripePaymentInfo;
+  // An instalment of a plan: held against charge runs while the buyer pays it here, and paid with
+  // the payment's one PaymentIntent (the run's, if it tried), so only one of the two can take money.
+  const hold = await rt.payments.storedMethods.holdInstalment(l.payment.id);
+  if (hold === 'settled') return { status: 409, body: { error: { code: 'PAYMENT_NOT_EXECUTABLE', message: 'This instalment is settled.' }, orderUrl: rt.payments.orderPageUrl(l) } };
+  if (hold === 'busy') return { status: 409, body: { error: { code: 'INSTALMENT_BUSY', message: 'This instalment is being charged right now. Please reload this page in a few minutes.' } } };
+  // Re-read after the hold: a charge run may have recorded its intent just before.
+  let info = ((await rt.payments.get(l.payment.id))?.payment.info ?? l.payment.info) as StripePaymentInfo;
+  if (l.payment.amount === 0) {
+    // Nothing to charge now (a plan without a deposit): a SetupIntent saves the card for the instalments.
+    const ctx = await eventAccount(rt, l.event);
+    const si = await startSetup(rt, ctx.stripe, ctx.account.accountId, l, 'plan');
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: { clientSecret: si.client_secret, mode: 'setup' } };
+  }
   const created = info.intentId ? null : await createConnectIntent(rt, l);
   if (created) info = { ...info, connect: created.connect };
   const ctx = (await connectPaymentContext(rt, l.event, info)) ?? await eventAccount(rt, l.event);
-  const pi = created?.pi ?? (info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l));
+  // Saving the card (plan deposit, "save this card"): the buyer's customer, asked for only when the intent is created.
+  const customer = info.saveMethod === true && !created && !info.intentId ? await ensureStripeCustomer(rt, ctx.stripe, l.order.id) : null;
+  const save = { customer, instalment: hold !== null };
+  const pi = created?.pi ?? (info.intentId ? await retrieveIntent(ctx.stripe, info.intentId) : await createIntent(ctx.stripe, ctx.settings, l, undefined, save));
   await remember(rt, [{ objectId: pi.id, kind: 'payment_intent', account: ctx.account.accountId, paymentId: l.payment.id, refundId: null }]);
   if (!info.intentId) await rt.payments.recordInfo(l.payment.id, { intentId: pi.id, status: pi.status, captureMethod: pi.capture_method, ...(created ? { connect: created.connect } : {}) });
   if (!OPEN_INTENT_STATES.includes(pi.status)) {
@@ -127,6 +147,17 @@ export async function handleIntent(req: PluginHttpRequest<LinkParams>, rt: Strip
  */
 export async function handleReturn(req: PluginHttpRequest<LinkParams>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const l = await linked(req, rt);
+  if (l.payment.amount === 0) {
+    // The card setup of a plan without a deposit: decided from the SetupIntents re-fetched on the server.
+    const ctx = await eventAccount(rt, l.event);
+    for (const id of await openSetups(rt, l.payment.id, 'plan')) await completeSetup(rt, ctx.stripe, id);
+    // Saved (here, or by the webhook a moment ago): the attempt of 0 is done.
+    const done = await completedSetup(rt, l.payment.id, 'plan');
+    if (done) await finishZeroAttempt(rt, l.payment.id, done);
+    const after = (await rt.payments.get(l.payment.id))?.payment ?? l.payment;
+    if (paymentMachine.is('executable', after.state) && !(await refusal(rt, l))) return { redirect: `${rt.baseUrl}${STRIPE_ROUTE_PREFIX}/pay/${l.payment.id}/${l.token}` };
+    return { redirect: rt.payments.orderPageUrl(l) };
+  }
   const intentId = (l.payment.info as StripePaymentInfo).intentId;
   if (intentId) {
     const ctx = (await connectPaymentContext(rt, l.event, l.payment.info as StripePaymentInfo)) ?? await eventAccount(rt, l.event);

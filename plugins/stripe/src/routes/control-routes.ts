@@ -7,7 +7,7 @@ import { stripeError } from '../errors';
 import { cancelIntent, captureIntent, isResourceMissing, stripeCall } from '../intents';
 import type { StripePaymentInfo } from '../payment-info';
 import { applyIntent } from '../reconcile';
-import { forgetAccount, registerAccount, type AccountRuntime } from '../stripe-account-context';
+import { STRIPE_NAMESPACE, forgetAccount, registerAccount, type AccountRuntime } from '../stripe-account-context';
 import { STRIPE_API_VERSION, idempotencyKeys } from '../stripe-client';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
@@ -118,6 +118,29 @@ async function targetFrom(req: PluginHttpRequest<Record<never, string>, Endpoint
 }
 
 /**
+ * The settings key whose level decides which account an endpoint is created for; the host's
+ * settings page reads it from the route's options to offer the button only where that key is set
+ * below the instance (the same check as `refuseInstanceKeys`).
+ */
+export const ENDPOINT_KEYS_SETTING = 'secretKey';
+
+/**
+ * An organizer or event whose keys are inherited from the instance (global level) creates no
+ * endpoint: it would be one of the instance's account, whose events the operator's endpoint already
+ * delivers, and each level could keep five there, so one organizer with several events would fill
+ * the account's endpoint slots at Stripe (16 in test mode) and leave the operator none. Checked
+ * before any call to Stripe, so nothing is created or stored. Keys set at the organizer's level
+ * serve its events: their endpoints are of the organizer's own account.
+ */
+async function refuseInstanceKeys(rt: StripeRuntime, target: SettingsTarget): Promise<void> {
+  if (target.scope === 'global') return;
+  const display = await rt.settings.getForDisplay(target, STRIPE_NAMESPACE);
+  if (display.sources[ENDPOINT_KEYS_SETTING] === 'global') {
+    throw stripeError('STRIPE_INSTANCE_KEYS_IN_USE', { scope: target.scope === 'event' ? 'event\'s' : 'organizer\'s' });
+  }
+}
+
+/**
  * POST /plugins/stripe/control/webhook-endpoint — creates our endpoint at Stripe with the pinned
  * API version (so payloads match the SDK's types) and stores its signing secret on the endpoint's
  * row, next to the account's secrets already active, so a rotation never drops an event. Body: { eventId? } (an event of the
@@ -125,6 +148,7 @@ async function targetFrom(req: PluginHttpRequest<Record<never, string>, Endpoint
  */
 export async function handleCreateWebhookEndpoint(req: PluginHttpRequest<Record<never, string>, EndpointBody>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const target = await targetFrom(req, rt);
+  await refuseInstanceKeys(rt, target);
   const created = await createWebhookEndpoint(rt, target);
   // Keys just saved and now in use: their account's wallet domains are registered right away too.
   await rt.enqueue(SYNC_WALLET_DOMAINS_JOB, { accountId: created.account }, { jobId: walletDomainsJobId(created.account) });

@@ -2,6 +2,7 @@ import type { OffSessionChargeInput, OffSessionOutcome } from '@kassa/core';
 import Stripe from 'stripe';
 import { toStripeAmount } from '../amount';
 import type { RequestPacer } from './request-pacer';
+import { intentVerdict } from '../status-map';
 
 /**
  * Decline codes worth trying again later without the buyer (reference/stripe-spec.md §10: the
@@ -18,7 +19,9 @@ const softDeclineCodes = new Set([
  * instalment's payment row and attempt), so a repeated run gets the first answer back. No
  * redirect methods: nobody is there to follow one.
  */
-export async function chargeOffSession(stripe: Stripe, pacer: RequestPacer, call: OffSessionChargeInput, event: { id: string; slug: string }): Promise<OffSessionOutcome> {
+export async function chargeOffSession(
+  stripe: Stripe, pacer: RequestPacer, call: OffSessionChargeInput, event: { id: string; slug: string }, returnUrl?: string,
+): Promise<OffSessionOutcome> {
   const { amount, currency } = toStripeAmount({ amount: call.payment.amount, currency: call.payment.currency.trim() });
   const params: Stripe.PaymentIntentCreateParams = {
     amount, currency, confirm: true, off_session: true,
@@ -28,11 +31,41 @@ export async function chargeOffSession(stripe: Stripe, pacer: RequestPacer, call
     description: `${event.slug}-${call.order.code}`,
     metadata: { kassa_payment_id: call.payment.id, kassa_order_id: call.order.id, order_code: call.order.code, event: event.slug, event_id: event.id, kassa_off_session: 'true' },
   };
+  const existing = (call.payment.info as { intentId?: unknown }).intentId;
   try {
+    if (typeof existing === 'string' && existing) {
+      // One PaymentIntent per instalment payment: an earlier attempt's intent, or the one the buyer
+      // was given on the pay page, is completed, never a second one started (at most one succeeds).
+      const pi = await pacer.run(() => stripe.paymentIntents.retrieve(existing));
+      // A canceled one (Stripe's status, read through the one status table) cannot take money: a new intent.
+      if (intentVerdict(pi).kind !== 'canceled') return await completeExisting(stripe, pacer, pi, call, returnUrl);
+    }
     const pi = await pacer.run(() => stripe.paymentIntents.create(params, { idempotencyKey: call.idempotencyKey }));
     return intentOutcome(pi);
   } catch (err) {
     if (err instanceof Stripe.errors.StripeCardError) return declineOutcome(err);
+    throw err;
+  }
+}
+
+/**
+ * An intent of this payment that exists already: its outcome when it is decided (the buyer paid
+ * it on-session meanwhile), else confirmed off-session with the saved method and core's key.
+ * Stripe refuses to confirm an intent that has succeeded meanwhile: then its outcome counts.
+ */
+async function completeExisting(stripe: Stripe, pacer: RequestPacer, pi: Stripe.PaymentIntent, call: OffSessionChargeInput, returnUrl?: string): Promise<OffSessionOutcome> {
+  const open: Stripe.PaymentIntent.Status[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+  if (!open.includes(pi.status)) return intentOutcome(pi);
+  // An intent the buyer's pay page created allows redirects: Stripe then wants a return_url (spec §2.3).
+  const redirects = pi.automatic_payment_methods?.enabled === true && pi.automatic_payment_methods.allow_redirects !== 'never';
+  try {
+    return intentOutcome(await pacer.run(() => stripe.paymentIntents.confirm(pi.id, {
+      payment_method: call.method.reference, off_session: true, ...(redirects && returnUrl ? { return_url: returnUrl } : {}),
+    }, { idempotencyKey: call.idempotencyKey })));
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state') {
+      return intentOutcome(await pacer.run(() => stripe.paymentIntents.retrieve(pi.id)));
+    }
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { PaymentWithOrder } from '@kassa/core';
+import { paymentMachine, type PaymentWithOrder } from '@kassa/core';
 import type Stripe from 'stripe';
 import { stripeCall } from '../intents';
+import { withPaymentLock } from '../payment-lock';
 import type { StripeRuntime } from '../stripe-state';
 import { ensureStripeCustomer, methodDetails, savedMethodKeys } from './customers';
 
@@ -52,20 +53,56 @@ export async function startSetup(rt: Pick<StripeRuntime, 'payments' | 'db'>, str
  * the next run. Returns what it did.
  */
 export async function completeSetup(rt: Pick<StripeRuntime, 'payments' | 'db'>, stripe: Stripe, setupIntentId: string): Promise<string> {
-  const [row] = await rt.db.query<{ order_id: string; purpose: SetupPurpose; completed_at: Date | null }>(
-    'SELECT order_id, purpose, completed_at FROM stripe_setup_intent WHERE setup_intent_id = $1', [setupIntentId]);
-  if (!row) return `not ours: ${setupIntentId}`;
-  if (row.completed_at) return 'already completed';
-  const si = await stripeCall('read the card setup', () => stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }));
-  if (si.status !== 'succeeded' || !si.payment_method) return `setup is ${si.status}`;
-  const pm = si.payment_method as Stripe.PaymentMethod;
-  const customer = typeof si.customer === 'string' ? si.customer : si.customer?.id ?? null;
-  const method = await rt.payments.storedMethods.save(row.order_id, { reference: pm.id, customerReference: customer, ...methodDetails(pm) });
-  const claimed = await rt.db.query<{ setup_intent_id: string }>(
-    'UPDATE stripe_setup_intent SET completed_at = now(), stored_method_id = $2 WHERE setup_intent_id = $1 AND completed_at IS NULL RETURNING setup_intent_id', [setupIntentId, method.id]);
-  if (claimed.length === 0) return 'already completed';
-  if (row.purpose !== 'save' && (await rt.payments.storedMethods.planOf(row.order_id))) await rt.payments.storedMethods.replacePlanMethod(row.order_id, method.id);
-  return `saved ${method.brand ?? 'card'} ${method.last4 ?? ''}`.trim();
+  const [known] = await rt.db.query<{ payment_id: string; completed_at: Date | null }>(
+    'SELECT payment_id, completed_at FROM stripe_setup_intent WHERE setup_intent_id = $1', [setupIntentId]);
+  if (!known) return `not ours: ${setupIntentId}`;
+  if (known.completed_at) return 'already completed';
+  // Under the payment's lock: the return page, the webhook and the audit may complete the same setup
+  // at once; the first saves the card and moves the plan, the others find it done.
+  return withPaymentLock(rt, known.payment_id, async () => {
+    const [row] = await rt.db.query<{ order_id: string; payment_id: string; purpose: SetupPurpose; completed_at: Date | null }>(
+      'SELECT order_id, payment_id, purpose, completed_at FROM stripe_setup_intent WHERE setup_intent_id = $1', [setupIntentId]);
+    if (!row || row.completed_at) return 'already completed';
+    const si = await stripeCall('read the card setup', () => stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }));
+    if (si.status !== 'succeeded' || !si.payment_method) return `setup is ${si.status}`;
+    const pm = si.payment_method as Stripe.PaymentMethod;
+    const customer = typeof si.customer === 'string' ? si.customer : si.customer?.id ?? null;
+    const method = await rt.payments.storedMethods.save(row.order_id, { reference: pm.id, customerReference: customer, ...methodDetails(pm) });
+    if (row.purpose !== 'save' && (await rt.payments.storedMethods.planOf(row.order_id))) await rt.payments.storedMethods.replacePlanMethod(row.order_id, method.id);
+    if (row.purpose === 'plan') await confirmZeroAttempt(rt, row.payment_id, si.id);
+    await rt.db.query('UPDATE stripe_setup_intent SET completed_at = now(), stored_method_id = $2 WHERE setup_intent_id = $1 AND completed_at IS NULL', [setupIntentId, method.id]);
+    return `saved ${method.brand ?? 'card'} ${method.last4 ?? ''}`.trim();
+  });
+}
+
+/**
+ * A plan without a deposit: the checkout's attempt took no money, and once the card is saved it is
+ * done (confirmed). The caller holds the payment's lock.
+ */
+async function confirmZeroAttempt(rt: Pick<StripeRuntime, 'payments'>, paymentId: string, setupIntentId: string): Promise<boolean> {
+  const attempt = (await rt.payments.get(paymentId))?.payment;
+  if (!attempt || attempt.amount !== 0 || !paymentMachine.is('open', attempt.state)) return false;
+  await rt.payments.confirm(attempt.id, { info: { setupIntentId, cardSaved: true } });
+  return true;
+}
+
+/** {@link confirmZeroAttempt} under the payment's lock (the return page finishing what a crashed webhook run left). */
+export function finishZeroAttempt(rt: Pick<StripeRuntime, 'payments' | 'db'>, paymentId: string, setupIntentId: string): Promise<boolean> {
+  return withPaymentLock(rt, paymentId, () => confirmZeroAttempt(rt, paymentId, setupIntentId));
+}
+
+/** The latest completed SetupIntent of a payment and purpose, if any. */
+export async function completedSetup(rt: Pick<StripeRuntime, 'db'>, paymentId: string, purpose: SetupPurpose): Promise<string | null> {
+  const [row] = await rt.db.query<{ setup_intent_id: string }>(
+    `SELECT setup_intent_id FROM stripe_setup_intent WHERE payment_id = $1 AND purpose = $2 AND completed_at IS NOT NULL ORDER BY completed_at DESC LIMIT 1`, [paymentId, purpose]);
+  return row?.setup_intent_id ?? null;
+}
+
+/** The SetupIntents of a payment and purpose that are neither completed nor abandoned, newest first. */
+export async function openSetups(rt: Pick<StripeRuntime, 'db'>, paymentId: string, purpose: SetupPurpose): Promise<string[]> {
+  const rows = await rt.db.query<{ setup_intent_id: string }>(
+    `SELECT setup_intent_id FROM stripe_setup_intent WHERE payment_id = $1 AND purpose = $2 AND completed_at IS NULL AND abandoned_at IS NULL ORDER BY created_at DESC`, [paymentId, purpose]);
+  return rows.map((r) => r.setup_intent_id);
 }
 
 /** SetupIntents started more than `olderThanMs` ago and neither completed nor abandoned. */

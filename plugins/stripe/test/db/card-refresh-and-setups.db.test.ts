@@ -45,7 +45,7 @@ describe('card refresh, SetupIntent audit and payment method events', () => {
     const provider = h.loaded.providers.get('stripe');
     const { payment, event } = await h.core.payments.loadPayment(instalment.paymentId);
     const rendered = provider.paymentPendingRender({ event, settings: {}, clock: h.clock, baseUrl: 'http://k' } as never, { order, payment });
-    expect(rendered).toMatchObject({ partial: 'stripe/pending', data: { payUrl: `http://k/plugins/stripe/card/${instalment.paymentId}/${token}` } });
+    expect(rendered).toMatchObject({ partial: 'stripe/pending', data: { refreshUrl: `http://k/plugins/stripe/card/${instalment.paymentId}/${token}`, payUrl: expect.stringContaining(`/plugins/stripe/pay/${instalment.paymentId}/`) } });
     // A forged token or another order's payment opens nothing.
     await expect(handleCardRefreshPage(req(instalment.paymentId, 'x'.repeat(32)), h.rt)).rejects.toMatchObject({ code: 'STRIPE_PAYMENT_LINK_INVALID' });
     const page = await handleCardRefreshPage(req(instalment.paymentId, token), h.rt);

@@ -1,15 +1,17 @@
 import Stripe from 'stripe';
-import { globalSettings } from '@kassa/core/host';
-import { STRIPE_API_VERSION, createWebhookEndpoint, handleWebhook } from '../../src';
+import { globalSettings, organizerSettings } from '@kassa/core/host';
+import { STRIPE_API_VERSION, STRIPE_NAMESPACE, createWebhookEndpoint, handleWebhook } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
 import { forgetWebhookSecrets } from '../../src/webhooks/endpoint-secrets';
 import { accountSecrets, buyerConfirms, createStripeHarness, endpointSecret, httpRequest, paymentRow, placeStripeOrder, type StripeHarness } from '../support/stripe-harness';
 
 /*
- * The embedded default's shape: Stripe keys set instance-wide, the account registered globally by
- * the host's endpoint, and an organizer that shares those keys creating its own endpoint from the
- * control panel. Its secret is stored on the endpoint's row (of the account, at the organizer level),
- * so every delivery to that endpoint is accepted, end to end.
+ * Stripe keys set instance-wide, the account registered globally by the host's endpoint, and an
+ * organizer whose own settings hold the same account's keys (a one-organizer instance whose operator
+ * entered them on the organizer's page too) creating its own endpoint from the control panel. An
+ * organizer that merely inherits the instance's keys is refused (shared-keys-endpoint.test.ts); one
+ * that sets them itself may. Its secret is stored on the endpoint's row (of the account, at the
+ * organizer level), so every delivery to that endpoint is accepted, end to end.
  */
 describe('an organizer-level webhook endpoint for an account registered globally', () => {
   let h: StripeHarness;
@@ -30,6 +32,11 @@ describe('an organizer-level webhook endpoint for an account registered globally
     const host = await createWebhookEndpoint(h.rt, globalSettings);
     account = host.account;
     globalEndpoint = host.endpointId;
+    // Inherited, the instance's keys get no endpoint of the organizer's…
+    const inherited = handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
+    await expect(inherited).rejects.toMatchObject({ code: 'STRIPE_INSTANCE_KEYS_IN_USE' });
+    // …set at the organizer's level, the same account's keys do.
+    await h.settings.set(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE, { secretKey: h.secretKey, publishableKey: h.emulator.keysFor(h.secretKey).publishableKey });
     // The organizer's admin clicks "Create webhook endpoint" on its own settings page.
     const res = await handleCreateWebhookEndpoint(httpRequest({}, { organizerId: h.shop.organizer.id, body: {} }), h.rt);
     expect(res).toMatchObject({ status: 201, body: { account } });

@@ -1,3 +1,5 @@
+import { organizerSettings } from '@kassa/core/host';
+import { STRIPE_NAMESPACE } from '../../src';
 import { createServerHarness, type ServerHarness } from '../support/server-harness';
 
 /*
@@ -14,6 +16,9 @@ describe('Stripe cannot be asked whose keys these are', () => {
   beforeAll(async () => {
     // Every call to /v1/account answers 500 (the emulator's injected fault; stripe-node does not retry here, maxNetworkRetries 0).
     h = await createServerHarness({ emulator: { chaos: { error500: 1, path: '/v1/account' } } });
+    // Keys of the organizer's own (on the instance's, "Create webhook endpoint" is refused before any call to Stripe).
+    const key = 'sk_test_organizerWhenStripeIsDown';
+    await h.deps.settings.set(organizerSettings(h.shop.organizer.id), STRIPE_NAMESPACE, { secretKey: key, publishableKey: h.emulator.keysFor(key).publishableKey });
     admin = await h.signIn(h.shop.organizer.id);
   });
   afterAll(async () => { await h.destroy(); });

@@ -17,7 +17,9 @@ import { CartReserveBatch1767500000002 } from './1767500000002-cart-reserve-batc
 import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites';
 import { OrganizerWebhooks1767700000000 } from './1767700000000-organizer-webhooks';
 import { ExportKeysetIndexes1767800000000 } from './1767800000000-export-keyset-indexes';
+import { PlanNoDeposit1768400000000 } from './1768400000000-plan-no-deposit';
 import { InstalmentClaimIndex1768500000000 } from './1768500000000-instalment-claim-index';
+import { TokenScopesAndPings1768800000000 } from './1768800000000-token-scopes-and-pings';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -32,5 +34,7 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   TeamsAndInvites1767600000000,
   OrganizerWebhooks1767700000000,
   ExportKeysetIndexes1767800000000,
+  PlanNoDeposit1768400000000,
   InstalmentClaimIndex1768500000000,
+  TokenScopesAndPings1768800000000,
 ];

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { CatalogStore, KassaError, type Product, type Quota } from '@kassa/core/host';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
+import { tokenVisibleEvents } from '../../auth/permissions';
 import { principalOf } from '../principal';
 import { eventJson } from './representations';
 import { errorResponses, pageOf, uuidSchema } from './schemas';
@@ -35,7 +36,8 @@ export const catalogApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organi
   }, async (req) => {
     const page = req.query.page ?? 1;
     const pageSize = req.query.pageSize ?? 50;
-    const { items, total } = await catalog.pageEvents(principalOf(req).organizerId, page, pageSize);
+    const token = principalOf(req);
+    const { items, total } = await catalog.pageEvents(token.organizerId, page, pageSize, tokenVisibleEvents(token));
     const next = page * pageSize < total ? `${deps.config.baseUrl}/api/v1/events?page=${page + 1}&pageSize=${pageSize}` : null;
     return { count: total, page, pageSize, next, results: items.map(eventJson) };
   });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { orderStates, type OrderStatus } from '@kassa/core/host';
 import type { AppDeps } from '../../deps';
 import type { OrganizerScope } from '../../auth/scope';
+import { visibleEvents } from '../../auth/permissions';
 import { apiActor, principalOf } from '../principal';
 import { eventJson, orderJson } from './representations';
 import { errorResponses, pageOf, uuidSchema } from './schemas';
@@ -45,7 +46,7 @@ export const orderApiRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   }, async (req) => {
     const { organizerId } = principalOf(req);
     const q = req.query;
-    const result = await deps.core.orders.search({ organizerId, ...q, page: q.page ?? 1, pageSize: q.pageSize ?? 50 });
+    const result = await deps.core.orders.search({ organizerId, ...q, eventIds: visibleEvents(req, 'event.orders.view'), page: q.page ?? 1, pageSize: q.pageSize ?? 50 });
     const hasNext = result.page * result.pageSize < result.total;
     const params = new URLSearchParams(Object.entries({ ...q, page: result.page + 1 }).map(([k, v]) => [k, String(v)]));
     return {

@@ -20,8 +20,8 @@ export const webhookSchema = {
 } as const;
 
 const deliveryProperties = {
-  id: uuidSchema, webhookId: uuidSchema, eventId: { type: 'string', description: 'evt_<n>: the same for every endpoint that received the event' },
-  eventType: { type: 'string' }, state: { type: 'string', enum: [...webhookDeliveryStates] }, attempts: { type: 'integer' },
+  id: uuidSchema, webhookId: uuidSchema, eventId: { type: 'string', description: 'evt_<n>: the same for every endpoint that received the event; ping_<delivery id> for a test ping' },
+  eventType: { type: 'string', description: 'One of the subscribed event types, or `ping` for a test ping' }, state: { type: 'string', enum: [...webhookDeliveryStates] }, attempts: { type: 'integer' },
   responseStatus: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] },
   createdAt: { type: 'string', format: 'date-time' }, lastAttemptAt: { type: ['string', 'null'], format: 'date-time' },
 } as const;
@@ -48,7 +48,7 @@ export function webhookJson(e: WebhookEndpoint) {
 
 function deliveryJson(d: WebhookDeliverySummary | WebhookDelivery) {
   return {
-    id: d.id, webhookId: d.endpointId, eventId: `evt_${d.outboxEventId}`, eventType: d.eventType, state: d.state, attempts: d.attempts,
+    id: d.id, webhookId: d.endpointId, eventId: d.outboxEventId === null ? `ping_${d.id}` : `evt_${d.outboxEventId}`, eventType: d.eventType, state: d.state, attempts: d.attempts,
     responseStatus: d.responseStatus, error: d.error, createdAt: d.createdAt, lastAttemptAt: d.lastAttemptAt,
     ...('payload' in d ? { payload: d.payload, responseBody: d.responseBody } : {}),
   };
@@ -57,8 +57,8 @@ function deliveryJson(d: WebhookDeliverySummary | WebhookDelivery) {
 interface EndpointBody { url: string; eventTypes: string[]; enabled?: boolean; comment?: string }
 
 /**
- * Organizer webhooks over the API (pretix's /webhooks/): CRUD, secret rotation, the delivery log
- * and a retry. Another organizer's webhook or delivery is NOT_FOUND.
+ * Organizer webhooks over the API (pretix's /webhooks/): CRUD, secret rotation, the delivery log,
+ * a retry and a test ping. Another organizer's webhook or delivery is NOT_FOUND.
  */
 export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
   const webhooks = deps.webhooks;
@@ -138,6 +138,22 @@ export const webhookApiRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (ap
     const queued = await service.requeue(organizerId, req.params.deliveryId);
     await webhooks.enqueue([{ id: queued.id, organizerId }], queued.attempts);
     return reply.code(202).send(deliveryJson(await service.delivery(organizerId, queued.id)));
+  });
+
+  app.post<{ Params: { webhookId: string } }>('/webhooks/:webhookId/ping', { config: { permission: 'organizer.settings' },
+    schema: {
+      summary: 'Send a test ping', tags: ['webhooks'],
+      description: 'Queues a delivery of type `ping` (body `{ "id": "ping_…", "type": "ping", "createdAt", "organizerId", "data": { "webhookId" } }`) to this webhook, '
+        + 'signed with its secret like every delivery and kept in its delivery log, whatever event types it subscribed to. Answers 202 with the delivery; poll it for the answer.',
+      params: endpointParams, body: { type: 'object', properties: {}, additionalProperties: false }, response: { 202: { $ref: 'WebhookDelivery#' }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const { organizerId } = principalOf(req);
+    await service.get(organizerId, req.params.webhookId);
+    if (!webhooks.enqueue) throw new KassaError('NOT_FOUND', { entity: 'Job runtime' });
+    const ping = await service.ping(organizerId, req.params.webhookId);
+    await webhooks.enqueue([{ id: ping.id, organizerId }]);
+    return reply.code(202).send(deliveryJson(await service.delivery(organizerId, ping.id)));
   });
 
   /** The delivery, if it belongs to this webhook of this organizer. */

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import fp from 'fastify-plugin';
+import Tokens from '@fastify/csrf';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SealedCookie } from './sealed-cookie';
+
+/**
+ * What the buyer's cookie carries. Extended by the shop (checkout-session.ts) with its checkouts.
+ */
+export interface BuyerSessionData {
+  /** A random id per browser (given when the cookie is first written): who owns a confirm form's idempotency token. */
+  id?: string;
+  /** The secret behind the shop forms' CSRF tokens. */
+  csrf?: string;
+  /** One-shot message shown on the buyer's next shop page. */
+  flash?: { kind: 'success' | 'error' | 'warning' | 'info'; message: string };
+}
+
+/** The buyer's session of one request: read from its cookie on first use, written back only when set. */
+export interface BuyerSession {
+  readonly data: Readonly<BuyerSessionData>;
+  set<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The buyer's checkout session (the sealed cookie `kassa_checkout`), opened on first use. */
+    readonly buyer: BuyerSession;
+  }
+}
+
+export const buyerCookieName = 'kassa_checkout';
+/**
+ * Browsers keep about 4 kB per cookie; sealed and in base64 the data grows by a third, so a checkout
+ * whose data exceeds this is refused before it is written.
+ */
+export const maxBuyerDataBytes = 2900;
+
+const tokens = new Tokens({ algorithm: 'sha256' });
+const kBuyer = Symbol('kassa.buyer');
+type WithBuyer = FastifyRequest & { [kBuyer]: OpenBuyerSession | null };
+
+class OpenBuyerSession implements BuyerSession {
+  modified = false;
+  constructor(public data: BuyerSessionData) {}
+
+  set<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): void {
+    this.data = { ...this.data, [key]: value };
+    if (value === undefined) delete this.data[key];
+    this.modified = true;
+  }
+}
+
+/**
+ * The buyer's checkout state in an encrypted, authenticated cookie (sealed-cookie.ts) instead of
+ * a server-side session row: a checkout step then costs no session read and no session write in
+ * the database, and the checkout forms' CSRF secret travels in the same cookie. The server session
+ * (security.ts) stays for what must be revocable on the server: logins of the control panel.
+ * A request that never touches `req.buyer` neither opens nor sets the cookie.
+ */
+export const buyerSessionPlugin = fp<{ secret: string; secure: boolean; maxAgeMs: number; now?: () => Date }>(async (app, opts) => {
+  const sealed = new SealedCookie<BuyerSessionData>(buyerCookieName, opts.secret, opts.maxAgeMs);
+  const now = opts.now ?? (() => new Date());
+  app.decorateRequest(kBuyer, null);
+  app.decorateRequest('buyer', {
+    getter(this: FastifyRequest) {
+      const req = this as WithBuyer;
+      let open = req[kBuyer];
+      if (!open) {
+        const data = sealed.open(req.cookies?.[buyerCookieName], now());
+        open = req[kBuyer] = new OpenBuyerSession(data && typeof data === 'object' ? data : {});
+      }
+      return open;
+    },
+  });
+  app.addHook('onSend', async (req, reply: FastifyReply) => {
+    const open = (req as WithBuyer)[kBuyer];
+    if (!open?.modified) return;
+    if (!open.data.id) open.set('id', randomUUID());
+    reply.setCookie(buyerCookieName, sealed.seal(open.data, now()), {
+      path: '/', httpOnly: true, sameSite: 'lax', secure: opts.secure, maxAge: Math.floor(opts.maxAgeMs / 1000),
+    });
+  });
+}, { name: 'kassa-buyer-session', dependencies: ['@fastify/cookie'] });
+
+/** The size of `data` in its cookie before sealing (compare with maxBuyerDataBytes). */
+export function buyerDataBytes(data: BuyerSessionData): number {
+  return Buffer.byteLength(JSON.stringify({ v: data, e: 0 })) + 8;
+}
+
+/** Sets the message the buyer's next shop page shows. */
+export function setBuyerFlash(req: FastifyRequest, flash: NonNullable<BuyerSessionData['flash']>): void {
+  req.buyer.set('flash', flash);
+}
+
+/** The message for this page, if any, removed from the cookie (shown once). */
+export function takeBuyerFlash(req: FastifyRequest): BuyerSessionData['flash'] {
+  const flash = req.buyer.data.flash;
+  if (flash) req.buyer.set('flash', undefined);
+  return flash;
+}
+
+/** The buyer's id, given now if the cookie has none yet. */
+export function buyerId(req: FastifyRequest): string {
+  let id = req.buyer.data.id;
+  if (!id) req.buyer.set('id', (id = randomUUID()));
+  return id;
+}
+
+/** A CSRF token for a checkout form, bound to the buyer's cookie (its secret is created on first use). */
+export function buyerCsrfToken(req: FastifyRequest): string {
+  let secret = req.buyer.data.csrf;
+  if (!secret) req.buyer.set('csrf', (secret = tokens.secretSync()));
+  return tokens.create(secret);
+}
+
+/** Whether the request carries a CSRF token made from the secret in the buyer's cookie (the form field or a header). */
+export function buyerCsrfValid(req: FastifyRequest): boolean {
+  const secret = req.buyer.data.csrf;
+  const body = req.body as { _csrf?: unknown } | undefined;
+  const token = body?._csrf ?? req.headers['csrf-token'] ?? req.headers['x-csrf-token'];
+  return typeof secret === 'string' && typeof token === 'string' && tokens.verify(secret, token);
+}

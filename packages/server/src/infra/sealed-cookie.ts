@@ -1,0 +1,44 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * A cookie value that only this server can read and write: AES-256-GCM (node:crypto) over JSON,
+ * a fresh 96-bit nonce per value, the cookie's name as associated data (a value sealed for one
+ * cookie never opens as another), and the expiry inside the sealed payload (a copied value stops
+ * working when it runs out, whatever the browser does with Max-Age). The key is derived from the
+ * session secret with HKDF, per cookie name.
+ */
+export class SealedCookie<T> {
+  private readonly key: Buffer;
+  private readonly aad: Buffer;
+
+  constructor(readonly name: string, secret: string, private readonly maxAgeMs: number) {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'kassa sealed cookie', name, 32));
+    this.aad = Buffer.from(name);
+  }
+
+  /** The cookie value for `value`, valid until now + maxAge. */
+  seal(value: T, now: Date): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(this.aad);
+    const body = Buffer.concat([cipher.update(JSON.stringify({ v: value, e: now.getTime() + this.maxAgeMs })), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /** The value, or null for anything not sealed by this key for this name, tampered with, or expired. */
+  open(raw: string | undefined, now: Date): T | null {
+    if (!raw || raw.length > 8192) return null;
+    const bytes = Buffer.from(raw, 'base64url');
+    if (bytes.length < 12 + 16 + 2) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(0, 12));
+      decipher.setAAD(this.aad);
+      decipher.setAuthTag(bytes.subarray(12, 28));
+      const plain = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+      const parsed = JSON.parse(plain) as { v: T; e: number };
+      return typeof parsed.e === 'number' && parsed.e > now.getTime() ? parsed.v : null;
+    } catch {
+      return null;
+    }
+  }
+}

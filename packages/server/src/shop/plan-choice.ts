@@ -1,0 +1,57 @@
+import { formatMoney, KassaError, type Money } from '@kassa/core/host';
+import type { ConfirmBody } from './schemas';
+import type { OfferedMethod, ShopContext } from './shop-context';
+
+/*
+ * The checkout's payment plan choice (docs/payment-plans.md): where the event offers plans, the
+ * order total reaches the plan minimum and the chosen method can store a card, the confirm page
+ * lets the buyer pay in full or in instalments, showing the schedule (dates and amounts) before
+ * the order is placed; the first instalment (the deposit) is paid right after placing. Where the
+ * method stores cards, the buyer may also tick "save this card for later".
+ */
+
+/** What the confirm page shows of the choice; null parts are not offered. */
+export interface PlanChoiceView {
+  /** `noDeposit`: nothing is charged at checkout, the card is only saved. */
+  plan: { count: number; noDeposit: boolean; schedule: { seq: number; amount: string; due: string }[] } | null;
+  saveCard: boolean;
+}
+
+/** What the buyer chose on the confirm page. */
+export interface CheckoutChoice {
+  plan: boolean;
+  saveMethod: boolean;
+}
+
+/** The plan and "save this card" offers for this method and total. */
+export async function planChoiceView(shop: ShopContext, eventId: string, method: OfferedMethod, total: Money, locale: string): Promise<PlanChoiceView> {
+  if (!method.provider.storesMethods) return { plan: null, saveCard: false };
+  const offer = await shop.deps.core.plans.preview(eventId, total);
+  if (!('schedule' in offer)) return { plan: null, saveCard: true };
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+  const now = shop.deps.clock.now().getTime();
+  const dueNow = (d: Date) => d.getTime() <= now;
+  return {
+    plan: {
+      count: offer.schedule.length,
+      noDeposit: !offer.schedule.some((p) => dueNow(p.dueAt)),
+      schedule: offer.schedule.map((p) => ({ seq: p.seq, amount: formatMoney(p.amount, locale), due: dueNow(p.dueAt) ? 'today' : day.format(p.dueAt) })),
+    },
+    saveCard: true,
+  };
+}
+
+/** The buyer's choice from the confirm form, refused (naming the field) where it is not on offer. */
+export async function checkoutChoice(shop: ShopContext, eventId: string, method: OfferedMethod, total: Money, body: ConfirmBody): Promise<CheckoutChoice> {
+  const plan = body.plan === 'instalments';
+  const saveMethod = body.saveMethod !== undefined;
+  if (!plan && !saveMethod) return { plan, saveMethod };
+  if (!method.provider.storesMethods) {
+    throw new KassaError('VALIDATION_FAILED', { field: plan ? 'plan' : 'saveMethod', detail: `body.${plan ? 'plan' : 'saveMethod'}: ${method.name} cannot save a card` });
+  }
+  if (plan) {
+    const offer = await shop.deps.core.plans.preview(eventId, total);
+    if ('refusal' in offer) throw new KassaError('VALIDATION_FAILED', { field: 'plan', detail: `body.plan: no payment plan for this order (${offer.refusal})` });
+  }
+  return { plan, saveMethod };
+}

@@ -1,0 +1,87 @@
+import { createProduct, createQuota, createShop } from '@kassa/testing';
+import { SealedCookie } from '../../src/infra/sealed-cookie';
+import { Buyer } from './buyer';
+import { buyerCookie, createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
+
+/*
+ * The buyer's checkout lives in the sealed cookie `kassa_checkout` (AES-256-GCM), not in a server
+ * session: the buyer can neither read nor change it, its CSRF secret binds the shop's forms to it,
+ * and a checkout too large for a cookie is refused before anything is held.
+ */
+let t: ShopTestApp;
+
+beforeAll(async () => {
+  t = await createShopTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function toContact() {
+  const shop = await createShop(t.db.dataSource);
+  await enableManual(t, shop.event);
+  const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+  const buyer = new Buyer(t.app);
+  await buyer.follow(await buyer.post(`${base}cart`, { [`qty_${shop.product.id}`]: 2 }));
+  return { shop, base, buyer };
+}
+
+describe("the buyer's sealed checkout cookie", () => {
+  it('carries the checkout unreadable to the buyer; a changed value opens as no checkout at all', async () => {
+    const { base, buyer } = await toContact();
+    await buyer.post(`${base}checkout/contact`, { email: 'secret-buyer@example.org' });
+    const raw = buyer.cookie('kassa_checkout')!;
+    expect(buyerCookie(buyer)?.shop).toBeDefined();
+    expect(Buffer.from(raw, 'base64url').toString('latin1')).not.toContain('secret-buyer');
+    // One character changed: the tag no longer matches, so the shop sees an empty cart.
+    const flipped = raw.slice(0, 40) + (raw[40] === 'A' ? 'B' : 'A') + raw.slice(41);
+    const res = await t.app.inject({ method: 'GET', url: `${base}checkout/payment`, headers: { cookie: `kassa_checkout=${flipped}`, accept: 'text/html' } });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(base);
+    // The untouched cookie still works.
+    expect((await buyer.get(`${base}checkout/payment`)).statusCode).toBe(200);
+    expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM http_session')).toEqual([{ n: 0 }]);
+  });
+
+  it("refuses a checkout form posted with another buyer's CSRF token, or none", async () => {
+    const a = await toContact();
+    const b = await toContact();
+    const tokenOfA = a.buyer.field('_csrf')!;
+    const forged = await b.buyer.post(`${b.base}checkout/contact`, { email: 'b@example.org', _csrf: tokenOfA });
+    expect(forged.statusCode).toBe(403);
+    const none = await t.app.inject({
+      method: 'POST', url: `${b.base}checkout/contact`, payload: 'email=b%40example.org',
+      headers: { cookie: `kassa_checkout=${b.buyer.cookie('kassa_checkout')}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    });
+    expect(none.statusCode).toBe(403);
+    expect(none.json().error.code).toBe('CSRF_INVALID');
+    expect((await b.buyer.post(`${b.base}checkout/contact`, { email: 'b@example.org' })).statusCode).toBe(303);
+  });
+
+  it('refuses a cart too large for a cookie, naming the cart, before any ticket is held', async () => {
+    const shop = await createShop(t.db.dataSource);
+    const products = [shop.product];
+    for (let i = 0; i < 79; i++) products.push(await createProduct(t.db.dataSource, shop.event.id, { name: `Workshop ${i}`, position: i + 1 }));
+    await createQuota(t.db.dataSource, shop.event.id, products.slice(1), 100, 'Workshops');
+    const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+    const buyer = new Buyer(t.app);
+    const res = await buyer.post(`${base}cart`, Object.fromEntries(products.map((p) => [`qty_${p.id}`, 1])), { json: true });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'VALIDATION_FAILED', params: { field: 'cart' } });
+    expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM cart_reservation WHERE event_id = $1', [shop.event.id])).toEqual([{ n: 0 }]);
+    // Twenty products fit.
+    const fits = await buyer.post(`${base}cart`, Object.fromEntries(products.slice(0, 20).map((p) => [`qty_${p.id}`, 1])));
+    expect(fits.statusCode).toBe(303);
+  });
+
+  it('opens only within its lifetime, and only under its own name and key', () => {
+    const sealed = new SealedCookie<{ a: number }>('kassa_checkout', 'k'.repeat(40), 60_000);
+    const now = new Date('2026-12-07T10:00:00Z');
+    const value = sealed.seal({ a: 1 }, now);
+    expect(sealed.open(value, new Date(now.getTime() + 59_000))).toEqual({ a: 1 });
+    expect(sealed.open(value, new Date(now.getTime() + 61_000))).toBeNull();
+    expect(new SealedCookie('other_cookie', 'k'.repeat(40), 60_000).open(value, now)).toBeNull();
+    expect(new SealedCookie('kassa_checkout', 'x'.repeat(40), 60_000).open(value, now)).toBeNull();
+    expect(sealed.open('not-a-sealed-value', now)).toBeNull();
+  });
+});
