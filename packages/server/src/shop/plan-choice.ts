@@ -23,10 +23,19 @@ export interface CheckoutChoice {
   saveMethod: boolean;
 }
 
-/** The plan and "save this card" offers for this method and total. */
-export async function planChoiceView(shop: ShopContext, eventId: string, method: OfferedMethod, total: Money, locale: string): Promise<PlanChoiceView> {
+/**
+ * The plan core would create for this cart and method: the subtotal (without the payment fee)
+ * split, each instalment with the method's fee on its own share, so the schedule shown here is
+ * what the plan then charges.
+ */
+function preview(shop: ShopContext, eventId: string, method: OfferedMethod, subtotal: Money) {
+  return shop.deps.core.plans.preview(eventId, subtotal, { provider: method.provider, ctx: method.ctx });
+}
+
+/** The plan and "save this card" offers for this method and cart subtotal (which excludes the payment fee). */
+export async function planChoiceView(shop: ShopContext, eventId: string, method: OfferedMethod, subtotal: Money, locale: string): Promise<PlanChoiceView> {
   if (!method.provider.storesMethods) return { plan: null, saveCard: false };
-  const offer = await shop.deps.core.plans.preview(eventId, total);
+  const offer = await preview(shop, eventId, method, subtotal);
   if (!('schedule' in offer)) return { plan: null, saveCard: true };
   const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
   const now = shop.deps.clock.now().getTime();
@@ -42,7 +51,7 @@ export async function planChoiceView(shop: ShopContext, eventId: string, method:
 }
 
 /** The buyer's choice from the confirm form, refused (naming the field) where it is not on offer. */
-export async function checkoutChoice(shop: ShopContext, eventId: string, method: OfferedMethod, total: Money, body: ConfirmBody): Promise<CheckoutChoice> {
+export async function checkoutChoice(shop: ShopContext, eventId: string, method: OfferedMethod, subtotal: Money, body: ConfirmBody): Promise<CheckoutChoice> {
   const plan = body.plan === 'instalments';
   const saveMethod = body.saveMethod !== undefined;
   if (!plan && !saveMethod) return { plan, saveMethod };
@@ -50,7 +59,7 @@ export async function checkoutChoice(shop: ShopContext, eventId: string, method:
     throw new KassaError('VALIDATION_FAILED', { field: plan ? 'plan' : 'saveMethod', detail: `body.${plan ? 'plan' : 'saveMethod'}: ${method.name} cannot save a card` });
   }
   if (plan) {
-    const offer = await shop.deps.core.plans.preview(eventId, total);
+    const offer = await preview(shop, eventId, method, subtotal);
     if ('refusal' in offer) throw new KassaError('VALIDATION_FAILED', { field: 'plan', detail: `body.plan: no payment plan for this order (${offer.refusal})` });
   }
   return { plan, saveMethod };
