@@ -1,4 +1,4 @@
-import { formatMoney, KassaError, type Money } from '@kassa/core/host';
+import { add, formatMoney, KassaError, money, type Money } from '@kassa/core/host';
 import type { ConfirmBody } from './schemas';
 import type { OfferedMethod, ShopContext } from './shop-context';
 
@@ -13,7 +13,8 @@ import type { OfferedMethod, ShopContext } from './shop-context';
 /** What the confirm page shows of the choice; null parts are not offered. */
 export interface PlanChoiceView {
   /** `noDeposit`: nothing is charged at checkout, the card is only saved. */
-  plan: { count: number; noDeposit: boolean; schedule: { seq: number; amount: string; due: string }[] } | null;
+  /** `total`: what the instalments add up to (each carries the method's fee on its own share, so it can differ from paying in full). */
+  plan: { count: number; noDeposit: boolean; total: string; schedule: { seq: number; amount: string; due: string }[] } | null;
   saveCard: boolean;
 }
 
@@ -44,6 +45,7 @@ export async function planChoiceView(shop: ShopContext, eventId: string, method:
     plan: {
       count: offer.schedule.length,
       noDeposit: !offer.schedule.some((p) => dueNow(p.dueAt)),
+      total: formatMoney(offer.schedule.reduce((sum, p) => add(sum, p.amount), money(0, subtotal.currency)), locale),
       schedule: offer.schedule.map((p) => ({ seq: p.seq, amount: formatMoney(p.amount, locale), due: dueNow(p.dueAt) ? 'today' : day.format(p.dueAt) })),
     },
     saveCard: true,

@@ -137,6 +137,8 @@ it('with a payment fee, the confirm page\'s schedule is what the plan then charg
   const shown = [...page.matchAll(/<tr><td>(\d)<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map((m) => m[3]!.replace(/[^\d.,]/g, ''));
   // 33.34 + 0.50 + 0.67, 33.33 + 0.50 + 0.67 (twice).
   expect(shown).toEqual(['34.51', '34.50', '34.50']);
+  // Paying in full costs 102.50 (one fee on the whole); the instalments add up to 103.51, shown too.
+  expect(page).toMatch(/Pay in 3 instalments: <strong>[^<]*103\.51<\/strong>/);
 
   const placed = await buyer.post(`${base}checkout/confirm`, { token: buyer.field('token')!, plan: 'instalments' });
   expect(placed.statusCode).toBe(303);
