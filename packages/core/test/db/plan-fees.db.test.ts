@@ -82,4 +82,21 @@ describe('payment plan fees', () => {
     ]);
     expect(await totalOf(order.id)).toBe(1000);
   });
+
+  it('a canceled plan leaves the unpaid instalments\' fees open: the paid one stays, a method switch replaces the rest by one fee on what is owed', async () => {
+    h.saved.common = { _enabled: true, _feeAbs: 25, _feePercent: '1.5', _feeReverseCalc: false };
+    const shop = await h.shop({ instalments: 3 }, 1000);
+    const { order, paymentId } = await h.planOrder(shop);
+    expect(await totalOf(order.id)).toBe(1090);
+    await h.core.plans.cancelPlan(order.id, { type: 'system' });
+    // Paid 3.64 (its fee 0.30 kept); 6.66 of the products still owed, the two open fees 0.60.
+    expect(await h.core.payments.quotePaymentMethodChange(order.id)).toMatchObject({ base: { amount: 666 }, openFee: 60 });
+    const switched = await h.core.payments.changePaymentMethod(order.id, { provider: 'saved', actor: { type: 'system' } });
+    // 0.25 + 1.5 % of 6.66 = 0.35: one fee on what is owed replaces the two.
+    expect(switched).toMatchObject({ fee: 35, previousFee: 60 });
+    expect(await liveFees(order.id)).toEqual([30, 35]);
+    expect(await totalOf(order.id)).toBe(1000 + 30 + 35);
+    expect(switched.payment.amount).toBe(701);
+    expect((await h.core.payments.loadPayment(paymentId)).payment.state).toBe('confirmed');
+  });
 });
