@@ -182,3 +182,6 @@ export type { ApiTokenScope, ActiveApiToken } from './persistence/auth.store';
 // Issue 18: the event's own log (the data shredder's run over an event)
 export { readableEventLog, type ReadableEventLogOptions } from './audit/order-log';
 export { writeEventTaskLog } from './persistence/event-log.store';
+// Outbox delivery in batches (issue 17): the event jobs running at once share their round trips.
+export { loadOutboxEventsForDelivery } from './persistence/outbox-relay.store';
+export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim, type SettledSuccessor } from './persistence/outbox-delivery.store';

@@ -175,6 +175,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
   const relay = new OutboxRelay(dataSource, queues.events, logger, config.worker.relayPollMs, config.worker.strandedAfterMs);
   const workers: Worker[] = [];
   let started = false;
+  let stopping = false;
   const schedules = [
     { queue: queues.maintenance, entries: maintenanceSchedule({ withExpiry: context.services !== null, tasks: maintenanceTasks, withChargeRuns: context.services?.chargeRuns !== undefined }) },
     { queue: queues.plugins, entries: pluginSchedule(pluginJobs) },
@@ -194,7 +195,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       started = true;
       if (startOpts.workers ?? true) {
         workers.push(
-          backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers, relay) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
+          backend.createWorker(queueNames.events, deliverEventProcessor(context, handlers, relay, undefined, () => stopping) as never, { ...workerOptions, concurrency: config.worker.concurrency }),
           backend.createWorker(queueNames.maintenance, maintenanceProcessor(context, maintenanceTasks) as never, { ...workerOptions, concurrency: 2 }),
         );
         if (pluginJobs.length > 0) {
@@ -221,6 +222,7 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       if (startOpts.relay ?? true) relay.start();
     },
     async stop() {
+      stopping = true;
       await watcher.stop();
       await relay.stop();
       // Worker.close() waits for the jobs in flight; a job it never got to stays in the queue.

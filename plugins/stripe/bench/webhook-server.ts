@@ -3,8 +3,8 @@
  * event loop): a fresh schema with core's, the shop's and the Stripe plugin's migrations, one
  * registered Stripe account with a signing secret, and the real server (buildApp) with the plugin's
  * routes on a free loopback port. Enqueueing is a no-op here: the figure is "verified and stored".
- * Prints one JSON line ({ url, account, secret }); answers "count" on stdin with the inbox size and
- * its own CPU time so far;
+ * Prints one JSON line ({ url, account, secret }); answers "count" on stdin with the inbox size, its
+ * own CPU time so far and its pool's PostgreSQL backends' CPU time since the first "count";
  * drops the schema on SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ import {
   Organizer, createPluginRuntimes,
 } from '@kassa/core/host';
 import { buildApp } from '@kassa/server';
+import { probeBackendCpu, type BackendCpu } from '../../../bench/lib/pg-cpu';
 import { shopMigrations } from '../../../packages/server/src/shop';
 import { createStripePlugin, handleWebhook, storeEndpointSecret, type StripeRuntime } from '../src';
 
@@ -59,13 +60,18 @@ async function main(): Promise<void> {
   const address = process.env.BENCH_HOST === 'bare' ? await bareHost(rt) : await app.listen({ host: '127.0.0.1', port: 0 });
   console.log(JSON.stringify({ url: address, account, secret }));
 
+  // PostgreSQL's side: the CPU of the pool's backends, followed from the first "count" on (after
+  // the warm-up has opened the pool's connections).
+  let backends: BackendCpu | null = null;
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'count') return;
     const cpu = process.cpuUsage();
-    ds.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox').then(
-      ([row]) => console.log(JSON.stringify({ stored: row.n, cpuMicros: cpu.user + cpu.system })),
-      (err) => console.log(JSON.stringify({ error: String(err) })),
-    );
+    void (async () => {
+      backends ??= await probeBackendCpu(ds);
+      const pgCpuMicros = backends.elapsedCpuMs() * 1000;
+      const [row] = await ds.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox');
+      console.log(JSON.stringify({ stored: row.n, cpuMicros: cpu.user + cpu.system, pgCpuMicros, backends: backends.backends }));
+    })().catch((err: unknown) => console.log(JSON.stringify({ error: String(err) })));
   });
   process.on('SIGTERM', () => {
     void (async () => {

@@ -1,4 +1,5 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { prepared, queryPrepared } from '../db/prepared-query';
 
 /** What the relay and the event job need of an outbox event to enqueue it. */
 export interface OutboxEventRef {
@@ -32,19 +33,55 @@ export class OutboxRelayStore {
    * are reached as the events before them get relayed.
    */
   async heads(limit: number, window: number): Promise<OutboxEventRef[]> {
-    const rows: RefRow[] = await this.db.query(
+    return (await this.headsAfter('0', limit, window, new Date(0))).heads;
+  }
+
+  /**
+   * {@link heads} among the events above `afterId`, and how far the next call may start:
+   * `scannedUpTo` is the highest id below which every unrelayed event not returned was found
+   * waiting behind an unfinished event of its order, counting only events created before
+   * `settledBefore` (a transaction that commits late can still add a lower id; the caller
+   * rescans from the start now and then for those). A waiting event never heads its line later:
+   * the delivery of the event before it marks it relayed. Null when nothing was scanned.
+   */
+  async headsAfter(afterId: string, limit: number, window: number, settledBefore: Date): Promise<{ heads: OutboxEventRef[]; scannedUpTo: string | null }> {
+    // Only the first unrelayed event of each order in the window can head its line, so the
+    // anti-join runs once per order, not once per waiting event: a backlog of many events per
+    // order (a rush) would otherwise cost a probe per waiting event on every poll. The last row
+    // (id NULL) carries the window's bounds, read in the same snapshot as the heads.
+    const rows: (RefRow & { max_id: string | null; first_recent: string | null })[] = await this.db.query(
       `WITH candidate AS (
-         SELECT id, topic, order_id FROM outbox_event WHERE relayed_at IS NULL ORDER BY id LIMIT $2
+         SELECT id, order_id, created_at FROM outbox_event WHERE relayed_at IS NULL AND id > $3 ORDER BY id LIMIT $2
+       ), first_per_order AS (
+         SELECT min(id) AS id, order_id FROM candidate WHERE order_id IS NOT NULL GROUP BY order_id
+       ), head AS (
+         SELECT h.id, e.topic, h.order_id FROM (
+           SELECT c.id, c.order_id FROM first_per_order c
+             LEFT JOIN LATERAL (
+               SELECT 1 AS found FROM outbox_event p
+                WHERE p.order_id = c.order_id AND p.id < c.id
+                  AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)
+                ORDER BY p.id DESC LIMIT 1
+             ) blocker ON true
+            WHERE blocker.found IS NULL
+           UNION ALL
+           SELECT c.id, c.order_id FROM candidate c WHERE c.order_id IS NULL
+         ) h JOIN outbox_event e ON e.id = h.id
+         ORDER BY h.id LIMIT $1
        )
-       SELECT c.id::text AS id, c.topic, c.order_id FROM candidate c
-        WHERE c.order_id IS NULL OR NOT EXISTS (
-          SELECT 1 FROM outbox_event p
-           WHERE p.order_id = c.order_id AND p.id < c.id
-             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id))
-        ORDER BY c.id LIMIT $1`,
-      [limit, window],
+       SELECT id::text AS id, topic, order_id, NULL::text AS max_id, NULL::text AS first_recent, 0 AS part, id AS seq FROM head
+       UNION ALL
+       SELECT NULL, NULL, NULL, max(id)::text, (min(id) FILTER (WHERE created_at >= $4))::text, 1, NULL FROM candidate
+       ORDER BY part, seq`,
+      [limit, window, afterId, settledBefore],
     );
-    return rows.map(refOf);
+    const bounds = rows[rows.length - 1]!;
+    const heads = rows.slice(0, -1).map(refOf);
+    if (bounds.max_id === null) return { heads, scannedUpTo: null };
+    // Cut short by the limit: only the events up to the last head were all looked at.
+    let upTo = BigInt(heads.length === limit ? heads[heads.length - 1]!.id : bounds.max_id);
+    if (bounds.first_recent !== null && BigInt(bounds.first_recent) - 1n < upTo) upTo = BigInt(bounds.first_recent) - 1n;
+    return { heads, scannedUpTo: upTo.toString() };
   }
 
   /** Marks the events relayed (those not marked yet). */
@@ -107,3 +144,20 @@ export async function loadOutboxEventForDelivery(db: Db, id: string): Promise<{ 
   const row = rows[0];
   return row ? { event: rowOf(row), blocked: row.blocked } : null;
 }
+
+/**
+ * {@link loadOutboxEventForDelivery} for many events in one round trip (the event jobs running at
+ * once share it); events that do not exist are missing from the map.
+ */
+export async function loadOutboxEventsForDelivery(db: DataSource | EntityManager, ids: readonly string[]): Promise<Map<string, { event: OutboxEventRow; blocked: boolean }>> {
+  const rows = await queryPrepared<EventRowSql & { blocked: boolean }>('manager' in db ? db.manager : db, loadForDeliverySql, [ids]);
+  return new Map(rows.map((r) => [r.id, { event: rowOf(r), blocked: r.blocked }]));
+}
+
+// Prepared: every event job runs it (shared by the jobs running at once), so it is parsed and planned once per connection.
+const loadForDeliverySql = prepared('outbox_load_for_delivery', `SELECT e.id::text AS id, e.topic, e.organizer_id, e.order_id, e.payload, e.created_at,
+        e.order_id IS NOT NULL AND EXISTS (
+          SELECT 1 FROM outbox_event p
+           WHERE p.order_id = e.order_id AND p.id < e.id
+             AND NOT EXISTS (SELECT 1 FROM outbox_delivery d WHERE d.event_id = p.id)) AS blocked
+   FROM outbox_event e WHERE e.id = ANY($1::bigint[])`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@kassa/testing';
-import { claimOutboxEffect, recordOutboxDelivery } from '../../src/persistence/outbox-delivery.store';
-import { loadOutboxEvent, loadOutboxEventForDelivery, OutboxRelayStore } from '../../src/persistence/outbox-relay.store';
+import { claimOutboxEffect, outboxEffectKey, recordOutboxDelivery, settleOutboxBatch } from '../../src/persistence/outbox-delivery.store';
+import { loadOutboxEvent, loadOutboxEventForDelivery, loadOutboxEventsForDelivery, OutboxRelayStore } from '../../src/persistence/outbox-relay.store';
 
 /*
  * The outbox's persistence, as the jobs relay and event job use it: which events head their
@@ -54,6 +54,24 @@ describe('the relay store', () => {
     // A failed event does not hold its order back for ever.
     expect(await finish(b1!, orderB, 'failed', 'gave up')).toEqual([{ id: b2, topic: 'order.paid', orderId: orderB }]);
     expect(await db.dataSource.query('SELECT count(*)::int AS n FROM outbox_event WHERE relayed_at IS NULL')).toEqual([{ n: 0 }]);
+  });
+
+  it('tells the next poll where to start: after the events found waiting, but never past recent ones or past a cut-short scan', async () => {
+    const [a1, a2, b1, a3] = await insert(
+      { topic: 'x', orderId: orderA }, { topic: 'x', orderId: orderA }, { topic: 'x', orderId: orderB }, { topic: 'x', orderId: orderA });
+    const settled = new Date('2100-01-01T00:00:00Z'); // every event counts as old enough
+    expect(await store.headsAfter('0', 1, 400, settled)).toEqual({ heads: [{ id: a1, topic: 'x', orderId: orderA }], scannedUpTo: a1 });
+    expect(await store.headsAfter('0', 10, 400, settled)).toEqual({
+      heads: [{ id: a1, topic: 'x', orderId: orderA }, { id: b1, topic: 'x', orderId: orderB }], scannedUpTo: a3,
+    });
+    // Events this recent may still be joined by a lower id: the mark stays below the first of them.
+    expect((await store.headsAfter('0', 10, 400, new Date(0))).scannedUpTo).toBe((BigInt(a1!) - 1n).toString());
+    await store.markRelayed([a1!, b1!]);
+    // a2 and a3 wait behind a1; scanning on from a1 finds them and moves past them.
+    expect(await store.headsAfter(a1!, 10, 400, settled)).toEqual({ heads: [], scannedUpTo: a3 });
+    expect(await store.headsAfter(a3!, 10, 400, settled)).toEqual({ heads: [], scannedUpTo: null });
+    // The delivery of a1 hands the line to a2, not the poll.
+    expect(await finish(a1!, orderA)).toEqual([{ id: a2, topic: 'x', orderId: orderA }]);
   });
 
   it('limits each call to the batch, and a second mark changes nothing', async () => {
@@ -128,5 +146,44 @@ describe('the delivery store', () => {
     expect(await loadOutboxEventForDelivery(db.dataSource, '999999')).toBeNull();
     expect(await loadOutboxEvent(db.dataSource, a1!)).toMatchObject({ id: a1, topic: 'x', orderId: orderA });
     expect(await loadOutboxEvent(db.dataSource, '999999')).toBeNull();
+  });
+
+  it('settles many events in one statement: claims each effect once, records the deliveries, hands each line on once', async () => {
+    const [a1, b1, a2, b2, free] = await insert(
+      { topic: 'x', orderId: orderA }, { topic: 'x', orderId: orderB }, { topic: 'y', orderId: orderA }, { topic: 'y', orderId: orderB },
+      { topic: 'z', orderId: null });
+    await db.dataSource.transaction((tx) => claimOutboxEffect(tx, 'h.one', b1!)); // claimed before: a redelivery
+    const at = new Date('2030-01-01T00:00:00Z');
+    const settled = await db.dataSource.transaction((tx) => settleOutboxBatch(
+      tx,
+      [{ handler: 'h.one', eventId: a1! }, { handler: 'h.two', eventId: a1! }, { handler: 'h.one', eventId: b1! }, { handler: 'h.one', eventId: free! }],
+      [
+        { eventId: a1!, orderId: orderA, state: 'done', error: null, finishedAt: at },
+        { eventId: b1!, orderId: orderB, state: 'failed', error: 'gave up', finishedAt: at },
+        { eventId: free!, orderId: null, state: 'done', error: null, finishedAt: at },
+      ],
+    ));
+    expect([...settled.claimed].sort()).toEqual([outboxEffectKey('h.one', a1!), outboxEffectKey('h.one', free!), outboxEffectKey('h.two', a1!)].sort());
+    // Each line's next event, marked relayed and loaded: not waiting, since the events before it were settled in the same statement.
+    expect(settled.next.sort((x, y) => Number(x.id) - Number(y.id))).toMatchObject([
+      { id: a2, topic: 'y', orderId: orderA, loaded: { event: { id: a2, topic: 'y', orderId: orderA, organizerId: null, payload: { n: 1 } }, blocked: false } },
+      { id: b2, topic: 'y', orderId: orderB, loaded: { blocked: false } },
+    ]);
+    expect(await db.dataSource.query('SELECT event_id::text AS id, state, error FROM outbox_delivery ORDER BY event_id')).toEqual([
+      { id: a1, state: 'done', error: null }, { id: b1, state: 'failed', error: 'gave up' }, { id: free, state: 'done', error: null },
+    ]);
+    // Settled again (a redelivery): nothing claimed, nothing handed on twice, b1's record replaced.
+    const again = await db.dataSource.transaction((tx) => settleOutboxBatch(
+      tx, [{ handler: 'h.one', eventId: a1! }], [{ eventId: b1!, orderId: orderB, state: 'done', error: null, finishedAt: at }]));
+    expect(again).toEqual({ claimed: new Set(), next: [] });
+    expect(await db.dataSource.query('SELECT state FROM outbox_delivery WHERE event_id = $1', [b1])).toEqual([{ state: 'done' }]);
+  });
+
+  it('loads many events for delivery in one statement, with whether each must wait', async () => {
+    const [a1, a2] = await insert({ topic: 'x', orderId: orderA }, { topic: 'y', orderId: orderA });
+    const found = await loadOutboxEventsForDelivery(db.dataSource, [a1!, a2!, '999999']);
+    expect([...found.keys()].sort()).toEqual([a1, a2].sort());
+    expect(found.get(a1!)).toMatchObject({ event: { id: a1, topic: 'x', orderId: orderA, payload: { n: 1 } }, blocked: false });
+    expect(found.get(a2!)).toMatchObject({ blocked: true });
   });
 });

@@ -20,6 +20,9 @@ import type { JobsLogger } from '../context';
  * FIFO), and the event job relays its successor itself when it finishes ({@link enqueueClaimed}),
  * so a busy order does not wait for the next poll.
  */
+/** How long after its creation an event may still be joined by a lower id committing late. */
+const SETTLE_MS = 2_000;
+
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -27,6 +30,12 @@ export class OutboxRelay {
   /** Every event up to this id is delivered or not yet relayed: the sweep starts after it. */
   private sweptUpTo = '0';
   private lastSweep = 0;
+  /**
+   * Every unrelayed event up to this id was relayed or found waiting behind an unfinished event of
+   * its order (the delivery of that one hands the line on, never the poll): the poll starts after it.
+   */
+  private scannedUpTo = '0';
+  private lastFullScan = 0;
   private readonly store: OutboxRelayStore;
 
   constructor(
@@ -41,20 +50,30 @@ export class OutboxRelay {
   }
 
   /** Relays one batch; returns how many events it enqueued. */
-  async relayOnce(): Promise<number> {
+  async relayOnce(now = Date.now()): Promise<number> {
+    // Now and then from the start: a transaction that commits late can add an event below the
+    // mark (ids come from a sequence), which would otherwise wait for ever.
+    if (now - this.lastFullScan >= Math.max(this.pollMs * 10, 1_000)) {
+      this.scannedUpTo = '0';
+      this.lastFullScan = now;
+    }
     // The window bounds the anti-join's work per poll; heads further back are reached as the
-    // events before them get relayed.
-    const rows = await this.store.heads(this.batchSize, this.batchSize * 40);
-    return this.enqueue(rows);
+    // events before them get relayed. Events of the last seconds are scanned again on every poll
+    // (a lower id may still commit among them); the backlog behind busy orders is scanned once.
+    const { heads, scannedUpTo } = await this.store.headsAfter(this.scannedUpTo, this.batchSize, this.batchSize * 40, new Date(now - SETTLE_MS));
+    const relayed = await this.enqueue(heads);
+    // Only once they are enqueued and marked: a failed poll scans the same events again.
+    if (scannedUpTo !== null) this.scannedUpTo = scannedUpTo;
+    return relayed;
   }
 
   /**
    * Enqueues events the caller has already marked relayed in its own transaction (the event job
-   * relays its order's next event that way, see deliver-event). Racing the poll is harmless (same
-   * job id); a crash before this call is repaired by {@link sweepStranded}.
+   * relays its order's next event that way, see deliver-event), after `delayMs` if given. Racing
+   * the poll is harmless (same job id); a crash before this call is repaired by {@link sweepStranded}.
    */
-  async enqueueClaimed(rows: readonly OutboxEventRef[]): Promise<void> {
-    if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
+  async enqueueClaimed(rows: readonly OutboxEventRef[], delayMs?: number): Promise<void> {
+    if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r, delayMs)));
   }
 
   /**
@@ -80,11 +99,11 @@ export class OutboxRelay {
     return stale.length;
   }
 
-  private jobFor(r: OutboxEventRef) {
+  private jobFor(r: OutboxEventRef, delayMs?: number) {
     return {
       name: 'deliver-event',
       data: { eventId: r.id, topic: r.topic, orderId: r.orderId } satisfies DeliverEventPayload,
-      opts: { jobId: jobIds.deliverEvent(r.id) },
+      opts: { jobId: jobIds.deliverEvent(r.id), ...(delayMs ? { delay: delayMs } : {}) },
     };
   }
 

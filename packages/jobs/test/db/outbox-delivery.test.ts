@@ -1,5 +1,6 @@
 import { KassaError } from '@kassa/core/host';
 import type { EventHandler } from '../../src/outbox/event-handler';
+import { PermanentJobError } from '../../src/job-errors';
 import { jobIds } from '../../src/queues';
 import {
   count, createEffectTable, createTestDatabase, insertEvents, isolatedBackend, recordingHandler, RuntimeTracker, testConfig,
@@ -34,8 +35,10 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     // Redeliver: the same events as fresh jobs (what a relay crash between enqueue and mark, or a
     // pruned completed job, would produce). The effects ledger must absorb them.
     const ids: { id: string }[] = await db.dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY id`);
+    // Fewer jobs than events ran so far (a job runs its order's next events itself): count from here.
+    const completed = await rt.queues.events.getCompletedCount();
     await rt.queues.events.addBulk(ids.map(({ id }) => ({ name: 'deliver-event', data: { eventId: id, topic: 'test.happened', orderId: null }, opts: { jobId: `again-${id}` } })));
-    await waitFor('redelivered jobs to finish', async () => (await rt.queues.events.getCompletedCount()) >= 40);
+    await waitFor('redelivered jobs to finish', async () => (await rt.queues.events.getCompletedCount()) >= completed + 20);
 
     const rows: { handler: string; n: string }[] = await db.dataSource.query(`SELECT handler, count(DISTINCT event_id) AS n, count(*) AS total FROM test_effect GROUP BY handler ORDER BY handler`);
     expect(rows).toEqual([{ handler: 'test.a', n: '20', total: '20' }, { handler: 'test.b', n: '20', total: '20' }]);
@@ -95,6 +98,33 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     const byHand = (await rt.queues.events.getJob('by-hand'))!;
     expect(byHand.attemptsStarted).toBeGreaterThan(1); // it ran, waited, ran again…
     expect(byHand.attemptsMade).toBe(1); // …and only the run that completed counts as an attempt
+  });
+
+  it('fails only the events whose handler failed when jobs share a transaction, and applies every other effect once', async () => {
+    // Every seventh event's handler writes its row and then throws: the batch it shared rolls back
+    // and runs again event by event, so the others commit once and its own row never stays.
+    const sometimes: EventHandler = {
+      name: 'test.sometimes',
+      topics: ['*'],
+      async apply(tx, event) {
+        await tx.query(`INSERT INTO test_effect (handler, event_id, order_id) VALUES ('test.sometimes', $1, $2)`, [event.id, event.orderId]);
+        if (Number(event.payload.i) % 7 === 0) throw new PermanentJobError('refused by the test');
+      },
+    };
+    const rt = await tracker.create({
+      dataSource: db.dataSource, config: testConfig(isolatedBackend(kind, db.url), { worker: { concurrency: 8 } }), handlers: [sometimes], withoutEmailHandlers: true,
+    });
+    await insertEvents(db.dataSource, 140, uuids(70));
+    await rt.start({ schedulers: false });
+    await waitFor('140 deliveries', async () => (await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery`)) === 140);
+    expect(await db.dataSource.query(`SELECT state, count(*)::int AS n FROM outbox_delivery GROUP BY state ORDER BY state`)).toEqual([
+      { state: 'done', n: 120 }, { state: 'failed', n: 20 },
+    ]);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(120);
+    expect(await count(db.dataSource, `SELECT count(DISTINCT event_id) n FROM test_effect`)).toBe(120);
+    expect(await count(db.dataSource, `
+      SELECT count(*) n FROM test_effect t JOIN outbox_event e ON e.id = t.event_id WHERE (e.payload->>'i')::int % 7 = 0`)).toBe(0);
+    await waitFor('20 failed jobs', async () => (await rt.queues.events.getFailedCount()) === 20);
   });
 
   it('puts a handler that keeps failing in the failed list with its error after the configured attempts, and retries it on request', async () => {

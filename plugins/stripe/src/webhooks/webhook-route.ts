@@ -29,27 +29,34 @@ export async function handleWebhook(req: PluginHttpRequest<{ account: string }>,
   const secrets = /^acct_[A-Za-z0-9]+$/.test(account) ? await webhookSecretsFor(rt, account) : null;
   if (secrets === null) return refusal(stripeError('STRIPE_ACCOUNT_UNKNOWN', { account }));
   const header = req.headers['stripe-signature'];
-  const verified = verifyWebhook(req.rawBody, Array.isArray(header) ? header[0] : header, secrets);
+  // Decoded once, as stripe-node decodes a Buffer (TextDecoder): the same text is verified, parsed and stored.
+  const text = utf8.decode(req.rawBody);
+  const verified = verifyWebhook(text, Array.isArray(header) ? header[0] : header, secrets);
   if (!verified.ok) return refusal(stripeError('STRIPE_WEBHOOK_REFUSED', { account, reason: verified.reason }));
   // Signed is not the same as well-formed: what the inbox cannot store is refused, never a 500.
-  const malformed = eventProblem(verified.event);
+  const malformed = eventProblem(verified.event, text);
   if (malformed) return refusal(stripeError('STRIPE_WEBHOOK_REFUSED', { account, reason: malformed }));
 
-  const inboxId = await storeEvent(rt, account, verified.event, 'webhook', req.rawBody.toString('utf8'));
-  if (inboxId === null) return { status: 200, body: { received: true, duplicate: true } };
+  const inboxId = await storeEvent(rt, account, verified.event, 'webhook', text);
+  if (inboxId === null) return duplicateAnswer;
   // Not awaited: the event is stored, so the answer need not wait for the queue. A lost enqueue
   // is caught up by the sweep job; Stripe must not retry for it.
   enqueueEvent(rt, account, verified.event.id, inboxId);
-  return { status: 200, body: { received: true } };
+  return receivedAnswer;
 }
+
+const utf8 = new TextDecoder('utf8');
+const receivedAnswer: PluginHttpResponse = Object.freeze({ status: 200, body: Object.freeze({ received: true }) });
+const duplicateAnswer: PluginHttpResponse = Object.freeze({ status: 200, body: Object.freeze({ received: true, duplicate: true }) });
 
 /**
  * Why a verified payload is not an event the inbox can store, or null. Stripe's events are objects
- * with an id, a type and `data.object`. PostgreSQL refuses U+0000 and unpaired surrogates in text
+ * with an id, a type and `data.object`. `json` is the text the event was parsed from, if at hand
+ * (it makes the common case cheap). PostgreSQL refuses U+0000 and unpaired surrogates in text
  * and jsonb, and nesting beyond its parser's stack, so an event carrying one (anywhere, keys
  * included) is refused here rather than failing the insert with a 500.
  */
-export function eventProblem(event: unknown): string | null {
+export function eventProblem(event: unknown, json?: string): string | null {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'the payload is not a Stripe event (not a JSON object)';
   const e = event as { id?: unknown; type?: unknown; data?: { object?: unknown } };
   if (typeof e.id !== 'string' || !/^[A-Za-z0-9_]{1,255}$/.test(e.id)) return 'the payload is not a Stripe event (id missing or malformed)';
@@ -57,7 +64,18 @@ export function eventProblem(event: unknown): string | null {
   if (typeof e.data !== 'object' || e.data === null || typeof e.data.object !== 'object' || e.data.object === null || Array.isArray(e.data.object)) {
     return 'the payload is not a Stripe event (data.object missing)';
   }
+  // The JSON text the event was parsed from can rule the walk out: a NUL or a lone surrogate can
+  // only come from a \u escape (JSON forbids raw control characters, and invalid UTF-8 decodes to
+  // U+FFFD), and nesting deeper than MAX_DEPTH needs that many brackets.
+  if (json !== undefined && !json.includes('\\u') && bracketsFewerThan(json, MAX_DEPTH)) return null;
   return contentProblem(event);
+}
+
+function bracketsFewerThan(json: string, n: number): boolean {
+  let count = 0;
+  for (let i = json.indexOf('{'); i !== -1 && count < n; i = json.indexOf('{', i + 1)) count += 1;
+  for (let i = json.indexOf('['); i !== -1 && count < n; i = json.indexOf('[', i + 1)) count += 1;
+  return count < n;
 }
 
 /** Deeper than any Stripe event (expanded objects included); PostgreSQL's jsonb parser has a stack limit too. */
