@@ -102,6 +102,7 @@ export async function startKassa(inputConfig: AppConfig, opts: StartKassaOptions
       settings: kassa.settings, settingsSchemas: kassa.loaded.settingsSchemas,
       pluginViews: Object.fromEntries(kassa.loaded.views.map((v) => [v.plugin, v.dir])),
       pluginRoutes: kassa.loaded.routes,
+      pluginDashboardNotices: kassa.loaded.dashboardNotices,
       logSentences: kassa.loaded.logSentences,
       enqueuePluginJob: (plugin, job, payload, o) => jobs.enqueuePluginJob(plugin, job, payload, o),
       enqueueHostJob: (job, payload, o) => jobs.enqueueHostJob(job, payload, o),

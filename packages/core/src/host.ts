@@ -84,6 +84,7 @@ export type {
 export type {
   Plugin, PluginDefinition, PluginRoute, PluginJob, ProviderFactory, ProviderEnvironment, MigrationClass, AnyPaymentProvider,
   EmbeddedDefaultHost, EmbeddedDefault,
+  DashboardNotice,
 } from './plugin/plugin-manifest';
 export { SettingsSchemas, type SettingsNamespaceDefinition, type CompiledNamespace } from './settings/settings-schemas';
 export {

@@ -37,6 +37,7 @@ export type { Event } from './event/event.entity';
 export { definePlugin, defineRoute, defineJob, defineMigration } from './plugin/define-plugin';
 export type {
   Plugin, PluginDefinition, PluginRoute, PluginJob, ProviderFactory, ProviderEnvironment, EmbeddedDefaultHost, EmbeddedDefault,
+  DashboardNotice,
 } from './plugin/plugin-manifest';
 export type {
   PluginRuntime, PluginJobRuntime, PluginSetupContext, PluginLogger, PluginHttpRequest, PluginHttpResponse, PluginQuery,

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
-import { globalSettings, KassaError, providerNamespace, type ProviderContext } from '@kassa/core/host';
+import { globalSettings, KassaError, providerNamespace, type PluginLogger, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
@@ -15,6 +15,7 @@ import { controlRoutes } from './control';
 import { apiRoutes } from './api';
 import { pluginRoutesPlugin, pluginRuntimesOf } from './infra/plugin-routes';
 import { LoginService } from './auth/login.service';
+import { dashboardNoticesSource, noticeEnqueue } from './infra/plugin-notices';
 import { wellKnownPlugin } from './infra/well-known';
 
 /**
@@ -63,7 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const pluginRoutes = deps.pluginRoutes ?? [];
   // One plugin port per app (the plugins' per-host state), shared by both route groups and closed with the app.
-  const runtimes = pluginRuntimesOf(deps, pluginRoutes);
+  const noticePlugins = deps.pluginDashboardNotices ?? [];
+  const runtimes = pluginRuntimesOf(deps, [...pluginRoutes, ...noticePlugins]);
   app.addHook('onClose', () => runtimes.close());
   const pluginOpts = {
     deps, runtimes, enqueue: deps.enqueuePluginJob, login: new LoginService(deps.dataSource, { logN: deps.config.passwordLogN }),
@@ -83,7 +85,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await site.register(shopRoutes, { deps });
     await site.register(async (panel) => {
       await panel.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
-      await panel.register(controlRoutes, { deps });
+      const dashboardNotices = noticePlugins.length === 0 ? undefined : dashboardNoticesSource({
+        deps, contributors: noticePlugins, log: app.log,
+        runtimeOf: (plugin, organizerId) => runtimes.runtime(plugin, { log: pluginLogger(app, plugin), enqueue: noticeEnqueue(deps, plugin, organizerId) }),
+      });
+      await panel.register(controlRoutes, { deps, dashboardNotices });
       await panel.register(apiRoutes, { deps });
       const pages = pluginRoutes.filter((r) => r.route.kind !== 'webhook');
       if (pages.length) await panel.register(pluginRoutesPlugin, { ...pluginOpts, routes: pages });
@@ -91,6 +97,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** A plugin's logger on the app's, tagged with the plugin. */
+function pluginLogger(app: FastifyInstance, plugin: string): PluginLogger {
+  const logger = app.log.child({ plugin });
+  return { info: (msg, data) => logger.info(data ?? {}, msg), warn: (msg, data) => logger.warn(data ?? {}, msg), error: (msg, data) => logger.error(data ?? {}, msg) };
 }
 
 const registeredRoutes = new WeakMap<FastifyInstance, RouteOptions[]>();

@@ -58,6 +58,8 @@ export interface AppDeps {
   readonly logSentences?: Readonly<Record<string, LogSentence>>;
   /** Plugin routes (LoadedPlugins.routes), mounted under /plugins/<name>. */
   readonly pluginRoutes?: LoadedPlugins['routes'];
+  /** Plugins that show notices on the organizer's dashboard (LoadedPlugins.dashboardNotices). */
+  readonly pluginDashboardNotices?: LoadedPlugins['dashboardNotices'];
   /** Enqueues a plugin job (the jobs runtime); without it a plugin's enqueue fails and its sweeper catches up. */
   readonly enqueuePluginJob?: (plugin: string, job: string, payload: Record<string, unknown>, opts?: { jobId?: string; delayMs?: number; organizerId?: string | null }) => Promise<void>;
   /**

@@ -8,6 +8,7 @@ import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
 import { StripeConnectedAccounts1767200000000 } from './migrations/1767200000000-stripe-connected-accounts';
 import { connectTransferJob } from './connect/connect-transfer-job';
+import { connectDashboardNotices } from './connect/dashboard-notices';
 import { CONNECT_WEBHOOK_PATH, handleConnectWebhook } from './connect/connect-webhook';
 import {
   handleConnectPage, handleDisconnect, handleOAuthReturn, handleOAuthStart, handleOnboardRefresh, handleOnboardReturn, handleOnboardStart,
@@ -49,6 +50,7 @@ export function createStripePlugin(): Plugin<StripeState> {
     migrations: [StripeInit1764100000000, StripeWebhookEndpoints1764100000001, StripeEndpointSecrets1765100000000, StripeWalletDomains1767100000000, StripeConnectedAccounts1767200000000, StripeSetupIntents1767300000001, StripeConnectPayouts1768300000000],
     errors: stripeErrors,
     setup: createStripeState,
+    dashboardNotices: connectDashboardNotices,
     views: stripeViewsDir,
     routes: [
       defineRoute({ method: 'POST', path: '/webhook/:account', kind: 'webhook', handler: handleWebhook }),

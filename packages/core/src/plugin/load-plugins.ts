@@ -54,11 +54,13 @@ export interface LoadedPlugins {
   readonly views: readonly { readonly plugin: string; readonly dir: string }[];
   /** Core's log sentences and every plugin's (`logSentences`), by action code. */
   readonly logSentences: Readonly<Record<string, LogSentence>>;
+  /** The plugins that contribute dashboard notices (`dashboardNotices`); `owner` builds the runtime. */
+  readonly dashboardNotices: readonly { readonly plugin: string; readonly owner: Plugin }[];
 }
 
 const namePattern = /^[a-z][a-z0-9-]{0,63}$/;
 const jobNamePattern = /^[a-z][a-z0-9-]{0,63}$/;
-const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'errors', 'setup', 'embeddedDefault', 'logSentences']);
+const knownFields = new Set(['name', 'version', 'coreRange', 'description', 'providers', 'migrations', 'settingsSchema', 'routes', 'jobs', 'views', 'errors', 'setup', 'embeddedDefault', 'logSentences', 'dashboardNotices']);
 const errorCodePattern = /^[A-Z][A-Z0-9_]{2,63}$/;
 const migrationNamePattern = /^[A-Za-z][A-Za-z0-9_]*\d{13}$/;
 
@@ -163,6 +165,7 @@ export function loadPlugins(plugins: readonly unknown[], opts: LoadPluginsOption
     jobs: Object.freeze(jobs),
     views: Object.freeze(views),
     logSentences: Object.freeze(logSentences),
+    dashboardNotices: Object.freeze(checked.filter((p) => p.dashboardNotices).map((p) => ({ plugin: p.name, owner: p }))),
   });
 }
 
@@ -196,7 +199,7 @@ function checkShape(value: unknown, index: number): Plugin {
   }
   checkMigrations(label, p.migrations);
   checkErrors(label, p.errors);
-  for (const hook of ['setup', 'embeddedDefault'] as const) {
+  for (const hook of ['setup', 'embeddedDefault', 'dashboardNotices'] as const) {
     if (p[hook] !== undefined && typeof p[hook] !== 'function') throw invalid(label, `${hook} must be a function`);
   }
   if (p.settingsSchema !== undefined && (typeof p.settingsSchema !== 'object' || p.settingsSchema === null)) throw invalid(label, 'settingsSchema must be a JSON Schema object');

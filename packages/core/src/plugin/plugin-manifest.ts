@@ -142,6 +142,25 @@ export interface PluginDefinition<State = unknown> {
    * order log and the API instead of the code; see LogSentence for the placeholders.
    */
   readonly logSentences?: Readonly<Record<string, LogSentence>>;
+  /**
+   * What the organizer must act on, shown at the top of the control panel's dashboard (e.g. Stripe
+   * asking for more information about a connected account by a deadline). Called with the signed-in
+   * organizer on every dashboard view, so answer from the plugin's own tables, never from a remote
+   * API, and only about that organizer. The host bounds the time it waits, logs a failure and shows
+   * the page without the plugin's notices; it escapes every text.
+   */
+  readonly dashboardNotices?: (organizerId: string, rt: PluginRuntime<State>) => Promise<readonly DashboardNotice[]>;
+}
+
+/** One notice on the organizer's dashboard (PluginDefinition.dashboardNotices). */
+export interface DashboardNotice {
+  readonly level: 'info' | 'warning' | 'danger';
+  /** Plain text; the host escapes it. */
+  readonly message: string;
+  /** Where the organizer acts on it: a path of this instance ("/plugins/…"); anything else is not linked. */
+  readonly url?: string;
+  /** By when, if the notice has a deadline; shown in UTC. */
+  readonly deadline?: Date;
 }
 
 /** What the distribution hands a plugin's embeddedDefault hook. */

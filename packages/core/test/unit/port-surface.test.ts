@@ -26,6 +26,8 @@ const types = [
   'TeamPermission',
   // The stored-method capability (docs/payment-plans.md).
   'ActionReason', 'OffSessionChargeInput', 'OffSessionOutcome', 'SavedMethodDetails', 'StoredMethodRef', 'StoredMethodsPort', 'StoredMethodRecord', 'PlanRecord',
+  // Plugin notices on the organizer's dashboard (PluginDefinition.dashboardNotices).
+  'DashboardNotice',
 ];
 
 /** Every name the index declares, values and types, read from its export lists. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { KassaError, hasPermission, isKassaError } from '@kassa/core/host';
 import type { AppDeps } from '../deps';
+import type { DashboardNoticesSource } from '../infra/plugin-notices';
 import { LoginService } from '../auth/login.service';
 import { OrganizerScope } from '../auth/scope';
 import { authRoutes } from './auth.routes';
@@ -29,7 +30,7 @@ import { shredderRoutes } from './shredder.routes';
  * browsers to the login page, then checks the permission the route declares (auth/permissions.ts):
  * every route declares one, and one outside the user's rights answers 404.
  */
-export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps; dashboardNotices?: DashboardNoticesSource }> = async (app, { deps, dashboardNotices }) => {
   const login = new LoginService(deps.dataSource, { logN: deps.config.passwordLogN });
   const scope = new OrganizerScope(deps.dataSource);
   await app.register(authRoutes, { login, loginRateLimit: deps.config.rateLimits?.login, loginAccountRateLimit: deps.config.rateLimits?.loginAccount });
@@ -52,7 +53,7 @@ export const controlRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, 
         return reply.redirect(start, 303);
       }
     });
-    await panel.register(dashboardRoutes, { deps });
+    await panel.register(dashboardRoutes, { deps, notices: dashboardNotices });
     await panel.register(eventRoutes, { catalog: new CatalogService(deps.dataSource) });
     await panel.register(orderRoutes, { deps, scope });
     await panel.register(orderActionRoutes, { deps, scope });

@@ -96,6 +96,13 @@ describe('Stripe Connect in the browser: Standard via OAuth, a direct charge, th
     expect(await tab.textContent('#stripe-connect-charges')).toContain('not enabled yet');
     expect(await tab.textContent('#stripe-connect-due')).toContain('external_account');
     await tab.screenshot({ path: path.join(images, 'stripe-connect-requirements.png') });
+    // The dashboard says so too, at the top, linking to the Connect page.
+    await tab.goto(`${h.baseUrl}/control`);
+    await tab.waitForSelector('#plugin-notices');
+    expect(await tab.textContent('#plugin-notices')).toContain('external_account');
+    await tab.screenshot({ path: path.join(images, 'stripe-connect-dashboard-notice.png'), clip: { x: 0, y: 0, width: 1280, height: 420 } });
+    await tab.click('#plugin-notices a');
+    await tab.waitForSelector('#stripe-connect-due');
     await tab.click('#stripe-connect-continue');
     await tab.click('#kassa-onboarding-complete');
     await tab.waitForSelector('#stripe-connect-notice');

@@ -75,6 +75,7 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
     config: { baseUrl, sessionSecret: randomBytes(32).toString('hex'), passwordLogN: 10, ...(opts.applePayDomainAssociation ? { applePayDomainAssociation: opts.applePayDomainAssociation } : {}) },
     pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
     pluginRoutes: loaded.routes,
+    pluginDashboardNotices: loaded.dashboardNotices,
     enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
   };
   const app = await buildApp(deps);
