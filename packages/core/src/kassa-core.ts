@@ -51,6 +51,6 @@ export function createKassaCore(deps: ServiceDeps): KassaCore {
   late.orders = orders;
   const storedMethods = new StoredMethodService(core);
   const plans = new PaymentPlanService(core, payments);
-  const chargeRuns = new ChargeRunService(core, payments, plans, storedMethods);
+  const chargeRuns = new ChargeRunService(core, payments, plans);
   return Object.freeze({ orders, payments, refunds, actionKeys: new ActionKeyService(deps), storedMethods, plans, chargeRuns, carts: new CartService(core), close: () => persistence.close() });
 }

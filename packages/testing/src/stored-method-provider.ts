@@ -44,6 +44,8 @@ export class StoredMethodProvider extends BasePaymentProvider {
   readonly removed: string[] = [];
   /** Runs before the gateway answers (e.g. to hang there while the test kills the process). */
   beforeAnswer: ((call: OffSessionChargeInput) => Promise<void>) | null = null;
+  /** Framework settings (`_feeAbs`, `_feePercent`, `_feeReverseCalc`…) the test context factory resolves, as for ScriptedProvider. */
+  common: Record<string, unknown> = { _enabled: true };
 
   constructor(opts: { identifier: string; ledger?: ChargeLedger }, readonly ledger: ChargeLedger = opts.ledger ?? new MemoryChargeLedger()) {
     super();

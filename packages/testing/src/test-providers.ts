@@ -109,10 +109,12 @@ export function providerContextFactory(lookup: ProviderLookup, clock: Clock): Pr
   return async (event: Event, providerId: string) => {
     const provider = lookup.get(providerId);
     const scripted = provider instanceof ScriptedProvider ? provider : null;
+    // Other test providers (StoredMethodProvider) may carry framework settings too.
+    const common = scripted?.common ?? (provider as { common?: Record<string, unknown> }).common;
     return {
       event, clock, baseUrl: 'http://kassa.test',
       settings: scripted?.settings ?? {},
-      common: toCommonSettings(scripted?.common ?? { _enabled: true }, provider.enabledByDefault),
+      common: toCommonSettings(common ?? { _enabled: true }, provider.enabledByDefault),
     };
   };
 }

@@ -143,13 +143,31 @@ export class PaymentService {
 
   private async confirm(paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined): Promise<ConfirmResult> {
     if (!isUuid(paymentId)) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
-    const outcome = await withTransaction(this.deps.dataSource, async (tx) => {
-      const step1 = await confirmPaymentRow(tx, paymentId, opts, onlyFrom, opts.paymentDate ?? this.deps.clock.now());
-      if (step1.already) return { result: { kind: 'already_confirmed', payment: step1.payment } as ConfirmResult };
-      return withSavepoint(tx, 'kassa_order_step', () => this.decideOrder(tx, step1.payment, opts));
-    });
+    const outcome = await withTransaction(this.deps.dataSource, (tx) => this.confirmSteps(tx, paymentId, opts, onlyFrom));
     if ('error' in outcome) throw outcome.error;
     return outcome.result;
+  }
+
+  /**
+   * confirmPayment inside the caller's transaction, for core's batched writers (the charge run
+   * applies many outcomes in one transaction). Unlike confirmPayment, an error of the order step
+   * is thrown without keeping the payment's confirmation: the caller rolls back and confirms that
+   * payment alone with confirmPayment (a batch saves the savepoint's round trip per payment).
+   */
+  async confirmPaymentWithin(tx: EntityManager, paymentId: string, opts: ConfirmOptions): Promise<ConfirmResult> {
+    if (!isUuid(paymentId)) throw new KassaError('NOT_FOUND', { entity: `Payment ${paymentId}` });
+    const outcome = await this.confirmSteps(tx, paymentId, opts, undefined, false);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  }
+
+  private async confirmSteps(
+    tx: EntityManager, paymentId: string, opts: ConfirmOptions, onlyFrom: readonly PaymentState[] | undefined, savepoint = true,
+  ): Promise<{ result: ConfirmResult } | { error: unknown }> {
+    const step1 = await confirmPaymentRow(tx, paymentId, opts, onlyFrom, opts.paymentDate ?? this.deps.clock.now());
+    if (step1.already) return { result: { kind: 'already_confirmed', payment: step1.payment } };
+    if (!savepoint) return { result: await this.decideOrder(tx, step1.payment, opts) };
+    return withSavepoint(tx, 'kassa_order_step', () => this.decideOrder(tx, step1.payment, opts));
   }
 
   /** Step 2 of confirm: under the order lock, what the confirmed payment does to the order. */
@@ -197,14 +215,17 @@ export class PaymentService {
 
   /** The provider reports the money is on its way. Repeating it is a no-op. */
   async pendPayment(paymentId: string, opts: { actor: Actor; info?: Record<string, unknown> }): Promise<OrderPayment> {
-    return withTransaction(this.deps.dataSource, async (tx) => {
-      const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
-      if (paymentMachine.is('inTransit', payment.state)) return payment;
-      await changePayment(tx, order, payment, 'pend', {
-        actor: opts.actor, data: { localId: payment.localId, provider: payment.provider }, payload: { provider: payment.provider },
-      }, opts.info ? { info: { ...payment.info, ...opts.info } } : {});
-      return payment;
-    });
+    return withTransaction(this.deps.dataSource, (tx) => this.pendPaymentWithin(tx, paymentId, opts));
+  }
+
+  /** pendPayment inside the caller's transaction (core's batched writers). */
+  async pendPaymentWithin(tx: EntityManager, paymentId: string, opts: { actor: Actor; info?: Record<string, unknown> }): Promise<OrderPayment> {
+    const { payment, order } = await lockPaymentWithOrder(tx, paymentId);
+    if (paymentMachine.is('inTransit', payment.state)) return payment;
+    await changePayment(tx, order, payment, 'pend', {
+      actor: opts.actor, data: { localId: payment.localId, provider: payment.provider }, payload: { provider: payment.provider },
+    }, opts.info ? { info: { ...payment.info, ...opts.info } } : {});
+    return payment;
   }
 
   /**

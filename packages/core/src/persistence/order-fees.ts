@@ -43,6 +43,23 @@ export async function replaceOpenFee(
 }
 
 /**
+ * A payment plan's fees (docs/payment-plans.md): one payment fee row per instalment, carried by
+ * that instalment's payment (`fee_id`), so a fee stays only once its own payment is confirmed
+ * (openPaymentFees) and the fees of instalments never paid are replaced like any open fee.
+ * Returns the new fee row's id, or null for a zero fee. The caller holds the order lock.
+ */
+export async function insertPaymentFee(tx: EntityManager, orderId: string, provider: string, fee: number): Promise<string | null> {
+  if (fee <= 0) return null;
+  const row = await tx.save(tx.create(OrderFee, { orderId, feeType: 'payment', internalType: provider, value: fee, description: '', canceled: false }));
+  return row.id;
+}
+
+/** Points a payment at the fee it carries (or none). The caller holds the order lock. */
+export async function setPaymentFee(tx: EntityManager, paymentId: string, feeId: string | null): Promise<void> {
+  await tx.query('UPDATE order_payment SET fee_id = $2 WHERE id = $1', [paymentId, feeId]);
+}
+
+/**
  * Sets the order's total to its live positions plus its live fees (pretix recomputes it the same
  * way after every change), and returns it. The caller holds the order lock.
  */

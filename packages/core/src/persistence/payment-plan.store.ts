@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ActorRef } from './audit-outbox';
-import { writeLogAndEvent } from './audit-outbox';
+import { logInsertCte, outboxInsertCte, writeLogAndEvent } from './audit-outbox';
 import { KassaError } from '../errors';
 import { instalmentMachine, type InstalmentEvent, type InstalmentState } from '../plan/instalment.machine';
 import { planMachine, type PlanEvent, type PlanState } from '../plan/payment-plan.machine';
@@ -167,8 +167,8 @@ export interface InstalmentSet {
 
 /**
  * Moves an instalment along `event` (compare-and-set on its state) with the edge's audit entry and
- * outbox event. STATE_TRANSITION_NOT_ALLOWED when the table has no such edge, STATE_CONFLICT
- * when the row moved meanwhile.
+ * outbox event, in one statement (the charge run writes one per charge). STATE_TRANSITION_NOT_ALLOWED
+ * when the table has no such edge, STATE_CONFLICT when the row moved meanwhile (then nothing is written).
  */
 export async function changeInstalment(
   tx: EntityManager, order: OrderRef, row: InstalmentRow, event: InstalmentEvent, rec: { actor: ActorRef; data?: Record<string, unknown>; payload?: Record<string, unknown> }, set: InstalmentSet = {},
@@ -176,7 +176,8 @@ export async function changeInstalment(
   const { to, effects } = instalmentMachine.transition(row.state, event);
   const cols: string[] = ['state = $3'];
   const values: unknown[] = [row.id, row.state, to];
-  const add = (col: string, v: unknown) => { values.push(v); cols.push(`${col} = $${values.length}`); };
+  const param = (v: unknown): string => { values.push(v); return `$${values.length}`; };
+  const add = (col: string, v: unknown) => { cols.push(`${col} = ${param(v)}`); };
   if (set.nextAttemptAt !== undefined) add('next_attempt_at', set.nextAttemptAt);
   if (set.dueAt !== undefined) add('due_at', set.dueAt);
   if (set.attempt !== undefined) add('attempt', set.attempt);
@@ -185,18 +186,25 @@ export async function changeInstalment(
   if (set.actionReason !== undefined) add('action_reason', set.actionReason);
   if (set.actionSince !== undefined) add('action_since', set.actionSince);
   if (set.lastError !== undefined) add('last_error', set.lastError);
-  const rows = updatedRows(await tx.query(`UPDATE plan_instalment SET ${cols.join(', ')} WHERE id = $1 AND state = $2 RETURNING id`, values));
-  if (rows.length !== 1) throw new KassaError('STATE_CONFLICT', { machine: instalmentMachine.name, id: row.id, expected: row.state });
-  row.state = to;
+  const ctes = [`changed AS (UPDATE plan_instalment SET ${cols.join(', ')} WHERE id = $1 AND state = $2 RETURNING id)`];
   if (effects.log) {
-    await writeLogAndEvent(tx, {
-      organizerId: order.organizerId, eventId: order.eventId, orderId: order.id, objectType: 'instalment', objectId: row.id,
-      action: effects.log, actor: rec.actor, data: { seq: row.seq, paymentId: row.paymentId, ...rec.data },
-    }, effects.topic ? {
-      topic: effects.topic, organizerId: order.organizerId, orderId: order.id,
-      payload: { orderId: order.id, code: order.code, instalmentId: row.id, seq: row.seq, paymentId: row.paymentId, ...rec.payload },
-    } : undefined);
+    const org = param(order.organizerId);
+    const ord = param(order.id);
+    ctes.push(logInsertCte('entry', {
+      organizerId: `${org}::uuid`, eventId: `${param(order.eventId)}::uuid`, orderId: `${ord}::uuid`, objectType: `'instalment'`, objectId: `${param(row.id)}::text`,
+      action: `${param(effects.log)}::text`, actorType: `${param(rec.actor.type)}::text`, actorId: `${param(rec.actor.id ?? null)}::text`,
+      data: `${param(JSON.stringify({ seq: row.seq, paymentId: row.paymentId, ...rec.data }))}::jsonb`,
+    }, 'changed'));
+    if (effects.topic) {
+      ctes.push(outboxInsertCte('event', {
+        topic: `${param(effects.topic)}::text`, organizerId: `${org}::uuid`, orderId: `${ord}::uuid`,
+        payload: `${param(JSON.stringify({ orderId: order.id, code: order.code, instalmentId: row.id, seq: row.seq, paymentId: row.paymentId, ...rec.payload }))}::jsonb`,
+      }, 'changed'));
+    }
   }
+  const [r]: { n: number }[] = await tx.query(`WITH ${ctes.join(',\n')}\nSELECT count(*)::int AS n FROM changed`, values);
+  if (r?.n !== 1) throw new KassaError('STATE_CONFLICT', { machine: instalmentMachine.name, id: row.id, expected: row.state });
+  row.state = to;
 }
 
 /** Moves a plan along `event` (compare-and-set) with its audit entry and outbox event. */
@@ -228,45 +236,6 @@ export async function countInstalmentsAwaitingBuyer(m: EntityManager, organizerI
     `SELECT count(*)::text AS n FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id
       WHERE p.organizer_id = $1 AND ${instalmentMachine.sqlIn('awaitingBuyer', 'i.state')}`, [organizerId]);
   return Number(r?.n ?? 0);
-}
-
-/** A claimed instalment, with what the charge needs to find its payment and method. */
-export interface ClaimedInstalment {
-  readonly id: string;
-  readonly paymentId: string;
-  readonly attempt: number;
-  readonly provider: string;
-  readonly storedMethodId: string | null;
-  readonly claimedBy: string;
-}
-
-/**
- * Claims up to `limit` due instalments (next_attempt_at reached) of running plans for one charge
- * run, in one statement with FOR UPDATE SKIP LOCKED, so two runs never claim the same row. The
- * claim is a lease (`lease_until`, the run's token in `claimed_by`), not a state: an instalment
- * whose run died is claimed again once its lease ran out. Nothing is charged off-session before
- * the deposit was paid in the checkout.
- */
-export async function claimDueInstalments(m: EntityManager, q: { now: Date; leaseMs: number; limit: number; token: string; onlyIds?: readonly string[] }): Promise<ClaimedInstalment[]> {
-  const rows = updatedRows<Record<string, unknown>>(await m.query(
-    `WITH due AS (
-       SELECT i.id FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id
-        WHERE ${planMachine.sqlIn('running', 'p.state')} AND ${instalmentMachine.sqlIn('due', 'i.state')}
-          AND i.next_attempt_at <= $1 AND (i.lease_until IS NULL OR i.lease_until < $1)
-          AND NOT EXISTS (SELECT 1 FROM plan_instalment d WHERE d.plan_id = i.plan_id AND ${instalmentMachine.sqlIn('onSession', 'd.state')})
-          AND ($5::uuid[] IS NULL OR i.id = ANY($5::uuid[]))
-        ORDER BY i.next_attempt_at, i.id
-        LIMIT $2
-        FOR UPDATE OF i SKIP LOCKED)
-     UPDATE plan_instalment i SET lease_until = $1::timestamptz + ($3::int * interval '1 millisecond'), claimed_by = $4
-       FROM due, payment_plan p
-      WHERE i.id = due.id AND p.id = i.plan_id
-      RETURNING i.id, i.payment_id, i.attempt, p.provider, p.stored_method_id, i.claimed_by`,
-    [q.now, q.limit, q.leaseMs, q.token, q.onlyIds ? [...q.onlyIds] : null]));
-  return rows.map((r) => ({
-    id: String(r.id), paymentId: String(r.payment_id), attempt: Number(r.attempt), provider: String(r.provider),
-    storedMethodId: (r.stored_method_id as string | null) ?? null, claimedBy: String(r.claimed_by),
-  }));
 }
 
 /** Instalments whose payment was confirmed outside a charge run (checkout, webhook, on-session page, marked paid). */

@@ -1,11 +1,17 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/log-action';
 import { KassaError } from '../errors';
-import { money, type Money } from '../money/money';
+import { add, money, type Money } from '../money/money';
 import { orderMachine } from '../order/order.machine';
 import type { CoreDeps } from '../order/service-deps';
 import { writeLogAndEvent } from '../persistence/audit-outbox';
+import { insertPaymentFee, openPaymentFees, recomputeTotal, replaceOpenFee, setPaymentFee } from '../persistence/order-fees';
 import { lockOrderWithSums } from '../persistence/order-sums';
+import { getEvent } from '../persistence/reads';
+import { feeBase } from '../payment/payment-method-change';
+import type { BasePaymentProvider } from '../provider/base-payment-provider';
+import { calculateProviderFee } from '../provider/provider-fee';
+import type { ProviderContext } from '../provider/provider-types';
 import {
   changeInstalment, changePlan, countInstalmentsAwaitingBuyer, holdInstalmentForBuyer, countOpenInstalments, insertInstalment, insertPlan, instalmentsPaidElsewhere, instalmentsPastGrace, lockInstalment,
   lastDueAt, readPlanOfOrder, readPlanSettings, setInstalmentNextAttempt, setPlanStoredMethod, writePlanSettings, type InstalmentRow, type PlanRow, type PlanSettingsRow,
@@ -18,9 +24,14 @@ import { paymentMachine } from '../payment/payment.machine';
 import type { PaymentService } from '../payment/payment.service';
 import { instalmentMachine } from './instalment.machine';
 import { planMachine } from './payment-plan.machine';
-import { planRefusal, planSchedule, validatePlanSettings, type ScheduledInstalment } from './plan-schedule';
+import { planRefusal, planSchedule, validatePlanSettings, type InstalmentFee, type ScheduledInstalment } from './plan-schedule';
 
 const dayMs = 86_400_000;
+
+/** The payment fee rule of a provider in a context: each instalment's fee on its own share. */
+function feeRule(provider: BasePaymentProvider, ctx: ProviderContext): InstalmentFee {
+  return (share) => calculateProviderFee(provider, ctx, share);
+}
 
 /** A plan as the order pages show it. */
 export interface PlanView {
@@ -51,40 +62,63 @@ export class PaymentPlanService {
     return s;
   }
 
-  /** What a plan for this order would look like, or why there is none (for the checkout). */
-  async offer(orderId: string): Promise<{ schedule: ScheduledInstalment[] } | { refusal: string }> {
+  /**
+   * What a plan for this order would look like, or why there is none: the order's total without
+   * its open payment fees split as createPlan splits it, each instalment with `provider`'s fee.
+   */
+  async offer(orderId: string, provider?: string): Promise<{ schedule: ScheduledInstalment[] } | { refusal: string }> {
     const order = await readOrderOwner(this.deps.dataSource.manager, orderId);
     if (!order) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    const fees = provider ? await this.feeOf(order.eventId, provider) : undefined;
     return withTransaction(this.deps.dataSource, async (tx) => {
-      const { order: o } = await lockOrderWithSums(tx, orderId);
+      const { order: o, sums } = await lockOrderWithSums(tx, orderId);
       const s = await readPlanSettings(tx, o.eventId);
       const now = this.deps.clock.now();
       const refusal = planRefusal(money(o.total, o.currency.trim()), s, now);
-      return refusal ? { refusal } : { schedule: planSchedule(money(o.total, o.currency.trim()), s, now) };
+      const base = feeBase(sums.pendingSum, await openPaymentFees(tx, orderId), o.currency.trim());
+      return refusal ? { refusal } : { schedule: planSchedule(base, s, now, fees) };
     });
   }
 
   /**
-   * The plan the checkout would offer for a cart of `total` (before the order exists), or why
-   * there is none: the buyer sees the schedule, dates and amounts, before placing the order.
+   * The plan the checkout would offer for a cart of `base` (before the order exists, without any
+   * payment fee), or why there is none: the buyer sees the schedule, dates and amounts, before
+   * placing the order. With `fees` (the chosen method and its context) each instalment carries
+   * that provider's fee on its own share, exactly as createPlan will charge it; the plan minimum
+   * is compared with the order's total as it would be placed (base plus one fee on the whole).
    */
-  async preview(eventId: string, total: Money): Promise<{ schedule: ScheduledInstalment[] } | { refusal: string }> {
+  async preview(eventId: string, base: Money, fees?: { provider: BasePaymentProvider; ctx: ProviderContext }): Promise<{ schedule: ScheduledInstalment[] } | { refusal: string }> {
     const s = await readPlanSettings(this.deps.dataSource.manager, eventId);
     const now = this.deps.clock.now();
-    const refusal = planRefusal(total, s, now);
-    return refusal ? { refusal } : { schedule: planSchedule(total, s, now) };
+    const rule = fees ? feeRule(fees.provider, fees.ctx) : undefined;
+    const placed = rule && base.amount > 0 ? add(base, rule(base)) : base;
+    const refusal = planRefusal(placed, s, now);
+    return refusal ? { refusal } : { schedule: planSchedule(base, s, now, rule) };
+  }
+
+  /** The fee rule of `provider` for the event's orders (its context read outside any transaction). */
+  private async feeOf(eventId: string, provider: string): Promise<InstalmentFee> {
+    const event = await getEvent(this.deps.dataSource.manager, eventId);
+    return feeRule(this.deps.providers.get(provider), await this.deps.providerContext(event, provider));
   }
 
   /**
    * Turns a pending, unpaid order into a plan: its open attempt of `provider` becomes the first
    * instalment (the deposit, paid in the checkout; its amount lowered to the deposit) and one
-   * `created` payment per further instalment is added, amounts by core's allocation rules. Once
-   * the deposit is paid, the order is kept open until the last due date plus the grace period.
+   * `created` payment per further instalment is added. The order's total without its payment fee
+   * is split by core's allocation rules (exactly), and each instalment gets `provider`'s fee on its
+   * own share, as pretix computes a fee per payment: the one payment fee of the order is replaced
+   * by one fee row per instalment, carried by its payment, and the total follows. Once the deposit
+   * is paid, the order is kept open until the last due date plus the grace period.
    */
   async createPlan(orderId: string, input: { provider: string; storedMethodId?: string | null; actor: Actor }): Promise<PlanView> {
     if (!this.deps.providers.has(input.provider) || !this.deps.providers.get(input.provider).storesMethods) {
       throw new KassaError('STORED_METHODS_NOT_SUPPORTED', { provider: input.provider, payment: '-' });
     }
+    const owner = await readOrderOwner(this.deps.dataSource.manager, orderId);
+    if (!owner) throw new KassaError('NOT_FOUND', { entity: `Order ${orderId}` });
+    // The provider's context (its fee settings) is read before the transaction, as the method switch does.
+    const feeOf = await this.feeOf(owner.eventId, input.provider);
     await withTransaction(this.deps.dataSource, async (tx) => {
       const { order, sums } = await lockOrderWithSums(tx, orderId);
       const refuse = (reason: string): never => { throw new KassaError('PLAN_NOT_OFFERED', { code: order.code, reason }); };
@@ -93,10 +127,13 @@ export class PaymentPlanService {
       if (sums.paymentRefundSum !== 0) refuse('payments were received already');
       const settings = await readPlanSettings(tx, order.eventId);
       const now = this.deps.clock.now();
-      const total = money(order.total, order.currency.trim());
-      const refusal = planRefusal(total, settings, now);
+      const currency = order.currency.trim();
+      const refusal = planRefusal(money(order.total, currency), settings, now);
       if (refusal) refuse(refusal);
-      const schedule = planSchedule(total, settings, now);
+      // Nothing was paid, so every payment fee is open: what the plan splits is the rest.
+      const openFees = await openPaymentFees(tx, orderId);
+      const base = feeBase(sums.pendingSum, openFees, currency);
+      const schedule = planSchedule(base, settings, now, feeOf);
       const open = await findOpenPayments(tx, orderId);
       const first = open.find((p) => p.provider === input.provider && paymentMachine.is('executable', p.state));
       if (open.some((p) => p !== first)) refuse('another payment attempt is open');
@@ -105,33 +142,50 @@ export class PaymentPlanService {
         orderId, organizerId: order.organizerId, provider: input.provider, storedMethodId: input.storedMethodId ?? null,
         graceDays: settings.graceDays, validIfPending: settings.validIfPending,
       });
-      // No deposit: the checkout's attempt takes no money (amount 0; the provider only saves the
-      // card, e.g. a Stripe SetupIntent) and every instalment has a payment of its own. The order is
-      // kept open at once until the last date plus the grace period.
+      // The order's payment fee becomes the first instalment's (its row reused, or canceled when
+      // that fee is 0); the other instalments get fee rows of their own.
+      const previousFee = openFees.reduce((sum, f) => sum + f.value, 0);
+      const previousTotal = order.total;
+      const firstFeeId = await replaceOpenFee(tx, orderId, openFees, input.provider, schedule[0]!.fee.amount);
+      // No deposit: the checkout's attempt takes no money (amount 0, no fee; the provider only
+      // saves the card, e.g. a Stripe SetupIntent) and every instalment has a payment of its own.
+      // The order is kept open at once until the last date plus the grace period.
       const deposit = !settings.noDeposit;
       if (!deposit && first) {
         await lockPayment(tx, first.id);
         await setPaymentAmount(tx, first.id, 0);
+        await setPaymentFee(tx, first.id, null);
       }
       if (!deposit) await extendOrderExpiry(tx, order.id, new Date(schedule[schedule.length - 1]!.dueAt.getTime() + (settings.graceDays + 1) * dayMs));
       for (const part of schedule) {
+        const feeId = part.seq === 1 ? firstFeeId : await insertPaymentFee(tx, orderId, input.provider, part.fee.amount);
         let paymentId: string;
         if (deposit && part.seq === 1 && first) {
           await lockPayment(tx, first.id);
           await setPaymentAmount(tx, first.id, part.amount.amount);
+          await setPaymentFee(tx, first.id, feeId);
           paymentId = first.id;
         } else {
-          paymentId = (await insertPaymentRow(tx, order, { provider: input.provider, amount: part.amount.amount, feeId: null })).id;
+          paymentId = (await insertPaymentRow(tx, order, { provider: input.provider, amount: part.amount.amount, feeId })).id;
         }
         await insertInstalment(tx, {
           planId: plan.id, seq: part.seq, paymentId, amount: part.amount.amount, dueAt: part.dueAt,
           state: deposit && part.seq === 1 ? instalmentMachine.initial[0]! : instalmentMachine.initial[1]!,
         });
       }
+      await recomputeTotal(tx, order);
+      const fee = schedule.reduce((sum, p) => sum + p.fee.amount, 0);
+      // The instalments charge exactly what is owed: the new total (nothing was paid yet).
+      const charged = schedule.reduce((sum, p) => sum + p.amount.amount, 0);
+      // (A payment fee some earlier payment carried would break that; the transaction then rolls back.)
+      if (charged !== order.total) refuse(`its instalments would add up to ${charged}, not to its total of ${order.total}`);
       await writeLogAndEvent(tx, {
         organizerId: ref.organizerId, eventId: ref.eventId, orderId, objectType: 'plan', objectId: plan.id, action: 'kassa.plan.created', actor: input.actor,
-        data: { instalments: schedule.map((p) => ({ seq: p.seq, amount: p.amount.amount, dueAt: p.dueAt.toISOString() })) },
-      }, { topic: 'plan.created', organizerId: ref.organizerId, orderId, payload: { orderId, code: order.code, planId: plan.id, instalments: schedule.length } });
+        data: {
+          instalments: schedule.map((p) => ({ seq: p.seq, amount: p.amount.amount, fee: p.fee.amount, dueAt: p.dueAt.toISOString() })),
+          fee, previousFee, total: order.total, previousTotal, currency,
+        },
+      }, { topic: 'plan.created', organizerId: ref.organizerId, orderId, payload: { orderId, code: order.code, planId: plan.id, instalments: schedule.length, total: order.total, fee } });
     });
     return (await this.view(orderId))!;
   }

@@ -1,23 +1,31 @@
 import { KassaError } from '../errors';
 import { allocate } from '../money/allocate';
-import type { Money } from '../money/money';
+import { add, money, type Money } from '../money/money';
 import type { PlanSettingsRow } from '../persistence/payment-plan.store';
 
 /** One instalment of a computed schedule: the first is the deposit, paid in the checkout (unless the plan has none). */
 export interface ScheduledInstalment {
   readonly seq: number;
+  /** What the instalment charges: its share of the order plus its own payment fee. */
   readonly amount: Money;
+  /** The provider's payment fee on this instalment's share (0 without fee rules). */
+  readonly fee: Money;
   readonly dueAt: Date;
 }
+
+/** A provider's payment fee on an amount that excludes it (core's calculateProviderFee, bound to a provider and context). */
+export type InstalmentFee = (share: Money) => Money;
 
 const dayMs = 86_400_000;
 
 /**
- * The instalments of a plan for `total`: N equal parts by core's allocation rules (they add up to
- * exactly the total; the first parts take the leftover units), the first due now, the others
- * every `intervalDays` or on the fixed dates (at 00:00 UTC).
+ * The instalments of a plan for `base` (the order's total without payment fees): N equal parts by
+ * core's allocation rules (they add up to exactly the base; the first parts take the leftover
+ * units), then each part's payment fee by the provider's rules on that part alone (pretix computes
+ * a fee per payment), so an instalment charges its share plus its fee. The first is due now, the
+ * others every `intervalDays` or on the fixed dates (at 00:00 UTC).
  */
-export function planSchedule(total: Money, s: PlanSettingsRow, now: Date): ScheduledInstalment[] {
+export function planSchedule(base: Money, s: PlanSettingsRow, now: Date, feeOf?: InstalmentFee): ScheduledInstalment[] {
   // Without a deposit nothing is due now: the first instalment comes after the interval (or on the first date).
   const dates: Date[] = s.noDeposit ? [] : [now];
   if (s.fixedDates) {
@@ -25,8 +33,11 @@ export function planSchedule(total: Money, s: PlanSettingsRow, now: Date): Sched
   } else {
     for (let k = 1; dates.length < s.instalments; k++) dates.push(new Date(now.getTime() + k * (s.intervalDays ?? 30) * dayMs));
   }
-  const parts = allocate(total, dates.map(() => 1));
-  return parts.map((amount, i) => ({ seq: i + 1, amount, dueAt: dates[i]! }));
+  const parts = allocate(base, dates.map(() => 1));
+  return parts.map((share, i) => {
+    const fee = feeOf ? feeOf(share) : money(0, share.currency);
+    return { seq: i + 1, amount: add(share, fee), fee, dueAt: dates[i]! };
+  });
 }
 
 /** Why this order cannot have a plan (null: it can). */

@@ -241,6 +241,33 @@ describe('payment plans', () => {
     for (const [id, n] of h.ledger.successesPerPayment()) if (paymentIds.has(id)) expect(n).toBe(1);
   });
 
+  it('many due instalments, several of one plan, charged in parallel and written in batches: each once, each plan completed once', async () => {
+    const shop = await h.shop({ instalments: 4, intervalDays: 1 }, 1200);
+    const orders = [];
+    for (let i = 0; i < 12; i++) orders.push(await h.planOrder(shop, { reference: `pm_batch_${i}` }));
+    h.clock.advance({ days: 4 });
+    // Chunks of 16 claims, up to 16 charges in flight: the three instalments of a plan are charged side by side.
+    const run = await h.core.chargeRuns.run({ concurrency: 16, limit: 1000 });
+    expect(run).toMatchObject({ claimed: 36, succeeded: 36, unknown: 0 });
+    for (const o of orders) {
+      expect(await states(o.order.id)).toEqual(['paid', 'paid', 'paid', 'paid']);
+      expect(await orderStatus(o.order.id)).toBe('paid');
+      expect((await plan(o.order.id)).plan.state).toBe('completed');
+      expect(await topics(o.order.id, 'plan.completed')).toHaveLength(1);
+      expect(await topics(o.order.id, 'order.paid')).toHaveLength(1);
+      // Each instalment's move wrote its audit entry and its event (the deposit's included).
+      expect((await topics(o.order.id, 'plan.instalment_paid')).map((p) => p.seq)).toEqual([1, 2, 3, 4]);
+      const [logged]: { n: number }[] = await h.ds.query(
+        `SELECT count(*)::int AS n FROM log_entry WHERE order_id = $1 AND object_type = 'instalment' AND action = 'kassa.plan.instalment.paid'`, [o.order.id]);
+      expect(logged!.n).toBe(4);
+      for (const i of (await plan(o.order.id)).instalments.slice(1)) expect(h.ledger.successesPerPayment().get(i.paymentId)).toBe(1);
+    }
+    const [claims]: { n: number }[] = await h.ds.query(
+      `SELECT count(*)::int AS n FROM plan_instalment i JOIN payment_plan p ON p.id = i.plan_id WHERE p.order_id = ANY($1::uuid[]) AND (i.claimed_by IS NOT NULL OR i.lease_until IS NOT NULL)`,
+      [orders.map((o) => o.order.id)]);
+    expect(claims!.n).toBe(0);
+  });
+
   it('stored methods belong to the organizer\'s customer of the buyer\'s e-mail and are shredded with the order', async () => {
     const shop = await h.shop();
     const { order, methodId } = await h.planOrder(shop, { reference: 'pm_shred', email: 'Shred@Example.org' });

@@ -1,4 +1,4 @@
-import { money, planRefusal, planSchedule, validatePlanSettings } from '@kassa/core/host';
+import { calculateFee, money, planRefusal, planSchedule, validatePlanSettings } from '@kassa/core/host';
 
 /*
  * The plan schedule (docs/payment-plans.md) as pure functions: amounts by core's allocation (they
@@ -8,6 +8,15 @@ const now = new Date('2027-03-01T10:00:00Z');
 const day = 86_400_000;
 
 describe('planSchedule', () => {
+  it('gives each instalment the fee on its own share: share + fee, the shares adding up to the base exactly', () => {
+    const s = validatePlanSettings({ enabled: true, instalments: 3, intervalDays: 30 });
+    const plan = planSchedule(money(1000, 'EUR'), s, now, (share) => calculateFee(share, { absolute: 25, percent: '1.5', reverse: false }));
+    expect(plan.map((p) => [p.amount.amount, p.fee.amount])).toEqual([[364, 30], [363, 30], [363, 30]]);
+    expect(plan.reduce((sum, p) => sum + p.amount.amount - p.fee.amount, 0)).toBe(1000);
+    // Without a fee rule, no fee.
+    expect(planSchedule(money(1000, 'EUR'), s, now).map((p) => [p.amount.amount, p.fee.amount])).toEqual([[334, 0], [333, 0], [333, 0]]);
+  });
+
   it('with a deposit: the first instalment is due now, the others every interval', () => {
     const s = validatePlanSettings({ enabled: true, instalments: 3, intervalDays: 30 });
     const plan = planSchedule(money(1000, 'EUR'), s, now);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { add, formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
+import { formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
 import { priceCart, type PricedCart, type ShopEvent } from './catalog';
 import { checkoutOwner, liveCheckout, readCheckout, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { checkHold, heldUntilView } from './cart-hold';
@@ -206,7 +206,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
     const token = ctx.state.token ?? randomUUID();
     if (token !== ctx.state.token) writeCheckout(req, ctx.event.id, { ...ctx.state, token });
     if (error) reply.status(error.status);
-    const choice = await planChoiceView(shop, ctx.event.id, method, add(ctx.cart.subtotal, method.fee), ctx.event.locale);
+    const choice = await planChoiceView(shop, ctx.event.id, method, ctx.cart.subtotal, ctx.event.locale);
     return reply.view('shop/confirm', {
       ...common(ctx, buyerCsrfToken(req)), token, email: ctx.state.email, paymentName: method.name, choice,
       cart: cartView(ctx.cart, ctx.event.locale, { label: `${method.name} fee`, amount: method.fee }),

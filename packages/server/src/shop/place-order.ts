@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { add, isKassaError, paymentMachine } from '@kassa/core/host';
+import { isKassaError, paymentMachine } from '@kassa/core/host';
 import type { PricedCart, ShopEvent } from './catalog';
 import type { ReadyCheckout } from './checkout-session';
 import type { ShopContext } from './shop-context';
@@ -23,7 +23,7 @@ export async function placeAndPay(
   // Checked again now, not only when the method was chosen: the window or the total may have changed.
   const method = await shop.offeredMethod(event, cart.subtotal, state.payment.provider, state.country);
   // Pay in instalments / save this card: refused before the order exists when not on offer.
-  const choice = await checkoutChoice(shop, event.id, method, add(cart.subtotal, method.fee), body);
+  const choice = await checkoutChoice(shop, event.id, method, cart.subtotal, body);
   const positions = cart.lines.flatMap((l) => Array.from({ length: l.quantity }, () => ({ productId: l.product.id })));
   // The idempotency key (bound to the confirm form's token) is checked by the order's own insert:
   // a double submit gets the first order back (`replayed`) and never a second one. The method's

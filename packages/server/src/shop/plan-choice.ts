@@ -1,4 +1,4 @@
-import { formatMoney, KassaError, type Money } from '@kassa/core/host';
+import { add, formatMoney, KassaError, money, type Money } from '@kassa/core/host';
 import type { ConfirmBody } from './schemas';
 import type { OfferedMethod, ShopContext } from './shop-context';
 
@@ -13,7 +13,8 @@ import type { OfferedMethod, ShopContext } from './shop-context';
 /** What the confirm page shows of the choice; null parts are not offered. */
 export interface PlanChoiceView {
   /** `noDeposit`: nothing is charged at checkout, the card is only saved. */
-  plan: { count: number; noDeposit: boolean; schedule: { seq: number; amount: string; due: string }[] } | null;
+  /** `total`: what the instalments add up to (each carries the method's fee on its own share, so it can differ from paying in full). */
+  plan: { count: number; noDeposit: boolean; total: string; schedule: { seq: number; amount: string; due: string }[] } | null;
   saveCard: boolean;
 }
 
@@ -23,10 +24,19 @@ export interface CheckoutChoice {
   saveMethod: boolean;
 }
 
-/** The plan and "save this card" offers for this method and total. */
-export async function planChoiceView(shop: ShopContext, eventId: string, method: OfferedMethod, total: Money, locale: string): Promise<PlanChoiceView> {
+/**
+ * The plan core would create for this cart and method: the subtotal (without the payment fee)
+ * split, each instalment with the method's fee on its own share, so the schedule shown here is
+ * what the plan then charges.
+ */
+function preview(shop: ShopContext, eventId: string, method: OfferedMethod, subtotal: Money) {
+  return shop.deps.core.plans.preview(eventId, subtotal, { provider: method.provider, ctx: method.ctx });
+}
+
+/** The plan and "save this card" offers for this method and cart subtotal (which excludes the payment fee). */
+export async function planChoiceView(shop: ShopContext, eventId: string, method: OfferedMethod, subtotal: Money, locale: string): Promise<PlanChoiceView> {
   if (!method.provider.storesMethods) return { plan: null, saveCard: false };
-  const offer = await shop.deps.core.plans.preview(eventId, total);
+  const offer = await preview(shop, eventId, method, subtotal);
   if (!('schedule' in offer)) return { plan: null, saveCard: true };
   const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
   const now = shop.deps.clock.now().getTime();
@@ -35,6 +45,7 @@ export async function planChoiceView(shop: ShopContext, eventId: string, method:
     plan: {
       count: offer.schedule.length,
       noDeposit: !offer.schedule.some((p) => dueNow(p.dueAt)),
+      total: formatMoney(offer.schedule.reduce((sum, p) => add(sum, p.amount), money(0, subtotal.currency)), locale),
       schedule: offer.schedule.map((p) => ({ seq: p.seq, amount: formatMoney(p.amount, locale), due: dueNow(p.dueAt) ? 'today' : day.format(p.dueAt) })),
     },
     saveCard: true,
@@ -42,7 +53,7 @@ export async function planChoiceView(shop: ShopContext, eventId: string, method:
 }
 
 /** The buyer's choice from the confirm form, refused (naming the field) where it is not on offer. */
-export async function checkoutChoice(shop: ShopContext, eventId: string, method: OfferedMethod, total: Money, body: ConfirmBody): Promise<CheckoutChoice> {
+export async function checkoutChoice(shop: ShopContext, eventId: string, method: OfferedMethod, subtotal: Money, body: ConfirmBody): Promise<CheckoutChoice> {
   const plan = body.plan === 'instalments';
   const saveMethod = body.saveMethod !== undefined;
   if (!plan && !saveMethod) return { plan, saveMethod };
@@ -50,7 +61,7 @@ export async function checkoutChoice(shop: ShopContext, eventId: string, method:
     throw new KassaError('VALIDATION_FAILED', { field: plan ? 'plan' : 'saveMethod', detail: `body.${plan ? 'plan' : 'saveMethod'}: ${method.name} cannot save a card` });
   }
   if (plan) {
-    const offer = await shop.deps.core.plans.preview(eventId, total);
+    const offer = await preview(shop, eventId, method, subtotal);
     if ('refusal' in offer) throw new KassaError('VALIDATION_FAILED', { field: 'plan', detail: `body.plan: no payment plan for this order (${offer.refusal})` });
   }
   return { plan, saveMethod };

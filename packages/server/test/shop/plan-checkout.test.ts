@@ -1,4 +1,5 @@
 import { createShop, StoredMethodProvider, type ShopFixture } from '@kassa/testing';
+import { eventSettings } from '@kassa/core/host';
 import { Buyer } from './buyer';
 import { createShopTestApp, enableManual, type ShopTestApp } from './shop-test-app';
 
@@ -125,4 +126,27 @@ it('a plan without a deposit: nothing is charged at checkout (the attempt is 0, 
   expect(new Date(o.expires).getTime()).toBeGreaterThan(view.instalments[2]!.dueAt.getTime());
   // Nothing is charged before the first date.
   expect((await t.core.chargeRuns.run({ onlyIds: [view.instalments[0]!.id] })).claimed).toBe(0);
+});
+
+it('with a payment fee, the confirm page\'s schedule is what the plan then charges: each instalment its share plus the fee on it', async () => {
+  const shop = await createShop(t.db.dataSource, { price: 10000 });
+  // 0.50 + 2 %, forward: on the whole 100.00 that is 2.50; per instalment 0.50 + 2 % of its share.
+  await t.settings.set(eventSettings(shop.event), 'payment.saved', { _enabled: true, _feeAbs: 50, _feePercent: '2', _feeReverseCalc: false });
+  await t.core.plans.updateSettings(shop.event.id, { enabled: true, instalments: 3, intervalDays: 30 });
+  const { buyer, base, page } = await toConfirm(shop, 'saved', 'planfee@example.org');
+  const shown = [...page.matchAll(/<tr><td>(\d)<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map((m) => m[3]!.replace(/[^\d.,]/g, ''));
+  // 33.34 + 0.50 + 0.67, 33.33 + 0.50 + 0.67 (twice).
+  expect(shown).toEqual(['34.51', '34.50', '34.50']);
+  // Paying in full costs 102.50 (one fee on the whole); the instalments add up to 103.51, shown too.
+  expect(page).toMatch(/Pay in 3 instalments: <strong>[^<]*103\.51<\/strong>/);
+
+  const placed = await buyer.post(`${base}checkout/confirm`, { token: buyer.field('token')!, plan: 'instalments' });
+  expect(placed.statusCode).toBe(303);
+  const [order] = await ordersOf('planfee@example.org');
+  const view = (await t.core.plans.view(order.id))!;
+  expect(view.instalments.map((i) => (i.amount / 100).toFixed(2))).toEqual(shown);
+  const deposit = saved.executed.find((e) => e.paymentId === view.instalments[0]!.paymentId)!;
+  expect(deposit.amount).toBe(3451);
+  const [o] = await t.db.dataSource.query(`SELECT total::int AS total FROM kassa_order WHERE id = $1`, [order.id]);
+  expect(o.total).toBe(10000 + 3 * 117);
 });

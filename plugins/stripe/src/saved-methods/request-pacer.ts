@@ -8,9 +8,11 @@ export interface PacerStats {
 }
 
 /**
- * Client-side rate limit for Stripe requests of one account (reference/stripe-spec.md §6.3):
- * requests start no closer than 1/rate apart, so a charge run stays under the account's limit
- * (25 requests/s in test mode, 100 in live mode by default) instead of meeting 429s. A 429 that
+ * Client-side rate limit for Stripe requests of one account (reference/stripe-spec.md §6.3): a
+ * token bucket (GCRA) at the account's limit (25 requests/s in test mode, 100 in live mode by
+ * default) with a small burst, so a charge run stays under the limit instead of meeting 429s. The
+ * burst lets requests whose start a busy event loop delayed catch up: with plain spacing, every
+ * late timer would be throughput lost for good. A 429 that
  * still comes (another process shares the account) slows the pacer down multiplicatively and the
  * request is sent again after the pause (a 429 is answered before Stripe executes anything, so the
  * same idempotency key is safe); each success lets the rate grow back additively.
@@ -20,7 +22,10 @@ export interface PacerStats {
  * concurrency only or bring their own clustering; the pacing needed is a dozen lines.
  */
 export class RequestPacer {
-  private next = 0;
+  /** The bucket's theoretical arrival time: a request may start once the clock is past it minus the burst. */
+  private tat = 0;
+  /** Counts the 429s: a request that waited for its slot across one takes a new slot. */
+  private epoch = 0;
   private rate: number;
   readonly stats: PacerStats = { requests: 0, rateLimited: 0 };
 
@@ -31,6 +36,8 @@ export class RequestPacer {
     private readonly target = 0.95,
     private readonly clock: () => number = () => performance.now(),
     private readonly maxRateLimitedRetries = 8,
+    /** How far (ms of the pace) requests may run ahead to make up for late starts; Stripe's own bucket holds more. */
+    private readonly burstMs = 250,
   ) {
     this.rate = limit * target;
   }
@@ -57,16 +64,25 @@ export class RequestPacer {
   }
 
   private async slot(): Promise<void> {
-    const now = this.clock();
-    const at = Math.max(now, this.next);
-    this.next = at + 1000 / this.rate;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+    for (;;) {
+      const now = this.clock();
+      const tat = Math.max(this.tat, now);
+      const at = Math.max(now, tat - this.burstMs);
+      this.tat = tat + 1000 / this.rate;
+      if (at <= now) return;
+      const epoch = this.epoch;
+      await new Promise((resolve) => setTimeout(resolve, at - now));
+      // A 429 meanwhile: the slot was taken at the old pace, so queue again behind the pause.
+      if (epoch === this.epoch) return;
+    }
   }
 
   private slowDown(attempt: number): void {
     this.rate = Math.max(1, this.rate * 0.7);
-    // Everyone waits: the next slot moves out by a growing pause.
-    this.next = Math.max(this.next, this.clock() + Math.min(2000, 100 * 2 ** attempt));
+    this.epoch++;
+    // Everyone waits, burst included: the next start moves out by a growing pause. The slots
+    // handed out before are void (their waiters take new ones), so they do not stretch the pause.
+    this.tat = this.clock() + Math.min(2000, 100 * 2 ** attempt) + this.burstMs;
   }
 }
 

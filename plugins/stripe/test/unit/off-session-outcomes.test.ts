@@ -44,4 +44,47 @@ describe('RequestPacer', () => {
     await expect(pacer.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(isRateLimited(new Error('x'))).toBe(false);
   });
+
+  describe('as a token bucket', () => {
+    beforeEach(() => { jest.useFakeTimers({ now: 0 }); });
+    afterEach(() => { jest.useRealTimers(); });
+
+    it('sends a short burst at once, then one request per 1/rate', async () => {
+      const pacer = new RequestPacer(100, 1, () => Date.now(), 8, 250);
+      const started: number[] = [];
+      const runs = Array.from({ length: 50 }, () => pacer.run(async () => { started.push(Date.now()); }));
+      await jest.advanceTimersByTimeAsync(0);
+      // The first request and 250 ms worth of burst at 10 ms per request.
+      expect(started).toHaveLength(26);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(started).toHaveLength(36);
+      await jest.advanceTimersByTimeAsync(1000);
+      await Promise.all(runs);
+      expect(started).toHaveLength(50);
+      expect(started[49]).toBe(240);
+    });
+
+    it('after a 429 the requests waiting for a slot wait out the pause', async () => {
+      const pacer = new RequestPacer(100, 1, () => Date.now(), 8, 250);
+      const started: number[] = [];
+      let first = true;
+      const runs = Array.from({ length: 40 }, () => pacer.run(async () => {
+        started.push(Date.now());
+        if (first) {
+          first = false;
+          throw Object.assign(rateLimited(), { statusCode: 429 });
+        }
+      }));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(started).toHaveLength(26);
+      // The pause is 100 ms: none of the 14 waiting requests nor the retry starts before it ends.
+      await jest.advanceTimersByTimeAsync(99);
+      expect(started).toHaveLength(26);
+      await jest.advanceTimersByTimeAsync(2000);
+      await Promise.all(runs);
+      expect(started).toHaveLength(41);
+      expect(pacer.stats.rateLimited).toBe(1);
+      expect(Math.min(...started.slice(26))).toBeGreaterThanOrEqual(100);
+    });
+  });
 });

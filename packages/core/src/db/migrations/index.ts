@@ -18,6 +18,7 @@ import { TeamsAndInvites1767600000000 } from './1767600000000-teams-and-invites'
 import { OrganizerWebhooks1767700000000 } from './1767700000000-organizer-webhooks';
 import { ExportKeysetIndexes1767800000000 } from './1767800000000-export-keyset-indexes';
 import { PlanNoDeposit1768400000000 } from './1768400000000-plan-no-deposit';
+import { InstalmentClaimIndex1768500000000 } from './1768500000000-instalment-claim-index';
 import { TokenScopesAndPings1768800000000 } from './1768800000000-token-scopes-and-pings';
 
 /**
@@ -34,5 +35,6 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   OrganizerWebhooks1767700000000,
   ExportKeysetIndexes1767800000000,
   PlanNoDeposit1768400000000,
+  InstalmentClaimIndex1768500000000,
   TokenScopesAndPings1768800000000,
 ];
