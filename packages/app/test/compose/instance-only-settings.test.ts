@@ -19,7 +19,7 @@ it('pins the instance-only settings of the bundled plugins', () => {
   expect(instanceOnly).toEqual({
     'payment.stripe': [
       'apiBase', 'connectAccountType', 'connectChargeModel', 'connectClientId', 'connectFees', 'connectOrganizers', 'connectRefundFeePolicy', 'connectWebhookSecrets',
-      'platformPublishableKey', 'platformSecretKey', 'stripeJsUrl', 'walletDomains',
+      'platformPublishableKey', 'platformSecretKey', 'platformTestPublishableKey', 'platformTestSecretKey', 'stripeJsUrl', 'walletDomains',
     ].sort(),
   });
 });
