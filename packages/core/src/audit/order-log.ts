@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { formatMoney } from '../money/format';
 import { money } from '../money/money';
 import { actorNames } from '../persistence/log-read.store';
-import { eventLogEntries } from '../persistence/event-log.store';
+import { eventLogEntries, type EventLogRow } from '../persistence/event-log.store';
 import { OrderReadStore } from '../persistence/order-read.store';
 import type { ActorType } from './log-entry.entity';
 import { coreLogSentences, describeLogEntry, type LogLocale, type LogObjectRef, type LogSentence } from './log-sentences';
@@ -52,20 +52,34 @@ export async function readableOrderLog(ds: DataSource, opts: ReadableOrderLogOpt
   const payments = new Map(parts.payments.map(ref));
   const refunds = new Map(parts.refunds.map(ref));
   const positions = new Map(parts.positions.map((p) => [p.id, p.positionNo]));
-  const locale = intlLocale[opts.locale];
+  return readableEntries(entries, names, {
+    locale: opts.locale, currency: order.currency, providerName: opts.providerName, sentences: opts.sentences, refs: { payments, refunds, positions },
+  });
+}
+
+
+/** Entries with their sentence and their actor's label: shared by the order's and the event's log. */
+function readableEntries(
+  entries: readonly EventLogRow[], names: ReadonlyMap<string, string>,
+  o: {
+    locale: LogLocale; currency: string; providerName?: (identifier: string) => string; sentences?: Readonly<Record<string, LogSentence>>;
+    refs?: { payments: ReadonlyMap<string, LogObjectRef>; refunds: ReadonlyMap<string, LogObjectRef>; positions: ReadonlyMap<string, number> };
+  },
+): ReadableLogEntry[] {
+  const locale = intlLocale[o.locale];
   const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-  const providerName = opts.providerName ?? ((id: string) => id);
-  const actorLabel = actorLabeller(opts.locale, names, providerName);
+  const providerName = o.providerName ?? ((id: string) => id);
+  const actorLabel = actorLabeller(o.locale, names, providerName);
   return entries.map((e) => {
     const label = actorLabel(e.actorType, e.actorId);
     return {
       id: e.id, action: e.action, objectType: e.objectType, objectId: e.objectId, data: e.data, createdAt: e.createdAt,
       actor: { type: e.actorType, id: e.actorId, label },
       sentence: describeLogEntry(e, {
-        locale: opts.locale, currency: order.currency, actor: label, payments, refunds, positions, providerName,
+        locale: o.locale, currency: o.currency, actor: label, ...o.refs, providerName,
         formatMoney: (amount, currency) => formatMoney(money(amount, currency), locale),
         formatDate: (d) => `${dates.format(d)} UTC`,
-      }, opts.sentences ?? coreLogSentences),
+      }, o.sentences ?? coreLogSentences),
     };
   });
 }
@@ -105,19 +119,5 @@ export interface ReadableEventLogOptions {
 export async function readableEventLog(ds: DataSource, opts: ReadableEventLogOptions): Promise<ReadableLogEntry[]> {
   const entries = await eventLogEntries(ds, opts.organizerId, opts.eventId, opts.limit ?? 50);
   const names = await actorNames(ds, opts.organizerId, entries.map((e) => ({ type: e.actorType, id: e.actorId })));
-  const locale = intlLocale[opts.locale];
-  const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-  const actorLabel = actorLabeller(opts.locale, names, (id) => id);
-  return entries.map((e) => {
-    const label = actorLabel(e.actorType, e.actorId);
-    return {
-      id: e.id, action: e.action, objectType: e.objectType, objectId: e.objectId, data: e.data, createdAt: e.createdAt,
-      actor: { type: e.actorType, id: e.actorId, label },
-      sentence: describeLogEntry(e, {
-        locale: opts.locale, currency: opts.currency, actor: label,
-        formatMoney: (amount, currency) => formatMoney(money(amount, currency), locale),
-        formatDate: (d) => `${dates.format(d)} UTC`,
-      }, opts.sentences ?? coreLogSentences),
-    };
-  });
+  return readableEntries(entries, names, { locale: opts.locale, currency: opts.currency, sentences: opts.sentences });
 }

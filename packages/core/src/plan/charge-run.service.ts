@@ -197,13 +197,14 @@ export class ChargeRunService {
 
   /**
    * Writes a batch of outcomes in one transaction, in the order of their orders' ids (two runs
-   * writing at once lock the same orders in the same order). Should the batch fail (a deadlock, a
+   * writing at once lock the same orders in the same order) and, within an order, of its payments. Should the batch fail (a deadlock, a
    * conflict of one outcome), each outcome is written alone; one that fails then stays claimed
    * until its lease runs out, and the next run charges it again with the same key and gets the
    * same answer.
    */
   private async writeBatch(batch: ChargeWrite[], opts: ChargeRunOptions, failures: unknown[]): Promise<void> {
-    const sorted = [...batch].sort((a, b) => (a.item.order.id < b.item.order.id ? -1 : a.item.order.id > b.item.order.id ? 1 : 0));
+    // An order's instalments in their own order (payments count up per order), so its events and log entries follow the schedule.
+    const sorted = [...batch].sort((a, b) => (a.item.order.id < b.item.order.id ? -1 : a.item.order.id > b.item.order.id ? 1 : a.item.payment.localId - b.item.payment.localId));
     try {
       await withTransaction(this.deps.dataSource, async (tx) => {
         for (const w of sorted) await this.write(tx, w, opts);

@@ -255,8 +255,9 @@ describe('payment plans', () => {
       expect((await plan(o.order.id)).plan.state).toBe('completed');
       expect(await topics(o.order.id, 'plan.completed')).toHaveLength(1);
       expect(await topics(o.order.id, 'order.paid')).toHaveLength(1);
-      // Each instalment's move wrote its audit entry and its event (the deposit's included).
-      expect((await topics(o.order.id, 'plan.instalment_paid')).map((p) => p.seq)).toEqual([1, 2, 3, 4]);
+      // Each instalment's move wrote its audit entry and its event once (the deposit's included). Instalments of one plan
+      // charged side by side may land in different writers' batches, so their events' order is not the schedule's.
+      expect((await topics(o.order.id, 'plan.instalment_paid')).map((p) => p.seq as number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
       const [logged]: { n: number }[] = await h.ds.query(
         `SELECT count(*)::int AS n FROM log_entry WHERE order_id = $1 AND object_type = 'instalment' AND action = 'kassa.plan.instalment.paid'`, [o.order.id]);
       expect(logged!.n).toBe(4);
