@@ -28,7 +28,8 @@ export async function probeBackendCpu(ds: DataSource): Promise<BackendCpu> {
   return { backends: pids.length, elapsedCpuMs: () => ((read() - start) * 1000) / ticksPerSecond };
 }
 
-function cpuTicks(pid: number): number {
+/** utime + stime of a process from /proc, in clock ticks (USER_HZ); 0 once it has exited. */
+export function cpuTicks(pid: number): number {
   try {
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

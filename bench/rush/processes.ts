@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpuTicks } from '../lib/pg-cpu';
 
 /** The repository's root: every process of the rush runs from there, as `pnpm start` does. */
 export const root = path.resolve(__dirname, '..', '..');
@@ -56,7 +56,7 @@ export function startProcess(name: string, script: string, args: readonly string
         child.stdin!.write(`${line}\n`);
       });
     },
-    cpuMs: () => cpuTicksOf(child.pid!) * 10,
+    cpuMs: () => cpuTicks(child.pid!) * 10,
     stop() {
       if (exited) return Promise.resolve();
       return new Promise((resolve) => {
@@ -79,16 +79,7 @@ export async function runToEnd(script: string, args: readonly string[], env: Nod
   return out;
 }
 
-/** utime + stime of a process and its waited-for children, in clock ticks (USER_HZ = 100). */
-export function cpuTicksOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
-}
+export { cpuTicks as cpuTicksOf } from '../lib/pg-cpu';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { KassaError, globalSettings, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core';
+import { globalSettings, type PluginHttpResponse } from '@kassa/core';
 import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { SYNC_WALLET_DOMAINS_JOB, walletDomainsJobId } from '../wallets/wallet-domain-jobs';
 import { createWebhookEndpoint } from './control-routes';
+import { operatorOnly, requestIdOf, type OperatorRequest } from './operator-forms';
 
 /*
  * The instance operator's Stripe page: the webhook endpoint of the instance-level account (the keys
@@ -14,14 +15,7 @@ import { createWebhookEndpoint } from './control-routes';
 
 export const INSTANCE_PAGE = `${STRIPE_ROUTE_PREFIX}/control/instance`;
 
-type Req = PluginHttpRequest<Record<string, string>, Record<string, unknown> | undefined>;
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Defence in depth: the host checks the route's 'operator' permission before the handler runs. */
-function operatorOnly(req: Req): void {
-  if (req.isOperator !== true) throw new KassaError('NOT_FOUND', { entity: 'Page' });
-}
+type Req = OperatorRequest;
 
 /** GET /plugins/stripe/control/instance — the instance account's webhook endpoints and the button. */
 export async function handleInstancePage(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
@@ -54,8 +48,7 @@ export async function handleInstancePage(req: Req, rt: StripeRuntime): Promise<P
  */
 export async function handleInstanceEndpoint(req: Req, rt: StripeRuntime): Promise<PluginHttpResponse> {
   operatorOnly(req);
-  const requestId = typeof req.body?.requestId === 'string' ? req.body.requestId.trim() : '';
-  if (!uuid.test(requestId)) throw new KassaError('VALIDATION_FAILED', { field: 'requestId', detail: 'requestId: reload the page (the form\'s request id is missing or malformed)' });
+  const requestId = requestIdOf(req);
   const created = await createWebhookEndpoint(rt, globalSettings, requestId);
   await rt.enqueue(SYNC_WALLET_DOMAINS_JOB, { accountId: created.account }, { jobId: walletDomainsJobId(created.account) });
   return { redirect: `${INSTANCE_PAGE}?notice=endpoint`, status: 303 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KassaError, currencyExponent, isKassaError, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core';
+import { KassaError, currencyExponent, isKassaError, type PluginHttpResponse } from '@kassa/core';
 import type Stripe from 'stripe';
 import { toStripeAmount } from '../../amount';
 import { stripeCall } from '../../intents';
@@ -9,6 +9,7 @@ import { refundFeePolicyFor, chargeModelFor } from '../connect-settings';
 import { createConnectWebhookEndpoint } from '../connect-webhook';
 import { platformContext, type ConnectedAccount } from '../connected-accounts';
 import { accountMoney, payoutView } from './payout-routes';
+import { formField, operatorOnly, requestIdOf, uuid, type OperatorRequest } from '../../routes/operator-forms';
 import { claimPayoutRequest, failPayoutRequest, payoutsOf, savePayout } from './payout-store';
 
 /*
@@ -21,26 +22,10 @@ import { claimPayoutRequest, failPayoutRequest, payoutsOf, savePayout } from './
 
 export const OPERATOR_PAGE = `${CONNECT_PAGE}/operator`;
 
-type Req = PluginHttpRequest<Record<string, string>, Record<string, unknown> | undefined>;
+type Req = OperatorRequest;
 
 const notFound = (what = 'Page'): KassaError => new KassaError('NOT_FOUND', { entity: what });
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Defence in depth: the host checks the route's 'operator' permission before the handler runs. */
-function operatorOnly(req: Req): void {
-  if (req.isOperator !== true) throw notFound();
-}
-
-const field = (req: Req, name: string): string => {
-  const v = (req.body ?? {})[name];
-  return typeof v === 'string' ? v.trim() : '';
-};
-
-function requestIdOf(req: Req): string {
-  const id = field(req, 'requestId');
-  if (!uuid.test(id)) throw new KassaError('VALIDATION_FAILED', { field: 'requestId', detail: 'requestId: reload the page (the form\'s request id is missing or malformed)' });
-  return id;
-}
+const field = formField;
 
 const columns = 'id, organizer_id, event_id, account_id, account_type, country, livemode, test_publishable_key, charges_enabled, payouts_enabled, details_submitted, requirements';
 
