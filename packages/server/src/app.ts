@@ -58,8 +58,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin, { dataSource: deps.dataSource, redis: deps.rateLimitRedis, prefix: deps.rateLimitPrefix });
   // Pages carry personal data (orders, the panel, checkout steps) and session-bound CSRF tokens: no
   // browser or shared cache may keep them. Routes that are public on purpose (static files) say so.
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
+    done(null, payload);
   });
 
   const pluginRoutes = deps.pluginRoutes ?? [];

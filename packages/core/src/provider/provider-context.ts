@@ -40,17 +40,19 @@ export interface ProviderContextDeps {
  */
 export function createProviderContextFactory(deps: ProviderContextDeps): ProviderContextFactory {
   const baseUrl = deps.baseUrl.replace(/\/+$/, '');
+  // The provider's own settings and the common ones, split once per resolved values: the store
+  // hands out the same frozen values while its cache holds the rows (SettingsStore.resolveFrozen).
+  const split = new WeakMap<object, Pick<ProviderContext, 'settings' | 'common'>>();
   return async (event: Event, providerId: string): Promise<ProviderContext> => {
     const provider = deps.providers.get(providerId);
-    const values = await deps.settings.resolve(eventSettings(event), providerNamespace(providerId));
-    const own: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(values)) if (!key.startsWith('_')) own[key] = value;
-    return Object.freeze({
-      event,
-      settings: Object.freeze(own),
-      common: toCommonSettings(values, provider.enabledByDefault),
-      clock: deps.clock,
-      baseUrl,
-    });
+    const values = await deps.settings.resolveFrozen(eventSettings(event), providerNamespace(providerId));
+    let parts = split.get(values);
+    if (!parts) {
+      const own: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(values)) if (!key.startsWith('_')) own[key] = value;
+      parts = { settings: Object.freeze(own), common: toCommonSettings(values, provider.enabledByDefault) };
+      split.set(values, parts);
+    }
+    return Object.freeze({ event, settings: parts.settings, common: parts.common, clock: deps.clock, baseUrl });
   };
 }

@@ -87,6 +87,8 @@ export class SettingsStore {
   private readonly cached = new Map<string, CachedRows>();
   /** Reads in flight per key, so concurrent misses share one query. */
   private readonly loading = new Map<string, Promise<readonly Row[]>>();
+  /** Frozen effective values per cached rows (resolveFrozen): they live as long as the rows do. */
+  private readonly frozenValues = new WeakMap<readonly Row[], Readonly<Record<string, unknown>>>();
   /** Bumped after every write: a read that started before a write must not be cached after it. */
   private generation = 0;
 
@@ -110,6 +112,24 @@ export class SettingsStore {
       ? await this.cachedLoad(target, namespace)
       : await this.load(this.dataSource.manager, target, namespace);
     return this.effective(ns, namespace, rows);
+  }
+
+  /**
+   * `resolve`, frozen (deeply), for callers that only read: the provider context. While the rows
+   * of a namespace without secrets are cached, every caller gets the same object, so a request
+   * spends no copy of the defaults and rows on it. A namespace with secrets is resolved per call
+   * (its secrets are never kept decrypted).
+   */
+  async resolveFrozen(target: SettingsTarget, namespace: string): Promise<Readonly<Record<string, unknown>>> {
+    const ns = this.options.schemas.get(namespace);
+    if (this.cacheMs === 0 || ns.secretKeys.size > 0) return deepFreeze(await this.resolve(target, namespace));
+    const rows = await this.cachedLoad(target, namespace);
+    let values = this.frozenValues.get(rows);
+    if (!values) {
+      values = deepFreeze(this.effective(ns, namespace, rows));
+      this.frozenValues.set(rows, values);
+    }
+    return values;
   }
 
   /** Effective values for display (control panel, API): secrets are `{ set: true | false }`, never their value. */
@@ -388,4 +408,12 @@ function pluginAad(binding: string): string {
 /** Binds a ciphertext to the row it was written for. */
 function aad(scope: SettingScope, scopeId: string, namespace: string, key: string): string {
   return `kassa-setting:v1:${scope}:${scopeId}:${namespace}:${key}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

@@ -22,6 +22,13 @@ const maxDepth = 32;
  * @example findUnstorableInput({ q: 'a\u0000' }) // { path: 'q', problem: 'contains a NUL character' }
  */
 export function findUnstorableInput(value: unknown, basePath = ''): UnstorableInput | null {
+  // Most input is nothing or a flat record of strings and numbers (a form, path parameters, a
+  // query string): checked without the walk's bookkeeping, with the walk's answer.
+  if (value === undefined || value === null) return null;
+  if (isRecord(value)) {
+    const flat = flatRecordProblem(value, basePath);
+    if (flat !== undefined) return flat;
+  }
   const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: basePath, depth: 0 }];
   while (stack.length > 0) {
     const item = stack.pop()!;
@@ -40,6 +47,37 @@ export function findUnstorableInput(value: unknown, basePath = ''): UnstorableIn
         stack.push({ value: child, path, depth: item.depth + 1 });
       }
     }
+  }
+  return null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date);
+}
+
+/** The problem a single string or number has, if any. */
+function primitiveProblem(v: unknown): string | null {
+  if (typeof v === 'string') return v.includes('\u0000') ? 'contains a NUL character' : null;
+  if (typeof v !== 'number') return null;
+  if (!Number.isFinite(v)) return 'must be a finite number';
+  return Math.abs(v) > Number.MAX_SAFE_INTEGER ? 'is out of range' : null;
+}
+
+/**
+ * findUnstorableInput's answer for a record without nested objects, in the walk's order (field
+ * names first, then the values, last field first); undefined when a value is an object.
+ */
+function flatRecordProblem(record: Record<string, unknown>, basePath: string): UnstorableInput | null | undefined {
+  const keys = Object.keys(record);
+  for (const key of keys) {
+    const child = record[key];
+    if (typeof child === 'object' && child !== null) return undefined;
+  }
+  for (const key of keys) if (key.includes('\u0000')) return { path: basePath, problem: 'has a field name with a NUL character' };
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    const problem = primitiveProblem(record[key]);
+    if (problem) return { path: basePath ? `${basePath}.${key}` : key, problem };
   }
   return null;
 }

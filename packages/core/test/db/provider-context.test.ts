@@ -97,6 +97,23 @@ describe('provider context from the settings store, wired into the real services
     expect((await store.getForDisplay(eventSettings(shop.event), 'payment.vault')).values.apiKey).toEqual({ set: true });
   });
 
+  it('with a read cache, shares one split of settings without secrets between contexts, and decrypts secrets per context', async () => {
+    const cached = new SettingsStore(db.dataSource, { schemas: loaded.settingsSchemas, secretKey: randomBytes(32), cacheMs: 60_000, clock });
+    const contexts = createProviderContextFactory({ providers: loaded.providers, settings: cached, clock, baseUrl: 'https://tickets.example.org' });
+    await cached.set(eventSettings(shop.event), 'payment.manual', { _enabled: true, _feeAbs: 50 });
+    await cached.set(eventSettings(shop.event), 'payment.vault', { _enabled: true, apiKey: 'vault-secret-456' });
+    const [m1, m2] = [await contexts(shop.event, 'manual'), await contexts(shop.event, 'manual')];
+    expect(m2.settings).toBe(m1.settings);
+    expect(m2.common).toBe(m1.common);
+    expect(m1.common?.feeAbs).toBe(50);
+    const [v1, v2] = [await contexts(shop.event, 'vault'), await contexts(shop.event, 'vault')];
+    expect(v1.settings).toEqual({ apiKey: 'vault-secret-456', account: 'default-account' });
+    expect(v2.settings).not.toBe(v1.settings);
+    // A write shows at once (the same store).
+    await cached.set(eventSettings(shop.event), 'payment.manual', { _feeAbs: 70 });
+    expect((await contexts(shop.event, 'manual')).common?.feeAbs).toBe(70);
+  });
+
   it('refuses a context for an unknown provider with PAYMENT_PROVIDER_UNKNOWN', async () => {
     expect((await refusal(contextFor(shop.event, 'stripe'))).code).toBe('PAYMENT_PROVIDER_UNKNOWN');
   });

@@ -220,6 +220,34 @@ describe('SettingsStore read cache (cacheMs) on PostgreSQL', () => {
     expect(probe.reads).toBe(1);
   });
 
+  it('resolveFrozen: one frozen object while the rows are cached, a new one after a write; never mutable', async () => {
+    const { probe, store } = setup();
+    const ev = newEvent();
+    await store.set(ev, ns, { _restrictedCountries: ['DE'] });
+    const first = await store.resolveFrozen(ev, ns);
+    expect(await store.resolveFrozen(ev, ns)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first._restrictedCountries)).toBe(true);
+    expect(() => (first._restrictedCountries as string[]).push('FR')).toThrow(/not extensible/);
+    expect(probe.reads).toBe(1);
+    // resolve still hands out its own mutable copy of the same rows.
+    const own = await store.resolve(ev, ns);
+    (own._restrictedCountries as string[]).push('FR');
+    expect(first._restrictedCountries).toEqual(['DE']);
+    await store.set(ev, ns, { _restrictedCountries: ['AT'] });
+    const after = await store.resolveFrozen(ev, ns);
+    expect(after).not.toBe(first);
+    expect(after._restrictedCountries).toEqual(['AT']);
+  });
+
+  it('resolveFrozen without a cache reads every time and shares nothing', async () => {
+    const { probe, store } = setup({});
+    const ev = newEvent();
+    const [a, b] = [await store.resolveFrozen(ev, ns), await store.resolveFrozen(ev, ns)];
+    expect(a).not.toBe(b);
+    expect(a).toEqual(b);
+    expect(probe.reads).toBe(2);
+  });
+
   it('does not stretch the window when the clock goes back', async () => {
     const { probe, store } = setup();
     const ev = newEvent();

@@ -73,20 +73,29 @@ export const buyerSessionPlugin = fp<{ secret: string; secure: boolean; maxAgeMs
       return open;
     },
   });
-  app.addHook('onSend', async (req, reply: FastifyReply) => {
+  // Written once per request that changed it. The first write also gives the browser its id and
+  // the forms' CSRF secret, so the first form page after the cart has nothing to add to the cookie.
+  const attributes = `; Max-Age=${Math.floor(opts.maxAgeMs / 1000)}; Path=/; HttpOnly; SameSite=Lax${opts.secure ? '; Secure' : ''}`;
+  app.addHook('onSend', (req, reply: FastifyReply, payload, done) => {
     const open = (req as WithBuyer)[kBuyer];
-    if (!open?.modified) return;
-    if (!open.data.id) open.set('id', randomUUID());
-    reply.setCookie(buyerCookieName, sealed.seal(open.data, now()), {
-      path: '/', httpOnly: true, sameSite: 'lax', secure: opts.secure, maxAge: Math.floor(opts.maxAgeMs / 1000),
-    });
+    if (open?.modified) {
+      if (!open.data.id) open.set('id', randomUUID());
+      if (!open.data.csrf) open.set('csrf', tokens.secretSync());
+      // The sealed value is base64url: nothing in it needs encoding (@fastify/cookie's serializer would only check that).
+      reply.header('set-cookie', `${buyerCookieName}=${sealed.seal(open.data, now())}${attributes}`);
+    }
+    done(null, payload);
   });
 }, { name: 'kassa-buyer-session', dependencies: ['@fastify/cookie'] });
 
-/** The size of `data` in its cookie before sealing (compare with maxBuyerDataBytes). */
+/** The size of `data` in its cookie before sealing (compare with maxBuyerDataBytes), with the id and CSRF secret its first write adds. */
 export function buyerDataBytes(data: BuyerSessionData): number {
-  return Buffer.byteLength(JSON.stringify({ v: data, e: 0 })) + 8;
+  return Buffer.byteLength(JSON.stringify({ v: data, e: 0 })) + 8 + (data.id ? 0 : idBytes) + (data.csrf ? 0 : csrfBytes);
 }
+
+// What an id and a CSRF secret add to the sealed JSON (the field, its value and a comma).
+const idBytes = JSON.stringify({ id: randomUUID() }).length - 1;
+const csrfBytes = JSON.stringify({ csrf: tokens.secretSync() }).length - 1;
 
 /** Sets the message the buyer's next shop page shows. */
 export function setBuyerFlash(req: FastifyRequest, flash: NonNullable<BuyerSessionData['flash']>): void {

@@ -78,14 +78,14 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
     app.route({
       method: route.method,
       url,
-      // A webhook answers a provider's server, never a browser: no headers or nonce to compute.
-      ...(route.kind === 'webhook' ? { helmet: false } : {}),
       // Control and API routes: the plugin's permission (default: organizer settings), checked in
       // authorize() against the user's teams or the API token's permissions; event-level ones hold
       // on the event of the path's payment, else only on all events.
       config: {
         permission: route.kind === 'control' || route.kind === 'api' ? route.permission ?? 'organizer.settings' : 'public',
         permissionOnAllEvents: true,
+        // A webhook answers a provider's server, never a browser: no security headers.
+        ...(route.kind === 'webhook' ? { securityHeaders: false as const } : {}),
       },
       handler: async (req, reply) => {
         // Taken before authorize(): the CSRF check swaps req.body for the token it reads.

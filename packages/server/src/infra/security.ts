@@ -1,12 +1,13 @@
 import fp from 'fastify-plugin';
+import type { FastifyReply } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import fastifyCsrf from '@fastify/csrf-protection';
-import fastifyHelmet from '@fastify/helmet';
 import { KassaError, type DataSource } from '@kassa/core/host';
 import { scriptOrigins, withoutForeignScriptNonces } from './script-nonces';
 import { PgSessionStore } from './session-store';
 import { buyerCsrfValid, buyerSessionPlugin } from './buyer-session';
+import { newNonces, SecurityHeaders, type CspNonces } from './security-headers';
 
 declare module 'fastify' {
   interface Session {
@@ -23,6 +24,12 @@ declare module 'fastify' {
      * 'buyer' on the checkout's forms, whose CSRF secret is in the buyer's cookie (buyer-session.ts).
      */
     csrf?: boolean | 'buyer';
+    /** false: no security headers (provider webhooks answer a provider's server, never a browser). */
+    securityHeaders?: false;
+  }
+  interface FastifyReply {
+    /** This response's CSP nonces, made on first use (security.ts): only then does its CSP carry them. */
+    readonly cspNonce: CspNonces;
   }
 }
 
@@ -97,43 +104,60 @@ export const sessionPlugin = fp<Pick<SecurityOptions, 'dataSource' | 'baseUrl' |
 
 /**
  * Security headers for the whole app (error and not-found pages included) with a CSP of our origin
- * plus the providers' origins (rate limits: rate-limits.ts).
- * A route opts out of the headers with the route option `helmet: false` (provider webhooks).
+ * plus the providers' origins (rate limits: rate-limits.ts), built once at boot (security-headers.ts).
+ * A response gets CSP nonces only when its page asks for them (`reply.cspNonce`, made on first
+ * use): the nonces then join its CSP. A page that asks for none has no inline script the CSP
+ * could vouch for, and its CSP names no nonce. A route opts out of the headers with the route
+ * config `securityHeaders: false` (provider webhooks).
  */
 export const securityHeadersPlugin = fp<Pick<SecurityOptions, 'baseUrl' | 'csp'>>(async (app, opts) => {
   const secure = opts.baseUrl.startsWith('https://');
   const csp = opts.csp ?? {};
-  await app.register(fastifyHelmet, {
-    // A per-response nonce (reply.cspNonce.script) lets a provider's page carry its own inline script.
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        baseUri: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        scriptSrc: ["'self'", ...(csp.scriptSrc ?? [])],
-        frameSrc: ["'self'", ...(csp.frameSrc ?? [])],
-        connectSrc: ["'self'", ...(csp.connectSrc ?? [])],
-        ...(secure ? { upgradeInsecureRequests: [] } : {}),
-      },
+  const security = new SecurityHeaders([
+    ['default-src', ["'self'"]],
+    ['base-uri', ["'self'"]],
+    ['object-src', ["'none'"]],
+    ['frame-ancestors', ["'none'"]],
+    ['form-action', ["'self'"]],
+    ['img-src', ["'self'", 'data:']],
+    ['style-src', ["'self'"]],
+    ['font-src', ["'self'"]],
+    ['script-src', ["'self'", ...(csp.scriptSrc ?? [])]],
+    ['frame-src', ["'self'", ...(csp.frameSrc ?? [])]],
+    ['connect-src', ["'self'", ...(csp.connectSrc ?? [])]],
+    ...(secure ? [['upgrade-insecure-requests', []] as const] : []),
+  ], { hsts: secure });
+
+  app.decorateReply(kNonces, null);
+  app.decorateReply('cspNonce', {
+    getter(this: FastifyReply) {
+      const reply = this as WithNonces;
+      let nonces = reply[kNonces];
+      if (!nonces) {
+        nonces = reply[kNonces] = newNonces();
+        if (reply.hasHeader('content-security-policy')) reply.header('content-security-policy', security.withNonces(nonces));
+      }
+      return nonces;
     },
-    hsts: secure,
-    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.routeOptions.config?.securityHeaders !== false) reply.headers(security.headers);
+    done();
   });
 
   // A nonce never vouches for a script from a host the CSP does not list (script-nonces.ts).
   const allowedScripts = scriptOrigins(opts.baseUrl, csp.scriptSrc ?? []);
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
-    return withoutForeignScriptNonces(payload, allowedScripts, opts.baseUrl);
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    // Without a nonce in the CSP, a nonce attribute in the page vouches for nothing.
+    if (!(reply as WithNonces)[kNonces] || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      return done(null, payload);
+    }
+    done(null, withoutForeignScriptNonces(payload, allowedScripts, opts.baseUrl));
   });
 }, { name: 'kassa-security-headers' });
+
+const kNonces = Symbol('kassa.cspNonces');
+type WithNonces = FastifyReply & { [kNonces]: CspNonces | null };
 
 /** Merges the CSP additions of several providers, without duplicates. */
 export function mergeCsp(parts: readonly CspAdditions[]): CspAdditions {

@@ -23,7 +23,19 @@ class KassaEta extends Eta {
   constructor(pluginViews: Readonly<Record<string, string>>) {
     super({ autoEscape: true, views: viewsDir });
     const base = this.resolvePath;
-    this.resolvePath = function resolvePluginAware(template, options) {
+    // A template's path depends only on its name and the including file's: found once, not per render and include.
+    const resolved = new Map<string, string>();
+    this.resolvePath = function resolveKnown(template, options) {
+      const key = `${template}\0${options?.filepath ?? ''}`;
+      let file = resolved.get(key);
+      if (file === undefined) {
+        file = resolvePluginAware.call(this, template, options);
+        if (resolved.size >= 1000) resolved.clear();
+        resolved.set(key, file);
+      }
+      return file;
+    };
+    function resolvePluginAware(this: ThisParameterType<Eta['resolvePath']>, template: string, options?: Parameters<Eta['resolvePath']>[1]): string {
       const m = /^plugin:([a-z0-9-]+)\/(.+)$/.exec(template);
       const dir = m ? pluginViews[m[1]!] : undefined;
       if (m && dir) {
@@ -41,7 +53,7 @@ class KassaEta extends Eta {
         return file;
       }
       return base.call(this, template, options);
-    };
+    }
   }
 }
 

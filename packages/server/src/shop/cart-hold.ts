@@ -61,12 +61,22 @@ export async function checkHold(shop: ShopContext, event: Event, state: Checkout
 export function heldUntilView(state: CheckoutState | undefined, event: Pick<Event, 'timezone' | 'locale'>): string | null {
   if (!state?.heldUntil) return null;
   const d = new Date(state.heldUntil);
-  try {
-    return timeFormat(event.locale, event.timezone).format(d);
-  } catch {
-    return d.toISOString();
+  // Shown to the minute, and every hold of the same minute reads the same: formatted once per minute.
+  const key = `${event.locale} ${event.timezone} ${Math.floor(d.getTime() / 60_000)}`;
+  let shown = shownTimes.get(key);
+  if (shown === undefined) {
+    try {
+      shown = timeFormat(event.locale, event.timezone).format(d);
+    } catch {
+      return d.toISOString();
+    }
+    if (shownTimes.size >= 1000) shownTimes.clear();
+    shownTimes.set(key, shown);
   }
+  return shown;
 }
+
+const shownTimes = new Map<string, string>();
 
 // Building an Intl.DateTimeFormat costs far more than formatting with one: kept per locale and zone.
 const timeFormats = new Map<string, Intl.DateTimeFormat>();

@@ -30,7 +30,20 @@ export class ProviderViews {
     return this.engine(viewsDir).render('/shop/partials/provider-fallback', { fields: textFields(vm.data) });
   }
 
+  /** Where each partial was found (or not): the templates are part of the installation, so asked once per partial. */
+  private readonly located = new Map<string, { dir: string; name: string } | null>();
+
   private locate(partial: string): { dir: string; name: string } | null {
+    let found = this.located.get(partial);
+    if (found === undefined) {
+      found = this.find(partial);
+      if (this.located.size >= 1000) this.located.clear();
+      this.located.set(partial, found);
+    }
+    return found;
+  }
+
+  private find(partial: string): { dir: string; name: string } | null {
     const clean = partial.replace(/^@/, '').replace(/\.eta$/, '');
     const [first, ...rest] = clean.split('/');
     if (!first || rest.length === 0 || clean.split('/').includes('..')) return null;

@@ -49,6 +49,30 @@ describe('security headers', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('gives a page nonces only when it takes them: the shop page has none in its CSP, the same headers otherwise', async () => {
+    const f = await createOrganizerFixture(t);
+    const shop = await t.app.inject({ method: 'GET', url: `/${f.organizer.slug}/${f.event.slug}/`, headers: { accept: 'text/html' } });
+    const panel = await t.app.inject({ method: 'GET', url: '/control/login' });
+    expect(shop.statusCode).toBe(200);
+    const csp = String(shop.headers['content-security-policy']);
+    expect(csp).not.toContain('nonce-');
+    expect(csp).toMatch(/script-src 'self' https:\/\/js\.framedpay\.example;/);
+    // Without the nonces, the panel page's CSP is the shop page's.
+    expect(String(panel.headers['content-security-policy']).replace(/ 'nonce-[0-9a-f]+'/g, '')).toBe(csp);
+    for (const [name, value] of Object.entries({
+      'x-content-type-options': 'nosniff', 'x-frame-options': 'SAMEORIGIN', 'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin',
+    })) {
+      expect([name, shop.headers[name]]).toEqual([name, value]);
+      expect([name, panel.headers[name]]).toEqual([name, value]);
+    }
+    // Each panel page its own nonces.
+    const again = await t.app.inject({ method: 'GET', url: '/control/login' });
+    const nonceOf = (res: typeof panel) => /script-src [^;]*'nonce-([0-9a-f]{32})'/.exec(String(res.headers['content-security-policy']))?.[1];
+    expect(nonceOf(panel)).toBeTruthy();
+    expect(nonceOf(again)).not.toBe(nonceOf(panel));
+  });
+
   it('marks the session cookie Secure when the base URL is https', async () => {
     const https = await createTestApp({ baseUrl: 'https://tickets.example', trustProxy: '127.0.0.1' });
     try {

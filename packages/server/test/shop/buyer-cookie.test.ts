@@ -43,6 +43,21 @@ describe("the buyer's sealed checkout cookie", () => {
     expect(await t.db.dataSource.query('SELECT count(*)::int AS n FROM http_session')).toEqual([{ n: 0 }]);
   });
 
+  it('is written with its CSRF secret when the cart is filled: a form page that only shows the checkout writes nothing', async () => {
+    const shop = await createShop(t.db.dataSource);
+    await enableManual(t, shop.event);
+    const base = `/${shop.organizer.slug}/${shop.event.slug}/`;
+    const buyer = new Buyer(t.app);
+    const cart = await buyer.post(`${base}cart`, { [`qty_${shop.product.id}`]: 1 });
+    expect(cart.headers['set-cookie']).toEqual(expect.stringMatching(/^kassa_checkout=[\w-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/));
+    expect(buyerCookie(buyer)).toMatchObject({ id: expect.any(String), csrf: expect.any(String) });
+    const contact = await buyer.get(`${base}checkout/contact`);
+    expect(contact.statusCode).toBe(200);
+    expect(contact.headers['set-cookie']).toBeUndefined();
+    // The page's token is made from the secret the cart's cookie carries.
+    expect((await buyer.post(`${base}checkout/contact`, { email: 'once@example.org' })).statusCode).toBe(303);
+  });
+
   it("refuses a checkout form posted with another buyer's CSRF token, or none", async () => {
     const a = await toContact();
     const b = await toContact();

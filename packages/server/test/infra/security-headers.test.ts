@@ -1,0 +1,22 @@
+import { SecurityHeaders } from '../../src/infra/security-headers';
+
+describe('SecurityHeaders', () => {
+  const directives = [['default-src', ["'self'"]], ['script-src', ["'self'", 'https://js.example']], ['style-src', ["'self'"]], ['upgrade-insecure-requests', []]] as const;
+
+  it('renders the CSP once, and adds a response\'s nonces to script-src and style-src', () => {
+    const headers = new SecurityHeaders(directives, { hsts: true });
+    expect(headers.headers['content-security-policy']).toBe("default-src 'self';script-src 'self' https://js.example;style-src 'self';upgrade-insecure-requests");
+    expect(headers.withNonces({ script: 'abc', style: 'def' }))
+      .toBe("default-src 'self';script-src 'self' https://js.example 'nonce-abc';style-src 'self' 'nonce-def';upgrade-insecure-requests");
+    expect(headers.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(new SecurityHeaders(directives, { hsts: false }).headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('refuses at boot a source that would start another directive, an unquoted keyword, and a CSP without default-src', () => {
+    expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['script-src', ["https://a.example; script-src *"]]], { hsts: false })).toThrow(/invalid source/);
+    expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['connect-src', ['https://a.example,https://b.example']]], { hsts: false })).toThrow(/invalid source/);
+    expect(() => new SecurityHeaders([['default-src', ['self']]], { hsts: false })).toThrow(/invalid source/);
+    expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['script-src', ['nonce-abc']]], { hsts: false })).toThrow(/invalid source/);
+    expect(() => new SecurityHeaders([['script-src', ["'self'"]]], { hsts: false })).toThrow(/default-src/);
+  });
+});
