@@ -42,16 +42,27 @@ export interface FormatMoneyOptions {
  * @example formatMoney(money(123456, 'EUR'), 'de-DE') // → "1.234,56 €"
  */
 export function formatMoney(value: Money, locale: string, options: FormatMoneyOptions = {}): string {
+  const currencyDisplay = options.currencyDisplay ?? 'symbol';
+  // A shop shows the same few prices and totals over and over: each formatted once.
+  const key = `${locale}\u0000${value.currency}\u0000${currencyDisplay}\u0000${value.amount}`;
+  const known = formattedAmounts.get(key);
+  if (known !== undefined) return known;
   const decimal = minorUnitsToDecimalString(value);
   const exponent = currencyExponent(value.currency)!;
-  return numberFormat(locale, {
+  const text = numberFormat(locale, {
     style: 'currency',
     currency: value.currency,
-    currencyDisplay: options.currencyDisplay ?? 'symbol',
+    currencyDisplay,
     minimumFractionDigits: exponent,
     maximumFractionDigits: exponent,
   }).format(decimal as Intl.StringNumericLiteral);
+  if (formattedAmounts.size >= MAX_CACHED_AMOUNTS) formattedAmounts.clear();
+  formattedAmounts.set(key, text);
+  return text;
 }
+
+const formattedAmounts = new Map<string, string>();
+const MAX_CACHED_AMOUNTS = 10_000;
 
 // Building an Intl.NumberFormat costs far more than using one; pages format many amounts in the
 // same few locales and currencies. Bounded so that arbitrary locale input cannot grow it forever.
