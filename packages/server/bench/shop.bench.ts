@@ -6,7 +6,8 @@
  *
  * Env: BENCH_SECONDS (default 10), BENCH_ORDERS (place-order requests, default 4000), BENCH_PHASES
  * (page,place,flow), BENCH_PROFILE (a directory: V8 CPU profiles of the server per phase, for
- * Chrome DevTools), BENCH_SQL=1 (the checkout's statements per order, by statement), DATABASE_URL.
+ * Chrome DevTools), BENCH_SQL=1 (the checkout's statements per order, by statement), BENCH_RATE (the
+ * checkout phase at a fixed pace of requests per second), DATABASE_URL.
  * Targets (issue 4): event page ≥ 3,000 req/s with p99 < 30 ms; ≥ 500 orders placed per second.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -99,7 +100,10 @@ async function benchPlaceOrder(info: ServerInfo, ask: Ask): Promise<void> {
 async function benchCheckout(info: ServerInfo, ask: Ask): Promise<void> {
   const before = await ask();
   const sqlBefore = process.env.BENCH_SQL ? await askSql() : {};
-  const flow = await profiled('checkout', () => run({ url: info.url, connections, duration: seconds, requests: checkoutSequence(info) }));
+  // BENCH_RATE (requests per second, all connections): a fixed pace, so that two builds run side by
+  // side on a busy machine do the same work per second and their CPU per order compares.
+  const rate = Number(process.env.BENCH_RATE ?? 0);
+  const flow = await profiled('checkout', () => run({ url: info.url, connections, duration: seconds, requests: checkoutSequence(info), ...(rate > 0 ? { overallRate: rate } : {}) }));
   const after = await ask();
   report('whole checkout (6 requests per order)', flow, flow['2xx'] + flow['3xx'], before, after, after.orders - before.orders);
   if (process.env.BENCH_SQL) printSql(sqlBefore, await askSql(), after.orders - before.orders);
