@@ -160,7 +160,7 @@ describe('cart reservations (core)', () => {
       const held = await h.ds.query('SELECT cart_id::text AS cart, quantity FROM cart_reservation WHERE event_id = $1 ORDER BY quantity', [shop.event.id]) as
         { cart: string; quantity: number }[];
       const [counter] = await h.ds.query('SELECT coalesce(sum(n), 0)::int AS n FROM quota_hold WHERE quota_id = $1 AND expires > $2', [shop.quota.id, at]);
-      const name = new Map([[a, 'a'], [b, 'b'], [c, 'c'], [d, 'd']]);
+      const name = new Map<string, string>([[a, 'a'], [b, 'b'], [c, 'c'], [d, 'd']]);
       return {
         decided: rows.map((r) => ({ ok: r.ok, bad: r.bad === elsewhere.product.id ? 'elsewhere' : r.bad, used: r.quotas.map((q) => q.used) })),
         held: held.map((r) => [name.get(r.cart), r.quantity]), counter: counter.n,

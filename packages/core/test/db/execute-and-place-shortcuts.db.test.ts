@@ -41,7 +41,7 @@ describe('executePayment and placeOrder on the shop path', () => {
 
   it('pending steps arriving together share statements and each books exactly its own payment, info, entry and event', async () => {
     const shop = await h.shop();
-    const placed = [];
+    const placed: Awaited<ReturnType<CoreHarness['order']>>[] = [];
     for (let i = 0; i < 12; i++) placed.push(await h.order(shop));
     // The seventh is moved by a "webhook" while its provider call runs; its info must stay the webhook's.
     h.card.onCall = async (_method, orderId) => {
