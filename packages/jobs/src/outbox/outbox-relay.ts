@@ -97,12 +97,19 @@ export class OutboxRelay {
 
   /**
    * Enqueues again the relayed events that have had no delivery record for `strandedAfterMs`:
-   * their job may be gone (Redis restarted without persistence). While the job exists, its id
-   * makes this a no-op; should it run twice, the effects ledger keeps the effects single.
+   * their job may be gone (Redis restarted without persistence). While a job for the event alone
+   * exists, its id makes this a no-op; events relayed after the oldest job still waiting are left
+   * alone (their job for several may be waiting too); should one run twice, the effects ledger
+   * keeps the effects single.
    * Starts after the highest id known to be settled, so each sweep looks at recent events only.
    */
   async sweepStranded(now = Date.now()): Promise<number> {
-    const rows = await this.store.relayedWithoutDelivery(this.sweptUpTo, new Date(now - this.strandedAfterMs), this.batchSize);
+    // A job for several events has an id of its own: enqueuing its events again would not fold
+    // into it but run them twice (once for nothing). While jobs wait in a queue that is behind,
+    // an event relayed after the oldest waiting job was added may still be waiting in a job too.
+    const [oldest] = await this.queue.getWaiting(0, 0);
+    const staleBefore = Math.min(now - this.strandedAfterMs, oldest?.timestamp ?? Infinity);
+    const rows = await this.store.relayedWithoutDelivery(this.sweptUpTo, new Date(staleBefore), this.batchSize);
     // Everything below the first undelivered or unrelayed event is settled. Ids come from a
     // sequence, so a transaction that commits late can add a lower id than ones already seen:
     // the upper bound only counts events older than the stranded delay, and the mark may move

@@ -115,6 +115,21 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     expect(await rt.listFailedJobs()).toEqual([]);
   });
 
+  it('leaves events alone in the sweep while their job for several waits in the queue, and enqueues them again once it is gone', async () => {
+    const rt = await tracker.create({
+      dataSource: db.dataSource, config: testConfig(isolatedBackend(kind, db.url), { worker: { strandedAfterMs: 100 } }), handlers: [recordingHandler()], withoutEmailHandlers: true,
+    });
+    await insertEvents(db.dataSource, 3, uuids(3));
+    expect(await rt.relay.relayOnce()).toBe(3);
+    await new Promise((r) => setTimeout(r, 300)); // longer than strandedAfterMs; no worker runs
+    expect(await rt.relay.sweepStranded()).toBe(0);
+    expect(await rt.queues.events.getWaiting()).toMatchObject([{ name: 'deliver-events' }]);
+
+    await rt.queues.events.drain(); // the job is lost
+    expect(await rt.relay.sweepStranded()).toBe(3);
+    expect((await rt.queues.events.getWaiting()).map((j) => j.name)).toEqual(['deliver-event', 'deliver-event', 'deliver-event']);
+  });
+
   it('relays only the head of each order\'s line, so an order never has two events in the queue', async () => {
     const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
     const [orderA, orderB] = uuids(2) as [string, string];
