@@ -1,7 +1,10 @@
 import { KassaError } from '@kassa/core/host';
+import { createOrganizer } from '@kassa/testing';
+import { Worker } from 'bullmq';
 import type { EventHandler } from '../../src/outbox/event-handler';
 import { PermanentJobError } from '../../src/job-errors';
-import { jobIds } from '../../src/queues';
+import type { JobsBackendConfig } from '../../src/config';
+import { jobIds, queueNames } from '../../src/queues';
 import {
   count, createEffectTable, createTestDatabase, insertEvents, isolatedBackend, recordingHandler, RuntimeTracker, testConfig,
   uuids, waitFor, type BackendKind, type TestDatabase,
@@ -233,5 +236,38 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     expect(await rt.listFailedJobs()).toEqual([]);
     await expect(rt.retryJob('events', failed!.id)).rejects.toMatchObject({ code: 'JOB_NOT_FAILED' });
     expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect WHERE handler = 'test.first'`)).toBe(1);
+  });
+});
+
+describe('a failed job for several events in the failed list', () => {
+  it('is shown to the organizer of all its events, and to instance operators only when its events are of several organizers', async () => {
+    const backend = isolatedBackend('redis', db.url);
+    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(backend), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    const mine = await createOrganizer(db.dataSource);
+    const other = await createOrganizer(db.dataSource);
+    const [m1, m2, o1] = ((await db.dataSource.query(
+      `INSERT INTO outbox_event (topic, organizer_id) VALUES ('test.happened', $1), ('test.happened', $1), ('test.happened', $2) RETURNING id::text AS id`,
+      [mine.id, other.id])) as { id: string }[]).map((r) => r.id);
+    await rt.queues.events.addBulk([
+      { name: 'deliver-events', data: { eventIds: [m1, m2] }, opts: { jobId: 'events-mine', attempts: 1 } },
+      { name: 'deliver-events', data: { eventIds: [m2, o1] }, opts: { jobId: 'events-mixed', attempts: 1 } },
+    ]);
+    // Only this worker takes them, and fails them as a job for several fails: the database or the queue is away.
+    const { url, prefix } = backend as Extract<JobsBackendConfig, { kind: 'redis' }>;
+    const { hostname, port } = new URL(url);
+    const worker = new Worker(queueNames.events, async () => { throw new Error('the database is away'); }, {
+      connection: { host: hostname, port: Number(port || 6379) }, prefix,
+    });
+    try {
+      await waitFor('both jobs to fail', async () => (await rt.queues.events.getFailedCount()) === 2);
+    } finally {
+      await worker.close();
+    }
+    const seen = async (viewer: { organizerId: string | null; operator: boolean }) =>
+      (await rt.listFailedJobs({ queue: 'events', viewer })).map((j) => j.id).sort();
+    expect(await seen({ organizerId: mine.id, operator: false })).toEqual(['events-mine']);
+    expect(await seen({ organizerId: other.id, operator: false })).toEqual([]);
+    expect(await seen({ organizerId: null, operator: true })).toEqual(['events-mixed']);
+    expect((await rt.listFailedJobs({ queue: 'events' })).find((j) => j.id === 'events-mine')).toMatchObject({ organizerId: mine.id, failedReason: 'the database is away' });
   });
 });
