@@ -9,14 +9,15 @@ export interface CspNonces {
   readonly style: string;
 }
 
-// Sources a directive must quote, and what may never appear in one (it would start a new directive).
+// Keywords a source list must quote: unquoted, they would name a host.
 const mustBeQuoted = new Set(['none', 'self', 'strict-dynamic', 'report-sample', 'unsafe-inline', 'unsafe-eval', 'unsafe-hashes', 'wasm-unsafe-eval']);
 
 /**
  * The security headers of every site response (the set helmet sends, with our CSP), rendered once
  * at boot instead of per response: the headers do not depend on the request, and only the CSP of a
- * page that asks for a nonce changes per response (`withNonces`, two string joins). A source that
- * would break out of its directive (`;` or `,`), or a keyword left unquoted, fails at boot.
+ * page that asks for a nonce changes per response (`withNonces`). A source that would break out of
+ * its directive (`;`, `,`) or smuggle in a second one (whitespace), or a keyword left unquoted, fails
+ * at boot.
  */
 export class SecurityHeaders {
   /** Every header, the CSP without nonces: what a response whose page takes no nonce sends. */
@@ -27,7 +28,7 @@ export class SecurityHeaders {
     for (const [name, sources] of directives) {
       if (!/^[a-z][a-z-]*$/.test(name)) throw new Error(`Content-Security-Policy: invalid directive name ${JSON.stringify(name)}`);
       for (const source of sources) {
-        if (/[;,]/.test(source) || mustBeQuoted.has(source) || /^(nonce|sha256|sha384|sha512)-/.test(source)) {
+        if (/[;,\s]/.test(source) || source === '' || mustBeQuoted.has(source) || /^(nonce|sha256|sha384|sha512)-/.test(source)) {
           throw new Error(`Content-Security-Policy: invalid source ${JSON.stringify(source)} in ${name}`);
         }
       }

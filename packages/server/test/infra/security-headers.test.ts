@@ -16,6 +16,7 @@ describe('SecurityHeaders', () => {
     expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['script-src', ["https://a.example; script-src *"]]], { hsts: false })).toThrow(/invalid source/);
     expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['connect-src', ['https://a.example,https://b.example']]], { hsts: false })).toThrow(/invalid source/);
     expect(() => new SecurityHeaders([['default-src', ['self']]], { hsts: false })).toThrow(/invalid source/);
+    expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['script-src', ["https://a.example 'unsafe-inline'"]]], { hsts: false })).toThrow(/invalid source/);
     expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['script-src', ['nonce-abc']]], { hsts: false })).toThrow(/invalid source/);
     expect(() => new SecurityHeaders([['script-src', ["'self'"]]], { hsts: false })).toThrow(/default-src/);
   });
