@@ -50,11 +50,20 @@ export async function runPresigned(opts: { host: string; port: number; connectio
       for (;;) {
         const headEnd = buffered.indexOf('\r\n\r\n');
         if (headEnd === -1) return;
-        const lengthAt = buffered.toLowerCase().indexOf('content-length:');
-        const length = lengthAt === -1 || lengthAt > headEnd ? 0 : Number.parseInt(buffered.slice(lengthAt + 15, buffered.indexOf('\r\n', lengthAt)), 10);
-        if (buffered.length < headEnd + 4 + length) return;
+        const head = buffered.slice(0, headEnd).toLowerCase();
+        const lengthAt = head.indexOf('content-length:');
+        let end: number;
+        if (lengthAt !== -1) {
+          const lineEnd = head.indexOf('\r\n', lengthAt);
+          end = headEnd + 4 + Number.parseInt(head.slice(lengthAt + 15, lineEnd === -1 ? undefined : lineEnd), 10);
+        } else if (head.includes('transfer-encoding: chunked')) {
+          // Small answers: the body ends at the last, empty chunk.
+          const last = buffered.indexOf('\r\n0\r\n\r\n', headEnd + 2);
+          end = last === -1 ? Number.POSITIVE_INFINITY : last + 7;
+        } else end = headEnd + 4;
+        if (buffered.length < end) return;
         const status = Number(buffered.slice(9, 12));
-        buffered = buffered.slice(headEnd + 4 + length);
+        buffered = buffered.slice(end);
         const now = performance.now();
         latencies[completed] = now - sentAt;
         completed += 1;
