@@ -186,3 +186,5 @@ export { writeEventTaskLog } from './persistence/event-log.store';
 // Outbox delivery in batches (issue 17): the event jobs running at once share their round trips.
 export { loadOutboxEventsForDelivery } from './persistence/outbox-relay.store';
 export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim, type SettledSuccessor } from './persistence/outbox-delivery.store';
+// Group commit in Node for plain batched statements (the rate-limit counters, the pending step).
+export { InFlightBatcher } from './util/in-flight-batcher';

@@ -9,6 +9,7 @@ import { logInsertCte, outboxInsertCte, sqlText } from './audit-outbox';
 import { prepared, queryPrepared } from './prepared-query';
 import { columnList, hydrate, isUuid, prefixedColumns, unprefixed } from './rows';
 import { edgeEffects, stateChangeCte } from './state-change';
+import { InFlightBatcher } from '../util/in-flight-batcher';
 
 /*
  * The two statements executePayment sends before it calls the provider. It runs once per order
@@ -59,33 +60,60 @@ export async function markPaymentInitiated(m: EntityManager, paymentId: string):
 
 const pendFrom = paymentMachine.sourcesOf('pend')[0]!;
 const pendEdge = { to: paymentMachine.transition(pendFrom, 'pend').to, effects: edgeEffects(paymentMachine, pendFrom, 'pend') };
-const pendSql = prepared('pend_created_payment', () => `WITH ${stateChangeCte('p', {
-  table: 'order_payment', column: 'state', to: sqlText(pendEdge.to), from: `state = ${sqlText(pendFrom)}`, where: 'id = $1',
-  set: ['info = info || $2::jsonb'], returning: 'id',
-})},
+const pendSql = prepared('pend_created_payments', () => `WITH req AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
+        id uuid, info jsonb, organizer_id uuid, event_id uuid, order_id uuid, actor_type text, actor_id text, data jsonb, payload jsonb)),
+    locked AS MATERIALIZED (SELECT x.id FROM order_payment x WHERE x.id IN (SELECT id FROM req) ORDER BY x.id FOR NO KEY UPDATE),
+    ${stateChangeCte('p', {
+    table: 'order_payment', alias: 'x', column: 'state', to: sqlText(pendEdge.to), from: `state = ${sqlText(pendFrom)}`,
+    using: 'req', where: 'x.id = req.id AND x.id IN (SELECT id FROM locked)', set: ['info = x.info || req.info'],
+    returning: 'x.id, req.organizer_id, req.event_id, req.order_id, req.actor_type, req.actor_id, req.data, req.payload',
+  })},
     ${logInsertCte('entry', {
-    organizerId: '$3::uuid', eventId: '$4::uuid', orderId: '$5::uuid', objectType: sqlText('payment'), objectId: '$1::text',
-    action: sqlText(pendEdge.effects.log), actorType: '$6::text', actorId: '$7::text', data: '$8::jsonb',
+    organizerId: 'p.organizer_id', eventId: 'p.event_id', orderId: 'p.order_id', objectType: sqlText('payment'), objectId: 'p.id::text',
+    action: sqlText(pendEdge.effects.log), actorType: 'p.actor_type', actorId: 'p.actor_id', data: 'p.data',
   }, 'p')},
-    ${outboxInsertCte('ev', { topic: sqlText(pendEdge.effects.topic), organizerId: '$3::uuid', orderId: '$5::uuid', payload: '$9::jsonb' }, 'p')}
+    ${outboxInsertCte('ev', { topic: sqlText(pendEdge.effects.topic), organizerId: 'p.organizer_id', orderId: 'p.order_id', payload: 'p.payload' }, 'p')}
     SELECT id FROM p`);
+
+/** One payment to move created → pending, as the batch statement reads it. */
+interface PendRequest {
+  id: string; info: Record<string, unknown>; organizer_id: string; event_id: string; order_id: string;
+  actor_type: string; actor_id: string | null; data: Record<string, unknown>; payload: Record<string, unknown>;
+}
+
+/** One batcher per data source: the pending steps of concurrent checkouts share one statement and one commit. */
+const pendBatchers = new WeakMap<EntityManager, InFlightBatcher<PendRequest, boolean>>();
+
+function pendBatcher(m: EntityManager): InFlightBatcher<PendRequest, boolean> {
+  let batcher = pendBatchers.get(m);
+  if (!batcher) {
+    batcher = new InFlightBatcher(async (requests) => {
+      const moved = new Set((await queryPrepared<{ id: string }>(m, pendSql, [JSON.stringify(requests)])).map((r) => r.id));
+      return requests.map((r) => moved.has(r.id));
+    });
+    pendBatchers.set(m, batcher);
+  }
+  return batcher;
+}
 
 /**
  * The common outcome of a fresh attempt, 'pending' (bank transfer, manual payment), in one
  * statement and one commit: the payment moves created → pending with the provider's info merged
  * (top-level keys, as pendPayment does), with the pend edge's log entry and outbox event, composed
- * from the builder's fragments. Returns false when the payment was
- * no longer `created` (a webhook came first): the caller then takes pendPayment's general path.
+ * from the builder's fragments. The pending steps that arrive while one is in flight go together in
+ * the next statement (InFlightBatcher; payments locked in id order). Returns false when the payment
+ * was no longer `created` (a webhook came first): the caller then takes pendPayment's general path.
+ * `m` must be the data source's manager (no transaction: the batch commits on its own).
  */
 export async function pendCreatedPayment(
   m: EntityManager, payment: Pick<OrderPayment, 'id' | 'localId' | 'provider'>, order: Pick<Order, 'id' | 'organizerId' | 'eventId' | 'code'>,
   actor: { type: string; id?: string | null }, info: Record<string, unknown> | undefined,
 ): Promise<boolean> {
-  const data = { localId: payment.localId, provider: payment.provider };
-  const payload = { orderId: order.id, code: order.code, paymentId: payment.id, provider: payment.provider };
-  const rows = await queryPrepared(m, pendSql, [
-    payment.id, JSON.stringify(info ?? {}), order.organizerId, order.eventId, order.id, actor.type, actor.id ?? null,
-    JSON.stringify(data), JSON.stringify(payload),
-  ]);
-  return rows.length === 1;
+  return pendBatcher(m).submit({
+    id: payment.id, info: info ?? {}, organizer_id: order.organizerId, event_id: order.eventId, order_id: order.id,
+    actor_type: actor.type, actor_id: actor.id ?? null,
+    data: { localId: payment.localId, provider: payment.provider },
+    payload: { orderId: order.id, code: order.code, paymentId: payment.id, provider: payment.provider },
+  });
 }

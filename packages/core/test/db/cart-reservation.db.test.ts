@@ -139,6 +139,43 @@ describe('cart reservations (core)', () => {
     expect(await h.core.carts.held(a)).toBeNull();
   });
 
+  it('decides the requests of one batch in queue order exactly as if each had come alone, and writes what they decided', async () => {
+    // The same nine requests, once as one batch (one kassa_cart_reserve call) and once one call each, on two equal shops.
+    const decide = async (batched: boolean) => {
+      const shop = await h.shop({ quotaSize: 4 });
+      const elsewhere = await h.shop({ quotaSize: 4 });
+      const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const asks: [string, string, number][] = [
+        [a, shop.product.id, 3], [b, shop.product.id, 2], [a, shop.product.id, 1], [b, shop.product.id, 3], [c, shop.product.id, 1],
+        [d, elsewhere.product.id, 1], [d, shop.product.id, 0], [c, shop.product.id, 1], [b, shop.product.id, 2],
+      ];
+      const requests = asks.map(([cart, product, n], idx) => ({
+        idx, cart_id: cart, event_id: shop.event.id, products: n > 0 ? [product] : [], quantities: n > 0 ? [n] : [],
+      }));
+      const at = h.clock.now().toISOString();
+      const call = (list: typeof requests) => h.ds.query('SELECT r.idx, r.ok, r.bad, r.quotas FROM kassa_cart_reserve($1::jsonb, $2) r', [JSON.stringify(list), at]) as
+        Promise<{ idx: number; ok: boolean; bad: string | null; quotas: { used: number; size: number }[] }[]>;
+      const rows = batched ? await call(requests) : [];
+      if (!batched) for (const r of requests) rows.push({ ...(await call([{ ...r, idx: 0 }]))[0]!, idx: r.idx });
+      const held = await h.ds.query('SELECT cart_id::text AS cart, quantity FROM cart_reservation WHERE event_id = $1 ORDER BY quantity', [shop.event.id]) as
+        { cart: string; quantity: number }[];
+      const [counter] = await h.ds.query('SELECT coalesce(sum(n), 0)::int AS n FROM quota_hold WHERE quota_id = $1 AND expires > $2', [shop.quota.id, at]);
+      const name = new Map<string, string>([[a, 'a'], [b, 'b'], [c, 'c'], [d, 'd']]);
+      return {
+        decided: rows.map((r) => ({ ok: r.ok, bad: r.bad === elsewhere.product.id ? 'elsewhere' : r.bad, used: r.quotas.map((q) => q.used) })),
+        held: held.map((r) => [name.get(r.cart), r.quantity]), counter: counter.n,
+      };
+    };
+    const one = await decide(false);
+    const batch = await decide(true);
+    expect(batch).toEqual(one);
+    expect(batch.decided.map((r) => r.ok)).toEqual([true, false, true, true, false, false, true, false, true]);
+    // What each saw: others' holds only (its own cart's hold is replaced, so it does not count).
+    expect(batch.decided.map((r) => r.used)).toEqual([[0], [3], [0], [1], [4], [0], [], [4], [1]]);
+    expect(batch.held).toEqual([['a', 1], ['b', 2]]);
+    expect(batch.counter).toBe(3);
+  });
+
   it('keeps the per-quota hold counter equal to the holds themselves, also when a product joins a quota', async () => {
     const shop = await h.shop({ quotaSize: 50 });
     const other = await createProduct(h.ds, shop.event.id, { price: 500 });

@@ -39,6 +39,33 @@ describe('executePayment and placeOrder on the shop path', () => {
     expect(await outboxTopics(h.ds, order.id)).toEqual(['order.placed', 'payment.pending']);
   });
 
+  it('pending steps arriving together share statements and each books exactly its own payment, info, entry and event', async () => {
+    const shop = await h.shop();
+    const placed: Awaited<ReturnType<CoreHarness['order']>>[] = [];
+    for (let i = 0; i < 12; i++) placed.push(await h.order(shop));
+    // The seventh is moved by a "webhook" while its provider call runs; its info must stay the webhook's.
+    h.card.onCall = async (_method, orderId) => {
+      if (orderId === placed[6]!.order.id) await h.core.payments.pendPayment(placed[6]!.paymentId, { actor: admin, info: { by: 'webhook' } });
+    };
+    for (let i = 0; i < 12; i++) h.card.paymentOutcomes.push({ kind: 'pending', info: { reference: `REF-${i}` } });
+    try {
+      await Promise.all(placed.map((p) => h.core.payments.executePayment(p.paymentId, {})));
+    } finally {
+      h.card.onCall = null;
+    }
+    const rows = await h.ds.query(`SELECT p.id, p.state, p.info, (SELECT count(*)::int FROM log_entry l WHERE l.object_id = p.id::text AND l.action = 'kassa.order.payment.pending') AS entries,
+        (SELECT count(*)::int FROM outbox_event e WHERE e.order_id = p.order_id AND e.topic = 'payment.pending') AS events
+        FROM order_payment p WHERE p.id = ANY($1::uuid[])`, [placed.map((p) => p.paymentId)]) as { id: string; state: string; info: { reference?: string; by?: string }; entries: number; events: number }[];
+    expect(rows).toHaveLength(12);
+    for (const row of rows) {
+      expect(row).toMatchObject({ state: 'pending', entries: 1, events: 1 });
+      // The provider's outcomes were handed out in call order, so each payment has one REF; the webhook's payment kept its own info.
+      if (row.id === placed[6]!.paymentId) expect(row.info).toEqual({ by: 'webhook' });
+      else expect(row.info.reference).toMatch(/^REF-\d+$/);
+    }
+    expect(new Set(rows.map((r) => r.info.reference).filter(Boolean)).size).toBe(11);
+  });
+
   it('refuses to execute for a canceled order, without calling the provider or writing anything', async () => {
     const { order, paymentId } = await h.order(await h.shop());
     await h.ds.query(`UPDATE kassa_order SET status = 'canceled' WHERE id = $1`, [order.id]);

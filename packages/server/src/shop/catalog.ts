@@ -30,8 +30,8 @@ export const maxQuantityPerProduct = 20;
 /**
  * Reads what the shop pages show, through short caches: an event page view must not cost a
  * database round trip per visitor (bench/: thousands of views per second). Availability is
- * counted at most once a second per event: counting scans the quota's live positions, which
- * grows with the tickets sold, so it must not run once per order.
+ * read at most once a second per event (from the quota counters; the binding check is under lock
+ * when a cart is reserved or an order placed).
  */
 export class CatalogReader {
   private readonly events = new ShortCache<ShopEvent | null>(5_000);

@@ -86,6 +86,21 @@ describe('shared counters', () => {
     expect(rows).toEqual([{ key: 'POST/control/login-10.20.0.1', hits: '4' }]);
   });
 
+  it('counts a burst of simultaneous hits on two instances exactly: hits sent together in one statement are numbered one by one', async () => {
+    const second = await buildApp(t.deps);
+    extraApps.push(second);
+    // Twelve attempts at once (each app batches the hits that arrive while its statement is in flight), plus other addresses between them.
+    const codes = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(i % 2 === 0 ? t.app : second, { peer: '10.21.0.1' })));
+    const others = await Promise.all(Array.from({ length: 4 }, (_, i) => attempt(t.app, { peer: `10.21.1.${i}` })));
+    expect(codes.filter((c) => c === 401)).toHaveLength(3);
+    expect(codes.filter((c) => c === 429)).toHaveLength(9);
+    expect(others).toEqual([401, 401, 401, 401]);
+    const rows = (await t.db.dataSource.query("SELECT hits FROM rate_limit_counter WHERE key = 'POST/control/login-10.21.0.1'")) as { hits: string }[];
+    expect(rows).toEqual([{ hits: '12' }]);
+    const [table] = await t.db.dataSource.query("SELECT relpersistence FROM pg_class WHERE oid = 'rate_limit_counter'::regclass");
+    expect(table.relpersistence).toBe('u');
+  });
+
   it('shares the login limit between two instances on one Redis, where the counters then live', async () => {
     const prefix = `kassa-test-rl-${randomBytes(6).toString('hex')}:`;
     const [a, b] = [new Redis(redisUrl), new Redis(redisUrl)];
