@@ -105,7 +105,18 @@ export class WebhookIntake {
     pending.then(
       (out) => this.send(entry, req, res, out),
       (err: unknown) => this.sendError(entry, req, res, err),
-    );
+    ).catch((err: unknown) => {
+      // An answer node refuses to write (a header value with a line break, say) is the plugin's
+      // bug: 500 if nothing went out yet, else the connection is cut. Never an unhandled rejection.
+      if (res.headersSent) res.destroy();
+      else {
+        try {
+          this.sendError(entry, req, res, err);
+        } catch {
+          res.destroy();
+        }
+      }
+    });
   }
 
   private send(entry: IntakeRoute, req: IncomingMessage, res: ServerResponse, out: PluginHttpResponse): void {

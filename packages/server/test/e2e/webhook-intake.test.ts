@@ -25,6 +25,7 @@ const routes = {
   constant: async (): Promise<PluginHttpResponse> => constant,
   text: async (): Promise<PluginHttpResponse> => ({ status: 202, headers: { 'x-probe': 'yes' }, body: 'queued' }),
   redirect: async (): Promise<PluginHttpResponse> => ({ redirect: '/elsewhere', status: 302 }),
+  badHeader: async (): Promise<PluginHttpResponse> => ({ status: 200, headers: { 'x-probe': 'line\r\nset-cookie: injected=1' }, body: {} }),
 };
 const probe = definePlugin({
   name: 'probe', version: '0.0.0', coreRange: '*',
@@ -35,6 +36,7 @@ const probe = definePlugin({
     { method: 'POST', path: '/hook/constant', kind: 'webhook', handler: routes.constant as never },
     { method: 'POST', path: '/hook/text', kind: 'webhook', handler: routes.text as never },
     { method: 'POST', path: '/hook/redirect', kind: 'webhook', handler: routes.redirect as never },
+    { method: 'POST', path: '/hook/bad-header', kind: 'webhook', handler: routes.badHeader as never },
     { method: 'POST', path: '/shop-action', kind: 'shop', handler: routes.echo as never },
   ],
 });
@@ -105,10 +107,14 @@ it('gives the same answers as the fastify route for refusals, constants, text an
   expect((await send('POST', '/plugins/probe/hook/constant', ['{}'])).body).toBe('{"received":true}');
 });
 
-it('a plugin that throws gets 500 INTERNAL_ERROR with a request id and no internals, as from fastify', async () => {
-  const direct = await send('POST', '/plugins/probe/hook/crash', ['{}']);
-  const routed = await injected('/plugins/probe/hook/crash', '{}');
-  for (const a of [direct, routed]) {
+it('a plugin that throws, or answers a header node refuses to write, gets 500 INTERNAL_ERROR with a request id and no internals, as from fastify', async () => {
+  const answers = [
+    await send('POST', '/plugins/probe/hook/crash', ['{}']), await injected('/plugins/probe/hook/crash', '{}'),
+    // Over the socket only: this is the intake's own guard (an unhandled rejection would end the process).
+    await send('POST', '/plugins/probe/hook/bad-header', ['{}']),
+  ];
+  for (const a of answers) {
+    expect(a.headers['set-cookie']).toBeUndefined();
     expect(a.status).toBe(500);
     expect(a.headers['cache-control']).toBe('private, no-store');
     const body = JSON.parse(a.body);
