@@ -110,11 +110,23 @@ async function ownersOf(ds: DataSource, queue: QueueKey, data: readonly Record<s
   }
   // events (and maintenance jobs naming one): the outbox row names its organizer (or its order
   // does); a job whose row is gone falls back to the order it names; a job naming neither is the
-  // instance's.
-  const eventIds = uniq(data.map((d) => str(d.eventId)).filter((id): id is string => id !== null && /^\d{1,18}$/.test(id)));
+  // instance's. A job for several events (deliver-events) is an organizer's only when all of them
+  // are that organizer's; otherwise the instance's (its failure is the database's or the queue's,
+  // never one handler's: a failing event goes on in a job of its own).
+  const isEventId = (id: string | null): id is string => id !== null && /^\d{1,18}$/.test(id);
+  const eventsOf = (d: Record<string, unknown>): string[] | null =>
+    (Array.isArray(d.eventIds) ? d.eventIds.slice(0, 1_000).map(str).filter(isEventId) : null);
+  const eventIds = uniq(data.flatMap((d) => eventsOf(d) ?? [str(d.eventId)]).filter(isEventId));
   const byEvent = await organizersOfOutboxEvents(ds, eventIds);
   const byOrder = await organizersOfOrders(ds, uniq(data.map((d) => str(d.orderId))));
-  return data.map((d) => byEvent.get(str(d.eventId) ?? '') ?? byOrder.get(str(d.orderId) ?? '') ?? null);
+  return data.map((d) => {
+    const batch = eventsOf(d);
+    if (batch) {
+      const owners = new Set(batch.map((id) => byEvent.get(id) ?? null));
+      return owners.size === 1 ? [...owners][0]! : null;
+    }
+    return byEvent.get(str(d.eventId) ?? '') ?? byOrder.get(str(d.orderId) ?? '') ?? null;
+  });
 }
 
 function uniq(values: readonly (string | null)[]): string[] {

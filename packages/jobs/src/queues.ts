@@ -3,8 +3,10 @@
  * Payloads carry ids, never copies of rows, so a retried job always reads the current state.
  */
 
+import { createHash } from 'node:crypto';
+
 export const queueNames = {
-  /** One job per outbox event: runs the event's handlers in order per order. */
+  /** Outbox events: one job per event, or one for several orders' next events; runs their handlers in order per order. */
   events: 'kassa-events',
   /** One job per stored email that has to go out over SMTP. */
   emails: 'kassa-emails',
@@ -26,6 +28,16 @@ export interface DeliverEventPayload {
   eventId: string;
   topic: string;
   orderId: string | null;
+}
+
+/**
+ * The next events of several orders (or events of no order), relayed together: one job instead of
+ * one per event, since a queue round trip costs more than an event's own work. Each event runs as
+ * a `deliver-event` job would; one that fails goes on in a `deliver-event` job of its own.
+ */
+export interface DeliverEventsPayload {
+  /** outbox_event ids (bigints, as strings), at most one per order. */
+  eventIds: string[];
 }
 
 export interface SendEmailPayload {
@@ -74,7 +86,7 @@ export interface HostJobPayload {
 
 /** Job names per queue and the payload each carries. */
 export interface QueuePayloads {
-  events: { 'deliver-event': DeliverEventPayload };
+  events: { 'deliver-event': DeliverEventPayload; 'deliver-events': DeliverEventsPayload };
   emails: { 'send-email': SendEmailPayload };
   maintenance: {
     'expire-orders': MaintenancePayload;
@@ -97,6 +109,12 @@ export type JobPayload<Q extends QueueKey, N extends JobName<Q> = JobName<Q>> = 
  */
 export const jobIds = {
   deliverEvent: (eventId: string): string => `event-${eventId}`,
+  /**
+   * A batch of events, named by all of them (the first id, how many, a digest of the rest): the
+   * same batch relayed twice is one job, and a batch that differs by one event is another.
+   */
+  deliverEvents: (eventIds: readonly string[]): string =>
+    `events-${eventIds[0]}-${eventIds.length}-${createHash('sha1').update(eventIds.join(',')).digest('hex').slice(0, 12)}`,
   sendEmail: (emailId: string): string => `email-${emailId}`,
   actionRequiredCheck: (eventId: string): string => `action-required-${eventId}`,
   /** The first delivery of a webhook; a retry asked for by the organizer adds the attempts made so far. */

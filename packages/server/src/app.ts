@@ -98,6 +98,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The buyer's shop keeps its state in the buyer's sealed cookie: no server session is created,
     // read or written for it (a checkout step then costs no session statement).
     await site.register(shopRoutes, { deps });
+    // Plugin shop pages (a provider's pay and return pages) too: their forms' CSRF secret is the
+    // buyer's cookie's, so paying never creates or reads a server session.
+    const shopPages = pluginRoutes.filter((r) => r.route.kind === 'shop');
+    if (shopPages.length) await site.register(pluginRoutesPlugin, { ...pluginOpts, routes: shopPages });
     await site.register(async (panel) => {
       await panel.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
       const dashboardNotices = noticePlugins.length === 0 ? undefined : dashboardNoticesSource({
@@ -106,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await panel.register(controlRoutes, { deps, dashboardNotices });
       await panel.register(apiRoutes, { deps });
-      const pages = pluginRoutes.filter((r) => r.route.kind !== 'webhook');
+      const pages = pluginRoutes.filter((r) => r.route.kind === 'control' || r.route.kind === 'api');
       if (pages.length) await panel.register(pluginRoutesPlugin, { ...pluginOpts, routes: pages });
     });
   });

@@ -28,9 +28,10 @@ export interface OutboxDeliveryRecord {
 
 /**
  * Records the end of an event's handling (a later record of the same event replaces it: a failed
- * event retried from the control panel ends `done`) and marks the next unrelayed event of its
- * order relayed, in one statement; returns that next event, for the caller to enqueue after its
- * commit. Runs in the caller's transaction when given one.
+ * event retried from the control panel ends `done`) and marks the next event of its order
+ * relayed unless it is already (then its own delivery hands the line on: events of an order are
+ * relayed one after the other), in one statement; returns that next event, for the caller to
+ * enqueue after its commit. Runs in the caller's transaction when given one.
  */
 export async function recordOutboxDelivery(db: Db, d: OutboxDeliveryRecord): Promise<OutboxEventRef[]> {
   const rows: { id: string; topic: string; order_id: string | null }[] = await db.query(
@@ -39,8 +40,7 @@ export async function recordOutboxDelivery(db: Db, d: OutboxDeliveryRecord): Pro
        ON CONFLICT (event_id) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at
      ), successor AS (
        UPDATE outbox_event SET relayed_at = now()
-        WHERE id = (SELECT n.id FROM outbox_event n
-                     WHERE n.order_id = $2 AND n.id > $1 AND n.relayed_at IS NULL ORDER BY n.id LIMIT 1)
+        WHERE id = (SELECT n.id FROM outbox_event n WHERE n.order_id = $2 AND n.id > $1 ORDER BY n.id LIMIT 1)
           AND relayed_at IS NULL
         RETURNING id, topic, order_id
      )
@@ -71,12 +71,13 @@ const settleBatchSql = prepared('outbox_settle_batch', `WITH claimed AS (
        FROM unnest($3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[]) AS r(event_id, order_id, state, error, finished_at)
      ON CONFLICT (event_id) DO UPDATE SET state = EXCLUDED.state, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at
    ), successor AS (
-     UPDATE outbox_event SET relayed_at = now()
-      WHERE id IN (SELECT (SELECT n.id FROM outbox_event n
-                            WHERE n.order_id = r.order_id AND n.id > r.event_id AND n.relayed_at IS NULL ORDER BY n.id LIMIT 1)
-                     FROM unnest($3::bigint[], $4::uuid[]) AS r(event_id, order_id) WHERE r.order_id IS NOT NULL)
-        AND relayed_at IS NULL
-      RETURNING id, topic, order_id, organizer_id, payload, created_at
+     -- Driven by the delivered events' next ids (a join, probing by primary key): a test of every
+     -- unrelayed event against them would cost as much as the backlog.
+     UPDATE outbox_event e SET relayed_at = now()
+       FROM (SELECT DISTINCT (SELECT n.id FROM outbox_event n WHERE n.order_id = r.order_id AND n.id > r.event_id ORDER BY n.id LIMIT 1) AS id
+               FROM unnest($3::bigint[], $4::uuid[]) AS r(event_id, order_id) WHERE r.order_id IS NOT NULL) nx
+      WHERE e.id = nx.id AND e.relayed_at IS NULL
+      RETURNING e.id, e.topic, e.order_id, e.organizer_id, e.payload, e.created_at
    )
    SELECT true AS claim, handler, event_id::text AS id, NULL::text AS topic, NULL::uuid AS order_id,
           NULL::uuid AS organizer_id, NULL::jsonb AS payload, NULL::timestamptz AS created_at, NULL::boolean AS blocked
@@ -92,7 +93,7 @@ const settleBatchSql = prepared('outbox_settle_batch', `WITH claimed AS (
  * Many events' ledger claims and delivery records in one statement, in the caller's transaction
  * (the event jobs running at once share it): claims each (handler, event) pair (a pair claimed
  * before is not returned), records the deliveries (as {@link recordOutboxDelivery}, one per
- * event id) and marks each delivered event's order's next unrelayed event relayed. Recording the
+ * event id) and marks each delivered event's order's next event relayed (unless it is already). Recording the
  * delivery before the effects is safe because both commit or roll back together.
  */
 export async function settleOutboxBatch(

@@ -113,10 +113,12 @@ describe('the delivery store', () => {
     expect(await db.dataSource.transaction((tx) => claimOutboxEffect(tx, 'acme.on-paid', id!))).toBe(true);
   });
 
-  it('records the delivery and hands the order\'s line to its next unrelayed event, each event once', async () => {
+  it('records the delivery and hands the order\'s line to its next event, each event once', async () => {
     const [a1, a2, a3] = await insert({ topic: 'x', orderId: orderA }, { topic: 'y', orderId: orderA }, { topic: 'z', orderId: orderA });
     await store.markRelayed([a1!]);
     expect(await finish(a1!, orderA)).toEqual([{ id: a2, topic: 'y', orderId: orderA }]);
+    // a1 delivered again while a2 is under way: a3 is a2's to hand on, not a1's.
+    expect(await finish(a1!, orderA)).toEqual([]);
     expect(await finish(a2!, orderA)).toEqual([{ id: a3, topic: 'z', orderId: orderA }]);
     // a3 is already relayed: finishing it, or a1 again, hands nothing out a second time.
     expect(await finish(a3!, orderA)).toEqual([]);

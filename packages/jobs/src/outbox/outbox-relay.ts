@@ -1,7 +1,18 @@
 import { OutboxRelayStore, type DataSource, type OutboxEventRef } from '@kassa/core/host';
 import type { Queue } from 'bullmq';
-import { jobIds, type DeliverEventPayload } from '../queues';
+import { jobIds, type DeliverEventPayload, type DeliverEventsPayload } from '../queues';
 import type { JobsLogger } from '../context';
+
+type BulkJob = Parameters<Queue['addBulk']>[0][number];
+
+/** How long after its creation an event may still be joined by a lower id committing late. */
+const SETTLE_MS = 2_000;
+/**
+ * Events per `deliver-events` job: enough that the queue's cost per job (most of an event's cost
+ * on BullMQ's PostgreSQL backend) is shared widely, few enough that a poll's heads still spread
+ * over several jobs, i.e. over the workers of several processes.
+ */
+export const EVENTS_PER_JOB = 32;
 
 /**
  * Moves committed outbox events into the events queue, oldest first.
@@ -18,11 +29,10 @@ import type { JobsLogger } from '../context';
  * events of the same order all have a delivery record. So at most one event per order is in the
  * queue at a time, whatever order a backend claims jobs in (PostgreSQL's SKIP LOCKED claim is not
  * FIFO), and the event job relays its successor itself when it finishes ({@link enqueueClaimed}),
- * so a busy order does not wait for the next poll.
+ * so a busy order does not wait for the next poll. Heads of different orders share a job
+ * (`deliver-events`, up to {@link EVENTS_PER_JOB}): a queue round trip per event would cost more
+ * than the event's own work.
  */
-/** How long after its creation an event may still be joined by a lower id committing late. */
-const SETTLE_MS = 2_000;
-
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -69,21 +79,37 @@ export class OutboxRelay {
 
   /**
    * Enqueues events the caller has already marked relayed in its own transaction (the event job
-   * relays its order's next event that way, see deliver-event), after `delayMs` if given. Racing
-   * the poll is harmless (same job id); a crash before this call is repaired by {@link sweepStranded}.
+   * relays its order's next event that way, see deliver-event), together as {@link jobsFor} does.
+   * Racing the poll is harmless (same job id); a crash before this call is repaired by {@link sweepStranded}.
    */
-  async enqueueClaimed(rows: readonly OutboxEventRef[], delayMs?: number): Promise<void> {
+  async enqueueClaimed(rows: readonly OutboxEventRef[]): Promise<void> {
+    if (rows.length > 0) await this.queue.addBulk(this.jobsFor(rows));
+  }
+
+  /**
+   * Gives each event a `deliver-event` job of its own (`event-<id>`), after `delayMs` if given: an
+   * event that failed or must wait inside a job for several, to be retried with the usual policy
+   * and, should it keep failing, to stand in the failed list by itself.
+   */
+  async enqueueAlone(rows: readonly OutboxEventRef[], delayMs?: number): Promise<void> {
     if (rows.length > 0) await this.queue.addBulk(rows.map((r) => this.jobFor(r, delayMs)));
   }
 
   /**
    * Enqueues again the relayed events that have had no delivery record for `strandedAfterMs`:
-   * their job may be gone (Redis restarted without persistence). While the job exists, its id
-   * makes this a no-op; should it run twice, the effects ledger keeps the effects single.
+   * their job may be gone (Redis restarted without persistence). While a job for the event alone
+   * exists, its id makes this a no-op; events relayed after the oldest job still waiting are left
+   * alone (their job for several may be waiting too); should one run twice, the effects ledger
+   * keeps the effects single.
    * Starts after the highest id known to be settled, so each sweep looks at recent events only.
    */
   async sweepStranded(now = Date.now()): Promise<number> {
-    const rows = await this.store.relayedWithoutDelivery(this.sweptUpTo, new Date(now - this.strandedAfterMs), this.batchSize);
+    // A job for several events has an id of its own: enqueuing its events again would not fold
+    // into it but run them twice (once for nothing). While jobs wait in a queue that is behind,
+    // an event relayed after the oldest waiting job was added may still be waiting in a job too.
+    const [oldest] = await this.queue.getWaiting(0, 0);
+    const staleBefore = Math.min(now - this.strandedAfterMs, oldest?.timestamp ?? Infinity);
+    const rows = await this.store.relayedWithoutDelivery(this.sweptUpTo, new Date(staleBefore), this.batchSize);
     // Everything below the first undelivered or unrelayed event is settled. Ids come from a
     // sequence, so a transaction that commits late can add a lower id than ones already seen:
     // the upper bound only counts events older than the stranded delay, and the mark may move
@@ -99,7 +125,7 @@ export class OutboxRelay {
     return stale.length;
   }
 
-  private jobFor(r: OutboxEventRef, delayMs?: number) {
+  private jobFor(r: OutboxEventRef, delayMs?: number): BulkJob {
     return {
       name: 'deliver-event',
       data: { eventId: r.id, topic: r.topic, orderId: r.orderId } satisfies DeliverEventPayload,
@@ -107,9 +133,30 @@ export class OutboxRelay {
     };
   }
 
+  /**
+   * One `deliver-events` job per {@link EVENTS_PER_JOB} events (in id order, split evenly), a
+   * `deliver-event` job for an event alone. The rows must be of different orders (heads, or next
+   * events of different orders): an order's events in one job would wait on each other.
+   */
+  private jobsFor(unsorted: readonly OutboxEventRef[]): BulkJob[] {
+    if (unsorted.length === 1) return [this.jobFor(unsorted[0]!)];
+    // In id order, so the same events make the same job id whoever relays them.
+    const rows = [...unsorted].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const jobs = Math.ceil(rows.length / EVENTS_PER_JOB);
+    const out: BulkJob[] = [];
+    for (let k = 0; k < jobs; k += 1) {
+      const part = rows.slice(Math.floor((k * rows.length) / jobs), Math.floor(((k + 1) * rows.length) / jobs));
+      const eventIds = part.map((r) => r.id);
+      out.push(eventIds.length === 1
+        ? this.jobFor(part[0]!)
+        : { name: 'deliver-events', data: { eventIds } satisfies DeliverEventsPayload, opts: { jobId: jobIds.deliverEvents(eventIds) } });
+    }
+    return out;
+  }
+
   private async enqueue(rows: OutboxEventRef[]): Promise<number> {
     if (rows.length === 0) return 0;
-    await this.queue.addBulk(rows.map((r) => this.jobFor(r)));
+    await this.queue.addBulk(this.jobsFor(rows));
     await this.store.markRelayed(rows.map((r) => r.id));
     return rows.length;
   }

@@ -5,14 +5,15 @@ import { describeError, isPermanentJobError, PermanentJobError } from '../job-er
 import { handlersFor, type EventHandler, type RelayedEvent } from '../outbox/event-handler';
 import { EventSteps, type NextEvent } from '../outbox/event-steps';
 import type { OutboxRelay } from '../outbox/outbox-relay';
-import type { DeliverEventPayload } from '../queues';
+import type { DeliverEventPayload, DeliverEventsPayload } from '../queues';
 import { isLastAttempt } from '../retry-policy';
 
 /** Successors one job runs after its own event before it hands the line to a job of its own. */
 const MAX_INLINE_SUCCESSORS = 32;
 
 /**
- * Runs every handler subscribed to one outbox event.
+ * Runs every handler subscribed to one outbox event (`deliver-event`), or to each of several
+ * orders' next events (`deliver-events`, see {@link deliverBatch}).
  *
  * In order per order: the relay hands over only the head of each order's line, and this job
  * relays the order's next event when it finishes (see {@link OutboxRelay}): the delivery record
@@ -29,11 +30,11 @@ const MAX_INLINE_SUCCESSORS = 32;
  * redelivery, so a retry after handler B failed does not repeat handler A.
  */
 export function deliverEventProcessor(
-  ctx: JobsContext, handlers: readonly EventHandler[], relay: Pick<OutboxRelay, 'enqueueClaimed'>, steps = new EventSteps(ctx),
+  ctx: JobsContext, handlers: readonly EventHandler[], relay: Relay, steps = new EventSteps(ctx),
   /** True once the worker is closing: a job then hands its order's next event to a job of its own instead of running it. */
   stopping: () => boolean = () => false,
 ) {
-  return async (job: Job<DeliverEventPayload>, token?: string): Promise<{ handlers: string[] }> => {
+  const one = async (job: Job<DeliverEventPayload>, token?: string): Promise<{ handlers: string[] }> => {
     const found = await steps.load(job.data.eventId);
     if (!found) throw new PermanentJobError(`outbox event #${job.data.eventId} does not exist (pruned?)`);
     if (found.blocked) {
@@ -53,6 +54,58 @@ export function deliverEventProcessor(
     await relay.enqueueClaimed(await runSuccessors(ctx, handlers, steps, relay, outcome.next, stopping));
     return { handlers: outcome.ran };
   };
+  return (job: Job<DeliverEventPayload | DeliverEventsPayload>, token?: string): Promise<unknown> =>
+    (job.name === 'deliver-events'
+      ? deliverBatch(ctx, handlers, steps, relay, job as Job<DeliverEventsPayload>, stopping)
+      : one(job as Job<DeliverEventPayload>, token));
+}
+
+type Relay = Pick<OutboxRelay, 'enqueueClaimed' | 'enqueueAlone'>;
+
+/** More ids than a relay ever puts in one job: a hand-made job cannot make a worker load without bound. */
+const MAX_BATCH_EVENTS = 1_000;
+
+/**
+ * A `deliver-events` job: its events (at most one per order) run at once, each as a
+ * `deliver-event` job would, their successors too; the steps share this process's transactions
+ * ({@link EventSteps}). What this job cannot finish goes to a `deliver-event` job of its own, so
+ * that retries, backoff and the failed list stay per event and a failure holds back only its own
+ * order: a failing event (after the first backoff step; a permanent failure at once, so that it
+ * reaches the failed list with its handler's error), an event that must wait, one that does not
+ * exist. The job itself fails only when the database or the queue is away; run again, it skips
+ * the effects that committed (the ledger). A worker killed in the middle leaves it to BullMQ's
+ * stalled check, which runs it again the same way.
+ */
+async function deliverBatch(
+  ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, relay: Relay, job: Job<DeliverEventsPayload>,
+  stopping: () => boolean,
+): Promise<{ delivered: number; alone: string[] }> {
+  const ids = Array.isArray(job.data.eventIds) ? job.data.eventIds.filter((id): id is string => typeof id === 'string').slice(0, MAX_BATCH_EVENTS) : [];
+  const next: OutboxEventRef[] = [];
+  const aloneNow: OutboxEventRef[] = [];
+  const aloneLater: OutboxEventRef[] = [];
+  let delivered = 0;
+  await Promise.all(ids.map(async (id) => {
+    const found = await steps.load(id);
+    if (!found || found.blocked) {
+      aloneNow.push(found?.event ?? { id, topic: 'unknown', orderId: null });
+      return;
+    }
+    let outcome: { next: NextEvent[] };
+    try {
+      outcome = await deliver(ctx, handlers, steps, found.event);
+    } catch (err) {
+      ctx.logger.warn('outbox event failed in a job for several; left to its own job', { eventId: id, error: describeError(err) });
+      (isPermanentJobError(err) ? aloneNow : aloneLater).push(found.event);
+      return;
+    }
+    delivered += 1;
+    next.push(...(await runSuccessors(ctx, handlers, steps, relay, outcome.next, stopping)));
+  }));
+  await relay.enqueueAlone(aloneNow);
+  await relay.enqueueAlone(aloneLater, ctx.config.retry.backoffMs);
+  await relay.enqueueClaimed(next);
+  return { delivered, alone: [...aloneNow, ...aloneLater].map((e) => e.id) };
 }
 
 /**
@@ -97,7 +150,7 @@ async function deliver(
  * which the relay's sweep enqueues again, as for any relayed event.
  */
 async function runSuccessors(
-  ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, relay: Pick<OutboxRelay, 'enqueueClaimed'>, first: NextEvent[],
+  ctx: JobsContext, handlers: readonly EventHandler[], steps: EventSteps, relay: Relay, first: NextEvent[],
   stopping: () => boolean,
 ): Promise<OutboxEventRef[]> {
   let next = first;
@@ -111,7 +164,7 @@ async function runSuccessors(
     } catch (err) {
       // Its own job tries again after the first backoff step, and ends in the failed list as any event would.
       ctx.logger.warn('outbox event failed after its predecessor; left to its own job', { eventId: ref.id, error: describeError(err) });
-      await relay.enqueueClaimed([ref], ctx.config.retry.backoffMs);
+      await relay.enqueueAlone([ref], ctx.config.retry.backoffMs);
       return [];
     }
   }

@@ -34,8 +34,11 @@ describe.each<BackendKind>(['redis', 'postgres'])('graceful shutdown on SIGTERM 
   it('lets the job in flight finish, exits 0, and leaves the jobs not started in the queue', async () => {
     const config = testConfig(isolatedBackend(kind, db.url), { worker: { concurrency: 1 } });
     const producer = await tracker.create({ dataSource: db.dataSource, config, handlers: [recorder], withoutEmailHandlers: true });
-    await insertEvents(db.dataSource, 3, uuids(3));
-    expect(await producer.relay.relayOnce()).toBe(3);
+    // One at a time, so each is a job of its own (relayed together they would share one).
+    for (const order of uuids(3)) {
+      await insertEvents(db.dataSource, 1, [order]);
+      expect(await producer.relay.relayOnce()).toBe(1);
+    }
 
     const child = new ChildWorker('sigterm-worker.ts', { JOBS_CONFIG: JSON.stringify(config), DB_URL: db.url, DB_SCHEMA: db.schema });
     children.push(child);

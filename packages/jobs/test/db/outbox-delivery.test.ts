@@ -1,7 +1,10 @@
 import { KassaError } from '@kassa/core/host';
+import { createOrganizer } from '@kassa/testing';
+import { Worker } from 'bullmq';
 import type { EventHandler } from '../../src/outbox/event-handler';
 import { PermanentJobError } from '../../src/job-errors';
-import { jobIds } from '../../src/queues';
+import type { JobsBackendConfig } from '../../src/config';
+import { jobIds, queueNames } from '../../src/queues';
 import {
   count, createEffectTable, createTestDatabase, insertEvents, isolatedBackend, recordingHandler, RuntimeTracker, testConfig,
   uuids, waitFor, type BackendKind, type TestDatabase,
@@ -44,16 +47,90 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     expect(rows).toEqual([{ handler: 'test.a', n: '20', total: '20' }, { handler: 'test.b', n: '20', total: '20' }]);
   });
 
-  it('uses deterministic job ids, so relaying the same event twice makes one job', async () => {
+  it('uses deterministic job ids, so relaying the same events twice makes one job: one for several orders\' heads, one per event alone', async () => {
     const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
     await insertEvents(db.dataSource, 3, uuids(3));
     expect(await rt.relay.relayOnce()).toBe(3);
     await db.dataSource.query(`UPDATE outbox_event SET relayed_at = NULL`); // as if the mark had been lost
     expect(await rt.relay.relayOnce()).toBe(3);
     expect(await rt.relay.relayOnce()).toBe(0);
-    const [first] = await db.dataSource.query(`SELECT min(id)::text AS id FROM outbox_event`);
-    expect(await rt.queues.events.getWaitingCount()).toBe(3);
-    expect((await rt.queues.events.getJob(jobIds.deliverEvent(first.id)))?.data).toMatchObject({ eventId: first.id, topic: 'test.happened' });
+    const ids = ((await db.dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY id`)) as { id: string }[]).map((r) => r.id);
+    expect(await rt.queues.events.getWaitingCount()).toBe(1);
+    const batch = await rt.queues.events.getJob(jobIds.deliverEvents(ids));
+    expect(batch).toMatchObject({ name: 'deliver-events', data: { eventIds: ids } });
+    expect(jobIds.deliverEvents(ids)).not.toBe(jobIds.deliverEvents(ids.slice(0, 2)));
+
+    await insertEvents(db.dataSource, 1, uuids(1));
+    expect(await rt.relay.relayOnce()).toBe(1);
+    const [last] = await db.dataSource.query(`SELECT max(id)::text AS id FROM outbox_event`);
+    expect((await rt.queues.events.getJob(jobIds.deliverEvent(last.id)))?.data).toMatchObject({ eventId: last.id, topic: 'test.happened' });
+    expect(await rt.queues.events.getWaitingCount()).toBe(2);
+  });
+
+  it('puts at most 32 events in one job, spread evenly, so a poll\'s heads still go to several workers', async () => {
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    await insertEvents(db.dataSource, 70, uuids(70));
+    expect(await rt.relay.relayOnce()).toBe(70);
+    const jobs = await rt.queues.events.getWaiting();
+    expect(jobs.map((j) => (j.data as { eventIds: string[] }).eventIds.length).sort()).toEqual([23, 23, 24]);
+    expect(new Set(jobs.flatMap((j) => (j.data as { eventIds: string[] }).eventIds)).size).toBe(70);
+  });
+
+  it('fails an event of a job for several alone: its own job retries it and lists it, only its order waits, the others go on once', async () => {
+    let failing = true;
+    const [stuck, ...others] = uuids(4) as [string, ...string[]];
+    const picky: EventHandler = {
+      name: 'test.picky',
+      topics: ['*'],
+      async apply(tx, event) {
+        await tx.query(`INSERT INTO test_effect (handler, event_id, order_id) VALUES ('test.picky', $1, $2)`, [event.id, event.orderId]);
+        if (failing && Number(event.payload.i) === 0) throw new Error('the stuck order\'s ledger is down');
+      },
+    };
+    const rt = await tracker.create({ dataSource: db.dataSource, config: config(), handlers: [picky], withoutEmailHandlers: true });
+    await insertEvents(db.dataSource, 12, [stuck, ...others]); // three events per order; the stuck order's first fails
+    expect(await rt.relay.relayOnce()).toBe(4);
+    expect(await rt.queues.events.getWaiting()).toMatchObject([{ name: 'deliver-events' }]);
+    await rt.start({ schedulers: false });
+    await waitFor('the failing event in the failed list', async () => (await rt.queues.events.getFailedCount()) === 1);
+    // The other orders' 9 events, and the stuck order's two later ones once its first had failed for good.
+    await waitFor('11 effects', async () => (await count(db.dataSource, `SELECT count(*) n FROM test_effect`)) === 11);
+
+    const [failed, ...rest] = await rt.listFailedJobs();
+    expect(rest).toEqual([]);
+    const [first] = await db.dataSource.query(`SELECT min(id)::text AS id FROM outbox_event WHERE order_id = $1`, [stuck]);
+    expect(failed).toMatchObject({ queue: 'events', name: 'deliver-event', id: jobIds.deliverEvent(first.id), attemptsMade: 3 });
+    expect(failed!.failedReason).toBe(`handler test.picky failed on test.happened #${first.id}: the stuck order's ledger is down`);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect WHERE order_id = $1 AND event_id = $2`, [stuck, first.id])).toBe(0);
+    expect(await db.dataSource.query(`SELECT state, count(*)::int AS n FROM outbox_delivery GROUP BY state ORDER BY state`)).toEqual([
+      { state: 'done', n: 11 }, { state: 'failed', n: 1 },
+    ]);
+    for (const order of [stuck, ...others]) {
+      const applied = ((await db.dataSource.query(`SELECT event_id::text FROM test_effect WHERE order_id = $1 ORDER BY seq`, [order])) as { event_id: string }[]).map((r) => Number(r.event_id));
+      expect(applied).toEqual([...applied].sort((a, b) => a - b));
+    }
+
+    failing = false;
+    await rt.retryJob('events', failed!.id);
+    await waitFor('the retried event to be done', async () => (await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery WHERE state = 'done'`)) === 12);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(12);
+    expect(await count(db.dataSource, `SELECT count(DISTINCT event_id) n FROM test_effect`)).toBe(12);
+    expect(await rt.listFailedJobs()).toEqual([]);
+  });
+
+  it('leaves events alone in the sweep while their job for several waits in the queue, and enqueues them again once it is gone', async () => {
+    const rt = await tracker.create({
+      dataSource: db.dataSource, config: testConfig(isolatedBackend(kind, db.url), { worker: { strandedAfterMs: 100 } }), handlers: [recordingHandler()], withoutEmailHandlers: true,
+    });
+    await insertEvents(db.dataSource, 3, uuids(3));
+    expect(await rt.relay.relayOnce()).toBe(3);
+    await new Promise((r) => setTimeout(r, 300)); // longer than strandedAfterMs; no worker runs
+    expect(await rt.relay.sweepStranded()).toBe(0);
+    expect(await rt.queues.events.getWaiting()).toMatchObject([{ name: 'deliver-events' }]);
+
+    await rt.queues.events.drain(); // the job is lost
+    expect(await rt.relay.sweepStranded()).toBe(3);
+    expect((await rt.queues.events.getWaiting()).map((j) => j.name)).toEqual(['deliver-event', 'deliver-event', 'deliver-event']);
   });
 
   it('relays only the head of each order\'s line, so an order never has two events in the queue', async () => {
@@ -159,5 +236,38 @@ describe.each<BackendKind>(['redis', 'postgres'])('outbox delivery on %s', (kind
     expect(await rt.listFailedJobs()).toEqual([]);
     await expect(rt.retryJob('events', failed!.id)).rejects.toMatchObject({ code: 'JOB_NOT_FAILED' });
     expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect WHERE handler = 'test.first'`)).toBe(1);
+  });
+});
+
+describe('a failed job for several events in the failed list', () => {
+  it('is shown to the organizer of all its events, and to instance operators only when its events are of several organizers', async () => {
+    const backend = isolatedBackend('redis', db.url);
+    const rt = await tracker.create({ dataSource: db.dataSource, config: testConfig(backend), handlers: [recordingHandler()], withoutEmailHandlers: true });
+    const mine = await createOrganizer(db.dataSource);
+    const other = await createOrganizer(db.dataSource);
+    const [m1, m2, o1] = ((await db.dataSource.query(
+      `INSERT INTO outbox_event (topic, organizer_id) VALUES ('test.happened', $1), ('test.happened', $1), ('test.happened', $2) RETURNING id::text AS id`,
+      [mine.id, other.id])) as { id: string }[]).map((r) => r.id);
+    await rt.queues.events.addBulk([
+      { name: 'deliver-events', data: { eventIds: [m1, m2] }, opts: { jobId: 'events-mine', attempts: 1 } },
+      { name: 'deliver-events', data: { eventIds: [m2, o1] }, opts: { jobId: 'events-mixed', attempts: 1 } },
+    ]);
+    // Only this worker takes them, and fails them as a job for several fails: the database or the queue is away.
+    const { url, prefix } = backend as Extract<JobsBackendConfig, { kind: 'redis' }>;
+    const { hostname, port } = new URL(url);
+    const worker = new Worker(queueNames.events, async () => { throw new Error('the database is away'); }, {
+      connection: { host: hostname, port: Number(port || 6379) }, prefix,
+    });
+    try {
+      await waitFor('both jobs to fail', async () => (await rt.queues.events.getFailedCount()) === 2);
+    } finally {
+      await worker.close();
+    }
+    const seen = async (viewer: { organizerId: string | null; operator: boolean }) =>
+      (await rt.listFailedJobs({ queue: 'events', viewer })).map((j) => j.id).sort();
+    expect(await seen({ organizerId: mine.id, operator: false })).toEqual(['events-mine']);
+    expect(await seen({ organizerId: other.id, operator: false })).toEqual([]);
+    expect(await seen({ organizerId: null, operator: true })).toEqual(['events-mixed']);
+    expect((await rt.listFailedJobs({ queue: 'events' })).find((j) => j.id === 'events-mine')).toMatchObject({ organizerId: mine.id, failedReason: 'the database is away' });
   });
 });

@@ -34,31 +34,38 @@ const survivor: EventHandler = {
   },
 };
 
-const cases: [BackendKind, 'after-commit' | 'in-transaction'][] = [
-  ['redis', 'after-commit'], ['redis', 'in-transaction'], ['postgres', 'after-commit'],
+/** Backend, where the worker is killed, and how many events (of as many orders) the job carries: one, or several in one deliver-events job. */
+const cases: [BackendKind, 'after-commit' | 'in-transaction', number][] = [
+  ['redis', 'after-commit', 1], ['redis', 'in-transaction', 1], ['postgres', 'after-commit', 1],
+  ['redis', 'in-transaction', 5], ['postgres', 'after-commit', 5],
 ];
 
-describe.each(cases)('a worker killed with SIGKILL in the middle of a job (%s, %s)', (kind, killAt) => {
-  it('runs the job again in another worker and its effect happens once', async () => {
+describe.each(cases)('a worker killed with SIGKILL in the middle of a job (%s, %s, %i events)', (kind, killAt, events) => {
+  it('runs the job again in another worker and each effect happens once', async () => {
     const config = testConfig(isolatedBackend(kind, db.url));
     const producer = await tracker.create({ dataSource: db.dataSource, config, handlers: [survivor], withoutEmailHandlers: true });
-    await insertEvents(db.dataSource, 1, uuids(1));
-    expect(await producer.relay.relayOnce()).toBe(1);
+    await insertEvents(db.dataSource, events, uuids(events));
+    expect(await producer.relay.relayOnce()).toBe(events);
+    expect(await producer.queues.events.getWaiting()).toMatchObject([{ name: events === 1 ? 'deliver-event' : 'deliver-events' }]);
 
     const child = new ChildWorker('kill-worker.ts', { JOBS_CONFIG: JSON.stringify(config), KILL_AT: killAt, DB_URL: db.url, DB_SCHEMA: db.schema });
     children.push(child);
     await child.waitFor(killAt === 'after-commit' ? 'EFFECT_COMMITTED' : 'IN_TRANSACTION');
-    const expectedBeforeKill = killAt === 'after-commit' ? 1 : 0; // an open transaction is invisible
-    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(expectedBeforeKill);
+    if (events === 1) {
+      const expectedBeforeKill = killAt === 'after-commit' ? 1 : 0; // an open transaction is invisible
+      expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(expectedBeforeKill);
+    }
     child.kill('SIGKILL');
     expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
     // A second worker (this process) finds the job stalled once its lock expires, and runs it.
     await producer.start({ relay: false, schedulers: false });
-    await waitFor('the job to complete in the second worker', async () => (await count(db.dataSource, `SELECT count(*) n FROM test_after_commit`)) === 1);
+    await waitFor('the job to complete in the second worker', async () => (await count(db.dataSource, `SELECT count(*) n FROM test_after_commit`)) === events);
     await waitFor('the job to be marked completed', async () => (await producer.queues.events.getCompletedCount()) === 1);
-    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(1);
-    expect(await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery WHERE state = 'done'`)).toBe(1);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_effect`)).toBe(events);
+    expect(await count(db.dataSource, `SELECT count(DISTINCT event_id) n FROM test_effect`)).toBe(events);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM test_after_commit`)).toBe(events);
+    expect(await count(db.dataSource, `SELECT count(*) n FROM outbox_delivery WHERE state = 'done'`)).toBe(events);
     const [job] = await producer.queues.events.getCompleted();
     expect(job?.attemptsStarted).toBeGreaterThanOrEqual(2);
   });

@@ -6,6 +6,7 @@ import {
 import type { AppDeps } from '../deps';
 import { authenticateApiToken } from '../auth/api-token';
 import type { LoginService } from '../auth/login.service';
+import { buyerCsrfToken, buyerCsrfValid } from './buyer-session';
 import { checkInput } from './input-guard';
 import { limiter, rateLimits } from './rate-limits';
 import { OrganizerScope } from '../auth/scope';
@@ -36,7 +37,8 @@ const simpleContentTypes = ['application/x-www-form-urlencoded', 'multipart/form
  * PluginHttpRequest/Response. By kind:
  * - `webhook`: the exact bytes reach the plugin (no parsing first), no security headers or CSP
  *   nonce; app.ts mounts these outside the site's scope, so no session and no CSRF either;
- * - `shop`: the buyer's session; a form post needs the CSRF token;
+ * - `shop`: the buyer's sealed cookie (buyer-session.ts), no server session; a form post needs the
+ *   CSRF token made from the cookie's secret (a view is handed one);
  * - `control`: a logged-in organizer user (its organizerId is passed on), CSRF as for shop; a
  *   `oneTime` route also needs the page's one-time action key (infra/action-guard.ts), and a
  *   control `view` is handed a fresh key of the organizer as `actionKey`;
@@ -145,9 +147,12 @@ async function authorize(
     if (type === '' || simpleContentTypes.includes(type)) {
       const token = (parseBody(req.headers['content-type'], raw) as { _csrf?: string } | undefined)?._csrf
         ?? (req.headers['x-csrf-token'] as string | undefined);
-      // csrfProtection reads the token from the body or the header: hand it the parsed form.
+      // Both checks read the token from the body or the header: hand them the parsed form.
       req.body = { _csrf: token };
-      await new Promise<void>((resolve, reject) => app.csrfProtection(req, reply, (err?: Error) => (err ? reject(err) : resolve())));
+      // A shop route's secret is in the buyer's cookie (buyer-session.ts), a control route's in the server session.
+      if (route.kind === 'shop') {
+        if (!buyerCsrfValid(req)) throw new KassaError('CSRF_INVALID');
+      } else await new Promise<void>((resolve, reject) => app.csrfProtection(req, reply, (err?: Error) => (err ? reject(err) : resolve())));
       req.body = undefined;
     }
   }
@@ -179,7 +184,7 @@ async function sendPluginResponse(
   if ('redirect' in res) return reply.redirect(res.redirect, res.status ?? 303);
   if ('view' in res) {
     const html = await reply.viewAsync('layouts/plugin-page', {
-      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: reply.generateCsrf?.(), actionKey,
+      title: res.title ?? '', partial: res.view.partial, data: res.view.data, cspNonce: reply.cspNonce?.script, csrfToken: control ? reply.generateCsrf?.() : buyerCsrfToken(req), actionKey,
       user: control ? req.kassaUser : undefined, brandHref: control ? '/control' : '/',
     });
     return reply.code(res.status ?? 200).type('text/html; charset=utf-8').send(html);

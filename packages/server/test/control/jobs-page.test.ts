@@ -227,6 +227,33 @@ describe('failed jobs across organizers', () => {
     expect(pageA).not.toContain(`export ${task} failed`);
   });
 
+  it("shows an event that failed inside a job for several events as its own job, to its organizer only, and retries it", async () => {
+    // Two of B's events relayed together in one job (as the relay does with several orders' heads):
+    // each failing event goes on in a job of its own, which is what the page lists.
+    const evs: { id: string }[] = await t.db.dataSource.query(
+      `INSERT INTO outbox_event (topic, organizer_id) VALUES ('test.fails', $1), ('test.fails', $1) RETURNING id::text AS id`, [b.organizer.id]);
+    const ids = evs.map((e) => e.id);
+    await jobs.queues.events.add('deliver-events', { eventIds: ids }, { jobId: `events-${ids.join('-')}` });
+    for (const id of ids) await waitFor(`event ${id} to fail alone`, async () => (await failedIds('events')).includes(`event-${id}`));
+    expect(await failedIds('events')).not.toContain(`events-${ids.join('-')}`);
+
+    const pageA = (await getPage(t, browserA, '/control/jobs')).body;
+    const pageB = (await getPage(t, browserB, '/control/jobs')).body;
+    for (const id of ids) {
+      expect(pageB).toContain(retryUrl('events', `event-${id}`));
+      expect(pageB).toContain(`handler test.fails failed on test.fails #${id}: handler for event ${id} of organizer ${b.organizer.id} failed`);
+      expect(pageA).not.toContain(retryUrl('events', `event-${id}`));
+      expect((await postForm(t, browserA, retryUrl('events', `event-${id}`))).statusCode).toBe(404);
+    }
+    // B retries one: it runs again (and fails again, its handler still throws), so it is back in the list.
+    const job = (await jobs.queues.events.getJob(`event-${ids[0]}`))!;
+    expect((await postForm(t, browserB, retryUrl('events', `event-${ids[0]}`))).statusCode).toBe(303);
+    await waitFor('the retried event to fail again', async () => {
+      const again = (await jobs.queues.events.getJob(job.id!))!;
+      return (again.finishedOn ?? 0) > job.finishedOn! && (await again.getState()) === 'failed';
+    });
+  });
+
   it('keeps the page from organizer members who are neither admins nor operators', async () => {
     const member = await createUser(t, a.organizer, { isAdmin: false });
     const m = await login(t, member.email, member.password);

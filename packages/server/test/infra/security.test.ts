@@ -102,6 +102,30 @@ describe('plugin routes', () => {
     expect(json.json().body).toEqual({ a: 1 });
   });
 
+  it("checks a shop route's form post against the buyer's cookie (the checkout's CSRF token), with no server session created", async () => {
+    const f = await createOrganizerFixture(t);
+    const sessions = async () => Number((await t.db.dataSource.query('SELECT count(*)::int AS n FROM http_session'))[0].n);
+    const before = await sessions();
+    // A buyer in the middle of a checkout: the cart, then the contact page's form.
+    const base = `/${f.organizer.slug}/${f.event.slug}/`;
+    const cart = await t.app.inject({ method: 'POST', url: `${base}cart`, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: `qty_${f.product.id}=1` });
+    const contact = await t.app.inject({ method: 'GET', url: `${base}checkout/contact`, headers: { cookie: cookieOf(cart), accept: 'text/html' } });
+    const cookie = cookieOf(contact, cookieOf(cart));
+    const post = (token: string, withCookie = cookie) => t.app.inject({
+      method: 'POST', url: '/plugins/probe/shop-action', headers: { cookie: withCookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(token)}&a=1`,
+    });
+    const ok = await post(csrfOf(contact.body));
+    expect([ok.statusCode, ok.json().body]).toEqual([200, { _csrf: csrfOf(contact.body), a: '1' }]);
+    // A forged token, or the right token without the buyer's cookie, is refused.
+    expect((await post('forged')).statusCode).toBe(403);
+    expect((await post(csrfOf(contact.body), '')).statusCode).toBe(403);
+    // A shop page of the plugin neither creates nor reads a server session.
+    const page = await t.app.inject({ method: 'GET', url: '/plugins/probe/page', headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.cookies.map((c) => c.name)).not.toContain('kassa_session');
+    expect(await sessions()).toBe(before);
+  });
+
   it('passes the logged-in organizer to a control route, refuses anonymous calls, and scopes api routes by token', async () => {
     const f = await createOrganizerFixture(t);
     expect((await t.app.inject({ method: 'POST', url: '/plugins/probe/control-action', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode).toBe(401);

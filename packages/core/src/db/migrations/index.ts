@@ -21,6 +21,7 @@ import { PlanNoDeposit1768400000000 } from './1768400000000-plan-no-deposit';
 import { InstalmentClaimIndex1768500000000 } from './1768500000000-instalment-claim-index';
 import { TokenScopesAndPings1768800000000 } from './1768800000000-token-scopes-and-pings';
 import { CartReserveBooks1769230000000 } from './1769230000000-cart-reserve-books';
+import { GenericPlansForHolds1769230000002 } from './1769230000002-generic-plans-for-holds';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -38,5 +39,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   PlanNoDeposit1768400000000,
   InstalmentClaimIndex1768500000000,
   TokenScopesAndPings1768800000000,
-  CartReserveBooks1769230000000,
+  CartReserveBooks1769230000000, GenericPlansForHolds1769230000002,
 ];
