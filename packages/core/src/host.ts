@@ -186,5 +186,6 @@ export { writeEventTaskLog } from './persistence/event-log.store';
 // Outbox delivery in batches (issue 17): the event jobs running at once share their round trips.
 export { loadOutboxEventsForDelivery } from './persistence/outbox-relay.store';
 export { settleOutboxBatch, outboxEffectKey, type OutboxEffectClaim, type SettledSuccessor } from './persistence/outbox-delivery.store';
-// Group commit in Node for plain batched statements (the rate-limit counters, the pending step).
+// Group commit in Node (the outbox's event steps; the rate-limit counters and the pending step).
+export { GroupBatcher, type BatchEntry } from './util/group-batcher';
 export { InFlightBatcher } from './util/in-flight-batcher';

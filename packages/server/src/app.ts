@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
-import { globalSettings, KassaError, providerNamespace, type PluginLogger, type ProviderContext } from '@kassa/core/host';
+import { globalSettings, KassaError, providerNamespace, type PluginLogger, type PluginRuntime, type ProviderContext } from '@kassa/core/host';
 import type { AppDeps } from './deps';
 import { viewsPlugin } from './infra/views';
 import { staticPlugin } from './infra/static';
@@ -13,10 +13,11 @@ import { trustProxyOption } from './infra/trusted-proxies';
 import { shopRoutes } from './shop';
 import { controlRoutes } from './control';
 import { apiRoutes } from './api';
-import { pluginRoutesPlugin, pluginRuntimesOf } from './infra/plugin-routes';
+import { pluginRoutesPlugin, pluginRuntimeFor, pluginRuntimesOf } from './infra/plugin-routes';
 import { LoginService } from './auth/login.service';
 import { dashboardNoticesSource, noticeEnqueue } from './infra/plugin-notices';
 import { wellKnownPlugin } from './infra/well-known';
+import { WebhookIntake, webhookFirstServer } from './infra/webhook-intake';
 
 /**
  * Builds the Kassa HTTP app: infrastructure first (body parsers, views, static files, errors,
@@ -24,7 +25,10 @@ import { wellKnownPlugin } from './infra/well-known';
  * `grep` finds every route. Never listens: main.ts does, tests use `app.inject()`.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Set once the plugin routes are known; until then (and for inject()) fastify serves everything.
+  let intake: WebhookIntake | undefined;
   const app = Fastify({
+    serverFactory: (handler, options) => webhookFirstServer(handler, options, () => intake),
     logger: deps.config.logger ? { level: deps.config.logger.level } : false,
     trustProxy: trustProxyOption(deps.config),
     // Coercion lets form posts and query strings carry numbers; the first error is reported with its field.
@@ -75,8 +79,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Provider webhooks live outside the site's scope: no cookie, no session read or written, no CSRF,
   // no CSP nonce (a provider's server calls them and proves itself by a signature on the raw body).
+  // On a listening server they are answered before fastify routes them (infra/webhook-intake.ts);
+  // the fastify routes answer the same for inject() and for paths the intake leaves alone.
   const webhooks = pluginRoutes.filter((r) => r.route.kind === 'webhook');
-  if (webhooks.length) await app.register(pluginRoutesPlugin, { ...pluginOpts, routes: webhooks });
+  if (webhooks.length) {
+    await app.register(pluginRoutesPlugin, { ...pluginOpts, routes: webhooks });
+    const runtimeOf = (plugin: string) => {
+      let runtime: PluginRuntime | undefined;
+      return () => (runtime ??= pluginRuntimeFor(app, pluginOpts, plugin)(null));
+    };
+    const open = new WebhookIntake(webhooks.map(({ plugin, route }) => ({ plugin, route, runtime: runtimeOf(plugin) })), app.log);
+    intake = open;
+    app.addHook('preClose', async () => open.close());
+  }
 
   await app.register(async (site) => {
     await site.register(inputGuardPlugin);

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     enqueuePluginJob: async () => undefined,
   });
   // BENCH_HOST=bare: the same handler behind node:http alone, to separate the plugin's cost from
-  // the server's request pipeline (sessions, CSRF, CSP nonces, rate limits).
+  // the server's (which answers webhooks before fastify routes them: infra/webhook-intake.ts).
   const address = process.env.BENCH_HOST === 'bare' ? await bareHost(rt) : await app.listen({ host: '127.0.0.1', port: 0 });
   console.log(JSON.stringify({ url: address, account, secret }));
 

@@ -55,7 +55,7 @@ export interface PluginHttpRequest<Params extends object = Readonly<Record<strin
   readonly query: PluginQuery;
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** Exact bytes received; for `webhook` routes the body is never parsed before the plugin sees it. */
+  /** Exact bytes received (at most 1 MB for `webhook` routes, whose body is never parsed before the plugin sees it). */
   readonly rawBody: Buffer;
   /** Parsed body for non-webhook routes (JSON or form), validated by `options.bodySchema` when given. */
   readonly body?: Body;
@@ -68,7 +68,11 @@ export interface PluginHttpRequest<Params extends object = Readonly<Record<strin
   readonly isAdmin?: boolean;
   /** For `control` routes: whether the signed-in user is an instance operator (routes with permission 'operator' are theirs alone). */
   readonly isOperator?: boolean;
-  /** The client's IP address as the server sees it (behind a trusted proxy: the forwarded one); e.g. for Stripe's tos_acceptance.ip. */
+  /**
+   * The client's IP address as the server sees it (behind a trusted proxy: the forwarded one); e.g.
+   * for Stripe's tos_acceptance.ip. Not set for `webhook` routes: a provider proves itself by its
+   * signature, and the server answers those before its framework has worked the address out.
+   */
   readonly clientIp?: string;
 }
 

@@ -4,7 +4,7 @@ import {
 } from '@kassa/core/host';
 import type { JobsContext } from '../context';
 import type { EventHandler, RelayedEvent } from './event-handler';
-import { GroupBatcher, type BatchEntry } from './group-batcher';
+import { GroupBatcher, type BatchEntry } from '@kassa/core/host';
 
 /** An event as the event job loads it, with whether an earlier event of its order is unfinished. */
 export interface LoadedEvent {

@@ -75,7 +75,7 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
 
   for (const { plugin, route } of opts.routes) {
     const url = `/plugins/${plugin}${route.path}`;
-    const runtimeOf = runtimeFor(app, opts, plugin);
+    const runtimeOf = pluginRuntimeFor(app, opts, plugin);
     const handler = route.handler;
     app.route({
       method: route.method,
@@ -105,7 +105,8 @@ export const pluginRoutesPlugin: FastifyPluginAsync<PluginRoutesOptions> = async
           body,
           organizerId,
           ...(route.kind === 'control' ? { isAdmin: req.kassaUser?.isAdmin === true, isOperator: req.kassaUser?.isOperator === true } : {}),
-          clientIp: req.ip,
+          // A provider proves itself by its signature, not its address (the webhook intake has none to give).
+          ...(route.kind === 'webhook' ? {} : { clientIp: req.ip }),
         };
         // A `oneTime` route acts once per page key: a double or replayed submit stops here.
         const claimed = route.oneTime && organizerId ? await claimFor(route, pluginReq, organizerId) : undefined;
@@ -206,7 +207,7 @@ export function pluginRuntimesOf(deps: AppDeps, routes: readonly { plugin: strin
 }
 
 /** The plugin's runtime for one request, its `enqueue` bound to the request's organizer (null: none). */
-function runtimeFor(app: FastifyInstance, opts: PluginRoutesOptions, plugin: string): (organizerId: string | null) => PluginRuntime {
+export function pluginRuntimeFor(app: FastifyInstance, opts: Pick<PluginRoutesOptions, 'runtimes' | 'enqueue'>, plugin: string): (organizerId: string | null) => PluginRuntime {
   const logger = app.log.child({ plugin });
   const log = (level: 'info' | 'warn' | 'error') => (msg: string, data?: Record<string, unknown>) => logger[level](data ?? {}, msg);
   const pluginLog = { info: log('info'), warn: log('warn'), error: log('error') };

@@ -9,7 +9,7 @@ export interface InboxRow {
   objectType: string;
   intentId: string | null;
   source: 'webhook' | 'poll';
-  /** The event's JSON text (the verified bytes for a webhook). */
+  /** The event's JSON text (the verified bytes for a webhook): exactly one JSON value, checked before it gets here. */
   payload: string;
 }
 
@@ -20,13 +20,17 @@ interface Pending {
 }
 
 // One statement text for every batch size (arrays, not N value lists), so it is prepared once per
-// connection. A single INSERT outside a transaction is its own commit: when it returns, every row
-// it inserted is durable. ON CONFLICT DO NOTHING skips events already stored; RETURNING names the
-// rows that are new, so each request learns whether it was a duplicate.
-const insertBatchSql: PluginStatement = { name: 'kassa_stripe_inbox_insert_batch', text: `INSERT INTO stripe_webhook_inbox
+// connection. The payloads travel as one JSON array, not a text[]: each is JSON already, so joining
+// them needs no escaping here and PostgreSQL parses each once (a text[] literal would escape every
+// quote of every payload on the way out and unescape it on the way in). ROWS FROM zips the arrays
+// element by element. A single INSERT outside a transaction is its own commit: when it returns,
+// every row it inserted is durable. ON CONFLICT DO NOTHING skips events already stored; RETURNING
+// names the rows that are new, so each request learns whether it was a duplicate.
+const insertBatchSql: PluginStatement = { name: 'kassa_stripe_inbox_insert_batch_json', text: `INSERT INTO stripe_webhook_inbox
   (account, event_id, type, object_id, object_type, intent_id, source, payload)
-  SELECT u.account, u.event_id, u.type, u.object_id, u.object_type, u.intent_id, u.source, u.payload::jsonb
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+  SELECT u.account, u.event_id, u.type, u.object_id, u.object_type, u.intent_id, u.source, u.payload
+  FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+    unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb))
     AS u(account, event_id, type, object_id, object_type, intent_id, source, payload)
   ON CONFLICT (account, event_id) DO NOTHING
   RETURNING account, event_id, id` };
@@ -103,7 +107,7 @@ export class InboxWriter {
     try {
       inserted = await this.db.queryPrepared<{ account: string; event_id: string; id: string }>(insertBatchSql, [
         rows.map((r) => r.account), rows.map((r) => r.eventId), rows.map((r) => r.type), rows.map((r) => r.objectId),
-        rows.map((r) => r.objectType), rows.map((r) => r.intentId), rows.map((r) => r.source), rows.map((r) => r.payload),
+        rows.map((r) => r.objectType), rows.map((r) => r.intentId), rows.map((r) => r.source), `[${rows.map((r) => r.payload).join(',')}]`,
       ]);
     } catch (err) {
       if (batch.length === 1) {

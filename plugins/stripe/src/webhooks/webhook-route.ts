@@ -114,7 +114,6 @@ export async function storeEvent(
   rt: Pick<StripeRuntime, 'state'>, account: string, event: Stripe.Event, source: 'webhook' | 'poll', rawJson?: string,
 ): Promise<string | null> {
   const raw = (event.data?.object ?? {}) as { id?: unknown; object?: unknown; payment_intent?: unknown };
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const obj = { id: text(raw.id), object: text(raw.object) };
   const intent = obj.object === 'payment_intent' ? obj.id : text(raw.payment_intent);
   // Concurrent callers share one INSERT and one commit; this resolves after the commit holding the row.
@@ -124,6 +123,8 @@ export async function storeEvent(
     payload: rawJson ?? JSON.stringify(event),
   });
 }
+
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function enqueueEvent(rt: StripeRuntime, account: string, eventId: string, inboxId: string): void {
   const warn = (err: unknown) => rt.log.warn('stripe: enqueue failed, left for the sweep', { inboxId, error: err instanceof Error ? err.message : String(err) });

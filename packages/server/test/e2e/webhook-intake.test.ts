@@ -1,0 +1,156 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { definePlugin, KassaError, loadPlugins, type PluginHttpRequest, type PluginHttpResponse } from '@kassa/core/host';
+import { createTestApp, type TestApp } from '../infra/test-app';
+
+/*
+ * On a listening server, provider webhooks are answered from node's 'request' event before fastify
+ * routes them (infra/webhook-intake.ts); the fastify route answers inject() and whatever the intake
+ * leaves alone. Both must give a provider the same answers, and the intake must never see a request
+ * that is not a webhook route's.
+ */
+const seen: PluginHttpRequest[] = [];
+const constant: PluginHttpResponse = Object.freeze({ status: 200, body: Object.freeze({ received: true }) });
+const routes = {
+  echo: async (req: PluginHttpRequest): Promise<PluginHttpResponse> => {
+    seen.push(req);
+    return { status: 200, body: { raw: req.rawBody.toString('utf8'), params: req.params, clientIp: req.clientIp ?? null } };
+  },
+  refuse: async (): Promise<PluginHttpResponse> => {
+    throw new KassaError('VALIDATION_FAILED', { field: 'type', detail: 'type is not a known event type' });
+  },
+  crash: async (): Promise<PluginHttpResponse> => {
+    throw new Error('the plugin has a bug');
+  },
+  constant: async (): Promise<PluginHttpResponse> => constant,
+  text: async (): Promise<PluginHttpResponse> => ({ status: 202, headers: { 'x-probe': 'yes' }, body: 'queued' }),
+  redirect: async (): Promise<PluginHttpResponse> => ({ redirect: '/elsewhere', status: 302 }),
+  badHeader: async (): Promise<PluginHttpResponse> => ({ status: 200, headers: { 'x-probe': 'line\r\nset-cookie: injected=1' }, body: {} }),
+};
+const probe = definePlugin({
+  name: 'probe', version: '0.0.0', coreRange: '*',
+  routes: [
+    { method: 'POST', path: '/hook/:account/echo', kind: 'webhook', handler: routes.echo as never },
+    { method: 'POST', path: '/hook/refuse', kind: 'webhook', handler: routes.refuse as never },
+    { method: 'POST', path: '/hook/crash', kind: 'webhook', handler: routes.crash as never },
+    { method: 'POST', path: '/hook/constant', kind: 'webhook', handler: routes.constant as never },
+    { method: 'POST', path: '/hook/text', kind: 'webhook', handler: routes.text as never },
+    { method: 'POST', path: '/hook/redirect', kind: 'webhook', handler: routes.redirect as never },
+    { method: 'POST', path: '/hook/bad-header', kind: 'webhook', handler: routes.badHeader as never },
+    { method: 'POST', path: '/shop-action', kind: 'shop', handler: routes.echo as never },
+  ],
+});
+
+let t: TestApp;
+let port: number;
+/** Every request fastify's pipeline saw (a root onRequest hook): the intake's never get here. */
+const fastifySaw: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp({}, { pluginRoutes: loadPlugins([probe]).routes });
+  t.app.addHook('onRequest', async (req) => { fastifySaw.push(req.url); });
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (t.app.server.address() as AddressInfo).port;
+});
+afterAll(async () => t.close());
+
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+/** A real HTTP request over a socket; `chunks` are written one by one (chunked transfer encoding). */
+function send(method: string, path: string, chunks: string[], headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }));
+    });
+    req.on('error', reject);
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
+const injected = async (path: string, payload: string): Promise<Answer> => {
+  const res = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload });
+  return { status: res.statusCode, headers: res.headers as Answer['headers'], body: res.body };
+};
+
+/** What a provider can tell apart: status, body and the headers that matter to it and to caches. */
+const visible = (a: Answer) => ({
+  status: a.status, body: a.body, type: a.headers['content-type'], cache: a.headers['cache-control'], location: a.headers.location, probe: a.headers['x-probe'],
+});
+
+it('answers a webhook before fastify routes it, the bytes as sent, and as the fastify route answers the same request', async () => {
+  const payload = '{"id": "evt_1",\n  "type": "x"}';
+  const before = fastifySaw.length;
+  const direct = await send('POST', '/plugins/probe/hook/acct_1/echo', [payload]);
+  expect(fastifySaw.length).toBe(before);
+  expect(direct.status).toBe(200);
+  expect(JSON.parse(direct.body)).toEqual({ raw: payload, params: { account: 'acct_1' }, clientIp: null });
+  expect(direct.headers['cache-control']).toBe('private, no-store');
+  expect(direct.headers['set-cookie']).toBeUndefined();
+  expect(direct.headers['content-security-policy']).toBeUndefined();
+  // The control: through inject() fastify's route runs, and a provider could not tell the two apart.
+  expect(visible(await injected('/plugins/probe/hook/acct_1/echo', payload))).toEqual(visible(direct));
+  expect(fastifySaw.length).toBe(before + 1);
+});
+
+it('gives the same answers as the fastify route for refusals, constants, text and redirects', async () => {
+  for (const path of ['/plugins/probe/hook/refuse', '/plugins/probe/hook/constant', '/plugins/probe/hook/text', '/plugins/probe/hook/redirect']) {
+    const direct = await send('POST', path, ['{}']);
+    expect({ path, ...visible(direct) }).toEqual({ path, ...visible(await injected(path, '{}')) });
+  }
+  const refused = await send('POST', '/plugins/probe/hook/refuse', ['{}']);
+  expect([refused.status, JSON.parse(refused.body).error]).toEqual([400, expect.objectContaining({ code: 'VALIDATION_FAILED', params: expect.objectContaining({ field: 'type' }) })]);
+  // The frozen constant twice: the same bytes each time.
+  expect((await send('POST', '/plugins/probe/hook/constant', ['{}'])).body).toBe('{"received":true}');
+  expect((await send('POST', '/plugins/probe/hook/constant', ['{}'])).body).toBe('{"received":true}');
+});
+
+it('a plugin that throws, or answers a header node refuses to write, gets 500 INTERNAL_ERROR with a request id and no internals, as from fastify', async () => {
+  const answers = [
+    await send('POST', '/plugins/probe/hook/crash', ['{}']), await injected('/plugins/probe/hook/crash', '{}'),
+    // Over the socket only: this is the intake's own guard (an unhandled rejection would end the process).
+    await send('POST', '/plugins/probe/hook/bad-header', ['{}']),
+  ];
+  for (const a of answers) {
+    expect(a.headers['set-cookie']).toBeUndefined();
+    expect(a.status).toBe(500);
+    expect(a.headers['cache-control']).toBe('private, no-store');
+    const body = JSON.parse(a.body);
+    expect(body.error.code).toBe('INTERNAL_ERROR');
+    expect(typeof body.error.params.requestId).toBe('string');
+    expect(a.body).not.toContain('the plugin has a bug');
+  }
+});
+
+it('reads a body sent in pieces whole, and refuses one over 1 MB with 413 naming the body, the plugin never called', async () => {
+  seen.length = 0;
+  const pieces = ['{"a": "', 'x'.repeat(70_000), '", "b": ', '1}'];
+  const whole = await send('POST', '/plugins/probe/hook/acct_2/echo', pieces);
+  expect(JSON.parse(whole.body).raw).toBe(pieces.join(''));
+
+  const big = 'y'.repeat(1024 * 1024 + 1);
+  // Declared up front (Content-Length) and found while reading (chunked): both refused.
+  const declared = await send('POST', '/plugins/probe/hook/acct_3/echo', [big], { 'content-length': String(big.length) });
+  const streamed = await send('POST', '/plugins/probe/hook/acct_4/echo', [big.slice(0, 600_000), big.slice(600_000)]);
+  for (const a of [declared, streamed]) {
+    expect(a.status).toBe(413);
+    expect(JSON.parse(a.body).error).toMatchObject({ code: 'VALIDATION_FAILED', params: { field: 'body' } });
+  }
+  expect(seen.map((r) => r.params)).toEqual([{ account: 'acct_2' }]);
+});
+
+it('leaves to fastify what is not a plain webhook path: a query, percent-encoding, another method, an unknown or non-webhook route', async () => {
+  const before = fastifySaw.length;
+  const withQuery = await send('POST', '/plugins/probe/hook/acct_5/echo?x=1', ['{}']);
+  expect(withQuery.status).toBe(200);
+  expect(JSON.parse(withQuery.body).params).toEqual({ account: 'acct_5' });
+  const encoded = await send('POST', '/plugins/probe/hook/acct%5F6/echo', ['{}']);
+  expect(JSON.parse(encoded.body).params).toEqual({ account: 'acct_6' });
+  expect((await send('GET', '/plugins/probe/hook/acct_7/echo', [])).status).toBe(404);
+  expect((await send('POST', '/plugins/probe/hook/acct_8/echo/more', ['{}'])).status).toBe(404);
+  // A shop route of the same plugin keeps the site's CSRF check.
+  expect((await send('POST', '/plugins/probe/shop-action', ['a=1'], { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' })).status).toBe(403);
+  expect(fastifySaw.length).toBe(before + 5);
+});
