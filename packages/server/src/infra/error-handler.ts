@@ -7,6 +7,11 @@ export interface ErrorBody {
   error: { code: string; message: string; params: Record<string, unknown> };
 }
 
+/** The JSON body of an error; an internal error names only its request id (never its message's internals). */
+export function errorBody(err: KassaError, requestId: string): ErrorBody {
+  return { error: { code: err.code, message: err.message, params: err.code === 'INTERNAL_ERROR' ? { requestId } : { ...err.params } } };
+}
+
 /** JSON for the API and for clients that do not ask for HTML; a friendly page for browsers. */
 function wantsJson(req: FastifyRequest): boolean {
   if (req.url.startsWith('/api/')) return true;
@@ -20,7 +25,7 @@ function wantsJson(req: FastifyRequest): boolean {
  * reached → DATABASE_UNAVAILABLE (503), unknown errors → INTERNAL_ERROR
  * (logged, message hidden so internals never reach a buyer).
  */
-export function toKassaError(err: unknown, req: FastifyRequest): KassaError {
+export function toKassaError(err: unknown, requestId: string): KassaError {
   if (isKassaError(err)) return err;
   const e = err as FastifyError & { validation?: { instancePath?: string; params?: Record<string, unknown>; message?: string }[] };
   if (e.validation && e.validation.length > 0) {
@@ -42,7 +47,7 @@ export function toKassaError(err: unknown, req: FastifyRequest): KassaError {
   if (e.statusCode === 413) return new KassaError('VALIDATION_FAILED', { field: 'body', detail: 'body is too large' });
   // A database that is down or restarting: 503 with Retry-After, so clients and proxies retry.
   if (isDatabaseUnavailable(err)) return new KassaError('DATABASE_UNAVAILABLE', {}, { cause: err });
-  return new KassaError('INTERNAL_ERROR', { requestId: req.id }, { cause: err });
+  return new KassaError('INTERNAL_ERROR', { requestId }, { cause: err });
 }
 
 async function send(req: FastifyRequest, reply: FastifyReply, err: KassaError): Promise<FastifyReply> {
@@ -50,9 +55,7 @@ async function send(req: FastifyRequest, reply: FastifyReply, err: KassaError): 
   if (err.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) reply.header('retry-after', '60');
   if (err.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '5');
   if (wantsJson(req)) {
-    const body: ErrorBody = { error: { code: err.code, message: err.message, params: { ...err.params } } };
-    if (err.code === 'INTERNAL_ERROR') body.error.params = { requestId: req.id };
-    return reply.type('application/json; charset=utf-8').send(body);
+    return reply.type('application/json; charset=utf-8').send(errorBody(err, req.id));
   }
   try {
     const html = await reply.viewAsync('layouts/error', { status: err.status, code: err.code, message: err.message, title: titleFor(err.status) });
@@ -76,7 +79,7 @@ function titleFor(status: number): string {
 /** Installs the one error handler and the not-found handler for the whole app. */
 export const errorHandlerPlugin = fp(async (app) => {
   app.setErrorHandler(async (err, req, reply) => {
-    const kassa = toKassaError(err, req);
+    const kassa = toKassaError(err, req.id);
     if (kassa.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     else if (kassa.status >= 500) req.log.error({ err: kassa }, kassa.message);
     return send(req, reply, kassa);

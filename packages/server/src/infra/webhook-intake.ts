@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { isDatabaseUnavailable, isKassaError, KassaError, type PluginHttpResponse, type PluginRoute, type PluginRuntime } from '@kassa/core/host';
-import type { ErrorBody } from './error-handler';
+import { KassaError, type PluginHttpResponse, type PluginRoute, type PluginRuntime } from '@kassa/core/host';
+import { errorBody, toKassaError, type ErrorBody } from './error-handler';
 
 /** Largest webhook body accepted (the same limit on both paths); larger → 413, nothing read further. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -145,26 +145,27 @@ export class WebhookIntake {
     if (out.status >= 400) this.log.info({ plugin: entry.plugin, url: req.url, statusCode: out.status }, 'webhook refused');
   }
 
-  /** As the app's error handler answers a JSON client: the catalogued code, 503 for a database away, 500 for anything else. */
+  /** As the app's error handler answers a JSON client (toKassaError, errorBody): the catalogued code, 503 for a database away, 500 for anything else. */
   private sendError(entry: IntakeRoute, req: IncomingMessage, res: ServerResponse, err: unknown): void {
     requests += 1;
     const requestId = `webhook-${requests}`;
-    const known = isKassaError(err) ? err : isDatabaseUnavailable(err) ? new KassaError('DATABASE_UNAVAILABLE', {}, { cause: err }) : null;
-    const kassa = known ?? new KassaError('INTERNAL_ERROR', { requestId }, { cause: err });
-    if (kassa.status >= 500) this.log.error({ plugin: entry.plugin, url: req.url, requestId, err }, known ? kassa.message : 'unhandled error');
-    const body: ErrorBody = { error: { code: kassa.code, message: kassa.message, params: kassa.code === 'INTERNAL_ERROR' ? { requestId } : { ...kassa.params } } };
-    const text = Buffer.from(JSON.stringify(body));
-    const headers = ['content-type', JSON_TYPE, 'cache-control', NO_STORE, 'content-length', String(text.length)];
+    const kassa = toKassaError(err, requestId);
+    if (kassa.status >= 500) this.log.error({ plugin: entry.plugin, url: req.url, requestId, err }, kassa.code === 'INTERNAL_ERROR' ? 'unhandled error' : kassa.message);
+    const headers = ['content-type', JSON_TYPE, 'cache-control', NO_STORE];
     if (kassa.code === 'DATABASE_UNAVAILABLE') headers.push('retry-after', '5');
-    if (!res.headersSent) res.writeHead(kassa.status, headers).end(text);
+    if (!res.headersSent) writeJson(res, kassa.status, headers, errorBody(kassa, requestId));
   }
 
   private refuseTooLarge(res: ServerResponse): void {
-    const refusal = new KassaError('VALIDATION_FAILED', { field: 'body', detail: 'body is too large' });
-    const text = Buffer.from(JSON.stringify({ error: { code: refusal.code, message: refusal.message, params: { ...refusal.params } } }));
     // The rest of the body is not read: the connection closes after the answer.
-    res.writeHead(413, ['content-type', JSON_TYPE, 'cache-control', NO_STORE, 'content-length', String(text.length), 'connection', 'close']).end(text);
+    writeJson(res, 413, ['content-type', JSON_TYPE, 'cache-control', NO_STORE, 'connection', 'close'],
+      errorBody(new KassaError('VALIDATION_FAILED', { field: 'body', detail: 'body is too large' }), ''));
   }
+}
+
+function writeJson(res: ServerResponse, status: number, headers: string[], body: ErrorBody): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, [...headers, 'content-length', String(text.length)]).end(text);
 }
 
 let requests = 0;

@@ -13,7 +13,7 @@ export function wantsHtml(req: FastifyRequest): boolean {
  * the one error handler. Anything that is not a refusal (a bug, the database down) is rethrown.
  */
 export function asRefusal(req: FastifyRequest, err: unknown): KassaError {
-  const refusal = isKassaError(err) ? err : (err as { validation?: unknown }).validation ? toKassaError(err, req) : null;
+  const refusal = isKassaError(err) ? err : (err as { validation?: unknown }).validation ? toKassaError(err, req.id) : null;
   if (!refusal || !wantsHtml(req) || refusal.status >= 500) throw refusal && refusal.status < 500 ? refusal : err;
   return refusal;
 }

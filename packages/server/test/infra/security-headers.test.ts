@@ -12,6 +12,23 @@ describe('SecurityHeaders', () => {
     expect(new SecurityHeaders(directives, { hsts: false }).headers['strict-transport-security']).toBeUndefined();
   });
 
+  it("sends helmet's header set besides the CSP (the set @fastify/helmet sent before it was replaced)", () => {
+    const { 'content-security-policy': _csp, ...rest } = new SecurityHeaders(directives, { hsts: true }).headers;
+    expect(rest).toEqual({
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    });
+  });
+
   it('refuses at boot a source that would start another directive, an unquoted keyword, and a CSP without default-src', () => {
     expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['script-src', ["https://a.example; script-src *"]]], { hsts: false })).toThrow(/invalid source/);
     expect(() => new SecurityHeaders([['default-src', ["'self'"]], ['connect-src', ['https://a.example,https://b.example']]], { hsts: false })).toThrow(/invalid source/);
