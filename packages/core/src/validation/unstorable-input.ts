@@ -33,12 +33,9 @@ export function findUnstorableInput(value: unknown, basePath = ''): UnstorableIn
   while (stack.length > 0) {
     const item = stack.pop()!;
     const v = item.value;
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) return { path: item.path, problem: 'contains a NUL character' };
-    } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return { path: item.path, problem: 'must be a finite number' };
-      if (Math.abs(v) > Number.MAX_SAFE_INTEGER) return { path: item.path, problem: 'is out of range' };
-    } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Date)) {
+    const problem = primitiveProblem(v);
+    if (problem) return { path: item.path, problem };
+    if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Date)) {
       if (item.depth >= maxDepth) return { path: item.path, problem: 'is nested too deeply' };
       const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
       for (const [key, child] of entries) {
