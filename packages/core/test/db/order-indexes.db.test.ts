@@ -50,9 +50,9 @@ describe('kassa_order indexes after dropping the unread ones', () => {
   });
 
   it("compares an order's email after reading the order by its id", async () => {
-    const [{ id }] = await db.dataSource.query('SELECT id FROM kassa_order WHERE organizer_id = $1 LIMIT 1', [organizerId]) as { id: string }[];
+    const [order] = await db.dataSource.query('SELECT id FROM kassa_order WHERE organizer_id = $1 LIMIT 1', [organizerId]) as { id: string }[];
     const text = await plan(
-      `SELECT c.id FROM customer c JOIN kassa_order o ON o.organizer_id = c.organizer_id AND lower(o.email) = c.email WHERE o.id = $1`, [id]);
+      `SELECT c.id FROM customer c JOIN kassa_order o ON o.organizer_id = c.organizer_id AND lower(o.email) = c.email WHERE o.id = $1`, [order!.id]);
     expect(text).toContain('"Index Name":"kassa_order_pkey"');
   });
 });
