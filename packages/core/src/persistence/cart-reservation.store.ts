@@ -83,8 +83,10 @@ export class ReservationBatcher {
     if (this.closed) throw new Error('the reservation batcher is closed');
     const wanted = lines.reduce((n, l) => n + l.quantity, 0);
     const rooms = lines.map((l) => this.room.get(l.productId));
+    // A reading taken after this request's time (by a batch that started while this request was on
+    // its way) is as good as an older one: either way only its age counts.
     const roomy = (r: { left: number; at: number } | undefined): r is { left: number; at: number } => (
-      r !== undefined && now.getTime() - r.at < LOOK_SKIP_MS && now.getTime() >= r.at && r.left - wanted >= LOOK_SKIP_MARGIN);
+      r !== undefined && Math.abs(now.getTime() - r.at) < LOOK_SKIP_MS && r.left - wanted >= LOOK_SKIP_MARGIN);
     if (rooms.every(roomy)) {
       for (const r of rooms) r.left -= wanted;
     } else {

@@ -7,6 +7,7 @@ import { ShopSubmission1763800000000 } from './migrations/1763800000000-shop-sub
 import { HttpSession1763950000000 } from '../infra/migrations/1763950000000-http-session';
 import { RateLimitCounter1765200000000 } from '../infra/migrations/1765200000000-rate-limit-counter';
 import { RateLimitCounterUnlogged1769230000001 } from '../infra/migrations/1769230000001-rate-limit-counter-unlogged';
+import { RateLimitCounterNoResetIndex1769250000100 } from '../infra/migrations/1769250000100-rate-limit-counter-no-reset-index';
 import { ApiIdempotencyKey1767700000001 } from '../infra/migrations/1767700000001-api-idempotency-key';
 import { BulkTask1767800000001 } from '../bulk/migrations/1767800000001-bulk-task';
 import { BulkTaskFormKey1768800000001 } from '../bulk/migrations/1768800000001-bulk-task-form-key';
@@ -22,7 +23,7 @@ import { ShopContext, type ShopDeps } from './shop-context';
  * does not run it again.
  */
 export const shopMigrations = [ShopSubmission1763800000000, HttpSession1763950000000, RateLimitCounter1765200000000, ApiIdempotencyKey1767700000001, BulkTask1767800000001,
-  BulkTaskFormKey1768800000001, RateLimitCounterUnlogged1769230000001];
+  BulkTaskFormKey1768800000001, RateLimitCounterUnlogged1769230000001, RateLimitCounterNoResetIndex1769250000100];
 
 /**
  * The buyer order flow: event page → cart → contact → payment method → confirm → order placed and

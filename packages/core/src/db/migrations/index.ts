@@ -22,6 +22,7 @@ import { InstalmentClaimIndex1768500000000 } from './1768500000000-instalment-cl
 import { TokenScopesAndPings1768800000000 } from './1768800000000-token-scopes-and-pings';
 import { CartReserveBooks1769230000000 } from './1769230000000-cart-reserve-books';
 import { GenericPlansForHolds1769230000002 } from './1769230000002-generic-plans-for-holds';
+import { DropUnreadOrderIndexes1769250000000 } from './1769250000000-drop-unread-order-indexes';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -40,4 +41,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   InstalmentClaimIndex1768500000000,
   TokenScopesAndPings1768800000000,
   CartReserveBooks1769230000000, GenericPlansForHolds1769230000002,
+  DropUnreadOrderIndexes1769250000000,
 ];
