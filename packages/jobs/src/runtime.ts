@@ -1,5 +1,5 @@
-import { KassaError, createPluginRuntimes, systemClock, type Clock, type DataSource, type Plugin, type WebhookService } from '@kassa/core/host';
-import type { Queue, Worker } from 'bullmq';
+import { InFlightBatcher, KassaError, createPluginRuntimes, systemClock, type Clock, type DataSource, type Plugin, type WebhookService } from '@kassa/core/host';
+import type { BulkJobOptions, Queue, Worker } from 'bullmq';
 import { createJobsBackend, type JobsBackend } from './backend';
 import type { JobsConfig } from './config';
 import { consoleLogger, type JobsContext, type JobsLogger, type JobsProviders, type JobsServices } from './context';
@@ -154,13 +154,24 @@ export async function createJobsRuntime(opts: JobsRuntimeOptions): Promise<JobsR
       name: 'deliver-webhook', data: { deliveryId: d.id, organizerId: d.organizerId }, opts: { jobId: jobIds.deliverWebhook(d.id, retryAfterAttempts) },
     })));
   };
+  // Plugin jobs enqueued while an add is in flight go to the queue together, as one addBulk: a rush
+  // of webhooks (each enqueueing its event's job) costs one Redis round trip per batch, not per
+  // webhook. Each caller's promise settles with its batch; a batch that fails is tried again job by
+  // job, so one job the queue refuses fails only its own caller.
+  const pluginAdds = new InFlightBatcher<{ name: string; data: PluginJobPayload; opts: BulkJobOptions }, void>(async (adds) => {
+    await queues.plugins.addBulk(adds);
+    return adds.map(() => undefined);
+  });
   enqueuePluginJob = async (plugin, job, payload, jobOpts = {}) => {
     const declared = findPluginJob(pluginJobs, plugin, job);
     const organizerId = jobOpts.organizerId ?? null;
-    await queues.plugins.add('plugin-job', { plugin, job, payload, organizerId } satisfies PluginJobPayload, {
-      ...(jobOpts.jobId ? { jobId: pluginJobId(plugin, jobOpts.jobId, organizerId) } : {}),
-      ...(jobOpts.delayMs ? { delay: jobOpts.delayMs } : {}),
-      ...(declared.attempts ? { attempts: declared.attempts } : {}),
+    await pluginAdds.submit({
+      name: 'plugin-job', data: { plugin, job, payload, organizerId },
+      opts: {
+        ...(jobOpts.jobId ? { jobId: pluginJobId(plugin, jobOpts.jobId, organizerId) } : {}),
+        ...(jobOpts.delayMs ? { delay: jobOpts.delayMs } : {}),
+        ...(declared.attempts ? { attempts: declared.attempts } : {}),
+      },
     });
   };
   for (const q of Object.values(queues)) q.on('error', (err) => logger.error('queue error', { queue: q.name, error: err.message }));

@@ -14,7 +14,8 @@
  * Knobs: DATABASE_URL, BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_CPU_PROF
  * (a folder: the server writes a .cpuprofile there), BENCH_HOST=bare (the handler behind node:http
  * alone instead of the full server), BENCH_RATE (default 20000: events signed per second of the run;
- * a run that uses them all up ends early and says so), BENCH_CLIENT=autocannon.
+ * a run that uses them all up ends early and says so), BENCH_CLIENT=autocannon, REDIS_URL (the real
+ * enqueue of each event's job, batched as in the server) or BENCH_ENQUEUE=none (no enqueue).
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const sample = async () => {
     const a = nextLine();
     child.stdin.write('count\n');
-    return JSON.parse(await a) as { stored: number; cpuMicros: number; pgCpuMicros: number; backends: number };
+    return JSON.parse(await a) as { stored: number; queued: number | null; cpuMicros: number; pgCpuMicros: number; backends: number };
   };
 
   try {
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
     console.log(`load generator CPU: ${((own.user + own.system) / Math.max(accepted, 1)).toFixed(0)} µs per event (${useAutocannon ? 'autocannon, signing during the run' : 'pre-signed, plain sockets'})`);
     console.log(`server CPU: ${cpuPerEvent.toFixed(0)} µs per accepted event → at most ${(1e6 / cpuPerEvent).toFixed(0)} events/s per server core · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`PostgreSQL CPU: ${pgPerEvent.toFixed(0)} µs per accepted event (the server pool's ${after.backends} backends) · node + PostgreSQL ${(cpuPerEvent + pgPerEvent).toFixed(0)} µs`);
+    // The enqueue is not awaited by the answer; a sample taken just after the run may miss the last batch.
+    console.log(after.queued === null ? 'enqueue: none (BENCH_ENQUEUE=none)' : `enqueue: ${after.queued} process-event jobs queued in Redis for ${after.stored} stored events (warm-up included)`);
     // The yardstick runs after the server has closed its pool (the shared PostgreSQL has a connection limit).
     await stop();
     const pg = await pgbenchWithFallback(connections);

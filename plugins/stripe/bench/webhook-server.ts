@@ -2,7 +2,10 @@
  * The webhook endpoint under benchmark, as its own process (the load generator must not share its
  * event loop): a fresh schema with core's, the shop's and the Stripe plugin's migrations, one
  * registered Stripe account with a signing secret, and the real server (buildApp) with the plugin's
- * routes on a free loopback port. Enqueueing is a no-op here: the figure is "verified and stored".
+ * routes on a free loopback port. Each accepted event's process-event job is enqueued as the real
+ * server enqueues it (the jobs runtime on Redis, REDIS_URL, a key prefix of its own, dropped at the
+ * end; no worker runs, so the jobs stay queued); BENCH_ENQUEUE=none makes the enqueue a no-op (the
+ * figure is then "verified and stored" only, as before session 8).
  * Prints one JSON line ({ url, account, secret }); answers "count" on stdin with the inbox size, its
  * own CPU time so far and its pool's PostgreSQL backends' CPU time since the first "count";
  * drops the schema on SIGTERM.
@@ -15,6 +18,7 @@ import {
   SettingsStore, createDataSource, createKassaCore, createProviderContextFactory, loadPlugins, organizerSettings, runMigrations, systemClock,
   Organizer, createPluginRuntimes,
 } from '@kassa/core/host';
+import { createJobsRuntime, defineJobsConfig, silentLogger } from '@kassa/jobs';
 import { buildApp } from '@kassa/server';
 import { probeBackendCpu, type BackendCpu } from '../../../bench/lib/pg-cpu';
 import { shopMigrations } from '../../../packages/server/src/shop';
@@ -44,8 +48,18 @@ async function main(): Promise<void> {
   const core = createKassaCore({ dataSource: ds, providers: loaded.providers, providerContext, clock: systemClock });
   // The plugin port, as the hosts build it; the bare host below uses its runtime directly.
   const runtimes = createPluginRuntimes({ core, dataSource: ds, settings, clock: systemClock, baseUrl }, [plugin]);
+  const jobs = process.env.BENCH_ENQUEUE === 'none' ? null : await createJobsRuntime({
+    dataSource: ds, logger: silentLogger, plugins: [plugin], pluginHost: { core, dataSource: ds, settings, clock: systemClock, baseUrl },
+    config: defineJobsConfig({
+      backend: { kind: 'redis', url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `bench${randomBytes(4).toString('hex')}` },
+      publicUrl: baseUrl, mailFrom: 'Bench <noreply@kassa.test>',
+    }),
+  });
+  const enqueuePluginJob = async (name: string, job: string, payload: Record<string, unknown>, o?: { jobId?: string; delayMs?: number; organizerId?: string | null }) => {
+    await jobs?.enqueuePluginJob(name, job, payload, o);
+  };
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const rt = runtimes.runtime(plugin, { enqueue: async () => undefined, log: quiet });
+  const rt = runtimes.runtime(plugin, { enqueue: (job, payload, o) => enqueuePluginJob(plugin.name, job, payload, { ...o, organizerId: null }), log: quiet });
   // The account's endpoint with its own signing secret (what "Create webhook endpoint" stores).
   await storeEndpointSecret(rt, { endpointId: 'we_bench', accountId: account, target: organizerSettings(organizer.id), secret });
   const app = await buildApp({
@@ -53,7 +67,7 @@ async function main(): Promise<void> {
     config: { baseUrl, sessionSecret: randomBytes(32).toString('hex') },
     pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
     pluginRoutes: loaded.routes,
-    enqueuePluginJob: async () => undefined,
+    enqueuePluginJob,
   });
   // BENCH_HOST=bare: the same handler behind node:http alone, to separate the plugin's cost from
   // the server's (which answers webhooks before fastify routes them: infra/webhook-intake.ts).
@@ -70,13 +84,18 @@ async function main(): Promise<void> {
       backends ??= await probeBackendCpu(ds);
       const pgCpuMicros = backends.elapsedCpuMs() * 1000;
       const [row] = await ds.query('SELECT count(*)::int AS n FROM stripe_webhook_inbox');
-      console.log(JSON.stringify({ stored: row.n, cpuMicros: cpu.user + cpu.system, pgCpuMicros, backends: backends.backends }));
+      const queued = jobs ? await jobs.queues.plugins.count() : null;
+      console.log(JSON.stringify({ stored: row.n, queued, cpuMicros: cpu.user + cpu.system, pgCpuMicros, backends: backends.backends }));
     })().catch((err: unknown) => console.log(JSON.stringify({ error: String(err) })));
   });
   process.on('SIGTERM', () => {
     void (async () => {
       await app.close();
       await runtimes.close();
+      if (jobs) {
+        await jobs.stop();
+        await jobs.destroyBackend();
+      }
       await ds.query(`DROP SCHEMA ${schema} CASCADE`);
       await ds.destroy();
       process.exit(0);

@@ -26,6 +26,12 @@ const routes = {
   text: async (): Promise<PluginHttpResponse> => ({ status: 202, headers: { 'x-probe': 'yes' }, body: 'queued' }),
   redirect: async (): Promise<PluginHttpResponse> => ({ redirect: '/elsewhere', status: 302 }),
   badHeader: async (): Promise<PluginHttpResponse> => ({ status: 200, headers: { 'x-probe': 'line\r\nset-cookie: injected=1' }, body: {} }),
+  // Reads headers one by one first, then enumerates them (the order a handler may do either in).
+  headers: async (req: PluginHttpRequest): Promise<PluginHttpResponse> => {
+    const h = req.headers;
+    const named = { signature: h['stripe-signature'], mixed: h['x-mixed-case'], dup: h['x-dup'], type: h['content-type'], cookie: h['set-cookie'], none: h['x-none'] ?? null };
+    return { status: 200, body: { named, has: 'x-dup' in h, all: { ...h }, after: h['x-dup'] } };
+  },
 };
 const probe = definePlugin({
   name: 'probe', version: '0.0.0', coreRange: '*',
@@ -37,6 +43,7 @@ const probe = definePlugin({
     { method: 'POST', path: '/hook/text', kind: 'webhook', handler: routes.text as never },
     { method: 'POST', path: '/hook/redirect', kind: 'webhook', handler: routes.redirect as never },
     { method: 'POST', path: '/hook/bad-header', kind: 'webhook', handler: routes.badHeader as never },
+    { method: 'POST', path: '/hook/headers', kind: 'webhook', handler: routes.headers as never },
     { method: 'POST', path: '/shop-action', kind: 'shop', handler: routes.echo as never },
   ],
 });
@@ -154,3 +161,25 @@ it('leaves to fastify what is not a plain webhook path: a query, percent-encodin
   expect((await send('POST', '/plugins/probe/shop-action', ['a=1'], { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' })).status).toBe(403);
   expect(fastifySaw.length).toBe(before + 5);
 });
+
+it('gives a webhook handler the headers as node does (lower-case names, repeats joined or the first kept, set-cookie an array), by name or enumerated', async () => {
+  const raw = (headers: Record<string, string | string[]>) => new Promise<Answer>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/plugins/probe/hook/headers', headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+  const a = await raw({
+    'Stripe-Signature': 't=1,v1=abc', 'X-Mixed-CASE': 'yes', 'x-dup': ['one', 'two'], 'content-type': ['application/json', 'text/plain'], 'set-cookie': 'a=1',
+  });
+  expect(a.status).toBe(200);
+  const body = JSON.parse(a.body);
+  expect(body.named).toEqual({ signature: 't=1,v1=abc', mixed: 'yes', dup: 'one, two', type: 'application/json', cookie: ['a=1'], none: null });
+  expect(body.has).toBe(true);
+  expect(body.all).toMatchObject({ 'stripe-signature': 't=1,v1=abc', 'x-mixed-case': 'yes', 'x-dup': 'one, two', 'content-type': 'application/json', 'set-cookie': ['a=1'] });
+  expect(body.after).toBe('one, two');
+});
+

@@ -41,6 +41,8 @@ export interface ServerHarnessOptions {
   baseUrl?: string;
   /** Listens on a free loopback port (browser tests); baseUrl is then that address. */
   listen?: boolean;
+  /** Where the server enqueues plugin jobs (a real jobs runtime); by default they are recorded in `jobs`. */
+  enqueuePluginJob?: AppDeps['enqueuePluginJob'];
 }
 
 async function freePort(): Promise<number> {
@@ -76,7 +78,7 @@ export async function createServerHarness(opts: ServerHarnessOptions = {}): Prom
     pluginViews: Object.fromEntries(loaded.views.map((v) => [v.plugin, v.dir])),
     pluginRoutes: loaded.routes,
     pluginDashboardNotices: loaded.dashboardNotices,
-    enqueuePluginJob: async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); },
+    enqueuePluginJob: opts.enqueuePluginJob ?? (async (_plugin, job, payload, o) => { jobs.push({ job, payload, ...(o?.jobId ? { jobId: o.jobId } : {}) }); }),
   };
   const app = await buildApp(deps);
   built.app = app;
