@@ -6,10 +6,18 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node
  * cookie never opens as another), and the expiry inside the sealed payload (a copied value stops
  * working when it runs out, whatever the browser does with Max-Age). The key is derived from the
  * session secret with HKDF, per cookie name.
+ *
+ * The plaintext of the values this instance sealed or opened lately is remembered by the whole
+ * sealed value: a buyer's next request brings back the value its last answer set, which then opens
+ * without base64 decoding and decryption. The memo's key is the complete authenticated value this
+ * key produced or verified, so a value that was never sealed here still has to decrypt; the expiry
+ * is checked on every open, and each open parses a fresh object (nothing is shared between requests).
  */
 export class SealedCookie<T> {
   private readonly key: Buffer;
   private readonly aad: Buffer;
+  /** Sealed value → its JSON plaintext and expiry (ms), for the values of the last few thousand answers. */
+  private readonly recent = new Map<string, { json: string; expires: number }>();
 
   constructor(readonly name: string, secret: string, private readonly maxAgeMs: number) {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'kassa sealed cookie', name, 32));
@@ -21,13 +29,19 @@ export class SealedCookie<T> {
     const iv = freshIv();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(this.aad);
-    const body = Buffer.concat([cipher.update(JSON.stringify({ v: value, e: now.getTime() + this.maxAgeMs })), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    const expires = now.getTime() + this.maxAgeMs;
+    const json = JSON.stringify({ v: value, e: expires });
+    const body = Buffer.concat([cipher.update(json), cipher.final()]);
+    const sealed = Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    this.remember(sealed, json, expires);
+    return sealed;
   }
 
   /** The value, or null for anything not sealed by this key for this name, tampered with, or expired. */
   open(raw: string | undefined, now: Date): T | null {
     if (!raw || raw.length > 8192) return null;
+    const known = this.recent.get(raw);
+    if (known) return known.expires > now.getTime() ? (JSON.parse(known.json) as { v: T }).v : null;
     const bytes = Buffer.from(raw, 'base64url');
     if (bytes.length < 12 + 16 + 2) return null;
     try {
@@ -36,12 +50,23 @@ export class SealedCookie<T> {
       decipher.setAuthTag(bytes.subarray(12, 28));
       const plain = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
       const parsed = JSON.parse(plain) as { v: T; e: number };
-      return typeof parsed.e === 'number' && parsed.e > now.getTime() ? parsed.v : null;
+      if (typeof parsed.e !== 'number') return null;
+      this.remember(raw, plain, parsed.e);
+      return parsed.e > now.getTime() ? parsed.v : null;
     } catch {
       return null;
     }
   }
+
+  private remember(sealed: string, json: string, expires: number): void {
+    // Bounded: a buyer's value is asked for again by the buyer's next request, seconds later.
+    if (this.recent.size >= recentValues) this.recent.clear();
+    this.recent.set(sealed, { json, expires });
+  }
 }
+
+/** How many sealed values an instance remembers (a few MB at most). */
+const recentValues = 4096;
 
 // Nonces are drawn from a pool refilled from the CSPRNG (as node's randomUUID does): one call to
 // the generator per 512 seals instead of one per seal. Each slice is used once, and the cipher and

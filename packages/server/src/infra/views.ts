@@ -75,6 +75,10 @@ export function providerPartialPath(pluginViews: Readonly<Record<string, string>
 /** Registers reply.view() with Eta and the helpers every template may use (`it.fmt`). */
 export const viewsPlugin = fp<ViewsOptions>(async (app, opts) => {
   const pluginViews = opts.pluginViews ?? {};
+  // @fastify/view gives every reply an empty `reply.locals` in an onRequest hook of its own unless the
+  // decorator exists; no template of ours reads locals (their data is passed to reply.view), so
+  // every request, a bodiless redirect or a webhook included, is spared that hook.
+  app.decorateReply('locals', null);
   await app.register(fastifyView, {
     engine: { eta: new KassaEta(pluginViews) },
     templates: viewsDir,

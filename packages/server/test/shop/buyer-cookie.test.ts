@@ -99,4 +99,22 @@ describe("the buyer's sealed checkout cookie", () => {
     expect(new SealedCookie('kassa_checkout', 'x'.repeat(40), 60_000).open(value, now)).toBeNull();
     expect(sealed.open('not-a-sealed-value', now)).toBeNull();
   });
+
+  it('opens what another process sealed with the same secret, hands out a fresh object per open, and still refuses a changed value', () => {
+    const now = new Date('2026-12-07T10:00:00Z');
+    const sealer = new SealedCookie<{ lines: number[] }>('kassa_checkout', 'k'.repeat(40), 60_000);
+    const opener = new SealedCookie<{ lines: number[] }>('kassa_checkout', 'k'.repeat(40), 60_000);
+    const value = sealer.seal({ lines: [1] }, now);
+    // Another server process (nothing remembered there): decrypted, then remembered with its own expiry.
+    expect(opener.open(value, now)).toEqual({ lines: [1] });
+    expect(opener.open(value, new Date(now.getTime() + 61_000))).toBeNull();
+    // What one request changes in its copy is not what the next request opens.
+    const first = sealer.open(value, now)!;
+    first.lines.push(2);
+    expect(sealer.open(value, now)).toEqual({ lines: [1] });
+    // A value one character away from a remembered one is not remembered: it must decrypt, and fails.
+    const changed = value.slice(0, 40) + (value[40] === 'A' ? 'B' : 'A') + value.slice(41);
+    expect(sealer.open(changed, now)).toBeNull();
+    expect(opener.open(changed, now)).toBeNull();
+  });
 });

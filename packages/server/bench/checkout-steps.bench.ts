@@ -1,0 +1,136 @@
+/**
+ * The checkout's server CPU per request, step by step: BENCH_BUYERS buyers (default 2000) walk the
+ * six requests of the shop benchmark's checkout one step at a time (every buyer's POST cart, then
+ * every buyer's GET contact, …), 16 in flight, and the server process's CPU (and its PostgreSQL
+ * backends') is read around each step. Unlike the whole-flow benchmark this says which request
+ * costs what. A step's CPU per request is what the server spends on it, wall-clock aside, so it
+ * compares across builds run alternately on a busy machine. Not part of the test run.
+ *
+ *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/server/bench/checkout-steps.bench.ts
+ *
+ * BENCH_NODE_ARGS: node flags for the server process (e.g. `--perf-basic-prof` for perf).
+ * BENCH_PROFILE (a directory): a V8 CPU profile of the server per step of the last round.
+ * BENCH_ROUNDS (default 2): the walk is repeated, and the last round is the one printed (the first
+ * warms the JIT and the pools).
+ */
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const buyers = Number(process.env.BENCH_BUYERS ?? 2000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const inFlight = 16;
+
+interface Sample { cpuMicros: number; sysMicros: number; pgCpuMicros: number }
+interface Buyer { cookies: Map<string, string>; csrf: string; token: string }
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+async function main(): Promise<void> {
+  // BENCH_NODE_ARGS: extra node flags for the server (--perf-basic-prof, --trace-deopt, …).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'bench-server.ts')], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: process.env.TSX_TSCONFIG_PATH ?? 'tsconfig.base.json', NODE_ENV: 'production' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  // The server's answers are JSON lines; anything else on its stdout (a V8 trace flag's output) is passed on.
+  lines.on('line', (line) => (line.startsWith('{') ? waiting.shift()?.(line) : console.error(line)));
+  const nextLine = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const info = JSON.parse(await nextLine()) as { url: string; base: string; productIds: string[] };
+  const ask = async (): Promise<Sample> => {
+    const answer = nextLine();
+    child.stdin.write('count\n');
+    return JSON.parse(await answer) as Sample;
+  };
+  const command = async (line: string) => {
+    const answer = nextLine();
+    child.stdin.write(`${line}\n`);
+    await answer;
+  };
+  const url = new URL(info.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
+  const send = (method: string, p: string, b: Buyer, body?: Record<string, string>) => new Promise<Answer>((resolve, reject) => {
+    const headers: Record<string, string> = { accept: 'text/html' };
+    if (b.cookies.size) headers.cookie = [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const payload = body ? new URLSearchParams(body).toString() : undefined;
+    if (payload !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const req = request({ host: url.hostname, port: url.port, method, path: info.base + p, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = res.headers['set-cookie'];
+        for (const c of raw ?? []) {
+          const pair = c.split(';')[0]!;
+          const eq = pair.indexOf('=');
+          b.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+  const hidden = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+  const steps: [name: string, expect: number, run: (b: Buyer) => Promise<Answer>][] = [
+    ['POST cart', 303, (b) => send('POST', 'cart', b, { [`qty_${info.productIds[0]}`]: '1' })],
+    ['GET contact', 200, async (b) => {
+      const a = await send('GET', 'checkout/contact', b);
+      b.csrf = hidden(a.body, '_csrf');
+      return a;
+    }],
+    ['POST contact', 303, (b) => send('POST', 'checkout/contact', b, { _csrf: b.csrf, email: 'flow@example.org' })],
+    ['POST payment', 303, (b) => send('POST', 'checkout/payment', b, { _csrf: b.csrf, provider: 'manual' })],
+    ['GET confirm', 200, async (b) => {
+      const a = await send('GET', 'checkout/confirm', b);
+      b.token = hidden(a.body, 'token');
+      return a;
+    }],
+    ['POST confirm', 303, (b) => send('POST', 'checkout/confirm', b, { _csrf: b.csrf, token: b.token })],
+  ];
+  try {
+    console.log(`checkout steps · ${buyers} buyers · ${inFlight} in flight · node ${process.version} · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    for (let round = 1; round <= rounds; round++) {
+      // A marker for a profiler attached from outside (perf record -p <server pid>) to start on.
+      console.error(`round ${round} of ${rounds}`);
+      const walk: Buyer[] = Array.from({ length: buyers }, () => ({ cookies: new Map(), csrf: '', token: '' }));
+      let nodeSum = 0;
+      let pgSum = 0;
+      const rows: string[] = [];
+      for (const [name, expect, run] of steps) {
+        const profile = process.env.BENCH_PROFILE && round === rounds ? path.join(process.env.BENCH_PROFILE, `${name.replace(' ', '-')}.cpuprofile`) : null;
+        if (profile) await command('profile-start');
+        const before = await ask();
+        let next = 0;
+        let wrong = 0;
+        await Promise.all(Array.from({ length: inFlight }, async () => {
+          while (next < walk.length) {
+            const answer = await run(walk[next++]!);
+            if (answer.status !== expect) wrong++;
+          }
+        }));
+        const after = await ask();
+        if (profile) await command(`profile-stop ${profile}`);
+        const node = (after.cpuMicros - before.cpuMicros) / buyers;
+        const pg = (after.pgCpuMicros - before.pgCpuMicros) / buyers;
+        nodeSum += node;
+        pgSum += pg;
+        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs${wrong ? ` · ${wrong} wrong status` : ''}`);
+      }
+      if (round === rounds) {
+        for (const row of rows) console.log(row);
+        console.log(`  per order     node ${nodeSum.toFixed(0).padStart(5)} µs · PostgreSQL ${pgSum.toFixed(0).padStart(5)} µs · load average ${loadavg()[0]!.toFixed(1)}`);
+      }
+    }
+  } finally {
+    agent.destroy();
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
