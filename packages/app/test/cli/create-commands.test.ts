@@ -14,7 +14,8 @@ type UserRow = { email: string; password_hash: string; is_operator: boolean; nam
 const users = () => sandbox.query<UserRow>('SELECT email, password_hash, is_operator, name FROM app_user ORDER BY email');
 
 it('creates an operator with a password from stdin, or a generated one it prints once; an existing login becomes an operator', async () => {
-  const piped = await sandbox.run(['create-operator', 'olga@example.org', '--name', 'Olga', '--password-stdin'], { input: 'correct horse battery\n' });
+  // As the operator runs it: a process on the entry point, the password piped into its stdin.
+  const piped = await sandbox.spawn(['create-operator', 'olga@example.org', '--name', 'Olga', '--password-stdin'], { input: 'correct horse battery\n' });
   expect(piped).toMatchObject({ code: 0 });
   expect(piped.stdout).toContain('created the login olga@example.org; it is an instance operator');
   expect(piped.stdout).not.toContain('password:');
