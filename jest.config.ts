@@ -25,6 +25,8 @@ const project = (name: string): Config => ({
   transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(${esmOnly.join('|')})/)`],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   setupFiles: ['reflect-metadata'],
+  // Fails the test that queues a query on a pg client still executing another (pg 9 refuses it).
+  setupFilesAfterEnv: [`${__dirname}/packages/testing/src/jest/pg-query-guard.setup.ts`],
 });
 
 const config: Config = {

@@ -80,7 +80,13 @@ function postgresBackend(config: Extract<JobsBackendConfig, { kind: 'postgres' }
       }
     },
     createQueue: (name, opts) => new pg.Queue(name, { ...opts, connection }) as unknown as Queue,
-    createWorker: (name, processor, opts) => new pg.Worker(name, processor, { ...opts, connection }) as unknown as Worker,
+    createWorker: (name, processor, opts) => {
+      // Started on its own, bullmq's Postgres worker names its LISTEN connection (readiness) and
+      // subscribes it (first fetch) on that one pg client at the same time: fetch once it is named.
+      const worker = new pg.Worker(name, processor, { ...opts, connection, autorun: false });
+      if (opts.autorun ?? true) worker.waitUntilReady().then(() => worker.run()).catch((error: unknown) => worker.emit('error', error as Error));
+      return worker as unknown as Worker;
+    },
     onReady: () => () => undefined,
     async destroyAll() {
       const client = new Client({ connectionString: config.url });

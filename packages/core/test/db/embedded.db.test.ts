@@ -228,10 +228,15 @@ describe('embedded PostgreSQL (in memory)', () => {
     const a = await client(pg.url);
     const b = await client(pg.url);
     try {
-      // node-postgres prepares a named statement once per connection; both use the same name.
-      const run = (c: Client, add: number, i: number) => c.query({ name: 'next_value', text: `SELECT $1::int + ${add} AS v`, values: [i] });
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => Promise.all([run(a, 1000, i), run(b, 2000, i)])));
-      expect(results.map(([ra, rb]) => [ra.rows[0].v, rb.rows[0].v])).toEqual(Array.from({ length: 10 }, (_, i) => [1000 + i, 2000 + i]));
+      // node-postgres prepares a named statement once per connection; both use the same name. The two
+      // connections run side by side, each one statement at a time (a client runs one query at once).
+      const run = async (c: Client, add: number) => {
+        const values: number[] = [];
+        for (let i = 0; i < 10; i++) values.push((await c.query({ name: 'next_value', text: `SELECT $1::int + ${add} AS v`, values: [i] })).rows[0].v);
+        return values;
+      };
+      const [ra, rb] = await Promise.all([run(a, 1000), run(b, 2000)]);
+      expect([ra, rb]).toEqual([Array.from({ length: 10 }, (_, i) => 1000 + i), Array.from({ length: 10 }, (_, i) => 2000 + i)]);
       // Only this test's statement: core's own prepared statements (from earlier tests) live in the same session.
       const count = async () => (await b.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE '%next_value'`)).rows[0].n as number;
       expect(await count()).toBe(2);

@@ -49,7 +49,10 @@ export class BulkTasks {
     const { task, created } = await this.store.create(organizerId, kind, params, actor, this.deps.clock.now(), formKey);
     // A double-clicked form: the first submit's task, enqueued once (its job id is the task id anyway).
     if (!created) {
-      if (task.kind !== kind) throw new KassaError('VALIDATION_FAILED', { field: '_formKey', detail: '_formKey was used by another form' });
+      // The same key with another form or target is not a double click but an altered form: starting
+      // nothing and answering the first task would tell the organizer a different run had started.
+      const same = task.kind === kind && Object.entries(params).every(([k, v]) => task.params[k] === v);
+      if (!same) throw new KassaError('VALIDATION_FAILED', { field: '_formKey', detail: '_formKey was used by another form' });
       return task;
     }
     try {

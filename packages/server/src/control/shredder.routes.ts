@@ -4,7 +4,7 @@ import { logLocaleOf } from '../infra/readable-log';
 import type { AppDeps } from '../deps';
 import type { OrganizerScope } from '../auth/scope';
 import { BulkTasks } from '../bulk/bulk-tasks.service';
-import { actorOf, formKeyProperty, idParams, newFormKey, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
+import { actorOf, fieldErrors, formKeyProperty, formRefusal, idParams, newFormKey, redirectWithFlash, renderPage, requireAdmin, userOf, uuid } from './page';
 
 const target = {
   type: 'object',
@@ -20,6 +20,23 @@ const confirmBody = {
 } as const;
 
 interface Target { eventId?: string; orderId?: string }
+
+/** The form's own fields, as the page sends them; anything else here was altered on the way. */
+const hiddenFieldProblems: Record<string, string> = {
+  _formKey: "The form's one-time key (_formKey) is not the one this page sent: reload the page and confirm again",
+  eventId: 'The event (eventId) is not one the page offered: choose the event again',
+  orderId: 'The order (orderId) is not one the page offered: open the shredder from the order again',
+};
+
+/** Field errors of a shredder confirmation for the page: the checkbox beside it, a hidden field above the form by name. */
+function shredFormErrors(errors: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, message] of Object.entries(errors)) {
+    if (field === 'confirm') out.confirm = 'Tick the box to confirm that the personal data shall be removed for good';
+    else out.form ??= hiddenFieldProblems[field] ?? (field === 'form' ? message : `${field} ${message}`);
+  }
+  return out;
+}
 
 /**
  * pretix's data shredder: choose an event (or come from an order), see what would be removed, confirm,
@@ -46,19 +63,25 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
   app.post<{ Body: Target & { confirm: string } }>('/control/shredder', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { body: confirmBody }, attachValidation: true }, async (req, reply) => {
     const { organizerId } = userOf(req);
     const body = (req.body ?? {}) as Target;
-    if (req.validationError) {
-      // Unconfirmed (or malformed): show the preview again with the reason beside the checkbox; nothing is removed.
+    // Unconfirmed, or a hidden field the page did not send like this: the preview again with the
+    // reason (beside the checkbox, or above the form naming the field); nothing is removed.
+    const refuse = async (errors: Record<string, string>) => {
       const chosen = body.orderId || body.eventId ? await tasks.shredTarget(organizerId, body).catch(() => null) : null;
       const preview = chosen ? await shredPreview(deps.dataSource, { organizerId, ...chosen }) : null;
       const events = await catalog.listEvents(organizerId);
       return renderPage(req, reply.code(400), 'shredder', {
-        title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview, eventLog: [], formKey: newFormKey(),
-        errors: { confirm: 'Tick the box to confirm that the personal data shall be removed for good' },
+        title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview, eventLog: [], formKey: newFormKey(), errors,
       });
-    }
+    };
+    if (req.validationError) return refuse(shredFormErrors(fieldErrors(req.validationError)));
     const { _formKey: formKey, ...target } = req.body as Target & { _formKey?: string };
-    const task = await tasks.startShred(organizerId, { eventId: target.eventId, orderId: target.orderId }, actorOf(req), formKey);
-    return redirectWithFlash(req, reply, `/control/shredder/${task.id}`, 'Data shredder started.');
+    try {
+      const task = await tasks.startShred(organizerId, { eventId: target.eventId, orderId: target.orderId }, actorOf(req), formKey);
+      return redirectWithFlash(req, reply, `/control/shredder/${task.id}`, 'Data shredder started.');
+    } catch (err) {
+      const { errors } = formRefusal(err);
+      return refuse(shredFormErrors(errors));
+    }
   });
 
   app.get<{ Params: { taskId: string } }>('/control/shredder/:taskId', { config: { permission: 'event.orders.change', permissionOnAllEvents: true }, schema: { params: idParams('taskId') } }, async (req, reply) => {

@@ -7,7 +7,7 @@ import type { CsvMapping } from '../statement/csv-mapping';
 import type { StatementFormat } from '../statement/transaction';
 import { planStatementImport } from './plan-import';
 import {
-  countOfImport, insertImport, insertTransaction, knownKeys, markBooked, readImport, recordAllocationPayment, unbookedOfImport, updateImport,
+  countOfImport, insertImport, insertTransaction, keyStoredBy, knownKeys, markBooked, readImport, recordAllocationPayment, unbookedOfImport, updateImport,
   type ImportRow, type StoredAllocation, type TransactionRow,
 } from './import-store';
 
@@ -58,10 +58,15 @@ export async function runImport(rt: Runtime, importId: string): Promise<ImportRo
     const known = await knownKeys(rt.db, imp, transactionKeys(parsed.transactions));
     const candidates = await candidateOrders(rt, imp.organizerId, parsed.transactions.map((t) => t.reference));
     const plan = planStatementImport<ImportCandidate>({ content: imp.content, format: imp.format, ...(imp.csvMapping ? { csvMapping: imp.csvMapping } : {}), knownKeys: known, orders: candidates });
+    // A line another import of the same statement stored meanwhile (both uploaded at once) is
+    // theirs to book: counted here as already imported.
+    let storedElsewhere = 0;
     for (const p of plan.planned) {
-      await insertTransaction(rt.db, imp, { key: p.key, transaction: p.transaction, ...stored(p.match) });
+      if (!(await insertTransaction(rt.db, imp, { key: p.key, transaction: p.transaction, ...stored(p.match) }))) {
+        if (!(await keyStoredBy(rt.db, imp, p.key))) storedElsewhere += 1;
+      }
     }
-    await updateImport(rt.db, imp.id, { total: parsed.transactions.length, already_imported: plan.alreadyImported.length });
+    await updateImport(rt.db, imp.id, { total: parsed.transactions.length, already_imported: plan.alreadyImported.length + storedElsewhere });
     for (const row of await unbookedOfImport(rt.db, imp.id)) {
       await bookTransaction(rt, row, 'import');
       await progress(rt, imp.id);
@@ -107,8 +112,7 @@ function stored(match: MatchResult<ImportCandidate>): { state: 'matched' | 'unma
  */
 export async function bookTransaction(rt: Pick<PluginRuntime, 'db' | 'payments'>, row: TransactionRow, by: 'import' | 'organizer'): Promise<void> {
   for (const [i, a] of row.allocations.entries()) {
-    const paymentId = a.paymentId ?? (await rt.payments.receivedPayment(a.orderId, { provider: PROVIDER, amount: { amount: a.amount, currency: row.currency } })).id;
-    if (!a.paymentId) await recordAllocationPayment(rt.db, row.id, i, paymentId);
+    const paymentId = a.paymentId ?? await allocationPayment(rt, row, i);
     await rt.payments.confirm(paymentId, {
       info: {
         transactionId: row.id, bookingDate: row.bookingDate, payerName: row.payerName, payerIban: row.payerIban, flags: [...a.flags], assignedBy: by,
@@ -116,6 +120,19 @@ export async function bookTransaction(rt: Pick<PluginRuntime, 'db' | 'payments'>
     });
   }
   await markBooked(rt.db, row.id);
+}
+
+/**
+ * The payment allocation `index` books: one received for it, remembered first. Another run that
+ * remembered its own in the meantime wins; ours, when it is a new attempt (not the order's open
+ * one both found), is canceled, so the order shows one payment for the money, confirmed once.
+ */
+async function allocationPayment(rt: Pick<PluginRuntime, 'db' | 'payments'>, row: TransactionRow, index: number): Promise<string> {
+  const a = row.allocations[index]!;
+  const made = (await rt.payments.receivedPayment(a.orderId, { provider: PROVIDER, amount: { amount: a.amount, currency: row.currency } })).id;
+  const booked = await recordAllocationPayment(rt.db, row.id, index, made);
+  if (booked !== made) await rt.payments.cancel(made);
+  return booked;
 }
 
 /** The job the upload enqueues (jobId `import-<id>`: enqueued once per upload). */

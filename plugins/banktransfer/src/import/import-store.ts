@@ -145,6 +145,12 @@ export async function insertTransaction(db: PluginDb, imp: Pick<ImportRow, 'id' 
   return rows.length > 0;
 }
 
+/** Whether this import stored the key itself (an earlier run of it), rather than another import. */
+export async function keyStoredBy(db: PluginDb, imp: Pick<ImportRow, 'id' | 'organizerId' | 'account'>, key: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM banktransfer_transaction WHERE organizer_id = $1 AND account = $2 AND tx_key = $3 AND import_id = $4', [imp.organizerId, imp.account, key, imp.id]);
+  return rows.length > 0;
+}
+
 /** The transactions of one import still to book (matched, not booked yet), in statement order. */
 export async function unbookedOfImport(db: PluginDb, importId: string): Promise<TransactionRow[]> {
   const rows = await db.query(
@@ -189,11 +195,21 @@ export async function resolveUnmatched(db: PluginDb, id: string, organizerId: st
   return rows[0] ? toTransaction(rows[0]) : null;
 }
 
-/** Remembers the payment made for allocation `index`, before it is confirmed (a retry then confirms that one). */
-export async function recordAllocationPayment(db: PluginDb, transactionId: string, index: number, paymentId: string): Promise<void> {
-  await db.query(
-    `UPDATE banktransfer_transaction SET allocations = jsonb_set(allocations, ARRAY[$2::text, 'paymentId'], to_jsonb($3::text)) WHERE id = $1`,
-    [transactionId, String(index), paymentId]);
+/**
+ * Remembers the payment made for allocation `index`, before it is confirmed (a retry then confirms
+ * that one), unless one is remembered already: answers the payment the allocation books, so two
+ * runs of one import at once (a stalled job run again while the first still runs) book one.
+ */
+export async function recordAllocationPayment(db: PluginDb, transactionId: string, index: number, paymentId: string): Promise<string> {
+  const won = await db.query(
+    `UPDATE banktransfer_transaction SET allocations = jsonb_set(allocations, ARRAY[$2::text, 'paymentId'], to_jsonb($3::text))
+      WHERE id = $1 AND allocations -> $4::int ->> 'paymentId' IS NULL RETURNING id`,
+    [transactionId, String(index), paymentId, index]);
+  if (won.length > 0) return paymentId;
+  // A statement of its own: its snapshot sees what the other run committed while this one waited.
+  const [r] = await db.query<{ payment_id: string | null }>(
+    `SELECT allocations -> $2::int ->> 'paymentId' AS payment_id FROM banktransfer_transaction WHERE id = $1`, [transactionId, index]);
+  return r?.payment_id ?? paymentId;
 }
 
 export async function markBooked(db: PluginDb, transactionId: string): Promise<void> {
