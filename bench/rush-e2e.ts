@@ -242,9 +242,8 @@ async function rush(rig: Rig, serverCount: number): Promise<void> {
   }
   const per = Math.max(paid.length, 1);
   console.log(`  CPU per paid order (everything the run did, turned-away buyers included): servers ${(serverMs / per).toFixed(2)} ms · worker ${(workerMs / per).toFixed(2)} ms · PostgreSQL ${(pgMs / per).toFixed(2)} ms`);
-  const [inbox] = (await rig.pool.query(
-    `SELECT count(*)::int AS n, count(processed_at)::int AS done FROM stripe_webhook_inbox WHERE source = 'webhook'`).catch(() => [{ n: -1, done: -1 }])) as { n: number; done: number }[];
-  console.log(`  signed webhooks stored ${inbox!.n}, processed by the worker ${inbox!.done}`);
+  const inbox = await waitForWebhooks(rig.pool, lastPaidWall);
+  console.log(`  signed webhooks stored ${inbox.n}, processed by the worker ${inbox.done}${inbox.last ? ` · last processed ${((inbox.last - lastPaidWall) / 1000).toFixed(1)} s after the last payment` : ''}`);
   console.log(`  "order paid" emails stored ${mails.count} of ${paid.length} · last one ${mails.last ? ((mails.last - lastPaidWall) / 1000).toFixed(1) : '—'} s after the last payment`);
   const bench = await pgbenchSingleRowInsert(dbUrl, { clients: 32, durationSeconds: 10, protocol: 'extended' });
   console.log(`  pgbench single-row insert (32 clients, same run): ${bench.tps.toFixed(0)} tps · paid orders per second (first wave) = ${(paidRate / bench.tps * 100).toFixed(2)} % of it`);
@@ -268,6 +267,25 @@ async function waitForMails(pool: DataSource, expected: number): Promise<{ count
   }
   const rows: { n: string; last: Date | null }[] = await pool.query(`SELECT count(*) AS n, max(created_at) AS last FROM email_message WHERE template = 'order-paid'`);
   return { count: Number(rows[0]!.n), last: rows[0]!.last?.getTime() ?? null };
+}
+
+/**
+ * The emulator delivers a payment's webhooks after the buyer's return page, so the last few may
+ * still be on their way when the emails are in: wait (up to 30 s) until every stored webhook is
+ * processed, and say when the last one was. An event left unprocessed after that was not enqueued
+ * (the inbox sweep would pick it up later), which the printed counts then show.
+ */
+async function waitForWebhooks(pool: DataSource, since: number): Promise<{ n: number; done: number; last: number | null }> {
+  const ask = async () => ((await pool.query(
+    `SELECT count(*)::int AS n, count(processed_at)::int AS done, max(processed_at) AS last FROM stripe_webhook_inbox WHERE source = 'webhook'`)
+    .catch(() => [{ n: -1, done: -1, last: null }])) as { n: number; done: number; last: Date | null }[])[0]!;
+  let row = await ask();
+  for (let i = 0; i < 150 && row.n >= 0 && row.done < row.n; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    row = await ask();
+  }
+  const last = row.last ? new Date(row.last).getTime() : null;
+  return { n: row.n, done: row.done, last: last !== null && last >= since ? last : null };
 }
 
 main().catch((err: unknown) => {
