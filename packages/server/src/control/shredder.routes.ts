@@ -65,11 +65,11 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
     const body = (req.body ?? {}) as Target;
     // Unconfirmed, or a hidden field the page did not send like this: the preview again with the
     // reason (beside the checkbox, or above the form naming the field); nothing is removed.
-    const refuse = async (errors: Record<string, string>) => {
+    const refuse = async (errors: Record<string, string>, status = 400) => {
       const chosen = body.orderId || body.eventId ? await tasks.shredTarget(organizerId, body).catch(() => null) : null;
       const preview = chosen ? await shredPreview(deps.dataSource, { organizerId, ...chosen }) : null;
       const events = await catalog.listEvents(organizerId);
-      return renderPage(req, reply.code(400), 'shredder', {
+      return renderPage(req, reply.code(status), 'shredder', {
         title: 'Data shredder', section: 'shredder', events, recent: [], chosen, preview, eventLog: [], formKey: newFormKey(), errors,
       });
     };
@@ -79,8 +79,8 @@ export const shredderRoutes: FastifyPluginAsync<{ deps: AppDeps; scope: Organize
       const task = await tasks.startShred(organizerId, { eventId: target.eventId, orderId: target.orderId }, actorOf(req), formKey);
       return redirectWithFlash(req, reply, `/control/shredder/${task.id}`, 'Data shredder started.');
     } catch (err) {
-      const { errors } = formRefusal(err);
-      return refuse(shredFormErrors(errors));
+      const { status, errors } = formRefusal(err);
+      return refuse(shredFormErrors(errors), status);
     }
   });
 
