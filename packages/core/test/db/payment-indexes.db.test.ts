@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { coreMigrations } from '../../src/db/migrations';
 import { findOpenPayments } from '../../src/persistence/payment-port-rows';
 import { findOpenPaymentsOfOrders } from '../../src/persistence/plugin-mail.store';
 import { createCoreHarness, type CoreHarness } from './core-harness';
@@ -111,5 +112,30 @@ describe('order_payment indexes and the pending step', () => {
     }
     expect(after.upd - before.upd).toBeGreaterThanOrEqual(placed);
     expect(after.hot - before.hot).toBe(after.upd - before.upd);
+  });
+
+  it('migrations 1769280000000 and 1769280000001 go down and up again', async () => {
+    const indexes = async (table: string) => ((await h.ds.query(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname', [h.db.schema, table])) as { indexname: string }[])
+      .map((r) => r.indexname);
+    const options = async () => ((await h.ds.query(
+      `SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'order_payment'`,
+      [h.db.schema])) as { reloptions: string[] | null }[])[0]!.reloptions;
+    const ours = coreMigrations.map((M) => new M()).filter((m) => /^(PaymentPendingHot|DropOrderSecretUnique)1769280/.test(m.name!));
+    expect(ours).toHaveLength(2);
+    const runner = h.ds.createQueryRunner();
+    try {
+      for (const m of [...ours].reverse()) await m.down(runner);
+      expect(await indexes('order_payment')).toContain('order_payment_provider_state');
+      expect(await indexes('order_payment')).not.toContain('order_payment_provider_created');
+      expect(await indexes('kassa_order')).toContain('kassa_order_secret_key');
+      expect(await options()).toBeNull();
+      for (const m of ours) await m.up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await indexes('order_payment')).toEqual(['order_payment_order_id_local_id_key', 'order_payment_pkey', 'order_payment_provider_created']);
+    expect(await indexes('kassa_order')).not.toContain('kassa_order_secret_key');
+    expect(await options()).toEqual(['fillfactor=90']);
   });
 });
