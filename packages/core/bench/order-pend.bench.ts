@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       organizerId: organizer.id, slug: 'rush', name: 'Rush', currency: 'EUR', timezone: 'UTC', locale: 'en',
       paymentTermDays: 14, paymentTermAcceptLate: true, live: true,
     });
-    const [{ pid }] = await ds.query('SELECT pg_backend_pid() AS pid') as { pid: number }[];
+    const [{ pid }] = await ds.query('SELECT pg_backend_pid() AS pid') as [{ pid: number }];
     // The WAL flush of each commit is the same in both builds and dominates a one-by-one run (each
     // order commits twice): without waiting for it, what is left is the statements' own work.
     await ds.query('SET synchronous_commit = off');
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
         id, organizerId: organizer.id, eventId: event.id, code, secret: randomBytes(24).toString('base64url'), email: 'buyer@example.org',
         locale: 'en', total: 1000, currency: 'EUR', expires: new Date(Date.now() + 14 * 86_400_000), testmode: false, idempotencyKey: null,
         country: null, feeId: null, fee: 0, providerId: 'manual', paymentId, paymentInitiated: true, actor: { type: 'buyer' },
-        logData: {}, eventPayload: { orderId: id, code },
+        logData: {}, eventPayload: { orderId: id, code }, positions: [], cartId: null,
       });
       if (!placed) throw new Error('order not placed');
       const moved = await pendCreatedPayment(ds.manager, { id: paymentId, localId: 1, provider: 'manual' },
