@@ -301,7 +301,7 @@ async function loadCatalogue(deps: CoreDeps, input: PlaceOrderInput): Promise<Ca
 type NewOrder = Pick<Order, 'organizerId' | 'eventId' | 'email' | 'locale' | 'total' | 'currency' | 'testmode' | 'expires' | 'country'>;
 
 /**
- * Inserts the order (fresh short code and secret; retried on the rare collision) with its fee,
+ * Inserts the order (fresh short code and secret; retried on the rare taken code) with its fee,
  * first payment, log entry and event. Null when the idempotency key is taken (nothing written).
  */
 async function insertOrder(

@@ -10,8 +10,8 @@ export class Order {
   @Column({ type: 'uuid', name: 'event_id' }) eventId!: string;
   /** Short human code, unique per event (e.g. "K7XQ2"). */
   @Column({ type: 'text' }) code!: string;
-  /** Unguessable token for the buyer's order link. */
-  @Index({ unique: true }) @Column({ type: 'text' }) secret!: string;
+  /** Unguessable token for the buyer's order link (24 random bytes; not indexed: orders are found by event and code). */
+  @Column({ type: 'text' }) secret!: string;
   @Column({ type: 'text', nullable: true }) email!: string | null;
   @Column({ type: 'text', default: 'en' }) locale!: string;
   /** Gross total including fees, minor units of `currency`. */

@@ -42,7 +42,7 @@ export async function readCatalogue(m: EntityManager, eventId: string, productId
  * The order with its payment fee, its first payment (local id 1, state created) and the
  * 'kassa.order.placed' log entry and event, in one prepared statement: placeOrder runs for every
  * ticket sold, and each round trip costs CPU on both sides. Ids are made by the caller so that the
- * data of the log entry and the event are known up front. A taken code (or secret) inserts nothing
+ * data of the log entry and the event are known up front. A taken code inserts nothing
  * at all (ON CONFLICT DO NOTHING on the order, and every other row is selected from it).
  */
 const insertOrderSql = prepared('insert_order', () => `WITH o AS (
@@ -68,7 +68,7 @@ const insertOrderSql = prepared('insert_order', () => `WITH o AS (
 
 /**
  * Inserts one order (positions are inserted by the caller, within quota) with its fee, first
- * payment, log entry and event. Null when its code, secret or idempotency key is taken: nothing
+ * payment, log entry and event. Null when its code or idempotency key is taken: nothing
  * was written.
  */
 export async function insertOrderRows(

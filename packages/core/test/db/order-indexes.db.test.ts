@@ -1,4 +1,5 @@
 import { createShop, createTestDatabase, type TestDatabase } from '@kassa/testing';
+import { OrderReadStore } from '../../src/persistence/order-read.store';
 
 /**
  * Migration 1769250000000 dropped two indexes of kassa_order that every placed order paid for. The
@@ -47,6 +48,21 @@ describe('kassa_order indexes after dropping the unread ones', () => {
     const newest: { code: string }[] = await db.dataSource.query(
       'SELECT o.code FROM kassa_order o WHERE o.organizer_id = $1 ORDER BY o.created_at DESC, o.id LIMIT 3', [organizerId]);
     expect(newest.map((r) => r.code)).toEqual(['C0000001', 'C0000002', 'C0000003']);
+  });
+
+  it('has no index on the secret, which no read goes by (migration 1769280000001)', async () => {
+    const rows: { indexdef: string }[] = await db.dataSource.query(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'kassa_order'`, [db.schema]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.indexdef).not.toMatch(/\bsecret\b/);
+  });
+
+  it("reads the order behind a buyer's link by event and code, and compares the secret after", async () => {
+    const [order] = await db.dataSource.query('SELECT event_id, code, secret FROM kassa_order WHERE organizer_id = $1 LIMIT 1', [organizerId]) as { event_id: string; code: string; secret: string }[];
+    const text = await plan('SELECT o.id, o.secret FROM kassa_order o WHERE o.event_id = $1 AND o.code = $2', [order!.event_id, order!.code]);
+    expect(text).toContain('"Index Name":"kassa_order_event_id_code_key"');
+    const found = await new OrderReadStore(db.dataSource).orderOfEventByCode(order!.event_id, order!.code);
+    expect(found?.secret).toBe(order!.secret);
   });
 
   it("compares an order's email after reading the order by its id", async () => {

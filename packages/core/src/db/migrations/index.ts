@@ -23,6 +23,8 @@ import { TokenScopesAndPings1768800000000 } from './1768800000000-token-scopes-a
 import { CartReserveBooks1769230000000 } from './1769230000000-cart-reserve-books';
 import { GenericPlansForHolds1769230000002 } from './1769230000002-generic-plans-for-holds';
 import { DropUnreadOrderIndexes1769250000000 } from './1769250000000-drop-unread-order-indexes';
+import { PaymentPendingHot1769280000000 } from './1769280000000-payment-pending-hot';
+import { DropOrderSecretUnique1769280000001 } from './1769280000001-drop-order-secret-unique';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -42,4 +44,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   TokenScopesAndPings1768800000000,
   CartReserveBooks1769230000000, GenericPlansForHolds1769230000002,
   DropUnreadOrderIndexes1769250000000,
+  PaymentPendingHot1769280000000, DropOrderSecretUnique1769280000001,
 ];
