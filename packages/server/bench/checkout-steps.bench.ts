@@ -23,9 +23,9 @@ const buyers = Number(process.env.BENCH_BUYERS ?? 2000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const inFlight = 16;
 
-interface Sample { cpuMicros: number; sysMicros: number; pgCpuMicros: number }
+interface Sample { cpuMicros: number; sysMicros: number; pgCpuMicros: number; statements: number; minorGcs: number }
 interface Buyer { cookies: Map<string, string>; csrf: string; token: string }
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string; bytes: number }
 
 async function main(): Promise<void> {
   // BENCH_NODE_ARGS: extra node flags for the server (--perf-basic-prof, --trace-deopt, …).
@@ -67,7 +67,10 @@ async function main(): Promise<void> {
           const eq = pair.indexOf('=');
           b.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
+        const body = Buffer.concat(chunks);
+        // What the server wrote: the status line, the header lines and the body.
+        const headerBytes = res.rawHeaders.reduce((sum, h) => sum + h.length + 2, 0) + 19;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body.toString(), bytes: headerBytes + body.length });
       });
     });
     req.on('error', reject);
@@ -105,9 +108,11 @@ async function main(): Promise<void> {
         const before = await ask();
         let next = 0;
         let wrong = 0;
+        let bytes = 0;
         await Promise.all(Array.from({ length: inFlight }, async () => {
           while (next < walk.length) {
             const answer = await run(walk[next++]!);
+            bytes += answer.bytes;
             if (answer.status !== expect) wrong++;
           }
         }));
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
         const pg = (after.pgCpuMicros - before.pgCpuMicros) / buyers;
         nodeSum += node;
         pgSum += pg;
-        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs${wrong ? ` · ${wrong} wrong status` : ''}`);
+        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs · ${((after.statements - before.statements) / buyers).toFixed(1)} SQL · ${(1000 * (after.minorGcs - before.minorGcs) / buyers).toFixed(1)} scavenges/1000 · ${(bytes / buyers).toFixed(0)} B${wrong ? ` · ${wrong} wrong status` : ''}`);
       }
       if (round === rounds) {
         for (const row of rows) console.log(row);
