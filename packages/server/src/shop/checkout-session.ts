@@ -102,9 +102,10 @@ function withCheckout(req: FastifyRequest, eventId: string, state: CheckoutState
   else delete all[eventId];
   const fits = () => req.buyer.bytesWith('shop', all) <= maxBuyerDataBytes;
   // Checkouts of other events left behind make room first (their holds run out by themselves).
-  if (state && !fits()) all = { [eventId]: state };
+  // Measured once when it fits (the measured JSON is what the cookie's seal then uses).
   if (state && !fits()) {
-    throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
+    all = { [eventId]: state };
+    if (!fits()) throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
   }
   return all;
 }

@@ -58,6 +58,30 @@ describe("the buyer's sealed checkout cookie", () => {
     expect((await buyer.post(`${base}checkout/contact`, { email: 'once@example.org' })).statusCode).toBe(303);
   });
 
+  it('is serialised once per write: the JSON its size check made is the JSON sealed', async () => {
+    const { base, buyer } = await toContact();
+    const email = 'counted-once@example.org';
+    const stringify = JSON.stringify;
+    let serialised = 0;
+    JSON.stringify = function counting(this: unknown, ...args: Parameters<typeof JSON.stringify>) {
+      const out = stringify.apply(this, args);
+      if (typeof out === 'string' && out.includes(email)) serialised += 1;
+      return out;
+    } as typeof JSON.stringify;
+    let res;
+    try {
+      res = await buyer.post(`${base}checkout/contact`, { email });
+    } finally {
+      JSON.stringify = stringify;
+    }
+    expect(res.statusCode).toBe(303);
+    expect(res.headers['set-cookie']).toBeDefined();
+    expect(serialised).toBe(1);
+    // And what was sealed is the whole checkout.
+    expect(buyerCookie(buyer)).toMatchObject({ id: expect.any(String), csrf: expect.any(String) });
+    expect(Object.values(buyerCookie(buyer)!.shop!)[0]).toMatchObject({ email, lines: [expect.objectContaining({ quantity: 2 })] });
+  });
+
   it("refuses a checkout form posted with another buyer's CSRF token, or none", async () => {
     const a = await toContact();
     const b = await toContact();
