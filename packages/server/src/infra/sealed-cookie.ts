@@ -68,8 +68,11 @@ export class SealedCookie<T> {
   }
 
   private remember(sealed: string, json: string, expires: number): void {
-    // Bounded: a buyer's value is asked for again by the buyer's next request, seconds later.
-    if (this.recent.size >= recentValues) this.recent.clear();
+    // Bounded: a buyer's value is asked for again by the buyer's next request, seconds later, so the
+    // oldest value goes first (a Map iterates in insertion order). Emptying the whole memo when full
+    // made every buyer's next request after it decrypt, whenever more than a few thousand buyers were
+    // between two steps.
+    if (this.recent.size >= recentValues) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(sealed, { json, expires });
   }
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createProduct, createQuota, createShop } from '@kassa/testing';
 import { SealedCookie } from '../../src/infra/sealed-cookie';
 import { Buyer } from './buyer';
@@ -122,6 +123,22 @@ describe("the buyer's sealed checkout cookie", () => {
     expect(new SealedCookie('other_cookie', 'k'.repeat(40), 60_000).open(value, now)).toBeNull();
     expect(new SealedCookie('kassa_checkout', 'x'.repeat(40), 60_000).open(value, now)).toBeNull();
     expect(sealed.open('not-a-sealed-value', now)).toBeNull();
+  });
+
+  it('remembers the newest values it sealed when more buyers are between two steps than it keeps: those open without decrypting', () => {
+    const now = new Date('2026-12-07T10:00:00Z');
+    const sealed = new SealedCookie<{ n: number }>('kassa_checkout', 'k'.repeat(40), 60_000);
+    const values = Array.from({ length: 4200 }, (_, n) => sealed.seal({ n }, now));
+    const decrypts = jest.spyOn(crypto, 'createDecipheriv');
+    try {
+      for (let n = 4200 - 4000; n < 4200; n++) expect(sealed.open(values[n], now)).toEqual({ n });
+      expect(decrypts).not.toHaveBeenCalled();
+      // The oldest were let go: they still open, by decrypting.
+      expect(sealed.open(values[0], now)).toEqual({ n: 0 });
+      expect(decrypts).toHaveBeenCalledTimes(1);
+    } finally {
+      decrypts.mockRestore();
+    }
   });
 
   it('opens what another process sealed with the same secret, hands out a fresh object per open, and still refuses a changed value', () => {
