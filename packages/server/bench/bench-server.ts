@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, eventSettings, Event, loadPlugins, Organizer, Product, Quota,
   runMigrations, SettingsStore, systemClock,
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   // garbage a request makes, however busy the machine is.
   let minorGcs = 0;
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) if ((entry.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minorGcs += 1;
+    for (const entry of list.getEntries()) if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minorGcs += 1;
   }).observe({ entryTypes: ['gc'] });
   // The parent asks through stdin for the order count and this process's CPU time (µs), so it can
   // compute orders per second and CPU per request, which does not depend on how busy the box is.
