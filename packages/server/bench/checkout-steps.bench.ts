@@ -132,7 +132,7 @@ async function main(): Promise<void> {
         const pg = (after.pgCpuMicros - before.pgCpuMicros) / buyers;
         nodeSum += node;
         pgSum += pg;
-        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs · ${((after.statements - before.statements) / buyers).toFixed(1)} SQL · ${(1000 * (after.minorGcs - before.minorGcs) / buyers).toFixed(1)} scavenges/1000 · ${((after.allocated - before.allocated) / buyers / 1024).toFixed(1)} KB allocated · ${(bytes / buyers).toFixed(0)} B${wrong ? ` · ${wrong} wrong status` : ''}`);
+        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs · ${((after.statements - before.statements) / buyers).toFixed(1)} SQL · ${(1000 * (after.minorGcs - before.minorGcs) / buyers).toFixed(1)} scavenges/1000${after.allocated ? ` · ${((after.allocated - before.allocated) / buyers / 1024).toFixed(1)} KB allocated` : ''} · ${(bytes / buyers).toFixed(0)} B${wrong ? ` · ${wrong} wrong status` : ''}`);
       }
       if (round === rounds) {
         for (const row of rows) console.log(row);
