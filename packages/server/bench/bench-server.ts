@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, eventSettings, Event, loadPlugins, Organizer, Product, Quota,
   runMigrations, SettingsStore, systemClock,
@@ -107,6 +108,13 @@ async function main(): Promise<void> {
       return sum;
     }
   }, 0);
+  // Young-generation collections so far: with a fixed young generation (BENCH_NODE_ARGS
+  // `--min-semi-space-size=16 --max-semi-space-size=16`) their count per request measures the
+  // garbage a request makes, however busy the machine is.
+  let minorGcs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minorGcs += 1;
+  }).observe({ entryTypes: ['gc'] });
   // The parent asks through stdin for the order count and this process's CPU time (µs), so it can
   // compute orders per second and CPU per request, which does not depend on how busy the box is.
   const profiler = new Session();
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
     if (!command.includes('count')) return;
     void orders().then(({ n, first, last }) => {
       const cpu = process.cpuUsage();
-      process.stdout.write(`${JSON.stringify({ orders: n, firstAt: first, lastAt: last, cpuMicros: cpu.user + cpu.system, sysMicros: cpu.system, pgCpuMicros: pgCpuMicros(), statements: [...statements.values()].reduce((a, b) => a + b, 0) })}\n`);
+      process.stdout.write(`${JSON.stringify({ orders: n, firstAt: first, lastAt: last, cpuMicros: cpu.user + cpu.system, sysMicros: cpu.system, pgCpuMicros: pgCpuMicros(), statements: [...statements.values()].reduce((a, b) => a + b, 0), minorGcs })}\n`);
     });
   });
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, base: '/bench/conf/', productIds: products.map((p) => p.id) })}\n`);

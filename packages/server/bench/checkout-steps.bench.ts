@@ -8,7 +8,8 @@
  *
  *   TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx packages/server/bench/checkout-steps.bench.ts
  *
- * BENCH_NODE_ARGS: node flags for the server process (e.g. `--perf-basic-prof` for perf).
+ * BENCH_NODE_ARGS: node flags for the server process (e.g. `--perf-basic-prof` for perf;
+ * `--trace-gc-nvp` adds the bytes allocated per request, which no other process's load changes).
  * BENCH_PROFILE (a directory): a V8 CPU profile of the server per step of the last round.
  * BENCH_ROUNDS (default 2): the walk is repeated, and the last round is the one printed (the first
  * warms the JIT and the pools).
@@ -23,9 +24,9 @@ const buyers = Number(process.env.BENCH_BUYERS ?? 2000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const inFlight = 16;
 
-interface Sample { cpuMicros: number; sysMicros: number; pgCpuMicros: number }
+interface Sample { cpuMicros: number; sysMicros: number; pgCpuMicros: number; statements: number; minorGcs: number; allocated: number }
 interface Buyer { cookies: Map<string, string>; csrf: string; token: string }
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string; bytes: number }
 
 async function main(): Promise<void> {
   // BENCH_NODE_ARGS: extra node flags for the server (--perf-basic-prof, --trace-deopt, …).
@@ -37,7 +38,16 @@ async function main(): Promise<void> {
   const lines = createInterface({ input: child.stdout });
   const waiting: ((line: string) => void)[] = [];
   // The server's answers are JSON lines; anything else on its stdout (a V8 trace flag's output) is passed on.
-  lines.on('line', (line) => (line.startsWith('{') ? waiting.shift()?.(line) : console.error(line)));
+  // With BENCH_NODE_ARGS=--trace-gc-nvp the server prints each collection's `allocated=` (bytes since
+  // the previous one): summed in the order the lines come, they give the bytes a step allocated
+  // (exact up to one young generation per step), a figure no other process's load changes.
+  let allocated = 0;
+  lines.on('line', (line) => {
+    if (line.startsWith('{')) return waiting.shift()?.(line.slice(0, -1) + `,"allocated":${allocated}}`);
+    const bytes = / allocated=(\d+)/.exec(line);
+    if (bytes) allocated += Number(bytes[1]);
+    else console.error(line);
+  });
   const nextLine = () => new Promise<string>((resolve) => waiting.push(resolve));
   const info = JSON.parse(await nextLine()) as { url: string; base: string; productIds: string[] };
   const ask = async (): Promise<Sample> => {
@@ -67,7 +77,10 @@ async function main(): Promise<void> {
           const eq = pair.indexOf('=');
           b.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
+        const body = Buffer.concat(chunks);
+        // What the server wrote: the status line, the header lines and the body.
+        const headerBytes = res.rawHeaders.reduce((sum, h) => sum + h.length + 2, 0) + 19;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body.toString(), bytes: headerBytes + body.length });
       });
     });
     req.on('error', reject);
@@ -105,9 +118,11 @@ async function main(): Promise<void> {
         const before = await ask();
         let next = 0;
         let wrong = 0;
+        let bytes = 0;
         await Promise.all(Array.from({ length: inFlight }, async () => {
           while (next < walk.length) {
             const answer = await run(walk[next++]!);
+            bytes += answer.bytes;
             if (answer.status !== expect) wrong++;
           }
         }));
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
         const pg = (after.pgCpuMicros - before.pgCpuMicros) / buyers;
         nodeSum += node;
         pgSum += pg;
-        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs${wrong ? ` · ${wrong} wrong status` : ''}`);
+        rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs · ${((after.statements - before.statements) / buyers).toFixed(1)} SQL · ${(1000 * (after.minorGcs - before.minorGcs) / buyers).toFixed(1)} scavenges/1000${after.allocated ? ` · ${((after.allocated - before.allocated) / buyers / 1024).toFixed(1)} KB allocated` : ''} · ${(bytes / buyers).toFixed(0)} B${wrong ? ` · ${wrong} wrong status` : ''}`);
       }
       if (round === rounds) {
         for (const row of rows) console.log(row);

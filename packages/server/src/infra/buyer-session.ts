@@ -20,6 +20,12 @@ export interface BuyerSessionData {
 export interface BuyerSession {
   readonly data: Readonly<BuyerSessionData>;
   set<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): void;
+  /**
+   * The size of the cookie's data before sealing (compare with maxBuyerDataBytes) were `key` set to
+   * `value`, with the id and CSRF secret a first write adds. A `set` of the same value next reuses
+   * the serialisation made here, so the cookie is serialised once per write.
+   */
+  bytesWith<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): number;
 }
 
 declare module 'fastify' {
@@ -42,14 +48,56 @@ type WithBuyer = FastifyRequest & { [kBuyer]: OpenBuyerSession | null };
 
 class OpenBuyerSession implements BuyerSession {
   modified = false;
+  /** JSON of `data` when already made (by bytesWith), for the seal; dropped by any other change. */
+  private json: string | undefined;
+  /** What the last bytesWith measured: taken over as it is by a set of the same key and value. */
+  private measured: { key: keyof BuyerSessionData; value: unknown; data: BuyerSessionData; json: string } | undefined;
   constructor(public data: BuyerSessionData) {}
 
   set<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): void {
-    this.data = { ...this.data, [key]: value };
-    if (value === undefined) delete this.data[key];
+    const measured = this.measured;
+    this.measured = undefined;
+    if (measured && measured.key === key && measured.value === value) {
+      this.data = measured.data;
+      this.json = measured.json;
+    } else {
+      this.data = withKey(this.data, key, value);
+      this.json = undefined;
+    }
     this.modified = true;
   }
+
+  bytesWith<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): number {
+    const data = complete(withKey(this.data, key, value));
+    const json = JSON.stringify(data);
+    this.measured = { key, value, data, json };
+    return Buffer.byteLength(json) + sealedOverhead;
+  }
+
+  /** The data to seal, as JSON, with the id and CSRF secret the first write gives. */
+  toJson(): string {
+    if (!this.data.id || !this.data.csrf) {
+      this.data = complete(this.data);
+      this.json = undefined;
+    }
+    return (this.json ??= JSON.stringify(this.data));
+  }
 }
+
+function withKey<K extends keyof BuyerSessionData>(data: BuyerSessionData, key: K, value: BuyerSessionData[K]): BuyerSessionData {
+  const next = { ...data, [key]: value };
+  if (value === undefined) delete next[key];
+  return next;
+}
+
+/** The data with a browser id and a CSRF secret (what the cookie's first write adds). */
+function complete(data: BuyerSessionData): BuyerSessionData {
+  if (data.id && data.csrf) return data;
+  return { ...data, id: data.id ?? randomUUID(), csrf: data.csrf ?? tokens.secretSync() };
+}
+
+/** What sealing adds to the data's JSON before encryption (`{"v":…,"e":<ms>}`), as this limit has always counted it. */
+const sealedOverhead = '{"v":,"e":0}'.length + 8;
 
 /**
  * The buyer's checkout state in an encrypted, authenticated cookie (sealed-cookie.ts) instead of
@@ -79,23 +127,12 @@ export const buyerSessionPlugin = fp<{ secret: string; secure: boolean; maxAgeMs
   app.addHook('onSend', (req, reply: FastifyReply, payload, done) => {
     const open = (req as WithBuyer)[kBuyer];
     if (open?.modified) {
-      if (!open.data.id) open.set('id', randomUUID());
-      if (!open.data.csrf) open.set('csrf', tokens.secretSync());
       // The sealed value is base64url: nothing in it needs encoding (@fastify/cookie's serializer would only check that).
-      reply.header('set-cookie', `${buyerCookieName}=${sealed.seal(open.data, now())}${attributes}`);
+      reply.header('set-cookie', `${buyerCookieName}=${sealed.sealJson(open.toJson(), now())}${attributes}`);
     }
     done(null, payload);
   });
 }, { name: 'kassa-buyer-session', dependencies: ['@fastify/cookie'] });
-
-/** The size of `data` in its cookie before sealing (compare with maxBuyerDataBytes), with the id and CSRF secret its first write adds. */
-export function buyerDataBytes(data: BuyerSessionData): number {
-  return Buffer.byteLength(JSON.stringify({ v: data, e: 0 })) + 8 + (data.id ? 0 : idBytes) + (data.csrf ? 0 : csrfBytes);
-}
-
-// What an id and a CSRF secret add to the sealed JSON (the field, its value and a comma).
-const idBytes = JSON.stringify({ id: randomUUID() }).length - 1;
-const csrfBytes = JSON.stringify({ csrf: tokens.secretSync() }).length - 1;
 
 /** Sets the message the buyer's next shop page shows. */
 export function setBuyerFlash(req: FastifyRequest, flash: NonNullable<BuyerSessionData['flash']>): void {

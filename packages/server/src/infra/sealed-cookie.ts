@@ -26,11 +26,20 @@ export class SealedCookie<T> {
 
   /** The cookie value for `value`, valid until now + maxAge. */
   seal(value: T, now: Date): string {
+    return this.sealJson(JSON.stringify(value), now);
+  }
+
+  /**
+   * As seal, for a value its caller has serialised already (`JSON.stringify(value)`): a caller that
+   * measured the value's size before writing it does not serialise it a second time.
+   */
+  sealJson(valueJson: string, now: Date): string {
     const iv = freshIv();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(this.aad);
     const expires = now.getTime() + this.maxAgeMs;
-    const json = JSON.stringify({ v: value, e: expires });
+    // Exactly JSON.stringify({ v: value, e: expires }).
+    const json = `{"v":${valueJson},"e":${expires}}`;
     const body = Buffer.concat([cipher.update(json), cipher.final()]);
     const sealed = Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
     this.remember(sealed, json, expires);
@@ -59,8 +68,11 @@ export class SealedCookie<T> {
   }
 
   private remember(sealed: string, json: string, expires: number): void {
-    // Bounded: a buyer's value is asked for again by the buyer's next request, seconds later.
-    if (this.recent.size >= recentValues) this.recent.clear();
+    // Bounded: a buyer's value is asked for again by the buyer's next request, seconds later, so the
+    // oldest value goes first (a Map iterates in insertion order). Emptying the whole memo when full
+    // made every buyer's next request after it decrypt, whenever more than a few thousand buyers were
+    // between two steps.
+    if (this.recent.size >= recentValues) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(sealed, { json, expires });
   }
 }

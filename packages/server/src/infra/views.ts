@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fp from 'fastify-plugin';
-import fastifyView from '@fastify/view';
+import type { FastifyReply } from 'fastify';
 import { Eta } from 'eta';
 import { formatDateTime, formatMoney, toDecimalInput } from './format';
 
@@ -72,17 +72,49 @@ export function providerPartialPath(pluginViews: Readonly<Record<string, string>
   };
 }
 
-/** Registers reply.view() with Eta and the helpers every template may use (`it.fmt`). */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The page `page` (a template name under views/, without .eta) rendered with `data`. */
+    view(page: string, data?: object): Promise<string>;
+  }
+  interface FastifyReply {
+    /** Renders `page` with `data` and sends it as HTML (text/html unless a type was set); a render error goes to the error handler. */
+    view(page: string, data?: object): FastifyReply;
+    /** The page rendered, not sent. */
+    viewAsync(page: string, data?: object): Promise<string>;
+  }
+}
+
+/**
+ * Registers reply.view(), reply.viewAsync() and app.view() with Eta and the helpers every template
+ * may use (`it.fmt`). Rendered here directly, synchronously, with the compiled templates Eta caches:
+ * a generic view plugin (@fastify/view, used before) reconfigured the engine, merged three option
+ * objects, and went through two promises on every render, for pages that need none of it.
+ */
 export const viewsPlugin = fp<ViewsOptions>(async (app, opts) => {
   const pluginViews = opts.pluginViews ?? {};
-  // @fastify/view gives every reply an empty `reply.locals` in an onRequest hook of its own unless the
-  // decorator exists; no template of ours reads locals (their data is passed to reply.view), so
-  // every request, a bodiless redirect or a webhook included, is spared that hook.
-  app.decorateReply('locals', null);
-  await app.register(fastifyView, {
-    engine: { eta: new KassaEta(pluginViews) },
-    templates: viewsDir,
-    production: !opts.devTemplates,
-    defaultContext: { fmt: { money: formatMoney, date: formatDateTime, decimal: toDecimalInput }, providerPartial: providerPartialPath(pluginViews) },
+  const eta = new KassaEta(pluginViews);
+  // Compiled templates are kept unless templates are edited live (development).
+  eta.configure({ cache: !opts.devTemplates });
+  const defaultContext = { fmt: { money: formatMoney, date: formatDateTime, decimal: toDecimalInput }, providerPartial: providerPartialPath(pluginViews) };
+  const render = (page: string, data?: object): string => eta.render(page, { ...defaultContext, ...data });
+
+  app.decorate('view', async (page: string, data?: object) => render(page, data));
+  app.decorateReply('viewAsync', async function viewAsync(this: FastifyReply, page: string, data?: object) {
+    const html = render(page, data);
+    if (!this.hasHeader('content-type')) this.type(htmlType);
+    return html;
+  });
+  app.decorateReply('view', function view(this: FastifyReply, page: string, data?: object) {
+    let html: string;
+    try {
+      html = render(page, data);
+    } catch (err) {
+      return this.send(err);
+    }
+    if (!this.hasHeader('content-type')) this.type(htmlType);
+    return this.send(html);
   });
 }, { name: 'kassa-views' });
+
+const htmlType = 'text/html; charset=utf-8';

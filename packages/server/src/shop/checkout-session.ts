@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { KassaError } from '@kassa/core/host';
-import { buyerDataBytes, buyerId, maxBuyerDataBytes } from '../infra/buyer-session';
+import { buyerId, maxBuyerDataBytes } from '../infra/buyer-session';
 import { placementKey } from './submission-store';
 
 /** One cart line: which product and how many. Prices are never stored here: they are read from the product when needed. */
@@ -17,7 +18,11 @@ export interface CheckoutState {
   country?: string;
   /** The chosen method and what its checkoutPrepare returned. */
   payment?: { provider: string; session: Record<string, unknown> };
-  /** The idempotency token of the confirm form currently shown. */
+  /**
+   * The confirm form's token as an earlier version stored it (it wrote the cookie on every confirm
+   * page). Now derived from the checkout (confirmToken) and never written; a stored one is still
+   * honoured until the payment step clears it, so a checkout begun before an upgrade completes.
+   */
   token?: string;
   /** The cart's id in core's cart reservations (a UUID kept only here, so only this buyer can release the hold). */
   cartId?: string;
@@ -35,17 +40,41 @@ declare module '../infra/buyer-session' {
 /**
  * The buyer's checkout for an event, unless its confirm form has placed an order: then it is
  * cleared now. Placing the order does not write the cookie (a double submit or a resubmit of the
- * form must still carry the token, and the order carries it as its idempotency key), so the first
- * page of the checkout the buyer opens afterwards notices, with one indexed read, only for a
- * checkout that reached the confirm page.
+ * form must still carry the same checkout, and the order carries its token as its idempotency key),
+ * so a page of the checkout the buyer opens afterwards notices, with one indexed read, and only for
+ * a checkout complete enough to have been confirmed.
+ *
+ * `heldAt` (the confirm page): a checkout whose hold has not run out yet is taken as it is, without
+ * the read. Were its order placed already, the page shows the same checkout again and its form
+ * answers with that order (same token, same idempotency key); the read would cost every order a
+ * statement. Once the hold has run out the read is made, so a placed cart is never held again.
  */
 export async function liveCheckout(
-  req: FastifyRequest, eventId: string, placedWithKey: (eventId: string, key: string) => Promise<boolean>,
+  req: FastifyRequest, eventId: string, placedWithKey: (eventId: string, key: string) => Promise<boolean>, heldAt?: Date,
 ): Promise<CheckoutState | undefined> {
   const state = readCheckout(req, eventId);
-  if (!state?.token || !(await placedWithKey(eventId, placementKey(checkoutOwner(req), state.token)))) return state;
+  if (!state || !(state.token || (state.email && state.payment))) return state;
+  if (heldAt && state.cartId && state.heldUntil && new Date(state.heldUntil) > heldAt) return state;
+  if (!(await placedWithKey(eventId, placementKey(checkoutOwner(req), confirmToken(state))))) return state;
   writeCheckout(req, eventId, undefined);
   return undefined;
+}
+
+/**
+ * The confirm form's idempotency token for a checkout, derived from everything its order is made
+ * of: the cart and its hold (a new cart, even of the same tickets, is a new hold), the email, the
+ * country and the payment choice. Every confirm page of an unchanged checkout shows the same token,
+ * so a reload, a double click and a resubmit name the same order, and showing the page writes
+ * nothing; any change (another tab, a renewed hold) makes another token, so a confirm form shown
+ * before it is refused and the new summary shown. UUID-shaped (the form's schema), never secret:
+ * it names an order only together with the buyer's cookie id (placementKey).
+ */
+export function confirmToken(state: CheckoutState): string {
+  if (state.token) return state.token;
+  const hex = createHash('sha256')
+    .update(JSON.stringify([state.cartId ?? null, state.heldUntil ?? null, state.lines, state.email ?? null, state.country ?? null, state.payment ?? null]))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The buyer's checkout for an event as stored in the buyer's cookie, if any. */
@@ -71,11 +100,12 @@ function withCheckout(req: FastifyRequest, eventId: string, state: CheckoutState
   let all = { ...(req.buyer.data.shop ?? {}) };
   if (state) all[eventId] = state;
   else delete all[eventId];
-  const fits = () => buyerDataBytes({ ...req.buyer.data, shop: all }) <= maxBuyerDataBytes;
+  const fits = () => req.buyer.bytesWith('shop', all) <= maxBuyerDataBytes;
   // Checkouts of other events left behind make room first (their holds run out by themselves).
-  if (state && !fits()) all = { [eventId]: state };
+  // Measured once when it fits (the measured JSON is what the cookie's seal then uses).
   if (state && !fits()) {
-    throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
+    all = { [eventId]: state };
+    if (!fits()) throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
   }
   return all;
 }

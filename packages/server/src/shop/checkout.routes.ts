@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, isKassaError, KassaError, paymentMachine } from '@kassa/core/host';
 import { priceCart, type PricedCart, type ShopEvent } from './catalog';
-import { checkoutOwner, liveCheckout, readCheckout, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
+import { checkoutOwner, confirmToken, liveCheckout, readCheckout, writeCheckout, type CheckoutState, type ReadyCheckout } from './checkout-session';
 import { checkHold, heldUntilView } from './cart-hold';
 import { asRefusal, errorView } from './html-refusal';
 import { placeAndPay } from './place-order';
@@ -29,7 +28,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
   async function load(req: FastifyRequest<{ Params: EventParams }>, reply: FastifyReply, needs: Step) {
     const where = await shop.catalog.event(req.params.organizer, req.params.event);
     const base = eventUrl(where.organizer, where.event);
-    let state = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
+    let state = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key), needs === 'confirm' ? shop.deps.clock.now() : undefined);
     let missing: string | null = null;
     if (!state || state.lines.length === 0) missing = base;
     else if (needs !== 'contact' && !state.email) missing = `${base}checkout/contact`;
@@ -201,10 +200,9 @@ export const checkoutRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async (
       writeCheckout(req, ctx.event.id, { ...ctx.state, payment: undefined, token: undefined });
       return reply.redirect(`${ctx.base}checkout/payment`, 303);
     }
-    // The token is minted per confirm page and kept until the order is placed: a double click
-    // or a reload of the POST carries the same token and gets the same order.
-    const token = ctx.state.token ?? randomUUID();
-    if (token !== ctx.state.token) writeCheckout(req, ctx.event.id, { ...ctx.state, token });
+    // The token follows from the checkout (confirmToken): a double click or a reload of the POST
+    // carries the same token and gets the same order, and showing the page writes no cookie.
+    const token = confirmToken(ctx.state);
     if (error) reply.status(error.status);
     const choice = await planChoiceView(shop, ctx.event.id, method, ctx.cart.subtotal, ctx.event.locale);
     return reply.view('shop/confirm', {
@@ -277,5 +275,5 @@ function assertReady(state: CheckoutState | undefined, token: string): asserts s
   if (!state.email) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'contact' });
   if (!state.payment) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'payment' });
   // Another tab changed the cart after this confirm page was rendered: show the new summary instead.
-  if (state.token !== token) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'confirm' });
+  if (confirmToken(state) !== token) throw new KassaError('SHOP_CHECKOUT_STEP_MISSING', { step: 'confirm' });
 }

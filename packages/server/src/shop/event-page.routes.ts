@@ -83,7 +83,10 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       posted[m[1]!] = value;
       if (value > 0) lines.push({ productId: m[1]!, quantity: value });
     }
-    const previous = readCheckout(req, where.event.id);
+    // A checkout that may have been confirmed already is looked up first (one indexed read, only for
+    // a cart changed after its payment step): a placed one is not continued, so the new cart gets a
+    // new cart id and hold and, with them, a new confirm token (a second order, not the first again).
+    const previous = await liveCheckout(req, where.event.id, (eventId, key) => shop.placedWithKey(eventId, key));
     try {
       if (!where.event.live) throw new KassaError('SHOP_NOT_ON_SALE');
       if (lines.length === 0) throw new KassaError('SHOP_CART_EMPTY');

@@ -52,10 +52,15 @@ let t: TestApp;
 let port: number;
 /** Every request fastify's pipeline saw (a root onRequest hook): the intake's never get here. */
 const fastifySaw: string[] = [];
+/** Whether anything had started reading a request's body when fastify got it (data listeners, a flowing stream). */
+const bodyTouched = new Map<string, boolean>();
 
 beforeAll(async () => {
   t = await createTestApp({}, { pluginRoutes: loadPlugins([probe]).routes });
-  t.app.addHook('onRequest', async (req) => { fastifySaw.push(req.url); });
+  t.app.addHook('onRequest', async (req) => {
+    fastifySaw.push(req.url);
+    bodyTouched.set(req.url, req.raw.listenerCount('data') > 0 || req.raw.readableFlowing !== null);
+  });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   port = (t.app.server.address() as AddressInfo).port;
 });
@@ -160,6 +165,17 @@ it('leaves to fastify what is not a plain webhook path: a query, percent-encodin
   // A shop route of the same plugin keeps the site's CSRF check.
   expect((await send('POST', '/plugins/probe/shop-action', ['a=1'], { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' })).status).toBe(403);
   expect(fastifySaw.length).toBe(before + 5);
+});
+
+it('hands a shop request to fastify untouched: its body unread, nothing of the intake attached', async () => {
+  const path = '/plugins/probe/shop-action';
+  const res = await send('POST', path, ['email=a%40example.org&_csrf=x'], { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+  expect(res.status).toBe(403);
+  expect(bodyTouched.get(path)).toBe(false);
+  // A shop page of the site too (not a plugin path at all).
+  const shopPath = '/some-organizer/some-event/cart';
+  await send('POST', shopPath, ['qty_x=1'], { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+  expect(bodyTouched.get(shopPath)).toBe(false);
 });
 
 it('gives a webhook handler the headers as node does (lower-case names, repeats joined or the first kept, set-cookie an array), by name or enumerated', async () => {

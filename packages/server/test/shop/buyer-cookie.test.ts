@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createProduct, createQuota, createShop } from '@kassa/testing';
 import { SealedCookie } from '../../src/infra/sealed-cookie';
 import { Buyer } from './buyer';
@@ -58,6 +59,30 @@ describe("the buyer's sealed checkout cookie", () => {
     expect((await buyer.post(`${base}checkout/contact`, { email: 'once@example.org' })).statusCode).toBe(303);
   });
 
+  it('is serialised once per write: the JSON its size check made is the JSON sealed', async () => {
+    const { base, buyer } = await toContact();
+    const email = 'counted-once@example.org';
+    const stringify = JSON.stringify;
+    let serialised = 0;
+    JSON.stringify = function counting(this: unknown, ...args: Parameters<typeof JSON.stringify>) {
+      const out = stringify.apply(this, args);
+      if (typeof out === 'string' && out.includes(email)) serialised += 1;
+      return out;
+    } as typeof JSON.stringify;
+    let res;
+    try {
+      res = await buyer.post(`${base}checkout/contact`, { email });
+    } finally {
+      JSON.stringify = stringify;
+    }
+    expect(res.statusCode).toBe(303);
+    expect(res.headers['set-cookie']).toBeDefined();
+    expect(serialised).toBe(1);
+    // And what was sealed is the whole checkout.
+    expect(buyerCookie(buyer)).toMatchObject({ id: expect.any(String), csrf: expect.any(String) });
+    expect(Object.values(buyerCookie(buyer)!.shop!)[0]).toMatchObject({ email, lines: [expect.objectContaining({ quantity: 2 })] });
+  });
+
   it("refuses a checkout form posted with another buyer's CSRF token, or none", async () => {
     const a = await toContact();
     const b = await toContact();
@@ -98,6 +123,22 @@ describe("the buyer's sealed checkout cookie", () => {
     expect(new SealedCookie('other_cookie', 'k'.repeat(40), 60_000).open(value, now)).toBeNull();
     expect(new SealedCookie('kassa_checkout', 'x'.repeat(40), 60_000).open(value, now)).toBeNull();
     expect(sealed.open('not-a-sealed-value', now)).toBeNull();
+  });
+
+  it('remembers the newest values it sealed when more buyers are between two steps than it keeps: those open without decrypting', () => {
+    const now = new Date('2026-12-07T10:00:00Z');
+    const sealed = new SealedCookie<{ n: number }>('kassa_checkout', 'k'.repeat(40), 60_000);
+    const values = Array.from({ length: 4200 }, (_, n) => sealed.seal({ n }, now));
+    const decrypts = jest.spyOn(crypto, 'createDecipheriv');
+    try {
+      for (let n = 4200 - 4000; n < 4200; n++) expect(sealed.open(values[n], now)).toEqual({ n });
+      expect(decrypts).not.toHaveBeenCalled();
+      // The oldest were let go: they still open, by decrypting.
+      expect(sealed.open(values[0], now)).toEqual({ n: 0 });
+      expect(decrypts).toHaveBeenCalledTimes(1);
+    } finally {
+      decrypts.mockRestore();
+    }
   });
 
   it('opens what another process sealed with the same secret, hands out a fresh object per open, and still refuses a changed value', () => {
