@@ -24,13 +24,16 @@ describe('Stripe webhooks: one job per stored batch, on Redis', () => {
   let redisPort: number;
 
   async function startRedis(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('Ready to accept connections')) resolve(); });
     });
     redis = child;
   }
+  // A run killed midway (a timeout) must not leave the private server behind.
+  const killRedis = () => redis?.kill('SIGKILL');
+  process.once('exit', killRedis);
   async function stopRedis(): Promise<void> {
     const child = redis;
     redis = null;
@@ -66,6 +69,7 @@ describe('Stripe webhooks: one job per stored batch, on Redis', () => {
     await jobs?.destroyBackend();
     await h?.destroy();
     await stopRedis();
+    process.off('exit', killRedis);
   });
 
   // An event the processor settles without calling Stripe (nothing of a payment in it).
