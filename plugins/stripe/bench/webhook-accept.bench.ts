@@ -15,7 +15,7 @@
  * (a folder: the server writes a .cpuprofile there), BENCH_HOST=bare (the handler behind node:http
  * alone instead of the full server), BENCH_RATE (default 20000: events signed per second of the run;
  * a run that uses them all up ends early and says so), BENCH_CLIENT=autocannon, REDIS_URL (the real
- * enqueue of each event's job, batched as in the server) or BENCH_ENQUEUE=none (no enqueue).
+ * enqueue of the events' jobs, one per batch of stored rows as in the server) or BENCH_ENQUEUE=none (no enqueue).
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
