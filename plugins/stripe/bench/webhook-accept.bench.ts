@@ -15,7 +15,7 @@
  * (a folder: the server writes a .cpuprofile there), BENCH_HOST=bare (the handler behind node:http
  * alone instead of the full server), BENCH_RATE (default 20000: events signed per second of the run;
  * a run that uses them all up ends early and says so), BENCH_CLIENT=autocannon, REDIS_URL (the real
- * enqueue of each event's job, batched as in the server) or BENCH_ENQUEUE=none (no enqueue).
+ * enqueue of the events' jobs, one per batch of stored rows as in the server) or BENCH_ENQUEUE=none (no enqueue).
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     console.log(`server CPU: ${cpuPerEvent.toFixed(0)} µs per accepted event → at most ${(1e6 / cpuPerEvent).toFixed(0)} events/s per server core · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`PostgreSQL CPU: ${pgPerEvent.toFixed(0)} µs per accepted event (the server pool's ${after.backends} backends) · node + PostgreSQL ${(cpuPerEvent + pgPerEvent).toFixed(0)} µs`);
     // The enqueue is not awaited by the answer; a sample taken just after the run may miss the last batch.
-    console.log(after.queued === null ? 'enqueue: none (BENCH_ENQUEUE=none)' : `enqueue: ${after.queued} process-event jobs queued in Redis for ${after.stored} stored events (warm-up included)`);
+    console.log(after.queued === null ? 'enqueue: none (BENCH_ENQUEUE=none)' : `enqueue: ${after.queued} jobs queued in Redis for ${after.stored} stored events (warm-up included): ${(after.queued / Math.max(after.stored, 1)).toFixed(3)} jobs per event`);
     // The yardstick runs after the server has closed its pool (the shared PostgreSQL has a connection limit).
     await stop();
     const pg = await pgbenchWithFallback(connections);

@@ -2,8 +2,8 @@
  * The webhook endpoint under benchmark, as its own process (the load generator must not share its
  * event loop): a fresh schema with core's, the shop's and the Stripe plugin's migrations, one
  * registered Stripe account with a signing secret, and the real server (buildApp) with the plugin's
- * routes on a free loopback port. Each accepted event's process-event job is enqueued as the real
- * server enqueues it (the jobs runtime on Redis, REDIS_URL, a key prefix of its own, dropped at the
+ * routes on a free loopback port. The jobs of the accepted events are enqueued as the real
+ * server enqueues them (the jobs runtime on Redis, REDIS_URL, a key prefix of its own, dropped at the
  * end; no worker runs, so the jobs stay queued); BENCH_ENQUEUE=none makes the enqueue a no-op (the
  * figure is then "verified and stored" only, as before session 8).
  * Prints one JSON line ({ url, account, secret }); answers "count" on stdin with the inbox size, its

@@ -14,7 +14,8 @@ export type { StripeAccount, StripeWebhookInbox, StripeObjectRef } from './db/st
 export { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 export { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 export { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
-export { handleWebhook, storeEvent, eventJobId, eventProblem, PROCESS_EVENT_JOB } from './webhooks/webhook-route';
+export { handleWebhook, storeEvent, eventProblem } from './webhooks/webhook-route';
+export { eventJobId, batchJobId, processEventBatch, PROCESS_EVENT_JOB, PROCESS_EVENTS_JOB } from './webhooks/event-batch';
 export { processInboxEvent, routeEvent, MAX_EVENT_ATTEMPTS, MAX_MISSING_OBJECT_ATTEMPTS } from './webhooks/event-processor';
 export { moveLegacySecrets, storeEndpointSecret, SECRETS_PER_LEVEL } from './webhooks/endpoint-secrets';
 export { syncPayment, applyIntent, applyRefunds, applyDispute } from './reconcile';

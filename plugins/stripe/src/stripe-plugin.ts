@@ -2,7 +2,7 @@ import path from 'node:path';
 import { definePlugin, defineRoute, type Plugin } from '@kassa/core';
 import { stripeEmbeddedDefault } from './embedded';
 import { stripeErrors } from './errors';
-import { pollEventsJob, processEventJob, sweepInboxJob, syncPaymentsJob } from './jobs/stripe-jobs';
+import { pollEventsJob, processEventJob, processEventsJob, sweepInboxJob, syncPaymentsJob } from './jobs/stripe-jobs';
 import { StripeInit1764100000000 } from './migrations/1764100000000-stripe-init';
 import { StripeWebhookEndpoints1764100000001 } from './migrations/1764100000001-stripe-webhook-endpoints';
 import { StripeEndpointSecrets1765100000000 } from './migrations/1765100000000-stripe-endpoint-secrets';
@@ -97,7 +97,7 @@ export function createStripePlugin(): Plugin<StripeState> {
       defineRoute({ method: 'GET', path: '/control/instance', kind: 'control', handler: handleInstancePage, permission: 'operator' }),
       defineRoute({ method: 'POST', path: '/control/instance/webhook-endpoint', kind: 'control', handler: handleInstanceEndpoint, permission: 'operator' }),
     ],
-    jobs: [processEventJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
+    jobs: [processEventJob, processEventsJob, sweepInboxJob, pollEventsJob, syncPaymentsJob, syncWalletDomainsJob, connectTransferJob, auditSetupsJob],
     embeddedDefault: stripeEmbeddedDefault,
     logSentences: {
       'kassa.stripe.setup.abandoned': {

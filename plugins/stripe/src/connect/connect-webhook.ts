@@ -10,7 +10,8 @@ import { STRIPE_ROUTE_PREFIX } from '../stripe-provider';
 import type { StripeRuntime } from '../stripe-state';
 import { verifyWebhook } from '../webhook-signature';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
-import { PROCESS_EVENT_JOB, eventJobId, eventProblem, storeEvent } from '../webhooks/webhook-route';
+import { enqueueStored } from '../webhooks/event-batch';
+import { eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { platformClient } from './connect-charge';
 import { clearConnection, connectionsOfAccount, platformContext, saveConnection } from './connected-accounts';
 import { applyPayoutEvent } from './payouts/payout-events';
@@ -58,7 +59,7 @@ export async function createConnectWebhookEndpoint(
  * POST /plugins/stripe/webhook-connect — events of connected accounts. Verified with the Connect
  * secrets only (never an account endpoint's), refused without `account` (an event of the platform
  * itself has no business here), stored in the inbox under the connected account and processed
- * like every other event (process-event job, re-fetch, per-payment lock).
+ * like every other event (one job for the rows stored together, re-fetch, per-payment lock).
  */
 export async function handleConnectWebhook(req: PluginHttpRequest, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const secrets = await connectSecrets(rt);
@@ -73,10 +74,9 @@ export async function handleConnectWebhook(req: PluginHttpRequest, rt: StripeRun
   if (malformed) return refuse(malformed);
   const account = (verified.event as { account?: unknown }).account;
   if (typeof account !== 'string' || !/^acct_[A-Za-z0-9]+$/.test(account)) return refuse('a Connect event names its connected account (`account`)');
-  const inboxId = await storeEvent(rt, account, verified.event, 'webhook', req.rawBody.toString('utf8'));
+  // As for an account's webhooks: one job for the rows stored together, not awaited by the answer.
+  const inboxId = await storeEvent(rt, account, verified.event, 'webhook', req.rawBody.toString('utf8'), enqueueStored(rt));
   if (inboxId === null) return { status: 200, body: { received: true, duplicate: true } };
-  rt.enqueue(PROCESS_EVENT_JOB, { inboxId }, { jobId: eventJobId(account, verified.event.id) })
-    .catch((err: unknown) => rt.log.warn('stripe: enqueue failed, left for the sweep', { inboxId, error: err instanceof Error ? err.message : String(err) }));
   return { status: 200, body: { received: true } };
 }
 

@@ -6,13 +6,18 @@ import { findRef, syncPayment } from '../reconcile';
 import { accountContext, webhookSecretsFor } from '../stripe-account-context';
 import type { StripeRuntime, StripeState } from '../stripe-state';
 import { processInboxEvent, staleInboxIds } from '../webhooks/event-processor';
-import { PROCESS_EVENT_JOB, eventProblem, storeEvent } from '../webhooks/webhook-route';
+import { MAX_BATCH_EVENTS, PROCESS_EVENTS_JOB, PROCESS_EVENT_JOB, processEventBatch } from '../webhooks/event-batch';
+import { eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
 
 type JobRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'log' | 'baseUrl'>;
+type PollRuntime = JobRuntime & Pick<StripeRuntime, 'enqueue'>;
 const noPayload = (): Record<string, never> => ({});
 
-/** process-event: one stored event, enqueued by the webhook route with the event's id as job id. */
+/**
+ * process-event: one stored event, with the event's id as job id: the only row of an inbox
+ * statement, or a batch's event that failed (retried here with the job's attempts).
+ */
 export const processEventJob: PluginJob<StripeState> = defineJob({
   name: PROCESS_EVENT_JOB,
   attempts: 8,
@@ -22,6 +27,25 @@ export const processEventJob: PluginJob<StripeState> = defineJob({
   },
   processor: async ({ inboxId }, rt: StripeRuntime) => {
     await processInboxEvent(rt, inboxId);
+  },
+});
+
+/**
+ * process-events: the rows one inbox statement stored (webhooks arriving together), in insert
+ * order; see processEventBatch. Its job id comes from the rows, so a second enqueue is a no-op.
+ */
+export const processEventsJob: PluginJob<StripeState> = defineJob({
+  name: PROCESS_EVENTS_JOB,
+  attempts: 8,
+  payload: (raw): { inboxIds: string[] } => {
+    const ids = raw.inboxIds;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH_EVENTS || !ids.every((id) => typeof id === 'string')) {
+      throw new Error(`process-events needs { inboxIds } (1 to ${MAX_BATCH_EVENTS} ids)`);
+    }
+    return { inboxIds: ids as string[] };
+  },
+  processor: async ({ inboxIds }, rt: StripeRuntime) => {
+    await processEventBatch(rt, inboxIds);
   },
 });
 
@@ -43,9 +67,11 @@ export const sweepInboxJob: PluginJob<StripeState> = defineJob({
 /**
  * poll-events: the fallback for accounts without a webhook secret. Lists the events created
  * since the last one seen (same second included, since `created` is not unique; the inbox's
- * unique key drops what we have), oldest first, and feeds them through the same pipeline.
+ * unique key drops what we have), oldest first, and feeds them through the same pipeline: stored
+ * together (one statement per batch), processed as a batch job would (a failing event goes on in
+ * its own process-event job).
  */
-export async function pollAccountEvents(rt: JobRuntime, accountId: string): Promise<{ stored: number; processed: number }> {
+export async function pollAccountEvents(rt: PollRuntime, accountId: string): Promise<{ stored: number; processed: number }> {
   const ctx = await accountContext(rt, accountId);
   // Any endpoint's secret means Stripe delivers this account's events (an endpoint gets them all).
   if (((await webhookSecretsFor(rt, accountId)) ?? []).length > 0) return { stored: 0, processed: 0 };
@@ -54,31 +80,23 @@ export async function pollAccountEvents(rt: JobRuntime, accountId: string): Prom
     created: { gte: since }, types: [...WEBHOOK_EVENTS].slice(0, 20), limit: 100,
   }).autoPagingToArray({ limit: 10_000 }));
   events.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
-  let stored = 0;
-  let processed = 0;
-  for (const event of events) {
+  const storable = events.filter((event) => {
     // What the webhook route refuses with 400 is skipped here: it would fail the insert on every poll.
     const problem = eventProblem(event);
-    if (problem) {
-      rt.log.warn('stripe: polled event skipped', { account: accountId, eventId: event.id, reason: problem });
-      continue;
-    }
-    const inboxId = await storeEvent(rt, accountId, event, 'poll');
-    if (inboxId === null) continue;
-    stored += 1;
-    try {
-      await processInboxEvent(rt, inboxId);
-      processed += 1;
-    } catch (err) {
-      rt.log.warn('stripe: polled event failed; the sweep retries it', { inboxId, error: err instanceof Error ? err.message : String(err) });
-    }
-  }
+    if (problem) rt.log.warn('stripe: polled event skipped', { account: accountId, eventId: event.id, reason: problem });
+    return problem === null;
+  });
+  // Stored together, in order: the inbox writer puts them in as few statements as it can.
+  const ids = (await Promise.all(storable.map((event) => storeEvent(rt, accountId, event, 'poll')))).filter((id): id is string => id !== null);
+  const outcomes = ids.length > 0 ? await processEventBatch(rt, ids) : [];
+  const stored = ids.length;
+  const processed = outcomes.filter((o) => o !== null).length;
   const newest = events.at(-1);
   if (newest) await rt.db.query('UPDATE stripe_account SET last_event_id = $2, last_event_created = $3 WHERE account_id = $1', [accountId, newest.id, newest.created]);
   return { stored, processed };
 }
 
-async function pollEvents(rt: JobRuntime): Promise<void> {
+async function pollEvents(rt: PollRuntime): Promise<void> {
   for (const account of (await rt.db.query(accountSelect)).map(accountFrom)) {
     try {
       await pollAccountEvents(rt, account.accountId);

@@ -13,8 +13,24 @@ export interface InboxRow {
   payload: string;
 }
 
+/** A row one statement newly stored. */
+export interface StoredEvent {
+  inboxId: string;
+  account: string;
+  eventId: string;
+}
+
+/**
+ * Told of rows newly stored for the callers that passed one, after their statements returned
+ * (committed): those of one statement in insert order, and, while its previous call is still
+ * settling, those of every statement that returned meanwhile, together (see InboxWriter). Its
+ * promise settles once it has handed the rows on; it must not reject (nobody awaits it).
+ */
+export type StoredBatchHandler = (rows: StoredEvent[]) => Promise<void>;
+
 interface Pending {
   row: InboxRow;
+  onStored: StoredBatchHandler | undefined;
   resolve: (id: string | null) => void;
   reject: (err: unknown) => void;
 }
@@ -39,6 +55,14 @@ const insertBatchSql: PluginStatement = { name: 'kassa_stripe_inbox_insert_batch
 const MAX_IN_FLIGHT = 4;
 /** Rows per statement, bounding one statement's size and the latency of the requests in it. */
 const MAX_BATCH = 128;
+/** Rows per handler call (one job): the job's payload and run stay bounded. */
+const MAX_HANDED = 512;
+/**
+ * Rows waiting for the handler beyond which the oldest are let go: a handler that cannot settle
+ * (the queue away for long) must not grow the process without bound. Stored rows are never lost:
+ * the sweep processes what no job names.
+ */
+const MAX_WAITING = 20_000;
 
 const keyOf = (account: string, eventId: string) => `${account}\u0000${eventId}`;
 
@@ -49,6 +73,10 @@ const keyOf = (account: string, eventId: string) => `${account}\u0000${eventId}`
  * request of an idle writer goes out on the next turn of the event loop (no timer); requests that
  * arrive while MAX_IN_FLIGHT statements are running queue and leave together when one returns, so
  * batches grow with load and stay at one row when idle.
+ *
+ * The new rows go to the callers' handler the same way: a statement's rows at once when no call is
+ * settling, else with those of the other statements that returned meanwhile in the next call. Under
+ * load, one call (one job) thus covers several statements; idle, each row is handed on at once.
  */
 export class InboxWriter {
   private queue: Pending[] = [];
@@ -56,6 +84,9 @@ export class InboxWriter {
   private scheduled = false;
 
   private idle: (() => void)[] = [];
+  private handed: StoredEvent[] = [];
+  private handler: StoredBatchHandler | null = null;
+  private handing = false;
 
   constructor(private readonly db: PluginDb) {}
 
@@ -65,10 +96,15 @@ export class InboxWriter {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Stores the row; resolves with its inbox id, or null when (account, event id) was already stored. */
-  store(row: InboxRow): Promise<string | null> {
+  /**
+   * Stores the row; resolves with its inbox id, or null when (account, event id) was already stored.
+   * `onStored` hears of the row with the others of its statement (see {@link StoredBatchHandler}).
+   * The callers of one writer are one host's, so one handler speaks for all of a statement's rows
+   * that asked for one: the first of them is called.
+   */
+  store(row: InboxRow, onStored?: StoredBatchHandler): Promise<string | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
+      this.queue.push({ row, onStored, resolve, reject });
       this.schedule();
     });
   }
@@ -120,9 +156,36 @@ export class InboxWriter {
       return;
     }
     const ids = new Map(inserted.map((r) => [keyOf(r.account, r.event_id), r.id]));
+    let onStored: StoredBatchHandler | undefined;
+    const stored: StoredEvent[] = [];
+    // The batch's order is the statement's insert order (ROWS FROM keeps the arrays' order).
     for (const p of batch) {
       const key = keyOf(p.row.account, p.row.eventId);
-      p.resolve(first.get(key) === p ? ids.get(key) ?? null : null);
+      const id = first.get(key) === p ? ids.get(key) ?? null : null;
+      p.resolve(id);
+      if (id !== null && p.onStored) {
+        onStored ??= p.onStored;
+        stored.push({ inboxId: id, account: p.row.account, eventId: p.row.eventId });
+      }
     }
+    if (!onStored) return;
+    this.handed.push(...stored);
+    this.handler = onStored;
+    if (this.handed.length > MAX_WAITING) this.handed.splice(0, this.handed.length - MAX_WAITING);
+    if (!this.handing) this.handOn();
+  }
+
+  private handOn(): void {
+    const rows = this.handed.splice(0, MAX_HANDED);
+    this.handing = rows.length > 0;
+    if (!this.handing) return;
+    let settled: Promise<void>;
+    try {
+      settled = this.handler!(rows);
+    } catch {
+      // A handler that throws breaks its contract; the rows are stored and the sweep has them.
+      settled = Promise.resolve();
+    }
+    void settled.catch(() => undefined).then(() => this.handOn());
   }
 }

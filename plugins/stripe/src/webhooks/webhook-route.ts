@@ -4,14 +4,10 @@ import { stripeError } from '../errors';
 import { webhookSecretsFor } from '../stripe-account-context';
 import type { StripeRuntime } from '../stripe-state';
 import { verifyWebhook } from '../webhook-signature';
+import { enqueueStored } from './event-batch';
+import type { StoredBatchHandler } from './inbox-writer';
 
-/** The job that processes one stored event. */
-export const PROCESS_EVENT_JOB = 'process-event';
-
-/** The deterministic job id of an event: a second enqueue of the same event is a no-op. */
-export function eventJobId(account: string, eventId: string): string {
-  return `stripe:${account}:${eventId}`;
-}
+export { PROCESS_EVENT_JOB, eventJobId } from './event-batch';
 
 function refusal(err: KassaError): PluginHttpResponse {
   return { status: err.status, body: { error: { code: err.code, message: err.message } } };
@@ -21,8 +17,9 @@ function refusal(err: KassaError): PluginHttpResponse {
  * POST /plugins/stripe/webhook/:account — verifies the signature on the raw body against every
  * active secret of the account (stale, forged or unknown → 400, nothing stored), stores the event
  * in the inbox (a duplicate → 200, nothing new; concurrent requests share one commit, each answered
- * after the commit holding its row), answers at once and leaves the work to the process-event job,
- * enqueued without waiting for it. The sweep job picks up an event whose enqueue was lost.
+ * after the commit holding its row), answers at once and leaves the work to the job the inbox
+ * writer enqueues for the rows stored together (process-events; process-event for a row alone),
+ * which the answer does not wait for. The sweep job picks up an event whose enqueue was lost.
  */
 export async function handleWebhook(req: PluginHttpRequest<{ account: string }>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const account = req.params.account;
@@ -37,12 +34,10 @@ export async function handleWebhook(req: PluginHttpRequest<{ account: string }>,
   const malformed = eventProblem(verified.event, text);
   if (malformed) return refusal(stripeError('STRIPE_WEBHOOK_REFUSED', { account, reason: malformed }));
 
-  const inboxId = await storeEvent(rt, account, verified.event, 'webhook', text);
-  if (inboxId === null) return duplicateAnswer;
-  // Not awaited: the event is stored, so the answer need not wait for the queue. A lost enqueue
-  // is caught up by the sweep job; Stripe must not retry for it.
-  enqueueEvent(rt, account, verified.event.id, inboxId);
-  return receivedAnswer;
+  // The job is enqueued once the statement holding the row returned, one for the rows stored
+  // together, and the answer does not wait for it: a lost enqueue is caught up by the sweep job; Stripe must not retry for it.
+  const inboxId = await storeEvent(rt, account, verified.event, 'webhook', text, enqueueStored(rt));
+  return inboxId === null ? duplicateAnswer : receivedAnswer;
 }
 
 const utf8 = new TextDecoder('utf8');
@@ -111,7 +106,7 @@ function contentProblem(event: unknown): string | null {
  * re-fetches the object from Stripe before touching money.
  */
 export async function storeEvent(
-  rt: Pick<StripeRuntime, 'state'>, account: string, event: Stripe.Event, source: 'webhook' | 'poll', rawJson?: string,
+  rt: Pick<StripeRuntime, 'state'>, account: string, event: Stripe.Event, source: 'webhook' | 'poll', rawJson?: string, onStored?: StoredBatchHandler,
 ): Promise<string | null> {
   const raw = (event.data?.object ?? {}) as { id?: unknown; object?: unknown; payment_intent?: unknown };
   const obj = { id: text(raw.id), object: text(raw.object) };
@@ -121,16 +116,7 @@ export async function storeEvent(
     account, eventId: event.id, type: event.type, objectId: obj.id ?? '', objectType: obj.object ?? '', intentId: intent ?? null, source,
     // The verified bytes are the JSON already: no second serialisation on the hot path.
     payload: rawJson ?? JSON.stringify(event),
-  });
+  }, onStored);
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-function enqueueEvent(rt: StripeRuntime, account: string, eventId: string, inboxId: string): void {
-  const warn = (err: unknown) => rt.log.warn('stripe: enqueue failed, left for the sweep', { inboxId, error: err instanceof Error ? err.message : String(err) });
-  try {
-    rt.enqueue(PROCESS_EVENT_JOB, { inboxId }, { jobId: eventJobId(account, eventId) }).catch(warn);
-  } catch (err) {
-    warn(err);
-  }
-}

@@ -1,7 +1,8 @@
 import { createShop, type ShopFixture } from '@kassa/testing';
 import { globalSettings } from '@kassa/core/host';
 import type Stripe from 'stripe';
-import { STRIPE_NAMESPACE, createConnectWebhookEndpoint, createStripeClient, processInboxEvent, saveConnection } from '../../src';
+import { STRIPE_NAMESPACE, createConnectWebhookEndpoint, createStripeClient, saveConnection } from '../../src';
+import { runEventJob } from '../support/stripe-harness';
 import { createServerHarness, type ServerHarness } from '../support/server-harness';
 
 /*
@@ -21,7 +22,7 @@ describe('Stripe Connect: the dashboard notice of what Stripe needs', () => {
     const out: string[] = [];
     while (ran < h.jobs.length) {
       const job = h.jobs[ran++]!;
-      if (job.job === 'process-event') out.push(await processInboxEvent(h.rt, String(job.payload.inboxId)));
+      out.push(...(await runEventJob(h.rt, job)));
     }
     return out;
   };

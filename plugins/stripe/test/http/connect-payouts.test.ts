@@ -1,7 +1,8 @@
 import { createShop, type ShopFixture } from '@kassa/testing';
 import { globalSettings } from '@kassa/core/host';
 import type Stripe from 'stripe';
-import { STRIPE_API_VERSION, STRIPE_NAMESPACE, createStripeClient, processInboxEvent, saveConnection } from '../../src';
+import { STRIPE_API_VERSION, STRIPE_NAMESPACE, createStripeClient, saveConnection } from '../../src';
+import { runEventJob } from '../support/stripe-harness';
 import { createServerHarness, type ServerHarness } from '../support/server-harness';
 
 /*
@@ -28,7 +29,7 @@ describe('Stripe Connect payouts: pages, CSV, operator actions', () => {
     const out: string[] = [];
     while (ran < h.jobs.length) {
       const job = h.jobs[ran++]!;
-      if (job.job === 'process-event') out.push(await processInboxEvent(h.rt, String(job.payload.inboxId)));
+      out.push(...(await runEventJob(h.rt, job)));
     }
     return out;
   };

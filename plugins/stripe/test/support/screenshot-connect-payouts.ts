@@ -11,7 +11,8 @@ import path from 'node:path';
 import { globalSettings } from '@kassa/core/host';
 import { chromiumArgs } from '@kassa/testing';
 import { chromium } from 'playwright-core';
-import { STRIPE_NAMESPACE, createConnectWebhookEndpoint, createStripeClient, processInboxEvent, saveConnection } from '../../src';
+import { STRIPE_NAMESPACE, createConnectWebhookEndpoint, createStripeClient, saveConnection } from '../../src';
+import { runEventJob } from './stripe-harness';
 import { createServerHarness } from './server-harness';
 
 async function main(): Promise<void> {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     await control(`/payouts/${failed.id}/fail`, { failure_code: 'account_closed' });
     await charge(1);
     await h.emulator.flushWebhooks();
-    for (const job of h.jobs) if (job.job === 'process-event') await processInboxEvent(h.rt, String(job.payload.inboxId));
+    for (const job of h.jobs) await runEventJob(h.rt, job);
 
     const { cookie } = await h.signIn(h.shop.organizer.id);
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });

@@ -9,7 +9,7 @@ import { startEmulator, type RunningEmulator } from '@kassa/stripe-emulator';
 import { TestClock, createShop, createTestDatabase, type ShopFixture, type TestDatabase } from '@kassa/testing';
 import Stripe from 'stripe';
 import {
-  createStripePlugin, createStripeClient, handleConnectWebhook, handleWebhook, processInboxEvent, registerAccount, storeEndpointSecret, webhookSecretsFor, STRIPE_NAMESPACE,
+  createStripePlugin, createStripeClient, handleConnectWebhook, handleWebhook, processEventBatch, processInboxEvent, registerAccount, storeEndpointSecret, webhookSecretsFor, STRIPE_NAMESPACE,
   type StripeRuntime,
 } from '../../src';
 import { handleIntent, handlePayPage, handleReturn } from '../../src/routes/checkout-routes';
@@ -146,7 +146,7 @@ export async function createStripeHarness(opts: HarnessOptions = {}): Promise<St
       const outcomes: string[] = [];
       while (ran < enqueued.length) {
         const job = enqueued[ran++] as StripeHarness['enqueued'][number];
-        if (job.job === 'process-event') outcomes.push(await processInboxEvent(rt, String(job.payload.inboxId)));
+        outcomes.push(...(await runEventJob(rt, job)));
       }
       return outcomes;
     },
@@ -233,4 +233,14 @@ export async function refundRows(h: StripeHarness, paymentId: string): Promise<{
 export async function orderStatus(h: StripeHarness, orderId: string): Promise<string> {
   const [row] = await h.db.dataSource.query('SELECT status FROM kassa_order WHERE id = $1', [orderId]);
   return row.status;
+}
+
+/**
+ * Runs one enqueued job as the worker would, if it is one of the event jobs: its events' outcomes
+ * in order ("handed over" for a batch's event that failed and went on in a process-event job of its own).
+ */
+export async function runEventJob(rt: StripeRuntime, job: { job: string; payload: Record<string, unknown> }): Promise<string[]> {
+  if (job.job === 'process-event') return [await processInboxEvent(rt, String(job.payload.inboxId))];
+  if (job.job === 'process-events') return (await processEventBatch(rt, job.payload.inboxIds as string[])).map((o) => o ?? 'handed over');
+  return [];
 }
