@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { STRIPE_API_VERSION, handleWebhook, storeEvent } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
+import { InboxWriter, type StoredEvent } from '../../src/webhooks/inbox-writer';
 import { accountSecrets, createStripeHarness, httpRequest, type StripeHarness } from '../support/stripe-harness';
 
 // The intake's group commit: concurrent requests share one INSERT (one transaction, one commit),
@@ -38,9 +39,30 @@ describe('Stripe webhook intake: group commit', () => {
     // One xmin: the rows were written by one statement in one transaction, i.e. one commit.
     expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
     // The statement's new rows are enqueued as one job, in insert order; the duplicate is not in it.
+    // (They came within the hand-on spacing of the warm-up's job, so they wait for it; drain hands them on now.)
+    await h.rt.state.inbox.drain();
     expect(h.enqueued.slice(before)).toEqual([{
       job: 'process-events', payload: { inboxIds: rows.map((r) => r.id) }, jobId: `stripe:batch:${rows[0]!.id}:${rows.at(-1)!.id}:12`,
     }]);
+  });
+
+  it('rows that keep coming within the hand-on spacing leave together in one job; drain hands them on at once', async () => {
+    // A spacing far longer than the test, so that nothing but drain ends the wait.
+    const writer = new InboxWriter(h.rt.db, 60_000);
+    const calls: string[][] = [];
+    const handler = async (rows: StoredEvent[]) => { calls.push(rows.map((r) => r.eventId)); };
+    const row = (id: string) => ({
+      account, eventId: id, type: 'payment_intent.created', objectId: `pi_${id}`, objectType: 'payment_intent', intentId: `pi_${id}`, source: 'webhook' as const, payload: event(id),
+    });
+    // An idle writer hands a row on at once.
+    await writer.store(row('evt_sp_1'), handler);
+    expect(calls).toEqual([['evt_sp_1']]);
+    // Rows of two more statements within the spacing wait for one call together.
+    await Promise.all([writer.store(row('evt_sp_2'), handler), writer.store(row('evt_sp_3'), handler)]);
+    await writer.store(row('evt_sp_4'), handler);
+    expect(calls).toHaveLength(1);
+    await writer.drain();
+    expect(calls).toEqual([['evt_sp_1'], ['evt_sp_2', 'evt_sp_3', 'evt_sp_4']]);
   });
 
   it('a row PostgreSQL refuses fails only its own request; the others of its batch are stored', async () => {
