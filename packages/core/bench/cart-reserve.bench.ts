@@ -76,6 +76,8 @@ async function main(): Promise<void> {
       const wal = (await admin.query('SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes', [lsn1, lsn0])).rows[0] as { bytes: number };
       let records = '';
       try {
+        // pg_walinspect reads only flushed WAL (the holds commit without waiting for the flush).
+        await admin.query('CHECKPOINT');
         const r = (await admin.query('SELECT sum(count)::float8 AS n FROM pg_get_wal_stats($1, $2)', [lsn0, lsn1])).rows[0] as { n: number };
         records = `, ${(r.n / n).toFixed(2)} records`;
       } catch { /* no pg_walinspect */ }
@@ -86,6 +88,13 @@ async function main(): Promise<void> {
           `SELECT coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::float8 AS nested, coalesce(sum(rows) FILTER (WHERE NOT toplevel), 0)::float8 AS rows
              FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0] as { nested: number; rows: number };
         inside = ` · ${(s.nested / n).toFixed(2)} statements inside PostgreSQL per reservation (${(s.nested / calls).toFixed(1)} per call)`;
+        if (process.env.BENCH_TOP === '1') {
+          const top = (await admin.query(
+            `SELECT calls, round(total_exec_time::numeric * 1000 / $1) AS us, toplevel, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q
+               FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              ORDER BY total_exec_time DESC LIMIT 14`, [n])).rows as { calls: string; us: string; toplevel: boolean; q: string }[];
+          for (const t of top) console.log(`  ${t.toplevel ? 'top' : '   '} ${t.calls.padStart(6)} calls ${String(t.us).padStart(5)} µs/res  ${t.q}`);
+        }
         await admin.query('SELECT pg_stat_statements_reset()');
       }
       console.log(`${before ? 'before' : 'after '} ${label}, ${calls} calls of ${batch}: backend ${(cpuMs * 1000 / n).toFixed(0)} µs per reservation`
@@ -95,7 +104,7 @@ async function main(): Promise<void> {
     await measure('again     ', true);
   } finally {
     if (ds.isInitialized) await ds.destroy();
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    if (process.env.BENCH_KEEP !== '1') await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
   }
 }
