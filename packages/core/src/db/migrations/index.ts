@@ -25,6 +25,7 @@ import { GenericPlansForHolds1769230000002 } from './1769230000002-generic-plans
 import { DropUnreadOrderIndexes1769250000000 } from './1769250000000-drop-unread-order-indexes';
 import { PaymentPendingHot1769280000000 } from './1769280000000-payment-pending-hot';
 import { DropOrderSecretUnique1769280000001 } from './1769280000001-drop-order-secret-unique';
+import { CartReserveFewerStatements1769300000000 } from './1769300000000-cart-reserve-fewer-statements';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -45,4 +46,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   CartReserveBooks1769230000000, GenericPlansForHolds1769230000002,
   DropUnreadOrderIndexes1769250000000,
   PaymentPendingHot1769280000000, DropOrderSecretUnique1769280000001,
+  CartReserveFewerStatements1769300000000,
 ];
