@@ -5,7 +5,7 @@ import { stripeCall } from '../intents';
 import { findRef, syncPayment } from '../reconcile';
 import { accountContext, webhookSecretsFor } from '../stripe-account-context';
 import type { StripeRuntime, StripeState } from '../stripe-state';
-import { processInboxEvent, staleInboxIds } from '../webhooks/event-processor';
+import { processInboxEvent, staleInboxPage, type InboxCursor } from '../webhooks/event-processor';
 import { MAX_BATCH_EVENTS, PROCESS_EVENTS_JOB, PROCESS_EVENT_JOB, processEventBatch } from '../webhooks/event-batch';
 import { eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
@@ -49,15 +49,28 @@ export const processEventsJob: PluginJob<StripeState> = defineJob({
   },
 });
 
-/** sweep-inbox: events stored but never processed (a lost enqueue, or failures past their retries). */
-export async function sweepInbox(rt: JobRuntime): Promise<void> {
-  for (const id of await staleInboxIds(rt, 60_000)) {
-    try {
-      await processInboxEvent(rt, id);
-    } catch (err) {
-      rt.log.warn('stripe: inbox event still failing', { inboxId: id, error: err instanceof Error ? err.message : String(err) });
+/** How long one sweep goes on paging: it runs every minute, and the next run takes over. */
+const SWEEP_BUDGET_MS = 45_000;
+
+/**
+ * sweep-inbox: events stored but never processed (a lost enqueue, or failures past their retries),
+ * oldest first, page after page until none is left or the budget is spent: after a long queue
+ * outage the backlog can be far larger than one page.
+ */
+export async function sweepInbox(rt: JobRuntime, budgetMs = SWEEP_BUDGET_MS): Promise<void> {
+  const until = performance.now() + budgetMs;
+  let after: InboxCursor | undefined;
+  do {
+    const page = await staleInboxPage(rt, 60_000, 100, after);
+    for (const id of page.ids) {
+      try {
+        await processInboxEvent(rt, id);
+      } catch (err) {
+        rt.log.warn('stripe: inbox event still failing', { inboxId: id, error: err instanceof Error ? err.message : String(err) });
+      }
     }
-  }
+    after = page.next ?? undefined;
+  } while (after && performance.now() < until);
 }
 
 export const sweepInboxJob: PluginJob<StripeState> = defineJob({

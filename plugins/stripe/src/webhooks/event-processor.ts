@@ -99,11 +99,28 @@ async function apply(rt: ProcessRuntime, row: StripeWebhookInbox): Promise<strin
   }
 }
 
-/** Unprocessed inbox rows older than `olderThanMs` (their enqueue was lost, or they keep failing, short of their bound). */
-export async function staleInboxIds(rt: Pick<StripeRuntime, 'db'>, olderThanMs: number, limit = 100): Promise<string[]> {
-  const rows = await rt.db.query<{ id: string }>(
-    `SELECT id FROM stripe_webhook_inbox WHERE processed_at IS NULL AND failed_at IS NULL AND received_at < now() - ($1::int * interval '1 millisecond')
-     ORDER BY received_at LIMIT $2`, [olderThanMs, limit],
+/** Where a page of stale inbox rows ended: the next page starts after it. */
+export interface InboxCursor { receivedAt: string; id: string }
+
+/**
+ * Unprocessed inbox rows older than `olderThanMs` (their enqueue was lost, or they keep failing,
+ * short of their bound), oldest first, after `after` when given (a row that fails again stays
+ * unprocessed, so paging by position would meet it again).
+ */
+export async function staleInboxPage(
+  rt: Pick<StripeRuntime, 'db'>, olderThanMs: number, limit: number, after?: InboxCursor,
+): Promise<{ ids: string[]; next: InboxCursor | null }> {
+  const rows = await rt.db.query<{ id: string; received_at: string }>(
+    `SELECT id, received_at::text AS received_at FROM stripe_webhook_inbox
+      WHERE processed_at IS NULL AND failed_at IS NULL AND received_at < now() - ($1::int * interval '1 millisecond')
+        AND ($3::timestamptz IS NULL OR (received_at, id) > ($3::timestamptz, $4::uuid))
+      ORDER BY received_at, id LIMIT $2`, [olderThanMs, limit, after?.receivedAt ?? null, after?.id ?? null],
   );
-  return rows.map((r) => r.id);
+  const last = rows.at(-1);
+  return { ids: rows.map((r) => r.id), next: rows.length === limit && last ? { receivedAt: last.received_at, id: last.id } : null };
+}
+
+/** The first page of stale inbox rows (see staleInboxPage). */
+export async function staleInboxIds(rt: Pick<StripeRuntime, 'db'>, olderThanMs: number, limit = 100): Promise<string[]> {
+  return (await staleInboxPage(rt, olderThanMs, limit)).ids;
 }

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { STRIPE_API_VERSION, handleWebhook } from '../../src';
+import { STRIPE_API_VERSION, handleWebhook, sweepInbox } from '../../src';
 import { handleCreateWebhookEndpoint } from '../../src/routes/control-routes';
 import { accountSecrets, createStripeHarness, httpRequest, paymentRow, placeStripeOrder, buyerConfirms, type StripeHarness } from '../support/stripe-harness';
 
@@ -117,5 +117,27 @@ describe('Stripe webhooks: verified on the raw body, stored once, processed from
     await sweepInboxJob.processor({}, { ...h.rt, attempt: 1 });
     const [row] = await h.db.dataSource.query(`SELECT processed_at IS NOT NULL AS done, outcome FROM stripe_webhook_inbox WHERE event_id = 'evt_lost_enqueue'`);
     expect(row).toEqual({ done: true, outcome: expect.stringMatching(/^not ours/) });
+  });
+
+  it('after a long queue outage the sweep works through a backlog larger than a page, oldest first, within its budget', async () => {
+    // 250 events stored ten minutes ago whose jobs never came (the queue was away).
+    await h.db.dataSource.query(
+      `INSERT INTO stripe_webhook_inbox (account, event_id, type, object_id, object_type, intent_id, source, payload, received_at)
+       SELECT $1, 'evt_backlog_' || lpad(g::text, 3, '0'), 'payment_intent.created', 'pi_unrelated', 'payment_intent', 'pi_unrelated', 'webhook',
+              jsonb_set($2::jsonb, '{id}', to_jsonb('evt_backlog_' || lpad(g::text, 3, '0'))), now() - interval '10 minutes' + g * interval '1 ms'
+         FROM generate_series(1, 250) g`,
+      [account, event('evt_backlog_template')],
+    );
+    const done = async () => (await h.db.dataSource.query(
+      `SELECT event_id FROM stripe_webhook_inbox WHERE event_id LIKE 'evt_backlog_%' AND processed_at IS NOT NULL ORDER BY event_id`,
+    ) as { event_id: string }[]).map((r) => r.event_id);
+    // A spent budget still finishes the page it started: the oldest 100.
+    await sweepInbox(h.rt, 0);
+    const first = await done();
+    expect(first).toHaveLength(100);
+    expect(first.at(-1)).toBe('evt_backlog_100');
+    // One sweep with its budget takes the rest, page after page.
+    await sweepInbox(h.rt);
+    expect(await done()).toHaveLength(250);
   });
 });
