@@ -13,8 +13,8 @@
  * in the same build, so both can be run alternately. Creates and drops a schema of its own.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { cpuTicks } from './backend-ticks';
 import { Event, Organizer, createDataSource, runMigrations } from '../src/host';
 import { CartReserveFewerStatements1769300000000 } from '../src/db/migrations/1769300000000-cart-reserve-fewer-statements';
 
@@ -22,11 +22,6 @@ const calls = Number(process.argv[2] ?? 2000);
 const batch = Number(process.env.BENCH_BATCH ?? 1);
 const before = process.env.BENCH_BEFORE === '1';
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function backendTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, USER_HZ
-}
 
 async function main(): Promise<void> {
   const schema = `bench_reserve_${randomBytes(4).toString('hex')}`;
@@ -68,9 +63,9 @@ async function main(): Promise<void> {
     try { await admin.query('SELECT pg_stat_statements_reset()'); } catch { statements = false; }
     const measure = async (label: string, again: boolean) => {
       const lsn0 = (await admin.query('SELECT pg_current_wal_insert_lsn() AS lsn')).rows[0].lsn as string;
-      const ticks = backendTicks(pid);
+      const ticks = cpuTicks(pid);
       for (let i = 0; i < calls; i++) await call(again, i);
-      const cpuMs = ((backendTicks(pid) - ticks) * 1000) / 100;
+      const cpuMs = ((cpuTicks(pid) - ticks) * 1000) / 100;
       const lsn1 = (await admin.query('SELECT pg_current_wal_insert_lsn() AS lsn')).rows[0].lsn as string;
       const n = calls * batch;
       const wal = (await admin.query('SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes', [lsn1, lsn0])).rows[0] as { bytes: number };

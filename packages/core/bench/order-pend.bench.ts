@@ -12,19 +12,14 @@
  * the record count (optional). Creates and drops a schema of its own.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { cpuTicks } from './backend-ticks';
 import { Event, Organizer, createDataSource, runMigrations } from '../src/host';
 import { insertOrderRows } from '../src/persistence/order-insert';
 import { pendCreatedPayment } from '../src/persistence/payment-execute';
 
 const orders = Number(process.argv[2] ?? 3000);
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function backendTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, USER_HZ
-}
 
 async function main(): Promise<void> {
   const schema = `bench_pend_${randomBytes(4).toString('hex')}`;
@@ -72,10 +67,10 @@ async function main(): Promise<void> {
            FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname = 'order_payment'`, [schema])).rows[0] as { lsn: string; upd: string; hot: string };
     };
     const before = await stats();
-    const ticks = backendTicks(pid);
+    const ticks = cpuTicks(pid);
     const started = process.cpuUsage();
     for (let i = 0; i < orders; i++) await one();
-    const cpuMs = ((backendTicks(pid) - ticks) * 1000) / 100;
+    const cpuMs = ((cpuTicks(pid) - ticks) * 1000) / 100;
     const nodeMs = (process.cpuUsage(started).user + process.cpuUsage(started).system) / 1000;
     const after = await stats();
     const wal = (await admin.query('SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes', [after.lsn, before.lsn])).rows[0] as { bytes: number };
