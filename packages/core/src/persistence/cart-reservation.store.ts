@@ -85,9 +85,7 @@ export class ReservationBatcher {
     const rooms = lines.map((l) => this.room.get(l.productId));
     // A reading taken after this request's time (by a batch that started while this request was on
     // its way) is as good as an older one: either way only its age counts.
-    const roomy = (r: { left: number; at: number } | undefined): r is { left: number; at: number } => (
-      r !== undefined && Math.abs(now.getTime() - r.at) < LOOK_SKIP_MS && r.left - wanted >= LOOK_SKIP_MARGIN);
-    if (rooms.every(roomy)) {
+    if (rooms.every((r) => roomy(r, now, wanted))) {
       for (const r of rooms) r.left -= wanted;
     } else {
       const [look] = await queryPrepared(this.m, lookSql, [cartId, lines.map((l) => l.productId), lines.map((l) => l.quantity), now.toISOString()]);
@@ -174,6 +172,10 @@ export class ReservationBatcher {
       this.idle.add(done);
     });
   }
+}
+
+function roomy(r: { left: number; at: number } | undefined, now: Date, wanted: number): r is { left: number; at: number } {
+  return r !== undefined && Math.abs(now.getTime() - r.at) < LOOK_SKIP_MS && r.left - wanted >= LOOK_SKIP_MARGIN;
 }
 
 const releaseSql = prepared('cart_release', 'DELETE FROM cart_reservation WHERE cart_id = $1');

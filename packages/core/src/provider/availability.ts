@@ -26,27 +26,30 @@ export function checkAvailability(provider: BasePaymentProvider, ctx: ProviderCo
   // A context without `common` (built by hand in a test) carries the defaults.
   const common = ctx.common ?? toCommonSettings({}, provider.enabledByDefault);
   assertSameCurrency(query.total, ctx.event.currency);
-  const refuse = (reason: AvailabilityRefusal, detail: string): AvailabilityResult => ({ allowed: false, reason, detail });
   const now = query.now.getTime();
   const total = query.total.amount;
 
-  if (!common.enabled) return refuse('disabled', `${provider.identifier} is not enabled for this event`);
+  if (!common.enabled) return refusal('disabled', `${provider.identifier} is not enabled for this event`);
   if (common.availabilityStart && now < common.availabilityStart.getTime()) {
-    return refuse('not_yet_available', `available from ${common.availabilityStart.toISOString()}`);
+    return refusal('not_yet_available', `available from ${common.availabilityStart.toISOString()}`);
   }
   if (common.availabilityEnd && now > common.availabilityEnd.getTime()) {
-    return refuse('no_longer_available', `available until ${common.availabilityEnd.toISOString()}`);
+    return refusal('no_longer_available', `available until ${common.availabilityEnd.toISOString()}`);
   }
-  if (common.totalMin !== null && total < common.totalMin) return refuse('below_minimum', `total ${total} is below the minimum ${common.totalMin}`);
-  if (common.totalMax !== null && total > common.totalMax) return refuse('above_maximum', `total ${total} is above the maximum ${common.totalMax}`);
+  if (common.totalMin !== null && total < common.totalMin) return refusal('below_minimum', `total ${total} is below the minimum ${common.totalMin}`);
+  if (common.totalMax !== null && total > common.totalMax) return refusal('above_maximum', `total ${total} is above the maximum ${common.totalMax}`);
   if (common.restrictedCountries.length > 0) {
-    if (!query.country) return refuse('country_unknown', `only for buyers in ${common.restrictedCountries.join(', ')}, and the country is unknown`);
+    if (!query.country) return refusal('country_unknown', `only for buyers in ${common.restrictedCountries.join(', ')}, and the country is unknown`);
     if (!common.restrictedCountries.includes(query.country.toUpperCase())) {
-      return refuse('country_restricted', `not available in ${query.country.toUpperCase()}`);
+      return refusal('country_restricted', `not available in ${query.country.toUpperCase()}`);
     }
   }
-  if (!provider.isAllowed(ctx, query)) return refuse('provider_refused', `${provider.identifier} is not available for this order`);
+  if (!provider.isAllowed(ctx, query)) return refusal('provider_refused', `${provider.identifier} is not available for this order`);
   return { allowed: true };
+}
+
+function refusal(reason: AvailabilityRefusal, detail: string): AvailabilityResult {
+  return { allowed: false, reason, detail };
 }
 
 /** checkAvailability, refusing with PAYMENT_PROVIDER_NOT_ALLOWED (naming the provider and the reason). */

@@ -52,6 +52,8 @@ class OpenBuyerSession implements BuyerSession {
   private json: string | undefined;
   /** What the last bytesWith measured: taken over as it is by a set of the same key and value. */
   private measured: { key: keyof BuyerSessionData; value: unknown; data: BuyerSessionData; json: string } | undefined;
+  /** The id and CSRF secret a first write gives, once drawn in this request. */
+  private given: { id: string; csrf: string } | undefined;
   constructor(public data: BuyerSessionData) {}
 
   set<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): void {
@@ -68,7 +70,7 @@ class OpenBuyerSession implements BuyerSession {
   }
 
   bytesWith<K extends keyof BuyerSessionData>(key: K, value: BuyerSessionData[K]): number {
-    const data = complete(withKey(this.data, key, value));
+    const data = this.complete(withKey(this.data, key, value));
     const json = JSON.stringify(data);
     this.measured = { key, value, data, json };
     return Buffer.byteLength(json) + sealedOverhead;
@@ -77,10 +79,20 @@ class OpenBuyerSession implements BuyerSession {
   /** The data to seal, as JSON, with the id and CSRF secret the first write gives. */
   toJson(): string {
     if (!this.data.id || !this.data.csrf) {
-      this.data = complete(this.data);
+      this.data = this.complete(this.data);
       this.json = undefined;
     }
     return (this.json ??= JSON.stringify(this.data));
+  }
+
+  /**
+   * The data with a browser id and a CSRF secret (what the cookie's first write adds). Drawn once
+   * per request: a checkout measured before it is written gets the same id and secret both times.
+   */
+  private complete(data: BuyerSessionData): BuyerSessionData {
+    if (data.id && data.csrf) return data;
+    this.given ??= { id: randomUUID(), csrf: tokens.secretSync() };
+    return { ...data, id: data.id ?? this.given.id, csrf: data.csrf ?? this.given.csrf };
   }
 }
 
@@ -88,12 +100,6 @@ function withKey<K extends keyof BuyerSessionData>(data: BuyerSessionData, key: 
   const next = { ...data, [key]: value };
   if (value === undefined) delete next[key];
   return next;
-}
-
-/** The data with a browser id and a CSRF secret (what the cookie's first write adds). */
-function complete(data: BuyerSessionData): BuyerSessionData {
-  if (data.id && data.csrf) return data;
-  return { ...data, id: data.id ?? randomUUID(), csrf: data.csrf ?? tokens.secretSync() };
 }
 
 /** What sealing adds to the data's JSON before encryption (`{"v":…,"e":<ms>}`), as this limit has always counted it. */

@@ -16,8 +16,13 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node
 export class SealedCookie<T> {
   private readonly key: Buffer;
   private readonly aad: Buffer;
-  /** Sealed value → its JSON plaintext and expiry (ms), for the values of the last few thousand answers. */
-  private readonly recent = new Map<string, { json: string; expires: number }>();
+  /**
+   * Sealed value → its JSON plaintext and expiry (ms), for the values of the last few thousand
+   * answers, in two generations: new values go into `recent`; when it is full it becomes `older`
+   * and the generation before is dropped. A value is found in either.
+   */
+  private recent = new Map<string, Remembered>();
+  private older = new Map<string, Remembered>();
 
   constructor(readonly name: string, secret: string, private readonly maxAgeMs: number) {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'kassa sealed cookie', name, 32));
@@ -49,7 +54,7 @@ export class SealedCookie<T> {
   /** The value, or null for anything not sealed by this key for this name, tampered with, or expired. */
   open(raw: string | undefined, now: Date): T | null {
     if (!raw || raw.length > 8192) return null;
-    const known = this.recent.get(raw);
+    const known = this.recent.get(raw) ?? this.older.get(raw);
     if (known) return known.expires > now.getTime() ? (JSON.parse(known.json) as { v: T }).v : null;
     const bytes = Buffer.from(raw, 'base64url');
     if (bytes.length < 12 + 16 + 2) return null;
@@ -69,16 +74,23 @@ export class SealedCookie<T> {
 
   private remember(sealed: string, json: string, expires: number): void {
     // Bounded: a buyer's value is asked for again by the buyer's next request, seconds later, so the
-    // oldest value goes first (a Map iterates in insertion order). Emptying the whole memo when full
-    // made every buyer's next request after it decrypt, whenever more than a few thousand buyers were
-    // between two steps.
-    if (this.recent.size >= recentValues) this.recent.delete(this.recent.keys().next().value!);
+    // newest values are kept. Emptying the whole memo when full made every buyer's next request
+    // after it decrypt. Deleting the oldest entry of one Map per insert kept the newest exactly, but
+    // a Map's deleted slots stay at its front until it rehashes, and finding the oldest walked over
+    // them on every insert. Two generations keep between one and two generations' worth of the
+    // newest values, each insert and swap in constant time.
+    if (this.recent.size >= generationSize) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
     this.recent.set(sealed, { json, expires });
   }
 }
 
-/** How many sealed values an instance remembers (a few MB at most). */
-const recentValues = 4096;
+interface Remembered { json: string; expires: number }
+
+/** How many sealed values one generation of the memo holds (two at most: a few MB). */
+const generationSize = 4096;
 
 // Nonces are drawn from a pool refilled from the CSPRNG (as node's randomUUID does): one call to
 // the generator per 512 seals instead of one per seal. Each slice is used once, and the cipher and

@@ -100,14 +100,17 @@ function withCheckout(req: FastifyRequest, eventId: string, state: CheckoutState
   let all = { ...(req.buyer.data.shop ?? {}) };
   if (state) all[eventId] = state;
   else delete all[eventId];
-  const fits = () => req.buyer.bytesWith('shop', all) <= maxBuyerDataBytes;
   // Checkouts of other events left behind make room first (their holds run out by themselves).
   // Measured once when it fits (the measured JSON is what the cookie's seal then uses).
-  if (state && !fits()) {
+  if (state && !fitsCookie(req, all)) {
     all = { [eventId]: state };
-    if (!fits()) throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
+    if (!fitsCookie(req, all)) throw new KassaError('VALIDATION_FAILED', { field: 'cart', detail: 'the cart holds too many different products; please split the order' });
   }
   return all;
+}
+
+function fitsCookie(req: FastifyRequest, all: Record<string, CheckoutState>): boolean {
+  return req.buyer.bytesWith('shop', all) <= maxBuyerDataBytes;
 }
 
 /**

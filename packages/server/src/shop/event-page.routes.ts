@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { formatMoney, KassaError, money } from '@kassa/core/host';
 import { remainingOf } from './availability';
@@ -11,6 +10,9 @@ import type { ShopContext } from './shop-context';
 import { ShortCache } from './short-cache';
 import { eventUrl } from './urls';
 import { takeBuyerFlash } from '../infra/buyer-session';
+
+/** A cart id's size, for measuring the cookie before the cart has one. */
+const sizeOfCartId = '00000000-0000-0000-0000-000000000000';
 
 const qtyKey = /^qty_(.+)$/;
 
@@ -95,7 +97,7 @@ export const eventPageRoutes: FastifyPluginAsync<{ shop: ShopContext }> = async 
       // Adding to the cart holds the tickets (core's check under the quota lock; the page's
       // availability is up to a second old and counts this buyer's own earlier hold as taken).
       // The cookie must have room for the cart (a cart id and an expiry included) before anything is held.
-      assertCheckoutFits(req, where.event.id, { lines, email: previous?.email, cartId: randomUUID(), heldUntil: new Date(0).toISOString() });
+      assertCheckoutFits(req, where.event.id, { lines, email: previous?.email, cartId: sizeOfCartId, heldUntil: new Date(0).toISOString() });
       const hold = await holdCart(shop, where.event, catalog, previous, lines);
       // A new cart keeps the email but not the payment choice: the fee depends on the total.
       writeCheckout(req, where.event.id, { lines, email: previous?.email, ...hold });

@@ -83,6 +83,32 @@ describe("the buyer's sealed checkout cookie", () => {
     expect(Object.values(buyerCookie(buyer)!.shop!)[0]).toMatchObject({ email, lines: [expect.objectContaining({ quantity: 2 })] });
   });
 
+  it('draws one browser id and one CSRF secret for a first cart, the ones its cookie then carries', async () => {
+    const shop = await createShop(t.db.dataSource);
+    await enableManual(t, shop.event);
+    const buyer = new Buyer(t.app);
+    const ids = jest.spyOn(crypto, 'randomUUID');
+    const bytes = jest.spyOn(crypto, 'randomBytes');
+    let res;
+    try {
+      res = await buyer.post(`/${shop.organizer.slug}/${shop.event.slug}/cart`, { [`qty_${shop.product.id}`]: 1 });
+      expect(res.statusCode).toBe(303);
+      // The cart's size is checked before its tickets are held and again when it is written: both
+      // measure the cookie with the id and secret its first write gives, drawn once. The other
+      // UUID is the new cart's.
+      const drawnIds = ids.mock.results.map((r) => r.value as string);
+      expect(drawnIds).toHaveLength(2);
+      expect(bytes).toHaveBeenCalledTimes(1);
+      const cookie = buyerCookie(buyer)!;
+      expect(drawnIds).toContain(cookie.id);
+      expect(drawnIds).toContain(Object.values(cookie.shop!)[0]!.cartId);
+      expect((bytes.mock.results[0]!.value as Buffer).toString('base64url')).toBe(cookie.csrf);
+    } finally {
+      ids.mockRestore();
+      bytes.mockRestore();
+    }
+  });
+
   it("refuses a checkout form posted with another buyer's CSRF token, or none", async () => {
     const a = await toContact();
     const b = await toContact();
@@ -128,10 +154,12 @@ describe("the buyer's sealed checkout cookie", () => {
   it('remembers the newest values it sealed when more buyers are between two steps than it keeps: those open without decrypting', () => {
     const now = new Date('2026-12-07T10:00:00Z');
     const sealed = new SealedCookie<{ n: number }>('kassa_checkout', 'k'.repeat(40), 60_000);
-    const values = Array.from({ length: 4200 }, (_, n) => sealed.seal({ n }, now));
+    // Two generations of 4,096: at least the newest 4,096 are always kept; these 8,300 fill both.
+    const count = 8300;
+    const values = Array.from({ length: count }, (_, n) => sealed.seal({ n }, now));
     const decrypts = jest.spyOn(crypto, 'createDecipheriv');
     try {
-      for (let n = 4200 - 4000; n < 4200; n++) expect(sealed.open(values[n], now)).toEqual({ n });
+      for (let n = count - 4096; n < count; n++) expect(sealed.open(values[n], now)).toEqual({ n });
       expect(decrypts).not.toHaveBeenCalled();
       // The oldest were let go: they still open, by decrypting.
       expect(sealed.open(values[0], now)).toEqual({ n: 0 });
