@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { LockedQuota } from './quota-check';
 import { prepared, queryPrepared } from './prepared-query';
+import { QuotaLanes } from './quota-lane';
 
 /*
  * Cart reservations (migration 1767500000000): pretix's cart positions. A reservation is written
@@ -77,7 +78,11 @@ export class ReservationBatcher {
   private closed = false;
   private readonly idle = new Set<() => void>();
 
-  constructor(private readonly m: EntityManager) {}
+  constructor(
+    private readonly m: EntityManager,
+    /** Shared with the event's order placements (kernel.ts), which lock the same quota rows. */
+    private readonly lanes: QuotaLanes = new QuotaLanes(),
+  ) {}
 
   async reserve(cartId: string, eventId: string, lines: readonly CartLineRow[], now: Date): Promise<ReserveRow> {
     if (this.closed) throw new Error('the reservation batcher is closed');
@@ -107,11 +112,15 @@ export class ReservationBatcher {
       if (this.queues.size === 0) for (const done of this.idle) done();
       return;
     }
-    let size = 1;
-    if (!queue.waiting[0]!.alone) while (size < queue.waiting.length && size < MAX_BATCH && !queue.waiting[size]!.alone) size++;
-    const batch = queue.waiting.splice(0, size);
     queue.busy = true;
-    this.run(batch).then(() => {
+    // The batch is made up when the event's lane is free, so that what arrived meanwhile joins it.
+    let batch: WaitingHold[] = [];
+    this.lanes.run(eventId, () => {
+      let size = 1;
+      if (!queue.waiting[0]!.alone) while (size < queue.waiting.length && size < MAX_BATCH && !queue.waiting[size]!.alone) size++;
+      batch = queue.waiting.splice(0, size);
+      return this.run(batch);
+    }).then(() => {
       queue.busy = false;
       this.drain(eventId);
     }, (err: unknown) => {

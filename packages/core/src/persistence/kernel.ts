@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { CatalogueCache } from './catalogue-cache';
 import { PlacementBatcher } from './placement-batch';
 import { ReservationBatcher } from './cart-reservation.store';
+import { QuotaLanes } from './quota-lane';
 
 /**
  * The per-database state of the persistence kernel: the placement batcher (one queue per event)
@@ -23,8 +24,10 @@ export interface Persistence {
 
 export function createPersistence(dataSource: DataSource, clock?: Clock): Persistence {
   // The clock decides which cart reservations have run out when a batch of orders is placed.
-  const placements = new PlacementBatcher(dataSource.manager, () => clock?.now() ?? new Date());
-  const reservations = new ReservationBatcher(dataSource.manager);
+  // Placements and reservations of one event lock the same quota rows: one lane per event for both.
+  const lanes = new QuotaLanes();
+  const placements = new PlacementBatcher(dataSource.manager, () => clock?.now() ?? new Date(), lanes);
+  const reservations = new ReservationBatcher(dataSource.manager, lanes);
   const catalogue = new CatalogueCache();
   return Object.freeze({
     dataSource,

@@ -10,6 +10,7 @@ import { OrderPayment } from '../payment/order-payment.entity';
 import { paymentMachine } from '../payment/payment.machine';
 import { logInsertCte, outboxInsertCte, sqlText } from './audit-outbox';
 import { prepared, queryPrepared } from './prepared-query';
+import { QuotaLanes } from './quota-lane';
 import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
 
 /*
@@ -42,9 +43,10 @@ import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
  * used, and an order placed with its cart id turns its own hold (`mine`) into positions: per quota it
  * takes only what it wants beyond its hold (`t` = max(wanted − held by its cart, 0)), and its cart's
  * rows are deleted by the same statement (`freed`). So an order never takes more than its hold plus
- * what is free, and usage plus holds never exceed a quota. Both are read through functions
- * (kassa_cart_held, migration 1767500000000) that take their snapshot after the quota lock: a plain
- * subquery would see the holds as of the statement's start, before it waited for the lock. Counting a hold larger than the order as
+ * what is free, and usage plus holds never exceed a quota. Both are read through one function call
+ * (kassa_cart_holds, migration 1769310000000; the reason is kassa_cart_held's, migration
+ * 1767500000000) that takes its snapshot after the quota lock: a plain subquery would see the holds
+ * as of the statement's start, before it waited for the lock. Counting a hold larger than the order as
  * freed only from the next batch on keeps this true even for an order whose insert conflicts.
  */
 
@@ -107,11 +109,11 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
        ORDER BY q.id
          FOR NO KEY UPDATE OF q, u),
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
-    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM kassa_cart_held((SELECT array_agg(id) FROM q), $2::timestamptz, NULL) h),
-    mine AS MATERIALIZED (
-      SELECT ord.idx, b.quota_id, b.n
-        FROM kassa_cart_held_by((SELECT array_agg(id) FROM q), $2::timestamptz, (SELECT array_agg(cart_id) FROM ord WHERE cart_id IS NOT NULL)) b
-        JOIN ord ON ord.cart_id = b.cart_id),
+    holds AS MATERIALIZED (
+      SELECT b.cart_id, b.quota_id, b.n
+        FROM kassa_cart_holds((SELECT array_agg(id) FROM q), $2::timestamptz, (SELECT array_agg(cart_id) FROM ord WHERE cart_id IS NOT NULL)) b),
+    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM holds h WHERE h.cart_id IS NULL),
+    mine AS MATERIALIZED (SELECT ord.idx, b.quota_id, b.n FROM holds b JOIN ord ON ord.cart_id = b.cart_id),
     checked AS MATERIALIZED (
       SELECT ord.idx,
              EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency
@@ -202,7 +204,11 @@ export class PlacementBatcher {
   private closed = false;
   private readonly idle = new Set<() => void>();
 
-  constructor(private readonly m: EntityManager, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly m: EntityManager, private readonly now: () => Date = () => new Date(),
+    /** Shared with the event's cart reservations (kernel.ts), which lock the same quota rows. */
+    private readonly lanes: QuotaLanes = new QuotaLanes(),
+  ) {}
 
   place(rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
     if (this.closed) return Promise.reject(new Error('the placement batcher is closed'));
@@ -222,6 +228,28 @@ export class PlacementBatcher {
       if (this.queues.size === 0) for (const done of this.idle) done();
       return;
     }
+    queue.busy = true;
+    // The batch is made up when the event's lane is free, so that what arrived meanwhile joins it.
+    let batch: Waiting[] = [];
+    this.lanes.run(eventId, () => {
+      batch = this.takeBatch(queue);
+      return this.run(batch);
+    }).then((deferred) => {
+      queue.waiting = [...deferred, ...queue.waiting];
+      queue.busy = false;
+      this.drain(eventId);
+    }, (err: unknown) => {
+      if (batch.length === 1) batch[0]!.reject(err);
+      // One order PostgreSQL refuses (say, text it cannot store) must not fail the others: each is
+      // sent again in a batch of its own, and only the culprit fails.
+      else queue.waiting = [...batch.map((w) => ({ ...w, alone: true })), ...queue.waiting];
+      queue.busy = false;
+      this.drain(eventId);
+    });
+  }
+
+  /** Takes the next batch off the queue; the rest stays queued, in order. */
+  private takeBatch(queue: { waiting: Waiting[] }): Waiting[] {
     // Two submissions with one key never share a batch (the second becomes a replay of the first).
     const batch: Waiting[] = [];
     const later: Waiting[] = [];
@@ -242,19 +270,7 @@ export class PlacementBatcher {
       }
     }
     queue.waiting = later;
-    queue.busy = true;
-    this.run(batch).then((deferred) => {
-      queue.waiting = [...deferred, ...queue.waiting];
-      queue.busy = false;
-      this.drain(eventId);
-    }, (err: unknown) => {
-      if (batch.length === 1) batch[0]!.reject(err);
-      // One order PostgreSQL refuses (say, text it cannot store) must not fail the others: each is
-      // sent again in a batch of its own, and only the culprit fails.
-      else queue.waiting = [...batch.map((w) => ({ ...w, alone: true })), ...queue.waiting];
-      queue.busy = false;
-      this.drain(eventId);
-    });
+    return batch;
   }
 
   /** Refuses new orders and resolves once every order already queued is settled. */

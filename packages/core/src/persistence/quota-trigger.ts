@@ -7,9 +7,16 @@ import { orderMachine } from '../order/order.machine';
  * functions in the database no longer match the set (then a new migration calls this again).
  */
 
-/** The statements that (re)create the counter's functions and the status trigger from the set. */
-export function quotaTriggerSql(): string {
-  const holds = (column: string) => orderMachine.sqlIn('quotaHolding', column);
+/** `column` IN (the states of the set quotaHolding). */
+const holds = (column: string) => orderMachine.sqlIn('quotaHolding', column);
+
+/**
+ * The statements that (re)create the counter's functions and the status trigger from the set.
+ * `positions`: the positions' function as migration 1766000000000 made it ('call', the default, so
+ * that migration stays as it ran) or as it is since migration 1769310000000 ('loop': pass this when
+ * a new migration recreates the functions).
+ */
+export function quotaTriggerSql(positions: 'call' | 'loop' = 'call'): string {
   return `
       CREATE OR REPLACE FUNCTION kassa_quota_usage_recount() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
@@ -45,6 +52,21 @@ export function quotaTriggerSql(): string {
         FOR EACH ROW WHEN ((${holds('OLD.status')}) IS DISTINCT FROM (${holds('NEW.status')}))
         EXECUTE FUNCTION kassa_quota_usage_order_status();
 
+${positionsTriggerSql(positions)}    `;
+}
+
+/**
+ * The positions' statement trigger function. 'call' is migration 1766000000000's (the deltas applied
+ * through kassa_quota_usage_add); 'loop' (migration 1769310000000) applies them in the function
+ * itself, the same UPDATE per quota in quota id order, without a second function call and the
+ * statement that makes it. Every order placed runs it once per placement statement.
+ */
+export function positionsTriggerSql(apply: 'call' | 'loop'): string {
+  // ids come sorted: rows are locked in quota id order, like every other quota writer.
+  const loop = `FOR i IN 1 .. coalesce(cardinality(ids), 0) LOOP
+          UPDATE quota_usage SET used = used + deltas[i] WHERE quota_id = ids[i];
+        END LOOP;`;
+  return `
       CREATE OR REPLACE FUNCTION kassa_quota_usage_positions() RETURNS trigger LANGUAGE plpgsql
       SET enable_seqscan = off AS $$
       DECLARE
@@ -78,8 +100,8 @@ export function quotaTriggerSql(): string {
                    GROUP BY qp.quota_id
                   HAVING sum(c.sign) <> 0) d;
         END IF;
-        PERFORM kassa_quota_usage_add(ids, deltas);
+        ${apply === 'call' ? 'PERFORM kassa_quota_usage_add(ids, deltas);' : loop}
         RETURN NULL;
       END $$;
-    `;
+  `;
 }

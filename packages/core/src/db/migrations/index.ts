@@ -26,6 +26,7 @@ import { DropUnreadOrderIndexes1769250000000 } from './1769250000000-drop-unread
 import { PaymentPendingHot1769280000000 } from './1769280000000-payment-pending-hot';
 import { DropOrderSecretUnique1769280000001 } from './1769280000001-drop-order-secret-unique';
 import { CartReserveFewerStatements1769300000000 } from './1769300000000-cart-reserve-fewer-statements';
+import { PlacementFewerCalls1769310000000 } from './1769310000000-placement-fewer-calls';
 
 /**
  * Core's migrations in order. Never edit a committed one: add a new file. (HttpSession1763950000000
@@ -47,4 +48,5 @@ export const coreMigrations: (new () => MigrationInterface)[] = [InitialSchema17
   DropUnreadOrderIndexes1769250000000,
   PaymentPendingHot1769280000000, DropOrderSecretUnique1769280000001,
   CartReserveFewerStatements1769300000000,
+  PlacementFewerCalls1769310000000,
 ];
