@@ -47,9 +47,24 @@ export function calculateFee(price: Money, rule: FeeRule): Money {
   return money(amount, price.currency);
 }
 
-/** "1.4" → 14 000 (millionths). Refuses negatives, exponents and more than 4 decimals. */
+/**
+ * "1.4" → 14 000 (millionths). Refuses negatives, exponents and more than 4 decimals. A method's
+ * percentage is a setting, and the fee is worked out for every method offered on every checkout
+ * step: each value is parsed once (a refused one is not kept).
+ */
 function parsePercent(value: string | number): bigint {
-  const text = typeof value === 'number' ? String(value) : value.trim();
+  let parsed = parsedPercents.get(value);
+  if (parsed === undefined) {
+    parsed = parsePercentText(typeof value === 'number' ? String(value) : value.trim());
+    if (parsedPercents.size >= 256) parsedPercents.clear();
+    parsedPercents.set(value, parsed);
+  }
+  return parsed;
+}
+
+const parsedPercents = new Map<string | number, bigint>();
+
+function parsePercentText(text: string): bigint {
   const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(text);
   if (!m) throw new KassaError('VALIDATION_FAILED', { detail: `feePercent must be a decimal between 0 and 999 with at most 4 places, got ${text}` });
   return BigInt(m[1] as string) * PERCENT_SCALE + BigInt((m[2] ?? '').padEnd(4, '0'));

@@ -58,6 +58,13 @@ describe('calculateFee (pretix calculate_fee, integer minor units)', () => {
     expect(isKassaError(caught, code as never)).toBe(true);
   });
 
+  it('gives the same fee for a percentage met again, and refuses a bad one every time it is met', () => {
+    expect(fee(10_000, 'EUR', 25, ' 1.4 ', false)).toBe(165);
+    expect(fee(20_000, 'EUR', 25, ' 1.4 ', false)).toBe(305);
+    expect(fee(10_000, 'EUR', 25, 1.4, false)).toBe(165);
+    for (let i = 0; i < 2; i++) expect(() => fee(100, 'EUR', 0, '1.23456', false)).toThrow(/at most 4 places/);
+  });
+
   it('refuses 100 % in reverse (the fee would be infinite)', () => {
     expect(() => fee(100, 'EUR', 0, 100, true)).toThrow(/below 100/);
   });
