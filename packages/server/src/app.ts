@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await site.register(async (panel) => {
       await panel.register(sessionPlugin, { dataSource: deps.dataSource, baseUrl: deps.config.baseUrl, sessionSecret: deps.config.sessionSecret });
       const dashboardNotices = noticePlugins.length === 0 ? undefined : dashboardNoticesSource({
-        deps, contributors: noticePlugins, log: app.log,
+        deps, contributors: noticePlugins, log: app.log, timeoutMs: deps.config.dashboardNoticeTimeoutMs,
         runtimeOf: (plugin, organizerId) => runtimes.runtime(plugin, { log: pluginLogger(app, plugin), enqueue: noticeEnqueue(deps, plugin, organizerId) }),
       });
       await panel.register(controlRoutes, { deps, dashboardNotices });

@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly storedEmails?: boolean;
   /** Apple Pay's domain association file, served at /.well-known/… on every host (KASSA_APPLE_PAY_DOMAIN_ASSOCIATION_FILE). */
   readonly applePayDomainAssociation?: string;
+  /** How long the dashboard waits for a plugin's notices before leaving them out (default 2,000 ms; tests of a hanging plugin shorten it). */
+  readonly dashboardNoticeTimeoutMs?: number;
 }
 
 export interface RateLimit {

@@ -36,6 +36,7 @@ export interface FuzzIdentity {
 
 export interface InputFuzzOptions {
   readonly seed: number;
+  /** How many requests in all; each route gets requests / routes of them, give or take one. */
   readonly requests: number;
   readonly routes: readonly FuzzRoute[];
   /** Real values per path parameter name; a parameter is given one 80 % of the time, nasty text otherwise. */
@@ -138,17 +139,32 @@ export function encodePart(s: string): string {
 }
 
 /**
- * Sends `requests` malformed requests in small concurrent batches (a real server sees concurrent
- * requests). A batch whose every form or API call (anything but GET) was refused must leave the
- * state as it was (a GET never changes it); a batch with an accepted post may change it.
+ * Sends `requests` malformed requests, spread evenly over the routes, in small concurrent batches
+ * (a real server sees concurrent requests). A batch whose every form or API call (anything but
+ * GET) was refused must leave the state as it was (a GET never changes it); a batch with an
+ * accepted post may change it.
  */
 export async function runInputFuzz(o: InputFuzzOptions): Promise<InputFuzzReport> {
   const random = prng(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const batchSize = o.batchSize ?? 10;
+  // Routes are taken in rounds, each round in a new seeded order: every route gets its share of the
+  // requests (requests / routes, give or take one), where picking at random would leave some with
+  // a few and miss others unless far more requests were sent.
+  let round: FuzzRoute[] = [];
+  const nextRoute = (): FuzzRoute => {
+    if (round.length === 0) {
+      round = [...o.routes];
+      for (let i = round.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [round[i], round[j]] = [round[j]!, round[i]!];
+      }
+    }
+    return round.pop()!;
+  };
 
   const next = () => {
-    const route = pick(o.routes);
+    const route = nextRoute();
     const api = route.path.startsWith('/api/') || /^\/plugins\/[^/]+\/api\//.test(route.path);
     const url = route.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
       const real = o.validFor?.(route, name) ?? o.valid[name];

@@ -30,7 +30,8 @@ let adminA: Browser;
 let adminB: Browser;
 
 beforeAll(async () => {
-  t = await createTestApp({}, { pluginDashboardNotices: loadPlugins([noticer, thrower, sleeper, wrong]).dashboardNotices });
+  // Every dashboard (the logins' too) waits for the sleeper until the timeout: a short one.
+  t = await createTestApp({ dashboardNoticeTimeoutMs: 200 }, { pluginDashboardNotices: loadPlugins([noticer, thrower, sleeper, wrong]).dashboardNotices });
   a = await createOrganizerFixture(t);
   b = await createOrganizerFixture(t);
   adminA = await login(t, a.email, a.password);
