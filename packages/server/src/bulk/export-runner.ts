@@ -41,7 +41,7 @@ export async function runExport(deps: ExportRunnerDeps, taskId: string): Promise
   await store.progress(taskId, 0, total);
   const columns = exportColumns(deps.providers)[p.dataset] as { header: string; value(row: unknown): string }[];
   const sink = new ChunkSink((seq, data) => store.writeChunk(taskId, seq, data));
-  const writer = createRowWriter(p.format, columns.map((c) => c.header), sink, p.dataset);
+  const writer = await createRowWriter(p.format, columns.map((c) => c.header), sink, p.dataset);
   let done = 0;
   for await (const batch of streamExportRows(deps.dataSource, p.dataset, scope, deps.batchSize ?? 500)) {
     await writer.writeRows(batch.map((row) => columns.map((c) => c.value(row))));

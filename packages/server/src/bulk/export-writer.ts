@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
 
 export type ExportFormat = 'csv' | 'xlsx';
 export const exportFormats: readonly ExportFormat[] = ['csv', 'xlsx'];
@@ -70,7 +69,7 @@ export interface RowWriter {
 }
 
 /** A CSV (RFC 4180, UTF-8 with BOM so spreadsheet programs read umlauts right) or an xlsx workbook streamed into `sink`. */
-export function createRowWriter(format: ExportFormat, headers: readonly string[], sink: ChunkSink, sheetName: string): RowWriter {
+export async function createRowWriter(format: ExportFormat, headers: readonly string[], sink: ChunkSink, sheetName: string): Promise<RowWriter> {
   if (format === 'csv') {
     let first = true;
     return {
@@ -85,6 +84,9 @@ export function createRowWriter(format: ExportFormat, headers: readonly string[]
       },
     };
   }
+  // Loaded for an xlsx export only: exceljs is large, and every server process (and every test that
+  // builds one) would otherwise load and compile it at start.
+  const { default: ExcelJS } = await import('exceljs');
   // Streaming writer without shared strings: rows are zipped and handed on as they are committed.
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useSharedStrings: false, useStyles: false });
   const sheet = workbook.addWorksheet(sheetName);
