@@ -12,10 +12,9 @@
  * BENCH_BEFORE=1 runs migration 1769300000000's down first: the function and triggers as before it,
  * in the same build, so both can be run alternately. Creates and drops a schema of its own.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
 import { cpuTicks } from './backend-ticks';
-import { Event, Organizer, createDataSource, runMigrations } from '../src/host';
+import { createBenchEvent, createTicketQuota, openBenchSchema } from './bench-schema';
 import { CartReserveFewerStatements1769300000000 } from '../src/db/migrations/1769300000000-cart-reserve-fewer-statements';
 
 const calls = Number(process.argv[2] ?? 2000);
@@ -24,28 +23,14 @@ const before = process.env.BENCH_BEFORE === '1';
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function main(): Promise<void> {
-  const schema = `bench_reserve_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const ds = createDataSource({ url, schema, poolSize: 1 });
+  const { ds, admin, pid, close } = await openBenchSchema('bench_reserve', url);
   try {
-    await ds.initialize();
-    await runMigrations(ds);
     if (before) {
       const runner = ds.createQueryRunner();
       try { await new CartReserveFewerStatements1769300000000().down(runner); } finally { await runner.release(); }
     }
-    const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench' });
-    const event = await ds.getRepository(Event).save({
-      organizerId: organizer.id, slug: 'rush', name: 'Rush', currency: 'EUR', timezone: 'UTC', locale: 'en',
-      paymentTermDays: 14, paymentTermAcceptLate: true, live: true,
-    });
-    const [product] = await ds.query(
-      `INSERT INTO product (event_id, name, price, active) VALUES ($1, 'Ticket', 1000, true) RETURNING id`, [event.id]) as [{ id: string }];
-    const [quota] = await ds.query(`INSERT INTO quota (event_id, name, size) VALUES ($1, 'All', 1000000000) RETURNING id`, [event.id]) as [{ id: string }];
-    await ds.query('INSERT INTO quota_product (quota_id, product_id) VALUES ($1, $2)', [quota.id, product.id]);
-    const [{ pid }] = await ds.query('SELECT pg_backend_pid() AS pid') as [{ pid: number }];
+    const { event } = await createBenchEvent(ds);
+    const product = { id: (await createTicketQuota(ds, event.id)).productId };
     let at = Date.parse('2030-03-01T10:00:00Z');
     const carts: string[] = [];
     const call = async (again: boolean, i: number) => {
@@ -98,9 +83,7 @@ async function main(): Promise<void> {
     await measure('new carts ', false);
     await measure('again     ', true);
   } finally {
-    if (ds.isInitialized) await ds.destroy();
-    if (process.env.BENCH_KEEP !== '1') await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
+    await close();
   }
 }
 

@@ -12,9 +12,8 @@
  * the record count (optional). Creates and drops a schema of its own.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { cpuTicks } from './backend-ticks';
-import { Event, Organizer, createDataSource, runMigrations } from '../src/host';
+import { createBenchEvent, openBenchSchema } from './bench-schema';
 import { insertOrderRows } from '../src/persistence/order-insert';
 import { pendCreatedPayment } from '../src/persistence/payment-execute';
 
@@ -22,21 +21,9 @@ const orders = Number(process.argv[2] ?? 3000);
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function main(): Promise<void> {
-  const schema = `bench_pend_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  // One connection: every statement of the run goes through the backend measured.
-  const ds = createDataSource({ url, schema, poolSize: 1 });
+  const { ds, admin, schema, pid, close } = await openBenchSchema('bench_pend', url);
   try {
-    await ds.initialize();
-    await runMigrations(ds);
-    const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench' });
-    const event = await ds.getRepository(Event).save({
-      organizerId: organizer.id, slug: 'rush', name: 'Rush', currency: 'EUR', timezone: 'UTC', locale: 'en',
-      paymentTermDays: 14, paymentTermAcceptLate: true, live: true,
-    });
-    const [{ pid }] = await ds.query('SELECT pg_backend_pid() AS pid') as [{ pid: number }];
+    const { organizer, event } = await createBenchEvent(ds);
     // The WAL flush of each commit is the same in both builds and dominates a one-by-one run (each
     // order commits twice): without waiting for it, what is left is the statements' own work.
     await ds.query('SET synchronous_commit = off');
@@ -83,9 +70,7 @@ async function main(): Promise<void> {
       + ` (node ${(nodeMs * 1000 / orders).toFixed(0)} µs) · ${(wal.bytes / orders).toFixed(0)} WAL bytes${records}`
       + ` · payment updates ${((Number(after.upd) - Number(before.upd)) / orders).toFixed(2)} per order, HOT ${((Number(after.hot) - Number(before.hot)) / orders).toFixed(2)}`);
   } finally {
-    if (ds.isInitialized) await ds.destroy();
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
+    await close();
   }
 }
 

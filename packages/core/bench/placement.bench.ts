@@ -13,9 +13,8 @@
  * log). Creates and drops a schema of its own.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { cpuTicks } from './backend-ticks';
-import { Event, Organizer, createDataSource, runMigrations } from '../src/host';
+import { createBenchEvent, createTicketQuota, openBenchSchema } from './bench-schema';
 import { PlacementBatcher, type OrderRows, type PlacementOutcome, type PricedFrom } from '../src/persistence/placement-batch';
 
 const orders = Number(process.argv[2] ?? 2000);
@@ -26,24 +25,10 @@ const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test
 type Run = (batch: { rows: OrderRows; pricedFrom: PricedFrom; resolve: (o: PlacementOutcome) => void; reject: (e: unknown) => void }[]) => Promise<unknown[]>;
 
 async function main(): Promise<void> {
-  const schema = `bench_place_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const ds = createDataSource({ url, schema, poolSize: 1 });
+  const { ds, admin, pid, close } = await openBenchSchema('bench_place', url);
   try {
-    await ds.initialize();
-    await runMigrations(ds);
-    const organizer = await ds.getRepository(Organizer).save({ slug: 'bench', name: 'Bench' });
-    const event = await ds.getRepository(Event).save({
-      organizerId: organizer.id, slug: 'rush', name: 'Rush', currency: 'EUR', timezone: 'UTC', locale: 'en',
-      paymentTermDays: 14, paymentTermAcceptLate: true, live: true,
-    });
-    const [product] = await ds.query(
-      `INSERT INTO product (event_id, name, price, active) VALUES ($1, 'Ticket', 1000, true) RETURNING id`, [event.id]) as [{ id: string }];
-    const [quota] = await ds.query(`INSERT INTO quota (event_id, name, size) VALUES ($1, 'All', 1000000000) RETURNING id`, [event.id]) as [{ id: string }];
-    await ds.query('INSERT INTO quota_product (quota_id, product_id) VALUES ($1, $2)', [quota.id, product.id]);
-    const [{ pid }] = await ds.query('SELECT pg_backend_pid() AS pid') as [{ pid: number }];
+    const { organizer, event } = await createBenchEvent(ds);
+    const product = { id: (await createTicketQuota(ds, event.id)).productId };
     // The WAL flush of each commit is the same in both builds and larger than the rest.
     await ds.query('SET synchronous_commit = off');
     if (process.env.BENCH_EXPLAIN === '1') {
@@ -129,9 +114,7 @@ async function main(): Promise<void> {
     console.log(`${rounds} statements of ${batch}: backend ${(cpuMs * 1000 / count).toFixed(0)} µs per order`
       + ` · ${(wal.bytes / count).toFixed(0)} WAL bytes${inside}`);
   } finally {
-    if (ds.isInitialized) await ds.destroy();
-    if (process.env.BENCH_KEEP !== '1') await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
+    await close();
   }
 }
 
