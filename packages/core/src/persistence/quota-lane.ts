@@ -15,12 +15,22 @@ export class QuotaLanes {
   /** Runs `work` once every statement queued before it for `eventId` has settled. */
   run<T>(eventId: string, work: () => Promise<T>): Promise<T> {
     const before = this.tails.get(eventId);
-    const result = before ? before.then(work) : work();
+    // A work that throws before it returns its promise rejects like one that fails later: the
+    // lane must never be left waiting, nor its caller's queue busy for good.
+    const result = before ? before.then(work) : startNow(work);
     const tail = result.then(() => undefined, () => undefined);
     this.tails.set(eventId, tail);
     void tail.then(() => {
       if (this.tails.get(eventId) === tail) this.tails.delete(eventId);
     });
     return result;
+  }
+}
+
+function startNow<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
