@@ -6,7 +6,7 @@ import { findRef, syncPayment } from '../reconcile';
 import { accountContext, webhookSecretsFor } from '../stripe-account-context';
 import type { StripeRuntime, StripeState } from '../stripe-state';
 import { processInboxEvent, staleInboxPage, type InboxCursor } from '../webhooks/event-processor';
-import { MAX_BATCH_EVENTS, PROCESS_EVENTS_JOB, PROCESS_EVENT_JOB, processEventBatch } from '../webhooks/event-batch';
+import { MAX_BATCH_EVENTS, PROCESS_EVENTS_JOB, PROCESS_EVENT_JOB, processEventBatch, processInLanes } from '../webhooks/event-batch';
 import { eventProblem, storeEvent } from '../webhooks/webhook-route';
 import { WEBHOOK_EVENTS } from '../routes/control-routes';
 
@@ -55,20 +55,18 @@ const SWEEP_BUDGET_MS = 45_000;
 /**
  * sweep-inbox: events stored but never processed (a lost enqueue, or failures past their retries),
  * oldest first, page after page until none is left or the budget is spent: after a long queue
- * outage the backlog can be far larger than one page.
+ * outage the backlog can be far larger than one page. A page is processed as a batch job does it
+ * (one object's events in order, a few objects side by side), but an event that fails again is
+ * only logged: the sweep runs when the queue may be away, and meets the event again next minute.
  */
 export async function sweepInbox(rt: JobRuntime, budgetMs = SWEEP_BUDGET_MS): Promise<void> {
   const until = performance.now() + budgetMs;
   let after: InboxCursor | undefined;
   do {
     const page = await staleInboxPage(rt, 60_000, 100, after);
-    for (const id of page.ids) {
-      try {
-        await processInboxEvent(rt, id);
-      } catch (err) {
-        rt.log.warn('stripe: inbox event still failing', { inboxId: id, error: err instanceof Error ? err.message : String(err) });
-      }
-    }
+    await processInLanes(rt, page.ids, (row, err) => {
+      rt.log.warn('stripe: inbox event still failing', { inboxId: row.id, error: err instanceof Error ? err.message : String(err) });
+    });
     after = page.next ?? undefined;
   } while (after && performance.now() < until);
 }

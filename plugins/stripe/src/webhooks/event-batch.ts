@@ -62,8 +62,30 @@ type BatchRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state'
  * Returns the outcome of each event (null: handed over), in the order of `inboxIds`.
  */
 export async function processEventBatch(rt: BatchRuntime, inboxIds: readonly string[]): Promise<(string | null)[]> {
+  const handOver: StoredEvent[] = [];
+  const outcomes = await processInLanes(rt, inboxIds, (row, err) => {
+    rt.log.warn('stripe: event failed in a batch; left to its own job', { inboxId: row.id, error: errorText(err) });
+    handOver.push({ inboxId: row.id, account: row.account, eventId: row.event_id });
+  });
+  for (const e of handOver) {
+    await rt.enqueue(PROCESS_EVENT_JOB, { inboxId: e.inboxId }, { jobId: eventJobId(e.account, e.eventId), delayMs: FAILED_EVENT_DELAY_MS });
+  }
+  return inboxIds.map((id) => outcomes.get(id) ?? null);
+}
+
+interface LaneRow { id: string; account: string; event_id: string; lane: string }
+
+/**
+ * Processes stored events in lanes: one object's events (by account and payment intent or object)
+ * in the order given, up to LANES objects side by side. An event that throws is passed to
+ * `failed` and the others go on. Returns each found event's outcome (null: it failed).
+ */
+export async function processInLanes(
+  rt: Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'baseUrl' | 'log'>,
+  inboxIds: readonly string[], failed: (row: LaneRow, err: unknown) => void,
+): Promise<Map<string, string | null>> {
   const ids = inboxIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-  const found = ids.length === 0 ? [] : await rt.db.query<{ id: string; account: string; event_id: string; lane: string }>(
+  const found = ids.length === 0 ? [] : await rt.db.query<LaneRow>(
     `SELECT id, account, event_id, account || ':' || coalesce(intent_id, object_id) AS lane FROM stripe_webhook_inbox WHERE id = ANY($1::uuid[])`, [ids],
   );
   const rows = new Map(found.map((r) => [r.id, r]));
@@ -81,7 +103,6 @@ export async function processEventBatch(rt: BatchRuntime, inboxIds: readonly str
     if (lane) lane.push(id);
     else lanes.set(row.lane, [id]);
   }
-  const handOver: StoredEvent[] = [];
   const waiting = [...lanes.values()];
   const runLanes = async () => {
     for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
@@ -89,17 +110,16 @@ export async function processEventBatch(rt: BatchRuntime, inboxIds: readonly str
         try {
           outcomes.set(id, await processInboxEvent(rt, id));
         } catch (err) {
-          const row = rows.get(id)!;
-          rt.log.warn('stripe: event failed in a batch; left to its own job', { inboxId: id, error: err instanceof Error ? err.message : String(err) });
-          handOver.push({ inboxId: id, account: row.account, eventId: row.event_id });
+          failed(rows.get(id)!, err);
           outcomes.set(id, null);
         }
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(LANES, lanes.size) }, runLanes));
-  for (const e of handOver) {
-    await rt.enqueue(PROCESS_EVENT_JOB, { inboxId: e.inboxId }, { jobId: eventJobId(e.account, e.eventId), delayMs: FAILED_EVENT_DELAY_MS });
-  }
-  return inboxIds.map((id) => outcomes.get(id) ?? null);
+  return outcomes;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

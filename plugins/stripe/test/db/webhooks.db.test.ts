@@ -119,6 +119,28 @@ describe('Stripe webhooks: verified on the raw body, stored once, processed from
     expect(row).toEqual({ done: true, outcome: expect.stringMatching(/^not ours/) });
   });
 
+  it("the sweep processes one object's events in order and other objects' events beside them, as a batch job does", async () => {
+    // Six events of one payment intent, then one of another, all stale. One at a time, the last
+    // stored would be the last processed; in lanes it does not wait for the first intent's six.
+    await h.db.dataSource.query(
+      `INSERT INTO stripe_webhook_inbox (account, event_id, type, object_id, object_type, intent_id, source, payload, received_at)
+       SELECT $1, e.id, 'payment_intent.created', e.pi, 'payment_intent', e.pi, 'webhook',
+              jsonb_set($2::jsonb, '{id}', to_jsonb(e.id)), now() - interval '10 minutes' + e.n * interval '1 ms'
+         FROM (SELECT 'evt_lane_a' || g AS id, 'pi_lane_a' AS pi, g AS n FROM generate_series(1, 6) g
+               UNION ALL SELECT 'evt_lane_b1', 'pi_lane_b', 7) e`,
+      [account, event('evt_lane_template')],
+    );
+    await sweepInbox(h.rt);
+    const rows = await h.db.dataSource.query(
+      `SELECT event_id, outcome FROM stripe_webhook_inbox WHERE event_id LIKE 'evt_lane_%' ORDER BY processed_at, event_id`,
+    ) as { event_id: string; outcome: string }[];
+    expect(rows).toHaveLength(7);
+    expect(rows.every((r) => /^not ours/.test(r.outcome))).toBe(true);
+    const order = rows.map((r) => r.event_id);
+    expect(order.filter((id) => id.startsWith('evt_lane_a'))).toEqual(['evt_lane_a1', 'evt_lane_a2', 'evt_lane_a3', 'evt_lane_a4', 'evt_lane_a5', 'evt_lane_a6']);
+    expect(order.indexOf('evt_lane_b1')).toBeLessThan(order.indexOf('evt_lane_a6'));
+  });
+
   it('after a long queue outage the sweep works through a backlog larger than a page, oldest first, within its budget', async () => {
     // 250 events stored ten minutes ago whose jobs never came (the queue was away).
     await h.db.dataSource.query(
