@@ -50,7 +50,9 @@ export const FAILED_EVENT_DELAY_MS = 2_000;
 /** Batch lanes run side by side: a batch of events for many payments should not wait on Stripe one call at a time. */
 const LANES = 4;
 
-type BatchRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'baseUrl' | 'enqueue' | 'log'>;
+/** What processing stored events needs (the sweep); a batch job also hands failing events on. */
+type LaneRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'baseUrl' | 'log'>;
+type BatchRuntime = LaneRuntime & Pick<StripeRuntime, 'enqueue'>;
 
 /**
  * Processes the events of a batch: the events of one object in insert order, those of different
@@ -64,7 +66,7 @@ type BatchRuntime = Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state'
 export async function processEventBatch(rt: BatchRuntime, inboxIds: readonly string[]): Promise<(string | null)[]> {
   const handOver: StoredEvent[] = [];
   const outcomes = await processInLanes(rt, inboxIds, (row, err) => {
-    rt.log.warn('stripe: event failed in a batch; left to its own job', { inboxId: row.id, error: errorText(err) });
+    rt.log.warn('stripe: event failed in a batch; left to its own job', { inboxId: row.id, error: err instanceof Error ? err.message : String(err) });
     handOver.push({ inboxId: row.id, account: row.account, eventId: row.event_id });
   });
   for (const e of handOver) {
@@ -81,8 +83,7 @@ interface LaneRow { id: string; account: string; event_id: string; lane: string 
  * `failed` and the others go on. Returns each found event's outcome (null: it failed).
  */
 export async function processInLanes(
-  rt: Pick<StripeRuntime, 'payments' | 'db' | 'settings' | 'state' | 'baseUrl' | 'log'>,
-  inboxIds: readonly string[], failed: (row: LaneRow, err: unknown) => void,
+  rt: LaneRuntime, inboxIds: readonly string[], failed: (row: LaneRow, err: unknown) => void,
 ): Promise<Map<string, string | null>> {
   const ids = inboxIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
   const found = ids.length === 0 ? [] : await rt.db.query<LaneRow>(
@@ -118,8 +119,4 @@ export async function processInLanes(
   };
   await Promise.all(Array.from({ length: Math.min(LANES, lanes.size) }, runLanes));
   return outcomes;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
