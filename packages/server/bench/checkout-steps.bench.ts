@@ -13,6 +13,10 @@
  * BENCH_PROFILE (a directory): a V8 CPU profile of the server per step of the last round.
  * BENCH_ROUNDS (default 2): the walk is repeated, and the last round is the one printed (the first
  * warms the JIT and the pools).
+ * BENCH_INTERLEAVE=1: after the steps, the same number of new buyers walk all six steps each (16
+ * buyers in flight, as the shop benchmark's flow does), and the server's, PostgreSQL's and this
+ * client's CPU per order are printed: the difference to the sum of the steps is what mixing the
+ * requests costs (code and data caches, smaller placement and reservation batches).
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
         pgSum += pg;
         rows.push(`  ${name.padEnd(13)} node ${node.toFixed(0).padStart(5)} µs (kernel ${((after.sysMicros - before.sysMicros) / buyers).toFixed(0).padStart(4)}) · PostgreSQL ${pg.toFixed(0).padStart(5)} µs · ${((after.statements - before.statements) / buyers).toFixed(1)} SQL · ${(1000 * (after.minorGcs - before.minorGcs) / buyers).toFixed(1)} scavenges/1000${after.allocated ? ` · ${((after.allocated - before.allocated) / buyers / 1024).toFixed(1)} KB allocated` : ''} · ${(bytes / buyers).toFixed(0)} B${wrong ? ` · ${wrong} wrong status` : ''}`);
       }
+      if (process.env.BENCH_INTERLEAVE) rows.push(await walkInterleaved(steps, ask));
       if (round === rounds) {
         for (const row of rows) console.log(row);
         console.log(`  per order     node ${nodeSum.toFixed(0).padStart(5)} µs · PostgreSQL ${pgSum.toFixed(0).padStart(5)} µs · load average ${loadavg()[0]!.toFixed(1)}`);
@@ -143,6 +148,25 @@ async function main(): Promise<void> {
     agent.destroy();
     child.kill('SIGTERM');
   }
+}
+
+/** BENCH_INTERLEAVE: `buyers` new buyers each walk every step in turn, 16 at a time; one report line. */
+async function walkInterleaved(steps: [string, number, (b: Buyer) => Promise<Answer>][], ask: () => Promise<Sample>): Promise<string> {
+  const walk: Buyer[] = Array.from({ length: buyers }, () => ({ cookies: new Map(), csrf: '', token: '' }));
+  const before = await ask();
+  const clientBefore = process.cpuUsage();
+  let next = 0;
+  let wrong = 0;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < walk.length) {
+      const buyer = walk[next++]!;
+      for (const [, expect, run] of steps) if ((await run(buyer)).status !== expect) wrong++;
+    }
+  }));
+  const after = await ask();
+  const client = process.cpuUsage(clientBefore);
+  const per = (micros: number) => (micros / buyers).toFixed(0).padStart(5);
+  return `  interleaved   node ${per(after.cpuMicros - before.cpuMicros)} µs · PostgreSQL ${per(after.pgCpuMicros - before.pgCpuMicros)} µs · ${((after.statements - before.statements) / buyers).toFixed(1)} SQL · client ${per(client.user + client.system)} µs per order${wrong ? ` · ${wrong} wrong status` : ''}`;
 }
 
 main().catch((err: unknown) => {

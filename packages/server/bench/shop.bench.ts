@@ -103,9 +103,13 @@ async function benchCheckout(info: ServerInfo, ask: Ask): Promise<void> {
   // BENCH_RATE (requests per second, all connections): a fixed pace, so that two builds run side by
   // side on a busy machine do the same work per second and their CPU per order compares.
   const rate = Number(process.env.BENCH_RATE ?? 0);
+  // The load generator shares the two cores: its own CPU per order says how much of them it took.
+  const clientBefore = process.cpuUsage();
   const flow = await profiled('checkout', () => run({ url: info.url, connections, duration: seconds, requests: checkoutSequence(info), ...(rate > 0 ? { overallRate: rate } : {}) }));
   const after = await ask();
   report('whole checkout (6 requests per order)', flow, flow['2xx'] + flow['3xx'], before, after, after.orders - before.orders);
+  const client = process.cpuUsage(clientBefore);
+  console.log(`  load generator (autocannon) CPU per order: ${((client.user + client.system) / 1000 / Math.max(after.orders - before.orders, 1)).toFixed(3)} ms`);
   if (process.env.BENCH_SQL) printSql(sqlBefore, await askSql(), after.orders - before.orders);
 }
 
