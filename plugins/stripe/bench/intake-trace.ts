@@ -7,7 +7,8 @@ import { InboxWriter } from '../src/webhooks/inbox-writer';
  * BENCH_TRACE=1: where a webhook's time goes inside the server, for the timed run only. Wraps (in
  * this benchmark process only) the intake's `serve` (request event → answer written), the inbox
  * writer's `store` (row queued → its statement returned) and its statement (`write`: sent →
- * returned, rows per statement, statements in flight), follows the event loop's delay, and samples
+ * returned, rows per statement, statements in flight), follows the event loop's delay and the share
+ * of the time it was busy, the server's user and system CPU per request, and samples
  * the wait events of the backends running the inbox insert, plus pg_stat_wal around the run.
  */
 export interface IntakeTrace {
@@ -64,6 +65,7 @@ export function traceIntake(ds: DataSource): IntakeTrace {
   let sampler: ReturnType<typeof setInterval> | null = null;
   let walBefore: Record<string, number> = {};
   let cpuBefore = process.cpuUsage();
+  let eluBefore = performance.eventLoopUtilization();
   const wal = async () => {
     const [w] = await ds.query('SELECT wal_records, wal_fpi, wal_bytes::bigint AS wal_bytes, wal_write, wal_sync, wal_write_time, wal_sync_time FROM pg_stat_wal');
     return Object.fromEntries(Object.entries(w as Record<string, unknown>).map(([k, v]) => [k, Number(v)]));
@@ -73,6 +75,7 @@ export function traceIntake(ds: DataSource): IntakeTrace {
     async start() {
       walBefore = await wal();
       cpuBefore = process.cpuUsage();
+      eluBefore = performance.eventLoopUtilization();
       loop.enable();
       on = true;
       let busy = false;
@@ -89,6 +92,7 @@ export function traceIntake(ds: DataSource): IntakeTrace {
     async stop() {
       on = false;
       const cpu = process.cpuUsage(cpuBefore);
+      const elu = performance.eventLoopUtilization(eluBefore);
       if (sampler) clearInterval(sampler);
       loop.disable();
       const walAfter = await wal();
@@ -102,6 +106,7 @@ export function traceIntake(ds: DataSource): IntakeTrace {
       return {
         requests: served.length,
         serverCpuPerRequestUs: { user: Math.round(cpu.user / Math.max(served.length, 1)), system: Math.round(cpu.system / Math.max(served.length, 1)) },
+        eventLoopBusy: Math.round(elu.utilization * 1000) / 1000,
         servedMs: { p50: q(served, 0.5), p99: q(served, 0.99), mean: mean(served) },
         inWriterMs: { p50: q(queued, 0.5), p99: q(queued, 0.99), mean: mean(queued) },
         statements: statements.length,
