@@ -146,7 +146,7 @@ export class WebhookIntake {
     }
     const known = preparedAnswers.get(out);
     if (known) {
-      // A text body goes out with the head in one write; a Buffer would be a second one.
+      // A text body is joined to the head in one buffer for the socket; a Buffer body would be a second.
       res.writeHead(known.status, known.headers).end(known.body);
       if (known.status >= 400) this.log.info({ plugin: entry.plugin, url: req.url, statusCode: known.status }, 'webhook refused');
       return;
