@@ -12,7 +12,8 @@
  *
  * Run: TSX_TSCONFIG_PATH=tsconfig.base.json npx tsx plugins/stripe/bench/webhook-accept.bench.ts
  * Knobs: DATABASE_URL, BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_CPU_PROF
- * (a folder: the server writes a .cpuprofile there), BENCH_HOST=bare (the handler behind node:http
+ * (a folder: the server writes a .cpuprofile of the timed run there), BENCH_TRACE=1 (where the
+ * time goes inside the server: intake-trace.ts), BENCH_HOST=bare (the handler behind node:http
  * alone instead of the full server), BENCH_RATE (default 20000: events signed per second of the run;
  * a run that uses them all up ends early and says so), BENCH_CLIENT=autocannon, REDIS_URL (the real
  * enqueue of the events' jobs, one per batch of stored rows as in the server) or BENCH_ENQUEUE=none (no enqueue).
@@ -35,8 +36,7 @@ const useAutocannon = process.env.BENCH_CLIENT === 'autocannon';
 interface ServerInfo { url: string; account: string; secret: string }
 
 async function main(): Promise<void> {
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, 'webhook-server.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'webhook-server.ts')], {
     env: { ...process.env, TSX_TSCONFIG_PATH: process.env.TSX_TSCONFIG_PATH ?? 'tsconfig.base.json', NODE_ENV: 'production' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -92,11 +92,19 @@ async function main(): Promise<void> {
     };
     // Warm-up (JIT, pool connections, the secret cache).
     await load(2, warmup);
+    const bracket = async (word: 'begin' | 'end') => {
+      const a = nextLine();
+      child.stdin.write(`${word}\n`);
+      return JSON.parse(await a) as Record<string, unknown>;
+    };
+    await bracket('begin');
     const before = await sample();
     const ownBefore = process.cpuUsage();
     const r = await load(seconds, requests);
     const own = process.cpuUsage(ownBefore);
     const after = await sample();
+    const traced = await bracket('end');
+    if (process.env.BENCH_TRACE) console.log(`trace: ${JSON.stringify(traced)}`);
     if ('unsent' in r && r.unsent === 0) console.log(`(the run used up all ${timedCount} pre-signed events before ${seconds} s: raise BENCH_RATE)`);
     const accepted = after.stored - before.stored;
     // Server CPU per accepted event hardly depends on how busy the (shared) machine is.

@@ -7,7 +7,9 @@
  * end; no worker runs, so the jobs stay queued); BENCH_ENQUEUE=none makes the enqueue a no-op (the
  * figure is then "verified and stored" only, as before session 8).
  * Prints one JSON line ({ url, account, secret }); answers "count" on stdin with the inbox size, its
- * own CPU time so far and its pool's PostgreSQL backends' CPU time since the first "count";
+ * own CPU time so far and its pool's PostgreSQL backends' CPU time since the first "count"; "begin"
+ * and "end" bracket the timed run (BENCH_CPU_PROF: a V8 profile of it alone; BENCH_TRACE: see
+ * intake-trace.ts, whose figures "end" answers);
  * drops the schema on SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,6 +24,8 @@ import { createJobsRuntime, defineJobsConfig, silentLogger } from '@kassa/jobs';
 import { buildApp } from '@kassa/server';
 import { probeBackendCpu, type BackendCpu } from '../../../bench/lib/pg-cpu';
 import { shopMigrations } from '../../../packages/server/src/shop';
+import { steadyStateProfile } from './cpu-profile';
+import { traceIntake } from './intake-trace';
 import { createStripePlugin, handleWebhook, storeEndpointSecret, type StripeRuntime } from '../src';
 
 async function main(): Promise<void> {
@@ -77,7 +81,19 @@ async function main(): Promise<void> {
   // PostgreSQL's side: the CPU of the pool's backends, followed from the first "count" on (after
   // the warm-up has opened the pool's connections).
   let backends: BackendCpu | null = null;
+  const trace = process.env.BENCH_TRACE ? traceIntake(ds) : null;
+  const profile = process.env.BENCH_CPU_PROF ? steadyStateProfile(process.env.BENCH_CPU_PROF) : null;
   createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === 'begin' || line.trim() === 'end') {
+      const begin = line.trim() === 'begin';
+      void (async () => {
+        const traced = begin ? await trace?.start() : await trace?.stop();
+        if (begin) await profile?.start();
+        else await profile?.stop();
+        console.log(JSON.stringify(traced ?? {}));
+      })().catch((err: unknown) => console.log(JSON.stringify({ error: String(err) })));
+      return;
+    }
     if (line.trim() !== 'count') return;
     const cpu = process.cpuUsage();
     void (async () => {

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { KassaError, type PluginHttpResponse, type PluginRoute, type PluginRuntime } from '@kassa/core/host';
 import { errorBody, toKassaError, type ErrorBody } from './error-handler';
 
+interface Match { readonly entry: IntakeRoute; readonly params: Readonly<Record<string, string>> }
+
 /** Largest webhook body accepted (the same limit on both paths); larger → 413, nothing read further. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
@@ -29,6 +31,7 @@ export interface IntakeLog {
  */
 export class WebhookIntake {
   private readonly routes: { method: string; prefix: string; segments: (string | { param: string })[]; entry: IntakeRoute }[];
+  private readonly matched = new Map<string, Match | null>();
   private closing = false;
 
   constructor(routes: readonly IntakeRoute[], private readonly log: IntakeLog) {
@@ -69,14 +72,27 @@ export class WebhookIntake {
     req.on('end', () => {
       if (size > WEBHOOK_BODY_LIMIT) return;
       const rawBody = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.answer(found.entry, found.params, req, res, rawBody);
+      // A copy: the match is shared by every request to this URL, and a handler may change its params.
+      this.answer(found.entry, { ...found.params }, req, res, rawBody);
     });
     // A client that goes away mid-body leaves nothing to answer.
     req.on('error', () => undefined);
     return true;
   }
 
-  private match(method: string, url: string): { entry: IntakeRoute; params: Record<string, string> } | null {
+  private match(method: string, url: string): Match | null {
+    // A provider posts to the same few URLs (one per account) again and again: each is matched once.
+    const key = `${method} ${url}`;
+    const known = this.matched.get(key);
+    if (known !== undefined) return known;
+    const found = this.matchRoutes(method, url);
+    if (url.length > MATCH_CACHE_URL_LENGTH) return found;
+    if (this.matched.size >= MATCH_CACHE_SIZE) this.matched.clear();
+    this.matched.set(key, found);
+    return found;
+  }
+
+  private matchRoutes(method: string, url: string): Match | null {
     for (const r of this.routes) {
       if (r.method !== method || !url.startsWith(r.prefix)) continue;
       const parts = url.slice(r.prefix.length).split('/');
@@ -128,6 +144,13 @@ export class WebhookIntake {
       res.writeHead(out.status ?? 303, ['location', out.redirect, 'cache-control', NO_STORE, 'content-length', '0']).end();
       return;
     }
+    const known = preparedAnswers.get(out);
+    if (known) {
+      // A text body is joined to the head in one buffer for the socket; a Buffer body would be a second.
+      res.writeHead(known.status, known.headers).end(known.body);
+      if (known.status >= 400) this.log.info({ plugin: entry.plugin, url: req.url, statusCode: known.status }, 'webhook refused');
+      return;
+    }
     const headers: string[] = [];
     let type: string | undefined;
     let cache: string | undefined;
@@ -141,6 +164,7 @@ export class WebhookIntake {
     type ??= defaultType;
     if (type !== undefined) headers.push('content-type', type);
     headers.push('cache-control', cache ?? NO_STORE, 'content-length', String(body.length));
+    if (isConstantAnswer(out)) preparedAnswers.set(out, { status: out.status, headers, body: body.toString('utf8') });
     res.writeHead(out.status, headers).end(body);
     if (out.status >= 400) this.log.info({ plugin: entry.plugin, url: req.url, statusCode: out.status }, 'webhook refused');
   }
@@ -171,6 +195,9 @@ function writeJson(res: ServerResponse, status: number, headers: string[], body:
 let requests = 0;
 const NO_STORE = 'private, no-store';
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** URLs remembered with their route (or none): more than a host's providers and accounts post to, fewer than would matter if a client made up URLs. */
+const MATCH_CACHE_SIZE = 1_000;
+const MATCH_CACHE_URL_LENGTH = 256;
 /** find-my-way's default; a longer segment is fastify's 400 naming the url. */
 const MAX_PARAM_LENGTH = 100;
 /** Paths the intake matches as they are; anything else (percent-encoding, a query) goes to fastify's router. */
@@ -181,6 +208,17 @@ const noQuery = Object.freeze({});
 // object of plain values, which can never serialise differently).
 const serialised = new WeakMap<object, Buffer>();
 const isConstant = (body: object) => Object.isFrozen(body) && Object.values(body).every((v) => typeof v !== 'object' || v === null);
+
+/**
+ * Answers given as frozen constants (a plugin's "received" answer, say), with their head: one
+ * lookup per request instead of building headers and body again.
+ */
+const preparedAnswers = new WeakMap<object, { status: number; headers: string[]; body: string }>();
+function isConstantAnswer(out: PluginHttpResponse & { status: number }): boolean {
+  const { headers, body } = out as { headers?: object; body?: unknown };
+  return Object.isFrozen(out) && (headers === undefined || (Object.isFrozen(headers) && isConstant(headers)))
+    && typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && isConstant(body);
+}
 
 function serialise(body: unknown): [Buffer, string | undefined] {
   if (body === undefined) return [empty, undefined];

@@ -11,6 +11,10 @@ import { createTestApp, type TestApp } from '../infra/test-app';
  */
 const seen: PluginHttpRequest[] = [];
 const constant: PluginHttpResponse = Object.freeze({ status: 200, body: Object.freeze({ received: true }) });
+// A frozen answer with headers of its own, a refusal status and a body that is not ASCII.
+const frozenRefusal: PluginHttpResponse = Object.freeze({
+  status: 409, headers: Object.freeze({ 'x-probe': 'frozen', 'Cache-Control': 'no-cache' }), body: Object.freeze({ error: 'déjà reçu', n: 1 }),
+});
 const routes = {
   echo: async (req: PluginHttpRequest): Promise<PluginHttpResponse> => {
     seen.push(req);
@@ -23,6 +27,13 @@ const routes = {
     throw new Error('the plugin has a bug');
   },
   constant: async (): Promise<PluginHttpResponse> => constant,
+  frozenRefusal: async (): Promise<PluginHttpResponse> => frozenRefusal,
+  // Changes its own params after reading them: the next request to the same URL must not see it.
+  mutate: async (req: PluginHttpRequest): Promise<PluginHttpResponse> => {
+    const params = { ...req.params };
+    (req.params as Record<string, string>).account = 'changed';
+    return { status: 200, body: { params } };
+  },
   text: async (): Promise<PluginHttpResponse> => ({ status: 202, headers: { 'x-probe': 'yes' }, body: 'queued' }),
   redirect: async (): Promise<PluginHttpResponse> => ({ redirect: '/elsewhere', status: 302 }),
   badHeader: async (): Promise<PluginHttpResponse> => ({ status: 200, headers: { 'x-probe': 'line\r\nset-cookie: injected=1' }, body: {} }),
@@ -41,6 +52,8 @@ const probe = definePlugin({
     { method: 'POST', path: '/hook/crash', kind: 'webhook', handler: routes.crash as never },
     { method: 'POST', path: '/hook/constant', kind: 'webhook', handler: routes.constant as never },
     { method: 'POST', path: '/hook/text', kind: 'webhook', handler: routes.text as never },
+    { method: 'POST', path: '/hook/frozen-refusal', kind: 'webhook', handler: routes.frozenRefusal as never },
+    { method: 'POST', path: '/hook/:account/mutate', kind: 'webhook', handler: routes.mutate as never },
     { method: 'POST', path: '/hook/redirect', kind: 'webhook', handler: routes.redirect as never },
     { method: 'POST', path: '/hook/bad-header', kind: 'webhook', handler: routes.badHeader as never },
     { method: 'POST', path: '/hook/headers', kind: 'webhook', handler: routes.headers as never },
@@ -117,6 +130,27 @@ it('gives the same answers as the fastify route for refusals, constants, text an
   // The frozen constant twice: the same bytes each time.
   expect((await send('POST', '/plugins/probe/hook/constant', ['{}'])).body).toBe('{"received":true}');
   expect((await send('POST', '/plugins/probe/hook/constant', ['{}'])).body).toBe('{"received":true}');
+});
+
+it('answers a frozen answer the same on its first request and every later one (the later from its prepared head and body), as fastify does', async () => {
+  const path = '/plugins/probe/hook/frozen-refusal';
+  const answers = [await send('POST', path, ['{}']), await send('POST', path, ['{}']), await send('POST', path, ['{}'])];
+  const control = await injected(path, '{}');
+  for (const a of answers) {
+    expect(visible(a)).toEqual(visible(control));
+    expect({ length: a.headers['content-length'], cache: a.headers['cache-control'] }).toEqual({ length: String(Buffer.byteLength(a.body)), cache: 'no-cache' });
+    expect(JSON.parse(a.body)).toEqual({ error: 'déjà reçu', n: 1 });
+    expect(a.status).toBe(409);
+  }
+});
+
+it('gives each request the params of its own URL, however often a URL comes back, and a handler that changes its params changes no other request\'s', async () => {
+  const params = [];
+  for (const account of ['acct_1', 'acct_2', 'acct_1', 'acct_2', 'acct_1']) {
+    const a = await send('POST', `/plugins/probe/hook/${account}/mutate`, ['{}']);
+    params.push(JSON.parse(a.body).params);
+  }
+  expect(params).toEqual([{ account: 'acct_1' }, { account: 'acct_2' }, { account: 'acct_1' }, { account: 'acct_2' }, { account: 'acct_1' }]);
 });
 
 it('a plugin that throws, or answers a header node refuses to write, gets 500 INTERNAL_ERROR with a request id and no internals, as from fastify', async () => {

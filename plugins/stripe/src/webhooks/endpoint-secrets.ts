@@ -79,12 +79,12 @@ export async function forgetRetiredEndpoint(rt: SecretsRuntime, endpointId: stri
  * one goes, so a short delay never refuses a correctly signed event.
  */
 export async function webhookSecretsFor(rt: SecretsRuntime, accountId: string): Promise<string[] | null> {
+  const hit = cachedWebhookSecrets(rt.state, accountId);
+  if (hit) return hit;
   await moveLegacySecretsOnce(rt);
   // Per host (the plugin's state), never module-global state shared between two hosts.
   const cache = rt.state.secrets;
   const now = Date.now();
-  const hit = cache.get(accountId);
-  if (hit && hit.until > now) return hit.secrets;
   const [account] = await rt.db.query('SELECT account_id FROM stripe_account WHERE account_id = $1', [accountId]);
   if (!account) return null;
   const rows = await rt.db.query<{ endpoint_id: string; secret: unknown }>(
@@ -93,6 +93,16 @@ export async function webhookSecretsFor(rt: SecretsRuntime, accountId: string): 
   const secrets = [...new Set(rows.map((r) => rt.settings.openSecret(binding(r.endpoint_id), r.secret) as string))];
   cache.set(accountId, { secrets, until: now + SECRET_CACHE_MS });
   return secrets;
+}
+
+/**
+ * The account's secrets while they are cached, else undefined (then ask webhookSecretsFor). An
+ * entry is only ever made after the legacy move has run, so a hit needs no wait: the webhook
+ * route answers a cached account without a turn of the event loop.
+ */
+export function cachedWebhookSecrets(state: StripeState, accountId: string): string[] | undefined {
+  const hit = state.secrets.get(accountId);
+  return hit && hit.until > Date.now() ? hit.secrets : undefined;
 }
 
 /** Forgets an account's cached secrets (after an endpoint was stored or retired). */

@@ -2,6 +2,7 @@ import type { KassaError, PluginHttpRequest, PluginHttpResponse } from '@kassa/c
 import type Stripe from 'stripe';
 import { stripeError } from '../errors';
 import { webhookSecretsFor } from '../stripe-account-context';
+import { cachedWebhookSecrets } from './endpoint-secrets';
 import type { StripeRuntime } from '../stripe-state';
 import { verifyWebhook } from '../webhook-signature';
 import { enqueueStored } from './event-batch';
@@ -23,7 +24,7 @@ function refusal(err: KassaError): PluginHttpResponse {
  */
 export async function handleWebhook(req: PluginHttpRequest<{ account: string }>, rt: StripeRuntime): Promise<PluginHttpResponse> {
   const account = req.params.account;
-  const secrets = /^acct_[A-Za-z0-9]+$/.test(account) ? await webhookSecretsFor(rt, account) : null;
+  const secrets = accountPattern.test(account) ? cachedWebhookSecrets(rt.state, account) ?? await webhookSecretsFor(rt, account) : null;
   if (secrets === null) return refusal(stripeError('STRIPE_ACCOUNT_UNKNOWN', { account }));
   const header = req.headers['stripe-signature'];
   // Decoded once, as stripe-node decodes a Buffer (TextDecoder): the same text is verified, parsed and stored.
@@ -40,6 +41,7 @@ export async function handleWebhook(req: PluginHttpRequest<{ account: string }>,
   return inboxId === null ? duplicateAnswer : receivedAnswer;
 }
 
+const accountPattern = /^acct_[A-Za-z0-9]+$/;
 const utf8 = new TextDecoder('utf8');
 const receivedAnswer: PluginHttpResponse = Object.freeze({ status: 200, body: Object.freeze({ received: true }) });
 const duplicateAnswer: PluginHttpResponse = Object.freeze({ status: 200, body: Object.freeze({ received: true, duplicate: true }) });
