@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { LockedQuota } from './quota-check';
 import { prepared, queryPrepared } from './prepared-query';
-import { QuotaLanes } from './quota-lane';
+import { LaneBatches, QuotaLanes, type LaneRequest } from './quota-lane';
 
 /*
  * Cart reservations (migration 1767500000000): pretix's cart positions. A reservation is written
@@ -39,15 +39,12 @@ const lookSql = prepared('cart_reserve_look_only', `WITH want AS (
     SELECT EXISTS (SELECT 1 FROM need WHERE size IS NOT NULL AND wanted > size - used) AS full,
            coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'size', size, 'used', used, 'products', products)) FROM need), '[]') AS quotas`);
 
-interface WaitingHold {
+interface WaitingHold extends LaneRequest {
   cartId: string;
   eventId: string;
   lines: readonly CartLineRow[];
   now: Date;
   resolve: (row: ReserveRow) => void;
-  reject: (err: unknown) => void;
-  /** Sent in a batch of its own (after a batch it was in failed). */
-  alone?: boolean;
 }
 
 const MAX_BATCH = 64;
@@ -72,17 +69,18 @@ const LOOK_SKIP_MARGIN = 500;
  * earlier, and it writes nothing.
  */
 export class ReservationBatcher {
-  private readonly queues = new Map<string, { waiting: WaitingHold[]; busy: boolean }>();
+  private readonly batches: LaneBatches<WaitingHold>;
   /** Per product: the fewest tickets left in its limited quotas at the last reservation statement that read them, less what was asked since. */
   private readonly room = new Map<string, { left: number; at: number }>();
   private closed = false;
-  private readonly idle = new Set<() => void>();
 
   constructor(
     private readonly m: EntityManager,
     /** Shared with the event's order placements (kernel.ts), which lock the same quota rows. */
-    private readonly lanes: QuotaLanes = new QuotaLanes(),
-  ) {}
+    lanes: QuotaLanes = new QuotaLanes(),
+  ) {
+    this.batches = new LaneBatches(lanes, { name: 'reservation', take: takeHolds, run: async (batch) => { await this.run(batch); return []; } });
+  }
 
   async reserve(cartId: string, eventId: string, lines: readonly CartLineRow[], now: Date): Promise<ReserveRow> {
     if (this.closed) throw new Error('the reservation batcher is closed');
@@ -96,40 +94,7 @@ export class ReservationBatcher {
       const [look] = await queryPrepared(this.m, lookSql, [cartId, lines.map((l) => l.productId), lines.map((l) => l.quantity), now.toISOString()]);
       if (look?.full) return { ok: false, reason: 'full', quotas: look.quotas as LockedQuota[] };
     }
-    return new Promise((resolve, reject) => {
-      let queue = this.queues.get(eventId);
-      if (!queue) this.queues.set(eventId, (queue = { waiting: [], busy: false }));
-      queue.waiting.push({ cartId, eventId, lines, now, resolve, reject });
-      if (!queue.busy) this.drain(eventId);
-    });
-  }
-
-  private drain(eventId: string): void {
-    const queue = this.queues.get(eventId);
-    if (!queue || queue.busy) return;
-    if (queue.waiting.length === 0) {
-      this.queues.delete(eventId);
-      if (this.queues.size === 0) for (const done of this.idle) done();
-      return;
-    }
-    queue.busy = true;
-    // The batch is made up when the event's lane is free, so that what arrived meanwhile joins it.
-    let batch: WaitingHold[] = [];
-    this.lanes.run(eventId, () => {
-      let size = 1;
-      if (!queue.waiting[0]!.alone) while (size < queue.waiting.length && size < MAX_BATCH && !queue.waiting[size]!.alone) size++;
-      batch = queue.waiting.splice(0, size);
-      return this.run(batch);
-    }).then(() => {
-      queue.busy = false;
-      this.drain(eventId);
-    }, (err: unknown) => {
-      // One request PostgreSQL refuses must not fail the others: each is sent again on its own.
-      if (batch.length === 1) batch[0]!.reject(err);
-      else queue.waiting = [...batch.map((w) => ({ ...w, alone: true })), ...queue.waiting];
-      queue.busy = false;
-      this.drain(eventId);
-    });
+    return new Promise((resolve, reject) => this.batches.add(eventId, { cartId, eventId, lines, now, resolve, reject }));
   }
 
   private async run(batch: WaitingHold[]): Promise<void> {
@@ -172,15 +137,15 @@ export class ReservationBatcher {
   /** Refuses new requests and resolves once every queued one is settled. */
   close(): Promise<void> {
     this.closed = true;
-    if (this.queues.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.idle.delete(done);
-        resolve();
-      };
-      this.idle.add(done);
-    });
+    return this.batches.close();
   }
+}
+
+/** The queue's first requests, up to MAX_BATCH, as one batch; a request sent alone goes in a batch of its own. */
+function takeHolds(waiting: WaitingHold[]): { batch: WaitingHold[]; rest: WaitingHold[] } {
+  let size = 1;
+  if (!waiting[0]!.alone) while (size < waiting.length && size < MAX_BATCH && !waiting[size]!.alone) size++;
+  return { batch: waiting.slice(0, size), rest: waiting.slice(size) };
 }
 
 function roomy(r: { left: number; at: number } | undefined, now: Date, wanted: number): r is { left: number; at: number } {

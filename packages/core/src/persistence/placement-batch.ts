@@ -10,7 +10,7 @@ import { OrderPayment } from '../payment/order-payment.entity';
 import { paymentMachine } from '../payment/payment.machine';
 import { logInsertCte, outboxInsertCte, sqlText } from './audit-outbox';
 import { prepared, queryPrepared } from './prepared-query';
-import { QuotaLanes } from './quota-lane';
+import { LaneBatches, QuotaLanes, type LaneRequest } from './quota-lane';
 import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
 
 /*
@@ -184,13 +184,10 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
       FROM fit CROSS JOIN cutoff JOIN ord ON ord.idx = fit.idx
       LEFT JOIN o ON o.id = ord.id LEFT JOIN ins ON ins.position__order_id = o.id`);
 
-interface Waiting {
+interface Waiting extends LaneRequest {
   rows: OrderRows;
   pricedFrom: PricedFrom;
   resolve: (outcome: PlacementOutcome) => void;
-  reject: (err: unknown) => void;
-  /** Sent in a batch of its own (after a batch it was in failed). */
-  alone?: boolean;
 }
 
 const MAX_BATCH = 64;
@@ -200,90 +197,23 @@ const MAX_BATCH = 64;
  * One batcher per core instance (createKassaCore makes it; KassaCore.close() closes it).
  */
 export class PlacementBatcher {
-  private readonly queues = new Map<string, { waiting: Waiting[]; busy: boolean }>();
-  private closed = false;
-  private readonly idle = new Set<() => void>();
+  private readonly batches: LaneBatches<Waiting>;
 
   constructor(
     private readonly m: EntityManager, private readonly now: () => Date = () => new Date(),
     /** Shared with the event's cart reservations (kernel.ts), which lock the same quota rows. */
-    private readonly lanes: QuotaLanes = new QuotaLanes(),
-  ) {}
+    lanes: QuotaLanes = new QuotaLanes(),
+  ) {
+    this.batches = new LaneBatches(lanes, { name: 'placement', take: takeBatch, run: (batch) => this.run(batch) });
+  }
 
   place(rows: OrderRows, pricedFrom: PricedFrom): Promise<PlacementOutcome> {
-    if (this.closed) return Promise.reject(new Error('the placement batcher is closed'));
-    return new Promise((resolve, reject) => {
-      let queue = this.queues.get(rows.eventId);
-      if (!queue) this.queues.set(rows.eventId, (queue = { waiting: [], busy: false }));
-      queue.waiting.push({ rows, pricedFrom, resolve, reject });
-      if (!queue.busy) this.drain(rows.eventId);
-    });
-  }
-
-  private drain(eventId: string): void {
-    const queue = this.queues.get(eventId);
-    if (!queue || queue.busy) return;
-    if (queue.waiting.length === 0) {
-      this.queues.delete(eventId);
-      if (this.queues.size === 0) for (const done of this.idle) done();
-      return;
-    }
-    queue.busy = true;
-    // The batch is made up when the event's lane is free, so that what arrived meanwhile joins it.
-    let batch: Waiting[] = [];
-    this.lanes.run(eventId, () => {
-      batch = this.takeBatch(queue);
-      return this.run(batch);
-    }).then((deferred) => {
-      queue.waiting = [...deferred, ...queue.waiting];
-      queue.busy = false;
-      this.drain(eventId);
-    }, (err: unknown) => {
-      if (batch.length === 1) batch[0]!.reject(err);
-      // One order PostgreSQL refuses (say, text it cannot store) must not fail the others: each is
-      // sent again in a batch of its own, and only the culprit fails.
-      else queue.waiting = [...batch.map((w) => ({ ...w, alone: true })), ...queue.waiting];
-      queue.busy = false;
-      this.drain(eventId);
-    });
-  }
-
-  /** Takes the next batch off the queue; the rest stays queued, in order. */
-  private takeBatch(queue: { waiting: Waiting[] }): Waiting[] {
-    // Two submissions with one key never share a batch (the second becomes a replay of the first).
-    const batch: Waiting[] = [];
-    const later: Waiting[] = [];
-    const keys = new Set<string>();
-    const codes = new Set<string>();
-    // Nor do two orders of one cart: the first uses up the cart's hold, the second must not count it too.
-    const carts = new Set<string>();
-    for (const w of queue.waiting) {
-      const key = w.rows.idempotencyKey;
-      const cart = w.rows.cartId;
-      const full = batch.length >= MAX_BATCH || (batch.length > 0 && (w.alone || batch[0]!.alone));
-      if (full || (key !== null && keys.has(key)) || codes.has(w.rows.code) || (cart !== null && carts.has(cart))) later.push(w);
-      else {
-        batch.push(w);
-        if (key !== null) keys.add(key);
-        if (cart !== null) carts.add(cart);
-        codes.add(w.rows.code);
-      }
-    }
-    queue.waiting = later;
-    return batch;
+    return new Promise((resolve, reject) => this.batches.add(rows.eventId, { rows, pricedFrom, resolve, reject }));
   }
 
   /** Refuses new orders and resolves once every order already queued is settled. */
   close(): Promise<void> {
-    this.closed = true;
-    if (this.queues.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.idle.delete(done);
-        resolve();
-      };
-      this.idle.add(done);
-    });
+    return this.batches.close();
   }
 
   /** Runs one batch; settles every order it decided and returns those to send again, in order. */
@@ -329,6 +259,30 @@ export class PlacementBatcher {
     w.resolve(first.id === null || first.id === undefined ? { kind: 'conflict' } : placedFrom(this.m, w.rows, result));
     return false;
   }
+}
+
+/** Takes the next batch off the queue; the rest stays queued, in order. */
+function takeBatch(waiting: Waiting[]): { batch: Waiting[]; rest: Waiting[] } {
+  // Two submissions with one key never share a batch (the second becomes a replay of the first).
+  const batch: Waiting[] = [];
+  const rest: Waiting[] = [];
+  const keys = new Set<string>();
+  const codes = new Set<string>();
+  // Nor do two orders of one cart: the first uses up the cart's hold, the second must not count it too.
+  const carts = new Set<string>();
+  for (const w of waiting) {
+    const key = w.rows.idempotencyKey;
+    const cart = w.rows.cartId;
+    const full = batch.length >= MAX_BATCH || (batch.length > 0 && (w.alone || batch[0]!.alone));
+    if (full || (key !== null && keys.has(key)) || codes.has(w.rows.code) || (cart !== null && carts.has(cart))) rest.push(w);
+    else {
+      batch.push(w);
+      if (key !== null) keys.add(key);
+      if (cart !== null) carts.add(cart);
+      codes.add(w.rows.code);
+    }
+  }
+  return { batch, rest };
 }
 
 function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
