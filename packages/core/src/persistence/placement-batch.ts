@@ -101,14 +101,19 @@ export type PlacementOutcome =
   | { kind: 'conflict' }
   | { kind: 'stale' };
 
+/** At most this many orders per statement. */
+const MAX_BATCH = 64;
+
 const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
         currency text, expires timestamptz, testmode boolean, idempotency_key text, country text, fee_id uuid, fee bigint, provider text,
         payment_id uuid, payment_initiated boolean, actor_type text, actor_id text, log_data jsonb, payload jsonb,
-        term_days integer, event_locale text, term_last timestamptz, cart_id uuid)),
+        term_days integer, event_locale text, term_last timestamptz, cart_id uuid)
+       WHERE t.idx >= 0 AND t.idx < ${MAX_BATCH}),
     want AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset($3::jsonb) AS p(idx integer, product_id uuid, position_no integer, price bigint, attendee_name text)),
+      SELECT * FROM jsonb_to_recordset($3::jsonb) AS p(idx integer, product_id uuid, position_no integer, price bigint, attendee_name text)
+       WHERE p.idx >= 0 AND p.idx < ${MAX_BATCH}),
     q AS MATERIALIZED (
       SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
        WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))
@@ -190,7 +195,6 @@ interface Waiting extends LaneRequest {
   resolve: (outcome: PlacementOutcome) => void;
 }
 
-const MAX_BATCH = 64;
 
 /**
  * One queue per event; at most one placement statement per event in flight from this process.
