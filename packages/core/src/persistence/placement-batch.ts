@@ -115,7 +115,7 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
         term_days integer, event_locale text, term_last timestamptz, cart_id uuid)
        WHERE t.idx >= 0 AND t.idx < ${MAX_BATCH}),
     want AS MATERIALIZED (
-      SELECT * FROM json_to_recordset($3::json) AS p(idx integer, product_id uuid, position_no integer, price bigint, attendee_name text)
+      SELECT * FROM json_to_recordset($3::json) AS p(idx integer, product_id uuid, position_no integer, price bigint, attendee_name text, cart_id uuid)
        WHERE p.idx >= 0 AND p.idx < ${MAX_BATCH}),
     q AS MATERIALIZED (
       SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
@@ -125,7 +125,7 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
     holds AS MATERIALIZED (
       SELECT b.cart_id, b.quota_id, b.n
-        FROM kassa_cart_holds((SELECT array_agg(id) FROM q), $2::timestamptz, (SELECT array_agg(cart_id) FROM ord WHERE cart_id IS NOT NULL)) b),
+        FROM kassa_cart_holds((SELECT array_agg(id) FROM q), $2::timestamptz, $4::uuid[]) b),
     checked AS MATERIALIZED (
       SELECT ord.idx, ord.id,
              EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency
@@ -139,7 +139,7 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
       SELECT w.idx, qp.quota_id, count(*)::integer AS n,
              sum(greatest(count(*) - coalesce(max(mi.n), 0), 0)) OVER (PARTITION BY qp.quota_id ORDER BY w.idx)::integer AS upto
         FROM want w JOIN qp ON qp.product_id = w.product_id JOIN checked c ON c.idx = w.idx AND c.fresh AND c.covered
-        JOIN ord ON ord.idx = w.idx LEFT JOIN holds mi ON mi.cart_id = ord.cart_id AND mi.quota_id = qp.quota_id
+        LEFT JOIN holds mi ON mi.cart_id = w.cart_id AND mi.quota_id = qp.quota_id
        GROUP BY w.idx, qp.quota_id),
     fit AS MATERIALIZED (
       SELECT c.idx, c.id, c.fresh, c.covered,
@@ -230,8 +230,9 @@ export class PlacementBatcher {
     const rows = await queryPrepared(this.m, batchSql, [
       JSON.stringify(batch.map((w, idx) => batchRecord(idx, w))), this.now().toISOString(),
       JSON.stringify(batch.flatMap((w, idx) => w.rows.positions.map((p, i) => ({
-        idx, product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName,
+        idx, product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName, cart_id: w.rows.cartId,
       })))),
+      batch.flatMap((w) => (w.rows.cartId === null ? [] : [w.rows.cartId])),
     ]);
     const deferred: Waiting[] = [];
     batch.forEach((w, idx) => {
