@@ -1,8 +1,8 @@
 /**
  * PostgreSQL's own work for placing orders from held carts, one placement statement at a time on
  * one connection: BENCH_BATCH orders per statement (default 1, a lone buyer; the shop's batches are a
- * few orders), each from a new cart holding one ticket (reserved beforehand, outside the
- * measurement), with a manual payment. Without lock waits the backend's CPU per order hardly depends
+ * few orders), each from a new cart holding its tickets (BENCH_TICKETS, default 1; reserved
+ * beforehand, outside the measurement), with a manual payment. Without lock waits the backend's CPU per order hardly depends
  * on what else the machine runs. Prints, per order: the backend's CPU, WAL bytes, and the statements
  * and plans inside PostgreSQL (pg_stat_statements with `track = all` and `track_planning = on`, if
  * loaded; it is reset); BENCH_TOP=1 lists the largest statements.
@@ -19,6 +19,8 @@ import { PlacementBatcher, type OrderRows, type PlacementOutcome, type PricedFro
 
 const orders = Number(process.argv[2] ?? 2000);
 const batch = Number(process.env.BENCH_BATCH ?? 1);
+/** Tickets per order (one position each, all held by the order's cart). */
+const tickets = Number(process.env.BENCH_TICKETS ?? 1);
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The batcher's one-statement step, called directly so that every statement carries exactly BENCH_BATCH orders. */
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     const pricedFrom: PricedFrom = { paymentTermDays: event.paymentTermDays, locale: event.locale, paymentTermLast: event.paymentTermLast };
     let n = 0;
     const reserve = async (carts: string[]) => {
-      const requests = carts.map((cart, idx) => ({ idx, cart_id: cart, event_id: event.id, products: [product.id], quantities: [1] }));
+      const requests = carts.map((cart, idx) => ({ idx, cart_id: cart, event_id: event.id, products: [product.id], quantities: [tickets] }));
       const rows = await ds.query('SELECT r.ok FROM kassa_cart_reserve($1::jsonb, $2::timestamptz) r', [JSON.stringify(requests), new Date(at).toISOString()]) as { ok: boolean }[];
       if (!rows.every((r) => r.ok)) throw new Error('reservation refused');
     };
@@ -51,9 +53,9 @@ async function main(): Promise<void> {
       const code = `B${i.toString(36).toUpperCase().padStart(6, '0')}`;
       return {
         id, organizerId: organizer.id, eventId: event.id, code, secret: randomBytes(24).toString('base64url'), email: 'buyer@example.org',
-        locale: 'en', total: 1000, currency: 'EUR', expires: new Date(at + 14 * 86_400_000), testmode: false, idempotencyKey: null,
+        locale: 'en', total: 1000 * tickets, currency: 'EUR', expires: new Date(at + 14 * 86_400_000), testmode: false, idempotencyKey: null,
         country: null, feeId: null, fee: 0, providerId: 'manual', paymentId: randomUUID(), paymentInitiated: true, actor: { type: 'buyer' },
-        logData: {}, eventPayload: { orderId: id, code }, positions: [{ productId: product.id, price: 1000, attendeeName: null }], cartId,
+        logData: {}, eventPayload: { orderId: id, code }, positions: Array.from({ length: tickets }, () => ({ productId: product.id, price: 1000, attendeeName: null })), cartId,
       };
     };
     const place = async (carts: string[]) => {

@@ -39,15 +39,25 @@ import { columnList, hydrate, prefixedColumns, unprefixed } from './rows';
  * out of the same batch), and its seats still count for the orders behind it in that batch, which
  * can only refuse too early at the very edge of a sold-out quota, never oversell.
  *
- * Cart reservations (cart-reservation.store.ts): the unexpired holds of all carts (`held`) count as
- * used, and an order placed with its cart id turns its own hold (`mine`) into positions: per quota it
- * takes only what it wants beyond its hold (`t` = max(wanted − held by its cart, 0)), and its cart's
- * rows are deleted by the same statement (`freed`). So an order never takes more than its hold plus
+ * Cart reservations (cart-reservation.store.ts): the unexpired holds of all carts (`holds` rows
+ * without a cart) count as used, and an order placed with its cart id turns its own hold (its cart's
+ * `holds` rows) into positions: per quota it takes only what it wants beyond its hold (`cum.upto`
+ * sums max(wanted − held by its cart, 0) in queue order), and its cart's rows are deleted by the
+ * same statement (`freed`). So an order never takes more than its hold plus
  * what is free, and usage plus holds never exceed a quota. Both are read through one function call
  * (kassa_cart_holds, migration 1769310000000; the reason is kassa_cart_held's, migration
  * 1767500000000) that takes its snapshot after the quota lock: a plain subquery would see the holds
  * as of the statement's start, before it waited for the lock. Counting a hold larger than the order as
  * freed only from the next batch on keeps this true even for an order whose insert conflicts.
+ *
+ * The statement's fixed cost (executor start-up of every plan node, paid per call) is most of its
+ * work for a batch of a few orders, so it keeps its node count down: the positions come as a flat
+ * list of their own, the placed orders' rows are picked once (`placed`) for every write that
+ * follows, and the per-quota sums are one grouped, windowed query. Both lists are filtered to the
+ * batch's index range, which every row is in: without it the planner takes each list for 100 rows
+ * (positions: 100 per order) and plans hash tables sized for that, paid for on every call; with it
+ * it plans nested loops over a handful of rows. They come as json, not jsonb: json_to_recordset
+ * parses the text once, where jsonb would first build its binary form of the whole list.
  */
 
 /** The state a placed order and its first payment start in, and what placing writes to the log and outbox. */
@@ -94,15 +104,19 @@ export type PlacementOutcome =
   | { kind: 'conflict' }
   | { kind: 'stale' };
 
+/** At most this many orders per statement. */
+const MAX_BATCH = 64;
+
 const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
+      SELECT * FROM json_to_recordset($1::json) AS t(
         idx integer, id uuid, organizer_id uuid, event_id uuid, code text, secret text, email text, locale text, total bigint,
         currency text, expires timestamptz, testmode boolean, idempotency_key text, country text, fee_id uuid, fee bigint, provider text,
         payment_id uuid, payment_initiated boolean, actor_type text, actor_id text, log_data jsonb, payload jsonb,
-        term_days integer, event_locale text, term_last timestamptz, positions jsonb, cart_id uuid)),
+        term_days integer, event_locale text, term_last timestamptz, cart_id uuid)
+       WHERE t.idx >= 0 AND t.idx < ${MAX_BATCH}),
     want AS MATERIALIZED (
-      SELECT ord.idx, p.product_id, p.position_no, p.price, p.attendee_name
-        FROM ord CROSS JOIN LATERAL jsonb_to_recordset(ord.positions) AS p(product_id uuid, position_no integer, price bigint, attendee_name text)),
+      SELECT * FROM json_to_recordset($3::json) AS p(idx integer, product_id uuid, position_no integer, price bigint, attendee_name text, cart_id uuid)
+       WHERE p.idx >= 0 AND p.idx < ${MAX_BATCH}),
     q AS MATERIALIZED (
       SELECT q.id, q.name, q.size, u.used FROM quota q JOIN quota_usage u ON u.quota_id = q.id
        WHERE q.id IN (SELECT quota_id FROM quota_product WHERE product_id IN (SELECT product_id FROM want))
@@ -111,11 +125,9 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
     qp AS MATERIALIZED (SELECT qp.quota_id, qp.product_id FROM quota_product qp WHERE qp.quota_id IN (SELECT id FROM q)),
     holds AS MATERIALIZED (
       SELECT b.cart_id, b.quota_id, b.n
-        FROM kassa_cart_holds((SELECT array_agg(id) FROM q), $2::timestamptz, (SELECT array_agg(cart_id) FROM ord WHERE cart_id IS NOT NULL)) b),
-    held AS MATERIALIZED (SELECT h.quota_id, h.n FROM holds h WHERE h.cart_id IS NULL),
-    mine AS MATERIALIZED (SELECT ord.idx, b.quota_id, b.n FROM holds b JOIN ord ON ord.cart_id = b.cart_id),
+        FROM kassa_cart_holds((SELECT array_agg(id) FROM q), $2::timestamptz, $4::uuid[]) b),
     checked AS MATERIALIZED (
-      SELECT ord.idx,
+      SELECT ord.idx, ord.id,
              EXISTS (SELECT 1 FROM event e WHERE e.id = ord.event_id AND e.organizer_id = ord.organizer_id AND e.currency = ord.currency
                         AND e.payment_term_days = ord.term_days AND e.locale = ord.event_locale
                         AND date_trunc('milliseconds', e.payment_term_last) IS NOT DISTINCT FROM ord.term_last)
@@ -123,19 +135,16 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
                    SELECT 1 FROM product p WHERE p.id = w.product_id AND p.event_id = ord.event_id AND p.active AND p.price = w.price)) AS fresh,
              NOT EXISTS (SELECT 1 FROM want w WHERE w.idx = ord.idx AND NOT EXISTS (SELECT 1 FROM qp WHERE qp.product_id = w.product_id)) AS covered
         FROM ord),
-    wanted AS MATERIALIZED (
-      SELECT w.idx, qp.quota_id, count(*)::integer AS n
-        FROM want w JOIN qp ON qp.product_id = w.product_id JOIN checked c ON c.idx = w.idx AND c.fresh AND c.covered
-       GROUP BY w.idx, qp.quota_id),
-    takes AS MATERIALIZED (
-      SELECT wd.idx, wd.quota_id, wd.n, greatest(wd.n - coalesce(mi.n, 0), 0) AS t
-        FROM wanted wd LEFT JOIN mine mi ON mi.idx = wd.idx AND mi.quota_id = wd.quota_id),
     cum AS MATERIALIZED (
-      SELECT tk.idx, tk.quota_id, tk.n, tk.t, sum(tk.t) OVER (PARTITION BY tk.quota_id ORDER BY tk.idx)::integer AS upto FROM takes tk),
+      SELECT w.idx, qp.quota_id, count(*)::integer AS n,
+             sum(greatest(count(*) - coalesce(max(mi.n), 0), 0)) OVER (PARTITION BY qp.quota_id ORDER BY w.idx)::integer AS upto
+        FROM want w JOIN qp ON qp.product_id = w.product_id JOIN checked c ON c.idx = w.idx AND c.fresh AND c.covered
+        LEFT JOIN holds mi ON mi.cart_id = w.cart_id AND mi.quota_id = qp.quota_id
+       GROUP BY w.idx, qp.quota_id),
     fit AS MATERIALIZED (
-      SELECT c.idx, c.fresh, c.covered,
+      SELECT c.idx, c.id, c.fresh, c.covered,
              c.fresh AND c.covered AND NOT EXISTS (
-               SELECT 1 FROM cum JOIN q ON q.id = cum.quota_id LEFT JOIN held h ON h.quota_id = q.id
+               SELECT 1 FROM cum JOIN q ON q.id = cum.quota_id LEFT JOIN holds h ON h.quota_id = q.id AND h.cart_id IS NULL
                 WHERE cum.idx = c.idx AND q.size IS NOT NULL AND q.used + coalesce(h.n, 0) + cum.upto > q.size) AS fits
         FROM checked c),
     cutoff AS MATERIALIZED (SELECT coalesce(min(idx) FILTER (WHERE fresh AND covered AND NOT fits), 2147483647) AS idx FROM fit),
@@ -147,42 +156,41 @@ const batchSql = prepared('place_orders_held', () => `WITH ord AS MATERIALIZED (
        ORDER BY ord.idx
       ON CONFLICT DO NOTHING
       RETURNING ${columnList(Order)}),
+    placed AS MATERIALIZED (SELECT ord.* FROM ord WHERE ord.id IN (SELECT o.id FROM o)),
     fee AS (
       INSERT INTO order_fee (id, order_id, fee_type, internal_type, value, description, canceled)
-      SELECT ord.fee_id, o.id, 'payment', ord.provider, ord.fee, '', false FROM o JOIN ord ON ord.id = o.id WHERE ord.fee > 0
-      RETURNING id, order_id),
+      SELECT pl.fee_id, pl.id, 'payment', pl.provider, pl.fee, '', false FROM placed pl WHERE pl.fee > 0),
     pay AS (
       INSERT INTO order_payment (id, order_id, local_id, state, amount, currency, provider, info, fee_id, process_initiated, payment_date)
-      SELECT ord.payment_id, o.id, 1, ${sqlText(firstPaymentState)}, o.total, o.currency, ord.provider, '{}'::jsonb,
-             (SELECT fee.id FROM fee WHERE fee.order_id = o.id), ord.payment_initiated, NULL
-        FROM o JOIN ord ON ord.id = o.id WHERE ord.provider IS NOT NULL
+      SELECT pl.payment_id, pl.id, 1, ${sqlText(firstPaymentState)}, pl.total, pl.currency, pl.provider, '{}'::jsonb,
+             CASE WHEN pl.fee > 0 THEN pl.fee_id END, pl.payment_initiated, NULL
+        FROM placed pl WHERE pl.provider IS NOT NULL
       RETURNING order_id, created_at),
     ${logInsertCte('entry', {
-      organizerId: 'o.organizer_id', eventId: 'o.event_id', orderId: 'o.id', objectType: sqlText('order'), objectId: 'o.id',
-      action: sqlText(placedEffects.log), actorType: 'ord.actor_type', actorId: 'ord.actor_id', data: 'ord.log_data',
-    }, 'o JOIN ord ON ord.id = o.id')},
-    ${outboxInsertCte('ev', { topic: sqlText(placedEffects.topic), organizerId: 'o.organizer_id', orderId: 'o.id', payload: 'ord.payload' }, 'o JOIN ord ON ord.id = o.id')},
+      organizerId: 'pl.organizer_id', eventId: 'pl.event_id', orderId: 'pl.id', objectType: sqlText('order'), objectId: 'pl.id',
+      action: sqlText(placedEffects.log), actorType: 'pl.actor_type', actorId: 'pl.actor_id', data: 'pl.log_data',
+    }, 'placed pl')},
+    ${outboxInsertCte('ev', { topic: sqlText(placedEffects.topic), organizerId: 'pl.organizer_id', orderId: 'pl.id', payload: 'pl.payload' }, 'placed pl')},
     freed AS (
-      DELETE FROM cart_reservation r USING o JOIN ord ON ord.id = o.id WHERE r.cart_id = ord.cart_id
-      RETURNING 1),
+      DELETE FROM cart_reservation r USING placed pl WHERE r.cart_id = pl.cart_id),
     ins AS (
       INSERT INTO order_position (order_id, product_id, position_no, price, attendee_name, canceled)
-      SELECT o.id, w.product_id, w.position_no, w.price, w.attendee_name, false
-        FROM o JOIN ord ON ord.id = o.id JOIN want w ON w.idx = ord.idx
+      SELECT pl.id, w.product_id, w.position_no, w.price, w.attendee_name, false
+        FROM placed pl JOIN want w ON w.idx = pl.idx
       RETURNING ${prefixedColumns(OrderPosition, 'position__')})
     SELECT fit.idx AS batch__idx, fit.fresh AS batch__fresh, fit.covered AS batch__covered, fit.fits AS batch__fits,
            sign(fit.idx - cutoff.idx)::integer AS batch__place,
            CASE WHEN fit.fits THEN NULL ELSE (
              SELECT coalesce(json_agg(json_build_object('id', q.id, 'name', q.name, 'size', q.size,
-                      'used', q.used + coalesce((SELECT h.n FROM held h WHERE h.quota_id = q.id), 0)
+                      'used', q.used + coalesce((SELECT h.n FROM holds h WHERE h.quota_id = q.id AND h.cart_id IS NULL), 0)
                               + coalesce((SELECT cum.upto - cum.n FROM cum WHERE cum.idx = fit.idx AND cum.quota_id = q.id), 0),
                       'products', array(SELECT qp.product_id::text FROM qp JOIN want w ON w.product_id = qp.product_id AND w.idx = fit.idx
                                          WHERE qp.quota_id = q.id GROUP BY qp.product_id))), '[]')
                FROM q) END AS batch__quotas,
            (SELECT pay.created_at FROM pay WHERE pay.order_id = o.id) AS batch__payment_created_at,
            o.*, ins.*
-      FROM fit CROSS JOIN cutoff JOIN ord ON ord.idx = fit.idx
-      LEFT JOIN o ON o.id = ord.id LEFT JOIN ins ON ins.position__order_id = o.id`);
+      FROM fit CROSS JOIN cutoff
+      LEFT JOIN o ON o.id = fit.id LEFT JOIN ins ON ins.position__order_id = o.id`);
 
 interface Waiting extends LaneRequest {
   rows: OrderRows;
@@ -190,7 +198,6 @@ interface Waiting extends LaneRequest {
   resolve: (outcome: PlacementOutcome) => void;
 }
 
-const MAX_BATCH = 64;
 
 /**
  * One queue per event; at most one placement statement per event in flight from this process.
@@ -220,7 +227,13 @@ export class PlacementBatcher {
   private async run(batch: Waiting[]): Promise<Waiting[]> {
     // Only a failing statement rejects (and then nothing was written): the batch is tried again
     // order by order. Once it has committed, every order is settled from its own rows.
-    const rows = await queryPrepared(this.m, batchSql, [JSON.stringify(batch.map((w, idx) => batchRecord(idx, w))), this.now().toISOString()]);
+    const rows = await queryPrepared(this.m, batchSql, [
+      JSON.stringify(batch.map((w, idx) => batchRecord(idx, w))), this.now().toISOString(),
+      JSON.stringify(batch.flatMap((w, idx) => w.rows.positions.map((p, i) => ({
+        idx, product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName, cart_id: w.rows.cartId,
+      })))),
+      batch.flatMap((w) => (w.rows.cartId === null ? [] : [w.rows.cartId])),
+    ]);
     const deferred: Waiting[] = [];
     batch.forEach((w, idx) => {
       try {
@@ -294,7 +307,6 @@ function batchRecord(idx: number, w: Waiting): Record<string, unknown> {
     actor_type: r.actor.type, actor_id: r.actor.id ?? null, log_data: r.logData, payload: r.eventPayload,
     term_days: w.pricedFrom.paymentTermDays, event_locale: w.pricedFrom.locale,
     term_last: w.pricedFrom.paymentTermLast ? new Date(w.pricedFrom.paymentTermLast).toISOString() : null,
-    positions: r.positions.map((p, i) => ({ product_id: p.productId, position_no: i + 1, price: p.price, attendee_name: p.attendeeName })),
     cart_id: r.cartId,
   };
 }

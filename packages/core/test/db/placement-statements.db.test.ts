@@ -69,6 +69,41 @@ describe('what a placement runs inside PostgreSQL', () => {
     expect(books).toEqual({ used: 3, held: 2, left: 0 });
   });
 
+  it('a batch turns a hold plus free seats into an order, and the order behind it that no longer fits is refused with the usage it saw', async () => {
+    const shop = await h.shop({ quotaSize: 5 });
+    const [c, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: c, lines: [{ productId: shop.product.id, quantity: 1 }] });
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: a, lines: [{ productId: shop.product.id, quantity: 2 }] });
+    // Held by a cart that does not order: counts as used throughout.
+    await h.core.carts.reserve({ eventId: shop.event.id, cartId: b, lines: [{ productId: shop.product.id, quantity: 1 }] });
+    const order = (cartId: string | null, tickets: number): OrderRows => {
+      const id = randomUUID();
+      return {
+        id, organizerId: shop.organizer.id, eventId: shop.event.id, code: randomBytes(4).toString('hex').toUpperCase(), secret: randomUUID(),
+        email: null, locale: 'en', total: shop.product.price * tickets, currency: shop.event.currency, expires: new Date('2031-01-01T00:00:00Z'),
+        testmode: false, idempotencyKey: null, country: null, feeId: null, fee: 0, providerId: null, paymentId: null, paymentInitiated: false,
+        actor: { type: 'buyer' }, logData: {}, eventPayload: { orderId: id },
+        positions: Array.from({ length: tickets }, () => ({ productId: shop.product.id, price: shop.product.price, attendeeName: null })), cartId,
+      };
+    };
+    const pricedFrom = { paymentTermDays: shop.event.paymentTermDays, locale: shop.event.locale, paymentTermLast: shop.event.paymentTermLast };
+    const placer = new PlacementBatcher(h.ds.manager, () => h.clock.now());
+    // The first statement carries cart c's order alone; the next one a's and the cartless one together.
+    // a wants 3 with 2 held: it takes 1 of the 1 free seat (used 1 + held 3 + 1 = 5). Behind it, the
+    // cartless order saw used 1, holds 3 and a's extra seat: 5 of 5, none left.
+    const outcomes = await Promise.allSettled([order(c, 1), order(a, 3), order(null, 1)].map((o) => placer.place(o, pricedFrom)));
+    expect(outcomes.slice(0, 2).map((o) => o.status === 'fulfilled' && o.value.kind)).toEqual(['placed', 'placed']);
+    const refused = outcomes[2]!;
+    expect(refused.status === 'rejected' && refused.reason).toMatchObject({ code: 'ORDER_QUOTA_EXCEEDED', params: { detail: 'quota "Quota" has 0 left, 1 requested' } });
+    const [books] = await h.ds.query(
+      `SELECT (SELECT used FROM quota_usage WHERE quota_id = $1) AS used,
+              (SELECT coalesce(sum(n), 0)::int FROM quota_hold WHERE quota_id = $1 AND expires > $2) AS held,
+              (SELECT array_agg(cart_id::text) FROM cart_reservation WHERE cart_id = ANY($3::uuid[])) AS carts,
+              (SELECT count(*)::int FROM order_position op JOIN kassa_order o ON o.id = op.order_id WHERE o.event_id = $4) AS positions`,
+      [shop.quota.id, h.clock.now().toISOString(), [a, b, c], shop.event.id]) as { used: number; held: number; carts: string[]; positions: number }[];
+    expect(books).toEqual({ used: 4, held: 1, carts: [b], positions: 4 });
+  });
+
   it('goes down to the functions before it and up again', async () => {
     const source = async (name: string) => ((await h.ds.query(
       `SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2`,
