@@ -64,7 +64,7 @@ const MAX_HANDED = 512;
  */
 const MAX_WAITING = 20_000;
 /** See InboxWriter's constructor: the delay it adds to an event's processing is at most this. */
-const HAND_ON_SPACING_MS = 100;
+const HAND_ON_SPACING_MS = 20;
 
 const keyOf = (account: string, eventId: string) => `${account}\u0000${eventId}`;
 
