@@ -8,13 +8,13 @@
  * Run by shop.bench.ts; DATABASE_URL defaults to the local test database.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { readFileSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import {
   createDataSource, createKassaCore, createProviderContextFactory, eventSettings, Event, loadPlugins, Organizer, Product, Quota,
   runMigrations, SettingsStore, systemClock,
 } from '@kassa/core/host';
+import { cpuProfiler } from './cpu-profile';
 import { buildApp } from '../src/app';
 import { shopMigrations } from '../src/shop';
 
@@ -117,21 +117,16 @@ async function main(): Promise<void> {
   }).observe({ entryTypes: ['gc'] });
   // The parent asks through stdin for the order count and this process's CPU time (µs), so it can
   // compute orders per second and CPU per request, which does not depend on how busy the box is.
-  const profiler = new Session();
-  profiler.connect();
+  const profiler = cpuProfiler();
   process.stdin.on('data', (chunk: Buffer) => {
     const command = chunk.toString();
     // BENCH_PROFILE: the parent brackets one phase with profile-start / profile-stop <file>.
     if (command.startsWith('profile-start')) {
-      profiler.post('Profiler.enable', () => profiler.post('Profiler.start', () => process.stdout.write('{"ok":true}\n')));
+      void profiler.start().then(() => process.stdout.write('{"ok":true}\n'));
       return;
     }
     if (command.startsWith('profile-stop')) {
-      const file = command.slice('profile-stop'.length).trim();
-      profiler.post('Profiler.stop', (err, result) => {
-        if (!err) writeFileSync(file, JSON.stringify(result.profile));
-        process.stdout.write('{"ok":true}\n');
-      });
+      void profiler.stop(command.slice('profile-stop'.length).trim()).finally(() => process.stdout.write('{"ok":true}\n'));
       return;
     }
     if (command.startsWith('sql')) {

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import {
@@ -22,9 +23,9 @@ import {
 } from '@kassa/core/host';
 import { createJobsRuntime, defineJobsConfig, silentLogger } from '@kassa/jobs';
 import { buildApp } from '@kassa/server';
+import { cpuProfiler } from '../../../packages/server/bench/cpu-profile';
 import { probeBackendCpu, type BackendCpu } from '../../../bench/lib/pg-cpu';
 import { shopMigrations } from '../../../packages/server/src/shop';
-import { steadyStateProfile } from './cpu-profile';
 import { traceIntake } from './intake-trace';
 import { createStripePlugin, handleWebhook, storeEndpointSecret, type StripeRuntime } from '../src';
 
@@ -82,14 +83,15 @@ async function main(): Promise<void> {
   // the warm-up has opened the pool's connections).
   let backends: BackendCpu | null = null;
   const trace = process.env.BENCH_TRACE ? traceIntake(ds) : null;
-  const profile = process.env.BENCH_CPU_PROF ? steadyStateProfile(process.env.BENCH_CPU_PROF) : null;
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profile = profileDir ? cpuProfiler() : null;
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() === 'begin' || line.trim() === 'end') {
       const begin = line.trim() === 'begin';
       void (async () => {
         const traced = begin ? await trace?.start() : await trace?.stop();
         if (begin) await profile?.start();
-        else await profile?.stop();
+        else await profile?.stop(path.join(profileDir!, `webhook-server-${process.pid}.cpuprofile`));
         console.log(JSON.stringify(traced ?? {}));
       })().catch((err: unknown) => console.log(JSON.stringify({ error: String(err) })));
       return;

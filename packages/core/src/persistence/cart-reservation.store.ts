@@ -141,11 +141,9 @@ export class ReservationBatcher {
   }
 }
 
-/** The queue's first requests, up to MAX_BATCH, as one batch; a request sent alone goes in a batch of its own. */
+/** The queue's first requests, up to MAX_BATCH, as one batch. */
 function takeHolds(waiting: WaitingHold[]): { batch: WaitingHold[]; rest: WaitingHold[] } {
-  let size = 1;
-  if (!waiting[0]!.alone) while (size < waiting.length && size < MAX_BATCH && !waiting[size]!.alone) size++;
-  return { batch: waiting.slice(0, size), rest: waiting.slice(size) };
+  return { batch: waiting.slice(0, MAX_BATCH), rest: waiting.slice(MAX_BATCH) };
 }
 
 function roomy(r: { left: number; at: number } | undefined, now: Date, wanted: number): r is { left: number; at: number } {

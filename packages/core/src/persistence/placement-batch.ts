@@ -198,7 +198,6 @@ interface Waiting extends LaneRequest {
   resolve: (outcome: PlacementOutcome) => void;
 }
 
-
 /**
  * One queue per event; at most one placement statement per event in flight from this process.
  * One batcher per core instance (createKassaCore makes it; KassaCore.close() closes it).
@@ -286,8 +285,7 @@ function takeBatch(waiting: Waiting[]): { batch: Waiting[]; rest: Waiting[] } {
   for (const w of waiting) {
     const key = w.rows.idempotencyKey;
     const cart = w.rows.cartId;
-    const full = batch.length >= MAX_BATCH || (batch.length > 0 && (w.alone || batch[0]!.alone));
-    if (full || (key !== null && keys.has(key)) || codes.has(w.rows.code) || (cart !== null && carts.has(cart))) rest.push(w);
+    if (batch.length >= MAX_BATCH || (key !== null && keys.has(key)) || codes.has(w.rows.code) || (cart !== null && carts.has(cart))) rest.push(w);
     else {
       batch.push(w);
       if (key !== null) keys.add(key);

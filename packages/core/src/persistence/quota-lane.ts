@@ -46,7 +46,10 @@ export interface LaneRequest {
 export interface LaneBatchKind<W extends LaneRequest> {
   /** Named in the error a closed batcher gives. */
   name: string;
-  /** Splits the queue (in order) into the next batch and what stays queued, in order. */
+  /**
+   * Splits the queue (in order, none of it to be sent alone) into the next batch and what stays
+   * queued, in order.
+   */
   take: (waiting: W[]) => { batch: W[]; rest: W[] };
   /** Sends one batch and settles what it decided; returns those to queue again, in front, in order. */
   run: (batch: W[]) => Promise<W[]>;
@@ -88,6 +91,18 @@ export class LaneBatches<W extends LaneRequest> {
     });
   }
 
+  /**
+   * The next batch: a request to be sent alone (a batch it was in failed) is a batch of its own,
+   * and no batch reaches past one; the kind makes up its batch from the requests before it.
+   */
+  private next(waiting: W[]): { batch: W[]; rest: W[] } {
+    if (waiting[0]!.alone) return { batch: waiting.slice(0, 1), rest: waiting.slice(1) };
+    const end = waiting.findIndex((w) => w.alone);
+    if (end < 0) return this.kind.take(waiting);
+    const { batch, rest } = this.kind.take(waiting.slice(0, end));
+    return { batch, rest: [...rest, ...waiting.slice(end)] };
+  }
+
   private drain(eventId: string): void {
     const queue = this.queues.get(eventId);
     if (!queue || queue.busy) return;
@@ -99,7 +114,7 @@ export class LaneBatches<W extends LaneRequest> {
     queue.busy = true;
     let batch: W[] = [];
     this.lanes.run(eventId, () => {
-      const next = this.kind.take(queue.waiting);
+      const next = this.next(queue.waiting);
       batch = next.batch;
       queue.waiting = next.rest;
       return this.kind.run(batch);

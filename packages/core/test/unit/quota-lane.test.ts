@@ -38,13 +38,13 @@ describe('QuotaLanes', () => {
 
 interface Request extends LaneRequest { n: number; resolve: (batch: number[]) => void }
 
-/** A LaneBatches whose batches are the queue's first three requests; `run` records each batch and settles it by hand. */
+/** A LaneBatches whose kind takes the first three requests it is offered; `run` records each batch and settles it by hand. */
 function recorder(lanes = new QuotaLanes(), fail: (batch: number[]) => boolean = () => false) {
   const sent: number[][] = [];
   const statements: { batch: Request[]; finish: (again?: Request[]) => void }[] = [];
   const batches = new LaneBatches<Request>(lanes, {
     name: 'test',
-    take: (waiting) => ({ batch: waiting.slice(0, waiting[0]!.alone ? 1 : 3), rest: waiting.slice(waiting[0]!.alone ? 1 : 3) }),
+    take: (waiting) => ({ batch: waiting.slice(0, 3), rest: waiting.slice(3) }),
     run: (batch) => new Promise((resolve, reject) => {
       const ns = batch.map((r) => r.n);
       sent.push(ns);
@@ -96,12 +96,16 @@ describe('LaneBatches', () => {
     const rest = [add(2), add(3), add(4)].map((p) => p.then((b) => ({ ok: b }), (e: Error) => ({ err: e.message })));
     statements[0]!.finish();
     await blocker;
-    for (let i = 1; i <= 4; i++) {
+    await new Promise((r) => setImmediate(r));
+    // Queued while [2, 3, 4] is in flight: it goes behind the three sent again alone, in a batch of its own.
+    const late = add(5);
+    for (let i = 1; i <= 5; i++) {
       await new Promise((r) => setImmediate(r));
       statements[i]!.finish();
     }
-    expect(sent).toEqual([[0], [2, 3, 4], [2], [3], [4]]);
+    expect(sent).toEqual([[0], [2, 3, 4], [2], [3], [4], [5]]);
     expect(await Promise.all(rest)).toEqual([{ ok: [2] }, { err: 'refused 3' }, { ok: [4] }]);
+    expect(await late).toEqual([5]);
   });
 
   it('shares the lane with another kind: one statement of the event at a time', async () => {

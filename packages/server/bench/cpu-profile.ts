@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import path from 'node:path';
 
 /**
- * A V8 CPU profile of part of a run (the timed run, not the start-up that dominates a whole-process
- * --cpu-prof), written to `dir` as a .cpuprofile (open it in Chrome's DevTools or speedscope).
+ * A V8 CPU profile of part of a benchmark server's run (one phase, or the timed run rather than the
+ * start-up that dominates a whole-process --cpu-prof), written as a .cpuprofile (Chrome's DevTools
+ * or speedscope open it). Used by the shop's and the webhook intake's benchmark servers.
  */
-export function steadyStateProfile(dir: string): { start(): Promise<void>; stop(): Promise<string> } {
+export function cpuProfiler(): { start(): Promise<void>; stop(file: string): Promise<void> } {
   const session = new Session();
   session.connect();
   return {
@@ -15,11 +15,9 @@ export function steadyStateProfile(dir: string): { start(): Promise<void>; stop(
       await session.post('Profiler.setSamplingInterval', { interval: 100 });
       await session.post('Profiler.start');
     },
-    async stop() {
+    async stop(file) {
       const { profile } = await session.post('Profiler.stop');
-      const file = path.join(dir, `webhook-server-${process.pid}.cpuprofile`);
       await writeFile(file, JSON.stringify(profile));
-      return file;
     },
   };
 }
